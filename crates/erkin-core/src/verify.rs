@@ -1,0 +1,290 @@
+//! Verifying a whole copy of a publication against one pinned log key.
+//!
+//! A copy (a data directory, an exported directory, later a mirror or a bundle)
+//! is anything that can return the bytes at a layout path: `checkpoint`,
+//! `tile/...`, `tile/entries/...`, `blob/<sha256>`. The verifier trusts none of
+//! them. It checks, in order:
+//!
+//! 1. the checkpoint's signature by the pinned key (nothing else can be judged
+//!    without it, so failure here is fatal);
+//! 2. every entry bundle and every level-0 tile, and which of the two hashes to
+//!    the signed root — so a tampered tile is told apart from a tampered bundle;
+//! 3. every higher-level tile against the tree recomputed from authentic leaves;
+//! 4. every entry through the fold (signatures, membership, order);
+//! 5. every blob against its name.
+//!
+//! Reading is behind the [`CopyReader`] trait, so this module does no I/O.
+
+use std::fmt;
+
+use tlog_tiles::Hash;
+
+use crate::blob::{BlobError, BlobId};
+use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
+use crate::keys::VerifierKey;
+use crate::state::{Rejection, State};
+use crate::tiles::{bundle_of_entry, decode_bundle, entry_bundles, hash_tiles, TileKind, TilePath, MAX_BUNDLE_LEN};
+use crate::tree::{record_hash, MemoryTree};
+
+/// Reads files of a copy by their layout path.
+pub trait CopyReader {
+    /// The bytes at `path`, `Ok(None)` if there is no such file, or an error.
+    /// Implementations must refuse to read more than `max_len` bytes.
+    fn read(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError>;
+    /// The IDs of the blobs this copy holds.
+    fn blob_ids(&self) -> Result<Vec<BlobId>, ReadError>;
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ReadError {
+    #[error("{path} is larger than the {max} bytes it may be")]
+    TooLarge { path: String, max: u64 },
+    #[error("cannot read {path}: {reason}")]
+    Io { path: String, reason: String },
+}
+
+/// One problem found in a copy. Each names where it is.
+#[derive(Debug, PartialEq)]
+pub enum Finding {
+    Unreadable(ReadError),
+    Missing { path: String },
+    WrongLength { path: String, len: usize, expected: usize },
+    /// A hash tile whose bytes are not those of the tree the checkpoint signs.
+    TileMismatch { path: String },
+    BundleMalformed { path: String, reason: String },
+    /// An entry whose hash is not the leaf the checkpoint commits to.
+    EntryMismatch { index: u64, path: String },
+    /// Neither the tiles nor the entries hash to the signed root.
+    RootMismatch { from_tiles: Option<Hash>, from_entries: Option<Hash> },
+    /// An entry in the log that the fold rejects: the sequencer admitted
+    /// something it should have refused.
+    RejectedEntry { index: u64, rejection: Rejection },
+    Blob { path: String, error: BlobError },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Unreadable(e) => write!(f, "{e}"),
+            Finding::Missing { path } => write!(f, "{path}: missing"),
+            Finding::WrongLength { path, len, expected } => {
+                write!(f, "{path}: {len} bytes, expected {expected}")
+            }
+            Finding::TileMismatch { path } => {
+                write!(f, "{path}: tile does not match the tree the checkpoint signs (tampered or corrupt)")
+            }
+            Finding::BundleMalformed { path, reason } => write!(f, "{path}: malformed entry bundle: {reason}"),
+            Finding::EntryMismatch { index, path } => write!(
+                f,
+                "{path}: entry {index} is not the entry the checkpoint commits to (tampered or corrupt)"
+            ),
+            Finding::RootMismatch { from_tiles, from_entries } => write!(
+                f,
+                "checkpoint: neither the tiles (root {}) nor the entries (root {}) hash to the signed root",
+                from_tiles.map_or("incomplete".into(), |h| h.to_string()),
+                from_entries.map_or("incomplete".into(), |h| h.to_string()),
+            ),
+            Finding::RejectedEntry { index, rejection } => write!(
+                f,
+                "entry {index}: the log contains an entry the rules forbid ({rejection}); the sequencer misbehaved"
+            ),
+            Finding::Blob { path, error } => write!(f, "{path}: {error}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("checkpoint: missing (is this a copy of an erkin publication?)")]
+    NoCheckpoint,
+    #[error("checkpoint: {0}")]
+    Read(#[from] ReadError),
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+}
+
+#[derive(Debug)]
+pub struct Report {
+    pub checkpoint: Checkpoint,
+    pub entries_checked: u64,
+    pub tiles_checked: usize,
+    pub blobs_checked: usize,
+    pub findings: Vec<Finding>,
+    /// The state the fold reached (None if the genesis entry was unusable).
+    pub state: Option<State>,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Verifies everything in `copy` against `log_key`. `max_blob_len` bounds each
+/// blob read; `progress` is told (done, total) entries as bundles are checked.
+pub fn verify_copy(
+    copy: &dyn CopyReader,
+    log_key: &VerifierKey,
+    max_blob_len: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Report, VerifyError> {
+    let cp_bytes = copy
+        .read("checkpoint", MAX_CHECKPOINT_LEN as u64)?
+        .ok_or(VerifyError::NoCheckpoint)?;
+    let checkpoint = Checkpoint::open(&cp_bytes, log_key)?;
+    let size = checkpoint.size;
+    let mut findings = Vec::new();
+    let n = usize::try_from(size).unwrap_or(usize::MAX);
+
+    // Entries: read each bundle, hash each entry, and run the fold.
+    let mut entry_leaves: Vec<Option<Hash>> = vec![None; n];
+    let mut state: Option<State> = None;
+    let mut entries_checked = 0;
+    for bundle in entry_bundles(0, size) {
+        let path = bundle.to_string();
+        let Some(bytes) = read_into(copy, &path, MAX_BUNDLE_LEN as u64, &mut findings) else {
+            continue;
+        };
+        let entries = match decode_bundle(&bytes, usize::from(bundle.width)) {
+            Ok(e) => e,
+            Err(e) => {
+                findings.push(Finding::BundleMalformed { path, reason: e.to_string() });
+                continue;
+            }
+        };
+        for (i, entry) in entries.iter().enumerate() {
+            let index = bundle.first_entry() + i as u64;
+            entry_leaves[index as usize] = Some(record_hash(entry));
+            let result = match &mut state {
+                Some(s) => s.apply(entry).map(|_| ()),
+                None if index == 0 => State::genesis(log_key, entry).map(|(s, _)| state = Some(s)),
+                // Without a usable genesis nothing later can be judged.
+                None => Ok(()),
+            };
+            if let Err(rejection) = result {
+                findings.push(Finding::RejectedEntry { index, rejection });
+            }
+            entries_checked += 1;
+        }
+        progress(bundle.first_entry() + u64::from(bundle.width), size);
+    }
+
+    // Level-0 tiles: the leaf hashes as the copy serves them.
+    let mut tile_leaves: Vec<Option<Hash>> = vec![None; n];
+    let level0: Vec<TilePath> = hash_tiles(0, size)
+        .into_iter()
+        .filter(|t| t.kind == TileKind::Hashes { level: 0 })
+        .collect();
+    let mut level0_data = Vec::with_capacity(level0.len());
+    for tile in &level0 {
+        let data = read_tile(copy, tile, &mut findings);
+        if let Some(data) = &data {
+            for (i, h) in data.chunks_exact(32).enumerate() {
+                tile_leaves[(tile.first_entry() + i as u64) as usize] =
+                    Some(Hash(h.try_into().expect("chunks of 32")));
+            }
+        }
+        level0_data.push(data);
+    }
+
+    // Which leaves are authentic? Whichever set hashes to the signed root.
+    let from_entries = tree_of(&entry_leaves);
+    let from_tiles = tree_of(&tile_leaves);
+    let merged: Vec<Option<Hash>> = entry_leaves.iter().zip(&tile_leaves).map(|(e, t)| e.or(*t)).collect();
+    let authentic = [&from_tiles, &from_entries, &tree_of(&merged)]
+        .into_iter()
+        .flatten()
+        .find(|t| t.root() == checkpoint.root)
+        .cloned();
+
+    let mut tiles_checked = level0.len();
+    match &authentic {
+        Some(tree) => {
+            for (tile, data) in level0.iter().zip(&level0_data) {
+                if let Some(data) = data {
+                    if Some(data) != tree.tile_data(tile).as_ref() {
+                        findings.push(Finding::TileMismatch { path: tile.to_string() });
+                    }
+                }
+            }
+            for (index, leaf) in entry_leaves.iter().enumerate() {
+                let index = index as u64;
+                if leaf.is_some_and(|l| Some(l) != tree.leaf(index)) {
+                    let path = bundle_of_entry(index, size).to_string();
+                    findings.push(Finding::EntryMismatch { index, path });
+                }
+            }
+            for tile in hash_tiles(0, size).into_iter().filter(|t| t.kind != TileKind::Hashes { level: 0 }) {
+                tiles_checked += 1;
+                if let Some(data) = read_tile(copy, &tile, &mut findings) {
+                    if Some(&data) != tree.tile_data(&tile).as_ref() {
+                        findings.push(Finding::TileMismatch { path: tile.to_string() });
+                    }
+                }
+            }
+        }
+        None => findings.push(Finding::RootMismatch {
+            from_tiles: from_tiles.map(|t| t.root()),
+            from_entries: from_entries.map(|t| t.root()),
+        }),
+    }
+
+    // Blobs: each must hash to its name.
+    let mut blobs_checked = 0;
+    match copy.blob_ids() {
+        Err(e) => findings.push(Finding::Unreadable(e)),
+        Ok(ids) => {
+            for id in ids {
+                let path = format!("blob/{id}");
+                if let Some(bytes) = read_into(copy, &path, max_blob_len, &mut findings) {
+                    blobs_checked += 1;
+                    if let Err(error) = id.check(&bytes) {
+                        findings.push(Finding::Blob { path, error });
+                    }
+                }
+            }
+        }
+    }
+
+    Ok(Report {
+        checkpoint,
+        entries_checked,
+        tiles_checked,
+        blobs_checked,
+        findings,
+        state,
+    })
+}
+
+fn tree_of(leaves: &[Option<Hash>]) -> Option<MemoryTree> {
+    let mut tree = MemoryTree::new();
+    for leaf in leaves {
+        tree.push_leaf_hash((*leaf)?);
+    }
+    Some(tree)
+}
+
+fn read_into(copy: &dyn CopyReader, path: &str, max: u64, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
+    match copy.read(path, max) {
+        Ok(Some(b)) => Some(b),
+        Ok(None) => {
+            findings.push(Finding::Missing { path: path.to_string() });
+            None
+        }
+        Err(e) => {
+            findings.push(Finding::Unreadable(e));
+            None
+        }
+    }
+}
+
+fn read_tile(copy: &dyn CopyReader, tile: &TilePath, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
+    let path = tile.to_string();
+    let expected = usize::from(tile.width) * 32;
+    let data = read_into(copy, &path, expected as u64, findings)?;
+    if data.len() != expected {
+        findings.push(Finding::WrongLength { path, len: data.len(), expected });
+        return None;
+    }
+    Some(data)
+}
