@@ -1,1 +1,34 @@
-//! stub
+//! Durable storage of an erkin publication.
+//!
+//! - [`store`]: the log (entries, tree hashes, checkpoints) and blobs in SQLite,
+//!   appended atomically and durably.
+//! - [`publication`]: the store plus the state folded from it; the sequencer
+//!   that admits entries.
+//! - [`keyfile`]: secret keys encrypted at rest as age passphrase files.
+//!
+//! Everything here is an adapter around `erkin-core`: the rules live there.
+
+pub mod keyfile;
+pub mod publication;
+pub mod store;
+
+pub use publication::{BatchOutcome, Publication, PublicationError};
+pub use store::{Store, StoreError};
+
+/// The file name of the publication's log key inside a data directory.
+pub const LOG_KEY_FILE: &str = "log-key.age";
+
+/// Fsyncs the directory holding `path`, so a newly created file's name is as
+/// durable as its contents.
+pub(crate) fn sync_parent_dir(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if let Some(parent) = path.parent() {
+        let parent = if parent.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            parent
+        };
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}

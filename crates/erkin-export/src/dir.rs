@@ -1,0 +1,95 @@
+//! Reading an exported directory as a [`CopyReader`].
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use erkin_core::blob::BlobId;
+use erkin_core::tiles::TilePath;
+use erkin_core::verify::{CopyReader, ReadError};
+
+/// A directory in the static layout (an export, or a mirror's files).
+pub struct DirCopy {
+    root: PathBuf,
+}
+
+impl DirCopy {
+    pub fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Whether `root` looks like a static copy (it has a checkpoint).
+    pub fn looks_like_copy(root: &Path) -> bool {
+        root.join("checkpoint").is_file()
+    }
+}
+
+/// Only paths of the layout may be read: this keeps a caller's path (which
+/// may come from a network) from naming anything outside the copy.
+fn is_layout_path(path: &str) -> bool {
+    path == "checkpoint"
+        || path == crate::DESCRIPTOR_FILE
+        || path.strip_prefix("blob/").is_some_and(|h| h.parse::<BlobId>().is_ok())
+        || TilePath::parse(path).is_ok()
+}
+
+impl CopyReader for DirCopy {
+    fn read(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError> {
+        let io = |e: std::io::Error| ReadError::Io {
+            path: path.to_string(),
+            reason: e.to_string(),
+        };
+        if !is_layout_path(path) {
+            return Ok(None);
+        }
+        let file = match fs::File::open(self.root.join(path)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        if !file.metadata().map_err(io)?.is_file() {
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        file.take(max_len.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > max_len {
+            return Err(ReadError::TooLarge {
+                path: path.to_string(),
+                max: max_len,
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    fn blob_ids(&self) -> Result<Vec<BlobId>, ReadError> {
+        let dir = self.root.join("blob");
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(ReadError::Io {
+                    path: "blob/".into(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| ReadError::Io {
+                path: "blob/".into(),
+                reason: e.to_string(),
+            })?;
+            // Anything not named like a blob (a temporary file of an export in
+            // progress, say) is not part of the copy.
+            if let Some(id) = entry.file_name().to_str().and_then(|n| n.parse::<BlobId>().ok()) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+}

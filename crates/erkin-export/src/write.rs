@@ -1,0 +1,129 @@
+//! Writing a store out as a static copy.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use erkin_core::tiles::{entry_bundles, hash_tiles};
+use erkin_store::{Publication, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// The descriptor file: what this copy is and how to check it.
+pub const DESCRIPTOR_FILE: &str = "erkin.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Descriptor {
+    /// Layout version of the copy.
+    pub format: String,
+    pub origin: String,
+    pub name: String,
+    /// The log's verifier key. A reader should pin it from a trusted channel
+    /// (printed, QR, a friend) rather than from this file, which a hostile host
+    /// could replace; it is here so mirrors and tools can find it.
+    pub verifier_key: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ExportStats {
+    /// Files whose bytes changed (or were new) and were written.
+    pub written: usize,
+    /// Files already present with the right bytes.
+    pub unchanged: usize,
+}
+
+/// Writes the log part of the static layout of `publication` into `out`.
+pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, ExportError> {
+    let store = publication.store();
+    let state = publication.state();
+    let size = store.size();
+    let mut w = Writer {
+        root: out.to_path_buf(),
+        stats: ExportStats::default(),
+    };
+    fs::create_dir_all(out).map_err(|source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+
+    for id in store.blob_ids()? {
+        let rel = format!("blob/{id}");
+        // Blobs are immutable: same name, same bytes. Skip the read entirely.
+        if out.join(&rel).is_file() {
+            w.stats.unchanged += 1;
+            continue;
+        }
+        if let Some(bytes) = store.blob(&id)? {
+            w.put(&rel, &bytes)?;
+        }
+    }
+    for tile in entry_bundles(0, size).into_iter().chain(hash_tiles(0, size)) {
+        let rel = tile.to_string();
+        // Full tiles never change once written; partial ones are superseded.
+        if tile.is_full() && out.join(&rel).is_file() {
+            w.stats.unchanged += 1;
+            continue;
+        }
+        let bytes = store.tile(&tile)?.ok_or_else(|| StoreError::Corrupt {
+            path: store.path().to_path_buf(),
+            reason: format!("{rel} is missing from a tree of size {size}"),
+        })?;
+        w.put(&rel, &bytes)?;
+    }
+    let descriptor = Descriptor {
+        format: "erkin/1".into(),
+        origin: state.origin().to_string(),
+        name: state.name().to_string(),
+        verifier_key: state.log_key().to_string(),
+    };
+    let mut json = serde_json::to_vec_pretty(&descriptor).expect("descriptor serializes");
+    json.push(b'\n');
+    w.put(DESCRIPTOR_FILE, &json)?;
+    // Last: the checkpoint, once everything it covers is in place.
+    if let Some(cp) = store.latest_checkpoint_bytes()? {
+        w.put("checkpoint", &cp)?;
+    }
+    Ok(w.stats)
+}
+
+struct Writer {
+    root: PathBuf,
+    stats: ExportStats,
+}
+
+impl Writer {
+    /// Writes `bytes` at `rel` unless the file already holds exactly them.
+    fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<(), ExportError> {
+        let path = self.root.join(rel);
+        if fs::read(&path).is_ok_and(|old| old == bytes) {
+            self.stats.unchanged += 1;
+            return Ok(());
+        }
+        let io = |source| ExportError::Io {
+            path: path.clone(),
+            source,
+        };
+        let parent = path.parent().expect("layout paths have a parent");
+        fs::create_dir_all(parent).map_err(io)?;
+        let tmp = parent.join(format!(
+            ".{}.tmp",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+        ));
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)?;
+        self.stats.written += 1;
+        Ok(())
+    }
+}

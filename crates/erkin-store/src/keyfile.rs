@@ -1,0 +1,208 @@
+//! Secret keys at rest: an age file (age-encryption.org/v1), encrypted to a
+//! passphrase with scrypt and ASCII-armored, whose plaintext is the signed-note
+//! secret key string `PRIVATE+KEY+name+id+base64`.
+//!
+//! Using age rather than a format of our own means a member can open, back up or
+//! re-encrypt a key with standard tools (`age -d member.key.age`), and that the
+//! encryption is a well-reviewed one. Key files are created with mode 0600 and
+//! never overwritten.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use age::secrecy::SecretString;
+use erkin_core::keys::{KeyError, SecretKey};
+
+/// A key file is a few hundred bytes; anything much larger is not one.
+const MAX_KEY_FILE_LEN: u64 = 64 * 1024;
+/// Passphrases shorter than this are refused when a key is created.
+pub const MIN_PASSPHRASE_LEN: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}: already exists; erkin never overwrites a key file (move it away or choose another --out)")]
+    Exists(PathBuf),
+    #[error("{0}: the passphrase is wrong (or the file was encrypted to another passphrase)")]
+    WrongPassphrase(PathBuf),
+    #[error("{path}: not a passphrase-encrypted age key file ({reason})")]
+    NotAKeyFile { path: PathBuf, reason: String },
+    #[error("{path}: decrypted, but the contents are not an erkin key: {source}")]
+    BadContents {
+        path: PathBuf,
+        #[source]
+        source: KeyError,
+    },
+    #[error("the passphrase is too short: use at least {MIN_PASSPHRASE_LEN} characters")]
+    WeakPassphrase,
+}
+
+/// Encrypts `key` to `passphrase`. `work_factor` is scrypt's log2(N); `None`
+/// lets age calibrate it to about a second on this machine (the default; lower
+/// values are for tests and make the file easier to brute-force).
+pub fn encrypt_key(key: &SecretKey, passphrase: &str, work_factor: Option<u8>) -> Result<Vec<u8>, KeyFileError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_LEN {
+        return Err(KeyFileError::WeakPassphrase);
+    }
+    let mut recipient = age::scrypt::Recipient::new(SecretString::from(passphrase.to_string()));
+    if let Some(wf) = work_factor {
+        recipient.set_work_factor(wf);
+    }
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+        .expect("a single scrypt recipient is always accepted");
+    let mut out = Vec::new();
+    let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .expect("writing to a Vec cannot fail");
+    let mut writer = encryptor.wrap_output(armor).expect("writing to a Vec cannot fail");
+    writer
+        .write_all(format!("{}\n", key.expose_secret_text()).as_bytes())
+        .and_then(|_| writer.finish())
+        .and_then(|armor| armor.finish())
+        .expect("writing to a Vec cannot fail");
+    Ok(out)
+}
+
+/// Decrypts a key file's bytes; `path` is only used to name the file in errors.
+pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<SecretKey, KeyFileError> {
+    let not_key = |reason: String| KeyFileError::NotAKeyFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let reader = age::armor::ArmoredReader::new(bytes);
+    let decryptor = age::Decryptor::new(reader).map_err(|e| not_key(e.to_string()))?;
+    if !decryptor.is_scrypt() {
+        return Err(not_key("it is encrypted to a recipient key, not a passphrase".into()));
+    }
+    let identity = age::scrypt::Identity::new(SecretString::from(passphrase.to_string()));
+    let mut plain = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                KeyFileError::WrongPassphrase(path.to_path_buf())
+            }
+            other => not_key(other.to_string()),
+        })?;
+    let mut text = String::new();
+    plain
+        .by_ref()
+        .take(MAX_KEY_FILE_LEN)
+        .read_to_string(&mut text)
+        .map_err(|e| not_key(e.to_string()))?;
+    SecretKey::parse(&text).map_err(|source| KeyFileError::BadContents {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a new key file (never replacing one), readable only by its owner,
+/// and syncs it to disk before returning.
+pub fn write_key_file(path: &Path, key: &SecretKey, passphrase: &str, work_factor: Option<u8>) -> Result<(), KeyFileError> {
+    let bytes = encrypt_key(key, passphrase, work_factor)?;
+    let io = |source| KeyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyFileError::Exists(path.to_path_buf())
+        } else {
+            io(e)
+        }
+    })?;
+    file.write_all(&bytes).and_then(|_| file.sync_all()).map_err(io)?;
+    crate::sync_parent_dir(path).map_err(io)?;
+    Ok(())
+}
+
+pub fn read_key_file(path: &Path, passphrase: &str) -> Result<SecretKey, KeyFileError> {
+    let io = |source| KeyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(KeyFileError::NotAKeyFile {
+            path: path.to_path_buf(),
+            reason: "too large".into(),
+        });
+    }
+    decrypt_key(&bytes, passphrase, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SecretKey {
+        SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_no_plaintext() {
+        let k = key();
+        let bytes = encrypt_key(&k, "correct horse", Some(10)).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+        assert!(!text.contains("PRIVATE"));
+        let back = decrypt_key(&bytes, "correct horse", Path::new("k")).unwrap();
+        assert_eq!(back.verifier_key(), k.verifier_key());
+    }
+
+    #[test]
+    fn wrong_passphrase_is_named() {
+        let bytes = encrypt_key(&key(), "correct horse", Some(10)).unwrap();
+        assert!(matches!(
+            decrypt_key(&bytes, "wrong horse!", Path::new("k")),
+            Err(KeyFileError::WrongPassphrase(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_and_weak_passphrases_are_refused() {
+        assert!(matches!(
+            decrypt_key(b"hello", "whatever1", Path::new("k")),
+            Err(KeyFileError::NotAKeyFile { .. })
+        ));
+        assert!(matches!(
+            encrypt_key(&key(), "short", Some(10)),
+            Err(KeyFileError::WeakPassphrase)
+        ));
+    }
+
+    #[test]
+    fn key_files_are_never_overwritten_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.age");
+        let k = key();
+        write_key_file(&path, &k, "passphrase", Some(10)).unwrap();
+        assert!(matches!(
+            write_key_file(&path, &k, "passphrase", Some(10)),
+            Err(KeyFileError::Exists(_))
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "key file must not be readable by others");
+        }
+        assert_eq!(
+            read_key_file(&path, "passphrase").unwrap().verifier_key(),
+            k.verifier_key()
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! A publication on disk: the store plus the state folded from it, and the
+//! sequencer that admits new entries.
+//!
+//! The state is a cache: it is rebuilt by replaying the log on open, so it can
+//! never disagree with the log that a mirror would fold.
+
+use std::path::Path;
+
+use erkin_core::action::{Action, Charter, Genesis};
+use erkin_core::checkpoint::Checkpoint;
+use erkin_core::entry::{sign_entry, EntryBody, EntryError};
+use erkin_core::keys::{SecretKey, VerifierKey};
+use erkin_core::state::{check_clock, Applied, Rejection, State};
+
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublicationError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot found the publication: {0}")]
+    Genesis(Rejection),
+    #[error("{path}: entry {index} in the store breaks the rules ({rejection}); the store was altered or written by a faulty sequencer. Run `erkin verify` for a full report")]
+    Invalid {
+        path: String,
+        index: u64,
+        rejection: Rejection,
+    },
+}
+
+pub struct Publication {
+    store: Store,
+    state: State,
+}
+
+/// The outcome of submitting a batch: each entry's index or its rejection,
+/// and the checkpoint that covers the admitted ones (None if none were).
+#[derive(Debug)]
+pub struct BatchOutcome {
+    pub results: Vec<Result<u64, Rejection>>,
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Publication {
+    /// Founds a publication in `dir`: writes the genesis entry, signed by the
+    /// log key, and the first checkpoint. No founder's secret key is needed.
+    pub fn found(
+        dir: &Path,
+        name: &str,
+        log_key: &SecretKey,
+        founders: &[VerifierKey],
+        charter: Charter,
+        now: u64,
+    ) -> Result<Self, PublicationError> {
+        let genesis = EntryBody {
+            time: now,
+            action: Action::Genesis(Genesis {
+                name: name.to_string(),
+                log_key: log_key.verifier_key().to_string(),
+                founders: founders.iter().map(|k| k.to_string()).collect(),
+                charter,
+            }),
+        };
+        let bytes = sign_entry(log_key.name(), &genesis, log_key)
+            .map_err(|e| PublicationError::Genesis(Rejection::Entry(e)))?;
+        // Check genesis with the same fold every mirror runs before anything is
+        // written, so a bad founder list leaves no half-made directory behind.
+        let (state, _) = State::genesis(log_key.verifier_key(), &bytes).map_err(PublicationError::Genesis)?;
+        let mut store = Store::create(dir, log_key.verifier_key())?;
+        store.append(&[bytes], log_key)?;
+        Ok(Self { store, state })
+    }
+
+    /// Opens a publication and folds its whole log.
+    pub fn open(dir: &Path) -> Result<Self, PublicationError> {
+        let store = Store::open(dir)?;
+        let state = fold_store(&store, |_| {})?;
+        Ok(Self { store, state })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Admits what the fold accepts from `entries`, appends it in one durable
+    /// transaction with a new checkpoint, and reports each entry's fate. `now`
+    /// is the sequencer's clock in Unix seconds.
+    pub fn submit(&mut self, entries: &[Vec<u8>], now: u64, log_key: &SecretKey) -> Result<BatchOutcome, PublicationError> {
+        let mut next = self.state.clone();
+        let mut admitted = Vec::new();
+        let mut results = Vec::with_capacity(entries.len());
+        for e in entries {
+            let result = admit(&mut next, e, now);
+            if result.is_ok() {
+                admitted.push(e.clone());
+            }
+            results.push(result.map(|a| a.index));
+        }
+        if admitted.is_empty() {
+            return Ok(BatchOutcome {
+                results,
+                checkpoint: None,
+            });
+        }
+        // The state moves only once the entries are durable.
+        let checkpoint = self.store.append(&admitted, log_key)?;
+        self.state = next;
+        Ok(BatchOutcome {
+            results,
+            checkpoint: Some(checkpoint),
+        })
+    }
+
+    /// Signs an entry for this publication with a member's key.
+    pub fn sign(&self, body: &EntryBody, key: &SecretKey) -> Result<Vec<u8>, EntryError> {
+        sign_entry(self.state.origin(), body, key)
+    }
+}
+
+fn admit(state: &mut State, entry: &[u8], now: u64) -> Result<Applied, Rejection> {
+    // Parse once for the clock check; the fold parses again and re-verifies,
+    // which is cheap beside the fsync that follows.
+    let body_time = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?.body.time;
+    check_clock(body_time, now)?;
+    state.apply(entry)
+}
+
+/// Folds every entry of the store, telling `on_applied` about each. Any
+/// rejection means the store holds something the sequencer should never have
+/// admitted.
+pub fn fold_store(store: &Store, mut on_applied: impl FnMut(&Applied)) -> Result<State, PublicationError> {
+    let invalid = |index, rejection| PublicationError::Invalid {
+        path: store.path().display().to_string(),
+        index,
+        rejection,
+    };
+    let first = store.entries(0, 1)?;
+    let Some(genesis) = first.first() else {
+        return Err(StoreError::Corrupt {
+            path: store.path().to_path_buf(),
+            reason: "the log is empty: it has no genesis entry".into(),
+        }
+        .into());
+    };
+    let (mut state, applied) = State::genesis(store.log_key(), genesis).map_err(|r| invalid(0, r))?;
+    on_applied(&applied);
+    let mut failure = None;
+    store.for_each_entry(1, |index, e| {
+        if failure.is_none() {
+            match state.apply(e) {
+                Ok(applied) => on_applied(&applied),
+                Err(r) => failure = Some(invalid(index, r)),
+            }
+        }
+        Ok(())
+    })?;
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(state),
+    }
+}

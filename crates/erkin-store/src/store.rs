@@ -1,0 +1,454 @@
+//! The durable log: entries, Merkle tree hashes, signed checkpoints and blobs in
+//! one SQLite database (`erkin.sqlite` in the data directory).
+//!
+//! Invariants this file keeps:
+//! - An append is one `BEGIN IMMEDIATE` transaction holding the entries, their
+//!   tree hashes and the checkpoint that signs them. SQLite in WAL mode with
+//!   `synchronous=FULL` fsyncs the WAL at commit, and `append` returns only
+//!   after the commit: what it reports done survives any crash, and a crash
+//!   before the commit leaves the previous checkpoint, which is still valid.
+//! - The store never signs a checkpoint that is not a pure extension of the
+//!   previous one: hashes are only ever appended, and each checkpoint's root is
+//!   computed from the stored hashes inside the same transaction.
+//! - Nothing in the store is trusted on open: the latest checkpoint must verify
+//!   against the log key recorded at creation and match the stored tree.
+
+use std::path::{Path, PathBuf};
+
+use erkin_core::blob::{check_blob_len, BlobError, BlobId};
+use erkin_core::checkpoint::Checkpoint;
+use erkin_core::keys::{SecretKey, VerifierKey};
+use erkin_core::tiles::{encode_bundle, TileKind, TilePath, MAX_ENTRY_LEN, TILE_WIDTH};
+use erkin_core::verify::{CopyReader, ReadError};
+use erkin_core::Hash;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use tlog_tiles::HashReader;
+
+pub const DB_FILE: &str = "erkin.sqlite";
+/// SQLite `application_id`: the bytes "erkn", so `file` and erkin can tell our
+/// database from any other SQLite file.
+const APPLICATION_ID: i32 = 0x6572_6b6e;
+/// The on-disk format version (`user_version`). Bump it with a migration.
+pub const FORMAT_VERSION: i32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: no erkin data here (run `erkin init --dir {dir}` to found a publication, or pass the right --dir)", dir = path.parent().map(|p| p.display().to_string()).unwrap_or_default())]
+    NotFound { path: PathBuf },
+    #[error("{0}: a publication already exists here; choose another --dir")]
+    AlreadyExists(PathBuf),
+    #[error("{path}: not an erkin database ({reason})")]
+    NotAStore { path: PathBuf, reason: String },
+    #[error("{path}: written by a newer erkin (format {found}, this one reads up to {FORMAT_VERSION}); upgrade erkin")]
+    NewerFormat { path: PathBuf, found: i32 },
+    #[error("{path}: the store is corrupt: {reason}. Restore it from a backup or re-mirror it from a copy; `erkin verify` shows details")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: database error: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("entry {index} is {len} bytes, more than the limit of {MAX_ENTRY_LEN}")]
+    EntryTooLarge { index: usize, len: usize },
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error("the log key given does not match this publication's log key {expected}")]
+    WrongLogKey { expected: String },
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    log_key: VerifierKey,
+    size: u64,
+}
+
+impl Store {
+    /// Creates a new, empty store in `dir` (created if needed) for the log
+    /// whose verifier key is `log_key`. Fails if a store is already there.
+    pub fn create(dir: &Path, log_key: &VerifierKey) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::NotAStore {
+            path: dir.to_path_buf(),
+            reason: format!("cannot create the directory: {e}"),
+        })?;
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()));
+        }
+        let conn = Connection::open(&path).map_err(|source| sql_err(&path, source))?;
+        let sql = |source| sql_err(&path, source);
+        configure(&conn).map_err(sql)?;
+        conn.execute_batch(&format!(
+            "BEGIN;
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+             -- Merkle tree hashes by tlog_tiles stored-hash index.
+             CREATE TABLE hashes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;
+             -- Every checkpoint ever signed, by tree size: the history a
+             -- mirror or a court may ask for.
+             CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL) STRICT;
+             CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
+             PRAGMA application_id = {APPLICATION_ID};
+             PRAGMA user_version = {FORMAT_VERSION};
+             COMMIT;"
+        ))
+        .map_err(sql)?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('log_key', ?1)",
+            params![log_key.as_str()],
+        )
+        .map_err(sql)?;
+        crate::sync_parent_dir(&path).map_err(|e| StoreError::NotAStore {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            conn,
+            path,
+            log_key: log_key.clone(),
+            size: 0,
+        })
+    }
+
+    /// Opens an existing store and checks that it is one of ours, of a format we
+    /// read, and that its latest checkpoint verifies and matches its tree.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(StoreError::NotFound { path });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| sql_err(&path, source))?;
+        let not_store = |reason: String| StoreError::NotAStore {
+            path: path.clone(),
+            reason,
+        };
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| not_store(e.to_string()))?;
+        if app_id != APPLICATION_ID {
+            return Err(not_store(format!("application_id is {app_id:#x}")));
+        }
+        let version: i32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| not_store(e.to_string()))?;
+        if version > FORMAT_VERSION {
+            return Err(StoreError::NewerFormat { path, found: version });
+        }
+        configure(&conn).map_err(|source| sql_err(&path, source))?;
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        let log_key: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'log_key'", [], |r| r.get(0))
+            .map_err(|e| corrupt(format!("no log key recorded ({e})")))?;
+        let log_key = VerifierKey::parse(&log_key).map_err(|e| corrupt(format!("recorded log key: {e}")))?;
+        let mut store = Self {
+            conn,
+            path: path.clone(),
+            log_key,
+            size: 0,
+        };
+        store.size = store.check_head().map_err(|reason| StoreError::Corrupt { path, reason })?;
+        Ok(store)
+    }
+
+    /// Checks the latest checkpoint against the log key, the entry count and the
+    /// stored tree; returns the tree size. O(log n): a full check is `verify`.
+    fn check_head(&self) -> Result<u64, String> {
+        let entries: u64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        let Some(note) = self.latest_checkpoint_bytes().map_err(|e| e.to_string())? else {
+            return if entries == 0 {
+                Ok(0)
+            } else {
+                Err(format!("{entries} entries but no checkpoint"))
+            };
+        };
+        let cp = Checkpoint::open(&note, &self.log_key).map_err(|e| format!("latest checkpoint: {e}"))?;
+        if cp.size != entries {
+            return Err(format!("latest checkpoint is for {} entries, but the store holds {entries}", cp.size));
+        }
+        let root = tlog_tiles::tree_hash(cp.size, &DbHashes { conn: &self.conn, base: u64::MAX, pending: &[] })
+            .map_err(|e| format!("tree hashes: {e}"))?;
+        if root != cp.root {
+            return Err("the stored tree does not hash to the latest checkpoint's root".into());
+        }
+        Ok(cp.size)
+    }
+
+    pub fn log_key(&self) -> &VerifierKey {
+        &self.log_key
+    }
+
+    pub fn origin(&self) -> &str {
+        self.log_key.name()
+    }
+
+    /// The number of entries in the log (the latest checkpoint's size).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends entries (already admitted by the fold) and signs a checkpoint
+    /// over them, durably, in one transaction. Returns the new checkpoint.
+    pub fn append(&mut self, entries: &[Vec<u8>], log_key: &SecretKey) -> Result<Checkpoint, StoreError> {
+        if log_key.verifier_key() != &self.log_key {
+            return Err(StoreError::WrongLogKey {
+                expected: self.log_key.to_string(),
+            });
+        }
+        if let Some((index, e)) = entries.iter().enumerate().find(|(_, e)| e.len() > MAX_ENTRY_LEN) {
+            return Err(StoreError::EntryTooLarge { index, len: e.len() });
+        }
+        let path = self.path.clone();
+        let sql = |source| sql_err(&path, source);
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(sql)?;
+        // Re-read the size inside the write lock: another process may have
+        // appended since we opened.
+        let size: u64 = tx
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(sql)?;
+        let base = tlog_tiles::stored_hash_count(size);
+        let mut pending: Vec<Hash> = Vec::with_capacity(entries.len() * 2);
+        for (i, e) in entries.iter().enumerate() {
+            let reader = DbHashes { conn: &tx, base, pending: &pending };
+            let new = tlog_tiles::stored_hashes(size + i as u64, e, &reader).map_err(|e| StoreError::Corrupt {
+                path: path.clone(),
+                reason: format!("tree hashes: {e}"),
+            })?;
+            pending.extend(new);
+        }
+        let new_size = size + entries.len() as u64;
+        let root = tlog_tiles::tree_hash(new_size, &DbHashes { conn: &tx, base, pending: &pending }).map_err(|e| {
+            StoreError::Corrupt {
+                path: path.clone(),
+                reason: format!("tree hashes: {e}"),
+            }
+        })?;
+        let checkpoint = Checkpoint {
+            origin: self.log_key.name().to_string(),
+            size: new_size,
+            root,
+        };
+        let note = checkpoint.sign(log_key);
+        {
+            let mut ins = tx.prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)").map_err(sql)?;
+            for (i, e) in entries.iter().enumerate() {
+                ins.execute(params![size + i as u64, e]).map_err(sql)?;
+            }
+            let mut ins = tx.prepare_cached("INSERT INTO hashes (id, hash) VALUES (?1, ?2)").map_err(sql)?;
+            for (i, h) in pending.iter().enumerate() {
+                ins.execute(params![base + i as u64, &h.0[..]]).map_err(sql)?;
+            }
+            tx.execute(
+                "INSERT INTO checkpoints (size, note) VALUES (?1, ?2)",
+                params![new_size, note],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+        self.size = new_size;
+        Ok(checkpoint)
+    }
+
+    /// The latest signed checkpoint note.
+    pub fn latest_checkpoint_bytes(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Entries `start..end` in order.
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .map_err(|e| sql_err(&self.path, e))?;
+        let rows = stmt
+            .query_map(params![start, end], |r| r.get(0))
+            .map_err(|e| sql_err(&self.path, e))?;
+        rows.collect::<Result<Vec<Vec<u8>>, _>>().map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Calls `f` with each entry from `start` on, reading in pages so the whole
+    /// log is never in memory at once.
+    pub fn for_each_entry(&self, start: u64, mut f: impl FnMut(u64, &[u8]) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut next = start;
+        while next < self.size {
+            let end = (next + 4096).min(self.size);
+            for (i, e) in self.entries(next, end)?.iter().enumerate() {
+                f(next + i as u64, e)?;
+            }
+            next = end;
+        }
+        Ok(())
+    }
+
+    /// The bytes of a hash tile or an entry bundle of the current tree.
+    pub fn tile(&self, tile: &TilePath) -> Result<Option<Vec<u8>>, StoreError> {
+        let end = tile.first_entry() + u64::from(tile.width);
+        let exists = match tile.kind {
+            TileKind::Entries => end <= self.size,
+            TileKind::Hashes { level } => {
+                // A tile at tile-level L covers 256^L leaves per hash.
+                let per_hash = TILE_WIDTH.checked_pow(u32::from(level));
+                per_hash
+                    .and_then(|p| end.checked_mul(p))
+                    .is_some_and(|leaves| leaves <= self.size)
+            }
+        };
+        if !exists {
+            return Ok(None);
+        }
+        match tile.hash_tile() {
+            None => {
+                let entries = self.entries(tile.first_entry(), end)?;
+                Ok(Some(encode_bundle(entries.iter().map(Vec::as_slice))))
+            }
+            Some(t) => t
+                .read_data(&DbHashes { conn: &self.conn, base: u64::MAX, pending: &[] })
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!("reading {tile}: {e}"),
+                }),
+        }
+    }
+
+    /// Stores a blob (idempotent) and returns its ID. Durable on return.
+    pub fn put_blob(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, StoreError> {
+        check_blob_len(bytes.len() as u64, max_len)?;
+        let id = BlobId::of(bytes);
+        self.conn
+            .execute("INSERT OR IGNORE INTO blobs (id, data) VALUES (?1, ?2)", params![&id.0[..], bytes])
+            .map_err(|e| sql_err(&self.path, e))?;
+        Ok(id)
+    }
+
+    pub fn blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row("SELECT data FROM blobs WHERE id = ?1", params![&id.0[..]], |r| r.get(0))
+            .optional()
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    pub fn blob_ids(&self) -> Result<Vec<BlobId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM blobs ORDER BY id")
+            .map_err(|e| sql_err(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(|e| sql_err(&self.path, e))?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let raw = row.map_err(|e| sql_err(&self.path, e))?;
+            let id = raw.try_into().map_err(|_| StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: "a blob ID is not 32 bytes".into(),
+            })?;
+            ids.push(BlobId(id));
+        }
+        Ok(ids)
+    }
+}
+
+/// Reading a store as a copy, by layout path: the same paths an export writes
+/// and the server will serve.
+impl CopyReader for Store {
+    fn read(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError> {
+        let io = |e: StoreError| ReadError::Io {
+            path: path.to_string(),
+            reason: e.to_string(),
+        };
+        let bytes = if path == "checkpoint" {
+            self.latest_checkpoint_bytes().map_err(io)?
+        } else if let Some(hex) = path.strip_prefix("blob/") {
+            match hex.parse::<BlobId>() {
+                Ok(id) => self.blob(&id).map_err(io)?,
+                Err(_) => None,
+            }
+        } else {
+            match TilePath::parse(path) {
+                Ok(tile) => self.tile(&tile).map_err(io)?,
+                Err(_) => None,
+            }
+        };
+        match bytes {
+            Some(b) if b.len() as u64 > max_len => Err(ReadError::TooLarge {
+                path: path.to_string(),
+                max: max_len,
+            }),
+            other => Ok(other),
+        }
+    }
+
+    fn blob_ids(&self) -> Result<Vec<BlobId>, ReadError> {
+        Store::blob_ids(self).map_err(|e| ReadError::Io {
+            path: "blob/".into(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL + FULL: each commit fsyncs the write-ahead log, so a commit that
+    // returned is on disk. busy_timeout lets a reader wait out a writer.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+}
+
+fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads stored hashes: those below `base` from the database, those at or above
+/// it from `pending` (hashes computed in the current, uncommitted append).
+struct DbHashes<'a> {
+    conn: &'a Connection,
+    base: u64,
+    pending: &'a [Hash],
+}
+
+impl HashReader for DbHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT hash FROM hashes WHERE id = ?1")
+            .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
+        indexes
+            .iter()
+            .map(|&i| {
+                if i >= self.base {
+                    let k = usize::try_from(i - self.base).map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
+                    return self.pending.get(k).copied().ok_or(tlog_tiles::Error::IndexesNotInTree);
+                }
+                let raw: Vec<u8> = stmt
+                    .query_row(params![i], |r| r.get(0))
+                    .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
+                let arr: [u8; 32] = raw.try_into().map_err(|_| tlog_tiles::Error::MalformedHash)?;
+                Ok(Hash(arr))
+            })
+            .collect()
+    }
+}

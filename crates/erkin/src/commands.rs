@@ -1,0 +1,215 @@
+//! One function per subcommand: gather inputs, call the libraries, print.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use erkin_core::action::{Action, Charter, Statement};
+use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::{SecretKey, VerifierKey};
+use erkin_core::state::Applied;
+use erkin_core::verify::{verify_copy, CopyReader, Report};
+use erkin_export::DirCopy;
+use erkin_store::publication::fold_store;
+use erkin_store::{Publication, Store, LOG_KEY_FILE};
+use serde_json::json;
+
+use crate::cli::{Cli, Command, KeyCommand};
+use crate::exit;
+use crate::outln;
+use crate::secret;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    let dir = cli.dir.as_path();
+    match cli.command {
+        Command::Demo(args) => crate::demo::run(args.into.as_deref()),
+        Command::Key(KeyCommand::New { out, name }) => {
+            let key = SecretKey::generate(&mut rand_core::OsRng, &name)?;
+            secret::write_new_key(&out, &key, "the new key")?;
+            outln!("{}", key.verifier_key());
+            eprintln!("Wrote {} (encrypted). The line above is your verifier key: share it, it is public.", out.display());
+            Ok(0)
+        }
+        Command::Key(KeyCommand::Show { file }) => {
+            let key = secret::open_key(&file, "the key")?;
+            outln!("{}", key.verifier_key());
+            Ok(0)
+        }
+        Command::Init(args) => {
+            let founders = args
+                .founders
+                .iter()
+                .map(|f| VerifierKey::parse(f).with_context(|| format!("--founder {f:?}")))
+                .collect::<Result<Vec<_>>>()?;
+            let vkey = init(dir, &args.origin, &args.name, &founders)?;
+            outln!("{vkey}");
+            eprintln!(
+                "Founded {:?} in {}. The line above is the publication's verifier key: readers and mirrors pin it.",
+                args.name,
+                dir.display()
+            );
+            Ok(0)
+        }
+        Command::Log(args) => log(dir, args.json),
+        Command::Statement(args) => {
+            let mut publication = Publication::open(dir)?;
+            let member = secret::open_key(&args.key, "your member key")?;
+            let body = EntryBody {
+                time: now(),
+                action: Action::Statement(Statement { text: args.text }),
+            };
+            let entry = publication.sign(&body, &member)?;
+            let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
+            let outcome = publication.submit(&[entry], now(), &log_key)?;
+            match outcome.results.into_iter().next() {
+                Some(Ok(index)) => {
+                    outln!("{index}");
+                    eprintln!("Recorded as entry {index}.");
+                    Ok(0)
+                }
+                Some(Err(rejection)) => bail!("the publication refused the statement: {rejection}"),
+                None => unreachable!("one entry in, one result out"),
+            }
+        }
+        Command::Export(args) => {
+            let publication = Publication::open(dir)?;
+            let stats = erkin_export::export(&publication, &args.out)?;
+            eprintln!(
+                "Exported {} entries to {}: {} files written, {} unchanged.",
+                publication.store().size(),
+                args.out.display(),
+                stats.written,
+                stats.unchanged
+            );
+            Ok(0)
+        }
+        Command::Verify(args) => {
+            let key = VerifierKey::parse(&args.key).context("--key")?;
+            verify(&args.source, &key, args.json)
+        }
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+/// Makes the log key, encrypts it into the data directory and founds the
+/// publication. Returns the publication's verifier key.
+pub fn init(dir: &Path, origin: &str, name: &str, founders: &[VerifierKey]) -> Result<VerifierKey> {
+    let log_key = SecretKey::generate(&mut rand_core::OsRng, origin).context("--origin is the log key's name")?;
+    let key_path = dir.join(LOG_KEY_FILE);
+    if dir.join(erkin_store::store::DB_FILE).exists() || key_path.exists() {
+        bail!("{}: a publication already exists here; choose another --dir", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Check the founding entry before writing anything: a bad founder list must
+    // not leave a key file behind.
+    let probe = tempdir_in(dir)?;
+    let checked = Publication::found(&probe, name, &log_key, founders, Charter::default(), now());
+    std::fs::remove_dir_all(&probe).ok();
+    checked?;
+    secret::write_new_key(&key_path, &log_key, "the publication's log key")?;
+    Publication::found(dir, name, &log_key, founders, Charter::default(), now())?;
+    Ok(log_key.verifier_key().clone())
+}
+
+fn tempdir_in(dir: &Path) -> Result<std::path::PathBuf> {
+    let p = dir.join(format!(".init-check-{}", std::process::id()));
+    std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+    Ok(p)
+}
+
+fn log(dir: &Path, as_json: bool) -> Result<u8> {
+    let store = Store::open(dir)?;
+    let mut rows: Vec<Applied> = Vec::new();
+    fold_store(&store, |a| rows.push(a.clone()))?;
+    if as_json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|a| {
+                json!({
+                    "index": a.index,
+                    "time": a.body.time,
+                    "signer": a.signer,
+                    "action": a.body.action.kind(),
+                    "summary": a.body.action.summary(),
+                    "leaf_hash": a.leaf_hash.to_string(),
+                })
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for a in &rows {
+            let t = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(a.body.time));
+            outln!("{:>6}  {t}  {:<16}  {}", a.index, a.signer, a.body.action.summary());
+        }
+    }
+    Ok(0)
+}
+
+fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
+    let copy: Box<dyn CopyReader> = if source.join(erkin_store::store::DB_FILE).is_file() {
+        Box::new(Store::open(source)?)
+    } else if DirCopy::looks_like_copy(source) {
+        Box::new(DirCopy::new(source))
+    } else {
+        bail!(
+            "{}: neither a data directory (no {}) nor an exported copy (no checkpoint)",
+            source.display(),
+            erkin_store::store::DB_FILE
+        );
+    };
+    let report = match verify_copy(copy.as_ref(), key, DEFAULT_MAX_BLOB_LEN, &mut |_, _| {}) {
+        Ok(r) => r,
+        Err(e) => {
+            if as_json {
+                outln!("{}", json!({"ok": false, "fatal": e.to_string()}));
+            } else {
+                eprintln!("FAILED: {}: {e}", source.display());
+            }
+            return Ok(exit::VERIFY_FAILED);
+        }
+    };
+    print_report(source, key, &report, as_json)?;
+    Ok(if report.is_ok() { 0 } else { exit::VERIFY_FAILED })
+}
+
+fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> Result<()> {
+    let findings: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
+    if as_json {
+        let v = json!({
+            "ok": r.is_ok(),
+            "origin": r.checkpoint.origin,
+            "size": r.checkpoint.size,
+            "root": r.checkpoint.root.to_string(),
+            "entries_checked": r.entries_checked,
+            "tiles_checked": r.tiles_checked,
+            "blobs_checked": r.blobs_checked,
+            "findings": findings,
+        });
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    outln!("Verifying {} against {key}", source.display());
+    outln!(
+        "  checkpoint  {} entries, root {}: signature good",
+        r.checkpoint.size, r.checkpoint.root
+    );
+    outln!("  entries     {} checked (hashes, signatures, rules)", r.entries_checked);
+    outln!("  tiles       {} checked", r.tiles_checked);
+    outln!("  blobs       {} checked", r.blobs_checked);
+    if r.is_ok() {
+        outln!("OK: this copy is complete and genuine.");
+    } else {
+        outln!("FAILED: {} problem(s):", findings.len());
+        for f in &findings {
+            outln!("  - {f}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Getting passphrases and key files to and from the user.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use erkin_core::keys::SecretKey;
+use erkin_store::keyfile;
+
+pub const PASSPHRASE_ENV: &str = "ERKIN_PASSPHRASE";
+/// scrypt work factor (log2 N) for newly encrypted keys. Unset, age calibrates
+/// it to about one second on this machine; lower values are for tests and make
+/// keys easier to brute-force.
+pub const WORK_FACTOR_ENV: &str = "ERKIN_SCRYPT_WORK_FACTOR";
+
+fn read_passphrase(prompt: &str, confirm: bool) -> Result<String> {
+    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("a passphrase is needed: run in a terminal, or set {PASSPHRASE_ENV} for scripts");
+    }
+    let p = rpassword::prompt_password(prompt).context("reading the passphrase")?;
+    if confirm {
+        let again = rpassword::prompt_password("Repeat the passphrase: ").context("reading the passphrase")?;
+        if again != p {
+            bail!("the two passphrases differ; nothing was written");
+        }
+    }
+    Ok(p)
+}
+
+pub fn work_factor() -> Result<Option<u8>> {
+    match std::env::var(WORK_FACTOR_ENV) {
+        Err(_) => Ok(None),
+        Ok(v) => {
+            let n: u8 = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=30).contains(n))
+                .with_context(|| format!("{WORK_FACTOR_ENV}={v:?}: expected a number from 1 to 30"))?;
+            Ok(Some(n))
+        }
+    }
+}
+
+pub fn write_new_key(path: &Path, key: &SecretKey, what: &str) -> Result<()> {
+    let pass = read_passphrase(&format!("Passphrase to encrypt {what}: "), true)?;
+    keyfile::write_key_file(path, key, &pass, work_factor()?)?;
+    Ok(())
+}
+
+pub fn open_key(path: &Path, what: &str) -> Result<SecretKey> {
+    let pass = read_passphrase(&format!("Passphrase for {what} ({}): ", path.display()), false)?;
+    Ok(keyfile::read_key_file(path, &pass)?)
+}
