@@ -55,6 +55,8 @@ pub enum EntryError {
     ControlCharacter(u32),
     #[error("entry JSON is not a valid action: {0}")]
     Json(String),
+    #[error("entry JSON is not in canonical form (compact, keys in erkin's order, objects as objects, no needless escapes)")]
+    NotCanonical,
     #[error("entry must carry exactly one signature, its author's; it has {0}")]
     SignatureCount(usize),
 }
@@ -119,13 +121,23 @@ fn parse_text(text: &str, origin: &str) -> Result<EntryBody, EntryError> {
 }
 
 fn parse_body(json: &str) -> Result<EntryBody, EntryError> {
-    // The typed parse first: it reports syntax errors with their position.
-    let body: EntryBody = serde_json::from_str(json).map_err(|e| EntryError::Json(e.to_string()))?;
+    // Duplicate keys and hidden control characters first, so they are named as
+    // such (serde would report a duplicate as a generic "duplicate field").
+    // Syntax errors pass through here and the typed parse names their position.
     match first_problem(json) {
-        Some(Problem::DuplicateKey(k)) => Err(EntryError::DuplicateKey(k)),
-        Some(Problem::ControlCharacter(c)) => Err(EntryError::ControlCharacter(c)),
-        None => Ok(body),
+        Some(Problem::DuplicateKey(k)) => return Err(EntryError::DuplicateKey(k)),
+        Some(Problem::ControlCharacter(c)) => return Err(EntryError::ControlCharacter(c)),
+        None => {}
     }
+    let body: EntryBody = serde_json::from_str(json).map_err(|e| EntryError::Json(e.to_string()))?;
+    // One action, one encoding: the line must be exactly what erkin writes.
+    // This refuses serde's other accepted forms (structs as arrays, extra
+    // white space, escapes where a raw character is written, reordered keys),
+    // so no two readers can disagree about what an entry says.
+    if serde_json::to_string(&body).expect("entry bodies always serialize") != json {
+        return Err(EntryError::NotCanonical);
+    }
+    Ok(body)
 }
 
 /// Encodes and signs an entry of publication `origin` with the author's key.
@@ -139,6 +151,11 @@ pub fn sign_entry(origin: &str, body: &EntryBody, key: &SecretKey) -> Result<Vec
         });
     }
     let text = format!("{ENTRY_FORMAT}\n{origin}\n{json}\n");
+    // Check before signing: the text alone may already be too long (and the
+    // note library refuses texts over 1 MB outright).
+    if text.len() > MAX_ENTRY_LEN {
+        return Err(EntryError::TooLarge { len: text.len() });
+    }
     let bytes = sign_note(&text, key);
     if bytes.len() > MAX_ENTRY_LEN {
         return Err(EntryError::TooLarge { len: bytes.len() });

@@ -233,13 +233,12 @@ pub fn decode_bundle(bytes: &[u8], expected: usize) -> Result<Vec<&[u8]>, Bundle
         let body = rest.get(2..2 + len).ok_or(truncated)?;
         entries.push(body);
         rest = &rest[2 + len..];
-        if entries.len() > expected {
-            break;
-        }
     }
-    if entries.len() != expected || !rest.is_empty() {
-        let found = entries.len() + usize::from(!rest.is_empty());
-        return Err(BundleError::WrongCount { expected, found });
+    if entries.len() != expected {
+        return Err(BundleError::WrongCount {
+            expected,
+            found: entries.len(),
+        });
     }
     Ok(entries)
 }
@@ -297,7 +296,7 @@ mod tests {
         let changed: Vec<String> = hash_tiles(256, 257).iter().map(|t| t.to_string()).collect();
         assert_eq!(changed, ["tile/0/001.p/1"]);
         let changed: Vec<String> = hash_tiles(65535, 65536).iter().map(|t| t.to_string()).collect();
-        assert_eq!(changed, ["tile/0/255", "tile/1/255", "tile/2/000.p/1"]);
+        assert_eq!(changed, ["tile/0/255", "tile/1/000", "tile/2/000.p/1"]);
     }
 
     #[test]

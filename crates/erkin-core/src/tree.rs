@@ -82,6 +82,10 @@ impl MemoryTree {
         if old > new || new > self.size {
             return Err(ProofError::OutOfRange { index: old, size: new });
         }
+        // The empty tree is a prefix of every tree; its proof is empty (RFC 9162).
+        if old == 0 {
+            return Ok(Vec::new());
+        }
         Ok(tlog_tiles::prove_tree(new, old, self).expect("memory tree is complete"))
     }
 }
@@ -118,6 +122,13 @@ pub fn check_consistency(
     }
     if proof.len() > 128 {
         return Err(ProofError::Invalid);
+    }
+    if old == 0 {
+        return if proof.is_empty() && old_root == EMPTY_HASH {
+            Ok(())
+        } else {
+            Err(ProofError::Invalid)
+        };
     }
     tlog_tiles::check_tree(proof, new, new_root, old, old_root).map_err(|_| ProofError::Invalid)
 }

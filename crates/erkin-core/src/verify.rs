@@ -60,6 +60,8 @@ pub enum Finding {
     /// something it should have refused.
     RejectedEntry { index: u64, rejection: Rejection },
     Blob { path: String, error: BlobError },
+    /// More than [`MAX_FINDINGS`] problems: verification stopped early.
+    TooManyProblems,
 }
 
 impl fmt::Display for Finding {
@@ -89,6 +91,7 @@ impl fmt::Display for Finding {
                 "entry {index}: the log contains an entry the rules forbid ({rejection}); the sequencer misbehaved"
             ),
             Finding::Blob { path, error } => write!(f, "{path}: {error}"),
+            Finding::TooManyProblems => write!(f, "more than {MAX_FINDINGS} problems; stopped checking"),
         }
     }
 }
@@ -110,7 +113,8 @@ pub struct Report {
     pub tiles_checked: usize,
     pub blobs_checked: usize,
     pub findings: Vec<Finding>,
-    /// The state the fold reached (None if the genesis entry was unusable).
+    /// The state the fold reached, skipping rejected entries; None when an
+    /// integrity finding means a folded entry may not be the log's.
     pub state: Option<State>,
 }
 
@@ -134,13 +138,28 @@ pub fn verify_copy(
     let checkpoint = Checkpoint::open(&cp_bytes, log_key)?;
     let size = checkpoint.size;
     let mut findings = Vec::new();
-    let n = usize::try_from(size).unwrap_or(usize::MAX);
+    let give_up = |findings: &mut Vec<Finding>, checkpoint: Checkpoint| {
+        findings.push(Finding::TooManyProblems);
+        Ok(Report {
+            checkpoint,
+            entries_checked: 0,
+            tiles_checked: 0,
+            blobs_checked: 0,
+            findings: std::mem::take(findings),
+            state: None,
+        })
+    };
 
-    // Entries: read each bundle, hash each entry, and run the fold.
-    let mut entry_leaves: Vec<Option<Hash>> = vec![None; n];
+    // Entries: read each bundle, hash each entry, and run the fold. Leaf
+    // vectors grow as data arrives rather than being sized from the signed
+    // size, which a misbehaving log could make absurd.
+    let mut entry_leaves: Vec<Option<Hash>> = Vec::new();
     let mut state: Option<State> = None;
     let mut entries_checked = 0;
     for bundle in entry_bundles(0, size) {
+        if findings.len() >= MAX_FINDINGS {
+            return give_up(&mut findings, checkpoint);
+        }
         let path = bundle.to_string();
         let Some(bytes) = read_into(copy, &path, MAX_BUNDLE_LEN as u64, &mut findings) else {
             continue;
@@ -154,7 +173,7 @@ pub fn verify_copy(
         };
         for (i, entry) in entries.iter().enumerate() {
             let index = bundle.first_entry() + i as u64;
-            entry_leaves[index as usize] = Some(record_hash(entry));
+            set_leaf(&mut entry_leaves, index, record_hash(entry));
             let result = match &mut state {
                 Some(s) => s.apply(entry).map(|_| ()),
                 None if index == 0 => State::genesis(log_key, entry).map(|(s, _)| state = Some(s)),
@@ -170,28 +189,35 @@ pub fn verify_copy(
     }
 
     // Level-0 tiles: the leaf hashes as the copy serves them.
-    let mut tile_leaves: Vec<Option<Hash>> = vec![None; n];
+    let mut tile_leaves: Vec<Option<Hash>> = Vec::new();
     let level0: Vec<TilePath> = hash_tiles(0, size)
         .into_iter()
         .filter(|t| t.kind == TileKind::Hashes { level: 0 })
         .collect();
     let mut level0_data = Vec::with_capacity(level0.len());
     for tile in &level0 {
+        if findings.len() >= MAX_FINDINGS {
+            return give_up(&mut findings, checkpoint);
+        }
         let data = read_tile(copy, tile, &mut findings);
         if let Some(data) = &data {
             for (i, h) in data.chunks_exact(32).enumerate() {
-                tile_leaves[(tile.first_entry() + i as u64) as usize] =
-                    Some(Hash(h.try_into().expect("chunks of 32")));
+                set_leaf(&mut tile_leaves, tile.first_entry() + i as u64, Hash(h.try_into().expect("chunks of 32")));
             }
         }
         level0_data.push(data);
     }
 
     // Which leaves are authentic? Whichever set hashes to the signed root.
-    let from_entries = tree_of(&entry_leaves);
-    let from_tiles = tree_of(&tile_leaves);
-    let merged: Vec<Option<Hash>> = entry_leaves.iter().zip(&tile_leaves).map(|(e, t)| e.or(*t)).collect();
-    let authentic = [&from_tiles, &from_entries, &tree_of(&merged)]
+    let from_entries = tree_of(&entry_leaves, size);
+    let from_tiles = tree_of(&tile_leaves, size);
+    let merged: Vec<Option<Hash>> = (0..entry_leaves.len().max(tile_leaves.len()))
+        .map(|i| {
+            let e = entry_leaves.get(i).copied().flatten();
+            e.or_else(|| tile_leaves.get(i).copied().flatten())
+        })
+        .collect();
+    let authentic = [&from_tiles, &from_entries, &tree_of(&merged, size)]
         .into_iter()
         .flatten()
         .find(|t| t.root() == checkpoint.root)
@@ -246,6 +272,11 @@ pub fn verify_copy(
         }
     }
 
+    // Rejected entries are skipped by the fold (DESIGN §3), so the state is
+    // still the log's; any integrity finding means some folded entry may not
+    // be the one the checkpoint commits to, so then there is no state.
+    let integrity_ok = findings.iter().all(|f| matches!(f, Finding::RejectedEntry { .. }));
+    let state = if integrity_ok { state } else { None };
     Ok(Report {
         checkpoint,
         entries_checked,
@@ -256,7 +287,22 @@ pub fn verify_copy(
     })
 }
 
-fn tree_of(leaves: &[Option<Hash>]) -> Option<MemoryTree> {
+/// Stops a hostile copy from growing the report without bound.
+pub const MAX_FINDINGS: usize = 1000;
+
+fn set_leaf(leaves: &mut Vec<Option<Hash>>, index: u64, leaf: Hash) {
+    let i = index as usize;
+    if leaves.len() <= i {
+        leaves.resize(i + 1, None);
+    }
+    leaves[i] = Some(leaf);
+}
+
+/// The tree of exactly `size` leaves, if every one is known.
+fn tree_of(leaves: &[Option<Hash>], size: u64) -> Option<MemoryTree> {
+    if leaves.len() as u64 != size {
+        return None;
+    }
     let mut tree = MemoryTree::new();
     for leaf in leaves {
         tree.push_leaf_hash((*leaf)?);

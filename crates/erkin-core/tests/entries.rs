@@ -2,7 +2,9 @@
 //! entry can be refused, each checked by its exact error.
 
 use erkin_core::action::{Action, Charter, Genesis, Statement};
-use erkin_core::entry::{sign_entry, EntryBody, EntryError, ParsedEntry, ENTRY_FORMAT, MAX_ENTRY_LEN};
+use erkin_core::entry::{
+    sign_entry, EntryBody, EntryError, ParsedEntry, ENTRY_FORMAT, MAX_ENTRY_LEN,
+};
 use erkin_core::keys::SecretKey;
 use erkin_core::note::{sign_note, NoteError};
 use proptest::prelude::*;
@@ -118,11 +120,7 @@ fn entry_of_one_publication_is_refused_by_another() {
     // Rewriting the origin line makes it parse for B, but the member's key no
     // longer verifies it: an entry cannot be replayed into another publication.
     let text = String::from_utf8(bytes).unwrap();
-    let moved = text.replacen(
-        &format!("\n{ORIGIN_A}\n"),
-        &format!("\n{ORIGIN_B}\n"),
-        1,
-    );
+    let moved = text.replacen(&format!("\n{ORIGIN_A}\n"), &format!("\n{ORIGIN_B}\n"), 1);
     assert_ne!(moved, text);
     let parsed = ParsedEntry::parse(moved.as_bytes(), ORIGIN_B).unwrap();
     assert_eq!(
@@ -203,7 +201,8 @@ fn sign_entry_refuses_a_huge_statement() {
     let text = "y".repeat(100_000);
     let body = statement(10, &text);
     let json = serde_json::to_string(&body).unwrap();
-    let expected_len = sign_note(&format!("{ENTRY_FORMAT}\n{ORIGIN_A}\n{json}\n"), &k).len();
+    // Refused before signing, so the length reported is the text's.
+    let expected_len = format!("{ENTRY_FORMAT}\n{ORIGIN_A}\n{json}\n").len();
     assert_eq!(
         sign_entry(ORIGIN_A, &body, &k).unwrap_err(),
         EntryError::TooLarge { len: expected_len }
@@ -217,8 +216,9 @@ fn sign_entry_refuses_a_huge_statement() {
 fn sign_entry_refuses_a_statement_beyond_the_note_library_limit() {
     let k = key("aigerim");
     let body = statement(10, &"z".repeat(1_000_001));
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sign_entry(ORIGIN_A, &body, &k)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sign_entry(ORIGIN_A, &body, &k)
+    }));
     match result {
         Ok(Err(EntryError::TooLarge { len })) => assert!(len > MAX_ENTRY_LEN, "{len}"),
         Ok(other) => panic!("expected TooLarge, got {other:?}"),
@@ -251,14 +251,18 @@ fn malformed_json_is_json_error() {
 }
 
 #[test]
-fn trailing_space_json_is_either_refused_or_the_same_entry() {
-    // Whitespace after the JSON does not change what the entry means; if it is
-    // accepted it must be the same body.
+fn non_canonical_json_is_refused() {
+    // One action has one encoding: white space, reordered keys and needless
+    // escapes are all other spellings of the same body, and are refused.
     let k = key("aigerim");
-    let bytes = signed_text(ORIGIN_A, r#"{"time":1,"action":{"statement":{"text":"a"}}} "#, &k);
-    match ParsedEntry::parse(&bytes, ORIGIN_A) {
-        Ok(p) => assert_eq!(p.body, statement(1, "a")),
-        Err(e) => assert!(matches!(e, EntryError::Json(_)), "{e:?}"),
+    for json in [
+        r#"{"time":1,"action":{"statement":{"text":"a"}}} "#,
+        r#"{"time": 1,"action":{"statement":{"text":"a"}}}"#,
+        r#"{"action":{"statement":{"text":"a"}},"time":1}"#,
+        r#"{"time":1,"action":{"statement":{"text":"\u0061"}}}"#,
+    ] {
+        let bytes = signed_text(ORIGIN_A, json, &k);
+        assert_eq!(parse_err(&bytes, ORIGIN_A), EntryError::NotCanonical, "{json}");
     }
 }
 
@@ -306,6 +310,27 @@ fn duplicate_key_is_refused_whatever_the_variant() {
         assert!(
             matches!(err, EntryError::DuplicateKey(_) | EntryError::Json(_)),
             "{json}: {err:?}"
+        );
+    }
+}
+
+/// serde's derived structs also accept the array form (`[1, {...}]` for
+/// `{"time":1,"action":{...}}`). Entry JSON is "strict": a second encoding of
+/// the same struct is exactly the kind of thing other readers (a JavaScript
+/// mirror reading `body.time`) would understand differently, as with
+/// duplicate keys. Both are refused as not canonical.
+#[test]
+fn struct_in_array_form_is_refused() {
+    let k = key("aigerim");
+    for json in [
+        r#"[1,{"statement":{"text":"hi"}}]"#,
+        r#"{"time":1,"action":{"statement":["hi"]}}"#,
+    ] {
+        let bytes = signed_text(ORIGIN_A, json, &k);
+        let result = ParsedEntry::parse(&bytes, ORIGIN_A).map(|p| p.body);
+        assert!(
+            matches!(result, Err(EntryError::NotCanonical)),
+            "{json}: expected NotCanonical, got {result:?}"
         );
     }
 }
@@ -403,7 +428,12 @@ fn escaped_control_character_is_refused() {
 #[test]
 fn sign_entry_refuses_control_characters() {
     let k = key("aigerim");
-    for (c, code) in [('\u{7}', 7), ('\u{1b}', 0x1b), ('\u{7f}', 0x7f), ('\u{85}', 0x85)] {
+    for (c, code) in [
+        ('\u{7}', 7),
+        ('\u{1b}', 0x1b),
+        ('\u{7f}', 0x7f),
+        ('\u{85}', 0x85),
+    ] {
         let body = statement(1, &format!("x{c}y"));
         assert_eq!(
             sign_entry(ORIGIN_A, &body, &k).unwrap_err(),
@@ -445,19 +475,33 @@ fn every_prefix_of_an_entry_is_refused() {
 fn wrong_number_of_lines_is_wrong_shape() {
     let k = key("aigerim");
     let two = sign_note(&format!("{ENTRY_FORMAT}\n{ORIGIN_A}\n"), &k);
-    assert_eq!(parse_err(&two, ORIGIN_A), EntryError::WrongShape { lines: 2 });
+    assert_eq!(
+        parse_err(&two, ORIGIN_A),
+        EntryError::WrongShape { lines: 2 }
+    );
     let one = sign_note(&format!("{ENTRY_FORMAT}\n"), &k);
-    assert_eq!(parse_err(&one, ORIGIN_A), EntryError::WrongShape { lines: 1 });
+    assert_eq!(
+        parse_err(&one, ORIGIN_A),
+        EntryError::WrongShape { lines: 1 }
+    );
     let json = serde_json::to_string(&statement(1, "a")).unwrap();
     let four = sign_note(&format!("{ENTRY_FORMAT}\n{ORIGIN_A}\n{json}\n{json}\n"), &k);
-    assert_eq!(parse_err(&four, ORIGIN_A), EntryError::WrongShape { lines: 4 });
+    assert_eq!(
+        parse_err(&four, ORIGIN_A),
+        EntryError::WrongShape { lines: 4 }
+    );
 }
 
 #[test]
 fn unknown_format_line_is_refused() {
     let k = key("aigerim");
     let json = serde_json::to_string(&statement(1, "a")).unwrap();
-    for format in ["erkin.entry/v2", "erkin.entry/v1 ", "ERKIN.ENTRY/V1", ORIGIN_A] {
+    for format in [
+        "erkin.entry/v2",
+        "erkin.entry/v1 ",
+        "ERKIN.ENTRY/V1",
+        ORIGIN_A,
+    ] {
         let bytes = sign_note(&format!("{format}\n{ORIGIN_A}\n{json}\n"), &k);
         assert_eq!(
             parse_err(&bytes, ORIGIN_A),

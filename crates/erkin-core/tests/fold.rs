@@ -69,7 +69,8 @@ impl World {
     }
 
     fn start(&self) -> State {
-        let (state, applied) = State::genesis(self.log.verifier_key(), &self.genesis_bytes()).unwrap();
+        let (state, applied) =
+            State::genesis(self.log.verifier_key(), &self.genesis_bytes()).unwrap();
         assert_eq!(applied.index, 0);
         state
     }
@@ -429,7 +430,10 @@ fn malformed_entries_are_entry_rejections() {
             found: "elsewhere.example".into(),
         }),
     );
-    let bad_json = sign_note(&format!("erkin.entry/v1\n{ORIGIN}\n{{not json}}\n"), &w.aigerim);
+    let bad_json = sign_note(
+        &format!("erkin.entry/v1\n{ORIGIN}\n{{not json}}\n"),
+        &w.aigerim,
+    );
     let before = snap(&state);
     assert!(matches!(
         state.apply(&bad_json),

@@ -5,7 +5,9 @@
 use std::sync::OnceLock;
 
 use erkin_core::tiles::{hash_tiles, TileKind, TilePath, TILE_WIDTH};
-use erkin_core::tree::{check_consistency, check_inclusion, record_hash, MemoryTree, ProofError, EMPTY_HASH};
+use erkin_core::tree::{
+    check_consistency, check_inclusion, record_hash, MemoryTree, ProofError, EMPTY_HASH,
+};
 use erkin_core::Hash;
 use proptest::prelude::*;
 use tlog_tiles::Tile;
@@ -138,10 +140,7 @@ fn tree_shape() {
     assert_eq!(t.size(), N);
     assert_eq!(t.root_at(0), EMPTY_HASH);
     assert_eq!(t.root_at(1), leaf(0));
-    assert_eq!(
-        t.root_at(2),
-        tlog_tiles::node_hash(leaf(0), leaf(1))
-    );
+    assert_eq!(t.root_at(2), tlog_tiles::node_hash(leaf(0), leaf(1)));
     assert_eq!(
         t.root_at(3),
         tlog_tiles::node_hash(tlog_tiles::node_hash(leaf(0), leaf(1)), leaf(2))
@@ -228,21 +227,33 @@ fn out_of_range_requests_are_refused() {
     // A size beyond the tree cannot be proved either.
     assert_eq!(
         t.prove_inclusion(N + 1, 0).unwrap_err(),
-        ProofError::OutOfRange { index: 0, size: N + 1 }
+        ProofError::OutOfRange {
+            index: 0,
+            size: N + 1
+        }
     );
     for (old, new) in [(2, 1), (257, 256), (N, 0)] {
         assert_eq!(
             t.prove_consistency(old, new).unwrap_err(),
-            ProofError::OutOfRange { index: old, size: new }
+            ProofError::OutOfRange {
+                index: old,
+                size: new
+            }
         );
         assert_eq!(
             check_consistency(&vec![], new, EMPTY_HASH, old, EMPTY_HASH),
-            Err(ProofError::OutOfRange { index: old, size: new })
+            Err(ProofError::OutOfRange {
+                index: old,
+                size: new
+            })
         );
     }
     assert_eq!(
         t.prove_consistency(1, N + 1).unwrap_err(),
-        ProofError::OutOfRange { index: 1, size: N + 1 }
+        ProofError::OutOfRange {
+            index: 1,
+            size: N + 1
+        }
     );
 }
 

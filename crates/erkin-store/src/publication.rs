@@ -31,6 +31,9 @@ pub enum PublicationError {
 pub struct Publication {
     store: Store,
     state: State,
+    /// Set when an append failed after the state had folded its entries: the
+    /// state is then ahead of the store and is rebuilt before the next use.
+    stale: bool,
 }
 
 /// The outcome of submitting a batch: each entry's index or its rejection,
@@ -68,14 +71,22 @@ impl Publication {
         let (state, _) = State::genesis(log_key.verifier_key(), &bytes).map_err(PublicationError::Genesis)?;
         let mut store = Store::create(dir, log_key.verifier_key())?;
         store.append(&[bytes], log_key)?;
-        Ok(Self { store, state })
+        Ok(Self {
+            store,
+            state,
+            stale: false,
+        })
     }
 
     /// Opens a publication and folds its whole log.
     pub fn open(dir: &Path) -> Result<Self, PublicationError> {
         let store = Store::open(dir)?;
         let state = fold_store(&store, |_| {})?;
-        Ok(Self { store, state })
+        Ok(Self {
+            store,
+            state,
+            stale: false,
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -90,11 +101,17 @@ impl Publication {
     /// transaction with a new checkpoint, and reports each entry's fate. `now`
     /// is the sequencer's clock in Unix seconds.
     pub fn submit(&mut self, entries: &[Vec<u8>], now: u64, log_key: &SecretKey) -> Result<BatchOutcome, PublicationError> {
-        let mut next = self.state.clone();
+        if self.stale {
+            self.state = fold_store(&self.store, |_| {})?;
+            self.stale = false;
+        }
+        // Fold into the live state (cloning it per batch would cost O(log
+        // size)); if the append then fails, the state is rebuilt from the
+        // store before anything else is admitted.
         let mut admitted = Vec::new();
         let mut results = Vec::with_capacity(entries.len());
         for e in entries {
-            let result = admit(&mut next, e, now);
+            let result = admit(&mut self.state, e, now);
             if result.is_ok() {
                 admitted.push(e.clone());
             }
@@ -106,13 +123,16 @@ impl Publication {
                 checkpoint: None,
             });
         }
-        // The state moves only once the entries are durable.
-        let checkpoint = self.store.append(&admitted, log_key)?;
-        self.state = next;
-        Ok(BatchOutcome {
-            results,
-            checkpoint: Some(checkpoint),
-        })
+        match self.store.append(&admitted, log_key) {
+            Ok(checkpoint) => Ok(BatchOutcome {
+                results,
+                checkpoint: Some(checkpoint),
+            }),
+            Err(e) => {
+                self.stale = true;
+                Err(e.into())
+            }
+        }
     }
 
     /// Signs an entry for this publication with a member's key.

@@ -190,7 +190,7 @@ fn tampered_store_is_refused_on_open() {
     // but the fold on open refuses the altered entry.
     let (f, mut p) = found();
     let e = statement(&p, &f.member, T0, "original");
-    p.submit(&[e.clone()], T0, &f.log_key).unwrap();
+    p.submit(std::slice::from_ref(&e), T0, &f.log_key).unwrap();
     drop(p);
     let forged = String::from_utf8(e).unwrap().replace("original", "forgedxx");
     let conn = rusqlite_conn(f.dir.path());

@@ -98,30 +98,28 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// Makes the log key, encrypts it into the data directory and founds the
-/// publication. Returns the publication's verifier key.
+/// Makes the log key, founds the publication and encrypts the key into the
+/// data directory. Returns the publication's verifier key.
 pub fn init(dir: &Path, origin: &str, name: &str, founders: &[VerifierKey]) -> Result<VerifierKey> {
     let log_key = SecretKey::generate(&mut rand_core::OsRng, origin).context("--origin is the log key's name")?;
     let key_path = dir.join(LOG_KEY_FILE);
-    if dir.join(erkin_store::store::DB_FILE).exists() || key_path.exists() {
+    if key_path.exists() {
         bail!("{}: a publication already exists here; choose another --dir", dir.display());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    // Check the founding entry before writing anything: a bad founder list must
-    // not leave a key file behind.
-    let probe = tempdir_in(dir)?;
-    let checked = Publication::found(&probe, name, &log_key, founders, Charter::default(), now());
-    std::fs::remove_dir_all(&probe).ok();
-    checked?;
-    secret::write_new_key(&key_path, &log_key, "the publication's log key")?;
+    // Passphrase first: a typo in the confirmation must not leave a founded
+    // publication without its key. `found` checks the genesis entry before it
+    // writes anything, so bad founders leave nothing behind either.
+    let pass = secret::new_passphrase("the publication's log key")?;
+    let work_factor = secret::work_factor()?;
     Publication::found(dir, name, &log_key, founders, Charter::default(), now())?;
+    if let Err(e) = erkin_store::keyfile::write_key_file(&key_path, &log_key, &pass, work_factor) {
+        // Without its key the publication could never append: undo the found.
+        for f in ["", "-wal", "-shm"] {
+            std::fs::remove_file(dir.join(format!("{}{f}", erkin_store::store::DB_FILE))).ok();
+        }
+        return Err(e.into());
+    }
     Ok(log_key.verifier_key().clone())
-}
-
-fn tempdir_in(dir: &Path) -> Result<std::path::PathBuf> {
-    let p = dir.join(format!(".init-check-{}", std::process::id()));
-    std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
-    Ok(p)
 }
 
 fn log(dir: &Path, as_json: bool) -> Result<u8> {

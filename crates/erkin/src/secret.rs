@@ -44,8 +44,18 @@ pub fn work_factor() -> Result<Option<u8>> {
     }
 }
 
-pub fn write_new_key(path: &Path, key: &SecretKey, what: &str) -> Result<()> {
+/// Asks for (or reads) the passphrase that will encrypt a new key, and checks
+/// it is acceptable before any work is done with it.
+pub fn new_passphrase(what: &str) -> Result<String> {
     let pass = read_passphrase(&format!("Passphrase to encrypt {what}: "), true)?;
+    if pass.chars().count() < keyfile::MIN_PASSPHRASE_LEN {
+        return Err(keyfile::KeyFileError::WeakPassphrase.into());
+    }
+    Ok(pass)
+}
+
+pub fn write_new_key(path: &Path, key: &SecretKey, what: &str) -> Result<()> {
+    let pass = new_passphrase(what)?;
     keyfile::write_key_file(path, key, &pass, work_factor()?)?;
     Ok(())
 }
