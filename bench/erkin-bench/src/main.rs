@@ -49,7 +49,14 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let log_key = SecretKey::generate(&mut rand_core::OsRng, "bench.example/log")?;
     let member = SecretKey::generate(&mut rand_core::OsRng, "bench")?;
-    let mut p = Publication::found(dir.path(), "Bench", &log_key, &[member.verifier_key().clone()], Charter::default(), T0)?;
+    let mut p = Publication::found(
+        dir.path(),
+        "Bench",
+        &log_key,
+        &[member.verifier_key().clone()],
+        Charter::default(),
+        T0,
+    )?;
 
     eprintln!("signing {n} entries (not timed) ...");
     let entries: Vec<Vec<u8>> = (0..n)
@@ -70,7 +77,10 @@ fn main() -> Result<()> {
     for chunk in entries.chunks(batch) {
         let now = T0 + (p.state().size() / 1000);
         let outcome = p.submit(chunk, now, &log_key)?;
-        anyhow::ensure!(outcome.results.iter().all(|r| r.is_ok()), "bench entry refused");
+        anyhow::ensure!(
+            outcome.results.iter().all(|r| r.is_ok()),
+            "bench entry refused"
+        );
     }
     let append_s = t.elapsed().as_secs_f64();
 
@@ -79,7 +89,9 @@ fn main() -> Result<()> {
         .map(|i| {
             let body = EntryBody {
                 time: T0 + n as u64 / 1000 + 1,
-                action: Action::Statement(Statement { text: format!("single {i}") }),
+                action: Action::Statement(Statement {
+                    text: format!("single {i}"),
+                }),
             };
             p.sign(&body, &member)
         })
@@ -94,7 +106,12 @@ fn main() -> Result<()> {
 
     eprintln!("verifying the data directory ...");
     let t = Instant::now();
-    let report = verify_copy(p.store(), log_key.verifier_key(), DEFAULT_MAX_BLOB_LEN, &mut |_, _| {})?;
+    let report = verify_copy(
+        p.store(),
+        log_key.verifier_key(),
+        DEFAULT_MAX_BLOB_LEN,
+        &mut |_, _| {},
+    )?;
     let verify_store_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(report.is_ok(), "verification failed: {:?}", report.findings);
 
@@ -104,17 +121,24 @@ fn main() -> Result<()> {
     let stats = erkin_export::export(&p, &out)?;
     let export_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let report = verify_copy(&DirCopy::new(&out), log_key.verifier_key(), DEFAULT_MAX_BLOB_LEN, &mut |_, _| {})?;
+    let report = verify_copy(
+        &DirCopy::new(&out),
+        log_key.verifier_key(),
+        DEFAULT_MAX_BLOB_LEN,
+        &mut |_, _| {},
+    )?;
     let verify_dir_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(report.is_ok(), "export verification failed: {:?}", report.findings);
+    anyhow::ensure!(
+        report.is_ok(),
+        "export verification failed: {:?}",
+        report.findings
+    );
 
     eprintln!("reference: bare Ed25519 verify of {n} signatures ...");
     let sk = SigningKey::generate(&mut rand_core::OsRng);
     let vk = sk.verifying_key();
-    let msgs: Vec<(Vec<u8>, ed25519_dalek::Signature)> = entries
-        .iter()
-        .map(|m| (m.clone(), sk.sign(m)))
-        .collect();
+    let msgs: Vec<(Vec<u8>, ed25519_dalek::Signature)> =
+        entries.iter().map(|m| (m.clone(), sk.sign(m))).collect();
     let t = Instant::now();
     for (m, s) in &msgs {
         vk.verify(m, s)?;
@@ -126,7 +150,11 @@ fn main() -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(0, |c| c.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
     println!("Machine: {cores} cores, {cpu}. Log of {size} entries, {avg_len} bytes on average.");
     println!();

@@ -72,13 +72,18 @@ impl Action {
     /// One human line describing the action (for `erkin log`).
     pub fn summary(&self) -> String {
         match self {
-            Action::Genesis(g) => format!(
-                "founded {:?} with {} founder(s)",
-                g.name,
-                g.founders.len()
-            ),
+            Action::Genesis(g) => {
+                format!("founded {:?} with {} founder(s)", g.name, g.founders.len())
+            }
             Action::Statement(s) => {
-                let first: String = s.text.lines().next().unwrap_or("").chars().take(80).collect();
+                let first: String = s
+                    .text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(80)
+                    .collect();
                 format!("statement: {first}")
             }
         }

@@ -92,7 +92,10 @@ mod tests {
         );
         assert_eq!(id.to_string().parse::<BlobId>().unwrap(), id);
         id.check(b"abc").unwrap();
-        assert!(matches!(id.check(b"abd"), Err(BlobError::HashMismatch { .. })));
+        assert!(matches!(
+            id.check(b"abd"),
+            Err(BlobError::HashMismatch { .. })
+        ));
     }
 
     #[test]

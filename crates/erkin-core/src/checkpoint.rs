@@ -133,10 +133,7 @@ mod tests {
     #[test]
     fn wrong_origin_is_rejected() {
         let k = key("o");
-        let bytes = sign_note(
-            &format!("elsewhere\n1\n{}\n", tlog_tiles::EMPTY_HASH),
-            &k,
-        );
+        let bytes = sign_note(&format!("elsewhere\n1\n{}\n", tlog_tiles::EMPTY_HASH), &k);
         assert!(matches!(
             Checkpoint::open(&bytes, k.verifier_key()).unwrap_err(),
             CheckpointError::WrongOrigin { .. }

@@ -102,7 +102,11 @@ impl ParsedEntry {
 }
 
 fn parse_text(text: &str, origin: &str) -> Result<EntryBody, EntryError> {
-    let lines: Vec<&str> = text.strip_suffix('\n').unwrap_or(text).split('\n').collect();
+    let lines: Vec<&str> = text
+        .strip_suffix('\n')
+        .unwrap_or(text)
+        .split('\n')
+        .collect();
     let [format, found_origin, json] = lines[..] else {
         return Err(EntryError::WrongShape { lines: lines.len() });
     };
@@ -129,7 +133,8 @@ fn parse_body(json: &str) -> Result<EntryBody, EntryError> {
         Some(Problem::ControlCharacter(c)) => return Err(EntryError::ControlCharacter(c)),
         None => {}
     }
-    let body: EntryBody = serde_json::from_str(json).map_err(|e| EntryError::Json(e.to_string()))?;
+    let body: EntryBody =
+        serde_json::from_str(json).map_err(|e| EntryError::Json(e.to_string()))?;
     // One action, one encoding: the line must be exactly what erkin writes.
     // This refuses serde's other accepted forms (structs as arrays, extra
     // white space, escapes where a raw character is written, reordered keys),

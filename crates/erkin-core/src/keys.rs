@@ -21,7 +21,9 @@ pub const MAX_KEY_NAME_LEN: usize = 255;
 pub enum KeyError {
     #[error("key name {0:?} is not usable: a name must be 1 to 255 printable characters with no spaces and no '+'")]
     BadName(String),
-    #[error("not a verifier key: expected name+<8 hex digits>+<base64>, as printed by `erkin key show`")]
+    #[error(
+        "not a verifier key: expected name+<8 hex digits>+<base64>, as printed by `erkin key show`"
+    )]
     MalformedVerifierKey,
     #[error("verifier key's ID does not match its name and public key (was the key copied incompletely?)")]
     VerifierKeyIdMismatch,
@@ -182,7 +184,8 @@ mod tests {
     use super::*;
 
     /// The example verifier key from c2sp.org/signed-note.
-    pub const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
+    pub const SPEC_VKEY: &str =
+        "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 
     #[test]
     fn spec_verifier_key_parses() {

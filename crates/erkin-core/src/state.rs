@@ -197,16 +197,26 @@ fn check_genesis(g: &Genesis, origin: &str) -> Result<BTreeMap<String, Member>, 
     }
     let mut members = BTreeMap::new();
     for f in &g.founders {
-        let key = VerifierKey::parse(f)
-            .map_err(|e: KeyError| bad(format!("founder key {f:?}: {e}")))?;
+        let key =
+            VerifierKey::parse(f).map_err(|e: KeyError| bad(format!("founder key {f:?}: {e}")))?;
         if key.name() == origin {
-            return Err(bad("a founder's key name may not be the origin (that name belongs to the log key)".into()));
+            return Err(bad(
+                "a founder's key name may not be the origin (that name belongs to the log key)"
+                    .into(),
+            ));
         }
         let handle = key.name().to_string();
         if members.contains_key(&handle) {
             return Err(bad(format!("two founders use the handle {handle:?}")));
         }
-        members.insert(handle.clone(), Member { handle, key, since: 0 });
+        members.insert(
+            handle.clone(),
+            Member {
+                handle,
+                key,
+                since: 0,
+            },
+        );
     }
     Ok(members)
 }

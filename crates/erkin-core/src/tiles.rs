@@ -75,7 +75,9 @@ impl TilePath {
             path: path.chars().take(200).collect(),
             reason,
         };
-        let rest = path.strip_prefix("tile/").ok_or_else(|| bad("must start with tile/"))?;
+        let rest = path
+            .strip_prefix("tile/")
+            .ok_or_else(|| bad("must start with tile/"))?;
         let (level, rest) = rest.split_once('/').ok_or_else(|| bad("missing level"))?;
         let kind = if level == "entries" {
             TileKind::Entries
@@ -88,7 +90,8 @@ impl TilePath {
         };
         let (index_part, width) = match rest.split_once(".p/") {
             Some((idx, w)) => {
-                let w: u16 = parse_decimal(w).ok_or_else(|| bad("partial width is not a number"))?;
+                let w: u16 =
+                    parse_decimal(w).ok_or_else(|| bad("partial width is not a number"))?;
                 if !(1..=255).contains(&w) {
                     return Err(bad("partial width must be 1 to 255"));
                 }
@@ -106,12 +109,15 @@ impl TilePath {
             let digits = if last {
                 *g
             } else {
-                g.strip_prefix('x').ok_or_else(|| bad("non-final index group must start with x"))?
+                g.strip_prefix('x')
+                    .ok_or_else(|| bad("non-final index group must start with x"))?
             };
             if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad("index groups must be three digits"));
             }
-            let d: u64 = digits.parse().map_err(|_| bad("index groups must be three digits"))?;
+            let d: u64 = digits
+                .parse()
+                .map_err(|_| bad("index groups must be three digits"))?;
             index = index
                 .checked_mul(1000)
                 .and_then(|v| v.checked_add(d))
@@ -189,7 +195,11 @@ pub fn entry_bundles(old_size: u64, size: u64) -> Vec<TilePath> {
 /// The entry bundle holding entry `index` in a tree of `size` entries.
 pub fn bundle_of_entry(index: u64, size: u64) -> TilePath {
     let n = index / TILE_WIDTH;
-    let width = if n < size / TILE_WIDTH { TILE_WIDTH } else { size % TILE_WIDTH };
+    let width = if n < size / TILE_WIDTH {
+        TILE_WIDTH
+    } else {
+        size % TILE_WIDTH
+    };
     TilePath {
         kind: TileKind::Entries,
         index: n,
@@ -201,7 +211,8 @@ pub fn bundle_of_entry(index: u64, size: u64) -> TilePath {
 pub fn encode_bundle<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = Vec::new();
     for e in entries {
-        let len = u16::try_from(e.len()).expect("entries are checked against MAX_ENTRY_LEN before they are stored");
+        let len = u16::try_from(e.len())
+            .expect("entries are checked against MAX_ENTRY_LEN before they are stored");
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(e);
     }
@@ -280,7 +291,10 @@ mod tests {
         assert_eq!(paths(70_000, 1), ["tile/1/000", "tile/1/001.p/17"]);
         assert_eq!(paths(70_000, 2), ["tile/2/000.p/1"]);
         assert!(paths(70_000, 3).is_empty());
-        let bundles: Vec<String> = entry_bundles(0, 70_000).iter().map(|t| t.to_string()).collect();
+        let bundles: Vec<String> = entry_bundles(0, 70_000)
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
         assert_eq!(bundles.len(), 274);
         assert_eq!(bundles[273], "tile/entries/273.p/112");
     }
@@ -295,13 +309,19 @@ mod tests {
     fn incremental_tiles_only_name_changes() {
         let changed: Vec<String> = hash_tiles(256, 257).iter().map(|t| t.to_string()).collect();
         assert_eq!(changed, ["tile/0/001.p/1"]);
-        let changed: Vec<String> = hash_tiles(65535, 65536).iter().map(|t| t.to_string()).collect();
+        let changed: Vec<String> = hash_tiles(65535, 65536)
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
         assert_eq!(changed, ["tile/0/255", "tile/1/000", "tile/2/000.p/1"]);
     }
 
     #[test]
     fn paths_round_trip_and_reject_non_canonical() {
-        for p in hash_tiles(0, 70_000).into_iter().chain(entry_bundles(0, 70_000)) {
+        for p in hash_tiles(0, 70_000)
+            .into_iter()
+            .chain(entry_bundles(0, 70_000))
+        {
             assert_eq!(TilePath::parse(&p.to_string()).unwrap(), p);
         }
         for bad in [
@@ -328,7 +348,10 @@ mod tests {
         let entries: Vec<Vec<u8>> = vec![b"a".to_vec(), vec![], vec![7u8; 65535]];
         let bytes = encode_bundle(entries.iter().map(|e| e.as_slice()));
         let back = decode_bundle(&bytes, 3).unwrap();
-        assert_eq!(back, entries.iter().map(|e| e.as_slice()).collect::<Vec<_>>());
+        assert_eq!(
+            back,
+            entries.iter().map(|e| e.as_slice()).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -336,19 +359,31 @@ mod tests {
         let bytes = encode_bundle([b"abc".as_slice(), b"de".as_slice()]);
         assert_eq!(
             decode_bundle(&bytes[..bytes.len() - 1], 2).unwrap_err(),
-            BundleError::Truncated { entry: 1, offset: 5 }
+            BundleError::Truncated {
+                entry: 1,
+                offset: 5
+            }
         );
         assert_eq!(
             decode_bundle(&bytes[..6], 2).unwrap_err(),
-            BundleError::Truncated { entry: 1, offset: 5 }
+            BundleError::Truncated {
+                entry: 1,
+                offset: 5
+            }
         );
         assert_eq!(
             decode_bundle(&bytes, 3).unwrap_err(),
-            BundleError::WrongCount { expected: 3, found: 2 }
+            BundleError::WrongCount {
+                expected: 3,
+                found: 2
+            }
         );
         assert_eq!(
             decode_bundle(&bytes, 1).unwrap_err(),
-            BundleError::WrongCount { expected: 1, found: 2 }
+            BundleError::WrongCount {
+                expected: 1,
+                found: 2
+            }
         );
     }
 }

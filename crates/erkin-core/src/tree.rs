@@ -80,7 +80,10 @@ impl MemoryTree {
 
     pub fn prove_consistency(&self, old: u64, new: u64) -> Result<TreeProof, ProofError> {
         if old > new || new > self.size {
-            return Err(ProofError::OutOfRange { index: old, size: new });
+            return Err(ProofError::OutOfRange {
+                index: old,
+                size: new,
+            });
         }
         // The empty tree is a prefix of every tree; its proof is empty (RFC 9162).
         if old == 0 {
@@ -118,7 +121,10 @@ pub fn check_consistency(
     old_root: Hash,
 ) -> Result<(), ProofError> {
     if old > new {
-        return Err(ProofError::OutOfRange { index: old, size: new });
+        return Err(ProofError::OutOfRange {
+            index: old,
+            size: new,
+        });
     }
     if proof.len() > 128 {
         return Err(ProofError::Invalid);

@@ -23,7 +23,9 @@ use crate::blob::{BlobError, BlobId};
 use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
 use crate::keys::VerifierKey;
 use crate::state::{Rejection, State};
-use crate::tiles::{bundle_of_entry, decode_bundle, entry_bundles, hash_tiles, TileKind, TilePath, MAX_BUNDLE_LEN};
+use crate::tiles::{
+    bundle_of_entry, decode_bundle, entry_bundles, hash_tiles, TileKind, TilePath, MAX_BUNDLE_LEN,
+};
 use crate::tree::{record_hash, MemoryTree};
 
 /// Reads files of a copy by their layout path.
@@ -47,19 +49,42 @@ pub enum ReadError {
 #[derive(Debug, PartialEq)]
 pub enum Finding {
     Unreadable(ReadError),
-    Missing { path: String },
-    WrongLength { path: String, len: usize, expected: usize },
+    Missing {
+        path: String,
+    },
+    WrongLength {
+        path: String,
+        len: usize,
+        expected: usize,
+    },
     /// A hash tile whose bytes are not those of the tree the checkpoint signs.
-    TileMismatch { path: String },
-    BundleMalformed { path: String, reason: String },
+    TileMismatch {
+        path: String,
+    },
+    BundleMalformed {
+        path: String,
+        reason: String,
+    },
     /// An entry whose hash is not the leaf the checkpoint commits to.
-    EntryMismatch { index: u64, path: String },
+    EntryMismatch {
+        index: u64,
+        path: String,
+    },
     /// Neither the tiles nor the entries hash to the signed root.
-    RootMismatch { from_tiles: Option<Hash>, from_entries: Option<Hash> },
+    RootMismatch {
+        from_tiles: Option<Hash>,
+        from_entries: Option<Hash>,
+    },
     /// An entry in the log that the fold rejects: the sequencer admitted
     /// something it should have refused.
-    RejectedEntry { index: u64, rejection: Rejection },
-    Blob { path: String, error: BlobError },
+    RejectedEntry {
+        index: u64,
+        rejection: Rejection,
+    },
+    Blob {
+        path: String,
+        error: BlobError,
+    },
     /// More than [`MAX_FINDINGS`] problems: verification stopped early.
     TooManyProblems,
 }
@@ -167,7 +192,10 @@ pub fn verify_copy(
         let entries = match decode_bundle(&bytes, usize::from(bundle.width)) {
             Ok(e) => e,
             Err(e) => {
-                findings.push(Finding::BundleMalformed { path, reason: e.to_string() });
+                findings.push(Finding::BundleMalformed {
+                    path,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
@@ -202,7 +230,11 @@ pub fn verify_copy(
         let data = read_tile(copy, tile, &mut findings);
         if let Some(data) = &data {
             for (i, h) in data.chunks_exact(32).enumerate() {
-                set_leaf(&mut tile_leaves, tile.first_entry() + i as u64, Hash(h.try_into().expect("chunks of 32")));
+                set_leaf(
+                    &mut tile_leaves,
+                    tile.first_entry() + i as u64,
+                    Hash(h.try_into().expect("chunks of 32")),
+                );
             }
         }
         level0_data.push(data);
@@ -229,7 +261,9 @@ pub fn verify_copy(
             for (tile, data) in level0.iter().zip(&level0_data) {
                 if let Some(data) = data {
                     if Some(data) != tree.tile_data(tile).as_ref() {
-                        findings.push(Finding::TileMismatch { path: tile.to_string() });
+                        findings.push(Finding::TileMismatch {
+                            path: tile.to_string(),
+                        });
                     }
                 }
             }
@@ -240,11 +274,16 @@ pub fn verify_copy(
                     findings.push(Finding::EntryMismatch { index, path });
                 }
             }
-            for tile in hash_tiles(0, size).into_iter().filter(|t| t.kind != TileKind::Hashes { level: 0 }) {
+            for tile in hash_tiles(0, size)
+                .into_iter()
+                .filter(|t| t.kind != TileKind::Hashes { level: 0 })
+            {
                 tiles_checked += 1;
                 if let Some(data) = read_tile(copy, &tile, &mut findings) {
                     if Some(&data) != tree.tile_data(&tile).as_ref() {
-                        findings.push(Finding::TileMismatch { path: tile.to_string() });
+                        findings.push(Finding::TileMismatch {
+                            path: tile.to_string(),
+                        });
                     }
                 }
             }
@@ -275,7 +314,9 @@ pub fn verify_copy(
     // Rejected entries are skipped by the fold (DESIGN §3), so the state is
     // still the log's; any integrity finding means some folded entry may not
     // be the one the checkpoint commits to, so then there is no state.
-    let integrity_ok = findings.iter().all(|f| matches!(f, Finding::RejectedEntry { .. }));
+    let integrity_ok = findings
+        .iter()
+        .all(|f| matches!(f, Finding::RejectedEntry { .. }));
     let state = if integrity_ok { state } else { None };
     Ok(Report {
         checkpoint,
@@ -310,11 +351,18 @@ fn tree_of(leaves: &[Option<Hash>], size: u64) -> Option<MemoryTree> {
     Some(tree)
 }
 
-fn read_into(copy: &dyn CopyReader, path: &str, max: u64, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
+fn read_into(
+    copy: &dyn CopyReader,
+    path: &str,
+    max: u64,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<u8>> {
     match copy.read(path, max) {
         Ok(Some(b)) => Some(b),
         Ok(None) => {
-            findings.push(Finding::Missing { path: path.to_string() });
+            findings.push(Finding::Missing {
+                path: path.to_string(),
+            });
             None
         }
         Err(e) => {
@@ -324,12 +372,20 @@ fn read_into(copy: &dyn CopyReader, path: &str, max: u64, findings: &mut Vec<Fin
     }
 }
 
-fn read_tile(copy: &dyn CopyReader, tile: &TilePath, findings: &mut Vec<Finding>) -> Option<Vec<u8>> {
+fn read_tile(
+    copy: &dyn CopyReader,
+    tile: &TilePath,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<u8>> {
     let path = tile.to_string();
     let expected = usize::from(tile.width) * 32;
     let data = read_into(copy, &path, expected as u64, findings)?;
     if data.len() != expected {
-        findings.push(Finding::WrongLength { path, len: data.len(), expected });
+        findings.push(Finding::WrongLength {
+            path,
+            len: data.len(),
+            expected,
+        });
         return None;
     }
     Some(data)

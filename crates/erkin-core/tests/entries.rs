@@ -262,7 +262,11 @@ fn non_canonical_json_is_refused() {
         r#"{"time":1,"action":{"statement":{"text":"\u0061"}}}"#,
     ] {
         let bytes = signed_text(ORIGIN_A, json, &k);
-        assert_eq!(parse_err(&bytes, ORIGIN_A), EntryError::NotCanonical, "{json}");
+        assert_eq!(
+            parse_err(&bytes, ORIGIN_A),
+            EntryError::NotCanonical,
+            "{json}"
+        );
     }
 }
 

@@ -31,7 +31,9 @@ impl DirCopy {
 fn is_layout_path(path: &str) -> bool {
     path == "checkpoint"
         || path == crate::DESCRIPTOR_FILE
-        || path.strip_prefix("blob/").is_some_and(|h| h.parse::<BlobId>().is_ok())
+        || path
+            .strip_prefix("blob/")
+            .is_some_and(|h| h.parse::<BlobId>().is_ok())
         || TilePath::parse(path).is_ok()
 }
 
@@ -85,7 +87,11 @@ impl CopyReader for DirCopy {
             })?;
             // Anything not named like a blob (a temporary file of an export in
             // progress, say) is not part of the copy.
-            if let Some(id) = entry.file_name().to_str().and_then(|n| n.parse::<BlobId>().ok()) {
+            if let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<BlobId>().ok())
+            {
                 ids.push(id);
             }
         }

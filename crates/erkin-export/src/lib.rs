@@ -18,4 +18,4 @@ mod dir;
 mod write;
 
 pub use dir::DirCopy;
-pub use write::{export, ExportError, ExportStats, Descriptor, DESCRIPTOR_FILE};
+pub use write::{export, Descriptor, ExportError, ExportStats, DESCRIPTOR_FILE};

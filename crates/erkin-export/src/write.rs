@@ -4,6 +4,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use erkin_core::checkpoint::Checkpoint;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, StoreError};
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,14 @@ pub struct Descriptor {
 pub enum ExportError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}: holds a copy of another publication (its checkpoint is not signed by this log key); export into an empty directory")]
+    ForeignCopy(PathBuf),
+    #[error("{path}: holds a newer copy ({theirs} entries) than this data directory ({ours}); exporting would roll readers back. Sync the data directory first")]
+    Rollback {
+        path: PathBuf,
+        theirs: u64,
+        ours: u64,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -52,6 +61,7 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
         root: out.to_path_buf(),
         stats: ExportStats::default(),
     };
+    refuse_overwriting(out, publication)?;
     fs::create_dir_all(out).map_err(|source| ExportError::Io {
         path: out.to_path_buf(),
         source,
@@ -68,7 +78,10 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
             w.put(&rel, &bytes)?;
         }
     }
-    for tile in entry_bundles(0, size).into_iter().chain(hash_tiles(0, size)) {
+    for tile in entry_bundles(0, size)
+        .into_iter()
+        .chain(hash_tiles(0, size))
+    {
         let rel = tile.to_string();
         // Full tiles never change once written; partial ones are superseded.
         if tile.is_full() && out.join(&rel).is_file() {
@@ -95,6 +108,24 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
         w.put("checkpoint", &cp)?;
     }
     Ok(w.stats)
+}
+
+/// An export may only move a copy of the same publication forward.
+fn refuse_overwriting(out: &Path, publication: &Publication) -> Result<(), ExportError> {
+    let path = out.join("checkpoint");
+    let Ok(existing) = fs::read(&path) else {
+        return Ok(());
+    };
+    let store = publication.store();
+    match Checkpoint::open(&existing, store.log_key()) {
+        Err(_) => Err(ExportError::ForeignCopy(out.to_path_buf())),
+        Ok(cp) if cp.size > store.size() => Err(ExportError::Rollback {
+            path: out.to_path_buf(),
+            theirs: cp.size,
+            ours: store.size(),
+        }),
+        Ok(_) => Ok(()),
+    }
 }
 
 struct Writer {

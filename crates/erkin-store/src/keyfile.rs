@@ -46,7 +46,11 @@ pub enum KeyFileError {
 /// Encrypts `key` to `passphrase`. `work_factor` is scrypt's log2(N); `None`
 /// lets age calibrate it to about a second on this machine (the default; lower
 /// values are for tests and make the file easier to brute-force).
-pub fn encrypt_key(key: &SecretKey, passphrase: &str, work_factor: Option<u8>) -> Result<Vec<u8>, KeyFileError> {
+pub fn encrypt_key(
+    key: &SecretKey,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<Vec<u8>, KeyFileError> {
     if passphrase.chars().count() < MIN_PASSPHRASE_LEN {
         return Err(KeyFileError::WeakPassphrase);
     }
@@ -54,12 +58,15 @@ pub fn encrypt_key(key: &SecretKey, passphrase: &str, work_factor: Option<u8>) -
     if let Some(wf) = work_factor {
         recipient.set_work_factor(wf);
     }
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-        .expect("a single scrypt recipient is always accepted");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .expect("a single scrypt recipient is always accepted");
     let mut out = Vec::new();
     let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
         .expect("writing to a Vec cannot fail");
-    let mut writer = encryptor.wrap_output(armor).expect("writing to a Vec cannot fail");
+    let mut writer = encryptor
+        .wrap_output(armor)
+        .expect("writing to a Vec cannot fail");
     writer
         .write_all(format!("{}\n", key.expose_secret_text()).as_bytes())
         .and_then(|_| writer.finish())
@@ -77,7 +84,9 @@ pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<Secret
     let reader = age::armor::ArmoredReader::new(bytes);
     let decryptor = age::Decryptor::new(reader).map_err(|e| not_key(e.to_string()))?;
     if !decryptor.is_scrypt() {
-        return Err(not_key("it is encrypted to a recipient key, not a passphrase".into()));
+        return Err(not_key(
+            "it is encrypted to a recipient key, not a passphrase".into(),
+        ));
     }
     let identity = age::scrypt::Identity::new(SecretString::from(passphrase.to_string()));
     let mut plain = decryptor
@@ -102,7 +111,12 @@ pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<Secret
 
 /// Writes a new key file (never replacing one), readable only by its owner,
 /// and syncs it to disk before returning.
-pub fn write_key_file(path: &Path, key: &SecretKey, passphrase: &str, work_factor: Option<u8>) -> Result<(), KeyFileError> {
+pub fn write_key_file(
+    path: &Path,
+    key: &SecretKey,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<(), KeyFileError> {
     let bytes = encrypt_key(key, passphrase, work_factor)?;
     let io = |source| KeyFileError::Io {
         path: path.to_path_buf(),
@@ -122,7 +136,9 @@ pub fn write_key_file(path: &Path, key: &SecretKey, passphrase: &str, work_facto
             io(e)
         }
     })?;
-    file.write_all(&bytes).and_then(|_| file.sync_all()).map_err(io)?;
+    file.write_all(&bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(io)?;
     crate::sync_parent_dir(path).map_err(io)?;
     Ok(())
 }
@@ -134,7 +150,9 @@ pub fn read_key_file(path: &Path, passphrase: &str) -> Result<SecretKey, KeyFile
     };
     let file = fs::File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE_LEN + 1).read_to_end(&mut bytes).map_err(io)?;
+    file.take(MAX_KEY_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     if bytes.len() as u64 > MAX_KEY_FILE_LEN {
         return Err(KeyFileError::NotAKeyFile {
             path: path.to_path_buf(),

@@ -68,9 +68,10 @@ impl Publication {
             .map_err(|e| PublicationError::Genesis(Rejection::Entry(e)))?;
         // Check genesis with the same fold every mirror runs before anything is
         // written, so a bad founder list leaves no half-made directory behind.
-        let (state, _) = State::genesis(log_key.verifier_key(), &bytes).map_err(PublicationError::Genesis)?;
+        let (state, _) =
+            State::genesis(log_key.verifier_key(), &bytes).map_err(PublicationError::Genesis)?;
         let mut store = Store::create(dir, log_key.verifier_key())?;
-        store.append(&[bytes], log_key)?;
+        store.append(&[bytes], log_key, 0)?;
         Ok(Self {
             store,
             state,
@@ -100,39 +101,91 @@ impl Publication {
     /// Admits what the fold accepts from `entries`, appends it in one durable
     /// transaction with a new checkpoint, and reports each entry's fate. `now`
     /// is the sequencer's clock in Unix seconds.
-    pub fn submit(&mut self, entries: &[Vec<u8>], now: u64, log_key: &SecretKey) -> Result<BatchOutcome, PublicationError> {
+    pub fn submit(
+        &mut self,
+        entries: &[Vec<u8>],
+        now: u64,
+        log_key: &SecretKey,
+    ) -> Result<BatchOutcome, PublicationError> {
+        // Another process may append between our check and our append; the
+        // store then refuses with Conflict and we check again. Conflicts need
+        // two local writers racing, so a few attempts are plenty.
+        const ATTEMPTS: usize = 5;
+        let mut last_conflict = None;
+        for _ in 0..ATTEMPTS {
+            self.catch_up()?;
+            let expected = self.state.size();
+            // Fold into the live state (cloning it per batch would cost
+            // O(size)); if the append fails the state is marked stale and
+            // rebuilt from the store before anything else is admitted.
+            let mut admitted = Vec::new();
+            let mut results = Vec::with_capacity(entries.len());
+            for e in entries {
+                let result = admit(&mut self.state, e, now);
+                if result.is_ok() {
+                    admitted.push(e.clone());
+                }
+                results.push(result.map(|a| a.index));
+            }
+            if admitted.is_empty() {
+                return Ok(BatchOutcome {
+                    results,
+                    checkpoint: None,
+                });
+            }
+            match self.store.append(&admitted, log_key, expected) {
+                Ok(checkpoint) => {
+                    return Ok(BatchOutcome {
+                        results,
+                        checkpoint: Some(checkpoint),
+                    })
+                }
+                Err(e) => {
+                    self.stale = true;
+                    match e {
+                        StoreError::Conflict { .. } => last_conflict = Some(e),
+                        other => return Err(other.into()),
+                    }
+                }
+            }
+        }
+        Err(last_conflict
+            .expect("the loop only ends early by returning")
+            .into())
+    }
+
+    /// Brings the state up to the store: rebuilt if stale, then folded over
+    /// any entries another process appended.
+    fn catch_up(&mut self) -> Result<(), PublicationError> {
         if self.stale {
+            self.store.refresh()?;
             self.state = fold_store(&self.store, |_| {})?;
             self.stale = false;
         }
-        // Fold into the live state (cloning it per batch would cost O(log
-        // size)); if the append then fails, the state is rebuilt from the
-        // store before anything else is admitted.
-        let mut admitted = Vec::new();
-        let mut results = Vec::with_capacity(entries.len());
-        for e in entries {
-            let result = admit(&mut self.state, e, now);
-            if result.is_ok() {
-                admitted.push(e.clone());
-            }
-            results.push(result.map(|a| a.index));
-        }
-        if admitted.is_empty() {
-            return Ok(BatchOutcome {
-                results,
-                checkpoint: None,
-            });
-        }
-        match self.store.append(&admitted, log_key) {
-            Ok(checkpoint) => Ok(BatchOutcome {
-                results,
-                checkpoint: Some(checkpoint),
-            }),
-            Err(e) => {
+        let size = self.store.refresh()?;
+        let from = self.state.size();
+        if from < size {
+            let path = self.store.path().display().to_string();
+            let state = &mut self.state;
+            let mut failure = None;
+            self.store.for_each_entry(from, |index, e| {
+                if failure.is_none() {
+                    if let Err(rejection) = state.apply(e) {
+                        failure = Some(PublicationError::Invalid {
+                            path: path.clone(),
+                            index,
+                            rejection,
+                        });
+                    }
+                }
+                Ok(())
+            })?;
+            if let Some(f) = failure {
                 self.stale = true;
-                Err(e.into())
+                return Err(f);
             }
         }
+        Ok(())
     }
 
     /// Signs an entry for this publication with a member's key.
@@ -144,7 +197,9 @@ impl Publication {
 fn admit(state: &mut State, entry: &[u8], now: u64) -> Result<Applied, Rejection> {
     // Parse once for the clock check; the fold parses again and re-verifies,
     // which is cheap beside the fsync that follows.
-    let body_time = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?.body.time;
+    let body_time = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?
+        .body
+        .time;
     check_clock(body_time, now)?;
     state.apply(entry)
 }
@@ -152,7 +207,10 @@ fn admit(state: &mut State, entry: &[u8], now: u64) -> Result<Applied, Rejection
 /// Folds every entry of the store, telling `on_applied` about each. Any
 /// rejection means the store holds something the sequencer should never have
 /// admitted.
-pub fn fold_store(store: &Store, mut on_applied: impl FnMut(&Applied)) -> Result<State, PublicationError> {
+pub fn fold_store(
+    store: &Store,
+    mut on_applied: impl FnMut(&Applied),
+) -> Result<State, PublicationError> {
     let invalid = |index, rejection| PublicationError::Invalid {
         path: store.path().display().to_string(),
         index,
@@ -166,7 +224,8 @@ pub fn fold_store(store: &Store, mut on_applied: impl FnMut(&Applied)) -> Result
         }
         .into());
     };
-    let (mut state, applied) = State::genesis(store.log_key(), genesis).map_err(|r| invalid(0, r))?;
+    let (mut state, applied) =
+        State::genesis(store.log_key(), genesis).map_err(|r| invalid(0, r))?;
     on_applied(&applied);
     let mut failure = None;
     store.for_each_entry(1, |index, e| {

@@ -53,6 +53,8 @@ pub enum StoreError {
     EntryTooLarge { index: usize, len: usize },
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error("the log grew from {expected} to {found} entries while this batch was being checked; check again against the new entries")]
+    Conflict { expected: u64, found: u64 },
     #[error("the log key given does not match this publication's log key {expected}")]
     WrongLogKey { expected: String },
 }
@@ -123,39 +125,75 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| sql_err(&path, source))?;
-        let not_store = |reason: String| StoreError::NotAStore {
-            path: path.clone(),
-            reason,
-        };
-        let app_id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| not_store(e.to_string()))?;
-        if app_id != APPLICATION_ID {
-            return Err(not_store(format!("application_id is {app_id:#x}")));
-        }
-        let version: i32 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| not_store(e.to_string()))?;
-        if version > FORMAT_VERSION {
-            return Err(StoreError::NewerFormat { path, found: version });
-        }
+        check_identity(&conn, &path)?;
         configure(&conn).map_err(|source| sql_err(&path, source))?;
         let corrupt = |reason: String| StoreError::Corrupt {
             path: path.clone(),
             reason,
         };
         let log_key: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'log_key'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'log_key'", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| corrupt(format!("no log key recorded ({e})")))?;
-        let log_key = VerifierKey::parse(&log_key).map_err(|e| corrupt(format!("recorded log key: {e}")))?;
+        let log_key =
+            VerifierKey::parse(&log_key).map_err(|e| corrupt(format!("recorded log key: {e}")))?;
         let mut store = Self {
             conn,
             path: path.clone(),
             log_key,
             size: 0,
         };
-        store.size = store.check_head().map_err(|reason| StoreError::Corrupt { path, reason })?;
+        store.size = store
+            .check_head()
+            .map_err(|reason| StoreError::Corrupt { path, reason })?;
         Ok(store)
+    }
+
+    /// Opens a store for `erkin verify`: read-only, checking only that it is an
+    /// erkin database of a format we read. Nothing else is trusted or checked
+    /// here — judging the contents against a pinned key is the verifier's job,
+    /// and a damaged store must be reported as such, not refused as unreadable.
+    pub fn open_unverified(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(StoreError::NotFound { path });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| sql_err(&path, source))?;
+        check_identity(&conn, &path)?;
+        let not_store = |reason: String| StoreError::NotAStore {
+            path: path.clone(),
+            reason,
+        };
+        let log_key: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'log_key'", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| not_store(format!("no log key recorded ({e})")))?;
+        let log_key = VerifierKey::parse(&log_key)
+            .map_err(|e| not_store(format!("recorded log key: {e}")))?;
+        let size: u64 = conn
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(|e| sql_err(&path, e))?;
+        Ok(Self {
+            conn,
+            path,
+            log_key,
+            size,
+        })
+    }
+
+    /// Re-reads the number of entries, which another process may have raised.
+    pub fn refresh(&mut self) -> Result<u64, StoreError> {
+        self.size = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .map_err(|e| sql_err(&self.path, e))?;
+        Ok(self.size)
     }
 
     /// Checks the latest checkpoint against the log key, the entry count and the
@@ -172,12 +210,23 @@ impl Store {
                 Err(format!("{entries} entries but no checkpoint"))
             };
         };
-        let cp = Checkpoint::open(&note, &self.log_key).map_err(|e| format!("latest checkpoint: {e}"))?;
+        let cp = Checkpoint::open(&note, &self.log_key)
+            .map_err(|e| format!("latest checkpoint: {e}"))?;
         if cp.size != entries {
-            return Err(format!("latest checkpoint is for {} entries, but the store holds {entries}", cp.size));
+            return Err(format!(
+                "latest checkpoint is for {} entries, but the store holds {entries}",
+                cp.size
+            ));
         }
-        let root = tlog_tiles::tree_hash(cp.size, &DbHashes { conn: &self.conn, base: u64::MAX, pending: &[] })
-            .map_err(|e| format!("tree hashes: {e}"))?;
+        let root = tlog_tiles::tree_hash(
+            cp.size,
+            &DbHashes {
+                conn: &self.conn,
+                base: u64::MAX,
+                pending: &[],
+            },
+        )
+        .map_err(|e| format!("tree hashes: {e}"))?;
         if root != cp.root {
             return Err("the stored tree does not hash to the latest checkpoint's root".into());
         }
@@ -203,39 +252,76 @@ impl Store {
 
     /// Appends entries (already admitted by the fold) and signs a checkpoint
     /// over them, durably, in one transaction. Returns the new checkpoint.
-    pub fn append(&mut self, entries: &[Vec<u8>], log_key: &SecretKey) -> Result<Checkpoint, StoreError> {
+    ///
+    /// `expected_size` is the size the caller checked the entries against; if
+    /// another process appended meanwhile, nothing is written and the result
+    /// is [`StoreError::Conflict`], so no entry is ever admitted against a
+    /// state that is not the log's.
+    pub fn append(
+        &mut self,
+        entries: &[Vec<u8>],
+        log_key: &SecretKey,
+        expected_size: u64,
+    ) -> Result<Checkpoint, StoreError> {
         if log_key.verifier_key() != &self.log_key {
             return Err(StoreError::WrongLogKey {
                 expected: self.log_key.to_string(),
             });
         }
-        if let Some((index, e)) = entries.iter().enumerate().find(|(_, e)| e.len() > MAX_ENTRY_LEN) {
-            return Err(StoreError::EntryTooLarge { index, len: e.len() });
+        if let Some((index, e)) = entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.len() > MAX_ENTRY_LEN)
+        {
+            return Err(StoreError::EntryTooLarge {
+                index,
+                len: e.len(),
+            });
         }
         let path = self.path.clone();
         let sql = |source| sql_err(&path, source);
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(sql)?;
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(sql)?;
         // Re-read the size inside the write lock: another process may have
         // appended since we opened.
         let size: u64 = tx
             .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
             .map_err(sql)?;
+        if size != expected_size {
+            self.size = size;
+            return Err(StoreError::Conflict {
+                expected: expected_size,
+                found: size,
+            });
+        }
         let base = tlog_tiles::stored_hash_count(size);
         let mut pending: Vec<Hash> = Vec::with_capacity(entries.len() * 2);
         for (i, e) in entries.iter().enumerate() {
-            let reader = DbHashes { conn: &tx, base, pending: &pending };
-            let new = tlog_tiles::stored_hashes(size + i as u64, e, &reader).map_err(|e| StoreError::Corrupt {
-                path: path.clone(),
-                reason: format!("tree hashes: {e}"),
+            let reader = DbHashes {
+                conn: &tx,
+                base,
+                pending: &pending,
+            };
+            let new = tlog_tiles::stored_hashes(size + i as u64, e, &reader).map_err(|e| {
+                StoreError::Corrupt {
+                    path: path.clone(),
+                    reason: format!("tree hashes: {e}"),
+                }
             })?;
             pending.extend(new);
         }
         let new_size = size + entries.len() as u64;
-        let root = tlog_tiles::tree_hash(new_size, &DbHashes { conn: &tx, base, pending: &pending }).map_err(|e| {
-            StoreError::Corrupt {
-                path: path.clone(),
-                reason: format!("tree hashes: {e}"),
-            }
+        let root = tlog_tiles::tree_hash(
+            new_size,
+            &DbHashes {
+                conn: &tx,
+                base,
+                pending: &pending,
+            },
+        )
+        .map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
+            reason: format!("tree hashes: {e}"),
         })?;
         let checkpoint = Checkpoint {
             origin: self.log_key.name().to_string(),
@@ -244,13 +330,18 @@ impl Store {
         };
         let note = checkpoint.sign(log_key);
         {
-            let mut ins = tx.prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)").map_err(sql)?;
+            let mut ins = tx
+                .prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)")
+                .map_err(sql)?;
             for (i, e) in entries.iter().enumerate() {
                 ins.execute(params![size + i as u64, e]).map_err(sql)?;
             }
-            let mut ins = tx.prepare_cached("INSERT INTO hashes (id, hash) VALUES (?1, ?2)").map_err(sql)?;
+            let mut ins = tx
+                .prepare_cached("INSERT INTO hashes (id, hash) VALUES (?1, ?2)")
+                .map_err(sql)?;
             for (i, h) in pending.iter().enumerate() {
-                ins.execute(params![base + i as u64, &h.0[..]]).map_err(sql)?;
+                ins.execute(params![base + i as u64, &h.0[..]])
+                    .map_err(sql)?;
             }
             tx.execute(
                 "INSERT INTO checkpoints (size, note) VALUES (?1, ?2)",
@@ -266,7 +357,11 @@ impl Store {
     /// The latest signed checkpoint note.
     pub fn latest_checkpoint_bytes(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
-            .query_row("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| sql_err(&self.path, e))
     }
@@ -280,12 +375,17 @@ impl Store {
         let rows = stmt
             .query_map(params![start, end], |r| r.get(0))
             .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<Result<Vec<Vec<u8>>, _>>().map_err(|e| sql_err(&self.path, e))
+        rows.collect::<Result<Vec<Vec<u8>>, _>>()
+            .map_err(|e| sql_err(&self.path, e))
     }
 
     /// Calls `f` with each entry from `start` on, reading in pages so the whole
     /// log is never in memory at once.
-    pub fn for_each_entry(&self, start: u64, mut f: impl FnMut(u64, &[u8]) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    pub fn for_each_entry(
+        &self,
+        start: u64,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut next = start;
         while next < self.size {
             let end = (next + 4096).min(self.size);
@@ -319,7 +419,11 @@ impl Store {
                 Ok(Some(encode_bundle(entries.iter().map(Vec::as_slice))))
             }
             Some(t) => t
-                .read_data(&DbHashes { conn: &self.conn, base: u64::MAX, pending: &[] })
+                .read_data(&DbHashes {
+                    conn: &self.conn,
+                    base: u64::MAX,
+                    pending: &[],
+                })
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt {
                     path: self.path.clone(),
@@ -333,14 +437,21 @@ impl Store {
         check_blob_len(bytes.len() as u64, max_len)?;
         let id = BlobId::of(bytes);
         self.conn
-            .execute("INSERT OR IGNORE INTO blobs (id, data) VALUES (?1, ?2)", params![&id.0[..], bytes])
+            .execute(
+                "INSERT OR IGNORE INTO blobs (id, data) VALUES (?1, ?2)",
+                params![&id.0[..], bytes],
+            )
             .map_err(|e| sql_err(&self.path, e))?;
         Ok(id)
     }
 
     pub fn blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
-            .query_row("SELECT data FROM blobs WHERE id = ?1", params![&id.0[..]], |r| r.get(0))
+            .query_row(
+                "SELECT data FROM blobs WHERE id = ?1",
+                params![&id.0[..]],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| sql_err(&self.path, e))
     }
@@ -404,6 +515,30 @@ impl CopyReader for Store {
     }
 }
 
+/// Refuses anything but an erkin database of a format this build reads.
+fn check_identity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let not_store = |reason: String| StoreError::NotAStore {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| not_store(e.to_string()))?;
+    if app_id != APPLICATION_ID {
+        return Err(not_store(format!("application_id is {app_id:#x}")));
+    }
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| not_store(e.to_string()))?;
+    if version > FORMAT_VERSION {
+        return Err(StoreError::NewerFormat {
+            path: path.to_path_buf(),
+            found: version,
+        });
+    }
+    Ok(())
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // WAL + FULL: each commit fsyncs the write-ahead log, so a commit that
     // returned is on disk. busy_timeout lets a reader wait out a writer.
@@ -440,13 +575,20 @@ impl HashReader for DbHashes<'_> {
             .iter()
             .map(|&i| {
                 if i >= self.base {
-                    let k = usize::try_from(i - self.base).map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
-                    return self.pending.get(k).copied().ok_or(tlog_tiles::Error::IndexesNotInTree);
+                    let k = usize::try_from(i - self.base)
+                        .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
+                    return self
+                        .pending
+                        .get(k)
+                        .copied()
+                        .ok_or(tlog_tiles::Error::IndexesNotInTree);
                 }
                 let raw: Vec<u8> = stmt
                     .query_row(params![i], |r| r.get(0))
                     .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
-                let arr: [u8; 32] = raw.try_into().map_err(|_| tlog_tiles::Error::MalformedHash)?;
+                let arr: [u8; 32] = raw
+                    .try_into()
+                    .map_err(|_| tlog_tiles::Error::MalformedHash)?;
                 Ok(Hash(arr))
             })
             .collect()

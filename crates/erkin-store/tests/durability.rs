@@ -84,7 +84,12 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
     let mut total_acked = 0;
     for trial in 0..trials() {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_appender", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_appender",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DIR, dir.path())
             .env(CHILD_LOG_KEY, log_key.expose_secret_text())
             .env(CHILD_MEMBER_KEY, member.expose_secret_text())
@@ -113,7 +118,13 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
         let publication = Publication::open(dir.path())
             .unwrap_or_else(|e| panic!("trial {trial}: store does not reopen after SIGKILL: {e}"));
         let store = publication.store();
-        let report = verify_copy(store, &log_key.verifier_key().clone(), u64::MAX, &mut |_, _| {}).unwrap();
+        let report = verify_copy(
+            store,
+            &log_key.verifier_key().clone(),
+            u64::MAX,
+            &mut |_, _| {},
+        )
+        .unwrap();
         assert!(report.is_ok(), "trial {trial}: {:?}", report.findings);
         if let Some((size, root)) = acked {
             assert!(
@@ -133,6 +144,12 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
             total_acked = size;
         }
     }
-    eprintln!("durability: {} trials, {total_acked} entries acknowledged and found intact", trials());
-    assert!(total_acked > 0, "the child never acknowledged a batch: the test did not test anything");
+    eprintln!(
+        "durability: {} trials, {total_acked} entries acknowledged and found intact",
+        trials()
+    );
+    assert!(
+        total_acked > 0,
+        "the child never acknowledged a batch: the test did not test anything"
+    );
 }

@@ -24,8 +24,23 @@ fn found() -> (Fixture, Publication) {
     let dir = tempfile::tempdir().unwrap();
     let log_key = SecretKey::generate(&mut rand_core::OsRng, "store.example/log").unwrap();
     let member = SecretKey::generate(&mut rand_core::OsRng, "dauren").unwrap();
-    let p = Publication::found(dir.path(), "Store test", &log_key, &[member.verifier_key().clone()], Charter::default(), T0).unwrap();
-    (Fixture { dir, log_key, member }, p)
+    let p = Publication::found(
+        dir.path(),
+        "Store test",
+        &log_key,
+        &[member.verifier_key().clone()],
+        Charter::default(),
+        T0,
+    )
+    .unwrap();
+    (
+        Fixture {
+            dir,
+            log_key,
+            member,
+        },
+        p,
+    )
 }
 
 fn statement(p: &Publication, key: &SecretKey, time: u64, text: &str) -> Vec<u8> {
@@ -39,7 +54,9 @@ fn statement(p: &Publication, key: &SecretKey, time: u64, text: &str) -> Vec<u8>
 #[test]
 fn append_reopen_and_tiles_match_memory_tree() {
     let (f, mut p) = found();
-    let entries: Vec<Vec<u8>> = (0..600).map(|i| statement(&p, &f.member, T0 + i, &format!("s{i}"))).collect();
+    let entries: Vec<Vec<u8>> = (0..600)
+        .map(|i| statement(&p, &f.member, T0 + i, &format!("s{i}")))
+        .collect();
     for (i, chunk) in entries.chunks(97).enumerate() {
         let outcome = p.submit(chunk, T0 + 97 * i as u64, &f.log_key).unwrap();
         assert!(outcome.results.iter().all(|r| r.is_ok()));
@@ -73,7 +90,10 @@ fn rejected_entries_change_nothing() {
     let stranger = SecretKey::generate(&mut rand_core::OsRng, "stranger").unwrap();
     let bad = statement(&p, &stranger, T0, "not a member");
     let outcome = p.submit(&[bad], T0, &f.log_key).unwrap();
-    assert!(matches!(outcome.results[0], Err(Rejection::NotAMember { .. })));
+    assert!(matches!(
+        outcome.results[0],
+        Err(Rejection::NotAMember { .. })
+    ));
     assert!(outcome.checkpoint.is_none());
     assert_eq!(p.store().size(), 1);
 
@@ -91,7 +111,13 @@ fn sequencer_refuses_entries_far_from_its_clock() {
     let (f, mut p) = found();
     let e = statement(&p, &f.member, T0 + 3600, "from the future");
     let outcome = p.submit(&[e], T0, &f.log_key).unwrap();
-    assert_eq!(outcome.results[0], Err(Rejection::ClockSkew { time: T0 + 3600, now: T0 }));
+    assert_eq!(
+        outcome.results[0],
+        Err(Rejection::ClockSkew {
+            time: T0 + 3600,
+            now: T0
+        })
+    );
 }
 
 #[test]
@@ -99,7 +125,10 @@ fn appending_with_another_log_key_is_refused() {
     let (f, mut p) = found();
     let other = SecretKey::generate(&mut rand_core::OsRng, "store.example/log").unwrap();
     let e = statement(&p, &f.member, T0, "x");
-    assert!(matches!(p.submit(&[e], T0, &other), Err(PublicationError::Store(StoreError::WrongLogKey { .. }))));
+    assert!(matches!(
+        p.submit(&[e], T0, &other),
+        Err(PublicationError::Store(StoreError::WrongLogKey { .. }))
+    ));
     assert_eq!(Publication::open(f.dir.path()).unwrap().store().size(), 1);
 }
 
@@ -113,7 +142,10 @@ fn blobs_are_content_addressed_and_limited() {
     assert_eq!(p.store().blob_ids().unwrap(), vec![id]);
     assert!(matches!(
         p.store().put_blob(&[0u8; 1025], 1024),
-        Err(StoreError::Blob(BlobError::TooLarge { len: 1025, max: 1024 }))
+        Err(StoreError::Blob(BlobError::TooLarge {
+            len: 1025,
+            max: 1024
+        }))
     ));
     drop(f);
 }
@@ -128,10 +160,20 @@ fn open_err(dir: &Path) -> StoreError {
 #[test]
 fn missing_garbage_and_newer_stores_are_refused() {
     let empty = tempfile::tempdir().unwrap();
-    assert!(matches!(open_err(empty.path()), StoreError::NotFound { .. }));
+    assert!(matches!(
+        open_err(empty.path()),
+        StoreError::NotFound { .. }
+    ));
 
-    std::fs::write(empty.path().join("erkin.sqlite"), b"this is not a database, just text").unwrap();
-    assert!(matches!(open_err(empty.path()), StoreError::NotAStore { .. }));
+    std::fs::write(
+        empty.path().join("erkin.sqlite"),
+        b"this is not a database, just text",
+    )
+    .unwrap();
+    assert!(matches!(
+        open_err(empty.path()),
+        StoreError::NotAStore { .. }
+    ));
 
     let (f, p) = found();
     drop(p);
@@ -139,8 +181,30 @@ fn missing_garbage_and_newer_stores_are_refused() {
     conn.execute_batch("PRAGMA user_version = 99").unwrap();
     drop(conn);
     let err = open_err(f.dir.path());
-    assert!(matches!(err, StoreError::NewerFormat { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::NewerFormat { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("upgrade erkin"));
+}
+
+/// A two-entry store (genesis and one statement with `text`), closed, then
+/// altered by `sql` (`?1` is bound to the statement's bytes with `text`
+/// replaced by `forged_text`).
+fn tampered(text: &str, forged_text: &str, sql: &str) -> Fixture {
+    let (f, mut p) = found();
+    let e = statement(&p, &f.member, T0, text);
+    p.submit(std::slice::from_ref(&e), T0, &f.log_key).unwrap();
+    drop(p);
+    let forged = String::from_utf8(e).unwrap().replace(text, forged_text);
+    let conn = rusqlite_conn(f.dir.path());
+    let mut stmt = conn.prepare(sql).unwrap();
+    if stmt.parameter_count() == 1 {
+        stmt.execute([forged.as_bytes()]).unwrap();
+    } else {
+        stmt.execute([]).unwrap();
+    }
+    f
 }
 
 #[test]
@@ -148,54 +212,52 @@ fn tampered_store_is_refused_on_open() {
     // Altering a stored tree hash on the root's path makes the head check
     // fail. For two entries the stored hashes are leaf 0 (id 0), leaf 1
     // (id 1) and their parent (id 2), which is the root.
-    let (f, mut p) = found();
-    let e = statement(&p, &f.member, T0, "x");
-    p.submit(&[e], T0, &f.log_key).unwrap();
-    drop(p);
-    let conn = rusqlite_conn(f.dir.path());
-    conn.execute("UPDATE hashes SET hash = zeroblob(32) WHERE id = 2", []).unwrap();
-    drop(conn);
+    let f = tampered(
+        "x",
+        "x",
+        "UPDATE hashes SET hash = zeroblob(32) WHERE id = 2",
+    );
     let err = open_err(f.dir.path());
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
-    assert!(err.to_string().contains("latest checkpoint's root"), "{err}");
+    assert!(
+        err.to_string().contains("latest checkpoint's root"),
+        "{err}"
+    );
 
     // A leaf hash off the root's path passes the O(log n) head check, but the
     // full verification derives the tiles from stored hashes and catches it.
-    let (f, mut p) = found();
-    let e = statement(&p, &f.member, T0, "x");
-    p.submit(&[e], T0, &f.log_key).unwrap();
-    drop(p);
-    let conn = rusqlite_conn(f.dir.path());
-    conn.execute("UPDATE hashes SET hash = zeroblob(32) WHERE id = 0", []).unwrap();
-    drop(conn);
+    let f = tampered(
+        "x",
+        "x",
+        "UPDATE hashes SET hash = zeroblob(32) WHERE id = 0",
+    );
     let store = Store::open(f.dir.path()).unwrap();
-    let report = erkin_core::verify::verify_copy(&store, f.log_key.verifier_key(), u64::MAX, &mut |_, _| {}).unwrap();
+    let report =
+        erkin_core::verify::verify_copy(&store, f.log_key.verifier_key(), u64::MAX, &mut |_, _| {})
+            .unwrap();
     assert_eq!(
         report.findings,
-        vec![erkin_core::verify::Finding::TileMismatch { path: "tile/0/000.p/2".into() }]
+        vec![erkin_core::verify::Finding::TileMismatch {
+            path: "tile/0/000.p/2".into()
+        }]
     );
 
     // Removing the last entry leaves the checkpoint claiming more than is there.
-    let (f, mut p) = found();
-    let e = statement(&p, &f.member, T0, "x");
-    p.submit(&[e], T0, &f.log_key).unwrap();
-    drop(p);
-    let conn = rusqlite_conn(f.dir.path());
-    conn.execute("DELETE FROM entries WHERE idx = 1", []).unwrap();
-    drop(conn);
+    let f = tampered("x", "x", "DELETE FROM entries WHERE idx = 1");
     let err = open_err(f.dir.path());
-    assert!(err.to_string().contains("is for 2 entries, but the store holds 1"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is for 2 entries, but the store holds 1"),
+        "{err}"
+    );
 
     // An entry rewritten in place: the head still checks (hashes untouched),
     // but the fold on open refuses the altered entry.
-    let (f, mut p) = found();
-    let e = statement(&p, &f.member, T0, "original");
-    p.submit(std::slice::from_ref(&e), T0, &f.log_key).unwrap();
-    drop(p);
-    let forged = String::from_utf8(e).unwrap().replace("original", "forgedxx");
-    let conn = rusqlite_conn(f.dir.path());
-    conn.execute("UPDATE entries SET data = ?1 WHERE idx = 1", [forged.as_bytes()]).unwrap();
-    drop(conn);
+    let f = tampered(
+        "original",
+        "forgedxx",
+        "UPDATE entries SET data = ?1 WHERE idx = 1",
+    );
     match Publication::open(f.dir.path()) {
         Err(PublicationError::Invalid { index: 1, .. }) => {}
         Err(e) => panic!("wrong error: {e}"),
@@ -215,4 +277,37 @@ fn creating_over_an_existing_store_is_refused() {
 
 fn rusqlite_conn(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join("erkin.sqlite")).unwrap()
+}
+
+#[test]
+fn two_writers_never_admit_against_a_stale_state() {
+    let (f, mut a) = found();
+    let mut b = Publication::open(f.dir.path()).unwrap();
+    let e1 = statement(&a, &f.member, T0, "from a");
+    assert_eq!(
+        a.submit(&[e1.clone()], T0, &f.log_key).unwrap().results,
+        vec![Ok(1)]
+    );
+    // b opened before a appended: it must catch up, so the replay of a's
+    // entry is refused and b's own entry gets its true index.
+    let e2 = statement(&b, &f.member, T0, "from b");
+    let outcome = b.submit(&[e1, e2], T0, &f.log_key).unwrap();
+    assert_eq!(outcome.results, vec![Err(Rejection::Duplicate), Ok(2)]);
+    assert_eq!(outcome.checkpoint.unwrap().size, 3);
+}
+
+#[test]
+fn append_with_a_stale_expected_size_is_a_conflict() {
+    let (f, p) = found();
+    let e = statement(&p, &f.member, T0, "x");
+    drop(p);
+    let mut store = Store::open(f.dir.path()).unwrap();
+    assert!(matches!(
+        store.append(&[e], &f.log_key, 0),
+        Err(StoreError::Conflict {
+            expected: 0,
+            found: 1
+        })
+    ));
+    assert_eq!(Store::open(f.dir.path()).unwrap().size(), 1);
 }

@@ -51,9 +51,7 @@ pub enum KeyCommand {
         name: String,
     },
     /// Print the verifier key of a key file.
-    Show {
-        file: PathBuf,
-    },
+    Show { file: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -44,20 +44,42 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     let mut members = Vec::new();
     for handle in ["aigerim", "dauren", "saule"] {
         let key = SecretKey::generate(&mut rand_core::OsRng, handle)?;
-        write_key_file(&keys.join(format!("{handle}.key.age")), &key, DEMO_PASSPHRASE, Some(DEMO_WORK_FACTOR))?;
+        write_key_file(
+            &keys.join(format!("{handle}.key.age")),
+            &key,
+            DEMO_PASSPHRASE,
+            Some(DEMO_WORK_FACTOR),
+        )?;
         members.push(key);
     }
     let log_key = SecretKey::generate(&mut rand_core::OsRng, "demo.erkin.example/habar")?;
     let founders: Vec<_> = members.iter().map(|k| k.verifier_key().clone()).collect();
-    let mut publication = Publication::found(&data, "Erkin Habar (demo)", &log_key, &founders, Charter::default(), now())?;
-    write_key_file(&data.join(LOG_KEY_FILE), &log_key, DEMO_PASSPHRASE, Some(DEMO_WORK_FACTOR))?;
+    let mut publication = Publication::found(
+        &data,
+        "Erkin Habar (demo)",
+        &log_key,
+        &founders,
+        Charter::default(),
+        now(),
+    )?;
+    write_key_file(
+        &data.join(LOG_KEY_FILE),
+        &log_key,
+        DEMO_PASSPHRASE,
+        Some(DEMO_WORK_FACTOR),
+    )?;
 
     let mut entries = Vec::new();
     for (handle, text) in STATEMENTS {
-        let key = members.iter().find(|k| k.name() == *handle).expect("demo handles exist");
+        let key = members
+            .iter()
+            .find(|k| k.name() == *handle)
+            .expect("demo handles exist");
         let body = EntryBody {
             time: now(),
-            action: Action::Statement(Statement { text: text.to_string() }),
+            action: Action::Statement(Statement {
+                text: text.to_string(),
+            }),
         };
         entries.push(publication.sign(&body, key)?);
     }
@@ -67,12 +89,24 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     }
 
     let stats = erkin_export::export(&publication, &site)?;
-    let report = verify_copy(&DirCopy::new(&site), log_key.verifier_key(), DEFAULT_MAX_BLOB_LEN, &mut |_, _| {})?;
+    let report = verify_copy(
+        &DirCopy::new(&site),
+        log_key.verifier_key(),
+        DEFAULT_MAX_BLOB_LEN,
+        &mut |_, _| {},
+    )?;
     let vkey = log_key.verifier_key();
     outln!("Demo publication: {}", publication.state().name());
     outln!("  data directory  {}", data.display());
-    outln!("  static copy     {} ({} files)", site.display(), stats.written);
-    outln!("  member keys     {} (passphrase: {DEMO_PASSPHRASE})", keys.display());
+    outln!(
+        "  static copy     {} ({} files)",
+        site.display(),
+        stats.written
+    );
+    outln!(
+        "  member keys     {} (passphrase: {DEMO_PASSPHRASE})",
+        keys.display()
+    );
     outln!("  verifier key    {vkey}");
     outln!(
         "  verification    {} entries, {} tiles: {}",
@@ -85,5 +119,9 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     outln!("  erkin --dir {} log", data.display());
     outln!("  erkin verify {} --key {vkey}", site.display());
     outln!("The reader website and `erkin serve` are not built yet; this demo founds, exports and verifies the log.");
-    Ok(if report.is_ok() { 0 } else { crate::exit::VERIFY_FAILED })
+    Ok(if report.is_ok() {
+        0
+    } else {
+        crate::exit::VERIFY_FAILED
+    })
 }

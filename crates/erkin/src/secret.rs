@@ -22,7 +22,8 @@ fn read_passphrase(prompt: &str, confirm: bool) -> Result<String> {
     }
     let p = rpassword::prompt_password(prompt).context("reading the passphrase")?;
     if confirm {
-        let again = rpassword::prompt_password("Repeat the passphrase: ").context("reading the passphrase")?;
+        let again = rpassword::prompt_password("Repeat the passphrase: ")
+            .context("reading the passphrase")?;
         if again != p {
             bail!("the two passphrases differ; nothing was written");
         }
@@ -38,7 +39,9 @@ pub fn work_factor() -> Result<Option<u8>> {
                 .parse()
                 .ok()
                 .filter(|n| (1..=30).contains(n))
-                .with_context(|| format!("{WORK_FACTOR_ENV}={v:?}: expected a number from 1 to 30"))?;
+                .with_context(|| {
+                    format!("{WORK_FACTOR_ENV}={v:?}: expected a number from 1 to 30")
+                })?;
             Ok(Some(n))
         }
     }
@@ -61,6 +64,9 @@ pub fn write_new_key(path: &Path, key: &SecretKey, what: &str) -> Result<()> {
 }
 
 pub fn open_key(path: &Path, what: &str) -> Result<SecretKey> {
-    let pass = read_passphrase(&format!("Passphrase for {what} ({}): ", path.display()), false)?;
+    let pass = read_passphrase(
+        &format!("Passphrase for {what} ({}): ", path.display()),
+        false,
+    )?;
     Ok(keyfile::read_key_file(path, &pass)?)
 }

@@ -38,9 +38,9 @@ fn have(tool: &str, arg: &str) -> bool {
             if std::env::var_os("CI").is_some() {
                 panic!("the {tool} CLI is not installed, and CI is set: install it (apt-get install age)");
             }
-            eprintln!(
-                "\n!!!!! SKIPPED: {tool} CLI not installed; the age interoperability tests did not run !!!!!\n"
-            );
+            // Straight to stderr, past the test harness's output capture, so the
+            // skip is seen even in a passing run.
+            let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED: {tool} CLI not installed; the age interoperability tests did not run !!!!!\n");
             false
         }
         Err(e) => panic!("running {tool}: {e}"),

@@ -6,8 +6,9 @@
 //! `--dir` explicitly. Exit codes: 0 ok, 1 error, 2 usage, 3 verify failed.
 
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -221,7 +222,10 @@ fn have_tool(tool: &str, version_arg: &str) -> bool {
             if std::env::var_os("CI").is_some() {
                 panic!("{tool} is not installed, and CI is set: install it");
             }
-            eprintln!(
+            // Straight to stderr, past the test harness's output capture, so the
+            // skip is seen even in a passing run.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n!!!!! SKIPPED: the `{tool}` CLI is not installed; this test did not run !!!!!\n"
             );
             false
@@ -243,7 +247,13 @@ fn key_new_and_show() {
     let tmp = tempfile::tempdir().unwrap();
     let (path, vk) = new_key(tmp.path(), "k.age", "aigerim");
     assert!(vk.starts_with("aigerim+"), "{vk}");
-    assert_eq!(vk.split('+').count(), 3, "name+id+key: {vk}");
+    // name+id+key; the base64 key may itself contain '+'.
+    let parts: Vec<&str> = vk.splitn(3, '+').collect();
+    assert_eq!(parts.len(), 3, "{vk}");
+    assert!(
+        parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()),
+        "key ID of {vk}"
+    );
     let bytes = fs::read(&path).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains("PRIVATE"), "secret key in plaintext: {text}");
@@ -363,6 +373,53 @@ fn init_with_founders_sharing_a_handle_writes_nothing() {
     );
     // And the directory is usable for a correct init afterwards.
     init(&data, &[&k1]).ok_line();
+}
+
+#[test]
+fn init_with_a_short_passphrase_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, k1) = new_key(tmp.path(), "a.age", "aigerim");
+    let data = tmp.path().join("data");
+    let out = run_cmd(erkin().env("ERKIN_PASSPHRASE", "short").args([
+        "--dir",
+        s(&data),
+        "init",
+        "--origin",
+        ORIGIN,
+        "--name",
+        "Test",
+        "--founder",
+        &k1,
+    ]));
+    out.fails_with(1, &["too short"]);
+    assert!(
+        out.stdout.is_empty(),
+        "a verifier key was printed: {out:#?}"
+    );
+    assert!(
+        !data.join("log-key.age").exists(),
+        "a log key was left behind"
+    );
+    assert!(
+        !data.join("erkin.sqlite").exists(),
+        "a store was left behind"
+    );
+}
+
+#[test]
+fn init_never_touches_an_existing_store() {
+    let f = fixture();
+    // The log key was moved away; the store is still a publication.
+    fs::rename(f.data.join("log-key.age"), f.path("log-key.moved")).unwrap();
+    let (_, k) = new_key(f.tmp.path(), "other.age", "aigerim");
+    init(&f.data, &[&k]).fails_with(1, &["already exists"]);
+    assert!(
+        !f.data.join("log-key.age").exists(),
+        "a new log key was written"
+    );
+    let log = log_json(&f.data);
+    assert_eq!(log.len(), 2, "the existing log was changed: {log:#?}");
+    verify(&f.data, &f.vkey).ok_line();
 }
 
 #[test]
@@ -776,14 +833,13 @@ fn tampered_checkpoint_in_a_data_directory_fails_verification() {
 /// lock and appends at the true end, so the entry lands at index N+1 while the
 /// command prints N (and rules are checked against a stale state).
 ///
-/// The overlap is made deterministic, without sleeps: run A reads its member
+/// The overlap is made deterministic (no race on timing): run A reads its member
 /// key from a FIFO, which it opens only after it has opened the store and
 /// folded the log. While A waits on the FIFO, run B records a statement; then
 /// A is fed the key and finishes.
 #[cfg(target_os = "linux")]
 #[test]
 fn overlapping_statements_report_their_true_index() {
-    use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     const O_NONBLOCK: i32 = 0o4000; // Linux
 
@@ -795,7 +851,7 @@ fn overlapping_statements_report_their_true_index() {
         .expect("mkfifo runs");
     assert!(made.success());
 
-    let mut a: Child = erkin()
+    let mut a: std::process::Child = erkin()
         .args([
             "--dir",
             s(&f.data),

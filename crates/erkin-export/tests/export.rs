@@ -1,0 +1,110 @@
+//! Export: incremental, checkpoint-last, and never over another copy.
+
+use erkin_core::action::{Action, Charter, Statement};
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::SecretKey;
+use erkin_export::{export, ExportError};
+use erkin_store::Publication;
+
+const T0: u64 = 1_790_000_000;
+
+fn publication(dir: &std::path::Path, origin: &str) -> (Publication, SecretKey, SecretKey) {
+    let log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
+    let member = SecretKey::generate(&mut rand_core::OsRng, "saule").unwrap();
+    let p = Publication::found(
+        dir,
+        "Export test",
+        &log,
+        &[member.verifier_key().clone()],
+        Charter::default(),
+        T0,
+    )
+    .unwrap();
+    (p, log, member)
+}
+
+fn add(p: &mut Publication, log: &SecretKey, member: &SecretKey, n: u64) {
+    let entries: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            let body = EntryBody {
+                time: T0,
+                action: Action::Statement(Statement {
+                    text: format!("s{} {i}", p.state().size()),
+                }),
+            };
+            p.sign(&body, member).unwrap()
+        })
+        .collect();
+    p.submit(&entries, T0, log).unwrap();
+}
+
+#[test]
+fn export_is_incremental_and_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    add(&mut p, &log, &member, 300);
+    let out = tmp.path().join("out");
+    let first = export(&p, &out).unwrap();
+    assert_eq!(first.unchanged, 0);
+    // Nothing changed: nothing is rewritten.
+    assert_eq!(export(&p, &out).unwrap().written, 0);
+    // 301 entries -> 302: the new partial level-0 tile and bundle (.p/46)
+    // and the checkpoint are written; level 1 (tile/1/000.p/1, which only
+    // covers the full level-0 tile) and erkin.json are unchanged.
+    add(&mut p, &log, &member, 1);
+    assert_eq!(export(&p, &out).unwrap().written, 3);
+    // A second export directory gets byte-identical files.
+    let again = tmp.path().join("again");
+    export(&p, &again).unwrap();
+    for rel in [
+        "checkpoint",
+        "erkin.json",
+        "tile/0/000",
+        "tile/0/001.p/46",
+        "tile/entries/001.p/46",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(rel)).unwrap(),
+            std::fs::read(again.join(rel)).unwrap(),
+            "{rel}"
+        );
+    }
+}
+
+#[test]
+fn export_refuses_another_publications_copy_and_rollback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut a, log, member) = publication(&tmp.path().join("a"), "export.example/a");
+    let (b, _, _) = publication(&tmp.path().join("b"), "export.example/a");
+    let out = tmp.path().join("out");
+    export(&b, &out).unwrap();
+    assert!(matches!(export(&a, &out), Err(ExportError::ForeignCopy(_))));
+
+    let out = tmp.path().join("out2");
+    add(&mut a, &log, &member, 5);
+    export(&a, &out).unwrap();
+    // An older backup of the same publication must not roll readers back.
+    let backup = tmp.path().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    let a_dir = tmp.path().join("a");
+    drop(a);
+    // Take the backup at size 6, then grow the original to 8 and export it.
+    copy_dir(&a_dir, &backup);
+    let mut a = Publication::open(&a_dir).unwrap();
+    add(&mut a, &log, &member, 2);
+    export(&a, &out).unwrap();
+    let backup_pub = Publication::open(&backup).unwrap();
+    match export(&backup_pub, &out) {
+        Err(ExportError::Rollback {
+            theirs: 8, ours: 6, ..
+        }) => {}
+        other => panic!("expected a rollback refusal, got {other:?}"),
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
