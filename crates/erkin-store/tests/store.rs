@@ -285,7 +285,9 @@ fn two_writers_never_admit_against_a_stale_state() {
     let mut b = Publication::open(f.dir.path()).unwrap();
     let e1 = statement(&a, &f.member, T0, "from a");
     assert_eq!(
-        a.submit(&[e1.clone()], T0, &f.log_key).unwrap().results,
+        a.submit(std::slice::from_ref(&e1), T0, &f.log_key)
+            .unwrap()
+            .results,
         vec![Ok(1)]
     );
     // b opened before a appended: it must catch up, so the replay of a's
