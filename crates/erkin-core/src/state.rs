@@ -117,6 +117,11 @@ impl State {
     /// Applies the next entry. On rejection the state is unchanged.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<Applied, Rejection> {
         let entry = ParsedEntry::parse(bytes, &self.origin)?;
+        self.apply_parsed(&entry)
+    }
+
+    /// Applies an entry already parsed for this publication's origin.
+    pub fn apply_parsed(&mut self, entry: &ParsedEntry) -> Result<Applied, Rejection> {
         let (name, id) = entry.signer();
         let member = self
             .members
@@ -147,7 +152,7 @@ impl State {
                 }
             }
         }
-        Ok(self.record(&entry, handle))
+        Ok(self.record(entry, handle))
     }
 
     fn record(&mut self, entry: &ParsedEntry, signer: String) -> Applied {

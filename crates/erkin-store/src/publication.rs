@@ -195,13 +195,9 @@ impl Publication {
 }
 
 fn admit(state: &mut State, entry: &[u8], now: u64) -> Result<Applied, Rejection> {
-    // Parse once for the clock check; the fold parses again and re-verifies,
-    // which is cheap beside the fsync that follows.
-    let body_time = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?
-        .body
-        .time;
-    check_clock(body_time, now)?;
-    state.apply(entry)
+    let parsed = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?;
+    check_clock(parsed.body.time, now)?;
+    state.apply_parsed(&parsed)
 }
 
 /// Folds every entry of the store, telling `on_applied` about each. Any

@@ -177,7 +177,9 @@ impl Store {
         let log_key = VerifierKey::parse(&log_key)
             .map_err(|e| not_store(format!("recorded log key: {e}")))?;
         let size: u64 = conn
-            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| sql_err(&path, e))?;
         Ok(Self {
             conn,
@@ -191,7 +193,9 @@ impl Store {
     pub fn refresh(&mut self) -> Result<u64, StoreError> {
         self.size = self
             .conn
-            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| sql_err(&self.path, e))?;
         Ok(self.size)
     }
@@ -201,7 +205,9 @@ impl Store {
     fn check_head(&self) -> Result<u64, String> {
         let entries: u64 = self
             .conn
-            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| e.to_string())?;
         let Some(note) = self.latest_checkpoint_bytes().map_err(|e| e.to_string())? else {
             return if entries == 0 {
@@ -285,7 +291,9 @@ impl Store {
         // Re-read the size inside the write lock: another process may have
         // appended since we opened.
         let size: u64 = tx
-            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
+                r.get(0)
+            })
             .map_err(sql)?;
         if size != expected_size {
             self.size = size;
