@@ -1,17 +1,21 @@
 //! Member actions: what one log entry asks the publication to do.
 //!
-//! Each action is one variant of [`Action`], serialized as strict JSON with the
-//! variant name as the only key (`{"statement":{"text":"..."}}`). Unknown fields
-//! are rejected, so an old binary never silently ignores part of a newer action;
-//! it refuses the entry and says so.
+//! Each action is one variant of [`Action`], serialized as strict, canonical
+//! JSON with the variant name as the only key (`{"vote":{...}}`). Unknown
+//! fields are refused, so an old binary never silently ignores part of a newer
+//! action; it refuses the entry and says so.
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::charter::Charter;
+
 /// Longest publication name, in bytes.
 pub const MAX_NAME_LEN: usize = 200;
-/// Longest statement, in bytes.
+/// Longest statement or resolution text, in bytes.
 pub const MAX_STATEMENT_LEN: usize = 16 * 1024;
-/// Most founders a genesis entry may name.
+/// Longest proposal title, in bytes.
+pub const MAX_TITLE_LEN: usize = 300;
+/// Most founders a genesis entry may name, and most election candidates.
 pub const MAX_FOUNDERS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +27,17 @@ pub enum Action {
     /// A member's signed public statement, kept in the record (for example a
     /// declaration of interest). Any member may make one.
     Statement(Statement),
+    /// Put a motion to the members' vote.
+    Propose(Propose),
+    /// Vote on an open proposal; a later vote by the same member replaces it.
+    Vote(Vote),
+    /// Close a proposal after its deadline (or once every eligible member has
+    /// voted), count it and carry out what passed.
+    Close(Close),
+    /// Replace the signer's key with a new one of the same name.
+    RotateKey(RotateKey),
+    /// Leave the publication.
+    Resign(Resign),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,25 +48,9 @@ pub struct Genesis {
     /// The log key's verifier key; its name is the origin.
     pub log_key: String,
     /// Founders' verifier keys. A key's name is the founder's public handle.
+    /// Founders are the first members and the first editorial board.
     pub founders: Vec<String>,
     pub charter: Charter,
-}
-
-/// The publication's constitution. For now it records only the languages; the
-/// decision rules (thresholds, quorums, voting periods, board) arrive with the
-/// governance work and will extend this struct.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Charter {
-    pub languages: Vec<String>,
-}
-
-impl Default for Charter {
-    fn default() -> Self {
-        Self {
-            languages: vec!["kk".into(), "ru".into(), "en".into()],
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,12 +59,113 @@ pub struct Statement {
     pub text: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Propose {
+    pub title: String,
+    /// When voting ends, by log time (Unix seconds). At least the charter's
+    /// minimum period after the proposal's own time.
+    pub closes_at: u64,
+    pub motion: Motion,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Motion {
+    /// Admit the holder of `key` (a verifier key; its name is their handle).
+    Admit { key: String },
+    /// Remove a member.
+    Remove { handle: String },
+    /// Elect the editorial board from `candidates` (members) by STV.
+    Elect { seats: u32, candidates: Vec<String> },
+    /// Replace the charter.
+    Amend { charter: Charter },
+    /// Retract an article: it stays readable under a retraction notice.
+    Retract { article: String, reason: String },
+    /// Redact an article or blob: its content is deleted from every copy.
+    Redact { target: String, reason: String },
+    /// Any other decision, in words.
+    Resolution { text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vote {
+    /// The proposal's ID: the log index of its `propose` entry.
+    pub proposal: u64,
+    pub ballot: Ballot,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ballot {
+    Yes,
+    No,
+    Abstain,
+    /// For elections: candidates' handles, most preferred first. An empty
+    /// ranking is an abstention (it counts toward the quorum).
+    Ranked(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    pub proposal: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    /// The new verifier key; its name must be the member's handle.
+    pub new_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resign {}
+
+impl Motion {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Motion::Admit { .. } => "admit",
+            Motion::Remove { .. } => "remove",
+            Motion::Elect { .. } => "elect",
+            Motion::Amend { .. } => "amend",
+            Motion::Retract { .. } => "retract",
+            Motion::Redact { .. } => "redact",
+            Motion::Resolution { .. } => "resolution",
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        match self {
+            Motion::Admit { key } => format!("admit {}", key.split('+').next().unwrap_or(key)),
+            Motion::Remove { handle } => format!("remove {handle}"),
+            Motion::Elect { seats, candidates } => {
+                format!("elect {seats} board seat(s) from {}", candidates.join(", "))
+            }
+            Motion::Amend { .. } => "amend the charter".into(),
+            Motion::Retract { article, .. } => format!("retract {article}"),
+            Motion::Redact { target, .. } => format!("redact {target}"),
+            Motion::Resolution { text } => {
+                let first: String = text.lines().next().unwrap_or("").chars().take(60).collect();
+                format!("resolution: {first}")
+            }
+        }
+    }
+}
+
 impl Action {
     /// The action's name as it appears in JSON.
     pub fn kind(&self) -> &'static str {
         match self {
             Action::Genesis(_) => "genesis",
             Action::Statement(_) => "statement",
+            Action::Propose(_) => "propose",
+            Action::Vote(_) => "vote",
+            Action::Close(_) => "close",
+            Action::RotateKey(_) => "rotate_key",
+            Action::Resign(_) => "resign",
         }
     }
 
@@ -86,6 +186,23 @@ impl Action {
                     .collect();
                 format!("statement: {first}")
             }
+            Action::Propose(p) => format!("proposes {:?}: {}", p.title, p.motion.summary()),
+            Action::Vote(v) => match &v.ballot {
+                Ballot::Ranked(r) => format!("votes on #{}: ranks {}", v.proposal, r.join(" > ")),
+                b => format!("votes on #{}: {}", v.proposal, ballot_word(b)),
+            },
+            Action::Close(c) => format!("closes #{}", c.proposal),
+            Action::RotateKey(_) => "rotates their key".into(),
+            Action::Resign(_) => "resigns".into(),
         }
+    }
+}
+
+fn ballot_word(b: &Ballot) -> &'static str {
+    match b {
+        Ballot::Yes => "yes",
+        Ballot::No => "no",
+        Ballot::Abstain => "abstain",
+        Ballot::Ranked(_) => "ranked",
     }
 }

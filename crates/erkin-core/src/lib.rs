@@ -13,12 +13,15 @@
 
 pub mod action;
 pub mod blob;
+pub mod charter;
 pub mod checkpoint;
 pub mod entry;
+pub mod governance;
 pub mod keys;
 pub mod note;
 pub mod state;
 pub mod strict_json;
+pub mod stv;
 pub mod tiles;
 pub mod tree;
 pub mod verify;

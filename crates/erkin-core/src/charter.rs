@@ -1,0 +1,323 @@
+//! The charter: the publication's constitution, as data in the log.
+//!
+//! Every decision's rule says explicitly whether it needs `>` or `≥`, a share
+//! of votes *cast* (yes + no) or of *members* (the eligible electorate), and
+//! what share of members must take part (the quorum; abstentions count toward
+//! it, not toward the threshold). Founders set the charter in the genesis
+//! entry; members change it by an `amend` proposal.
+//!
+//! A proposal is judged by the rule in force *when it was proposed*: an
+//! amendment never changes the rules of a vote already under way.
+
+use serde::{Deserialize, Serialize};
+
+/// Upper bounds that keep a charter sane.
+pub const MAX_SEATS: u32 = 50;
+pub const MAX_HOURS: u32 = 24 * 366;
+pub const LANGUAGES: [&str; 3] = ["kk", "ru", "en"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fraction {
+    pub num: u32,
+    pub den: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comparison {
+    /// Strictly more than the fraction.
+    #[serde(rename = ">")]
+    Greater,
+    /// At least the fraction.
+    #[serde(rename = ">=")]
+    AtLeast,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Base {
+    /// Of yes + no votes (abstentions excluded).
+    Cast,
+    /// Of all eligible members.
+    Members,
+}
+
+/// "yes must be {comparison} {fraction} of {base}".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub comparison: Comparison,
+    pub fraction: Fraction,
+    pub of: Base,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub threshold: Threshold,
+    /// Share of eligible members who must vote (yes, no or abstain): met when
+    /// voters ≥ quorum × eligible.
+    pub quorum: Fraction,
+    /// The shortest voting period a proposal of this kind may have.
+    pub min_hours: u32,
+}
+
+/// Elections are counted by STV; only participation is ruled here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionRule {
+    pub quorum: Fraction,
+    pub min_hours: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardRule {
+    /// Seats on the editorial board.
+    pub seats: u32,
+    /// How long an elected board serves, in days.
+    pub term_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Charter {
+    /// Languages the publication writes in (kk, ru, en).
+    pub languages: Vec<String>,
+    pub admit: Rule,
+    pub remove: Rule,
+    pub elect: ElectionRule,
+    pub amend: Rule,
+    pub retract: Rule,
+    pub redact: Rule,
+    pub resolution: Rule,
+    pub board: BoardRule,
+}
+
+const fn frac(num: u32, den: u32) -> Fraction {
+    Fraction { num, den }
+}
+
+const fn rule(
+    comparison: Comparison,
+    fraction: Fraction,
+    quorum: Fraction,
+    min_hours: u32,
+) -> Rule {
+    Rule {
+        threshold: Threshold {
+            comparison,
+            fraction,
+            of: Base::Cast,
+        },
+        quorum,
+        min_hours,
+    }
+}
+
+impl Default for Charter {
+    /// The defaults of DESIGN.md §4.
+    fn default() -> Self {
+        use Comparison::*;
+        Self {
+            languages: LANGUAGES.iter().map(|s| s.to_string()).collect(),
+            // yes > no  ==  yes > 1/2 of cast
+            admit: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            remove: rule(AtLeast, frac(2, 3), frac(1, 2), 168),
+            elect: ElectionRule {
+                quorum: frac(1, 3),
+                min_hours: 168,
+            },
+            amend: rule(AtLeast, frac(2, 3), frac(1, 2), 168),
+            retract: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            redact: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            resolution: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            board: BoardRule {
+                seats: 3,
+                term_days: 365,
+            },
+        }
+    }
+}
+
+/// The count of a yes/no vote among the eligible members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub yes: u64,
+    pub no: u64,
+    pub abstain: u64,
+    pub eligible: u64,
+}
+
+impl Tally {
+    pub fn voters(&self) -> u64 {
+        self.yes + self.no + self.abstain
+    }
+}
+
+/// True when `part ≥ fraction × whole`, in exact integer arithmetic.
+pub fn quorum_met(voters: u64, eligible: u64, quorum: Fraction) -> bool {
+    u128::from(voters) * u128::from(quorum.den) >= u128::from(quorum.num) * u128::from(eligible)
+}
+
+impl Threshold {
+    /// Whether `tally` passes. A proposal never passes without at least one
+    /// yes vote, even under a `≥ 0` rule or when every voter abstained.
+    pub fn passes(&self, t: &Tally) -> bool {
+        if t.yes == 0 {
+            return false;
+        }
+        let base = match self.of {
+            Base::Cast => t.yes + t.no,
+            Base::Members => t.eligible,
+        };
+        let lhs = u128::from(t.yes) * u128::from(self.fraction.den);
+        let rhs = u128::from(self.fraction.num) * u128::from(base);
+        match self.comparison {
+            Comparison::Greater => lhs > rhs,
+            Comparison::AtLeast => lhs >= rhs,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let op = match self.comparison {
+            Comparison::Greater => "more than",
+            Comparison::AtLeast => "at least",
+        };
+        let of = match self.of {
+            Base::Cast => "of the yes and no votes",
+            Base::Members => "of all eligible members",
+        };
+        format!("yes {op} {}/{} {of}", self.fraction.num, self.fraction.den)
+    }
+}
+
+impl Charter {
+    /// Checks the charter makes sense; the reason names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.languages.is_empty() {
+            return Err("languages: name at least one of kk, ru, en".into());
+        }
+        let mut seen = Vec::new();
+        for l in &self.languages {
+            if !LANGUAGES.contains(&l.as_str()) {
+                return Err(format!("languages: {l:?} is not one of kk, ru, en"));
+            }
+            if seen.contains(&l) {
+                return Err(format!("languages: {l:?} is listed twice"));
+            }
+            seen.push(l);
+        }
+        let fraction_ok = |name: &str, f: Fraction| {
+            if f.den == 0 || f.num > f.den {
+                Err(format!(
+                    "{name}: a fraction needs 0 ≤ num ≤ den and den > 0"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        for (name, r) in [
+            ("admit", &self.admit),
+            ("remove", &self.remove),
+            ("amend", &self.amend),
+            ("retract", &self.retract),
+            ("redact", &self.redact),
+            ("resolution", &self.resolution),
+        ] {
+            fraction_ok(&format!("{name}.threshold.fraction"), r.threshold.fraction)?;
+            fraction_ok(&format!("{name}.quorum"), r.quorum)?;
+            if r.min_hours > MAX_HOURS {
+                return Err(format!("{name}.min_hours: at most {MAX_HOURS}"));
+            }
+        }
+        fraction_ok("elect.quorum", self.elect.quorum)?;
+        if self.elect.min_hours > MAX_HOURS {
+            return Err(format!("elect.min_hours: at most {MAX_HOURS}"));
+        }
+        if !(1..=MAX_SEATS).contains(&self.board.seats) {
+            return Err(format!("board.seats: 1 to {MAX_SEATS}"));
+        }
+        if !(1..=3660).contains(&self.board.term_days) {
+            return Err("board.term_days: 1 to 3660".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(yes: u64, no: u64, abstain: u64, eligible: u64) -> Tally {
+        Tally {
+            yes,
+            no,
+            abstain,
+            eligible,
+        }
+    }
+
+    #[test]
+    fn greater_versus_at_least_at_the_exact_threshold() {
+        let c = Charter::default();
+        // 2 yes, 1 no: exactly 2/3 of cast.
+        assert!(
+            c.remove.threshold.passes(&t(2, 1, 0, 3)),
+            "≥ 2/3 passes at exactly 2/3"
+        );
+        let strict = Threshold {
+            comparison: Comparison::Greater,
+            ..c.remove.threshold
+        };
+        assert!(!strict.passes(&t(2, 1, 0, 3)), "> 2/3 fails at exactly 2/3");
+        // yes > no: a tie fails.
+        assert!(!c.admit.threshold.passes(&t(2, 2, 0, 4)));
+        assert!(c.admit.threshold.passes(&t(3, 2, 0, 5)));
+    }
+
+    #[test]
+    fn abstentions_count_for_quorum_not_threshold() {
+        let c = Charter::default();
+        // 9 members, quorum 1/3 = 3 voters: 1 yes + 2 abstain meets it and passes.
+        let tally = t(1, 0, 2, 9);
+        assert!(quorum_met(tally.voters(), tally.eligible, c.admit.quorum));
+        assert!(c.admit.threshold.passes(&tally));
+        assert!(!quorum_met(2, 9, c.admit.quorum));
+    }
+
+    #[test]
+    fn of_members_counts_non_voters() {
+        let th = Threshold {
+            comparison: Comparison::AtLeast,
+            fraction: Fraction { num: 1, den: 2 },
+            of: Base::Members,
+        };
+        assert!(!th.passes(&t(4, 0, 0, 9)));
+        assert!(th.passes(&t(5, 0, 0, 10)));
+    }
+
+    #[test]
+    fn never_passes_without_a_yes() {
+        let th = Threshold {
+            comparison: Comparison::AtLeast,
+            fraction: Fraction { num: 0, den: 1 },
+            of: Base::Cast,
+        };
+        assert!(!th.passes(&t(0, 0, 5, 5)));
+    }
+
+    #[test]
+    fn default_charter_is_valid_and_bad_ones_are_named() {
+        Charter::default().validate().unwrap();
+        let mut c = Charter::default();
+        c.amend.quorum = Fraction { num: 3, den: 2 };
+        assert!(c.validate().unwrap_err().starts_with("amend.quorum"));
+        let mut c = Charter::default();
+        c.languages.push("de".into());
+        assert!(c.validate().unwrap_err().contains("\"de\""));
+        let mut c = Charter::default();
+        c.board.seats = 0;
+        assert!(c.validate().unwrap_err().starts_with("board.seats"));
+    }
+}
