@@ -33,6 +33,26 @@ pub enum Command {
     Log(LogArgs),
     /// Record a signed statement by a member (signed locally with --key).
     Statement(StatementArgs),
+    /// Put a motion to the members' vote.
+    Propose(ProposeArgs),
+    /// Vote on a proposal: yes, no or abstain, or --rank for elections.
+    Vote(VoteArgs),
+    /// Close a proposal after its deadline (or once everyone has voted) and carry it out.
+    Close(CloseArgs),
+    /// List proposals, open and decided, with their tallies.
+    Proposals(ListArgs),
+    /// List the members.
+    Members(ListArgs),
+    /// Show the editorial board.
+    Board(ListArgs),
+    /// Show the charter (the decision rules).
+    Charter(CharterArgs),
+    /// Show a proposal's count; --blt writes an election's ballots for recounting.
+    Tally(TallyArgs),
+    /// Replace your key with a new one (signed by the old key).
+    RotateKey(RotateKeyArgs),
+    /// Leave the publication.
+    Resign(SignerArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.
     Export(ExportArgs),
     /// Check a copy (a data directory or an exported directory) against a pinned key.
@@ -65,6 +85,127 @@ pub struct InitArgs {
     /// A founder's verifier key (repeat for each founder; the key name is their handle).
     #[arg(long = "founder", required = true)]
     pub founders: Vec<String>,
+    /// The charter as TOML (see `erkin charter --toml` for the defaults).
+    #[arg(long)]
+    pub charter: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignerArgs {
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// A short title for the proposal.
+    #[arg(long)]
+    pub title: String,
+    /// Voting period in hours (default: the charter's minimum for this kind).
+    #[arg(long)]
+    pub hours: Option<u32>,
+    #[command(subcommand)]
+    pub motion: MotionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MotionArgs {
+    /// Admit a new member by their verifier key.
+    Admit {
+        /// The new member's verifier key (its name is their handle).
+        member_key: String,
+    },
+    /// Remove a member.
+    Remove { handle: String },
+    /// Elect the editorial board by single transferable vote.
+    Elect {
+        /// A candidate's handle (repeat).
+        #[arg(long = "candidate", required = true)]
+        candidates: Vec<String>,
+    },
+    /// Replace the charter with the one in a TOML file.
+    Amend { charter: PathBuf },
+    /// Retract an article (it stays readable under a notice).
+    Retract {
+        article: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Redact an article or blob (its content is deleted everywhere).
+    Redact {
+        target: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Any other decision, in words.
+    Resolution { text: String },
+}
+
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    /// The proposal's number.
+    pub proposal: u64,
+    /// yes, no or abstain (for elections, use --rank, or abstain).
+    pub choice: Option<String>,
+    /// For elections: candidates in order of preference, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub rank: Option<Vec<String>>,
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    pub proposal: u64,
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CharterArgs {
+    /// Print JSON instead of text.
+    #[arg(long, conflicts_with = "toml")]
+    pub json: bool,
+    /// Print TOML, as `init --charter` and `propose amend` read it.
+    #[arg(long)]
+    pub toml: bool,
+    /// Show the default charter instead of this publication's.
+    #[arg(long)]
+    pub default: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TallyArgs {
+    pub proposal: u64,
+    /// Write the election's ballots in BLT format (anonymised) for recounting.
+    #[arg(long)]
+    pub blt: bool,
+    /// Print JSON instead of text.
+    #[arg(long, conflicts_with = "blt")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// Your current key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Where to write the new key (same handle; never overwritten).
+    #[arg(long)]
+    pub new: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Charter, Statement};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
-use erkin_core::entry::EntryBody;
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::state::Applied;
 use erkin_core::verify::{verify_copy, CopyReader, Report};
@@ -17,6 +16,7 @@ use serde_json::json;
 
 use crate::cli::{Cli, Command, KeyCommand};
 use crate::exit;
+use crate::govern;
 use crate::outln;
 use crate::secret;
 
@@ -42,7 +42,11 @@ pub fn run(cli: Cli) -> Result<u8> {
                 .iter()
                 .map(|f| VerifierKey::parse(f).with_context(|| format!("--founder {f:?}")))
                 .collect::<Result<Vec<_>>>()?;
-            let vkey = init(dir, &args.origin, &args.name, &founders)?;
+            let charter = match &args.charter {
+                Some(path) => govern::read_charter(path)?,
+                None => Charter::default(),
+            };
+            let vkey = init(dir, &args.origin, &args.name, &founders, charter)?;
             outln!("{vkey}");
             eprintln!(
                 "Founded {:?} in {}. The line above is the publication's verifier key: readers and mirrors pin it.",
@@ -53,25 +57,24 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Log(args) => log(dir, args.json),
         Command::Statement(args) => {
-            let mut publication = Publication::open(dir)?;
-            let member = secret::open_key(&args.key, "your member key")?;
-            let body = EntryBody {
-                time: now(),
-                action: Action::Statement(Statement { text: args.text }),
-            };
-            let entry = publication.sign(&body, &member)?;
-            let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
-            let outcome = publication.submit(&[entry], now(), &log_key)?;
-            match outcome.results.into_iter().next() {
-                Some(Ok(index)) => {
-                    outln!("{index}");
-                    eprintln!("Recorded as entry {index}.");
-                    Ok(0)
-                }
-                Some(Err(rejection)) => bail!("the publication refused the statement: {rejection}"),
-                None => unreachable!("one entry in, one result out"),
-            }
+            let text = args.text;
+            let index = govern::submit_action(dir, &args.key, |_| {
+                Ok(Action::Statement(Statement { text }))
+            })?;
+            outln!("{index}");
+            eprintln!("Recorded as entry {index}.");
+            Ok(0)
         }
+        Command::Propose(args) => govern::propose(dir, args),
+        Command::Vote(args) => govern::vote(dir, args),
+        Command::Close(args) => govern::close(dir, args.proposal, &args.key),
+        Command::Proposals(args) => govern::proposals(dir, args.json),
+        Command::Members(args) => govern::members(dir, args.json),
+        Command::Board(args) => govern::board(dir, args.json),
+        Command::Charter(args) => govern::charter(dir, args),
+        Command::Tally(args) => govern::tally(dir, args),
+        Command::RotateKey(args) => govern::rotate_key(dir, args),
+        Command::Resign(args) => govern::resign(dir, &args.key),
         Command::Export(args) => {
             let publication = Publication::open(dir)?;
             let stats = erkin_export::export(&publication, &args.out)?;
@@ -100,7 +103,13 @@ pub fn now() -> u64 {
 
 /// Makes the log key, founds the publication and encrypts the key into the
 /// data directory. Returns the publication's verifier key.
-pub fn init(dir: &Path, origin: &str, name: &str, founders: &[VerifierKey]) -> Result<VerifierKey> {
+pub fn init(
+    dir: &Path,
+    origin: &str,
+    name: &str,
+    founders: &[VerifierKey],
+    charter: Charter,
+) -> Result<VerifierKey> {
     let log_key = SecretKey::generate(&mut rand_core::OsRng, origin)
         .context("--origin is the log key's name")?;
     let key_path = dir.join(LOG_KEY_FILE);
@@ -115,7 +124,7 @@ pub fn init(dir: &Path, origin: &str, name: &str, founders: &[VerifierKey]) -> R
     // writes anything, so bad founders leave nothing behind either.
     let pass = secret::new_passphrase("the publication's log key")?;
     let work_factor = secret::work_factor()?;
-    Publication::found(dir, name, &log_key, founders, Charter::default(), now())?;
+    Publication::found(dir, name, &log_key, founders, charter, now())?;
     if let Err(e) = erkin_store::keyfile::write_key_file(&key_path, &log_key, &pass, work_factor) {
         // Without its key the publication could never append: undo the found.
         for f in ["", "-wal", "-shm"] {

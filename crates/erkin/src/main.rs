@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod govern;
 mod secret;
 
 use std::process::ExitCode;

@@ -1,0 +1,419 @@
+//! The governance commands: propose, vote, close, and the listings.
+
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use erkin_core::action::{Action, Ballot, Close, Motion, Propose, Resign, RotateKey, Vote};
+use erkin_core::charter::{Charter, Rule};
+use erkin_core::entry::EntryBody;
+use erkin_core::governance::{Judged, Proposal};
+use erkin_core::keys::{SecretKey, VerifierKey};
+use erkin_core::state::State;
+use erkin_core::stv;
+use erkin_store::{Publication, LOG_KEY_FILE};
+
+use crate::cli::{CharterArgs, MotionArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs};
+use crate::commands::now;
+use crate::outln;
+use crate::secret;
+
+/// Signs `action` with the member key at `key_path`, submits it to the local
+/// publication and returns its log index.
+pub fn submit_action(
+    dir: &Path,
+    key_path: &Path,
+    make: impl FnOnce(&State) -> Result<Action>,
+) -> Result<u64> {
+    let mut publication = Publication::open(dir)?;
+    let member = secret::open_key(key_path, "your member key")?;
+    submit_signed(&mut publication, dir, &member, make)
+}
+
+fn submit_signed(
+    publication: &mut Publication,
+    dir: &Path,
+    member: &SecretKey,
+    make: impl FnOnce(&State) -> Result<Action>,
+) -> Result<u64> {
+    let action = make(publication.state())?;
+    let body = EntryBody {
+        time: now(),
+        action,
+    };
+    let entry = publication.sign(&body, member)?;
+    let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
+    let outcome = publication.submit(&[entry], now(), &log_key)?;
+    match outcome.results.into_iter().next() {
+        Some(Ok(index)) => Ok(index),
+        Some(Err(rejection)) => bail!("the publication refused it: {rejection}"),
+        None => bail!("the publication returned no result"),
+    }
+}
+
+pub fn read_charter(path: &Path) -> Result<Charter> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let charter: Charter = toml::from_str(&text)
+        .with_context(|| format!("{}: not a valid charter", path.display()))?;
+    charter
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(charter)
+}
+
+pub fn propose(dir: &Path, args: ProposeArgs) -> Result<u8> {
+    let motion = match args.motion {
+        MotionArgs::Admit { member_key } => {
+            let key = VerifierKey::parse(&member_key).context("the new member's key")?;
+            Motion::Admit {
+                key: key.to_string(),
+            }
+        }
+        MotionArgs::Remove { handle } => Motion::Remove { handle },
+        MotionArgs::Elect { candidates } => Motion::Elect {
+            seats: 0,
+            candidates,
+        },
+        MotionArgs::Amend { charter } => Motion::Amend {
+            charter: read_charter(&charter)?,
+        },
+        MotionArgs::Retract { article, reason } => Motion::Retract { article, reason },
+        MotionArgs::Redact { target, reason } => Motion::Redact { target, reason },
+        MotionArgs::Resolution { text } => Motion::Resolution { text },
+    };
+    let title = args.title;
+    let hours = args.hours;
+    let index = submit_action(dir, &args.key, |state| {
+        let mut motion = motion;
+        if let Motion::Elect { seats, .. } = &mut motion {
+            *seats = state.charter().board.seats;
+        }
+        let min = min_hours(state.charter(), &motion);
+        let hours = hours.unwrap_or(min);
+        Ok(Action::Propose(Propose {
+            title,
+            closes_at: now() + u64::from(hours) * 3600,
+            motion,
+        }))
+    })?;
+    outln!("{index}");
+    eprintln!("Proposal #{index} is open. Members vote with `erkin vote {index} yes|no|abstain --key KEY`.");
+    Ok(0)
+}
+
+fn min_hours(c: &Charter, m: &Motion) -> u32 {
+    match m {
+        Motion::Admit { .. } => c.admit.min_hours,
+        Motion::Remove { .. } => c.remove.min_hours,
+        Motion::Elect { .. } => c.elect.min_hours,
+        Motion::Amend { .. } => c.amend.min_hours,
+        Motion::Retract { .. } => c.retract.min_hours,
+        Motion::Redact { .. } => c.redact.min_hours,
+        Motion::Resolution { .. } => c.resolution.min_hours,
+    }
+}
+
+pub fn vote(dir: &Path, args: VoteArgs) -> Result<u8> {
+    let ballot = match (args.choice.as_deref(), args.rank) {
+        (Some("yes"), None) => Ballot::Yes,
+        (Some("no"), None) => Ballot::No,
+        (Some("abstain"), None) => Ballot::Abstain,
+        (None, Some(rank)) => {
+            Ballot::Ranked(rank.into_iter().map(|s| s.trim().to_string()).collect())
+        }
+        (Some(other), None) => {
+            bail!("{other:?} is not a vote: use yes, no or abstain (or --rank for elections)")
+        }
+        (Some(_), Some(_)) => bail!("give either yes/no/abstain or --rank, not both"),
+        (None, None) => {
+            bail!("say how you vote: yes, no or abstain (or --rank a,b,c for elections)")
+        }
+    };
+    let proposal = args.proposal;
+    let index = submit_action(dir, &args.key, |_| {
+        Ok(Action::Vote(Vote { proposal, ballot }))
+    })?;
+    eprintln!("Vote recorded as entry {index}. You may change it until the proposal closes.");
+    Ok(0)
+}
+
+pub fn close(dir: &Path, proposal: u64, key: &Path) -> Result<u8> {
+    submit_action(dir, key, |_| Ok(Action::Close(Close { proposal })))?;
+    let state = Publication::open(dir)?;
+    let p = state
+        .state()
+        .proposal(proposal)
+        .context("the proposal vanished")?;
+    let effect = p.outcome.as_ref().map_or("", |o| o.effect.as_str());
+    outln!("#{proposal}: {effect}");
+    Ok(0)
+}
+
+pub fn rotate_key(dir: &Path, args: RotateKeyArgs) -> Result<u8> {
+    let mut publication = Publication::open(dir)?;
+    let old = secret::open_key(&args.key, "your current key")?;
+    let new = SecretKey::generate(&mut rand_core::OsRng, old.name())?;
+    // The new key is on disk before the log knows it: a crash in between
+    // leaves an unused file, never a member locked out.
+    secret::write_new_key(&args.new, &new, "your new key")?;
+    let new_vkey = new.verifier_key().to_string();
+    submit_signed(&mut publication, dir, &old, |_| {
+        Ok(Action::RotateKey(RotateKey { new_key: new_vkey }))
+    })
+    .with_context(|| {
+        format!(
+            "{} was written but is NOT your key in the log",
+            args.new.display()
+        )
+    })?;
+    outln!("{}", new.verifier_key());
+    eprintln!(
+        "Your key is now {}; the old one no longer acts for you.",
+        args.new.display()
+    );
+    Ok(0)
+}
+
+pub fn resign(dir: &Path, key: &Path) -> Result<u8> {
+    submit_action(dir, key, |_| Ok(Action::Resign(Resign {})))?;
+    eprintln!("You have left the publication.");
+    Ok(0)
+}
+
+fn time(t: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string()
+}
+
+pub fn proposals(dir: &Path, json: bool) -> Result<u8> {
+    let p = Publication::open(dir)?;
+    let list: Vec<&Proposal> = p.state().proposals().collect();
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(0);
+    }
+    if list.is_empty() {
+        outln!("No proposals yet.");
+    }
+    for p in list {
+        let status = match &p.outcome {
+            None => format!(
+                "open until {} ({} of {} voted)",
+                time(p.closes_at),
+                p.votes.len(),
+                p.electorate.len()
+            ),
+            Some(o) => {
+                let t = &o.tally;
+                format!(
+                    "{} — yes {} no {} abstain {} of {} eligible — {}",
+                    if o.passed { "PASSED" } else { "FAILED" },
+                    t.yes,
+                    t.no,
+                    t.abstain,
+                    t.eligible,
+                    o.effect
+                )
+            }
+        };
+        outln!(
+            "#{:<5} {:<10} {}  [{}]",
+            p.id,
+            p.motion.kind(),
+            p.title,
+            p.motion.summary()
+        );
+        outln!("       {status}");
+    }
+    Ok(0)
+}
+
+pub fn members(dir: &Path, json: bool) -> Result<u8> {
+    let p = Publication::open(dir)?;
+    let members: Vec<_> = p.state().members().collect();
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&members)?);
+    } else {
+        for m in members {
+            outln!(
+                "{:<20} member since entry {:<6} {}",
+                m.handle,
+                m.since,
+                m.key
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn board(dir: &Path, json: bool) -> Result<u8> {
+    let p = Publication::open(dir)?;
+    let seats = p.state().board();
+    if json {
+        outln!("{}", serde_json::to_string_pretty(seats)?);
+    } else {
+        for s in seats {
+            outln!("{:<20} editor until {}", s.handle, time(s.until));
+        }
+    }
+    Ok(0)
+}
+
+pub fn charter(dir: &Path, args: CharterArgs) -> Result<u8> {
+    let charter = if args.default {
+        Charter::default()
+    } else {
+        Publication::open(dir)?.state().charter().clone()
+    };
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&charter)?);
+    } else if args.toml {
+        outln!("{}", toml::to_string_pretty(&charter)?);
+    } else {
+        outln!("Languages: {}", charter.languages.join(", "));
+        for (what, rule) in [
+            ("Admit a member", &charter.admit),
+            ("Remove a member", &charter.remove),
+            ("Amend the charter", &charter.amend),
+            ("Retract an article", &charter.retract),
+            ("Redact an article", &charter.redact),
+            ("Other resolutions", &charter.resolution),
+        ] {
+            outln!("{what}: {}", describe_rule(rule));
+        }
+        outln!(
+            "Elect the board ({} seats, {}-day term): single transferable vote; at least {}/{} of members must vote; open at least {} hours.",
+            charter.board.seats,
+            charter.board.term_days,
+            charter.elect.quorum.num,
+            charter.elect.quorum.den,
+            charter.elect.min_hours
+        );
+    }
+    Ok(0)
+}
+
+fn describe_rule(r: &Rule) -> String {
+    format!(
+        "{}; at least {}/{} of members must vote (abstaining counts); open at least {} hours.",
+        r.threshold.describe(),
+        r.quorum.num,
+        r.quorum.den,
+        r.min_hours
+    )
+}
+
+pub fn tally(dir: &Path, args: TallyArgs) -> Result<u8> {
+    let publication = Publication::open(dir)?;
+    let state = publication.state();
+    let p = state
+        .proposal(args.proposal)
+        .with_context(|| format!("no proposal #{} (see `erkin proposals`)", args.proposal))?;
+    // Closed: the ballots that were counted. Open: every eligible vote so far.
+    let counted: Vec<String> = match &p.outcome {
+        Some(o) => o.counted.clone(),
+        None => p
+            .votes
+            .keys()
+            .filter(|h| state.member(h).is_some())
+            .cloned()
+            .collect(),
+    };
+    if args.blt {
+        if !matches!(p.rule, Judged::Election(_)) {
+            bail!(
+                "proposal #{} is not an election; BLT is for ranked ballots",
+                p.id
+            );
+        }
+        let election = state.stv_election(p, &counted);
+        outln!(
+            "{}",
+            stv::to_blt(
+                &election,
+                &format!("{} #{}: {}", state.name(), p.id, p.title)
+            )
+            .trim_end()
+        );
+        return Ok(0);
+    }
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(p)?);
+        return Ok(0);
+    }
+    outln!("#{} {} [{}]", p.id, p.title, p.motion.summary());
+    match &p.outcome {
+        None => outln!(
+            "Open until {}; {} of {} have voted.",
+            time(p.closes_at),
+            counted.len(),
+            p.electorate.len()
+        ),
+        Some(o) => {
+            outln!(
+                "Closed {}: yes {}, no {}, abstain {}, of {} eligible; quorum {}; {}.",
+                time(o.closed_at),
+                o.tally.yes,
+                o.tally.no,
+                o.tally.abstain,
+                o.tally.eligible,
+                if o.quorum_met { "met" } else { "not met" },
+                if o.passed { "passed" } else { "failed" }
+            );
+            outln!("Effect: {}", o.effect);
+        }
+    }
+    if let Judged::Election(_) = p.rule {
+        let election = state.stv_election(p, &counted);
+        if !election.candidates.is_empty() {
+            let outcome = stv::count(&election)?;
+            outln!(
+                "STV (Scottish rules, exact arithmetic), quota {}:",
+                outcome.quota
+            );
+            for (i, stage) in outcome.stages.iter().enumerate() {
+                let what = match stage.kind {
+                    stv::StageKind::FirstPreferences => "first preferences".to_string(),
+                    stv::StageKind::Surplus { from } => {
+                        format!("surplus of {}", election.candidates[from])
+                    }
+                    stv::StageKind::Exclusion { of } => {
+                        format!("exclusion of {}", election.candidates[of])
+                    }
+                };
+                let votes: Vec<String> = election
+                    .candidates
+                    .iter()
+                    .zip(&stage.votes)
+                    .map(|(c, v)| format!("{c} {}", decimal(v)))
+                    .collect();
+                let elected: Vec<&str> = stage
+                    .elected
+                    .iter()
+                    .map(|&c| election.candidates[c].as_str())
+                    .collect();
+                outln!(
+                    "  stage {}: {what}: {}{}",
+                    i + 1,
+                    votes.join(", "),
+                    if elected.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — elected {}", elected.join(", "))
+                    }
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// A rational shown to five decimal places (the display of Scottish counts).
+fn decimal(v: &num_rational::BigRational) -> String {
+    let scaled = (v * num_rational::BigRational::from_integer(100_000.into()))
+        .floor()
+        .to_integer();
+    let s = format!("{scaled:06}");
+    let (int, frac) = s.split_at(s.len() - 5);
+    format!("{int}.{frac}")
+}
