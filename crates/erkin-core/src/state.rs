@@ -324,6 +324,10 @@ impl State {
     pub fn redacted(&self) -> &BTreeSet<String> {
         &self.redacted
     }
+    /// Whether an entry with this leaf hash is already in the log.
+    pub fn contains_entry(&self, leaf: &Hash) -> bool {
+        self.seen.contains(&leaf.0)
+    }
     /// Number of entries folded so far (accepted ones).
     pub fn size(&self) -> u64 {
         self.size

@@ -189,8 +189,24 @@ impl Publication {
     }
 
     /// Signs an entry for this publication with a member's key.
+    ///
+    /// Ed25519 signatures are deterministic, so re-casting the same vote in
+    /// the same second would produce bytes already in the log, which the fold
+    /// refuses as a replay. The signer then dates the entry a second later:
+    /// the fold stays strict about replays, and a member can still change
+    /// their vote back.
     pub fn sign(&self, body: &EntryBody, key: &SecretKey) -> Result<Vec<u8>, EntryError> {
-        sign_entry(self.state.origin(), body, key)
+        let mut body = body.clone();
+        loop {
+            let bytes = sign_entry(self.state.origin(), &body, key)?;
+            if !self
+                .state
+                .contains_entry(&erkin_core::tree::record_hash(&bytes))
+            {
+                return Ok(bytes);
+            }
+            body.time += 1;
+        }
     }
 }
 

@@ -1,0 +1,241 @@
+//! Governance through the real binary: two founders admit a third member,
+//! elect a board by ranked ballots, amend the charter from a TOML file, and
+//! every refusal is named.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const PASSPHRASE: &str = "correct horse battery";
+
+fn erkin(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
+        .env("ERKIN_PASSPHRASE", PASSPHRASE)
+        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
+        .env_remove("ERKIN_DIR")
+        .stdin(Stdio::null())
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().expect("exited normally"),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = erkin(dir, args);
+    assert_eq!(code, 0, "erkin {args:?} failed: {out}{err}");
+    out.trim().to_string()
+}
+
+fn refused(dir: &Path, args: &[&str], phrase: &str) {
+    let (code, out, err) = erkin(dir, args);
+    assert_eq!(code, 1, "erkin {args:?} should fail: {out}{err}");
+    assert!(
+        err.contains(phrase),
+        "erkin {args:?}: expected {phrase:?} in {err}"
+    );
+}
+
+#[test]
+fn members_govern_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let d = t.join("pub");
+    let key = |name: &str| {
+        let path = t.join(format!("{name}.key"));
+        let vkey = ok(
+            t,
+            &[
+                "key",
+                "new",
+                "--name",
+                name,
+                "--out",
+                path.to_str().unwrap(),
+            ],
+        );
+        (path.to_str().unwrap().to_string(), vkey)
+    };
+    let (a, a_vk) = key("aigerim");
+    let (b, b_vk) = key("dauren");
+    let (c, c_vk) = key("saule");
+    let (x, _) = key("stranger");
+    let log_vk = ok(
+        &d,
+        &[
+            "init",
+            "--origin",
+            "gov.example/news",
+            "--name",
+            "Gov",
+            "--founder",
+            &a_vk,
+            "--founder",
+            &b_vk,
+        ],
+    );
+
+    // Admit saule: proposal #1, both founders vote (one changes their mind).
+    assert_eq!(
+        ok(
+            &d,
+            &[
+                "propose",
+                "--key",
+                &a,
+                "--title",
+                "Admit Saule",
+                "admit",
+                &c_vk
+            ]
+        ),
+        "1"
+    );
+    refused(&d, &["vote", "1", "yes", "--key", &x], "not a member");
+    refused(&d, &["vote", "1", "maybe", "--key", &a], "not a vote");
+    refused(
+        &d,
+        &["vote", "1", "--rank", "aigerim", "--key", &a],
+        "wrong kind of ballot",
+    );
+    refused(&d, &["vote", "99", "yes", "--key", &a], "no proposal #99");
+    ok(&d, &["vote", "1", "yes", "--key", &a]);
+    refused(
+        &d,
+        &["close", "1", "--key", &a],
+        "not every eligible member has voted",
+    );
+    ok(&d, &["vote", "1", "no", "--key", &b]);
+    ok(&d, &["vote", "1", "yes", "--key", &b]);
+    assert_eq!(ok(&d, &["close", "1", "--key", &b]), "#1: admitted saule");
+    refused(&d, &["vote", "1", "no", "--key", &b], "already closed");
+    let members = ok(&d, &["members", "--json"]);
+    let members: serde_json::Value = serde_json::from_str(&members).unwrap();
+    let handles: Vec<&str> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles, ["aigerim", "dauren", "saule"]);
+
+    // Elect the board by ranked ballots (saule, admitted after nothing, votes).
+    let id = ok(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &c,
+            "--title",
+            "Board",
+            "elect",
+            "--candidate",
+            "aigerim",
+            "--candidate",
+            "dauren",
+            "--candidate",
+            "saule",
+        ],
+    );
+    ok(&d, &["vote", &id, "--rank", "saule,aigerim", "--key", &a]);
+    ok(&d, &["vote", &id, "--rank", "saule", "--key", &b]);
+    refused(
+        &d,
+        &["vote", &id, "--rank", "saule,nobody", "--key", &c],
+        "not a candidate",
+    );
+    ok(&d, &["vote", &id, "abstain", "--key", &c]);
+    assert!(ok(&d, &["close", &id, "--key", &c]).contains("elected saule"));
+    let blt = ok(&d, &["tally", &id, "--blt"]);
+    assert!(blt.starts_with("3 3\n"), "{blt}");
+    assert!(!blt.contains("stranger"));
+    let tally = ok(&d, &["tally", &id]);
+    assert!(
+        tally.contains("quota") && tally.contains("stage 1"),
+        "{tally}"
+    );
+    let board = ok(&d, &["board", "--json"]);
+    assert!(board.contains("\"saule\""), "{board}");
+
+    // Amend the charter from TOML: the default printed, edited, proposed.
+    let toml = ok(&d, &["charter", "--toml"]);
+    let edited = toml.replacen("seats = 3", "seats = 5", 1);
+    assert_ne!(edited, toml);
+    let file = t.join("charter.toml");
+    std::fs::write(&file, edited).unwrap();
+    let id = ok(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Bigger board",
+            "amend",
+            file.to_str().unwrap(),
+        ],
+    );
+    for k in [&a, &b, &c] {
+        ok(&d, &["vote", &id, "yes", "--key", k]);
+    }
+    ok(&d, &["close", &id, "--key", &a]);
+    assert!(ok(&d, &["charter"]).contains("(5 seats"));
+
+    // A broken charter file is refused before anything is signed.
+    std::fs::write(&file, "languages = [\"de\"]").unwrap();
+    refused(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Bad",
+            "amend",
+            file.to_str().unwrap(),
+        ],
+        "not a valid charter",
+    );
+
+    // A voting period shorter than the charter's minimum is refused.
+    refused(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Quick",
+            "--hours",
+            "1",
+            "resolution",
+            "Now.",
+        ],
+        "at least 72 hours",
+    );
+
+    // Key rotation: the old key stops working, the new one acts.
+    let new = t.join("aigerim2.key");
+    let new_vk = ok(
+        &d,
+        &["rotate-key", "--key", &a, "--new", new.to_str().unwrap()],
+    );
+    assert!(new_vk.starts_with("aigerim+"));
+    refused(&d, &["statement", "--key", &a, "hello"], "not a member");
+    ok(&d, &["statement", "--key", new.to_str().unwrap(), "hello"]);
+
+    // Resignation.
+    ok(&d, &["resign", "--key", &c]);
+    refused(&d, &["statement", "--key", &c, "back"], "not a member");
+
+    // Everything above verifies from the export against the pinned key.
+    let site = t.join("site");
+    ok(&d, &["export", site.to_str().unwrap()]);
+    let (code, out, _) = erkin(&d, &["verify", site.to_str().unwrap(), "--key", &log_vk]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK"), "{out}");
+}
