@@ -2299,10 +2299,12 @@ fn avr_zero_first_preferences_is_excluded() {
 //     - City of Edinburgh Council, "Single Transferable Vote (STV)",
 //       https://www.edinburgh.gov.uk/elections-voting/single-transferable-vote-stv :
 //       1,000 votes, 2 seats -> 334.
-//     - BBC News, "How the Scottish council election votes are counted",
-//       https://feeds.bbci.co.uk/news/uk-scotland-39738347 :
-//       5,000 votes, 4 councillors -> 1,251.
 //     - http://saltire.net/votingsystem.htm : 4,000 valid votes, 4 seats -> 801.
+//     Not used: BBC News, "How the Scottish council election votes are
+//     counted" (https://feeds.bbci.co.uk/news/uk-scotland-39738347) states
+//     the same formula but then gives 1,251 for 5,000 votes and 4
+//     councillors; its own formula gives 5000/5 + 1 = 1,001 (1,251 is the
+//     quota for 3 seats), so that example is inconsistent with itself.
 // ---------------------------------------------------------------------------
 
 fn quota_of(valid: u64, seats: usize) -> BigRational {
@@ -2321,7 +2323,9 @@ fn quota_of(valid: u64, seats: usize) -> BigRational {
 #[test]
 fn published_quota_examples() {
     assert_eq!(quota_of(1000, 2), int(334));
-    assert_eq!(quota_of(5000, 4), int(1251));
+    // The BBC's stated formula (see above), not its misprinted figure.
+    assert_eq!(quota_of(5000, 4), int(1001));
+    assert_eq!(quota_of(5000, 3), int(1251));
     assert_eq!(quota_of(4000, 4), int(801));
     // The examples in this file: 20/3 seats -> 6, 57/2 -> 20, 5199/3 -> 1300.
     assert_eq!(quota_of(20, 3), int(6));
