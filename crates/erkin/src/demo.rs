@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use erkin_core::action::{Action, Charter, Statement};
+use erkin_core::action::{Action, Ballot, Charter, Close, Motion, Propose, Statement, Vote};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
@@ -29,6 +29,25 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("saule", "Every copy of this publication proves itself: readers check the log's signature, not the server that sent it."),
     ("aigerim", "Оқырман бақыланбайды: бөгде сұраулар жоқ, cookie жоқ, JavaScript қажет емес."),
 ];
+
+fn propose(title: &str, hours: u64, motion: Motion) -> Action {
+    Action::Propose(Propose {
+        title: title.to_string(),
+        closes_at: now() + hours * 3600,
+        motion,
+    })
+}
+
+/// Signs and submits one action; returns its log index.
+fn act(p: &mut Publication, log_key: &SecretKey, member: &SecretKey, action: Action) -> Result<u64> {
+    let entry = p.sign(&EntryBody { time: now(), action }, member)?;
+    let outcome = p.submit(&[entry], now(), log_key)?;
+    match outcome.results.into_iter().next() {
+        Some(Ok(index)) => Ok(index),
+        Some(Err(r)) => anyhow::bail!("a demo action was refused: {r}"),
+        None => anyhow::bail!("no result"),
+    }
+}
 
 pub fn run(into: Option<&Path>) -> Result<u8> {
     let root: PathBuf = match into {
@@ -88,6 +107,37 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
         r.context("a demo statement was refused")?;
     }
 
+    // Governance: the founders admit a fourth member, then all four elect the
+    // board by ranked ballots. Everyone votes, so each proposal may close
+    // before its deadline.
+    let nurlan = SecretKey::generate(&mut rand_core::OsRng, "nurlan")?;
+    write_key_file(&keys.join("nurlan.key.age"), &nurlan, DEMO_PASSPHRASE, Some(DEMO_WORK_FACTOR))?;
+    let admit = act(&mut publication, &log_key, &members[0], propose("Admit Nurlan", 72, Motion::Admit { key: nurlan.verifier_key().to_string() }))?;
+    for m in &members {
+        act(&mut publication, &log_key, m, Action::Vote(Vote { proposal: admit, ballot: Ballot::Yes }))?;
+    }
+    act(&mut publication, &log_key, &members[1], Action::Close(Close { proposal: admit }))?;
+    members.push(nurlan);
+    let handles: Vec<String> = members.iter().map(|m| m.name().to_string()).collect();
+    let seats = publication.state().charter().board.seats;
+    let elect = act(
+        &mut publication,
+        &log_key,
+        &members[2],
+        propose("Editorial board 2027", 168, Motion::Elect { seats, candidates: handles.clone() }),
+    )?;
+    let rankings: [&[&str]; 4] = [
+        &["saule", "aigerim", "nurlan"],
+        &["dauren", "saule"],
+        &["saule", "nurlan", "dauren"],
+        &["nurlan", "aigerim"],
+    ];
+    for (m, ranking) in members.iter().zip(rankings) {
+        let ballot = Ballot::Ranked(ranking.iter().map(|s| s.to_string()).collect());
+        act(&mut publication, &log_key, m, Action::Vote(Vote { proposal: elect, ballot }))?;
+    }
+    act(&mut publication, &log_key, &members[3], Action::Close(Close { proposal: elect }))?;
+
     let stats = erkin_export::export(&publication, &site)?;
     let report = verify_copy(
         &DirCopy::new(&site),
@@ -117,8 +167,11 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     outln!("");
     outln!("Look around:");
     outln!("  erkin --dir {} log", data.display());
+    outln!("  erkin --dir {} proposals", data.display());
+    outln!("  erkin --dir {} tally {elect}", data.display());
+    outln!("  erkin --dir {} board", data.display());
     outln!("  erkin verify {} --key {vkey}", site.display());
-    outln!("The reader website and `erkin serve` are not built yet; this demo founds, exports and verifies the log.");
+    outln!("The reader website and `erkin serve` are not built yet; this demo founds a cooperative, admits a member, elects a board, and exports and verifies the log.");
     Ok(if report.is_ok() {
         0
     } else {

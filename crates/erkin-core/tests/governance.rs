@@ -1,0 +1,1711 @@
+//! Governance (src/governance.rs, src/charter.rs): every kind of decision under
+//! the default charter, the edges of thresholds, quorums and deadlines, who may
+//! vote, elections by STV, and what passed decisions do to the state.
+//!
+//! Every rejection is checked for its exact variant and for leaving the state
+//! exactly as it was (digest and size).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use erkin_core::action::{
+    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement, Vote,
+};
+use erkin_core::charter::{Base, Comparison, Fraction, Rule, Tally, Threshold, MAX_HOURS};
+use erkin_core::entry::{sign_entry, EntryBody, EntryError};
+use erkin_core::governance::{Judged, Outcome};
+use erkin_core::keys::{KeyError, SecretKey};
+use erkin_core::note::NoteError;
+use erkin_core::state::{Applied, Rejection, State, DAY_SECS};
+use erkin_core::stv;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
+
+const ORIGIN: &str = "news.example/erkin";
+const T0: u64 = 1_764_345_600;
+const H: u64 = 3600;
+/// When the scenarios start: an hour after genesis.
+const T1: u64 = T0 + H;
+const FOUNDERS: [&str; 6] = ["aigerim", "bolat", "dana", "erlan", "farida", "kairat"];
+const ELIGIBLE: u64 = FOUNDERS.len() as u64;
+
+const NOT_ELIGIBLE: &str = "only the members at the time of the proposal vote on it";
+const THRESHOLD_FAILED: &str = "failed: the threshold was not met";
+const QUORUM_FAILED: &str = "failed: the quorum was not met";
+
+// ---------------------------------------------------------------------------
+// Keys: derived from fixed seeds, so every run signs the same bytes and the
+// STV lot (seeded by the propose entry's hash) is the same every time.
+
+struct SeedRng {
+    seed: [u8; 32],
+    counter: u64,
+}
+
+impl RngCore for SeedRng {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(32) {
+            let mut h = Sha256::new();
+            h.update(self.seed);
+            h.update(self.counter.to_le_bytes());
+            self.counter += 1;
+            chunk.copy_from_slice(&h.finalize()[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+// A test fixture only: deterministic on purpose.
+impl CryptoRng for SeedRng {}
+
+/// The `n`th test key named `name`.
+fn key_n(name: &str, n: u32) -> SecretKey {
+    let mut h = Sha256::new();
+    h.update(b"erkin governance test key\n");
+    h.update(name.as_bytes());
+    h.update(n.to_le_bytes());
+    let mut rng = SeedRng {
+        seed: h.finalize().into(),
+        counter: 0,
+    };
+    SecretKey::generate(&mut rng, name).unwrap()
+}
+
+fn key(name: &str) -> SecretKey {
+    key_n(name, 0)
+}
+
+// ---------------------------------------------------------------------------
+// A publication under test.
+
+struct Pub {
+    state: State,
+    /// The key each handle signs with now.
+    keys: BTreeMap<String, SecretKey>,
+}
+
+fn publication(founders: &[&str], charter: Charter) -> Pub {
+    let log = key(ORIGIN);
+    let keys: BTreeMap<String, SecretKey> =
+        founders.iter().map(|h| (h.to_string(), key(h))).collect();
+    let body = EntryBody {
+        time: T0,
+        action: Action::Genesis(Genesis {
+            name: "Erkin Habar".into(),
+            log_key: log.verifier_key().to_string(),
+            founders: founders
+                .iter()
+                .map(|h| keys[*h].verifier_key().to_string())
+                .collect(),
+            charter,
+        }),
+    };
+    let bytes = sign_entry(ORIGIN, &body, &log).unwrap();
+    let (state, _) = State::genesis(log.verifier_key(), &bytes).unwrap();
+    Pub { state, keys }
+}
+
+/// Six founders under the default charter.
+fn six() -> Pub {
+    publication(&FOUNDERS, Charter::default())
+}
+
+fn snapshot(s: &State) -> ([u8; 32], u64) {
+    (s.digest(), s.size())
+}
+
+impl Pub {
+    fn sign_with(&self, k: &SecretKey, time: u64, action: Action) -> Vec<u8> {
+        sign_entry(ORIGIN, &EntryBody { time, action }, k).unwrap()
+    }
+
+    fn sign(&self, who: &str, time: u64, action: Action) -> Vec<u8> {
+        let k = self
+            .keys
+            .get(who)
+            .unwrap_or_else(|| panic!("no key for {who}"));
+        self.sign_with(k, time, action)
+    }
+
+    fn apply_bytes(&mut self, bytes: &[u8]) -> Applied {
+        let before = snapshot(&self.state);
+        match self.state.apply(bytes) {
+            Ok(a) => {
+                assert_eq!(a.index, before.1, "an accepted entry gets the next index");
+                assert_eq!(self.state.size(), before.1 + 1);
+                a
+            }
+            Err(e) => panic!(
+                "rejected: {e:?}\n{}",
+                String::from_utf8_lossy(bytes).lines().nth(2).unwrap_or("")
+            ),
+        }
+    }
+
+    fn act(&mut self, who: &str, time: u64, action: Action) -> Applied {
+        let bytes = self.sign(who, time, action);
+        self.apply_bytes(&bytes)
+    }
+
+    /// Expects `bytes` to be refused with exactly `expected`, changing nothing.
+    fn refuse_bytes(&mut self, bytes: &[u8], expected: Rejection) {
+        let before = snapshot(&self.state);
+        assert_eq!(self.state.apply(bytes), Err(expected));
+        assert_eq!(
+            snapshot(&self.state),
+            before,
+            "a rejection changed the state"
+        );
+    }
+
+    fn refuse(&mut self, who: &str, time: u64, action: Action, expected: Rejection) {
+        let bytes = self.sign(who, time, action);
+        self.refuse_bytes(&bytes, expected);
+    }
+
+    fn propose(&mut self, who: &str, time: u64, closes_at: u64, motion: Motion) -> u64 {
+        let id = self.act(who, time, propose(time, closes_at, motion)).index;
+        assert!(self.state.proposal(id).unwrap().outcome.is_none());
+        id
+    }
+
+    /// Proposes with the shortest period the charter allows; returns the ID
+    /// and the deadline.
+    fn propose_min(&mut self, who: &str, time: u64, motion: Motion) -> (u64, u64) {
+        let closes_at = time + min_hours(self.state.charter(), &motion) * H;
+        (self.propose(who, time, closes_at, motion), closes_at)
+    }
+
+    fn vote(&mut self, who: &str, time: u64, proposal: u64, ballot: Ballot) {
+        self.act(who, time, vote(proposal, ballot));
+        assert!(self
+            .state
+            .proposal(proposal)
+            .unwrap()
+            .votes
+            .contains_key(who));
+    }
+
+    fn votes(&mut self, time: u64, proposal: u64, ballots: &[(&str, Ballot)]) {
+        for (who, b) in ballots {
+            self.vote(who, time, proposal, b.clone());
+        }
+    }
+
+    fn close(&mut self, who: &str, time: u64, proposal: u64) -> Outcome {
+        let applied = self.act(who, time, close(proposal));
+        let o = self.outcome(proposal);
+        assert_eq!(o.closed_at, time);
+        assert_eq!(o.closed_by, applied.index);
+        o
+    }
+
+    fn outcome(&self, proposal: u64) -> Outcome {
+        self.state
+            .proposal(proposal)
+            .unwrap()
+            .outcome
+            .clone()
+            .expect("closed")
+    }
+
+    /// Proposes `motion` at T1 (shortest period), casts `ballots` a minute
+    /// later, and closes at the deadline.
+    fn decide(&mut self, motion: Motion, ballots: &[(&str, Ballot)]) -> (u64, Outcome) {
+        let (id, closes_at) = self.propose_min("aigerim", T1, motion);
+        self.votes(T1 + 60, id, ballots);
+        let o = self.close("bolat", closes_at, id);
+        (id, o)
+    }
+
+    fn is_member(&self, handle: &str) -> bool {
+        self.state.member(handle).is_some()
+    }
+
+    fn board(&self) -> Vec<String> {
+        self.state
+            .board()
+            .iter()
+            .map(|s| s.handle.clone())
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Actions and motions.
+
+fn propose(time: u64, closes_at: u64, motion: Motion) -> Action {
+    Action::Propose(Propose {
+        title: format!("{} (proposed at {time})", motion.kind()),
+        closes_at,
+        motion,
+    })
+}
+
+fn vote(proposal: u64, ballot: Ballot) -> Action {
+    Action::Vote(Vote { proposal, ballot })
+}
+
+fn close(proposal: u64) -> Action {
+    Action::Close(Close { proposal })
+}
+
+fn statement(text: &str) -> Action {
+    Action::Statement(Statement { text: text.into() })
+}
+
+fn admit(k: &SecretKey) -> Motion {
+    Motion::Admit {
+        key: k.verifier_key().to_string(),
+    }
+}
+
+fn remove(handle: &str) -> Motion {
+    Motion::Remove {
+        handle: handle.into(),
+    }
+}
+
+fn elect(candidates: &[&str]) -> Motion {
+    Motion::Elect {
+        seats: 3,
+        candidates: candidates.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn amend(charter: Charter) -> Motion {
+    Motion::Amend { charter }
+}
+
+fn retract(article: &str) -> Motion {
+    Motion::Retract {
+        article: article.into(),
+        reason: "the source recanted".into(),
+    }
+}
+
+fn redact(target: &str) -> Motion {
+    Motion::Redact {
+        target: target.into(),
+        reason: "it names a protected source".into(),
+    }
+}
+
+fn resolution(text: &str) -> Motion {
+    Motion::Resolution { text: text.into() }
+}
+
+fn ranked(handles: &[&str]) -> Ballot {
+    Ballot::Ranked(handles.iter().map(|s| s.to_string()).collect())
+}
+
+fn min_hours(c: &Charter, m: &Motion) -> u64 {
+    u64::from(match m {
+        Motion::Admit { .. } => c.admit.min_hours,
+        Motion::Remove { .. } => c.remove.min_hours,
+        Motion::Elect { .. } => c.elect.min_hours,
+        Motion::Amend { .. } => c.amend.min_hours,
+        Motion::Retract { .. } => c.retract.min_hours,
+        Motion::Redact { .. } => c.redact.min_hours,
+        Motion::Resolution { .. } => c.resolution.min_hours,
+    })
+}
+
+fn tally(yes: u64, no: u64, abstain: u64, eligible: u64) -> Tally {
+    Tally {
+        yes,
+        no,
+        abstain,
+        eligible,
+    }
+}
+
+/// Checks what a close decided.
+fn assert_decided(o: &Outcome, quorum_met: bool, passed: bool, t: Tally, effect: &str) {
+    assert_eq!(
+        (o.quorum_met, o.passed, o.tally, o.effect.as_str()),
+        (quorum_met, passed, t, effect),
+        "{o:?}"
+    );
+}
+
+fn handles(hs: &[&str]) -> Vec<String> {
+    hs.iter().map(|s| s.to_string()).collect()
+}
+
+use Ballot::{Abstain, No, Yes};
+
+// ---------------------------------------------------------------------------
+// Each kind of decision: passes, fails the threshold, fails the quorum.
+
+#[test]
+fn admit_passes_with_more_yes_than_no() {
+    let mut p = six();
+    let zhanna = key("zhanna");
+    let (_, o) = p.decide(
+        admit(&zhanna),
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", No)],
+    );
+    assert_decided(&o, true, true, tally(2, 1, 0, ELIGIBLE), "admitted zhanna");
+    assert_eq!(o.counted, handles(&["aigerim", "bolat", "dana"]));
+    assert!(o.elected.is_empty());
+    let m = p.state.member("zhanna").unwrap();
+    assert_eq!(&m.key, zhanna.verifier_key());
+    assert_eq!(m.since, o.closed_by);
+    assert_eq!(p.state.members().count(), 7);
+    // Admission is membership, not a board seat.
+    assert!(!p.board().contains(&"zhanna".to_string()));
+}
+
+#[test]
+fn admit_abstentions_count_toward_quorum_not_threshold() {
+    // 1 yes + 1 abstain: 2 voters of 6 meets the 1/3 quorum; 1 > 1/2 of 1 cast.
+    let mut p = six();
+    let (_, o) = p.decide(
+        admit(&key("zhanna")),
+        &[("aigerim", Yes), ("bolat", Abstain)],
+    );
+    assert_decided(&o, true, true, tally(1, 0, 1, ELIGIBLE), "admitted zhanna");
+    // Only abstentions: the quorum is met but nothing passes without a yes.
+    let mut p = six();
+    let (_, o) = p.decide(
+        admit(&key("zhanna")),
+        &[("aigerim", Abstain), ("bolat", Abstain)],
+    );
+    assert_decided(&o, true, false, tally(0, 0, 2, ELIGIBLE), THRESHOLD_FAILED);
+    assert!(!p.is_member("zhanna"));
+}
+
+#[test]
+fn admit_fails_on_threshold() {
+    let mut p = six();
+    let (_, o) = p.decide(
+        admit(&key("zhanna")),
+        &[("aigerim", Yes), ("bolat", No), ("dana", Abstain)],
+    );
+    assert_decided(&o, true, false, tally(1, 1, 1, ELIGIBLE), THRESHOLD_FAILED);
+    assert!(!p.is_member("zhanna"));
+}
+
+#[test]
+fn admit_tie_fails_because_the_rule_is_more_than_half() {
+    let mut p = six();
+    let (_, o) = p.decide(
+        admit(&key("zhanna")),
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", No),
+            ("erlan", No),
+        ],
+    );
+    assert_decided(&o, true, false, tally(2, 2, 0, ELIGIBLE), THRESHOLD_FAILED);
+    assert!(!p.is_member("zhanna"));
+}
+
+#[test]
+fn admit_fails_on_quorum() {
+    // One voter of six: below 1/3, even though every vote cast is yes.
+    let mut p = six();
+    let (_, o) = p.decide(admit(&key("zhanna")), &[("aigerim", Yes)]);
+    assert_decided(&o, false, false, tally(1, 0, 0, ELIGIBLE), QUORUM_FAILED);
+    assert!(!p.is_member("zhanna"));
+}
+
+#[test]
+fn remove_passes_at_exactly_two_thirds() {
+    // 2 yes, 1 no is exactly 2/3 of cast; the rule is ≥ 2/3. 3 voters of 6
+    // meets the 1/2 quorum exactly.
+    let mut p = six();
+    let (_, o) = p.decide(
+        remove("kairat"),
+        &[("aigerim", Yes), ("bolat", Yes), ("kairat", No)],
+    );
+    assert_decided(&o, true, true, tally(2, 1, 0, ELIGIBLE), "removed kairat");
+    assert!(!p.is_member("kairat"));
+    assert_eq!(p.state.members().count(), 5);
+    assert!(!p.board().contains(&"kairat".to_string()));
+}
+
+#[test]
+fn remove_fails_on_threshold() {
+    // 3 yes, 2 no: 3/5 < 2/3.
+    let mut p = six();
+    let (_, o) = p.decide(
+        remove("kairat"),
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("erlan", No),
+            ("kairat", No),
+        ],
+    );
+    assert_decided(&o, true, false, tally(3, 2, 0, ELIGIBLE), THRESHOLD_FAILED);
+    assert!(p.is_member("kairat"));
+}
+
+#[test]
+fn remove_fails_on_quorum() {
+    // 2 voters of 6 < 1/2, though both say yes.
+    let mut p = six();
+    let (_, o) = p.decide(remove("kairat"), &[("aigerim", Yes), ("bolat", Yes)]);
+    assert_decided(&o, false, false, tally(2, 0, 0, ELIGIBLE), QUORUM_FAILED);
+    assert!(p.is_member("kairat"));
+}
+
+#[test]
+fn strictly_more_than_two_thirds_fails_at_exactly_two_thirds() {
+    let mut charter = Charter::default();
+    charter.remove.threshold.comparison = Comparison::Greater;
+    let mut p = publication(&FOUNDERS, charter);
+    let (id, o) = p.decide(
+        remove("kairat"),
+        &[("aigerim", Yes), ("bolat", Yes), ("kairat", No)],
+    );
+    assert_decided(&o, true, false, tally(2, 1, 0, ELIGIBLE), THRESHOLD_FAILED);
+    assert!(p.is_member("kairat"));
+    let Judged::Vote(rule) = p.state.proposal(id).unwrap().rule else {
+        panic!("a removal is a yes/no vote");
+    };
+    assert_eq!(rule.threshold.comparison, Comparison::Greater);
+    // One more yes is strictly more than 2/3.
+    let mut charter = Charter::default();
+    charter.remove.threshold.comparison = Comparison::Greater;
+    let mut p = publication(&FOUNDERS, charter);
+    let (_, o) = p.decide(
+        remove("kairat"),
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("kairat", No),
+        ],
+    );
+    assert_decided(&o, true, true, tally(3, 1, 0, ELIGIBLE), "removed kairat");
+}
+
+/// The hand-counted election of this file: 6 ballots, 3 seats, Droop quota
+/// floor(6/4) + 1 = 2.
+///
+/// - aigerim, bolat, dana: aigerim > erlan; erlan: aigerim > dana;
+///   farida, kairat: bolat.
+/// - First preferences: aigerim 4, bolat 2, dana 0, erlan 0. aigerim and
+///   bolat reach the quota and are elected (aigerim first, more votes).
+/// - aigerim's surplus of 2 moves at 2/4 = 1/2 a paper: erlan 3/2, dana 1/2.
+///   bolat has no surplus.
+/// - No one reaches the quota; dana (1/2) is excluded; her paper has no
+///   further preference and is non-transferable.
+/// - erlan is the only continuing candidate for the last seat: elected.
+///
+/// Counting first preferences alone would have tied dana and erlan at 0.
+const CANDIDATES: [&str; 4] = ["aigerim", "bolat", "dana", "erlan"];
+
+fn hand_counted_ballots() -> Vec<(&'static str, Ballot)> {
+    vec![
+        ("aigerim", ranked(&["aigerim", "erlan"])),
+        ("bolat", ranked(&["aigerim", "erlan"])),
+        ("dana", ranked(&["aigerim", "erlan"])),
+        ("erlan", ranked(&["aigerim", "dana"])),
+        ("farida", ranked(&["bolat"])),
+        ("kairat", ranked(&["bolat"])),
+    ]
+}
+
+fn r(n: i64, d: i64) -> BigRational {
+    BigRational::new(BigInt::from(n), BigInt::from(d))
+}
+
+#[test]
+fn elect_passes_and_matches_the_hand_count() {
+    let mut p = six();
+    let (id, o) = p.decide(elect(&CANDIDATES), &hand_counted_ballots());
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(6, 0, 0, ELIGIBLE),
+        "elected aigerim, bolat, erlan to the board",
+    );
+    assert_eq!(o.elected, handles(&["aigerim", "bolat", "erlan"]));
+    assert_eq!(o.counted, handles(&FOUNDERS));
+    // The count stage by stage, recomputed from the state's own election.
+    let proposal = p.state.proposal(id).unwrap();
+    let e = p.state.stv_election(proposal, &o.counted);
+    assert_eq!(e.seats, 3);
+    assert_eq!(e.candidates, handles(&CANDIDATES));
+    let count = stv::count(&e).unwrap();
+    assert_eq!(count.quota, r(2, 1));
+    assert_eq!(count.elected, vec![0, 1, 3]);
+    assert_eq!(count.stages.len(), 3);
+    assert_eq!(count.stages[0].kind, stv::StageKind::FirstPreferences);
+    assert_eq!(
+        count.stages[0].votes,
+        vec![r(4, 1), r(2, 1), r(0, 1), r(0, 1)]
+    );
+    assert_eq!(count.stages[0].elected, vec![0, 1]);
+    assert_eq!(count.stages[1].kind, stv::StageKind::Surplus { from: 0 });
+    assert_eq!(
+        count.stages[1].votes,
+        vec![r(2, 1), r(2, 1), r(1, 2), r(3, 2)]
+    );
+    assert!(count.stages[1].elected.is_empty());
+    assert_eq!(count.stages[2].kind, stv::StageKind::Exclusion { of: 2 });
+    assert_eq!(count.stages[2].non_transferable, r(1, 2));
+    assert_eq!(count.stages[2].elected, vec![3]);
+    // The new board replaces the founders' board, for one term from the close.
+    let seats: Vec<(String, u64, u64)> = p
+        .state
+        .board()
+        .iter()
+        .map(|s| (s.handle.clone(), s.since, s.until))
+        .collect();
+    let until = o.closed_at + 365 * DAY_SECS;
+    assert_eq!(
+        seats,
+        vec![
+            ("aigerim".to_string(), o.closed_at, until),
+            ("bolat".to_string(), o.closed_at, until),
+            ("erlan".to_string(), o.closed_at, until),
+        ]
+    );
+}
+
+#[test]
+fn elect_fails_on_quorum() {
+    // One ranked ballot of six: below 1/3. The founders stay the board.
+    let mut p = six();
+    let (_, o) = p.decide(elect(&CANDIDATES), &[("aigerim", ranked(&["dana"]))]);
+    assert_decided(&o, false, false, tally(1, 0, 0, ELIGIBLE), QUORUM_FAILED);
+    assert!(o.elected.is_empty());
+    assert_eq!(p.board(), handles(&FOUNDERS));
+}
+
+#[test]
+fn elect_with_no_candidate_left_elects_no_one() {
+    // An election has no yes/no threshold; it fails the count when no
+    // candidate is still a member at the close.
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("aigerim", T1, elect(&["farida"]));
+    p.votes(
+        T1 + 60,
+        id,
+        &[
+            ("aigerim", ranked(&["farida"])),
+            ("bolat", ranked(&["farida"])),
+        ],
+    );
+    p.act("farida", T1 + 120, Action::Resign(Resign {}));
+    let o = p.close("bolat", closes_at, id);
+    assert_decided(&o, true, false, tally(2, 0, 0, 5), THRESHOLD_FAILED);
+    assert!(o.elected.is_empty());
+    assert_eq!(
+        p.board(),
+        handles(&["aigerim", "bolat", "dana", "erlan", "kairat"])
+    );
+}
+
+fn stricter_charter() -> Charter {
+    let mut c = Charter::default();
+    c.admit.min_hours = 96;
+    c.resolution.quorum = Fraction { num: 1, den: 2 };
+    c
+}
+
+#[test]
+fn amend_passes_at_two_thirds() {
+    let mut p = six();
+    let (_, o) = p.decide(
+        amend(stricter_charter()),
+        &[("aigerim", Yes), ("bolat", Yes), ("kairat", No)],
+    );
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(2, 1, 0, ELIGIBLE),
+        "amended the charter",
+    );
+    assert_eq!(p.state.charter(), &stricter_charter());
+}
+
+#[test]
+fn amend_fails_on_threshold() {
+    let mut p = six();
+    let (_, o) = p.decide(
+        amend(stricter_charter()),
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("erlan", No),
+            ("kairat", No),
+            ("farida", Abstain),
+        ],
+    );
+    assert_decided(&o, true, false, tally(3, 2, 1, ELIGIBLE), THRESHOLD_FAILED);
+    assert_eq!(p.state.charter(), &Charter::default());
+}
+
+#[test]
+fn amend_fails_on_quorum() {
+    let mut p = six();
+    let (_, o) = p.decide(
+        amend(stricter_charter()),
+        &[("aigerim", Yes), ("bolat", Yes)],
+    );
+    assert_decided(&o, false, false, tally(2, 0, 0, ELIGIBLE), QUORUM_FAILED);
+    assert_eq!(p.state.charter(), &Charter::default());
+}
+
+#[test]
+fn amend_to_an_invalid_charter_is_refused_when_proposed() {
+    let mut p = six();
+    let mut bad = Charter::default();
+    bad.board.seats = 0;
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(T1, T1 + 168 * H, amend(bad)),
+        Rejection::BadCharter("board.seats: 1 to 50".into()),
+    );
+}
+
+/// A motion under the simple-majority rule (> 1/2 of cast, quorum 1/3):
+/// passes with 2 yes, fails on a tie, fails with one voter.
+fn simple_majority(motion: Motion, effect: &str, took_effect: impl Fn(&State) -> bool) {
+    let mut p = six();
+    let (_, o) = p.decide(motion.clone(), &[("aigerim", Yes), ("bolat", Yes)]);
+    assert_decided(&o, true, true, tally(2, 0, 0, ELIGIBLE), effect);
+    assert!(took_effect(&p.state), "{effect}");
+
+    let mut p = six();
+    let (_, o) = p.decide(motion.clone(), &[("aigerim", Yes), ("bolat", No)]);
+    assert_decided(&o, true, false, tally(1, 1, 0, ELIGIBLE), THRESHOLD_FAILED);
+    assert!(!took_effect(&p.state));
+
+    let mut p = six();
+    let (_, o) = p.decide(motion, &[("aigerim", Yes)]);
+    assert_decided(&o, false, false, tally(1, 0, 0, ELIGIBLE), QUORUM_FAILED);
+    assert!(!took_effect(&p.state));
+}
+
+#[test]
+fn retract_passes_and_fails_on_threshold_and_quorum() {
+    simple_majority(
+        retract("2026/01/mine-collapse"),
+        "retracted 2026/01/mine-collapse",
+        |s| {
+            s.retracted().iter().collect::<Vec<_>>() == ["2026/01/mine-collapse"]
+                && s.redacted().is_empty()
+        },
+    );
+}
+
+#[test]
+fn redact_passes_and_fails_on_threshold_and_quorum() {
+    let target = "blob/8a1f0c2e";
+    simple_majority(redact(target), &format!("redacted {target}"), |s| {
+        s.redacted().iter().collect::<Vec<_>>() == [target] && s.retracted().is_empty()
+    });
+}
+
+#[test]
+fn resolution_passes_and_fails_on_threshold_and_quorum() {
+    // A resolution changes nothing but its own record.
+    let mut p = six();
+    let before = p.state.digest();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("We publish in Kazakh first."));
+    assert_eq!(closes_at, T1 + 72 * H);
+    p.votes(T1 + 60, id, &[("aigerim", Yes), ("bolat", Yes)]);
+    let o = p.close("dana", closes_at, id);
+    assert_decided(&o, true, true, tally(2, 0, 0, ELIGIBLE), "resolved");
+    assert_ne!(p.state.digest(), before);
+    assert_eq!(p.state.charter(), &Charter::default());
+    assert_eq!(p.state.members().count(), 6);
+    simple_majority(resolution("We publish in Kazakh first."), "resolved", |s| {
+        s.proposals()
+            .any(|p| p.outcome.as_ref().is_some_and(|o| o.passed))
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Votes and deadlines.
+
+#[test]
+fn the_last_vote_counts() {
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Open a Shymkent desk."));
+    p.vote("aigerim", T1 + 10, id, Yes);
+    p.vote("bolat", T1 + 10, id, Yes);
+    p.vote("dana", T1 + 10, id, No);
+    // bolat changes his mind twice; dana once.
+    p.vote("bolat", T1 + 20, id, No);
+    p.vote("dana", T1 + 30, id, Abstain);
+    p.vote("bolat", T1 + 40, id, No);
+    p.vote("dana", closes_at - 1, id, Yes);
+    let votes: Vec<(&str, &Ballot)> = p
+        .state
+        .proposal(id)
+        .unwrap()
+        .votes
+        .iter()
+        .map(|(h, b)| (h.as_str(), b))
+        .collect();
+    assert_eq!(
+        votes,
+        vec![("aigerim", &Yes), ("bolat", &No), ("dana", &Yes)]
+    );
+    let o = p.close("erlan", closes_at, id);
+    assert_decided(&o, true, true, tally(2, 1, 0, ELIGIBLE), "resolved");
+}
+
+#[test]
+fn the_same_vote_signed_twice_at_the_same_time_is_a_replay() {
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, resolution("Hire a fact-checker."));
+    let bytes = p.sign("bolat", T1 + 10, vote(id, Yes));
+    p.apply_bytes(&bytes);
+    p.refuse_bytes(&bytes, Rejection::Duplicate);
+}
+
+#[test]
+fn deadlines_closed_and_unknown_proposals() {
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the budget."));
+    p.vote("aigerim", T1 + 60, id, Yes);
+    // The last second of voting is still voting.
+    p.vote("bolat", closes_at - 1, id, Yes);
+    // Not closable before the deadline while some have not voted.
+    p.refuse(
+        "dana",
+        closes_at - 1,
+        close(id),
+        Rejection::TooEarly {
+            proposal: id,
+            closes_at,
+            time: closes_at - 1,
+        },
+    );
+    // A vote dated at the deadline is refused.
+    p.refuse(
+        "dana",
+        closes_at,
+        vote(id, No),
+        Rejection::VotingEnded {
+            proposal: id,
+            closes_at,
+            time: closes_at,
+        },
+    );
+    p.refuse(
+        "dana",
+        closes_at + 5 * H,
+        vote(id, No),
+        Rejection::VotingEnded {
+            proposal: id,
+            closes_at,
+            time: closes_at + 5 * H,
+        },
+    );
+    let o = p.close("dana", closes_at + 10, id);
+    assert_decided(&o, true, true, tally(2, 0, 0, ELIGIBLE), "resolved");
+    // Once closed, neither votes nor a second close.
+    p.refuse(
+        "erlan",
+        closes_at + 20,
+        vote(id, No),
+        Rejection::ProposalClosed(id),
+    );
+    p.refuse(
+        "erlan",
+        closes_at + 20,
+        close(id),
+        Rejection::ProposalClosed(id),
+    );
+    // No such proposal; and an index that is not a propose entry.
+    p.refuse(
+        "erlan",
+        closes_at + 20,
+        vote(999, Yes),
+        Rejection::UnknownProposal(999),
+    );
+    p.refuse(
+        "erlan",
+        closes_at + 20,
+        close(999),
+        Rejection::UnknownProposal(999),
+    );
+    let s = p
+        .act("erlan", closes_at + 30, statement("on the record"))
+        .index;
+    p.refuse(
+        "erlan",
+        closes_at + 40,
+        vote(s, Yes),
+        Rejection::UnknownProposal(s),
+    );
+    p.refuse(
+        "erlan",
+        closes_at + 40,
+        close(0),
+        Rejection::UnknownProposal(0),
+    );
+}
+
+#[test]
+fn early_close_needs_every_eligible_vote() {
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Move the server."));
+    for h in &FOUNDERS[..5] {
+        p.vote(h, T1 + 60, id, No);
+    }
+    p.refuse(
+        "aigerim",
+        T1 + 120,
+        close(id),
+        Rejection::TooEarly {
+            proposal: id,
+            closes_at,
+            time: T1 + 120,
+        },
+    );
+    p.vote("kairat", T1 + 180, id, Abstain);
+    let o = p.close("aigerim", T1 + 240, id);
+    assert!(o.closed_at < closes_at);
+    assert_decided(&o, true, false, tally(0, 5, 1, ELIGIBLE), THRESHOLD_FAILED);
+
+    // A member who left is no longer waited for.
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, resolution("Move the server."));
+    for h in &FOUNDERS[..5] {
+        p.vote(h, T1 + 60, id, Yes);
+    }
+    p.act("kairat", T1 + 120, Action::Resign(Resign {}));
+    let o = p.close("aigerim", T1 + 180, id);
+    assert_decided(&o, true, true, tally(5, 0, 0, 5), "resolved");
+}
+
+#[test]
+fn a_voting_period_shorter_than_the_charter_minimum_is_refused() {
+    let zhanna = key("zhanna");
+    let motions: Vec<(Motion, &'static str, u32)> = vec![
+        (admit(&zhanna), "admit", 72),
+        (remove("kairat"), "remove", 168),
+        (elect(&CANDIDATES), "elect", 168),
+        (amend(stricter_charter()), "amend", 168),
+        (retract("2026/01/a"), "retract", 72),
+        (redact("blob/1"), "redact", 72),
+        (resolution("text"), "resolution", 72),
+    ];
+    for (motion, kind, min_hours) in motions {
+        let mut p = six();
+        let shortest = T1 + u64::from(min_hours) * H;
+        p.refuse(
+            "aigerim",
+            T1,
+            propose(T1, shortest - 1, motion.clone()),
+            Rejection::PeriodTooShort { kind, min_hours },
+        );
+        p.refuse(
+            "aigerim",
+            T1,
+            propose(T1, 0, motion.clone()),
+            Rejection::PeriodTooShort { kind, min_hours },
+        );
+        // Too long a period is refused too.
+        p.refuse(
+            "aigerim",
+            T1,
+            propose(T1, T1 + u64::from(MAX_HOURS) * H + 1, motion.clone()),
+            Rejection::Invalid(format!(
+                "a proposal may stay open at most {MAX_HOURS} hours"
+            )),
+        );
+        let id = p.propose("aigerim", T1, shortest, motion);
+        assert_eq!(p.state.proposal(id).unwrap().closes_at, shortest);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Who may act and vote.
+
+#[test]
+fn a_non_members_vote_is_refused() {
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, resolution("Hire an editor."));
+    let mallory = key("mallory");
+    let bytes = p.sign_with(&mallory, T1 + 10, vote(id, Yes));
+    p.refuse_bytes(
+        &bytes,
+        Rejection::NotAMember {
+            name: "mallory".into(),
+            id: mallory.verifier_key().key_id(),
+        },
+    );
+}
+
+#[test]
+fn a_removed_member_can_no_longer_act() {
+    let mut p = six();
+    let open = p.propose(
+        "aigerim",
+        T1,
+        T1 + 400 * H,
+        resolution("A long consultation."),
+    );
+    let (id, closes_at) = p.propose_min("aigerim", T1, remove("kairat"));
+    p.votes(
+        T1 + 60,
+        id,
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", Yes)],
+    );
+    let o = p.close("bolat", closes_at, id);
+    assert_eq!(o.effect, "removed kairat");
+    let t = o.closed_at + 10;
+    let kid = p.keys["kairat"].verifier_key().key_id();
+    let not_member = || Rejection::NotAMember {
+        name: "kairat".into(),
+        id: kid,
+    };
+    p.refuse("kairat", t, vote(open, No), not_member());
+    p.refuse("kairat", t, statement("I object"), not_member());
+    p.refuse(
+        "kairat",
+        t,
+        propose(t, t + 100 * H, resolution("Reinstate me")),
+        not_member(),
+    );
+    p.refuse("kairat", t, close(open), not_member());
+    p.refuse("kairat", t, Action::Resign(Resign {}), not_member());
+}
+
+/// Admits `k` by a vote of aigerim and bolat, starting at `time`; returns
+/// the time of the close.
+fn admit_now(p: &mut Pub, time: u64, k: &SecretKey) -> u64 {
+    let closes_at = time + 72 * H;
+    let id = p.propose("aigerim", time, closes_at, admit(k));
+    p.votes(time + 1, id, &[("aigerim", Yes), ("bolat", Yes)]);
+    let o = p.close("bolat", closes_at, id);
+    assert_eq!(o.effect, format!("admitted {}", k.name()));
+    p.keys.insert(k.name().to_string(), k.clone());
+    closes_at
+}
+
+#[test]
+fn a_member_admitted_after_a_proposal_cannot_vote_on_it() {
+    let mut p = six();
+    let open = p.propose(
+        "aigerim",
+        T1,
+        T1 + 400 * H,
+        resolution("A long consultation."),
+    );
+    let zhanna = key("zhanna");
+    let t = admit_now(&mut p, T1, &zhanna) + 10;
+    p.refuse(
+        "zhanna",
+        t,
+        vote(open, Yes),
+        Rejection::NotEligible {
+            handle: "zhanna".into(),
+            proposal: open,
+            reason: NOT_ELIGIBLE,
+        },
+    );
+    // The new member acts: a statement, and a vote on a later proposal.
+    p.act("zhanna", t, statement("Glad to be here."));
+    let (later, closes_at) = p.propose_min("zhanna", t, resolution("Welcome zhanna."));
+    p.vote("zhanna", t + 1, later, Yes);
+    let o = p.close("aigerim", closes_at, later);
+    assert_decided(&o, false, false, tally(1, 0, 0, 7), QUORUM_FAILED);
+    assert_eq!(o.counted, handles(&["zhanna"]));
+    // The earlier proposal's electorate is still the six founders.
+    let o = p.close("aigerim", T1 + 400 * H, open);
+    assert_eq!(o.tally.eligible, 6);
+}
+
+#[test]
+fn a_handle_readmitted_after_leaving_does_not_vote_on_earlier_proposals() {
+    // kairat votes, then leaves; someone is admitted under the handle
+    // "kairat" with another key. The newcomer joined after the proposal was
+    // made, so may not vote on it (governance.rs: "A member admitted later
+    // does not vote on it").
+    let mut p = six();
+    let open = p.propose(
+        "aigerim",
+        T1,
+        T1 + 400 * H,
+        resolution("A long consultation."),
+    );
+    p.vote("kairat", T1 + 10, open, No);
+    p.act("kairat", T1 + 20, Action::Resign(Resign {}));
+    let newcomer = key_n("kairat", 1);
+    let t = admit_now(&mut p, T1 + 30, &newcomer) + 10;
+    assert_eq!(
+        p.state.member("kairat").unwrap().key,
+        *newcomer.verifier_key()
+    );
+    p.refuse(
+        "kairat",
+        t,
+        vote(open, Yes),
+        Rejection::NotEligible {
+            handle: "kairat".into(),
+            proposal: open,
+            reason: NOT_ELIGIBLE,
+        },
+    );
+}
+
+#[test]
+fn a_departed_members_vote_does_not_count_again_when_the_handle_returns() {
+    // governance.rs: "a member who leaves before it closes no longer counts,
+    // and neither does their vote" — also when a newcomer takes the handle.
+    let mut p = six();
+    let open = p.propose(
+        "aigerim",
+        T1,
+        T1 + 400 * H,
+        resolution("A long consultation."),
+    );
+    p.vote("aigerim", T1 + 10, open, Yes);
+    p.vote("kairat", T1 + 10, open, No);
+    p.act("kairat", T1 + 20, Action::Resign(Resign {}));
+    admit_now(&mut p, T1 + 30, &key_n("kairat", 1));
+    let o = p.close("aigerim", T1 + 400 * H, open);
+    assert_eq!(o.counted, handles(&["aigerim"]));
+    assert_decided(&o, false, false, tally(1, 0, 0, 5), QUORUM_FAILED);
+}
+
+#[test]
+fn a_candidate_who_left_is_not_elected_when_the_handle_returns() {
+    // "a candidate removed before close is not elected" — also when a
+    // newcomer has been admitted under the departed candidate's handle.
+    let mut p = six();
+    let (election, closes_at) =
+        p.propose_min("aigerim", T1, elect(&["dana", "erlan", "farida", "kairat"]));
+    p.votes(
+        T1 + 60,
+        election,
+        &[
+            ("aigerim", ranked(&["kairat"])),
+            ("bolat", ranked(&["kairat"])),
+            ("dana", ranked(&["kairat"])),
+            ("erlan", ranked(&["erlan"])),
+        ],
+    );
+    p.act("kairat", T1 + 70, Action::Resign(Resign {}));
+    let back = admit_now(&mut p, T1 + 80, &key_n("kairat", 1));
+    assert!(back < closes_at);
+    let o = p.close("aigerim", closes_at, election);
+    assert!(o.passed);
+    let mut elected = o.elected.clone();
+    elected.sort();
+    assert_eq!(elected, handles(&["dana", "erlan", "farida"]));
+    assert!(!p.state.is_editor("kairat", closes_at));
+}
+
+#[test]
+fn a_forged_key_with_a_members_name_is_not_a_member() {
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, resolution("Hire an editor."));
+    let forger = key_n("aigerim", 7);
+    assert_ne!(
+        forger.verifier_key().key_id(),
+        p.keys["aigerim"].verifier_key().key_id()
+    );
+    let bytes = p.sign_with(&forger, T1 + 10, vote(id, No));
+    p.refuse_bytes(
+        &bytes,
+        Rejection::NotAMember {
+            name: "aigerim".into(),
+            id: forger.verifier_key().key_id(),
+        },
+    );
+}
+
+#[test]
+fn corrupted_signature_bytes_are_a_bad_signature() {
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, resolution("Hire an editor."));
+    let bytes = p.sign("bolat", T1 + 10, vote(id, Yes));
+    let text = String::from_utf8(bytes).unwrap();
+    // The signature line: "— bolat base64(key ID ‖ signature)".
+    let (body, sig_line) = text.trim_end_matches('\n').rsplit_once('\n').unwrap();
+    let (prefix, b64) = sig_line.rsplit_once(' ').unwrap();
+    assert_eq!(prefix, "— bolat");
+    let b64e = base64::engine::general_purpose::STANDARD;
+    let mut raw = b64e.decode(b64).unwrap();
+    assert_eq!(raw.len(), 4 + 64);
+    raw[4 + 20] ^= 0x01; // a bit of the signature, not of the key ID
+    let corrupted = format!("{body}\n{prefix} {}\n", b64e.encode(&raw));
+    p.refuse_bytes(
+        corrupted.as_bytes(),
+        Rejection::Entry(EntryError::Note(NoteError::BadSignature {
+            name: "bolat".into(),
+            id: p.keys["bolat"].verifier_key().key_id(),
+        })),
+    );
+    assert!(!p.state.proposal(id).unwrap().votes.contains_key("bolat"));
+}
+
+// ---------------------------------------------------------------------------
+// Editor rights.
+
+#[test]
+fn founders_are_editors_for_one_term() {
+    let p = six();
+    let end = T0 + 365 * DAY_SECS;
+    for h in FOUNDERS {
+        assert!(p.state.is_editor(h, T0), "{h}");
+        assert!(p.state.is_editor(h, end - 1), "{h}");
+        assert!(!p.state.is_editor(h, end), "{h}");
+        assert!(!p.state.is_editor(h, T0 - 1), "{h}");
+    }
+    assert!(!p.state.is_editor("mallory", T0));
+}
+
+#[test]
+fn an_election_replaces_the_editors() {
+    let mut p = six();
+    let (_, o) = p.decide(elect(&CANDIDATES), &hand_counted_ballots());
+    let t = o.closed_at;
+    for h in ["aigerim", "bolat", "erlan"] {
+        assert!(p.state.is_editor(h, t), "{h}");
+        assert!(p.state.is_editor(h, t + 365 * DAY_SECS - 1), "{h}");
+        assert!(!p.state.is_editor(h, t + 365 * DAY_SECS), "{h}");
+    }
+    // Founders not elected lose their seats at once, though their founders'
+    // term has not run out.
+    for h in ["dana", "farida", "kairat"] {
+        assert!(!p.state.is_editor(h, t), "{h}");
+        assert!(p.is_member(h));
+    }
+    assert_eq!(p.board(), handles(&["aigerim", "bolat", "erlan"]));
+}
+
+#[test]
+fn a_removed_member_loses_editor_rights_at_once() {
+    let mut p = six();
+    assert!(p.state.is_editor("kairat", T1));
+    let (_, o) = p.decide(
+        remove("kairat"),
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", Yes)],
+    );
+    assert_eq!(o.effect, "removed kairat");
+    assert!(!p.state.is_editor("kairat", o.closed_at));
+    assert!(!p.board().contains(&"kairat".to_string()));
+    assert!(p.state.is_editor("aigerim", o.closed_at));
+    // An elected editor who is removed leaves the board too.
+    let mut p = six();
+    let (_, o) = p.decide(elect(&CANDIDATES), &hand_counted_ballots());
+    let t = o.closed_at + 60;
+    let (id, closes_at) = p.propose_min("aigerim", t, remove("erlan"));
+    p.votes(
+        t + 1,
+        id,
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", Yes)],
+    );
+    let o = p.close("aigerim", closes_at, id);
+    assert_eq!(o.effect, "removed erlan");
+    assert_eq!(p.board(), handles(&["aigerim", "bolat"]));
+    assert!(!p.state.is_editor("erlan", closes_at));
+}
+
+// ---------------------------------------------------------------------------
+// Amendments: a proposal keeps the rule in force when it was made.
+
+#[test]
+fn an_amendment_applies_only_to_later_proposals() {
+    let mut p = six();
+    let old_rule = Charter::default().admit;
+    let new_rule = Rule {
+        threshold: Threshold {
+            comparison: Comparison::AtLeast,
+            fraction: Fraction { num: 3, den: 4 },
+            of: Base::Members,
+        },
+        quorum: Fraction { num: 1, den: 3 },
+        min_hours: 72,
+    };
+    let mut charter = Charter::default();
+    charter.admit = new_rule;
+
+    let old = p.propose("aigerim", T1, T1 + 400 * H, admit(&key("zhanna")));
+    let (amendment, amend_closes) = p.propose_min("aigerim", T1, amend(charter.clone()));
+    p.votes(
+        T1 + 60,
+        amendment,
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("erlan", Yes),
+        ],
+    );
+    // 2 yes, 1 no: passes "yes > 1/2 of cast", fails "yes ≥ 3/4 of members".
+    p.votes(
+        T1 + 60,
+        old,
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", No)],
+    );
+    let o = p.close("aigerim", amend_closes, amendment);
+    assert_eq!(o.effect, "amended the charter");
+    assert_eq!(p.state.charter().admit, new_rule);
+
+    // A new admission: 4 yes of 6 members passes the old rule but not ≥ 3/4
+    // of members (4 × 4 = 16 < 3 × 6 = 18).
+    let t2 = amend_closes + 60;
+    let (new, new_closes) = p.propose_min("aigerim", t2, admit(&key("yerlan")));
+    p.votes(
+        t2 + 60,
+        new,
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("erlan", Yes),
+        ],
+    );
+    assert_eq!(p.state.proposal(old).unwrap().rule, Judged::Vote(old_rule));
+    assert_eq!(p.state.proposal(new).unwrap().rule, Judged::Vote(new_rule));
+    let o = p.close("bolat", new_closes, new);
+    assert_decided(&o, true, false, tally(4, 0, 0, 6), THRESHOLD_FAILED);
+    assert!(!p.is_member("yerlan"));
+
+    // The old admission is still judged by yes > 1/2 of cast.
+    let o = p.close("bolat", T1 + 400 * H, old);
+    assert_decided(&o, true, true, tally(2, 1, 0, 6), "admitted zhanna");
+    assert!(p.is_member("zhanna"));
+    p.keys.insert("zhanna".into(), key("zhanna"));
+
+    // A proposal made later by the new rule passes with enough members.
+    let t3 = T1 + 400 * H + 60;
+    let (newer, newer_closes) = p.propose_min("aigerim", t3, admit(&key("yerlan")));
+    // zhanna joined before this proposal: 7 members, 3/4 × 7 = 5.25 → 6 yes.
+    p.votes(
+        t3 + 60,
+        newer,
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("erlan", Yes),
+            ("farida", Yes),
+            ("zhanna", Yes),
+        ],
+    );
+    let o = p.close("bolat", newer_closes, newer);
+    assert_decided(&o, true, true, tally(6, 0, 0, 7), "admitted yerlan");
+}
+
+#[test]
+fn a_passed_election_uses_the_board_term_in_force_at_its_close() {
+    let mut p = six();
+    let (election, election_closes) = p.propose_min("aigerim", T1, elect(&CANDIDATES));
+    let mut charter = Charter::default();
+    charter.board.term_days = 30;
+    let (amendment, amend_closes) = p.propose_min("aigerim", T1, amend(charter));
+    p.votes(T1 + 60, election, &hand_counted_ballots());
+    p.votes(
+        T1 + 60,
+        amendment,
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", Yes)],
+    );
+    assert_eq!(amend_closes, election_closes);
+    p.close("aigerim", amend_closes, amendment);
+    let o = p.close("aigerim", election_closes, election);
+    assert!(o.passed);
+    for s in p.state.board() {
+        assert_eq!(s.until, election_closes + 30 * DAY_SECS);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Elections: ballots.
+
+#[test]
+fn election_ballots_are_checked() {
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, elect(&["aigerim", "bolat", "dana"]));
+    let t = T1 + 60;
+    p.refuse(
+        "erlan",
+        t,
+        vote(id, ranked(&["aigerim", "kairat"])),
+        Rejection::Invalid("\"kairat\" is not a candidate in this election".into()),
+    );
+    p.refuse(
+        "erlan",
+        t,
+        vote(id, ranked(&["mallory"])),
+        Rejection::Invalid("\"mallory\" is not a candidate in this election".into()),
+    );
+    p.refuse(
+        "erlan",
+        t,
+        vote(id, ranked(&["dana", "bolat", "dana"])),
+        Rejection::Invalid("\"dana\" is ranked twice".into()),
+    );
+    for b in [Yes, No] {
+        p.refuse(
+            "erlan",
+            t,
+            vote(id, b),
+            Rejection::WrongBallot("an election takes a ranking of candidates (or abstain)"),
+        );
+    }
+    // Abstaining on an election is an empty ranking.
+    p.vote("erlan", t, id, Abstain);
+    assert_eq!(
+        p.state.proposal(id).unwrap().votes["erlan"],
+        Ballot::Ranked(vec![])
+    );
+    // A ranking on a yes/no proposal.
+    let (yn, _) = p.propose_min("aigerim", t, resolution("Keep the name."));
+    p.refuse(
+        "erlan",
+        t + 1,
+        vote(yn, ranked(&["aigerim"])),
+        Rejection::WrongBallot("this proposal takes yes, no or abstain"),
+    );
+    p.refuse(
+        "erlan",
+        t + 1,
+        vote(yn, ranked(&[])),
+        Rejection::WrongBallot("this proposal takes yes, no or abstain"),
+    );
+}
+
+#[test]
+fn election_abstentions_count_for_quorum() {
+    // Empty rankings count toward the quorum and in the tally's abstain.
+    let mut p = six();
+    let (_, o) = p.decide(
+        elect(&CANDIDATES),
+        &[("aigerim", ranked(&["dana"])), ("bolat", Abstain)],
+    );
+    assert!(o.quorum_met);
+    assert_eq!(o.tally, tally(1, 0, 1, ELIGIBLE));
+    assert!(o.elected.contains(&"dana".to_string()));
+}
+
+#[test]
+fn election_candidates_must_be_members_and_seats_the_charters() {
+    let mut p = six();
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(T1, T1 + 168 * H, elect(&["aigerim", "mallory"])),
+        Rejection::Invalid("candidate \"mallory\" is not a member".into()),
+    );
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(T1, T1 + 168 * H, elect(&["aigerim", "aigerim"])),
+        Rejection::Invalid("candidate \"aigerim\" is listed twice".into()),
+    );
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(
+            T1,
+            T1 + 168 * H,
+            Motion::Elect {
+                seats: 5,
+                candidates: handles(&CANDIDATES),
+            },
+        ),
+        Rejection::Invalid(
+            "the charter fixes the board at 3 seats; this election asks for 5".into(),
+        ),
+    );
+}
+
+#[test]
+fn a_candidate_removed_before_the_close_is_not_elected() {
+    let mut p = six();
+    let (election, closes_at) = p.propose_min("aigerim", T1, elect(&CANDIDATES));
+    let (removal, removal_closes) = p.propose_min("bolat", T1, remove("aigerim"));
+    assert_eq!(closes_at, removal_closes);
+    // aigerim has the most first preferences.
+    p.votes(T1 + 60, election, &hand_counted_ballots());
+    p.votes(
+        T1 + 60,
+        removal,
+        &[
+            ("bolat", Yes),
+            ("dana", Yes),
+            ("erlan", Yes),
+            ("aigerim", No),
+        ],
+    );
+    assert_eq!(
+        p.close("bolat", removal_closes, removal).effect,
+        "removed aigerim"
+    );
+    let o = p.close("bolat", closes_at, election);
+    assert!(o.passed);
+    // Her own ballot no longer counts; the others' move to their next choice.
+    assert_eq!(o.tally, tally(5, 0, 0, 5));
+    assert_eq!(
+        o.counted,
+        handles(&["bolat", "dana", "erlan", "farida", "kairat"])
+    );
+    let mut elected = o.elected.clone();
+    elected.sort();
+    assert_eq!(elected, handles(&["bolat", "dana", "erlan"]));
+    let mut board = p.board();
+    board.sort();
+    assert_eq!(board, elected);
+    assert!(!p.state.is_editor("aigerim", closes_at));
+}
+
+#[test]
+fn the_blt_of_an_election_names_no_voter() {
+    let mut p = six();
+    let (id, o) = p.decide(elect(&CANDIDATES), &hand_counted_ballots());
+    let proposal = p.state.proposal(id).unwrap();
+    let e = p.state.stv_election(proposal, &o.counted);
+    let blt = stv::to_blt(&e, "Board election");
+    // Identical rankings merged and sorted: [1 3] once, [1 4] three times,
+    // [2] twice.
+    assert_eq!(
+        blt,
+        "4 3\n1 1 3 0\n3 1 4 0\n2 2 0\n0\n\"aigerim\"\n\"bolat\"\n\"dana\"\n\"erlan\"\n\"Board election\"\n"
+    );
+    let lines: Vec<&str> = blt.lines().collect();
+    let end = lines.iter().position(|l| *l == "0").unwrap();
+    for l in &lines[..=end] {
+        assert!(
+            l.chars().all(|c| c.is_ascii_digit() || c == ' '),
+            "a header or ballot line holds only numbers: {l:?}"
+        );
+    }
+    let names: Vec<String> = CANDIDATES.iter().map(|c| format!("\"{c}\"")).collect();
+    assert_eq!(&lines[end + 1..end + 1 + CANDIDATES.len()], &names[..]);
+    assert_eq!(lines[end + 1 + CANDIDATES.len()..], ["\"Board election\""]);
+    // Handles appear only in the candidate-name lines; voters who are not
+    // candidates appear nowhere.
+    let name_lines = end + 1..end + 1 + CANDIDATES.len();
+    for (i, l) in lines.iter().enumerate() {
+        for h in FOUNDERS {
+            if l.contains(h) {
+                assert!(name_lines.contains(&i), "{h} in line {i}: {l:?}");
+            }
+        }
+    }
+    for h in ["farida", "kairat"] {
+        assert!(!blt.contains(h));
+    }
+    // Anyone can recount it: the same result with the election's seed.
+    let (mut back, title) = stv::parse_blt(&blt).unwrap();
+    assert_eq!(title, "Board election");
+    back.seed = proposal.seed;
+    let recount = stv::count(&back).unwrap();
+    let elected: Vec<String> = recount
+        .elected
+        .iter()
+        .map(|&i| back.candidates[i].clone())
+        .collect();
+    assert_eq!(elected, o.elected);
+}
+
+// ---------------------------------------------------------------------------
+// Effects.
+
+#[test]
+fn an_admitted_member_can_act_and_vote() {
+    let mut p = six();
+    let zhanna = key("zhanna");
+    let t = admit_now(&mut p, T1, &zhanna) + 10;
+    p.act(
+        "zhanna",
+        t,
+        statement("I declare no conflicts of interest."),
+    );
+    let (id, closes_at) = p.propose_min("zhanna", t, resolution("Open a Shymkent desk."));
+    p.votes(
+        t + 1,
+        id,
+        &[("zhanna", Yes), ("aigerim", Yes), ("bolat", No)],
+    );
+    let o = p.close("zhanna", closes_at, id);
+    assert_decided(&o, true, true, tally(2, 1, 0, 7), "resolved");
+    assert_eq!(o.counted, handles(&["aigerim", "bolat", "zhanna"]));
+    assert!(!p.state.is_editor("zhanna", t));
+}
+
+#[test]
+fn rotating_a_key() {
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("bolat", T1, resolution("Rotate keys yearly."));
+    p.vote("aigerim", T1 + 1, id, No);
+    let old = p.keys["aigerim"].clone();
+    let new = key_n("aigerim", 1);
+    let rotate = |k: &SecretKey| {
+        Action::RotateKey(RotateKey {
+            new_key: k.verifier_key().to_string(),
+        })
+    };
+    // A key with another name, the current key, or no key: refused.
+    p.refuse(
+        "aigerim",
+        T1 + 2,
+        rotate(&key("zhanna")),
+        Rejection::Invalid(
+            "the new key's name must be your handle \"aigerim\" (make it with `erkin key new --name aigerim`)"
+                .into(),
+        ),
+    );
+    p.refuse(
+        "aigerim",
+        T1 + 2,
+        rotate(&old),
+        Rejection::Invalid("that key is already in use".into()),
+    );
+    p.refuse(
+        "aigerim",
+        T1 + 2,
+        Action::RotateKey(RotateKey {
+            new_key: "not a key".into(),
+        }),
+        Rejection::Invalid(format!(
+            "new key: {}",
+            KeyError::BadName("not a key".into())
+        )),
+    );
+    p.act("aigerim", T1 + 3, rotate(&new));
+    assert_eq!(&p.state.member("aigerim").unwrap().key, new.verifier_key());
+    // The old key no longer acts for her.
+    p.refuse(
+        "aigerim",
+        T1 + 4,
+        statement("signed with the old key"),
+        Rejection::NotAMember {
+            name: "aigerim".into(),
+            id: old.verifier_key().key_id(),
+        },
+    );
+    p.keys.insert("aigerim".into(), new);
+    // The new one does; her vote is still hers, and she may change it.
+    p.act("aigerim", T1 + 5, statement("signed with the new key"));
+    p.vote("aigerim", T1 + 6, id, Yes);
+    p.vote("bolat", T1 + 6, id, Yes);
+    let o = p.close("aigerim", closes_at, id);
+    assert_decided(&o, true, true, tally(2, 0, 0, 6), "resolved");
+    assert!(p.state.is_editor("aigerim", closes_at));
+}
+
+#[test]
+fn resigning() {
+    let mut p = six();
+    p.act("kairat", T1, Action::Resign(Resign {}));
+    assert!(!p.is_member("kairat"));
+    assert!(!p.board().contains(&"kairat".to_string()));
+    assert_eq!(p.state.members().count(), 5);
+    p.refuse(
+        "kairat",
+        T1 + 1,
+        statement("I am back"),
+        Rejection::NotAMember {
+            name: "kairat".into(),
+            id: p.keys["kairat"].verifier_key().key_id(),
+        },
+    );
+    // Removing someone who already left: passed, without effect.
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("aigerim", T1, remove("kairat"));
+    p.votes(
+        T1 + 1,
+        id,
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", Yes)],
+    );
+    p.act("kairat", T1 + 2, Action::Resign(Resign {}));
+    let o = p.close("aigerim", closes_at, id);
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(3, 0, 0, 5),
+        "passed, but kairat had already left",
+    );
+}
+
+#[test]
+fn the_last_member_can_neither_resign_nor_be_removed() {
+    let mut p = publication(&["aigerim"], Charter::default());
+    p.refuse(
+        "aigerim",
+        T1,
+        Action::Resign(Resign {}),
+        Rejection::NotPermitted(
+            "the last member cannot resign: a publication needs at least one member".into(),
+        ),
+    );
+    let (id, closes_at) = p.propose_min("aigerim", T1, remove("aigerim"));
+    p.vote("aigerim", T1 + 1, id, Yes);
+    // Every eligible member has voted: it may close early.
+    let o = p.close("aigerim", T1 + 2, id);
+    assert!(o.closed_at < closes_at);
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(1, 0, 0, 1),
+        "passed, but could not take effect: the last member cannot be removed",
+    );
+    assert!(p.is_member("aigerim"));
+    // Resigning down to one works until the last.
+    let mut p = publication(&["aigerim", "bolat"], Charter::default());
+    p.act("bolat", T1, Action::Resign(Resign {}));
+    p.refuse(
+        "aigerim",
+        T1 + 1,
+        Action::Resign(Resign {}),
+        Rejection::NotPermitted(
+            "the last member cannot resign: a publication needs at least one member".into(),
+        ),
+    );
+}
+
+#[test]
+fn admitting_a_handle_taken_meanwhile_passes_without_effect() {
+    let mut p = six();
+    let first = key_n("zhanna", 0);
+    let second = key_n("zhanna", 1);
+    let (a, a_closes) = p.propose_min("aigerim", T1, admit(&first));
+    let (b, b_closes) = p.propose_min("bolat", T1, admit(&second));
+    p.votes(T1 + 60, a, &[("aigerim", Yes), ("bolat", Yes)]);
+    p.votes(T1 + 60, b, &[("aigerim", Yes), ("bolat", Yes)]);
+    assert_eq!(p.close("dana", a_closes, a).effect, "admitted zhanna");
+    let o = p.close("dana", b_closes, b);
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(2, 0, 0, 6),
+        "passed, but could not take effect: the handle \"zhanna\" is already a member's",
+    );
+    assert_eq!(&p.state.member("zhanna").unwrap().key, first.verifier_key());
+    // Proposing to admit a current member's handle is refused outright.
+    let t = b_closes + 1;
+    p.refuse(
+        "aigerim",
+        t,
+        propose(t, t + 72 * H, admit(&key_n("zhanna", 2))),
+        Rejection::Invalid("the handle \"zhanna\" is already a member's".into()),
+    );
+}
