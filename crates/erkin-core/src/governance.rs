@@ -223,7 +223,7 @@ impl State {
                 time,
             });
         }
-        if !p.electorate.contains(handle) {
+        if !p.electorate.contains(handle) || !self.member_before(handle, p.id) {
             return Err(Rejection::NotEligible {
                 handle: handle.to_string(),
                 proposal: p.id,
@@ -267,6 +267,14 @@ impl State {
         Ok(())
     }
 
+    /// Whether `handle` is a member whose membership began before entry `id`.
+    /// Handles can return (someone leaves, a newcomer is admitted under the
+    /// same name), so a proposal's electorate, candidates and targets are the
+    /// *memberships* that existed when it was made, not the names.
+    fn member_before(&self, handle: &str, id: u64) -> bool {
+        self.members.get(handle).is_some_and(|m| m.since < id)
+    }
+
     fn open_proposal(&self, id: u64) -> Result<&Proposal, Rejection> {
         let p = self
             .proposals
@@ -283,7 +291,7 @@ impl State {
         let eligible: Vec<&String> = p
             .electorate
             .iter()
-            .filter(|h| self.members.contains_key(*h))
+            .filter(|h| self.member_before(h, p.id))
             .collect();
         let all_voted = eligible.iter().all(|h| p.votes.contains_key(*h));
         if time < p.closes_at && !all_voted {
@@ -330,7 +338,7 @@ impl State {
         };
         let motion = p.motion.clone();
         let effect = if passed {
-            self.carry_out(index, time, &motion, &elected)
+            self.carry_out(index, time, id, &motion, &elected)
         } else if !quorum {
             "failed: the quorum was not met".to_string()
         } else {
@@ -378,7 +386,7 @@ impl State {
         };
         let standing: Vec<String> = candidates
             .iter()
-            .filter(|c| self.members.contains_key(*c))
+            .filter(|c| self.member_before(c, p.id))
             .cloned()
             .collect();
         let ballots = counted
@@ -403,7 +411,14 @@ impl State {
     }
 
     /// Applies a passed motion; returns what it did.
-    fn carry_out(&mut self, index: u64, time: u64, motion: &Motion, elected: &[String]) -> String {
+    fn carry_out(
+        &mut self,
+        index: u64,
+        time: u64,
+        proposal: u64,
+        motion: &Motion,
+        elected: &[String],
+    ) -> String {
         match motion {
             Motion::Admit { key } => {
                 let key = VerifierKey::parse(key).expect("validated when proposed");
@@ -422,7 +437,9 @@ impl State {
                 format!("admitted {handle}")
             }
             Motion::Remove { handle } => {
-                if !self.members.contains_key(handle) {
+                // The motion named the member who held the handle when it was
+                // proposed; someone admitted under that handle since is not them.
+                if !self.member_before(handle, proposal) {
                     return format!("passed, but {handle} had already left");
                 }
                 if self.members.len() == 1 {

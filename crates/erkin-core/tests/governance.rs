@@ -1240,8 +1240,10 @@ fn an_amendment_applies_only_to_later_proposals() {
         quorum: Fraction { num: 1, den: 3 },
         min_hours: 72,
     };
-    let mut charter = Charter::default();
-    charter.admit = new_rule;
+    let charter = Charter {
+        admit: new_rule,
+        ..Charter::default()
+    };
 
     let old = p.propose("aigerim", T1, T1 + 400 * H, admit(&key("zhanna")));
     let (amendment, amend_closes) = p.propose_min("aigerim", T1, amend(charter.clone()));

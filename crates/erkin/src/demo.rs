@@ -39,8 +39,19 @@ fn propose(title: &str, hours: u64, motion: Motion) -> Action {
 }
 
 /// Signs and submits one action; returns its log index.
-fn act(p: &mut Publication, log_key: &SecretKey, member: &SecretKey, action: Action) -> Result<u64> {
-    let entry = p.sign(&EntryBody { time: now(), action }, member)?;
+fn act(
+    p: &mut Publication,
+    log_key: &SecretKey,
+    member: &SecretKey,
+    action: Action,
+) -> Result<u64> {
+    let entry = p.sign(
+        &EntryBody {
+            time: now(),
+            action,
+        },
+        member,
+    )?;
     let outcome = p.submit(&[entry], now(), log_key)?;
     match outcome.results.into_iter().next() {
         Some(Ok(index)) => Ok(index),
@@ -111,12 +122,41 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     // board by ranked ballots. Everyone votes, so each proposal may close
     // before its deadline.
     let nurlan = SecretKey::generate(&mut rand_core::OsRng, "nurlan")?;
-    write_key_file(&keys.join("nurlan.key.age"), &nurlan, DEMO_PASSPHRASE, Some(DEMO_WORK_FACTOR))?;
-    let admit = act(&mut publication, &log_key, &members[0], propose("Admit Nurlan", 72, Motion::Admit { key: nurlan.verifier_key().to_string() }))?;
+    write_key_file(
+        &keys.join("nurlan.key.age"),
+        &nurlan,
+        DEMO_PASSPHRASE,
+        Some(DEMO_WORK_FACTOR),
+    )?;
+    let admit = act(
+        &mut publication,
+        &log_key,
+        &members[0],
+        propose(
+            "Admit Nurlan",
+            72,
+            Motion::Admit {
+                key: nurlan.verifier_key().to_string(),
+            },
+        ),
+    )?;
     for m in &members {
-        act(&mut publication, &log_key, m, Action::Vote(Vote { proposal: admit, ballot: Ballot::Yes }))?;
+        act(
+            &mut publication,
+            &log_key,
+            m,
+            Action::Vote(Vote {
+                proposal: admit,
+                ballot: Ballot::Yes,
+            }),
+        )?;
     }
-    act(&mut publication, &log_key, &members[1], Action::Close(Close { proposal: admit }))?;
+    act(
+        &mut publication,
+        &log_key,
+        &members[1],
+        Action::Close(Close { proposal: admit }),
+    )?;
     members.push(nurlan);
     let handles: Vec<String> = members.iter().map(|m| m.name().to_string()).collect();
     let seats = publication.state().charter().board.seats;
@@ -124,7 +164,14 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
         &mut publication,
         &log_key,
         &members[2],
-        propose("Editorial board 2027", 168, Motion::Elect { seats, candidates: handles.clone() }),
+        propose(
+            "Editorial board 2027",
+            168,
+            Motion::Elect {
+                seats,
+                candidates: handles.clone(),
+            },
+        ),
     )?;
     let rankings: [&[&str]; 4] = [
         &["saule", "aigerim", "nurlan"],
@@ -134,9 +181,22 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     ];
     for (m, ranking) in members.iter().zip(rankings) {
         let ballot = Ballot::Ranked(ranking.iter().map(|s| s.to_string()).collect());
-        act(&mut publication, &log_key, m, Action::Vote(Vote { proposal: elect, ballot }))?;
+        act(
+            &mut publication,
+            &log_key,
+            m,
+            Action::Vote(Vote {
+                proposal: elect,
+                ballot,
+            }),
+        )?;
     }
-    act(&mut publication, &log_key, &members[3], Action::Close(Close { proposal: elect }))?;
+    act(
+        &mut publication,
+        &log_key,
+        &members[3],
+        Action::Close(Close { proposal: elect }),
+    )?;
 
     let stats = erkin_export::export(&publication, &site)?;
     let report = verify_copy(

@@ -1,0 +1,583 @@
+//! The fold is a pure function of the accepted entries (src/state.rs,
+//! src/governance.rs): random sequences of member actions, many of them
+//! refused, always fold to the same state when the accepted entries are
+//! replayed, and a refused entry never changes the state.
+
+use std::sync::OnceLock;
+
+use erkin_core::action::{
+    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement, Vote,
+};
+use erkin_core::charter::{Base, Comparison, Fraction};
+use erkin_core::entry::{sign_entry, EntryBody};
+use erkin_core::keys::SecretKey;
+use erkin_core::state::{Rejection, State};
+use proptest::prelude::*;
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
+
+const ORIGIN: &str = "news.example/erkin";
+const T0: u64 = 1_764_345_600;
+const H: u64 = 3600;
+/// Founders first; the others can only be admitted.
+const NAMES: [&str; 7] = [
+    "aigerim", "bolat", "dana", "erlan", "farida", "zhanna", "yerlan",
+];
+const FOUNDERS: usize = 5;
+/// Keys per name: members rotate among them, and the spare ones forge.
+const KEYS_PER_NAME: u32 = 2;
+
+// ---------------------------------------------------------------------------
+// Keys, derived once from fixed seeds.
+
+struct SeedRng {
+    seed: [u8; 32],
+    counter: u64,
+}
+
+impl RngCore for SeedRng {
+    fn next_u32(&mut self) -> u32 {
+        rand_core::impls::next_u32_via_fill(self)
+    }
+    fn next_u64(&mut self) -> u64 {
+        rand_core::impls::next_u64_via_fill(self)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(32) {
+            let mut h = Sha256::new();
+            h.update(self.seed);
+            h.update(self.counter.to_le_bytes());
+            self.counter += 1;
+            chunk.copy_from_slice(&h.finalize()[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+// A test fixture only: deterministic on purpose.
+impl CryptoRng for SeedRng {}
+
+fn make_key(name: &str, n: u32) -> SecretKey {
+    let mut h = Sha256::new();
+    h.update(b"erkin determinism test key\n");
+    h.update(name.as_bytes());
+    h.update(n.to_le_bytes());
+    let mut rng = SeedRng {
+        seed: h.finalize().into(),
+        counter: 0,
+    };
+    SecretKey::generate(&mut rng, name).unwrap()
+}
+
+struct Keys {
+    log: SecretKey,
+    /// `by_name[i][n]`: the `n`th key named `NAMES[i]`.
+    by_name: Vec<Vec<SecretKey>>,
+    genesis: Vec<u8>,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let log = make_key(ORIGIN, 0);
+        let by_name: Vec<Vec<SecretKey>> = NAMES
+            .iter()
+            .map(|n| (0..KEYS_PER_NAME).map(|i| make_key(n, i)).collect())
+            .collect();
+        let body = EntryBody {
+            time: T0,
+            action: Action::Genesis(Genesis {
+                name: "Erkin Habar".into(),
+                log_key: log.verifier_key().to_string(),
+                founders: by_name[..FOUNDERS]
+                    .iter()
+                    .map(|ks| ks[0].verifier_key().to_string())
+                    .collect(),
+                charter: Charter::default(),
+            }),
+        };
+        let genesis = sign_entry(ORIGIN, &body, &log).unwrap();
+        Keys {
+            log,
+            by_name,
+            genesis,
+        }
+    })
+}
+
+fn fresh() -> State {
+    let k = keys();
+    State::genesis(k.log.verifier_key(), &k.genesis).unwrap().0
+}
+
+// ---------------------------------------------------------------------------
+// Generated steps, interpreted against the state at the time they are made
+// (which proposal a vote picks, which key a member signs with).
+
+#[derive(Debug, Clone)]
+enum Op {
+    Statement {
+        text: u8,
+    },
+    Propose {
+        kind: u8,
+        arg: u8,
+        hours: u16,
+    },
+    Vote {
+        pick: u8,
+        ballot: u8,
+        ranking: Vec<u8>,
+    },
+    Close {
+        pick: u8,
+    },
+    Rotate {
+        to: u8,
+    },
+    Resign,
+    /// Re-submit an entry made earlier (accepted or not).
+    Replay {
+        pick: u8,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    who: u8,
+    /// Sign with a key that is not the signer's current one.
+    forge: bool,
+    /// Date the entry before the last accepted one.
+    backwards: bool,
+    /// Seconds after the last accepted entry.
+    dt: u64,
+    op: Op,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => any::<u8>().prop_map(|text| Op::Statement { text }),
+        8 => (any::<u8>(), any::<u8>(), prop_oneof![1 => 0u16..80, 3 => 60u16..200, 1 => 150u16..400])
+            .prop_map(|(kind, arg, hours)| Op::Propose { kind, arg, hours }),
+        20 => (any::<u8>(), 0u8..8, prop::collection::vec(any::<u8>(), 0..5))
+            .prop_map(|(pick, ballot, ranking)| Op::Vote { pick, ballot, ranking }),
+        6 => any::<u8>().prop_map(|pick| Op::Close { pick }),
+        2 => any::<u8>().prop_map(|to| Op::Rotate { to }),
+        1 => Just(Op::Resign),
+        2 => any::<u8>().prop_map(|pick| Op::Replay { pick }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        any::<u8>(),
+        prop::bool::weighted(0.05),
+        prop::bool::weighted(0.05),
+        prop_oneof![
+            6 => 0u64..120,
+            3 => 0u64..(12 * H),
+            1 => (72 * H)..(250 * H),
+        ],
+        op(),
+    )
+        .prop_map(|(who, forge, backwards, dt, op)| Step {
+            who,
+            forge,
+            backwards,
+            dt,
+            op,
+        })
+}
+
+/// Charters an amendment may propose, one of them invalid.
+fn charter_variant(n: u8) -> Charter {
+    let mut c = Charter::default();
+    match n % 6 {
+        0 => {}
+        1 => {
+            c.admit.threshold.comparison = Comparison::AtLeast;
+            c.admit.threshold.fraction = Fraction { num: 3, den: 4 };
+            c.admit.threshold.of = Base::Members;
+        }
+        2 => c.remove.threshold.comparison = Comparison::Greater,
+        3 => {
+            c.resolution.min_hours = 1;
+            c.admit.min_hours = 2;
+        }
+        4 => {
+            c.board.seats = 2;
+            c.board.term_days = 30;
+        }
+        _ => c.board.seats = 0,
+    }
+    c
+}
+
+/// Builds the entry a step describes, against the current state.
+fn build(state: &State, made: &[Vec<u8>], s: &Step) -> Vec<u8> {
+    let k = keys();
+    // Mostly a current member; sometimes anyone, member or not.
+    let members: Vec<usize> = (0..NAMES.len())
+        .filter(|&i| state.member(NAMES[i]).is_some())
+        .collect();
+    let who = if s.who < 208 && !members.is_empty() {
+        members[usize::from(s.who) % members.len()]
+    } else {
+        usize::from(s.who) % NAMES.len()
+    };
+    let name = NAMES[who];
+    if let Op::Replay { pick } = s.op {
+        if !made.is_empty() {
+            return made[usize::from(pick) % made.len()].clone();
+        }
+    }
+    // The signer's current key if a member, else their first; a forger
+    // signs with a key of the same name that is not the current one.
+    let current = state.member(name).and_then(|m| {
+        k.by_name[who]
+            .iter()
+            .position(|sk| sk.verifier_key() == &m.key)
+    });
+    let key_index = match (current, s.forge) {
+        (Some(i), false) => i,
+        (Some(i), true) => (i + 1) % KEYS_PER_NAME as usize,
+        (None, _) => 0,
+    };
+    let signer = &k.by_name[who][key_index];
+    let last = state.last_time();
+    let time = if s.backwards {
+        last.saturating_sub(s.dt.max(1))
+    } else {
+        last + s.dt
+    };
+    // Mostly an open proposal; sometimes any, or an ID that may be none.
+    let all: Vec<u64> = state.proposals().map(|p| p.id).collect();
+    let open: Vec<u64> = state
+        .proposals()
+        .filter(|p| p.outcome.is_none())
+        .map(|p| p.id)
+        .collect();
+    let pick_proposal = |pick: u8| -> u64 {
+        let among = if pick < 224 && !open.is_empty() {
+            &open
+        } else {
+            &all
+        };
+        if among.is_empty() || pick == 255 {
+            u64::from(pick)
+        } else {
+            among[usize::from(pick) % among.len()]
+        }
+    };
+    let handle = |n: u8| NAMES[usize::from(n) % NAMES.len()].to_string();
+    let action = match &s.op {
+        Op::Statement { text } => Action::Statement(Statement {
+            text: if *text == 0 {
+                " ".into()
+            } else {
+                format!("statement {text}")
+            },
+        }),
+        Op::Propose { kind, arg, hours } => {
+            let motion = match kind % 7 {
+                0 => {
+                    let i = usize::from(*arg) % NAMES.len();
+                    let n = usize::from(*arg / 7) % KEYS_PER_NAME as usize;
+                    Motion::Admit {
+                        key: k.by_name[i][n].verifier_key().to_string(),
+                    }
+                }
+                1 => Motion::Remove {
+                    handle: handle(*arg),
+                },
+                2 => Motion::Elect {
+                    seats: if arg % 11 == 0 {
+                        2
+                    } else {
+                        state.charter().board.seats
+                    },
+                    candidates: (0..NAMES.len())
+                        .filter(|i| arg & (1 << i) != 0)
+                        .map(|i| NAMES[i].to_string())
+                        .collect(),
+                },
+                3 => Motion::Amend {
+                    charter: charter_variant(*arg),
+                },
+                4 => Motion::Retract {
+                    article: format!("2026/story-{}", arg % 4),
+                    reason: "wrong".into(),
+                },
+                5 => Motion::Redact {
+                    target: format!("blob/{}", arg % 4),
+                    reason: "names a source".into(),
+                },
+                _ => Motion::Resolution {
+                    text: format!("resolution {arg}"),
+                },
+            };
+            Action::Propose(Propose {
+                title: format!("motion {kind} {arg}"),
+                closes_at: time + u64::from(*hours) * H,
+                motion,
+            })
+        }
+        Op::Vote {
+            pick,
+            ballot,
+            ranking,
+        } => {
+            let proposal = pick_proposal(*pick);
+            let candidates: Vec<String> = match state.proposal(proposal).map(|p| &p.motion) {
+                Some(Motion::Elect { candidates, .. }) => candidates.clone(),
+                _ => Vec::new(),
+            };
+            let ballot = match ballot {
+                0..=2 => Ballot::Yes,
+                3 => Ballot::No,
+                4 => Ballot::Abstain,
+                // Any handles, perhaps repeated or not candidates.
+                5 => Ballot::Ranked(ranking.iter().map(|&n| handle(n)).collect()),
+                _ if candidates.is_empty() => Ballot::Yes,
+                // A valid ranking of an election's candidates.
+                _ => {
+                    let mut order: Vec<(u8, String)> = candidates
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (ranking.get(i).copied().unwrap_or(i as u8), c.clone()))
+                        .collect();
+                    order.sort();
+                    order.truncate(ranking.len().max(1));
+                    Ballot::Ranked(order.into_iter().map(|(_, c)| c).collect())
+                }
+            };
+            Action::Vote(Vote { proposal, ballot })
+        }
+        Op::Close { pick } => Action::Close(Close {
+            proposal: pick_proposal(*pick),
+        }),
+        Op::Rotate { to } => {
+            // Mostly the member's other key; sometimes another name's key.
+            let i = if to % 5 == 0 {
+                usize::from(*to / 5) % NAMES.len()
+            } else {
+                who
+            };
+            let n = usize::from(*to) % KEYS_PER_NAME as usize;
+            Action::RotateKey(RotateKey {
+                new_key: k.by_name[i][n].verifier_key().to_string(),
+            })
+        }
+        Op::Resign | Op::Replay { .. } => Action::Resign(Resign {}),
+    };
+    sign_entry(ORIGIN, &EntryBody { time, action }, signer).unwrap()
+}
+
+/// (digest, size) of the state after each accepted entry.
+type Trace = Vec<([u8; 32], u64)>;
+
+/// What one run of the fold did.
+struct Run {
+    /// Every entry offered, in order, with what the fold answered (the
+    /// index it got, or why it was refused).
+    offered: Vec<(Vec<u8>, Result<u64, Rejection>)>,
+    trace: Trace,
+    state: State,
+}
+
+/// Builds and offers the steps' entries to a fresh state, checking that a
+/// refused entry changes nothing and an accepted one gets the next index.
+fn run(steps: &[Step]) -> Result<Run, TestCaseError> {
+    let mut state = fresh();
+    let mut offered: Vec<(Vec<u8>, Result<u64, Rejection>)> = Vec::new();
+    let mut trace = Vec::new();
+    for s in steps {
+        let made: Vec<Vec<u8>> = offered.iter().map(|(b, _)| b.clone()).collect();
+        let bytes = build(&state, &made, s);
+        let (digest, size) = (state.digest(), state.size());
+        let result = state.apply(&bytes).map(|a| a.index);
+        match &result {
+            Ok(index) => {
+                prop_assert_eq!(*index, size);
+                prop_assert_eq!(state.size(), size + 1);
+                trace.push((state.digest(), state.size()));
+            }
+            Err(_) => {
+                prop_assert_eq!(state.digest(), digest, "a refused entry changed the state");
+                prop_assert_eq!(state.size(), size);
+            }
+        }
+        offered.push((bytes, result));
+    }
+    Ok(Run {
+        offered,
+        trace,
+        state,
+    })
+}
+
+fn accepted(r: &Run) -> Vec<&[u8]> {
+    r.offered
+        .iter()
+        .filter(|(_, res)| res.is_ok())
+        .map(|(b, _)| b.as_slice())
+        .collect()
+}
+
+/// Folds `entries` into a fresh state; every one must be accepted.
+fn replay(entries: &[&[u8]]) -> Result<(State, Trace), TestCaseError> {
+    let mut state = fresh();
+    let mut trace = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let applied = state.apply(e);
+        prop_assert!(
+            applied.is_ok(),
+            "entry {} refused on replay: {:?}",
+            i,
+            applied
+        );
+        trace.push((state.digest(), state.size()));
+    }
+    Ok((state, trace))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn replaying_the_accepted_entries_reaches_the_same_state(
+        steps in prop::collection::vec(step(), 1..=60)
+    ) {
+        let first = run(&steps)?;
+        let entries = accepted(&first);
+        prop_assert_eq!(first.state.size(), 1 + entries.len() as u64);
+
+        // (1) The accepted entries alone, from genesis: the same state after
+        // every entry and at the end.
+        let (again, trace) = replay(&entries)?;
+        prop_assert_eq!(again.digest(), first.state.digest());
+        prop_assert_eq!(again.size(), first.state.size());
+        prop_assert_eq!(&trace, &first.trace);
+
+        // (2) The same accepted sequence folded twice more: identical.
+        let (third, _) = replay(&entries)?;
+        prop_assert_eq!(third.digest(), again.digest());
+        prop_assert_eq!(third.size(), again.size());
+
+        // Offering the whole sequence again, refused entries included, gives
+        // the same answers entry by entry (a refusal depends only on the
+        // state before it).
+        let mut state = fresh();
+        for (i, (bytes, expected)) in first.offered.iter().enumerate() {
+            let (digest, size) = (state.digest(), state.size());
+            let got = state.apply(bytes).map(|a| a.index);
+            prop_assert_eq!(&got, expected, "entry {} answered differently", i);
+            // (3) A refused entry never changes the digest.
+            if got.is_err() {
+                prop_assert_eq!(state.digest(), digest);
+                prop_assert_eq!(state.size(), size);
+            }
+        }
+        prop_assert_eq!(state.digest(), first.state.digest());
+
+        // Offering any accepted entry once more is always refused, and
+        // changes nothing.
+        let (digest, size) = (state.digest(), state.size());
+        for e in &entries {
+            prop_assert!(state.apply(e).is_err(), "an entry was accepted twice");
+            prop_assert_eq!(state.digest(), digest);
+            prop_assert_eq!(state.size(), size);
+        }
+    }
+}
+
+/// The generator is worth its cases: over a fixed set of sequences, every
+/// kind of action is accepted somewhere and decisions do get made.
+#[test]
+fn the_generator_exercises_every_action() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let strategy = prop::collection::vec(step(), 60);
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut motions = std::collections::BTreeSet::new();
+    let (mut passed, mut refused, mut accepted_closes) = (0, 0, 0);
+    let mut reasons = std::collections::BTreeMap::new();
+    for _ in 0..64 {
+        let steps = strategy.new_tree(&mut runner).unwrap().current();
+        let r = run(&steps).unwrap();
+        for (bytes, res) in &r.offered {
+            if let Err(e) = res {
+                refused += 1;
+                let k = format!("{e:?}");
+                *reasons
+                    .entry(k.split(['(', ' ']).next().unwrap().to_string())
+                    .or_insert(0) += 1;
+                continue;
+            }
+            let text = String::from_utf8_lossy(bytes);
+            let json = text.lines().nth(2).unwrap();
+            let body: EntryBody = serde_json::from_str(json).unwrap();
+            kinds.insert(body.action.kind());
+            if body.action.kind() == "close" {
+                accepted_closes += 1;
+            }
+            if let Action::Propose(p) = &body.action {
+                motions.insert(p.motion.kind());
+            }
+        }
+        passed += r
+            .state
+            .proposals()
+            .filter(|p| p.outcome.as_ref().is_some_and(|o| o.passed))
+            .count();
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "close",
+            "propose",
+            "resign",
+            "rotate_key",
+            "statement",
+            "vote"
+        ]
+    );
+    assert_eq!(motions.len(), 7, "{motions:?}");
+    assert!(passed >= 20, "only {passed} decisions passed");
+    assert!(
+        accepted_closes >= 40,
+        "only {accepted_closes} closes accepted"
+    );
+    // And the refusals are of every kind a member can run into.
+    for reason in [
+        "BadCharter",
+        "Duplicate",
+        "Invalid",
+        "NotAMember",
+        "PeriodTooShort",
+        "ProposalClosed",
+        "TimeWentBackwards",
+        "TooEarly",
+        "UnknownProposal",
+        "VotingEnded",
+        "WrongBallot",
+    ] {
+        assert!(
+            reasons.contains_key(reason),
+            "never refused as {reason}: {reasons:?}"
+        );
+    }
+    assert!(refused > 100, "only {refused} entries refused");
+}
