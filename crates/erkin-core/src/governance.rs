@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
 use crate::action::{Ballot, Motion, Propose, MAX_FOUNDERS, MAX_STATEMENT_LEN, MAX_TITLE_LEN};
-use crate::charter::{quorum_met, ElectionRule, Rule, Tally, MAX_HOURS};
+use crate::charter::{quorum_met, Charter, ElectionRule, Rule, Tally, MAX_HOURS};
 use crate::keys::VerifierKey;
 use crate::state::{check_text, Member, Rejection, Seat, State, DAY_SECS};
 use crate::stv;
@@ -85,6 +85,29 @@ pub struct Outcome {
     pub effect: String,
 }
 
+impl Charter {
+    /// The rule this charter applies to a motion of this kind.
+    pub fn rule_for(&self, motion: &Motion) -> Judged {
+        match motion {
+            Motion::Admit { .. } => Judged::Vote(self.admit),
+            Motion::Remove { .. } => Judged::Vote(self.remove),
+            Motion::Elect { .. } => Judged::Election(self.elect),
+            Motion::Amend { .. } => Judged::Vote(self.amend),
+            Motion::Retract { .. } => Judged::Vote(self.retract),
+            Motion::Redact { .. } => Judged::Vote(self.redact),
+            Motion::Resolution { .. } => Judged::Vote(self.resolution),
+        }
+    }
+
+    /// The shortest voting period this charter allows for the motion.
+    pub fn min_hours(&self, motion: &Motion) -> u32 {
+        match self.rule_for(motion) {
+            Judged::Vote(r) => r.min_hours,
+            Judged::Election(r) => r.min_hours,
+        }
+    }
+}
+
 impl State {
     pub(crate) fn propose(
         &mut self,
@@ -96,10 +119,7 @@ impl State {
     ) -> Result<(), Rejection> {
         check_text("a proposal title", &p.title, MAX_TITLE_LEN)?;
         let rule = self.rule_for(&p.motion);
-        let min_hours = match rule {
-            Judged::Vote(r) => r.min_hours,
-            Judged::Election(r) => r.min_hours,
-        };
+        let min_hours = self.charter.min_hours(&p.motion);
         if p.closes_at < time.saturating_add(u64::from(min_hours) * 3600) {
             return Err(Rejection::PeriodTooShort {
                 kind: p.motion.kind(),
@@ -135,16 +155,7 @@ impl State {
     }
 
     fn rule_for(&self, motion: &Motion) -> Judged {
-        let c = &self.charter;
-        match motion {
-            Motion::Admit { .. } => Judged::Vote(c.admit),
-            Motion::Remove { .. } => Judged::Vote(c.remove),
-            Motion::Elect { .. } => Judged::Election(c.elect),
-            Motion::Amend { .. } => Judged::Vote(c.amend),
-            Motion::Retract { .. } => Judged::Vote(c.retract),
-            Motion::Redact { .. } => Judged::Vote(c.redact),
-            Motion::Resolution { .. } => Judged::Vote(c.resolution),
-        }
+        self.charter.rule_for(motion)
     }
 
     fn check_motion(&self, motion: &Motion) -> Result<(), Rejection> {

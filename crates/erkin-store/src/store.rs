@@ -116,17 +116,36 @@ impl Store {
     /// Opens an existing store and checks that it is one of ours, of a format we
     /// read, and that its latest checkpoint verifies and matches its tree.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let mut store = Self::connect(dir, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        configure(&store.conn).map_err(|source| sql_err(&store.path, source))?;
+        store.size = store.check_head().map_err(|reason| StoreError::Corrupt {
+            path: store.path.clone(),
+            reason,
+        })?;
+        Ok(store)
+    }
+
+    /// Opens a store for `erkin verify`: read-only, checking only that it is an
+    /// erkin database of a format we read. Nothing else is trusted or checked
+    /// here — judging the contents against a pinned key is the verifier's job,
+    /// and a damaged store must be reported as such, not refused as unreadable.
+    pub fn open_unverified(dir: &Path) -> Result<Self, StoreError> {
+        let mut store = Self::connect(dir, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        store.refresh()?;
+        Ok(store)
+    }
+
+    /// Opens the database file, checks its identity and reads the log key it
+    /// was created for. The size is left at 0 for the caller to establish.
+    fn connect(dir: &Path, mode: rusqlite::OpenFlags) -> Result<Self, StoreError> {
         let path = dir.join(DB_FILE);
         if !path.is_file() {
             return Err(StoreError::NotFound { path });
         }
-        let conn = Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| sql_err(&path, source))?;
+        let conn =
+            Connection::open_with_flags(&path, mode | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| sql_err(&path, source))?;
         check_identity(&conn, &path)?;
-        configure(&conn).map_err(|source| sql_err(&path, source))?;
         let corrupt = |reason: String| StoreError::Corrupt {
             path: path.clone(),
             reason,
@@ -138,54 +157,11 @@ impl Store {
             .map_err(|e| corrupt(format!("no log key recorded ({e})")))?;
         let log_key =
             VerifierKey::parse(&log_key).map_err(|e| corrupt(format!("recorded log key: {e}")))?;
-        let mut store = Self {
-            conn,
-            path: path.clone(),
-            log_key,
-            size: 0,
-        };
-        store.size = store
-            .check_head()
-            .map_err(|reason| StoreError::Corrupt { path, reason })?;
-        Ok(store)
-    }
-
-    /// Opens a store for `erkin verify`: read-only, checking only that it is an
-    /// erkin database of a format we read. Nothing else is trusted or checked
-    /// here — judging the contents against a pinned key is the verifier's job,
-    /// and a damaged store must be reported as such, not refused as unreadable.
-    pub fn open_unverified(dir: &Path) -> Result<Self, StoreError> {
-        let path = dir.join(DB_FILE);
-        if !path.is_file() {
-            return Err(StoreError::NotFound { path });
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| sql_err(&path, source))?;
-        check_identity(&conn, &path)?;
-        let not_store = |reason: String| StoreError::NotAStore {
-            path: path.clone(),
-            reason,
-        };
-        let log_key: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'log_key'", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| not_store(format!("no log key recorded ({e})")))?;
-        let log_key = VerifierKey::parse(&log_key)
-            .map_err(|e| not_store(format!("recorded log key: {e}")))?;
-        let size: u64 = conn
-            .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| sql_err(&path, e))?;
         Ok(Self {
             conn,
             path,
             log_key,
-            size,
+            size: 0,
         })
     }
 

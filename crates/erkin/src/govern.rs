@@ -89,7 +89,7 @@ pub fn propose(dir: &Path, args: ProposeArgs) -> Result<u8> {
         if let Motion::Elect { seats, .. } = &mut motion {
             *seats = state.charter().board.seats;
         }
-        let min = min_hours(state.charter(), &motion);
+        let min = state.charter().min_hours(&motion);
         let hours = hours.unwrap_or(min);
         Ok(Action::Propose(Propose {
             title,
@@ -100,18 +100,6 @@ pub fn propose(dir: &Path, args: ProposeArgs) -> Result<u8> {
     outln!("{index}");
     eprintln!("Proposal #{index} is open. Members vote with `erkin vote {index} yes|no|abstain --key KEY`.");
     Ok(0)
-}
-
-fn min_hours(c: &Charter, m: &Motion) -> u32 {
-    match m {
-        Motion::Admit { .. } => c.admit.min_hours,
-        Motion::Remove { .. } => c.remove.min_hours,
-        Motion::Elect { .. } => c.elect.min_hours,
-        Motion::Amend { .. } => c.amend.min_hours,
-        Motion::Retract { .. } => c.retract.min_hours,
-        Motion::Redact { .. } => c.redact.min_hours,
-        Motion::Resolution { .. } => c.resolution.min_hours,
-    }
 }
 
 pub fn vote(dir: &Path, args: VoteArgs) -> Result<u8> {

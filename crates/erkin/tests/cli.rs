@@ -936,7 +936,9 @@ fn demo_founds_exports_and_verifies() {
     let site = into.join("site");
     let v = verify(&site, &vkey);
     assert_eq!(v.code, 0, "{v:#?}");
-    assert!(v.stdout.contains("5 entries"), "{v:#?}");
+    // Genesis, 4 statements, an admission (propose, 3 votes, close) and a
+    // board election (propose, 4 ranked votes, close).
+    assert!(v.stdout.contains("16 entries"), "{v:#?}");
     let log = run_cmd(
         erkin()
             .env("ERKIN_PASSPHRASE", "erkin-demo-passphrase")
@@ -944,5 +946,8 @@ fn demo_founds_exports_and_verifies() {
     );
     assert_eq!(log.code, 0, "{log:#?}");
     let v: Value = serde_json::from_str(&log.stdout).unwrap();
-    assert_eq!(v.as_array().map(Vec::len), Some(5));
+    assert_eq!(v.as_array().map(Vec::len), Some(16));
+    let board = run_cmd(erkin().args(["--dir", s(&into.join("data")), "board", "--json"]));
+    let board: Value = serde_json::from_str(&board.stdout).unwrap();
+    assert_eq!(board.as_array().map(Vec::len), Some(3), "the demo elects a 3-seat board");
 }
