@@ -949,5 +949,9 @@ fn demo_founds_exports_and_verifies() {
     assert_eq!(v.as_array().map(Vec::len), Some(16));
     let board = run_cmd(erkin().args(["--dir", s(&into.join("data")), "board", "--json"]));
     let board: Value = serde_json::from_str(&board.stdout).unwrap();
-    assert_eq!(board.as_array().map(Vec::len), Some(3), "the demo elects a 3-seat board");
+    assert_eq!(
+        board.as_array().map(Vec::len),
+        Some(3),
+        "the demo elects a 3-seat board"
+    );
 }
