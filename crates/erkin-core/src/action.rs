@@ -38,6 +38,51 @@ pub enum Action {
     RotateKey(RotateKey),
     /// Leave the publication.
     Resign(Resign),
+    /// Publish an article (editors only).
+    Publish(Publish),
+    /// Publish a new revision of an article with a public correction note
+    /// (editors only).
+    Correct(Correct),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    /// The article's address: `a/<slug>/`. Lowercase ASCII letters, digits
+    /// and hyphens.
+    pub slug: String,
+    /// kk, ru or en (one of the charter's languages).
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+    /// Members who wrote it, by handle.
+    pub authors: Vec<String>,
+    /// Other credited names (a guest writer, "Staff"), shown as given.
+    pub bylines: Vec<String>,
+    pub tags: Vec<String>,
+    /// The Markdown body's blob ID (SHA-256 hex).
+    pub body: String,
+    /// Media blobs the body refers to.
+    pub media: Vec<String>,
+    /// The slug of the same story in another language, if this is a translation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation_of: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correct {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// The corrected Markdown body's blob ID.
+    pub body: String,
+    pub media: Vec<String>,
+    /// The public correction note ("An earlier version misstated ...").
+    pub note: String,
+    /// Major corrections are shown at the top of the article, minor ones at
+    /// the bottom.
+    pub major: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +211,8 @@ impl Action {
             Action::Close(_) => "close",
             Action::RotateKey(_) => "rotate_key",
             Action::Resign(_) => "resign",
+            Action::Publish(_) => "publish",
+            Action::Correct(_) => "correct",
         }
     }
 
@@ -194,6 +241,13 @@ impl Action {
             Action::Close(c) => format!("closes #{}", c.proposal),
             Action::RotateKey(_) => "rotates their key".into(),
             Action::Resign(_) => "resigns".into(),
+            Action::Publish(p) => format!("publishes a/{}/ ({}): {}", p.slug, p.lang, p.title),
+            Action::Correct(c) => format!(
+                "corrects a/{}/ ({}): {}",
+                c.slug,
+                if c.major { "major" } else { "minor" },
+                c.note.chars().take(60).collect::<String>()
+            ),
         }
     }
 }

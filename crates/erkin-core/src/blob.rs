@@ -65,6 +65,12 @@ impl fmt::Debug for BlobId {
     }
 }
 
+impl serde::Serialize for BlobId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl FromStr for BlobId {
     type Err = BlobError;
     fn from_str(s: &str) -> Result<Self, BlobError> {

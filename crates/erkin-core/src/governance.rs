@@ -194,13 +194,29 @@ impl State {
                 Ok(())
             }
             Motion::Amend { charter } => charter.validate().map_err(Rejection::BadCharter),
-            Motion::Retract {
-                article: target,
-                reason,
+            Motion::Retract { article, reason } => {
+                check_text("the reason", reason, MAX_STATEMENT_LEN)?;
+                if !self.articles.contains_key(article) {
+                    return invalid(format!("no article a/{article}/ to retract"));
+                }
+                if self.retracted.contains(article) {
+                    return invalid(format!("a/{article}/ is already retracted"));
+                }
+                Ok(())
             }
-            | Motion::Redact { target, reason } => {
+            Motion::Redact { target, reason } => {
                 check_text("the target", target, MAX_TARGET_LEN)?;
-                check_text("the reason", reason, MAX_STATEMENT_LEN)
+                check_text("the reason", reason, MAX_STATEMENT_LEN)?;
+                let is_article = self.articles.contains_key(target);
+                let is_blob = target
+                    .parse::<crate::blob::BlobId>()
+                    .is_ok_and(|id| self.articles.values().any(|a| a.blobs().any(|b| *b == id)));
+                if !is_article && !is_blob {
+                    return invalid(format!(
+                        "{target:?} is neither an article's slug nor a blob an article uses"
+                    ));
+                }
+                Ok(())
             }
             Motion::Resolution { text } => check_text("a resolution", text, MAX_STATEMENT_LEN),
         }

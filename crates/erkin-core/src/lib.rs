@@ -12,6 +12,7 @@
 //! Start reading at [`entry`] (what one log entry is) and [`state`] (the fold).
 
 pub mod action;
+pub mod article;
 pub mod blob;
 pub mod charter;
 pub mod checkpoint;

@@ -64,6 +64,8 @@ pub struct State {
     pub(crate) board: Vec<Seat>,
     /// Proposals by ID (the log index of the `propose` entry).
     pub(crate) proposals: BTreeMap<u64, Proposal>,
+    /// Articles by slug, with every revision.
+    pub(crate) articles: BTreeMap<String, crate::article::Article>,
     /// Articles retracted and articles or blobs redacted by passed votes.
     pub(crate) retracted: BTreeSet<String>,
     pub(crate) redacted: BTreeSet<String>,
@@ -180,6 +182,7 @@ impl State {
             members,
             board,
             proposals: BTreeMap::new(),
+            articles: BTreeMap::new(),
             retracted: BTreeSet::new(),
             redacted: BTreeSet::new(),
             size: 0,
@@ -230,6 +233,8 @@ impl State {
             Action::Close(c) => self.close(index, time, c.proposal)?,
             Action::RotateKey(r) => self.rotate_key(&handle, &r.new_key)?,
             Action::Resign(_) => self.resign(&handle)?,
+            Action::Publish(p) => self.publish(index, &handle, time, p)?,
+            Action::Correct(c) => self.correct(index, &handle, time, c)?,
         }
         Ok(self.record(entry, handle))
     }
@@ -318,11 +323,30 @@ impl State {
     pub fn proposal(&self, id: u64) -> Option<&Proposal> {
         self.proposals.get(&id)
     }
+    pub fn articles(&self) -> impl Iterator<Item = &crate::article::Article> {
+        self.articles.values()
+    }
+    pub fn article(&self, slug: &str) -> Option<&crate::article::Article> {
+        self.articles.get(slug)
+    }
     pub fn retracted(&self) -> &BTreeSet<String> {
         &self.retracted
     }
     pub fn redacted(&self) -> &BTreeSet<String> {
         &self.redacted
+    }
+    /// Every blob a passed redaction removed: all blobs of redacted articles,
+    /// and blobs redacted by ID. Stores and mirrors delete these.
+    pub fn redacted_blobs(&self) -> BTreeSet<crate::blob::BlobId> {
+        let mut out = BTreeSet::new();
+        for target in &self.redacted {
+            if let Some(a) = self.articles.get(target) {
+                out.extend(a.blobs().copied());
+            } else if let Ok(id) = target.parse() {
+                out.insert(id);
+            }
+        }
+        out
     }
     /// Whether an entry with this leaf hash is already in the log.
     pub fn contains_entry(&self, leaf: &Hash) -> bool {

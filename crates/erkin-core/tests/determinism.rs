@@ -6,8 +6,10 @@
 use std::sync::OnceLock;
 
 use erkin_core::action::{
-    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement, Vote,
+    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Publish, Resign, RotateKey,
+    Statement, Vote,
 };
+use erkin_core::blob::BlobId;
 use erkin_core::charter::{Base, Comparison, Fraction};
 use erkin_core::entry::{sign_entry, EntryBody};
 use erkin_core::keys::SecretKey;
@@ -274,6 +276,20 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step) -> Vec<u8> {
     };
     let handle = |n: u8| NAMES[usize::from(n) % NAMES.len()].to_string();
     let action = match &s.op {
+        // Some "statements" are publications instead, so retractions and
+        // redactions have articles to act on (only editors may publish).
+        Op::Statement { text } if *text >= 200 => Action::Publish(Publish {
+            slug: format!("story-{}", text % 4),
+            lang: "en".into(),
+            title: format!("Story {text}"),
+            summary: String::new(),
+            authors: vec![name.to_string()],
+            bylines: vec![],
+            tags: vec![],
+            body: BlobId::of(&[*text]).to_string(),
+            media: vec![],
+            translation_of: None,
+        }),
         Op::Statement { text } => Action::Statement(Statement {
             text: if *text == 0 {
                 " ".into()
@@ -308,11 +324,11 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step) -> Vec<u8> {
                     charter: charter_variant(*arg),
                 },
                 4 => Motion::Retract {
-                    article: format!("2026/story-{}", arg % 4),
+                    article: format!("story-{}", arg % 4),
                     reason: "wrong".into(),
                 },
                 5 => Motion::Redact {
-                    target: format!("blob/{}", arg % 4),
+                    target: format!("story-{}", arg % 4),
                     reason: "names a source".into(),
                 },
                 _ => Motion::Resolution {
@@ -548,6 +564,7 @@ fn the_generator_exercises_every_action() {
         [
             "close",
             "propose",
+            "publish",
             "resign",
             "rotate_key",
             "statement",

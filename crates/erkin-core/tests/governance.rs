@@ -121,6 +121,31 @@ fn six() -> Pub {
     publication(&FOUNDERS, Charter::default())
 }
 
+/// Six founders and two articles, published by a founder (founders are the
+/// first board, so they are editors): retraction and redaction need targets.
+fn six_with_articles() -> Pub {
+    let mut p = six();
+    for slug in ["mine-collapse", "water-tariff"] {
+        p.act(
+            "aigerim",
+            T0,
+            Action::Publish(erkin_core::action::Publish {
+                slug: slug.into(),
+                lang: "en".into(),
+                title: format!("About {slug}"),
+                summary: String::new(),
+                authors: vec!["aigerim".into()],
+                bylines: vec![],
+                tags: vec![],
+                body: erkin_core::blob::BlobId::of(slug.as_bytes()).to_string(),
+                media: vec![],
+                translation_of: None,
+            }),
+        );
+    }
+    p
+}
+
 fn snapshot(s: &State) -> ([u8; 32], u64) {
     (s.digest(), s.size())
 }
@@ -685,17 +710,17 @@ fn amend_to_an_invalid_charter_is_refused_when_proposed() {
 /// A motion under the simple-majority rule (> 1/2 of cast, quorum 1/3):
 /// passes with 2 yes, fails on a tie, fails with one voter.
 fn simple_majority(motion: Motion, effect: &str, took_effect: impl Fn(&State) -> bool) {
-    let mut p = six();
+    let mut p = six_with_articles();
     let (_, o) = p.decide(motion.clone(), &[("aigerim", Yes), ("bolat", Yes)]);
     assert_decided(&o, true, true, tally(2, 0, 0, ELIGIBLE), effect);
     assert!(took_effect(&p.state), "{effect}");
 
-    let mut p = six();
+    let mut p = six_with_articles();
     let (_, o) = p.decide(motion.clone(), &[("aigerim", Yes), ("bolat", No)]);
     assert_decided(&o, true, false, tally(1, 1, 0, ELIGIBLE), THRESHOLD_FAILED);
     assert!(!took_effect(&p.state));
 
-    let mut p = six();
+    let mut p = six_with_articles();
     let (_, o) = p.decide(motion, &[("aigerim", Yes)]);
     assert_decided(&o, false, false, tally(1, 0, 0, ELIGIBLE), QUORUM_FAILED);
     assert!(!took_effect(&p.state));
@@ -703,19 +728,14 @@ fn simple_majority(motion: Motion, effect: &str, took_effect: impl Fn(&State) ->
 
 #[test]
 fn retract_passes_and_fails_on_threshold_and_quorum() {
-    simple_majority(
-        retract("2026/01/mine-collapse"),
-        "retracted 2026/01/mine-collapse",
-        |s| {
-            s.retracted().iter().collect::<Vec<_>>() == ["2026/01/mine-collapse"]
-                && s.redacted().is_empty()
-        },
-    );
+    simple_majority(retract("mine-collapse"), "retracted mine-collapse", |s| {
+        s.retracted().iter().collect::<Vec<_>>() == ["mine-collapse"] && s.redacted().is_empty()
+    });
 }
 
 #[test]
 fn redact_passes_and_fails_on_threshold_and_quorum() {
-    let target = "blob/8a1f0c2e";
+    let target = "water-tariff";
     simple_majority(redact(target), &format!("redacted {target}"), |s| {
         s.redacted().iter().collect::<Vec<_>>() == [target] && s.retracted().is_empty()
     });
@@ -905,12 +925,12 @@ fn a_voting_period_shorter_than_the_charter_minimum_is_refused() {
         (remove("kairat"), "remove", 168),
         (elect(&CANDIDATES), "elect", 168),
         (amend(stricter_charter()), "amend", 168),
-        (retract("2026/01/a"), "retract", 72),
-        (redact("blob/1"), "redact", 72),
+        (retract("mine-collapse"), "retract", 72),
+        (redact("water-tariff"), "redact", 72),
         (resolution("text"), "resolution", 72),
     ];
     for (motion, kind, min_hours) in motions {
-        let mut p = six();
+        let mut p = six_with_articles();
         let shortest = T1 + u64::from(min_hours) * H;
         p.refuse(
             "aigerim",
