@@ -67,6 +67,10 @@ pub struct Publish {
     /// The slug of the same story in another language, if this is a translation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation_of: Option<String>,
+    /// When the article was first published elsewhere (Unix seconds), for
+    /// archives imported from an older site; shown as its publication date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_published: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,6 +32,8 @@ pub struct Article {
     pub bylines: Vec<String>,
     pub tags: Vec<String>,
     pub translation_of: Option<String>,
+    /// When it was first published elsewhere, for imported archives.
+    pub first_published: Option<u64>,
     /// Oldest first; the last is the current text.
     pub revisions: Vec<Revision>,
 }
@@ -66,8 +68,10 @@ impl Article {
     pub fn first(&self) -> &Revision {
         &self.revisions[0]
     }
+    /// The publication date shown to readers: the original date of an
+    /// imported article, otherwise when it entered the log.
     pub fn published_at(&self) -> u64 {
-        self.first().time
+        self.first_published.unwrap_or(self.first().time)
     }
     /// The time of the last correction, if any.
     pub fn updated_at(&self) -> Option<u64> {
@@ -212,6 +216,11 @@ impl State {
                 )));
             }
         }
+        if p.first_published.is_some_and(|d| d > time) {
+            return Err(Rejection::Invalid(
+                "first_published may not be later than the entry itself".into(),
+            ));
+        }
         let body = blob_id("the body", &p.body)?;
         let media = media(&p.media)?;
         self.refuse_redacted(&body, &media)?;
@@ -224,6 +233,7 @@ impl State {
                 bylines: p.bylines.clone(),
                 tags: p.tags.clone(),
                 translation_of: p.translation_of.clone(),
+                first_published: p.first_published,
                 revisions: vec![Revision {
                     index,
                     time,

@@ -289,6 +289,7 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step) -> Vec<u8> {
             body: BlobId::of(&[*text]).to_string(),
             media: vec![],
             translation_of: None,
+            first_published: None,
         }),
         Op::Statement { text } => Action::Statement(Statement {
             text: if *text == 0 {

@@ -140,6 +140,7 @@ fn six_with_articles() -> Pub {
                 body: erkin_core::blob::BlobId::of(slug.as_bytes()).to_string(),
                 media: vec![],
                 translation_of: None,
+                first_published: None,
             }),
         );
     }

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use erkin_core::action::{Action, Charter, Genesis};
+use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
 use erkin_core::keys::{SecretKey, VerifierKey};
@@ -18,6 +19,8 @@ use crate::store::{Store, StoreError};
 pub enum PublicationError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("blob {0} was redacted by a vote of the members and cannot be stored again")]
+    Redacted(BlobId),
     #[error("cannot found the publication: {0}")]
     Genesis(Rejection),
     #[error("{path}: entry {index} in the store breaks the rules ({rejection}); the store was altered or written by a faulty sequencer. Run `erkin verify` for a full report")]
@@ -83,11 +86,15 @@ impl Publication {
     pub fn open(dir: &Path) -> Result<Self, PublicationError> {
         let store = Store::open(dir)?;
         let state = fold_store(&store, |_| {})?;
-        Ok(Self {
+        let publication = Self {
             store,
             state,
             stale: false,
-        })
+        };
+        // A crash between a redaction's commit and the deletion of its blobs
+        // is finished here.
+        publication.purge_redacted()?;
+        Ok(publication)
     }
 
     pub fn store(&self) -> &Store {
@@ -121,7 +128,7 @@ impl Publication {
             let mut admitted = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
             for e in entries {
-                let result = admit(&mut self.state, e, now);
+                let result = admit(&mut self.state, &self.store, e, now);
                 if result.is_ok() {
                     admitted.push(e.clone());
                 }
@@ -135,10 +142,11 @@ impl Publication {
             }
             match self.store.append(&admitted, log_key, expected) {
                 Ok(checkpoint) => {
+                    self.purge_redacted()?;
                     return Ok(BatchOutcome {
                         results,
                         checkpoint: Some(checkpoint),
-                    })
+                    });
                 }
                 Err(e) => {
                     self.stale = true;
@@ -152,6 +160,23 @@ impl Publication {
         Err(last_conflict
             .expect("the loop only ends early by returning")
             .into())
+    }
+
+    /// Deletes every blob a passed redaction removed. Idempotent.
+    fn purge_redacted(&self) -> Result<(), PublicationError> {
+        for id in self.state.redacted_blobs() {
+            self.store.delete_blob(&id)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a blob for an entry to refer to (upload before the entry).
+    pub fn put_blob(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, PublicationError> {
+        let id = BlobId::of(bytes);
+        if self.state.redacted_blobs().contains(&id) {
+            return Err(PublicationError::Redacted(id));
+        }
+        Ok(self.store.put_blob(bytes, max_len)?)
     }
 
     /// Brings the state up to the store: rebuilt if stale, then folded over
@@ -210,9 +235,28 @@ impl Publication {
     }
 }
 
-fn admit(state: &mut State, entry: &[u8], now: u64) -> Result<Applied, Rejection> {
+fn admit(state: &mut State, store: &Store, entry: &[u8], now: u64) -> Result<Applied, Rejection> {
     let parsed = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?;
     check_clock(parsed.body.time, now)?;
+    // The fold checks blob IDs for form; the sequencer also makes sure the
+    // bytes are here, so every copy can fetch what the log names.
+    let blobs: Vec<&String> = match &parsed.body.action {
+        Action::Publish(p) => std::iter::once(&p.body).chain(&p.media).collect(),
+        Action::Correct(c) => std::iter::once(&c.body).chain(&c.media).collect(),
+        _ => Vec::new(),
+    };
+    for b in blobs {
+        if let Ok(id) = b.parse::<BlobId>() {
+            if !store
+                .has_blob(&id)
+                .map_err(|e| Rejection::Invalid(e.to_string()))?
+            {
+                return Err(Rejection::Invalid(format!(
+                    "blob {id} has not been uploaded; upload the body and media before the entry that names them"
+                )));
+            }
+        }
+    }
     state.apply_parsed(&parsed)
 }
 

@@ -440,6 +440,26 @@ impl Store {
             .map_err(|e| sql_err(&self.path, e))
     }
 
+    pub fn has_blob(&self, id: &BlobId) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM blobs WHERE id = ?1",
+                params![&id.0[..]],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Deletes a blob (a passed redaction). Returns whether it was there.
+    pub fn delete_blob(&self, id: &BlobId) -> Result<bool, StoreError> {
+        self.conn
+            .execute("DELETE FROM blobs WHERE id = ?1", params![&id.0[..]])
+            .map(|n| n > 0)
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
     pub fn blob_ids(&self) -> Result<Vec<BlobId>, StoreError> {
         let mut stmt = self
             .conn

@@ -33,6 +33,12 @@ pub enum Command {
     Log(LogArgs),
     /// Record a signed statement by a member (signed locally with --key).
     Statement(StatementArgs),
+    /// Publish an article from a Markdown file with front matter (editors).
+    Publish(PublishArgs),
+    /// Publish a corrected revision of an article, with a public note (editors).
+    Correct(CorrectArgs),
+    /// Publish every Markdown file (Hugo/Jekyll front matter) below a directory.
+    Import(ImportArgs),
     /// Put a motion to the members' vote.
     Propose(ProposeArgs),
     /// Vote on a proposal: yes, no or abstain, or --rank for elections.
@@ -88,6 +94,41 @@ pub struct InitArgs {
     /// The charter as TOML (see `erkin charter --toml` for the defaults).
     #[arg(long)]
     pub charter: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Your member key file (you must be an editor).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The article: Markdown with front matter (title, slug, lang, summary, tags, authors).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// Your member key file (you must be an editor).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The article to correct.
+    pub slug: String,
+    /// The corrected article file.
+    pub file: PathBuf,
+    /// The public correction note (or `correction:` in the front matter).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// A major correction, shown at the top of the article.
+    #[arg(long)]
+    pub major: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Your member key file (you must be an editor).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The directory to import (searched recursively for .md files).
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use erkin_store::publication::fold_store;
 use erkin_store::{Publication, Store, LOG_KEY_FILE};
 use serde_json::json;
 
+use crate::articles;
 use crate::cli::{Cli, Command, KeyCommand};
 use crate::exit;
 use crate::govern;
@@ -65,6 +66,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             eprintln!("Recorded as entry {index}.");
             Ok(0)
         }
+        Command::Publish(args) => articles::publish(dir, &args.key, &args.file),
+        Command::Correct(args) => articles::correct(
+            dir, &args.key, &args.slug, &args.file, args.note, args.major,
+        ),
+        Command::Import(args) => articles::import(dir, &args.key, &args.root),
         Command::Propose(args) => govern::propose(dir, args),
         Command::Vote(args) => govern::vote(dir, args),
         Command::Close(args) => govern::close(dir, args.proposal, &args.key),

@@ -1,6 +1,7 @@
 //! `erkin`: the command line. Argument parsing and human-facing output only;
 //! every rule lives in `erkin-core`, every byte on disk in `erkin-store`.
 
+mod articles;
 mod cli;
 mod commands;
 mod demo;

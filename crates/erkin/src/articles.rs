@@ -1,0 +1,331 @@
+//! Articles from Markdown files with YAML front matter (the Hugo/Jekyll form
+//! `erkin import` and `publish` read), and the publish, correct and import
+//! commands.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use erkin_core::action::{Action, Correct, Publish};
+use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::SecretKey;
+use erkin_store::{Publication, LOG_KEY_FILE};
+use serde::Deserialize;
+
+use crate::commands::now;
+use crate::outln;
+use crate::secret;
+
+/// The front matter fields erkin reads; others (Hugo's `draft`, `weight`, …)
+/// are ignored.
+#[derive(Debug, Deserialize)]
+pub struct FrontMatter {
+    pub title: String,
+    pub slug: String,
+    pub lang: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Member handles become authors; any other name becomes a byline.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub bylines: Vec<String>,
+    pub date: Option<String>,
+    pub translation_of: Option<String>,
+    /// For `correct`: the public correction note and its weight.
+    pub correction: Option<String>,
+    pub major: Option<bool>,
+}
+
+/// An article file: its front matter and Markdown body.
+pub struct ArticleFile {
+    pub path: PathBuf,
+    pub front: FrontMatter,
+    pub body: String,
+}
+
+/// Front matter longer than this is not front matter.
+const MAX_FRONT_MATTER: usize = 64 * 1024;
+
+pub fn read_article(path: &Path) -> Result<ArticleFile> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.len() > DEFAULT_MAX_BLOB_LEN {
+        bail!(
+            "{}: {} bytes is more than an article may be",
+            path.display(),
+            meta.len()
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {} (it must be UTF-8)", path.display()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+        .with_context(|| {
+            format!(
+                "{}: no front matter (the file must start with a line '---')",
+                path.display()
+            )
+        })?;
+    let end = rest
+        .find("\n---\n")
+        .or_else(|| rest.find("\n---\r\n"))
+        .or_else(|| rest.strip_suffix("\n---").map(|r| r.len()))
+        .with_context(|| {
+            format!(
+                "{}: the front matter has no closing '---' line",
+                path.display()
+            )
+        })?;
+    if end > MAX_FRONT_MATTER {
+        bail!(
+            "{}: the front matter is longer than {MAX_FRONT_MATTER} bytes",
+            path.display()
+        );
+    }
+    let yaml = &rest[..end];
+    let body = rest[end..]
+        .trim_start_matches('\n')
+        .trim_start_matches("---")
+        .trim_start_matches(['\r', '\n']);
+    let front: FrontMatter = serde_yaml_ng::from_str(yaml)
+        .with_context(|| format!("{}: front matter", path.display()))?;
+    Ok(ArticleFile {
+        path: path.to_path_buf(),
+        front,
+        body: body.to_string(),
+    })
+}
+
+/// Parses an RFC 3339 date (`2026-10-05T09:00:00Z`) to Unix seconds.
+fn parse_date(path: &Path, d: &str) -> Result<u64> {
+    let t = humantime::parse_rfc3339_weak(d.trim()).with_context(|| {
+        format!(
+            "{}: date {d:?} is not an RFC 3339 time like 2026-10-05T09:00:00Z",
+            path.display()
+        )
+    })?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0))
+}
+
+/// Uploads the local images a body refers to as blobs and rewrites their
+/// references to `blob:<sha256>`, which every renderer resolves to the copy's
+/// own `blob/` path. Remote images are left for the renderer, which never
+/// loads them from a third party.
+fn upload_media(p: &Publication, file: &ArticleFile) -> Result<(String, Vec<String>)> {
+    let dir = file.path.parent().unwrap_or(Path::new("."));
+    let mut body = file.body.clone();
+    let mut media = Vec::new();
+    for target in local_image_targets(&file.body) {
+        let path = dir.join(&target);
+        // Only files beside the article or below it: no `..` escapes.
+        if target.split('/').any(|c| c == ".." || c.is_empty()) || target.starts_with('/') {
+            bail!(
+                "{}: image {target:?} must be a relative path below the article's folder",
+                file.path.display()
+            );
+        }
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("{}: image {target:?}", file.path.display()))?;
+        let id = p.put_blob(&bytes, DEFAULT_MAX_BLOB_LEN)?;
+        body = body.replace(&format!("]({target})"), &format!("](blob:{id})"));
+        media.push(id.to_string());
+    }
+    media.sort();
+    media.dedup();
+    Ok((body, media))
+}
+
+/// The link targets of Markdown images that are local paths.
+fn local_image_targets(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = md;
+    while let Some(i) = rest.find("![") {
+        rest = &rest[i + 2..];
+        let Some(close) = rest.find("](") else { break };
+        let after = &rest[close + 2..];
+        let Some(end) = after.find(')') else { break };
+        let target = after[..end]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let remote = target.contains(':') || target.starts_with("//");
+        if !target.is_empty() && !remote && !out.contains(&target) {
+            out.push(target);
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// Builds the publish action for a file (uploading its body and images).
+fn publish_action(p: &Publication, file: &ArticleFile) -> Result<Action> {
+    let f = &file.front;
+    let (body, media) = upload_media(p, file)?;
+    let body_id = p.put_blob(body.as_bytes(), DEFAULT_MAX_BLOB_LEN)?;
+    let (authors, mut bylines): (Vec<String>, Vec<String>) = f
+        .authors
+        .iter()
+        .cloned()
+        .partition(|a| p.state().member(a).is_some());
+    bylines.extend(f.bylines.iter().cloned());
+    let first_published = match &f.date {
+        Some(d) => Some(parse_date(&file.path, d)?.min(now())),
+        None => None,
+    };
+    Ok(Action::Publish(Publish {
+        slug: f.slug.clone(),
+        lang: f.lang.clone(),
+        title: f.title.clone(),
+        summary: f.summary.clone(),
+        authors,
+        bylines,
+        tags: f.tags.clone(),
+        body: body_id.to_string(),
+        media,
+        translation_of: f.translation_of.clone(),
+        first_published,
+    }))
+}
+
+fn submit_all(
+    p: &mut Publication,
+    dir: &Path,
+    editor: &SecretKey,
+    actions: Vec<(PathBuf, Action)>,
+) -> Result<Vec<u64>> {
+    let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
+    let mut indexes = Vec::with_capacity(actions.len());
+    let total = actions.len();
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 1;
+    // Batches share one fsync; 256 keeps a failed batch's report short.
+    for chunk in actions.chunks(256) {
+        let entries = chunk
+            .iter()
+            .map(|(_, action)| {
+                p.sign(
+                    &EntryBody {
+                        time: now(),
+                        action: action.clone(),
+                    },
+                    editor,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let outcome = p.submit(&entries, now(), &log_key)?;
+        for ((path, _), result) in chunk.iter().zip(outcome.results) {
+            match result {
+                Ok(i) => indexes.push(i),
+                Err(r) => bail!(
+                    "{}: refused: {r} ({} of {total} recorded before it)",
+                    path.display(),
+                    indexes.len()
+                ),
+            }
+        }
+        if progress {
+            eprint!("\r{} of {total} articles recorded", indexes.len());
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    Ok(indexes)
+}
+
+pub fn publish(dir: &Path, key: &Path, file: &Path) -> Result<u8> {
+    let mut p = Publication::open(dir)?;
+    let editor = secret::open_key(key, "your member key")?;
+    let article = read_article(file)?;
+    let action = publish_action(&p, &article)?;
+    let slug = article.front.slug.clone();
+    let index = submit_all(&mut p, dir, &editor, vec![(file.to_path_buf(), action)])?[0];
+    outln!("{index}");
+    eprintln!("Published a/{slug}/ as entry {index}.");
+    Ok(0)
+}
+
+pub fn correct(
+    dir: &Path,
+    key: &Path,
+    slug: &str,
+    file: &Path,
+    note: Option<String>,
+    major: bool,
+) -> Result<u8> {
+    let mut p = Publication::open(dir)?;
+    let editor = secret::open_key(key, "your member key")?;
+    let article = read_article(file)?;
+    let note = note
+        .or_else(|| article.front.correction.clone())
+        .context("a correction needs a public note: --note \"An earlier version misstated ...\"")?;
+    let major = major || article.front.major.unwrap_or(false);
+    let (body, media) = upload_media(&p, &article)?;
+    let body_id = p.put_blob(body.as_bytes(), DEFAULT_MAX_BLOB_LEN)?;
+    let action = Action::Correct(Correct {
+        slug: slug.to_string(),
+        title: article.front.title.clone(),
+        summary: article.front.summary.clone(),
+        body: body_id.to_string(),
+        media,
+        note,
+        major,
+    });
+    let index = submit_all(&mut p, dir, &editor, vec![(file.to_path_buf(), action)])?[0];
+    outln!("{index}");
+    eprintln!("Corrected a/{slug}/ as entry {index}.");
+    Ok(0)
+}
+
+/// Every `.md` file below `root`, sorted by path.
+fn markdown_files(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let entry = entry?;
+            let ty = entry.file_type()?;
+            let path = entry.path();
+            if ty.is_dir() {
+                stack.push(path);
+            } else if ty.is_file() && path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
+    let mut p = Publication::open(dir)?;
+    let editor = secret::open_key(key, "your member key")?;
+    let mut files = markdown_files(root)?
+        .iter()
+        .map(|f| read_article(f))
+        .collect::<Result<Vec<_>>>()?;
+    // Oldest first, originals before their translations.
+    files.sort_by_key(|f| {
+        (
+            f.front.translation_of.is_some(),
+            f.front.date.clone(),
+            f.path.clone(),
+        )
+    });
+    let mut actions = Vec::with_capacity(files.len());
+    for f in &files {
+        actions.push((f.path.clone(), publish_action(&p, f)?));
+    }
+    let n = submit_all(&mut p, dir, &editor, actions)?.len();
+    outln!("{n}");
+    eprintln!("Imported {n} articles from {}.", root.display());
+    Ok(0)
+}
