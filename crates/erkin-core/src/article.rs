@@ -13,6 +13,8 @@
 
 use serde::Serialize;
 
+use tlog_tiles::Hash;
+
 use crate::action::{Correct, Publish, MAX_STATEMENT_LEN, MAX_TITLE_LEN};
 use crate::blob::BlobId;
 use crate::state::{check_text, Rejection, State};
@@ -42,6 +44,9 @@ pub struct Article {
 pub struct Revision {
     /// Log index and author time of the entry that made this revision.
     pub index: u64,
+    /// The entry's leaf hash (hex): with the index, anyone can find and check
+    /// the signed entry in any copy of the log.
+    pub entry_hash: String,
     pub time: u64,
     /// The editor who signed it.
     pub editor: String,
@@ -158,6 +163,7 @@ impl State {
     pub(crate) fn publish(
         &mut self,
         index: u64,
+        leaf: &Hash,
         editor: &str,
         time: u64,
         p: &Publish,
@@ -236,6 +242,7 @@ impl State {
                 first_published: p.first_published,
                 revisions: vec![Revision {
                     index,
+                    entry_hash: hex::encode(leaf.0),
                     time,
                     editor: editor.to_string(),
                     title: p.title.clone(),
@@ -252,6 +259,7 @@ impl State {
     pub(crate) fn correct(
         &mut self,
         index: u64,
+        leaf: &Hash,
         editor: &str,
         time: u64,
         c: &Correct,
@@ -278,6 +286,7 @@ impl State {
             .revisions
             .push(Revision {
                 index,
+                entry_hash: hex::encode(leaf.0),
                 time,
                 editor: editor.to_string(),
                 title: c.title.clone(),

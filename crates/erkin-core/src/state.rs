@@ -233,8 +233,8 @@ impl State {
             Action::Close(c) => self.close(index, time, c.proposal)?,
             Action::RotateKey(r) => self.rotate_key(&handle, &r.new_key)?,
             Action::Resign(_) => self.resign(&handle)?,
-            Action::Publish(p) => self.publish(index, &handle, time, p)?,
-            Action::Correct(c) => self.correct(index, &handle, time, c)?,
+            Action::Publish(p) => self.publish(index, &entry.leaf_hash, &handle, time, p)?,
+            Action::Correct(c) => self.correct(index, &entry.leaf_hash, &handle, time, c)?,
         }
         Ok(self.record(entry, handle))
     }

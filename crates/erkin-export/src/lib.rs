@@ -1,9 +1,9 @@
 //! The static copy of a publication: the DESIGN.md §6 file layout, written
 //! from a store and read back for verification.
 //!
-//! For now the layout holds the log part — `checkpoint`, `tile/...`,
-//! `tile/entries/...`, `blob/<sha256>` and the `erkin.json` descriptor; the
-//! site's pages join it when the renderer exists.
+//! The layout holds the site (pages, feeds, sitemap, stylesheet, rendered by
+//! `erkin-views`), the log (`checkpoint`, `tile/...`, `tile/entries/...`),
+//! the blobs (`blob/<sha256>`) and the `erkin.json` descriptor.
 //!
 //! Invariants:
 //! - Every file is written to a temporary name, synced and renamed into place,

@@ -94,6 +94,12 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
         })?;
         w.put(&rel, &bytes)?;
     }
+    // The site: the same files `erkin serve` serves, from the one renderer.
+    let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();
+    let config = erkin_views::SiteConfig::for_state(state);
+    for file in erkin_views::render_site(state, &blobs, &config) {
+        w.put(&file.path, &file.bytes)?;
+    }
     let descriptor = Descriptor {
         format: "erkin/1".into(),
         origin: state.origin().to_string(),

@@ -114,8 +114,8 @@ fn parse_date(path: &Path, d: &str) -> Result<u64> {
 }
 
 /// Uploads the local images a body refers to as blobs and rewrites their
-/// references to `blob:<sha256>`, which every renderer resolves to the copy's
-/// own `blob/` path. Remote images are left for the renderer, which never
+/// references to `blob:<sha256>.<ext>`, which the renderer resolves to the
+/// copy's own `media/<sha256>.<ext>`. Remote images are left for the renderer, which never
 /// loads them from a third party.
 fn upload_media(p: &Publication, file: &ArticleFile) -> Result<(String, Vec<String>)> {
     let dir = file.path.parent().unwrap_or(Path::new("."));
@@ -130,10 +130,21 @@ fn upload_media(p: &Publication, file: &ArticleFile) -> Result<(String, Vec<Stri
                 file.path.display()
             );
         }
+        let ext = target
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !erkin_views::markdown::MEDIA_EXTENSIONS.contains(&ext.as_str()) {
+            bail!(
+                "{}: image {target:?}: only {} images are accepted (SVG can carry scripts: convert it to PNG)",
+                file.path.display(),
+                erkin_views::markdown::MEDIA_EXTENSIONS.join(", ")
+            );
+        }
         let bytes = std::fs::read(&path)
             .with_context(|| format!("{}: image {target:?}", file.path.display()))?;
         let id = p.put_blob(&bytes, DEFAULT_MAX_BLOB_LEN)?;
-        body = body.replace(&format!("]({target})"), &format!("](blob:{id})"));
+        body = body.replace(&format!("]({target})"), &format!("](blob:{id}.{ext})"));
         media.push(id.to_string());
     }
     media.sort();
@@ -165,7 +176,7 @@ fn local_image_targets(md: &str) -> Vec<String> {
 }
 
 /// Builds the publish action for a file (uploading its body and images).
-fn publish_action(p: &Publication, file: &ArticleFile) -> Result<Action> {
+pub fn publish_action(p: &Publication, file: &ArticleFile) -> Result<Action> {
     let f = &file.front;
     let (body, media) = upload_media(p, file)?;
     let body_id = p.put_blob(body.as_bytes(), DEFAULT_MAX_BLOB_LEN)?;
@@ -201,6 +212,16 @@ fn submit_all(
     actions: Vec<(PathBuf, Action)>,
 ) -> Result<Vec<u64>> {
     let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
+    submit_actions(p, &log_key, editor, actions)
+}
+
+/// Signs each action with the editor's key and submits them in batches.
+pub fn submit_actions(
+    p: &mut Publication,
+    log_key: &SecretKey,
+    editor: &SecretKey,
+    actions: Vec<(PathBuf, Action)>,
+) -> Result<Vec<u64>> {
     let mut indexes = Vec::with_capacity(actions.len());
     let total = actions.len();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 1;
@@ -218,7 +239,7 @@ fn submit_all(
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let outcome = p.submit(&entries, now(), &log_key)?;
+        let outcome = p.submit(&entries, now(), log_key)?;
         for ((path, _), result) in chunk.iter().zip(outcome.results) {
             match result {
                 Ok(i) => indexes.push(i),
@@ -262,13 +283,28 @@ pub fn correct(
     let mut p = Publication::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
     let article = read_article(file)?;
+    let action = correct_action(&p, slug, &article, note, major)?;
+    let index = submit_all(&mut p, dir, &editor, vec![(file.to_path_buf(), action)])?[0];
+    outln!("{index}");
+    eprintln!("Corrected a/{slug}/ as entry {index}.");
+    Ok(0)
+}
+
+/// Builds a correction from a corrected article file (uploading its body).
+pub fn correct_action(
+    p: &Publication,
+    slug: &str,
+    article: &ArticleFile,
+    note: Option<String>,
+    major: bool,
+) -> Result<Action> {
     let note = note
         .or_else(|| article.front.correction.clone())
         .context("a correction needs a public note: --note \"An earlier version misstated ...\"")?;
     let major = major || article.front.major.unwrap_or(false);
-    let (body, media) = upload_media(&p, &article)?;
+    let (body, media) = upload_media(p, article)?;
     let body_id = p.put_blob(body.as_bytes(), DEFAULT_MAX_BLOB_LEN)?;
-    let action = Action::Correct(Correct {
+    Ok(Action::Correct(Correct {
         slug: slug.to_string(),
         title: article.front.title.clone(),
         summary: article.front.summary.clone(),
@@ -276,11 +312,7 @@ pub fn correct(
         media,
         note,
         major,
-    });
-    let index = submit_all(&mut p, dir, &editor, vec![(file.to_path_buf(), action)])?[0];
-    outln!("{index}");
-    eprintln!("Corrected a/{slug}/ as entry {index}.");
-    Ok(0)
+    }))
 }
 
 /// Every `.md` file below `root`, sorted by path.
@@ -308,11 +340,20 @@ fn markdown_files(root: &Path) -> Result<Vec<PathBuf>> {
 pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
     let mut p = Publication::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
+    let actions = import_actions(&p, root)?;
+    let n = submit_all(&mut p, dir, &editor, actions)?.len();
+    outln!("{n}");
+    eprintln!("Imported {n} articles from {}.", root.display());
+    Ok(0)
+}
+
+/// Reads every article below `root` (oldest first, originals before their
+/// translations) and builds its publish action, uploading bodies and images.
+pub fn import_actions(p: &Publication, root: &Path) -> Result<Vec<(PathBuf, Action)>> {
     let mut files = markdown_files(root)?
         .iter()
         .map(|f| read_article(f))
         .collect::<Result<Vec<_>>>()?;
-    // Oldest first, originals before their translations.
     files.sort_by_key(|f| {
         (
             f.front.translation_of.is_some(),
@@ -322,10 +363,7 @@ pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
     });
     let mut actions = Vec::with_capacity(files.len());
     for f in &files {
-        actions.push((f.path.clone(), publish_action(&p, f)?));
+        actions.push((f.path.clone(), publish_action(p, f)?));
     }
-    let n = submit_all(&mut p, dir, &editor, actions)?.len();
-    outln!("{n}");
-    eprintln!("Imported {n} articles from {}.", root.display());
-    Ok(0)
+    Ok(actions)
 }

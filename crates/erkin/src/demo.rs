@@ -23,6 +23,68 @@ use crate::outln;
 const DEMO_PASSPHRASE: &str = "erkin-demo-passphrase";
 const DEMO_WORK_FACTOR: u8 = 12;
 
+/// The demo's articles, correction and retraction, embedded so `erkin demo`
+/// works from the binary alone. Original texts written for the demo.
+const DEMO_FILES: &[(&str, &[u8])] = &[
+    (
+        "articles/01-chto-takoe-redaktsiya-kooperativ.md",
+        include_bytes!("../demo/articles/01-chto-takoe-redaktsiya-kooperativ.md"),
+    ),
+    (
+        "articles/02-kooperativ-redaktsiia-degenimiz-ne.md",
+        include_bytes!("../demo/articles/02-kooperativ-redaktsiia-degenimiz-ne.md"),
+    ),
+    (
+        "articles/03-what-is-a-cooperative-newsroom.md",
+        include_bytes!("../demo/articles/03-what-is-a-cooperative-newsroom.md"),
+    ),
+    (
+        "articles/04-sait-bugattalsa-bizdi-qalai-oquga-bolady.md",
+        include_bytes!("../demo/articles/04-sait-bugattalsa-bizdi-qalai-oquga-bolady.md"),
+    ),
+    (
+        "articles/05-zamok-v-adresnoi-stroke-eshche-ne-garantiya.md",
+        include_bytes!("../demo/articles/05-zamok-v-adresnoi-stroke-eshche-ne-garantiya.md"),
+    ),
+    (
+        "articles/06-nege-ar-maqalaga-qol-qoiylady.md",
+        include_bytes!("../demo/articles/06-nege-ar-maqalaga-qol-qoiylady.md"),
+    ),
+    (
+        "articles/07-pochemu-kazhdaya-statya-podpisana.md",
+        include_bytes!("../demo/articles/07-pochemu-kazhdaya-statya-podpisana.md"),
+    ),
+    (
+        "articles/08-why-every-article-is-signed.md",
+        include_bytes!("../demo/articles/08-why-every-article-is-signed.md"),
+    ),
+    (
+        "articles/09-how-to-verify-a-copy-of-our-archive.md",
+        include_bytes!("../demo/articles/09-how-to-verify-a-copy-of-our-archive.md"),
+    ),
+    (
+        "articles/10-chitatel-v-demokente-otklyuchili-mobilnyi-internet.md",
+        include_bytes!("../demo/articles/10-chitatel-v-demokente-otklyuchili-mobilnyi-internet.md"),
+    ),
+    (
+        "articles/11-demokent-council-raises-water-tariff.md",
+        include_bytes!("../demo/articles/11-demokent-council-raises-water-tariff.md"),
+    ),
+    (
+        "articles/12-derekkozderimizdi-qalai-qorgaimyz.md",
+        include_bytes!("../demo/articles/12-derekkozderimizdi-qalai-qorgaimyz.md"),
+    ),
+    (
+        "articles/media/mirror-diagram.png",
+        include_bytes!("../demo/articles/media/mirror-diagram.png"),
+    ),
+    (
+        "corrections/demokent-council-raises-water-tariff.md",
+        include_bytes!("../demo/corrections/demokent-council-raises-water-tariff.md"),
+    ),
+    ("retraction.txt", include_bytes!("../demo/retraction.txt")),
+];
+
 const STATEMENTS: &[(&str, &str)] = &[
     ("aigerim", "Біз — тәуелсіз басылымбыз. Әр мақала қол қойылған журналда сақталады, оны ешкім үнсіз өзгерте алмайды."),
     ("dauren", "Мы — кооператив: один член, один голос. Ни владелец, ни редактор в одиночку не может удалить архив."),
@@ -196,6 +258,69 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
         &log_key,
         &members[3],
         Action::Close(Close { proposal: elect }),
+    )?;
+
+    // The elected board publishes: the demo articles in kk, ru and en, then a
+    // correction, then the members vote to retract one article.
+    let source = root.join("source");
+    for (rel, text) in DEMO_FILES {
+        let path = source.join(rel);
+        std::fs::create_dir_all(path.parent().expect("relative paths have parents"))?;
+        std::fs::write(&path, text)?;
+    }
+    let editor = members
+        .iter()
+        .find(|m| publication.state().is_editor(m.name(), now()))
+        .context("the election left no editor")?
+        .clone();
+    let actions = crate::articles::import_actions(&publication, &source.join("articles"))?;
+    crate::articles::submit_actions(&mut publication, &log_key, &editor, actions)?;
+    let corrected = crate::articles::read_article(
+        &source.join("corrections/demokent-council-raises-water-tariff.md"),
+    )?;
+    let slug = corrected.front.slug.clone();
+    let correction = crate::articles::correct_action(&publication, &slug, &corrected, None, false)?;
+    crate::articles::submit_actions(
+        &mut publication,
+        &log_key,
+        &editor,
+        vec![(corrected.path.clone(), correction)],
+    )?;
+    let retraction = std::fs::read_to_string(source.join("retraction.txt"))?;
+    let mut lines = retraction.lines();
+    let (article, reason) = (
+        lines.next().unwrap_or_default().trim(),
+        lines.next().unwrap_or_default().trim(),
+    );
+    let retract = act(
+        &mut publication,
+        &log_key,
+        &members[0],
+        propose(
+            "Retract an unverified report",
+            72,
+            Motion::Retract {
+                article: article.to_string(),
+                reason: reason.to_string(),
+            },
+        ),
+    )?;
+    for m in &members {
+        act(
+            &mut publication,
+            &log_key,
+            m,
+            Action::Vote(Vote {
+                proposal: retract,
+                ballot: Ballot::Yes,
+            }),
+        )?;
+    }
+    act(
+        &mut publication,
+        &log_key,
+        &members[1],
+        Action::Close(Close { proposal: retract }),
     )?;
 
     let stats = erkin_export::export(&publication, &site)?;

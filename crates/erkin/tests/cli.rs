@@ -936,9 +936,10 @@ fn demo_founds_exports_and_verifies() {
     let site = into.join("site");
     let v = verify(&site, &vkey);
     assert_eq!(v.code, 0, "{v:#?}");
-    // Genesis, 4 statements, an admission (propose, 3 votes, close) and a
-    // board election (propose, 4 ranked votes, close).
-    assert!(v.stdout.contains("16 entries"), "{v:#?}");
+    // Genesis, 4 statements, an admission (propose, 3 votes, close), a board
+    // election (propose, 4 ranked votes, close), 12 articles, a correction
+    // and a retraction (propose, 4 votes, close).
+    assert!(v.stdout.contains("35 entries"), "{v:#?}");
     let log = run_cmd(
         erkin()
             .env("ERKIN_PASSPHRASE", "erkin-demo-passphrase")
@@ -946,7 +947,7 @@ fn demo_founds_exports_and_verifies() {
     );
     assert_eq!(log.code, 0, "{log:#?}");
     let v: Value = serde_json::from_str(&log.stdout).unwrap();
-    assert_eq!(v.as_array().map(Vec::len), Some(16));
+    assert_eq!(v.as_array().map(Vec::len), Some(35));
     let board = run_cmd(erkin().args(["--dir", s(&into.join("data")), "board", "--json"]));
     let board: Value = serde_json::from_str(&board.stdout).unwrap();
     assert_eq!(

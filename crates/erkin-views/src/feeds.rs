@@ -1,0 +1,143 @@
+//! Atom feeds (RFC 4287) and the sitemap. These formats need absolute URLs,
+//! taken from the configured base URL.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use erkin_core::article::Article;
+use erkin_core::state::State;
+
+use crate::{File, SiteConfig};
+
+const FEED_ENTRIES: usize = 50;
+
+fn rfc3339(t: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string()
+}
+
+/// Escapes text for XML content and attribute values.
+fn x(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids never reach a feed.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(state: &State, config: &SiteConfig) -> Vec<File> {
+    let mut articles: Vec<&Article> = state.articles().collect();
+    articles.sort_by(|a, b| {
+        b.published_at()
+            .cmp(&a.published_at())
+            .then(a.slug.cmp(&b.slug))
+    });
+    let mut files = vec![File {
+        path: "feed.atom".into(),
+        bytes: feed(state, config, &articles, None).into_bytes(),
+    }];
+    for lang in &state.charter().languages {
+        let list: Vec<&Article> = articles
+            .iter()
+            .copied()
+            .filter(|a| &a.lang == lang)
+            .collect();
+        files.push(File {
+            path: format!("{lang}/feed.atom"),
+            bytes: feed(state, config, &list, Some(lang)).into_bytes(),
+        });
+    }
+    files.push(File {
+        path: "sitemap.xml".into(),
+        bytes: sitemap(state, config, &articles).into_bytes(),
+    });
+    files
+}
+
+fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<&str>) -> String {
+    let base = &config.base_url;
+    let self_path = lang.map_or("feed.atom".to_string(), |l| format!("{l}/feed.atom"));
+    // A feed's `updated` is its newest entry's, never the build time, so the
+    // same log renders the same feed.
+    let updated = articles
+        .iter()
+        .map(|a| a.updated_at().unwrap_or(a.published_at()))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    out.push_str(&format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"{}>\n",
+        lang.map_or(String::new(), |l| format!(" xml:lang=\"{}\"", x(l)))
+    ));
+    out.push_str(&format!("<title>{}</title>\n", x(state.name())));
+    out.push_str(&format!("<id>{}</id>\n", x(&format!("{base}{self_path}"))));
+    out.push_str(&format!("<updated>{}</updated>\n", rfc3339(updated)));
+    out.push_str(&format!(
+        "<link rel=\"self\" href=\"{}\"/>\n",
+        x(&format!("{base}{self_path}"))
+    ));
+    out.push_str(&format!("<link rel=\"alternate\" href=\"{}\"/>\n", x(base)));
+    for a in articles.iter().take(FEED_ENTRIES) {
+        let r = a.current();
+        let url = format!("{base}a/{}/", a.slug);
+        out.push_str(&format!("<entry xml:lang=\"{}\">\n", x(&a.lang)));
+        out.push_str(&format!("<title>{}</title>\n", x(&r.title)));
+        out.push_str(&format!("<id>{}</id>\n", x(&url)));
+        out.push_str(&format!("<link rel=\"alternate\" href=\"{}\"/>\n", x(&url)));
+        out.push_str(&format!(
+            "<published>{}</published>\n",
+            rfc3339(a.published_at())
+        ));
+        out.push_str(&format!(
+            "<updated>{}</updated>\n",
+            rfc3339(a.updated_at().unwrap_or(a.published_at()))
+        ));
+        for name in a.authors.iter().chain(&a.bylines) {
+            out.push_str(&format!("<author><name>{}</name></author>\n", x(name)));
+        }
+        if !r.summary.is_empty() {
+            out.push_str(&format!("<summary>{}</summary>\n", x(&r.summary)));
+        }
+        out.push_str("</entry>\n");
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+fn sitemap(state: &State, config: &SiteConfig, articles: &[&Article]) -> String {
+    let base = &config.base_url;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    out.push_str(&format!("<url><loc>{}</loc></url>\n", x(base)));
+    for lang in &state.charter().languages {
+        out.push_str(&format!(
+            "<url><loc>{}</loc></url>\n",
+            x(&format!("{base}{lang}/"))
+        ));
+    }
+    for a in articles {
+        // lastmod is the article's own last change, never the build time.
+        out.push_str(&format!(
+            "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+            x(&format!("{base}a/{}/", a.slug)),
+            rfc3339(a.updated_at().unwrap_or(a.published_at()))
+        ));
+    }
+    out.push_str(&format!(
+        "<url><loc>{}</loc></url>\n",
+        x(&format!("{base}coop/"))
+    ));
+    out.push_str(&format!(
+        "<url><loc>{}</loc></url>\n",
+        x(&format!("{base}mirrors/"))
+    ));
+    out.push_str("</urlset>\n");
+    out
+}

@@ -1,0 +1,59 @@
+//! The one renderer: turns a publication's state into the files readers get —
+//! pages, feeds, the sitemap, the stylesheet — for the live server and the
+//! static export alike.
+//!
+//! Pages are rendered when entries land, not when readers ask: the output is a
+//! list of (path, bytes) that the server holds and the export writes. It is a
+//! pure function of the state and the blobs (no clock, no host name beyond the
+//! configured base URL), so the same log always renders to the same bytes.
+//!
+//! Every link inside the site is relative and names `index.html` explicitly,
+//! so a copy works the same from a web server, under any path prefix, from a
+//! static host, or opened from a USB stick with `file://`.
+
+mod feeds;
+pub mod i18n;
+pub mod markdown;
+mod pages;
+
+use erkin_core::blob::BlobId;
+use erkin_core::state::State;
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// Path in the layout of DESIGN.md §6, e.g. `a/<slug>/index.html`.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct SiteConfig {
+    /// The canonical absolute URL of the site, ending in `/`; used only where
+    /// a format demands absolute URLs (feeds, sitemap, canonical, hreflang).
+    pub base_url: String,
+}
+
+impl SiteConfig {
+    /// `https://<origin>/` unless configured otherwise.
+    pub fn for_state(state: &State) -> Self {
+        Self {
+            base_url: format!("https://{}/", state.origin().trim_end_matches('/')),
+        }
+    }
+}
+
+/// Reads a blob's bytes; `None` if the copy does not have it (redacted, or
+/// not yet fetched).
+pub type BlobReader<'a> = dyn Fn(&BlobId) -> Option<Vec<u8>> + 'a;
+
+/// Renders the whole site.
+pub fn render_site(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<File> {
+    let mut files = pages::render(state, blobs, config);
+    files.extend(feeds::render(state, config));
+    files.push(File {
+        path: "style.css".into(),
+        bytes: include_bytes!("style.css").to_vec(),
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
