@@ -442,7 +442,7 @@ impl Site<'_> {
             extra: html! {},
         };
         let mut proposals: Vec<_> = s.proposals().collect();
-        proposals.sort_by(|a, b| b.id.cmp(&a.id));
+        proposals.sort_by_key(|p| std::cmp::Reverse(p.id));
         self.shell(head, html! {
             h1 { (w.coop) }
             h2 { "Members" }
