@@ -59,6 +59,8 @@ pub enum Command {
     RotateKey(RotateKeyArgs),
     /// Leave the publication.
     Resign(SignerArgs),
+    /// Serve the reader site, the JSON API and the log over HTTP.
+    Serve(ServeArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.
     Export(ExportArgs),
     /// Check a copy (a data directory or an exported directory) against a pinned key.
@@ -288,4 +290,20 @@ pub struct DemoArgs {
     /// Where to write the demo publication (default: a fresh directory under the system temp dir).
     #[arg(long = "into")]
     pub into: Option<PathBuf>,
+    /// Only build, export and verify; do not serve.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Where to serve the demo.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Do not log requests (the log never holds client addresses either way).
+    #[arg(long)]
+    pub quiet: bool,
 }

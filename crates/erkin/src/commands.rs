@@ -24,7 +24,14 @@ use crate::secret;
 pub fn run(cli: Cli) -> Result<u8> {
     let dir = cli.dir.as_path();
     match cli.command {
-        Command::Demo(args) => crate::demo::run(args.into.as_deref()),
+        Command::Demo(args) => {
+            let (data, code) = crate::demo::run(args.into.as_deref())?;
+            if code != 0 || args.no_serve {
+                return Ok(code);
+            }
+            serve(&data, args.listen, false)
+        }
+        Command::Serve(args) => serve(dir, args.listen, !args.quiet),
         Command::Key(KeyCommand::New { out, name }) => {
             let key = SecretKey::generate(&mut rand_core::OsRng, &name)?;
             secret::write_new_key(&out, &key, "the new key")?;
@@ -97,6 +104,45 @@ pub fn run(cli: Cli) -> Result<u8> {
             let key = VerifierKey::parse(&args.key).context("--key")?;
             verify(&args.source, &key, args.json)
         }
+    }
+}
+
+/// Runs `erkin serve` until Ctrl-C or SIGTERM.
+pub fn serve(dir: &Path, listen: std::net::SocketAddr, log_requests: bool) -> Result<u8> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the server runtime")?;
+    runtime.block_on(async {
+        let listener = erkin_server::bind(listen).await.with_context(|| {
+            format!("cannot listen on {listen} (is another server using it? choose --listen)")
+        })?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "Serving {} at http://{addr}/ (Ctrl-C to stop)",
+            dir.display()
+        );
+        erkin_server::serve(listener, dir, log_requests, shutdown_signal()).await?;
+        eprintln!("Stopped.");
+        Ok(0)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
     }
 }
 

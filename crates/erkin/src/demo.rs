@@ -122,7 +122,8 @@ fn act(
     }
 }
 
-pub fn run(into: Option<&Path>) -> Result<u8> {
+/// Builds the demo; returns its data directory and the exit code so far.
+pub fn run(into: Option<&Path>) -> Result<(PathBuf, u8)> {
     let root: PathBuf = match into {
         Some(p) => p.to_path_buf(),
         None => std::env::temp_dir().join(format!("erkin-demo-{}-{}", std::process::id(), now())),
@@ -356,10 +357,11 @@ pub fn run(into: Option<&Path>) -> Result<u8> {
     outln!("  erkin --dir {} tally {elect}", data.display());
     outln!("  erkin --dir {} board", data.display());
     outln!("  erkin verify {} --key {vkey}", site.display());
-    outln!("The reader website and `erkin serve` are not built yet; this demo founds a cooperative, admits a member, elects a board, and exports and verifies the log.");
-    Ok(if report.is_ok() {
+    outln!("  erkin --dir {} serve", data.display());
+    let code = if report.is_ok() {
         0
     } else {
         crate::exit::VERIFY_FAILED
-    })
+    };
+    Ok((data, code))
 }

@@ -918,7 +918,10 @@ fn overlapping_statements_report_their_true_index() {
 fn demo_founds_exports_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let into = tmp.path().join("demo");
-    let out = run_in(&tmp.path().join("unused"), &["demo", "--into", s(&into)]);
+    let out = run_in(
+        &tmp.path().join("unused"),
+        &["demo", "--no-serve", "--into", s(&into)],
+    );
     assert_eq!(out.code, 0, "{out:#?}");
     assert!(out.stdout.contains("verification"), "{out:#?}");
     assert!(out.stdout.contains("OK"), "{out:#?}");

@@ -1,0 +1,296 @@
+//! `erkin serve`: the reader site, the JSON API and the log over HTTP.
+//!
+//! Pages are rendered when entries land, not when readers ask: a snapshot of
+//! every page (with ETags and gzip/brotli forms) is built whenever the log
+//! grows, and requests are answered from it. The log's tiles and blobs come
+//! from the store, read-only. Every response carries strict security headers;
+//! the access log records method, path, status and time — never the client's
+//! address.
+
+mod snapshot;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::State as AxumState;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use axum::Router;
+use erkin_core::verify::CopyReader;
+use erkin_store::{Publication, Store};
+
+pub use snapshot::{build as build_snapshot, Snapshot};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Publication(#[from] erkin_store::PublicationError),
+    #[error(transparent)]
+    Store(#[from] erkin_store::StoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+struct Shared {
+    dir: PathBuf,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// A read-only store for tiles and blobs (SQLite connections are not
+    /// shared across threads, hence the mutex).
+    store: Mutex<Store>,
+    log_requests: bool,
+}
+
+/// Largest tile or bundle we serve (a full bundle of maximum-size entries).
+const MAX_LOG_FILE: u64 = erkin_core::tiles::MAX_BUNDLE_LEN as u64;
+
+/// The security headers every response carries.
+fn security_headers(h: &mut HeaderMap) {
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "cross-origin-resource-policy", "same-site");
+    set(
+        h,
+        "permissions-policy",
+        "interest-cohort=(), browsing-topics=()",
+    );
+}
+
+/// Serves the publication in `dir` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    dir: &Path,
+    log_requests: bool,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let publication = Publication::open(dir)?;
+    let snapshot = snapshot::build(&publication);
+    drop(publication);
+    let shared = Arc::new(Shared {
+        dir: dir.to_path_buf(),
+        snapshot: RwLock::new(Arc::new(snapshot)),
+        store: Mutex::new(Store::open_unverified(dir)?),
+        log_requests,
+    });
+    tokio::spawn(reload_loop(shared.clone()));
+    let app = Router::new().fallback(handle).with_state(shared);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Watches the log and re-renders when it grows (another process — the CLI,
+/// an import — may append while we serve).
+async fn reload_loop(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let s = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let size = match s.store.lock() {
+                Ok(mut store) => store.refresh().unwrap_or(0),
+                Err(_) => return,
+            };
+            let current = s.snapshot.read().map(|g| g.size).unwrap_or(0);
+            if size == current {
+                return;
+            }
+            match Publication::open(&s.dir) {
+                Ok(p) => {
+                    let fresh = Arc::new(snapshot::build(&p));
+                    if let Ok(mut guard) = s.snapshot.write() {
+                        *guard = fresh;
+                    }
+                }
+                Err(e) => eprintln!("erkin serve: cannot re-render after the log grew: {e}"),
+            }
+        })
+        .await;
+    }
+}
+
+async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Request<Body>) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let raw_path = req.uri().path().to_string();
+    let headers = req.headers().clone();
+    drop(req);
+    let mut response = respond(&shared, &method, &raw_path, &headers).await;
+    security_headers(response.headers_mut());
+    if shared.log_requests {
+        // Deliberately no client address: readers are not tracked.
+        eprintln!(
+            "{method} {raw_path} {} {}ms",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    response
+}
+
+/// Maps a request path to a layout path: `/` and `.../` mean `index.html`.
+fn layout_path(uri_path: &str) -> Option<String> {
+    let p = uri_path.trim_start_matches('/');
+    if p.split('/').any(|seg| seg == ".." || seg == ".") || p.contains('\\') || p.contains('%') {
+        return None;
+    }
+    if p.is_empty() || p.ends_with('/') {
+        Some(format!("{p}index.html"))
+    } else {
+        Some(p.to_string())
+    }
+}
+
+fn status(code: StatusCode, text: &'static str) -> Response<Body> {
+    let mut r = Response::new(Body::from(text));
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+async fn respond(
+    shared: &Arc<Shared>,
+    method: &Method,
+    uri_path: &str,
+    headers: &HeaderMap,
+) -> Response<Body> {
+    if method != Method::GET && method != Method::HEAD {
+        let mut r = status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Only GET and HEAD are served here.\n",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    let Some(path) = layout_path(uri_path) else {
+        return status(StatusCode::BAD_REQUEST, "Bad path.\n");
+    };
+    let snapshot = match shared.snapshot.read() {
+        Ok(g) => g.clone(),
+        Err(_) => return status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
+    };
+    let head = method == Method::HEAD;
+    if let Some(p) = snapshot.files.get(&path) {
+        return send(headers, p, head);
+    }
+    // A directory without its slash: send readers to the page.
+    if !path.ends_with(".html") && snapshot.files.contains_key(&format!("{path}/index.html")) {
+        let mut r = status(StatusCode::MOVED_PERMANENTLY, "Moved.\n");
+        let location = format!("{uri_path}/");
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return r;
+    }
+    if path.starts_with("tile/") || path.starts_with("blob/") {
+        let s = shared.clone();
+        let p = path.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let store = s.store.lock().map_err(|_| ())?;
+            let max = if p.starts_with("blob/") {
+                erkin_core::blob::DEFAULT_MAX_BLOB_LEN
+            } else {
+                MAX_LOG_FILE
+            };
+            store.read(&p, max).map_err(|_| ())
+        })
+        .await;
+        return match read {
+            Ok(Ok(Some(bytes))) => send(headers, &snapshot::prepare(&path, bytes), head),
+            Ok(Ok(None)) => not_found(),
+            _ => status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The log could not be read; try again.\n",
+            ),
+        };
+    }
+    not_found()
+}
+
+fn not_found() -> Response<Body> {
+    let mut r = Response::new(Body::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"/index.html\">Front page</a></p></body></html>",
+    ));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut it = part.trim().split(';');
+            let name = it.next().unwrap_or("").trim();
+            let q_zero = it.any(|p| p.trim().replace(' ', "") == "q=0");
+            name.eq_ignore_ascii_case(coding) && !q_zero
+        })
+}
+
+fn send(req_headers: &HeaderMap, p: &snapshot::Prepared, head: bool) -> Response<Body> {
+    let not_modified = req_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == p.etag
+        });
+    let mut builder = Response::builder()
+        .header(header::ETAG, &p.etag)
+        .header(header::CACHE_CONTROL, p.cache_control)
+        .header(header::VARY, "Accept-Encoding");
+    if not_modified {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let (body, encoding) = match (&p.br, &p.gzip) {
+        (Some(br), _) if accepts(req_headers, "br") => (br, Some("br")),
+        (_, Some(gz)) if accepts(req_headers, "gzip") => (gz, Some("gzip")),
+        _ => (&p.bytes, None),
+    };
+    builder = builder
+        .header(header::CONTENT_TYPE, p.content_type)
+        .header(header::CONTENT_LENGTH, body.len());
+    if let Some(e) = encoding {
+        builder = builder.header(header::CONTENT_ENCODING, e);
+    }
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from(body.clone())
+    };
+    builder
+        .status(StatusCode::OK)
+        .body(body)
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+/// Binds `addr`, for callers that want the real port before serving.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await
+}
