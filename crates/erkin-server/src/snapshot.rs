@@ -46,6 +46,7 @@ pub fn content_type(path: &str) -> &'static str {
         "gif" => "image/gif",
         "webp" => "image/webp",
         _ if path == "checkpoint" => "text/plain; charset=utf-8",
+        _ if path.starts_with("api/") => "application/json",
         _ => "application/octet-stream",
     }
 }

@@ -15,7 +15,13 @@ fn probe() {
         eprintln!("{name}: {} bytes out in {:?}", html.len(), t.elapsed());
         eprintln!("  head: {}", &html[..html.len().min(200)]);
     }
-    for md in ["<img src=\"\\\\tracker.example/p.gif\">", "<img src=\"/&#9;/tracker.example/p.gif\">", "<img src=\"/\\tracker.example/p.gif\">", "<image src=//t.example/x>", "<img src=\"&#x2F;&#x2F;t.example/p.gif\">"] {
+    for md in [
+        "<img src=\"\\\\tracker.example/p.gif\">",
+        "<img src=\"/&#9;/tracker.example/p.gif\">",
+        "<img src=\"/\\tracker.example/p.gif\">",
+        "<image src=//t.example/x>",
+        "<img src=\"&#x2F;&#x2F;t.example/p.gif\">",
+    ] {
         eprintln!("{md} => {}", erkin_views::markdown::render(md, "../../").0);
     }
 }

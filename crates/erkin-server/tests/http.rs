@@ -1,0 +1,365 @@
+//! `erkin serve` over real HTTP on loopback: every page type and API
+//! endpoint, 404s, conditional requests, compression, security headers, and
+//! re-rendering when the log grows.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use erkin_core::action::{Action, Charter, Publish};
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::SecretKey;
+use erkin_store::Publication;
+
+const T0: u64 = 1_790_000_000;
+
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// A plain HTTP/1.1 request over a fresh connection.
+fn request(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn get(addr: SocketAddr, path: &str) -> Reply {
+    request(addr, "GET", path, &[])
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    log: SecretKey,
+    editor: SecretKey,
+}
+
+fn publish(p: &mut Publication, f: &Fixture, slug: &str, lang: &str, body: &str) {
+    let id = p.put_blob(body.as_bytes(), 1 << 20).unwrap();
+    let action = Action::Publish(Publish {
+        slug: slug.into(),
+        lang: lang.into(),
+        title: format!("Title of {slug}"),
+        summary: format!("Summary of {slug}"),
+        authors: vec!["aigerim".into()],
+        bylines: vec![],
+        tags: vec!["press-freedom".into()],
+        body: id.to_string(),
+        media: vec![],
+        translation_of: None,
+        first_published: None,
+    });
+    let now = T0 + p.state().size();
+    let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
+    let outcome = p.submit(&[entry], now, &f.log).unwrap();
+    assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let log = SecretKey::generate(&mut rand_core::OsRng, "serve.example/news").unwrap();
+    let editor = SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap();
+    let mut p = Publication::found(
+        &dir,
+        "Serve test",
+        &log,
+        &[editor.verifier_key().clone()],
+        Charter::default(),
+        T0,
+    )
+    .unwrap();
+    let f = Fixture {
+        _dir: tmp,
+        dir,
+        log,
+        editor,
+    };
+    publish(
+        &mut p,
+        &f,
+        "first-story",
+        "en",
+        &"# Heading\n\nSome **text** for compression. ".repeat(40),
+    );
+    publish(&mut p, &f, "vtoraya", "ru", "Текст статьи.");
+    f
+}
+
+/// Starts the server on a free loopback port in a background thread.
+fn start(dir: &Path) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
+                .await
+                .unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            erkin_server::serve(listener, &dir, false, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    (addr_rx.recv_timeout(Duration::from_secs(30)).unwrap(), tx)
+}
+
+#[test]
+fn every_page_type_and_endpoint() {
+    let f = fixture();
+    let (addr, _stop) = start(&f.dir);
+    for (path, content_type, needle) in [
+        ("/", "text/html; charset=utf-8", "Title of first-story"),
+        (
+            "/index.html",
+            "text/html; charset=utf-8",
+            "Title of vtoraya",
+        ),
+        ("/en/", "text/html; charset=utf-8", "Title of first-story"),
+        (
+            "/ru/index.html",
+            "text/html; charset=utf-8",
+            "Title of vtoraya",
+        ),
+        ("/kk/", "text/html; charset=utf-8", "<html lang=\"kk\""),
+        (
+            "/a/first-story/",
+            "text/html; charset=utf-8",
+            "<strong>text</strong>",
+        ),
+        (
+            "/a/first-story/history/",
+            "text/html; charset=utf-8",
+            "Title of first-story",
+        ),
+        (
+            "/tag/press-freedom/",
+            "text/html; charset=utf-8",
+            "Title of first-story",
+        ),
+        (
+            "/author/aigerim/",
+            "text/html; charset=utf-8",
+            "Title of vtoraya",
+        ),
+        ("/coop/", "text/html; charset=utf-8", "aigerim"),
+        (
+            "/mirrors/",
+            "text/html; charset=utf-8",
+            "serve.example/news+",
+        ),
+        ("/mirrors/key.svg", "image/svg+xml", "<svg"),
+        ("/feed.atom", "application/atom+xml; charset=utf-8", "<feed"),
+        (
+            "/ru/feed.atom",
+            "application/atom+xml; charset=utf-8",
+            "Title of vtoraya",
+        ),
+        (
+            "/sitemap.xml",
+            "application/xml; charset=utf-8",
+            "a/first-story/",
+        ),
+        ("/style.css", "text/css; charset=utf-8", "font"),
+        ("/erkin.json", "application/json", "verifier_key"),
+        ("/api/v1/articles", "application/json", "first-story"),
+        ("/api/v1/articles/vtoraya", "application/json", "revisions"),
+        ("/api/v1/state", "application/json", "digest"),
+        (
+            "/checkpoint",
+            "text/plain; charset=utf-8",
+            "serve.example/news\n3\n",
+        ),
+        ("/tile/0/000.p/3", "application/octet-stream", ""),
+        (
+            "/tile/entries/000.p/3",
+            "application/octet-stream",
+            "erkin.entry/v1",
+        ),
+    ] {
+        let r = get(addr, path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some(content_type), "{path}");
+        assert!(r.text().contains(needle), "{path} lacks {needle:?}");
+        // Security headers on everything.
+        assert!(
+            r.header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'"),
+            "{path}"
+        );
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{path}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert!(r.header("etag").is_some(), "{path}");
+    }
+    // A tile is exactly 32 bytes per hash; a blob is its bytes.
+    assert_eq!(get(addr, "/tile/0/000.p/3").body.len(), 96);
+    let body = "Текст статьи.";
+    let id = erkin_core::blob::BlobId::of(body.as_bytes());
+    let r = get(addr, &format!("/blob/{id}"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, body.as_bytes());
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        get(addr, "/checkpoint").header("cache-control"),
+        Some("public, max-age=5")
+    );
+}
+
+#[test]
+fn not_found_bad_paths_and_methods() {
+    let f = fixture();
+    let (addr, _stop) = start(&f.dir);
+    for path in [
+        "/nope",
+        "/a/missing/",
+        "/tile/0/001",
+        "/tile/0/000.p/4",
+        "/blob/00",
+        &format!("/blob/{}", "0".repeat(64)),
+        "/api/v1/articles/missing",
+    ] {
+        assert_eq!(get(addr, path).status, 404, "{path}");
+    }
+    assert_eq!(get(addr, "/a/../../etc/passwd").status, 400);
+    assert_eq!(get(addr, "/a/%2e%2e/x").status, 400);
+    let r = request(addr, "POST", "/", &[("Content-Length", "0")]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    // A directory without its slash is redirected to it.
+    let r = get(addr, "/a/first-story");
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/a/first-story/"));
+    // HEAD: headers, no body.
+    let r = request(addr, "HEAD", "/", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+}
+
+#[test]
+fn conditional_requests_and_compression() {
+    let f = fixture();
+    let (addr, _stop) = start(&f.dir);
+    let first = get(addr, "/a/first-story/");
+    let etag = first.header("etag").unwrap().to_string();
+    let r = request(addr, "GET", "/a/first-story/", &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    let r = request(
+        addr,
+        "GET",
+        "/a/first-story/",
+        &[("If-None-Match", "\"something-else\"")],
+    );
+    assert_eq!(r.status, 200);
+
+    let br = request(
+        addr,
+        "GET",
+        "/a/first-story/",
+        &[("Accept-Encoding", "gzip, br")],
+    );
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert_eq!(br.header("vary"), Some("Accept-Encoding"));
+    let mut plain = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut plain).unwrap();
+    assert_eq!(plain, first.body);
+
+    let gz = request(
+        addr,
+        "GET",
+        "/a/first-story/",
+        &[("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, first.body);
+    assert!(gz.body.len() < first.body.len());
+
+    let refused = request(
+        addr,
+        "GET",
+        "/a/first-story/",
+        &[("Accept-Encoding", "br;q=0, gzip;q=0")],
+    );
+    assert_eq!(refused.header("content-encoding"), None);
+    assert_eq!(refused.body, first.body);
+}
+
+#[test]
+fn pages_follow_the_log() {
+    let f = fixture();
+    let (addr, _stop) = start(&f.dir);
+    assert_eq!(get(addr, "/a/late-story/").status, 404);
+    // Another process (here: this test) appends while the server runs.
+    let mut p = Publication::open(&f.dir).unwrap();
+    publish(&mut p, &f, "late-story", "en", "Arrived later.");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if get(addr, "/a/late-story/").status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new article never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(get(addr, "/checkpoint").text().contains("\n4\n"));
+}
