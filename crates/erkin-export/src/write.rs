@@ -75,6 +75,8 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
             continue;
         }
         if let Some(bytes) = store.blob(&id)? {
+            // Content-addressed: a blob lost in a crash is written again by
+            // the next export, and a wrong one can never pass for it.
             w.put(&rel, &bytes)?;
         }
     }
@@ -92,7 +94,7 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
             path: store.path().to_path_buf(),
             reason: format!("{rel} is missing from a tree of size {size}"),
         })?;
-        w.put(&rel, &bytes)?;
+        w.put_durable(&rel, &bytes)?;
     }
     // The site: the same files `erkin serve` serves, from the one renderer.
     let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();
@@ -111,7 +113,7 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
     w.put(DESCRIPTOR_FILE, &json)?;
     // Last: the checkpoint, once everything it covers is in place.
     if let Some(cp) = store.latest_checkpoint_bytes()? {
-        w.put("checkpoint", &cp)?;
+        w.put_durable("checkpoint", &cp)?;
     }
     Ok(w.stats)
 }
@@ -141,7 +143,21 @@ struct Writer {
 
 impl Writer {
     /// Writes `bytes` at `rel` unless the file already holds exactly them.
+    /// The file appears whole (temporary name, then rename). Pages are not
+    /// fsynced: after a crash a re-run of the export rewrites whatever is
+    /// missing or wrong, and nothing checks pages against the log.
     fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<(), ExportError> {
+        self.write(rel, bytes, false)
+    }
+
+    /// Like `put`, and fsyncs the file before the rename: for the log's
+    /// tiles and bundles and the checkpoint, so a checkpoint that
+    /// survives a crash never names tiles that did not.
+    fn put_durable(&mut self, rel: &str, bytes: &[u8]) -> Result<(), ExportError> {
+        self.write(rel, bytes, true)
+    }
+
+    fn write(&mut self, rel: &str, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
         let path = self.root.join(rel);
         if fs::read(&path).is_ok_and(|old| old == bytes) {
             self.stats.unchanged += 1;
@@ -158,7 +174,9 @@ impl Writer {
             path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
         ));
         let mut f = fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io)?;
+        f.write_all(bytes)
+            .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
+            .map_err(io)?;
         fs::rename(&tmp, &path).map_err(io)?;
         self.stats.written += 1;
         Ok(())
