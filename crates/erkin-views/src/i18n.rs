@@ -25,6 +25,18 @@ pub struct Words {
     pub feed: &'static str,
     pub verify_note: &'static str,
     pub no_articles: &'static str,
+    pub members: &'static str,
+    pub board: &'static str,
+    pub decisions: &'static str,
+    pub charter: &'static str,
+    pub until: &'static str,
+    pub passed: &'static str,
+    pub failed: &'static str,
+    pub open: &'static str,
+    pub publication_key: &'static str,
+    pub check_copy: &'static str,
+    pub make_mirror: &'static str,
+    pub make_mirror_text: &'static str,
 }
 
 pub const KK: Words = Words {
@@ -50,6 +62,18 @@ pub const KK: Words = Words {
     feed: "Арна",
     verify_note: "Әр мақала қол қойылған журналда тұр; кез келген көшірмені басылымның кілтімен тексеруге болады.",
     no_articles: "Әзірге мақала жоқ.",
+    members: "Мүшелер",
+    board: "Редакция алқасы",
+    decisions: "Шешімдер",
+    charter: "Жарғы",
+    until: "дейін",
+    passed: "Қабылданды",
+    failed: "Қабылданбады",
+    open: "Дауыс беру жүріп жатыр",
+    publication_key: "Басылымның кілті",
+    check_copy: "Көшірмені тексеру",
+    make_mirror: "Айна жасау",
+    make_mirror_text: "Бүкіл сайтты — беттерді, журналды (checkpoint, tile/) және blob/ файлдарын — кез келген серверге, статикалық хостингке немесе флешкаға көшіріңіз. Әр көшірме жоғарыдағы кілт арқылы өзін дәлелдейді.",
 };
 
 pub const RU: Words = Words {
@@ -75,6 +99,18 @@ pub const RU: Words = Words {
     feed: "Лента",
     verify_note: "Каждая статья записана в подписанный журнал; любую копию можно проверить ключом издания.",
     no_articles: "Пока нет статей.",
+    members: "Члены",
+    board: "Редакционный совет",
+    decisions: "Решения",
+    charter: "Устав",
+    until: "до",
+    passed: "Принято",
+    failed: "Отклонено",
+    open: "Голосование идёт",
+    publication_key: "Ключ издания",
+    check_copy: "Проверить копию",
+    make_mirror: "Сделать зеркало",
+    make_mirror_text: "Скопируйте весь сайт — страницы, журнал (checkpoint, tile/) и файлы blob/ — на любой сервер, статический хостинг или флешку. Каждая копия доказывает себя ключом выше, кто бы её ни раздавал.",
 };
 
 pub const EN: Words = Words {
@@ -102,6 +138,18 @@ pub const EN: Words = Words {
     verify_note:
         "Every article is in a signed log; any copy can be checked against the publication's key.",
     no_articles: "No articles yet.",
+    members: "Members",
+    board: "Editorial board",
+    decisions: "Decisions",
+    charter: "The charter",
+    until: "until",
+    passed: "Passed",
+    failed: "Failed",
+    open: "Voting is open",
+    publication_key: "The publication's key",
+    check_copy: "Check a copy",
+    make_mirror: "Make a mirror",
+    make_mirror_text: "Copy this whole site — pages, the log (checkpoint, tile/) and blob/ — to any web server, static host or USB stick. Every copy proves itself against the key above, whoever serves it.",
 };
 
 /// The words for a language code, English for anything unknown.

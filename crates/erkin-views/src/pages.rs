@@ -445,26 +445,26 @@ impl Site<'_> {
         proposals.sort_by_key(|p| std::cmp::Reverse(p.id));
         self.shell(head, html! {
             h1 { (w.coop) }
-            h2 { "Members" }
+            h2 { (w.members) }
             ul { @for m in s.members() { li { (m.handle) } } }
-            h2 { "Editorial board" }
-            ul { @for seat in s.board() { li { (seat.handle) " — until " (human_time(seat.until)) } } }
-            h2 { "Decisions" }
+            h2 { (w.board) }
+            ul { @for seat in s.board() { li { (seat.handle) " — " (w.until) " " (human_time(seat.until)) } } }
+            h2 { (w.decisions) }
             @for p in proposals {
                 section id={ "p" (p.id) } {
                     h3 { "#" (p.id) " " (p.title) }
                     p.meta { (p.motion.summary()) " · proposed by " (p.proposer) " · closes " (human_time(p.closes_at)) }
                     @match &p.outcome {
-                        None => p { "Open: " (p.votes.len()) " of " (p.electorate.len()) " have voted." },
+                        None => p { (w.open) ": " (p.votes.len()) " / " (p.electorate.len()) },
                         Some(o) => p {
-                            strong { @if o.passed { "Passed" } @else { "Failed" } } ": "
+                            strong { @if o.passed { (w.passed) } @else { (w.failed) } } ": "
                             "yes " (o.tally.yes) ", no " (o.tally.no) ", abstain " (o.tally.abstain) " of " (o.tally.eligible) " eligible. " (o.effect) "."
                         },
                     }
                     @if let Judged::Vote(rule) = p.rule { p.meta { "Rule: " (rule.threshold.describe()) "; quorum " (rule.quorum.num) "/" (rule.quorum.den) " of members." } }
                 }
             }
-            h2 { "The charter" }
+            h2 { (w.charter) }
             p { "One member, one vote. Abstentions count toward the quorum, not the result. Nothing passes without a yes." }
             ul {
                 @for (what, rule) in [("Admit a member", &c.admit), ("Remove a member", &c.remove), ("Amend the charter", &c.amend), ("Retract an article", &c.retract), ("Redact an article", &c.redact), ("Other resolutions", &c.resolution)] {
@@ -488,16 +488,19 @@ impl Site<'_> {
             alternates: Vec::new(),
             extra: html! {},
         };
-        self.shell(head, html! {
-            h1 { (w.mirrors) }
-            p { (w.verify_note) }
-            h2 { "The publication's key" }
-            p.key { (key) }
-            img.qr src="key.svg" alt=(key);
-            h2 { "Check a copy" }
-            pre { code { "erkin verify COPY --key " (key) } }
-            h2 { "Make a mirror" }
-            p { "Copy this whole site — pages, " code { "checkpoint" } ", " code { "tile/" } " and " code { "blob/" } " — to any web server, static host or USB stick. Every copy proves itself against the key above, whoever serves it." }
-        })
+        self.shell(
+            head,
+            html! {
+                h1 { (w.mirrors) }
+                p { (w.verify_note) }
+                h2 { (w.publication_key) }
+                p.key { (key) }
+                img.qr src="key.svg" alt=(key);
+                h2 { (w.check_copy) }
+                pre { code { "erkin verify COPY --key " (key) } }
+                h2 { (w.make_mirror) }
+                p { (w.make_mirror_text) }
+            },
+        )
     }
 }

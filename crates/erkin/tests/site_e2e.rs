@@ -83,6 +83,7 @@ fn demo() -> &'static Demo {
         let root = tmp.path().join("demo");
         let out = Command::new(env!("CARGO_BIN_EXE_erkin"))
             .arg("demo")
+            .arg("--no-serve")
             .arg("--into")
             .arg(&root)
             .env_remove("ERKIN_DIR")

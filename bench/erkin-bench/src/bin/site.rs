@@ -152,9 +152,13 @@ fn main() -> Result<()> {
     }
     let (mut et, mut em, mut ht, mut hm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
+        // Flush the other side's writes first: an fsync on ext4 waits for all
+        // dirty data, so without this each side pays for the other's output.
+        flush_disk();
         let (t, m) = erkin_run(&erkin, &corpus, &tmp.path().join("erkin"))?;
         et.push(t);
         em.push(m);
+        flush_disk();
         let (t, m) = hugo_run(&corpus, &tmp.path().join("hugo-out"))?;
         ht.push(t);
         hm.push(m);
@@ -190,6 +194,10 @@ fn main() -> Result<()> {
     );
     println!("| files written | {files} | — | — |");
     Ok(())
+}
+
+fn flush_disk() {
+    let _ = Command::new("sync").status();
 }
 
 fn walk_count(dir: &Path) -> usize {
