@@ -84,7 +84,11 @@ fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<
         "<link rel=\"self\" href=\"{}\"/>\n",
         x(&format!("{base}{self_path}"))
     ));
-    out.push_str(&format!("<link rel=\"alternate\" href=\"{}\"/>\n", x(base)));
+    let home = lang.map_or(base.to_string(), |l| format!("{base}{l}/"));
+    out.push_str(&format!(
+        "<link rel=\"alternate\" href=\"{}\"/>\n",
+        x(&home)
+    ));
     for a in articles.iter().take(FEED_ENTRIES) {
         let r = a.current();
         let url = format!("{base}a/{}/", a.slug);

@@ -95,6 +95,28 @@ pub fn render(md: &str, root: &str) -> (String, Vec<MediaRef>) {
                 })
             }
         }
+        // A relative link to a folder names its index.html, so the link also
+        // works in a copy opened from disk (file:// shows no index pages).
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !is_remote(&dest_url) && !dest_url.starts_with('#') => {
+            let cut = dest_url.find(['?', '#']).unwrap_or(dest_url.len());
+            let (path, rest) = dest_url.split_at(cut);
+            let dest_url = if path.ends_with('/') {
+                CowStr::from(format!("{path}index.html{rest}"))
+            } else {
+                dest_url.clone()
+            };
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            })
+        }
         Event::End(TagEnd::Image) if in_remote_image => {
             in_remote_image = false;
             Event::End(TagEnd::Link)
@@ -216,6 +238,18 @@ mod tests {
         // The links survive as text only: no executable or data URL remains.
         assert!(!html.contains("href=\"javascript"), "{html}");
         assert!(!html.contains("href=\"data"), "{html}");
+    }
+
+    #[test]
+    fn folder_links_name_their_index() {
+        let (html, _) = render(
+            "[a](../other/) [b](../other/#x) [c](#top) [d](https://example.org/x/)",
+            "",
+        );
+        assert!(html.contains("href=\"../other/index.html\""), "{html}");
+        assert!(html.contains("href=\"../other/index.html#x\""), "{html}");
+        assert!(html.contains("href=\"#top\""), "{html}");
+        assert!(html.contains("href=\"https://example.org/x/\""), "{html}");
     }
 
     #[test]

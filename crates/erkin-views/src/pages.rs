@@ -419,8 +419,12 @@ impl Site<'_> {
                         strong { (w.revision) " · " (human_time(r.time)) } " · " (r.editor)
                         @if let Some(c) = &r.correction { p { (w.correction) ": " (c.note) } }
                         p { (r.title) }
-                        p.meta { (w.log_entry) " #" (r.index) " · " span.key { (r.entry_hash) } " · blob "
-                            a href={ (root) "blob/" (r.body) } { span.key { (r.body) } } }
+                        p.meta { (w.log_entry) " #" (r.index) " · " span.key { (r.entry_hash) }
+                            // A redacted body is gone from every copy: no link to it.
+                            @if !self.state.redacted_blobs().contains(&r.body) {
+                                " · blob " a href={ (root) "blob/" (r.body) } { span.key { (r.body) } }
+                            }
+                        }
                     }
                 }
             }

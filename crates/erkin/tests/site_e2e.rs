@@ -76,21 +76,24 @@ impl Demo {
 fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
+        // A static is never dropped, so the directory outlives the process:
+        // it is made under the target directory's tmp/, which `cargo clean`
+        // empties, rather than in the system's temporary directory.
         let tmp = tempfile::Builder::new()
             .prefix("erkin-site-e2e-")
-            .tempdir()
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .unwrap();
         let root = tmp.path().join("demo");
-        let out = Command::new(env!("CARGO_BIN_EXE_erkin"))
-            .arg("demo")
-            .arg("--no-serve")
-            .arg("--into")
-            .arg(&root)
-            .env_remove("ERKIN_DIR")
-            .env_remove("ERKIN_PASSPHRASE")
-            .stdin(Stdio::null())
-            .output()
-            .expect("running erkin demo");
+        let out = run_with_timeout(
+            Command::new(env!("CARGO_BIN_EXE_erkin"))
+                .arg("demo")
+                .arg("--no-serve")
+                .arg("--into")
+                .arg(&root)
+                .env_remove("ERKIN_DIR")
+                .env_remove("ERKIN_PASSPHRASE"),
+            Duration::from_secs(300),
+        );
         assert!(out.status.success(), "erkin demo failed: {out:?}");
         let site = root.join("site");
         let descriptor: Value =
@@ -657,7 +660,13 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
         (
             "coop",
             "coop/index.html".into(),
-            vec![format!("<h1>{}</h1>", w.coop), "Editorial board".into()],
+            // The members, and the vote that retracted the article.
+            vec![
+                format!("<h1>{}</h1>", w.coop),
+                "<li>aigerim</li>".into(),
+                "<li>nurlan</li>".into(),
+                "Retract an unverified report".into(),
+            ],
             vec![],
         ),
         (
@@ -1191,7 +1200,11 @@ fn every_internal_link_and_image_resolves_to_a_file() {
         problems.len(),
         problems.join("\n")
     );
-    assert!(pages.len() > 40 && checked > 1000, "too little was checked");
+    assert!(
+        pages.len() > 40 && checked > 500,
+        "too little was checked: {checked} links on {} pages",
+        pages.len()
+    );
     loud(&format!(
         "site_e2e: {checked} internal links on {} pages resolve; {external} external links, all in article bodies",
         pages.len()
