@@ -51,88 +51,203 @@ impl MediaRef {
 pub fn render(md: &str, root: &str) -> (String, Vec<MediaRef>) {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    // Bound the work a hostile body can cause: HTML tree building is
+    // superlinear in nesting depth and in entity-dense text, and pages are
+    // rendered when entries land, so one article must not stall a server.
+    let (md, truncated) = if md.len() > MAX_RENDER_BYTES {
+        let mut cut = MAX_RENDER_BYTES;
+        while !md.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        (&md[..cut], true)
+    } else {
+        (md, false)
+    };
     let mut in_remote_image = false;
     let mut media = Vec::new();
-    let events = Parser::new_ext(md, options).map(|event| match event {
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => {
-            if dest_url.starts_with("blob:") {
-                // A blob reference that is not a well-formed media reference
-                // shows nothing rather than something unexpected.
-                let src = match MediaRef::parse(&dest_url) {
-                    Some(m) => {
-                        let src = format!("{root}{}", m.path());
-                        media.push(m);
-                        src
-                    }
-                    None => String::new(),
+    let mut limits = Limits::default();
+    let events = Parser::new_ext(md, options)
+        .filter_map(|e| limits.admit(e))
+        .map(|event| match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                if dest_url.starts_with("blob:") {
+                    // A blob reference that is not a well-formed media reference
+                    // shows nothing rather than something unexpected.
+                    let src = match MediaRef::parse(&dest_url) {
+                        Some(m) => {
+                            let src = format!("{root}{}", m.path());
+                            media.push(m);
+                            src
+                        }
+                        None => String::new(),
+                    };
+                    Event::Start(Tag::Image {
+                        link_type,
+                        dest_url: CowStr::from(src),
+                        title,
+                        id,
+                    })
+                } else if is_remote(&dest_url) {
+                    // Shown as a link the reader may choose to follow.
+                    in_remote_image = true;
+                    Event::Start(Tag::Link {
+                        link_type: LinkType::Inline,
+                        dest_url,
+                        title,
+                        id,
+                    })
+                } else {
+                    Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })
+                }
+            }
+            // A relative link to a folder names its index.html, so the link also
+            // works in a copy opened from disk (file:// shows no index pages).
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if !is_remote(&dest_url) && !dest_url.starts_with('#') => {
+                let cut = dest_url.find(['?', '#']).unwrap_or(dest_url.len());
+                let (path, rest) = dest_url.split_at(cut);
+                let dest_url = if path.ends_with('/') {
+                    CowStr::from(format!("{path}index.html{rest}"))
+                } else {
+                    dest_url.clone()
                 };
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url: CowStr::from(src),
-                    title,
-                    id,
-                })
-            } else if is_remote(&dest_url) {
-                // Shown as a link the reader may choose to follow.
-                in_remote_image = true;
                 Event::Start(Tag::Link {
-                    link_type: LinkType::Inline,
-                    dest_url,
-                    title,
-                    id,
-                })
-            } else {
-                Event::Start(Tag::Image {
                     link_type,
                     dest_url,
                     title,
                     id,
                 })
             }
-        }
-        // A relative link to a folder names its index.html, so the link also
-        // works in a copy opened from disk (file:// shows no index pages).
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) if !is_remote(&dest_url) && !dest_url.starts_with('#') => {
-            let cut = dest_url.find(['?', '#']).unwrap_or(dest_url.len());
-            let (path, rest) = dest_url.split_at(cut);
-            let dest_url = if path.ends_with('/') {
-                CowStr::from(format!("{path}index.html{rest}"))
-            } else {
-                dest_url.clone()
-            };
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            })
-        }
-        Event::End(TagEnd::Image) if in_remote_image => {
-            in_remote_image = false;
-            Event::End(TagEnd::Link)
-        }
-        other => other,
-    });
+            Event::End(TagEnd::Image) if in_remote_image => {
+                in_remote_image = false;
+                Event::End(TagEnd::Link)
+            }
+            other => other,
+        });
     let mut html = String::with_capacity(md.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
+    if truncated {
+        html.push_str("<p>[…]</p>");
+    }
     media.sort();
     media.dedup();
     (sanitizer().clean(&html).to_string(), media)
 }
 
+/// Bodies longer than this are shown up to this length.
+pub const MAX_RENDER_BYTES: usize = 1 << 20;
+/// Nested block containers (quotes, lists, items, footnotes) beyond this depth
+/// are flattened.
+const MAX_NESTING: usize = 100;
+/// Raw HTML tags beyond this count are shown as text.
+const MAX_RAW_HTML: usize = 10_000;
+
+#[derive(Default)]
+struct Limits {
+    /// For each open container: whether its start was passed through.
+    open: Vec<bool>,
+    depth: usize,
+    raw_html: usize,
+}
+
+impl Limits {
+    fn admit<'a>(&mut self, e: Event<'a>) -> Option<Event<'a>> {
+        let container = |t: &Tag| {
+            matches!(
+                t,
+                Tag::BlockQuote(_) | Tag::List(_) | Tag::Item | Tag::FootnoteDefinition(_)
+            )
+        };
+        let container_end = |t: &TagEnd| {
+            matches!(
+                t,
+                TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item | TagEnd::FootnoteDefinition
+            )
+        };
+        match e {
+            Event::Start(ref t) if container(t) => {
+                let keep = self.depth < MAX_NESTING;
+                self.open.push(keep);
+                if keep {
+                    self.depth += 1;
+                    Some(e)
+                } else {
+                    None
+                }
+            }
+            Event::End(ref t) if container_end(t) => {
+                if self.open.pop().unwrap_or(false) {
+                    self.depth -= 1;
+                    Some(e)
+                } else {
+                    None
+                }
+            }
+            // One HTML block can hold any number of tags, so count tags, not
+            // events; past the limit raw HTML is shown as text.
+            Event::Html(h) | Event::InlineHtml(h) => {
+                self.raw_html += h.matches('<').count();
+                if self.raw_html > MAX_RAW_HTML {
+                    Some(Event::Text(h))
+                } else {
+                    Some(Event::Html(h))
+                }
+            }
+            other => Some(other),
+        }
+    }
+}
+
+/// Whether a URL names another host or any scheme. Browsers ignore ASCII
+/// whitespace and control characters inside URLs and treat a backslash as a
+/// slash, so those are normalised away first (`/\tracker`, `/<tab>/tracker`).
 fn is_remote(url: &str) -> bool {
-    let lower = url.trim().to_ascii_lowercase();
-    lower.starts_with("//") || lower.contains(':')
+    let norm: String = url
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .map(|c| {
+            if c == '\\' {
+                '/'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    norm.starts_with("//") || norm.contains(':')
+}
+
+/// Whether an image source is one of the copy's own media files:
+/// `../` (any number) then `media/<64 hex>.<raster extension>`.
+fn is_own_media(src: &str) -> bool {
+    let mut rest = src;
+    while let Some(r) = rest.strip_prefix("../") {
+        rest = r;
+    }
+    let Some(file) = rest.strip_prefix("media/") else {
+        return false;
+    };
+    let Some((hex, ext)) = file.split_once('.') else {
+        return false;
+    };
+    hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && MEDIA_EXTENSIONS.contains(&ext)
 }
 
 fn sanitizer() -> ammonia::Builder<'static> {
@@ -201,13 +316,18 @@ fn sanitizer() -> ammonia::Builder<'static> {
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .url_relative(ammonia::UrlRelative::PassThrough)
         .link_rel(Some("noopener noreferrer nofollow"))
-        .attribute_filter(|element, attribute, value| {
-            // Images only from the copy itself: relative paths, never a
-            // scheme or a protocol-relative host (a tracking pixel).
-            if element == "img" && attribute == "src" && is_remote(value) {
-                return None;
-            }
-            Some(value.into())
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            // Images only from the copy's own media: never a scheme, a host,
+            // or anything else a browser might resolve elsewhere.
+            ("img", "src") => is_own_media(value).then(|| value.into()),
+            // Only the classes pulldown-cmark gives footnotes, so a body
+            // cannot dress itself up as the site's own notices.
+            (_, "class") => matches!(
+                value,
+                "footnote-definition" | "footnote-reference" | "footnote-definition-label"
+            )
+            .then(|| value.into()),
+            _ => Some(value.into()),
         });
     b
 }

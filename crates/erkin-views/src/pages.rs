@@ -309,8 +309,14 @@ impl Site<'_> {
                 "@type": "CorrectionComment", "text": c.note, "datePublished": rfc3339(r.time)
             })).collect::<Vec<_>>(),
         });
-        // `</` cannot appear inside the script element's JSON.
-        let json_ld = json_ld.to_string().replace("</", "<\\/");
+        // Inside a script element the HTML parser looks for `</script>` and
+        // `<!--`: escaping `<`, `>` and `&` as JSON \\u escapes (they only occur
+        // inside strings) keeps any text from ending or hiding the element.
+        let json_ld = json_ld
+            .to_string()
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026");
         let head = Head {
             title: format!("{} — {}", r.title, self.state.name()),
             description: &r.summary,
