@@ -67,19 +67,8 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
         source,
     })?;
 
-    for id in store.blob_ids()? {
-        let rel = format!("blob/{id}");
-        // Blobs are immutable: same name, same bytes. Skip the read entirely.
-        if out.join(&rel).is_file() {
-            w.stats.unchanged += 1;
-            continue;
-        }
-        if let Some(bytes) = store.blob(&id)? {
-            // Content-addressed: a blob lost in a crash is written again by
-            // the next export, and a wrong one can never pass for it.
-            w.put(&rel, &bytes)?;
-        }
-    }
+    // The log first, while little else is waiting to be written (each fsync
+    // commits the filesystem's journal, with whatever else is pending).
     for tile in entry_bundles(0, size)
         .into_iter()
         .chain(hash_tiles(0, size))
@@ -95,6 +84,19 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
             reason: format!("{rel} is missing from a tree of size {size}"),
         })?;
         w.put_durable(&rel, &bytes)?;
+    }
+    for id in store.blob_ids()? {
+        let rel = format!("blob/{id}");
+        // Blobs are immutable: same name, same bytes. Skip the read entirely.
+        if out.join(&rel).is_file() {
+            w.stats.unchanged += 1;
+            continue;
+        }
+        if let Some(bytes) = store.blob(&id)? {
+            // Content-addressed: a blob lost in a crash is written again by
+            // the next export, and a wrong one can never pass for it.
+            w.put(&rel, &bytes)?;
+        }
     }
     // The site: the same files `erkin serve` serves, from the one renderer.
     let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();

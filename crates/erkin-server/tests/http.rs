@@ -127,6 +127,22 @@ fn fixture() -> Fixture {
         &"# Heading\n\nSome **text** for compression. ".repeat(40),
     );
     publish(&mut p, &f, "vtoraya", "ru", "Текст статьи.");
+    // A correction, so one article has a history page.
+    let id = p
+        .put_blob("Исправленный текст.".as_bytes(), 1 << 20)
+        .unwrap();
+    let action = Action::Correct(erkin_core::action::Correct {
+        slug: "vtoraya".into(),
+        title: "Title of vtoraya".into(),
+        summary: "Summary of vtoraya".into(),
+        body: id.to_string(),
+        media: vec![],
+        note: "An earlier version misspelt a word.".into(),
+        major: false,
+    });
+    let now = T0 + p.state().size();
+    let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
+    assert!(p.submit(&[entry], now, &f.log).unwrap().results[0].is_ok());
     f
 }
 
@@ -176,9 +192,9 @@ fn every_page_type_and_endpoint() {
             "<strong>text</strong>",
         ),
         (
-            "/a/first-story/history/",
+            "/a/vtoraya/history/",
             "text/html; charset=utf-8",
-            "Title of first-story",
+            "An earlier version misspelt a word.",
         ),
         (
             "/tag/press-freedom/",
@@ -216,11 +232,11 @@ fn every_page_type_and_endpoint() {
         (
             "/checkpoint",
             "text/plain; charset=utf-8",
-            "serve.example/news\n3\n",
+            "serve.example/news\n4\n",
         ),
-        ("/tile/0/000.p/3", "application/octet-stream", ""),
+        ("/tile/0/000.p/4", "application/octet-stream", ""),
         (
-            "/tile/entries/000.p/3",
+            "/tile/entries/000.p/4",
             "application/octet-stream",
             "erkin.entry/v1",
         ),
@@ -246,7 +262,9 @@ fn every_page_type_and_endpoint() {
         assert!(r.header("etag").is_some(), "{path}");
     }
     // A tile is exactly 32 bytes per hash; a blob is its bytes.
-    assert_eq!(get(addr, "/tile/0/000.p/3").body.len(), 96);
+    assert_eq!(get(addr, "/tile/0/000.p/4").body.len(), 128);
+    // A single-revision article has no history page.
+    assert_eq!(get(addr, "/a/first-story/history/").status, 404);
     let body = "Текст статьи.";
     let id = erkin_core::blob::BlobId::of(body.as_bytes());
     let r = get(addr, &format!("/blob/{id}"));
@@ -270,7 +288,7 @@ fn not_found_bad_paths_and_methods() {
         "/nope",
         "/a/missing/",
         "/tile/0/001",
-        "/tile/0/000.p/4",
+        "/tile/0/000.p/5",
         "/blob/00",
         &format!("/blob/{}", "0".repeat(64)),
         "/api/v1/articles/missing",
@@ -361,5 +379,5 @@ fn pages_follow_the_log() {
         assert!(Instant::now() < deadline, "the new article never appeared");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(get(addr, "/checkpoint").text().contains("\n4\n"));
+    assert!(get(addr, "/checkpoint").text().contains("\n5\n"));
 }

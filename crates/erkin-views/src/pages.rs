@@ -60,10 +60,14 @@ pub fn render(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<Fil
             &format!("a/{}/index.html", a.slug),
             site.article(a, body),
         ));
-        files.push(page(
-            &format!("a/{}/history/index.html", a.slug),
-            site.history(a),
-        ));
+        // A history page only where there is history: a single revision is
+        // fully described on the article page (log index, entry hash).
+        if a.revisions.len() > 1 {
+            files.push(page(
+                &format!("a/{}/history/index.html", a.slug),
+                site.history(a),
+            ));
+        }
     }
     let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
     let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
@@ -381,8 +385,8 @@ impl Site<'_> {
                     }
                 }
                 p.meta {
-                    (w.log_entry) " #" (r.index) " · " span.key { (r.entry_hash) } " · "
-                    a href="history/index.html" { (w.history) }
+                    (w.log_entry) " #" (r.index) " · " span.key { (r.entry_hash) }
+                    @if a.revisions.len() > 1 { " · " a href="history/index.html" { (w.history) } }
                 }
             }
         })

@@ -21,8 +21,9 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Runs a command under GNU time; returns (wall seconds, peak RSS in MiB).
-fn timed(cmd: &mut Command) -> Result<(f64, f64)> {
+/// Runs a command under GNU time; returns (wall seconds, peak RSS in MiB,
+/// CPU seconds user+system).
+fn timed(cmd: &mut Command) -> Result<(f64, f64, f64)> {
     let out_file = tempfile::NamedTempFile::new()?;
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
@@ -32,7 +33,7 @@ fn timed(cmd: &mut Command) -> Result<(f64, f64)> {
         .collect();
     let status = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("%e %M")
+        .arg("%e %M %U %S")
         .arg("-o")
         .arg(out_file.path())
         .arg(&program)
@@ -51,7 +52,9 @@ fn timed(cmd: &mut Command) -> Result<(f64, f64)> {
     let mut it = text.split_whitespace();
     let wall: f64 = it.next().context("time output")?.parse()?;
     let kb: f64 = it.next().context("time output")?.parse()?;
-    Ok((wall, kb / 1024.0))
+    let user: f64 = it.next().context("time output")?.parse()?;
+    let sys: f64 = it.next().context("time output")?.parse()?;
+    Ok((wall, kb / 1024.0, user + sys))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -59,7 +62,7 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64)> {
+fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64, f64)> {
     let _ = std::fs::remove_dir_all(work);
     std::fs::create_dir_all(work)?;
     let env = [
@@ -94,7 +97,7 @@ fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64)> {
             String::from_utf8_lossy(&init.stderr)
         );
     }
-    let (t1, m1) = timed(
+    let (t1, m1, c1) = timed(
         Command::new(erkin)
             .arg("--dir")
             .arg(&data)
@@ -103,7 +106,7 @@ fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64)> {
             .arg(corpus.join("content"))
             .envs(env),
     )?;
-    let (t2, m2) = timed(
+    let (t2, m2, c2) = timed(
         Command::new(erkin)
             .arg("--dir")
             .arg(&data)
@@ -111,10 +114,10 @@ fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64)> {
             .arg(work.join("site"))
             .envs(env),
     )?;
-    Ok((t1 + t2, m1.max(m2)))
+    Ok((t1 + t2, m1.max(m2), c1 + c2))
 }
 
-fn hugo_run(corpus: &Path, out: &Path) -> Result<(f64, f64)> {
+fn hugo_run(corpus: &Path, out: &Path) -> Result<(f64, f64, f64)> {
     let _ = std::fs::remove_dir_all(out);
     timed(
         Command::new("hugo")
@@ -151,17 +154,20 @@ fn main() -> Result<()> {
         bail!("gen_corpus.py failed");
     }
     let (mut et, mut em, mut ht, mut hm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ec, mut hc) = (Vec::new(), Vec::new());
     for run in 0..runs {
         // Flush the other side's writes first: an fsync on ext4 waits for all
         // dirty data, so without this each side pays for the other's output.
         flush_disk();
-        let (t, m) = erkin_run(&erkin, &corpus, &tmp.path().join("erkin"))?;
+        let (t, m, c) = erkin_run(&erkin, &corpus, &tmp.path().join("erkin"))?;
         et.push(t);
         em.push(m);
+        ec.push(c);
         flush_disk();
-        let (t, m) = hugo_run(&corpus, &tmp.path().join("hugo-out"))?;
+        let (t, m, c) = hugo_run(&corpus, &tmp.path().join("hugo-out"))?;
         ht.push(t);
         hm.push(m);
+        hc.push(c);
         eprintln!(
             "run {}: erkin {:.2} s, hugo {:.2} s",
             run + 1,
@@ -187,6 +193,13 @@ fn main() -> Result<()> {
         spread(&et),
         spread(&ht),
         e_med / h_med
+    );
+    let (ec_med, hc_med) = (median(&mut ec.clone()), median(&mut hc.clone()));
+    println!(
+        "| CPU time, user + system: median (spread) | {ec_med:.2} s ({}) | {hc_med:.2} s ({}) | {:.2} |",
+        spread(&ec),
+        spread(&hc),
+        ec_med / hc_med
     );
     println!(
         "| peak memory (largest process) | {em_max:.0} MiB | {hm_max:.0} MiB | {:.2} |",
