@@ -159,12 +159,15 @@ fn main() -> Result<()> {
         // Flush the other side's writes first: an fsync on ext4 waits for all
         // dirty data, so without this each side pays for the other's output.
         flush_disk();
-        let (t, m, c) = erkin_run(&erkin, &corpus, &tmp.path().join("erkin"))?;
+        // Fresh output folders each run, deleted only at the end: deleting
+        // 20,000 files (with online discard) would otherwise land on the
+        // next run's fsyncs.
+        let (t, m, c) = erkin_run(&erkin, &corpus, &tmp.path().join(format!("erkin-{run}")))?;
         et.push(t);
         em.push(m);
         ec.push(c);
         flush_disk();
-        let (t, m, c) = hugo_run(&corpus, &tmp.path().join("hugo-out"))?;
+        let (t, m, c) = hugo_run(&corpus, &tmp.path().join(format!("hugo-out-{run}")))?;
         ht.push(t);
         hm.push(m);
         hc.push(c);
@@ -185,7 +188,7 @@ fn main() -> Result<()> {
         hm.iter().cloned().fold(0.0, f64::max),
     );
     let (e_med, h_med) = (median(&mut et.clone()), median(&mut ht.clone()));
-    let files = walk_count(&tmp.path().join("erkin/site"));
+    let files = walk_count(&tmp.path().join("erkin-0/site"));
     println!("| what | erkin | Hugo (same files, same run) | ratio (erkin / Hugo) |");
     println!("|---|---|---|---|");
     println!(
