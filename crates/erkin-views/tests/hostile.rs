@@ -182,10 +182,10 @@ fn article_pages_are_safe_for_every_case() {
         let (_, v) = check_page(&file.path, html, false);
         violations.extend(v);
     }
-    assert!(
-        others >= cases.len(),
-        "history pages and listings: {others}"
-    );
+    // The front pages (root and one per language), coop, mirrors, a tag
+    // and an author page at least. (History pages exist only for corrected
+    // articles; those are checked in the metadata tests.)
+    assert!(others >= 8, "history pages and listings: {others}");
     // The feeds escape as XML; no markup from a title reaches them raw.
     for file in files.iter().filter(|f| f.path.ends_with(".atom")) {
         let xml = std::str::from_utf8(&file.bytes).unwrap();
