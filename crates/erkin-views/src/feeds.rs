@@ -93,7 +93,16 @@ fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<
         let r = a.current();
         let url = format!("{base}a/{}/", a.slug);
         out.push_str(&format!("<entry xml:lang=\"{}\">\n", x(&a.lang)));
-        out.push_str(&format!("<title>{}</title>\n", x(&r.title)));
+        // A retracted article stays in the feed, marked, so readers who saw
+        // it learn of the retraction; a redacted one keeps only its notice.
+        let title = if state.redacted().contains(&a.slug) {
+            crate::i18n::words(&a.lang).redacted.to_string()
+        } else if state.retracted().contains(&a.slug) {
+            format!("{}: {}", crate::i18n::words(&a.lang).retracted, r.title)
+        } else {
+            r.title.clone()
+        };
+        out.push_str(&format!("<title>{}</title>\n", x(&title)));
         out.push_str(&format!("<id>{}</id>\n", x(&url)));
         out.push_str(&format!("<link rel=\"alternate\" href=\"{}\"/>\n", x(&url)));
         out.push_str(&format!(
@@ -102,18 +111,41 @@ fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<
         ));
         out.push_str(&format!(
             "<updated>{}</updated>\n",
-            rfc3339(a.updated_at().unwrap_or(a.published_at()))
+            rfc3339(last_change(state, a))
         ));
         for name in a.authors.iter().chain(&a.bylines) {
             out.push_str(&format!("<author><name>{}</name></author>\n", x(name)));
         }
-        if !r.summary.is_empty() {
+        if !r.summary.is_empty() && !state.redacted().contains(&a.slug) {
             out.push_str(&format!("<summary>{}</summary>\n", x(&r.summary)));
         }
         out.push_str("</entry>\n");
     }
     out.push_str("</feed>\n");
     out
+}
+
+/// When an article last changed for readers: its last revision, or the
+/// decision that retracted or redacted it.
+fn last_change(state: &State, a: &Article) -> u64 {
+    let revised = a.updated_at().unwrap_or(a.published_at());
+    let decided = state
+        .proposals()
+        .filter_map(|p| {
+            let o = p.outcome.as_ref().filter(|o| o.passed)?;
+            match &p.motion {
+                erkin_core::action::Motion::Retract { article, .. } if *article == a.slug => {
+                    Some(o.closed_at)
+                }
+                erkin_core::action::Motion::Redact { target, .. } if *target == a.slug => {
+                    Some(o.closed_at)
+                }
+                _ => None,
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    revised.max(decided)
 }
 
 fn sitemap(state: &State, config: &SiteConfig, articles: &[&Article]) -> String {

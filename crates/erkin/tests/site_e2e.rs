@@ -1287,3 +1287,36 @@ fn no_page_carries_script_handlers_or_frames() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A retracted article stays in its feed, marked, so readers who saw it learn
+/// of the retraction; the entry's `updated` is the decision's time.
+#[test]
+fn feeds_mark_the_retracted_article() {
+    let d = demo();
+    let feed = d.read("ru/feed.atom");
+    let entry = feed
+        .split("<entry")
+        .find(|e| e.contains("a/chitatel-v-demokente-otklyuchili-mobilnyi-internet/"))
+        .expect("the retracted article is still in the Russian feed");
+    assert!(entry.contains("<title>Отозвано: "), "{entry}");
+    let published = entry
+        .split("<published>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    let updated = entry
+        .split("<updated>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(
+        updated > published,
+        "the retraction updates the entry: {entry}"
+    );
+    // Other entries are not marked.
+    assert_eq!(feed.matches("<title>Отозвано: ").count(), 1);
+}
