@@ -3,6 +3,8 @@
 //! refused, always fold to the same state when the accepted entries are
 //! replayed, and a refused entry never changes the state.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use erkin_core::action::{
@@ -15,8 +17,6 @@ use erkin_core::entry::{sign_entry, EntryBody};
 use erkin_core::keys::SecretKey;
 use erkin_core::state::{Rejection, State};
 use proptest::prelude::*;
-use rand_core::{CryptoRng, RngCore};
-use sha2::{Digest, Sha256};
 
 const ORIGIN: &str = "news.example/erkin";
 const T0: u64 = 1_764_345_600;
@@ -32,46 +32,8 @@ const KEYS_PER_NAME: u32 = 2;
 // ---------------------------------------------------------------------------
 // Keys, derived once from fixed seeds.
 
-struct SeedRng {
-    seed: [u8; 32],
-    counter: u64,
-}
-
-impl RngCore for SeedRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            let mut h = Sha256::new();
-            h.update(self.seed);
-            h.update(self.counter.to_le_bytes());
-            self.counter += 1;
-            chunk.copy_from_slice(&h.finalize()[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-// A test fixture only: deterministic on purpose.
-impl CryptoRng for SeedRng {}
-
 fn make_key(name: &str, n: u32) -> SecretKey {
-    let mut h = Sha256::new();
-    h.update(b"erkin determinism test key\n");
-    h.update(name.as_bytes());
-    h.update(n.to_le_bytes());
-    let mut rng = SeedRng {
-        seed: h.finalize().into(),
-        counter: 0,
-    };
-    SecretKey::generate(&mut rng, name).unwrap()
+    common::seeded_key("erkin determinism test key\n", name, n)
 }
 
 struct Keys {

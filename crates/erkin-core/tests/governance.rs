@@ -5,6 +5,8 @@
 //! Every rejection is checked for its exact variant and for leaving the state
 //! exactly as it was (digest and size).
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
@@ -20,8 +22,6 @@ use erkin_core::state::{Applied, Rejection, State, DAY_SECS};
 use erkin_core::stv;
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use rand_core::{CryptoRng, RngCore};
-use sha2::{Digest, Sha256};
 
 const ORIGIN: &str = "news.example/erkin";
 const T0: u64 = 1_764_345_600;
@@ -39,47 +39,9 @@ const QUORUM_FAILED: &str = "failed: the quorum was not met";
 // Keys: derived from fixed seeds, so every run signs the same bytes and the
 // STV lot (seeded by the propose entry's hash) is the same every time.
 
-struct SeedRng {
-    seed: [u8; 32],
-    counter: u64,
-}
-
-impl RngCore for SeedRng {
-    fn next_u32(&mut self) -> u32 {
-        rand_core::impls::next_u32_via_fill(self)
-    }
-    fn next_u64(&mut self) -> u64 {
-        rand_core::impls::next_u64_via_fill(self)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            let mut h = Sha256::new();
-            h.update(self.seed);
-            h.update(self.counter.to_le_bytes());
-            self.counter += 1;
-            chunk.copy_from_slice(&h.finalize()[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-// A test fixture only: deterministic on purpose.
-impl CryptoRng for SeedRng {}
-
 /// The `n`th test key named `name`.
 fn key_n(name: &str, n: u32) -> SecretKey {
-    let mut h = Sha256::new();
-    h.update(b"erkin governance test key\n");
-    h.update(name.as_bytes());
-    h.update(n.to_le_bytes());
-    let mut rng = SeedRng {
-        seed: h.finalize().into(),
-        counter: 0,
-    };
-    SecretKey::generate(&mut rng, name).unwrap()
+    common::seeded_key("erkin governance test key\n", name, n)
 }
 
 fn key(name: &str) -> SecretKey {
