@@ -64,6 +64,36 @@ impl TilePath {
         }
     }
 
+    /// The path of a `tlog_tiles` hash tile of height [`TILE_HEIGHT`].
+    pub fn from_hash_tile(tile: &Tile) -> Self {
+        Self {
+            kind: TileKind::Hashes {
+                level: tile.level(),
+            },
+            index: tile.level_index(),
+            // Widths are 1..=256 for height-8 tiles.
+            width: tile.width() as u16,
+        }
+    }
+
+    /// Whether this tile or bundle is full and covers only leaves below
+    /// `size`: then its bytes are the same in every tree of the log that has
+    /// at least `size` leaves, and a copy that holds them can reuse them.
+    pub fn is_full_within(&self, size: u64) -> bool {
+        if !self.is_full() {
+            return false;
+        }
+        let level = match self.kind {
+            TileKind::Hashes { level } => u32::from(level),
+            TileKind::Entries => 0,
+        };
+        // A tile at tile-level L covers 256^(L+1) leaves.
+        TILE_WIDTH
+            .checked_pow(level + 1)
+            .and_then(|per_tile| per_tile.checked_mul(self.index + 1))
+            .is_some_and(|end| end <= size)
+    }
+
     /// The first leaf (entry) index covered by a level-0 tile or a bundle.
     pub fn first_entry(&self) -> u64 {
         self.index * TILE_WIDTH

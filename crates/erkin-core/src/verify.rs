@@ -35,6 +35,11 @@ pub trait CopyReader {
     fn read(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError>;
     /// The IDs of the blobs this copy holds.
     fn blob_ids(&self) -> Result<Vec<BlobId>, ReadError>;
+    /// A hint that `paths` will be read soon, each at most `max_len` bytes:
+    /// a remote copy fetches them concurrently. Errors surface on `read`.
+    fn prefetch(&self, paths: &[String], max_len: u64) {
+        let _ = (paths, max_len);
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

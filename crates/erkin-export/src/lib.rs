@@ -13,9 +13,15 @@
 //! - Files whose bytes would not change are not rewritten (incremental, and
 //!   friendly to rsync and static hosts).
 //! - Output is a function of the log alone: no build times, no host names.
+//! - The export records what it wrote in `.erkin-files`; the next export
+//!   deletes what the site no longer has (redacted blobs and images first of
+//!   all) and never touches a file it did not write.
 
 mod dir;
 mod write;
 
 pub use dir::DirCopy;
-pub use write::{export, Descriptor, ExportError, ExportStats, DESCRIPTOR_FILE};
+pub use write::{
+    atomic_write, export, for_each_file, Descriptor, ExportError, ExportStats, Part, Selection,
+    DESCRIPTOR_FILE, MANIFEST_FILE,
+};

@@ -1,28 +1,23 @@
 //! Writing a store out as a static copy.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, StoreError};
-use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-/// The descriptor file: what this copy is and how to check it.
-pub const DESCRIPTOR_FILE: &str = "erkin.json";
+pub use erkin_views::{Descriptor, DESCRIPTOR_FILE};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Descriptor {
-    /// Layout version of the copy.
-    pub format: String,
-    pub origin: String,
-    pub name: String,
-    /// The log's verifier key. A reader should pin it from a trusted channel
-    /// (printed, QR, a friend) rather than from this file, which a hostile host
-    /// could replace; it is here so mirrors and tools can find it.
-    pub verifier_key: String,
-}
+/// The export's own record of the files it wrote and their hashes: lets the
+/// next export skip unchanged files without reading them, and delete files
+/// the site no longer has (a redacted image, a page that went away) without
+/// ever touching a file it did not write.
+pub const MANIFEST_FILE: &str = ".erkin-files";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -50,72 +45,186 @@ pub struct ExportStats {
     pub written: usize,
     /// Files already present with the right bytes.
     pub unchanged: usize,
+    /// Files of an earlier export that the site no longer has.
+    pub deleted: usize,
 }
 
-/// Writes the log part of the static layout of `publication` into `out`.
-pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, ExportError> {
+/// What part of a copy a file is, which decides how carefully it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Tiles and entry bundles: fsynced before the checkpoint names them.
+    Log,
+    /// Content-addressed blobs: same name, same bytes.
+    Blob,
+    /// Pages, feeds, the descriptor: rebuilt from the log at will.
+    Site,
+    /// The checkpoint, always last.
+    Checkpoint,
+}
+
+/// Which files of a copy to produce.
+pub struct Selection<'a> {
+    /// Log files and blobs for entries from this size on (0: everything).
+    pub since: u64,
+    /// Whether to render the site's pages.
+    pub site: bool,
+    /// Files the caller already has: not read from the store at all.
+    pub skip: &'a dyn Fn(&str, Part) -> bool,
+}
+
+/// Produces the files of a static copy of `publication` in write order —
+/// log, blobs, site, checkpoint last — handing each to `visit`. Skipped
+/// files are announced with `None`. The one definition of what a copy
+/// holds, for the export and the bundle alike.
+pub fn for_each_file<E: From<StoreError>>(
+    publication: &Publication,
+    selection: &Selection,
+    visit: &mut dyn FnMut(&str, Part, Option<&[u8]>) -> Result<(), E>,
+) -> Result<(), E> {
     let store = publication.store();
     let state = publication.state();
     let size = store.size();
-    let mut w = Writer {
-        root: out.to_path_buf(),
-        stats: ExportStats::default(),
-    };
-    refuse_overwriting(out, publication)?;
-    fs::create_dir_all(out).map_err(|source| ExportError::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
-
+    let since = selection.since.min(size);
     // The log first, while little else is waiting to be written (each fsync
     // commits the filesystem's journal, with whatever else is pending).
-    for tile in entry_bundles(0, size)
+    for tile in entry_bundles(since, size)
         .into_iter()
-        .chain(hash_tiles(0, size))
+        .chain(hash_tiles(since, size))
     {
         let rel = tile.to_string();
-        // Full tiles never change once written; partial ones are superseded.
-        if tile.is_full() && out.join(&rel).is_file() {
-            w.stats.unchanged += 1;
+        if (selection.skip)(&rel, Part::Log) {
+            visit(&rel, Part::Log, None)?;
             continue;
         }
         let bytes = store.tile(&tile)?.ok_or_else(|| StoreError::Corrupt {
             path: store.path().to_path_buf(),
             reason: format!("{rel} is missing from a tree of size {size}"),
         })?;
-        w.put_durable(&rel, &bytes)?;
+        visit(&rel, Part::Log, Some(&bytes))?;
     }
-    for id in store.blob_ids()? {
+    let blob_ids: Vec<BlobId> = if since == 0 {
+        store.blob_ids()?
+    } else {
+        blobs_named_since(publication, since)?
+    };
+    for id in blob_ids {
         let rel = format!("blob/{id}");
-        // Blobs are immutable: same name, same bytes. Skip the read entirely.
-        if out.join(&rel).is_file() {
-            w.stats.unchanged += 1;
+        if (selection.skip)(&rel, Part::Blob) {
+            visit(&rel, Part::Blob, None)?;
             continue;
         }
         if let Some(bytes) = store.blob(&id)? {
-            // Content-addressed: a blob lost in a crash is written again by
-            // the next export, and a wrong one can never pass for it.
-            w.put(&rel, &bytes)?;
+            visit(&rel, Part::Blob, Some(&bytes))?;
         }
     }
-    // The site: the same files `erkin serve` serves, from the one renderer.
-    let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();
-    let config = erkin_views::SiteConfig::for_state(state);
-    for file in erkin_views::render_site(state, &blobs, &config) {
-        w.put(&file.path, &file.bytes)?;
+    if selection.site {
+        // The same files `erkin serve` serves, from the one renderer.
+        let blobs = |id: &BlobId| store.blob(id).ok().flatten();
+        let config = erkin_views::SiteConfig::for_state(state);
+        for file in erkin_views::render_site(state, &blobs, &config) {
+            visit(&file.path, Part::Site, Some(&file.bytes))?;
+        }
     }
-    let descriptor = Descriptor {
-        format: "erkin/1".into(),
-        origin: state.origin().to_string(),
-        name: state.name().to_string(),
-        verifier_key: state.log_key().to_string(),
-    };
-    let mut json = serde_json::to_vec_pretty(&descriptor).expect("descriptor serializes");
-    json.push(b'\n');
-    w.put(DESCRIPTOR_FILE, &json)?;
-    // Last: the checkpoint, once everything it covers is in place.
     if let Some(cp) = store.latest_checkpoint_bytes()? {
-        w.put_durable("checkpoint", &cp)?;
+        visit("checkpoint", Part::Checkpoint, Some(&cp))?;
+    }
+    Ok(())
+}
+
+/// Blobs that entries from `since` on name and the store holds.
+fn blobs_named_since(publication: &Publication, since: u64) -> Result<Vec<BlobId>, StoreError> {
+    use erkin_core::action::Action;
+    let store = publication.store();
+    let origin = publication.state().origin().to_string();
+    let mut ids = BTreeSet::new();
+    store.for_each_entry(since, |_, e| {
+        if let Ok(parsed) = erkin_core::entry::ParsedEntry::parse(e, &origin) {
+            let named: Vec<&String> = match &parsed.body.action {
+                Action::Publish(p) => std::iter::once(&p.body).chain(&p.media).collect(),
+                Action::Correct(c) => std::iter::once(&c.body).chain(&c.media).collect(),
+                _ => Vec::new(),
+            };
+            ids.extend(named.into_iter().filter_map(|b| b.parse::<BlobId>().ok()));
+        }
+        Ok(())
+    })?;
+    let mut held = Vec::new();
+    for id in ids {
+        if store.has_blob(&id)? {
+            held.push(id);
+        }
+    }
+    Ok(held)
+}
+
+/// Writes the static copy of `publication` into `out`, incrementally.
+pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, ExportError> {
+    refuse_overwriting(out, publication)?;
+    fs::create_dir_all(out).map_err(|source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let old = read_manifest(out);
+    let mut w = Writer {
+        root: out.to_path_buf(),
+        stats: ExportStats::default(),
+        old: &old,
+        new: BTreeMap::new(),
+    };
+    let root = out.to_path_buf();
+    let skip = |rel: &str, part: Part| match part {
+        // Full tiles never change once written, blobs never: present is
+        // enough. (Partial tiles are superseded, so they are rewritten.)
+        Part::Log => {
+            erkin_core::tiles::TilePath::parse(rel).is_ok_and(|t| t.is_full())
+                && root.join(rel).is_file()
+        }
+        Part::Blob => root.join(rel).is_file(),
+        _ => false,
+    };
+    let selection = Selection {
+        since: 0,
+        site: true,
+        skip: &skip,
+    };
+    let mut checkpoint = None;
+    for_each_file::<ExportError>(publication, &selection, &mut |rel, part, bytes| {
+        match (part, bytes) {
+            (_, None) => w.keep(rel),
+            // Held back: written after the stale files are gone.
+            (Part::Checkpoint, Some(b)) => {
+                checkpoint = Some(b.to_vec());
+                Ok(())
+            }
+            (Part::Log, Some(b)) => w.write(rel, b, true),
+            (_, Some(b)) => w.write(rel, b, false),
+        }
+    })?;
+    // Files an earlier export wrote that the site no longer has, and the
+    // blobs of any passed redaction even if no manifest lists them.
+    let mut stale: BTreeSet<String> = old
+        .keys()
+        .filter(|p| !w.new.contains_key(*p) && *p != "checkpoint")
+        .cloned()
+        .collect();
+    for id in publication.state().redacted_blobs() {
+        stale.insert(format!("blob/{id}"));
+        for ext in erkin_views::markdown::MEDIA_EXTENSIONS {
+            stale.insert(format!("media/{id}.{ext}"));
+        }
+    }
+    for rel in stale {
+        let path = out.join(&rel);
+        match fs::remove_file(&path) {
+            Ok(()) => w.stats.deleted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ExportError::Io { path, source }),
+        }
+    }
+    write_manifest(out, &w.new)?;
+    // Last: the checkpoint, once everything it covers is in place.
+    if let Some(cp) = checkpoint {
+        w.write("checkpoint", &cp, true)?;
     }
     Ok(w.stats)
 }
@@ -138,49 +247,121 @@ fn refuse_overwriting(out: &Path, publication: &Publication) -> Result<(), Expor
     }
 }
 
-struct Writer {
-    root: PathBuf,
-    stats: ExportStats,
+/// A file's fingerprint in the manifest: length and truncated SHA-256.
+type Fingerprint = (u64, [u8; 16]);
+
+fn fingerprint(bytes: &[u8]) -> Fingerprint {
+    let digest = Sha256::digest(bytes);
+    let mut short = [0u8; 16];
+    short.copy_from_slice(&digest[..16]);
+    (bytes.len() as u64, short)
 }
 
-impl Writer {
-    /// Writes `bytes` at `rel` unless the file already holds exactly them.
-    /// The file appears whole (temporary name, then rename). Pages are not
-    /// fsynced: after a crash a re-run of the export rewrites whatever is
-    /// missing or wrong, and nothing checks pages against the log.
-    fn put(&mut self, rel: &str, bytes: &[u8]) -> Result<(), ExportError> {
-        self.write(rel, bytes, false)
+/// Only plain relative paths (no `..`, no root, no empty parts) are taken
+/// from a manifest, which anyone with write access to the copy could edit.
+fn is_plain_relative(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 1024
+        && !path.contains('\\')
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+fn read_manifest(out: &Path) -> BTreeMap<String, Option<Fingerprint>> {
+    let Ok(text) = fs::read_to_string(out.join(MANIFEST_FILE)) else {
+        return BTreeMap::new();
+    };
+    let mut map = BTreeMap::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (Some(hash), Some(len), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        if !is_plain_relative(path) {
+            continue;
+        }
+        let fp = hex::decode(hash)
+            .ok()
+            .and_then(|h| <[u8; 16]>::try_from(h).ok())
+            .zip(len.parse::<u64>().ok())
+            .map(|(h, l)| (l, h));
+        map.insert(path.to_string(), fp);
+    }
+    map
+}
+
+fn write_manifest(
+    out: &Path,
+    files: &BTreeMap<String, Option<Fingerprint>>,
+) -> Result<(), ExportError> {
+    let mut text = String::new();
+    for (path, fp) in files {
+        let (len, hash) = fp.map_or((0, String::from("-")), |(l, h)| (l, hex::encode(h)));
+        text.push_str(&format!("{hash} {len} {path}\n"));
+    }
+    atomic_write(&out.join(MANIFEST_FILE), text.as_bytes(), false)
+}
+
+struct Writer<'a> {
+    root: PathBuf,
+    stats: ExportStats,
+    old: &'a BTreeMap<String, Option<Fingerprint>>,
+    new: BTreeMap<String, Option<Fingerprint>>,
+}
+
+impl Writer<'_> {
+    /// A file the caller knows is in place (a full tile, a blob).
+    fn keep(&mut self, rel: &str) -> Result<(), ExportError> {
+        self.stats.unchanged += 1;
+        let fp = self.old.get(rel).copied().flatten();
+        self.new.insert(rel.to_string(), fp);
+        Ok(())
     }
 
-    /// Like `put`, and fsyncs the file before the rename: for the log's
-    /// tiles and bundles and the checkpoint, so a checkpoint that
-    /// survives a crash never names tiles that did not.
-    fn put_durable(&mut self, rel: &str, bytes: &[u8]) -> Result<(), ExportError> {
-        self.write(rel, bytes, true)
-    }
-
+    /// Writes `bytes` at `rel` unless the file already holds exactly them
+    /// (as the manifest records, or as read). The file appears whole
+    /// (temporary name, then rename). `durable` files are fsynced before the
+    /// rename: the log's tiles and bundles and the checkpoint, so a
+    /// checkpoint that survives a crash never names tiles that did not.
+    /// Pages are not: after a crash a re-run rewrites whatever is wrong, and
+    /// nothing checks pages against the log.
     fn write(&mut self, rel: &str, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
         let path = self.root.join(rel);
-        if fs::read(&path).is_ok_and(|old| old == bytes) {
+        let fp = fingerprint(bytes);
+        self.new.insert(rel.to_string(), Some(fp));
+        let same = match self.old.get(rel).copied().flatten() {
+            // Recorded with these bytes: trust the record if the file is
+            // still there with the right length (someone may have deleted it).
+            Some(old) if old == fp => fs::metadata(&path).is_ok_and(|m| m.len() == fp.0),
+            _ => fs::read(&path).is_ok_and(|old| old == bytes),
+        };
+        if same {
             self.stats.unchanged += 1;
             return Ok(());
         }
-        let io = |source| ExportError::Io {
-            path: path.clone(),
-            source,
-        };
-        let parent = path.parent().expect("layout paths have a parent");
-        fs::create_dir_all(parent).map_err(io)?;
-        let tmp = parent.join(format!(
-            ".{}.tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-        ));
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes)
-            .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
-            .map_err(io)?;
-        fs::rename(&tmp, &path).map_err(io)?;
+        atomic_write(&path, bytes, durable)?;
         self.stats.written += 1;
         Ok(())
     }
+}
+
+/// Writes a file whole: temporary name in the same directory, then rename.
+pub fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = path.parent().expect("layout paths have a parent");
+    fs::create_dir_all(parent).map_err(io)?;
+    let tmp = parent.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    let mut f = fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes)
+        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
+        .map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)?;
+    Ok(())
 }

@@ -97,6 +97,23 @@ impl Publication {
         Ok(publication)
     }
 
+    /// A publication whose state the caller has just folded from exactly
+    /// this store's log — a mirror that verified every entry before
+    /// committing it — so the log is not folded a second time.
+    pub fn from_folded(store: Store, state: State) -> Self {
+        debug_assert_eq!(store.size(), state.size());
+        Self {
+            store,
+            state,
+            stale: false,
+        }
+    }
+
+    /// Gives the store back (to append to it as a mirror does).
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

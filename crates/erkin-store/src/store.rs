@@ -57,6 +57,10 @@ pub enum StoreError {
     Conflict { expected: u64, found: u64 },
     #[error("the log key given does not match this publication's log key {expected}")]
     WrongLogKey { expected: String },
+    #[error("the checkpoint to store is not this log's: {reason}")]
+    ForeignCheckpoint { reason: String },
+    #[error("the checkpoint signs a tree of {size} entries that is not the stored tree plus these entries ({computed} entries); nothing was written")]
+    CheckpointMismatch { size: u64, computed: u64 },
 }
 
 pub struct Store {
@@ -250,6 +254,50 @@ impl Store {
                 expected: self.log_key.to_string(),
             });
         }
+        let origin = self.log_key.name().to_string();
+        self.append_with(entries, expected_size, |size, root| {
+            let checkpoint = Checkpoint { origin, size, root };
+            let note = checkpoint.sign(log_key);
+            Ok((checkpoint, note))
+        })
+    }
+
+    /// Appends entries under a checkpoint signed elsewhere: a mirror copying
+    /// the log. The checkpoint must verify against this store's log key and
+    /// its root must be the one the stored tree plus `entries` hash to;
+    /// otherwise nothing is written. This keeps the store's invariant — every
+    /// stored checkpoint signs exactly the stored tree — for copies too.
+    pub fn append_signed(
+        &mut self,
+        entries: &[Vec<u8>],
+        checkpoint_note: &[u8],
+        expected_size: u64,
+    ) -> Result<Checkpoint, StoreError> {
+        let checkpoint = Checkpoint::open(checkpoint_note, &self.log_key).map_err(|e| {
+            StoreError::ForeignCheckpoint {
+                reason: e.to_string(),
+            }
+        })?;
+        self.append_with(entries, expected_size, |size, root| {
+            if checkpoint.size != size || checkpoint.root != root {
+                return Err(StoreError::CheckpointMismatch {
+                    size: checkpoint.size,
+                    computed: size,
+                });
+            }
+            Ok((checkpoint, checkpoint_note.to_vec()))
+        })
+    }
+
+    /// The one append path: checks sizes, computes the tree hashes of
+    /// `entries` on top of the stored tree, asks `checkpoint_for(size, root)`
+    /// for the checkpoint to store, and commits all of it in one transaction.
+    fn append_with(
+        &mut self,
+        entries: &[Vec<u8>],
+        expected_size: u64,
+        checkpoint_for: impl FnOnce(u64, Hash) -> Result<(Checkpoint, Vec<u8>), StoreError>,
+    ) -> Result<Checkpoint, StoreError> {
         if let Some((index, e)) = entries
             .iter()
             .enumerate()
@@ -307,12 +355,7 @@ impl Store {
             path: path.clone(),
             reason: format!("tree hashes: {e}"),
         })?;
-        let checkpoint = Checkpoint {
-            origin: self.log_key.name().to_string(),
-            size: new_size,
-            root,
-        };
-        let note = checkpoint.sign(log_key);
+        let (checkpoint, note) = checkpoint_for(new_size, root)?;
         {
             let mut ins = tx
                 .prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)")
@@ -348,6 +391,41 @@ impl Store {
             )
             .optional()
             .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// A proof that the tree of `old` leaves is a prefix of the stored tree
+    /// (RFC 6962 consistency proof; empty for `old` 0 or the whole tree).
+    pub fn consistency_proof(&self, old: u64) -> Result<tlog_tiles::TreeProof, StoreError> {
+        if old == 0 || old >= self.size {
+            return Ok(Vec::new());
+        }
+        tlog_tiles::prove_tree(self.size, old, &self.db_hashes()).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            reason: format!("tree hashes: {e}"),
+        })
+    }
+
+    /// The root of the stored tree's first `size` leaves.
+    pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
+        tlog_tiles::tree_hash(size.min(self.size), &self.db_hashes()).map_err(|e| {
+            StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("tree hashes: {e}"),
+            }
+        })
+    }
+
+    /// The stored tree's hashes, by `tlog_tiles` stored-hash index.
+    pub fn hashes(&self) -> impl HashReader + '_ {
+        self.db_hashes()
+    }
+
+    fn db_hashes(&self) -> DbHashes<'_> {
+        DbHashes {
+            conn: &self.conn,
+            base: u64::MAX,
+            pending: &[],
+        }
     }
 
     /// Entries `start..end` in order.

@@ -46,6 +46,32 @@ impl SiteConfig {
 /// not yet fetched).
 pub type BlobReader<'a> = dyn Fn(&BlobId) -> Option<Vec<u8>> + 'a;
 
+/// The descriptor file of every copy: what it is and how to check it.
+pub const DESCRIPTOR_FILE: &str = "erkin.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Descriptor {
+    /// Layout version of the copy.
+    pub format: String,
+    pub origin: String,
+    pub name: String,
+    /// The log's verifier key. A reader should pin it from a trusted channel
+    /// (printed, QR, a friend) rather than from this file, which a hostile host
+    /// could replace; it is here so mirrors and tools can find it.
+    pub verifier_key: String,
+}
+
+impl Descriptor {
+    pub fn for_state(state: &State) -> Self {
+        Self {
+            format: "erkin/1".into(),
+            origin: state.origin().to_string(),
+            name: state.name().to_string(),
+            verifier_key: state.log_key().to_string(),
+        }
+    }
+}
+
 /// Renders the whole site.
 pub fn render_site(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<File> {
     let mut files = pages::render(state, blobs, config);
@@ -53,6 +79,13 @@ pub fn render_site(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Ve
     files.push(File {
         path: "style.css".into(),
         bytes: include_bytes!("style.css").to_vec(),
+    });
+    let mut json =
+        serde_json::to_vec_pretty(&Descriptor::for_state(state)).expect("descriptor serializes");
+    json.push(b'\n');
+    files.push(File {
+        path: DESCRIPTOR_FILE.into(),
+        bytes: json,
     });
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files

@@ -6,7 +6,9 @@ use clap::{Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 error (the message names the cause and the fix); \
-2 usage error; 3 `verify` found the copy is not genuine or not complete.
+2 usage error; 3 `verify` found the copy is not genuine or not complete, or \
+`mirror` refused a source (tampered, malformed, oversize, bad bundle); \
+4 `mirror` saw a rollback, 5 a fork, 6 an entry the rules forbid (evidence saved).
 
 Passphrases: erkin asks on the terminal, or reads ERKIN_PASSPHRASE (for scripts).";
 
@@ -65,6 +67,64 @@ pub enum Command {
     Export(ExportArgs),
     /// Check a copy (a data directory or an exported directory) against a pinned key.
     Verify(VerifyArgs),
+    /// Copy a publication from a URL, a directory or a bundle, verifying everything.
+    Mirror(MirrorArgs),
+    /// Write a one-file offline copy (.tar.gz): the site to read and the log to mirror.
+    Bundle(BundleArgs),
+    /// Check an evidence file (of a rollback, fork or forbidden entry) against the log key.
+    Evidence(EvidenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// Where to copy from: an http(s) URL of a copy, a directory (a static
+    /// copy or a data directory), or a bundle file. Default: the source the
+    /// mirror recorded on its last sync.
+    pub source: Option<String>,
+    /// The mirror directory (a data directory without a log key, with the
+    /// static copy in site/).
+    #[arg(long)]
+    pub into: PathBuf,
+    /// The publication's verifier key, to pin on the first sync. Without it
+    /// the key the source names is trusted on first use (with a warning).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Do not keep a static copy in site/.
+    #[arg(long)]
+    pub no_site: bool,
+    /// Seconds one HTTP request may take before it is retried.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries of a failed HTTP request (with backoff).
+    #[arg(long, default_value_t = 3)]
+    pub retries: u32,
+    /// HTTP requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// The largest blob to accept, in bytes.
+    #[arg(long, default_value_t = erkin_core::blob::DEFAULT_MAX_BLOB_LEN)]
+    pub max_blob_size: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The bundle file to write (.tar.gz).
+    pub out: PathBuf,
+    /// Only what a copy holding SIZE entries lacks (log and blobs, no pages).
+    #[arg(long, default_value_t = 0)]
+    pub since: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// The evidence file (from a mirror's evidence/ directory).
+    pub file: PathBuf,
+    /// The log's verifier key, from a trusted channel. Default: the one in the file.
+    #[arg(long)]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

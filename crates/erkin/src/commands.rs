@@ -92,11 +92,12 @@ pub fn run(cli: Cli) -> Result<u8> {
             let publication = Publication::open(dir)?;
             let stats = erkin_export::export(&publication, &args.out)?;
             eprintln!(
-                "Exported {} entries to {}: {} files written, {} unchanged.",
+                "Exported {} entries to {}: {} files written, {} unchanged, {} removed.",
                 publication.store().size(),
                 args.out.display(),
                 stats.written,
-                stats.unchanged
+                stats.unchanged,
+                stats.deleted
             );
             Ok(0)
         }
@@ -104,6 +105,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             let key = VerifierKey::parse(&args.key).context("--key")?;
             verify(&args.source, &key, args.json)
         }
+        Command::Mirror(args) => crate::copies::mirror(&args),
+        Command::Bundle(args) => crate::copies::bundle(dir, &args),
+        Command::Evidence(args) => crate::copies::evidence(&args),
     }
 }
 
@@ -252,6 +256,10 @@ fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
     })
 }
 
+fn hex_digest(d: &[u8; 32]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> Result<()> {
     let findings: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
     if as_json {
@@ -264,6 +272,8 @@ fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> 
             "tiles_checked": r.tiles_checked,
             "blobs_checked": r.blobs_checked,
             "findings": findings,
+            // Two copies with the same digest fold to the same publication.
+            "state_digest": r.state.as_ref().map(|s| hex_digest(&s.digest())),
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
@@ -280,6 +290,9 @@ fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> 
     );
     outln!("  tiles       {} checked", r.tiles_checked);
     outln!("  blobs       {} checked", r.blobs_checked);
+    if let Some(state) = &r.state {
+        outln!("  state       digest {}", hex_digest(&state.digest()));
+    }
     if r.is_ok() {
         outln!("OK: this copy is complete and genuine.");
     } else {

@@ -4,6 +4,7 @@
 mod articles;
 mod cli;
 mod commands;
+mod copies;
 mod demo;
 mod govern;
 mod secret;

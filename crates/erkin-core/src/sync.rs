@@ -1,0 +1,483 @@
+//! Syncing a copy from a source that may be hostile: what to fetch, what to
+//! check, and what to refuse — decided here, without I/O. The adapter
+//! (`erkin-mirror`) reads through a [`CopyReader`], then commits the
+//! [`Update`] this returns in one transaction, or nothing.
+//!
+//! The order of checks, and why:
+//! 1. The served checkpoint must be signed by the pinned key (nothing else can
+//!    be judged without it) and of a plausible size.
+//! 2. Against the checkpoint this copy accepted last: smaller is a rollback,
+//!    same size with another root is a fork. Both are refused with evidence.
+//! 3. A consistency proof from the accepted tree to the served one, built from
+//!    the source's hash tiles (full tiles we already hold are read locally):
+//!    tiles that do not hash to the signed root are tampered; a proof that
+//!    fails with authentic tiles is a fork. This runs before any entry is
+//!    downloaded, so a forked source costs a few tiles, not the whole log.
+//! 4. The new entries, from the entry bundles: their leaf hashes, on top of
+//!    the accepted tree, must give the signed root. If not, the source's
+//!    level-0 tiles (authenticated) say which entry was altered.
+//! 5. The fold runs over the new entries; an entry the rules forbid means the
+//!    sequencer misbehaved, and the copy refuses it with evidence (a store
+//!    holding it could not be opened: every copy folds the same log).
+//! 6. The blobs the new entries name (less those redacted) are listed for the
+//!    adapter to fetch and check against their names.
+
+use std::collections::BTreeSet;
+
+use tlog_tiles::{Hash, HashReader, TreeProof};
+
+use crate::action::Action;
+use crate::blob::BlobId;
+use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
+use crate::evidence::{
+    hex_hashes, hex_tiles, Evidence, EvidenceKind, ForbiddenEntry, EVIDENCE_FORMAT,
+};
+use crate::keys::VerifierKey;
+use crate::state::State;
+use crate::tiled::{consistency_proof, leaf_hashes, CopyTiles, TileProblem};
+use crate::tiles::{bundle_of_entry, decode_bundle, entry_bundles, MAX_BUNDLE_LEN};
+use crate::tree::{check_consistency, record_hash};
+use crate::verify::{CopyReader, ReadError};
+
+/// No honest log of a newsroom reaches 2^40 entries; a checkpoint claiming
+/// more is refused before any arithmetic on it.
+pub const MAX_PLAUSIBLE_SIZE: u64 = 1 << 40;
+
+/// What this copy holds already.
+pub struct Accepted<'a> {
+    /// The latest checkpoint it accepted, and its signed note.
+    pub checkpoint: Checkpoint,
+    pub note: Vec<u8>,
+    /// Its tree's stored hashes (tlog_tiles indexing).
+    pub hashes: &'a dyn HashReader,
+    /// Its own files, for full tiles it already has.
+    pub copy: &'a dyn CopyReader,
+    /// The state folded from its log.
+    pub state: State,
+}
+
+/// Who is syncing from where, for evidence files.
+pub struct Context<'a> {
+    pub key: &'a VerifierKey,
+    pub source: &'a str,
+    pub now: u64,
+}
+
+pub enum Planned {
+    /// The source has nothing newer.
+    UpToDate {
+        size: u64,
+    },
+    Update(Box<Update>),
+}
+
+/// Everything verified and ready to commit.
+pub struct Update {
+    pub checkpoint: Checkpoint,
+    pub note: Vec<u8>,
+    /// The entries after the accepted size, in order.
+    pub entries: Vec<Vec<u8>>,
+    /// The state after folding them.
+    pub state: State,
+    /// Blobs the new entries name and no passed redaction removed.
+    pub blobs: BTreeSet<BlobId>,
+    /// The consistency proof from the accepted tree (empty on a first sync).
+    pub proof: TreeProof,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("the source has no checkpoint (is it an erkin copy?)")]
+    NoCheckpoint,
+    #[error("{0}")]
+    Unreadable(ReadError),
+    #[error("checkpoint: {0}")]
+    BadCheckpoint(CheckpointError),
+    #[error("checkpoint: claims {0} entries, more than any real log; refused")]
+    ImplausibleSize(u64),
+    #[error("rollback: the source serves a checkpoint of {served} entries, older than the {accepted} this copy accepted")]
+    Rollback {
+        accepted: u64,
+        served: u64,
+        evidence: Box<Evidence>,
+    },
+    #[error("fork: {explanation}")]
+    Fork {
+        explanation: String,
+        evidence: Box<Evidence>,
+    },
+    #[error("tampered tile: {0}")]
+    TamperedTile(TileProblem),
+    #[error("{path}: missing from the source")]
+    Missing { path: String },
+    #[error("{path}: malformed entry bundle: {reason}")]
+    MalformedBundle { path: String, reason: String },
+    #[error("{path}: entry {index} is not the entry the signed checkpoint commits to (tampered)")]
+    TamperedEntry { index: u64, path: String },
+    #[error("sequencer misbehaviour: entry {index} breaks the rules ({rejection}); the log's operator admitted what it should have refused")]
+    Misbehaviour {
+        index: u64,
+        rejection: String,
+        evidence: Box<Evidence>,
+    },
+}
+
+impl Refusal {
+    /// The evidence file to save, for refusals that have one.
+    pub fn evidence(&self) -> Option<&Evidence> {
+        match self {
+            Refusal::Rollback { evidence, .. }
+            | Refusal::Fork { evidence, .. }
+            | Refusal::Misbehaviour { evidence, .. } => Some(evidence),
+            _ => None,
+        }
+    }
+}
+
+/// Decides what to take from `source`. See the module docs for the order.
+pub fn plan(
+    ctx: &Context,
+    accepted: Option<Accepted>,
+    source: &dyn CopyReader,
+) -> Result<Planned, Refusal> {
+    let note = source
+        .read("checkpoint", MAX_CHECKPOINT_LEN as u64)
+        .map_err(Refusal::Unreadable)?
+        .ok_or(Refusal::NoCheckpoint)?;
+    let served = Checkpoint::open(&note, ctx.key).map_err(Refusal::BadCheckpoint)?;
+    if served.size > MAX_PLAUSIBLE_SIZE {
+        return Err(Refusal::ImplausibleSize(served.size));
+    }
+    let evidence = |kind, accepted: &Accepted, explanation: String| Evidence {
+        format: EVIDENCE_FORMAT.into(),
+        kind,
+        verifier_key: ctx.key.to_string(),
+        source: ctx.source.to_string(),
+        observed_at: ctx.now,
+        accepted: String::from_utf8_lossy(&accepted.note).into_owned(),
+        served: String::from_utf8_lossy(&note).into_owned(),
+        proof: Vec::new(),
+        tiles: Default::default(),
+        entry: None,
+        explanation,
+    };
+
+    let (old_size, proof) = match &accepted {
+        None => (0, Vec::new()),
+        Some(acc) => {
+            let old = &acc.checkpoint;
+            if served.size < old.size {
+                return Err(rollback(acc, &served, evidence));
+            }
+            if served.size == old.size {
+                if served.root == old.root {
+                    return Ok(Planned::UpToDate { size: old.size });
+                }
+                let explanation = format!(
+                    "the log key signed two different trees of {} entries",
+                    old.size
+                );
+                return Err(Refusal::Fork {
+                    evidence: Box::new(evidence(EvidenceKind::Fork, acc, explanation.clone())),
+                    explanation,
+                });
+            }
+            let proof = prove_extension(acc, &served, source, evidence)?;
+            (old.size, proof)
+        }
+    };
+
+    // The new entries.
+    let bundles = entry_bundles(old_size, served.size);
+    let paths: Vec<String> = bundles.iter().map(|b| b.to_string()).collect();
+    source.prefetch(&paths, MAX_BUNDLE_LEN as u64);
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    for (bundle, path) in bundles.iter().zip(&paths) {
+        let bytes = source
+            .read(path, MAX_BUNDLE_LEN as u64)
+            .map_err(Refusal::Unreadable)?
+            .ok_or_else(|| Refusal::Missing { path: path.clone() })?;
+        let decoded = decode_bundle(&bytes, usize::from(bundle.width)).map_err(|e| {
+            Refusal::MalformedBundle {
+                path: path.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        for (i, entry) in decoded.into_iter().enumerate() {
+            let index = bundle.first_entry() + i as u64;
+            if index >= old_size {
+                entries.push(entry.to_vec());
+            } else if let Some(acc) = &accepted {
+                // The start of a partial bundle we hold already: it must be ours.
+                let ours = acc
+                    .hashes
+                    .read_hashes(&[tlog_tiles::stored_hash_index(0, index)])
+                    .ok()
+                    .and_then(|h| h.first().copied());
+                if ours != Some(record_hash(entry)) {
+                    return Err(Refusal::TamperedEntry {
+                        index,
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    // Their leaves on top of the accepted tree must give the signed root.
+    let empty = NoHashes;
+    let below: &dyn HashReader = accepted.as_ref().map_or(&empty, |a| a.hashes);
+    let overlay = Overlay::build(below, old_size, &entries);
+    let root = overlay
+        .as_ref()
+        .and_then(|o| tlog_tiles::tree_hash(served.size, o).ok());
+    if root != Some(served.root) {
+        return Err(locate_tampering(
+            &served,
+            old_size,
+            &entries,
+            source,
+            accepted.as_ref(),
+        ));
+    }
+    let overlay = overlay.expect("a root was computed from it");
+
+    // The fold.
+    let mut blobs = BTreeSet::new();
+    let mut state = accepted.map(|a| a.state);
+    for (i, entry) in entries.iter().enumerate() {
+        let index = old_size + i as u64;
+        let applied = match &mut state {
+            Some(s) => s.apply(entry),
+            None => State::genesis(ctx.key, entry).map(|(s, a)| {
+                state = Some(s);
+                a
+            }),
+        };
+        match applied {
+            Ok(a) => match &a.body.action {
+                Action::Publish(p) => blobs.extend(
+                    std::iter::once(&p.body)
+                        .chain(&p.media)
+                        .filter_map(|b| b.parse::<BlobId>().ok()),
+                ),
+                Action::Correct(c) => blobs.extend(
+                    std::iter::once(&c.body)
+                        .chain(&c.media)
+                        .filter_map(|b| b.parse::<BlobId>().ok()),
+                ),
+                _ => {}
+            },
+            Err(rejection) => {
+                let inclusion = tlog_tiles::prove_record(served.size, index, &overlay)
+                    .map(|p| hex_hashes(&p))
+                    .unwrap_or_default();
+                let rejection = rejection.to_string();
+                let evidence = Evidence {
+                    format: EVIDENCE_FORMAT.into(),
+                    kind: EvidenceKind::Misbehaviour,
+                    verifier_key: ctx.key.to_string(),
+                    source: ctx.source.to_string(),
+                    observed_at: ctx.now,
+                    accepted: String::new(),
+                    served: String::from_utf8_lossy(&note).into_owned(),
+                    proof: Vec::new(),
+                    tiles: Default::default(),
+                    entry: Some(ForbiddenEntry {
+                        index,
+                        entry: String::from_utf8_lossy(entry).into_owned(),
+                        inclusion_proof: inclusion,
+                        rejection: rejection.clone(),
+                    }),
+                    explanation: format!(
+                        "entry {index} is in the signed log but the rules forbid it: {rejection}"
+                    ),
+                };
+                return Err(Refusal::Misbehaviour {
+                    index,
+                    rejection,
+                    evidence: Box::new(evidence),
+                });
+            }
+        }
+    }
+    let state = state.ok_or(Refusal::NoCheckpoint)?;
+    let redacted = state.redacted_blobs();
+    blobs.retain(|b| !redacted.contains(b));
+    Ok(Planned::Update(Box::new(Update {
+        checkpoint: served,
+        note,
+        entries,
+        state,
+        blobs,
+        proof,
+    })))
+}
+
+/// A served checkpoint older than the accepted one: a rollback if it is a
+/// prefix of our tree, a fork if not. Our own tiles build the proof.
+fn rollback(
+    acc: &Accepted,
+    served: &Checkpoint,
+    evidence: impl Fn(EvidenceKind, &Accepted, String) -> Evidence,
+) -> Refusal {
+    let old = &acc.checkpoint;
+    let tiles = CopyTiles::new(acc.copy);
+    let proof = consistency_proof(old.size, old.root, served.size, &tiles).unwrap_or_default();
+    let consistent = served.size == 0
+        || check_consistency(&proof, old.size, old.root, served.size, served.root).is_ok();
+    if consistent {
+        let mut e = evidence(
+            EvidenceKind::Rollback,
+            acc,
+            format!(
+                "the source served a checkpoint of {} entries after this copy had accepted {}: a stale or replaying host",
+                served.size, old.size
+            ),
+        );
+        e.proof = hex_hashes(&proof);
+        Refusal::Rollback {
+            accepted: old.size,
+            served: served.size,
+            evidence: Box::new(e),
+        }
+    } else {
+        let explanation = format!(
+            "the served tree of {} entries is not a prefix of the accepted tree of {}",
+            served.size, old.size
+        );
+        let mut e = evidence(EvidenceKind::Fork, acc, explanation.clone());
+        e.proof = hex_hashes(&proof);
+        e.tiles = hex_tiles(&tiles.authenticated());
+        Refusal::Fork {
+            explanation,
+            evidence: Box::new(e),
+        }
+    }
+}
+
+/// Proves the served tree extends the accepted one, from the source's tiles.
+fn prove_extension(
+    acc: &Accepted,
+    served: &Checkpoint,
+    source: &dyn CopyReader,
+    evidence: impl Fn(EvidenceKind, &Accepted, String) -> Evidence,
+) -> Result<TreeProof, Refusal> {
+    let old = &acc.checkpoint;
+    let check = |proof: &TreeProof| {
+        check_consistency(proof, served.size, served.root, old.size, old.root).is_ok()
+    };
+    // First with the full tiles we hold: an incremental sync fetches only
+    // the tiles at the edge.
+    let mixed = CopyTiles::new(source).with_local(acc.copy, old.size);
+    if let Ok(proof) = consistency_proof(served.size, served.root, old.size, &mixed) {
+        if check(&proof) {
+            return Ok(proof);
+        }
+    }
+    // Something failed: judge from the source's tiles alone, so the verdict
+    // (tampered tile or fork) and any evidence rest on what it served.
+    let theirs = CopyTiles::new(source);
+    let proof =
+        consistency_proof(served.size, served.root, old.size, &theirs).map_err(|p| match p {
+            TileProblem::Missing { path } => Refusal::Missing { path },
+            TileProblem::Unreadable(e) => Refusal::Unreadable(e),
+            p @ TileProblem::Inconsistent { .. } => Refusal::TamperedTile(p),
+        })?;
+    if check(&proof) {
+        return Ok(proof);
+    }
+    let explanation = format!(
+        "the served tree of {} entries does not contain the accepted tree of {} (the consistency proof fails)",
+        served.size, old.size
+    );
+    let mut e = evidence(EvidenceKind::Fork, acc, explanation.clone());
+    e.proof = hex_hashes(&proof);
+    e.tiles = hex_tiles(&theirs.authenticated());
+    Err(Refusal::Fork {
+        explanation,
+        evidence: Box::new(e),
+    })
+}
+
+/// The new entries do not give the signed root: find out which file lies.
+fn locate_tampering(
+    served: &Checkpoint,
+    old_size: u64,
+    entries: &[Vec<u8>],
+    source: &dyn CopyReader,
+    accepted: Option<&Accepted>,
+) -> Refusal {
+    let tiles = match accepted {
+        Some(a) => CopyTiles::new(source).with_local(a.copy, old_size),
+        None => CopyTiles::new(source),
+    };
+    match leaf_hashes(served.size, served.root, old_size, served.size, &tiles) {
+        Err(TileProblem::Missing { path }) => Refusal::Missing { path },
+        Err(TileProblem::Unreadable(e)) => Refusal::Unreadable(e),
+        Err(p) => Refusal::TamperedTile(p),
+        Ok(leaves) => {
+            let bad = entries
+                .iter()
+                .zip(&leaves)
+                .position(|(e, leaf)| record_hash(e) != *leaf)
+                .unwrap_or(0) as u64
+                + old_size;
+            Refusal::TamperedEntry {
+                index: bad,
+                path: bundle_of_entry(bad, served.size).to_string(),
+            }
+        }
+    }
+}
+
+struct NoHashes;
+
+impl HashReader for NoHashes {
+    fn read_hashes(&self, _: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        Err(tlog_tiles::Error::IndexesNotInTree)
+    }
+}
+
+/// The accepted tree's hashes below `base`, and the new entries' above.
+struct Overlay<'a> {
+    below: &'a dyn HashReader,
+    base: u64,
+    pending: Vec<Hash>,
+}
+
+impl<'a> Overlay<'a> {
+    fn build(below: &'a dyn HashReader, size: u64, entries: &[Vec<u8>]) -> Option<Self> {
+        let mut o = Self {
+            below,
+            base: tlog_tiles::stored_hash_count(size),
+            pending: Vec::with_capacity(entries.len() * 2),
+        };
+        for (i, e) in entries.iter().enumerate() {
+            let new = tlog_tiles::stored_hashes(size + i as u64, e, &o).ok()?;
+            o.pending.extend(new);
+        }
+        Some(o)
+    }
+}
+
+impl HashReader for Overlay<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        let mut out = Vec::with_capacity(indexes.len());
+        for &i in indexes {
+            if i >= self.base {
+                let k = usize::try_from(i - self.base)
+                    .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
+                out.push(
+                    *self
+                        .pending
+                        .get(k)
+                        .ok_or(tlog_tiles::Error::IndexesNotInTree)?,
+                );
+            } else {
+                out.extend(self.below.read_hashes(&[i])?);
+            }
+        }
+        Ok(out)
+    }
+}

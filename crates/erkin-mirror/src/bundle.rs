@@ -1,0 +1,338 @@
+//! Bundles: one file that carries a publication offline — to read (the
+//! HTML) and to mirror (the log and the blobs).
+//!
+//! Format (docs/FORMATS.md): a gzip-compressed tar archive (`.tar.gz`),
+//! chosen because every system opens it without erkin — `tar xzf`, Windows'
+//! own tar, phone file managers — so a reader given a USB stick needs
+//! nothing else. Members, in order:
+//! - `erkin-bundle.json`: what the bundle holds (format, origin, verifier
+//!   key, the log sizes it spans);
+//! - the log files (`tile/...`, `tile/entries/...`), then `blob/<sha256>`;
+//! - the site (pages, feeds, `erkin.json`) — full bundles only;
+//! - `checkpoint`, last.
+//!
+//! Plain paths only: no directories, links or devices, every member once.
+//! Output is deterministic: the same log gives the same bytes (fixed
+//! modes, owners and times; the gzip header carries no time).
+//!
+//! Reading a bundle trusts nothing in it: every member is checked for a safe
+//! path, a regular type, no duplicate and a size limit before a byte is
+//! written, and only the log files and blobs are kept — the mirror renders
+//! its own pages and verifies everything against the pinned key.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use erkin_core::blob::BlobId;
+use erkin_core::checkpoint::MAX_CHECKPOINT_LEN;
+use erkin_core::tiles::{TileKind, TilePath, MAX_BUNDLE_LEN};
+use erkin_export::{for_each_file, Part, Selection};
+use erkin_store::{Publication, StoreError};
+use serde::{Deserialize, Serialize};
+
+pub const BUNDLE_FORMAT: &str = "erkin.bundle/v1";
+pub const MANIFEST: &str = "erkin-bundle.json";
+/// The largest page or other site file a bundle may carry.
+pub const MAX_SITE_FILE_LEN: u64 = 32 * 1024 * 1024;
+const MAX_MANIFEST_LEN: u64 = 64 * 1024;
+const MAX_PATH_LEN: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleManifest {
+    pub format: String,
+    pub origin: String,
+    pub verifier_key: String,
+    /// The log size this bundle starts from: 0 for a full bundle. A mirror
+    /// must already hold at least this many entries to import it.
+    pub since: u64,
+    /// The log size of its checkpoint.
+    pub size: u64,
+    /// Whether the site's pages are inside (full bundles).
+    pub pages: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("not an erkin bundle: {0}")]
+    NotABundle(String),
+    #[error("bundle member {path:?}: unsafe path ({reason}); refused")]
+    UnsafePath { path: String, reason: &'static str },
+    #[error(
+        "bundle member {path:?}: a {kind}, not a plain file; links and special files are refused"
+    )]
+    NotAFile { path: String, kind: String },
+    #[error("bundle member {path:?} appears twice; refused")]
+    Duplicate { path: String },
+    #[error("bundle member {path:?} is {len} bytes, more than the {max} allowed for it")]
+    MemberTooLarge { path: String, len: u64, max: u64 },
+    #[error("the bundle unpacks to more than {max} bytes; refused (raise --max-bundle-size if this is intended)")]
+    TooLarge { max: u64 },
+    #[error("the bundle has more than {max} members; refused")]
+    TooManyMembers { max: u64 },
+    #[error("the bundle is damaged or cut short: {0}")]
+    Damaged(String),
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BundleStats {
+    pub members: u64,
+    pub bytes: u64,
+}
+
+/// Writes a bundle of `publication` to `out` (whole, or nothing: a
+/// temporary file renamed into place). With `since` > 0, only the log files
+/// and blobs that a mirror holding `since` entries lacks, and no pages.
+pub fn write_bundle(
+    publication: &Publication,
+    out: &Path,
+    since: u64,
+) -> Result<BundleStats, BundleError> {
+    let io = |source| BundleError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    let state = publication.state();
+    let size = publication.store().size();
+    let since = since.min(size);
+    let manifest = BundleManifest {
+        format: BUNDLE_FORMAT.into(),
+        origin: state.origin().to_string(),
+        verifier_key: state.log_key().to_string(),
+        since,
+        size,
+        pages: since == 0,
+    };
+    let tmp = out.with_extension("partial");
+    let file = fs::File::create(&tmp).map_err(io)?;
+    let gz = flate2::GzBuilder::new().write(
+        std::io::BufWriter::new(file),
+        flate2::Compression::default(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let mut stats = BundleStats::default();
+    // Members carry the time of the log's last entry: deterministic, and
+    // still a meaningful date for people who list the archive.
+    let mtime = state.last_time();
+    let mut append = |tar: &mut tar::Builder<_>, path: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(mtime);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        stats.members += 1;
+        stats.bytes += bytes.len() as u64;
+        tar.append_data(&mut header, path, bytes)
+    };
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+    append(&mut tar, MANIFEST, &json).map_err(io)?;
+    let skip = |_: &str, _: Part| false;
+    let selection = Selection {
+        since,
+        site: since == 0,
+        skip: &skip,
+    };
+    for_each_file::<BundleError>(publication, &selection, &mut |path, _, bytes| {
+        if let Some(bytes) = bytes {
+            append(&mut tar, path, bytes).map_err(io)?;
+        }
+        Ok(())
+    })?;
+    let gz = tar.into_inner().map_err(io)?;
+    let mut writer = gz.finish().map_err(io)?;
+    writer.flush().map_err(io)?;
+    let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    fs::rename(&tmp, out).map_err(io)?;
+    Ok(stats)
+}
+
+/// Limits on what a bundle may unpack to.
+#[derive(Debug, Clone, Copy)]
+pub struct BundleLimits {
+    pub max_total: u64,
+    pub max_members: u64,
+    pub max_blob_len: u64,
+}
+
+impl Default for BundleLimits {
+    fn default() -> Self {
+        Self {
+            max_total: 64 * 1024 * 1024 * 1024,
+            max_members: 10_000_000,
+            max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
+        }
+    }
+}
+
+/// The size limit of a member, by what its path says it is.
+fn member_limit(path: &str, limits: &BundleLimits) -> u64 {
+    if path == MANIFEST {
+        MAX_MANIFEST_LEN
+    } else if path == "checkpoint" {
+        MAX_CHECKPOINT_LEN as u64
+    } else if let Ok(tile) = TilePath::parse(path) {
+        match tile.kind {
+            TileKind::Entries => MAX_BUNDLE_LEN as u64,
+            TileKind::Hashes { .. } => u64::from(tile.width) * 32,
+        }
+    } else if path.starts_with("blob/") {
+        limits.max_blob_len
+    } else {
+        MAX_SITE_FILE_LEN
+    }
+}
+
+/// Whether a member is part of the log a mirror takes (else: site files).
+fn is_log_member(path: &str) -> bool {
+    path == "checkpoint"
+        || TilePath::parse(path).is_ok()
+        || path
+            .strip_prefix("blob/")
+            .is_some_and(|h| h.parse::<BlobId>().is_ok())
+}
+
+/// Refuses any path that could land outside the directory it is unpacked
+/// into, or mean different things on different systems.
+fn check_path(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("empty");
+    }
+    if path.len() > MAX_PATH_LEN {
+        return Err("too long");
+    }
+    if path.starts_with('/') {
+        return Err("absolute");
+    }
+    if path.contains('\\') || path.contains(':') {
+        return Err("contains a backslash or colon");
+    }
+    if path.chars().any(|c| c.is_control()) {
+        return Err("contains a control character");
+    }
+    for part in path.trim_end_matches('/').split('/') {
+        match part {
+            "" => return Err("empty component"),
+            "." | ".." => return Err("dot component"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks every member of the bundle at `file` and unpacks its log files and
+/// blobs into `dest` (which then reads as a copy). Returns its manifest.
+pub fn unpack_bundle(
+    file: &Path,
+    dest: &Path,
+    limits: &BundleLimits,
+) -> Result<BundleManifest, BundleError> {
+    let io_at = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BundleError::Io {
+            path: path.clone(),
+            source,
+        }
+    };
+    let f = fs::File::open(file).map_err(io_at(file))?;
+    let gz = flate2::read::GzDecoder::new(BufReader::new(f));
+    let mut archive = tar::Archive::new(gz);
+    let damaged = |e: std::io::Error| BundleError::Damaged(e.to_string());
+    let mut seen = HashSet::new();
+    let mut total: u64 = 0;
+    let mut manifest: Option<BundleManifest> = None;
+    for (n, entry) in archive.entries().map_err(damaged)?.enumerate() {
+        let mut entry = entry.map_err(damaged)?;
+        if n as u64 >= limits.max_members {
+            return Err(BundleError::TooManyMembers {
+                max: limits.max_members,
+            });
+        }
+        let raw = entry.path_bytes().into_owned();
+        let path = String::from_utf8(raw).map_err(|e| BundleError::UnsafePath {
+            path: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            reason: "not UTF-8",
+        })?;
+        check_path(&path).map_err(|reason| BundleError::UnsafePath {
+            path: path.clone(),
+            reason,
+        })?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            return Err(BundleError::NotAFile {
+                path,
+                kind: format!("{kind:?}").to_lowercase(),
+            });
+        }
+        if !seen.insert(path.clone()) {
+            return Err(BundleError::Duplicate { path });
+        }
+        let len = entry.header().size().map_err(damaged)?;
+        let max = member_limit(&path, limits);
+        if len > max {
+            return Err(BundleError::MemberTooLarge { path, len, max });
+        }
+        total = total.saturating_add(len);
+        if total > limits.max_total {
+            return Err(BundleError::TooLarge {
+                max: limits.max_total,
+            });
+        }
+        if n == 0 {
+            if path != MANIFEST {
+                return Err(BundleError::NotABundle(format!(
+                    "its first member is {path:?}, not {MANIFEST}"
+                )));
+            }
+            let mut bytes = Vec::new();
+            (&mut entry)
+                .take(max)
+                .read_to_end(&mut bytes)
+                .map_err(damaged)?;
+            let m: BundleManifest = serde_json::from_slice(&bytes)
+                .map_err(|e| BundleError::NotABundle(format!("{MANIFEST}: {e}")))?;
+            if m.format != BUNDLE_FORMAT {
+                return Err(BundleError::NotABundle(format!(
+                    "format {:?}, this erkin reads {BUNDLE_FORMAT:?}",
+                    m.format
+                )));
+            }
+            manifest = Some(m);
+            continue;
+        }
+        if !is_log_member(&path) {
+            // Site files are checked, then skipped: the mirror renders its own.
+            std::io::copy(&mut (&mut entry).take(max), &mut std::io::sink()).map_err(damaged)?;
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(len.min(1 << 20) as usize);
+        (&mut entry)
+            .take(max)
+            .read_to_end(&mut bytes)
+            .map_err(damaged)?;
+        if bytes.len() as u64 != len {
+            return Err(BundleError::Damaged(format!(
+                "{path}: {} of {len} bytes",
+                bytes.len()
+            )));
+        }
+        let out = dest.join(&path);
+        erkin_export::atomic_write(&out, &bytes, false).map_err(|e| BundleError::Io {
+            path: out.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
+    manifest.ok_or_else(|| BundleError::NotABundle("it is empty".into()))
+}

@@ -1,0 +1,281 @@
+//! A copy served over HTTP(S), read with limits, timeouts, retries and
+//! bounded concurrency.
+//!
+//! Nothing fetched is trusted: the sync checks every byte against the pinned
+//! key. TLS is therefore not what makes a mirror safe (HTTPS in Kazakhstan
+//! has been intercepted with a state root certificate); it only hides what is
+//! read. Certificates are checked against the Mozilla roots built into the
+//! binary, not the system's store, so a root installed on the machine by
+//! decree is not trusted.
+//!
+//! Fetched files are staged on disk under the sync's staging directory
+//! (memory stays flat however big the log), and files that never change —
+//! full tiles and bundles, blobs — are reused from there by the next run, so
+//! an interrupted sync resumes instead of starting over. They are verified
+//! again like everything else, and the staging directory is cleared after a
+//! commit or a refusal.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use erkin_core::blob::BlobId;
+use erkin_core::tiles::TilePath;
+use erkin_core::verify::{CopyReader, ReadError};
+
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The longest one request may take, body included. A stalled response
+    /// fails after this and is retried.
+    pub timeout: Duration,
+    /// Attempts after the first for a failed request (network error,
+    /// timeout, 429 or 5xx). A 404 or an oversize response is not retried.
+    pub retries: u32,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            concurrency: 8,
+        }
+    }
+}
+
+/// Requests made and body bytes received (after HTTP decompression).
+#[derive(Debug, Default)]
+pub struct HttpStats {
+    pub requests: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+pub struct HttpCopy {
+    base: String,
+    agent: ureq::Agent,
+    options: HttpOptions,
+    staging: PathBuf,
+    /// Paths fetched (and staged) in this run.
+    fetched: Mutex<HashSet<String>>,
+    /// Paths the source answered 404 for in this run.
+    absent: Mutex<HashSet<String>>,
+    /// Failures of prefetches, reported when the path is read.
+    failed: Mutex<HashMap<String, ReadError>>,
+    pub stats: HttpStats,
+}
+
+impl HttpCopy {
+    /// `base` is the copy's root URL (`https://host/` or with a path
+    /// prefix); `staging` a directory this copy may fill.
+    pub fn new(base: &str, staging: &Path, options: HttpOptions) -> Self {
+        let mut base = base.to_string();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(options.timeout))
+            .timeout_connect(Some(options.timeout.min(Duration::from_secs(10))))
+            .http_status_as_error(false)
+            .max_redirects(5)
+            // No identifying headers beyond what HTTP needs.
+            .user_agent("erkin-mirror")
+            .build();
+        Self {
+            base,
+            agent: config.into(),
+            options,
+            staging: staging.to_path_buf(),
+            fetched: Mutex::default(),
+            absent: Mutex::default(),
+            failed: Mutex::default(),
+            stats: HttpStats::default(),
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.stats.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.stats.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Files that never change once they exist: reusable across runs.
+    fn is_immutable(path: &str) -> bool {
+        TilePath::parse(path).is_ok_and(|t| t.is_full())
+            || path
+                .strip_prefix("blob/")
+                .is_some_and(|h| h.parse::<BlobId>().is_ok())
+    }
+
+    fn staged(&self, path: &str) -> PathBuf {
+        self.staging.join(path)
+    }
+
+    /// Fetches `path` and stages it. `Ok(false)` if the source has no such file.
+    fn fetch(&self, path: &str, max_len: u64) -> Result<bool, ReadError> {
+        let url = format!("{}{}", self.base, path);
+        let mut last = String::new();
+        for attempt in 0..=self.options.retries {
+            if attempt > 0 {
+                // 0.25 s, 0.5 s, 1 s, ... capped at 8 s.
+                let backoff = Duration::from_millis(250u64 << (attempt - 1).min(5));
+                std::thread::sleep(backoff.min(Duration::from_secs(8)));
+            }
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let mut response = match self.agent.get(&url).call() {
+                Ok(r) => r,
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+            let status = response.status().as_u16();
+            match status {
+                200 => {}
+                404 | 410 => return Ok(false),
+                429 | 500..=599 => {
+                    last = format!("HTTP {status}");
+                    continue;
+                }
+                _ => {
+                    return Err(ReadError::Io {
+                        path: path.to_string(),
+                        reason: format!("{url}: HTTP {status}"),
+                    })
+                }
+            }
+            let too_large = || ReadError::TooLarge {
+                path: path.to_string(),
+                max: max_len,
+            };
+            let declared = response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > max_len) {
+                return Err(too_large());
+            }
+            let mut body = Vec::new();
+            let read = response
+                .body_mut()
+                .as_reader()
+                .take(max_len.saturating_add(1))
+                .read_to_end(&mut body);
+            if let Err(e) = read {
+                last = e.to_string();
+                continue;
+            }
+            if body.len() as u64 > max_len {
+                return Err(too_large());
+            }
+            self.stats
+                .bytes
+                .fetch_add(body.len() as u64, Ordering::Relaxed);
+            let dest = self.staged(path);
+            erkin_export::atomic_write(&dest, &body, false).map_err(|e| ReadError::Io {
+                path: path.to_string(),
+                reason: format!("staging: {e}"),
+            })?;
+            return Ok(true);
+        }
+        Err(ReadError::Io {
+            path: path.to_string(),
+            reason: format!(
+                "{url}: gave up after {} attempts: {last}",
+                self.options.retries + 1
+            ),
+        })
+    }
+
+    /// Whether `path` is already available from staging in this run.
+    fn have(&self, path: &str) -> bool {
+        self.fetched.lock().expect("not poisoned").contains(path)
+            || (Self::is_immutable(path) && self.staged(path).is_file())
+    }
+
+    fn record(&self, path: &str, result: Result<bool, ReadError>) {
+        match result {
+            Ok(true) => {
+                self.fetched
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(path.to_string());
+            }
+            Ok(false) => {
+                self.absent
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(path.to_string());
+            }
+            Err(e) => {
+                self.failed
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(path.to_string(), e);
+            }
+        }
+    }
+}
+
+impl CopyReader for HttpCopy {
+    fn read(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError> {
+        if let Some(e) = self.failed.lock().expect("not poisoned").get(path) {
+            return Err(e.clone());
+        }
+        if self.absent.lock().expect("not poisoned").contains(path) {
+            return Ok(None);
+        }
+        if !self.have(path) {
+            let result = self.fetch(path, max_len);
+            let found = matches!(result, Ok(true));
+            self.record(path, result.clone());
+            result?;
+            if !found {
+                return Ok(None);
+            }
+        }
+        let bytes = fs::read(self.staged(path)).map_err(|e| ReadError::Io {
+            path: path.to_string(),
+            reason: format!("staging: {e}"),
+        })?;
+        if bytes.len() as u64 > max_len {
+            return Err(ReadError::TooLarge {
+                path: path.to_string(),
+                max: max_len,
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Only the blobs a sync names are fetched; a remote copy is not listed.
+    fn blob_ids(&self) -> Result<Vec<BlobId>, ReadError> {
+        Ok(Vec::new())
+    }
+
+    fn prefetch(&self, paths: &[String], max_len: u64) {
+        let todo: Vec<&String> = paths.iter().filter(|p| !self.have(p)).collect();
+        if todo.is_empty() {
+            return;
+        }
+        let next = AtomicUsize::new(0);
+        let workers = self.options.concurrency.clamp(1, 64).min(todo.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = todo.get(i) else { break };
+                    let result = self.fetch(path, max_len);
+                    self.record(path, result);
+                });
+            }
+        });
+    }
+}

@@ -1,0 +1,594 @@
+//! A mirror: a data directory that copies a publication from a source,
+//! verifying everything, committing atomically.
+//!
+//! Layout of a mirror directory (a data directory without a log key):
+//! - `erkin.sqlite`: the store, exactly as on the newsroom's server — so
+//!   `erkin serve --dir`, `erkin export --dir` and `erkin verify` work on it;
+//! - `mirror.json`: the source it syncs from;
+//! - `site/`: the static copy (pages, log, blobs), ready for any web server,
+//!   static host or USB stick — unless made with `--no-site`;
+//! - `evidence/`: evidence files of rollbacks, forks and misbehaviour;
+//! - `.sync/`: what a sync in progress has fetched (cleared after it).
+//!
+//! Invariants:
+//! - The pinned key is the store's log key, fixed by the first sync.
+//! - A sync commits in one store transaction (entries, tree hashes and the
+//!   source's checkpoint) after every check has passed; blobs are stored
+//!   just before, each checked against its name. A refused or interrupted
+//!   sync leaves the store as it was (plus, at most, verified blobs).
+//! - The site is exported after the commit; its checkpoint is written last.
+//! - One sync at a time per directory (a lock file).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use erkin_core::blob::{BlobError, BlobId, DEFAULT_MAX_BLOB_LEN};
+use erkin_core::checkpoint::Checkpoint;
+use erkin_core::keys::VerifierKey;
+use erkin_core::sync::{plan, Accepted, Context, Planned, Refusal};
+use erkin_core::verify::{CopyReader, ReadError};
+use erkin_export::{export, DirCopy, ExportError, ExportStats};
+use erkin_store::{Publication, PublicationError, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{unpack_bundle, BundleError, BundleLimits};
+use crate::http::{HttpCopy, HttpOptions};
+
+pub const CONFIG_FILE: &str = "mirror.json";
+pub const SITE_DIR: &str = "site";
+pub const EVIDENCE_DIR: &str = "evidence";
+const STAGING_DIR: &str = ".sync";
+const LOCK_FILE: &str = ".sync.lock";
+
+/// Exit codes of `erkin mirror` (also in `erkin mirror --help`).
+pub mod exit {
+    /// The source is not a genuine, complete copy: a bad signature, a
+    /// tampered or malformed file, a response or member larger than allowed,
+    /// a bad bundle. Nothing was written.
+    pub const REFUSED: u8 = 3;
+    /// The source rolled back to an older checkpoint. Evidence saved.
+    pub const ROLLBACK: u8 = 4;
+    /// The source serves a fork of the log. Evidence saved.
+    pub const FORK: u8 = 5;
+    /// The log holds an entry the rules forbid. Evidence saved.
+    pub const MISBEHAVIOUR: u8 = 6;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error("refused: {refusal}{}", evidence.as_ref().map(|p| format!("\nevidence saved: {}", p.display())).unwrap_or_default())]
+    Refused {
+        refusal: Refusal,
+        evidence: Option<PathBuf>,
+    },
+    #[error("refused: {path}: {error}")]
+    TamperedBlob { path: String, error: BlobError },
+    #[error(
+        "refused: {path} is named by the log but the source does not have it (an incomplete copy)"
+    )]
+    MissingBlob { path: String },
+    #[error("refused: {0}")]
+    Bundle(BundleError),
+    #[error("this bundle continues a log from {since} entries, but {dir} holds {have}; import a full bundle (or one made with --since {have} or less) first")]
+    BundleGap { since: u64, have: u64, dir: PathBuf },
+    #[error(
+        "{dir} is pinned to the log key {pinned}, not {given}; a mirror follows one publication"
+    )]
+    KeyMismatch {
+        dir: PathBuf,
+        pinned: String,
+        given: String,
+    },
+    #[error("the source does not say its verifier key; pass --key (ask the newsroom, or read it from its mirrors page)")]
+    NoKey,
+    #[error("erkin.json from the source: {0}")]
+    BadDescriptor(String),
+    #[error("{0}: another sync of this mirror is running")]
+    Busy(PathBuf),
+    #[error("{0}: not a URL, a bundle file or a directory holding a copy")]
+    UnknownSource(String),
+    #[error("no source given and {0} has none recorded; pass SOURCE")]
+    NoSource(PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publication(#[from] PublicationError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl MirrorError {
+    /// The exit code for scripts: see [`exit`]; 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            MirrorError::Refused { refusal, .. } => match refusal {
+                Refusal::Rollback { .. } => exit::ROLLBACK,
+                Refusal::Fork { .. } => exit::FORK,
+                Refusal::Misbehaviour { .. } => exit::MISBEHAVIOUR,
+                // A network failure is not the copy's fault: try again later.
+                Refusal::Unreadable(ReadError::Io { .. }) => 1,
+                _ => exit::REFUSED,
+            },
+            MirrorError::TamperedBlob { .. }
+            | MirrorError::MissingBlob { .. }
+            | MirrorError::Bundle(_) => exit::REFUSED,
+            _ => 1,
+        }
+    }
+}
+
+/// What the mirror remembers between syncs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MirrorConfig {
+    pub source: Option<String>,
+    /// Whether to keep the static copy in `site/`.
+    #[serde(default = "yes")]
+    pub site: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The key to pin on the first sync (else trust on first use), or to
+    /// check against the pinned one.
+    pub key: Option<VerifierKey>,
+    pub http: HttpOptions,
+    pub max_blob_len: u64,
+    pub bundle: BundleLimits,
+    /// Write the static copy into `site/`.
+    pub site: bool,
+    /// The clock, for evidence files (Unix seconds).
+    pub now: u64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            key: None,
+            http: HttpOptions::default(),
+            max_blob_len: DEFAULT_MAX_BLOB_LEN,
+            bundle: BundleLimits::default(),
+            site: true,
+            now: 0,
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Default, Clone)]
+pub struct SyncReport {
+    pub source: String,
+    pub old_size: u64,
+    pub new_size: u64,
+    /// The key was taken from the source on this first sync (say so loudly).
+    pub trusted_on_first_use: Option<String>,
+    pub blobs_fetched: u64,
+    pub blobs_deleted: u64,
+    /// HTTP requests made and body bytes received (0 for other sources).
+    pub requests: u64,
+    pub bytes: u64,
+    pub site: Option<ExportStats>,
+}
+
+/// Where a sync reads from.
+pub enum Source {
+    Http(HttpCopy),
+    /// A static copy: an export, a mirror's `site/`, an unpacked bundle.
+    Dir(DirCopy),
+    /// Another data directory (a mirror's, or a newsroom's).
+    Store(Store),
+}
+
+impl Source {
+    fn reader(&self) -> &dyn CopyReader {
+        match self {
+            Source::Http(h) => h,
+            Source::Dir(d) => d,
+            Source::Store(s) => s,
+        }
+    }
+
+    /// The verifier key the source says it has: only for trust on first
+    /// use, and checked against the signatures like everything else.
+    fn advertised_key(&self) -> Result<Option<VerifierKey>, MirrorError> {
+        if let Source::Store(s) = self {
+            return Ok(Some(s.log_key().clone()));
+        }
+        let bytes = self
+            .reader()
+            .read(erkin_views::DESCRIPTOR_FILE, 64 * 1024)
+            .map_err(|e| MirrorError::BadDescriptor(e.to_string()))?;
+        let Some(bytes) = bytes else { return Ok(None) };
+        let d: erkin_views::Descriptor = serde_json::from_slice(&bytes)
+            .map_err(|e| MirrorError::BadDescriptor(e.to_string()))?;
+        VerifierKey::parse(&d.verifier_key)
+            .map(Some)
+            .map_err(|e| MirrorError::BadDescriptor(e.to_string()))
+    }
+}
+
+/// A mirror directory, open for syncing. Keeps the folded state between
+/// syncs, so a long-running follower folds each entry once.
+pub struct Mirror {
+    dir: PathBuf,
+    config: MirrorConfig,
+    publication: Option<Publication>,
+    _lock: fs::File,
+}
+
+impl Mirror {
+    /// Opens (or prepares) the mirror directory `dir`, taking its lock.
+    pub fn open(dir: &Path) -> Result<Self, MirrorError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| MirrorError::Io {
+                path: path.clone(),
+                source,
+            }
+        };
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(MirrorError::Busy(dir.to_path_buf()));
+        }
+        let config: MirrorConfig = fs::read(dir.join(CONFIG_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(MirrorConfig {
+                source: None,
+                site: true,
+            });
+        let publication = match Store::open(dir) {
+            Ok(store) if store.size() == 0 => None,
+            Ok(store) => {
+                drop(store);
+                Some(Publication::open(dir)?)
+            }
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+            publication,
+            _lock: lock,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config(&self) -> &MirrorConfig {
+        &self.config
+    }
+
+    pub fn publication(&self) -> Option<&Publication> {
+        self.publication.as_ref()
+    }
+
+    pub fn size(&self) -> u64 {
+        self.publication.as_ref().map_or(0, |p| p.store().size())
+    }
+
+    fn staging(&self) -> PathBuf {
+        self.dir.join(STAGING_DIR)
+    }
+
+    fn clear_staging(&self) {
+        let _ = fs::remove_dir_all(self.staging());
+    }
+
+    /// Opens `spec` (a URL, a bundle file, a directory) as a source. A
+    /// bundle is checked and unpacked into the staging directory first.
+    pub fn open_source(&self, spec: &str, options: &SyncOptions) -> Result<Source, MirrorError> {
+        if spec.starts_with("http://") || spec.starts_with("https://") {
+            let staging = self.staging().join("http");
+            return Ok(Source::Http(HttpCopy::new(
+                spec,
+                &staging,
+                options.http.clone(),
+            )));
+        }
+        let path = Path::new(spec);
+        if path.is_file() {
+            let dest = self.staging().join("bundle");
+            let _ = fs::remove_dir_all(&dest);
+            let manifest = match unpack_bundle(path, &dest, &options.bundle) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.clear_staging();
+                    return Err(MirrorError::Bundle(e));
+                }
+            };
+            if manifest.since > self.size() {
+                self.clear_staging();
+                return Err(MirrorError::BundleGap {
+                    since: manifest.since,
+                    have: self.size(),
+                    dir: self.dir.clone(),
+                });
+            }
+            return Ok(Source::Dir(DirCopy::new(&dest)));
+        }
+        if path.join(erkin_store::store::DB_FILE).is_file() {
+            return Ok(Source::Store(Store::open_unverified(path)?));
+        }
+        if DirCopy::looks_like_copy(path) {
+            return Ok(Source::Dir(DirCopy::new(path)));
+        }
+        Err(MirrorError::UnknownSource(spec.to_string()))
+    }
+
+    /// Syncs from `spec` (or the recorded source when `None`).
+    pub fn sync(
+        &mut self,
+        spec: Option<&str>,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, MirrorError> {
+        let spec = match spec {
+            Some(s) => s.to_string(),
+            None => self
+                .config
+                .source
+                .clone()
+                .ok_or_else(|| MirrorError::NoSource(self.dir.clone()))?,
+        };
+        let source = self.open_source(&spec, options)?;
+        let result = self.sync_from(&source, &spec, options);
+        if let Source::Http(h) = &source {
+            if let Ok(r) = &result {
+                let mut r = r.clone();
+                r.requests = h.requests();
+                r.bytes = h.bytes();
+                self.clear_staging();
+                return Ok(r);
+            }
+        }
+        // Refusals clear what was fetched: it came from a source that lied.
+        // Interruptions (network failures) keep it, so the next run resumes.
+        let keep = matches!(
+            &result,
+            Err(MirrorError::Refused {
+                refusal: Refusal::Unreadable(ReadError::Io { .. }),
+                ..
+            })
+        );
+        if !keep {
+            self.clear_staging();
+        }
+        result
+    }
+
+    /// One sync from an opened source.
+    pub fn sync_from(
+        &mut self,
+        source: &Source,
+        spec: &str,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, MirrorError> {
+        let mut report = SyncReport {
+            source: spec.to_string(),
+            old_size: self.size(),
+            ..SyncReport::default()
+        };
+        let key = match (&self.publication, &options.key) {
+            (Some(p), given) => {
+                let pinned = p.store().log_key().clone();
+                if let Some(g) = given {
+                    if *g != pinned {
+                        return Err(MirrorError::KeyMismatch {
+                            dir: self.dir.clone(),
+                            pinned: pinned.to_string(),
+                            given: g.to_string(),
+                        });
+                    }
+                }
+                pinned
+            }
+            (None, Some(k)) => k.clone(),
+            (None, None) => {
+                let k = source.advertised_key()?.ok_or(MirrorError::NoKey)?;
+                report.trusted_on_first_use = Some(k.to_string());
+                k
+            }
+        };
+        let ctx = Context {
+            key: &key,
+            source: spec,
+            now: options.now,
+        };
+        let reader = source.reader();
+        let planned = {
+            let accepted = match &self.publication {
+                None => None,
+                Some(p) => {
+                    let store = p.store();
+                    let note = store.latest_checkpoint_bytes()?.unwrap_or_default();
+                    let checkpoint =
+                        Checkpoint::open(&note, &key).map_err(|e| StoreError::Corrupt {
+                            path: store.path().to_path_buf(),
+                            reason: format!("latest checkpoint: {e}"),
+                        })?;
+                    Some((store, note, checkpoint, p.state().clone()))
+                }
+            };
+            let hashes = accepted.as_ref().map(|(s, ..)| s.hashes());
+            let accepted = match (&accepted, &hashes) {
+                (Some((store, note, checkpoint, state)), Some(h)) => Some(Accepted {
+                    checkpoint: checkpoint.clone(),
+                    note: note.clone(),
+                    hashes: h,
+                    copy: *store,
+                    state: state.clone(),
+                }),
+                _ => None,
+            };
+            plan(&ctx, accepted, reader)
+        };
+        let update = match planned {
+            Ok(Planned::UpToDate { size }) => {
+                report.new_size = size;
+                self.remember(spec)?;
+                report.site = self.write_site(options)?;
+                return Ok(report);
+            }
+            Ok(Planned::Update(u)) => u,
+            Err(refusal) => {
+                let evidence = match refusal.evidence() {
+                    Some(e) => Some(self.save_evidence(e, options.now)?),
+                    None => None,
+                };
+                return Err(MirrorError::Refused { refusal, evidence });
+            }
+        };
+
+        // Blobs: the new entries name them; check each before storing any.
+        let store_has = |id: &BlobId| {
+            self.publication
+                .as_ref()
+                .map(|p| p.store().has_blob(id))
+                .transpose()
+                .map(|h| h.unwrap_or(false))
+        };
+        let mut wanted = Vec::new();
+        for id in &update.blobs {
+            if !store_has(id)? {
+                wanted.push(*id);
+            }
+        }
+        let paths: Vec<String> = wanted.iter().map(|id| format!("blob/{id}")).collect();
+        reader.prefetch(&paths, options.max_blob_len);
+        for (id, path) in wanted.iter().zip(&paths) {
+            let bytes = read_blob(reader, path, options.max_blob_len)?;
+            id.check(&bytes)
+                .map_err(|error| MirrorError::TamperedBlob {
+                    path: path.clone(),
+                    error,
+                })?;
+        }
+
+        // Commit: blobs (each checked again as stored), then the log in one
+        // transaction under the source's checkpoint.
+        let mut store = match self.publication.take() {
+            Some(p) => p.into_store(),
+            None => match Store::open(&self.dir) {
+                Ok(s) => s,
+                Err(StoreError::NotFound { .. }) => Store::create(&self.dir, &key)?,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let committed = (|| {
+            for (id, path) in wanted.iter().zip(&paths) {
+                let bytes = read_blob(reader, path, options.max_blob_len)?;
+                id.check(&bytes)
+                    .map_err(|error| MirrorError::TamperedBlob {
+                        path: path.clone(),
+                        error,
+                    })?;
+                store.put_blob(&bytes, options.max_blob_len)?;
+            }
+            store.append_signed(&update.entries, &update.note, report.old_size)?;
+            Ok::<_, MirrorError>(())
+        })();
+        if let Err(e) = committed {
+            // The store is unchanged (or holds extra checked blobs); fold it
+            // again so this mirror stays usable.
+            drop(store);
+            self.publication = match Store::open(&self.dir) {
+                Ok(s) if s.size() > 0 => Some(Publication::open(&self.dir)?),
+                _ => None,
+            };
+            return Err(e);
+        }
+        report.blobs_fetched = wanted.len() as u64;
+        // Redactions: the blobs go, here and (by the export) from the site.
+        for id in update.state.redacted_blobs() {
+            if store.delete_blob(&id)? {
+                report.blobs_deleted += 1;
+            }
+        }
+        report.new_size = store.size();
+        self.publication = Some(Publication::from_folded(store, update.state));
+        self.remember(spec)?;
+        self.config.site = options.site;
+        report.site = self.write_site(options)?;
+        Ok(report)
+    }
+
+    /// Records the source (and whether a site is kept) for the next sync.
+    fn remember(&mut self, spec: &str) -> Result<(), MirrorError> {
+        // A bundle is a one-off; a URL or a directory is a place to return to.
+        if !Path::new(spec).is_file() {
+            self.config.source = Some(spec.to_string());
+        }
+        let mut json = serde_json::to_vec_pretty(&self.config).expect("config serializes");
+        json.push(b'\n');
+        erkin_export::atomic_write(&self.dir.join(CONFIG_FILE), &json, false)?;
+        Ok(())
+    }
+
+    /// Exports the static copy into `site/` unless it is already current.
+    fn write_site(&self, options: &SyncOptions) -> Result<Option<ExportStats>, MirrorError> {
+        let Some(p) = &self.publication else {
+            return Ok(None);
+        };
+        if !options.site {
+            return Ok(None);
+        }
+        let site = self.dir.join(SITE_DIR);
+        let current = p.store().latest_checkpoint_bytes()?;
+        if current.is_some() && fs::read(site.join("checkpoint")).ok() == current {
+            return Ok(None);
+        }
+        Ok(Some(export(p, &site)?))
+    }
+
+    fn save_evidence(
+        &self,
+        evidence: &erkin_core::evidence::Evidence,
+        now: u64,
+    ) -> Result<PathBuf, MirrorError> {
+        let kind = serde_json::to_value(evidence.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "evidence".into());
+        let dir = self.dir.join(EVIDENCE_DIR);
+        let mut path = dir.join(format!("{kind}-{now}.json"));
+        let mut n = 1;
+        while path.exists() {
+            n += 1;
+            path = dir.join(format!("{kind}-{now}-{n}.json"));
+        }
+        erkin_export::atomic_write(&path, &evidence.to_json(), true)?;
+        Ok(path)
+    }
+}
+
+fn read_blob(reader: &dyn CopyReader, path: &str, max: u64) -> Result<Vec<u8>, MirrorError> {
+    match reader.read(path, max) {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(MirrorError::MissingBlob {
+            path: path.to_string(),
+        }),
+        Err(e) => Err(MirrorError::Refused {
+            refusal: Refusal::Unreadable(e),
+            evidence: None,
+        }),
+    }
+}

@@ -1,0 +1,147 @@
+//! `erkin mirror`, `erkin bundle`, `erkin evidence`: copies and their proofs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use erkin_core::evidence::{check, Evidence, ForkProof, Verdict};
+use erkin_core::keys::VerifierKey;
+use erkin_mirror::{HttpOptions, Mirror, SyncOptions};
+use erkin_store::Publication;
+
+use crate::cli::{BundleArgs, EvidenceArgs, MirrorArgs};
+use crate::outln;
+
+pub fn mirror(args: &MirrorArgs) -> Result<u8> {
+    let key = args
+        .key
+        .as_deref()
+        .map(|k| VerifierKey::parse(k).context("--key"))
+        .transpose()?;
+    let options = SyncOptions {
+        key,
+        http: HttpOptions {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            retries: args.retries,
+            concurrency: args.concurrency.max(1),
+        },
+        max_blob_len: args.max_blob_size,
+        site: !args.no_site,
+        now: crate::commands::now(),
+        ..SyncOptions::default()
+    };
+    let mut mirror = match Mirror::open(&args.into) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("erkin: error: {e}");
+            return Ok(e.exit_code());
+        }
+    };
+    let report = match mirror.sync(args.source.as_deref(), &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("erkin: error: {e}");
+            return Ok(e.exit_code());
+        }
+    };
+    if let Some(k) = &report.trusted_on_first_use {
+        eprintln!(
+            "WARNING: no --key given: trusting the key the source names, on first use:\n  {k}\n\
+             Check it against the key the newsroom publishes (its mirrors page, a printed QR, a person you trust).\n\
+             From now on {} accepts only this key.",
+            args.into.display()
+        );
+    }
+    if args.json {
+        let json = serde_json::json!({
+            "source": report.source,
+            "old_size": report.old_size,
+            "new_size": report.new_size,
+            "blobs_fetched": report.blobs_fetched,
+            "blobs_deleted": report.blobs_deleted,
+            "requests": report.requests,
+            "bytes": report.bytes,
+            "site_files_written": report.site.as_ref().map(|s| s.written),
+        });
+        outln!("{json}");
+    } else if report.new_size == report.old_size {
+        eprintln!("Up to date: {} entries.", report.new_size);
+    } else {
+        eprintln!(
+            "Synced {} -> {} entries from {} ({} blobs{}). Verified and committed.",
+            report.old_size,
+            report.new_size,
+            report.source,
+            report.blobs_fetched,
+            if report.requests > 0 {
+                format!(", {} requests, {} bytes", report.requests, report.bytes)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(site) = &report.site {
+        eprintln!(
+            "Static copy in {}: {} files written, {} unchanged, {} removed.",
+            args.into.join(erkin_mirror::mirror::SITE_DIR).display(),
+            site.written,
+            site.unchanged,
+            site.deleted
+        );
+    }
+    Ok(0)
+}
+
+pub fn bundle(dir: &Path, args: &BundleArgs) -> Result<u8> {
+    let publication = Publication::open(dir)?;
+    let stats = erkin_mirror::write_bundle(&publication, &args.out, args.since)?;
+    eprintln!(
+        "Wrote {}: {} files, {} bytes before compression, entries {}..{}.",
+        args.out.display(),
+        stats.members,
+        stats.bytes,
+        args.since.min(publication.store().size()),
+        publication.store().size()
+    );
+    Ok(0)
+}
+
+pub fn evidence(args: &EvidenceArgs) -> Result<u8> {
+    let bytes = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
+    let evidence = Evidence::from_json(&bytes).with_context(|| args.file.display().to_string())?;
+    let key_text = args
+        .key
+        .clone()
+        .unwrap_or_else(|| evidence.verifier_key.clone());
+    let key = VerifierKey::parse(&key_text).context("the verifier key")?;
+    if args.key.is_none() {
+        eprintln!(
+            "Note: checking against the key named in the file; pass --key with the key you trust."
+        );
+    }
+    match check(&evidence, &key) {
+        Ok(verdict) => {
+            let text = match verdict {
+                Verdict::Rollback { accepted, served } => format!(
+                    "PROVEN rollback: both checkpoints are signed by {key}; {} served {served} entries after {accepted} had been accepted (on the mirror's word), and the older tree is a prefix of the newer.",
+                    evidence.source
+                ),
+                Verdict::Fork { how: ForkProof::SameSizeDifferentRoots { size } } => format!(
+                    "PROVEN fork: {key} signed two different trees of {size} entries."
+                ),
+                Verdict::Fork { how: ForkProof::InconsistentTrees { smaller, larger } } => format!(
+                    "PROVEN fork: {key} signed a tree of {larger} entries that does not contain its tree of {smaller} (the consistency proof from the larger tree's own tiles fails)."
+                ),
+                Verdict::ForbiddenEntry { index, rejection } => format!(
+                    "PROVEN: entry {index} is in the log signed by {key}. The mirror's fold refused it: {rejection}. Re-check by running `erkin verify` on any copy."
+                ),
+            };
+            outln!("{text}");
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("erkin: {}: {e}", args.file.display());
+            Ok(crate::exit::VERIFY_FAILED)
+        }
+    }
+}
