@@ -135,6 +135,34 @@ pub enum Rejection {
     NotPermitted(String),
 }
 
+impl Rejection {
+    /// A stable, machine-readable name for this kind of rejection: the
+    /// members' API's error code. Never renamed once released.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Entry(_) => "bad_entry",
+            Rejection::NotGenesis { .. }
+            | Rejection::BadGenesis(_)
+            | Rejection::LogKeyMismatch { .. }
+            | Rejection::SecondGenesis => "bad_genesis",
+            Rejection::NotAMember { .. } => "not_a_member",
+            Rejection::TimeWentBackwards { .. } => "time_went_backwards",
+            Rejection::ClockSkew { .. } => "clock_skew",
+            Rejection::Duplicate => "duplicate",
+            Rejection::Invalid(_) => "invalid_action",
+            Rejection::UnknownProposal(_) => "unknown_proposal",
+            Rejection::ProposalClosed(_) => "proposal_closed",
+            Rejection::VotingEnded { .. } => "voting_ended",
+            Rejection::TooEarly { .. } => "too_early",
+            Rejection::NotEligible { .. } => "not_eligible",
+            Rejection::PeriodTooShort { .. } => "period_too_short",
+            Rejection::WrongBallot(_) => "wrong_ballot",
+            Rejection::BadCharter(_) => "bad_charter",
+            Rejection::NotPermitted(_) => "not_permitted",
+        }
+    }
+}
+
 /// What an accepted entry was: enough to list the log without re-parsing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {

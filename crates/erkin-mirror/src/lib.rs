@@ -10,12 +10,16 @@
 //! - [`bundle`]: the one-file offline copy (`.tar.gz`), written
 //!   deterministically and read with every member checked first;
 //! - [`mirror`]: the mirror directory — a data directory without a log key —
-//!   and the sync that commits a verified update atomically, or nothing.
+//!   and the sync that commits a verified update atomically, or nothing;
+//! - [`client`]: the other remote side of a member's machine: sending signed
+//!   entries and blobs to the newsroom's server and checking its receipts.
 
 pub mod bundle;
+pub mod client;
 pub mod http;
 pub mod mirror;
 
 pub use bundle::{unpack_bundle, write_bundle, BundleError, BundleLimits, BundleManifest};
+pub use client::{ClientError, MembersClient, Receipt};
 pub use http::{HttpCopy, HttpOptions};
 pub use mirror::{exit, Mirror, MirrorConfig, MirrorError, Source, SyncOptions, SyncReport};

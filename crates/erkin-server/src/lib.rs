@@ -7,6 +7,8 @@
 //! the access log records method, path, status and time — never the client's
 //! address.
 
+pub mod api;
+pub mod sequencer;
 mod snapshot;
 
 use std::net::SocketAddr;
@@ -21,7 +23,33 @@ use axum::Router;
 use erkin_core::verify::CopyReader;
 use erkin_store::{Publication, Store};
 
+pub use api::ApiLimits;
+pub use sequencer::SequencerConfig;
 pub use snapshot::{build as build_snapshot, Snapshot};
+
+/// What a server does besides serving readers.
+#[derive(Default)]
+pub struct ServeOptions {
+    /// Log each request (method, path, status, time; never the client).
+    pub log_requests: bool,
+    /// Accept members' signed entries and blobs (the newsroom's server).
+    pub members: Option<MembersApi>,
+    /// Follow a primary: a read-only node kept in sync by mirroring.
+    pub follow: Option<Follow>,
+}
+
+pub struct MembersApi {
+    pub log_key: erkin_core::keys::SecretKey,
+    pub sequencer: SequencerConfig,
+    pub limits: ApiLimits,
+}
+
+pub struct Follow {
+    /// The primary's URL (or any copy erkin mirror takes).
+    pub source: String,
+    pub interval: Duration,
+    pub options: erkin_mirror::SyncOptions,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -31,10 +59,15 @@ pub enum ServerError {
     Store(#[from] erkin_store::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("following: {0}")]
+    Follow(erkin_mirror::MirrorError),
 }
 
 struct Shared {
     dir: PathBuf,
+    api: Option<api::Api>,
+    /// Where members should send entries when this node does not take them.
+    read_only_hint: &'static str,
     snapshot: RwLock<Arc<Snapshot>>,
     /// A read-only store for tiles and blobs (SQLite connections are not
     /// shared across threads, hence the mutex).
@@ -73,21 +106,139 @@ pub async fn serve(
     log_requests: bool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let options = ServeOptions {
+        log_requests,
+        ..ServeOptions::default()
+    };
+    serve_with(listener, dir, options, shutdown).await
+}
+
+/// Serves with the members' API and/or as a follower, as `options` say.
+/// On shutdown: stop taking connections, let requests in flight finish,
+/// then commit and answer everything the sequencer holds, then return.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    dir: &Path,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let stop_following = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let follower = match options.follow {
+        Some(follow) => Some(start_following(dir, follow, stop_following.clone()).await?),
+        None => None,
+    };
     let publication = Publication::open(dir)?;
     let snapshot = snapshot::build(&publication);
-    drop(publication);
+    let api = match options.members {
+        Some(m) => {
+            let sequencer =
+                sequencer::Sequencer::start(publication, m.log_key, m.sequencer, |_| {});
+            Some(api::Api {
+                sequencer,
+                limits: m.limits,
+                rate: api::RateLimiter::default(),
+            })
+        }
+        None => {
+            drop(publication);
+            None
+        }
+    };
     let shared = Arc::new(Shared {
         dir: dir.to_path_buf(),
+        api,
+        read_only_hint: if follower.is_some() {
+            "this node is a read-only follower; send entries to the newsroom's server"
+        } else {
+            "this server does not take members' entries (start it with --sequence)"
+        },
         snapshot: RwLock::new(Arc::new(snapshot)),
         store: Mutex::new(Store::open_unverified(dir)?),
-        log_requests,
+        log_requests: options.log_requests,
     });
     tokio::spawn(reload_loop(shared.clone()));
-    let app = Router::new().fallback(handle).with_state(shared);
-    axum::serve(listener, app)
+    let app = Router::new().fallback(handle).with_state(shared.clone());
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    // Drain: everything pooled is committed and answered before we return.
+    if shared.api.is_some() {
+        let s = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(api) = &s.api {
+                api.sequencer.drain();
+            }
+        })
+        .await;
+    }
+    stop_following.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(f) = follower {
+        let _ = tokio::task::spawn_blocking(move || f.join()).await;
+    }
+    served?;
     Ok(())
+}
+
+/// Syncs once (a follower must have a copy before it can serve), then keeps
+/// syncing every `interval` on a thread of its own until told to stop.
+async fn start_following(
+    dir: &Path,
+    follow: Follow,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>, ServerError> {
+    let dir = dir.to_path_buf();
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+    let handle = std::thread::Builder::new()
+        .name("erkin-follower".into())
+        .spawn(move || {
+            let opened = erkin_mirror::Mirror::open(&dir).and_then(|mut m| {
+                let mut options = follow.options.clone();
+                options.site = false;
+                m.sync(Some(&follow.source), &options)?;
+                Ok((m, options))
+            });
+            let (mut mirror, mut options) = match opened {
+                Ok(ok) => {
+                    let _ = first_tx.send(Ok(()));
+                    ok
+                }
+                Err(e) => {
+                    let _ = first_tx.send(Err(e));
+                    return;
+                }
+            };
+            let mut last_error = String::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let started = Instant::now();
+                while started.elapsed() < follow.interval {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                options.now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                match mirror.sync(Some(&follow.source), &options) {
+                    Ok(_) => last_error.clear(),
+                    Err(e) => {
+                        // Say it once, not every interval.
+                        let text = e.to_string();
+                        if text != last_error {
+                            eprintln!("erkin serve --follow: {text}");
+                            last_error = text;
+                        }
+                    }
+                }
+            }
+        })?;
+    match first_rx.await {
+        Ok(Ok(())) => Ok(handle),
+        Ok(Err(e)) => Err(ServerError::Follow(e)),
+        Err(_) => Err(ServerError::Io(std::io::Error::other(
+            "the follower thread ended before its first sync",
+        ))),
+    }
 }
 
 /// Watches the log and re-renders when it grows (another process — the CLI,
@@ -125,8 +276,20 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Request<Body>) -
     let method = req.method().clone();
     let raw_path = req.uri().path().to_string();
     let headers = req.headers().clone();
-    drop(req);
-    let mut response = respond(&shared, &method, &raw_path, &headers).await;
+    let mut response = if method == Method::POST {
+        let path = raw_path.trim_start_matches('/').to_string();
+        match &shared.api {
+            Some(api) => api.post(&path, req).await,
+            None => api::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "read_only",
+                shared.read_only_hint,
+            ),
+        }
+    } else {
+        drop(req);
+        respond(&shared, &method, &raw_path, &headers).await
+    };
     security_headers(response.headers_mut());
     if shared.log_requests {
         // Deliberately no client address: readers are not tracked.
@@ -185,6 +348,26 @@ async fn respond(
         Err(_) => return status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
     };
     let head = method == Method::HEAD;
+    // The checkpoint comes from the store, not the snapshot: a member who
+    // just got a receipt, or a mirror, must see the log as it is now, and the
+    // store's checkpoint always has its tiles (same database).
+    if path == "checkpoint" {
+        let s = shared.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let mut store = s.store.lock().map_err(|_| ())?;
+            store.refresh().map_err(|_| ())?;
+            store.latest_checkpoint_bytes().map_err(|_| ())
+        })
+        .await;
+        return match read {
+            Ok(Ok(Some(cp))) => send(headers, &snapshot::prepare("checkpoint", cp), head),
+            Ok(Ok(None)) => not_found(),
+            _ => status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The log could not be read; try again.\n",
+            ),
+        };
+    }
     if let Some(p) = snapshot.files.get(&path) {
         return send(headers, p, head);
     }

@@ -116,15 +116,6 @@ pub fn build(publication: &Publication) -> Snapshot {
     if let Ok(Some(cp)) = store.latest_checkpoint_bytes() {
         files.insert("checkpoint".into(), prepare("checkpoint", cp));
     }
-    let descriptor = json!({
-        "format": "erkin/1",
-        "origin": state.origin(),
-        "name": state.name(),
-        "verifier_key": state.log_key().as_str(),
-    });
-    let mut bytes = serde_json::to_vec_pretty(&descriptor).expect("JSON values serialize");
-    bytes.push(b'\n');
-    files.insert("erkin.json".into(), prepare("erkin.json", bytes));
     Snapshot {
         size: store.size(),
         files,

@@ -196,6 +196,16 @@ impl Publication {
         Ok(self.store.put_blob(bytes, max_len)?)
     }
 
+    /// Like [`Publication::put_blob`], durable before it returns: for an
+    /// upload the server acknowledges.
+    pub fn put_blob_durable(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, PublicationError> {
+        let id = BlobId::of(bytes);
+        if self.state.redacted_blobs().contains(&id) {
+            return Err(PublicationError::Redacted(id));
+        }
+        Ok(self.store.put_blob_durable(bytes, max_len)?)
+    }
+
     /// Brings the state up to the store: rebuilt if stale, then folded over
     /// any entries another process appended.
     fn catch_up(&mut self) -> Result<(), PublicationError> {

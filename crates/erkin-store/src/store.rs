@@ -405,6 +405,23 @@ impl Store {
         })
     }
 
+    /// A proof that entry `index` is in the stored tree (RFC 6962 inclusion
+    /// proof against the latest checkpoint's size).
+    pub fn inclusion_proof(&self, index: u64) -> Result<tlog_tiles::RecordProof, StoreError> {
+        if index >= self.size {
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("no entry {index} in a log of {}", self.size),
+            });
+        }
+        tlog_tiles::prove_record(self.size, index, &self.db_hashes()).map_err(|e| {
+            StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("tree hashes: {e}"),
+            }
+        })
+    }
+
     /// The root of the stored tree's first `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
         tlog_tiles::tree_hash(size.min(self.size), &self.db_hashes()).map_err(|e| {
@@ -516,6 +533,20 @@ impl Store {
             .execute_batch("PRAGMA synchronous = FULL")
             .map_err(sql)?;
         inserted.map_err(sql)?;
+        Ok(id)
+    }
+
+    /// Stores a blob durably before returning (its own fsync): for a blob
+    /// a member uploaded and the server acknowledges.
+    pub fn put_blob_durable(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, StoreError> {
+        check_blob_len(bytes.len() as u64, max_len)?;
+        let id = BlobId::of(bytes);
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO blobs (id, data) VALUES (?1, ?2)",
+                params![&id.0[..], bytes],
+            )
+            .map_err(|e| sql_err(&self.path, e))?;
         Ok(id)
     }
 

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::desk::Desk;
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Correct, Publish};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
-use erkin_store::{Publication, LOG_KEY_FILE};
 use serde::Deserialize;
 
 use crate::commands::now;
@@ -117,7 +117,7 @@ fn parse_date(path: &Path, d: &str) -> Result<u64> {
 /// references to `blob:<sha256>.<ext>`, which the renderer resolves to the
 /// copy's own `media/<sha256>.<ext>`. Remote images are left for the renderer, which never
 /// loads them from a third party.
-fn upload_media(p: &Publication, file: &ArticleFile) -> Result<(String, Vec<String>)> {
+fn upload_media(p: &Desk, file: &ArticleFile) -> Result<(String, Vec<String>)> {
     let dir = file.path.parent().unwrap_or(Path::new("."));
     let mut body = file.body.clone();
     let mut media = Vec::new();
@@ -143,7 +143,7 @@ fn upload_media(p: &Publication, file: &ArticleFile) -> Result<(String, Vec<Stri
         }
         let bytes = std::fs::read(&path)
             .with_context(|| format!("{}: image {target:?}", file.path.display()))?;
-        let id = p.put_blob(&bytes, DEFAULT_MAX_BLOB_LEN)?;
+        let id = p.put_blob(&bytes)?;
         body = body.replace(&format!("]({target})"), &format!("](blob:{id}.{ext})"));
         media.push(id.to_string());
     }
@@ -176,10 +176,10 @@ fn local_image_targets(md: &str) -> Vec<String> {
 }
 
 /// Builds the publish action for a file (uploading its body and images).
-pub fn publish_action(p: &Publication, file: &ArticleFile) -> Result<Action> {
+pub fn publish_action(p: &Desk, file: &ArticleFile) -> Result<Action> {
     let f = &file.front;
     let (body, media) = upload_media(p, file)?;
-    let body_id = p.put_blob(body.as_bytes(), DEFAULT_MAX_BLOB_LEN)?;
+    let body_id = p.put_blob(body.as_bytes())?;
     let (authors, mut bylines): (Vec<String>, Vec<String>) = f
         .authors
         .iter()
@@ -205,20 +205,9 @@ pub fn publish_action(p: &Publication, file: &ArticleFile) -> Result<Action> {
     }))
 }
 
-fn submit_all(
-    p: &mut Publication,
-    dir: &Path,
-    editor: &SecretKey,
-    actions: Vec<(PathBuf, Action)>,
-) -> Result<Vec<u64>> {
-    let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
-    submit_actions(p, &log_key, editor, actions)
-}
-
 /// Signs each action with the editor's key and submits them in batches.
 pub fn submit_actions(
-    p: &mut Publication,
-    log_key: &SecretKey,
+    p: &mut Desk,
     editor: &SecretKey,
     actions: Vec<(PathBuf, Action)>,
 ) -> Result<Vec<u64>> {
@@ -239,8 +228,8 @@ pub fn submit_actions(
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let outcome = p.submit(&entries, now(), log_key)?;
-        for ((path, _), result) in chunk.iter().zip(outcome.results) {
+        let results = p.submit(&entries)?;
+        for ((path, _), result) in chunk.iter().zip(results) {
             match result {
                 Ok(i) => indexes.push(i),
                 Err(r) => bail!(
@@ -261,12 +250,12 @@ pub fn submit_actions(
 }
 
 pub fn publish(dir: &Path, key: &Path, file: &Path) -> Result<u8> {
-    let mut p = Publication::open(dir)?;
+    let mut p = Desk::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
     let article = read_article(file)?;
     let action = publish_action(&p, &article)?;
     let slug = article.front.slug.clone();
-    let index = submit_all(&mut p, dir, &editor, vec![(file.to_path_buf(), action)])?[0];
+    let index = submit_actions(&mut p, &editor, vec![(file.to_path_buf(), action)])?[0];
     outln!("{index}");
     eprintln!("Published a/{slug}/ as entry {index}.");
     Ok(0)
@@ -280,11 +269,11 @@ pub fn correct(
     note: Option<String>,
     major: bool,
 ) -> Result<u8> {
-    let mut p = Publication::open(dir)?;
+    let mut p = Desk::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
     let article = read_article(file)?;
     let action = correct_action(&p, slug, &article, note, major)?;
-    let index = submit_all(&mut p, dir, &editor, vec![(file.to_path_buf(), action)])?[0];
+    let index = submit_actions(&mut p, &editor, vec![(file.to_path_buf(), action)])?[0];
     outln!("{index}");
     eprintln!("Corrected a/{slug}/ as entry {index}.");
     Ok(0)
@@ -292,7 +281,7 @@ pub fn correct(
 
 /// Builds a correction from a corrected article file (uploading its body).
 pub fn correct_action(
-    p: &Publication,
+    p: &Desk,
     slug: &str,
     article: &ArticleFile,
     note: Option<String>,
@@ -303,7 +292,7 @@ pub fn correct_action(
         .context("a correction needs a public note: --note \"An earlier version misstated ...\"")?;
     let major = major || article.front.major.unwrap_or(false);
     let (body, media) = upload_media(p, article)?;
-    let body_id = p.put_blob(body.as_bytes(), DEFAULT_MAX_BLOB_LEN)?;
+    let body_id = p.put_blob(body.as_bytes())?;
     Ok(Action::Correct(Correct {
         slug: slug.to_string(),
         title: article.front.title.clone(),
@@ -338,10 +327,10 @@ fn markdown_files(root: &Path) -> Result<Vec<PathBuf>> {
 }
 
 pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
-    let mut p = Publication::open(dir)?;
+    let mut p = Desk::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
     let actions = import_actions(&p, root)?;
-    let n = submit_all(&mut p, dir, &editor, actions)?.len();
+    let n = submit_actions(&mut p, &editor, actions)?.len();
     outln!("{n}");
     eprintln!("Imported {n} articles from {}.", root.display());
     Ok(0)
@@ -349,7 +338,7 @@ pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
 
 /// Reads every article below `root` (oldest first, originals before their
 /// translations) and builds its publish action, uploading bodies and images.
-pub fn import_actions(p: &Publication, root: &Path) -> Result<Vec<(PathBuf, Action)>> {
+pub fn import_actions(p: &Desk, root: &Path) -> Result<Vec<(PathBuf, Action)>> {
     let mut files = markdown_files(root)?
         .iter()
         .map(|f| read_article(f))

@@ -15,9 +15,14 @@ Passphrases: erkin asks on the terminal, or reads ERKIN_PASSPHRASE (for scripts)
 #[derive(Debug, Parser)]
 #[command(name = "erkin", version, about = "A free press in one binary: a cooperative newsroom whose whole publication is a signed, verifiable log.", after_help = AFTER_HELP)]
 pub struct Cli {
-    /// The publication's data directory.
+    /// The publication's data directory. With --server: the member's local,
+    /// verified copy of the publication (a mirror).
     #[arg(long, global = true, env = "ERKIN_DIR", default_value = "erkin-data")]
     pub dir: PathBuf,
+    /// Act on a newsroom server over HTTP instead of a local data directory:
+    /// entries are signed here and sent to it; the server never sees your key.
+    #[arg(long, global = true, env = "ERKIN_SERVER")]
+    pub server: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -366,4 +371,27 @@ pub struct ServeArgs {
     /// Do not log requests (the log never holds client addresses either way).
     #[arg(long)]
     pub quiet: bool,
+    /// Take members' signed entries and blobs over HTTP (the members' API)
+    /// and sequence them; needs the log key's passphrase.
+    #[arg(long, conflicts_with = "follow")]
+    pub sequence: bool,
+    /// The most entries committed (with one fsync) in one batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    /// How long, in milliseconds, a batch waits for more entries to join it.
+    #[arg(long, default_value_t = 5)]
+    pub batch_delay_ms: u64,
+    /// Submissions per second each member key may make (0: no limit).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate_per_key: f64,
+    /// Run as a read-only follower of a primary (its URL): mirror it into
+    /// --dir, verifying everything, and serve readers from the copy.
+    #[arg(long)]
+    pub follow: Option<String>,
+    /// Seconds between a follower's syncs.
+    #[arg(long, default_value_t = 5)]
+    pub follow_every: u64,
+    /// The publication's verifier key, pinned by a follower's first sync.
+    #[arg(long)]
+    pub key: Option<String>,
 }

@@ -29,9 +29,61 @@ pub fn run(cli: Cli) -> Result<u8> {
             if code != 0 || args.no_serve {
                 return Ok(code);
             }
-            serve(&data, args.listen, false)
+            // The demo's newsroom takes members' entries too; its log key's
+            // passphrase is the demo's, printed above.
+            let log_key = erkin_store::keyfile::read_key_file(
+                &data.join(LOG_KEY_FILE),
+                crate::demo::DEMO_PASSPHRASE,
+            )?;
+            let options = erkin_server::ServeOptions {
+                members: Some(erkin_server::MembersApi {
+                    log_key,
+                    sequencer: Default::default(),
+                    limits: Default::default(),
+                }),
+                ..Default::default()
+            };
+            serve(&data, args.listen, options)
         }
-        Command::Serve(args) => serve(dir, args.listen, !args.quiet),
+        Command::Serve(args) => {
+            let mut options = erkin_server::ServeOptions {
+                log_requests: !args.quiet,
+                ..Default::default()
+            };
+            if args.sequence {
+                let log_key =
+                    secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
+                options.members = Some(erkin_server::MembersApi {
+                    log_key,
+                    sequencer: erkin_server::SequencerConfig {
+                        max_batch: args.batch_size.max(1),
+                        max_delay: std::time::Duration::from_millis(args.batch_delay_ms),
+                        ..Default::default()
+                    },
+                    limits: erkin_server::ApiLimits {
+                        per_key_rate: args.rate_per_key,
+                        ..Default::default()
+                    },
+                });
+            }
+            if let Some(source) = &args.follow {
+                let key = args
+                    .key
+                    .as_deref()
+                    .map(|k| VerifierKey::parse(k).context("--key"))
+                    .transpose()?;
+                options.follow = Some(erkin_server::Follow {
+                    source: source.clone(),
+                    interval: std::time::Duration::from_secs(args.follow_every.max(1)),
+                    options: erkin_mirror::SyncOptions {
+                        key,
+                        now: now(),
+                        ..Default::default()
+                    },
+                });
+            }
+            serve(dir, args.listen, options)
+        }
         Command::Key(KeyCommand::New { out, name }) => {
             let key = SecretKey::generate(&mut rand_core::OsRng, &name)?;
             secret::write_new_key(&out, &key, "the new key")?;
@@ -112,7 +164,11 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 /// Runs `erkin serve` until Ctrl-C or SIGTERM.
-pub fn serve(dir: &Path, listen: std::net::SocketAddr, log_requests: bool) -> Result<u8> {
+pub fn serve(
+    dir: &Path,
+    listen: std::net::SocketAddr,
+    options: erkin_server::ServeOptions,
+) -> Result<u8> {
     let runtime = tokio::runtime::Runtime::new().context("starting the server runtime")?;
     runtime.block_on(async {
         let listener = erkin_server::bind(listen).await.with_context(|| {
@@ -123,7 +179,11 @@ pub fn serve(dir: &Path, listen: std::net::SocketAddr, log_requests: bool) -> Re
             "Serving {} at http://{addr}/ (Ctrl-C to stop)",
             dir.display()
         );
-        erkin_server::serve(listener, dir, log_requests, shutdown_signal()).await?;
+        let members = options.members.is_some();
+        erkin_server::serve_with(listener, dir, options, shutdown_signal()).await?;
+        if members {
+            eprintln!("Every entry taken was committed.");
+        }
         eprintln!("Stopped.");
         Ok(0)
     })
@@ -192,6 +252,8 @@ pub fn init(
 }
 
 fn log(dir: &Path, as_json: bool) -> Result<u8> {
+    // With --server: bring the member's copy up to date first.
+    drop(crate::desk::view(dir)?);
     let store = Store::open(dir)?;
     let mut rows: Vec<Applied> = Vec::new();
     fold_store(&store, |a| rows.push(a.clone()))?;

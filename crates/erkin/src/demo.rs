@@ -20,7 +20,7 @@ use crate::outln;
 
 /// Demo keys are encrypted like real ones, with a passphrase everyone knows,
 /// and a low scrypt cost so the demo starts quickly. Never use them for real.
-const DEMO_PASSPHRASE: &str = "erkin-demo-passphrase";
+pub const DEMO_PASSPHRASE: &str = "erkin-demo-passphrase";
 const DEMO_WORK_FACTOR: u8 = 12;
 
 /// The demo's articles, correction and retraction, embedded so `erkin demo`
@@ -274,19 +274,20 @@ pub fn run(into: Option<&Path>) -> Result<(PathBuf, u8)> {
         .find(|m| publication.state().is_editor(m.name(), now()))
         .context("the election left no editor")?
         .clone();
-    let actions = crate::articles::import_actions(&publication, &source.join("articles"))?;
-    crate::articles::submit_actions(&mut publication, &log_key, &editor, actions)?;
+    let mut desk = crate::desk::Desk::with_log_key(publication, log_key.clone());
+    let actions = crate::articles::import_actions(&desk, &source.join("articles"))?;
+    crate::articles::submit_actions(&mut desk, &editor, actions)?;
     let corrected = crate::articles::read_article(
         &source.join("corrections/demokent-council-raises-water-tariff.md"),
     )?;
     let slug = corrected.front.slug.clone();
-    let correction = crate::articles::correct_action(&publication, &slug, &corrected, None, false)?;
+    let correction = crate::articles::correct_action(&desk, &slug, &corrected, None, false)?;
     crate::articles::submit_actions(
-        &mut publication,
-        &log_key,
+        &mut desk,
         &editor,
         vec![(corrected.path.clone(), correction)],
     )?;
+    let mut publication = desk.into_publication().context("the demo works locally")?;
     let retraction = std::fs::read_to_string(source.join("retraction.txt"))?;
     let mut lines = retraction.lines();
     let (article, reason) = (

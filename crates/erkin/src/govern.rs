@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::desk::Desk;
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Ballot, Close, Motion, Propose, Resign, RotateKey, Vote};
 use erkin_core::charter::{Charter, Rule};
@@ -11,7 +12,6 @@ use erkin_core::governance::{Judged, Proposal};
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::state::State;
 use erkin_core::stv;
-use erkin_store::{Publication, LOG_KEY_FILE};
 
 use crate::cli::{CharterArgs, MotionArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs};
 use crate::commands::now;
@@ -25,26 +25,23 @@ pub fn submit_action(
     key_path: &Path,
     make: impl FnOnce(&State) -> Result<Action>,
 ) -> Result<u64> {
-    let mut publication = Publication::open(dir)?;
+    let mut desk = Desk::open(dir)?;
     let member = secret::open_key(key_path, "your member key")?;
-    submit_signed(&mut publication, dir, &member, make)
+    submit_signed(&mut desk, &member, make)
 }
 
 fn submit_signed(
-    publication: &mut Publication,
-    dir: &Path,
+    desk: &mut Desk,
     member: &SecretKey,
     make: impl FnOnce(&State) -> Result<Action>,
 ) -> Result<u64> {
-    let action = make(publication.state())?;
+    let action = make(desk.state())?;
     let body = EntryBody {
         time: now(),
         action,
     };
-    let entry = publication.sign(&body, member)?;
-    let log_key = secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
-    let outcome = publication.submit(&[entry], now(), &log_key)?;
-    match outcome.results.into_iter().next() {
+    let entry = desk.sign(&body, member)?;
+    match desk.submit(&[entry])?.into_iter().next() {
         Some(Ok(index)) => Ok(index),
         Some(Err(rejection)) => bail!("the publication refused it: {rejection}"),
         None => bail!("the publication returned no result"),
@@ -128,7 +125,7 @@ pub fn vote(dir: &Path, args: VoteArgs) -> Result<u8> {
 
 pub fn close(dir: &Path, proposal: u64, key: &Path) -> Result<u8> {
     submit_action(dir, key, |_| Ok(Action::Close(Close { proposal })))?;
-    let state = Publication::open(dir)?;
+    let state = crate::desk::view(dir)?;
     let p = state
         .state()
         .proposal(proposal)
@@ -139,14 +136,14 @@ pub fn close(dir: &Path, proposal: u64, key: &Path) -> Result<u8> {
 }
 
 pub fn rotate_key(dir: &Path, args: RotateKeyArgs) -> Result<u8> {
-    let mut publication = Publication::open(dir)?;
+    let mut desk = Desk::open(dir)?;
     let old = secret::open_key(&args.key, "your current key")?;
     let new = SecretKey::generate(&mut rand_core::OsRng, old.name())?;
     // The new key is on disk before the log knows it: a crash in between
     // leaves an unused file, never a member locked out.
     secret::write_new_key(&args.new, &new, "your new key")?;
     let new_vkey = new.verifier_key().to_string();
-    submit_signed(&mut publication, dir, &old, |_| {
+    submit_signed(&mut desk, &old, |_| {
         Ok(Action::RotateKey(RotateKey { new_key: new_vkey }))
     })
     .with_context(|| {
@@ -174,7 +171,7 @@ fn time(t: u64) -> String {
 }
 
 pub fn proposals(dir: &Path, json: bool) -> Result<u8> {
-    let p = Publication::open(dir)?;
+    let p = crate::desk::view(dir)?;
     let list: Vec<&Proposal> = p.state().proposals().collect();
     if json {
         outln!("{}", serde_json::to_string_pretty(&list)?);
@@ -217,7 +214,7 @@ pub fn proposals(dir: &Path, json: bool) -> Result<u8> {
 }
 
 pub fn members(dir: &Path, json: bool) -> Result<u8> {
-    let p = Publication::open(dir)?;
+    let p = crate::desk::view(dir)?;
     let members: Vec<_> = p.state().members().collect();
     if json {
         outln!("{}", serde_json::to_string_pretty(&members)?);
@@ -235,7 +232,7 @@ pub fn members(dir: &Path, json: bool) -> Result<u8> {
 }
 
 pub fn board(dir: &Path, json: bool) -> Result<u8> {
-    let p = Publication::open(dir)?;
+    let p = crate::desk::view(dir)?;
     let seats = p.state().board();
     if json {
         outln!("{}", serde_json::to_string_pretty(seats)?);
@@ -251,7 +248,7 @@ pub fn charter(dir: &Path, args: CharterArgs) -> Result<u8> {
     let charter = if args.default {
         Charter::default()
     } else {
-        Publication::open(dir)?.state().charter().clone()
+        crate::desk::view(dir)?.state().charter().clone()
     };
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&charter)?);
@@ -292,7 +289,7 @@ fn describe_rule(r: &Rule) -> String {
 }
 
 pub fn tally(dir: &Path, args: TallyArgs) -> Result<u8> {
-    let publication = Publication::open(dir)?;
+    let publication = crate::desk::view(dir)?;
     let state = publication.state();
     let p = state
         .proposal(args.proposal)

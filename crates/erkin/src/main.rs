@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod copies;
 mod demo;
+mod desk;
 mod govern;
 mod secret;
 
@@ -46,6 +47,7 @@ pub fn write_stdout(args: std::fmt::Arguments) {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    desk::set_server(cli.server.clone());
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -1,0 +1,232 @@
+//! The sequencer: the one writer of the log. Members' submissions are
+//! pooled and committed in batches — one fsync per batch — and each is
+//! acknowledged only after its batch is durable.
+//!
+//! Invariants:
+//! - One thread owns the publication and its SQLite connection; everything
+//!   that writes goes through its queue, so there is no writer contention
+//!   and no entry is ever checked against a state that is not the log's.
+//! - A reply with an index is sent only after `Publication::submit` returned,
+//!   i.e. after the transaction holding the entry and its checkpoint
+//!   committed with `synchronous=FULL`: an acknowledged entry survives any
+//!   crash. A crash before that loses only unacknowledged work, which the
+//!   member's client resubmits.
+//! - Blobs are stored durably (their own fsync) before they are acknowledged.
+//! - On shutdown the queue is closed, everything already pooled is
+//!   committed and answered, and only then does the thread end.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use erkin_core::blob::BlobId;
+use erkin_core::keys::SecretKey;
+use erkin_core::state::Rejection;
+use erkin_core::Hash;
+use erkin_store::{Publication, PublicationError};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone)]
+pub struct SequencerConfig {
+    /// The most entries committed in one batch.
+    pub max_batch: usize,
+    /// How long the first entry of a batch waits for others to join it.
+    pub max_delay: Duration,
+    /// Submissions waiting at once; beyond this, members are asked to retry.
+    pub queue: usize,
+    /// The largest blob accepted.
+    pub max_blob_len: u64,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            max_delay: Duration::from_millis(5),
+            queue: 4096,
+            max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
+        }
+    }
+}
+
+/// What a member gets back for an accepted entry.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub index: u64,
+    /// The signed checkpoint of the batch that holds the entry.
+    pub checkpoint: Vec<u8>,
+    /// The entry's inclusion proof against that checkpoint.
+    pub proof: Vec<Hash>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("blob {0} was redacted by a vote of the members and cannot be stored again")]
+    Redacted(BlobId),
+    #[error("{0}")]
+    BadBlob(String),
+    #[error("the server is busy; retry shortly")]
+    Busy,
+    #[error("the server is shutting down; retry shortly")]
+    ShuttingDown,
+    #[error("the log could not be written: {0}")]
+    Storage(String),
+}
+
+enum Job {
+    Entry(Vec<u8>, oneshot::Sender<Result<Receipt, SubmitError>>),
+    Blob(Vec<u8>, oneshot::Sender<Result<BlobId, SubmitError>>),
+}
+
+/// The handle the HTTP side holds.
+pub struct Sequencer {
+    queue: std::sync::Mutex<Option<SyncSender<Job>>>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Sequencer {
+    /// Starts the sequencer thread over `publication`. `on_commit` is told
+    /// the log's new size after every batch.
+    pub fn start(
+        publication: Publication,
+        log_key: SecretKey,
+        config: SequencerConfig,
+        on_commit: impl Fn(u64) + Send + 'static,
+    ) -> Self {
+        let (tx, rx) = mpsc::sync_channel(config.queue.max(1));
+        let thread = std::thread::Builder::new()
+            .name("erkin-sequencer".into())
+            .spawn(move || run(publication, log_key, config, rx, on_commit))
+            .expect("the sequencer thread starts");
+        Self {
+            queue: std::sync::Mutex::new(Some(tx)),
+            thread: std::sync::Mutex::new(Some(thread)),
+        }
+    }
+
+    fn send(&self, job: Job) -> Result<(), SubmitError> {
+        let guard = self.queue.lock().map_err(|_| SubmitError::ShuttingDown)?;
+        let Some(tx) = guard.as_ref() else {
+            return Err(SubmitError::ShuttingDown);
+        };
+        match tx.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(SubmitError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(SubmitError::ShuttingDown),
+        }
+    }
+
+    pub async fn submit(&self, entry: Vec<u8>) -> Result<Receipt, SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Entry(entry, tx))?;
+        rx.await.map_err(|_| SubmitError::ShuttingDown)?
+    }
+
+    pub async fn put_blob(&self, bytes: Vec<u8>) -> Result<BlobId, SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Blob(bytes, tx))?;
+        rx.await.map_err(|_| SubmitError::ShuttingDown)?
+    }
+
+    /// Closes the queue, lets the thread commit and answer everything
+    /// pooled, and waits for it.
+    pub fn drain(&self) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn run(
+    mut publication: Publication,
+    log_key: SecretKey,
+    config: SequencerConfig,
+    rx: Receiver<Job>,
+    on_commit: impl Fn(u64),
+) {
+    // recv() fails only once the queue is closed and empty: the drain.
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        let deadline = Instant::now() + config.max_delay;
+        while jobs.len() < config.max_batch {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(job) => jobs.push(job),
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let mut entries = Vec::new();
+        let mut waiting = Vec::new();
+        for job in jobs {
+            match job {
+                // Blobs first: an entry naming a blob is sent only after the
+                // blob's upload was acknowledged, so order is never a problem.
+                Job::Blob(bytes, reply) => {
+                    let result = publication
+                        .put_blob_durable(&bytes, config.max_blob_len)
+                        .map_err(|e| match e {
+                            PublicationError::Redacted(id) => SubmitError::Redacted(id),
+                            PublicationError::Store(erkin_store::StoreError::Blob(b)) => {
+                                SubmitError::BadBlob(b.to_string())
+                            }
+                            other => SubmitError::Storage(other.to_string()),
+                        });
+                    let _ = reply.send(result);
+                }
+                Job::Entry(bytes, reply) => {
+                    entries.push(bytes);
+                    waiting.push(reply);
+                }
+            }
+        }
+        if entries.is_empty() {
+            continue;
+        }
+        match publication.submit(&entries, now(), &log_key) {
+            Ok(outcome) => {
+                let size = publication.store().size();
+                let checkpoint = publication
+                    .store()
+                    .latest_checkpoint_bytes()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                for (result, reply) in outcome.results.into_iter().zip(waiting) {
+                    let answer = match result {
+                        Ok(index) => match publication.store().inclusion_proof(index) {
+                            Ok(proof) => Ok(Receipt {
+                                index,
+                                checkpoint: checkpoint.clone(),
+                                proof,
+                            }),
+                            Err(e) => Err(SubmitError::Storage(e.to_string())),
+                        },
+                        Err(r) => Err(SubmitError::Rejected(r)),
+                    };
+                    let _ = reply.send(answer);
+                }
+                if outcome.checkpoint.is_some() {
+                    on_commit(size);
+                }
+            }
+            Err(e) => {
+                eprintln!("erkin serve: a batch could not be committed: {e}");
+                for reply in waiting {
+                    let _ = reply.send(Err(SubmitError::Storage(e.to_string())));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Where a member's signed entries go: the local data directory (the
+//! newsroom's own machine, which holds the log key) or a newsroom server
+//! over HTTP (`--server URL`), which never sees the member's key.
+//!
+//! Remote work happens against a verified local copy: the member's `--dir`
+//! is a mirror of the server, synced (and checked against the pinned log
+//! key) before every command, so the state an action is built on is the
+//! log's, not whatever the server's JSON says.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use erkin_core::blob::{BlobId, DEFAULT_MAX_BLOB_LEN};
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::SecretKey;
+use erkin_core::state::State;
+use erkin_mirror::{MembersClient, Mirror, SyncOptions};
+use erkin_store::{Publication, LOG_KEY_FILE};
+
+use crate::commands::now;
+use crate::secret;
+
+/// The `--server` URL, set once from the command line. The CLI is one
+/// command per process, so a process-wide setting is what it is.
+static SERVER: OnceLock<Option<String>> = OnceLock::new();
+
+pub fn set_server(server: Option<String>) {
+    let _ = SERVER.set(server);
+}
+
+fn server() -> Option<&'static str> {
+    SERVER.get().and_then(|s| s.as_deref())
+}
+
+pub enum Desk {
+    Local {
+        dir: PathBuf,
+        publication: Publication,
+        log_key: Option<SecretKey>,
+    },
+    Remote {
+        mirror: Mirror,
+        client: MembersClient,
+        url: String,
+    },
+}
+
+/// Syncs the member's copy from `url` into `dir`.
+fn sync_copy(dir: &Path, url: &str) -> Result<Mirror> {
+    let mut mirror = Mirror::open(dir)?;
+    let options = SyncOptions {
+        site: false,
+        now: now(),
+        ..SyncOptions::default()
+    };
+    let report = mirror
+        .sync(Some(url), &options)
+        .with_context(|| format!("syncing your copy of {url} into {}", dir.display()))?;
+    if let Some(k) = &report.trusted_on_first_use {
+        eprintln!(
+            "WARNING: first contact with {url}: trusting its log key on first use:\n  {k}\n\
+             Check it against the key the newsroom publishes; {} accepts only this key from now on.",
+            dir.display()
+        );
+    }
+    Ok(mirror)
+}
+
+impl Desk {
+    /// The desk for `dir`: local, or remote when `--server` was given.
+    pub fn open(dir: &Path) -> Result<Self> {
+        match server() {
+            None => Ok(Desk::Local {
+                dir: dir.to_path_buf(),
+                publication: Publication::open(dir)?,
+                log_key: None,
+            }),
+            Some(url) => {
+                let mirror = sync_copy(dir, url)?;
+                let key = mirror
+                    .publication()
+                    .context("the server's copy is empty")?
+                    .store()
+                    .log_key()
+                    .clone();
+                Ok(Desk::Remote {
+                    mirror,
+                    client: MembersClient::new(url, key, Duration::from_secs(60)),
+                    url: url.to_string(),
+                })
+            }
+        }
+    }
+
+    /// A local desk around a publication whose log key is at hand (demo).
+    pub fn with_log_key(publication: Publication, log_key: SecretKey) -> Self {
+        Desk::Local {
+            dir: publication
+                .store()
+                .path()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            publication,
+            log_key: Some(log_key),
+        }
+    }
+
+    /// The local publication back (demo); `None` for a remote desk.
+    pub fn into_publication(self) -> Option<Publication> {
+        match self {
+            Desk::Local { publication, .. } => Some(publication),
+            Desk::Remote { .. } => None,
+        }
+    }
+
+    pub fn publication(&self) -> &Publication {
+        match self {
+            Desk::Local { publication, .. } => publication,
+            Desk::Remote { mirror, .. } => mirror
+                .publication()
+                .expect("a remote desk is opened only with a copy"),
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        self.publication().state()
+    }
+
+    pub fn sign(&self, body: &EntryBody, key: &SecretKey) -> Result<Vec<u8>> {
+        Ok(self.publication().sign(body, key)?)
+    }
+
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<BlobId> {
+        match self {
+            Desk::Local { publication, .. } => {
+                Ok(publication.put_blob(bytes, DEFAULT_MAX_BLOB_LEN)?)
+            }
+            Desk::Remote { client, url, .. } => client
+                .put_blob(bytes)
+                .with_context(|| format!("uploading a blob to {url}")),
+        }
+    }
+
+    /// Submits signed entries; each gets its index or the reason it was
+    /// refused. Remote receipts are verified before they count.
+    pub fn submit(&mut self, entries: &[Vec<u8>]) -> Result<Vec<Result<u64, String>>> {
+        match self {
+            Desk::Local {
+                dir,
+                publication,
+                log_key,
+            } => {
+                if log_key.is_none() {
+                    *log_key = Some(secret::open_key(
+                        &dir.join(LOG_KEY_FILE),
+                        "the publication's log key",
+                    )?);
+                }
+                let key = log_key.as_ref().expect("just loaded");
+                let outcome = publication.submit(entries, now(), key)?;
+                Ok(outcome
+                    .results
+                    .into_iter()
+                    .map(|r| r.map_err(|e| e.to_string()))
+                    .collect())
+            }
+            Desk::Remote {
+                mirror,
+                client,
+                url,
+            } => {
+                let mut results = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match client.submit(entry) {
+                        Ok(receipt) => results.push(Ok(receipt.index)),
+                        Err(erkin_mirror::ClientError::Refused { message, .. }) => {
+                            results.push(Err(message))
+                        }
+                        Err(e) => bail!("{url}: {e}"),
+                    }
+                }
+                // Bring the copy up to what was just recorded.
+                let options = SyncOptions {
+                    site: false,
+                    now: now(),
+                    ..SyncOptions::default()
+                };
+                mirror
+                    .sync(Some(url.as_str()), &options)
+                    .with_context(|| format!("syncing your copy of {url}"))?;
+                Ok(results)
+            }
+        }
+    }
+}
+
+/// The publication to read from: the local one, or the member's copy of
+/// the server's, synced first.
+pub fn view(dir: &Path) -> Result<Publication> {
+    if let Some(url) = server() {
+        drop(sync_copy(dir, url)?);
+    }
+    Ok(Publication::open(dir)?)
+}
