@@ -40,6 +40,8 @@ pub struct CopyTiles<'a> {
     last_read: RefCell<Vec<TilePath>>,
     authenticated: RefCell<BTreeMap<TilePath, Vec<u8>>>,
     failure: RefCell<Option<TileProblem>>,
+    /// The size of the tree being read, for checking tiles against parents.
+    tree_size: std::cell::Cell<u64>,
 }
 
 impl<'a> CopyTiles<'a> {
@@ -51,6 +53,7 @@ impl<'a> CopyTiles<'a> {
             last_read: RefCell::default(),
             authenticated: RefCell::default(),
             failure: RefCell::default(),
+            tree_size: std::cell::Cell::new(0),
         }
     }
 
@@ -83,6 +86,14 @@ impl<'a> CopyTiles<'a> {
             })?;
         self.cache.borrow_mut().insert(*path, data.clone());
         Ok(data)
+    }
+
+    /// Fails if a tile read so far did not match its parent.
+    fn checked(&self) -> Result<(), TileProblem> {
+        match self.failure.borrow_mut().take() {
+            Some(p) => Err(p),
+            None => Ok(()),
+        }
     }
 
     /// Turns a `tlog_tiles` error from a read through this reader into ours.
@@ -137,6 +148,34 @@ impl TileReader for CopyTiles<'_> {
     }
 
     fn save_tiles(&self, tiles: &[Tile], data: &[Vec<u8>]) {
+        // tlog_tiles 0.2 (like Go's tlog it was ported from) checks the
+        // tiles fetched for requested hashes against their parents starting
+        // at the wrong position, so some full tiles pass unchecked. Check
+        // every full tile against its parent here; `read` turns a failure
+        // into an error. (The tree-head tiles were checked against the root.)
+        let size = self.tree_size.get();
+        let by_tile: std::collections::HashMap<Tile, &Vec<u8>> =
+            tiles.iter().copied().zip(data).collect();
+        for (t, d) in tiles.iter().zip(data) {
+            if t.width() != 1 << TILE_HEIGHT {
+                continue;
+            }
+            let Some(parent) = t.parent(1, size) else {
+                continue;
+            };
+            let Some(pdata) = by_tile.get(&parent) else {
+                continue;
+            };
+            let index =
+                tlog_tiles::stored_hash_index(parent.level() * parent.height(), t.level_index());
+            let expected = parent.hash_at_index(pdata, index).ok();
+            if expected != Some(Tile::subtree_hash(d)) {
+                *self.failure.borrow_mut() = Some(TileProblem::Inconsistent {
+                    paths: vec![TilePath::from_hash_tile(t).to_string()],
+                });
+                return;
+            }
+        }
         let mut auth = self.authenticated.borrow_mut();
         for (t, d) in tiles.iter().zip(data) {
             auth.insert(TilePath::from_hash_tile(t), d.clone());
@@ -156,8 +195,11 @@ pub fn consistency_proof(
     if old == 0 || old >= size {
         return Ok(Vec::new());
     }
+    tiles.tree_size.set(size);
     let reader = TileHashReader::new(size, root, tiles);
-    tlog_tiles::prove_tree(size, old, &reader).map_err(|e| tiles.problem(e))
+    let proof = tlog_tiles::prove_tree(size, old, &reader).map_err(|e| tiles.problem(e))?;
+    tiles.checked()?;
+    Ok(proof)
 }
 
 /// The leaf hashes of entries `from..to` of the tree of `size` leaves with
@@ -175,8 +217,11 @@ pub fn leaf_hashes(
     let indexes: Vec<u64> = (from..to)
         .map(|i| tlog_tiles::stored_hash_index(0, i))
         .collect();
+    tiles.tree_size.set(size);
     let reader = TileHashReader::new(size, root, tiles);
-    reader.read_hashes(&indexes).map_err(|e| tiles.problem(e))
+    let hashes = reader.read_hashes(&indexes).map_err(|e| tiles.problem(e))?;
+    tiles.checked()?;
+    Ok(hashes)
 }
 
 /// Hash tiles held in memory (an evidence file's), as a copy.

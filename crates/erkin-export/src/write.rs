@@ -72,6 +72,10 @@ pub struct Selection<'a> {
     pub skip: &'a dyn Fn(&str, Part) -> bool,
 }
 
+/// Receives each file of a copy: its path, its part, and its bytes (`None`
+/// for a file the caller said it already has).
+pub type Visit<'a, E> = dyn FnMut(&str, Part, Option<&[u8]>) -> Result<(), E> + 'a;
+
 /// Produces the files of a static copy of `publication` in write order —
 /// log, blobs, site, checkpoint last — handing each to `visit`. Skipped
 /// files are announced with `None`. The one definition of what a copy
@@ -79,7 +83,7 @@ pub struct Selection<'a> {
 pub fn for_each_file<E: From<StoreError>>(
     publication: &Publication,
     selection: &Selection,
-    visit: &mut dyn FnMut(&str, Part, Option<&[u8]>) -> Result<(), E>,
+    visit: &mut Visit<'_, E>,
 ) -> Result<(), E> {
     let store = publication.store();
     let state = publication.state();

@@ -299,6 +299,21 @@ impl Mirror {
     pub fn open_source(&self, spec: &str, options: &SyncOptions) -> Result<Source, MirrorError> {
         if spec.starts_with("http://") || spec.starts_with("https://") {
             let staging = self.staging().join("http");
+            // Staged files are reused only from the source that served them:
+            // what one (perhaps lying) source left must never be read as
+            // another's.
+            let marker = staging.join(".source");
+            if fs::read_to_string(&marker).ok().as_deref() != Some(spec) {
+                let _ = fs::remove_dir_all(&staging);
+                fs::create_dir_all(&staging).map_err(|source| MirrorError::Io {
+                    path: staging.clone(),
+                    source,
+                })?;
+                fs::write(&marker, spec).map_err(|source| MirrorError::Io {
+                    path: marker.clone(),
+                    source,
+                })?;
+            }
             return Ok(Source::Http(HttpCopy::new(
                 spec,
                 &staging,
