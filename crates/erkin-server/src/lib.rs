@@ -280,11 +280,16 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Request<Body>) -
         let path = raw_path.trim_start_matches('/').to_string();
         match &shared.api {
             Some(api) => api.post(&path, req).await,
-            None => api::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "read_only",
-                shared.read_only_hint,
-            ),
+            None => {
+                let mut r = api::error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "read_only",
+                    shared.read_only_hint,
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                r
+            }
         }
     } else {
         drop(req);

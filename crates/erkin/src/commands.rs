@@ -62,6 +62,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                     },
                     limits: erkin_server::ApiLimits {
                         per_key_rate: args.rate_per_key,
+                        // A burst of four seconds' worth: --rate-per-key 1
+                        // means about one a second, not 200 at once.
+                        per_key_burst: (args.rate_per_key * 4.0).max(1.0),
                         ..Default::default()
                     },
                 });

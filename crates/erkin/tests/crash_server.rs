@@ -1,0 +1,421 @@
+//! Crash safety of the members' API: `erkin serve --sequence` is killed
+//! with SIGKILL at a random moment while several members submit
+//! continuously, then restarted on the same data directory. Every entry the
+//! server acknowledged (HTTP 200 with an index) must be in the log exactly
+//! once, at the index its receipt named, and the data directory must verify
+//! against the pinned log key.
+//!
+//! ERKIN_CRASH_ROUNDS sets the number of rounds (default 20);
+//! `bench/soak-server-crash.sh` runs many more.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use erkin_core::action::{Action, Statement};
+use erkin_core::entry::{sign_entry, EntryBody};
+use erkin_core::keys::SecretKey;
+use rand_core::RngCore;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "correct horse battery";
+const ORIGIN: &str = "crash.example/news";
+/// Submitting threads, each signing as a member of its own.
+const THREADS: usize = 4;
+
+fn erkin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_erkin"));
+    c.env("ERKIN_PASSPHRASE", PASSPHRASE)
+        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
+        .env_remove("ERKIN_DIR")
+        .env_remove("ERKIN_SERVER")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs erkin to completion: (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = erkin().args(args).output().unwrap();
+    (
+        o.status.code().expect("erkin exited normally"),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 exchange on a fresh connection: (status, body).
+fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no header"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
+    let length = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let mut body = raw[split + 4..].to_vec();
+    match length {
+        Some(n) if body.len() >= n => body.truncate(n),
+        // A cut-off answer (the server died mid-reply) is no answer.
+        _ => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "truncated answer",
+            ))
+        }
+    }
+    Ok((status, body))
+}
+
+fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    exchange(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        b"",
+    )
+}
+
+fn post_entry(addr: SocketAddr, entry: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    exchange(
+        addr,
+        &format!(
+            "POST /api/v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            entry.len()
+        ),
+        entry,
+    )
+}
+
+fn checkpoint_size(addr: SocketAddr) -> u64 {
+    let (status, body) = get(addr, "/checkpoint").unwrap();
+    assert_eq!(status, 200);
+    String::from_utf8_lossy(&body)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("a checkpoint names its size on its second line")
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Server {
+    /// `erkin serve --sequence` on `dir`, once it answers GET /checkpoint.
+    fn start(dir: &Path, log: &Path, extra: &[&str]) -> Self {
+        for _attempt in 0..5 {
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let stderr = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap();
+            let child = erkin()
+                .args(["--dir", s(dir), "serve", "--sequence", "--quiet"])
+                .args(["--listen", &addr.to_string(), "--rate-per-key", "0"])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .unwrap();
+            let mut server = Server {
+                child,
+                addr,
+                log: log.to_path_buf(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Some(status) = server.child.try_wait().unwrap() {
+                    let said = server.stderr();
+                    assert!(
+                        said.contains("cannot listen"),
+                        "erkin serve exited ({status}) instead of restarting: {said}"
+                    );
+                    break; // The port was taken meanwhile: another one.
+                }
+                if get(addr, "/checkpoint").is_ok_and(|(status, _)| status == 200) {
+                    return server;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "erkin serve did not answer within 60 s: {}",
+                    server.stderr()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("no free port for erkin serve after 5 attempts");
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What one submitting thread saw.
+#[derive(Default)]
+struct Seen {
+    /// (entry, index its receipt named) for every 200.
+    acked: Vec<(Vec<u8>, u64)>,
+    /// Every entry sent, answered or not.
+    sent: Vec<Vec<u8>>,
+    /// Answers that are neither 200 nor a clean refusal to retry.
+    unexpected: Vec<String>,
+}
+
+fn submit_until(
+    addr: SocketAddr,
+    key: &SecretKey,
+    time: u64,
+    label: &str,
+    stop: &AtomicBool,
+) -> Seen {
+    let mut seen = Seen::default();
+    for i in 0u64.. {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let entry = sign_entry(
+            ORIGIN,
+            &EntryBody {
+                time,
+                action: Action::Statement(Statement {
+                    text: format!("{label} #{i}"),
+                }),
+            },
+            key,
+        )
+        .unwrap();
+        seen.sent.push(entry.clone());
+        match post_entry(addr, &entry) {
+            Ok((200, body)) => {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                let index = v["index"].as_u64().expect("a receipt names its index");
+                let leaf = hex_of(&erkin_core::tree::record_hash(&entry).0);
+                if v["leaf_hash"].as_str() != Some(leaf.as_str()) {
+                    seen.unexpected
+                        .push(format!("receipt for {index} names another leaf: {v}"));
+                }
+                seen.acked.push((entry, index));
+            }
+            // Busy or shutting down: a client retries later. Never a 500.
+            Ok((503, body)) if !String::from_utf8_lossy(&body).contains("\"storage\"") => {}
+            Ok((status, body)) => seen
+                .unexpected
+                .push(format!("{status}: {}", String::from_utf8_lossy(&body))),
+            // The server died or is not up: try again until told to stop.
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    seen
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rounds() -> usize {
+    std::env::var("ERKIN_CRASH_ROUNDS")
+        .ok()
+        .map(|v| v.parse().expect("ERKIN_CRASH_ROUNDS is a number"))
+        .unwrap_or(20)
+}
+
+#[test]
+fn sigkill_while_submitting_loses_nothing_acknowledged() {
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("server");
+    let log = tmp.path().join("serve.log");
+    let members: Vec<SecretKey> = (0..THREADS)
+        .map(|i| SecretKey::generate(&mut rand_core::OsRng, &format!("member{i}")).unwrap())
+        .collect();
+    let mut init = vec![
+        "--dir".to_string(),
+        s(&dir).to_string(),
+        "init".into(),
+        "--origin".into(),
+        ORIGIN.into(),
+        "--name".into(),
+        "Crash".into(),
+    ];
+    for m in &members {
+        init.push("--founder".into());
+        init.push(m.verifier_key().to_string());
+    }
+    let (code, log_vk, err) = run(&init.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{err}");
+    let log_vk = log_vk.trim().to_string();
+    let members = Arc::new(members);
+    // One time for every entry: concurrent submissions never go backwards.
+    let time = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+
+    let rounds = rounds();
+    // Every acknowledged entry so far, by the index its receipt named.
+    let mut acked: HashMap<u64, Vec<u8>> = HashMap::new();
+    let mut sent: HashSet<Vec<u8>> = HashSet::new();
+    let mut size_after_crash = 1u64;
+    for round in 0..rounds {
+        // Vary the batching a little from round to round.
+        let delay = ["0", "5", "20"][round % 3];
+        let server = Server::start(&dir, &log, &["--batch-delay-ms", delay]);
+        let addr = server.addr;
+        // Restarting lost nothing the last check saw.
+        assert_eq!(checkpoint_size(addr), size_after_crash, "round {round}");
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let barrier = Arc::new(Barrier::new(THREADS + 1));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (stop, barrier, members) = (stop.clone(), barrier.clone(), members.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    submit_until(
+                        addr,
+                        &members[t],
+                        time,
+                        &format!("round {round} thread {t}"),
+                        &stop,
+                    )
+                })
+            })
+            .collect();
+        barrier.wait();
+        let kill_after = 50 + u64::from(rand_core::OsRng.next_u32() % 451);
+        std::thread::sleep(Duration::from_millis(kill_after));
+        let mut server = server;
+        server.child.kill().unwrap(); // SIGKILL
+        let status = server.child.wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "round {round}: the server ended before SIGKILL ({status}): {}",
+            server.stderr()
+        );
+        stop.store(true, Ordering::Relaxed);
+        let mut this_round = 0;
+        for h in threads {
+            let seen = h.join().unwrap();
+            assert!(
+                seen.unexpected.is_empty(),
+                "round {round}: {:?}",
+                seen.unexpected
+            );
+            this_round += seen.acked.len();
+            sent.extend(seen.sent);
+            for (entry, index) in seen.acked {
+                if let Some(other) = acked.insert(index, entry.clone()) {
+                    panic!(
+                        "round {round}: index {index} was acknowledged for two entries \
+                         ({} and {} bytes)",
+                        other.len(),
+                        entry.len()
+                    );
+                }
+            }
+        }
+
+        // The data directory as a restart finds it.
+        let store = erkin_store::Store::open(&dir)
+            .unwrap_or_else(|e| panic!("round {round}: the store does not open: {e}"));
+        let size = store.size();
+        let entries = store.entries(0, size).unwrap();
+        assert_eq!(entries.len() as u64, size);
+        let mut count: HashMap<&[u8], usize> = HashMap::new();
+        for e in &entries {
+            *count.entry(e.as_slice()).or_default() += 1;
+        }
+        for (index, entry) in &acked {
+            assert_eq!(
+                entries.get(*index as usize),
+                Some(entry),
+                "round {round}: acknowledged entry {index} is not at its index (log size {size})"
+            );
+            assert_eq!(count[entry.as_slice()], 1, "round {round}: entry {index}");
+        }
+        // Nothing in the log but the genesis and what was sent, each once.
+        for (i, e) in entries.iter().enumerate().skip(1) {
+            assert!(sent.contains(e), "round {round}: entry {i} was never sent");
+            assert_eq!(count[e.as_slice()], 1, "round {round}: entry {i} twice");
+        }
+        drop(store);
+        let (code, out, err) = run(&["verify", s(&dir), "--key", &log_vk]);
+        assert_eq!(code, 0, "round {round}: verify failed:\n{out}{err}");
+        eprintln!(
+            "round {round}: SIGKILL after {kill_after} ms (batch delay {delay} ms): \
+             {this_round} acknowledged, log size {size}"
+        );
+        size_after_crash = size;
+    }
+
+    // A last restart after the last crash, and a clean stop.
+    let server = Server::start(&dir, &log, &[]);
+    assert_eq!(checkpoint_size(server.addr), size_after_crash);
+    let ok = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let mut server = server;
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+    assert!(
+        acked.len() > rounds,
+        "the load was too light to mean anything: {} acknowledged in {rounds} rounds",
+        acked.len()
+    );
+    eprintln!(
+        "{rounds} rounds, {} entries acknowledged, log size {size_after_crash}, {:?}",
+        acked.len(),
+        started.elapsed()
+    );
+}

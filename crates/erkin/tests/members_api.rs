@@ -1,0 +1,1199 @@
+//! The members' API end to end: the real `erkin` binary serves a newsroom
+//! (`serve --sequence`) on 127.0.0.1, and members act only through it
+//! (`erkin --server URL --dir THEIR_COPY ...`), each with their own key and
+//! their own verified copy. Raw HTTP requests (std::net, hand-written
+//! HTTP/1.1) check the API's answers: status, stable JSON error codes,
+//! Retry-After, and that nothing a client sends gets a 500.
+//!
+//! Every run sets ERKIN_PASSPHRASE and a low ERKIN_SCRYPT_WORK_FACTOR so no
+//! terminal is needed and key files open quickly.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use erkin_core::action::{Action, Statement};
+use erkin_core::blob::BlobId;
+use erkin_core::entry::{sign_entry, EntryBody};
+use erkin_core::keys::SecretKey;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "correct horse battery";
+
+// ---------------------------------------------------------------------------
+// Running the binary
+
+fn erkin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_erkin"));
+    c.env("ERKIN_PASSPHRASE", PASSPHRASE)
+        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
+        .env_remove("ERKIN_DIR")
+        .env_remove("ERKIN_SERVER")
+        .stdin(Stdio::null());
+    c
+}
+
+#[derive(Debug)]
+struct Run {
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Asserts success; returns stdout, trimmed.
+    fn ok(&self) -> String {
+        assert_eq!(self.code, 0, "erkin {:?} failed: {self:#?}", self.args);
+        self.stdout.trim().to_string()
+    }
+
+    /// Asserts the command failed (exit 1) and said `phrase`.
+    fn refused(&self, phrase: &str) {
+        assert_eq!(
+            self.code, 1,
+            "erkin {:?} should be refused: {self:#?}",
+            self.args
+        );
+        assert!(
+            self.stderr.contains(phrase),
+            "expected {phrase:?} in the refusal: {self:#?}"
+        );
+    }
+}
+
+fn run(args: &[&str]) -> Run {
+    let o = erkin()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running erkin {args:?}: {e}"));
+    Run {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code: o
+            .status
+            .code()
+            .unwrap_or_else(|| panic!("erkin {args:?} was killed: {o:?}")),
+        stdout: String::from_utf8(o.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(o.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+// ---------------------------------------------------------------------------
+// Members: each with a home of their own (key and copy), never shared
+
+struct Member {
+    name: String,
+    /// Their home directory: the key and the copy live below it.
+    home: PathBuf,
+    key: String,
+    vk: String,
+    /// Their local, verified copy of the publication.
+    copy: String,
+}
+
+impl Member {
+    fn new(root: &Path, name: &str) -> Self {
+        let home = root.join(format!("{name}-home"));
+        fs::create_dir_all(home.join("keys")).unwrap();
+        let key = home.join("keys").join(format!("{name}.key.age"));
+        let vk = run(&[
+            "--dir",
+            s(&home.join("no-data-here")),
+            "key",
+            "new",
+            "--out",
+            s(&key),
+            "--name",
+            name,
+        ])
+        .ok();
+        Member {
+            name: name.to_string(),
+            key: s(&key).to_string(),
+            vk,
+            copy: s(&home.join("copy")).to_string(),
+            home,
+        }
+    }
+
+    /// `erkin --server URL --dir MY_COPY ARGS...`.
+    fn act(&self, server: &Server, args: &[&str]) -> Run {
+        let mut all = vec!["--server", server.url.as_str(), "--dir", &self.copy];
+        all.extend_from_slice(args);
+        run(&all)
+    }
+
+    fn statement(&self, server: &Server, text: &str) -> Run {
+        self.act(server, &["statement", "--key", &self.key, text])
+    }
+
+    /// The secret key, decrypted here (the test plays the member's machine).
+    fn secret(&self) -> SecretKey {
+        erkin_store::keyfile::read_key_file(Path::new(&self.key), PASSPHRASE).unwrap()
+    }
+}
+
+/// Founds a publication in `root/server` with `founders`; returns the data
+/// directory and the log's verifier key.
+fn found(root: &Path, origin: &str, founders: &[&Member]) -> (PathBuf, String) {
+    let dir = root.join("server");
+    let mut args = vec![
+        "--dir",
+        s(&dir),
+        "init",
+        "--origin",
+        origin,
+        "--name",
+        "Members' API test",
+    ];
+    for f in founders {
+        args.push("--founder");
+        args.push(&f.vk);
+    }
+    let log_vk = run(&args).ok();
+    (dir, log_vk)
+}
+
+fn statement_entry(origin: &str, key: &SecretKey, time: u64, text: &str) -> Vec<u8> {
+    sign_entry(
+        origin,
+        &EntryBody {
+            time,
+            action: Action::Statement(Statement {
+                text: text.to_string(),
+            }),
+        },
+        key,
+    )
+    .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Plain HTTP/1.1 over std::net
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
+    }
+
+    /// Asserts an API error: this status, JSON, and this stable code, with a
+    /// message. Returns the message.
+    fn api_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(self.status, status, "{} {}", self.status, self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "{self:?}"
+        );
+        let v = self.json();
+        assert_eq!(v["error"]["code"].as_str(), Some(code), "{v}");
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "an error names its cause: {v}");
+        message.to_string()
+    }
+}
+
+/// Decodes a chunked body.
+fn dechunk(mut raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body");
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
+        let size_text = std::str::from_utf8(&raw[..line_end]).map_err(|_| bad())?;
+        let size_text = size_text.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad())?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if raw.len() < size + 2 {
+            return Err(bad());
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
+/// Sends a raw request on a fresh connection and reads the whole answer.
+/// Write errors are tolerated when an answer arrives anyway (a server may
+/// answer 413 before it has read the body).
+fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<Reply> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    s.set_write_timeout(Some(Duration::from_secs(60)))?;
+    let wrote = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
+    let mut raw = Vec::new();
+    let read = s.read_to_end(&mut raw);
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        wrote?;
+        read?;
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!(
+                "no answer: {:?}",
+                String::from_utf8_lossy(&raw[..raw.len().min(200)])
+            ),
+        ));
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
+    let headers: HashMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        body = dechunk(&body)?;
+    } else if let Some(len) = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if body.len() < len {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "truncated body",
+            ));
+        }
+        body.truncate(len);
+    }
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn get(addr: SocketAddr, path: &str) -> std::io::Result<Reply> {
+    exchange(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        b"",
+    )
+}
+
+fn post(addr: SocketAddr, path: &str, body: &[u8]) -> std::io::Result<Reply> {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        ),
+        body,
+    )
+}
+
+/// POST with a chunked body: no Content-Length for the server to judge by.
+fn post_chunked(addr: SocketAddr, path: &str, body: &[u8]) -> std::io::Result<Reply> {
+    let mut chunked = Vec::new();
+    for chunk in body.chunks(8192) {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ),
+        &chunked,
+    )
+}
+
+fn post_entry(addr: SocketAddr, entry: &[u8]) -> Reply {
+    post(addr, "/api/v1/entries", entry).expect("the server answers")
+}
+
+/// The checkpoint's text (origin, size, root), without its signature.
+fn checkpoint_body(addr: SocketAddr) -> String {
+    let r = get(addr, "/checkpoint").expect("the server answers");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    text.split("\n\n").next().unwrap().to_string()
+}
+
+fn checkpoint_size(addr: SocketAddr) -> u64 {
+    checkpoint_body(addr)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("a checkpoint names its size on its second line")
+}
+
+/// Polls `check` every 100 ms until it holds or `limit` passes.
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    loop {
+        if check() {
+            return Some(started.elapsed());
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Servers: `erkin serve` as a child process
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    url: String,
+    /// The arguments it was started with.
+    argv: Vec<String>,
+    /// Where its stderr goes.
+    log: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// `erkin --dir DIR serve --listen 127.0.0.1:PORT --quiet EXTRA...`,
+    /// once `GET /checkpoint` answers 200.
+    fn start(dir: &Path, extra: &[&str]) -> Self {
+        let log = dir
+            .parent()
+            .unwrap()
+            .join(format!("serve-{}.log", free_port()));
+        for _attempt in 0..5 {
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let mut argv: Vec<String> = vec![
+                "--dir".into(),
+                s(dir).into(),
+                "serve".into(),
+                "--listen".into(),
+                addr.to_string(),
+                "--quiet".into(),
+            ];
+            argv.extend(extra.iter().map(|a| a.to_string()));
+            let stderr = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .unwrap();
+            let child = erkin()
+                .args(&argv)
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .unwrap();
+            let mut server = Server {
+                child,
+                addr,
+                url: format!("http://{addr}"),
+                argv,
+                log: log.clone(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Some(status) = server.child.try_wait().unwrap() {
+                    let said = server.stderr();
+                    assert!(
+                        said.contains("cannot listen"),
+                        "erkin serve exited ({status}) before serving: {said}"
+                    );
+                    break; // The port was taken meanwhile: another one.
+                }
+                if get(addr, "/checkpoint").is_ok_and(|r| r.status == 200) {
+                    return server;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "erkin serve did not answer within 60 s: {}",
+                    server.stderr()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("no free port for erkin serve after 5 attempts");
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{signal} {}", self.child.id());
+    }
+
+    /// Waits up to `limit` for the process to end; its exit code.
+    fn wait(&mut self, limit: Duration) -> i32 {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or_else(|| {
+                    panic!(
+                        "erkin serve was killed by a signal ({status}): {}",
+                        self.stderr()
+                    )
+                });
+            }
+            assert!(
+                Instant::now() < deadline,
+                "erkin serve did not exit within {limit:?}: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then its exit code.
+    fn stop(mut self) -> i32 {
+        self.signal("TERM");
+        self.wait(Duration::from_secs(60))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            files_below(&e.path(), out);
+        } else {
+            out.push(e.path());
+        }
+    }
+}
+
+fn handles(members_json: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(members_json).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["handle"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The proposal `id` from `proposals --json`.
+fn proposal(list_json: &str, id: u64) -> Value {
+    let v: Value = serde_json::from_str(list_json).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"].as_u64() == Some(id))
+        .unwrap_or_else(|| panic!("no proposal #{id} in {v}"))
+        .clone()
+}
+
+/// Verifies a data directory against the pinned log key with the binary.
+fn verify_ok(dir: &Path, log_vk: &str) {
+    let r = run(&["verify", s(dir), "--key", log_vk]);
+    assert_eq!(r.code, 0, "verify {}: {r:#?}", dir.display());
+    assert!(r.stdout.contains("OK"), "{r:#?}");
+}
+
+// A tiny PNG (1×1), as an editor's photo.
+const PHOTO: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\0\x01\0\0\x05\0\x01\r\n-\xb4\0\0\0\0IEND\xaeB`\x82";
+
+// ---------------------------------------------------------------------------
+// 1 + 3. Governance and publishing through the API only
+
+#[test]
+fn members_govern_and_publish_through_the_server_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let carol = Member::new(t, "carol");
+    let origin = "api.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let server = Server::start(&server_dir, &["--sequence"]);
+
+    // Alice proposes admitting carol; both founders vote; all voted, so the
+    // proposal closes early.
+    let id = alice
+        .act(
+            &server,
+            &[
+                "propose",
+                "--key",
+                &alice.key,
+                "--title",
+                "Admit Carol",
+                "admit",
+                &carol.vk,
+            ],
+        )
+        .ok();
+    assert_eq!(id, "1");
+    bob.act(&server, &["vote", "1", "no", "--key", &bob.key])
+        .ok();
+    alice
+        .act(&server, &["vote", "1", "yes", "--key", &alice.key])
+        .ok();
+    // Bob changes his mind; only the last vote counts.
+    bob.act(&server, &["vote", "1", "yes", "--key", &bob.key])
+        .ok();
+    assert_eq!(
+        bob.act(&server, &["close", "1", "--key", &bob.key]).ok(),
+        "#1: admitted carol"
+    );
+    let p = proposal(&alice.act(&server, &["proposals", "--json"]).ok(), 1);
+    assert_eq!(p["outcome"]["passed"], Value::Bool(true), "{p}");
+    assert_eq!(p["outcome"]["tally"]["yes"], 2, "{p}");
+    assert_eq!(p["outcome"]["tally"]["no"], 0, "{p}");
+    assert_eq!(
+        handles(&bob.act(&server, &["members", "--json"]).ok()),
+        ["alice", "bob", "carol"]
+    );
+    // Carol, admitted, acts from her own machine.
+    let idx: u64 = carol
+        .statement(&server, "Hello from carol.")
+        .ok()
+        .parse()
+        .unwrap();
+    assert_eq!(idx, 6);
+
+    // An editor (founders are the first board) publishes an article with a
+    // photo: the photo goes up as a blob, then the entry that names it.
+    let desk = alice.home.join("story");
+    fs::create_dir_all(&desk).unwrap();
+    fs::write(desk.join("photo.png"), PHOTO).unwrap();
+    let title = "Members publish through the API";
+    fs::write(
+        desk.join("story.md"),
+        format!(
+            "---\ntitle: \"{title}\"\nslug: members-api\nlang: en\n\
+             summary: Sent from alice's own machine.\nauthors: [alice]\n---\n\
+             Signed on a laptop, sequenced by the newsroom.\n\n![A photo](photo.png)\n"
+        ),
+    )
+    .unwrap();
+    let published = alice
+        .act(
+            &server,
+            &["publish", "--key", &alice.key, s(&desk.join("story.md"))],
+        )
+        .ok();
+    assert_eq!(published, "7");
+    let photo_id = BlobId::of(PHOTO).to_string();
+    let mut page = String::new();
+    let waited = eventually(Duration::from_secs(10), || {
+        match get(server.addr, "/a/members-api/") {
+            Ok(r) if r.status == 200 => {
+                page = r.text();
+                true
+            }
+            _ => false,
+        }
+    });
+    assert!(waited.is_some(), "the article page never appeared");
+    assert!(page.contains(title), "{page}");
+    assert!(
+        page.contains(&format!("media/{photo_id}.png")),
+        "the page shows the uploaded photo: {page}"
+    );
+    let media = get(server.addr, &format!("/media/{photo_id}.png")).unwrap();
+    assert_eq!(media.status, 200);
+    assert_eq!(media.body, PHOTO);
+    let blob = get(server.addr, &format!("/blob/{photo_id}")).unwrap();
+    assert_eq!(blob.status, 200);
+    assert_eq!(blob.body, PHOTO);
+
+    // 3. Removing bob needs ≥ 2/3 of the votes cast: alice and carol vote
+    // yes, bob no.
+    let id = alice
+        .act(
+            &server,
+            &[
+                "propose",
+                "--key",
+                &alice.key,
+                "--title",
+                "Remove Bob",
+                "remove",
+                "bob",
+            ],
+        )
+        .ok();
+    for (m, choice) in [(&alice, "yes"), (&bob, "no"), (&carol, "yes")] {
+        m.act(&server, &["vote", &id, choice, "--key", &m.key]).ok();
+    }
+    assert_eq!(
+        carol
+            .act(&server, &["close", &id, "--key", &carol.key])
+            .ok(),
+        format!("#{id}: removed bob")
+    );
+    let p = proposal(
+        &carol.act(&server, &["proposals", "--json"]).ok(),
+        id.parse().unwrap(),
+    );
+    assert_eq!(p["outcome"]["passed"], Value::Bool(true), "{p}");
+    assert_eq!(
+        handles(&carol.act(&server, &["members", "--json"]).ok()),
+        ["alice", "carol"]
+    );
+    let before = checkpoint_size(server.addr);
+    bob.statement(&server, "I am still here.")
+        .refused("not a member");
+    let entry = statement_entry(origin, &bob.secret(), now(), "Still here, by hand.");
+    let message = post_entry(server.addr, &entry).api_error(422, "not_a_member");
+    assert!(message.contains("bob"), "{message}");
+    assert_eq!(checkpoint_size(server.addr), before, "nothing was recorded");
+
+    // The server never held a member's key: not as an argument, not as an
+    // open file, not as a file in its data directory, not as secret text.
+    let members = [&alice, &bob, &carol];
+    let cmdline = fs::read(format!("/proc/{}/cmdline", server.child.id())).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    for m in members {
+        let home = s(&m.home);
+        assert!(!cmdline.contains(home), "{cmdline}");
+        assert!(!cmdline.contains(&m.key), "{cmdline}");
+        assert!(!server.argv.iter().any(|a| a.contains(home)));
+    }
+    for fd in fs::read_dir(format!("/proc/{}/fd", server.child.id())).unwrap() {
+        if let Ok(target) = fs::read_link(fd.unwrap().path()) {
+            for m in members {
+                assert!(!target.starts_with(&m.home), "server holds {target:?}");
+            }
+        }
+    }
+    let mut server_files = Vec::new();
+    files_below(&server_dir, &mut server_files);
+    assert!(!server_files.is_empty());
+    let secrets: Vec<(Vec<u8>, String)> = members
+        .iter()
+        .map(|m| {
+            (
+                fs::read(&m.key).unwrap(),
+                m.secret().expose_secret_text().to_string(),
+            )
+        })
+        .collect();
+    for f in &server_files {
+        let bytes = fs::read(f).unwrap();
+        for (m, (key_file, secret_text)) in members.iter().zip(&secrets) {
+            assert_ne!(&bytes, key_file, "{} is {}'s key file", f.display(), m.name);
+            // The secret text's distinctive tail (the key material).
+            let material = secret_text.rsplit('+').next().unwrap().as_bytes();
+            assert!(
+                !bytes.windows(material.len()).any(|w| w == material),
+                "{} holds {}'s secret key",
+                f.display(),
+                m.name
+            );
+        }
+    }
+
+    // Everything done through the API verifies, on the server and in the
+    // members' own copies.
+    assert_eq!(server.stop(), 0);
+    verify_ok(&server_dir, &log_vk);
+    verify_ok(Path::new(&alice.copy), &log_vk);
+    let log: Value =
+        serde_json::from_str(&run(&["--dir", s(&server_dir), "log", "--json"]).ok()).unwrap();
+    let signers: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["signer"].as_str().unwrap())
+        .collect();
+    assert!(signers.contains(&"carol") && signers.contains(&"bob"));
+}
+
+// ---------------------------------------------------------------------------
+// 2. A non-member
+
+#[test]
+fn a_non_members_entry_is_refused_with_the_folds_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let stranger = Member::new(t, "stranger");
+    let origin = "strangers.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let server = Server::start(&server_dir, &["--sequence"]);
+
+    stranger
+        .statement(&server, "hi")
+        .refused("not a member of this publication");
+
+    let entry = statement_entry(origin, &stranger.secret(), now(), "hi, by hand");
+    let r = post_entry(server.addr, &entry);
+    let message = r.api_error(422, "not_a_member");
+    assert!(message.contains("stranger"), "{message}");
+    assert_eq!(checkpoint_size(server.addr), 1, "only the genesis entry");
+
+    // A member's entry still goes through.
+    assert_eq!(alice.statement(&server, "Welcome.").ok(), "1");
+    assert_eq!(server.stop(), 0);
+    verify_ok(&server_dir, &log_vk);
+}
+
+// ---------------------------------------------------------------------------
+// 4. Errors: stable codes, never a 500
+
+#[test]
+fn api_errors_have_stable_codes_and_never_500() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let origin = "errors.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let key = alice.secret();
+    let server = Server::start(&server_dir, &["--sequence"]);
+    let a = server.addr;
+    let entries = "/api/v1/entries";
+
+    // Malformed bodies: 400 malformed.
+    for body in [
+        &b"hello"[..],
+        b"",
+        b"{\"time\":1,\"action\":{}}",
+        b"erkin.entry/v1\nerrors.example/news\n{}\n",
+        b"\xff\xfe\0\0not utf-8",
+    ] {
+        post(a, entries, body).unwrap().api_error(400, "malformed");
+    }
+
+    // Oversize: 413 too_large, whether the length is declared or not.
+    let big = vec![b'x'; 70_000];
+    post(a, entries, &big).unwrap().api_error(413, "too_large");
+    post_chunked(a, entries, &big)
+        .unwrap()
+        .api_error(413, "too_large");
+    // One byte over the limit, declared.
+    post(a, entries, &vec![b'x'; 65_536])
+        .unwrap()
+        .api_error(413, "too_large");
+
+    // A well-formed entry signed for another publication: the fold's code.
+    let foreign = statement_entry("elsewhere.example/news", &key, now(), "replayed");
+    post_entry(a, &foreign).api_error(422, "bad_entry");
+
+    // The same signed bytes twice: the second is a replay.
+    let entry = statement_entry(origin, &key, now(), "Said once.");
+    let first = post_entry(a, &entry);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let receipt = first.json();
+    assert_eq!(receipt["index"], 1, "{receipt}");
+    assert_eq!(
+        receipt["leaf_hash"].as_str().unwrap().len(),
+        64,
+        "{receipt}"
+    );
+    assert!(receipt["checkpoint"].as_str().unwrap().starts_with(origin));
+    post_entry(a, &entry).api_error(422, "duplicate");
+    // The same bytes twice at once (likely one batch): one is recorded.
+    let twice = statement_entry(origin, &key, now(), "Said twice at once.");
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let twice = twice.clone();
+            std::thread::spawn(move || post_entry(a, &twice))
+        })
+        .collect();
+    let mut statuses: Vec<u16> = racers
+        .into_iter()
+        .map(|h| {
+            let r = h.join().unwrap();
+            if r.status != 200 {
+                r.api_error(422, "duplicate");
+            }
+            r.status
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 422]);
+
+    // Blobs: stored by their hash.
+    let r = post(a, "/api/v1/blobs", PHOTO).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["id"].as_str(),
+        Some(BlobId::of(PHOTO).to_string().as_str())
+    );
+
+    // Nowhere to POST.
+    post(a, "/api/v1/nothing", b"x")
+        .unwrap()
+        .api_error(404, "not_found");
+
+    // A read-only server (no --sequence) on the same data directory.
+    let read_only = Server::start(&server_dir, &[]);
+    let message = post_entry(read_only.addr, &statement_entry(origin, &key, now(), "no"))
+        .api_error(405, "read_only");
+    assert!(message.contains("--sequence"), "{message}");
+    post(read_only.addr, "/api/v1/blobs", PHOTO)
+        .unwrap()
+        .api_error(405, "read_only");
+    post(read_only.addr, entries, b"")
+        .unwrap()
+        .api_error(405, "read_only");
+    assert_eq!(read_only.stop(), 0);
+
+    assert_eq!(checkpoint_size(a), 3, "genesis and the two statements");
+    assert_eq!(server.stop(), 0);
+    verify_ok(&server_dir, &log_vk);
+}
+
+/// Starts a newsroom with `--rate-per-key 1` and sends `n` quick, distinct
+/// statements from alice; returns the replies.
+fn quick_submissions(n: usize) -> Vec<Reply> {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let origin = "rate.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let key = alice.secret();
+    let server = Server::start(&server_dir, &["--sequence", "--rate-per-key", "1"]);
+    let time = now();
+    let replies: Vec<Reply> = (0..n)
+        .map(|i| {
+            post_entry(
+                server.addr,
+                &statement_entry(origin, &key, time, &format!("#{i}")),
+            )
+        })
+        .collect();
+    for r in &replies {
+        match r.status {
+            200 => {}
+            429 => {
+                r.api_error(429, "rate_limited");
+                let wait: u64 = r
+                    .header("retry-after")
+                    .expect("a 429 says when to come back")
+                    .parse()
+                    .expect("Retry-After is whole seconds");
+                assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+            }
+            other => panic!("unexpected {other}: {}", r.text()),
+        }
+    }
+    let accepted = replies.iter().filter(|r| r.status == 200).count() as u64;
+    assert_eq!(checkpoint_size(server.addr), 1 + accepted);
+    assert_eq!(server.stop(), 0);
+    verify_ok(&server_dir, &log_vk);
+    replies
+}
+
+#[test]
+fn rate_of_one_per_second_refuses_five_quick_submissions() {
+    let replies = quick_submissions(5);
+    assert!(
+        replies.iter().any(|r| r.status == 429),
+        "5 submissions within a second at --rate-per-key 1: {:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn rate_limited_submissions_get_429_with_retry_after() {
+    // Enough to exhaust any burst allowance the server grants.
+    let replies = quick_submissions(230);
+    let limited = replies.iter().filter(|r| r.status == 429).count();
+    assert!(limited > 0, "no 429 in 230 quick submissions at 1/s");
+}
+
+// ---------------------------------------------------------------------------
+// 5. SIGTERM drains
+
+#[test]
+fn sigterm_drains_every_acknowledged_submission() {
+    const N: usize = 50;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let origin = "drain.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let keys = [alice.secret(), bob.secret()];
+    // One time for all: concurrent entries never go backwards in time.
+    let time = now();
+    let entries: Vec<Vec<u8>> = (0..N)
+        .map(|i| statement_entry(origin, &keys[i % 2], time, &format!("drain #{i}")))
+        .collect();
+    // A long batch window: SIGTERM arrives while entries wait to be committed.
+    let server = Server::start(&server_dir, &["--sequence", "--batch-delay-ms", "400"]);
+    let addr = server.addr;
+    let barrier = Arc::new(Barrier::new(N + 1));
+    let threads: Vec<_> = entries
+        .iter()
+        .cloned()
+        .map(|entry| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                post(addr, "/api/v1/entries", &entry)
+            })
+        })
+        .collect();
+    barrier.wait();
+    std::thread::sleep(Duration::from_millis(150));
+    server.signal("TERM");
+    let results: Vec<std::io::Result<Reply>> =
+        threads.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut server = server;
+    let code = server.wait(Duration::from_secs(60));
+    assert_eq!(
+        code,
+        0,
+        "erkin serve exits 0 after a drain: {}",
+        server.stderr()
+    );
+    assert!(server.stderr().contains("Every entry taken was committed."));
+
+    let mut acked: HashMap<u64, Vec<u8>> = HashMap::new();
+    let mut statuses = Vec::new();
+    for (entry, result) in entries.iter().zip(&results) {
+        match result {
+            Ok(r) => {
+                statuses.push(r.status);
+                assert_ne!(r.status, 500, "{}", r.text());
+                if r.status == 200 {
+                    let index = r.json()["index"].as_u64().unwrap();
+                    assert!(
+                        acked.insert(index, entry.clone()).is_none(),
+                        "index {index} twice"
+                    );
+                } else {
+                    r.api_error(503, "shutting_down");
+                }
+            }
+            Err(_) => statuses.push(0),
+        }
+    }
+    assert!(
+        !acked.is_empty(),
+        "SIGTERM should have found submissions in flight: {statuses:?}"
+    );
+
+    // Every acknowledged entry is in the log, at its index.
+    let log: Value =
+        serde_json::from_str(&run(&["--dir", s(&server_dir), "log", "--json"]).ok()).unwrap();
+    let log = log.as_array().unwrap();
+    let by_index: HashMap<u64, &str> = log
+        .iter()
+        .map(|e| {
+            (
+                e["index"].as_u64().unwrap(),
+                e["leaf_hash"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (index, entry) in &acked {
+        let leaf = erkin_core::tree::record_hash(entry).to_string();
+        assert_eq!(by_index.get(index), Some(&leaf.as_str()), "entry {index}");
+    }
+    // And nothing else but what was sent.
+    let sent: HashSet<String> = entries
+        .iter()
+        .map(|e| erkin_core::tree::record_hash(e).to_string())
+        .collect();
+    for e in &log[1..] {
+        assert!(sent.contains(e["leaf_hash"].as_str().unwrap()), "{e}");
+    }
+    verify_ok(&server_dir, &log_vk);
+    eprintln!(
+        "drain: {} of {N} acknowledged before exit, {} in the log",
+        acked.len(),
+        log.len() - 1
+    );
+}
+
+#[test]
+fn sigterm_under_continuous_load_loses_nothing_acknowledged() {
+    const THREADS: usize = 6;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let origin = "drain2.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let keys = Arc::new([alice.secret(), bob.secret()]);
+    let time = now();
+    let mut acked: Vec<(u64, Vec<u8>)> = Vec::new();
+    for (round, delay_ms) in [60u64, 170, 330].into_iter().enumerate() {
+        let mut server = Server::start(&server_dir, &["--sequence", "--rate-per-key", "0"]);
+        let addr = server.addr;
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|th| {
+                let (stop, keys) = (stop.clone(), keys.clone());
+                std::thread::spawn(move || {
+                    let mut out = Vec::new();
+                    for i in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let text = format!("round {round} thread {th} #{i}");
+                        let entry = statement_entry(origin, &keys[th % 2], time, &text);
+                        match post(addr, "/api/v1/entries", &entry) {
+                            Ok(r) => out.push((entry, r.status, r.body)),
+                            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        server.signal("TERM");
+        let code = server.wait(Duration::from_secs(60));
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(code, 0, "round {round}: {}", server.stderr());
+        let (before, mut refused) = (acked.len(), 0);
+        for h in threads {
+            for (entry, status, body) in h.join().unwrap() {
+                let v: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
+                    panic!("{status}: not JSON: {}", String::from_utf8_lossy(&body))
+                });
+                match status {
+                    200 => acked.push((v["index"].as_u64().unwrap(), entry)),
+                    503 => {
+                        assert_eq!(v["error"]["code"], "shutting_down", "{v}");
+                        refused += 1;
+                    }
+                    other => panic!("round {round}: unexpected {other}: {v}"),
+                }
+            }
+        }
+        eprintln!(
+            "round {round}: SIGTERM after {delay_ms} ms: {} acknowledged, {refused} shutting_down",
+            acked.len() - before
+        );
+        let store = erkin_store::Store::open(&server_dir).unwrap();
+        let log = store.entries(0, store.size()).unwrap();
+        for (index, entry) in &acked {
+            assert_eq!(
+                log.get(*index as usize),
+                Some(entry),
+                "round {round}: acknowledged entry {index} is not in the log"
+            );
+        }
+        let distinct: HashSet<&Vec<u8>> = log.iter().collect();
+        assert_eq!(distinct.len(), log.len(), "an entry is in the log twice");
+        verify_ok(&server_dir, &log_vk);
+    }
+    assert!(!acked.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// 6. Followers
+
+#[test]
+fn a_follower_catches_up_and_refuses_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let origin = "follow.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice, &bob]);
+    let primary = Server::start(&server_dir, &["--sequence"]);
+    alice.statement(&primary, "Before the follower.").ok();
+
+    let follower_dir = t.join("follower");
+    let follower = Server::start(
+        &follower_dir,
+        &[
+            "--follow",
+            &primary.url,
+            "--follow-every",
+            "1",
+            "--key",
+            &log_vk,
+        ],
+    );
+    assert_eq!(
+        checkpoint_body(follower.addr),
+        checkpoint_body(primary.addr)
+    );
+
+    // A new entry on the primary reaches the follower within seconds.
+    assert_eq!(alice.statement(&primary, "After the follower.").ok(), "2");
+    let want = checkpoint_body(primary.addr);
+    assert!(want.contains("\n3\n"), "{want}");
+    let took = eventually(Duration::from_secs(10), || {
+        checkpoint_body(follower.addr) == want
+    });
+    assert!(
+        took.is_some(),
+        "the follower did not catch up: {} vs {want}: {}",
+        checkpoint_body(follower.addr),
+        follower.stderr()
+    );
+    eprintln!("follower caught up in {:?}", took.unwrap());
+
+    // Followers take no entries: members are told to use the newsroom.
+    let entry = statement_entry(origin, &alice.secret(), now(), "To the follower.");
+    let message = post_entry(follower.addr, &entry).api_error(405, "read_only");
+    assert!(message.contains("follower"), "{message}");
+    post(follower.addr, "/api/v1/blobs", PHOTO)
+        .unwrap()
+        .api_error(405, "read_only");
+
+    assert_eq!(follower.stop(), 0);
+    assert_eq!(primary.stop(), 0);
+    verify_ok(&follower_dir, &log_vk);
+}
