@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use erkin_core::entry::EntryError;
+use erkin_core::keys::VerifierKey;
 use erkin_core::note::ParsedNote;
+use erkin_core::state::Rejection;
 use erkin_core::tiles::MAX_ENTRY_LEN;
 use serde_json::json;
 
@@ -151,10 +154,14 @@ fn submit_error(e: SubmitError) -> Response<Body> {
     }
 }
 
+/// The members' verifier keys by handle, as of the last committed batch.
+pub type MemberKeys = Arc<std::sync::RwLock<HashMap<String, VerifierKey>>>;
+
 pub struct Api {
     pub sequencer: Sequencer,
     pub limits: ApiLimits,
     pub rate: RateLimiter,
+    pub members: MemberKeys,
 }
 
 impl Api {
@@ -175,8 +182,9 @@ impl Api {
             Ok(b) => b,
             Err(r) => return r,
         };
-        // The signer's name, for the rate limit. The fold checks the
-        // signature; here it only has to be a well-formed note.
+        // The signature is checked here, before the signer's rate limit is
+        // charged: otherwise anyone could spend a member's allowance with
+        // entries forged under their name. (The fold checks it again.)
         let note = match ParsedNote::parse(&body, MAX_ENTRY_LEN) {
             Ok(n) => n,
             Err(e) => {
@@ -187,11 +195,30 @@ impl Api {
                 )
             }
         };
-        let signer = note
-            .signers()
-            .next()
-            .map(|(name, _)| name.to_string())
-            .unwrap_or_default();
+        let Some((signer, key_id)) = note.signers().next().map(|(n, id)| (n.to_string(), id))
+        else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                "the entry is not signed",
+            );
+        };
+        let key = self
+            .members
+            .read()
+            .ok()
+            .and_then(|m| m.get(&signer).cloned());
+        let Some(key) = key.filter(|k| k.key_id() == key_id) else {
+            let r = Rejection::NotAMember {
+                name: signer,
+                id: key_id,
+            };
+            return error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r);
+        };
+        if let Err(e) = note.verify_by(&key) {
+            let r = Rejection::Entry(EntryError::from(e));
+            return error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r);
+        }
         if let Err(wait) = self.rate.take(&signer, &self.limits) {
             let mut r = error(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -8,6 +8,7 @@
 //! address.
 
 pub mod api;
+mod listen;
 pub mod sequencer;
 mod snapshot;
 
@@ -131,12 +132,32 @@ pub async fn serve_with(
     let snapshot = snapshot::build(&publication);
     let api = match options.members {
         Some(m) => {
+            // Filled before the first request can arrive, then after
+            // every batch (admissions, removals, rotated keys).
+            let members: api::MemberKeys = Arc::new(RwLock::new(
+                publication
+                    .state()
+                    .members()
+                    .map(|m| (m.handle.clone(), m.key.clone()))
+                    .collect(),
+            ));
+            let keys = members.clone();
             let sequencer =
-                sequencer::Sequencer::start(publication, m.log_key, m.sequencer, |_| {});
+                sequencer::Sequencer::start(publication, m.log_key, m.sequencer, move |p| {
+                    let fresh = p
+                        .state()
+                        .members()
+                        .map(|m| (m.handle.clone(), m.key.clone()))
+                        .collect();
+                    if let Ok(mut k) = keys.write() {
+                        *k = fresh;
+                    }
+                });
             Some(api::Api {
                 sequencer,
                 limits: m.limits,
                 rate: api::RateLimiter::default(),
+                members,
             })
         }
         None => {
@@ -158,9 +179,7 @@ pub async fn serve_with(
     });
     tokio::spawn(reload_loop(shared.clone()));
     let app = Router::new().fallback(handle).with_state(shared.clone());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = listen::run(listener, app, shutdown).await;
     // Drain: everything pooled is committed and answered before we return.
     if shared.api.is_some() {
         let s = shared.clone();

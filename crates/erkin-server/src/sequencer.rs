@@ -87,13 +87,13 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
-    /// Starts the sequencer thread over `publication`. `on_commit` is told
-    /// the log's new size after every batch.
+    /// Starts the sequencer thread over `publication`. `on_commit` sees the
+    /// publication once at the start and after every committed batch.
     pub fn start(
         publication: Publication,
         log_key: SecretKey,
         config: SequencerConfig,
-        on_commit: impl Fn(u64) + Send + 'static,
+        on_commit: impl Fn(&Publication) + Send + 'static,
     ) -> Self {
         let (tx, rx) = mpsc::sync_channel(config.queue.max(1));
         let thread = std::thread::Builder::new()
@@ -154,8 +154,9 @@ fn run(
     log_key: SecretKey,
     config: SequencerConfig,
     rx: Receiver<Job>,
-    on_commit: impl Fn(u64),
+    on_commit: impl Fn(&Publication),
 ) {
+    on_commit(&publication);
     // recv() fails only once the queue is closed and empty: the drain.
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -196,7 +197,6 @@ fn run(
         }
         match publication.submit(&entries, now(), &log_key) {
             Ok(outcome) => {
-                let size = publication.store().size();
                 let checkpoint = publication
                     .store()
                     .latest_checkpoint_bytes()
@@ -218,7 +218,7 @@ fn run(
                     let _ = reply.send(answer);
                 }
                 if outcome.checkpoint.is_some() {
-                    on_commit(size);
+                    on_commit(&publication);
                 }
             }
             Err(e) => {

@@ -202,6 +202,8 @@ impl Drop for Server {
 struct Seen {
     /// (entry, index its receipt named) for every 200.
     acked: Vec<(Vec<u8>, u64)>,
+    /// The (size, root) of every checkpoint a receipt carried.
+    checkpoints: Vec<(u64, String)>,
     /// Every entry sent, answered or not.
     sent: Vec<Vec<u8>>,
     /// Answers that are neither 200 nor a clean refusal to retry.
@@ -241,6 +243,12 @@ fn submit_until(
                     seen.unexpected
                         .push(format!("receipt for {index} names another leaf: {v}"));
                 }
+                match receipt_checkpoint(&v) {
+                    Some((size, root)) if size > index => seen.checkpoints.push((size, root)),
+                    _ => seen
+                        .unexpected
+                        .push(format!("receipt for {index}: bad checkpoint: {v}")),
+                }
                 seen.acked.push((entry, index));
             }
             // Busy or shutting down: a client retries later. Never a 500.
@@ -253,6 +261,16 @@ fn submit_until(
         }
     }
     seen
+}
+
+/// The (size, base64 root) of a receipt's checkpoint.
+fn receipt_checkpoint(receipt: &Value) -> Option<(u64, String)> {
+    let mut lines = receipt["checkpoint"].as_str()?.lines();
+    if lines.next()? != ORIGIN {
+        return None;
+    }
+    let size = lines.next()?.parse().ok()?;
+    Some((size, lines.next()?.to_string()))
 }
 
 fn hex_of(bytes: &[u8]) -> String {
@@ -302,7 +320,14 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
     // Every acknowledged entry so far, by the index its receipt named.
     let mut acked: HashMap<u64, Vec<u8>> = HashMap::new();
     let mut sent: HashSet<Vec<u8>> = HashSet::new();
+    // Every checkpoint a receipt carried: size -> root. Two roots for one
+    // size would be a fork.
+    let mut receipts: HashMap<u64, String> = HashMap::new();
     let mut size_after_crash = 1u64;
+    // Entries a member's client would send again after the crash, and
+    // whether the log already holds them.
+    let mut resend: Vec<(Vec<u8>, bool)> = Vec::new();
+    let (mut resent_duplicates, mut resent_recorded) = (0, 0);
     for round in 0..rounds {
         // Vary the batching a little from round to round.
         let delay = ["0", "5", "20"][round % 3];
@@ -310,6 +335,25 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
         let addr = server.addr;
         // Restarting lost nothing the last check saw.
         assert_eq!(checkpoint_size(addr), size_after_crash, "round {round}");
+        // Clients resubmit what they are unsure of: what the log holds is
+        // a duplicate, what it lost is recorded now.
+        let mut new_checkpoints = Vec::new();
+        for (entry, in_log) in resend.drain(..) {
+            let (status, body) = post_entry(addr, &entry).unwrap();
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            if in_log {
+                assert_eq!(status, 422, "round {round}: resent entry: {v}");
+                assert_eq!(v["error"]["code"], "duplicate", "round {round}: {v}");
+                resent_duplicates += 1;
+            } else {
+                assert_eq!(status, 200, "round {round}: resent lost entry: {v}");
+                let index = v["index"].as_u64().unwrap();
+                assert!(index >= size_after_crash, "round {round}: {v}");
+                assert!(acked.insert(index, entry).is_none(), "round {round}: {v}");
+                new_checkpoints.push(receipt_checkpoint(&v).unwrap());
+                resent_recorded += 1;
+            }
+        }
 
         let stop = Arc::new(AtomicBool::new(false));
         let barrier = Arc::new(Barrier::new(THREADS + 1));
@@ -342,6 +386,7 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
         );
         stop.store(true, Ordering::Relaxed);
         let mut this_round = 0;
+        let mut round_sent = Vec::new();
         for h in threads {
             let seen = h.join().unwrap();
             assert!(
@@ -350,7 +395,9 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
                 seen.unexpected
             );
             this_round += seen.acked.len();
-            sent.extend(seen.sent);
+            sent.extend(seen.sent.iter().cloned());
+            round_sent.extend(seen.sent);
+            new_checkpoints.extend(seen.checkpoints);
             for (entry, index) in seen.acked {
                 if let Some(other) = acked.insert(index, entry.clone()) {
                     panic!(
@@ -386,6 +433,43 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
             assert!(sent.contains(e), "round {round}: entry {i} was never sent");
             assert_eq!(count[e.as_slice()], 1, "round {round}: entry {i} twice");
         }
+        // Every checkpoint handed out in a receipt is one of this log's.
+        for (cp_size, root) in new_checkpoints {
+            assert!(
+                cp_size <= size,
+                "round {round}: a receipt's checkpoint has {cp_size} entries, the log {size}"
+            );
+            assert_eq!(
+                store.root_at(cp_size).unwrap().to_string(),
+                root,
+                "round {round}: a receipt's checkpoint of size {cp_size} is not this log's"
+            );
+            if let Some(other) = receipts.insert(cp_size, root.clone()) {
+                assert_eq!(other, root, "round {round}: two roots for size {cp_size}");
+            }
+        }
+        // What to send again after the restart: one acknowledged entry, a
+        // few committed without an answer, a few the crash lost.
+        let acked_set: HashSet<&Vec<u8>> = acked.values().collect();
+        let pick = rand_core::OsRng.next_u32() as usize;
+        if let Some(e) = acked.values().nth(pick % acked.len().max(1)) {
+            resend.push((e.clone(), true));
+        }
+        resend.extend(
+            entries
+                .iter()
+                .skip(1)
+                .filter(|e| !acked_set.contains(e))
+                .take(3)
+                .map(|e| (e.clone(), true)),
+        );
+        resend.extend(
+            round_sent
+                .iter()
+                .filter(|e| !count.contains_key(e.as_slice()))
+                .take(3)
+                .map(|e| (e.clone(), false)),
+        );
         drop(store);
         let (code, out, err) = run(&["verify", s(&dir), "--key", &log_vk]);
         assert_eq!(code, 0, "round {round}: verify failed:\n{out}{err}");
@@ -413,8 +497,13 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
         "the load was too light to mean anything: {} acknowledged in {rounds} rounds",
         acked.len()
     );
+    if rounds > 1 {
+        assert!(resent_duplicates > 0, "no resubmission was exercised");
+    }
     eprintln!(
-        "{rounds} rounds, {} entries acknowledged, log size {size_after_crash}, {:?}",
+        "{rounds} rounds, {} entries acknowledged, log size {size_after_crash}; \
+         resent after restarts: {resent_duplicates} refused as duplicates, \
+         {resent_recorded} recorded; {:?}",
         acked.len(),
         started.elapsed()
     );

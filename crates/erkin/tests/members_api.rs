@@ -686,6 +686,8 @@ fn members_govern_and_publish_through_the_server_only() {
         id.parse().unwrap(),
     );
     assert_eq!(p["outcome"]["passed"], Value::Bool(true), "{p}");
+    assert_eq!(p["outcome"]["tally"]["yes"], 2, "{p}");
+    assert_eq!(p["outcome"]["tally"]["no"], 1, "{p}");
     assert_eq!(
         handles(&carol.act(&server, &["members", "--json"]).ok()),
         ["alice", "carol"]
@@ -732,8 +734,10 @@ fn members_govern_and_publish_through_the_server_only() {
         let bytes = fs::read(f).unwrap();
         for (m, (key_file, secret_text)) in members.iter().zip(&secrets) {
             assert_ne!(&bytes, key_file, "{} is {}'s key file", f.display(), m.name);
-            // The secret text's distinctive tail (the key material).
-            let material = secret_text.rsplit('+').next().unwrap().as_bytes();
+            // The key material: PRIVATE+KEY+<name>+<id>+<base64, which may
+            // itself hold '+'>.
+            let material = secret_text.splitn(5, '+').nth(4).unwrap().as_bytes();
+            assert!(material.len() > 40, "{secret_text:?} has its key last");
             assert!(
                 !bytes.windows(material.len()).any(|w| w == material),
                 "{} holds {}'s secret key",
@@ -827,6 +831,20 @@ fn api_errors_have_stable_codes_and_never_500() {
         .unwrap()
         .api_error(413, "too_large");
 
+    // A blob declared larger than the largest blob: refused before a byte
+    // of it is read.
+    let too_big = erkin_core::blob::DEFAULT_MAX_BLOB_LEN + 1;
+    exchange(
+        a,
+        &format!(
+            "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Length: {too_big}\r\n\r\n"
+        ),
+        b"",
+    )
+    .unwrap()
+    .api_error(413, "too_large");
+
     // A well-formed entry signed for another publication: the fold's code.
     let foreign = statement_entry("elsewhere.example/news", &key, now(), "replayed");
     post_entry(a, &foreign).api_error(422, "bad_entry");
@@ -879,10 +897,24 @@ fn api_errors_have_stable_codes_and_never_500() {
         .api_error(404, "not_found");
 
     // A read-only server (no --sequence) on the same data directory.
+    // Clocks: an entry far ahead of the server's clock, or dated before the
+    // log's last entry, is refused and named as such.
+    post_entry(
+        a,
+        &statement_entry(origin, &key, now() + 3600, "From the future."),
+    )
+    .api_error(422, "clock_skew");
+    post_entry(
+        a,
+        &statement_entry(origin, &key, now() - 3600, "From the past."),
+    )
+    .api_error(422, "time_went_backwards");
+
     let read_only = Server::start(&server_dir, &[]);
-    let message = post_entry(read_only.addr, &statement_entry(origin, &key, now(), "no"))
-        .api_error(405, "read_only");
+    let r = post_entry(read_only.addr, &statement_entry(origin, &key, now(), "no"));
+    let message = r.api_error(405, "read_only");
     assert!(message.contains("--sequence"), "{message}");
+    assert_eq!(r.header("allow"), Some("GET, HEAD"), "{r:?}");
     post(read_only.addr, "/api/v1/blobs", PHOTO)
         .unwrap()
         .api_error(405, "read_only");
@@ -954,6 +986,40 @@ fn rate_limited_submissions_get_429_with_retry_after() {
     let replies = quick_submissions(230);
     let limited = replies.iter().filter(|r| r.status == 429).count();
     assert!(limited > 0, "no 429 in 230 quick submissions at 1/s");
+}
+
+#[test]
+fn forged_entries_do_not_spend_a_members_rate_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let bob = Member::new(t, "bob");
+    let origin = "forged.example/news";
+    let (server_dir, _log_vk) = found(t, origin, &[&alice, &bob]);
+    let server = Server::start(&server_dir, &["--sequence", "--rate-per-key", "1"]);
+    // Mallory is no member; her key merely carries alice's name.
+    let mallory = SecretKey::generate(&mut rand_core::OsRng, "alice").unwrap();
+    let time = now();
+    for i in 0..10 {
+        let r = post_entry(
+            server.addr,
+            &statement_entry(origin, &mallory, time, &format!("forged #{i}")),
+        );
+        assert!(
+            r.status == 422 || r.status == 429,
+            "{} {}",
+            r.status,
+            r.text()
+        );
+    }
+    let genuine = statement_entry(origin, &alice.secret(), time, "Really alice.");
+    let r = post_entry(server.addr, &genuine);
+    assert_eq!(
+        r.status,
+        200,
+        "alice's own entry was refused after forgeries in her name: {}",
+        r.text()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1139,6 +1205,33 @@ fn sigterm_under_continuous_load_loses_nothing_acknowledged() {
     assert!(!acked.is_empty());
 }
 
+#[test]
+fn sigterm_is_not_held_up_by_a_client_that_never_finishes_its_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let (server_dir, _log_vk) = found(t, "stall.example/news", &[&alice]);
+    let mut server = Server::start(&server_dir, &["--sequence"]);
+    let mut stalled = TcpStream::connect(server.addr).unwrap();
+    stalled
+        .write_all(b"POST /api/v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal("TERM");
+    // Nothing was taken from this client; at the most it is owed the 30 s
+    // the API gives any request body to arrive.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while server.child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "erkin serve still running 40 s after SIGTERM, held by a stalled client"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(server.wait(Duration::ZERO), 0, "{}", server.stderr());
+    drop(stalled);
+}
+
 // ---------------------------------------------------------------------------
 // 6. Followers
 
@@ -1187,8 +1280,10 @@ fn a_follower_catches_up_and_refuses_writes() {
 
     // Followers take no entries: members are told to use the newsroom.
     let entry = statement_entry(origin, &alice.secret(), now(), "To the follower.");
-    let message = post_entry(follower.addr, &entry).api_error(405, "read_only");
+    let r = post_entry(follower.addr, &entry);
+    let message = r.api_error(405, "read_only");
     assert!(message.contains("follower"), "{message}");
+    assert_eq!(r.header("allow"), Some("GET, HEAD"), "{r:?}");
     post(follower.addr, "/api/v1/blobs", PHOTO)
         .unwrap()
         .api_error(405, "read_only");
