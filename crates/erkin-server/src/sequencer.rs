@@ -195,6 +195,23 @@ fn run(
         if entries.is_empty() {
             continue;
         }
+        // Members sign with their own clocks and the log's times may not go
+        // backwards: members signing a second apart can reach the pool in
+        // either order. Sequencing the pool in time order (stably) admits
+        // both, where arrival order would refuse one.
+        let origin = publication.state().origin().to_string();
+        let mut pooled: Vec<(u64, Vec<u8>, _)> = entries
+            .into_iter()
+            .zip(waiting)
+            .map(|(e, w)| {
+                let time =
+                    erkin_core::entry::ParsedEntry::parse(&e, &origin).map_or(0, |p| p.body.time);
+                (time, e, w)
+            })
+            .collect();
+        pooled.sort_by_key(|(time, _, _)| *time);
+        let (entries, waiting): (Vec<Vec<u8>>, Vec<_>) =
+            pooled.into_iter().map(|(_, e, w)| (e, w)).unzip();
         match publication.submit(&entries, now(), &log_key) {
             Ok(outcome) => {
                 let checkpoint = publication

@@ -8,7 +8,6 @@ use crate::desk::Desk;
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Correct, Publish};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
-use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
 use serde::Deserialize;
 
@@ -216,19 +215,8 @@ pub fn submit_actions(
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 1;
     // Batches share one fsync; 256 keeps a failed batch's report short.
     for chunk in actions.chunks(256) {
-        let entries = chunk
-            .iter()
-            .map(|(_, action)| {
-                p.sign(
-                    &EntryBody {
-                        time: now(),
-                        action: action.clone(),
-                    },
-                    editor,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = p.submit(&entries)?;
+        let just_actions: Vec<Action> = chunk.iter().map(|(_, a)| a.clone()).collect();
+        let results = p.sign_and_submit(editor, &just_actions)?;
         for ((path, _), result) in chunk.iter().zip(results) {
             match result {
                 Ok(i) => indexes.push(i),

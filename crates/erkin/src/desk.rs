@@ -34,6 +34,19 @@ fn server() -> Option<&'static str> {
     SERVER.get().and_then(|s| s.as_deref())
 }
 
+/// Why the publication refused an entry: the stable code and the message.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 pub enum Desk {
     Local {
         dir: PathBuf,
@@ -144,9 +157,55 @@ impl Desk {
         }
     }
 
+    /// Signs each action now with `key` and submits them. An entry refused
+    /// only because another member's entry, signed a moment later, was
+    /// sequenced first (`time_went_backwards`) is signed again with the
+    /// current time and resubmitted, a few times at most.
+    pub fn sign_and_submit(
+        &mut self,
+        key: &SecretKey,
+        actions: &[erkin_core::action::Action],
+    ) -> Result<Vec<Result<u64, Refused>>> {
+        let mut results: Vec<Option<Result<u64, Refused>>> = vec![None; actions.len()];
+        let mut pending: Vec<usize> = (0..actions.len()).collect();
+        for attempt in 0..4 {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            let entries = pending
+                .iter()
+                .map(|&i| {
+                    self.sign(
+                        &EntryBody {
+                            time: now(),
+                            action: actions[i].clone(),
+                        },
+                        key,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let outcome = self.submit(&entries)?;
+            let mut again = Vec::new();
+            for (&i, result) in pending.iter().zip(outcome) {
+                match result {
+                    Err(r) if r.code == "time_went_backwards" && attempt < 3 => again.push(i),
+                    other => results[i] = Some(other),
+                }
+            }
+            if again.is_empty() {
+                break;
+            }
+            pending = again;
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every action gets a result"))
+            .collect())
+    }
+
     /// Submits signed entries; each gets its index or the reason it was
     /// refused. Remote receipts are verified before they count.
-    pub fn submit(&mut self, entries: &[Vec<u8>]) -> Result<Vec<Result<u64, String>>> {
+    pub fn submit(&mut self, entries: &[Vec<u8>]) -> Result<Vec<Result<u64, Refused>>> {
         match self {
             Desk::Local {
                 dir,
@@ -164,7 +223,12 @@ impl Desk {
                 Ok(outcome
                     .results
                     .into_iter()
-                    .map(|r| r.map_err(|e| e.to_string()))
+                    .map(|r| {
+                        r.map_err(|e| Refused {
+                            code: e.code().to_string(),
+                            message: e.to_string(),
+                        })
+                    })
                     .collect())
             }
             Desk::Remote {
@@ -176,8 +240,8 @@ impl Desk {
                 for entry in entries {
                     match client.submit(entry) {
                         Ok(receipt) => results.push(Ok(receipt.index)),
-                        Err(erkin_mirror::ClientError::Refused { message, .. }) => {
-                            results.push(Err(message))
+                        Err(erkin_mirror::ClientError::Refused { code, message, .. }) => {
+                            results.push(Err(Refused { code, message }))
                         }
                         Err(e) => bail!("{url}: {e}"),
                     }

@@ -7,7 +7,6 @@ use crate::desk::Desk;
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Ballot, Close, Motion, Propose, Resign, RotateKey, Vote};
 use erkin_core::charter::{Charter, Rule};
-use erkin_core::entry::EntryBody;
 use erkin_core::governance::{Judged, Proposal};
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::state::State;
@@ -36,12 +35,7 @@ fn submit_signed(
     make: impl FnOnce(&State) -> Result<Action>,
 ) -> Result<u64> {
     let action = make(desk.state())?;
-    let body = EntryBody {
-        time: now(),
-        action,
-    };
-    let entry = desk.sign(&body, member)?;
-    match desk.submit(&[entry])?.into_iter().next() {
+    match desk.sign_and_submit(member, &[action])?.into_iter().next() {
         Some(Ok(index)) => Ok(index),
         Some(Err(rejection)) => bail!("the publication refused it: {rejection}"),
         None => bail!("the publication returned no result"),

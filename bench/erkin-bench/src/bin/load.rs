@@ -108,8 +108,8 @@ fn main() -> Result<()> {
     });
     let url = format!("http://{}/", addr_rx.recv()?);
 
-    println!("| concurrent members | durable entries/s (sustained, {seconds} s) | ack latency p50 | ack latency p99 | one fsync per entry, in process (same run) | ratio |");
-    println!("|---|---|---|---|---|---|");
+    println!("| concurrent members | durable entries/s (sustained, {seconds} s) | ack latency p50 | ack latency p99 | one fsync per entry, in process (same run) | ratio | re-signed (time order) |");
+    println!("|---|---|---|---|---|---|---|");
     for (serial, &clients) in client_counts.iter().enumerate() {
         let stop = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
@@ -125,6 +125,7 @@ fn main() -> Result<()> {
                 std::thread::spawn(move || {
                     let client = MembersClient::new(&url, vkey, Duration::from_secs(60));
                     let mut latencies = Vec::new();
+                    let mut resigned = 0u64;
                     let mut i = 0;
                     while !stop.load(Ordering::Relaxed) {
                         let body = EntryBody {
@@ -142,26 +143,32 @@ fn main() -> Result<()> {
                             // backwards, so sign again with the current time
                             // (what a member's client does).
                             Err(erkin_mirror::ClientError::Refused { code, .. })
-                                if code == "time_went_backwards" => {}
+                                if code == "time_went_backwards" =>
+                            {
+                                resigned += 1
+                            }
                             Err(e) => panic!("refused: {e}"),
                         }
                         i += 1;
                     }
-                    latencies
+                    (latencies, resigned)
                 })
             })
             .collect();
         std::thread::sleep(Duration::from_secs(seconds));
         stop.store(true, Ordering::Relaxed);
-        let mut all: Vec<f64> = handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("client thread"))
-            .collect();
+        let mut all: Vec<f64> = Vec::new();
+        let mut resigned = 0;
+        for h in handles {
+            let (l, r) = h.join().expect("client thread");
+            all.extend(l);
+            resigned += r;
+        }
         let elapsed = started.elapsed().as_secs_f64();
         all.sort_by(|a, b| a.total_cmp(b));
         let rate = all.len() as f64 / elapsed;
         println!(
-            "| {clients} | {rate:.0} | {:.1} ms | {:.1} ms | {single_rate:.0} entries/s | {:.1}× |",
+            "| {clients} | {rate:.0} | {:.1} ms | {:.1} ms | {single_rate:.0} entries/s | {:.1}× | {resigned} |",
             percentile(&all, 0.5),
             percentile(&all, 0.99),
             rate / single_rate
