@@ -8,8 +8,9 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
+use erkin_bench::arg;
 use erkin_core::action::{Action, Charter, Statement};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::entry::EntryBody;
@@ -19,17 +20,6 @@ use erkin_export::DirCopy;
 use erkin_store::Publication;
 
 const T0: u64 = 1_790_000_000;
-
-fn arg(name: &str, default: usize) -> Result<usize> {
-    let args: Vec<String> = std::env::args().collect();
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("{name} takes a number")),
-    }
-}
 
 /// Peak resident memory of this process so far, in MiB (Linux).
 fn peak_mib() -> f64 {

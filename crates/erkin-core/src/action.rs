@@ -205,6 +205,16 @@ impl Motion {
 }
 
 impl Action {
+    /// The blob IDs the action names (an article's body and media), as
+    /// written; the fold checks their form.
+    pub fn blob_refs(&self) -> Vec<&String> {
+        match self {
+            Action::Publish(p) => std::iter::once(&p.body).chain(&p.media).collect(),
+            Action::Correct(c) => std::iter::once(&c.body).chain(&c.media).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The action's name as it appears in JSON.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -26,7 +26,6 @@ use std::collections::BTreeSet;
 
 use tlog_tiles::{Hash, HashReader, TreeProof};
 
-use crate::action::Action;
 use crate::blob::BlobId;
 use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
 use crate::evidence::{
@@ -255,19 +254,13 @@ pub fn plan(
             }),
         };
         match applied {
-            Ok(a) => match &a.body.action {
-                Action::Publish(p) => blobs.extend(
-                    std::iter::once(&p.body)
-                        .chain(&p.media)
-                        .filter_map(|b| b.parse::<BlobId>().ok()),
-                ),
-                Action::Correct(c) => blobs.extend(
-                    std::iter::once(&c.body)
-                        .chain(&c.media)
-                        .filter_map(|b| b.parse::<BlobId>().ok()),
-                ),
-                _ => {}
-            },
+            Ok(a) => blobs.extend(
+                a.body
+                    .action
+                    .blob_refs()
+                    .into_iter()
+                    .filter_map(|b| b.parse::<BlobId>().ok()),
+            ),
             Err(rejection) => {
                 let inclusion = tlog_tiles::prove_record(served.size, index, &overlay)
                     .map(|p| hex_hashes(&p))

@@ -26,6 +26,34 @@ impl DirCopy {
     }
 }
 
+/// Reads the file at `file` (layout path `path`, for errors), refusing to
+/// read more than `max_len` bytes: `Ok(None)` if there is no such file.
+pub fn read_bounded(file: &Path, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError> {
+    let io = |e: std::io::Error| ReadError::Io {
+        path: path.to_string(),
+        reason: e.to_string(),
+    };
+    let f = match fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    if !f.metadata().map_err(io)?.is_file() {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    f.take(max_len.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_len {
+        return Err(ReadError::TooLarge {
+            path: path.to_string(),
+            max: max_len,
+        });
+    }
+    Ok(Some(bytes))
+}
+
 /// Only paths of the layout may be read: this keeps a caller's path (which
 /// may come from a network) from naming anything outside the copy.
 fn is_layout_path(path: &str) -> bool {
@@ -39,32 +67,10 @@ fn is_layout_path(path: &str) -> bool {
 
 impl CopyReader for DirCopy {
     fn read(&self, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError> {
-        let io = |e: std::io::Error| ReadError::Io {
-            path: path.to_string(),
-            reason: e.to_string(),
-        };
         if !is_layout_path(path) {
             return Ok(None);
         }
-        let file = match fs::File::open(self.root.join(path)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(e)),
-        };
-        if !file.metadata().map_err(io)?.is_file() {
-            return Ok(None);
-        }
-        let mut bytes = Vec::new();
-        file.take(max_len.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > max_len {
-            return Err(ReadError::TooLarge {
-                path: path.to_string(),
-                max: max_len,
-            });
-        }
-        Ok(Some(bytes))
+        read_bounded(&self.root.join(path), path, max_len)
     }
 
     fn blob_ids(&self) -> Result<Vec<BlobId>, ReadError> {

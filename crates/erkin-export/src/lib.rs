@@ -20,7 +20,7 @@
 mod dir;
 mod write;
 
-pub use dir::DirCopy;
+pub use dir::{read_bounded, DirCopy};
 pub use write::{
     atomic_write, export, for_each_file, Descriptor, ExportError, ExportStats, Part, Selection,
     DESCRIPTOR_FILE, MANIFEST_FILE,

@@ -137,17 +137,12 @@ pub fn for_each_file<E: From<StoreError>>(
 
 /// Blobs that entries from `since` on name and the store holds.
 fn blobs_named_since(publication: &Publication, since: u64) -> Result<Vec<BlobId>, StoreError> {
-    use erkin_core::action::Action;
     let store = publication.store();
     let origin = publication.state().origin().to_string();
     let mut ids = BTreeSet::new();
     store.for_each_entry(since, |_, e| {
         if let Ok(parsed) = erkin_core::entry::ParsedEntry::parse(e, &origin) {
-            let named: Vec<&String> = match &parsed.body.action {
-                Action::Publish(p) => std::iter::once(&p.body).chain(&p.media).collect(),
-                Action::Correct(c) => std::iter::once(&c.body).chain(&c.media).collect(),
-                _ => Vec::new(),
-            };
+            let named = parsed.body.action.blob_refs();
             ids.extend(named.into_iter().filter_map(|b| b.parse::<BlobId>().ok()));
         }
         Ok(())

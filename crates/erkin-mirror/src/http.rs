@@ -16,7 +16,6 @@
 //! commit or a refusal.
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -242,17 +241,7 @@ impl CopyReader for HttpCopy {
                 return Ok(None);
             }
         }
-        let bytes = fs::read(self.staged(path)).map_err(|e| ReadError::Io {
-            path: path.to_string(),
-            reason: format!("staging: {e}"),
-        })?;
-        if bytes.len() as u64 > max_len {
-            return Err(ReadError::TooLarge {
-                path: path.to_string(),
-                max: max_len,
-            });
-        }
-        Ok(Some(bytes))
+        erkin_export::read_bounded(&self.staged(path), path, max_len)
     }
 
     /// Only the blobs a sync names are fetched; a remote copy is not listed.

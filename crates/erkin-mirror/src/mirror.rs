@@ -490,12 +490,7 @@ impl Mirror {
         let paths: Vec<String> = wanted.iter().map(|id| format!("blob/{id}")).collect();
         reader.prefetch(&paths, options.max_blob_len);
         for (id, path) in wanted.iter().zip(&paths) {
-            let bytes = read_blob(reader, path, options.max_blob_len)?;
-            id.check(&bytes)
-                .map_err(|error| MirrorError::TamperedBlob {
-                    path: path.clone(),
-                    error,
-                })?;
+            read_blob(reader, id, path, options.max_blob_len)?;
         }
 
         // Commit: blobs (each checked again as stored), then the log in one
@@ -510,12 +505,7 @@ impl Mirror {
         };
         let committed = (|| {
             for (id, path) in wanted.iter().zip(&paths) {
-                let bytes = read_blob(reader, path, options.max_blob_len)?;
-                id.check(&bytes)
-                    .map_err(|error| MirrorError::TamperedBlob {
-                        path: path.clone(),
-                        error,
-                    })?;
+                let bytes = read_blob(reader, id, path, options.max_blob_len)?;
                 store.put_blob(&bytes, options.max_blob_len)?;
             }
             store.append_signed(&update.entries, &update.note, report.old_size)?;
@@ -595,9 +585,21 @@ impl Mirror {
     }
 }
 
-fn read_blob(reader: &dyn CopyReader, path: &str, max: u64) -> Result<Vec<u8>, MirrorError> {
+/// Reads blob `id` from the source and checks it against its name.
+fn read_blob(
+    reader: &dyn CopyReader,
+    id: &BlobId,
+    path: &str,
+    max: u64,
+) -> Result<Vec<u8>, MirrorError> {
     match reader.read(path, max) {
-        Ok(Some(b)) => Ok(b),
+        Ok(Some(b)) => {
+            id.check(&b).map_err(|error| MirrorError::TamperedBlob {
+                path: path.to_string(),
+                error,
+            })?;
+            Ok(b)
+        }
         Ok(None) => Err(MirrorError::MissingBlob {
             path: path.to_string(),
         }),

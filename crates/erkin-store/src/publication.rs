@@ -267,12 +267,7 @@ fn admit(state: &mut State, store: &Store, entry: &[u8], now: u64) -> Result<App
     check_clock(parsed.body.time, now)?;
     // The fold checks blob IDs for form; the sequencer also makes sure the
     // bytes are here, so every copy can fetch what the log names.
-    let blobs: Vec<&String> = match &parsed.body.action {
-        Action::Publish(p) => std::iter::once(&p.body).chain(&p.media).collect(),
-        Action::Correct(c) => std::iter::once(&c.body).chain(&c.media).collect(),
-        _ => Vec::new(),
-    };
-    for b in blobs {
+    for b in parsed.body.action.blob_refs() {
         if let Ok(id) = b.parse::<BlobId>() {
             if !store
                 .has_blob(&id)

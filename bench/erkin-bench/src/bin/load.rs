@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
+use erkin_bench::{arg, serve_in_process};
 use erkin_core::action::{Action, Charter, Statement};
 use erkin_core::entry::{sign_entry, EntryBody};
 use erkin_core::keys::SecretKey;
@@ -23,15 +24,6 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| default.to_string())
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -40,8 +32,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() -> Result<()> {
-    let seconds: u64 = arg("--seconds", "10").parse()?;
-    let client_counts: Vec<usize> = arg("--clients", "16,64")
+    let seconds: u64 = arg("--seconds", 10)?;
+    let client_counts: Vec<usize> = arg("--clients", "16,64".to_string())?
         .split(',')
         .map(|c| c.parse())
         .collect::<Result<_, _>>()?;
@@ -81,32 +73,18 @@ fn main() -> Result<()> {
     let single_rate = singles as f64 / t.elapsed().as_secs_f64();
     drop(reference);
 
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let serve_dir = data.clone();
-    let server_key = SecretKey::parse(log_key.expose_secret_text())?;
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        rt.block_on(async move {
-            let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
-                .await
-                .expect("bind");
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            let options = erkin_server::ServeOptions {
-                members: Some(erkin_server::MembersApi {
-                    log_key: server_key,
-                    sequencer: Default::default(),
-                    limits: erkin_server::ApiLimits {
-                        per_key_rate: 0.0,
-                        ..Default::default()
-                    },
-                }),
+    let options = erkin_server::ServeOptions {
+        members: Some(erkin_server::MembersApi {
+            log_key: SecretKey::parse(log_key.expose_secret_text())?,
+            sequencer: Default::default(),
+            limits: erkin_server::ApiLimits {
+                per_key_rate: 0.0,
                 ..Default::default()
-            };
-            let _ = erkin_server::serve_with(listener, &serve_dir, options, std::future::pending())
-                .await;
-        });
-    });
-    let url = format!("http://{}/", addr_rx.recv()?);
+            },
+        }),
+        ..Default::default()
+    };
+    let url = format!("http://{}/", serve_in_process(&data, options)?);
 
     println!("| concurrent members | durable entries/s (sustained, {seconds} s) | ack latency p50 | ack latency p99 | one fsync per entry, in process (same run) | ratio | re-signed (time order) |");
     println!("|---|---|---|---|---|---|---|");

@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
+use erkin_bench::{arg, serve_in_process};
 use erkin_core::action::{Action, Charter, Statement};
 use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
@@ -15,15 +16,6 @@ use erkin_mirror::{Mirror, SyncOptions};
 use erkin_store::Publication;
 
 const T0: u64 = 1_790_000_000;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn statement(p: &Publication, key: &SecretKey, i: usize, time: u64) -> Result<Vec<u8>> {
     let body = EntryBody {
@@ -36,7 +28,7 @@ fn statement(p: &Publication, key: &SecretKey, i: usize, time: u64) -> Result<Ve
 }
 
 fn main() -> Result<()> {
-    let n = arg("--entries", 100_000);
+    let n = arg("--entries", 100_000usize)?;
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("source");
     let log_key = SecretKey::generate(&mut rand_core::OsRng, "bench.example/log")?;
@@ -61,19 +53,7 @@ fn main() -> Result<()> {
     let size = p.store().size();
 
     // The source: `erkin serve` on loopback, in this process.
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let serve_dir = data.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        rt.block_on(async move {
-            let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
-                .await
-                .expect("bind");
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            let _ = erkin_server::serve(listener, &serve_dir, false, std::future::pending()).await;
-        });
-    });
-    let addr = addr_rx.recv()?;
+    let addr = serve_in_process(&data, erkin_server::ServeOptions::default())?;
     let url = format!("http://{addr}/");
 
     // Reference: a plain download of the same log files, no verification.

@@ -11,15 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use erkin_bench::arg;
 
 /// Runs a command under GNU time; returns (wall seconds, peak RSS in MiB,
 /// CPU seconds user+system).
@@ -130,8 +122,8 @@ fn hugo_run(corpus: &Path, out: &Path) -> Result<(f64, f64, f64)> {
 }
 
 fn main() -> Result<()> {
-    let n = arg("--n", 10_000);
-    let runs = arg("--runs", 3).max(1);
+    let n = arg("--n", 10_000usize)?;
+    let runs = arg("--runs", 3usize)?.max(1);
     let exe = std::env::current_exe()?;
     let erkin: PathBuf = exe.with_file_name("erkin");
     if !erkin.is_file() {
