@@ -64,8 +64,28 @@ pub enum ServerError {
     Follow(erkin_mirror::MirrorError),
 }
 
+/// Where the sequencer hands its folded state to the renderer, when asked,
+/// so pages are rendered without folding the whole log again.
+#[derive(Default)]
+struct StateSlot {
+    wanted: std::sync::atomic::AtomicBool,
+    latest: Mutex<Option<erkin_core::state::State>>,
+}
+
+impl StateSlot {
+    fn offer(&self, state: &erkin_core::state::State) {
+        if self.wanted.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            if let Ok(mut l) = self.latest.lock() {
+                *l = Some(state.clone());
+            }
+        }
+    }
+}
+
 struct Shared {
     dir: PathBuf,
+    /// The sequencer's state, when this server sequences.
+    slot: Option<Arc<StateSlot>>,
     api: Option<api::Api>,
     /// Where members should send entries when this node does not take them.
     read_only_hint: &'static str,
@@ -129,7 +149,8 @@ pub async fn serve_with(
         None => None,
     };
     let publication = Publication::open(dir)?;
-    let snapshot = snapshot::build(&publication);
+    let snapshot = snapshot::build(publication.state(), publication.store());
+    let slot = Arc::new(StateSlot::default());
     let api = match options.members {
         Some(m) => {
             // Filled before the first request can arrive, then after
@@ -142,17 +163,25 @@ pub async fn serve_with(
                     .collect(),
             ));
             let keys = members.clone();
-            let sequencer =
-                sequencer::Sequencer::start(publication, m.log_key, m.sequencer, move |p| {
-                    let fresh = p
-                        .state()
-                        .members()
-                        .map(|m| (m.handle.clone(), m.key.clone()))
-                        .collect();
-                    if let Ok(mut k) = keys.write() {
-                        *k = fresh;
+            let wanted = slot.clone();
+            let sequencer = sequencer::Sequencer::start(
+                publication,
+                m.log_key,
+                m.sequencer,
+                move |p, committed| {
+                    if committed {
+                        let fresh = p
+                            .state()
+                            .members()
+                            .map(|m| (m.handle.clone(), m.key.clone()))
+                            .collect();
+                        if let Ok(mut k) = keys.write() {
+                            *k = fresh;
+                        }
                     }
-                });
+                    wanted.offer(p.state());
+                },
+            );
             Some(api::Api {
                 sequencer,
                 limits: m.limits,
@@ -167,6 +196,7 @@ pub async fn serve_with(
     };
     let shared = Arc::new(Shared {
         dir: dir.to_path_buf(),
+        slot: api.as_ref().map(|_| slot),
         api,
         read_only_hint: if follower.is_some() {
             "this node is a read-only follower; send entries to the newsroom's server"
@@ -260,34 +290,57 @@ async fn start_following(
     }
 }
 
-/// Watches the log and re-renders when it grows (another process — the CLI,
-/// an import — may append while we serve).
+/// Watches the log and re-renders when it grows. With a sequencer, the
+/// state comes from it (asked for, then taken on the next tick); otherwise
+/// (another process appends: the CLI, a follower's mirror) the log is folded
+/// from disk. After a render that took d, the loop rests d: rendering takes
+/// at most half a core from serving however fast the log grows.
 async fn reload_loop(shared: Arc<Shared>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
-        tick.tick().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let s = shared.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            let size = match s.store.lock() {
-                Ok(mut store) => store.refresh().unwrap_or(0),
-                Err(_) => return,
-            };
-            let current = s.snapshot.read().map(|g| g.size).unwrap_or(0);
-            if size == current {
-                return;
-            }
-            match Publication::open(&s.dir) {
-                Ok(p) => {
-                    let fresh = Arc::new(snapshot::build(&p));
-                    if let Ok(mut guard) = s.snapshot.write() {
-                        *guard = fresh;
-                    }
-                }
-                Err(e) => eprintln!("erkin serve: cannot re-render after the log grew: {e}"),
-            }
-        })
-        .await;
+        let took = tokio::task::spawn_blocking(move || rebuild(&s)).await;
+        if let Ok(Some(took)) = took {
+            tokio::time::sleep(took).await;
+        }
     }
+}
+
+/// One look at the log; a new snapshot if it grew. Returns the render time.
+fn rebuild(s: &Shared) -> Option<Duration> {
+    let size = s.store.lock().ok()?.refresh().ok()?;
+    let current = s.snapshot.read().map(|g| g.size).unwrap_or(0);
+    if size == current {
+        return None;
+    }
+    let started = Instant::now();
+    let fresh = match &s.slot {
+        Some(slot) => {
+            let state = slot.latest.lock().ok()?.take();
+            match state {
+                Some(state) if state.size() > current => {
+                    let store = Store::open_unverified(&s.dir).ok()?;
+                    snapshot::build(&state, &store)
+                }
+                _ => {
+                    slot.wanted
+                        .store(true, std::sync::atomic::Ordering::Release);
+                    return None;
+                }
+            }
+        }
+        None => match Publication::open(&s.dir) {
+            Ok(p) => snapshot::build(p.state(), p.store()),
+            Err(e) => {
+                eprintln!("erkin serve: cannot re-render after the log grew: {e}");
+                return None;
+            }
+        },
+    };
+    if let Ok(mut guard) = s.snapshot.write() {
+        *guard = Arc::new(fresh);
+    }
+    Some(started.elapsed())
 }
 
 async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Request<Body>) -> Response<Body> {

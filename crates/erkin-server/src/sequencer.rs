@@ -88,12 +88,14 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Starts the sequencer thread over `publication`. `on_commit` sees the
-    /// publication once at the start and after every committed batch.
+    /// publication after every committed batch (`true`) and whenever the
+    /// queue has been idle for a moment (`false`), so others can read its
+    /// state without folding the log again.
     pub fn start(
         publication: Publication,
         log_key: SecretKey,
         config: SequencerConfig,
-        on_commit: impl Fn(&Publication) + Send + 'static,
+        on_commit: impl Fn(&Publication, bool) + Send + 'static,
     ) -> Self {
         let (tx, rx) = mpsc::sync_channel(config.queue.max(1));
         let thread = std::thread::Builder::new()
@@ -143,6 +145,9 @@ impl Sequencer {
     }
 }
 
+/// How often an idle sequencer looks up (for `on_commit(_, false)`).
+const IDLE_TICK: Duration = Duration::from_millis(200);
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -154,11 +159,18 @@ fn run(
     log_key: SecretKey,
     config: SequencerConfig,
     rx: Receiver<Job>,
-    on_commit: impl Fn(&Publication),
+    on_commit: impl Fn(&Publication, bool),
 ) {
-    on_commit(&publication);
-    // recv() fails only once the queue is closed and empty: the drain.
-    while let Ok(first) = rx.recv() {
+    loop {
+        // Disconnected only once the queue is closed and empty: the drain.
+        let first = match rx.recv_timeout(IDLE_TICK) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                on_commit(&publication, false);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut jobs = vec![first];
         let deadline = Instant::now() + config.max_delay;
         while jobs.len() < config.max_batch {
@@ -235,7 +247,7 @@ fn run(
                     let _ = reply.send(answer);
                 }
                 if outcome.checkpoint.is_some() {
-                    on_commit(&publication);
+                    on_commit(&publication, true);
                 }
             }
             Err(e) => {

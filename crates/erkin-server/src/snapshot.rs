@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use erkin_core::state::State;
-use erkin_store::Publication;
+use erkin_store::Store;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -98,10 +98,8 @@ pub fn prepare(path: &str, bytes: Vec<u8>) -> Prepared {
     }
 }
 
-/// Renders a snapshot of the publication.
-pub fn build(publication: &Publication) -> Snapshot {
-    let state = publication.state();
-    let store = publication.store();
+/// Renders a snapshot of `state`, reading blobs from `store`.
+pub fn build(state: &State, store: &Store) -> Snapshot {
     let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();
     let config = erkin_views::SiteConfig::for_state(state);
     let mut files = HashMap::new();
@@ -113,11 +111,9 @@ pub fn build(publication: &Publication) -> Snapshot {
         bytes.push(b'\n');
         files.insert(path.clone(), prepare(&path, bytes));
     }
-    if let Ok(Some(cp)) = store.latest_checkpoint_bytes() {
-        files.insert("checkpoint".into(), prepare("checkpoint", cp));
-    }
+    // The checkpoint is not here: it is served from the store (see lib.rs).
     Snapshot {
-        size: store.size(),
+        size: state.size(),
         files,
     }
 }
