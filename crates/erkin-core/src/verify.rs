@@ -11,7 +11,8 @@
 //!    the signed root — so a tampered tile is told apart from a tampered bundle;
 //! 3. every higher-level tile against the tree recomputed from authentic leaves;
 //! 4. every entry through the fold (signatures, membership, order);
-//! 5. every blob against its name.
+//! 5. every blob against its name, and that every blob the log names (less
+//!    those redacted by vote) is present.
 //!
 //! Reading is behind the [`CopyReader`] trait, so this module does no I/O.
 
@@ -299,11 +300,31 @@ pub fn verify_copy(
         }),
     }
 
-    // Blobs: each must hash to its name.
+    // Blobs: each must hash to its name, and every blob the log names (and
+    // no vote redacted) must be here: a copy without an article's body is
+    // not complete.
     let mut blobs_checked = 0;
+    // Missing blobs make a copy incomplete, not its state wrong.
+    let mut incomplete = Vec::new();
     match copy.blob_ids() {
         Err(e) => findings.push(Finding::Unreadable(e)),
         Ok(ids) => {
+            if let Some(state) = &state {
+                let held: std::collections::BTreeSet<BlobId> = ids.iter().copied().collect();
+                let redacted = state.redacted_blobs();
+                let named: std::collections::BTreeSet<BlobId> = state
+                    .articles()
+                    .flat_map(|a| &a.revisions)
+                    .flat_map(|r| std::iter::once(r.body).chain(r.media.iter().copied()))
+                    .collect();
+                for id in named {
+                    if !held.contains(&id) && !redacted.contains(&id) {
+                        incomplete.push(Finding::Missing {
+                            path: format!("blob/{id}"),
+                        });
+                    }
+                }
+            }
             for id in ids {
                 let path = format!("blob/{id}");
                 if let Some(bytes) = read_into(copy, &path, max_blob_len, &mut findings) {
@@ -323,6 +344,7 @@ pub fn verify_copy(
         .iter()
         .all(|f| matches!(f, Finding::RejectedEntry { .. }));
     let state = if integrity_ok { state } else { None };
+    findings.extend(incomplete);
     Ok(Report {
         checkpoint,
         entries_checked,

@@ -108,3 +108,47 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
 }
+
+/// A copy missing a blob the log names is reported incomplete (and its
+/// state is still the log's); a blob the members redacted is not missed.
+#[test]
+fn verify_reports_a_missing_article_body() {
+    use erkin_core::action::Publish;
+    use erkin_core::verify::{verify_copy, Finding};
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    let id = p.put_blob(b"The body of the story.", 1 << 20).unwrap();
+    let action = Action::Publish(Publish {
+        slug: "story".into(),
+        lang: "en".into(),
+        title: "A story".into(),
+        summary: "Summary".into(),
+        authors: vec!["saule".into()],
+        bylines: vec![],
+        tags: vec![],
+        body: id.to_string(),
+        media: vec![],
+        translation_of: None,
+        first_published: None,
+    });
+    let entry = p.sign(&EntryBody { time: T0, action }, &member).unwrap();
+    assert!(p.submit(&[entry], T0, &log).unwrap().results[0].is_ok());
+    let out = tmp.path().join("out");
+    export(&p, &out).unwrap();
+    let key = log.verifier_key();
+    let copy = erkin_export::DirCopy::new(&out);
+    let report = verify_copy(&copy, key, 1 << 20, &mut |_, _| {}).unwrap();
+    assert!(report.is_ok(), "{:?}", report.findings);
+    std::fs::remove_file(out.join(format!("blob/{id}"))).unwrap();
+    let report = verify_copy(&copy, key, 1 << 20, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        report.findings,
+        [Finding::Missing {
+            path: format!("blob/{id}")
+        }]
+    );
+    assert!(
+        report.state.is_some(),
+        "a missing blob does not unsettle the state"
+    );
+}
