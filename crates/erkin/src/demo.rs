@@ -359,6 +359,15 @@ pub fn run(into: Option<&Path>) -> Result<(PathBuf, u8)> {
     outln!("  erkin --dir {} board", data.display());
     outln!("  erkin verify {} --key {vkey}", site.display());
     outln!("  erkin --dir {} serve", data.display());
+    outln!("");
+    outln!("While it serves (http://127.0.0.1:8080/ by default), act as a member from elsewhere,");
+    outln!("mirror it, or carry it offline:");
+    outln!(
+        "  ERKIN_PASSPHRASE={DEMO_PASSPHRASE} erkin --server http://127.0.0.1:8080/ --dir my-copy statement --key {} \"Hello from afar\"",
+        keys.join("saule.key.age").display()
+    );
+    outln!("  erkin mirror http://127.0.0.1:8080/ --into mirror --key {vkey}");
+    outln!("  erkin --dir mirror bundle demo.tar.gz");
     let code = if report.is_ok() {
         0
     } else {
