@@ -54,7 +54,12 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64, f64)> {
+/// Returns (import + export) and (export alone), each (wall, peak MiB, CPU).
+fn erkin_run(
+    erkin: &Path,
+    corpus: &Path,
+    work: &Path,
+) -> Result<((f64, f64, f64), (f64, f64, f64))> {
     let _ = std::fs::remove_dir_all(work);
     std::fs::create_dir_all(work)?;
     let env = [
@@ -106,7 +111,7 @@ fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(f64, f64, f64)
             .arg(work.join("site"))
             .envs(env),
     )?;
-    Ok((t1 + t2, m1.max(m2), c1 + c2))
+    Ok(((t1 + t2, m1.max(m2), c1 + c2), (t2, m2, c2)))
 }
 
 fn hugo_run(corpus: &Path, out: &Path) -> Result<(f64, f64, f64)> {
@@ -147,6 +152,7 @@ fn main() -> Result<()> {
     }
     let (mut et, mut em, mut ht, mut hm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut ec, mut hc) = (Vec::new(), Vec::new());
+    let (mut xt, mut xm) = (Vec::new(), Vec::new());
     for run in 0..runs {
         // Flush the other side's writes first: an fsync on ext4 waits for all
         // dirty data, so without this each side pays for the other's output.
@@ -154,7 +160,10 @@ fn main() -> Result<()> {
         // Fresh output folders each run, deleted only at the end: deleting
         // 20,000 files (with online discard) would otherwise land on the
         // next run's fsyncs.
-        let (t, m, c) = erkin_run(&erkin, &corpus, &tmp.path().join(format!("erkin-{run}")))?;
+        let ((t, m, c), export) =
+            erkin_run(&erkin, &corpus, &tmp.path().join(format!("erkin-{run}")))?;
+        xt.push(export.0);
+        xm.push(export.1);
         et.push(t);
         em.push(m);
         ec.push(c);
@@ -199,6 +208,17 @@ fn main() -> Result<()> {
     println!(
         "| peak memory (largest process) | {em_max:.0} MiB | {hm_max:.0} MiB | {:.2} |",
         em_max / hm_max
+    );
+    let x_med = median(&mut xt.clone());
+    let xm_max = xm.iter().cloned().fold(0.0, f64::max);
+    println!(
+        "| of which the full export alone (render + write the static copy): median (spread) | {x_med:.2} s ({}) | {h_med:.2} s (Hugo's whole build) | {:.2} |",
+        spread(&xt),
+        x_med / h_med
+    );
+    println!(
+        "| peak memory of the export alone | {xm_max:.0} MiB | {hm_max:.0} MiB | {:.2} |",
+        xm_max / hm_max
     );
     println!("| files written | {files} | — | — |");
 
