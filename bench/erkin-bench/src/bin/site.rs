@@ -54,12 +54,11 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Returns (import + export) and (export alone), each (wall, peak MiB, CPU).
-fn erkin_run(
-    erkin: &Path,
-    corpus: &Path,
-    work: &Path,
-) -> Result<((f64, f64, f64), (f64, f64, f64))> {
+/// Wall seconds, peak memory in MiB, CPU seconds.
+type Measure = (f64, f64, f64);
+
+/// Returns (import + export) and (export alone).
+fn erkin_run(erkin: &Path, corpus: &Path, work: &Path) -> Result<(Measure, Measure)> {
     let _ = std::fs::remove_dir_all(work);
     std::fs::create_dir_all(work)?;
     let env = [
