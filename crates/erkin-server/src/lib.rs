@@ -86,6 +86,8 @@ struct Shared {
     dir: PathBuf,
     /// The sequencer's state, when this server sequences.
     slot: Option<Arc<StateSlot>>,
+    /// Rendered article bodies, kept between renders.
+    bodies: erkin_views::BodyCache,
     api: Option<api::Api>,
     /// Where members should send entries when this node does not take them.
     read_only_hint: &'static str,
@@ -149,7 +151,8 @@ pub async fn serve_with(
         None => None,
     };
     let publication = Publication::open(dir)?;
-    let snapshot = snapshot::build(publication.state(), publication.store());
+    let bodies = erkin_views::BodyCache::default();
+    let snapshot = snapshot::build(publication.state(), publication.store(), &bodies);
     let slot = Arc::new(StateSlot::default());
     let api = match options.members {
         Some(m) => {
@@ -197,6 +200,7 @@ pub async fn serve_with(
     let shared = Arc::new(Shared {
         dir: dir.to_path_buf(),
         slot: api.as_ref().map(|_| slot),
+        bodies,
         api,
         read_only_hint: if follower.is_some() {
             "this node is a read-only follower; send entries to the newsroom's server"
@@ -320,7 +324,7 @@ fn rebuild(s: &Shared) -> Option<Duration> {
             match state {
                 Some(state) if state.size() > current => {
                     let store = Store::open_unverified(&s.dir).ok()?;
-                    snapshot::build(&state, &store)
+                    snapshot::build(&state, &store, &s.bodies)
                 }
                 _ => {
                     slot.wanted
@@ -330,7 +334,7 @@ fn rebuild(s: &Shared) -> Option<Duration> {
             }
         }
         None => match Publication::open(&s.dir) {
-            Ok(p) => snapshot::build(p.state(), p.store()),
+            Ok(p) => snapshot::build(p.state(), p.store(), &s.bodies),
             Err(e) => {
                 eprintln!("erkin serve: cannot re-render after the log grew: {e}");
                 return None;

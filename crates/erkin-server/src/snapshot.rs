@@ -99,11 +99,11 @@ pub fn prepare(path: &str, bytes: Vec<u8>) -> Prepared {
 }
 
 /// Renders a snapshot of `state`, reading blobs from `store`.
-pub fn build(state: &State, store: &Store) -> Snapshot {
+pub fn build(state: &State, store: &Store, cache: &erkin_views::BodyCache) -> Snapshot {
     let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();
     let config = erkin_views::SiteConfig::for_state(state);
     let mut files = HashMap::new();
-    for f in erkin_views::render_site(state, &blobs, &config) {
+    for f in erkin_views::render_site_cached(state, &blobs, &config, cache) {
         files.insert(f.path.clone(), prepare(&f.path, f.bytes));
     }
     for (path, value) in api(state) {

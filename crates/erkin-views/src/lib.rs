@@ -72,9 +72,55 @@ impl Descriptor {
     }
 }
 
+/// Article bodies already rendered, by blob: a body's HTML depends only on
+/// its bytes (and this renderer), so a caller that renders again and again —
+/// the server, after every batch — renders each body once. Bodies not used by
+/// the latest render are dropped, so the cache never outgrows the site.
+#[derive(Default)]
+pub struct BodyCache {
+    bodies: std::sync::Mutex<std::collections::HashMap<BlobId, markdown::Rendered>>,
+}
+
+impl BodyCache {
+    /// The rendered body of blob `id`, rendering (and remembering) it if new.
+    pub(crate) fn get_or_render(
+        &self,
+        id: &BlobId,
+        blobs: &BlobReader,
+        used: &mut std::collections::HashSet<BlobId>,
+    ) -> Option<markdown::Rendered> {
+        used.insert(*id);
+        if let Some(r) = self.bodies.lock().ok().and_then(|m| m.get(id).cloned()) {
+            return Some(r);
+        }
+        let bytes = blobs(id)?;
+        let rendered = markdown::render(&String::from_utf8_lossy(&bytes), "../../");
+        if let Ok(mut m) = self.bodies.lock() {
+            m.insert(*id, rendered.clone());
+        }
+        Some(rendered)
+    }
+
+    pub(crate) fn keep_only(&self, used: &std::collections::HashSet<BlobId>) {
+        if let Ok(mut m) = self.bodies.lock() {
+            m.retain(|id, _| used.contains(id));
+        }
+    }
+}
+
 /// Renders the whole site.
 pub fn render_site(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<File> {
-    let mut files = pages::render(state, blobs, config);
+    render_site_cached(state, blobs, config, &BodyCache::default())
+}
+
+/// Renders the whole site, reusing bodies rendered by earlier calls.
+pub fn render_site_cached(
+    state: &State,
+    blobs: &BlobReader,
+    config: &SiteConfig,
+    cache: &BodyCache,
+) -> Vec<File> {
+    let mut files = pages::render(state, blobs, config, cache);
     files.extend(feeds::render(state, config));
     files.push(File {
         path: "style.css".into(),

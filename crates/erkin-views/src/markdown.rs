@@ -19,6 +19,9 @@ use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 /// to send the headers that would stop it.
 pub const MEDIA_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
 
+/// A rendered body: its HTML and the images it shows.
+pub type Rendered = (String, Vec<MediaRef>);
+
 /// An image an article shows, served at `media/<id>.<ext>` (a typed name, so
 /// browsers display it from any host and from `file://`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -10,13 +10,18 @@ use erkin_core::state::State;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::i18n::{words, Words};
-use crate::markdown;
 use crate::{BlobReader, File, SiteConfig};
 
 /// Newest first, at most this many on a front page.
 const FRONT_PAGE_ARTICLES: usize = 30;
 
-pub fn render(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<File> {
+pub fn render(
+    state: &State,
+    blobs: &BlobReader,
+    config: &SiteConfig,
+    cache: &crate::BodyCache,
+) -> Vec<File> {
+    let mut used = std::collections::HashSet::new();
     let site = Site { state, config };
     let mut files = Vec::new();
     let mut newest: Vec<&Article> = state.articles().collect();
@@ -40,21 +45,25 @@ pub fn render(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<Fil
         files.push(page(&path, site.front(&newest, lang, Some(lang), "../")));
     }
     let mut media = Vec::new();
+    // A redacted body may still be in the cache: never show it.
+    let redacted_blobs = state.redacted_blobs();
     for a in &newest {
-        let redacted = state.redacted().contains(&a.slug);
+        let redacted =
+            state.redacted().contains(&a.slug) || redacted_blobs.contains(&a.current().body);
         let body = if redacted {
             None
         } else {
-            blobs(&a.current().body).map(|bytes| {
-                let (html, refs) = markdown::render(&String::from_utf8_lossy(&bytes), "../../");
-                // Only media the revision declares, so a body cannot pull in
-                // an arbitrary blob of the copy as an image.
-                media.extend(
-                    refs.into_iter()
-                        .filter(|m| a.current().media.contains(&m.id)),
-                );
-                html
-            })
+            cache
+                .get_or_render(&a.current().body, blobs, &mut used)
+                .map(|(html, refs)| {
+                    // Only media the revision declares, so a body cannot pull in
+                    // an arbitrary blob of the copy as an image.
+                    media.extend(
+                        refs.into_iter()
+                            .filter(|m| a.current().media.contains(&m.id)),
+                    );
+                    html
+                })
         };
         files.push(page(
             &format!("a/{}/index.html", a.slug),
@@ -91,9 +100,9 @@ pub fn render(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Vec<Fil
             site.listing(handle, &list, default_lang),
         ));
     }
+    cache.keep_only(&used);
     media.sort();
     media.dedup();
-    let redacted_blobs = state.redacted_blobs();
     for m in media {
         if redacted_blobs.contains(&m.id) {
             continue;

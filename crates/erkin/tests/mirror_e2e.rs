@@ -212,4 +212,62 @@ fn server_mirror_mirror_bundle_import_agree_and_follow_changes() {
             copy.display()
         );
     }
+
+    // Redacting only the new article's body (by its blob ID): the server,
+    // which keeps rendered bodies between renders, must stop showing it too.
+    let api = http_get(&url, "api/v1/articles/mirrors-carry-the-news");
+    let doc: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let body = doc["revisions"][0]["body"].as_str().unwrap().to_string();
+    let shown = "Written after the mirrors were made.";
+    assert!(http_get(&url, "a/mirrors-carry-the-news/").contains(shown));
+    let proposal = as_some_member(
+        &data,
+        &keys,
+        &[
+            "propose",
+            "--title",
+            "Redact a body",
+            "redact",
+            &body,
+            "--reason",
+            "Test of a blob redaction.",
+        ],
+    );
+    let proposal = proposal.trim().to_string();
+    for k in all_keys(&keys) {
+        let _ = erkin(&["--dir", &s(&data), "vote", "--key", &k, &proposal, "yes"]);
+    }
+    as_some_member(&data, &keys, &["close", &proposal]);
+    let started = Instant::now();
+    while http_get(&url, "a/mirrors-carry-the-news/").contains(shown) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server still shows a redacted body"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sync_all();
+    for copy in [&m1, &m2, &m3] {
+        let page =
+            std::fs::read_to_string(copy.join("site/a/mirrors-carry-the-news/index.html")).unwrap();
+        assert!(!page.contains(shown), "{}", copy.display());
+        assert!(!copy.join("site/blob").join(&body).exists());
+    }
+}
+
+/// GET `path` from the server at `base` (plain HTTP/1.1 on loopback).
+fn http_get(base: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "GET /{path}: {head}");
+    body.to_string()
 }
