@@ -36,6 +36,8 @@ pub struct HttpOptions {
     pub retries: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Show a running count of fetched files on stderr (for a terminal).
+    pub progress: bool,
 }
 
 impl Default for HttpOptions {
@@ -44,6 +46,7 @@ impl Default for HttpOptions {
             timeout: Duration::from_secs(30),
             retries: 3,
             concurrency: 8,
+            progress: false,
         }
     }
 }
@@ -255,7 +258,10 @@ impl CopyReader for HttpCopy {
             return;
         }
         let next = AtomicUsize::new(0);
-        let workers = self.options.concurrency.clamp(1, 64).min(todo.len());
+        let done = AtomicUsize::new(0);
+        let total = todo.len();
+        let workers = self.options.concurrency.clamp(1, 64).min(total);
+        let show = self.options.progress && total >= 16;
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| loop {
@@ -263,8 +269,15 @@ impl CopyReader for HttpCopy {
                     let Some(path) = todo.get(i) else { break };
                     let result = self.fetch(path, max_len);
                     self.record(path, result);
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if show && (n.is_multiple_of(16) || n == total) {
+                        eprint!("\r  fetched {n} of {total} files");
+                    }
                 });
             }
         });
+        if show {
+            eprintln!();
+        }
     }
 }

@@ -24,6 +24,7 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             timeout: Duration::from_secs(args.timeout.max(1)),
             retries: args.retries,
             concurrency: args.concurrency.max(1),
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         },
         max_blob_len: args.max_blob_size,
         site: !args.no_site,
