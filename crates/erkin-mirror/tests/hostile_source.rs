@@ -95,6 +95,7 @@ impl World {
                 timeout: Duration::from_secs(2),
                 retries: 1,
                 concurrency: 4,
+                ..Default::default()
             },
             now: NOW,
             ..Default::default()
