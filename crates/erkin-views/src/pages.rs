@@ -22,7 +22,16 @@ pub fn render(
     cache: &crate::BodyCache,
 ) -> Vec<File> {
     let mut used = std::collections::HashSet::new();
-    let site = Site { state, config };
+    let mut translation_groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+    for a in state.articles() {
+        let original = a.translation_of.as_deref().unwrap_or(&a.slug);
+        translation_groups.entry(original).or_default().push(a);
+    }
+    let site = Site {
+        state,
+        config,
+        translation_groups,
+    };
     let mut files = Vec::new();
     let mut newest: Vec<&Article> = state.articles().collect();
     newest.sort_by(|a, b| {
@@ -154,6 +163,10 @@ fn qr_svg(text: &str) -> String {
 struct Site<'a> {
     state: &'a State,
     config: &'a SiteConfig,
+    /// Articles by the slug of the original they translate (an original
+    /// under its own slug): built once, so finding an article's
+    /// translations is a lookup, not a scan of the archive per page.
+    translation_groups: BTreeMap<&'a str, Vec<&'a Article>>,
 }
 
 struct Head<'a> {
@@ -272,11 +285,17 @@ impl Site<'_> {
     /// The article's translations (including itself), by language.
     fn translations(&self, a: &Article) -> Vec<&Article> {
         let original = a.translation_of.as_deref().unwrap_or(&a.slug);
-        let mut out: Vec<&Article> = self
-            .state
-            .articles()
-            .filter(|b| b.slug == original || b.translation_of.as_deref() == Some(original))
-            .collect();
+        let mut out = self
+            .translation_groups
+            .get(original)
+            .cloned()
+            .unwrap_or_default();
+        // The original itself, should it be filed as a translation of another.
+        if let Some(o) = self.state.article(original) {
+            if o.translation_of.is_some() && !out.iter().any(|b| b.slug == o.slug) {
+                out.push(o);
+            }
+        }
         out.sort_by(|x, y| x.lang.cmp(&y.lang));
         out
     }
