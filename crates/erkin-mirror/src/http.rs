@@ -190,10 +190,10 @@ impl HttpCopy {
         }
         Err(ReadError::Io {
             path: path.to_string(),
-            reason: format!(
-                "{url}: gave up after {} attempts: {last}",
-                self.options.retries + 1
-            ),
+            reason: match self.options.retries {
+                0 => format!("{url}: {last}"),
+                n => format!("{url}: gave up after {} attempts: {last}", n + 1),
+            },
         })
     }
 
