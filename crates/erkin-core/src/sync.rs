@@ -113,6 +113,9 @@ pub enum Refusal {
     MalformedBundle { path: String, reason: String },
     #[error("{path}: entry {index} is not the entry the signed checkpoint commits to (tampered)")]
     TamperedEntry { index: u64, path: String },
+    /// This copy's own log could not be read: nothing is said of the source.
+    #[error("this copy's own log could not be read ({0}); run `erkin verify` on it")]
+    LocalCopy(String),
     #[error("sequencer misbehaviour: entry {index} breaks the rules ({rejection}); the log's operator admitted what it should have refused")]
     Misbehaviour {
         index: u64,
@@ -211,8 +214,9 @@ pub fn plan(
                 let ours = acc
                     .hashes
                     .read_hashes(&[tlog_tiles::stored_hash_index(0, index)])
-                    .ok()
-                    .and_then(|h| h.first().copied());
+                    .map_err(|e| Refusal::LocalCopy(format!("leaf {index}: {e}")))?
+                    .first()
+                    .copied();
                 if ours != Some(record_hash(entry)) {
                     return Err(Refusal::TamperedEntry {
                         index,
@@ -316,7 +320,11 @@ fn rollback(
 ) -> Refusal {
     let old = &acc.checkpoint;
     let tiles = CopyTiles::new(acc.copy);
-    let proof = consistency_proof(old.size, old.root, served.size, &tiles).unwrap_or_default();
+    let proof = match consistency_proof(old.size, old.root, served.size, &tiles) {
+        Ok(p) => p,
+        // Our own tiles failed us: that says nothing about the source.
+        Err(e) => return Refusal::LocalCopy(e.to_string()),
+    };
     let consistent = served.size == 0
         || check_consistency(&proof, old.size, old.root, served.size, served.root).is_ok();
     if consistent {

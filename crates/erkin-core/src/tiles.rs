@@ -9,6 +9,9 @@ use std::fmt;
 
 use tlog_tiles::Tile;
 
+/// The largest tile index a path may name: 2^40 entries / 256 per tile.
+pub const MAX_TILE_INDEX: u64 = 1 << 32;
+
 /// Tile height: each tile covers 2^8 = 256 hashes, as tlog-tiles fixes.
 pub const TILE_HEIGHT: u8 = 8;
 pub const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
@@ -152,6 +155,12 @@ impl TilePath {
                 .checked_mul(1000)
                 .and_then(|v| v.checked_add(d))
                 .ok_or_else(|| bad("index too large"))?;
+        }
+        // No log reaches 2^40 entries (sync::MAX_PLAUSIBLE_SIZE): an index
+        // beyond that names nothing, and refusing it here keeps every
+        // `index * 256^k` on a parsed path from overflowing.
+        if index > MAX_TILE_INDEX {
+            return Err(bad("index beyond any plausible log"));
         }
         // Canonical form only: `x000/123` is not another name for `123`.
         let parsed = Self { kind, index, width };

@@ -186,21 +186,19 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
         site: true,
         skip: &skip,
     };
-    let mut checkpoint = None;
-    for_each_file::<ExportError>(publication, &selection, &mut |rel, part, bytes| {
-        match (part, bytes) {
-            (_, None) => w.keep(rel),
-            // Held back: written after the stale files are gone.
-            (Part::Checkpoint, Some(b)) => {
-                checkpoint = Some(b.to_vec());
-                Ok(())
-            }
-            (Part::Log, Some(b)) => w.write(rel, b, true),
-            (_, Some(b)) => w.write(rel, b, false),
-        }
+    // Files arrive log first and the checkpoint last, once everything it
+    // covers is in place; the log and the checkpoint are fsynced.
+    for_each_file::<ExportError>(publication, &selection, &mut |rel, part, bytes| match (
+        part, bytes,
+    ) {
+        (_, None) => w.keep(rel),
+        (Part::Log | Part::Checkpoint, Some(b)) => w.write(rel, b, true),
+        (_, Some(b)) => w.write(rel, b, false),
     })?;
-    // Files an earlier export wrote that the site no longer has, and the
-    // blobs of any passed redaction even if no manifest lists them.
+    // Only then the files an earlier export wrote that the site no longer
+    // has (a superseded partial tile, a redacted image), and the blobs of
+    // any passed redaction even if no manifest lists them: until the new
+    // checkpoint is in place, the old one may still name the old tiles.
     let mut stale: BTreeSet<String> = old
         .keys()
         .filter(|p| !w.new.contains_key(*p) && *p != "checkpoint")
@@ -221,10 +219,6 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
         }
     }
     write_manifest(out, &w.new)?;
-    // Last: the checkpoint, once everything it covers is in place.
-    if let Some(cp) = checkpoint {
-        w.write("checkpoint", &cp, true)?;
-    }
     Ok(w.stats)
 }
 

@@ -38,6 +38,8 @@ pub const MANIFEST: &str = "erkin-bundle.json";
 pub const MAX_SITE_FILE_LEN: u64 = 32 * 1024 * 1024;
 const MAX_MANIFEST_LEN: u64 = 64 * 1024;
 const MAX_PATH_LEN: usize = 1024;
+/// All member paths together (each is remembered to refuse duplicates).
+const MAX_PATH_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -171,7 +173,7 @@ impl Default for BundleLimits {
     fn default() -> Self {
         Self {
             max_total: 64 * 1024 * 1024 * 1024,
-            max_members: 10_000_000,
+            max_members: 2_000_000,
             max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
         }
     }
@@ -253,14 +255,58 @@ pub fn unpack_bundle(
     let mut seen = HashSet::new();
     let mut total: u64 = 0;
     let mut manifest: Option<BundleManifest> = None;
-    for (n, entry) in archive.entries().map_err(damaged)?.enumerate() {
+    // Raw entries: the tar crate would otherwise read a GNU long-name or a
+    // PAX header whole into memory, however large its header says it is,
+    // before we see it. Long names are read here, bounded.
+    let mut long_name: Option<Vec<u8>> = None;
+    let mut n: u64 = 0;
+    let mut path_bytes: u64 = 0;
+    for entry in archive.entries().map_err(damaged)?.raw(true) {
         let mut entry = entry.map_err(damaged)?;
-        if n as u64 >= limits.max_members {
+        let kind = entry.header().entry_type();
+        if kind == tar::EntryType::GNULongName {
+            let mut name = Vec::new();
+            (&mut entry)
+                .take(MAX_PATH_LEN as u64 + 2)
+                .read_to_end(&mut name)
+                .map_err(damaged)?;
+            while name.last() == Some(&0) {
+                name.pop();
+            }
+            if name.len() > MAX_PATH_LEN {
+                return Err(BundleError::UnsafePath {
+                    path: String::from_utf8_lossy(&name[..64]).into_owned() + "...",
+                    reason: "too long",
+                });
+            }
+            long_name = Some(name);
+            continue;
+        }
+        if kind.is_gnu_longlink()
+            || kind.is_pax_global_extensions()
+            || kind.is_pax_local_extensions()
+        {
+            return Err(BundleError::NotAFile {
+                path: String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
+                kind: format!("{kind:?}").to_lowercase(),
+            });
+        }
+        if n >= limits.max_members {
             return Err(BundleError::TooManyMembers {
                 max: limits.max_members,
             });
         }
-        let raw = entry.path_bytes().into_owned();
+        let raw = match long_name.take() {
+            Some(name) => name,
+            None => entry.path_bytes().into_owned(),
+        };
+        // Every path is kept (to refuse duplicates): bound them all.
+        path_bytes += raw.len() as u64;
+        if path_bytes > MAX_PATH_BYTES {
+            return Err(BundleError::TooManyMembers {
+                max: limits.max_members.min(n),
+            });
+        }
         let path = String::from_utf8(raw).map_err(|e| BundleError::UnsafePath {
             path: String::from_utf8_lossy(e.as_bytes()).into_owned(),
             reason: "not UTF-8",
@@ -269,7 +315,6 @@ pub fn unpack_bundle(
             path: path.clone(),
             reason,
         })?;
-        let kind = entry.header().entry_type();
         if !(kind.is_file() || kind == tar::EntryType::Continuous) {
             return Err(BundleError::NotAFile {
                 path,
@@ -290,7 +335,8 @@ pub fn unpack_bundle(
                 max: limits.max_total,
             });
         }
-        if n == 0 {
+        n += 1;
+        if n == 1 {
             if path != MANIFEST {
                 return Err(BundleError::NotABundle(format!(
                     "its first member is {path:?}, not {MANIFEST}"

@@ -112,7 +112,7 @@ impl MirrorError {
                 Refusal::Fork { .. } => exit::FORK,
                 Refusal::Misbehaviour { .. } => exit::MISBEHAVIOUR,
                 // A network failure is not the copy's fault: try again later.
-                Refusal::Unreadable(ReadError::Io { .. }) => 1,
+                Refusal::Unreadable(ReadError::Io { .. }) | Refusal::LocalCopy(_) => 1,
                 _ => exit::REFUSED,
             },
             MirrorError::TamperedBlob { .. }

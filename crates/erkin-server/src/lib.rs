@@ -294,6 +294,14 @@ async fn start_following(
     }
 }
 
+/// Locks the read-only store, recovering from a panic in another request:
+/// the connection holds no state a panic could leave half-changed.
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Watches the log and re-renders when it grows. With a sequencer, the
 /// state comes from it (asked for, then taken on the next tick); otherwise
 /// (another process appends: the CLI, a follower's mirror) the log is folded
@@ -312,7 +320,7 @@ async fn reload_loop(shared: Arc<Shared>) {
 
 /// One look at the log; a new snapshot if it grew. Returns the render time.
 fn rebuild(s: &Shared) -> Option<Duration> {
-    let size = s.store.lock().ok()?.refresh().ok()?;
+    let size = lock(&s.store).refresh().ok()?;
     let current = s.snapshot.read().map(|g| g.size).unwrap_or(0);
     if size == current {
         return None;
@@ -435,7 +443,7 @@ async fn respond(
     if path == "checkpoint" {
         let s = shared.clone();
         let read = tokio::task::spawn_blocking(move || {
-            let mut store = s.store.lock().map_err(|_| ())?;
+            let mut store = lock(&s.store);
             store.refresh().map_err(|_| ())?;
             store.latest_checkpoint_bytes().map_err(|_| ())
         })
@@ -465,17 +473,20 @@ async fn respond(
         let s = shared.clone();
         let p = path.clone();
         let read = tokio::task::spawn_blocking(move || {
-            let store = s.store.lock().map_err(|_| ())?;
+            let store = lock(&s.store);
             let max = if p.starts_with("blob/") {
                 erkin_core::blob::DEFAULT_MAX_BLOB_LEN
             } else {
                 MAX_LOG_FILE
             };
-            store.read(&p, max).map_err(|_| ())
+            let bytes = store.read(&p, max).map_err(|_| ())?;
+            drop(store);
+            // Hashing for the ETag happens here too, off the async threads.
+            Ok::<_, ()>(bytes.map(|b| snapshot::prepare_raw(&p, b)))
         })
         .await;
         return match read {
-            Ok(Ok(Some(bytes))) => send(headers, &snapshot::prepare(&path, bytes), head),
+            Ok(Ok(Some(prepared))) => send(headers, &prepared, head),
             Ok(Ok(None)) => not_found(),
             _ => status(
                 StatusCode::SERVICE_UNAVAILABLE,

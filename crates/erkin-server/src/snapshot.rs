@@ -68,9 +68,21 @@ fn cache_control(path: &str) -> &'static str {
 }
 
 pub fn prepare(path: &str, bytes: Vec<u8>) -> Prepared {
+    prepare_with(path, bytes, true)
+}
+
+/// Like [`prepare`], without compressed forms: for tiles and blobs read from
+/// the store per request, where compressing a 32 MiB blob for every reader
+/// would let a few requests stall the server.
+pub fn prepare_raw(path: &str, bytes: Vec<u8>) -> Prepared {
+    prepare_with(path, bytes, false)
+}
+
+fn prepare_with(path: &str, bytes: Vec<u8>, compress: bool) -> Prepared {
     let content_type = content_type(path);
-    let compressible = bytes.len() > COMPRESS_OVER && !content_type.starts_with("image/")
-        || content_type == "image/svg+xml";
+    let compressible = compress
+        && (bytes.len() > COMPRESS_OVER && !content_type.starts_with("image/")
+            || content_type == "image/svg+xml");
     let (gzip, br) = if compressible {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
         let gzip = gz.write_all(&bytes).and_then(|_| gz.finish()).ok();

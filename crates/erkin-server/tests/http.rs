@@ -292,9 +292,15 @@ fn not_found_bad_paths_and_methods() {
         "/blob/00",
         &format!("/blob/{}", "0".repeat(64)),
         "/api/v1/articles/missing",
+        // An index whose first entry would overflow u64 (index * 256).
+        "/tile/entries/x072/x057/x594/x037/x927/x936",
+        "/tile/0/x072/x057/x594/x037/x927/x936",
     ] {
         assert_eq!(get(addr, path).status, 404, "{path}");
     }
+    // And the server is still whole afterwards.
+    assert_eq!(get(addr, "/checkpoint").status, 200);
+    assert_eq!(get(addr, "/tile/entries/000.p/4").status, 200);
     assert_eq!(get(addr, "/a/../../etc/passwd").status, 400);
     assert_eq!(get(addr, "/a/%2e%2e/x").status, 400);
     let r = request(addr, "POST", "/", &[("Content-Length", "0")]);
