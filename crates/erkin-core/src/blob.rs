@@ -44,6 +44,14 @@ impl BlobId {
     }
 }
 
+/// The text a member signs to upload blob `id` to the publication `origin`:
+/// a newsroom server stores only blobs a member vouches for, so strangers
+/// cannot fill its disk or host files under its name. (A signed note of
+/// this text travels base64-encoded in the `Erkin-Upload` header.)
+pub fn upload_text(origin: &str, id: &BlobId) -> String {
+    format!("erkin.upload/v1\n{origin}\n{id}\n")
+}
+
 /// Checks a blob's length against a limit before anything is read or stored.
 pub fn check_blob_len(len: u64, max: u64) -> Result<(), BlobError> {
     if len > max {

@@ -106,11 +106,9 @@ pub fn for_each_file<E: From<StoreError>>(
         })?;
         visit(&rel, Part::Log, Some(&bytes))?;
     }
-    let blob_ids: Vec<BlobId> = if since == 0 {
-        store.blob_ids()?
-    } else {
-        blobs_named_since(publication, since)?
-    };
+    // Only blobs the log names: a blob uploaded and never used (or stored by
+    // anyone with access to the store) is not the publication's to publish.
+    let blob_ids = blobs_named_since(publication, since)?;
     for id in blob_ids {
         let rel = format!("blob/{id}");
         if (selection.skip)(&rel, Part::Blob) {

@@ -133,8 +133,12 @@ fn verify_reports_a_missing_article_body() {
     });
     let entry = p.sign(&EntryBody { time: T0, action }, &member).unwrap();
     assert!(p.submit(&[entry], T0, &log).unwrap().results[0].is_ok());
+    // A blob nobody's entry names is stored but never published.
+    let stray = p.put_blob(b"uploaded, never used", 1 << 20).unwrap();
     let out = tmp.path().join("out");
     export(&p, &out).unwrap();
+    assert!(out.join(format!("blob/{id}")).is_file());
+    assert!(!out.join(format!("blob/{stray}")).exists());
     let key = log.verifier_key();
     let copy = erkin_export::DirCopy::new(&out);
     let report = verify_copy(&copy, key, 1 << 20, &mut |_, _| {}).unwrap();

@@ -9,9 +9,11 @@
 
 use std::time::Duration;
 
-use erkin_core::blob::BlobId;
+use erkin_core::blob::{upload_text, BlobId};
 use erkin_core::checkpoint::Checkpoint;
+use erkin_core::keys::SecretKey;
 use erkin_core::keys::VerifierKey;
+use erkin_core::note::sign_note;
 use erkin_core::tree::{check_inclusion, record_hash};
 use erkin_core::Hash;
 
@@ -61,7 +63,12 @@ impl MembersClient {
         }
     }
 
-    fn post(&self, path: &str, body: &[u8]) -> Result<serde_json::Value, ClientError> {
+    fn post(
+        &self,
+        path: &str,
+        body: &[u8],
+        upload: Option<&str>,
+    ) -> Result<serde_json::Value, ClientError> {
         let url = format!("{}{path}", self.base);
         let http = |reason: String| ClientError::Http {
             url: url.clone(),
@@ -69,12 +76,14 @@ impl MembersClient {
         };
         // A busy server says when to come back; try a few times.
         for attempt in 0..5u32 {
-            let mut response = self
+            let mut request = self
                 .agent
                 .post(&url)
-                .header("content-type", "application/octet-stream")
-                .send(body)
-                .map_err(|e| http(e.to_string()))?;
+                .header("content-type", "application/octet-stream");
+            if let Some(u) = upload {
+                request = request.header("erkin-upload", u);
+            }
+            let mut response = request.send(body).map_err(|e| http(e.to_string()))?;
             let status = response.status().as_u16();
             let text = response
                 .body_mut()
@@ -112,7 +121,7 @@ impl MembersClient {
 
     /// Submits one signed entry and verifies the receipt.
     pub fn submit(&self, entry: &[u8]) -> Result<Receipt, ClientError> {
-        let v = self.post("api/v1/entries", entry)?;
+        let v = self.post("api/v1/entries", entry, None)?;
         let bad = |why: &str| ClientError::BadReceipt(why.to_string());
         let index = v["index"].as_u64().ok_or_else(|| bad("no index"))?;
         let note = v["checkpoint"]
@@ -141,10 +150,14 @@ impl MembersClient {
         Ok(Receipt { index, checkpoint })
     }
 
-    /// Uploads a blob; the server must name it by its hash.
-    pub fn put_blob(&self, bytes: &[u8]) -> Result<BlobId, ClientError> {
-        let v = self.post("api/v1/blobs", bytes)?;
+    /// Uploads a blob, vouched for by `member` (the server takes blobs only
+    /// from members); the server must name it by its hash.
+    pub fn put_blob(&self, bytes: &[u8], member: &SecretKey) -> Result<BlobId, ClientError> {
+        use base64::Engine as _;
         let id = BlobId::of(bytes);
+        let note = sign_note(&upload_text(self.log_key.name(), &id), member);
+        let header = base64::engine::general_purpose::STANDARD.encode(note);
+        let v = self.post("api/v1/blobs", bytes, Some(&header))?;
         if v["id"].as_str() != Some(id.to_string().as_str()) {
             return Err(ClientError::BadReceipt(format!(
                 "the server named blob {id} {:?}",

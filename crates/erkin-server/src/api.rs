@@ -162,9 +162,58 @@ pub struct Api {
     pub limits: ApiLimits,
     pub rate: RateLimiter,
     pub members: MemberKeys,
+    /// The publication's origin, which upload notes must name.
+    pub origin: String,
 }
 
 impl Api {
+    /// Checks an `Erkin-Upload` header: a member's signed note vouching for
+    /// exactly this blob in this publication; charges their rate limit.
+    fn check_upload(
+        &self,
+        header_value: &str,
+        id: &erkin_core::blob::BlobId,
+    ) -> Result<(), Box<Response<Body>>> {
+        use base64::Engine as _;
+        let unauthorized =
+            |why: String| Box::new(error(StatusCode::UNAUTHORIZED, "unauthorized", why));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(header_value.trim())
+            .map_err(|_| unauthorized("Erkin-Upload is not base64".into()))?;
+        let note = ParsedNote::parse(&bytes, 4096)
+            .map_err(|e| unauthorized(format!("Erkin-Upload is not a signed note: {e}")))?;
+        if note.text() != erkin_core::blob::upload_text(&self.origin, id) {
+            return Err(unauthorized(format!(
+                "Erkin-Upload does not vouch for blob {id} of {}",
+                self.origin
+            )));
+        }
+        let Some((signer, key_id)) = note.signers().next().map(|(n, k)| (n.to_string(), k)) else {
+            return Err(unauthorized("Erkin-Upload is not signed".into()));
+        };
+        let key = self
+            .members
+            .read()
+            .ok()
+            .and_then(|m| m.get(&signer).cloned())
+            .filter(|k| k.key_id() == key_id)
+            .ok_or_else(|| unauthorized(format!("{signer} is not a member of this publication")))?;
+        note.verify_by(&key)
+            .map_err(|e| unauthorized(format!("Erkin-Upload: {e}")))?;
+        if let Err(wait) = self.rate.take(&signer, &self.limits) {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many submissions by {signer}; retry in {wait} s"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Err(Box::new(r));
+        }
+        Ok(())
+    }
+
     pub async fn post(&self, path: &str, req: Request<Body>) -> Response<Body> {
         match path {
             "api/v1/entries" => self.post_entry(req).await,
@@ -246,10 +295,29 @@ impl Api {
     }
 
     async fn post_blob(&self, req: Request<Body>) -> Response<Body> {
+        let upload = req
+            .headers()
+            .get("erkin-upload")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = match read_body(req, self.limits.max_blob_len, self.limits.body_timeout).await {
             Ok(b) => b,
             Err(r) => return r,
         };
+        // Only a member may upload, and only the blob they signed for: the
+        // signature is checked (and their rate limit charged) before the
+        // bytes go near the disk.
+        let id = erkin_core::blob::BlobId::of(&body);
+        let Some(upload) = upload else {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a blob upload needs an Erkin-Upload header: a member's signed note of the upload text (erkin's client sends it)",
+            );
+        };
+        if let Err(r) = self.check_upload(&upload, &id) {
+            return *r;
+        }
         match self.sequencer.put_blob(body).await {
             Ok(id) => json_response(StatusCode::OK, &json!({"id": id.to_string()})),
             Err(e) => submit_error(e),

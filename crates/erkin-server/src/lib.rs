@@ -167,6 +167,7 @@ pub async fn serve_with(
             ));
             let keys = members.clone();
             let wanted = slot.clone();
+            let origin = publication.state().origin().to_string();
             let sequencer = sequencer::Sequencer::start(
                 publication,
                 m.log_key,
@@ -190,6 +191,7 @@ pub async fn serve_with(
                 limits: m.limits,
                 rate: api::RateLimiter::default(),
                 members,
+                origin,
             })
         }
         None => {

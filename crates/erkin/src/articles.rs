@@ -240,6 +240,7 @@ pub fn submit_actions(
 pub fn publish(dir: &Path, key: &Path, file: &Path) -> Result<u8> {
     let mut p = Desk::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
+    p.set_uploader(&editor);
     let article = read_article(file)?;
     let action = publish_action(&p, &article)?;
     let slug = article.front.slug.clone();
@@ -259,6 +260,7 @@ pub fn correct(
 ) -> Result<u8> {
     let mut p = Desk::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
+    p.set_uploader(&editor);
     let article = read_article(file)?;
     let action = correct_action(&p, slug, &article, note, major)?;
     let index = submit_actions(&mut p, &editor, vec![(file.to_path_buf(), action)])?[0];
@@ -317,6 +319,7 @@ fn markdown_files(root: &Path) -> Result<Vec<PathBuf>> {
 pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
     let mut p = Desk::open(dir)?;
     let editor = secret::open_key(key, "your member key")?;
+    p.set_uploader(&editor);
     let actions = import_actions(&p, root)?;
     let n = submit_actions(&mut p, &editor, actions)?.len();
     outln!("{n}");

@@ -48,15 +48,19 @@ impl std::fmt::Display for Refused {
 }
 
 pub enum Desk {
+    // Boxed: both are large, and a desk is made once per command.
     Local {
         dir: PathBuf,
-        publication: Publication,
-        log_key: Option<SecretKey>,
+        publication: Box<Publication>,
+        log_key: Option<Box<SecretKey>>,
     },
     Remote {
-        mirror: Mirror,
-        client: MembersClient,
+        mirror: Box<Mirror>,
+        client: Box<MembersClient>,
         url: String,
+        /// The member who vouches for uploaded blobs (the server takes
+        /// blobs only from members).
+        uploader: Option<Box<SecretKey>>,
     },
 }
 
@@ -87,7 +91,7 @@ impl Desk {
         match server() {
             None => Ok(Desk::Local {
                 dir: dir.to_path_buf(),
-                publication: Publication::open(dir)?,
+                publication: Box::new(Publication::open(dir)?),
                 log_key: None,
             }),
             Some(url) => {
@@ -99,9 +103,10 @@ impl Desk {
                     .log_key()
                     .clone();
                 Ok(Desk::Remote {
-                    mirror,
-                    client: MembersClient::new(url, key, Duration::from_secs(60)),
+                    mirror: Box::new(mirror),
+                    client: Box::new(MembersClient::new(url, key, Duration::from_secs(60))),
                     url: url.to_string(),
+                    uploader: None,
                 })
             }
         }
@@ -116,16 +121,23 @@ impl Desk {
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
-            publication,
-            log_key: Some(log_key),
+            publication: Box::new(publication),
+            log_key: Some(Box::new(log_key)),
         }
     }
 
     /// The local publication back (demo); `None` for a remote desk.
     pub fn into_publication(self) -> Option<Publication> {
         match self {
-            Desk::Local { publication, .. } => Some(publication),
+            Desk::Local { publication, .. } => Some(*publication),
             Desk::Remote { .. } => None,
+        }
+    }
+
+    /// The member who vouches for blobs this desk uploads.
+    pub fn set_uploader(&mut self, member: &SecretKey) {
+        if let Desk::Remote { uploader, .. } = self {
+            *uploader = Some(Box::new(member.clone()));
         }
     }
 
@@ -151,9 +163,19 @@ impl Desk {
             Desk::Local { publication, .. } => {
                 Ok(publication.put_blob(bytes, DEFAULT_MAX_BLOB_LEN)?)
             }
-            Desk::Remote { client, url, .. } => client
-                .put_blob(bytes)
-                .with_context(|| format!("uploading a blob to {url}")),
+            Desk::Remote {
+                client,
+                url,
+                uploader,
+                ..
+            } => {
+                let member = uploader
+                    .as_ref()
+                    .context("uploading a blob needs a member key to vouch for it")?;
+                client
+                    .put_blob(bytes, member)
+                    .with_context(|| format!("uploading a blob to {url}"))
+            }
         }
     }
 
@@ -213,10 +235,10 @@ impl Desk {
                 log_key,
             } => {
                 if log_key.is_none() {
-                    *log_key = Some(secret::open_key(
+                    *log_key = Some(Box::new(secret::open_key(
                         &dir.join(LOG_KEY_FILE),
                         "the publication's log key",
-                    )?);
+                    )?));
                 }
                 let key = log_key.as_ref().expect("just loaded");
                 let outcome = publication.submit(entries, now(), key)?;
@@ -235,6 +257,7 @@ impl Desk {
                 mirror,
                 client,
                 url,
+                ..
             } => {
                 let mut results = Vec::with_capacity(entries.len());
                 for entry in entries {

@@ -883,8 +883,42 @@ fn api_errors_have_stable_codes_and_never_500() {
     statuses.sort();
     assert_eq!(statuses, [200, 422]);
 
-    // Blobs: stored by their hash.
+    // Blobs: only from a member, vouching for exactly that blob.
     let r = post(a, "/api/v1/blobs", PHOTO).unwrap();
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "unauthorized");
+    let upload = |signer: &SecretKey, id: &BlobId| {
+        use base64::Engine as _;
+        let note = erkin_core::note::sign_note(&erkin_core::blob::upload_text(origin, id), signer);
+        base64::engine::general_purpose::STANDARD.encode(note)
+    };
+    let post_blob = |header: &str, body: &[u8]| {
+        exchange(
+            a,
+            &format!(
+                "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+                 Erkin-Upload: {header}\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            ),
+            body,
+        )
+        .unwrap()
+    };
+    let stranger = SecretKey::generate(&mut rand_core::OsRng, "stranger").unwrap();
+    for (what, header) in [
+        ("a stranger's note", upload(&stranger, &BlobId::of(PHOTO))),
+        (
+            "a note for another blob",
+            upload(&key, &BlobId::of(b"other")),
+        ),
+        ("not base64", "%%%".to_string()),
+    ] {
+        let r = post_blob(&header, PHOTO);
+        assert_eq!(r.status, 401, "{what}: {}", r.text());
+        assert_eq!(r.json()["error"]["code"], "unauthorized", "{what}");
+    }
+    // Stored by their hash.
+    let r = post_blob(&upload(&key, &BlobId::of(PHOTO)), PHOTO);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         r.json()["id"].as_str(),
