@@ -167,6 +167,23 @@ pub struct Api {
 }
 
 impl Api {
+    /// Takes one submission from `signer`'s allowance, or answers 429 with
+    /// when to come back. Called only after their signature checked out.
+    fn charge(&self, signer: &str) -> Result<(), Box<Response<Body>>> {
+        let Err(wait) = self.rate.take(signer, &self.limits) else {
+            return Ok(());
+        };
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many submissions by {signer}; retry in {wait} s"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        Err(Box::new(r))
+    }
+
     /// Checks an `Erkin-Upload` header: a member's signed note vouching for
     /// exactly this blob in this publication; charges their rate limit.
     fn check_upload(
@@ -200,17 +217,7 @@ impl Api {
             .ok_or_else(|| unauthorized(format!("{signer} is not a member of this publication")))?;
         note.verify_by(&key)
             .map_err(|e| unauthorized(format!("Erkin-Upload: {e}")))?;
-        if let Err(wait) = self.rate.take(&signer, &self.limits) {
-            let mut r = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many submissions by {signer}; retry in {wait} s"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return Err(Box::new(r));
-        }
+        self.charge(&signer)?;
         Ok(())
     }
 
@@ -268,16 +275,8 @@ impl Api {
             let r = Rejection::Entry(EntryError::from(e));
             return error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r);
         }
-        if let Err(wait) = self.rate.take(&signer, &self.limits) {
-            let mut r = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many submissions by {signer}; retry in {wait} s"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return r;
+        if let Err(r) = self.charge(&signer) {
+            return *r;
         }
         let leaf = erkin_core::tree::record_hash(&body);
         match self.sequencer.submit(body).await {
