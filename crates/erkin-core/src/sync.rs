@@ -230,10 +230,11 @@ pub fn plan(
     // Their leaves on top of the accepted tree must give the signed root.
     let empty = NoHashes;
     let below: &dyn HashReader = accepted.as_ref().map_or(&empty, |a| a.hashes);
-    let overlay = Overlay::build(below, old_size, &entries);
-    let root = overlay
-        .as_ref()
-        .and_then(|o| tlog_tiles::tree_hash(served.size, o).ok());
+    // Building on our own tree reads only our hashes: a failure there is
+    // ours, not the source's.
+    let overlay = Overlay::build(below, old_size, &entries)
+        .map_err(|e| Refusal::LocalCopy(format!("tree hashes: {e}")))?;
+    let root = tlog_tiles::tree_hash(served.size, &overlay).ok();
     if root != Some(served.root) {
         return Err(locate_tampering(
             &served,
@@ -243,7 +244,6 @@ pub fn plan(
             accepted.as_ref(),
         ));
     }
-    let overlay = overlay.expect("a root was computed from it");
 
     // The fold.
     let mut blobs = BTreeSet::new();
@@ -448,17 +448,21 @@ struct Overlay<'a> {
 }
 
 impl<'a> Overlay<'a> {
-    fn build(below: &'a dyn HashReader, size: u64, entries: &[Vec<u8>]) -> Option<Self> {
+    fn build(
+        below: &'a dyn HashReader,
+        size: u64,
+        entries: &[Vec<u8>],
+    ) -> Result<Self, tlog_tiles::Error> {
         let mut o = Self {
             below,
             base: tlog_tiles::stored_hash_count(size),
             pending: Vec::with_capacity(entries.len() * 2),
         };
         for (i, e) in entries.iter().enumerate() {
-            let new = tlog_tiles::stored_hashes(size + i as u64, e, &o).ok()?;
+            let new = tlog_tiles::stored_hashes(size + i as u64, e, &o)?;
             o.pending.extend(new);
         }
-        Some(o)
+        Ok(o)
     }
 }
 

@@ -127,13 +127,6 @@ impl MirrorError {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MirrorConfig {
     pub source: Option<String>,
-    /// Whether to keep the static copy in `site/`.
-    #[serde(default = "yes")]
-    pub site: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 #[derive(Debug, Clone)]
@@ -180,7 +173,7 @@ pub struct SyncReport {
 }
 
 /// Where a sync reads from.
-pub enum Source {
+enum Source {
     Http(HttpCopy),
     /// A static copy: an export, a mirror's `site/`, an unpacked bundle.
     Dir(DirCopy),
@@ -249,10 +242,7 @@ impl Mirror {
         let config: MirrorConfig = fs::read(dir.join(CONFIG_FILE))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(MirrorConfig {
-                source: None,
-                site: true,
-            });
+            .unwrap_or_default();
         let publication = match Store::open(dir) {
             Ok(store) if store.size() == 0 => None,
             Ok(store) => {
@@ -270,16 +260,19 @@ impl Mirror {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
+    /// What the mirror remembers (its source).
     pub fn config(&self) -> &MirrorConfig {
         &self.config
     }
 
     pub fn publication(&self) -> Option<&Publication> {
         self.publication.as_ref()
+    }
+
+    /// The folded publication, without folding the log again (and without
+    /// the lock: the mirror is done with).
+    pub fn into_publication(self) -> Option<Publication> {
+        self.publication
     }
 
     pub fn size(&self) -> u64 {
@@ -296,7 +289,7 @@ impl Mirror {
 
     /// Opens `spec` (a URL, a bundle file, a directory) as a source. A
     /// bundle is checked and unpacked into the staging directory first.
-    pub fn open_source(&self, spec: &str, options: &SyncOptions) -> Result<Source, MirrorError> {
+    fn open_source(&self, spec: &str, options: &SyncOptions) -> Result<Source, MirrorError> {
         if spec.starts_with("http://") || spec.starts_with("https://") {
             let staging = self.staging().join("http");
             // Staged files are reused only from the source that served them:
@@ -365,33 +358,29 @@ impl Mirror {
                 .ok_or_else(|| MirrorError::NoSource(self.dir.clone()))?,
         };
         let source = self.open_source(&spec, options)?;
-        let result = self.sync_from(&source, &spec, options);
-        if let Source::Http(h) = &source {
-            if let Ok(r) = &result {
-                let mut r = r.clone();
-                r.requests = h.requests();
-                r.bytes = h.bytes();
-                self.clear_staging();
-                return Ok(r);
-            }
+        let mut result = self.sync_from(&source, &spec, options);
+        if let (Source::Http(h), Ok(report)) = (&source, &mut result) {
+            report.requests = h.requests();
+            report.bytes = h.bytes();
         }
-        // Refusals clear what was fetched: it came from a source that lied.
-        // Interruptions (network failures) keep it, so the next run resumes.
-        let keep = matches!(
+        // Staging is cleared after a commit, and after a refusal (what was
+        // fetched came from a source that lied); a network failure keeps it,
+        // so the next run resumes.
+        let interrupted = matches!(
             &result,
             Err(MirrorError::Refused {
                 refusal: Refusal::Unreadable(ReadError::Io { .. }),
                 ..
             })
         );
-        if !keep {
+        if !interrupted {
             self.clear_staging();
         }
         result
     }
 
     /// One sync from an opened source.
-    pub fn sync_from(
+    fn sync_from(
         &mut self,
         source: &Source,
         spec: &str,
@@ -531,12 +520,11 @@ impl Mirror {
         report.new_size = store.size();
         self.publication = Some(Publication::from_folded(store, update.state));
         self.remember(spec)?;
-        self.config.site = options.site;
         report.site = self.write_site(options)?;
         Ok(report)
     }
 
-    /// Records the source (and whether a site is kept) for the next sync.
+    /// Records the source for the next sync.
     fn remember(&mut self, spec: &str) -> Result<(), MirrorError> {
         // A bundle is a one-off; a URL or a directory is a place to return to.
         if !Path::new(spec).is_file() {

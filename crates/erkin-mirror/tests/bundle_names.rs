@@ -58,6 +58,26 @@ fn a_long_name_member_is_read_bounded_and_used() {
     );
     let m = unpack_bundle(&file, &tmp.path().join("out"), &BundleLimits::default()).unwrap();
     assert_eq!(m.format, "erkin.bundle/v1");
+
+    // The long name, not the header's short one, is the path that is
+    // judged: a long name that climbs out is refused.
+    let mut escape = format!("{}/../../escape", "d".repeat(200)).into_bytes();
+    escape.push(0);
+    let file = bundle(
+        tmp.path(),
+        &[
+            manifest(),
+            (tar::EntryType::GNULongName, "././@LongLink", escape),
+            (tar::EntryType::Regular, "harmless", b"x".to_vec()),
+        ],
+    );
+    match unpack_bundle(&file, &tmp.path().join("out2"), &BundleLimits::default()) {
+        Err(BundleError::UnsafePath { path, reason }) => {
+            assert_eq!(reason, "dot component");
+            assert!(path.ends_with("/../../escape"), "{path}");
+        }
+        other => panic!("expected UnsafePath, got {other:?}"),
+    }
 }
 
 #[test]

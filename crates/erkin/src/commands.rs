@@ -256,7 +256,7 @@ pub fn init(
 
 fn log(dir: &Path, as_json: bool) -> Result<u8> {
     // With --server: bring the member's copy up to date first.
-    drop(crate::desk::view(dir)?);
+    crate::desk::refresh(dir)?;
     let store = Store::open(dir)?;
     let mut rows: Vec<Applied> = Vec::new();
     fold_store(&store, |a| rows.push(a.clone()))?;

@@ -64,16 +64,20 @@ pub enum Desk {
     },
 }
 
-/// Syncs the member's copy from `url` into `dir`.
-fn sync_copy(dir: &Path, url: &str) -> Result<Mirror> {
-    let mut mirror = Mirror::open(dir)?;
-    let options = SyncOptions {
+/// How a member's copy syncs: no static site, only the store.
+fn copy_options() -> SyncOptions {
+    SyncOptions {
         site: false,
         now: now(),
         ..SyncOptions::default()
-    };
+    }
+}
+
+/// Syncs the member's copy from `url` into `dir`.
+fn sync_copy(dir: &Path, url: &str) -> Result<Mirror> {
+    let mut mirror = Mirror::open(dir)?;
     let report = mirror
-        .sync(Some(url), &options)
+        .sync(Some(url), &copy_options())
         .with_context(|| format!("syncing your copy of {url} into {}", dir.display()))?;
     if let Some(k) = &report.trusted_on_first_use {
         eprintln!(
@@ -270,13 +274,8 @@ impl Desk {
                     }
                 }
                 // Bring the copy up to what was just recorded.
-                let options = SyncOptions {
-                    site: false,
-                    now: now(),
-                    ..SyncOptions::default()
-                };
                 mirror
-                    .sync(Some(url.as_str()), &options)
+                    .sync(Some(url.as_str()), &copy_options())
                     .with_context(|| format!("syncing your copy of {url}"))?;
                 Ok(results)
             }
@@ -287,8 +286,19 @@ impl Desk {
 /// The publication to read from: the local one, or the member's copy of
 /// the server's, synced first.
 pub fn view(dir: &Path) -> Result<Publication> {
-    if let Some(url) = server() {
-        drop(sync_copy(dir, url)?);
+    match server() {
+        // The sync folded the copy already: take that, not a second fold.
+        Some(url) => sync_copy(dir, url)?
+            .into_publication()
+            .context("the server's copy is empty"),
+        None => Ok(Publication::open(dir)?),
     }
-    Ok(Publication::open(dir)?)
+}
+
+/// With `--server`, brings the member's copy up to date; locally, nothing.
+pub fn refresh(dir: &Path) -> Result<()> {
+    if let Some(url) = server() {
+        sync_copy(dir, url)?;
+    }
+    Ok(())
 }
