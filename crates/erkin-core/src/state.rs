@@ -377,6 +377,16 @@ impl State {
         out
     }
     /// Whether an entry with this leaf hash is already in the log.
+    /// Every blob an article revision names (bodies and media), redacted
+    /// or not: what a complete copy holds, less `redacted_blobs`.
+    pub fn named_blobs(&self) -> BTreeSet<crate::blob::BlobId> {
+        self.articles
+            .values()
+            .flat_map(|a| &a.revisions)
+            .flat_map(|r| std::iter::once(r.body).chain(r.media.iter().copied()))
+            .collect()
+    }
+
     pub fn contains_entry(&self, leaf: &Hash) -> bool {
         self.seen.contains(&leaf.0)
     }

@@ -312,12 +312,7 @@ pub fn verify_copy(
             if let Some(state) = &state {
                 let held: std::collections::BTreeSet<BlobId> = ids.iter().copied().collect();
                 let redacted = state.redacted_blobs();
-                let named: std::collections::BTreeSet<BlobId> = state
-                    .articles()
-                    .flat_map(|a| &a.revisions)
-                    .flat_map(|r| std::iter::once(r.body).chain(r.media.iter().copied()))
-                    .collect();
-                for id in named {
+                for id in state.named_blobs() {
                     if !held.contains(&id) && !redacted.contains(&id) {
                         incomplete.push(Finding::Missing {
                             path: format!("blob/{id}"),

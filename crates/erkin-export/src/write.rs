@@ -136,15 +136,21 @@ pub fn for_each_file<E: From<StoreError>>(
 /// Blobs that entries from `since` on name and the store holds.
 fn blobs_named_since(publication: &Publication, since: u64) -> Result<Vec<BlobId>, StoreError> {
     let store = publication.store();
-    let origin = publication.state().origin().to_string();
-    let mut ids = BTreeSet::new();
-    store.for_each_entry(since, |_, e| {
-        if let Ok(parsed) = erkin_core::entry::ParsedEntry::parse(e, &origin) {
-            let named = parsed.body.action.blob_refs();
-            ids.extend(named.into_iter().filter_map(|b| b.parse::<BlobId>().ok()));
-        }
-        Ok(())
-    })?;
+    let ids = if since == 0 {
+        // The whole log: the fold has collected them already.
+        publication.state().named_blobs()
+    } else {
+        let origin = publication.state().origin().to_string();
+        let mut ids = BTreeSet::new();
+        store.for_each_entry(since, |_, e| {
+            if let Ok(parsed) = erkin_core::entry::ParsedEntry::parse(e, &origin) {
+                let named = parsed.body.action.blob_refs();
+                ids.extend(named.into_iter().filter_map(|b| b.parse::<BlobId>().ok()));
+            }
+            Ok(())
+        })?;
+        ids
+    };
     let mut held = Vec::new();
     for id in ids {
         if store.has_blob(&id)? {
