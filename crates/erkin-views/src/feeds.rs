@@ -1,18 +1,13 @@
 //! Atom feeds (RFC 4287) and the sitemap. These formats need absolute URLs,
 //! taken from the configured base URL.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use erkin_core::article::Article;
 use erkin_core::state::State;
 
+use crate::pages::rfc3339;
 use crate::{File, SiteConfig};
 
 const FEED_ENTRIES: usize = 50;
-
-fn rfc3339(t: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string()
-}
 
 /// Escapes text for XML content and attribute values.
 fn x(s: &str) -> String {

@@ -139,7 +139,9 @@ fn page(path: &str, markup: Markup) -> File {
     }
 }
 
-fn rfc3339(t: u64) -> String {
+/// An RFC 3339 time in UTC to the second (`2026-10-05T09:00:00Z`): the
+/// machine-readable form of pages and feeds alike.
+pub(crate) fn rfc3339(t: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string()
 }
 
