@@ -18,6 +18,10 @@
 //!   against the signed checkpoint; that the rules forbid it is re-checked
 //!   by folding any copy of the log (`erkin verify`), since the rules depend
 //!   on everything before it.
+//! - An **implausible** checkpoint is one the log key signed for a tree far
+//!   larger than the copy could take in one sync (or than any real log).
+//!   The signature proves the key signed that size; that it is absurd is the
+//!   mirror's judgement against its limit (`explanation`).
 
 use std::collections::BTreeMap;
 
@@ -38,6 +42,8 @@ pub enum EvidenceKind {
     Rollback,
     Fork,
     Misbehaviour,
+    /// The log key signed a checkpoint of an absurd size.
+    Implausible,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +93,9 @@ pub enum Verdict {
     Fork { how: ForkProof },
     /// The entry is in the log (proven); the rule it breaks is as stated.
     ForbiddenEntry { index: u64, rejection: String },
+    /// The log key signed a checkpoint of `size` entries (proven); the
+    /// copy had accepted `accepted` (testimony; 0 if none).
+    Implausible { accepted: u64, size: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +175,16 @@ pub fn check(e: &Evidence, key: &VerifierKey) -> Result<Verdict, EvidenceError> 
             .map_err(|error| EvidenceError::BadCheckpoint { which, error })
     };
     let served = open("served", &e.served)?;
+    if e.kind == EvidenceKind::Implausible {
+        let accepted = match e.accepted.as_str() {
+            "" => 0,
+            note => open("accepted", note)?.size,
+        };
+        return Ok(Verdict::Implausible {
+            accepted,
+            size: served.size,
+        });
+    }
     if let Some(entry) = &e.entry {
         let proof = parse_hashes(&entry.inclusion_proof)?;
         check_inclusion(

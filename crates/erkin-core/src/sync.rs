@@ -5,7 +5,11 @@
 //!
 //! The order of checks, and why:
 //! 1. The served checkpoint must be signed by the pinned key (nothing else can
-//!    be judged without it) and of a plausible size.
+//!    be judged without it) and of a plausible size: a tree no real log
+//!    reaches, or one that grows the copy by more than its limit in one sync
+//!    ([`Context::max_growth`]), is refused with evidence before anything
+//!    else is fetched. A signed size is a claim, not a reason to fetch,
+//!    allocate or write without bound.
 //! 2. Against the checkpoint this copy accepted last: smaller is a rollback,
 //!    same size with another root is a fork. Both are refused with evidence.
 //! 3. A consistency proof from the accepted tree to the served one, built from
@@ -13,12 +17,17 @@
 //!    tiles that do not hash to the signed root are tampered; a proof that
 //!    fails with authentic tiles is a fork. This runs before any entry is
 //!    downloaded, so a forked source costs a few tiles, not the whole log.
-//! 4. The new entries, from the entry bundles: their leaf hashes, on top of
-//!    the accepted tree, must give the signed root. If not, the source's
-//!    level-0 tiles (authenticated) say which entry was altered.
-//! 5. The fold runs over the new entries; an entry the rules forbid means the
-//!    sequencer misbehaved, and the copy refuses it with evidence (a store
-//!    holding it could not be opened: every copy folds the same log).
+//! 4. The new entries, from the entry bundles, a few bundles at a time: each
+//!    is folded as it arrives. The first entry the fold refuses stops the
+//!    reading; the source's tiles (authenticated against the signed root)
+//!    then say whether it is the log's — the sequencer misbehaved, refused
+//!    with evidence (a store holding it could not be opened: every copy folds
+//!    the same log) — or an altered entry. So a source cannot make a copy
+//!    read, stage or hold more than a few bundles of entries that are not
+//!    genuine, whatever size it claims.
+//! 5. The leaf hashes of all the new entries, on top of the accepted tree,
+//!    must give the signed root. If not, the source's level-0 tiles
+//!    (authenticated) say which entry was altered.
 //! 6. The blobs the new entries name (less those redacted) are listed for the
 //!    adapter to fetch and check against their names.
 
@@ -33,14 +42,26 @@ use crate::evidence::{
 };
 use crate::keys::VerifierKey;
 use crate::state::State;
-use crate::tiled::{consistency_proof, leaf_hashes, CopyTiles, TileProblem};
-use crate::tiles::{bundle_of_entry, decode_bundle, entry_bundles, MAX_BUNDLE_LEN};
+use crate::tiled::{consistency_proof, inclusion_proof, leaf_hashes, CopyTiles, TileProblem};
+use crate::tiles::{bundle_of_entry, decode_bundle, TilePath, MAX_BUNDLE_LEN, TILE_WIDTH};
 use crate::tree::{check_consistency, record_hash};
 use crate::verify::{CopyReader, ReadError};
 
 /// No honest log of a newsroom reaches 2^40 entries; a checkpoint claiming
 /// more is refused before any arithmetic on it.
 pub const MAX_PLAUSIBLE_SIZE: u64 = 1 << 40;
+
+/// The default of [`Context::max_growth`]: the most entries one sync takes.
+/// Ten million entries is decades of a newsroom's log; the entries of one
+/// sync are held in memory until its one commit (about 300 bytes each, a
+/// few GB at this limit), so a mirror further behind raises it knowingly.
+pub const DEFAULT_MAX_GROWTH: u64 = 10_000_000;
+
+/// Entry bundles read (and, from a remote copy, fetched) at a time: a source
+/// serving entries that are not genuine is caught within this many, and a
+/// sync holds at most this many bundles' bytes beyond the entries it keeps
+/// (8 x 16 MiB at worst, about 80 KiB each in a real log).
+pub const BUNDLES_AT_A_TIME: usize = 8;
 
 /// What this copy holds already.
 pub struct Accepted<'a> {
@@ -60,6 +81,10 @@ pub struct Context<'a> {
     pub key: &'a VerifierKey,
     pub source: &'a str,
     pub now: u64,
+    /// The most entries this sync may add. A checkpoint that grows the copy
+    /// by more is refused ([`Refusal::TooMuchGrowth`]) before anything but
+    /// the checkpoint is read.
+    pub max_growth: u64,
 }
 
 pub enum Planned {
@@ -92,8 +117,23 @@ pub enum Refusal {
     Unreadable(ReadError),
     #[error("checkpoint: {0}")]
     BadCheckpoint(CheckpointError),
-    #[error("checkpoint: claims {0} entries, more than any real log; refused")]
-    ImplausibleSize(u64),
+    /// The log key signed a tree larger than any real log. The evidence
+    /// holds the signed checkpoint.
+    #[error(
+        "checkpoint: the log key signed a tree of {size} entries, more than any real log; refused"
+    )]
+    ImplausibleSize { size: u64, evidence: Box<Evidence> },
+    /// The signed checkpoint grows this copy by more than the sync's limit:
+    /// nothing but the checkpoint was read. The caller may raise the limit
+    /// (`erkin mirror --max-growth`) if the log is truly that large; the
+    /// evidence holds the signed checkpoint.
+    #[error("checkpoint: the log key signed a tree of {served} entries, {} more than the {accepted} this copy holds, and one sync takes at most {max}; refused (raise the limit only if the log is truly that large)", served - accepted)]
+    TooMuchGrowth {
+        accepted: u64,
+        served: u64,
+        max: u64,
+        evidence: Box<Evidence>,
+    },
     #[error("rollback: the source serves a checkpoint of {served} entries, older than the {accepted} this copy accepted")]
     Rollback {
         accepted: u64,
@@ -130,7 +170,9 @@ impl Refusal {
         match self {
             Refusal::Rollback { evidence, .. }
             | Refusal::Fork { evidence, .. }
-            | Refusal::Misbehaviour { evidence, .. } => Some(evidence),
+            | Refusal::Misbehaviour { evidence, .. }
+            | Refusal::ImplausibleSize { evidence, .. }
+            | Refusal::TooMuchGrowth { evidence, .. } => Some(evidence),
             _ => None,
         }
     }
@@ -147,21 +189,56 @@ pub fn plan(
         .map_err(Refusal::Unreadable)?
         .ok_or(Refusal::NoCheckpoint)?;
     let served = Checkpoint::open(&note, ctx.key).map_err(Refusal::BadCheckpoint)?;
-    if served.size > MAX_PLAUSIBLE_SIZE {
-        return Err(Refusal::ImplausibleSize(served.size));
-    }
-    let evidence = |kind, accepted: &Accepted, explanation: String| Evidence {
+    let evidence = |kind, accepted: Option<&Accepted>, explanation: String| Evidence {
         format: EVIDENCE_FORMAT.into(),
         kind,
         verifier_key: ctx.key.to_string(),
         source: ctx.source.to_string(),
         observed_at: ctx.now,
-        accepted: String::from_utf8_lossy(&accepted.note).into_owned(),
+        accepted: accepted
+            .map(|a| String::from_utf8_lossy(&a.note).into_owned())
+            .unwrap_or_default(),
         served: String::from_utf8_lossy(&note).into_owned(),
         proof: Vec::new(),
         tiles: Default::default(),
         entry: None,
         explanation,
+    };
+
+    // How much the signed size asks of this copy, before anything is read.
+    let held = accepted.as_ref().map_or(0, |a| a.checkpoint.size);
+    if served.size > MAX_PLAUSIBLE_SIZE {
+        let explanation = format!(
+            "the log key signed a checkpoint of {} entries; no real log reaches {MAX_PLAUSIBLE_SIZE}",
+            served.size
+        );
+        return Err(Refusal::ImplausibleSize {
+            size: served.size,
+            evidence: Box::new(evidence(
+                EvidenceKind::Implausible,
+                accepted.as_ref(),
+                explanation,
+            )),
+        });
+    }
+    if served.size > held && served.size - held > ctx.max_growth {
+        let explanation = format!(
+            "the log key signed a checkpoint of {} entries; this copy held {held} and takes at most {} more in one sync",
+            served.size, ctx.max_growth
+        );
+        return Err(Refusal::TooMuchGrowth {
+            accepted: held,
+            served: served.size,
+            max: ctx.max_growth,
+            evidence: Box::new(evidence(
+                EvidenceKind::Implausible,
+                accepted.as_ref(),
+                explanation,
+            )),
+        });
+    }
+    let evidence = |kind, accepted: &Accepted, explanation: String| {
+        evidence(kind, Some(accepted), explanation)
     };
 
     let (old_size, proof) = match &accepted {
@@ -189,51 +266,101 @@ pub fn plan(
         }
     };
 
-    // The new entries.
-    let bundles = entry_bundles(old_size, served.size);
-    let paths: Vec<String> = bundles.iter().map(|b| b.to_string()).collect();
-    source.prefetch(&paths, MAX_BUNDLE_LEN as u64);
+    // The new entries, a few bundles at a time, each folded as it arrives.
+    // Their leaves go on top of the accepted tree (the overlay); the fold's
+    // state is the accepted one, or starts at the genesis.
+    let empty = NoHashes;
+    let below: &dyn HashReader = accepted.as_ref().map_or(&empty, |a| a.hashes);
+    let mut overlay = Overlay::new(below, old_size);
     let mut entries: Vec<Vec<u8>> = Vec::new();
-    for (bundle, path) in bundles.iter().zip(&paths) {
-        let bytes = source
-            .read(path, MAX_BUNDLE_LEN as u64)
-            .map_err(Refusal::Unreadable)?
-            .ok_or_else(|| Refusal::Missing { path: path.clone() })?;
-        let decoded = decode_bundle(&bytes, usize::from(bundle.width)).map_err(|e| {
-            Refusal::MalformedBundle {
-                path: path.clone(),
-                reason: e.to_string(),
-            }
-        })?;
-        for (i, entry) in decoded.into_iter().enumerate() {
-            let index = bundle.first_entry() + i as u64;
-            if index >= old_size {
-                entries.push(entry.to_vec());
-            } else if let Some(acc) = &accepted {
-                // The start of a partial bundle we hold already: it must be ours.
-                let ours = acc
-                    .hashes
-                    .read_hashes(&[tlog_tiles::stored_hash_index(0, index)])
-                    .map_err(|e| Refusal::LocalCopy(format!("leaf {index}: {e}")))?
-                    .first()
-                    .copied();
-                if ours != Some(record_hash(entry)) {
-                    return Err(Refusal::TamperedEntry {
-                        index,
-                        path: path.clone(),
-                    });
+    let mut blobs = BTreeSet::new();
+    // The fold continues the accepted state in place, or starts afresh.
+    let mut accepted = accepted;
+    let mut fresh: Option<State> = None;
+    let mut bundles = bundles_between(old_size, served.size).peekable();
+    while bundles.peek().is_some() {
+        let chunk: Vec<TilePath> = bundles.by_ref().take(BUNDLES_AT_A_TIME).collect();
+        let paths: Vec<String> = chunk.iter().map(|b| b.to_string()).collect();
+        source.prefetch(&paths, MAX_BUNDLE_LEN as u64);
+        // The chunk is read whole before any of it is judged, so a source
+        // that fails part-way is an interrupted sync (resumed later) rather
+        // than judged on half of what it sent.
+        let mut read = Vec::with_capacity(chunk.len());
+        for path in &paths {
+            let bytes = source
+                .read(path, MAX_BUNDLE_LEN as u64)
+                .map_err(Refusal::Unreadable)?
+                .ok_or_else(|| Refusal::Missing { path: path.clone() })?;
+            read.push(bytes);
+        }
+        for ((bundle, path), bytes) in chunk.iter().zip(&paths).zip(read) {
+            let decoded = decode_bundle(&bytes, usize::from(bundle.width)).map_err(|e| {
+                Refusal::MalformedBundle {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            for (i, entry) in decoded.into_iter().enumerate() {
+                let index = bundle.first_entry() + i as u64;
+                if index < old_size {
+                    // The start of a partial bundle we hold already: it must be ours.
+                    let ours = below
+                        .read_hashes(&[tlog_tiles::stored_hash_index(0, index)])
+                        .map_err(|e| Refusal::LocalCopy(format!("leaf {index}: {e}")))?
+                        .first()
+                        .copied();
+                    if ours != Some(record_hash(entry)) {
+                        return Err(Refusal::TamperedEntry {
+                            index,
+                            path: path.clone(),
+                        });
+                    }
+                    continue;
+                }
+                // Building on our own tree reads only our hashes: a failure
+                // there is ours, not the source's.
+                overlay
+                    .push(index, entry)
+                    .map_err(|e| Refusal::LocalCopy(format!("tree hashes: {e}")))?;
+                let applied = if let Some(a) = accepted.as_mut() {
+                    a.state.apply(entry)
+                } else if let Some(s) = fresh.as_mut() {
+                    s.apply(entry)
+                } else {
+                    State::genesis(ctx.key, entry).map(|(s, a)| {
+                        fresh = Some(s);
+                        a
+                    })
+                };
+                match applied {
+                    Ok(a) => {
+                        blobs.extend(
+                            a.body
+                                .action
+                                .blob_refs()
+                                .into_iter()
+                                .filter_map(|b| b.parse::<BlobId>().ok()),
+                        );
+                        entries.push(entry.to_vec());
+                    }
+                    Err(rejection) => {
+                        return Err(judge_rejected(
+                            ctx,
+                            &note,
+                            &served,
+                            index,
+                            entry,
+                            rejection.to_string(),
+                            source,
+                            accepted.as_ref(),
+                        ))
+                    }
                 }
             }
         }
     }
 
     // Their leaves on top of the accepted tree must give the signed root.
-    let empty = NoHashes;
-    let below: &dyn HashReader = accepted.as_ref().map_or(&empty, |a| a.hashes);
-    // Building on our own tree reads only our hashes: a failure there is
-    // ours, not the source's.
-    let overlay = Overlay::build(below, old_size, &entries)
-        .map_err(|e| Refusal::LocalCopy(format!("tree hashes: {e}")))?;
     let root = tlog_tiles::tree_hash(served.size, &overlay).ok();
     if root != Some(served.root) {
         return Err(locate_tampering(
@@ -244,61 +371,11 @@ pub fn plan(
             accepted.as_ref(),
         ));
     }
-
-    // The fold.
-    let mut blobs = BTreeSet::new();
-    let mut state = accepted.map(|a| a.state);
-    for (i, entry) in entries.iter().enumerate() {
-        let index = old_size + i as u64;
-        let applied = match &mut state {
-            Some(s) => s.apply(entry),
-            None => State::genesis(ctx.key, entry).map(|(s, a)| {
-                state = Some(s);
-                a
-            }),
-        };
-        match applied {
-            Ok(a) => blobs.extend(
-                a.body
-                    .action
-                    .blob_refs()
-                    .into_iter()
-                    .filter_map(|b| b.parse::<BlobId>().ok()),
-            ),
-            Err(rejection) => {
-                let inclusion = tlog_tiles::prove_record(served.size, index, &overlay)
-                    .map(|p| hex_hashes(&p))
-                    .unwrap_or_default();
-                let rejection = rejection.to_string();
-                let evidence = Evidence {
-                    format: EVIDENCE_FORMAT.into(),
-                    kind: EvidenceKind::Misbehaviour,
-                    verifier_key: ctx.key.to_string(),
-                    source: ctx.source.to_string(),
-                    observed_at: ctx.now,
-                    accepted: String::new(),
-                    served: String::from_utf8_lossy(&note).into_owned(),
-                    proof: Vec::new(),
-                    tiles: Default::default(),
-                    entry: Some(ForbiddenEntry {
-                        index,
-                        entry: String::from_utf8_lossy(entry).into_owned(),
-                        inclusion_proof: inclusion,
-                        rejection: rejection.clone(),
-                    }),
-                    explanation: format!(
-                        "entry {index} is in the signed log but the rules forbid it: {rejection}"
-                    ),
-                };
-                return Err(Refusal::Misbehaviour {
-                    index,
-                    rejection,
-                    evidence: Box::new(evidence),
-                });
-            }
-        }
-    }
-    let state = state.ok_or(Refusal::NoCheckpoint)?;
+    drop(overlay);
+    let state = match accepted {
+        Some(a) => a.state,
+        None => fresh.ok_or(Refusal::NoCheckpoint)?,
+    };
     let redacted = state.redacted_blobs();
     blobs.retain(|b| !redacted.contains(b));
     Ok(Planned::Update(Box::new(Update {
@@ -309,6 +386,76 @@ pub fn plan(
         blobs,
         proof,
     })))
+}
+
+/// The entry bundles of a tree of `size` entries that a copy holding
+/// `old_size` lacks (as `tiles::entry_bundles`), made one at a time, so a
+/// large signed size allocates nothing.
+pub fn bundles_between(old_size: u64, size: u64) -> impl Iterator<Item = TilePath> {
+    let first = old_size / TILE_WIDTH;
+    let end = if size > old_size {
+        size.div_ceil(TILE_WIDTH)
+    } else {
+        first
+    };
+    (first..end).map(move |n| bundle_of_entry(n * TILE_WIDTH, size))
+}
+
+/// The fold refused entry `index`: the source's tiles, authenticated
+/// against the signed root, say whether the log holds it (the sequencer
+/// misbehaved: evidence) or the source altered it.
+#[allow(clippy::too_many_arguments)]
+fn judge_rejected(
+    ctx: &Context,
+    note: &[u8],
+    served: &Checkpoint,
+    index: u64,
+    entry: &[u8],
+    rejection: String,
+    source: &dyn CopyReader,
+    accepted: Option<&Accepted>,
+) -> Refusal {
+    let tiles = match accepted {
+        Some(a) => CopyTiles::new(source).with_local(a.copy, a.checkpoint.size),
+        None => CopyTiles::new(source),
+    };
+    let (leaf, inclusion) = match inclusion_proof(served.size, served.root, index, &tiles) {
+        Ok(found) => found,
+        Err(TileProblem::Missing { path }) => return Refusal::Missing { path },
+        Err(TileProblem::Unreadable(e)) => return Refusal::Unreadable(e),
+        Err(p) => return Refusal::TamperedTile(p),
+    };
+    if leaf != record_hash(entry) {
+        return Refusal::TamperedEntry {
+            index,
+            path: bundle_of_entry(index, served.size).to_string(),
+        };
+    }
+    let evidence = Evidence {
+        format: EVIDENCE_FORMAT.into(),
+        kind: EvidenceKind::Misbehaviour,
+        verifier_key: ctx.key.to_string(),
+        source: ctx.source.to_string(),
+        observed_at: ctx.now,
+        accepted: String::new(),
+        served: String::from_utf8_lossy(note).into_owned(),
+        proof: Vec::new(),
+        tiles: Default::default(),
+        entry: Some(ForbiddenEntry {
+            index,
+            entry: String::from_utf8_lossy(entry).into_owned(),
+            inclusion_proof: hex_hashes(&inclusion),
+            rejection: rejection.clone(),
+        }),
+        explanation: format!(
+            "entry {index} is in the signed log but the rules forbid it: {rejection}"
+        ),
+    };
+    Refusal::Misbehaviour {
+        index,
+        rejection,
+        evidence: Box::new(evidence),
+    }
 }
 
 /// A served checkpoint older than the accepted one: a rollback if it is a
@@ -448,21 +595,19 @@ struct Overlay<'a> {
 }
 
 impl<'a> Overlay<'a> {
-    fn build(
-        below: &'a dyn HashReader,
-        size: u64,
-        entries: &[Vec<u8>],
-    ) -> Result<Self, tlog_tiles::Error> {
-        let mut o = Self {
+    fn new(below: &'a dyn HashReader, size: u64) -> Self {
+        Self {
             below,
             base: tlog_tiles::stored_hash_count(size),
-            pending: Vec::with_capacity(entries.len() * 2),
-        };
-        for (i, e) in entries.iter().enumerate() {
-            let new = tlog_tiles::stored_hashes(size + i as u64, e, &o)?;
-            o.pending.extend(new);
+            pending: Vec::new(),
         }
-        Ok(o)
+    }
+
+    /// Adds entry `index` (the next one) to the tree.
+    fn push(&mut self, index: u64, entry: &[u8]) -> Result<(), tlog_tiles::Error> {
+        let new = tlog_tiles::stored_hashes(index, entry, &*self)?;
+        self.pending.extend(new);
+        Ok(())
     }
 }
 

@@ -224,6 +224,25 @@ pub fn leaf_hashes(
     Ok(hashes)
 }
 
+/// The inclusion proof of entry `index` in the tree of `size` leaves with
+/// `root`, and that entry's leaf hash, from `tiles` (authenticated).
+pub fn inclusion_proof(
+    size: u64,
+    root: Hash,
+    index: u64,
+    tiles: &CopyTiles,
+) -> Result<(Hash, Vec<Hash>), TileProblem> {
+    let leaf = leaf_hashes(size, root, index, index + 1, tiles)?
+        .first()
+        .copied()
+        .ok_or_else(|| TileProblem::Inconsistent { paths: Vec::new() })?;
+    tiles.tree_size.set(size);
+    let reader = TileHashReader::new(size, root, tiles);
+    let proof = tlog_tiles::prove_record(size, index, &reader).map_err(|e| tiles.problem(e))?;
+    tiles.checked()?;
+    Ok((leaf, proof))
+}
+
 /// Hash tiles held in memory (an evidence file's), as a copy.
 pub struct MapCopy(pub BTreeMap<TilePath, Vec<u8>>);
 

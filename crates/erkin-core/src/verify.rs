@@ -24,8 +24,9 @@ use crate::blob::{BlobError, BlobId};
 use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
 use crate::keys::VerifierKey;
 use crate::state::{Rejection, State};
+use crate::sync::bundles_between;
 use crate::tiles::{
-    bundle_of_entry, decode_bundle, entry_bundles, hash_tiles, TileKind, TilePath, MAX_BUNDLE_LEN,
+    bundle_of_entry, decode_bundle, TileKind, TilePath, MAX_BUNDLE_LEN, TILE_HEIGHT, TILE_WIDTH,
 };
 use crate::tree::{record_hash, MemoryTree};
 
@@ -49,6 +50,11 @@ pub enum ReadError {
     TooLarge { path: String, max: u64 },
     #[error("cannot read {path}: {reason}")]
     Io { path: String, reason: String },
+    /// A directory copy holds something other than a regular file at
+    /// `path` (a FIFO, device, socket, directory or symbolic link): refused
+    /// unread, since reading it could block forever or leave the copy.
+    #[error("{path} is a {kind}, not a regular file; refused")]
+    NotAFile { path: String, kind: &'static str },
 }
 
 /// One problem found in a copy. Each names where it is.
@@ -135,6 +141,12 @@ pub enum VerifyError {
     Read(#[from] ReadError),
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
+    /// The checkpoint is signed but claims a tree no real log reaches
+    /// ([`crate::sync::MAX_PLAUSIBLE_SIZE`]); nothing else was read.
+    #[error(
+        "checkpoint: signed for a tree of {0} entries, more than any real log; not checked further"
+    )]
+    ImplausibleSize(u64),
 }
 
 #[derive(Debug)]
@@ -168,6 +180,9 @@ pub fn verify_copy(
         .ok_or(VerifyError::NoCheckpoint)?;
     let checkpoint = Checkpoint::open(&cp_bytes, log_key)?;
     let size = checkpoint.size;
+    if size > crate::sync::MAX_PLAUSIBLE_SIZE {
+        return Err(VerifyError::ImplausibleSize(size));
+    }
     let mut findings = Vec::new();
     let give_up = |findings: &mut Vec<Finding>, checkpoint: Checkpoint| {
         findings.push(Finding::TooManyProblems);
@@ -183,11 +198,12 @@ pub fn verify_copy(
 
     // Entries: read each bundle, hash each entry, and run the fold. Leaf
     // vectors grow as data arrives rather than being sized from the signed
-    // size, which a misbehaving log could make absurd.
+    // size, which a misbehaving log could make absurd; the lists of files
+    // are made one at a time for the same reason.
     let mut entry_leaves: Vec<Option<Hash>> = Vec::new();
     let mut state: Option<State> = None;
     let mut entries_checked = 0;
-    for bundle in entry_bundles(0, size) {
+    for bundle in bundles_between(0, size) {
         if findings.len() >= MAX_FINDINGS {
             return give_up(&mut findings, checkpoint);
         }
@@ -224,16 +240,14 @@ pub fn verify_copy(
 
     // Level-0 tiles: the leaf hashes as the copy serves them.
     let mut tile_leaves: Vec<Option<Hash>> = Vec::new();
-    let level0: Vec<TilePath> = hash_tiles(0, size)
-        .into_iter()
-        .filter(|t| t.kind == TileKind::Hashes { level: 0 })
-        .collect();
-    let mut level0_data = Vec::with_capacity(level0.len());
-    for tile in &level0 {
+    let mut level0 = Vec::new();
+    let mut level0_data = Vec::new();
+    for tile in tiles_at(0, size) {
         if findings.len() >= MAX_FINDINGS {
             return give_up(&mut findings, checkpoint);
         }
-        let data = read_tile(copy, tile, &mut findings);
+        level0.push(tile);
+        let data = read_tile(copy, &tile, &mut findings);
         if let Some(data) = &data {
             for (i, h) in data.chunks_exact(32).enumerate() {
                 set_leaf(
@@ -280,10 +294,11 @@ pub fn verify_copy(
                     findings.push(Finding::EntryMismatch { index, path });
                 }
             }
-            for tile in hash_tiles(0, size)
-                .into_iter()
-                .filter(|t| t.kind != TileKind::Hashes { level: 0 })
-            {
+            for tile in (1..=MAX_LEVEL).flat_map(|level| tiles_at(level, size)) {
+                if findings.len() >= MAX_FINDINGS {
+                    findings.push(Finding::TooManyProblems);
+                    break;
+                }
                 tiles_checked += 1;
                 if let Some(data) = read_tile(copy, &tile, &mut findings) {
                     if Some(&data) != tree.tile_data(&tile).as_ref() {
@@ -353,6 +368,27 @@ pub fn verify_copy(
 /// Stops a hostile copy from growing the report without bound.
 pub const MAX_FINDINGS: usize = 1000;
 
+/// Tile levels of a tree below 2^40 entries (8 bits a level).
+const MAX_LEVEL: u8 = 5;
+
+/// The hash tiles of `level` in a tree of `size` entries, made one at a
+/// time (as `tiles::hash_tiles(0, size)` at that level).
+pub fn tiles_at(level: u8, size: u64) -> impl Iterator<Item = TilePath> {
+    let shift = u32::from(TILE_HEIGHT) * u32::from(level);
+    let hashes = size.checked_shr(shift).unwrap_or(0);
+    let full = hashes / TILE_WIDTH;
+    let partial = hashes % TILE_WIDTH;
+    (0..full + u64::from(partial > 0)).map(move |index| TilePath {
+        kind: TileKind::Hashes { level },
+        index,
+        width: if index < full {
+            TILE_WIDTH as u16
+        } else {
+            partial as u16
+        },
+    })
+}
+
 fn set_leaf(leaves: &mut Vec<Option<Hash>>, index: u64, leaf: Hash) {
     let i = index as usize;
     if leaves.len() <= i {
@@ -411,4 +447,31 @@ fn read_tile(
         return None;
     }
     Some(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tiles::{entry_bundles, hash_tiles};
+
+    /// The lazy lists are the tiles module's lists, for sizes around tile
+    /// and level edges.
+    #[test]
+    fn lazy_tile_lists_match_the_tiles_module() {
+        let sizes = [
+            0, 1, 2, 255, 256, 257, 300, 511, 512, 65_535, 65_536, 65_537, 70_000, 16_777_217,
+        ];
+        for &size in &sizes {
+            let lazy: Vec<TilePath> = (0..=MAX_LEVEL).flat_map(|l| tiles_at(l, size)).collect();
+            let mut lazy = lazy;
+            let mut want = hash_tiles(0, size);
+            lazy.sort();
+            want.sort();
+            assert_eq!(lazy, want, "hash tiles of {size}");
+            for &old in sizes.iter().filter(|&&o| o <= size) {
+                let lazy: Vec<TilePath> = bundles_between(old, size).collect();
+                assert_eq!(lazy, entry_bundles(old, size), "bundles {old}..{size}");
+            }
+        }
+    }
 }

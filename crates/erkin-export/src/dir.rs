@@ -28,18 +28,36 @@ impl DirCopy {
 
 /// Reads the file at `file` (layout path `path`, for errors), refusing to
 /// read more than `max_len` bytes: `Ok(None)` if there is no such file.
+///
+/// Only a regular file is read: a FIFO (which would block forever), a
+/// device, a socket, a directory or a symbolic link in its place is refused
+/// with [`ReadError::NotAFile`]. The file is opened without following a
+/// final symlink and without blocking, and its type is taken from the open
+/// descriptor, so nothing can be swapped in between the check and the read.
 pub fn read_bounded(file: &Path, path: &str, max_len: u64) -> Result<Option<Vec<u8>>, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let io = |e: std::io::Error| ReadError::Io {
         path: path.to_string(),
         reason: e.to_string(),
     };
-    let f = match fs::File::open(file) {
+    let not_a_file = |kind: &'static str| ReadError::NotAFile {
+        path: path.to_string(),
+        kind,
+    };
+    let opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(file);
+    let f = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // O_NOFOLLOW on a symlink: ELOOP.
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_a_file("symbolic link")),
         Err(e) => return Err(io(e)),
     };
-    if !f.metadata().map_err(io)?.is_file() {
-        return Ok(None);
+    let meta = f.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_a_file(kind_of(&meta.file_type())));
     }
     let mut bytes = Vec::new();
     f.take(max_len.saturating_add(1))
@@ -52,6 +70,46 @@ pub fn read_bounded(file: &Path, path: &str, max_len: u64) -> Result<Option<Vec<
         });
     }
     Ok(Some(bytes))
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind_of(t: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_fifo() {
+        "FIFO"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "device"
+    } else {
+        "special file"
+    }
+}
+
+/// Refuses a layout path whose directories (`tile/`, `blob/`, ...) include
+/// a symbolic link: it could lead out of the copy.
+fn check_dirs(root: &Path, path: &str) -> Result<(), ReadError> {
+    let mut dir = root.to_path_buf();
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    for part in parts {
+        dir.push(part);
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(ReadError::NotAFile {
+                    path: path.to_string(),
+                    kind: "symbolic link",
+                })
+            }
+            // A missing directory means a missing file; the open says so.
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Only paths of the layout may be read: this keeps a caller's path (which
@@ -70,6 +128,7 @@ impl CopyReader for DirCopy {
         if !is_layout_path(path) {
             return Ok(None);
         }
+        check_dirs(&self.root, path)?;
         read_bounded(&self.root.join(path), path, max_len)
     }
 

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use erkin_core::blob::{BlobError, BlobId, DEFAULT_MAX_BLOB_LEN};
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::keys::VerifierKey;
-use erkin_core::sync::{plan, Accepted, Context, Planned, Refusal};
+use erkin_core::sync::{plan, Accepted, Context, Planned, Refusal, DEFAULT_MAX_GROWTH};
 use erkin_core::verify::{CopyReader, ReadError};
 use erkin_export::{export, DirCopy, ExportError, ExportStats};
 use erkin_store::{Publication, PublicationError, Store, StoreError};
@@ -136,6 +136,11 @@ pub struct SyncOptions {
     pub key: Option<VerifierKey>,
     pub http: HttpOptions,
     pub max_blob_len: u64,
+    /// The most entries one sync may add ([`DEFAULT_MAX_GROWTH`]). A signed
+    /// checkpoint that would grow the mirror by more is refused, with
+    /// evidence, before anything else is fetched; a bundle claiming more is
+    /// refused before anything is unpacked.
+    pub max_growth: u64,
     pub bundle: BundleLimits,
     /// Write the static copy into `site/`.
     pub site: bool,
@@ -149,6 +154,7 @@ impl Default for SyncOptions {
             key: None,
             http: HttpOptions::default(),
             max_blob_len: DEFAULT_MAX_BLOB_LEN,
+            max_growth: DEFAULT_MAX_GROWTH,
             bundle: BundleLimits::default(),
             site: true,
             now: 0,
@@ -199,7 +205,10 @@ impl Source {
         let bytes = self
             .reader()
             .read(erkin_views::DESCRIPTOR_FILE, 64 * 1024)
-            .map_err(|e| MirrorError::BadDescriptor(e.to_string()))?;
+            .map_err(|e| MirrorError::Refused {
+                refusal: Refusal::Unreadable(e),
+                evidence: None,
+            })?;
         let Some(bytes) = bytes else { return Ok(None) };
         let d: erkin_views::Descriptor = serde_json::from_slice(&bytes)
             .map_err(|e| MirrorError::BadDescriptor(e.to_string()))?;
@@ -416,6 +425,7 @@ impl Mirror {
             key: &key,
             source: spec,
             now: options.now,
+            max_growth: options.max_growth,
         };
         let reader = source.reader();
         let planned = {

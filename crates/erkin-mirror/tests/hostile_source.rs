@@ -1779,3 +1779,282 @@ fn bundle_with_a_swapped_checkpoint_is_refused() {
     assert!(b.w.staging_cleared());
     b.w.recovers();
 }
+
+// ---------------------------------------------------------------------------
+// Directory sources: only regular files, never FIFOs, devices or links out
+
+/// Runs `f` on another thread and fails (rather than hangs) if it does not
+/// finish within `limit`.
+#[track_caller]
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .expect("the operation hung: a directory source must never block")
+}
+
+fn mkfifo(path: &Path) {
+    let _ = fs::remove_file(path);
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+/// A copy of the source's export in `rel`, to be made hostile.
+fn export_copy(w: &World, rel: &str) -> PathBuf {
+    let dir = w.path(rel);
+    for (path, bytes) in files_under(&w.export) {
+        let dest = dir.join(&path);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::write(dest, bytes).unwrap();
+    }
+    dir
+}
+
+/// Syncs `mirror` from directory `source` on another thread, with a timeout.
+fn dir_sync(mirror: &Path, source: &Path, options: SyncOptions) -> Result<SyncReport, MirrorError> {
+    let (mirror, source) = (mirror.to_path_buf(), source.to_path_buf());
+    within(Duration::from_secs(20), move || {
+        let mut m = Mirror::open(&mirror).unwrap();
+        m.sync(Some(source.to_str().unwrap()), &options)
+    })
+}
+
+#[track_caller]
+fn assert_not_a_file(err: MirrorError, want_path: &str, want_kind: &str) {
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    match refused(err).0 {
+        Refusal::Unreadable(ReadError::NotAFile { path, kind }) => {
+            assert_eq!(path, want_path);
+            assert_eq!(kind, want_kind);
+        }
+        other => panic!("expected NotAFile, got {other:?}"),
+    }
+}
+
+#[test]
+fn fifo_in_a_directory_source_is_refused_not_waited_on() {
+    let w = World::unsynced();
+    let dir = export_copy(&w, "fifo-bundle");
+    let bundle = "tile/entries/000.p/10";
+    mkfifo(&dir.join(bundle));
+    let started = Instant::now();
+    let err = dir_sync(&w.mirror, &dir, w.options()).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_not_a_file(err, bundle, "FIFO");
+    assert!(w.snapshot().store.is_none(), "nothing committed");
+
+    // In place of the descriptor a first sync without --key reads.
+    let dir = export_copy(&w, "fifo-descriptor");
+    mkfifo(&dir.join("erkin.json"));
+    let options = SyncOptions {
+        key: None,
+        ..w.options()
+    };
+    let err = dir_sync(&w.mirror, &dir, options).unwrap_err();
+    assert_not_a_file(err, "erkin.json", "FIFO");
+}
+
+#[test]
+fn symlinks_out_of_a_directory_source_are_refused() {
+    let w = World::unsynced();
+    let outside = w.path("outside");
+    fs::create_dir_all(&outside).unwrap();
+    // A file link to a copy of the real bundle outside the source.
+    let dir = export_copy(&w, "linked-file");
+    let bundle = "tile/entries/000.p/10";
+    fs::copy(dir.join(bundle), outside.join("bundle")).unwrap();
+    fs::remove_file(dir.join(bundle)).unwrap();
+    std::os::unix::fs::symlink(outside.join("bundle"), dir.join(bundle)).unwrap();
+    let err = dir_sync(&w.mirror, &dir, w.options()).unwrap_err();
+    assert_not_a_file(err, bundle, "symbolic link");
+
+    // A directory link: `blob/` leads outside the source.
+    let dir = export_copy(&w, "linked-dir");
+    fs::rename(dir.join("blob"), outside.join("blob")).unwrap();
+    std::os::unix::fs::symlink(outside.join("blob"), dir.join("blob")).unwrap();
+    let err = dir_sync(&w.mirror, &dir, w.options()).unwrap_err();
+    match err {
+        MirrorError::Refused {
+            refusal: Refusal::Unreadable(ReadError::NotAFile { path, kind }),
+            ..
+        } => {
+            assert!(path.starts_with("blob/"), "{path}");
+            assert_eq!(kind, "symbolic link");
+        }
+        other => panic!("expected NotAFile for a blob, got {other:?}"),
+    }
+    assert!(w.snapshot().store.is_none(), "nothing committed");
+    // The honest copy still syncs.
+    let report = dir_sync(&w.mirror, &w.export, w.options()).unwrap();
+    assert_eq!(report.new_size, SMALL);
+}
+
+#[test]
+fn a_device_is_not_read_as_a_file() {
+    // /dev/zero would never end; the size limit alone would read it whole.
+    let err = within(Duration::from_secs(10), || {
+        erkin_export::read_bounded(Path::new("/dev/zero"), "tile/entries/000", 1 << 30)
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        ReadError::NotAFile {
+            path: "tile/entries/000".into(),
+            kind: "device"
+        }
+    );
+}
+
+#[test]
+fn verify_of_a_directory_with_a_fifo_reports_it_and_returns() {
+    let w = World::unsynced();
+    let dir = export_copy(&w, "fifo-verify");
+    let bundle = "tile/entries/000.p/10";
+    mkfifo(&dir.join(bundle));
+    let key = w.key.clone();
+    let report = within(Duration::from_secs(20), move || {
+        let copy = erkin_export::DirCopy::new(&dir);
+        erkin_core::verify::verify_copy(&copy, &key, 1 << 20, &mut |_, _| {}).unwrap()
+    });
+    assert!(
+        report.findings.iter().any(|f| matches!(
+            f,
+            erkin_core::verify::Finding::Unreadable(ReadError::NotAFile { path, kind: "FIFO" })
+                if path == bundle
+        )),
+        "{:?}",
+        report.findings
+    );
+}
+
+// ---------------------------------------------------------------------------
+// A seized log key: signed checkpoints of absurd sizes
+
+/// A checkpoint of `size` entries (any root) signed with the real log key.
+fn signed_claim(w: &World, size: u64) -> Vec<u8> {
+    erkin_core::checkpoint::Checkpoint {
+        origin: ORIGIN.to_string(),
+        size,
+        root: erkin_core::checkpoint::Checkpoint::open(&w.small_checkpoint, &w.key)
+            .unwrap()
+            .root,
+    }
+    .sign(&w.news.log)
+}
+
+/// Checks an `implausible` evidence file: the log key signed `size`.
+#[track_caller]
+fn check_implausible(w: &World, evidence: Option<PathBuf>, accepted: u64, size: u64) {
+    let path = evidence.expect("evidence saved");
+    let e = Evidence::from_json(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(e.kind, EvidenceKind::Implausible);
+    assert_eq!(
+        check(&e, &w.key),
+        Ok(Verdict::Implausible { accepted, size })
+    );
+    // It proves nothing against another key.
+    assert!(check(&e, &key("other").verifier_key().clone()).is_err());
+}
+
+#[test]
+fn absurd_signed_size_is_refused_before_anything_is_fetched() {
+    for (size, implausible) in [(1u64 << 40, false), (100_000_000, false), (u64::MAX, true)] {
+        let w = World::unsynced();
+        w.server
+            .set("checkpoint", Rule::Bytes(signed_claim(&w, size)));
+        let started = Instant::now();
+        let err = w.sync().unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{size}");
+        assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+        let (refusal, evidence) = refused(err);
+        match refusal {
+            Refusal::TooMuchGrowth {
+                accepted,
+                served,
+                max,
+                ..
+            } if !implausible => {
+                assert_eq!((accepted, served), (0, size));
+                assert_eq!(max, erkin_core::sync::DEFAULT_MAX_GROWTH);
+            }
+            Refusal::ImplausibleSize { size: s, .. } if implausible => assert_eq!(s, size),
+            other => panic!("{size}: expected a growth refusal, got {other:?}"),
+        }
+        // Only the checkpoint was asked for.
+        assert_eq!(w.server.requests(), vec!["checkpoint".to_string()]);
+        check_implausible(&w, evidence, 0, size);
+        let snap = w.snapshot();
+        assert!(snap.store.is_none(), "nothing committed");
+        assert_eq!(snap.evidence.len(), 1);
+        assert!(w.staging_cleared());
+    }
+}
+
+#[test]
+fn growth_beyond_the_limit_is_refused_and_a_raised_limit_takes_it() {
+    let mut w = World::new();
+    w.grow();
+    let before = w.snapshot();
+    let requests = w.server.requests().len();
+    let options = SyncOptions {
+        max_growth: GROWN - SMALL - 1,
+        ..w.options()
+    };
+    let err = w.sync_with(&options).unwrap_err();
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    let (refusal, evidence) = refused(err);
+    match refusal {
+        Refusal::TooMuchGrowth {
+            accepted,
+            served,
+            max,
+            ..
+        } => assert_eq!((accepted, served, max), (SMALL, GROWN, GROWN - SMALL - 1)),
+        other => panic!("expected TooMuchGrowth, got {other:?}"),
+    }
+    assert_eq!(
+        w.server.requests().len(),
+        requests + 1,
+        "only the checkpoint"
+    );
+    check_implausible(&w, evidence, SMALL, GROWN);
+    assert_unchanged_but_evidence(&before, &w.snapshot());
+    // Exactly the growth is allowed.
+    let options = SyncOptions {
+        max_growth: GROWN - SMALL,
+        ..w.options()
+    };
+    let report = w.sync_with(&options).unwrap();
+    assert_eq!(report.new_size, GROWN);
+}
+
+#[test]
+fn entries_are_fetched_a_few_bundles_at_a_time() {
+    // A claim within the limit, with nothing behind it: the sync stops at
+    // the first chunk of bundles, not after asking for all 391 of them.
+    let w = World::unsynced();
+    w.server
+        .set("checkpoint", Rule::Bytes(signed_claim(&w, 100_000)));
+    let err = w.sync().unwrap_err();
+    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    match refused(err).0 {
+        Refusal::Missing { path } => assert_eq!(path, "tile/entries/000"),
+        other => panic!("expected Missing, got {other:?}"),
+    }
+    let bundles = w
+        .server
+        .requests()
+        .iter()
+        .filter(|p| p.starts_with("tile/entries/"))
+        .count();
+    assert!(
+        bundles <= erkin_core::sync::BUNDLES_AT_A_TIME,
+        "{bundles} bundles requested"
+    );
+    assert!(w.snapshot().store.is_none());
+}

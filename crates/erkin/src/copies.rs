@@ -133,6 +133,9 @@ pub fn evidence(args: &EvidenceArgs) -> Result<u8> {
                 Verdict::Fork { how: ForkProof::InconsistentTrees { smaller, larger } } => format!(
                     "PROVEN fork: {key} signed a tree of {larger} entries that does not contain its tree of {smaller} (the consistency proof from the larger tree's own tiles fails)."
                 ),
+                Verdict::Implausible { accepted, size } => format!(
+                    "PROVEN: {key} signed a checkpoint of {size} entries (the mirror held {accepted}, on its word). Whether a log of that size is real, ask the newsroom; a seized or misused log key can sign any size."
+                ),
                 Verdict::ForbiddenEntry { index, rejection } => format!(
                     "PROVEN: entry {index} is in the log signed by {key}. The mirror's fold refused it: {rejection}. Re-check by running `erkin verify` on any copy."
                 ),
