@@ -22,6 +22,6 @@ mod write;
 
 pub use dir::{read_bounded, DirCopy};
 pub use write::{
-    atomic_write, export, for_each_file, Descriptor, ExportError, ExportStats, Part, Selection,
-    DESCRIPTOR_FILE, MANIFEST_FILE,
+    atomic_write, export, export_with_progress, for_each_file, Descriptor, ExportError,
+    ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,
 };

@@ -162,6 +162,17 @@ fn blobs_named_since(publication: &Publication, since: u64) -> Result<Vec<BlobId
 
 /// Writes the static copy of `publication` into `out`, incrementally.
 pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, ExportError> {
+    export_with_progress(publication, out, &mut |_| {})
+}
+
+/// [`export`], telling `progress` the part of each file as it is handled
+/// (written or found unchanged), in write order. The caller decides how to
+/// show it; the library never prints.
+pub fn export_with_progress(
+    publication: &Publication,
+    out: &Path,
+    progress: &mut dyn FnMut(Part),
+) -> Result<ExportStats, ExportError> {
     refuse_overwriting(out, publication)?;
     fs::create_dir_all(out).map_err(|source| ExportError::Io {
         path: out.to_path_buf(),
@@ -192,12 +203,14 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
     };
     // Files arrive log first and the checkpoint last, once everything it
     // covers is in place; the log and the checkpoint are fsynced.
-    for_each_file::<ExportError>(publication, &selection, &mut |rel, part, bytes| match (
-        part, bytes,
-    ) {
-        (_, None) => w.keep(rel),
-        (Part::Log | Part::Checkpoint, Some(b)) => w.write(rel, b, true),
-        (_, Some(b)) => w.write(rel, b, false),
+    for_each_file::<ExportError>(publication, &selection, &mut |rel, part, bytes| {
+        match (part, bytes) {
+            (_, None) => w.keep(rel)?,
+            (Part::Log | Part::Checkpoint, Some(b)) => w.write(rel, b, true)?,
+            (_, Some(b)) => w.write(rel, b, false)?,
+        }
+        progress(part);
+        Ok(())
     })?;
     // Only then the files an earlier export wrote that the site no longer
     // has (a superseded partial tile, a redacted image), and the blobs of
