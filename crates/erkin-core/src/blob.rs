@@ -52,6 +52,16 @@ pub fn upload_text(origin: &str, id: &BlobId) -> String {
     format!("erkin.upload/v1\n{origin}\n{id}\n")
 }
 
+/// The blob an upload text vouches for, if `text` is exactly
+/// [`upload_text`] for `origin` and some blob. The server reads the claimed
+/// blob from the signed note before it accepts a byte of the upload.
+pub fn parse_upload_text(origin: &str, text: &str) -> Option<BlobId> {
+    let rest = text.strip_prefix("erkin.upload/v1\n")?;
+    let rest = rest.strip_prefix(origin)?.strip_prefix('\n')?;
+    let id: BlobId = rest.strip_suffix('\n')?.parse().ok()?;
+    (upload_text(origin, &id) == text).then_some(id)
+}
+
 /// Checks a blob's length against a limit before anything is read or stored.
 pub fn check_blob_len(len: u64, max: u64) -> Result<(), BlobError> {
     if len > max {
@@ -100,6 +110,17 @@ mod tests {
     #[test]
     fn known_vector_and_round_trip() {
         let id = BlobId::of(b"abc");
+        let text = upload_text("news.example/x", &id);
+        assert_eq!(parse_upload_text("news.example/x", &text), Some(id));
+        assert_eq!(parse_upload_text("news.example/y", &text), None);
+        assert_eq!(
+            parse_upload_text("news.example/x", &text[..text.len() - 1]),
+            None
+        );
+        assert_eq!(
+            parse_upload_text("news.example/x", &format!("{text}x")),
+            None
+        );
         assert_eq!(
             id.to_string(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

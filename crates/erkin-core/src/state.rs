@@ -387,6 +387,11 @@ impl State {
             .collect()
     }
 
+    /// The leaf hashes of every entry folded so far, in no order.
+    pub fn entry_hashes(&self) -> impl Iterator<Item = Hash> + '_ {
+        self.seen.iter().map(|h| Hash(*h))
+    }
+
     pub fn contains_entry(&self, leaf: &Hash) -> bool {
         self.seen.contains(&leaf.0)
     }

@@ -115,13 +115,18 @@ pub fn for_each_file<E: From<StoreError>>(
             visit(&rel, Part::Blob, None)?;
             continue;
         }
-        if let Some(bytes) = store.blob(&id)? {
+        if let Some(bytes) = store.blob(&id, erkin_core::blob::DEFAULT_MAX_BLOB_LEN)? {
             visit(&rel, Part::Blob, Some(&bytes))?;
         }
     }
     if selection.site {
         // The same files `erkin serve` serves, from the one renderer.
-        let blobs = |id: &BlobId| store.blob(id).ok().flatten();
+        let blobs = |id: &BlobId| {
+            store
+                .blob(id, erkin_core::blob::DEFAULT_MAX_BLOB_LEN)
+                .ok()
+                .flatten()
+        };
         let config = erkin_views::SiteConfig::for_state(state);
         for file in erkin_views::render_site(state, &blobs, &config) {
             visit(&file.path, Part::Site, Some(&file.bytes))?;

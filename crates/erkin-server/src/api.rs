@@ -7,21 +7,37 @@
 //!
 //! - `POST /api/v1/entries` — body: one signed entry (the note's bytes).
 //!   200: `{index, checkpoint, inclusion_proof, leaf_hash}` once durable.
-//! - `POST /api/v1/blobs` — body: the blob's bytes. 200: `{id}` once durable.
-//!   Upload blobs before the entry that names them.
+//! - `POST /api/v1/blobs` — body: the blob's bytes; header `Erkin-Upload`:
+//!   a member's signed note vouching for exactly that blob. 200: `{id}` once
+//!   durable. Upload blobs before the entry that names them; a blob no entry
+//!   names is not served, and is deleted after a grace period.
+//!
+//! Budgets, so that nobody without a key can take the server down (see
+//! docs/SECURITY.md):
+//! - an upload is authenticated from its header *before* a byte of its body
+//!   is read, and the blob it vouches for is named there, so the body is
+//!   only ever read for a member, for a blob they signed for;
+//! - bodies being read by all uploads together hold at most
+//!   [`ApiLimits::upload_budget`] bytes; past it, 503 with `Retry-After`;
+//! - a member's rate limit is charged only for an authenticated entry the
+//!   log does not already hold: replaying a member's logged entries (they
+//!   are public) is refused as `duplicate` without touching their allowance.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use erkin_core::blob::BlobId;
 use erkin_core::entry::EntryError;
 use erkin_core::keys::VerifierKey;
 use erkin_core::note::ParsedNote;
 use erkin_core::state::Rejection;
 use erkin_core::tiles::MAX_ENTRY_LEN;
+use http_body_util::BodyExt as _;
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::sequencer::{Sequencer, SubmitError};
 
@@ -34,6 +50,8 @@ pub struct ApiLimits {
     /// The longest a request body may take to arrive.
     pub body_timeout: Duration,
     pub max_blob_len: u64,
+    /// The most bytes all uploads being received may hold together.
+    pub upload_budget: u64,
 }
 
 impl Default for ApiLimits {
@@ -43,8 +61,18 @@ impl Default for ApiLimits {
             per_key_burst: 200.0,
             body_timeout: Duration::from_secs(30),
             max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
+            upload_budget: 4 * erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
         }
     }
+}
+
+/// Bytes reserved from the upload budget are counted in KiB permits.
+const BUDGET_UNIT: u64 = 1024;
+
+/// The upload budget: permits of [`BUDGET_UNIT`] bytes.
+pub fn upload_budget(limits: &ApiLimits) -> Semaphore {
+    let units = (limits.upload_budget / BUDGET_UNIT).clamp(1, Semaphore::MAX_PERMITS as u64);
+    Semaphore::new(units as usize)
 }
 
 /// Token buckets by signer handle. Bounded: idle buckets are dropped.
@@ -99,37 +127,66 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body
     r
 }
 
-/// Reads a request body of at most `max` bytes within the time limit.
+/// The bytes a request body declares, if it declares them.
+fn declared_len(req: &Request<Body>) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+fn too_large(max: u64) -> Response<Body> {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the body is larger than the {max} bytes allowed here"),
+    )
+}
+
+/// Reads a request body of at most `max` bytes within the time limit, a
+/// frame at a time: a body over the limit is refused at the first byte
+/// past it (413), a body that stops arriving at the deadline (408), and a
+/// body that is not valid HTTP — bad chunked encoding, a connection that
+/// broke — as `bad_body` (400), never as too large.
 async fn read_body(
     req: Request<Body>,
     max: u64,
     timeout: Duration,
 ) -> Result<Vec<u8>, Response<Body>> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the body is larger than the {max} bytes allowed here"),
-        )
-    };
+    let declared = declared_len(&req);
     if declared.is_some_and(|n| n > max) {
-        return Err(too_large());
+        return Err(too_large(max));
     }
-    let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    match tokio::time::timeout(timeout, axum::body::to_bytes(req.into_body(), limit)).await {
+    let mut body = req.into_body();
+    // The declared length is trusted only up to the limit.
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(declared.unwrap_or(0).min(max)).unwrap_or(0));
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_body",
+                    format!("the body could not be read: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if (bytes.len() + data.len()) as u64 > max {
+                    return Err(too_large(max));
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, read).await {
         Err(_) => Err(error(
             StatusCode::REQUEST_TIMEOUT,
             "timeout",
             format!("the body did not arrive within {} s", timeout.as_secs()),
         )),
-        // to_bytes fails on a body over the limit (or a broken connection).
-        Ok(Err(_)) => Err(too_large()),
-        Ok(Ok(b)) => Ok(b.to_vec()),
+        Ok(Err(r)) => Err(r),
+        Ok(Ok(())) => Ok(bytes),
     }
 }
 
@@ -138,6 +195,12 @@ fn submit_error(e: SubmitError) -> Response<Body> {
         SubmitError::Rejected(r) => error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r),
         SubmitError::Redacted(_) => error(StatusCode::GONE, "redacted", &e),
         SubmitError::BadBlob(_) => error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &e),
+        SubmitError::PendingFull { .. } => {
+            let mut r = error(StatusCode::INSUFFICIENT_STORAGE, "pending_full", &e);
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            r
+        }
         SubmitError::Busy => {
             let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "busy", &e);
             r.headers_mut()
@@ -155,16 +218,27 @@ fn submit_error(e: SubmitError) -> Response<Body> {
 }
 
 /// The members' verifier keys by handle, as of the last committed batch.
-pub type MemberKeys = Arc<std::sync::RwLock<HashMap<String, VerifierKey>>>;
+pub type MemberKeys = Arc<RwLock<HashMap<String, VerifierKey>>>;
 
 pub struct Api {
     pub sequencer: Sequencer,
     pub limits: ApiLimits,
     pub rate: RateLimiter,
     pub members: MemberKeys,
+    /// The leaf hashes of the entries in the log, so a replay is refused
+    /// before it is charged to anyone or queued. Filled from the state at
+    /// start and by every receipt; the fold still refuses any it misses.
+    pub logged: RwLock<HashSet<[u8; 32]>>,
+    /// Permits of [`BUDGET_UNIT`] bytes for bodies of uploads being read.
+    pub uploads: Semaphore,
+    /// A read-only view of the store, to see which blobs are already here.
+    pub store: Mutex<erkin_store::Store>,
     /// The publication's origin, which upload notes must name.
     pub origin: String,
 }
+
+/// Reserved upload bytes, returned when the upload is done with.
+type Reservation<'a> = tokio::sync::SemaphorePermit<'a>;
 
 impl Api {
     /// Takes one submission from `signer`'s allowance, or answers 429 with
@@ -184,13 +258,10 @@ impl Api {
         Err(Box::new(r))
     }
 
-    /// Checks an `Erkin-Upload` header: a member's signed note vouching for
-    /// exactly this blob in this publication; charges their rate limit.
-    fn check_upload(
-        &self,
-        header_value: &str,
-        id: &erkin_core::blob::BlobId,
-    ) -> Result<(), Box<Response<Body>>> {
+    /// Checks an `Erkin-Upload` header — a member's signed note vouching
+    /// for one blob of this publication — and returns the blob and the
+    /// member. Nothing of the body has been read when this runs.
+    fn check_upload(&self, header_value: &str) -> Result<(BlobId, String), Box<Response<Body>>> {
         use base64::Engine as _;
         let unauthorized =
             |why: String| Box::new(error(StatusCode::UNAUTHORIZED, "unauthorized", why));
@@ -199,12 +270,13 @@ impl Api {
             .map_err(|_| unauthorized("Erkin-Upload is not base64".into()))?;
         let note = ParsedNote::parse(&bytes, 4096)
             .map_err(|e| unauthorized(format!("Erkin-Upload is not a signed note: {e}")))?;
-        if note.text() != erkin_core::blob::upload_text(&self.origin, id) {
-            return Err(unauthorized(format!(
-                "Erkin-Upload does not vouch for blob {id} of {}",
-                self.origin
-            )));
-        }
+        let id =
+            erkin_core::blob::parse_upload_text(&self.origin, note.text()).ok_or_else(|| {
+                unauthorized(format!(
+                    "Erkin-Upload does not vouch for a blob of {}",
+                    self.origin
+                ))
+            })?;
         let Some((signer, key_id)) = note.signers().next().map(|(n, k)| (n.to_string(), k)) else {
             return Err(unauthorized("Erkin-Upload is not signed".into()));
         };
@@ -217,8 +289,31 @@ impl Api {
             .ok_or_else(|| unauthorized(format!("{signer} is not a member of this publication")))?;
         note.verify_by(&key)
             .map_err(|e| unauthorized(format!("Erkin-Upload: {e}")))?;
-        self.charge(&signer)?;
-        Ok(())
+        Ok((id, signer))
+    }
+
+    /// Whether the blob is stored already (one indexed lookup).
+    fn has_blob(&self, id: &BlobId) -> bool {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = store.refresh();
+        store.has_blob(id).unwrap_or(false)
+    }
+
+    /// Reserves `len` bytes of the upload budget, or answers 503: uploads
+    /// already being received hold as much memory as the server gives them.
+    fn reserve(&self, len: u64) -> Result<Reservation<'_>, Box<Response<Body>>> {
+        let units = len.div_ceil(BUDGET_UNIT).max(1);
+        let units = u32::try_from(units).unwrap_or(u32::MAX);
+        self.uploads.try_acquire_many(units).map_err(|_| {
+            let mut r = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is receiving as many uploads as it takes at once; retry shortly",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            Box::new(r)
+        })
     }
 
     pub async fn post(&self, path: &str, req: Request<Body>) -> Response<Body> {
@@ -275,11 +370,23 @@ impl Api {
             let r = Rejection::Entry(EntryError::from(e));
             return error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r);
         }
+        // A replay of a logged entry (anyone can copy them from the log) is
+        // refused here, before it costs the member anything.
+        let leaf = erkin_core::tree::record_hash(&body);
+        if self.logged.read().is_ok_and(|l| l.contains(&leaf.0)) {
+            let r = Rejection::Duplicate;
+            return error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r);
+        }
         if let Err(r) = self.charge(&signer) {
             return *r;
         }
-        let leaf = erkin_core::tree::record_hash(&body);
-        match self.sequencer.submit(body).await {
+        let result = self.sequencer.submit(body).await;
+        if result.is_ok() {
+            if let Ok(mut l) = self.logged.write() {
+                l.insert(leaf.0);
+            }
+        }
+        match result {
             Ok(receipt) => json_response(
                 StatusCode::OK,
                 &json!({
@@ -294,28 +401,45 @@ impl Api {
     }
 
     async fn post_blob(&self, req: Request<Body>) -> Response<Body> {
-        let upload = req
+        // Only a member may upload, and only the blob they signed for: all
+        // of that is settled from the header before the body is touched.
+        let Some(upload) = req
             .headers()
             .get("erkin-upload")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = match read_body(req, self.limits.max_blob_len, self.limits.body_timeout).await {
-            Ok(b) => b,
-            Err(r) => return r,
-        };
-        // Only a member may upload, and only the blob they signed for: the
-        // signature is checked (and their rate limit charged) before the
-        // bytes go near the disk.
-        let id = erkin_core::blob::BlobId::of(&body);
-        let Some(upload) = upload else {
+        else {
             return error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "a blob upload needs an Erkin-Upload header: a member's signed note of the upload text (erkin's client sends it)",
             );
         };
-        if let Err(r) = self.check_upload(&upload, &id) {
+        let (id, signer) = match self.check_upload(upload) {
+            Ok(ok) => ok,
+            Err(r) => return *r,
+        };
+        let max = self.limits.max_blob_len;
+        if declared_len(&req).is_some_and(|n| n > max) {
+            return too_large(max);
+        }
+        // Already here (and so not a redacted one): nothing to read or store.
+        if self.has_blob(&id) {
+            return json_response(StatusCode::OK, &json!({"id": id.to_string()}));
+        }
+        if let Err(r) = self.charge(&signer) {
             return *r;
+        }
+        let _reserved = match self.reserve(declared_len(&req).unwrap_or(max).min(max)) {
+            Ok(r) => r,
+            Err(r) => return *r,
+        };
+        let max = declared_len(&req).unwrap_or(max).min(max);
+        let body = match read_body(req, max, self.limits.body_timeout).await {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        if let Err(e) = id.check(&body) {
+            return error(StatusCode::BAD_REQUEST, "blob_mismatch", e);
         }
         match self.sequencer.put_blob(body).await {
             Ok(id) => json_response(StatusCode::OK, &json!({"id": id.to_string()})),

@@ -21,10 +21,19 @@ use axum::body::Body;
 use axum::extract::State as AxumState;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Router;
+use erkin_core::blob::BlobId;
 use erkin_core::verify::CopyReader;
 use erkin_store::{Publication, Store};
 
 pub use api::ApiLimits;
+pub use listen::ConnectionLimits;
+
+/// The default connection caps for this process: up to 16,384 connections
+/// (below the descriptor limit, raised where allowed), 256 per client, and
+/// 60 s without a byte moving.
+pub fn default_connection_limits() -> ConnectionLimits {
+    ConnectionLimits::for_process(16_384, 256, Duration::from_secs(60))
+}
 pub use sequencer::SequencerConfig;
 pub use snapshot::{build as build_snapshot, Snapshot};
 
@@ -33,6 +42,8 @@ pub use snapshot::{build as build_snapshot, Snapshot};
 pub struct ServeOptions {
     /// Log each request (method, path, status, time; never the client).
     pub log_requests: bool,
+    /// Caps on connections; `None`: [`default_connection_limits`].
+    pub connections: Option<ConnectionLimits>,
     /// Accept members' signed entries and blobs (the newsroom's server).
     pub members: Option<MembersApi>,
     /// Follow a primary: a read-only node kept in sync by mirroring.
@@ -165,6 +176,7 @@ pub async fn serve_with(
                     .map(|m| (m.handle.clone(), m.key.clone()))
                     .collect(),
             ));
+            let logged = publication.state().entry_hashes().map(|h| h.0).collect();
             let keys = members.clone();
             let wanted = slot.clone();
             let origin = publication.state().origin().to_string();
@@ -188,9 +200,12 @@ pub async fn serve_with(
             );
             Some(api::Api {
                 sequencer,
+                uploads: api::upload_budget(&m.limits),
                 limits: m.limits,
                 rate: api::RateLimiter::default(),
                 members,
+                logged: RwLock::new(logged),
+                store: Mutex::new(Store::open_unverified(dir)?),
                 origin,
             })
         }
@@ -215,7 +230,10 @@ pub async fn serve_with(
     });
     tokio::spawn(reload_loop(shared.clone()));
     let app = Router::new().fallback(handle).with_state(shared.clone());
-    let served = listen::run(listener, app, shutdown).await;
+    let limits = options
+        .connections
+        .unwrap_or_else(default_connection_limits);
+    let served = listen::run(listener, app, limits, shutdown).await;
     // Drain: everything pooled is committed and answered before we return.
     if shared.api.is_some() {
         let s = shared.clone();
@@ -471,17 +489,18 @@ async fn respond(
         }
         return r;
     }
-    if path.starts_with("tile/") || path.starts_with("blob/") {
+    if let Some(hex) = path.strip_prefix("blob/") {
+        return match hex.parse::<BlobId>() {
+            Ok(id) => send_blob(shared, id, headers, head).await,
+            Err(_) => not_found(),
+        };
+    }
+    if path.starts_with("tile/") {
         let s = shared.clone();
         let p = path.clone();
         let read = tokio::task::spawn_blocking(move || {
             let store = lock(&s.store);
-            let max = if p.starts_with("blob/") {
-                erkin_core::blob::DEFAULT_MAX_BLOB_LEN
-            } else {
-                MAX_LOG_FILE
-            };
-            let bytes = store.read(&p, max).map_err(|_| ())?;
+            let bytes = store.read(&p, MAX_LOG_FILE).map_err(|_| ())?;
             drop(store);
             // Hashing for the ETag happens here too, off the async threads.
             Ok::<_, ()>(bytes.map(|b| snapshot::prepare_raw(&p, b)))
@@ -497,6 +516,103 @@ async fn respond(
         };
     }
     not_found()
+}
+
+/// How much of a blob is read from the store at a time.
+const BLOB_PIECE: usize = 128 * 1024;
+
+/// Serves a blob streamed from the store in pieces: a reader, however slow,
+/// holds at most one piece of the server's memory, never the whole blob.
+/// Uploads no entry names yet are not served. The blob's ID is its ETag.
+async fn send_blob(
+    shared: &Arc<Shared>,
+    id: BlobId,
+    req_headers: &HeaderMap,
+    head: bool,
+) -> Response<Body> {
+    let s = shared.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let mut store = lock(&s.store);
+        store.refresh().ok();
+        store.served_blob(&id)
+    })
+    .await;
+    let blob = match found {
+        Ok(Ok(Some(blob))) => blob,
+        Ok(Ok(None)) => return not_found(),
+        _ => {
+            return status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The log could not be read; try again.\n",
+            )
+        }
+    };
+    let etag = format!("\"{id}\"");
+    let builder = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .header(header::VARY, "Accept-Encoding");
+    if if_none_match(req_headers, &etag) {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let builder = builder
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, blob.len);
+    if head {
+        return builder
+            .status(StatusCode::OK)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let s = shared.clone();
+    let pieces = futures_util::stream::try_unfold(0u64, move |offset| {
+        let s = s.clone();
+        async move {
+            if offset >= blob.len {
+                return Ok(None);
+            }
+            let piece = tokio::task::spawn_blocking(move || {
+                let want =
+                    usize::try_from(blob.len - offset).map_or(BLOB_PIECE, |l| l.min(BLOB_PIECE));
+                let mut buf = vec![0u8; want];
+                let n = lock(&s.store)
+                    .read_blob_at(blob, offset, &mut buf)
+                    .map_err(std::io::Error::other)?;
+                buf.truncate(n);
+                Ok::<_, std::io::Error>(buf)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            if piece.is_empty() {
+                // Redacted while being sent: end the response short, so the
+                // reader sees a broken transfer, never a blob that verifies.
+                return Err(std::io::Error::other(
+                    "the blob was deleted while being sent",
+                ));
+            }
+            let next = offset + piece.len() as u64;
+            Ok(Some((bytes::Bytes::from(piece), next)))
+        }
+    });
+    builder
+        .status(StatusCode::OK)
+        .body(Body::from_stream(pieces))
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+fn if_none_match(req_headers: &HeaderMap, etag: &str) -> bool {
+    req_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        })
 }
 
 fn not_found() -> Response<Body> {
@@ -520,21 +636,20 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
         .any(|part| {
             let mut it = part.trim().split(';');
             let name = it.next().unwrap_or("").trim();
-            let q_zero = it.any(|p| p.trim().replace(' ', "") == "q=0");
+            // q=0 (also written 0.0, 0.00, 0.000) means "not acceptable".
+            let q_zero = it.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p.strip_prefix("q=")
+                    .or_else(|| p.strip_prefix("Q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
             name.eq_ignore_ascii_case(coding) && !q_zero
         })
 }
 
 fn send(req_headers: &HeaderMap, p: &snapshot::Prepared, head: bool) -> Response<Body> {
-    let not_modified = req_headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == p.etag
-        });
+    let not_modified = if_none_match(req_headers, &p.etag);
     let mut builder = Response::builder()
         .header(header::ETAG, &p.etag)
         .header(header::CACHE_CONTROL, p.cache_control)

@@ -1,23 +1,248 @@
-//! The accept loop: HTTP/1.1 connections with a header-read timeout and a
-//! bounded graceful shutdown.
+//! The accept loop: HTTP/1.1 connections with a header-read timeout, a stall
+//! timeout, caps on connections in total and per client, and a bounded
+//! graceful shutdown.
 //!
-//! `axum::serve` offers neither, and both matter here: a client that sends
-//! half its headers and stalls would otherwise hold a connection forever
-//! (slow loris), and would keep a shutting-down server from ever exiting —
-//! so SIGTERM could never drain the sequencer.
+//! `axum::serve` offers none of these, and each matters to a newsroom that a
+//! hostile party would like to take off the air:
+//! - a client that sends half its headers and stalls would otherwise hold a
+//!   connection forever (slow loris), and would keep a shutting-down server
+//!   from ever exiting — so SIGTERM could never drain the sequencer;
+//! - a client that stops reading a response, or sends nothing at all, holds
+//!   a connection (and its buffers) until [`ConnectionLimits::stall`] passes
+//!   with no byte moving either way;
+//! - one client (one IPv4 address, one IPv6 /64) may hold at most
+//!   [`ConnectionLimits::per_client`] connections, so it cannot use up the
+//!   process's file descriptors and lock everyone else out; past the cap its
+//!   new connections are closed at once. Client addresses are only counted,
+//!   in memory, while connected: never logged or kept.
+//! - all clients together hold at most [`ConnectionLimits::total`], set below
+//!   the descriptor limit so the server can still open its database; past it
+//!   the server stops accepting until a connection ends.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::{Instant, Sleep};
 
 /// How long a client may take to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long connections get to finish after shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What the accept loop allows; see the module's documentation.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    /// Connections open at once, from everyone.
+    pub total: usize,
+    /// Connections open at once from one client (IPv4 address or IPv6 /64).
+    pub per_client: usize,
+    /// How long a connection may go without a byte read or written.
+    pub stall: Duration,
+}
+
+impl ConnectionLimits {
+    /// Limits for this process: the soft descriptor limit is raised to the
+    /// hard one where allowed, and connections are capped below it (a
+    /// reserve stays for the database, blobs and the listener). One client
+    /// gets at most a quarter of the total: readers behind one carrier's
+    /// NAT share an address, so the default is generous, but never all.
+    pub fn for_process(total: usize, per_client: usize, stall: Duration) -> Self {
+        let soft = rlimit::increase_nofile_limit(u64::MAX)
+            .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
+            .unwrap_or(1024);
+        let soft = usize::try_from(soft).unwrap_or(usize::MAX);
+        let reserve = (soft / 4).min(128);
+        let total = total.min(soft.saturating_sub(reserve)).max(1);
+        Self {
+            total,
+            per_client: per_client.min(total / 4).max(1),
+            stall,
+        }
+    }
+}
+
+/// Clients by address, counting their open connections.
+#[derive(Default)]
+struct Clients(Mutex<HashMap<IpAddr, usize>>);
+
+/// One client's claim on a connection; released when dropped.
+struct Claim {
+    clients: Arc<Clients>,
+    key: IpAddr,
+}
+
+impl Clients {
+    /// The address a client is counted under: IPv4 as it is (also when
+    /// mapped into IPv6), IPv6 by its /64, which one subscriber holds.
+    fn key(ip: IpAddr) -> IpAddr {
+        match ip {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let s = v6.segments();
+                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+                }
+            },
+        }
+    }
+
+    fn claim(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Claim> {
+        let key = Self::key(ip);
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(key).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(Claim {
+            clients: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut map = self.clients.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// A connection that fails with `TimedOut` once no byte has moved either way
+/// for the stall time while it waits to read or write. Progress in either
+/// direction restarts the clock, so a slow but live download is never cut.
+struct Stalling {
+    inner: TcpStream,
+    stall: Duration,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl Stalling {
+    fn new(inner: TcpStream, stall: Duration) -> Self {
+        Self {
+            inner,
+            stall,
+            deadline: Box::pin(tokio::time::sleep(stall)),
+        }
+    }
+
+    fn progressed(&mut self) {
+        let stall = self.stall;
+        self.deadline.as_mut().reset(Instant::now() + stall);
+    }
+
+    /// Called when the socket is not ready: an error once stalled too long
+    /// (the deadline's waker is registered either way).
+    fn stalled(&mut self, cx: &mut Context<'_>) -> Option<std::io::Error> {
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Some(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no byte moved on this connection for too long",
+            )),
+            Poll::Pending => None,
+        }
+    }
+}
+
+impl AsyncRead for Stalling {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match self.stalled(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+}
+
+impl AsyncWrite for Stalling {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, data) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => match self.stalled(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => match self.stalled(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending => match self.stalled(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves; then stops
 /// accepting, asks every connection to finish its current request, and
@@ -25,15 +250,26 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub async fn run(
     listener: TcpListener,
     app: Router,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
+    let slots = Arc::new(Semaphore::new(limits.total));
+    let clients = Arc::new(Clients::default());
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        // At the total cap, stop accepting until a connection ends.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(ok) => ok,
                 // Out of file descriptors and the like: wait, do not spin.
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -42,10 +278,17 @@ pub async fn run(
             },
             _ = &mut shutdown => break,
         };
+        // Over its own cap, a client's new connection is closed at once.
+        let Some(claim) = clients.claim(peer.ip(), limits.per_client) else {
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
         let mut stop = stop_rx.clone();
+        let stream = Stalling::new(stream, limits.stall);
         connections.spawn(async move {
+            let _held = (slot, claim);
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())

@@ -36,6 +36,11 @@ pub struct SequencerConfig {
     pub queue: usize,
     /// The largest blob accepted.
     pub max_blob_len: u64,
+    /// The most bytes of uploads waiting for an entry to name them.
+    pub max_pending: u64,
+    /// How long an upload may wait for an entry to name it before it is
+    /// deleted (it is never served while it waits).
+    pub unnamed_grace: Duration,
 }
 
 impl Default for SequencerConfig {
@@ -45,6 +50,8 @@ impl Default for SequencerConfig {
             max_delay: Duration::from_millis(5),
             queue: 4096,
             max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
+            max_pending: 1024 * 1024 * 1024,
+            unnamed_grace: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -67,6 +74,10 @@ pub enum SubmitError {
     Redacted(BlobId),
     #[error("{0}")]
     BadBlob(String),
+    /// Too many uploads wait for entries to name them: ask the member to
+    /// retry later (507 with Retry-After).
+    #[error("uploads waiting for an entry to name them already hold {max} bytes; publish the entries that name them, then retry")]
+    PendingFull { max: u64 },
     #[error("the server is busy; retry shortly")]
     Busy,
     #[error("the server is shutting down; retry shortly")]
@@ -154,6 +165,18 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Deletes uploads no entry named in time, at most once per `every`.
+fn collect(publication: &Publication, config: &SequencerConfig, last: &mut Instant) {
+    let every = (config.unnamed_grace / 2).clamp(IDLE_TICK, Duration::from_secs(60));
+    if last.elapsed() < every {
+        return;
+    }
+    *last = Instant::now();
+    if let Err(e) = publication.collect_unnamed_blobs(now(), config.unnamed_grace.as_secs()) {
+        eprintln!("erkin serve: could not delete unnamed uploads: {e}");
+    }
+}
+
 fn run(
     mut publication: Publication,
     log_key: SecretKey,
@@ -161,12 +184,14 @@ fn run(
     rx: Receiver<Job>,
     on_commit: impl Fn(&Publication, bool),
 ) {
+    let mut collected = Instant::now();
     loop {
         // Disconnected only once the queue is closed and empty: the drain.
         let first = match rx.recv_timeout(IDLE_TICK) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
                 on_commit(&publication, false);
+                collect(&publication, &config, &mut collected);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => break,
@@ -188,9 +213,12 @@ fn run(
                 // blob's upload was acknowledged, so order is never a problem.
                 Job::Blob(bytes, reply) => {
                     let result = publication
-                        .put_blob_durable(&bytes, config.max_blob_len)
+                        .put_blob_pending(&bytes, config.max_blob_len, config.max_pending, now())
                         .map_err(|e| match e {
                             PublicationError::Redacted(id) => SubmitError::Redacted(id),
+                            PublicationError::PendingFull { max } => {
+                                SubmitError::PendingFull { max }
+                            }
                             PublicationError::Store(erkin_store::StoreError::Blob(b)) => {
                                 SubmitError::BadBlob(b.to_string())
                             }

@@ -6,6 +6,8 @@
 //! log's tiles and blobs, which can be large, are read from the store.
 
 use std::collections::HashMap;
+
+use bytes::Bytes;
 use std::io::Write;
 
 use erkin_core::state::State;
@@ -15,9 +17,11 @@ use sha2::{Digest, Sha256};
 
 /// One prepared response body.
 pub struct Prepared {
-    pub bytes: Vec<u8>,
-    pub gzip: Option<Vec<u8>>,
-    pub br: Option<Vec<u8>>,
+    /// Shared, not copied, by every response that sends it: a reader who
+    /// never reads pins no copy of their own.
+    pub bytes: Bytes,
+    pub gzip: Option<Bytes>,
+    pub br: Option<Bytes>,
     pub etag: String,
     pub content_type: &'static str,
     pub cache_control: &'static str,
@@ -101,9 +105,9 @@ fn prepare_with(path: &str, bytes: Vec<u8>, compress: bool) -> Prepared {
     };
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
     Prepared {
-        bytes,
-        gzip,
-        br,
+        bytes: Bytes::from(bytes),
+        gzip: gzip.map(Bytes::from),
+        br: br.map(Bytes::from),
         etag,
         content_type,
         cache_control: cache_control(path),
@@ -112,7 +116,12 @@ fn prepare_with(path: &str, bytes: Vec<u8>, compress: bool) -> Prepared {
 
 /// Renders a snapshot of `state`, reading blobs from `store`.
 pub fn build(state: &State, store: &Store, cache: &erkin_views::BodyCache) -> Snapshot {
-    let blobs = |id: &erkin_core::blob::BlobId| store.blob(id).ok().flatten();
+    let blobs = |id: &erkin_core::blob::BlobId| {
+        store
+            .blob(id, erkin_core::blob::DEFAULT_MAX_BLOB_LEN)
+            .ok()
+            .flatten()
+    };
     let config = erkin_views::SiteConfig::for_state(state);
     let mut files = HashMap::new();
     for f in erkin_views::render_site_cached(state, &blobs, &config, cache) {

@@ -23,6 +23,11 @@ pub enum PublicationError {
     Redacted(BlobId),
     #[error("cannot found the publication: {0}")]
     Genesis(Rejection),
+    /// Uploads waiting for their entries already hold `max` bytes: the
+    /// caller should ask the member to retry after entries name them (or
+    /// after unnamed ones are collected).
+    #[error("uploads waiting for an entry to name them already hold {max} bytes; publish the entries that name them, then retry")]
+    PendingFull { max: u64 },
     #[error("{path}: entry {index} in the store breaks the rules ({rejection}); the store was altered or written by a faulty sequencer. Run `erkin verify` for a full report")]
     Invalid {
         path: String,
@@ -143,13 +148,15 @@ impl Publication {
             // O(size)); if the append fails the state is marked stale and
             // rebuilt from the store before anything else is admitted.
             let mut admitted = Vec::new();
+            let mut named = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
             for e in entries {
                 let result = admit(&mut self.state, &self.store, e, now);
-                if result.is_ok() {
+                if let Ok((_, blobs)) = &result {
                     admitted.push(e.clone());
+                    named.extend_from_slice(blobs);
                 }
-                results.push(result.map(|a| a.index));
+                results.push(result.map(|(a, _)| a.index));
             }
             if admitted.is_empty() {
                 return Ok(BatchOutcome {
@@ -157,7 +164,10 @@ impl Publication {
                     checkpoint: None,
                 });
             }
-            match self.store.append(&admitted, log_key, expected) {
+            match self
+                .store
+                .append_naming(&admitted, &named, log_key, expected)
+            {
                 Ok(checkpoint) => {
                     self.purge_redacted()?;
                     return Ok(BatchOutcome {
@@ -196,14 +206,47 @@ impl Publication {
         Ok(self.store.put_blob(bytes, max_len)?)
     }
 
-    /// Like [`Publication::put_blob`], durable before it returns: for an
-    /// upload the server acknowledges.
-    pub fn put_blob_durable(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, PublicationError> {
+    /// Stores a member's upload durably as pending: served only once an
+    /// entry names it, and deleted by [`Publication::collect_unnamed_blobs`]
+    /// if none does in time. Refuses redacted blobs, and uploads that would
+    /// take the pending bytes over `max_pending` ([`PublicationError::PendingFull`]).
+    pub fn put_blob_pending(
+        &self,
+        bytes: &[u8],
+        max_len: u64,
+        max_pending: u64,
+        now: u64,
+    ) -> Result<BlobId, PublicationError> {
         let id = BlobId::of(bytes);
         if self.state.redacted_blobs().contains(&id) {
             return Err(PublicationError::Redacted(id));
         }
-        Ok(self.store.put_blob_durable(bytes, max_len)?)
+        if !self.store.has_blob(&id)? {
+            let pending = self.store.pending_bytes()?;
+            if pending.saturating_add(bytes.len() as u64) > max_pending {
+                return Err(PublicationError::PendingFull { max: max_pending });
+            }
+        }
+        Ok(self.store.put_blob_pending(bytes, max_len, now)?)
+    }
+
+    /// Deletes uploads that no entry named within `grace` seconds of
+    /// arriving (`now` in Unix seconds); returns how many. Uploads an entry
+    /// did name (should a crash have left them marked pending) are kept and
+    /// unmarked. Cheap when nothing is overdue: one indexed query.
+    pub fn collect_unnamed_blobs(&self, now: u64, grace: u64) -> Result<usize, PublicationError> {
+        let overdue = self.store.pending_since(now.saturating_sub(grace))?;
+        if overdue.is_empty() {
+            return Ok(0);
+        }
+        let named = self.state.named_blobs();
+        let (keep, drop): (Vec<BlobId>, Vec<BlobId>) =
+            overdue.into_iter().partition(|id| named.contains(id));
+        self.store.unpend(&keep)?;
+        for id in &drop {
+            self.store.delete_blob(id)?;
+        }
+        Ok(drop.len())
     }
 
     /// Brings the state up to the store: rebuilt if stale, then folded over
@@ -262,13 +305,22 @@ impl Publication {
     }
 }
 
-fn admit(state: &mut State, store: &Store, entry: &[u8], now: u64) -> Result<Applied, Rejection> {
+/// Admits one entry into `state`; returns what the fold applied and the
+/// blobs the entry names.
+fn admit(
+    state: &mut State,
+    store: &Store,
+    entry: &[u8],
+    now: u64,
+) -> Result<(Applied, Vec<BlobId>), Rejection> {
     let parsed = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?;
     check_clock(parsed.body.time, now)?;
     // The fold checks blob IDs for form; the sequencer also makes sure the
     // bytes are here, so every copy can fetch what the log names.
+    let mut named = Vec::new();
     for b in parsed.body.action.blob_refs() {
         if let Ok(id) = b.parse::<BlobId>() {
+            named.push(id);
             if !store
                 .has_blob(&id)
                 .map_err(|e| Rejection::Invalid(e.to_string()))?
@@ -279,7 +331,7 @@ fn admit(state: &mut State, store: &Store, entry: &[u8], now: u64) -> Result<App
             }
         }
     }
-    state.apply_parsed(&parsed)
+    Ok((state.apply_parsed(&parsed)?, named))
 }
 
 /// Folds every entry of the store, telling `on_applied` about each. Any

@@ -35,8 +35,12 @@ pub const FORMAT_VERSION: i32 = 1;
 pub enum StoreError {
     #[error("{path}: no erkin data here (run `erkin init --dir {dir}` to found a publication, or pass the right --dir)", dir = path.parent().map(|p| p.display().to_string()).unwrap_or_default())]
     NotFound { path: PathBuf },
-    #[error("{0}: a publication already exists here; choose another --dir")]
+    #[error("{0}: a publication already exists here")]
     AlreadyExists(PathBuf),
+    /// An older erkin was killed while creating this store: it holds no
+    /// log. [`Store::create`] replaces it; nothing in it can be lost.
+    #[error("{path}: an interrupted creation left an empty store here")]
+    HalfMade { path: PathBuf },
     #[error("{path}: not an erkin database ({reason})")]
     NotAStore { path: PathBuf, reason: String },
     #[error("{path}: written by a newer erkin (format {found}, this one reads up to {FORMAT_VERSION}); upgrade erkin")]
@@ -63,6 +67,13 @@ pub enum StoreError {
     CheckpointMismatch { size: u64, computed: u64 },
 }
 
+/// Where a stored blob is, for reading it in pieces.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobHandle {
+    row: i64,
+    pub len: u64,
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -73,55 +84,69 @@ pub struct Store {
 impl Store {
     /// Creates a new, empty store in `dir` (created if needed) for the log
     /// whose verifier key is `log_key`. Fails if a store is already there.
+    ///
+    /// Creation is atomic: the database is built and committed under a
+    /// temporary name, fsynced, and only then linked to its real name (a
+    /// link fails if the name exists, so two creators cannot both win). A
+    /// crash at any instant leaves either no store or a complete one. A
+    /// half-made store left by an older erkin killed while creating one
+    /// ([`StoreError::HalfMade`]) is replaced; anything else is never
+    /// touched.
     pub fn create(dir: &Path, log_key: &VerifierKey) -> Result<Self, StoreError> {
         let path = dir.join(DB_FILE);
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::NotAStore {
+        let cannot = |what: &str, e: std::io::Error| StoreError::NotAStore {
             path: dir.to_path_buf(),
-            reason: format!("cannot create the directory: {e}"),
-        })?;
+            reason: format!("{what}: {e}"),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| cannot("cannot create the directory", e))?;
         if path.exists() {
-            return Err(StoreError::AlreadyExists(dir.to_path_buf()));
+            if !is_half_made(&path) {
+                return Err(StoreError::AlreadyExists(dir.to_path_buf()));
+            }
+            remove_db_files(&path).map_err(|e| cannot("cannot remove a half-made store", e))?;
         }
-        let conn = Connection::open(&path).map_err(|source| sql_err(&path, source))?;
-        let sql = |source| sql_err(&path, source);
-        configure(&conn).map_err(sql)?;
-        conn.execute_batch(&format!(
-            "BEGIN;
-             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-             CREATE TABLE entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
-             -- Merkle tree hashes by tlog_tiles stored-hash index.
-             CREATE TABLE hashes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;
-             -- Every checkpoint ever signed, by tree size: the history a
-             -- mirror or a court may ask for.
-             CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL) STRICT;
-             CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
-             PRAGMA application_id = {APPLICATION_ID};
-             PRAGMA user_version = {FORMAT_VERSION};
-             COMMIT;"
-        ))
-        .map_err(sql)?;
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('log_key', ?1)",
-            params![log_key.as_str()],
-        )
-        .map_err(sql)?;
-        crate::sync_parent_dir(&path).map_err(|e| StoreError::NotAStore {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        Ok(Self {
-            conn,
-            path,
-            log_key: log_key.clone(),
-            size: 0,
-        })
+        // Staging files of creations that were killed (any process's).
+        if let Ok(listing) = std::fs::read_dir(dir) {
+            for f in listing.flatten() {
+                let name = f.file_name();
+                if name
+                    .to_string_lossy()
+                    .starts_with(&format!("{DB_FILE}.creating-"))
+                {
+                    let _ = std::fs::remove_file(f.path());
+                }
+            }
+        }
+        let staging = dir.join(format!("{DB_FILE}.creating-{}", std::process::id()));
+        remove_db_files(&staging).map_err(|e| cannot("cannot clear the staging file", e))?;
+        let built = build_empty(&staging, log_key);
+        let linked = built.and_then(|()| {
+            std::fs::File::open(&staging)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| cannot("cannot sync the new store", e))?;
+            match std::fs::hard_link(&staging, &path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Err(StoreError::AlreadyExists(dir.to_path_buf()))
+                }
+                Err(e) => Err(cannot("cannot name the new store", e)),
+            }
+        });
+        let _ = remove_db_files(&staging);
+        linked?;
+        crate::sync_parent_dir(&path).map_err(|e| cannot("cannot sync the directory", e))?;
+        let store = Self::connect(dir, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        configure(&store.conn).map_err(|source| sql_err(&store.path, source))?;
+        Ok(store)
     }
 
     /// Opens an existing store and checks that it is one of ours, of a format we
     /// read, and that its latest checkpoint verifies and matches its tree.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let mut store = Self::connect(dir, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        configure(&store.conn).map_err(|source| sql_err(&store.path, source))?;
+        configure(&store.conn)
+            .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
+            .map_err(|source| sql_err(&store.path, source))?;
         store.size = store.check_head().map_err(|reason| StoreError::Corrupt {
             path: store.path.clone(),
             reason,
@@ -145,6 +170,9 @@ impl Store {
         let path = dir.join(DB_FILE);
         if !path.is_file() {
             return Err(StoreError::NotFound { path });
+        }
+        if is_half_made(&path) {
+            return Err(StoreError::HalfMade { path });
         }
         let conn =
             Connection::open_with_flags(&path, mode | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -249,13 +277,26 @@ impl Store {
         log_key: &SecretKey,
         expected_size: u64,
     ) -> Result<Checkpoint, StoreError> {
+        self.append_naming(entries, &[], log_key, expected_size)
+    }
+
+    /// [`Store::append`] for entries that name the blobs `named`: in the
+    /// same transaction those stop being pending uploads, so a blob is
+    /// served from the instant its entry is in the log, never before.
+    pub fn append_naming(
+        &mut self,
+        entries: &[Vec<u8>],
+        named: &[BlobId],
+        log_key: &SecretKey,
+        expected_size: u64,
+    ) -> Result<Checkpoint, StoreError> {
         if log_key.verifier_key() != &self.log_key {
             return Err(StoreError::WrongLogKey {
                 expected: self.log_key.to_string(),
             });
         }
         let origin = self.log_key.name().to_string();
-        self.append_with(entries, expected_size, |size, root| {
+        self.append_with(entries, named, expected_size, |size, root| {
             let checkpoint = Checkpoint { origin, size, root };
             let note = checkpoint.sign(log_key);
             Ok((checkpoint, note))
@@ -278,7 +319,7 @@ impl Store {
                 reason: e.to_string(),
             }
         })?;
-        self.append_with(entries, expected_size, |size, root| {
+        self.append_with(entries, &[], expected_size, |size, root| {
             if checkpoint.size != size || checkpoint.root != root {
                 return Err(StoreError::CheckpointMismatch {
                     size: checkpoint.size,
@@ -295,6 +336,7 @@ impl Store {
     fn append_with(
         &mut self,
         entries: &[Vec<u8>],
+        named: &[BlobId],
         expected_size: u64,
         checkpoint_for: impl FnOnce(u64, Hash) -> Result<(Checkpoint, Vec<u8>), StoreError>,
     ) -> Result<Checkpoint, StoreError> {
@@ -375,6 +417,14 @@ impl Store {
                 params![new_size, note],
             )
             .map_err(sql)?;
+            if !named.is_empty() {
+                let mut unpend = tx
+                    .prepare_cached("DELETE FROM pending_blobs WHERE id = ?1")
+                    .map_err(sql)?;
+                for id in named {
+                    unpend.execute(params![&id.0[..]]).map_err(sql)?;
+                }
+            }
         }
         tx.commit().map_err(sql)?;
         self.size = new_size;
@@ -536,20 +586,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Stores a blob durably before returning (its own fsync): for a blob
-    /// a member uploaded and the server acknowledges.
-    pub fn put_blob_durable(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, StoreError> {
-        check_blob_len(bytes.len() as u64, max_len)?;
-        let id = BlobId::of(bytes);
-        self.conn
-            .execute(
-                "INSERT OR IGNORE INTO blobs (id, data) VALUES (?1, ?2)",
-                params![&id.0[..], bytes],
-            )
-            .map_err(|e| sql_err(&self.path, e))?;
-        Ok(id)
-    }
-
     /// Makes everything committed so far durable (fsyncs the write-ahead log).
     pub fn sync(&self) -> Result<(), StoreError> {
         self.conn
@@ -557,7 +593,14 @@ impl Store {
             .map_err(|e| sql_err(&self.path, e))
     }
 
-    pub fn blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>, StoreError> {
+    /// A blob's bytes, if stored. The row's length is checked against
+    /// `max_len` before anything is read, so a hostile data directory with a
+    /// huge row costs nothing to refuse ([`StoreError::Blob`]).
+    pub fn blob(&self, id: &BlobId, max_len: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((_, len)) = self.blob_row(id)? else {
+            return Ok(None);
+        };
+        check_blob_len(len, max_len)?;
         self.conn
             .query_row(
                 "SELECT data FROM blobs WHERE id = ?1",
@@ -566,6 +609,152 @@ impl Store {
             )
             .optional()
             .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// A stored blob's row and length, without reading it.
+    fn blob_row(&self, id: &BlobId) -> Result<Option<(i64, u64)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT rowid, length(data) FROM blobs WHERE id = ?1",
+                params![&id.0[..]],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// A blob readers may be served: stored, and named by the log or stored
+    /// by a local writer — not an upload still waiting for its entry.
+    /// Returns where to read it with [`Store::read_blob_at`], and its length.
+    pub fn served_blob(&self, id: &BlobId) -> Result<Option<BlobHandle>, StoreError> {
+        let Some((row, len)) = self.blob_row(id)? else {
+            return Ok(None);
+        };
+        if self.is_pending(id)? {
+            return Ok(None);
+        }
+        Ok(Some(BlobHandle { row, len }))
+    }
+
+    /// Reads up to `buf.len()` bytes of a blob from `offset`; returns how
+    /// many were read (0 at the end, or if the blob was deleted meanwhile).
+    /// Large blobs are served in pieces this way: a reader never costs the
+    /// server more than one piece of memory, however large the blob.
+    pub fn read_blob_at(
+        &self,
+        blob: BlobHandle,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, StoreError> {
+        let Ok(offset) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        let handle = match self.conn.blob_open(
+            rusqlite::DatabaseName::Main,
+            "blobs",
+            "data",
+            blob.row,
+            true,
+        ) {
+            Ok(h) => h,
+            // Deleted (redacted) since the request began.
+            Err(rusqlite::Error::SqliteFailure(_, _)) => return Ok(0),
+            Err(e) => return Err(sql_err(&self.path, e)),
+        };
+        handle
+            .read_at(buf, offset)
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    fn is_pending(&self, id: &BlobId) -> Result<bool, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM pending_blobs WHERE id = ?1",
+                params![&id.0[..]],
+                |_| Ok(()),
+            )
+            .optional();
+        match found {
+            Ok(f) => Ok(f.is_some()),
+            // A store no writer of this version has opened has no uploads.
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+                Ok(false)
+            }
+            Err(e) => Err(sql_err(&self.path, e)),
+        }
+    }
+
+    /// Stores a member's upload durably, as pending: not served, and
+    /// deleted unless an entry names it within the grace period. A blob
+    /// already stored is left as it is. `now` is in Unix seconds.
+    pub fn put_blob_pending(
+        &self,
+        bytes: &[u8],
+        max_len: u64,
+        now: u64,
+    ) -> Result<BlobId, StoreError> {
+        check_blob_len(bytes.len() as u64, max_len)?;
+        let id = BlobId::of(bytes);
+        let sql = |e| sql_err(&self.path, e);
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(sql)?;
+        let inserted = tx
+            .execute(
+                "INSERT OR IGNORE INTO blobs (id, data) VALUES (?1, ?2)",
+                params![&id.0[..], bytes],
+            )
+            .map_err(sql)?;
+        if inserted > 0 {
+            tx.execute(
+                "INSERT OR REPLACE INTO pending_blobs (id, at, len) VALUES (?1, ?2, ?3)",
+                params![&id.0[..], now, bytes.len() as u64],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+        Ok(id)
+    }
+
+    /// Total bytes of uploads no entry names yet.
+    pub fn pending_bytes(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COALESCE(SUM(len), 0) FROM pending_blobs", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Pending uploads stored at or before `before` (Unix seconds).
+    pub fn pending_since(&self, before: u64) -> Result<Vec<BlobId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM pending_blobs WHERE at <= ?1 ORDER BY at")
+            .map_err(|e| sql_err(&self.path, e))?;
+        let rows = stmt
+            .query_map(params![before], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(|e| sql_err(&self.path, e))?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let raw = row.map_err(|e| sql_err(&self.path, e))?;
+            if let Ok(id) = <[u8; 32]>::try_from(raw) {
+                ids.push(BlobId(id));
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Marks blobs as named by the log: served from now on, never collected.
+    pub fn unpend(&self, ids: &[BlobId]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM pending_blobs WHERE id = ?1")
+            .map_err(|e| sql_err(&self.path, e))?;
+        for id in ids {
+            stmt.execute(params![&id.0[..]])
+                .map_err(|e| sql_err(&self.path, e))?;
+        }
+        Ok(())
     }
 
     pub fn has_blob(&self, id: &BlobId) -> Result<bool, StoreError> {
@@ -580,8 +769,10 @@ impl Store {
             .map_err(|e| sql_err(&self.path, e))
     }
 
-    /// Deletes a blob (a passed redaction). Returns whether it was there.
+    /// Deletes a blob (a passed redaction, or an upload no entry named).
+    /// Returns whether it was there.
     pub fn delete_blob(&self, id: &BlobId) -> Result<bool, StoreError> {
+        self.unpend(std::slice::from_ref(id))?;
         self.conn
             .execute("DELETE FROM blobs WHERE id = ?1", params![&id.0[..]])
             .map(|n| n > 0)
@@ -621,7 +812,15 @@ impl CopyReader for Store {
             self.latest_checkpoint_bytes().map_err(io)?
         } else if let Some(hex) = path.strip_prefix("blob/") {
             match hex.parse::<BlobId>() {
-                Ok(id) => self.blob(&id).map_err(io)?,
+                Ok(id) => match self.blob(&id, max_len) {
+                    Err(StoreError::Blob(BlobError::TooLarge { .. })) => {
+                        return Err(ReadError::TooLarge {
+                            path: path.to_string(),
+                            max: max_len,
+                        })
+                    }
+                    other => other.map_err(io)?,
+                },
                 Err(_) => None,
             }
         } else {
@@ -667,6 +866,89 @@ fn check_identity(conn: &Connection, path: &Path) -> Result<(), StoreError> {
             path: path.to_path_buf(),
             found: version,
         });
+    }
+    Ok(())
+}
+
+/// The schema, committed with the log key in one transaction, in a fresh
+/// file at `path`; the connection is closed (and its write-ahead log folded
+/// back) before this returns, so the file alone is the whole store.
+fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
+    let sql = |source| sql_err(path, source);
+    let conn = Connection::open(path).map_err(sql)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         BEGIN;
+         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+         CREATE TABLE entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+         -- Merkle tree hashes by tlog_tiles stored-hash index.
+         CREATE TABLE hashes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;
+         -- Every checkpoint ever signed, by tree size: the history a
+         -- mirror or a court may ask for.
+         CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL) STRICT;
+         CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
+         {PENDING_TABLE}
+         PRAGMA application_id = {APPLICATION_ID};
+         PRAGMA user_version = {FORMAT_VERSION};"
+    ))
+    .map_err(sql)?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('log_key', ?1)",
+        params![log_key.as_str()],
+    )
+    .map_err(sql)?;
+    conn.execute_batch("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);")
+        .map_err(sql)?;
+    conn.close().map_err(|(_, source)| sql(source))
+}
+
+/// Blobs members uploaded that no logged entry names yet: not served, and
+/// deleted if no entry names them within the grace period
+/// ([`crate::Publication::collect_unnamed_blobs`]). Added in place to older
+/// stores when they are opened for writing; older erkins ignore it.
+const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS pending_blobs (id BLOB PRIMARY KEY, at INTEGER NOT NULL, len INTEGER NOT NULL) STRICT;";
+
+/// Whether `path` is what an erkin killed while creating a store left
+/// behind: an empty file, a database with no tables, or one of ours with
+/// no log key and no entry (older erkins wrote the key after the schema).
+/// Anything else — another program's database, a damaged store, a store
+/// with entries — is not, and is never replaced.
+fn is_half_made(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.len() == 0 => {
+            let wal = PathBuf::from(format!("{}-wal", path.display()));
+            return std::fs::metadata(wal).map_or(true, |w| w.len() == 0);
+        }
+        Ok(m) if m.is_file() => {}
+        _ => return false,
+    }
+    let Ok(conn) = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).ok();
+    let Some(tables) = count("SELECT COUNT(*) FROM sqlite_master") else {
+        return false;
+    };
+    if tables == 0 {
+        return true;
+    }
+    let app_id = count("PRAGMA application_id");
+    app_id == Some(i64::from(APPLICATION_ID))
+        && count("SELECT COUNT(*) FROM meta WHERE key = 'log_key'") == Some(0)
+        && count("SELECT COUNT(*) FROM entries") == Some(0)
+}
+
+/// Removes a database file and its SQLite companions, if present.
+fn remove_db_files(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

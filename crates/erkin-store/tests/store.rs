@@ -138,7 +138,10 @@ fn blobs_are_content_addressed_and_limited() {
     let id = p.store().put_blob(b"article body", 1024).unwrap();
     assert_eq!(id, BlobId::of(b"article body"));
     assert_eq!(p.store().put_blob(b"article body", 1024).unwrap(), id);
-    assert_eq!(p.store().blob(&id).unwrap().unwrap(), b"article body");
+    assert_eq!(
+        p.store().blob(&id, 1 << 20).unwrap().unwrap(),
+        b"article body"
+    );
     assert_eq!(p.store().blob_ids().unwrap(), vec![id]);
     assert!(matches!(
         p.store().put_blob(&[0u8; 1025], 1024),
@@ -312,4 +315,207 @@ fn append_with_a_stale_expected_size_is_a_conflict() {
         })
     ));
     assert_eq!(Store::open(f.dir.path()).unwrap().size(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Creation is atomic; half-made stores are replaced, nothing else is
+
+#[test]
+fn half_made_stores_are_named_on_open_and_replaced_on_create() {
+    let key = SecretKey::generate(&mut rand_core::OsRng, "half.example/log").unwrap();
+    // What an erkin killed while creating a store could leave: an empty
+    // file, a database with no tables, and (older erkins) the schema
+    // without the log key.
+    type Leave<'a> = (&'a str, &'a dyn Fn(&Path));
+    let leave: [Leave; 3] = [
+        ("an empty file", &|d| {
+            std::fs::write(d.join("erkin.sqlite"), b"").unwrap()
+        }),
+        ("a database with no tables", &|d| {
+            let c = rusqlite::Connection::open(d.join("erkin.sqlite")).unwrap();
+            c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA user_version = 0;")
+                .unwrap();
+        }),
+        ("the schema without its log key", &|d| {
+            let c = rusqlite::Connection::open(d.join("erkin.sqlite")).unwrap();
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+                 CREATE TABLE entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+                 PRAGMA application_id = 1701997422; PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }),
+    ];
+    for (what, make) in leave {
+        let dir = tempfile::tempdir().unwrap();
+        make(dir.path());
+        let err = open_err(dir.path());
+        assert!(matches!(err, StoreError::HalfMade { .. }), "{what}: {err}");
+        let store =
+            Store::create(dir.path(), key.verifier_key()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(store.log_key(), key.verifier_key(), "{what}");
+        drop(store);
+        // A complete store, and nothing left beside it.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("creating"))
+            .collect();
+        assert!(names.is_empty(), "{what}: left {names:?}");
+    }
+}
+
+#[test]
+fn create_never_replaces_a_store_with_entries_or_another_database() {
+    let key = SecretKey::generate(&mut rand_core::OsRng, "keep.example/log").unwrap();
+    // Our schema, no log key, but an entry: damaged, not half-made.
+    let dir = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(dir.path().join("erkin.sqlite")).unwrap();
+    c.execute_batch(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+         CREATE TABLE entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT;
+         INSERT INTO entries VALUES (0, x'00');
+         PRAGMA application_id = 1701997422;",
+    )
+    .unwrap();
+    drop(c);
+    assert!(matches!(
+        Store::create(dir.path(), key.verifier_key()),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    // Another program's database.
+    let other = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(other.path().join("erkin.sqlite")).unwrap();
+    c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('mine');")
+        .unwrap();
+    drop(c);
+    assert!(matches!(
+        Store::create(other.path(), key.verifier_key()),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let c = rusqlite::Connection::open(other.path().join("erkin.sqlite")).unwrap();
+    let kept: String = c
+        .query_row("SELECT t FROM notes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, "mine");
+}
+
+#[test]
+fn staging_files_of_killed_creations_are_cleared() {
+    let key = SecretKey::generate(&mut rand_core::OsRng, "stage.example/log").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for leftover in ["erkin.sqlite.creating-1", "erkin.sqlite.creating-1-wal"] {
+        std::fs::write(dir.path().join(leftover), b"half a database").unwrap();
+    }
+    Store::create(dir.path(), key.verifier_key()).unwrap();
+    assert!(Store::open(dir.path()).is_ok());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("creating"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// The most memory this process has held so far (VmHWM), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+#[test]
+fn a_huge_blob_row_is_refused_before_it_is_read() {
+    use erkin_core::verify::{CopyReader, ReadError};
+    let (f, p) = found();
+    drop(p);
+    // A hostile data directory: a 300 MB row under a blob's name.
+    let id = BlobId::of(b"looks innocent");
+    let conn = rusqlite_conn(f.dir.path());
+    conn.execute(
+        "INSERT INTO blobs (id, data) VALUES (?1, zeroblob(300000000))",
+        [&id.0[..]],
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open_unverified(f.dir.path()).unwrap();
+    let before = peak_rss();
+    let max = erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
+    assert!(matches!(
+        store.read(&format!("blob/{id}"), max),
+        Err(ReadError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        store.blob(&id, max),
+        Err(StoreError::Blob(BlobError::TooLarge {
+            len: 300_000_000,
+            ..
+        }))
+    ));
+    let grew = peak_rss().saturating_sub(before);
+    assert!(
+        grew < 100_000_000,
+        "refusing grew peak memory by {grew} bytes"
+    );
+}
+
+#[test]
+fn uploads_are_served_only_once_named_and_collected_if_never_named() {
+    let (f, mut p) = found();
+    let max = 1 << 20;
+    let named = p.put_blob_pending(b"the body", max, 1 << 30, T0).unwrap();
+    let unnamed = p
+        .put_blob_pending(b"never named", max, 1 << 30, T0)
+        .unwrap();
+    // Pending: stored, not served.
+    assert!(p.store().has_blob(&named).unwrap());
+    assert!(p.store().served_blob(&named).unwrap().is_none());
+    assert_eq!(p.store().pending_bytes().unwrap(), 8 + 11);
+    // Over the pending budget: refused, nothing stored.
+    assert!(matches!(
+        p.put_blob_pending(b"one more", max, 20, T0),
+        Err(PublicationError::PendingFull { max: 20 })
+    ));
+    assert!(!p.store().has_blob(&BlobId::of(b"one more")).unwrap());
+    // An entry names one: served from its commit on.
+    let body = EntryBody {
+        time: T0 + 1,
+        action: Action::Publish(erkin_core::action::Publish {
+            slug: "named".into(),
+            lang: "en".into(),
+            title: "Named".into(),
+            summary: String::new(),
+            authors: vec!["dauren".into()],
+            bylines: vec![],
+            tags: vec![],
+            body: named.to_string(),
+            media: vec![],
+            translation_of: None,
+            first_published: None,
+        }),
+    };
+    let e = p.sign(&body, &f.member).unwrap();
+    let outcome = p.submit(&[e], T0 + 1, &f.log_key).unwrap();
+    assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
+    let handle = p
+        .store()
+        .served_blob(&named)
+        .unwrap()
+        .expect("served once named");
+    let mut buf = vec![0u8; 100];
+    let n = p.store().read_blob_at(handle, 4, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"body");
+    // Within the grace period nothing is collected; after it, only the
+    // unnamed upload.
+    assert_eq!(p.collect_unnamed_blobs(T0 + 100, 3600).unwrap(), 0);
+    assert!(p.store().has_blob(&unnamed).unwrap());
+    assert_eq!(p.collect_unnamed_blobs(T0 + 3601, 3600).unwrap(), 1);
+    assert!(!p.store().has_blob(&unnamed).unwrap());
+    assert!(p.store().has_blob(&named).unwrap());
+    assert_eq!(p.store().pending_bytes().unwrap(), 0);
 }

@@ -4,16 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::desk::Desk;
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Correct, Publish};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::keys::SecretKey;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::commands::now;
-use crate::outln;
+use crate::cli::{CorrectArgs, ImportArgs, PublishArgs};
+use crate::desk::{Desk, Place};
 use crate::secret;
+use crate::term::{now, outln, print_json, progress};
 
 /// The front matter fields erkin reads; others (Hugo's `draft`, `weight`, …)
 /// are ignored.
@@ -212,7 +212,11 @@ pub fn submit_actions(
 ) -> Result<Vec<u64>> {
     let mut indexes = Vec::with_capacity(actions.len());
     let total = actions.len();
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && total > 1;
+    let bar = if total > 1 {
+        progress(Some(total as u64), "articles recorded")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     // Batches share one fsync; 256 keeps a failed batch's report short.
     for chunk in actions.chunks(256) {
         let just_actions: Vec<Action> = chunk.iter().map(|(_, a)| a.clone()).collect();
@@ -220,52 +224,69 @@ pub fn submit_actions(
         for ((path, _), result) in chunk.iter().zip(results) {
             match result {
                 Ok(i) => indexes.push(i),
-                Err(r) => bail!(
-                    "{}: refused: {r} ({} of {total} recorded before it)",
-                    path.display(),
-                    indexes.len()
-                ),
+                Err(r) => {
+                    bar.abandon();
+                    bail!(
+                        "{}: refused: {r} ({} of {total} recorded before it)",
+                        path.display(),
+                        indexes.len()
+                    )
+                }
             }
         }
-        if progress {
-            eprint!("\r{} of {total} articles recorded", indexes.len());
-        }
+        bar.set_position(indexes.len() as u64);
     }
-    if progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     Ok(indexes)
 }
 
-pub fn publish(dir: &Path, key: &Path, file: &Path) -> Result<u8> {
-    let mut p = Desk::open(dir)?;
-    let editor = secret::open_key(key, "your member key")?;
+/// What `publish --json` and `correct --json` print.
+#[derive(Serialize)]
+struct Recorded<'a> {
+    /// The entry's index in the log.
+    index: u64,
+    slug: &'a str,
+}
+
+/// Signs and submits one article's action; its index.
+fn submit_one(p: &mut Desk, editor: &SecretKey, file: &Path, action: Action) -> Result<u64> {
+    submit_actions(p, editor, vec![(file.to_path_buf(), action)])?
+        .first()
+        .copied()
+        .context("the publication returned no result")
+}
+
+pub fn publish(place: &Place, args: &PublishArgs) -> Result<u8> {
+    let mut p = Desk::open(place)?;
+    let editor = secret::open_key(&args.key, "your member key")?;
     p.set_uploader(&editor);
-    let article = read_article(file)?;
+    let article = read_article(&args.file)?;
     let action = publish_action(&p, &article)?;
-    let slug = article.front.slug.clone();
-    let index = submit_actions(&mut p, &editor, vec![(file.to_path_buf(), action)])?[0];
-    outln!("{index}");
-    eprintln!("Published a/{slug}/ as entry {index}.");
+    let slug = article.front.slug.as_str();
+    let index = submit_one(&mut p, &editor, &args.file, action)?;
+    if args.json {
+        print_json(&Recorded { index, slug })?;
+    } else {
+        outln!("{index}");
+        eprintln!("Published a/{slug}/ as entry {index}.");
+    }
     Ok(0)
 }
 
-pub fn correct(
-    dir: &Path,
-    key: &Path,
-    slug: &str,
-    file: &Path,
-    note: Option<String>,
-    major: bool,
-) -> Result<u8> {
-    let mut p = Desk::open(dir)?;
-    let editor = secret::open_key(key, "your member key")?;
+pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
+    let mut p = Desk::open(place)?;
+    let editor = secret::open_key(&args.key, "your member key")?;
     p.set_uploader(&editor);
-    let article = read_article(file)?;
-    let action = correct_action(&p, slug, &article, note, major)?;
-    let index = submit_actions(&mut p, &editor, vec![(file.to_path_buf(), action)])?[0];
-    outln!("{index}");
-    eprintln!("Corrected a/{slug}/ as entry {index}.");
+    let article = read_article(&args.file)?;
+    let slug = args.slug.as_str();
+    let action = correct_action(&p, slug, &article, args.note, args.major)?;
+    let index = submit_one(&mut p, &editor, &args.file, action)?;
+    if args.json {
+        print_json(&Recorded { index, slug })?;
+    } else {
+        outln!("{index}");
+        eprintln!("Corrected a/{slug}/ as entry {index}.");
+    }
     Ok(0)
 }
 
@@ -316,14 +337,31 @@ fn markdown_files(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-pub fn import(dir: &Path, key: &Path, root: &Path) -> Result<u8> {
-    let mut p = Desk::open(dir)?;
-    let editor = secret::open_key(key, "your member key")?;
+/// What `import --json` prints.
+#[derive(Serialize)]
+struct Imported {
+    /// How many articles were published.
+    imported: usize,
+    /// Their entries' indexes, in the order they were recorded.
+    indexes: Vec<u64>,
+}
+
+pub fn import(place: &Place, args: &ImportArgs) -> Result<u8> {
+    let mut p = Desk::open(place)?;
+    let editor = secret::open_key(&args.key, "your member key")?;
     p.set_uploader(&editor);
-    let actions = import_actions(&p, root)?;
-    let n = submit_actions(&mut p, &editor, actions)?.len();
-    outln!("{n}");
-    eprintln!("Imported {n} articles from {}.", root.display());
+    let actions = import_actions(&p, &args.root)?;
+    let indexes = submit_actions(&mut p, &editor, actions)?;
+    let n = indexes.len();
+    if args.json {
+        print_json(&Imported {
+            imported: n,
+            indexes,
+        })?;
+    } else {
+        outln!("{n}");
+        eprintln!("Imported {n} articles from {}.", args.root.display());
+    }
     Ok(0)
 }
 
@@ -342,8 +380,11 @@ pub fn import_actions(p: &Desk, root: &Path) -> Result<Vec<(PathBuf, Action)>> {
         )
     });
     let mut actions = Vec::with_capacity(files.len());
+    let bar = progress(Some(files.len() as u64), "articles read and uploaded");
     for f in &files {
         actions.push((f.path.clone(), publish_action(p, f)?));
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     Ok(actions)
 }

@@ -1,4 +1,5 @@
-//! The command-line grammar.
+//! The command-line grammar. Each command carries the options it uses
+//! (`--dir`, `--server`, `--key`, `--json`); nothing is global.
 
 use std::path::PathBuf;
 
@@ -10,21 +11,52 @@ Exit codes: 0 success; 1 error (the message names the cause and the fix); \
 `mirror` refused a source (tampered, malformed, oversize, bad bundle); \
 4 `mirror` saw a rollback, 5 a fork, 6 an entry the rules forbid (evidence saved).
 
-Passphrases: erkin asks on the terminal, or reads ERKIN_PASSPHRASE (for scripts).";
+Passphrases: erkin asks on the terminal, or reads ERKIN_PASSPHRASE (for scripts).
+The data directory: a command's --dir, else ERKIN_DIR, else ./erkin-data.";
+
+/// Read when a command's `--dir` is not given.
+pub const DIR_ENV: &str = "ERKIN_DIR";
+/// Read when a command's `--server` is not given.
+pub const SERVER_ENV: &str = "ERKIN_SERVER";
+/// The data directory when neither `--dir` nor `ERKIN_DIR` names one.
+pub const DEFAULT_DIR: &str = "erkin-data";
 
 #[derive(Debug, Parser)]
 #[command(name = "erkin", version, about = "A free press in one binary: a cooperative newsroom whose whole publication is a signed, verifiable log.", after_help = AFTER_HELP)]
 pub struct Cli {
-    /// The publication's data directory. With --server: the member's local,
-    /// verified copy of the publication (a mirror).
-    #[arg(long, global = true, env = "ERKIN_DIR", default_value = "erkin-data")]
-    pub dir: PathBuf,
-    /// Act on a newsroom server over HTTP instead of a local data directory:
-    /// entries are signed here and sent to it; the server never sees your key.
-    #[arg(long, global = true, env = "ERKIN_SERVER")]
+    /// The same as the command's own --dir, written before the command
+    /// (`erkin --dir D log`). Commands without a data directory ignore it.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The same as the command's own --server, written before the command.
+    /// Refused for commands that do not act on a server.
+    #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A command that works on a data directory.
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// The publication's data directory [default: $ERKIN_DIR, else ./erkin-data].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// A command that works on a data directory, or on a newsroom server
+/// through the member's local copy.
+#[derive(Debug, Default, Args)]
+pub struct PlaceArgs {
+    /// The publication's data directory; with --server, your local, verified
+    /// copy of the server's publication [default: $ERKIN_DIR, else ./erkin-data].
+    #[arg(long, value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+    /// Act on a newsroom server over HTTP instead of a local data directory:
+    /// entries are signed here and sent to it; the server never sees your
+    /// key [default: $ERKIN_SERVER].
+    #[arg(long, value_name = "URL", global = true)]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +110,24 @@ pub enum Command {
     Bundle(BundleArgs),
     /// Check an evidence file (of a rollback, fork or forbidden entry) against the log key.
     Evidence(EvidenceArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into --out.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write erkin.1 and a page per command (erkin-log.1, ...) into this
+    /// directory instead of printing erkin.1.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +166,8 @@ pub struct MirrorArgs {
 
 #[derive(Debug, Args)]
 pub struct BundleArgs {
+    #[command(flatten)]
+    pub data: DirArgs,
     /// The bundle file to write (.tar.gz).
     pub out: PathBuf,
     /// Only what a copy holding SIZE entries lacks (log and blobs, no pages).
@@ -149,6 +201,8 @@ pub enum KeyCommand {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    #[command(flatten)]
+    pub data: DirArgs,
     /// The publication's origin: a scheme-less URL-like name, e.g. news.example.kz/erkin.
     #[arg(long)]
     pub origin: String,
@@ -161,19 +215,29 @@ pub struct InitArgs {
     /// The charter as TOML (see `erkin charter --toml` for the defaults).
     #[arg(long)]
     pub charter: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file (you must be an editor).
     #[arg(long)]
     pub key: PathBuf,
     /// The article: Markdown with front matter (title, slug, lang, summary, tags, authors).
     pub file: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct CorrectArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file (you must be an editor).
     #[arg(long)]
     pub key: PathBuf,
@@ -187,19 +251,29 @@ pub struct CorrectArgs {
     /// A major correction, shown at the top of the article.
     #[arg(long)]
     pub major: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file (you must be an editor).
     #[arg(long)]
     pub key: PathBuf,
     /// The directory to import (searched recursively for .md files).
     pub root: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct SignerArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file.
     #[arg(long)]
     pub key: PathBuf,
@@ -207,6 +281,8 @@ pub struct SignerArgs {
 
 #[derive(Debug, Args)]
 pub struct ProposeArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file.
     #[arg(long)]
     pub key: PathBuf,
@@ -216,6 +292,9 @@ pub struct ProposeArgs {
     /// Voting period in hours (default: the charter's minimum for this kind).
     #[arg(long)]
     pub hours: Option<u32>,
+    /// Print the result as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub motion: MotionArgs,
 }
@@ -255,6 +334,8 @@ pub enum MotionArgs {
 
 #[derive(Debug, Args)]
 pub struct VoteArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// The proposal's number.
     pub proposal: u64,
     /// yes, no or abstain (for elections, use --rank, or abstain).
@@ -265,18 +346,28 @@ pub struct VoteArgs {
     /// Your member key file.
     #[arg(long)]
     pub key: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct CloseArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     pub proposal: u64,
     /// Your member key file.
     #[arg(long)]
     pub key: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -284,6 +375,8 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct CharterArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Print JSON instead of text.
     #[arg(long, conflicts_with = "toml")]
     pub json: bool,
@@ -297,6 +390,8 @@ pub struct CharterArgs {
 
 #[derive(Debug, Args)]
 pub struct TallyArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     pub proposal: u64,
     /// Write the election's ballots in BLT format (anonymised) for recounting.
     #[arg(long)]
@@ -308,6 +403,8 @@ pub struct TallyArgs {
 
 #[derive(Debug, Args)]
 pub struct RotateKeyArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your current key file.
     #[arg(long)]
     pub key: PathBuf,
@@ -318,6 +415,8 @@ pub struct RotateKeyArgs {
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Print JSON (one array of entries) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -325,17 +424,27 @@ pub struct LogArgs {
 
 #[derive(Debug, Args)]
 pub struct StatementArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// The member's key file.
     #[arg(long)]
     pub key: PathBuf,
     /// The statement's text.
     pub text: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    #[command(flatten)]
+    pub data: DirArgs,
     /// The output directory (created if needed; updated incrementally).
     pub out: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -351,20 +460,33 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Without --dir the demo lives in a fresh temporary directory that is \
+removed when the demo exits (after Ctrl-C when it serves), unless --keep is given. \
+With --dir D it writes D/data (the data directory), D/site (the verified static copy), \
+D/keys (member keys) and D/source (the articles), and keeps them."
+)]
 pub struct DemoArgs {
-    /// Where to write the demo publication (default: a fresh directory under the system temp dir).
-    #[arg(long = "into")]
-    pub into: Option<PathBuf>,
+    /// Where to write the demo (created; kept after the demo exits). Default:
+    /// a temporary directory, removed at exit unless --keep is given.
+    #[arg(long, value_name = "DIR", alias = "into")]
+    pub dir: Option<PathBuf>,
+    /// Keep the temporary directory when the demo exits (with --dir, the
+    /// demo is always kept).
+    #[arg(long)]
+    pub keep: bool,
     /// Only build, export and verify; do not serve.
     #[arg(long)]
     pub no_serve: bool,
-    /// Where to serve the demo.
+    /// Where to serve the demo (port 0: any free port; the hints name the real one).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DirArgs,
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,

@@ -1,9 +1,9 @@
 //! One function per subcommand: gather inputs, call the libraries, print.
 
-use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use clap::CommandFactory as _;
 use erkin_core::action::{Action, Charter, Statement};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::keys::{SecretKey, VerifierKey};
@@ -12,40 +12,118 @@ use erkin_core::verify::{verify_copy, CopyReader, Report};
 use erkin_export::DirCopy;
 use erkin_store::publication::fold_store;
 use erkin_store::{Publication, Store, LOG_KEY_FILE};
-use serde_json::json;
+use serde::Serialize;
 
-use crate::articles;
-use crate::cli::{Cli, Command, KeyCommand};
+use crate::cli::{self, Cli, Command, KeyCommand, PlaceArgs};
+use crate::desk::Place;
 use crate::exit;
-use crate::govern;
-use crate::outln;
 use crate::secret;
+use crate::term::{now, outln, print_json, progress, time, write_stdout};
+use crate::{articles, demo, govern};
+
+/// The options written before the command (`erkin --dir D log`), kept for
+/// scripts written that way. A command's own options win over them.
+struct Before {
+    dir: Option<PathBuf>,
+    server: Option<String>,
+}
+
+impl Before {
+    /// The data directory: the command's `--dir`, the one before the
+    /// command, `ERKIN_DIR`, or `./erkin-data`.
+    fn dir(&self, own: Option<PathBuf>) -> PathBuf {
+        own.or_else(|| self.dir.clone())
+            .or_else(|| {
+                std::env::var_os(cli::DIR_ENV)
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(cli::DEFAULT_DIR))
+    }
+
+    /// The data directory and the server (`--server`, the one before the
+    /// command, `ERKIN_SERVER`, or none: local).
+    fn place(&self, own: PlaceArgs) -> Place {
+        Place {
+            dir: self.dir(own.dir),
+            server: own.server.or_else(|| self.server.clone()).or_else(|| {
+                std::env::var(cli::SERVER_ENV)
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            }),
+        }
+    }
+}
+
+/// Whether a command acts through `--server`.
+fn takes_server(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Log(_)
+            | Command::Statement(_)
+            | Command::Publish(_)
+            | Command::Correct(_)
+            | Command::Import(_)
+            | Command::Propose(_)
+            | Command::Vote(_)
+            | Command::Close(_)
+            | Command::Proposals(_)
+            | Command::Members(_)
+            | Command::Board(_)
+            | Command::Charter(_)
+            | Command::Tally(_)
+            | Command::RotateKey(_)
+            | Command::Resign(_)
+    )
+}
+
+/// What `init --json` prints.
+#[derive(Serialize)]
+struct Founded<'a> {
+    /// The publication's verifier key: readers and mirrors pin it.
+    verifier_key: String,
+    name: &'a str,
+    origin: &'a str,
+    dir: &'a Path,
+}
+
+/// What `statement --json` prints.
+#[derive(Serialize)]
+struct Entry {
+    /// The entry's index in the log.
+    index: u64,
+}
+
+/// What `export --json` prints.
+#[derive(Serialize)]
+struct Exported<'a> {
+    /// Entries in the exported log.
+    entries: u64,
+    out: &'a Path,
+    written: usize,
+    unchanged: usize,
+    removed: usize,
+}
 
 pub fn run(cli: Cli) -> Result<u8> {
-    let dir = cli.dir.as_path();
+    let before = Before {
+        dir: cli.dir,
+        server: cli.server,
+    };
+    if before.server.is_some() && !takes_server(&cli.command) {
+        return Err(Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--server applies only to commands that act on a newsroom's publication \
+                 (log, statement, publish, correct, import, propose, vote, close, proposals, \
+                 members, board, charter, tally, rotate-key, resign)",
+            )
+            .into());
+    }
     match cli.command {
-        Command::Demo(args) => {
-            let (data, code) = crate::demo::run(args.into.as_deref())?;
-            if code != 0 || args.no_serve {
-                return Ok(code);
-            }
-            // The demo's newsroom takes members' entries too; its log key's
-            // passphrase is the demo's, printed above.
-            let log_key = erkin_store::keyfile::read_key_file(
-                &data.join(LOG_KEY_FILE),
-                crate::demo::DEMO_PASSPHRASE,
-            )?;
-            let options = erkin_server::ServeOptions {
-                members: Some(erkin_server::MembersApi {
-                    log_key,
-                    sequencer: Default::default(),
-                    limits: Default::default(),
-                }),
-                ..Default::default()
-            };
-            serve(&data, args.listen, options)
-        }
+        Command::Demo(args) => run_demo(args, before.dir),
         Command::Serve(args) => {
+            let dir = before.dir(args.data.dir.clone());
             let mut options = erkin_server::ServeOptions {
                 log_requests: !args.quiet,
                 ..Default::default()
@@ -85,21 +163,22 @@ pub fn run(cli: Cli) -> Result<u8> {
                     },
                 });
             }
-            serve(dir, args.listen, options)
+            serve(&dir, args.listen, options)
         }
         Command::Key(KeyCommand::New { out, name }) => {
             let key = SecretKey::generate(&mut rand_core::OsRng, &name)?;
             secret::write_new_key(&out, &key, "the new key")?;
             outln!("{}", key.verifier_key());
             eprintln!("Wrote {} (encrypted). The line above is your verifier key: share it, it is public.", out.display());
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Key(KeyCommand::Show { file }) => {
             let key = secret::open_key(&file, "the key")?;
             outln!("{}", key.verifier_key());
-            Ok(0)
+            Ok(exit::SUCCESS)
         }
         Command::Init(args) => {
+            let dir = before.dir(args.data.dir);
             let founders = args
                 .founders
                 .iter()
@@ -109,61 +188,217 @@ pub fn run(cli: Cli) -> Result<u8> {
                 Some(path) => govern::read_charter(path)?,
                 None => Charter::default(),
             };
-            let vkey = init(dir, &args.origin, &args.name, &founders, charter)?;
-            outln!("{vkey}");
-            eprintln!(
-                "Founded {:?} in {}. The line above is the publication's verifier key: readers and mirrors pin it.",
-                args.name,
-                dir.display()
-            );
-            Ok(0)
+            let vkey = init(&dir, &args.origin, &args.name, &founders, charter)?;
+            if args.json {
+                print_json(&Founded {
+                    verifier_key: vkey.to_string(),
+                    name: &args.name,
+                    origin: &args.origin,
+                    dir: &dir,
+                })?;
+            } else {
+                outln!("{vkey}");
+                eprintln!(
+                    "Founded {:?} in {}. The line above is the publication's verifier key: readers and mirrors pin it.",
+                    args.name,
+                    dir.display()
+                );
+            }
+            Ok(exit::SUCCESS)
         }
-        Command::Log(args) => log(dir, args.json),
+        Command::Log(args) => log(&before.place(args.place), args.json),
         Command::Statement(args) => {
+            let place = before.place(args.place);
             let text = args.text;
-            let index = govern::submit_action(dir, &args.key, |_| {
+            let index = govern::submit_action(&place, &args.key, |_| {
                 Ok(Action::Statement(Statement { text }))
             })?;
-            outln!("{index}");
-            eprintln!("Recorded as entry {index}.");
-            Ok(0)
+            if args.json {
+                print_json(&Entry { index })?;
+            } else {
+                outln!("{index}");
+                eprintln!("Recorded as entry {index}.");
+            }
+            Ok(exit::SUCCESS)
         }
-        Command::Publish(args) => articles::publish(dir, &args.key, &args.file),
-        Command::Correct(args) => articles::correct(
-            dir, &args.key, &args.slug, &args.file, args.note, args.major,
-        ),
-        Command::Import(args) => articles::import(dir, &args.key, &args.root),
-        Command::Propose(args) => govern::propose(dir, args),
-        Command::Vote(args) => govern::vote(dir, args),
-        Command::Close(args) => govern::close(dir, args.proposal, &args.key),
-        Command::Proposals(args) => govern::proposals(dir, args.json),
-        Command::Members(args) => govern::members(dir, args.json),
-        Command::Board(args) => govern::board(dir, args.json),
-        Command::Charter(args) => govern::charter(dir, args),
-        Command::Tally(args) => govern::tally(dir, args),
-        Command::RotateKey(args) => govern::rotate_key(dir, args),
-        Command::Resign(args) => govern::resign(dir, &args.key),
+        Command::Publish(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            articles::publish(&place, &args)
+        }
+        Command::Correct(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            articles::correct(&place, args)
+        }
+        Command::Import(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            articles::import(&place, &args)
+        }
+        Command::Propose(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::propose(&place, args)
+        }
+        Command::Vote(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::vote(&place, args)
+        }
+        Command::Close(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::close(&place, &args)
+        }
+        Command::Proposals(args) => govern::proposals(&before.place(args.place), args.json),
+        Command::Members(args) => govern::members(&before.place(args.place), args.json),
+        Command::Board(args) => govern::board(&before.place(args.place), args.json),
+        Command::Charter(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::charter(&place, args)
+        }
+        Command::Tally(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::tally(&place, args)
+        }
+        Command::RotateKey(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::rotate_key(&place, args)
+        }
+        Command::Resign(args) => govern::resign(&before.place(args.place), &args.key),
         Command::Export(args) => {
-            let publication = Publication::open(dir)?;
-            let stats = erkin_export::export(&publication, &args.out)?;
-            eprintln!(
-                "Exported {} entries to {}: {} files written, {} unchanged, {} removed.",
-                publication.store().size(),
-                args.out.display(),
-                stats.written,
-                stats.unchanged,
-                stats.deleted
-            );
-            Ok(0)
+            let dir = before.dir(args.data.dir);
+            let publication = Publication::open(&dir)?;
+            let bar = progress(None, "files exported");
+            let stats =
+                erkin_export::export_with_progress(&publication, &args.out, &mut |_| bar.inc(1));
+            bar.finish_and_clear();
+            let stats = stats?;
+            let entries = publication.store().size();
+            if args.json {
+                print_json(&Exported {
+                    entries,
+                    out: &args.out,
+                    written: stats.written,
+                    unchanged: stats.unchanged,
+                    removed: stats.deleted,
+                })?;
+            } else {
+                eprintln!(
+                    "Exported {entries} entries to {}: {} files written, {} unchanged, {} removed.",
+                    args.out.display(),
+                    stats.written,
+                    stats.unchanged,
+                    stats.deleted
+                );
+            }
+            Ok(exit::SUCCESS)
         }
         Command::Verify(args) => {
             let key = VerifierKey::parse(&args.key).context("--key")?;
             verify(&args.source, &key, args.json)
         }
         Command::Mirror(args) => crate::copies::mirror(&args),
-        Command::Bundle(args) => crate::copies::bundle(dir, &args),
+        Command::Bundle(args) => crate::copies::bundle(&before.dir(args.data.dir.clone()), &args),
         Command::Evidence(args) => crate::copies::evidence(&args),
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "erkin", &mut script);
+            write_raw(&script)
+        }
+        Command::Man(args) => man(args.out.as_deref()),
     }
+}
+
+/// Writes bytes to stdout as they are (a generated script or page).
+fn write_raw(bytes: &[u8]) -> Result<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    write_stdout(format_args!("{}", text.trim_end_matches('\n')));
+    Ok(exit::SUCCESS)
+}
+
+/// `erkin man`: the man page from the command-line grammar, printed, or
+/// with `--out DIR` one page per command written there.
+fn man(out: Option<&Path>) -> Result<u8> {
+    let command = Cli::command();
+    let Some(out) = out else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        return write_raw(&page);
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    clap_mangen::generate_to(command, out)
+        .with_context(|| format!("writing man pages into {}", out.display()))?;
+    eprintln!("Wrote the man pages into {}.", out.display());
+    Ok(exit::SUCCESS)
+}
+
+/// `erkin demo`: in `--dir`, or a temporary directory removed at exit
+/// (unless `--keep`); serves it unless `--no-serve`. The listener is bound
+/// before the demo is built, so a busy port fails at once and the hints
+/// name the address really served.
+fn run_demo(args: cli::DemoArgs, before_dir: Option<PathBuf>) -> Result<u8> {
+    let mut temporary = None;
+    let root = match args.dir.or(before_dir) {
+        Some(dir) => dir,
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("erkin-demo-")
+                .tempdir()
+                .context("making a temporary directory for the demo")?;
+            if args.keep {
+                tmp.keep()
+            } else {
+                let path = tmp.path().to_path_buf();
+                temporary = Some(tmp);
+                path
+            }
+        }
+    };
+    let serving = if args.no_serve {
+        None
+    } else {
+        let runtime = runtime()?;
+        let listener = runtime.block_on(bind(args.listen))?;
+        Some((runtime, listener))
+    };
+    let listen = match &serving {
+        Some((_, listener)) => listener.local_addr()?,
+        None => args.listen,
+    };
+    let hints = demo::Hints {
+        listen,
+        serving: serving.is_some(),
+        temporary: temporary.is_some(),
+    };
+    let (data, code) = demo::run(&root, &hints)?;
+    let Some((runtime, listener)) = serving else {
+        return Ok(code);
+    };
+    if code != exit::SUCCESS {
+        return Ok(code);
+    }
+    // The demo's newsroom takes members' entries too; its log key's
+    // passphrase is the demo's, printed above.
+    let log_key =
+        erkin_store::keyfile::read_key_file(&data.join(LOG_KEY_FILE), demo::DEMO_PASSPHRASE)?;
+    let options = erkin_server::ServeOptions {
+        members: Some(erkin_server::MembersApi {
+            log_key,
+            sequencer: Default::default(),
+            limits: Default::default(),
+        }),
+        ..Default::default()
+    };
+    let code = serve_on(&runtime, listener, &data, options);
+    // The temporary directory goes now, after the server has stopped.
+    drop(temporary);
+    code
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("starting the server runtime")
+}
+
+async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::TcpListener> {
+    erkin_server::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen} (is another server using it? choose --listen)")
+    })
 }
 
 /// Runs `erkin serve` until Ctrl-C or SIGTERM.
@@ -172,11 +407,19 @@ pub fn serve(
     listen: std::net::SocketAddr,
     options: erkin_server::ServeOptions,
 ) -> Result<u8> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the server runtime")?;
+    let runtime = runtime()?;
+    let listener = runtime.block_on(bind(listen))?;
+    serve_on(&runtime, listener, dir, options)
+}
+
+/// Serves `dir` on a bound listener until Ctrl-C or SIGTERM.
+fn serve_on(
+    runtime: &tokio::runtime::Runtime,
+    listener: tokio::net::TcpListener,
+    dir: &Path,
+    options: erkin_server::ServeOptions,
+) -> Result<u8> {
     runtime.block_on(async {
-        let listener = erkin_server::bind(listen).await.with_context(|| {
-            format!("cannot listen on {listen} (is another server using it? choose --listen)")
-        })?;
         let addr = listener.local_addr()?;
         eprintln!(
             "Serving {} at http://{addr}/ (Ctrl-C to stop)",
@@ -188,7 +431,7 @@ pub fn serve(
             eprintln!("Every entry taken was committed.");
         }
         eprintln!("Stopped.");
-        Ok(0)
+        Ok(exit::SUCCESS)
     })
 }
 
@@ -211,13 +454,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-}
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
 }
 
 /// Makes the log key, founds the publication and encrypts the key into the
@@ -254,40 +490,71 @@ pub fn init(
     Ok(log_key.verifier_key().clone())
 }
 
-fn log(dir: &Path, as_json: bool) -> Result<u8> {
+/// One entry in `log --json`.
+#[derive(Serialize)]
+struct LogRow<'a> {
+    index: u64,
+    /// Unix seconds.
+    time: u64,
+    signer: &'a str,
+    action: &'static str,
+    summary: String,
+    leaf_hash: String,
+}
+
+fn log(place: &Place, as_json: bool) -> Result<u8> {
     // With --server: bring the member's copy up to date first.
-    crate::desk::refresh(dir)?;
-    let store = Store::open(dir)?;
+    crate::desk::refresh(place)?;
+    let store = Store::open(&place.dir)?;
     let mut rows: Vec<Applied> = Vec::new();
     fold_store(&store, |a| rows.push(a.clone()))?;
     if as_json {
-        let list: Vec<_> = rows
+        let list: Vec<LogRow> = rows
             .iter()
-            .map(|a| {
-                json!({
-                    "index": a.index,
-                    "time": a.body.time,
-                    "signer": a.signer,
-                    "action": a.body.action.kind(),
-                    "summary": a.body.action.summary(),
-                    "leaf_hash": a.leaf_hash.to_string(),
-                })
+            .map(|a| LogRow {
+                index: a.index,
+                time: a.body.time,
+                signer: &a.signer,
+                action: a.body.action.kind(),
+                summary: a.body.action.summary(),
+                leaf_hash: a.leaf_hash.to_string(),
             })
             .collect();
-        outln!("{}", serde_json::to_string_pretty(&list)?);
+        print_json(&list)?;
     } else {
         for a in &rows {
-            let t =
-                humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(a.body.time));
             outln!(
-                "{:>6}  {t}  {:<16}  {}",
+                "{:>6}  {}  {:<16}  {}",
                 a.index,
+                time(a.body.time),
                 a.signer,
                 a.body.action.summary()
             );
         }
     }
-    Ok(0)
+    Ok(exit::SUCCESS)
+}
+
+/// What `verify --json` prints.
+#[derive(Serialize)]
+struct Verified<'a> {
+    ok: bool,
+    origin: &'a str,
+    size: u64,
+    root: String,
+    entries_checked: u64,
+    tiles_checked: usize,
+    blobs_checked: usize,
+    findings: &'a [String],
+    /// Two copies with the same digest fold to the same publication.
+    state_digest: Option<String>,
+}
+
+/// What `verify --json` prints when the copy cannot be checked at all.
+#[derive(Serialize)]
+struct Unverifiable {
+    ok: bool,
+    fatal: String,
 }
 
 fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
@@ -306,7 +573,13 @@ fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
         Ok(r) => r,
         Err(e) => {
             if as_json {
-                outln!("{}", json!({"ok": false, "fatal": e.to_string()}));
+                outln!(
+                    "{}",
+                    serde_json::to_string(&Unverifiable {
+                        ok: false,
+                        fatal: e.to_string(),
+                    })?
+                );
             } else {
                 eprintln!("FAILED: {}: {e}", source.display());
             }
@@ -315,33 +588,27 @@ fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
     };
     print_report(source, key, &report, as_json)?;
     Ok(if report.is_ok() {
-        0
+        exit::SUCCESS
     } else {
         exit::VERIFY_FAILED
     })
 }
 
-fn hex_digest(d: &[u8; 32]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> Result<()> {
     let findings: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
+    let digest = r.state.as_ref().map(|s| hex::encode(s.digest()));
     if as_json {
-        let v = json!({
-            "ok": r.is_ok(),
-            "origin": r.checkpoint.origin,
-            "size": r.checkpoint.size,
-            "root": r.checkpoint.root.to_string(),
-            "entries_checked": r.entries_checked,
-            "tiles_checked": r.tiles_checked,
-            "blobs_checked": r.blobs_checked,
-            "findings": findings,
-            // Two copies with the same digest fold to the same publication.
-            "state_digest": r.state.as_ref().map(|s| hex_digest(&s.digest())),
+        return print_json(&Verified {
+            ok: r.is_ok(),
+            origin: &r.checkpoint.origin,
+            size: r.checkpoint.size,
+            root: r.checkpoint.root.to_string(),
+            entries_checked: r.entries_checked,
+            tiles_checked: r.tiles_checked,
+            blobs_checked: r.blobs_checked,
+            findings: &findings,
+            state_digest: digest,
         });
-        outln!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
     }
     outln!("Verifying {} against {key}", source.display());
     outln!(
@@ -355,8 +622,8 @@ fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> 
     );
     outln!("  tiles       {} checked", r.tiles_checked);
     outln!("  blobs       {} checked", r.blobs_checked);
-    if let Some(state) = &r.state {
-        outln!("  state       digest {}", hex_digest(&state.digest()));
+    if let Some(digest) = &digest {
+        outln!("  state       digest {digest}");
     }
     if r.is_ok() {
         outln!("OK: this copy is complete and genuine.");

@@ -10,7 +10,7 @@ use erkin_mirror::{HttpOptions, Mirror, SyncOptions};
 use erkin_store::Publication;
 
 use crate::cli::{BundleArgs, EvidenceArgs, MirrorArgs};
-use crate::outln;
+use crate::term::outln;
 
 pub fn mirror(args: &MirrorArgs) -> Result<u8> {
     let key = args
@@ -28,21 +28,21 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
         },
         max_blob_len: args.max_blob_size,
         site: !args.no_site,
-        now: crate::commands::now(),
+        now: crate::term::now(),
         ..SyncOptions::default()
     };
     let mut mirror = match Mirror::open(&args.into) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("erkin: error: {e}");
-            return Ok(e.exit_code());
+            return Ok(crate::exit::of_mirror(&e));
         }
     };
     let report = match mirror.sync(args.source.as_deref(), &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("erkin: error: {e}");
-            return Ok(e.exit_code());
+            return Ok(crate::exit::of_mirror(&e));
         }
     };
     if let Some(k) = &report.trusted_on_first_use {

@@ -3,6 +3,7 @@
 //! Until the reader website and server exist, this is honest about what it
 //! does: it writes the log part of a copy and checks it, and prints how to look.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -15,8 +16,8 @@ use erkin_export::DirCopy;
 use erkin_store::keyfile::write_key_file;
 use erkin_store::{Publication, LOG_KEY_FILE};
 
-use crate::commands::now;
-use crate::outln;
+use crate::exit;
+use crate::term::{now, outln, shell_word};
 
 /// Demo keys are encrypted like real ones, with a passphrase everyone knows,
 /// and a low scrypt cost so the demo starts quickly. Never use them for real.
@@ -122,12 +123,54 @@ fn act(
     }
 }
 
-/// Builds the demo; returns its data directory and the exit code so far.
-pub fn run(into: Option<&Path>) -> Result<(PathBuf, u8)> {
-    let root: PathBuf = match into {
-        Some(p) => p.to_path_buf(),
-        None => std::env::temp_dir().join(format!("erkin-demo-{}-{}", std::process::id(), now())),
+/// Where the demo's hints send the reader.
+pub struct Hints {
+    /// The address it serves at (or would, with `--no-serve`).
+    pub listen: SocketAddr,
+    /// Whether the demo is about to serve.
+    pub serving: bool,
+    /// Whether the demo's directory is removed when the demo exits.
+    pub temporary: bool,
+}
+
+/// The URL a browser on this machine reaches `addr` at: an unspecified
+/// address (0.0.0.0, ::) is reached through loopback.
+pub fn url_of(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}/")
+}
+
+/// How to run this very binary from a shell: `erkin` when that is what
+/// `PATH` finds, else its full path (after `cargo run`, erkin is not on
+/// `PATH`).
+fn this_binary() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "erkin".to_string();
     };
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            dir.join("erkin")
+                .canonicalize()
+                .is_ok_and(|found| found == exe)
+        })
+    });
+    if on_path {
+        "erkin".to_string()
+    } else {
+        shell_word(&exe.display().to_string())
+    }
+}
+
+/// Builds the demo in `root` and prints what it made and how to look
+/// around; returns its data directory and the exit code so far.
+pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
     let data = root.join("data");
     let site = root.join("site");
     let keys = root.join("keys");
@@ -351,27 +394,47 @@ pub fn run(into: Option<&Path>) -> Result<(PathBuf, u8)> {
         report.tiles_checked,
         if report.is_ok() { "OK" } else { "FAILED" }
     );
+    let bin = this_binary();
+    let d = shell_word(&data.display().to_string());
+    let url = url_of(hints.listen);
     outln!("");
+    if hints.temporary {
+        outln!(
+            "The demo is in a temporary directory, removed when it {}; \
+             run `{bin} demo --dir DIR` to keep one.",
+            if hints.serving {
+                "stops (Ctrl-C)"
+            } else {
+                "exits"
+            }
+        );
+    }
     outln!("Look around:");
-    outln!("  erkin --dir {} log", data.display());
-    outln!("  erkin --dir {} proposals", data.display());
-    outln!("  erkin --dir {} tally {elect}", data.display());
-    outln!("  erkin --dir {} board", data.display());
-    outln!("  erkin verify {} --key {vkey}", site.display());
-    outln!("  erkin --dir {} serve", data.display());
-    outln!("");
-    outln!("While it serves (http://127.0.0.1:8080/ by default), act as a member from elsewhere,");
-    outln!("mirror it, or carry it offline:");
+    outln!("  {bin} log --dir {d}");
+    outln!("  {bin} proposals --dir {d}");
+    outln!("  {bin} tally {elect} --dir {d}");
+    outln!("  {bin} board --dir {d}");
     outln!(
-        "  ERKIN_PASSPHRASE={DEMO_PASSPHRASE} erkin --server http://127.0.0.1:8080/ --dir my-copy statement --key {} \"Hello from afar\"",
-        keys.join("saule.key.age").display()
+        "  {bin} verify {} --key {vkey}",
+        shell_word(&site.display().to_string())
     );
-    outln!("  erkin mirror http://127.0.0.1:8080/ --into mirror --key {vkey}");
-    outln!("  erkin --dir mirror bundle demo.tar.gz");
+    if !hints.serving {
+        outln!("  {bin} serve --dir {d} --listen {}", hints.listen);
+    }
+    outln!("");
+    outln!(
+        "While it serves at {url}, act as a member from elsewhere, mirror it, or carry it offline:"
+    );
+    outln!(
+        "  ERKIN_PASSPHRASE={DEMO_PASSPHRASE} {bin} statement --server {url} --dir my-copy --key {} \"Hello from afar\"",
+        shell_word(&keys.join("saule.key.age").display().to_string())
+    );
+    outln!("  {bin} mirror {url} --into mirror --key {vkey}");
+    outln!("  {bin} bundle --dir mirror demo.tar.gz");
     let code = if report.is_ok() {
-        0
+        exit::SUCCESS
     } else {
-        crate::exit::VERIFY_FAILED
+        exit::VERIFY_FAILED
     };
     Ok((data, code))
 }

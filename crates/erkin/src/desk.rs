@@ -8,7 +8,6 @@
 //! log's, not whatever the server's JSON says.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -19,19 +18,15 @@ use erkin_core::state::State;
 use erkin_mirror::{MembersClient, Mirror, SyncOptions};
 use erkin_store::{Publication, LOG_KEY_FILE};
 
-use crate::commands::now;
 use crate::secret;
+use crate::term::now;
 
-/// The `--server` URL, set once from the command line. The CLI is one
-/// command per process, so a process-wide setting is what it is.
-static SERVER: OnceLock<Option<String>> = OnceLock::new();
-
-pub fn set_server(server: Option<String>) {
-    let _ = SERVER.set(server);
-}
-
-fn server() -> Option<&'static str> {
-    SERVER.get().and_then(|s| s.as_deref())
+/// Where a command acts: the data directory, and the newsroom server when
+/// it acts on one (`--server`), in which case `dir` is the member's copy.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub dir: PathBuf,
+    pub server: Option<String>,
 }
 
 /// Why the publication refused an entry: the stable code and the message.
@@ -90,9 +85,10 @@ fn sync_copy(dir: &Path, url: &str) -> Result<Mirror> {
 }
 
 impl Desk {
-    /// The desk for `dir`: local, or remote when `--server` was given.
-    pub fn open(dir: &Path) -> Result<Self> {
-        match server() {
+    /// The desk for `place`: local, or remote when it names a server.
+    pub fn open(place: &Place) -> Result<Self> {
+        let dir = place.dir.as_path();
+        match place.server.as_deref() {
             None => Ok(Desk::Local {
                 dir: dir.to_path_buf(),
                 publication: Box::new(Publication::open(dir)?),
@@ -285,20 +281,20 @@ impl Desk {
 
 /// The publication to read from: the local one, or the member's copy of
 /// the server's, synced first.
-pub fn view(dir: &Path) -> Result<Publication> {
-    match server() {
+pub fn view(place: &Place) -> Result<Publication> {
+    match place.server.as_deref() {
         // The sync folded the copy already: take that, not a second fold.
-        Some(url) => sync_copy(dir, url)?
+        Some(url) => sync_copy(&place.dir, url)?
             .into_publication()
             .context("the server's copy is empty"),
-        None => Ok(Publication::open(dir)?),
+        None => Ok(Publication::open(&place.dir)?),
     }
 }
 
 /// With `--server`, brings the member's copy up to date; locally, nothing.
-pub fn refresh(dir: &Path) -> Result<()> {
-    if let Some(url) = server() {
-        sync_copy(dir, url)?;
+pub fn refresh(place: &Place) -> Result<()> {
+    if let Some(url) = place.server.as_deref() {
+        sync_copy(&place.dir, url)?;
     }
     Ok(())
 }

@@ -1,9 +1,7 @@
 //! The governance commands: propose, vote, close, and the listings.
 
 use std::path::Path;
-use std::time::{Duration, UNIX_EPOCH};
 
-use crate::desk::Desk;
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{Action, Ballot, Close, Motion, Propose, Resign, RotateKey, Vote};
 use erkin_core::charter::{Charter, Rule};
@@ -11,20 +9,23 @@ use erkin_core::governance::{Judged, Proposal};
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::state::State;
 use erkin_core::stv;
+use serde::Serialize;
 
-use crate::cli::{CharterArgs, MotionArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs};
-use crate::commands::now;
-use crate::outln;
+use crate::cli::{
+    CharterArgs, CloseArgs, MotionArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs,
+};
+use crate::desk::{Desk, Place};
 use crate::secret;
+use crate::term::{now, outln, print_json, time};
 
 /// Signs `action` with the member key at `key_path`, submits it to the local
 /// publication and returns its log index.
 pub fn submit_action(
-    dir: &Path,
+    place: &Place,
     key_path: &Path,
     make: impl FnOnce(&State) -> Result<Action>,
 ) -> Result<u64> {
-    let mut desk = Desk::open(dir)?;
+    let mut desk = Desk::open(place)?;
     let member = secret::open_key(key_path, "your member key")?;
     submit_signed(&mut desk, &member, make)
 }
@@ -53,7 +54,35 @@ pub fn read_charter(path: &Path) -> Result<Charter> {
     Ok(charter)
 }
 
-pub fn propose(dir: &Path, args: ProposeArgs) -> Result<u8> {
+/// What `propose --json` prints.
+#[derive(Serialize)]
+struct Proposed {
+    /// The proposal's number (its entry's index).
+    proposal: u64,
+    /// When voting closes, in Unix seconds.
+    closes_at: u64,
+}
+
+/// What `vote --json` prints.
+#[derive(Serialize)]
+struct Voted {
+    /// The vote's entry index.
+    index: u64,
+    proposal: u64,
+}
+
+/// What `close --json` prints.
+#[derive(Serialize)]
+struct Closed<'a> {
+    /// The closing entry's index.
+    index: u64,
+    proposal: u64,
+    passed: bool,
+    /// What the decision did.
+    effect: &'a str,
+}
+
+pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
     let motion = match args.motion {
         MotionArgs::Admit { member_key } => {
             let key = VerifierKey::parse(&member_key).context("the new member's key")?;
@@ -75,25 +104,34 @@ pub fn propose(dir: &Path, args: ProposeArgs) -> Result<u8> {
     };
     let title = args.title;
     let hours = args.hours;
-    let index = submit_action(dir, &args.key, |state| {
+    let mut closes_at = 0;
+    let index = submit_action(place, &args.key, |state| {
         let mut motion = motion;
         if let Motion::Elect { seats, .. } = &mut motion {
             *seats = state.charter().board.seats;
         }
         let min = state.charter().min_hours(&motion);
         let hours = hours.unwrap_or(min);
+        closes_at = now() + u64::from(hours) * 3600;
         Ok(Action::Propose(Propose {
             title,
-            closes_at: now() + u64::from(hours) * 3600,
+            closes_at,
             motion,
         }))
     })?;
+    if args.json {
+        print_json(&Proposed {
+            proposal: index,
+            closes_at,
+        })?;
+        return Ok(0);
+    }
     outln!("{index}");
     eprintln!("Proposal #{index} is open. Members vote with `erkin vote {index} yes|no|abstain --key KEY`.");
     Ok(0)
 }
 
-pub fn vote(dir: &Path, args: VoteArgs) -> Result<u8> {
+pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
     let ballot = match (args.choice.as_deref(), args.rank) {
         (Some("yes"), None) => Ballot::Yes,
         (Some("no"), None) => Ballot::No,
@@ -110,27 +148,41 @@ pub fn vote(dir: &Path, args: VoteArgs) -> Result<u8> {
         }
     };
     let proposal = args.proposal;
-    let index = submit_action(dir, &args.key, |_| {
+    let index = submit_action(place, &args.key, |_| {
         Ok(Action::Vote(Vote { proposal, ballot }))
     })?;
+    if args.json {
+        print_json(&Voted { index, proposal })?;
+        return Ok(0);
+    }
     eprintln!("Vote recorded as entry {index}. You may change it until the proposal closes.");
     Ok(0)
 }
 
-pub fn close(dir: &Path, proposal: u64, key: &Path) -> Result<u8> {
-    submit_action(dir, key, |_| Ok(Action::Close(Close { proposal })))?;
-    let state = crate::desk::view(dir)?;
+pub fn close(place: &Place, args: &CloseArgs) -> Result<u8> {
+    let proposal = args.proposal;
+    let index = submit_action(place, &args.key, |_| Ok(Action::Close(Close { proposal })))?;
+    let state = crate::desk::view(place)?;
     let p = state
         .state()
         .proposal(proposal)
         .context("the proposal vanished")?;
     let effect = p.outcome.as_ref().map_or("", |o| o.effect.as_str());
-    outln!("#{proposal}: {effect}");
+    if args.json {
+        print_json(&Closed {
+            index,
+            proposal,
+            passed: p.outcome.as_ref().is_some_and(|o| o.passed),
+            effect,
+        })?;
+    } else {
+        outln!("#{proposal}: {effect}");
+    }
     Ok(0)
 }
 
-pub fn rotate_key(dir: &Path, args: RotateKeyArgs) -> Result<u8> {
-    let mut desk = Desk::open(dir)?;
+pub fn rotate_key(place: &Place, args: RotateKeyArgs) -> Result<u8> {
+    let mut desk = Desk::open(place)?;
     let old = secret::open_key(&args.key, "your current key")?;
     let new = SecretKey::generate(&mut rand_core::OsRng, old.name())?;
     // The new key is on disk before the log knows it: a crash in between
@@ -154,21 +206,17 @@ pub fn rotate_key(dir: &Path, args: RotateKeyArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub fn resign(dir: &Path, key: &Path) -> Result<u8> {
-    submit_action(dir, key, |_| Ok(Action::Resign(Resign {})))?;
+pub fn resign(place: &Place, key: &Path) -> Result<u8> {
+    submit_action(place, key, |_| Ok(Action::Resign(Resign {})))?;
     eprintln!("You have left the publication.");
     Ok(0)
 }
 
-fn time(t: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string()
-}
-
-pub fn proposals(dir: &Path, json: bool) -> Result<u8> {
-    let p = crate::desk::view(dir)?;
+pub fn proposals(place: &Place, json: bool) -> Result<u8> {
+    let p = crate::desk::view(place)?;
     let list: Vec<&Proposal> = p.state().proposals().collect();
     if json {
-        outln!("{}", serde_json::to_string_pretty(&list)?);
+        print_json(&list)?;
         return Ok(0);
     }
     if list.is_empty() {
@@ -207,11 +255,11 @@ pub fn proposals(dir: &Path, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-pub fn members(dir: &Path, json: bool) -> Result<u8> {
-    let p = crate::desk::view(dir)?;
+pub fn members(place: &Place, json: bool) -> Result<u8> {
+    let p = crate::desk::view(place)?;
     let members: Vec<_> = p.state().members().collect();
     if json {
-        outln!("{}", serde_json::to_string_pretty(&members)?);
+        print_json(&members)?;
     } else {
         for m in members {
             outln!(
@@ -225,11 +273,11 @@ pub fn members(dir: &Path, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-pub fn board(dir: &Path, json: bool) -> Result<u8> {
-    let p = crate::desk::view(dir)?;
+pub fn board(place: &Place, json: bool) -> Result<u8> {
+    let p = crate::desk::view(place)?;
     let seats = p.state().board();
     if json {
-        outln!("{}", serde_json::to_string_pretty(seats)?);
+        print_json(seats)?;
     } else {
         for s in seats {
             outln!("{:<20} editor until {}", s.handle, time(s.until));
@@ -238,14 +286,14 @@ pub fn board(dir: &Path, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-pub fn charter(dir: &Path, args: CharterArgs) -> Result<u8> {
+pub fn charter(place: &Place, args: CharterArgs) -> Result<u8> {
     let charter = if args.default {
         Charter::default()
     } else {
-        crate::desk::view(dir)?.state().charter().clone()
+        crate::desk::view(place)?.state().charter().clone()
     };
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&charter)?);
+        print_json(&charter)?;
     } else if args.toml {
         outln!("{}", toml::to_string_pretty(&charter)?);
     } else {
@@ -282,8 +330,8 @@ fn describe_rule(r: &Rule) -> String {
     )
 }
 
-pub fn tally(dir: &Path, args: TallyArgs) -> Result<u8> {
-    let publication = crate::desk::view(dir)?;
+pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
+    let publication = crate::desk::view(place)?;
     let state = publication.state();
     let p = state
         .proposal(args.proposal)
@@ -317,7 +365,7 @@ pub fn tally(dir: &Path, args: TallyArgs) -> Result<u8> {
         return Ok(0);
     }
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(p)?);
+        print_json(p)?;
         return Ok(0);
     }
     outln!("#{} {} [{}]", p.id, p.title, p.motion.summary());

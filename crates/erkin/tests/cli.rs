@@ -959,3 +959,363 @@ fn demo_founds_exports_and_verifies() {
         "the demo elects a 3-seat board"
     );
 }
+
+/// The demo's hint lines: the commands it tells the reader to run.
+fn demo_hint<'a>(stdout: &'a str, needle: &str) -> &'a str {
+    stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no hint with {needle:?} in {stdout}"))
+}
+
+#[test]
+fn demo_writes_into_dir_and_its_hints_name_the_real_address_and_binary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let into = tmp.path().join("my demo");
+    let out = run_cmd(erkin().args([
+        "demo",
+        "--no-serve",
+        "--dir",
+        s(&into),
+        "--listen",
+        "127.0.0.1:18123",
+    ]));
+    assert_eq!(out.code, 0, "{out:#?}");
+    // Written where --dir said, and kept.
+    assert!(into.join("data/erkin.sqlite").is_file(), "{out:#?}");
+    assert!(into.join("site/checkpoint").is_file(), "{out:#?}");
+    assert!(into.join("keys/saule.key.age").is_file(), "{out:#?}");
+    // The hints name the address given, never the default port.
+    assert!(out.stdout.contains("http://127.0.0.1:18123/"), "{out:#?}");
+    assert!(!out.stdout.contains("8080"), "{out:#?}");
+    // ... and a binary that runs: the test's PATH has no `erkin`, so the
+    // hint names this very binary; running the printed `log` line works.
+    let exe = fs::canonicalize(env!("CARGO_BIN_EXE_erkin")).unwrap();
+    let hint = demo_hint(&out.stdout, " log --dir ");
+    let words: Vec<String> = hint
+        .split(" log --dir ")
+        .map(|w| w.trim_matches('\'').to_string())
+        .collect();
+    assert_eq!(fs::canonicalize(&words[0]).unwrap(), exe, "{hint}");
+    let log = run_cmd(
+        Command::new(&words[0])
+            .args(["log", "--dir", &words[1], "--json"])
+            .stdin(Stdio::null()),
+    );
+    let entries: Value = serde_json::from_str(&log.stdout).unwrap();
+    assert_eq!(entries.as_array().map(Vec::len), Some(35), "{log:#?}");
+}
+
+#[test]
+fn demo_without_dir_cleans_up_unless_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("tmp");
+    fs::create_dir_all(&scratch).unwrap();
+    let left = || fs::read_dir(&scratch).unwrap().count();
+    let out = run_cmd(erkin().env("TMPDIR", &scratch).args(["demo", "--no-serve"]));
+    assert_eq!(out.code, 0, "{out:#?}");
+    assert!(out.stdout.contains("temporary directory"), "{out:#?}");
+    assert_eq!(left(), 0, "the demo left files behind: {out:#?}");
+    let out = run_cmd(
+        erkin()
+            .env("TMPDIR", &scratch)
+            .args(["demo", "--no-serve", "--keep"]),
+    );
+    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(left(), 1, "--keep keeps the demo: {out:#?}");
+}
+
+#[test]
+fn options_live_on_the_commands_that_use_them() {
+    let help = |args: &[&str]| {
+        let r = run_cmd(erkin().args(args).arg("--help"));
+        assert_eq!(r.code, 0, "{r:#?}");
+        r.stdout
+    };
+    let mirror = help(&["mirror"]);
+    assert!(
+        !mirror.contains("--dir") && !mirror.contains("--server"),
+        "{mirror}"
+    );
+    let verify = help(&["verify"]);
+    assert!(
+        !verify.contains("--dir") && !verify.contains("--server"),
+        "{verify}"
+    );
+    let export = help(&["export"]);
+    assert!(
+        export.contains("--dir") && !export.contains("--server"),
+        "{export}"
+    );
+    let vote = help(&["vote"]);
+    assert!(
+        vote.contains("--dir") && vote.contains("--server"),
+        "{vote}"
+    );
+
+    // A server given to a command that cannot use it is a usage error, not
+    // silently ignored.
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run_cmd(erkin().args(["--server", "http://127.0.0.1:9/", "export", s(tmp.path())]));
+    r.fails_with(2, &["--server"]);
+
+    // Both forms name the same directory; the command's own option wins.
+    let f = fixture();
+    let before = run_in(&f.data, &["log", "--json"]);
+    let after = run_cmd(erkin().args(["log", "--json", "--dir", s(&f.data)]));
+    assert_eq!(before.code, 0, "{before:#?}");
+    assert_eq!(before.stdout, after.stdout);
+    let own_wins = run_in(
+        &f.path("nothing-here"),
+        &["log", "--json", "--dir", s(&f.data)],
+    );
+    assert_eq!(own_wins.stdout, before.stdout, "{own_wins:#?}");
+    // ERKIN_DIR is read when no --dir is given.
+    let env = run_cmd(erkin().env("ERKIN_DIR", &f.data).args(["log", "--json"]));
+    assert_eq!(env.stdout, before.stdout, "{env:#?}");
+}
+
+#[test]
+fn mirror_refusing_a_tampered_copy_exits_3() {
+    let f = fixture();
+    let copy = export_copy(&f, "tampered");
+    let bundle = copy.join(only_file_in(&copy, "tile/entries/000.p"));
+    let bytes = fs::read(&bundle).unwrap();
+    let needle = "Біз".as_bytes();
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    flip_bit(&bundle, at + 1, 0x01);
+    let r = run_cmd(erkin().args([
+        "mirror",
+        s(&copy),
+        "--into",
+        s(&f.path("mirror")),
+        "--key",
+        &f.vkey,
+    ]));
+    r.fails_with(3, &["refused"]);
+}
+
+/// Parses stdout as exactly one JSON document.
+fn json_of(r: &Run) -> Value {
+    assert_eq!(r.code, 0, "{r:#?}");
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {r:#?}"))
+}
+
+fn article(path: &Path, slug: &str, title: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(
+        path,
+        format!("---\ntitle: {title}\nslug: {slug}\nlang: en\nsummary: A test.\nauthors: [aigerim]\n---\n\nSome text about {title}.\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn json_on_every_command_whose_output_is_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let (key_a, vk_a) = new_key(root, "aigerim.key.age", "aigerim");
+    let (key_b, vk_b) = new_key(root, "dauren.key.age", "dauren");
+    let (ka, kb) = (s(&key_a), s(&key_b));
+    let data = root.join("data");
+    let d = s(&data);
+
+    let founded = json_of(&run_cmd(erkin().args([
+        "init",
+        "--dir",
+        d,
+        "--origin",
+        ORIGIN,
+        "--name",
+        "Test",
+        "--founder",
+        &vk_a,
+        "--founder",
+        &vk_b,
+        "--json",
+    ])));
+    assert!(
+        founded["verifier_key"]
+            .as_str()
+            .unwrap()
+            .starts_with(ORIGIN),
+        "{founded}"
+    );
+    assert_eq!(founded["name"], "Test");
+
+    let st = json_of(&run_in(
+        &data,
+        &["statement", "--key", ka, "For the record.", "--json"],
+    ));
+    assert_eq!(st["index"], 1);
+
+    // Elect both founders, so that they may publish.
+    let prop = json_of(&run_in(
+        &data,
+        &[
+            "propose",
+            "--key",
+            ka,
+            "--title",
+            "Board",
+            "--json",
+            "elect",
+            "--candidate",
+            "aigerim",
+            "--candidate",
+            "dauren",
+        ],
+    ));
+    let id = prop["proposal"].as_u64().unwrap();
+    assert_eq!(id, 2);
+    assert!(prop["closes_at"].as_u64().unwrap() > 0, "{prop}");
+    let ids = id.to_string();
+    for k in [ka, kb] {
+        let v = json_of(&run_in(
+            &data,
+            &[
+                "vote",
+                &ids,
+                "--rank",
+                "aigerim,dauren",
+                "--key",
+                k,
+                "--json",
+            ],
+        ));
+        assert_eq!(v["proposal"], id);
+        assert!(v["index"].as_u64().unwrap() > id, "{v}");
+    }
+    let closed = json_of(&run_in(&data, &["close", &ids, "--key", ka, "--json"]));
+    assert_eq!(closed["proposal"], id);
+    assert_eq!(closed["passed"], true, "{closed}");
+    assert!(closed["effect"].is_string(), "{closed}");
+
+    let story = root.join("story.md");
+    article(&story, "first-story", "First story");
+    let published = json_of(&run_in(
+        &data,
+        &["publish", "--key", ka, s(&story), "--json"],
+    ));
+    assert_eq!(published["slug"], "first-story");
+    let corrected = json_of(&run_in(
+        &data,
+        &[
+            "correct",
+            "first-story",
+            s(&story),
+            "--key",
+            ka,
+            "--note",
+            "Fixed.",
+            "--json",
+        ],
+    ));
+    assert_eq!(corrected["slug"], "first-story");
+    assert_eq!(
+        corrected["index"].as_u64().unwrap(),
+        published["index"].as_u64().unwrap() + 1
+    );
+
+    let folder = root.join("content");
+    article(&folder.join("a.md"), "second", "Second");
+    article(&folder.join("sub/b.md"), "third", "Third");
+    let imported = json_of(&run_in(
+        &data,
+        &["import", "--key", ka, s(&folder), "--json"],
+    ));
+    assert_eq!(imported["imported"], 2);
+    assert_eq!(imported["indexes"].as_array().map(Vec::len), Some(2));
+
+    let site = root.join("site");
+    let exported = json_of(&run_in(&data, &["export", s(&site), "--json"]));
+    assert_eq!(
+        exported["entries"].as_u64(),
+        Some(closed["index"].as_u64().unwrap() + 5)
+    );
+    assert!(exported["written"].as_u64().unwrap() > 0, "{exported}");
+}
+
+#[test]
+fn import_and_export_print_only_their_result_when_stderr_is_not_a_terminal() {
+    // One founder, elected to the board so that she may publish.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let (key, vk) = new_key(&root, "aigerim.key.age", "aigerim");
+    let k = s(&key);
+    let data = root.join("data");
+    init(&data, &[&vk]).ok_line();
+    let id = run_in(
+        &data,
+        &[
+            "propose",
+            "--key",
+            k,
+            "--title",
+            "Board",
+            "elect",
+            "--candidate",
+            "aigerim",
+        ],
+    )
+    .ok_line();
+    run_in(&data, &["vote", &id, "--rank", "aigerim", "--key", k]).ok_line();
+    run_in(&data, &["close", &id, "--key", k]).ok_line();
+    let folder = root.join("content");
+    for i in 0..3 {
+        article(
+            &folder.join(format!("{i}.md")),
+            &format!("story-{i}"),
+            &format!("Story {i}"),
+        );
+    }
+    let import = run_in(&data, &["import", "--key", k, s(&folder)]);
+    assert_eq!(import.code, 0, "{import:#?}");
+    assert_eq!(import.stdout, "3\n", "{import:#?}");
+    assert_eq!(
+        import.stderr,
+        format!("Imported 3 articles from {}.\n", folder.display()),
+        "no progress bar or counter when stderr is not a terminal"
+    );
+    let site = root.join("site");
+    let export = run_in(&data, &["export", s(&site)]);
+    assert_eq!(export.code, 0, "{export:#?}");
+    assert_eq!(export.stdout, "", "{export:#?}");
+    assert_eq!(export.stderr.lines().count(), 1, "{export:#?}");
+    assert!(export.stderr.starts_with("Exported "), "{export:#?}");
+    assert!(
+        !export.stderr.contains('\r') && !export.stderr.contains('\x1b'),
+        "{export:#?}"
+    );
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_grammar() {
+    for shell in ["bash", "zsh", "fish"] {
+        let r = run_cmd(erkin().args(["completions", shell]));
+        assert_eq!(r.code, 0, "{r:#?}");
+        for sub in ["publish", "mirror", "verify", "demo"] {
+            assert!(r.stdout.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    run_cmd(erkin().args(["completions", "no-such-shell"])).fails_with(2, &[]);
+    let man = run_cmd(erkin().arg("man"));
+    assert_eq!(man.code, 0, "{man:#?}");
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH erkin"),
+        "{man:#?}"
+    );
+    for sub in ["publish", "mirror", "verify", "completions"] {
+        assert!(man.stdout.contains(sub), "the man page lacks {sub}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run_cmd(erkin().args(["man", "--out", s(tmp.path())]));
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(tmp.path().join("erkin.1").is_file());
+    assert!(tmp.path().join("erkin-publish.1").is_file());
+}

@@ -402,6 +402,12 @@ impl Server {
     /// `erkin --dir DIR serve --listen 127.0.0.1:PORT --quiet EXTRA...`,
     /// once `GET /checkpoint` answers 200.
     fn start(dir: &Path, extra: &[&str]) -> Self {
+        Self::start_limited(dir, extra, None)
+    }
+
+    /// [`Server::start`] with at most `nofile` file descriptors (hard and
+    /// soft), as a small host or a container might give it.
+    fn start_limited(dir: &Path, extra: &[&str], nofile: Option<u32>) -> Self {
         let log = dir
             .parent()
             .unwrap()
@@ -422,7 +428,18 @@ impl Server {
                 .append(true)
                 .open(&log)
                 .unwrap();
-            let child = erkin()
+            let mut command = erkin();
+            if let Some(n) = nofile {
+                let program = command.get_program().to_os_string();
+                command = Command::new("sh");
+                command
+                    .env("ERKIN_PASSPHRASE", PASSPHRASE)
+                    .stdin(Stdio::null())
+                    .arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(program);
+            }
+            let child = command
                 .args(&argv)
                 .stdout(Stdio::null())
                 .stderr(stderr)
@@ -831,19 +848,16 @@ fn api_errors_have_stable_codes_and_never_500() {
         .unwrap()
         .api_error(413, "too_large");
 
-    // A blob declared larger than the largest blob: refused before a byte
-    // of it is read.
-    let too_big = erkin_core::blob::DEFAULT_MAX_BLOB_LEN + 1;
+    // A body that is not valid HTTP (bad chunked encoding) is a bad body,
+    // not an oversize one.
     exchange(
         a,
-        &format!(
-            "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Content-Length: {too_big}\r\n\r\n"
-        ),
-        b"",
+        "POST /api/v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Transfer-Encoding: chunked\r\n\r\n",
+        b"zz-not-a-chunk-size\r\nhello\r\n0\r\n\r\n",
     )
     .unwrap()
-    .api_error(413, "too_large");
+    .api_error(400, "bad_body");
 
     // A well-formed entry signed for another publication: the fold's code.
     let foreign = statement_entry("elsewhere.example/news", &key, now(), "replayed");
@@ -907,16 +921,31 @@ fn api_errors_have_stable_codes_and_never_500() {
     let stranger = SecretKey::generate(&mut rand_core::OsRng, "stranger").unwrap();
     for (what, header) in [
         ("a stranger's note", upload(&stranger, &BlobId::of(PHOTO))),
-        (
-            "a note for another blob",
-            upload(&key, &BlobId::of(b"other")),
-        ),
         ("not base64", "%%%".to_string()),
     ] {
         let r = post_blob(&header, PHOTO);
         assert_eq!(r.status, 401, "{what}: {}", r.text());
         assert_eq!(r.json()["error"]["code"], "unauthorized", "{what}");
     }
+    // A member's note for another blob: the body is not what they signed.
+    post_blob(&upload(&key, &BlobId::of(b"other")), PHOTO).api_error(400, "blob_mismatch");
+    // A blob declared larger than the largest blob: without a member's
+    // note, unauthorized; with one, refused before a byte of it is read.
+    let too_big = erkin_core::blob::DEFAULT_MAX_BLOB_LEN + 1;
+    let declared_too_big = |header: Option<&str>| {
+        let auth = header.map_or(String::new(), |h| format!("Erkin-Upload: {h}\r\n"));
+        exchange(
+            a,
+            &format!(
+                "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+                 {auth}Content-Length: {too_big}\r\n\r\n"
+            ),
+            b"",
+        )
+        .unwrap()
+    };
+    declared_too_big(None).api_error(401, "unauthorized");
+    declared_too_big(Some(&upload(&key, &BlobId::of(b"big")))).api_error(413, "too_large");
     // Stored by their hash.
     let r = post_blob(&upload(&key, &BlobId::of(PHOTO)), PHOTO);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -1325,4 +1354,363 @@ fn a_follower_catches_up_and_refuses_writes() {
     assert_eq!(follower.stop(), 0);
     assert_eq!(primary.stop(), 0);
     verify_ok(&follower_dir, &log_vk);
+}
+
+// ---------------------------------------------------------------------------
+// 6. Nobody without a key can take the server down (issue 11)
+
+/// The most memory the process has held so far (VmHWM), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("Linux reports VmHWM");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// A member's `Erkin-Upload` header for blob `id`.
+fn upload_header(origin: &str, signer: &SecretKey, id: &BlobId) -> String {
+    use base64::Engine as _;
+    let note = erkin_core::note::sign_note(&erkin_core::blob::upload_text(origin, id), signer);
+    base64::engine::general_purpose::STANDARD.encode(note)
+}
+
+/// An editor's entry publishing an article whose body is blob `body`.
+fn publish_entry(origin: &str, key: &SecretKey, slug: &str, body: &BlobId) -> Vec<u8> {
+    sign_entry(
+        origin,
+        &EntryBody {
+            time: now(),
+            action: Action::Publish(erkin_core::action::Publish {
+                slug: slug.into(),
+                lang: "en".into(),
+                title: "A large document".into(),
+                summary: "Published whole.".into(),
+                authors: vec![key.name().to_string()],
+                bylines: vec![],
+                tags: vec![],
+                body: body.to_string(),
+                media: vec![],
+                translation_of: None,
+                first_published: None,
+            }),
+        },
+        key,
+    )
+    .unwrap()
+}
+
+/// Uploads `bytes` as `signer`; the reply.
+fn upload_blob(addr: SocketAddr, origin: &str, signer: &SecretKey, bytes: &[u8]) -> Reply {
+    let header = upload_header(origin, signer, &BlobId::of(bytes));
+    exchange(
+        addr,
+        &format!(
+            "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Erkin-Upload: {header}\r\nContent-Length: {}\r\n\r\n",
+            bytes.len()
+        ),
+        bytes,
+    )
+    .unwrap()
+}
+
+/// A blob of `len` bytes of readable Markdown, different for each `seed`.
+fn big_blob(len: usize, seed: u8) -> Vec<u8> {
+    let line = format!("Paragraph {seed} of a long leaked document.\n\n");
+    line.as_bytes().iter().copied().cycle().take(len).collect()
+}
+
+#[test]
+fn strangers_uploading_large_bodies_cost_the_server_no_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "uploads.example/news";
+    let (server_dir, _) = found(t, origin, &[&alice]);
+    let server = Server::start(&server_dir, &["--sequence"]);
+    let a = server.addr;
+    let pid = server.child.id();
+    let before = peak_rss(pid);
+    // 20 strangers at once, each sending a full 32 MiB body: without a
+    // note, with garbage, and with a stranger's signed note.
+    let stranger = SecretKey::generate(&mut rand_core::OsRng, "stranger").unwrap();
+    let body = Arc::new(vec![b'x'; erkin_core::blob::DEFAULT_MAX_BLOB_LEN as usize]);
+    let attackers: Vec<_> = (0..20)
+        .map(|i| {
+            let body = body.clone();
+            let auth = match i % 3 {
+                0 => String::new(),
+                1 => "Erkin-Upload: bm90IGEgbm90ZQ==\r\n".to_string(),
+                _ => format!(
+                    "Erkin-Upload: {}\r\n",
+                    upload_header(origin, &stranger, &BlobId::of(&body))
+                ),
+            };
+            std::thread::spawn(move || {
+                let head = format!(
+                    "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+                     {auth}Content-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                // The server may answer and close before the body is sent.
+                exchange(a, &head, &body).ok().map(|r| r.status)
+            })
+        })
+        .collect();
+    for h in attackers {
+        if let Some(status) = h.join().unwrap() {
+            assert_eq!(status, 401, "a stranger's upload");
+        }
+    }
+    let grew = peak_rss(pid).saturating_sub(before);
+    assert!(
+        grew < 64 * MIB,
+        "20 strangers' 32 MiB uploads grew the server's peak memory by {} MiB",
+        grew / MIB
+    );
+    // Still serving, and a member can still upload.
+    assert_eq!(get(a, "/").unwrap().status, 200);
+    let r = upload_blob(a, origin, &alice.secret(), PHOTO);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn members_uploads_at_once_are_held_to_the_upload_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "budget.example/news";
+    let (server_dir, _) = found(t, origin, &[&alice]);
+    let server = Server::start(&server_dir, &["--sequence"]);
+    let a = server.addr;
+    let pid = server.child.id();
+    let key = alice.secret();
+    let before = peak_rss(pid);
+    let len = erkin_core::blob::DEFAULT_MAX_BLOB_LEN as usize;
+    let blobs: Vec<Vec<u8>> = (0..8).map(|i| big_blob(len, i)).collect();
+    // Eight uploads announce themselves at once (headers only, so far).
+    let mut streams: Vec<TcpStream> = blobs
+        .iter()
+        .map(|b| {
+            let mut s = TcpStream::connect(a).unwrap();
+            let head = format!(
+                "POST /api/v1/blobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+                 Erkin-Upload: {}\r\nContent-Length: {}\r\n\r\n",
+                upload_header(origin, &key, &BlobId::of(b)),
+                b.len()
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    // Those past the budget (4 × 32 MiB by default) were answered at once.
+    let mut busy = 0;
+    let mut taken = Vec::new();
+    for (i, s) in streams.iter_mut().enumerate() {
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut raw = Vec::new();
+        match s.read_to_end(&mut raw) {
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&raw);
+                assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+                assert!(text.contains("\"busy\""), "{text}");
+                assert!(text.to_ascii_lowercase().contains("retry-after"), "{text}");
+                busy += 1;
+            }
+            Err(e) => {
+                assert!(
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                    "{e}"
+                );
+                taken.push(i);
+            }
+        }
+    }
+    assert_eq!(
+        (taken.len(), busy),
+        (4, 4),
+        "uploads taken and refused as busy"
+    );
+    for i in taken {
+        let s = &mut streams[i];
+        s.write_all(&blobs[i]).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+    let grew = peak_rss(pid).saturating_sub(before);
+    assert!(
+        grew < 320 * MIB,
+        "four 32 MiB uploads at once grew the server's peak memory by {} MiB",
+        grew / MIB
+    );
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn readers_who_never_read_a_large_blob_pin_no_copy_of_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "readers.example/news";
+    let (server_dir, _) = found(t, origin, &[&alice]);
+    let server = Server::start(&server_dir, &["--sequence"]);
+    let a = server.addr;
+    let pid = server.child.id();
+    let key = alice.secret();
+    let blob = big_blob(erkin_core::blob::DEFAULT_MAX_BLOB_LEN as usize, 1);
+    let id = BlobId::of(&blob);
+    let path = format!("/blob/{id}");
+    let r = upload_blob(a, origin, &key, &blob);
+    assert_eq!(r.status, 200, "{}", r.text());
+    // An upload no entry names is not served from the newsroom's domain.
+    assert_eq!(get(a, &path).unwrap().status, 404, "an unnamed upload");
+    let r = post_entry(a, &publish_entry(origin, &key, "large", &id));
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Named: served, whole, from the instant the entry is in the log.
+    let whole = get(a, &path).unwrap();
+    assert_eq!(whole.status, 200);
+    assert!(whole.body == blob, "the served blob is the uploaded one");
+    assert!(
+        eventually(Duration::from_secs(30), || get(a, "/a/large/")
+            .is_ok_and(|r| r.status == 200))
+        .is_some(),
+        "the article page appears"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let before = peak_rss(pid);
+    // 40 readers ask for it and never read a byte of the answer.
+    let stalled: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = TcpStream::connect(a).unwrap();
+            write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    // Others are still served, promptly.
+    let started = Instant::now();
+    assert_eq!(get(a, "/").unwrap().status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let grew = peak_rss(pid).saturating_sub(before);
+    assert!(
+        grew < 96 * MIB,
+        "40 stalled readers of a 32 MiB blob grew the server's peak memory by {} MiB",
+        grew / MIB
+    );
+    drop(stalled);
+    assert_eq!(server.stop(), 0);
+}
+
+#[test]
+fn replaying_a_members_logged_entries_does_not_spend_their_rate_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "replay.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice]);
+    let server = Server::start(&server_dir, &["--sequence", "--rate-per-key", "1"]);
+    let a = server.addr;
+    let key = alice.secret();
+    let time = now();
+    let said = statement_entry(origin, &key, time, "On the record.");
+    assert_eq!(post_entry(a, &said).status, 200);
+    // Anyone can copy it from the public log and send it again, many times.
+    for _ in 0..30 {
+        post_entry(a, &said).api_error(422, "duplicate");
+    }
+    // Alice's own new entries are not held back by the replays.
+    for i in 0..3 {
+        let r = post_entry(
+            a,
+            &statement_entry(origin, &key, time, &format!("New #{i}")),
+        );
+        assert_eq!(r.status, 200, "alice's entry after replays: {}", r.text());
+    }
+    assert_eq!(checkpoint_size(a), 5);
+    assert_eq!(server.stop(), 0);
+    verify_ok(&server_dir, &log_vk);
+}
+
+#[test]
+fn one_client_cannot_use_up_the_servers_connections() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "fds.example/news";
+    let (server_dir, _) = found(t, origin, &[&alice]);
+    // 256 descriptors, as a small host might give the process.
+    let server = Server::start_limited(&server_dir, &["--sequence"], Some(256));
+    let a = server.addr;
+    // One client (127.0.0.2) opens 400 connections that start a slow body
+    // and stall.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let held = rt.block_on(async {
+        let mut held = Vec::new();
+        for _ in 0..400 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(2), socket.connect(a)).await
+            else {
+                continue;
+            };
+            let mut s = s.into_std().unwrap();
+            s.set_nonblocking(false).unwrap();
+            s.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+            let _ = s.write_all(
+                b"POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\nerkin",
+            );
+            held.push(s);
+        }
+        held
+    });
+    assert!(
+        held.len() > 300,
+        "the attacker connected {} times",
+        held.len()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    // A reader elsewhere (127.0.0.1) is served at once.
+    let mut s = TcpStream::connect_timeout(&a, Duration::from_secs(3)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let read = s.read_to_end(&mut raw);
+    assert!(
+        read.is_ok() && raw.starts_with(b"HTTP/1.1 200"),
+        "a reader during the attack: {read:?} {}",
+        String::from_utf8_lossy(&raw[..raw.len().min(200)])
+    );
+    // And a member can still submit.
+    let r = post_entry(
+        a,
+        &statement_entry(origin, &alice.secret(), now(), "Still here."),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    drop(held);
+    assert_eq!(server.stop(), 0);
 }
