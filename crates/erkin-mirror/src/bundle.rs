@@ -27,7 +27,10 @@ use std::path::{Path, PathBuf};
 
 use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::MAX_CHECKPOINT_LEN;
-use erkin_core::tiles::{TileKind, TilePath, MAX_BUNDLE_LEN};
+use erkin_core::entry::ParsedEntry;
+use erkin_core::tiles::{
+    decode_bundle, entry_bundles, hash_tiles, TileKind, TilePath, MAX_ENTRY_LEN,
+};
 use erkin_export::{for_each_file, Part, Selection};
 use erkin_store::{Publication, StoreError};
 use serde::{Deserialize, Serialize};
@@ -84,6 +87,22 @@ pub enum BundleError {
     TooManyMembers { max: u64 },
     #[error("the bundle is damaged or cut short: {0}")]
     Damaged(String),
+    /// The manifest says the bundle continues a log from `since` entries,
+    /// but the copy importing it holds only `held`.
+    #[error("the bundle continues a log from {since} entries; this copy holds {held}")]
+    Gap { since: u64, held: u64 },
+    /// The manifest spans more entries than one sync takes
+    /// (`erkin mirror --max-growth`); nothing was unpacked.
+    #[error("the bundle spans entries {since}..{size}, more than the {max} one sync takes; refused (raise --max-growth only if the log is truly that large)")]
+    TooMuchGrowth { since: u64, size: u64, max: u64 },
+    /// A log file or blob the span its manifest states cannot need: refused
+    /// before it is written.
+    #[error("bundle member {path:?}: {reason}; refused")]
+    Unexpected { path: String, reason: &'static str },
+    /// The bundle inflates far more than any real bundle (a decompression
+    /// bomb): refused at the first excess.
+    #[error("the bundle inflates {unpacked} bytes from {read} compressed, more than any real bundle; refused")]
+    Inflated { read: u64, unpacked: u64 },
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -161,12 +180,21 @@ pub fn write_bundle(
     Ok(stats)
 }
 
-/// Limits on what a bundle may unpack to.
+/// Limits on what a bundle may unpack to. Beyond these fixed caps, what a
+/// bundle may hold is derived from the span its manifest states (`since`
+/// to `size`, at most `max_growth` entries): exactly the tiles and entry
+/// bundles of that span, each at most its width's size, and only blobs its
+/// entries name. Anything else is refused before it is written.
 #[derive(Debug, Clone, Copy)]
 pub struct BundleLimits {
     pub max_total: u64,
     pub max_members: u64,
     pub max_blob_len: u64,
+    /// The most entries a bundle may span (as `SyncOptions::max_growth`).
+    pub max_growth: u64,
+    /// The entries the importing copy holds: a bundle must start at or
+    /// before them ([`BundleError::Gap`]).
+    pub held: u64,
 }
 
 impl Default for BundleLimits {
@@ -175,7 +203,30 @@ impl Default for BundleLimits {
             max_total: 64 * 1024 * 1024 * 1024,
             max_members: 2_000_000,
             max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
+            max_growth: erkin_core::sync::DEFAULT_MAX_GROWTH,
+            held: 0,
         }
+    }
+}
+
+/// Unpacked bytes a bundle may reach before its compression ratio is judged.
+pub const INFLATE_ALLOWANCE: u64 = 64 * 1024 * 1024;
+/// Unpacked bytes per compressed byte beyond the allowance. Real bundles
+/// inflate a few times (tiles and images hardly at all, text 3-10x); gzip
+/// can reach 1000x on zeros.
+pub const MAX_INFLATION: u64 = 50;
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
     }
 }
 
@@ -187,7 +238,7 @@ fn member_limit(path: &str, limits: &BundleLimits) -> u64 {
         MAX_CHECKPOINT_LEN as u64
     } else if let Ok(tile) = TilePath::parse(path) {
         match tile.kind {
-            TileKind::Entries => MAX_BUNDLE_LEN as u64,
+            TileKind::Entries => u64::from(tile.width) * (2 + MAX_ENTRY_LEN as u64),
             TileKind::Hashes { .. } => u64::from(tile.width) * 32,
         }
     } else if path.starts_with("blob/") {
@@ -195,6 +246,27 @@ fn member_limit(path: &str, limits: &BundleLimits) -> u64 {
     } else {
         MAX_SITE_FILE_LEN
     }
+}
+
+/// Why a member cannot belong to the bundle's span, if it cannot: a tile
+/// or entry bundle outside it, or a blob no entry in it names. Site files
+/// are never written, so any are allowed (within the other limits).
+fn unexpected(
+    path: &str,
+    expected: &HashSet<TilePath>,
+    named: &HashSet<BlobId>,
+) -> Option<&'static str> {
+    if let Ok(tile) = TilePath::parse(path) {
+        return (!expected.contains(&tile))
+            .then_some("a log file the span in the manifest does not have");
+    }
+    if let Some(id) = path
+        .strip_prefix("blob/")
+        .and_then(|h| h.parse::<BlobId>().ok())
+    {
+        return (!named.contains(&id)).then_some("a blob no entry in the bundle names");
+    }
+    None
 }
 
 /// Whether a member is part of the log a mirror takes (else: site files).
@@ -249,7 +321,12 @@ pub fn unpack_bundle(
         }
     };
     let f = fs::File::open(file).map_err(io_at(file))?;
-    let gz = flate2::read::GzDecoder::new(BufReader::new(f));
+    let compressed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counted = Counting {
+        inner: f,
+        count: compressed.clone(),
+    };
+    let gz = flate2::read::GzDecoder::new(BufReader::new(counted));
     let mut archive = tar::Archive::new(gz);
     let damaged = |e: std::io::Error| BundleError::Damaged(e.to_string());
     let mut seen = HashSet::new();
@@ -261,6 +338,11 @@ pub fn unpack_bundle(
     let mut long_name: Option<Vec<u8>> = None;
     let mut n: u64 = 0;
     let mut path_bytes: u64 = 0;
+    // What the manifest's span can hold: its tiles and entry bundles, and
+    // the blobs its entries name (filled in as the entries arrive).
+    let mut expected: HashSet<TilePath> = HashSet::new();
+    let mut named: HashSet<BlobId> = HashSet::new();
+    let mut unpacked: u64 = 0;
     for entry in archive.entries().map_err(damaged)?.raw(true) {
         let mut entry = entry.map_err(damaged)?;
         let kind = entry.header().entry_type();
@@ -335,6 +417,17 @@ pub fn unpack_bundle(
                 max: limits.max_total,
             });
         }
+        // Headers count too: a million empty members are a bomb as well.
+        unpacked = unpacked.saturating_add(len).saturating_add(512);
+        let read = compressed.get();
+        if unpacked > INFLATE_ALLOWANCE.saturating_add(read.saturating_mul(MAX_INFLATION)) {
+            return Err(BundleError::Inflated { read, unpacked });
+        }
+        if n > 0 {
+            if let Some(reason) = unexpected(&path, &expected, &named) {
+                return Err(BundleError::Unexpected { path, reason });
+            }
+        }
         n += 1;
         if n == 1 {
             if path != MANIFEST {
@@ -355,6 +448,27 @@ pub fn unpack_bundle(
                     m.format
                 )));
             }
+            if m.since > m.size {
+                return Err(BundleError::NotABundle(format!(
+                    "{MANIFEST}: since {} is after size {}",
+                    m.since, m.size
+                )));
+            }
+            if m.since > limits.held {
+                return Err(BundleError::Gap {
+                    since: m.since,
+                    held: limits.held,
+                });
+            }
+            if m.size - m.since > limits.max_growth {
+                return Err(BundleError::TooMuchGrowth {
+                    since: m.since,
+                    size: m.size,
+                    max: limits.max_growth,
+                });
+            }
+            expected.extend(hash_tiles(m.since, m.size));
+            expected.extend(entry_bundles(m.since, m.size));
             manifest = Some(m);
             continue;
         }
@@ -373,6 +487,30 @@ pub fn unpack_bundle(
                 "{path}: {} of {len} bytes",
                 bytes.len()
             )));
+        }
+        // The blobs the new entries name are the only ones the bundle may
+        // carry. (An entry that does not parse names nothing; the sync
+        // judges the entries themselves.)
+        if let (Ok(tile), Some(m)) = (TilePath::parse(&path), &manifest) {
+            if tile.kind == TileKind::Entries {
+                if let Ok(entries) = decode_bundle(&bytes, usize::from(tile.width)) {
+                    for (i, e) in entries.into_iter().enumerate() {
+                        if tile.first_entry() + (i as u64) < m.since {
+                            continue;
+                        }
+                        if let Ok(parsed) = ParsedEntry::parse(e, &m.origin) {
+                            named.extend(
+                                parsed
+                                    .body
+                                    .action
+                                    .blob_refs()
+                                    .into_iter()
+                                    .filter_map(|b| b.parse::<BlobId>().ok()),
+                            );
+                        }
+                    }
+                }
+            }
         }
         let out = dest.join(&path);
         erkin_export::atomic_write(&out, &bytes, false).map_err(|e| BundleError::Io {

@@ -39,6 +39,7 @@ pub const SITE_DIR: &str = "site";
 pub const EVIDENCE_DIR: &str = "evidence";
 const STAGING_DIR: &str = ".sync";
 const LOCK_FILE: &str = ".sync.lock";
+const MAX_CONFIG_LEN: u64 = 64 * 1024;
 
 /// Exit codes of `erkin mirror` (also in `erkin mirror --help`).
 pub mod exit {
@@ -185,6 +186,8 @@ enum Source {
     Dir(DirCopy),
     /// Another data directory (a mirror's, or a newsroom's).
     Store(Store),
+    /// An unpacked bundle, and the verifier key its manifest names.
+    Bundle(DirCopy, String),
 }
 
 impl Source {
@@ -193,14 +196,24 @@ impl Source {
             Source::Http(h) => h,
             Source::Dir(d) => d,
             Source::Store(s) => s,
+            Source::Bundle(d, _) => d,
         }
     }
 
     /// The verifier key the source says it has: only for trust on first
     /// use, and checked against the signatures like everything else.
     fn advertised_key(&self) -> Result<Option<VerifierKey>, MirrorError> {
-        if let Source::Store(s) = self {
-            return Ok(Some(s.log_key().clone()));
+        match self {
+            Source::Store(s) => return Ok(Some(s.log_key().clone())),
+            Source::Bundle(_, key) => {
+                return VerifierKey::parse(key).map(Some).map_err(|e| {
+                    MirrorError::Bundle(BundleError::NotABundle(format!(
+                        "{}: verifier_key: {e}",
+                        crate::bundle::MANIFEST
+                    )))
+                })
+            }
+            Source::Http(_) | Source::Dir(_) => {}
         }
         let bytes = self
             .reader()
@@ -248,17 +261,25 @@ impl Mirror {
         if lock.try_lock().is_err() {
             return Err(MirrorError::Busy(dir.to_path_buf()));
         }
-        let config: MirrorConfig = fs::read(dir.join(CONFIG_FILE))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        // The config is written whole (temporary file, fsync, rename); one
+        // cut short by an older erkin reads as none, and the next sync
+        // records the source again.
+        let config: MirrorConfig =
+            erkin_export::read_bounded(&dir.join(CONFIG_FILE), CONFIG_FILE, MAX_CONFIG_LEN)
+                .ok()
+                .flatten()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+        // No store, a store an interrupted creation left (it holds no log),
+        // or one a first sync made and never committed to: the next sync
+        // starts the mirror afresh.
         let publication = match Store::open(dir) {
             Ok(store) if store.size() == 0 => None,
             Ok(store) => {
                 drop(store);
                 Some(Publication::open(dir)?)
             }
-            Err(StoreError::NotFound { .. }) => None,
+            Err(StoreError::NotFound { .. } | StoreError::HalfMade { .. }) => None,
             Err(e) => return Err(e.into()),
         };
         Ok(Self {
@@ -326,22 +347,27 @@ impl Mirror {
         if path.is_file() {
             let dest = self.staging().join("bundle");
             let _ = fs::remove_dir_all(&dest);
-            let manifest = match unpack_bundle(path, &dest, &options.bundle) {
+            let limits = BundleLimits {
+                held: self.size(),
+                max_growth: options.max_growth,
+                ..options.bundle
+            };
+            let manifest = match unpack_bundle(path, &dest, &limits) {
                 Ok(m) => m,
+                Err(BundleError::Gap { since, held }) => {
+                    self.clear_staging();
+                    return Err(MirrorError::BundleGap {
+                        since,
+                        have: held,
+                        dir: self.dir.clone(),
+                    });
+                }
                 Err(e) => {
                     self.clear_staging();
                     return Err(MirrorError::Bundle(e));
                 }
             };
-            if manifest.since > self.size() {
-                self.clear_staging();
-                return Err(MirrorError::BundleGap {
-                    since: manifest.since,
-                    have: self.size(),
-                    dir: self.dir.clone(),
-                });
-            }
-            return Ok(Source::Dir(DirCopy::new(&dest)));
+            return Ok(Source::Bundle(DirCopy::new(&dest), manifest.verifier_key));
         }
         if path.join(erkin_store::store::DB_FILE).is_file() {
             return Ok(Source::Store(Store::open_unverified(path)?));
@@ -496,11 +522,7 @@ impl Mirror {
         // transaction under the source's checkpoint.
         let mut store = match self.publication.take() {
             Some(p) => p.into_store(),
-            None => match Store::open(&self.dir) {
-                Ok(s) => s,
-                Err(StoreError::NotFound { .. }) => Store::create(&self.dir, &key)?,
-                Err(e) => return Err(e.into()),
-            },
+            None => self.first_store(&key)?,
         };
         let committed = (|| {
             for (id, path) in wanted.iter().zip(&paths) {
@@ -534,6 +556,38 @@ impl Mirror {
         Ok(report)
     }
 
+    /// The store a first sync commits into. A store left empty by an earlier
+    /// first sync that never committed is reused if it is for `key`, and
+    /// replaced if not (it holds no log: nothing is lost); a half-made one
+    /// is replaced by `Store::create`.
+    fn first_store(&self, key: &VerifierKey) -> Result<Store, MirrorError> {
+        match Store::open(&self.dir) {
+            Ok(s) if s.log_key() == key => Ok(s),
+            Ok(s) if s.size() == 0 => {
+                drop(s);
+                let db = self.dir.join(erkin_store::store::DB_FILE);
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let path = PathBuf::from(format!("{}{suffix}", db.display()));
+                    match fs::remove_file(&path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(source) => return Err(MirrorError::Io { path, source }),
+                    }
+                }
+                Ok(Store::create(&self.dir, key)?)
+            }
+            Ok(s) => Err(MirrorError::KeyMismatch {
+                dir: self.dir.clone(),
+                pinned: s.log_key().to_string(),
+                given: key.to_string(),
+            }),
+            Err(StoreError::NotFound { .. } | StoreError::HalfMade { .. }) => {
+                Ok(Store::create(&self.dir, key)?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Records the source for the next sync.
     fn remember(&mut self, spec: &str) -> Result<(), MirrorError> {
         // A bundle is a one-off; a URL or a directory is a place to return to.
@@ -542,7 +596,7 @@ impl Mirror {
         }
         let mut json = serde_json::to_vec_pretty(&self.config).expect("config serializes");
         json.push(b'\n');
-        erkin_export::atomic_write(&self.dir.join(CONFIG_FILE), &json, false)?;
+        erkin_export::atomic_write(&self.dir.join(CONFIG_FILE), &json, true)?;
         Ok(())
     }
 

@@ -2058,3 +2058,206 @@ fn entries_are_fetched_a_few_bundles_at_a_time() {
     );
     assert!(w.snapshot().store.is_none());
 }
+
+// ---------------------------------------------------------------------------
+// Mirror directories left half-made by a killed first sync (older erkins)
+
+#[test]
+fn a_half_made_mirror_directory_is_restarted_not_bricked() {
+    let w = World::unsynced();
+    let other = key(ORIGIN);
+    type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Make)> = vec![
+        (
+            "a config, no store",
+            Box::new(|d: &Path| {
+                fs::write(d.join("mirror.json"), b"{\"source\": null}\n").unwrap();
+            }),
+        ),
+        (
+            "a config cut short",
+            Box::new(|d: &Path| fs::write(d.join("mirror.json"), b"{\"sour").unwrap()),
+        ),
+        (
+            "an empty database file (application_id 0)",
+            Box::new(|d: &Path| fs::write(d.join("erkin.sqlite"), b"").unwrap()),
+        ),
+        (
+            "an empty store of the right key",
+            Box::new(|d: &Path| {
+                erkin_store::Store::create(d, &w.key).unwrap();
+            }),
+        ),
+        (
+            "an empty store of another key (a first sync trusting a liar)",
+            Box::new(move |d: &Path| {
+                erkin_store::Store::create(d, other.verifier_key()).unwrap();
+            }),
+        ),
+    ];
+    for (what, make) in cases {
+        let dir = w.path(&format!("half-made-{}", what.len()));
+        fs::create_dir_all(&dir).unwrap();
+        make(&dir);
+        let mut m = Mirror::open(&dir).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let report = m
+            .sync(Some(&w.server.url()), &w.options())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(report.new_size, SMALL, "{what}");
+        drop(m);
+        // And it is a whole mirror from then on.
+        let mut m = Mirror::open(&dir).unwrap();
+        assert_eq!(m.size(), SMALL, "{what}");
+        let report = m.sync(None, &w.options()).unwrap();
+        assert_eq!(report.old_size, SMALL, "{what}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Decompression bombs: a bundle holds only what its manifest's span needs
+
+/// Bytes and files under `dir` (what an unpack wrote before it stopped).
+fn written(dir: &Path) -> (u64, usize) {
+    let files = files_under(dir);
+    (files.values().map(|d| d.len() as u64).sum(), files.len())
+}
+
+/// Unpacks `bytes` into a fresh staging directory with the mirror's limits
+/// (it holds `SMALL` entries); returns the error and what was written.
+fn unpack_refused(b: &BundleWorld, name: &str, bytes: &[u8]) -> (BundleError, u64, usize) {
+    let file = b.w.path(name);
+    fs::write(&file, bytes).unwrap();
+    let dest = b.w.path(&format!("{name}.staging"));
+    let limits = erkin_mirror::BundleLimits {
+        held: SMALL,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let err = erkin_mirror::unpack_bundle(&file, &dest, &limits).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "{name}: slow");
+    let (bytes, files) = written(&dest);
+    (err, bytes, files)
+}
+
+#[test]
+fn gzip_bomb_bundle_is_refused_before_it_fills_the_disk() {
+    let b = BundleWorld::new();
+    let big = 16 * 1024 * 1024;
+    // Entry bundles of zeros: the span (300 entries) has two bundles; the
+    // rest are names no 300-entry log has.
+    let mut members = vec![b.manifest()];
+    for n in 0..16 {
+        members.push(Member::Plain(format!("tile/entries/{n:03}"), vec![0; big]));
+    }
+    let bomb = tar_gz(&members);
+    assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
+    let (err, bytes, files) = unpack_refused(&b, "bomb.tar.gz", &bomb);
+    match &err {
+        BundleError::Unexpected { path, .. } => assert_eq!(path, "tile/entries/001"),
+        other => panic!("expected Unexpected, got {other:?}"),
+    }
+    // At most the one bundle the span has at that name, not 256 MiB.
+    assert!(bytes <= big as u64, "{bytes} bytes written");
+    assert!(files <= 1, "{files} files");
+
+    // Blobs of zeros that no entry names: not one is written.
+    let mut members = vec![b.manifest()];
+    members.extend(b.some_log_members());
+    for i in 0..8u8 {
+        members.push(Member::Plain(
+            format!("blob/{}", hex(&[i; 32])),
+            vec![0; 32 << 20],
+        ));
+    }
+    let bomb = tar_gz(&members);
+    let (err, bytes, _) = unpack_refused(&b, "blob-bomb.tar.gz", &bomb);
+    match &err {
+        BundleError::Unexpected { path, reason } => {
+            assert_eq!(path, &format!("blob/{}", hex(&[0; 32])));
+            assert!(reason.contains("no entry"), "{reason}");
+        }
+        other => panic!("expected Unexpected, got {other:?}"),
+    }
+    assert!(bytes < 1 << 20, "{bytes} bytes written");
+
+    // A site file that inflates a thousandfold: refused by the ratio, not
+    // read to the end of the 64 GiB the bundle may hold.
+    let mut members = vec![b.manifest()];
+    for n in 0..8 {
+        members.push(Member::Plain(format!("p/{n}.html"), vec![b' '; 30 << 20]));
+    }
+    let bomb = tar_gz(&members);
+    let (err, bytes, _) = unpack_refused(&b, "site-bomb.tar.gz", &bomb);
+    assert!(
+        matches!(err, BundleError::Inflated { .. }),
+        "expected Inflated, got {err:?}"
+    );
+    assert_eq!(bytes, 0);
+
+    // Through the mirror: refused, the mirror unchanged, staging cleared.
+    let before = b.w.snapshot();
+    let err = b
+        .sync_bundle("bomb2.tar.gz", &tar_gz(&members))
+        .unwrap_err();
+    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert!(
+        matches!(err, MirrorError::Bundle(BundleError::Inflated { .. })),
+        "{err:?}"
+    );
+    assert_unchanged(&before, &b.w.snapshot());
+    assert!(b.w.staging_cleared());
+}
+
+#[test]
+fn bundle_of_many_members_is_refused_at_the_first_it_cannot_need() {
+    let b = BundleWorld::new();
+    let mut members = vec![b.manifest()];
+    members.extend(b.some_log_members());
+    for i in 0..20_000u32 {
+        let mut id = [0u8; 32];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        members.push(Member::Plain(format!("blob/{}", hex(&id)), vec![1]));
+    }
+    let bytes = tar_gz(&members);
+    let started = Instant::now();
+    let (err, _, files) = unpack_refused(&b, "many.tar.gz", &bytes);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(err, BundleError::Unexpected { .. }),
+        "expected Unexpected, got {err:?}"
+    );
+    assert!(files <= 2, "{files} files written");
+
+    // Tiles of a log far larger than the manifest says: refused too.
+    let mut members = vec![b.manifest()];
+    for n in 1..1000u32 {
+        members.push(Member::Plain(format!("tile/0/x{n:03}/000"), vec![0; 8192]));
+    }
+    let (err, _, files) = unpack_refused(&b, "tiles.tar.gz", &tar_gz(&members));
+    assert!(
+        matches!(&err, BundleError::Unexpected { path, .. } if path == "tile/0/x001/000"),
+        "{err:?}"
+    );
+    assert_eq!(files, 0);
+}
+
+#[test]
+fn bundle_spanning_more_than_one_sync_takes_is_refused_unopened() {
+    let b = BundleWorld::new();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&b.real[0].1).unwrap();
+    manifest["size"] = serde_json::json!(1u64 << 40);
+    let mut members = vec![Member::File(
+        erkin_mirror::bundle::MANIFEST,
+        serde_json::to_vec(&manifest).unwrap(),
+    )];
+    members.extend(b.some_log_members());
+    let (err, _, files) = unpack_refused(&b, "huge.tar.gz", &tar_gz(&members));
+    match err {
+        BundleError::TooMuchGrowth { since, size, max } => {
+            assert_eq!((since, size), (0, 1 << 40));
+            assert_eq!(max, erkin_core::sync::DEFAULT_MAX_GROWTH);
+        }
+        other => panic!("expected TooMuchGrowth, got {other:?}"),
+    }
+    assert_eq!(files, 0);
+}

@@ -271,3 +271,46 @@ fn http_get(base: &str, path: &str) -> String {
     assert!(head.starts_with("HTTP/1.1 200"), "GET /{path}: {head}");
     body.to_string()
 }
+
+/// The README's `erkin mirror habar.tar.gz --into m2`, with no --key: the
+/// bundle's key is trusted on first use, loudly, as a URL's is. Then a
+/// first sync killed (SIGKILL) at several instants never bricks the mirror
+/// directory: the next sync completes it.
+#[test]
+fn bundle_key_on_first_use_and_killed_first_syncs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("demo");
+    ok(&["demo", "--into", root.to_str().unwrap(), "--no-serve"]);
+    let data = root.join("data");
+    let descriptor: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("site/erkin.json")).unwrap()).unwrap();
+    let key = descriptor["verifier_key"].as_str().unwrap().to_string();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let bundle = tmp.path().join("habar.tar.gz");
+    ok(&["--dir", &s(&data), "bundle", &s(&bundle)]);
+    let expected = verified(&data, &key);
+
+    let m2 = tmp.path().join("m2");
+    let (code, out, err) = erkin(&["mirror", &s(&bundle), "--into", &s(&m2)]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("WARNING"), "{err}");
+    assert!(err.contains(&key), "the key is shown: {err}");
+    assert_eq!(verified(&m2, &key), expected);
+
+    for (i, delay) in [0u64, 10, 30, 60, 120, 250, 500].into_iter().enumerate() {
+        let m = tmp.path().join(format!("killed-{i}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_erkin"))
+            .args(["mirror", &s(&bundle), "--into", &s(&m), "--key", &key])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let (code, out, err) = erkin(&["mirror", &s(&bundle), "--into", &s(&m), "--key", &key]);
+        assert_eq!(code, 0, "killed after {delay} ms, then:\n{out}\n{err}");
+        assert_eq!(verified(&m, &key), expected, "killed after {delay} ms");
+    }
+}
