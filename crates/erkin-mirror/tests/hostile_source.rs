@@ -2261,3 +2261,19 @@ fn bundle_spanning_more_than_one_sync_takes_is_refused_unopened() {
     }
     assert_eq!(files, 0);
 }
+
+#[test]
+fn incremental_bundle_with_a_new_blob_is_imported() {
+    // Its span's tiles and bundles, and the blob its new entry names, are
+    // all a bundle made with --since carries: none is refused.
+    let mut w = World::new();
+    let blob = w.grow();
+    let file = w.path("since.tar.gz");
+    write_bundle(&w.news.p, &file, SMALL).unwrap();
+    assert!(members_of(&file)
+        .iter()
+        .any(|(p, _)| *p == format!("blob/{blob}")));
+    let report = w.sync_from(file.to_str().unwrap(), &w.options()).unwrap();
+    assert_eq!((report.old_size, report.new_size), (SMALL, GROWN));
+    assert_eq!(report.blobs_fetched, 1);
+}
