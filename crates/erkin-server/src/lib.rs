@@ -161,7 +161,14 @@ pub async fn serve_with(
         Some(follow) => Some(start_following(dir, follow, stop_following.clone()).await?),
         None => None,
     };
-    let publication = Publication::open(dir)?;
+    let mut publication = Publication::open(dir)?;
+    if options.members.is_some() {
+        // The sequencer renders from its own state: nobody may write
+        // behind its back (they are told to use the members' API).
+        publication.claim_writer(
+            "erkin serve --sequence; send entries through its members' API with --server",
+        )?;
+    }
     let bodies = erkin_views::BodyCache::default();
     let snapshot = snapshot::build(publication.state(), publication.store(), &bodies);
     let slot = Arc::new(StateSlot::default());

@@ -5,15 +5,18 @@
 //! - [`publication`]: the store plus the state folded from it; the sequencer
 //!   that admits entries.
 //! - [`keyfile`]: secret keys encrypted at rest as age passphrase files.
+//! - `writer`: the one-writer lock on a data directory.
 //!
 //! Everything here is an adapter around `erkin-core`: the rules live there.
 
 pub mod keyfile;
 pub mod publication;
 pub mod store;
+mod writer;
 
 pub use publication::{BatchOutcome, Publication, PublicationError};
 pub use store::{Store, StoreError};
+pub use writer::WriterLock;
 
 /// The file name of the publication's log key inside a data directory.
 pub const LOG_KEY_FILE: &str = "log-key.age";

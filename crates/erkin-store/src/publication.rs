@@ -42,6 +42,9 @@ pub struct Publication {
     /// Set when an append failed after the state had folded its entries: the
     /// state is then ahead of the store and is rebuilt before the next use.
     stale: bool,
+    /// This process's claim to be the data directory's one writer, taken on
+    /// the first submission (or by [`Publication::claim_writer`]) and kept.
+    writer: Option<crate::WriterLock>,
 }
 
 /// The outcome of submitting a batch: each entry's index or its rejection,
@@ -84,6 +87,7 @@ impl Publication {
             store,
             state,
             stale: false,
+            writer: None,
         })
     }
 
@@ -95,6 +99,7 @@ impl Publication {
             store,
             state,
             stale: false,
+            writer: None,
         };
         // A crash between a redaction's commit and the deletion of its blobs
         // is finished here.
@@ -111,6 +116,7 @@ impl Publication {
             store,
             state,
             stale: false,
+            writer: None,
         }
     }
 
@@ -121,6 +127,16 @@ impl Publication {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Claims the data directory for this process as its one writer, named
+    /// `who` to anyone else who tries to write ([`StoreError::Locked`]): a
+    /// server that sequences claims it for as long as it runs, so a local
+    /// command cannot write behind its back. Released when dropped.
+    pub fn claim_writer(&mut self, who: &str) -> Result<(), PublicationError> {
+        let dir = self.store.path().parent().unwrap_or(Path::new("."));
+        self.writer = Some(crate::WriterLock::acquire(dir, who)?);
+        Ok(())
     }
 
     pub fn state(&self) -> &State {
@@ -136,6 +152,12 @@ impl Publication {
         now: u64,
         log_key: &SecretKey,
     ) -> Result<BatchOutcome, PublicationError> {
+        if self.writer.is_none() {
+            self.writer = Some(crate::WriterLock::acquire(
+                self.store.path().parent().unwrap_or(Path::new(".")),
+                "erkin",
+            )?);
+        }
         // Another process may append between our check and our append; the
         // store then refuses with Conflict and we check again. Conflicts need
         // two local writers racing, so a few attempts are plenty.

@@ -37,6 +37,15 @@ pub enum StoreError {
     NotFound { path: PathBuf },
     #[error("{0}: a publication already exists here")]
     AlreadyExists(PathBuf),
+    /// Another process is writing to this data directory: a second writer
+    /// would split what readers see. The caller should stop, or send its
+    /// entries through that process (a sequencing server's members' API).
+    #[error("{dir}: another process is writing to this data directory ({who}, process {pid})")]
+    Locked {
+        dir: PathBuf,
+        pid: String,
+        who: String,
+    },
     /// An older erkin was killed while creating this store: it holds no
     /// log. [`Store::create`] replaces it; nothing in it can be lost.
     #[error("{path}: an interrupted creation left an empty store here")]

@@ -293,6 +293,14 @@ fn two_writers_never_admit_against_a_stale_state() {
             .results,
         vec![Ok(1)]
     );
+    // While a writes here, b may not: its pages would miss what it wrote.
+    let e0 = statement(&b, &f.member, T0, "while a holds it");
+    let err = b.submit(&[e0], T0, &f.log_key).unwrap_err();
+    assert!(
+        matches!(&err, PublicationError::Store(StoreError::Locked { pid, .. }) if *pid == std::process::id().to_string()),
+        "{err}"
+    );
+    drop(a);
     // b opened before a appended: it must catch up, so the replay of a's
     // entry is refused and b's own entry gets its true index.
     let e2 = statement(&b, &f.member, T0, "from b");

@@ -1714,3 +1714,45 @@ fn one_client_cannot_use_up_the_servers_connections() {
     drop(held);
     assert_eq!(server.stop(), 0);
 }
+
+#[test]
+fn a_local_writer_is_refused_while_the_server_sequences() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "onewriter.example/news";
+    let (server_dir, log_vk) = found(t, origin, &[&alice]);
+    let server = Server::start(&server_dir, &["--sequence"]);
+    // Writing into the server's own data directory, behind its back: the
+    // entry would be in the log and on none of its pages.
+    let r = run(&[
+        "--dir",
+        s(&server_dir),
+        "statement",
+        "--key",
+        &alice.key,
+        "Written behind the server's back.",
+    ]);
+    r.refused("another process is writing to this data directory");
+    assert!(r.stderr.contains("erkin serve --sequence"), "{r:#?}");
+    assert!(
+        r.stderr.contains(&server.child.id().to_string()),
+        "names the server's process: {r:#?}"
+    );
+    assert_eq!(checkpoint_size(server.addr), 1, "nothing was written");
+    // Through the server, the same member is heard.
+    alice.statement(&server, "Through the server.").ok();
+    assert_eq!(checkpoint_size(server.addr), 2);
+    assert_eq!(server.stop(), 0);
+    // With the server gone, the local command writes.
+    run(&[
+        "--dir",
+        s(&server_dir),
+        "statement",
+        "--key",
+        &alice.key,
+        "Now that nobody else writes here.",
+    ])
+    .ok();
+    verify_ok(&server_dir, &log_vk);
+}
