@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use erkin_core::blob::{check_blob_len, BlobError, BlobId};
 use erkin_core::checkpoint::Checkpoint;
+use erkin_core::checkpoint::MAX_CHECKPOINT_LEN;
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::tiles::{encode_bundle, TileKind, TilePath, MAX_ENTRY_LEN, TILE_WIDTH};
 use erkin_core::verify::{CopyReader, ReadError};
@@ -192,9 +193,11 @@ impl Store {
             reason,
         };
         let log_key: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'log_key'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT substr(value, 1, 1024) FROM meta WHERE key = 'log_key'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| corrupt(format!("no log key recorded ({e})")))?;
         let log_key =
             VerifierKey::parse(&log_key).map_err(|e| corrupt(format!("recorded log key: {e}")))?;
@@ -444,12 +447,22 @@ impl Store {
     pub fn latest_checkpoint_bytes(&self) -> Result<Option<Vec<u8>>, StoreError> {
         self.conn
             .query_row(
-                "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1",
-                [],
-                |r| r.get(0),
+                "SELECT CASE WHEN length(note) <= ?1 THEN note END, length(note)
+                 FROM checkpoints ORDER BY size DESC LIMIT 1",
+                params![MAX_CHECKPOINT_LEN as u64],
+                |r| Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, u64>(1)?)),
             )
             .optional()
-            .map_err(|e| sql_err(&self.path, e))
+            .map_err(|e| sql_err(&self.path, e))?
+            .map(|(note, len)| {
+                note.ok_or_else(|| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "the latest checkpoint is {len} bytes, more than any checkpoint"
+                    ),
+                })
+            })
+            .transpose()
     }
 
     /// A proof that the tree of `old` leaves is a prefix of the stored tree
@@ -508,13 +521,32 @@ impl Store {
     pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .prepare_cached(
+                "SELECT idx, CASE WHEN length(data) <= ?3 THEN data END, length(data)
+                 FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+            )
             .map_err(|e| sql_err(&self.path, e))?;
+        // A row's length is checked before its bytes are read: a hostile data
+        // directory's huge row costs nothing to refuse.
         let rows = stmt
-            .query_map(params![start, end], |r| r.get(0))
+            .query_map(params![start, end, MAX_ENTRY_LEN as u64], |r| {
+                Ok((
+                    r.get::<_, u64>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, u64>(2)?,
+                ))
+            })
             .map_err(|e| sql_err(&self.path, e))?;
-        rows.collect::<Result<Vec<Vec<u8>>, _>>()
-            .map_err(|e| sql_err(&self.path, e))
+        let mut entries = Vec::new();
+        for row in rows {
+            let (idx, data, len) = row.map_err(|e| sql_err(&self.path, e))?;
+            let data = data.ok_or_else(|| StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("entry {idx} is {len} bytes, more than any entry"),
+            })?;
+            entries.push(data);
+        }
+        Ok(entries)
     }
 
     /// Calls `f` with each entry from `start` on, reading in pages so the whole
@@ -992,7 +1024,7 @@ impl HashReader for DbHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT hash FROM hashes WHERE id = ?1")
+            .prepare_cached("SELECT CASE WHEN length(hash) = 32 THEN hash ELSE x'' END FROM hashes WHERE id = ?1")
             .map_err(|_| tlog_tiles::Error::IndexesNotInTree)?;
         indexes
             .iter()

@@ -473,6 +473,48 @@ fn a_huge_blob_row_is_refused_before_it_is_read() {
 }
 
 #[test]
+fn huge_entry_and_checkpoint_rows_are_refused_before_they_are_read() {
+    use erkin_core::verify::CopyReader;
+    for (what, sql) in [
+        (
+            "an entry",
+            "UPDATE entries SET data = zeroblob(300000000) WHERE idx = 0",
+        ),
+        (
+            "a checkpoint",
+            "UPDATE checkpoints SET note = zeroblob(300000000) WHERE size = 1",
+        ),
+    ] {
+        let (f, p) = found();
+        drop(p);
+        rusqlite_conn(f.dir.path()).execute_batch(sql).unwrap();
+        let before = peak_rss();
+        let err = match Publication::open(f.dir.path()) {
+            Ok(_) => panic!("{what}: opened"),
+            Err(e) => e,
+        };
+        assert!(
+            matches!(err, PublicationError::Store(StoreError::Corrupt { .. })),
+            "{what}: {err}"
+        );
+        assert!(err.to_string().contains("300000000 bytes"), "{what}: {err}");
+        // Read as a copy (verify, mirror from a directory): refused too.
+        let store = Store::open_unverified(f.dir.path()).unwrap();
+        let path = if what == "an entry" {
+            "tile/entries/000.p/1"
+        } else {
+            "checkpoint"
+        };
+        assert!(store.read(path, 1 << 30).is_err(), "{what}");
+        let grew = peak_rss().saturating_sub(before);
+        assert!(
+            grew < 100_000_000,
+            "{what}: refusing grew peak memory by {grew} bytes"
+        );
+    }
+}
+
+#[test]
 fn uploads_are_served_only_once_named_and_collected_if_never_named() {
     let (f, mut p) = found();
     let max = 1 << 20;
