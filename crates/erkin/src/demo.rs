@@ -1,7 +1,6 @@
-//! `erkin demo`: found a small demo publication, export it and verify it.
-//!
-//! Until the reader website and server exist, this is honest about what it
-//! does: it writes the log part of a copy and checks it, and prints how to look.
+//! `erkin demo`: found a small demo publication, export it and verify it,
+//! and print how to look around: commands naming the binary that ran and the
+//! address the demo serves (`commands::run_demo` decides where and serves).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
