@@ -419,22 +419,25 @@ impl Api {
             Err(r) => return *r,
         };
         let max = self.limits.max_blob_len;
-        if declared_len(&req).is_some_and(|n| n > max) {
+        let declared = declared_len(&req);
+        if declared.is_some_and(|n| n > max) {
             return too_large(max);
         }
         // Already here (and so not a redacted one): nothing to read or store.
         if self.has_blob(&id) {
             return json_response(StatusCode::OK, &json!({"id": id.to_string()}));
         }
-        if let Err(r) = self.charge(&signer) {
-            return *r;
-        }
-        let _reserved = match self.reserve(declared_len(&req).unwrap_or(max).min(max)) {
+        // Memory first (held until the blob is stored), then the member's
+        // allowance: a busy server does not spend it.
+        let len = declared.unwrap_or(max);
+        let _reserved = match self.reserve(len) {
             Ok(r) => r,
             Err(r) => return *r,
         };
-        let max = declared_len(&req).unwrap_or(max).min(max);
-        let body = match read_body(req, max, self.limits.body_timeout).await {
+        if let Err(r) = self.charge(&signer) {
+            return *r;
+        }
+        let body = match read_body(req, len, self.limits.body_timeout).await {
             Ok(b) => b,
             Err(r) => return r,
         };

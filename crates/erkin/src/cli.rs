@@ -159,6 +159,11 @@ pub struct MirrorArgs {
     /// The largest blob to accept, in bytes.
     #[arg(long, default_value_t = erkin_core::blob::DEFAULT_MAX_BLOB_LEN)]
     pub max_blob_size: u64,
+    /// The most entries one sync (or bundle) may add. A signed checkpoint
+    /// claiming more is refused, with evidence, before anything else is
+    /// fetched.
+    #[arg(long, default_value_t = erkin_core::sync::DEFAULT_MAX_GROWTH)]
+    pub max_growth: u64,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -516,4 +521,26 @@ pub struct ServeArgs {
     /// The publication's verifier key, pinned by a follower's first sync.
     #[arg(long)]
     pub key: Option<String>,
+    /// Connections open at once, from everyone (kept below the process's
+    /// file-descriptor limit, which is raised to the hard limit at start).
+    #[arg(long, default_value_t = 16_384)]
+    pub max_connections: usize,
+    /// Connections open at once from one client (an IPv4 address or an IPv6
+    /// /64); at most a quarter of --max-connections. Readers behind one
+    /// carrier's NAT share an address: keep it generous.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections_per_client: usize,
+    /// Seconds a connection may go with no byte moving either way.
+    #[arg(long, default_value_t = 60)]
+    pub stall_timeout: u64,
+    /// Bytes that all blob uploads being received may hold together.
+    #[arg(long, default_value_t = 4 * erkin_core::blob::DEFAULT_MAX_BLOB_LEN)]
+    pub upload_budget: u64,
+    /// Bytes that uploads no entry names yet may hold together on disk.
+    #[arg(long, default_value_t = 1024 * 1024 * 1024)]
+    pub max_pending: u64,
+    /// Hours an upload may wait for an entry to name it before it is deleted
+    /// (it is never served while it waits).
+    #[arg(long, default_value_t = 24.0)]
+    pub unnamed_blob_hours: f64,
 }

@@ -126,6 +126,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             let dir = before.dir(args.data.dir.clone());
             let mut options = erkin_server::ServeOptions {
                 log_requests: !args.quiet,
+                connections: Some(erkin_server::ConnectionLimits::for_process(
+                    args.max_connections.max(1),
+                    args.max_connections_per_client.max(1),
+                    std::time::Duration::from_secs(args.stall_timeout.max(1)),
+                )),
                 ..Default::default()
             };
             if args.sequence {
@@ -136,6 +141,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                     sequencer: erkin_server::SequencerConfig {
                         max_batch: args.batch_size.max(1),
                         max_delay: std::time::Duration::from_millis(args.batch_delay_ms),
+                        max_pending: args.max_pending,
+                        unnamed_grace: std::time::Duration::from_secs_f64(
+                            (args.unnamed_blob_hours * 3600.0).clamp(1.0, 1e9),
+                        ),
                         ..Default::default()
                     },
                     limits: erkin_server::ApiLimits {
@@ -143,6 +152,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                         // A burst of four seconds' worth: --rate-per-key 1
                         // means about one a second, not 200 at once.
                         per_key_burst: (args.rate_per_key * 4.0).max(1.0),
+                        upload_budget: args.upload_budget,
                         ..Default::default()
                     },
                 });

@@ -27,6 +27,7 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         },
         max_blob_len: args.max_blob_size,
+        max_growth: args.max_growth,
         site: !args.no_site,
         now: crate::term::now(),
         ..SyncOptions::default()

@@ -1756,3 +1756,51 @@ fn a_local_writer_is_refused_while_the_server_sequences() {
     .ok();
     verify_ok(&server_dir, &log_vk);
 }
+
+#[test]
+fn uploads_no_entry_names_are_deleted_after_the_grace_period() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let alice = Member::new(t, "alice");
+    let origin = "unnamed.example/news";
+    let (server_dir, _) = found(t, origin, &[&alice]);
+    // A grace of about two seconds (0.0005 h).
+    let server = Server::start(
+        &server_dir,
+        &["--sequence", "--unnamed-blob-hours", "0.0005"],
+    );
+    let a = server.addr;
+    let key = alice.secret();
+    let kept = b"named by an entry".to_vec();
+    let dropped = b"named by nothing: hosting under the newsroom's name".to_vec();
+    for b in [&kept, &dropped] {
+        let r = upload_blob(a, origin, &key, b);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = post_entry(a, &publish_entry(origin, &key, "kept", &BlobId::of(&kept)));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let stored = |b: &[u8]| {
+        erkin_store::Store::open_unverified(&server_dir)
+            .unwrap()
+            .has_blob(&BlobId::of(b))
+            .unwrap()
+    };
+    assert!(
+        eventually(Duration::from_secs(30), || !stored(&dropped)).is_some(),
+        "the unnamed upload is still stored"
+    );
+    assert!(stored(&kept), "the named blob was deleted");
+    assert_eq!(
+        get(a, &format!("/blob/{}", BlobId::of(&kept)))
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(
+        get(a, &format!("/blob/{}", BlobId::of(&dropped)))
+            .unwrap()
+            .status,
+        404
+    );
+    assert_eq!(server.stop(), 0);
+}
