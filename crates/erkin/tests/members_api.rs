@@ -1472,6 +1472,7 @@ fn strangers_uploading_large_bodies_cost_the_server_no_memory() {
         }
     }
     let grew = peak_rss(pid).saturating_sub(before);
+    eprintln!("peak memory grew by {} KiB", grew / 1024);
     assert!(
         grew < 64 * MIB,
         "20 strangers' 32 MiB uploads grew the server's peak memory by {} MiB",
@@ -1556,6 +1557,7 @@ fn members_uploads_at_once_are_held_to_the_upload_budget() {
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     }
     let grew = peak_rss(pid).saturating_sub(before);
+    eprintln!("peak memory grew by {} KiB", grew / 1024);
     assert!(
         grew < 320 * MIB,
         "four 32 MiB uploads at once grew the server's peak memory by {} MiB",
@@ -1610,6 +1612,7 @@ fn readers_who_never_read_a_large_blob_pin_no_copy_of_it() {
     assert_eq!(get(a, "/").unwrap().status, 200);
     assert!(started.elapsed() < Duration::from_secs(5));
     let grew = peak_rss(pid).saturating_sub(before);
+    eprintln!("peak memory grew by {} KiB", grew / 1024);
     assert!(
         grew < 96 * MIB,
         "40 stalled readers of a 32 MiB blob grew the server's peak memory by {} MiB",
