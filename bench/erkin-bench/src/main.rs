@@ -23,14 +23,7 @@ const T0: u64 = 1_790_000_000;
 
 /// Peak resident memory of this process so far, in MiB (Linux).
 fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    erkin_bench::peak_rss("self").map_or(f64::NAN, |b| b as f64 / 1048576.0)
 }
 
 fn main() -> Result<()> {
