@@ -185,23 +185,6 @@ impl Motion {
             Motion::Resolution { .. } => "resolution",
         }
     }
-
-    pub fn summary(&self) -> String {
-        match self {
-            Motion::Admit { key } => format!("admit {}", key.split('+').next().unwrap_or(key)),
-            Motion::Remove { handle } => format!("remove {handle}"),
-            Motion::Elect { seats, candidates } => {
-                format!("elect {seats} board seat(s) from {}", candidates.join(", "))
-            }
-            Motion::Amend { .. } => "amend the charter".into(),
-            Motion::Retract { article, .. } => format!("retract {article}"),
-            Motion::Redact { target, .. } => format!("redact {target}"),
-            Motion::Resolution { text } => {
-                let first: String = text.lines().next().unwrap_or("").chars().take(60).collect();
-                format!("resolution: {first}")
-            }
-        }
-    }
 }
 
 impl Action {
@@ -228,49 +211,5 @@ impl Action {
             Action::Publish(_) => "publish",
             Action::Correct(_) => "correct",
         }
-    }
-
-    /// One human line describing the action (for `erkin log`).
-    pub fn summary(&self) -> String {
-        match self {
-            Action::Genesis(g) => {
-                format!("founded {:?} with {} founder(s)", g.name, g.founders.len())
-            }
-            Action::Statement(s) => {
-                let first: String = s
-                    .text
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .chars()
-                    .take(80)
-                    .collect();
-                format!("statement: {first}")
-            }
-            Action::Propose(p) => format!("proposes {:?}: {}", p.title, p.motion.summary()),
-            Action::Vote(v) => match &v.ballot {
-                Ballot::Ranked(r) => format!("votes on #{}: ranks {}", v.proposal, r.join(" > ")),
-                b => format!("votes on #{}: {}", v.proposal, ballot_word(b)),
-            },
-            Action::Close(c) => format!("closes #{}", c.proposal),
-            Action::RotateKey(_) => "rotates their key".into(),
-            Action::Resign(_) => "resigns".into(),
-            Action::Publish(p) => format!("publishes a/{}/ ({}): {}", p.slug, p.lang, p.title),
-            Action::Correct(c) => format!(
-                "corrects a/{}/ ({}): {}",
-                c.slug,
-                if c.major { "major" } else { "minor" },
-                c.note.chars().take(60).collect::<String>()
-            ),
-        }
-    }
-}
-
-fn ballot_word(b: &Ballot) -> &'static str {
-    match b {
-        Ballot::Yes => "yes",
-        Ballot::No => "no",
-        Ballot::Abstain => "abstain",
-        Ballot::Ranked(_) => "ranked",
     }
 }

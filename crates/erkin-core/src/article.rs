@@ -10,6 +10,11 @@
 //!   and cannot be corrected; a redacted one has its blobs deleted everywhere.
 //! - Blob IDs in entries are checked for form here; whether the bytes exist is
 //!   the store's concern (the sequencer refuses entries whose blobs it lacks).
+//!
+//! The rules read the state through [`Facts`] and return an
+//! [`ArticleChange`]; only the fold (`state.rs`) applies it.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -17,7 +22,10 @@ use tlog_tiles::Hash;
 
 use crate::action::{Correct, Publish, MAX_STATEMENT_LEN, MAX_TITLE_LEN};
 use crate::blob::BlobId;
-use crate::state::{check_text, Rejection, State};
+use crate::members::Roll;
+use crate::rejection::{
+    check_text, BlobField, EditorAction, Listed, Rejection, SlugField, TextField,
+};
 
 pub const MAX_SLUG_LEN: usize = 100;
 pub const MAX_SUMMARY_LEN: usize = 1000;
@@ -25,6 +33,7 @@ pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_LEN: usize = 50;
 pub const MAX_BYLINES: usize = 10;
 pub const MAX_MEDIA: usize = 100;
+pub const MAX_BYLINE_LEN: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Article {
@@ -92,7 +101,7 @@ impl Article {
 
 /// Lowercase ASCII letters, digits and single inner hyphens: safe in a path
 /// and in a URL on every copy (web server, static host, file://).
-pub fn check_slug(what: &str, s: &str, max: usize) -> Result<(), Rejection> {
+pub fn check_slug(field: SlugField, s: &str, max: usize) -> Result<(), Rejection> {
     let ok = !s.is_empty()
         && s.len() <= max
         && s.bytes()
@@ -103,201 +112,237 @@ pub fn check_slug(what: &str, s: &str, max: usize) -> Result<(), Rejection> {
     if ok {
         Ok(())
     } else {
-        Err(Rejection::Invalid(format!(
-            "{what} {s:?} must be 1 to {max} lowercase letters, digits and single hyphens"
-        )))
+        Err(Rejection::BadSlug {
+            field,
+            value: s.to_string(),
+            max,
+        })
     }
 }
 
-fn blob_id(what: &str, s: &str) -> Result<BlobId, Rejection> {
-    s.parse().map_err(|_| {
-        Rejection::Invalid(format!(
-            "{what} {s:?} is not a blob ID (64 lowercase hex digits)"
-        ))
+fn blob_id(field: BlobField, s: &str) -> Result<BlobId, Rejection> {
+    s.parse().map_err(|_| Rejection::BadBlobId {
+        field,
+        value: s.to_string(),
     })
 }
 
 fn check_summary(s: &str) -> Result<(), Rejection> {
     if s.len() > MAX_SUMMARY_LEN {
-        return Err(Rejection::Invalid(format!(
-            "a summary may have at most {MAX_SUMMARY_LEN} bytes"
-        )));
+        return Err(Rejection::TooLong {
+            field: TextField::Summary,
+            max: MAX_SUMMARY_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a list longer than `max`.
+fn at_most(what: Listed, len: usize, max: usize) -> Result<(), Rejection> {
+    if len > max {
+        return Err(Rejection::TooMany { what, max });
     }
     Ok(())
 }
 
 fn media(ids: &[String]) -> Result<Vec<BlobId>, Rejection> {
-    if ids.len() > MAX_MEDIA {
-        return Err(Rejection::Invalid(format!(
-            "at most {MAX_MEDIA} media blobs per article"
-        )));
-    }
-    ids.iter().map(|m| blob_id("media", m)).collect()
+    at_most(Listed::Media, ids.len(), MAX_MEDIA)?;
+    ids.iter().map(|m| blob_id(BlobField::Media, m)).collect()
 }
 
-impl State {
-    fn require_editor(&self, handle: &str, time: u64, what: &str) -> Result<(), Rejection> {
-        if self.is_editor(handle, time) {
+/// Every blob a passed redaction removed: all blobs of redacted articles,
+/// and blobs redacted by ID.
+pub fn redacted_blobs(
+    articles: &BTreeMap<String, Article>,
+    redacted: &BTreeSet<String>,
+) -> BTreeSet<BlobId> {
+    let mut out = BTreeSet::new();
+    for target in redacted {
+        if let Some(a) = articles.get(target) {
+            out.extend(a.blobs().copied());
+        } else if let Ok(id) = target.parse() {
+            out.insert(id);
+        }
+    }
+    out
+}
+
+/// What the article rules read from the state.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub roll: Roll<'a>,
+    /// The charter's languages.
+    pub languages: &'a [String],
+    pub articles: &'a BTreeMap<String, Article>,
+    pub retracted: &'a BTreeSet<String>,
+    pub redacted: &'a BTreeSet<String>,
+}
+
+/// Who made an entry, and where it stands in the log.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub index: u64,
+    pub leaf: &'a Hash,
+    pub editor: &'a str,
+    pub time: u64,
+}
+
+/// What an accepted publish or correct entry changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArticleChange {
+    /// A new article.
+    Published(Article),
+    /// A new revision of the article `slug`.
+    Corrected { slug: String, revision: Revision },
+}
+
+impl Facts<'_> {
+    fn require_editor(
+        &self,
+        handle: &str,
+        time: u64,
+        action: EditorAction,
+    ) -> Result<(), Rejection> {
+        if self.roll.is_editor(handle, time) {
             Ok(())
         } else {
-            Err(Rejection::NotPermitted(format!(
-                "only editors {what}; {handle} holds no current board seat (members elect the board; see `erkin board`)"
-            )))
+            Err(Rejection::NotEditor {
+                handle: handle.to_string(),
+                action,
+            })
         }
     }
 
     /// Redacted content may not come back under another article.
     fn refuse_redacted(&self, body: &BlobId, media: &[BlobId]) -> Result<(), Rejection> {
-        let gone = self.redacted_blobs();
+        let gone = redacted_blobs(self.articles, self.redacted);
         if let Some(id) = std::iter::once(body)
             .chain(media)
             .find(|id| gone.contains(id))
         {
-            return Err(Rejection::NotPermitted(format!(
-                "blob {id} was redacted by a vote of the members and may not be published again"
-            )));
+            return Err(Rejection::BlobRedacted { blob: *id });
         }
         Ok(())
     }
+}
 
-    pub(crate) fn publish(
-        &mut self,
-        index: u64,
-        leaf: &Hash,
-        editor: &str,
-        time: u64,
-        p: &Publish,
-    ) -> Result<(), Rejection> {
-        self.require_editor(editor, time, "publish")?;
-        check_slug("the slug", &p.slug, MAX_SLUG_LEN)?;
-        if self.articles.contains_key(&p.slug) {
-            return Err(Rejection::Invalid(format!(
-                "a/{}/ already exists; use a correction to change it",
-                p.slug
-            )));
-        }
-        if !self.charter.languages.contains(&p.lang) {
-            return Err(Rejection::Invalid(format!(
-                "language {:?} is not one of the charter's languages ({})",
-                p.lang,
-                self.charter.languages.join(", ")
-            )));
-        }
-        check_text("a title", &p.title, MAX_TITLE_LEN)?;
-        check_summary(&p.summary)?;
-        if p.authors.is_empty() && p.bylines.is_empty() {
-            return Err(Rejection::Invalid(
-                "an article needs an author or a byline".into(),
-            ));
-        }
-        for a in &p.authors {
-            if !self.members.contains_key(a) {
-                return Err(Rejection::Invalid(format!(
-                    "author {a:?} is not a member (use a byline for others)"
-                )));
-            }
-        }
-        if p.bylines.len() > MAX_BYLINES {
-            return Err(Rejection::Invalid(format!("at most {MAX_BYLINES} bylines")));
-        }
-        for b in &p.bylines {
-            check_text("a byline", b, 100)?;
-        }
-        if p.tags.len() > MAX_TAGS {
-            return Err(Rejection::Invalid(format!("at most {MAX_TAGS} tags")));
-        }
-        for t in &p.tags {
-            check_slug("the tag", t, MAX_TAG_LEN)?;
-        }
-        if let Some(original) = &p.translation_of {
-            let Some(o) = self.articles.get(original) else {
-                return Err(Rejection::Invalid(format!(
-                    "translation_of: no article a/{original}/"
-                )));
-            };
-            if o.lang == p.lang {
-                return Err(Rejection::Invalid(format!(
-                    "translation_of: a/{original}/ is already in {}",
-                    p.lang
-                )));
-            }
-        }
-        if p.first_published.is_some_and(|d| d > time) {
-            return Err(Rejection::Invalid(
-                "first_published may not be later than the entry itself".into(),
-            ));
-        }
-        let body = blob_id("the body", &p.body)?;
-        let media = media(&p.media)?;
-        self.refuse_redacted(&body, &media)?;
-        self.articles.insert(
-            p.slug.clone(),
-            Article {
-                slug: p.slug.clone(),
-                lang: p.lang.clone(),
-                authors: p.authors.clone(),
-                bylines: p.bylines.clone(),
-                tags: p.tags.clone(),
-                translation_of: p.translation_of.clone(),
-                first_published: p.first_published,
-                revisions: vec![Revision {
-                    index,
-                    entry_hash: hex::encode(leaf.0),
-                    time,
-                    editor: editor.to_string(),
-                    title: p.title.clone(),
-                    summary: p.summary.clone(),
-                    body,
-                    media,
-                    correction: None,
-                }],
-            },
-        );
-        Ok(())
+/// Checks a publish entry; the new article if it may be published.
+pub fn check_publish(
+    facts: &Facts<'_>,
+    by: Signed<'_>,
+    p: &Publish,
+) -> Result<ArticleChange, Rejection> {
+    facts.require_editor(by.editor, by.time, EditorAction::Publish)?;
+    check_slug(SlugField::Slug, &p.slug, MAX_SLUG_LEN)?;
+    if facts.articles.contains_key(&p.slug) {
+        return Err(Rejection::ArticleExists {
+            slug: p.slug.clone(),
+        });
     }
-
-    pub(crate) fn correct(
-        &mut self,
-        index: u64,
-        leaf: &Hash,
-        editor: &str,
-        time: u64,
-        c: &Correct,
-    ) -> Result<(), Rejection> {
-        self.require_editor(editor, time, "correct articles")?;
-        if !self.articles.contains_key(&c.slug) {
-            return Err(Rejection::Invalid(format!("no article a/{}/", c.slug)));
-        }
-        if self.retracted.contains(&c.slug) || self.redacted.contains(&c.slug) {
-            return Err(Rejection::NotPermitted(format!(
-                "a/{}/ was retracted or redacted by a vote of the members; it cannot be corrected",
-                c.slug
-            )));
-        }
-        check_text("a title", &c.title, MAX_TITLE_LEN)?;
-        check_summary(&c.summary)?;
-        check_text("a correction note", &c.note, MAX_STATEMENT_LEN)?;
-        let body = blob_id("the body", &c.body)?;
-        let media = media(&c.media)?;
-        self.refuse_redacted(&body, &media)?;
-        self.articles
-            .get_mut(&c.slug)
-            .expect("checked above")
-            .revisions
-            .push(Revision {
-                index,
-                entry_hash: hex::encode(leaf.0),
-                time,
-                editor: editor.to_string(),
-                title: c.title.clone(),
-                summary: c.summary.clone(),
-                body,
-                media,
-                correction: Some(CorrectionNote {
-                    note: c.note.clone(),
-                    major: c.major,
-                }),
+    if !facts.languages.contains(&p.lang) {
+        return Err(Rejection::LanguageNotInCharter {
+            lang: p.lang.clone(),
+            languages: facts.languages.to_vec(),
+        });
+    }
+    check_text(TextField::Title, &p.title, MAX_TITLE_LEN)?;
+    check_summary(&p.summary)?;
+    if p.authors.is_empty() && p.bylines.is_empty() {
+        return Err(Rejection::NoAuthor);
+    }
+    if let Some(a) = p.authors.iter().find(|a| !facts.roll.is_member(a)) {
+        return Err(Rejection::AuthorNotMember { handle: a.clone() });
+    }
+    at_most(Listed::Bylines, p.bylines.len(), MAX_BYLINES)?;
+    for b in &p.bylines {
+        check_text(TextField::Byline, b, MAX_BYLINE_LEN)?;
+    }
+    at_most(Listed::Tags, p.tags.len(), MAX_TAGS)?;
+    for t in &p.tags {
+        check_slug(SlugField::Tag, t, MAX_TAG_LEN)?;
+    }
+    if let Some(original) = &p.translation_of {
+        let Some(o) = facts.articles.get(original) else {
+            return Err(Rejection::NoOriginal {
+                slug: original.clone(),
             });
-        Ok(())
+        };
+        if o.lang == p.lang {
+            return Err(Rejection::SameLanguage {
+                slug: original.clone(),
+                lang: p.lang.clone(),
+            });
+        }
     }
+    if let Some(first_published) = p.first_published.filter(|d| *d > by.time) {
+        return Err(Rejection::FirstPublishedLater {
+            first_published,
+            time: by.time,
+        });
+    }
+    let body = blob_id(BlobField::Body, &p.body)?;
+    let media = media(&p.media)?;
+    facts.refuse_redacted(&body, &media)?;
+    Ok(ArticleChange::Published(Article {
+        slug: p.slug.clone(),
+        lang: p.lang.clone(),
+        authors: p.authors.clone(),
+        bylines: p.bylines.clone(),
+        tags: p.tags.clone(),
+        translation_of: p.translation_of.clone(),
+        first_published: p.first_published,
+        revisions: vec![Revision {
+            index: by.index,
+            entry_hash: hex::encode(by.leaf.0),
+            time: by.time,
+            editor: by.editor.to_string(),
+            title: p.title.clone(),
+            summary: p.summary.clone(),
+            body,
+            media,
+            correction: None,
+        }],
+    }))
+}
+
+/// Checks a correct entry; the new revision if it may be made.
+pub fn check_correct(
+    facts: &Facts<'_>,
+    by: Signed<'_>,
+    c: &Correct,
+) -> Result<ArticleChange, Rejection> {
+    facts.require_editor(by.editor, by.time, EditorAction::Correct)?;
+    if !facts.articles.contains_key(&c.slug) {
+        return Err(Rejection::NoSuchArticle {
+            slug: c.slug.clone(),
+        });
+    }
+    if facts.retracted.contains(&c.slug) || facts.redacted.contains(&c.slug) {
+        return Err(Rejection::Withdrawn {
+            slug: c.slug.clone(),
+        });
+    }
+    check_text(TextField::Title, &c.title, MAX_TITLE_LEN)?;
+    check_summary(&c.summary)?;
+    check_text(TextField::CorrectionNote, &c.note, MAX_STATEMENT_LEN)?;
+    let body = blob_id(BlobField::Body, &c.body)?;
+    let media = media(&c.media)?;
+    facts.refuse_redacted(&body, &media)?;
+    Ok(ArticleChange::Corrected {
+        slug: c.slug.clone(),
+        revision: Revision {
+            index: by.index,
+            entry_hash: hex::encode(by.leaf.0),
+            time: by.time,
+            editor: by.editor.to_string(),
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            body,
+            media,
+            correction: Some(CorrectionNote {
+                note: c.note.clone(),
+                major: c.major,
+            }),
+        },
+    })
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// Upper bounds that keep a charter sane.
 pub const MAX_SEATS: u32 = 50;
 pub const MAX_HOURS: u32 = 24 * 366;
+pub const MAX_TERM_DAYS: u32 = 3660;
 pub const LANGUAGES: [&str; 3] = ["kk", "ru", "en"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,71 +179,114 @@ impl Threshold {
             Comparison::AtLeast => lhs >= rhs,
         }
     }
-
-    pub fn describe(&self) -> String {
-        let op = match self.comparison {
-            Comparison::Greater => "more than",
-            Comparison::AtLeast => "at least",
-        };
-        let of = match self.of {
-            Base::Cast => "of the yes and no votes",
-            Base::Members => "of all eligible members",
-        };
-        format!("yes {op} {}/{} {of}", self.fraction.num, self.fraction.den)
-    }
 }
 
 impl Charter {
-    /// Checks the charter makes sense; the reason names the field.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the charter makes sense; the error names the field.
+    pub fn validate(&self) -> Result<(), CharterError> {
         if self.languages.is_empty() {
-            return Err("languages: name at least one of kk, ru, en".into());
+            return Err(CharterError::NoLanguages);
         }
         let mut seen = Vec::new();
         for l in &self.languages {
             if !LANGUAGES.contains(&l.as_str()) {
-                return Err(format!("languages: {l:?} is not one of kk, ru, en"));
+                return Err(CharterError::UnknownLanguage { lang: l.clone() });
             }
             if seen.contains(&l) {
-                return Err(format!("languages: {l:?} is listed twice"));
+                return Err(CharterError::LanguageTwice { lang: l.clone() });
             }
             seen.push(l);
         }
-        let fraction_ok = |name: &str, f: Fraction| {
+        let fraction_ok = |field: &'static str, f: Fraction| {
             if f.den == 0 || f.num > f.den {
-                Err(format!(
-                    "{name}: a fraction needs 0 ≤ num ≤ den and den > 0"
-                ))
+                Err(CharterError::BadFraction { field })
             } else {
                 Ok(())
             }
         };
-        for (name, r) in [
-            ("admit", &self.admit),
-            ("remove", &self.remove),
-            ("amend", &self.amend),
-            ("retract", &self.retract),
-            ("redact", &self.redact),
-            ("resolution", &self.resolution),
+        for (rule, threshold, quorum, r) in [
+            (
+                "admit",
+                "admit.threshold.fraction",
+                "admit.quorum",
+                &self.admit,
+            ),
+            (
+                "remove",
+                "remove.threshold.fraction",
+                "remove.quorum",
+                &self.remove,
+            ),
+            (
+                "amend",
+                "amend.threshold.fraction",
+                "amend.quorum",
+                &self.amend,
+            ),
+            (
+                "retract",
+                "retract.threshold.fraction",
+                "retract.quorum",
+                &self.retract,
+            ),
+            (
+                "redact",
+                "redact.threshold.fraction",
+                "redact.quorum",
+                &self.redact,
+            ),
+            (
+                "resolution",
+                "resolution.threshold.fraction",
+                "resolution.quorum",
+                &self.resolution,
+            ),
         ] {
-            fraction_ok(&format!("{name}.threshold.fraction"), r.threshold.fraction)?;
-            fraction_ok(&format!("{name}.quorum"), r.quorum)?;
+            fraction_ok(threshold, r.threshold.fraction)?;
+            fraction_ok(quorum, r.quorum)?;
             if r.min_hours > MAX_HOURS {
-                return Err(format!("{name}.min_hours: at most {MAX_HOURS}"));
+                return Err(CharterError::MinHours {
+                    rule,
+                    max: MAX_HOURS,
+                });
             }
         }
         fraction_ok("elect.quorum", self.elect.quorum)?;
         if self.elect.min_hours > MAX_HOURS {
-            return Err(format!("elect.min_hours: at most {MAX_HOURS}"));
+            return Err(CharterError::MinHours {
+                rule: "elect",
+                max: MAX_HOURS,
+            });
         }
         if !(1..=MAX_SEATS).contains(&self.board.seats) {
-            return Err(format!("board.seats: 1 to {MAX_SEATS}"));
+            return Err(CharterError::Seats { max: MAX_SEATS });
         }
-        if !(1..=3660).contains(&self.board.term_days) {
-            return Err("board.term_days: 1 to 3660".into());
+        if !(1..=MAX_TERM_DAYS).contains(&self.board.term_days) {
+            return Err(CharterError::TermDays { max: MAX_TERM_DAYS });
         }
         Ok(())
     }
+}
+
+/// Why a charter is invalid. `field` and `rule` are the charter's own field
+/// names (as in its TOML form).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CharterError {
+    #[error("languages: name at least one of kk, ru, en")]
+    NoLanguages,
+    #[error("languages: {lang:?} is not one of kk, ru, en")]
+    UnknownLanguage { lang: String },
+    #[error("languages: {lang:?} is listed twice")]
+    LanguageTwice { lang: String },
+    #[error("{field}: a fraction needs 0 ≤ num ≤ den and den > 0")]
+    BadFraction { field: &'static str },
+    #[error("{rule}.min_hours: at most {max}")]
+    MinHours { rule: &'static str, max: u32 },
+    #[error("board.seats: 1 to {max}")]
+    Seats { max: u32 },
+    #[error("board.term_days: 1 to {max}")]
+    TermDays { max: u32 },
 }
 
 #[cfg(test)]
@@ -312,12 +356,25 @@ mod tests {
         Charter::default().validate().unwrap();
         let mut c = Charter::default();
         c.amend.quorum = Fraction { num: 3, den: 2 };
-        assert!(c.validate().unwrap_err().starts_with("amend.quorum"));
+        assert_eq!(
+            c.validate(),
+            Err(CharterError::BadFraction {
+                field: "amend.quorum"
+            })
+        );
         let mut c = Charter::default();
         c.languages.push("de".into());
-        assert!(c.validate().unwrap_err().contains("\"de\""));
+        assert_eq!(
+            c.validate(),
+            Err(CharterError::UnknownLanguage { lang: "de".into() })
+        );
         let mut c = Charter::default();
         c.board.seats = 0;
-        assert!(c.validate().unwrap_err().starts_with("board.seats"));
+        assert_eq!(c.validate(), Err(CharterError::Seats { max: MAX_SEATS }));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("board.seats"));
     }
 }

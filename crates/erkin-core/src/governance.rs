@@ -22,16 +22,26 @@
 //!   took meanwhile, removing the last member) are recorded as passed without
 //!   effect, with the reason.
 
+//!
+//! The rules read the state through [`Facts`] and return a
+//! [`GovernanceChange`] (check → change); only the fold (`state.rs`) applies
+//! it (commit). The effect of a decision is a typed [`Effect`]; sentences
+//! about it are built by the views and the command line.
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
-use crate::action::{Ballot, Motion, Propose, MAX_FOUNDERS, MAX_STATEMENT_LEN, MAX_TITLE_LEN};
+use crate::action::{
+    Ballot, Motion, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN, MAX_TITLE_LEN,
+};
+use crate::article::Article;
 use crate::charter::{quorum_met, Charter, ElectionRule, Rule, Tally, MAX_HOURS};
 use crate::keys::VerifierKey;
-use crate::state::{check_text, Member, Rejection, Seat, State, DAY_SECS};
+use crate::members::{Member, Roll, Seat, DAY_SECS};
+use crate::rejection::{check_text, BallotKind, KeyConflict, KeyField, Rejection, TextField};
 use crate::stv;
 
 /// Longest article slug or redaction target named in a motion.
@@ -81,8 +91,74 @@ pub struct Outcome {
     pub counted: Vec<String>,
     /// For elections: the handles elected, in order of election.
     pub elected: Vec<String>,
-    /// What the decision did, in words.
-    pub effect: String,
+    /// What the decision did.
+    pub effect: Effect,
+}
+
+/// What a closed proposal did, as data. Exhaustive on purpose: whoever puts
+/// it into words (the views, in every language) must say every case. In JSON: an object whose `kind` names
+/// the case (`{"kind": "admitted", "handle": "saule"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Effect {
+    /// Failed: too few members took part.
+    NoQuorum,
+    /// Failed: the quorum was met, the threshold was not (for an election:
+    /// nobody was elected).
+    Rejected,
+    /// Passed: `handle` is a member.
+    Admitted { handle: String },
+    /// Passed: `handle` is no longer a member.
+    Removed { handle: String },
+    /// Passed: these members hold the board's seats until `term_ends` (log
+    /// time).
+    BoardElected { seats: Vec<String>, term_ends: u64 },
+    /// Passed: the motion's charter is in force.
+    CharterAmended,
+    /// Passed: the article `slug` stands retracted.
+    Retracted { slug: String },
+    /// Passed: the article or blob `target` is redacted.
+    Redacted { target: String },
+    /// Passed: a resolution, which changes nothing in the state.
+    Resolved,
+    /// Passed, but what it asked can no longer happen.
+    CouldNotTakeEffect { why: NoEffect },
+}
+
+/// Why a passed motion could not take effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum NoEffect {
+    /// The admitted handle was taken by someone admitted meanwhile.
+    HandleTaken { handle: String },
+    /// The admitted key's name is the origin.
+    HandleIsOrigin,
+    /// Another member holds the admitted key.
+    KeyTaken,
+    /// The member to remove had already left.
+    AlreadyLeft { handle: String },
+    /// A removal would leave no members.
+    LastMember,
+}
+
+impl From<KeyConflict> for NoEffect {
+    fn from(c: KeyConflict) -> Self {
+        match c {
+            KeyConflict::HandleTaken { handle } => NoEffect::HandleTaken { handle },
+            KeyConflict::HandleIsOrigin => NoEffect::HandleIsOrigin,
+            KeyConflict::KeyTaken => NoEffect::KeyTaken,
+        }
+    }
+}
+
+impl Effect {
+    /// Whether the motion took effect (it passed and changed what it asked).
+    pub fn took_effect(&self) -> bool {
+        !matches!(
+            self,
+            Effect::NoQuorum | Effect::Rejected | Effect::CouldNotTakeEffect { .. }
+        )
+    }
 }
 
 impl Charter {
@@ -108,17 +184,60 @@ impl Charter {
     }
 }
 
-impl State {
-    pub(crate) fn propose(
-        &mut self,
+/// What the governance rules read from the state.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub origin: &'a str,
+    pub charter: &'a Charter,
+    pub roll: Roll<'a>,
+    pub articles: &'a BTreeMap<String, Article>,
+    pub retracted: &'a BTreeSet<String>,
+    pub proposals: &'a BTreeMap<u64, Proposal>,
+}
+
+/// What an accepted propose, vote or close entry changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GovernanceChange {
+    /// A new open proposal.
+    Proposed(Proposal),
+    /// `handle`'s ballot on `proposal`, replacing any earlier one.
+    Voted {
+        proposal: u64,
+        handle: String,
+        ballot: Ballot,
+    },
+    /// `proposal` is decided: its outcome, and what it changes if it took
+    /// effect.
+    Closed {
+        proposal: u64,
+        outcome: Outcome,
+        edit: Option<Edit>,
+    },
+}
+
+/// A change to the publication a passed motion makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Admit(Member),
+    Remove { handle: String },
+    Board(Vec<Seat>),
+    Charter(Charter),
+    Retract { slug: String },
+    Redact { target: String },
+}
+
+impl Facts<'_> {
+    /// Checks a propose entry made by `proposer` at log `index` and `time`.
+    pub fn check_propose(
+        &self,
         index: u64,
         proposer: &str,
         time: u64,
         p: &Propose,
         leaf: &Hash,
-    ) -> Result<(), Rejection> {
-        check_text("a proposal title", &p.title, MAX_TITLE_LEN)?;
-        let rule = self.rule_for(&p.motion);
+    ) -> Result<GovernanceChange, Rejection> {
+        check_text(TextField::ProposalTitle, &p.title, MAX_TITLE_LEN)?;
+        let rule = self.charter.rule_for(&p.motion);
         let min_hours = self.charter.min_hours(&p.motion);
         if p.closes_at < time.saturating_add(u64::from(min_hours) * 3600) {
             return Err(Rejection::PeriodTooShort {
@@ -127,121 +246,111 @@ impl State {
             });
         }
         if p.closes_at > time.saturating_add(u64::from(MAX_HOURS) * 3600) {
-            return Err(Rejection::Invalid(format!(
-                "a proposal may stay open at most {MAX_HOURS} hours"
-            )));
+            return Err(Rejection::OpenTooLong {
+                max_hours: MAX_HOURS,
+            });
         }
         self.check_motion(&p.motion)?;
         let mut h = Sha256::new();
         h.update(b"erkin stv lot\n");
         h.update(leaf.0);
-        self.proposals.insert(
-            index,
-            Proposal {
-                id: index,
-                proposer: proposer.to_string(),
-                title: p.title.clone(),
-                motion: p.motion.clone(),
-                opened_at: time,
-                closes_at: p.closes_at,
-                rule,
-                electorate: self.members.keys().cloned().collect(),
-                votes: BTreeMap::new(),
-                seed: h.finalize().into(),
-                outcome: None,
-            },
-        );
-        Ok(())
-    }
-
-    fn rule_for(&self, motion: &Motion) -> Judged {
-        self.charter.rule_for(motion)
+        Ok(GovernanceChange::Proposed(Proposal {
+            id: index,
+            proposer: proposer.to_string(),
+            title: p.title.clone(),
+            motion: p.motion.clone(),
+            opened_at: time,
+            closes_at: p.closes_at,
+            rule,
+            electorate: self.roll.members.keys().cloned().collect(),
+            votes: BTreeMap::new(),
+            seed: h.finalize().into(),
+            outcome: None,
+        }))
     }
 
     fn check_motion(&self, motion: &Motion) -> Result<(), Rejection> {
-        let invalid = |m: String| Err(Rejection::Invalid(m));
         match motion {
             Motion::Admit { key } => {
-                let key = VerifierKey::parse(key)
-                    .map_err(|e| Rejection::Invalid(format!("key to admit: {e}")))?;
-                self.check_admissible(&key).map_err(Rejection::Invalid)
+                let key = VerifierKey::parse(key).map_err(|source| Rejection::BadKey {
+                    field: KeyField::Admit,
+                    source,
+                })?;
+                self.roll
+                    .key_conflict(&key, self.origin)
+                    .map_err(Rejection::KeyConflict)
             }
             Motion::Remove { handle } => {
-                if !self.members.contains_key(handle) {
-                    return invalid(format!("{handle:?} is not a member"));
+                if !self.roll.is_member(handle) {
+                    return Err(Rejection::UnknownMember {
+                        handle: handle.clone(),
+                    });
                 }
                 Ok(())
             }
             Motion::Elect { seats, candidates } => {
                 if *seats != self.charter.board.seats {
-                    return invalid(format!(
-                        "the charter fixes the board at {} seats; this election asks for {seats}",
-                        self.charter.board.seats
-                    ));
+                    return Err(Rejection::SeatsMismatch {
+                        charter: self.charter.board.seats,
+                        asked: *seats,
+                    });
                 }
                 if candidates.is_empty() || candidates.len() > MAX_FOUNDERS {
-                    return invalid(format!("an election needs 1 to {MAX_FOUNDERS} candidates"));
+                    return Err(Rejection::CandidateCount { max: MAX_FOUNDERS });
                 }
                 let mut seen = BTreeSet::new();
                 for c in candidates {
-                    if !self.members.contains_key(c) {
-                        return invalid(format!("candidate {c:?} is not a member"));
+                    if !self.roll.is_member(c) {
+                        return Err(Rejection::CandidateNotMember { handle: c.clone() });
                     }
                     if !seen.insert(c) {
-                        return invalid(format!("candidate {c:?} is listed twice"));
+                        return Err(Rejection::CandidateTwice { handle: c.clone() });
                     }
                 }
                 Ok(())
             }
             Motion::Amend { charter } => charter.validate().map_err(Rejection::BadCharter),
             Motion::Retract { article, reason } => {
-                check_text("the reason", reason, MAX_STATEMENT_LEN)?;
+                check_text(TextField::Reason, reason, MAX_STATEMENT_LEN)?;
                 if !self.articles.contains_key(article) {
-                    return invalid(format!("no article a/{article}/ to retract"));
+                    return Err(Rejection::NoSuchArticle {
+                        slug: article.clone(),
+                    });
                 }
                 if self.retracted.contains(article) {
-                    return invalid(format!("a/{article}/ is already retracted"));
+                    return Err(Rejection::AlreadyRetracted {
+                        slug: article.clone(),
+                    });
                 }
                 Ok(())
             }
             Motion::Redact { target, reason } => {
-                check_text("the target", target, MAX_TARGET_LEN)?;
-                check_text("the reason", reason, MAX_STATEMENT_LEN)?;
+                check_text(TextField::RedactionTarget, target, MAX_TARGET_LEN)?;
+                check_text(TextField::Reason, reason, MAX_STATEMENT_LEN)?;
                 let is_article = self.articles.contains_key(target);
                 let is_blob = target
                     .parse::<crate::blob::BlobId>()
                     .is_ok_and(|id| self.articles.values().any(|a| a.blobs().any(|b| *b == id)));
                 if !is_article && !is_blob {
-                    return invalid(format!(
-                        "{target:?} is neither an article's slug nor a blob an article uses"
-                    ));
+                    return Err(Rejection::NoRedactionTarget {
+                        target: target.clone(),
+                    });
                 }
                 Ok(())
             }
-            Motion::Resolution { text } => check_text("a resolution", text, MAX_STATEMENT_LEN),
+            Motion::Resolution { text } => {
+                check_text(TextField::Resolution, text, MAX_STATEMENT_LEN)
+            }
         }
     }
 
-    /// Why `key` cannot become a member now, if it cannot.
-    fn check_admissible(&self, key: &VerifierKey) -> Result<(), String> {
-        if self.members.contains_key(key.name()) {
-            return Err(format!("the handle {:?} is already a member's", key.name()));
-        }
-        if key.name() == self.origin {
-            return Err("a member's key name may not be the origin".into());
-        }
-        if self.members.values().any(|m| &m.key == key) {
-            return Err("that key is already a member's".into());
-        }
-        Ok(())
-    }
-
-    pub(crate) fn vote(
-        &mut self,
+    /// Checks a vote by `handle` at log `time`.
+    pub fn check_vote(
+        &self,
         handle: &str,
         time: u64,
-        v: &crate::action::Vote,
-    ) -> Result<(), Rejection> {
+        v: &Vote,
+    ) -> Result<GovernanceChange, Rejection> {
         let p = self.open_proposal(v.proposal)?;
         if time >= p.closes_at {
             return Err(Rejection::VotingEnded {
@@ -250,11 +359,10 @@ impl State {
                 time,
             });
         }
-        if !p.electorate.contains(handle) || !self.member_before(handle, p.id) {
+        if !p.electorate.contains(handle) || !self.roll.member_before(handle, p.id) {
             return Err(Rejection::NotEligible {
                 handle: handle.to_string(),
                 proposal: p.id,
-                reason: "only the members at the time of the proposal vote on it",
             });
         }
         let ballot = match (&p.motion, &v.ballot) {
@@ -262,44 +370,32 @@ impl State {
                 let mut seen = BTreeSet::new();
                 for c in ranking {
                     if !candidates.contains(c) {
-                        return Err(Rejection::Invalid(format!(
-                            "{c:?} is not a candidate in this election"
-                        )));
+                        return Err(Rejection::NotACandidate { handle: c.clone() });
                     }
                     if !seen.insert(c) {
-                        return Err(Rejection::Invalid(format!("{c:?} is ranked twice")));
+                        return Err(Rejection::RankedTwice { handle: c.clone() });
                     }
                 }
                 v.ballot.clone()
             }
             (Motion::Elect { .. }, Ballot::Abstain) => Ballot::Ranked(Vec::new()),
             (Motion::Elect { .. }, _) => {
-                return Err(Rejection::WrongBallot(
-                    "an election takes a ranking of candidates (or abstain)",
-                ))
+                return Err(Rejection::WrongBallot {
+                    expected: BallotKind::Ranking,
+                })
             }
             (_, Ballot::Ranked(_)) => {
-                return Err(Rejection::WrongBallot(
-                    "this proposal takes yes, no or abstain",
-                ))
+                return Err(Rejection::WrongBallot {
+                    expected: BallotKind::YesNo,
+                })
             }
             (_, b) => b.clone(),
         };
-        let id = p.id;
-        self.proposals
-            .get_mut(&id)
-            .expect("checked above")
-            .votes
-            .insert(handle.to_string(), ballot);
-        Ok(())
-    }
-
-    /// Whether `handle` is a member whose membership began before entry `id`.
-    /// Handles can return (someone leaves, a newcomer is admitted under the
-    /// same name), so a proposal's electorate, candidates and targets are the
-    /// *memberships* that existed when it was made, not the names.
-    fn member_before(&self, handle: &str, id: u64) -> bool {
-        self.members.get(handle).is_some_and(|m| m.since < id)
+        Ok(GovernanceChange::Voted {
+            proposal: p.id,
+            handle: handle.to_string(),
+            ballot,
+        })
     }
 
     fn open_proposal(&self, id: u64) -> Result<&Proposal, Rejection> {
@@ -313,12 +409,19 @@ impl State {
         Ok(p)
     }
 
-    pub(crate) fn close(&mut self, index: u64, time: u64, id: u64) -> Result<(), Rejection> {
+    /// Checks a close entry at log `index` and `time`: counts the proposal
+    /// and decides what it does.
+    pub fn check_close(
+        &self,
+        index: u64,
+        time: u64,
+        id: u64,
+    ) -> Result<GovernanceChange, Rejection> {
         let p = self.open_proposal(id)?;
         let eligible: Vec<&String> = p
             .electorate
             .iter()
-            .filter(|h| self.member_before(h, p.id))
+            .filter(|h| self.roll.member_before(h, p.id))
             .collect();
         let all_voted = eligible.iter().all(|h| p.votes.contains_key(*h));
         if time < p.closes_at && !all_voted {
@@ -339,8 +442,8 @@ impl State {
             abstain: 0,
             eligible: eligible.len() as u64,
         };
-        for h in &counted {
-            match &p.votes[h] {
+        for ballot in counted.iter().filter_map(|h| p.votes.get(h)) {
+            match ballot {
                 Ballot::Yes => tally.yes += 1,
                 Ballot::No => tally.no += 1,
                 Ballot::Abstain => tally.abstain += 1,
@@ -356,129 +459,86 @@ impl State {
             Judged::Election(rule) => {
                 let q = quorum_met(tally.voters(), tally.eligible, rule.quorum);
                 let elected = if q {
-                    self.count_election(p, &counted)
+                    count_election(self.roll, p, &counted)
                 } else {
                     Vec::new()
                 };
                 (q, q && !elected.is_empty(), elected)
             }
         };
-        let motion = p.motion.clone();
-        let effect = if passed {
-            self.carry_out(index, time, id, &motion, &elected)
+        let (effect, edit) = if passed {
+            self.carry_out(index, time, p, &elected)
         } else if !quorum {
-            "failed: the quorum was not met".to_string()
+            (Effect::NoQuorum, None)
         } else {
-            "failed: the threshold was not met".to_string()
+            (Effect::Rejected, None)
         };
-        let p = self.proposals.get_mut(&id).expect("checked above");
-        p.outcome = Some(Outcome {
-            closed_at: time,
-            closed_by: index,
-            quorum_met: quorum,
-            passed,
-            tally,
-            counted,
-            elected,
-            effect,
-        });
-        Ok(())
+        Ok(GovernanceChange::Closed {
+            proposal: id,
+            outcome: Outcome {
+                closed_at: time,
+                closed_by: index,
+                quorum_met: quorum,
+                passed,
+                tally,
+                counted,
+                elected,
+                effect,
+            },
+            edit,
+        })
     }
 
-    /// The STV count of an election among candidates who are still members.
-    fn count_election(&self, p: &Proposal, counted: &[String]) -> Vec<String> {
-        let election = self.stv_election(p, counted);
-        match stv::count(&election) {
-            Ok(outcome) => outcome
-                .elected
-                .iter()
-                .map(|&i| election.candidates[i].clone())
-                .collect(),
-            // Inputs were validated when the votes were cast; a count error
-            // here would be a bug, and electing no one is the safe outcome.
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// The election as STV counts it: candidates still members, the counted
-    /// members' rankings restricted to them.
-    pub fn stv_election(&self, p: &Proposal, counted: &[String]) -> stv::Election {
-        let Motion::Elect { seats, candidates } = &p.motion else {
-            return stv::Election {
-                seats: 0,
-                candidates: Vec::new(),
-                ballots: Vec::new(),
-                seed: p.seed,
-            };
-        };
-        let standing: Vec<String> = candidates
-            .iter()
-            .filter(|c| self.member_before(c, p.id))
-            .cloned()
-            .collect();
-        let ballots = counted
-            .iter()
-            .filter_map(|h| match p.votes.get(h) {
-                Some(Ballot::Ranked(r)) => Some(stv::Ballot {
-                    weight: 1,
-                    ranking: r
-                        .iter()
-                        .filter_map(|c| standing.iter().position(|s| s == c))
-                        .collect(),
-                }),
-                _ => None,
-            })
-            .collect();
-        stv::Election {
-            seats: *seats as usize,
-            candidates: standing,
-            ballots,
-            seed: p.seed,
-        }
-    }
-
-    /// Applies a passed motion; returns what it did.
+    /// What a passed motion does, closed at log `index` and `time`.
     fn carry_out(
-        &mut self,
+        &self,
         index: u64,
         time: u64,
-        proposal: u64,
-        motion: &Motion,
+        p: &Proposal,
         elected: &[String],
-    ) -> String {
-        match motion {
+    ) -> (Effect, Option<Edit>) {
+        let cannot = |why: NoEffect| (Effect::CouldNotTakeEffect { why }, None);
+        match &p.motion {
             Motion::Admit { key } => {
                 let key = VerifierKey::parse(key).expect("validated when proposed");
-                if let Err(why) = self.check_admissible(&key) {
-                    return format!("passed, but could not take effect: {why}");
+                if let Err(why) = self.roll.key_conflict(&key, self.origin) {
+                    return cannot(why.into());
                 }
                 let handle = key.name().to_string();
-                self.members.insert(
-                    handle.clone(),
-                    Member {
+                (
+                    Effect::Admitted {
                         handle: handle.clone(),
+                    },
+                    Some(Edit::Admit(Member {
+                        handle,
                         key,
                         since: index,
-                    },
-                );
-                format!("admitted {handle}")
+                    })),
+                )
             }
             Motion::Remove { handle } => {
                 // The motion named the member who held the handle when it was
                 // proposed; someone admitted under that handle since is not them.
-                if !self.member_before(handle, proposal) {
-                    return format!("passed, but {handle} had already left");
+                if !self.roll.member_before(handle, p.id) {
+                    return cannot(NoEffect::AlreadyLeft {
+                        handle: handle.clone(),
+                    });
                 }
-                if self.members.len() == 1 {
-                    return "passed, but could not take effect: the last member cannot be removed"
-                        .into();
+                if self.roll.members.len() == 1 {
+                    return cannot(NoEffect::LastMember);
                 }
-                self.remove_member(handle);
-                format!("removed {handle}")
+                (
+                    Effect::Removed {
+                        handle: handle.clone(),
+                    },
+                    Some(Edit::Remove {
+                        handle: handle.clone(),
+                    }),
+                )
             }
             Motion::Elect { .. } => {
                 let until = time.saturating_add(u64::from(self.charter.board.term_days) * DAY_SECS);
-                self.board = elected
+                let seats = elected
                     .iter()
                     .map(|h| Seat {
                         handle: h.clone(),
@@ -486,21 +546,86 @@ impl State {
                         until,
                     })
                     .collect();
-                format!("elected {} to the board", elected.join(", "))
+                (
+                    Effect::BoardElected {
+                        seats: elected.to_vec(),
+                        term_ends: until,
+                    },
+                    Some(Edit::Board(seats)),
+                )
             }
             Motion::Amend { charter } => {
-                self.charter = charter.clone();
-                "amended the charter".into()
+                (Effect::CharterAmended, Some(Edit::Charter(charter.clone())))
             }
-            Motion::Retract { article, .. } => {
-                self.retracted.insert(article.clone());
-                format!("retracted {article}")
-            }
-            Motion::Redact { target, .. } => {
-                self.redacted.insert(target.clone());
-                format!("redacted {target}")
-            }
-            Motion::Resolution { .. } => "resolved".into(),
+            Motion::Retract { article, .. } => (
+                Effect::Retracted {
+                    slug: article.clone(),
+                },
+                Some(Edit::Retract {
+                    slug: article.clone(),
+                }),
+            ),
+            Motion::Redact { target, .. } => (
+                Effect::Redacted {
+                    target: target.clone(),
+                },
+                Some(Edit::Redact {
+                    target: target.clone(),
+                }),
+            ),
+            Motion::Resolution { .. } => (Effect::Resolved, None),
         }
+    }
+}
+
+/// The STV count of an election among candidates who are still members.
+fn count_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> Vec<String> {
+    let election = stv_election(roll, p, counted);
+    match stv::count(&election) {
+        Ok(outcome) => outcome
+            .elected
+            .iter()
+            .filter_map(|&i| election.candidates.get(i).cloned())
+            .collect(),
+        // Inputs were validated when the votes were cast; a count error
+        // here would be a bug, and electing no one is the safe outcome.
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The election as STV counts it: candidates still members, the counted
+/// members' rankings restricted to them.
+pub fn stv_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> stv::Election {
+    let Motion::Elect { seats, candidates } = &p.motion else {
+        return stv::Election {
+            seats: 0,
+            candidates: Vec::new(),
+            ballots: Vec::new(),
+            seed: p.seed,
+        };
+    };
+    let standing: Vec<String> = candidates
+        .iter()
+        .filter(|c| roll.member_before(c, p.id))
+        .cloned()
+        .collect();
+    let ballots = counted
+        .iter()
+        .filter_map(|h| match p.votes.get(h) {
+            Some(Ballot::Ranked(r)) => Some(stv::Ballot {
+                weight: 1,
+                ranking: r
+                    .iter()
+                    .filter_map(|c| standing.iter().position(|s| s == c))
+                    .collect(),
+            }),
+            _ => None,
+        })
+        .collect();
+    stv::Election {
+        seats: *seats as usize,
+        candidates: standing,
+        ballots,
+        seed: p.seed,
     }
 }

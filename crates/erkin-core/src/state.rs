@@ -11,8 +11,11 @@
 //! them to be non-decreasing, and judges deadlines by them. The sequencer's
 //! "near my clock" check takes the clock as an argument ([`check_clock`]).
 //!
-//! Governance (proposals, votes, closing and their effects) is in
-//! `governance.rs`; this file holds membership and the dispatch.
+//! Each entry is checked, then committed: the rules (`article.rs` for
+//! publish and correct, `governance.rs` for proposals, votes and closing,
+//! this file for membership) read the state and return a typed change;
+//! `State::commit` alone writes it. Why an entry is refused is a
+//! [`Rejection`] (`rejection.rs`); members and seats are in `members.rs`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -21,41 +24,28 @@ use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
 use crate::action::{Action, Genesis, MAX_FOUNDERS, MAX_NAME_LEN, MAX_STATEMENT_LEN};
+use crate::article::{self, Article, ArticleChange, Signed};
 use crate::charter::Charter;
-use crate::entry::{EntryBody, EntryError, ParsedEntry};
-use crate::governance::Proposal;
-use crate::keys::{KeyError, VerifierKey};
+use crate::entry::{EntryBody, ParsedEntry};
+use crate::governance::{self, Edit, GovernanceChange, Proposal};
+use crate::keys::VerifierKey;
+use crate::members::{ser_key, Roll};
+use crate::rejection::{check_text, BadGenesis, KeyField, TextField};
+
+pub use crate::members::{Member, Seat, DAY_SECS};
+pub use crate::rejection::Rejection;
 
 /// How far ahead of the sequencer's clock an entry's time may be.
 pub const MAX_FUTURE_SKEW_SECS: u64 = 5 * 60;
 /// How far behind the sequencer's clock an entry's time may be: a member may
 /// sign on a laptop and submit from a café a day later, but not a year later.
 pub const MAX_PAST_SKEW_SECS: u64 = 24 * 60 * 60;
-pub const DAY_SECS: u64 = 24 * 60 * 60;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Member {
-    pub handle: String,
-    #[serde(serialize_with = "crate::state::ser_key")]
-    pub key: VerifierKey,
-    /// Log index of the entry that made them a member.
-    pub since: u64,
-}
-
-/// A seat on the editorial board. Editors publish and correct until `until`
-/// (log time), or until they stop being members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Seat {
-    pub handle: String,
-    pub since: u64,
-    pub until: u64,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct State {
     pub(crate) origin: String,
     pub(crate) name: String,
-    #[serde(serialize_with = "crate::state::ser_key")]
+    #[serde(serialize_with = "ser_key")]
     pub(crate) log_key: VerifierKey,
     pub(crate) charter: Charter,
     /// Members by handle (their key's name), so a signature's (name, key ID)
@@ -65,7 +55,7 @@ pub struct State {
     /// Proposals by ID (the log index of the `propose` entry).
     pub(crate) proposals: BTreeMap<u64, Proposal>,
     /// Articles by slug, with every revision.
-    pub(crate) articles: BTreeMap<String, crate::article::Article>,
+    pub(crate) articles: BTreeMap<String, Article>,
     /// Articles retracted and articles or blobs redacted by passed votes.
     pub(crate) retracted: BTreeSet<String>,
     pub(crate) redacted: BTreeSet<String>,
@@ -77,89 +67,29 @@ pub struct State {
     pub(crate) seen: HashSet<[u8; 32]>,
 }
 
-fn ser_key<S: serde::Serializer>(k: &VerifierKey, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(k.as_str())
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Rejection {
-    #[error(transparent)]
-    Entry(#[from] EntryError),
-    #[error("the first entry of a log must be a genesis entry, found {found}")]
-    NotGenesis { found: &'static str },
-    #[error("genesis is invalid: {0}")]
-    BadGenesis(String),
-    #[error("genesis names log key {found}, but the pinned key is {pinned}")]
-    LogKeyMismatch { pinned: String, found: String },
-    #[error("a publication has exactly one genesis entry; this log already has one")]
-    SecondGenesis,
-    #[error("signer {name}+{id:08x} is not a member of this publication")]
-    NotAMember { name: String, id: u32 },
-    #[error("entry time {time} is before the previous entry's time {previous}; entry times must not go backwards")]
-    TimeWentBackwards { time: u64, previous: u64 },
-    #[error("entry time {time} is too far from the sequencer's clock ({now}); check the signing machine's clock")]
-    ClockSkew { time: u64, now: u64 },
-    #[error("this exact entry is already in the log (replay)")]
-    Duplicate,
-    #[error("action is invalid: {0}")]
-    Invalid(String),
-    #[error("no proposal #{0} (a proposal's ID is the log index of its propose entry)")]
-    UnknownProposal(u64),
-    #[error("proposal #{0} is already closed")]
-    ProposalClosed(u64),
-    #[error("voting on proposal #{proposal} ended at {closes_at}; this vote is dated {time}")]
-    VotingEnded {
-        proposal: u64,
-        closes_at: u64,
-        time: u64,
-    },
-    #[error("proposal #{proposal} closes at {closes_at} and not every eligible member has voted; it cannot be closed at {time}")]
-    TooEarly {
-        proposal: u64,
-        closes_at: u64,
-        time: u64,
-    },
-    #[error("{handle} may not vote on proposal #{proposal}: {reason}")]
-    NotEligible {
+/// What an accepted entry changes: the checks return it, `State::commit`
+/// applies it. Nothing else changes a [`State`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    /// A statement: recorded in the log, nothing else.
+    Nothing,
+    /// A member's new key.
+    Rekey {
         handle: String,
-        proposal: u64,
-        reason: &'static str,
+        key: VerifierKey,
     },
-    #[error("voting period too short: the charter requires at least {min_hours} hours for a {kind} proposal")]
-    PeriodTooShort { kind: &'static str, min_hours: u32 },
-    #[error("wrong kind of ballot: {0}")]
-    WrongBallot(&'static str),
-    #[error("the charter is invalid: {0}")]
-    BadCharter(String),
-    #[error("not permitted: {0}")]
-    NotPermitted(String),
+    /// A member leaves.
+    Leave {
+        handle: String,
+    },
+    Article(ArticleChange),
+    /// Boxed: a proposal or an outcome is large, most entries are not.
+    Governance(Box<GovernanceChange>),
 }
 
-impl Rejection {
-    /// A stable, machine-readable name for this kind of rejection: the
-    /// members' API's error code. Never renamed once released.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Rejection::Entry(_) => "bad_entry",
-            Rejection::NotGenesis { .. }
-            | Rejection::BadGenesis(_)
-            | Rejection::LogKeyMismatch { .. }
-            | Rejection::SecondGenesis => "bad_genesis",
-            Rejection::NotAMember { .. } => "not_a_member",
-            Rejection::TimeWentBackwards { .. } => "time_went_backwards",
-            Rejection::ClockSkew { .. } => "clock_skew",
-            Rejection::Duplicate => "duplicate",
-            Rejection::Invalid(_) => "invalid_action",
-            Rejection::UnknownProposal(_) => "unknown_proposal",
-            Rejection::ProposalClosed(_) => "proposal_closed",
-            Rejection::VotingEnded { .. } => "voting_ended",
-            Rejection::TooEarly { .. } => "too_early",
-            Rejection::NotEligible { .. } => "not_eligible",
-            Rejection::PeriodTooShort { .. } => "period_too_short",
-            Rejection::WrongBallot(_) => "wrong_ballot",
-            Rejection::BadCharter(_) => "bad_charter",
-            Rejection::NotPermitted(_) => "not_permitted",
-        }
+impl Change {
+    fn governance(change: GovernanceChange) -> Self {
+        Change::Governance(Box::new(change))
     }
 }
 
@@ -190,7 +120,7 @@ impl State {
             });
         }
         entry.verify_by(log_key)?;
-        let members = check_genesis(g, origin)?;
+        let members = check_genesis(g, origin).map_err(Rejection::BadGenesis)?;
         let time = entry.body.time;
         let term = u64::from(g.charter.board.term_days) * DAY_SECS;
         // The founders are the first board, for one term.
@@ -250,21 +180,115 @@ impl State {
         if self.seen.contains(&entry.leaf_hash.0) {
             return Err(Rejection::Duplicate);
         }
-        let index = self.size;
-        // Each arm checks everything first and mutates only once it cannot
-        // fail, so a rejection leaves the state exactly as it was.
-        match &entry.body.action {
-            Action::Genesis(_) => return Err(Rejection::SecondGenesis),
-            Action::Statement(s) => check_text("a statement", &s.text, MAX_STATEMENT_LEN)?,
-            Action::Propose(p) => self.propose(index, &handle, time, p, &entry.leaf_hash)?,
-            Action::Vote(v) => self.vote(&handle, time, v)?,
-            Action::Close(c) => self.close(index, time, c.proposal)?,
-            Action::RotateKey(r) => self.rotate_key(&handle, &r.new_key)?,
-            Action::Resign(_) => self.resign(&handle)?,
-            Action::Publish(p) => self.publish(index, &entry.leaf_hash, &handle, time, p)?,
-            Action::Correct(c) => self.correct(index, &entry.leaf_hash, &handle, time, c)?,
-        }
+        // Check, then commit: the checks read the state and return the
+        // change; only `commit` writes, after everything has passed, so a
+        // rejection leaves the state exactly as it was.
+        let change = self.check(entry, &handle)?;
+        self.commit(change);
         Ok(self.record(entry, handle))
+    }
+
+    /// Everything the entry's action must satisfy; the change it makes.
+    fn check(&self, entry: &ParsedEntry, handle: &str) -> Result<Change, Rejection> {
+        let index = self.size;
+        let time = entry.body.time;
+        let leaf = &entry.leaf_hash;
+        let by = Signed {
+            index,
+            leaf,
+            editor: handle,
+            time,
+        };
+        Ok(match &entry.body.action {
+            Action::Genesis(_) => return Err(Rejection::SecondGenesis),
+            Action::Statement(s) => {
+                check_text(TextField::Statement, &s.text, MAX_STATEMENT_LEN)?;
+                Change::Nothing
+            }
+            Action::Propose(p) => Change::governance(
+                self.governance()
+                    .check_propose(index, handle, time, p, leaf)?,
+            ),
+            Action::Vote(v) => Change::governance(self.governance().check_vote(handle, time, v)?),
+            Action::Close(c) => {
+                Change::governance(self.governance().check_close(index, time, c.proposal)?)
+            }
+            Action::RotateKey(r) => self.check_rotate_key(handle, &r.new_key)?,
+            Action::Resign(_) => {
+                if self.members.len() == 1 {
+                    return Err(Rejection::LastMember);
+                }
+                Change::Leave {
+                    handle: handle.to_string(),
+                }
+            }
+            Action::Publish(p) => Change::Article(article::check_publish(&self.desk(), by, p)?),
+            Action::Correct(c) => Change::Article(article::check_correct(&self.desk(), by, c)?),
+        })
+    }
+
+    /// Applies a checked change: the one place the state is written (after
+    /// `genesis`, which builds it).
+    fn commit(&mut self, change: Change) {
+        match change {
+            Change::Nothing => {}
+            Change::Rekey { handle, key } => {
+                if let Some(m) = self.members.get_mut(&handle) {
+                    m.key = key;
+                }
+            }
+            Change::Leave { handle } => self.remove_member(&handle),
+            Change::Article(ArticleChange::Published(a)) => {
+                self.articles.insert(a.slug.clone(), a);
+            }
+            Change::Article(ArticleChange::Corrected { slug, revision }) => {
+                if let Some(a) = self.articles.get_mut(&slug) {
+                    a.revisions.push(revision);
+                }
+            }
+            Change::Governance(g) => self.commit_governance(*g),
+        }
+    }
+
+    fn commit_governance(&mut self, change: GovernanceChange) {
+        match change {
+            GovernanceChange::Proposed(p) => {
+                self.proposals.insert(p.id, p);
+            }
+            GovernanceChange::Voted {
+                proposal,
+                handle,
+                ballot,
+            } => {
+                if let Some(p) = self.proposals.get_mut(&proposal) {
+                    p.votes.insert(handle, ballot);
+                }
+            }
+            GovernanceChange::Closed {
+                proposal,
+                outcome,
+                edit,
+            } => {
+                if let Some(p) = self.proposals.get_mut(&proposal) {
+                    p.outcome = Some(outcome);
+                }
+                match edit {
+                    None => {}
+                    Some(Edit::Admit(m)) => {
+                        self.members.insert(m.handle.clone(), m);
+                    }
+                    Some(Edit::Remove { handle }) => self.remove_member(&handle),
+                    Some(Edit::Board(seats)) => self.board = seats,
+                    Some(Edit::Charter(c)) => self.charter = c,
+                    Some(Edit::Retract { slug }) => {
+                        self.retracted.insert(slug);
+                    }
+                    Some(Edit::Redact { target }) => {
+                        self.redacted.insert(target);
+                    }
+                }
+            }
+        }
     }
 
     fn record(&mut self, entry: &ParsedEntry, signer: String) -> Applied {
@@ -280,39 +304,67 @@ impl State {
         applied
     }
 
-    fn rotate_key(&mut self, handle: &str, new_key: &str) -> Result<(), Rejection> {
-        let key =
-            VerifierKey::parse(new_key).map_err(|e| Rejection::Invalid(format!("new key: {e}")))?;
+    fn check_rotate_key(&self, handle: &str, new_key: &str) -> Result<Change, Rejection> {
+        let key = VerifierKey::parse(new_key).map_err(|source| Rejection::BadKey {
+            field: KeyField::NewKey,
+            source,
+        })?;
         if key.name() != handle {
-            return Err(Rejection::Invalid(format!(
-                "the new key's name must be your handle {handle:?} (make it with `erkin key new --name {handle}`)"
-            )));
+            return Err(Rejection::NewKeyName {
+                handle: handle.to_string(),
+            });
         }
-        if self.members.values().any(|m| m.key == key) {
-            return Err(Rejection::Invalid("that key is already in use".into()));
-        }
-        self.members
-            .get_mut(handle)
-            .expect("signer is a member")
-            .key = key;
-        Ok(())
-    }
-
-    fn resign(&mut self, handle: &str) -> Result<(), Rejection> {
-        if self.members.len() == 1 {
-            return Err(Rejection::NotPermitted(
-                "the last member cannot resign: a publication needs at least one member".into(),
-            ));
-        }
-        self.remove_member(handle);
-        Ok(())
+        self.roll()
+            .key_unused(&key)
+            .map_err(Rejection::KeyConflict)?;
+        Ok(Change::Rekey {
+            handle: handle.to_string(),
+            key,
+        })
     }
 
     /// Takes a member out of the membership and off the board. Their open
     /// votes stop counting (tallies only count current members).
-    pub(crate) fn remove_member(&mut self, handle: &str) {
+    fn remove_member(&mut self, handle: &str) {
         self.members.remove(handle);
         self.board.retain(|s| s.handle != handle);
+    }
+
+    /// The membership and the board, as the rules read them.
+    pub fn roll(&self) -> Roll<'_> {
+        Roll {
+            members: &self.members,
+            board: &self.board,
+        }
+    }
+
+    /// What the article rules read.
+    fn desk(&self) -> article::Facts<'_> {
+        article::Facts {
+            roll: self.roll(),
+            languages: &self.charter.languages,
+            articles: &self.articles,
+            retracted: &self.retracted,
+            redacted: &self.redacted,
+        }
+    }
+
+    /// What the governance rules read.
+    fn governance(&self) -> governance::Facts<'_> {
+        governance::Facts {
+            origin: &self.origin,
+            charter: &self.charter,
+            roll: self.roll(),
+            articles: &self.articles,
+            retracted: &self.retracted,
+            proposals: &self.proposals,
+        }
+    }
+
+    /// The election as STV counts it: candidates still members, the counted
+    /// members' rankings restricted to them.
+    pub fn stv_election(&self, p: &Proposal, counted: &[String]) -> crate::stv::Election {
+        governance::stv_election(self.roll(), p, counted)
     }
 
     pub fn origin(&self) -> &str {
@@ -339,11 +391,7 @@ impl State {
     /// Whether `handle` holds editor rights at log time `time`: a member with
     /// a board seat whose term has not ended.
     pub fn is_editor(&self, handle: &str, time: u64) -> bool {
-        self.members.contains_key(handle)
-            && self
-                .board
-                .iter()
-                .any(|s| s.handle == handle && s.since <= time && time < s.until)
+        self.roll().is_editor(handle, time)
     }
     pub fn proposals(&self) -> impl Iterator<Item = &Proposal> {
         self.proposals.values()
@@ -351,10 +399,10 @@ impl State {
     pub fn proposal(&self, id: u64) -> Option<&Proposal> {
         self.proposals.get(&id)
     }
-    pub fn articles(&self) -> impl Iterator<Item = &crate::article::Article> {
+    pub fn articles(&self) -> impl Iterator<Item = &Article> {
         self.articles.values()
     }
-    pub fn article(&self, slug: &str) -> Option<&crate::article::Article> {
+    pub fn article(&self, slug: &str) -> Option<&Article> {
         self.articles.get(slug)
     }
     pub fn retracted(&self) -> &BTreeSet<String> {
@@ -366,17 +414,8 @@ impl State {
     /// Every blob a passed redaction removed: all blobs of redacted articles,
     /// and blobs redacted by ID. Stores and mirrors delete these.
     pub fn redacted_blobs(&self) -> BTreeSet<crate::blob::BlobId> {
-        let mut out = BTreeSet::new();
-        for target in &self.redacted {
-            if let Some(a) = self.articles.get(target) {
-                out.extend(a.blobs().copied());
-            } else if let Ok(id) = target.parse() {
-                out.insert(id);
-            }
-        }
-        out
+        article::redacted_blobs(&self.articles, &self.redacted)
     }
-    /// Whether an entry with this leaf hash is already in the log.
     /// Every blob an article revision names (bodies and media), redacted
     /// or not: what a complete copy holds, less `redacted_blobs`.
     pub fn named_blobs(&self) -> BTreeSet<crate::blob::BlobId> {
@@ -392,6 +431,7 @@ impl State {
         self.seen.iter().map(|h| Hash(*h))
     }
 
+    /// Whether an entry with this leaf hash is already in the log.
     pub fn contains_entry(&self, leaf: &Hash) -> bool {
         self.seen.contains(&leaf.0)
     }
@@ -405,45 +445,41 @@ impl State {
 
     /// A digest of everything the state holds (not the replay set, which is
     /// the log itself). Two copies that folded the same log agree on it.
+    /// It hashes [`State::digest_input`]: typed data only (the entries'
+    /// own strings, numbers, hashes and serde's snake_case tags), never a
+    /// sentence, so rewording a message or a page cannot change it.
     pub fn digest(&self) -> [u8; 32] {
-        let json = serde_json::to_vec(self).expect("state serializes");
-        Sha256::digest(json).into()
+        Sha256::digest(self.digest_input()).into()
+    }
+
+    /// The bytes [`State::digest`] hashes: the state as compact JSON.
+    pub fn digest_input(&self) -> Vec<u8> {
+        // Serializing plain structs, string-keyed and integer-keyed maps
+        // into memory cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
     }
 }
 
-pub(crate) fn check_text(what: &str, text: &str, max: usize) -> Result<(), Rejection> {
-    if text.trim().is_empty() || text.len() > max {
-        return Err(Rejection::Invalid(format!(
-            "{what} must have 1 to {max} bytes of text"
-        )));
-    }
-    Ok(())
-}
-
-fn check_genesis(g: &Genesis, origin: &str) -> Result<BTreeMap<String, Member>, Rejection> {
-    let bad = |m: String| Rejection::BadGenesis(m);
+fn check_genesis(g: &Genesis, origin: &str) -> Result<BTreeMap<String, Member>, BadGenesis> {
     if g.name.trim().is_empty() || g.name.len() > MAX_NAME_LEN {
-        return Err(bad(format!("the name must have 1 to {MAX_NAME_LEN} bytes")));
+        return Err(BadGenesis::Name { max: MAX_NAME_LEN });
     }
     if g.founders.is_empty() || g.founders.len() > MAX_FOUNDERS {
-        return Err(bad(format!("there must be 1 to {MAX_FOUNDERS} founders")));
+        return Err(BadGenesis::FounderCount { max: MAX_FOUNDERS });
     }
-    g.charter
-        .validate()
-        .map_err(|e| bad(format!("charter: {e}")))?;
+    g.charter.validate().map_err(BadGenesis::Charter)?;
     let mut members = BTreeMap::new();
     for f in &g.founders {
-        let key =
-            VerifierKey::parse(f).map_err(|e: KeyError| bad(format!("founder key {f:?}: {e}")))?;
+        let key = VerifierKey::parse(f).map_err(|source| BadGenesis::FounderKey {
+            key: f.chars().take(300).collect(),
+            source,
+        })?;
         if key.name() == origin {
-            return Err(bad(
-                "a founder's key name may not be the origin (that name belongs to the log key)"
-                    .into(),
-            ));
+            return Err(BadGenesis::FounderIsOrigin);
         }
         let handle = key.name().to_string();
         if members.contains_key(&handle) {
-            return Err(bad(format!("two founders use the handle {handle:?}")));
+            return Err(BadGenesis::FounderTwice { handle });
         }
         members.insert(
             handle.clone(),

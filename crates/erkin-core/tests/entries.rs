@@ -534,12 +534,11 @@ fn two_signatures_are_refused() {
 }
 
 #[test]
-fn summary_and_kind() {
+fn kind() {
     let s = Action::Statement(Statement {
         text: "first line\nsecond".into(),
     });
     assert_eq!(s.kind(), "statement");
-    assert_eq!(s.summary(), "statement: first line");
     let g = Action::Genesis(Genesis {
         name: "Erkin".into(),
         log_key: "k".into(),
@@ -547,7 +546,6 @@ fn summary_and_kind() {
         charter: Charter::default(),
     });
     assert_eq!(g.kind(), "genesis");
-    assert_eq!(g.summary(), "founded \"Erkin\" with 2 founder(s)");
 }
 
 proptest! {

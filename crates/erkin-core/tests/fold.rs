@@ -1,10 +1,13 @@
 //! The fold (src/state.rs): genesis, membership, order, replays, and that a
 //! rejected entry leaves the state exactly as it was.
 
-use erkin_core::action::{Action, Charter, Genesis, Statement, MAX_STATEMENT_LEN};
+use erkin_core::action::{
+    Action, Charter, Genesis, Statement, MAX_FOUNDERS, MAX_NAME_LEN, MAX_STATEMENT_LEN,
+};
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
 use erkin_core::keys::SecretKey;
 use erkin_core::note::{sign_note, NoteError};
+use erkin_core::rejection::{BadGenesis, TextField};
 use erkin_core::state::{
     check_clock, Member, Rejection, State, MAX_FUTURE_SKEW_SECS, MAX_PAST_SKEW_SECS,
 };
@@ -398,7 +401,10 @@ fn second_genesis_is_refused() {
 fn empty_or_oversize_statement_is_invalid() {
     let w = world();
     let mut state = w.start();
-    let msg = format!("a statement must have 1 to {MAX_STATEMENT_LEN} bytes of text");
+    let too_long = || Rejection::TextLength {
+        field: TextField::Statement,
+        max: MAX_STATEMENT_LEN,
+    };
     for text in [
         String::new(),
         " ".into(),
@@ -406,10 +412,10 @@ fn empty_or_oversize_statement_is_invalid() {
         "x".repeat(MAX_STATEMENT_LEN + 1),
     ] {
         let bytes = entry(&statement(T0, &text), &w.aigerim);
-        reject(&mut state, &bytes, Rejection::Invalid(msg.clone()));
+        reject(&mut state, &bytes, too_long());
         // Rejected entries are not remembered as seen: the same bytes are
         // refused for the same reason, not as a replay.
-        reject(&mut state, &bytes, Rejection::Invalid(msg.clone()));
+        reject(&mut state, &bytes, too_long());
     }
     let max = "x".repeat(MAX_STATEMENT_LEN);
     state
@@ -478,9 +484,10 @@ fn state_is_unchanged_after_every_kind_of_rejection() {
         ),
         (
             entry(&statement(T0 + 20, ""), &w.bolat),
-            Rejection::Invalid(format!(
-                "a statement must have 1 to {MAX_STATEMENT_LEN} bytes of text"
-            )),
+            Rejection::TextLength {
+                field: TextField::Statement,
+                max: MAX_STATEMENT_LEN,
+            },
         ),
         (
             b"garbage".to_vec(),
@@ -509,7 +516,9 @@ fn duplicate_founder_handles_are_bad_genesis() {
         );
         assert_eq!(
             State::genesis(w.log.verifier_key(), &bytes).unwrap_err(),
-            Rejection::BadGenesis("two founders use the handle \"aigerim\"".into())
+            Rejection::BadGenesis(BadGenesis::FounderTwice {
+                handle: "aigerim".into()
+            })
         );
     }
 }
@@ -518,7 +527,8 @@ fn duplicate_founder_handles_are_bad_genesis() {
 fn other_bad_geneses() {
     let w = world();
     let log_vk = w.log.verifier_key().as_str().to_string();
-    let cases: Vec<(Genesis, &str)> = vec![
+    type Expected = fn(&BadGenesis) -> bool;
+    let cases: Vec<(Genesis, Expected)> = vec![
         (
             Genesis {
                 name: "Erkin".into(),
@@ -526,7 +536,7 @@ fn other_bad_geneses() {
                 founders: vec![],
                 charter: Charter::default(),
             },
-            "there must be 1 to",
+            |e| *e == BadGenesis::FounderCount { max: MAX_FOUNDERS },
         ),
         (
             Genesis {
@@ -535,7 +545,7 @@ fn other_bad_geneses() {
                 founders: vec![w.aigerim.verifier_key().to_string()],
                 charter: Charter::default(),
             },
-            "the name must have",
+            |e| *e == BadGenesis::Name { max: MAX_NAME_LEN },
         ),
         (
             Genesis {
@@ -544,7 +554,7 @@ fn other_bad_geneses() {
                 founders: vec!["not a key".into()],
                 charter: Charter::default(),
             },
-            "founder key",
+            |e| matches!(e, BadGenesis::FounderKey { key, .. } if key == "not a key"),
         ),
         (
             Genesis {
@@ -554,10 +564,10 @@ fn other_bad_geneses() {
                 founders: vec![log_vk.clone()],
                 charter: Charter::default(),
             },
-            "may not be the origin",
+            |e| *e == BadGenesis::FounderIsOrigin,
         ),
     ];
-    for (g, needle) in cases {
+    for (g, expected) in cases {
         let bytes = entry(
             &EntryBody {
                 time: T0,
@@ -566,8 +576,8 @@ fn other_bad_geneses() {
             &w.log,
         );
         match State::genesis(w.log.verifier_key(), &bytes).unwrap_err() {
-            Rejection::BadGenesis(msg) => assert!(msg.contains(needle), "{msg}"),
-            other => panic!("expected BadGenesis({needle}), got {other:?}"),
+            Rejection::BadGenesis(e) => assert!(expected(&e), "{e:?}"),
+            other => panic!("expected BadGenesis, got {other:?}"),
         }
     }
 }

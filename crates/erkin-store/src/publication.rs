@@ -173,7 +173,15 @@ impl Publication {
             let mut named = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
             for e in entries {
-                let result = admit(&mut self.state, &self.store, e, now);
+                let result = match admit(&mut self.state, &self.store, e, now) {
+                    Ok(result) => result,
+                    // Not the entry's fault: the batch fails as storage, and
+                    // the entries folded so far are undone by a rebuild.
+                    Err(e) => {
+                        self.stale = true;
+                        return Err(e.into());
+                    }
+                };
                 if let Ok((_, blobs)) = &result {
                     admitted.push(e.clone());
                     named.extend_from_slice(blobs);
@@ -328,32 +336,33 @@ impl Publication {
 }
 
 /// Admits one entry into `state`; returns what the fold applied and the
-/// blobs the entry names.
+/// blobs the entry names, or why the entry is refused. The outer error is
+/// the store failing to say whether a named blob is here.
 fn admit(
     state: &mut State,
     store: &Store,
     entry: &[u8],
     now: u64,
-) -> Result<(Applied, Vec<BlobId>), Rejection> {
-    let parsed = erkin_core::entry::ParsedEntry::parse(entry, state.origin())?;
-    check_clock(parsed.body.time, now)?;
+) -> Result<Result<(Applied, Vec<BlobId>), Rejection>, StoreError> {
+    let parsed = match erkin_core::entry::ParsedEntry::parse(entry, state.origin()) {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    if let Err(r) = check_clock(parsed.body.time, now) {
+        return Ok(Err(r));
+    }
     // The fold checks blob IDs for form; the sequencer also makes sure the
     // bytes are here, so every copy can fetch what the log names.
     let mut named = Vec::new();
     for b in parsed.body.action.blob_refs() {
         if let Ok(id) = b.parse::<BlobId>() {
             named.push(id);
-            if !store
-                .has_blob(&id)
-                .map_err(|e| Rejection::Invalid(e.to_string()))?
-            {
-                return Err(Rejection::Invalid(format!(
-                    "blob {id} has not been uploaded; upload the body and media before the entry that names them"
-                )));
+            if !store.has_blob(&id)? {
+                return Ok(Err(Rejection::BlobNotUploaded { blob: id }));
             }
         }
     }
-    Ok((state.apply_parsed(&parsed)?, named))
+    Ok(state.apply_parsed(&parsed).map(|a| (a, named)))
 }
 
 /// Folds every entry of the store, telling `on_applied` about each. Any

@@ -1,4 +1,11 @@
-//! The reader interface's words in Kazakh, Russian and English.
+//! The reader interface's words in Kazakh, Russian and English, and the
+//! sentences about governance built from the core's typed values (motions,
+//! effects of decisions, rules, tallies). The core holds no sentences; the
+//! English ones here are also what the command line prints.
+
+use erkin_core::action::{Action, Ballot, Motion};
+use erkin_core::charter::{Base, Charter, Comparison, Fraction, Rule, Tally, Threshold};
+use erkin_core::governance::{Effect, NoEffect};
 
 /// One language's interface strings.
 pub struct Words {
@@ -37,6 +44,15 @@ pub struct Words {
     pub check_copy: &'static str,
     pub make_mirror: &'static str,
     pub make_mirror_text: &'static str,
+    pub proposed_by: &'static str,
+    pub closes: &'static str,
+    pub rule: &'static str,
+    /// The charter's principles, one sentence each.
+    pub one_member_one_vote: &'static str,
+    /// The decisions the charter rules, in the order of [`Charter`]'s
+    /// yes/no rules: admit, remove, amend, retract, redact, resolution.
+    pub decision_kinds: [&'static str; 6],
+    pub elect_board: &'static str,
 }
 
 pub const KK: Words = Words {
@@ -73,6 +89,19 @@ pub const KK: Words = Words {
     publication_key: "Басылымның кілті",
     check_copy: "Көшірмені тексеру",
     make_mirror: "Айна жасау",
+    proposed_by: "ұсынған",
+    closes: "дауыс беру аяқталады",
+    rule: "Ереже",
+    one_member_one_vote: "Бір мүше — бір дауыс. Қалыс қалғандар кворумға есептеледі, нәтижеге емес. Бірде-бір «иә» дауысы болмаса, ешбір шешім қабылданбайды.",
+    decision_kinds: [
+        "Мүшелікке қабылдау",
+        "Мүшеліктен шығару",
+        "Жарғыны өзгерту",
+        "Мақаланы кері қайтару",
+        "Мақаланың мазмұнын жою",
+        "Басқа қарарлар",
+    ],
+    elect_board: "Редакция алқасын сайлау",
     make_mirror_text: "Бүкіл сайтты — беттерді, журналды (checkpoint, tile/) және blob/ файлдарын — кез келген серверге, статикалық хостингке немесе флешкаға көшіріңіз. Әр көшірме жоғарыдағы кілт арқылы өзін дәлелдейді.",
 };
 
@@ -110,6 +139,19 @@ pub const RU: Words = Words {
     publication_key: "Ключ издания",
     check_copy: "Проверить копию",
     make_mirror: "Сделать зеркало",
+    proposed_by: "предложил(а)",
+    closes: "голосование до",
+    rule: "Правило",
+    one_member_one_vote: "Один член — один голос. Воздержавшиеся учитываются в кворуме, но не в результате. Без хотя бы одного голоса «за» решение не принимается.",
+    decision_kinds: [
+        "Приём в члены",
+        "Исключение из членов",
+        "Изменение устава",
+        "Отзыв статьи",
+        "Удаление содержания статьи",
+        "Другие резолюции",
+    ],
+    elect_board: "Выборы редакционного совета",
     make_mirror_text: "Скопируйте весь сайт — страницы, журнал (checkpoint, tile/) и файлы blob/ — на любой сервер, статический хостинг или флешку. Каждая копия доказывает себя ключом выше, кто бы её ни раздавал.",
 };
 
@@ -149,6 +191,19 @@ pub const EN: Words = Words {
     publication_key: "The publication's key",
     check_copy: "Check a copy",
     make_mirror: "Make a mirror",
+    proposed_by: "proposed by",
+    closes: "closes",
+    rule: "Rule",
+    one_member_one_vote: "One member, one vote. Abstentions count toward the quorum, not the result. Nothing passes without a yes.",
+    decision_kinds: [
+        "Admit a member",
+        "Remove a member",
+        "Amend the charter",
+        "Retract an article",
+        "Redact an article",
+        "Other resolutions",
+    ],
+    elect_board: "Elect the editorial board",
     make_mirror_text: "Copy this whole site — pages, the log (checkpoint, tile/) and blob/ — to any web server, static host or USB stick. Every copy proves itself against the key above, whoever serves it.",
 };
 
@@ -158,5 +213,273 @@ pub fn words(lang: &str) -> &'static Words {
         "kk" => &KK,
         "ru" => &RU,
         _ => &EN,
+    }
+}
+
+fn first_chars(text: &str, n: usize) -> String {
+    text.lines().next().unwrap_or("").chars().take(n).collect()
+}
+
+fn frac(f: Fraction) -> String {
+    format!("{}/{}", f.num, f.den)
+}
+
+impl Words {
+    /// What a motion asks, in a few words ("admit saule").
+    pub fn motion(&self, m: &Motion) -> String {
+        match (self.lang, m) {
+            ("kk", Motion::Admit { key }) => format!("{} мүшелікке қабылдау", handle_of(key)),
+            ("kk", Motion::Remove { handle }) => format!("{handle} мүшеліктен шығару"),
+            ("kk", Motion::Elect { seats, candidates }) => format!(
+                "редакция алқасының {seats} орнына сайлау, кандидаттар: {}",
+                candidates.join(", ")
+            ),
+            ("kk", Motion::Amend { .. }) => "жарғыны өзгерту".into(),
+            ("kk", Motion::Retract { article, .. }) => format!("{article} мақаласын кері қайтару"),
+            ("kk", Motion::Redact { target, .. }) => format!("{target} мазмұнын жою"),
+            ("kk", Motion::Resolution { text }) => format!("қарар: {}", first_chars(text, 60)),
+            ("ru", Motion::Admit { key }) => format!("принять в члены {}", handle_of(key)),
+            ("ru", Motion::Remove { handle }) => format!("исключить из членов {handle}"),
+            ("ru", Motion::Elect { seats, candidates }) => format!(
+                "избрать редакционный совет (мест: {seats}) из кандидатов: {}",
+                candidates.join(", ")
+            ),
+            ("ru", Motion::Amend { .. }) => "изменить устав".into(),
+            ("ru", Motion::Retract { article, .. }) => format!("отозвать статью {article}"),
+            ("ru", Motion::Redact { target, .. }) => format!("удалить содержание {target}"),
+            ("ru", Motion::Resolution { text }) => format!("резолюция: {}", first_chars(text, 60)),
+            (_, Motion::Admit { key }) => format!("admit {}", handle_of(key)),
+            (_, Motion::Remove { handle }) => format!("remove {handle}"),
+            (_, Motion::Elect { seats, candidates }) => {
+                format!("elect {seats} board seat(s) from {}", candidates.join(", "))
+            }
+            (_, Motion::Amend { .. }) => "amend the charter".into(),
+            (_, Motion::Retract { article, .. }) => format!("retract {article}"),
+            (_, Motion::Redact { target, .. }) => format!("redact {target}"),
+            (_, Motion::Resolution { text }) => format!("resolution: {}", first_chars(text, 60)),
+        }
+    }
+
+    /// What a closed proposal did ("admitted saule").
+    pub fn effect(&self, e: &Effect) -> String {
+        let list = |seats: &[String]| seats.join(", ");
+        match (self.lang, e) {
+            ("kk", Effect::NoQuorum) => "қабылданбады: кворум жиналмады".into(),
+            ("kk", Effect::Rejected) => "қабылданбады: қажетті дауыс саны жиналмады".into(),
+            ("kk", Effect::Admitted { handle }) => format!("{handle} мүшелікке қабылданды"),
+            ("kk", Effect::Removed { handle }) => format!("{handle} мүшеліктен шығарылды"),
+            ("kk", Effect::BoardElected { seats, .. }) => {
+                format!("редакция алқасына сайланғандар: {}", list(seats))
+            }
+            ("kk", Effect::CharterAmended) => "жарғы өзгертілді".into(),
+            ("kk", Effect::Retracted { slug }) => format!("{slug} мақаласы кері қайтарылды"),
+            ("kk", Effect::Redacted { target }) => format!("{target} мазмұны жойылды"),
+            ("kk", Effect::Resolved) => "қарар қабылданды".into(),
+            ("kk", Effect::CouldNotTakeEffect { why }) => {
+                format!("қабылданды, бірақ күшіне енбеді: {}", self.no_effect(why))
+            }
+            ("ru", Effect::NoQuorum) => "не принято: нет кворума".into(),
+            ("ru", Effect::Rejected) => "не принято: не набрано нужное число голосов".into(),
+            ("ru", Effect::Admitted { handle }) => format!("{handle} — теперь член кооператива"),
+            ("ru", Effect::Removed { handle }) => format!("членство {handle} прекращено"),
+            ("ru", Effect::BoardElected { seats, .. }) => {
+                format!("в редакционный совет избраны: {}", list(seats))
+            }
+            ("ru", Effect::CharterAmended) => "устав изменён".into(),
+            ("ru", Effect::Retracted { slug }) => format!("статья {slug} отозвана"),
+            ("ru", Effect::Redacted { target }) => format!("содержание {target} удалено"),
+            ("ru", Effect::Resolved) => "резолюция принята".into(),
+            ("ru", Effect::CouldNotTakeEffect { why }) => {
+                format!("принято, но не вступило в силу: {}", self.no_effect(why))
+            }
+            (_, Effect::NoQuorum) => "failed: the quorum was not met".into(),
+            (_, Effect::Rejected) => "failed: the threshold was not met".into(),
+            (_, Effect::Admitted { handle }) => format!("admitted {handle}"),
+            (_, Effect::Removed { handle }) => format!("removed {handle}"),
+            (_, Effect::BoardElected { seats, .. }) => {
+                format!("elected {} to the board", list(seats))
+            }
+            (_, Effect::CharterAmended) => "amended the charter".into(),
+            (_, Effect::Retracted { slug }) => format!("retracted {slug}"),
+            (_, Effect::Redacted { target }) => format!("redacted {target}"),
+            (_, Effect::Resolved) => "resolved".into(),
+            (
+                _,
+                Effect::CouldNotTakeEffect {
+                    why: NoEffect::AlreadyLeft { handle },
+                },
+            ) => {
+                format!("passed, but {handle} had already left")
+            }
+            (_, Effect::CouldNotTakeEffect { why }) => {
+                format!("passed, but could not take effect: {}", self.no_effect(why))
+            }
+        }
+    }
+
+    /// Why a passed motion could not take effect.
+    fn no_effect(&self, why: &NoEffect) -> String {
+        match (self.lang, why) {
+            ("kk", NoEffect::HandleTaken { handle }) => {
+                format!("«{handle}» есімін басқа мүше алып қойған")
+            }
+            ("kk", NoEffect::HandleIsOrigin) => {
+                "мүше кілтінің аты басылымның атымен бірдей бола алмайды".into()
+            }
+            ("kk", NoEffect::KeyTaken) => "бұл кілт басқа мүшеге тиесілі".into(),
+            ("kk", NoEffect::AlreadyLeft { handle }) => {
+                format!("{handle} бұған дейін мүшеліктен шығып кеткен")
+            }
+            ("kk", NoEffect::LastMember) => "соңғы мүшені шығаруға болмайды".into(),
+            ("ru", NoEffect::HandleTaken { handle }) => {
+                format!("имя «{handle}» уже занято другим членом")
+            }
+            ("ru", NoEffect::HandleIsOrigin) => {
+                "имя ключа члена не может совпадать с именем издания".into()
+            }
+            ("ru", NoEffect::KeyTaken) => "этот ключ уже принадлежит другому члену".into(),
+            ("ru", NoEffect::AlreadyLeft { handle }) => {
+                format!("членство {handle} к тому времени уже прекратилось")
+            }
+            ("ru", NoEffect::LastMember) => "нельзя исключить последнего члена".into(),
+            (_, NoEffect::HandleTaken { handle }) => {
+                format!("the handle {handle:?} is already a member's")
+            }
+            (_, NoEffect::HandleIsOrigin) => "a member's key name may not be the origin".into(),
+            (_, NoEffect::KeyTaken) => "that key is already a member's".into(),
+            (_, NoEffect::AlreadyLeft { handle }) => format!("{handle} had already left"),
+            (_, NoEffect::LastMember) => "the last member cannot be removed".into(),
+        }
+    }
+
+    /// A threshold ("yes more than 1/2 of the yes and no votes").
+    pub fn threshold(&self, t: &Threshold) -> String {
+        let f = frac(t.fraction);
+        match self.lang {
+            "kk" => {
+                let of = match t.of {
+                    Base::Cast => "«иә» мен «жоқ» дауыстарының",
+                    Base::Members => "дауыс беруге құқылы барлық мүшелердің",
+                };
+                let op = match t.comparison {
+                    Comparison::Greater => "көп",
+                    Comparison::AtLeast => "кем емес",
+                };
+                format!("«иә» дауыстары {of} {f} бөлігінен {op}")
+            }
+            "ru" => {
+                let op = match t.comparison {
+                    Comparison::Greater => "больше",
+                    Comparison::AtLeast => "не меньше",
+                };
+                let of = match t.of {
+                    Base::Cast => "голосов «за» и «против»",
+                    Base::Members => "всех членов с правом голоса",
+                };
+                format!("голосов «за» {op} {f} от {of}")
+            }
+            _ => {
+                let op = match t.comparison {
+                    Comparison::Greater => "more than",
+                    Comparison::AtLeast => "at least",
+                };
+                let of = match t.of {
+                    Base::Cast => "of the yes and no votes",
+                    Base::Members => "of all eligible members",
+                };
+                format!("yes {op} {f} {of}")
+            }
+        }
+    }
+
+    /// A decided proposal's count ("yes 2, no 1, abstain 0 of 6 eligible").
+    pub fn tally(&self, t: &Tally) -> String {
+        let Tally {
+            yes,
+            no,
+            abstain,
+            eligible,
+        } = t;
+        match self.lang {
+            "kk" => format!(
+                "иә {yes}, жоқ {no}, қалыс {abstain}; дауыс беруге құқылы мүшелер: {eligible}"
+            ),
+            "ru" => format!(
+                "за {yes}, против {no}, воздержались {abstain}; членов с правом голоса: {eligible}"
+            ),
+            _ => format!("yes {yes}, no {no}, abstain {abstain} of {eligible} eligible"),
+        }
+    }
+
+    /// The quorum of a decided proposal's rule ("quorum 1/3 of members").
+    pub fn quorum(&self, q: Fraction) -> String {
+        let q = frac(q);
+        match self.lang {
+            "kk" => format!("кворум — мүшелердің {q} бөлігі"),
+            "ru" => format!("кворум — {q} членов"),
+            _ => format!("quorum {q} of members"),
+        }
+    }
+
+    /// A yes/no rule of the charter, in full.
+    pub fn rule_in_full(&self, r: &Rule) -> String {
+        let (t, q, h) = (self.threshold(&r.threshold), frac(r.quorum), r.min_hours);
+        match self.lang {
+            "kk" => format!(
+                "{t}; мүшелердің кемінде {q} бөлігі дауыс береді; дауыс беру кемінде {h} сағатқа ашылады."
+            ),
+            "ru" => format!(
+                "{t}; голосуют не меньше {q} членов; голосование открыто не меньше {h} ч."
+            ),
+            _ => format!("{t}; at least {q} of members vote; open at least {h} hours."),
+        }
+    }
+
+    /// The charter's election rule, in full.
+    pub fn election_in_full(&self, c: &Charter) -> String {
+        let (seats, days, q) = (c.board.seats, c.board.term_days, frac(c.elect.quorum));
+        match self.lang {
+            "kk" => format!(
+                "бірыңғай ауыстырылатын дауыс (Шотландия ережелері, дәл есеп): {seats} орын, өкілеттік мерзімі {days} күн; мүшелердің кемінде {q} бөлігі дауыс береді."
+            ),
+            "ru" => format!(
+                "единый передаваемый голос (шотландские правила, точная арифметика): мест — {seats}, срок полномочий — {days} дн.; голосуют не меньше {q} членов."
+            ),
+            _ => format!(
+                "single transferable vote (Scottish rules, exact arithmetic) for {seats} seats, a {days}-day term; at least {q} of members vote."
+            ),
+        }
+    }
+}
+
+/// The handle in a verifier key (its name).
+fn handle_of(key: &str) -> &str {
+    key.split('+').next().unwrap_or(key)
+}
+
+/// One English line describing a log entry's action (for `erkin log`).
+pub fn action_summary(a: &Action) -> String {
+    match a {
+        Action::Genesis(g) => {
+            format!("founded {:?} with {} founder(s)", g.name, g.founders.len())
+        }
+        Action::Statement(s) => format!("statement: {}", first_chars(&s.text, 80)),
+        Action::Propose(p) => format!("proposes {:?}: {}", p.title, EN.motion(&p.motion)),
+        Action::Vote(v) => match &v.ballot {
+            Ballot::Ranked(r) => format!("votes on #{}: ranks {}", v.proposal, r.join(" > ")),
+            Ballot::Yes => format!("votes on #{}: yes", v.proposal),
+            Ballot::No => format!("votes on #{}: no", v.proposal),
+            Ballot::Abstain => format!("votes on #{}: abstain", v.proposal),
+        },
+        Action::Close(c) => format!("closes #{}", c.proposal),
+        Action::RotateKey(_) => "rotates their key".into(),
+        Action::Resign(_) => "resigns".into(),
+        Action::Publish(p) => format!("publishes a/{}/ ({}): {}", p.slug, p.lang, p.title),
+        Action::Correct(c) => format!(
+            "corrects a/{}/ ({}): {}",
+            c.slug,
+            if c.major { "major" } else { "minor" },
+            c.note.chars().take(60).collect::<String>()
+        ),
     }
 }

@@ -497,24 +497,24 @@ impl Site<'_> {
             @for p in proposals {
                 section id={ "p" (p.id) } {
                     h3 { "#" (p.id) " " (p.title) }
-                    p.meta { (p.motion.summary()) " · proposed by " (p.proposer) " · closes " (human_time(p.closes_at)) }
+                    p.meta { (w.motion(&p.motion)) " · " (w.proposed_by) ": " (p.proposer) " · " (w.closes) ": " (human_time(p.closes_at)) }
                     @match &p.outcome {
                         None => p { (w.open) ": " (p.votes.len()) " / " (p.electorate.len()) },
                         Some(o) => p {
                             strong { @if o.passed { (w.passed) } @else { (w.failed) } } ": "
-                            "yes " (o.tally.yes) ", no " (o.tally.no) ", abstain " (o.tally.abstain) " of " (o.tally.eligible) " eligible. " (o.effect) "."
+                            (w.tally(&o.tally)) ". " (w.effect(&o.effect)) "."
                         },
                     }
-                    @if let Judged::Vote(rule) = p.rule { p.meta { "Rule: " (rule.threshold.describe()) "; quorum " (rule.quorum.num) "/" (rule.quorum.den) " of members." } }
+                    @if let Judged::Vote(rule) = p.rule { p.meta { (w.rule) ": " (w.threshold(&rule.threshold)) "; " (w.quorum(rule.quorum)) "." } }
                 }
             }
             h2 { (w.charter) }
-            p { "One member, one vote. Abstentions count toward the quorum, not the result. Nothing passes without a yes." }
+            p { (w.one_member_one_vote) }
             ul {
-                @for (what, rule) in [("Admit a member", &c.admit), ("Remove a member", &c.remove), ("Amend the charter", &c.amend), ("Retract an article", &c.retract), ("Redact an article", &c.redact), ("Other resolutions", &c.resolution)] {
-                    li { strong { (what) } ": " (rule.threshold.describe()) "; at least " (rule.quorum.num) "/" (rule.quorum.den) " of members vote; open at least " (rule.min_hours) " hours." }
+                @for (what, rule) in w.decision_kinds.iter().zip([&c.admit, &c.remove, &c.amend, &c.retract, &c.redact, &c.resolution]) {
+                    li { strong { (what) } ": " (w.rule_in_full(rule)) }
                 }
-                li { strong { "Elect the editorial board" } ": single transferable vote (Scottish rules, exact arithmetic) for " (c.board.seats) " seats, a " (c.board.term_days) "-day term; at least " (c.elect.quorum.num) "/" (c.elect.quorum.den) " of members vote." }
+                li { strong { (w.elect_board) } ": " (w.election_in_full(c)) }
             }
         })
     }

@@ -3,6 +3,9 @@
 //! structurally by parsing the output with html5ever and walking every
 //! element. Readers must never run script, be tracked, or load anything from a
 //! third party, whatever an article's body, title or notes contain.
+//!
+//! And the coop page in Kazakh and Russian: no English governance text
+//! (effects, motions, rules, tallies) reaches it.
 
 mod common;
 
@@ -501,4 +504,273 @@ fn huge_emphasis_text_tables_and_references_finish() {
     run_huge("character-references-1mb");
     run_huge("text-5mb");
     run_huge("table-5mb");
+}
+
+// ---------------------------------------------------------------------------
+// The coop page speaks the site's language.
+
+use erkin_core::action::{Action, Ballot, Charter, Close, Motion, Propose, Vote};
+use erkin_core::governance::{Effect, Judged};
+use erkin_core::keys::SecretKey;
+use erkin_views::i18n::{words, Words, EN};
+
+/// A member to admit and remove (a fixed test key, like the founder's).
+const NEWCOMER_KEY: &str =
+    "PRIVATE+KEY+bolat+3e8ae598+AUZteYNCXVlbJ+4DY63sp+KtOXNCbU5FuuGCCZ3sghl9";
+
+/// A one-founder publication whose site language is `lang`, with every kind
+/// of decision closed (admission, removal, one that could not take effect,
+/// election, amendment, retraction, redaction, resolutions passed and
+/// failed) and one proposal still open.
+fn decided(lang: &str) -> Fixture {
+    let mut charter = Charter::default();
+    charter.languages.retain(|l| l != lang);
+    charter.languages.insert(0, lang.to_string());
+    let mut f = Fixture::with_charter("Еркін хабар", charter.clone());
+    f.publish(Article::new("ken-apaty", "Кен апаты", "# Мәтін".as_bytes()));
+    f.publish(Article::new("su-tarifi", "Су тарифі", "# Мәтін".as_bytes()));
+    let newcomer = SecretKey::parse(NEWCOMER_KEY).unwrap();
+    use Ballot::*;
+    let mut amended = charter;
+    amended.admit.min_hours = 96;
+    // The founder votes `ballot`; `others` abstain.
+    let decide = |f: &mut Fixture, others: &[&SecretKey], motions: Vec<(Motion, Ballot)>| {
+        let mut ids = Vec::new();
+        for (i, (motion, ballot)) in motions.into_iter().enumerate() {
+            let closes_at = f.time() + 60 + 24 * 366 * 3600 - 1;
+            let id = f.act(Action::Propose(Propose {
+                title: format!("Ұсыныс {i}"),
+                closes_at,
+                motion,
+            }));
+            ids.push((id, ballot));
+        }
+        for (id, ballot) in &ids {
+            f.act(Action::Vote(Vote {
+                proposal: *id,
+                ballot: ballot.clone(),
+            }));
+            for k in others {
+                f.act_as(
+                    k,
+                    Action::Vote(Vote {
+                        proposal: *id,
+                        ballot: Abstain,
+                    }),
+                );
+            }
+        }
+        // Every member has voted: each may close at once.
+        for (id, _) in ids {
+            f.act(Action::Close(Close { proposal: id }));
+        }
+    };
+    decide(
+        &mut f,
+        &[],
+        vec![(
+            Motion::Admit {
+                key: newcomer.verifier_key().to_string(),
+            },
+            Yes,
+        )],
+    );
+    let remove = || Motion::Remove {
+        handle: "bolat".into(),
+    };
+    decide(
+        &mut f,
+        &[&newcomer],
+        vec![
+            (remove(), Yes),
+            // Closed after the first: bolat has already left.
+            (remove(), Yes),
+            (
+                Motion::Elect {
+                    seats: 3,
+                    candidates: vec![EDITOR.into()],
+                },
+                Ranked(vec![EDITOR.into()]),
+            ),
+            (Motion::Amend { charter: amended }, Yes),
+            (
+                Motion::Retract {
+                    article: "ken-apaty".into(),
+                    reason: "Қате".into(),
+                },
+                Yes,
+            ),
+            (
+                Motion::Redact {
+                    target: "su-tarifi".into(),
+                    reason: "Сот шешімі".into(),
+                },
+                Yes,
+            ),
+            (
+                Motion::Resolution {
+                    text: "Қазақша бірінші жариялаймыз.".into(),
+                },
+                Yes,
+            ),
+            (
+                Motion::Resolution {
+                    text: "Жабыламыз.".into(),
+                },
+                No,
+            ),
+        ],
+    );
+    f.act(Action::Propose(Propose {
+        title: "Ашық ұсыныс".into(),
+        closes_at: f.time() + 60 + 200 * 3600,
+        motion: Motion::Resolution {
+            text: "Әлі шешілмеген.".into(),
+        },
+    }));
+    f
+}
+
+/// The visible text of a page's `<main>`, tags removed.
+fn main_text(files: &[erkin_views::File], path: &str) -> String {
+    let html = files
+        .iter()
+        .find(|f| f.path == path)
+        .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        .unwrap_or_else(|| panic!("no {path}"));
+    let main = html
+        .split_once("<main>")
+        .and_then(|(_, rest)| rest.split_once("</main>"))
+        .map(|(m, _)| m)
+        .expect("a <main>");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Everything the coop page says about governance, in `w`'s words: each
+/// decision's motion, tally, effect and rule, and the charter's rules.
+fn governance_phrases(f: &Fixture, w: &Words) -> Vec<String> {
+    let s = &f.state;
+    let c = s.charter();
+    let mut out: Vec<String> = vec![
+        w.proposed_by.into(),
+        w.closes.into(),
+        w.rule.into(),
+        w.one_member_one_vote.into(),
+        w.elect_board.into(),
+        w.election_in_full(c),
+    ];
+    out.extend(w.decision_kinds.iter().map(|k| k.to_string()));
+    for r in [
+        &c.admit,
+        &c.remove,
+        &c.amend,
+        &c.retract,
+        &c.redact,
+        &c.resolution,
+    ] {
+        out.push(w.rule_in_full(r));
+    }
+    for p in s.proposals() {
+        out.push(w.motion(&p.motion));
+        if let Judged::Vote(r) = p.rule {
+            out.push(w.threshold(&r.threshold));
+            out.push(w.quorum(r.quorum));
+        }
+        if let Some(o) = &p.outcome {
+            out.push(w.tally(&o.tally));
+            out.push(w.effect(&o.effect));
+        }
+    }
+    out
+}
+
+/// English words of the governance interface: none may appear on a Kazakh
+/// or Russian coop page (handles, slugs and titles there are not English).
+const ENGLISH_WORDS: [&str; 30] = [
+    "yes",
+    "no ",
+    "abstain",
+    "eligible",
+    "quorum",
+    "threshold",
+    "Rule",
+    "proposed by",
+    "closes",
+    "more than",
+    "at least",
+    "of members",
+    "hours",
+    "admit",
+    "remove",
+    "elect",
+    "amend",
+    "retract",
+    "redact",
+    "resolution",
+    "resolved",
+    "failed",
+    "passed",
+    "the ",
+    "already left",
+    "charter",
+    "board",
+    "seat",
+    "transferable",
+    "term",
+];
+
+#[test]
+fn the_kazakh_and_russian_coop_pages_have_no_english_governance_text() {
+    for lang in ["kk", "ru"] {
+        let f = decided(lang);
+        let effects: Vec<&Effect> = f
+            .state
+            .proposals()
+            .filter_map(|p| p.outcome.as_ref().map(|o| &o.effect))
+            .collect();
+        assert_eq!(effects.len(), 9, "{effects:?}");
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::CouldNotTakeEffect { .. })));
+        let text = main_text(&f.render(), "coop/index.html");
+        for phrase in governance_phrases(&f, &EN) {
+            assert!(
+                !text.contains(&phrase),
+                "{lang}: English {phrase:?} in {text}"
+            );
+        }
+        for word in ENGLISH_WORDS {
+            assert!(!text.contains(word), "{lang}: English {word:?} in {text}");
+        }
+        // What is there is the language's own.
+        for phrase in governance_phrases(&f, words(lang)) {
+            assert!(text.contains(&phrase), "{lang}: no {phrase:?} in {text}");
+        }
+    }
+}
+
+#[test]
+fn the_english_coop_page_says_it_in_english() {
+    // The check above can fail: the English page holds every phrase and word.
+    let f = decided("en");
+    let text = main_text(&f.render(), "coop/index.html");
+    for phrase in governance_phrases(&f, &EN) {
+        assert!(text.contains(&phrase), "no {phrase:?} in {text}");
+    }
+    for word in ENGLISH_WORDS {
+        assert!(text.contains(word), "no {word:?} in {text}");
+    }
 }

@@ -526,7 +526,7 @@ fn log(place: &Place, as_json: bool) -> Result<u8> {
                 time: a.body.time,
                 signer: &a.signer,
                 action: a.body.action.kind(),
-                summary: a.body.action.summary(),
+                summary: erkin_views::i18n::action_summary(&a.body.action),
                 leaf_hash: a.leaf_hash.to_string(),
             })
             .collect();
@@ -538,7 +538,7 @@ fn log(place: &Place, as_json: bool) -> Result<u8> {
                 a.index,
                 time(a.body.time),
                 a.signer,
-                a.body.action.summary()
+                erkin_views::i18n::action_summary(&a.body.action)
             );
         }
     }

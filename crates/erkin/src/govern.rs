@@ -9,6 +9,7 @@ use erkin_core::governance::{Judged, Proposal};
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::state::State;
 use erkin_core::stv;
+use erkin_views::i18n::EN;
 use serde::Serialize;
 
 use crate::cli::{
@@ -167,7 +168,11 @@ pub fn close(place: &Place, args: &CloseArgs) -> Result<u8> {
         .state()
         .proposal(proposal)
         .context("the proposal vanished")?;
-    let effect = p.outcome.as_ref().map_or("", |o| o.effect.as_str());
+    let effect = p
+        .outcome
+        .as_ref()
+        .map_or(String::new(), |o| EN.effect(&o.effect));
+    let effect = effect.as_str();
     if args.json {
         print_json(&Closed {
             index,
@@ -239,7 +244,7 @@ pub fn proposals(place: &Place, json: bool) -> Result<u8> {
                     t.no,
                     t.abstain,
                     t.eligible,
-                    o.effect
+                    EN.effect(&o.effect)
                 )
             }
         };
@@ -248,7 +253,7 @@ pub fn proposals(place: &Place, json: bool) -> Result<u8> {
             p.id,
             p.motion.kind(),
             p.title,
-            p.motion.summary()
+            EN.motion(&p.motion)
         );
         outln!("       {status}");
     }
@@ -323,7 +328,7 @@ pub fn charter(place: &Place, args: CharterArgs) -> Result<u8> {
 fn describe_rule(r: &Rule) -> String {
     format!(
         "{}; at least {}/{} of members must vote (abstaining counts); open at least {} hours.",
-        r.threshold.describe(),
+        EN.threshold(&r.threshold),
         r.quorum.num,
         r.quorum.den,
         r.min_hours
@@ -368,7 +373,7 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
         print_json(p)?;
         return Ok(0);
     }
-    outln!("#{} {} [{}]", p.id, p.title, p.motion.summary());
+    outln!("#{} {} [{}]", p.id, p.title, EN.motion(&p.motion));
     match &p.outcome {
         None => outln!(
             "Open until {}; {} of {} have voted.",
@@ -387,7 +392,7 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
                 if o.quorum_met { "met" } else { "not met" },
                 if o.passed { "passed" } else { "failed" }
             );
-            outln!("Effect: {}", o.effect);
+            outln!("Effect: {}", EN.effect(&o.effect));
         }
     }
     if let Judged::Election(_) = p.rule {

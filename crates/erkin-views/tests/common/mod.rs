@@ -62,6 +62,11 @@ impl<'a> Article<'a> {
 impl Fixture {
     /// A publication called `name` with one founder, who can publish.
     pub fn new(name: &str) -> Self {
+        Self::with_charter(name, Charter::default())
+    }
+
+    /// The same under `charter` (its first language is the site's).
+    pub fn with_charter(name: &str, charter: Charter) -> Self {
         let log = SecretKey::parse(LOG_KEY).expect("fixed log key");
         let editor = SecretKey::parse(EDITOR_KEY).expect("fixed editor key");
         let body = EntryBody {
@@ -70,7 +75,7 @@ impl Fixture {
                 name: name.into(),
                 log_key: log.verifier_key().to_string(),
                 founders: vec![editor.verifier_key().to_string()],
-                charter: Charter::default(),
+                charter,
             }),
         };
         let bytes = sign_entry(ORIGIN, &body, &log).expect("sign genesis");
@@ -83,7 +88,15 @@ impl Fixture {
         }
     }
 
-    fn act(&mut self, action: Action) {
+    /// Signs `action` as the founder, a minute after the last entry, and
+    /// applies it; returns its log index.
+    pub fn act(&mut self, action: Action) -> u64 {
+        let editor = self.editor.clone();
+        self.act_as(&editor, action)
+    }
+
+    /// The same, signed by `key` (a member's).
+    pub fn act_as(&mut self, key: &SecretKey, action: Action) -> u64 {
         self.time += 60;
         let bytes = sign_entry(
             ORIGIN,
@@ -91,12 +104,18 @@ impl Fixture {
                 time: self.time,
                 action,
             },
-            &self.editor,
+            key,
         )
         .expect("sign entry");
-        if let Err(e) = self.state.apply(&bytes) {
-            panic!("entry rejected: {e:?}");
+        match self.state.apply(&bytes) {
+            Ok(applied) => applied.index,
+            Err(e) => panic!("entry rejected: {e:?}"),
         }
+    }
+
+    /// The log time of the last entry.
+    pub fn time(&self) -> u64 {
+        self.time
     }
 
     fn blob(&mut self, bytes: &[u8]) -> String {

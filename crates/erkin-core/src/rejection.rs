@@ -1,0 +1,397 @@
+//! Why the fold refuses an entry: one variant per cause, each carrying the
+//! data of the case (handles, slugs, limits, indexes), never a sentence.
+//!
+//! Each cause has a stable API code ([`Rejection::code`]), the members' API's
+//! error code (docs/FORMATS.md). The `Display` text is English for logs and
+//! the command line; pages and other languages are built from the fields.
+//!
+//! This module sits below the fold's rule modules (`article`, `governance`,
+//! `state`), which all return it.
+
+use crate::blob::BlobId;
+use crate::charter::CharterError;
+use crate::entry::EntryError;
+use crate::keys::KeyError;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+
+    // The genesis entry.
+    #[error("the first entry of a log must be a genesis entry, found {found}")]
+    NotGenesis { found: &'static str },
+    #[error("genesis is invalid: {0}")]
+    BadGenesis(#[source] BadGenesis),
+    #[error("genesis names log key {found}, but the pinned key is {pinned}")]
+    LogKeyMismatch { pinned: String, found: String },
+    #[error("a publication has exactly one genesis entry; this log already has one")]
+    SecondGenesis,
+
+    // Who signed and when.
+    #[error("signer {name}+{id:08x} is not a member of this publication")]
+    NotAMember { name: String, id: u32 },
+    #[error("entry time {time} is before the previous entry's time {previous}; entry times must not go backwards")]
+    TimeWentBackwards { time: u64, previous: u64 },
+    #[error("entry time {time} is too far from the sequencer's clock ({now}); check the signing machine's clock")]
+    ClockSkew { time: u64, now: u64 },
+    #[error("this exact entry is already in the log (replay)")]
+    Duplicate,
+
+    // Shapes of fields (code `invalid_action`).
+    #[error("action is invalid: {field} must have 1 to {max} bytes of text")]
+    TextLength { field: TextField, max: usize },
+    #[error("action is invalid: {field} may have at most {max} bytes")]
+    TooLong { field: TextField, max: usize },
+    #[error("action is invalid: {field} {value:?} must be 1 to {max} lowercase letters, digits and single hyphens")]
+    BadSlug {
+        field: SlugField,
+        value: String,
+        max: usize,
+    },
+    #[error("action is invalid: {field} {value:?} is not a blob ID (64 lowercase hex digits)")]
+    BadBlobId { field: BlobField, value: String },
+    #[error("action is invalid: at most {max} {what} per article")]
+    TooMany { what: Listed, max: usize },
+    #[error("action is invalid: {field}: {source}")]
+    BadKey {
+        field: KeyField,
+        #[source]
+        source: KeyError,
+    },
+
+    // Membership and keys (code `invalid_action`).
+    #[error("action is invalid: the new key's name must be your handle {handle:?} (make it with `erkin key new --name {handle}`)")]
+    NewKeyName { handle: String },
+    #[error("action is invalid: {0}")]
+    KeyConflict(#[source] KeyConflict),
+    #[error("action is invalid: {handle:?} is not a member")]
+    UnknownMember { handle: String },
+
+    // Proposals and votes (code `invalid_action`).
+    #[error("action is invalid: a proposal may stay open at most {max_hours} hours")]
+    OpenTooLong { max_hours: u32 },
+    #[error("action is invalid: the charter fixes the board at {charter} seats; this election asks for {asked}")]
+    SeatsMismatch { charter: u32, asked: u32 },
+    #[error("action is invalid: an election needs 1 to {max} candidates")]
+    CandidateCount { max: usize },
+    #[error("action is invalid: candidate {handle:?} is not a member")]
+    CandidateNotMember { handle: String },
+    #[error("action is invalid: candidate {handle:?} is listed twice")]
+    CandidateTwice { handle: String },
+    #[error("action is invalid: {handle:?} is not a candidate in this election")]
+    NotACandidate { handle: String },
+    #[error("action is invalid: {handle:?} is ranked twice")]
+    RankedTwice { handle: String },
+    #[error("action is invalid: a/{slug}/ is already retracted")]
+    AlreadyRetracted { slug: String },
+    #[error(
+        "action is invalid: {target:?} is neither an article's slug nor a blob an article uses"
+    )]
+    NoRedactionTarget { target: String },
+
+    // Articles (code `invalid_action`).
+    #[error("action is invalid: no article a/{slug}/")]
+    NoSuchArticle { slug: String },
+    #[error("action is invalid: a/{slug}/ already exists; use a correction to change it")]
+    ArticleExists { slug: String },
+    #[error("action is invalid: language {lang:?} is not one of the charter's languages ({})", languages.join(", "))]
+    LanguageNotInCharter {
+        lang: String,
+        languages: Vec<String>,
+    },
+    #[error("action is invalid: an article needs an author or a byline")]
+    NoAuthor,
+    #[error("action is invalid: author {handle:?} is not a member (use a byline for others)")]
+    AuthorNotMember { handle: String },
+    #[error("action is invalid: translation_of: no article a/{slug}/")]
+    NoOriginal { slug: String },
+    #[error("action is invalid: translation_of: a/{slug}/ is already in {lang}")]
+    SameLanguage { slug: String, lang: String },
+    #[error("action is invalid: first_published ({first_published}) may not be later than the entry itself ({time})")]
+    FirstPublishedLater { first_published: u64, time: u64 },
+    #[error("action is invalid: blob {blob} has not been uploaded; upload the body and media before the entry that names them")]
+    BlobNotUploaded { blob: BlobId },
+
+    // Governance timing.
+    #[error("no proposal #{0} (a proposal's ID is the log index of its propose entry)")]
+    UnknownProposal(u64),
+    #[error("proposal #{0} is already closed")]
+    ProposalClosed(u64),
+    #[error("voting on proposal #{proposal} ended at {closes_at}; this vote is dated {time}")]
+    VotingEnded {
+        proposal: u64,
+        closes_at: u64,
+        time: u64,
+    },
+    #[error("proposal #{proposal} closes at {closes_at} and not every eligible member has voted; it cannot be closed at {time}")]
+    TooEarly {
+        proposal: u64,
+        closes_at: u64,
+        time: u64,
+    },
+    #[error("{handle} may not vote on proposal #{proposal}: only the members at the time of the proposal vote on it")]
+    NotEligible { handle: String, proposal: u64 },
+    #[error("voting period too short: the charter requires at least {min_hours} hours for a {kind} proposal")]
+    PeriodTooShort { kind: &'static str, min_hours: u32 },
+    #[error("wrong kind of ballot: {expected}")]
+    WrongBallot { expected: BallotKind },
+    #[error("the charter is invalid: {0}")]
+    BadCharter(#[source] CharterError),
+
+    // Permissions (code `not_permitted`).
+    #[error("not permitted: only editors {action}; {handle} holds no current board seat (members elect the board; see `erkin board`)")]
+    NotEditor {
+        handle: String,
+        action: EditorAction,
+    },
+    #[error("not permitted: blob {blob} was redacted by a vote of the members and may not be published again")]
+    BlobRedacted { blob: BlobId },
+    #[error("not permitted: a/{slug}/ was retracted or redacted by a vote of the members; it cannot be corrected")]
+    Withdrawn { slug: String },
+    #[error(
+        "not permitted: the last member cannot resign: a publication needs at least one member"
+    )]
+    LastMember,
+}
+
+impl Rejection {
+    /// A stable, machine-readable name for this kind of rejection: the
+    /// members' API's error code. Never renamed once released; several
+    /// causes share one code (docs/FORMATS.md lists them).
+    pub fn code(&self) -> &'static str {
+        use Rejection::*;
+        match self {
+            Entry(_) => "bad_entry",
+            NotGenesis { .. } | BadGenesis(_) | LogKeyMismatch { .. } | SecondGenesis => {
+                "bad_genesis"
+            }
+            NotAMember { .. } => "not_a_member",
+            TimeWentBackwards { .. } => "time_went_backwards",
+            ClockSkew { .. } => "clock_skew",
+            Duplicate => "duplicate",
+            TextLength { .. }
+            | TooLong { .. }
+            | BadSlug { .. }
+            | BadBlobId { .. }
+            | TooMany { .. }
+            | BadKey { .. }
+            | NewKeyName { .. }
+            | KeyConflict(_)
+            | UnknownMember { .. }
+            | OpenTooLong { .. }
+            | SeatsMismatch { .. }
+            | CandidateCount { .. }
+            | CandidateNotMember { .. }
+            | CandidateTwice { .. }
+            | NotACandidate { .. }
+            | RankedTwice { .. }
+            | AlreadyRetracted { .. }
+            | NoRedactionTarget { .. }
+            | NoSuchArticle { .. }
+            | ArticleExists { .. }
+            | LanguageNotInCharter { .. }
+            | NoAuthor
+            | AuthorNotMember { .. }
+            | NoOriginal { .. }
+            | SameLanguage { .. }
+            | FirstPublishedLater { .. }
+            | BlobNotUploaded { .. } => "invalid_action",
+            UnknownProposal(_) => "unknown_proposal",
+            ProposalClosed(_) => "proposal_closed",
+            VotingEnded { .. } => "voting_ended",
+            TooEarly { .. } => "too_early",
+            NotEligible { .. } => "not_eligible",
+            PeriodTooShort { .. } => "period_too_short",
+            WrongBallot { .. } => "wrong_ballot",
+            BadCharter(_) => "bad_charter",
+            NotEditor { .. } | BlobRedacted { .. } | Withdrawn { .. } | LastMember => {
+                "not_permitted"
+            }
+        }
+    }
+}
+
+/// Why a genesis entry is invalid (code `bad_genesis`).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BadGenesis {
+    #[error("the name must have 1 to {max} bytes")]
+    Name { max: usize },
+    #[error("there must be 1 to {max} founders")]
+    FounderCount { max: usize },
+    #[error("charter: {0}")]
+    Charter(#[source] CharterError),
+    #[error("founder key {key:?}: {source}")]
+    FounderKey {
+        key: String,
+        #[source]
+        source: KeyError,
+    },
+    #[error("a founder's key name may not be the origin (that name belongs to the log key)")]
+    FounderIsOrigin,
+    #[error("two founders use the handle {handle:?}")]
+    FounderTwice { handle: String },
+}
+
+/// Why a key cannot be given to a member (admitted or rotated to): the
+/// reason is the same when a passed admission finds it too late.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KeyConflict {
+    #[error("the handle {handle:?} is already a member's")]
+    HandleTaken { handle: String },
+    #[error("a member's key name may not be the origin")]
+    HandleIsOrigin,
+    #[error("that key is already a member's")]
+    KeyTaken,
+}
+
+/// The text fields whose length the fold checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TextField {
+    Statement,
+    ProposalTitle,
+    Reason,
+    RedactionTarget,
+    Resolution,
+    Title,
+    Summary,
+    Byline,
+    CorrectionNote,
+}
+
+impl std::fmt::Display for TextField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TextField::Statement => "a statement",
+            TextField::ProposalTitle => "a proposal title",
+            TextField::Reason => "the reason",
+            TextField::RedactionTarget => "the target",
+            TextField::Resolution => "a resolution",
+            TextField::Title => "a title",
+            TextField::Summary => "a summary",
+            TextField::Byline => "a byline",
+            TextField::CorrectionNote => "a correction note",
+        })
+    }
+}
+
+/// Fields that must be slugs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SlugField {
+    Slug,
+    Tag,
+}
+
+impl std::fmt::Display for SlugField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SlugField::Slug => "the slug",
+            SlugField::Tag => "the tag",
+        })
+    }
+}
+
+/// Fields that must be blob IDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlobField {
+    Body,
+    Media,
+}
+
+impl std::fmt::Display for BlobField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BlobField::Body => "the body",
+            BlobField::Media => "media",
+        })
+    }
+}
+
+/// Lists with a limit on their length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Listed {
+    Media,
+    Bylines,
+    Tags,
+}
+
+impl std::fmt::Display for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Listed::Media => "media blobs",
+            Listed::Bylines => "bylines",
+            Listed::Tags => "tags",
+        })
+    }
+}
+
+/// Fields that hold a verifier key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyField {
+    /// `rotate_key.new_key`.
+    NewKey,
+    /// An admission motion's key.
+    Admit,
+}
+
+impl std::fmt::Display for KeyField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyField::NewKey => "new key",
+            KeyField::Admit => "key to admit",
+        })
+    }
+}
+
+/// The ballot a proposal takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BallotKind {
+    /// An election: a ranking of candidates (or abstain).
+    Ranking,
+    /// Any other proposal: yes, no or abstain.
+    YesNo,
+}
+
+impl std::fmt::Display for BallotKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BallotKind::Ranking => "an election takes a ranking of candidates (or abstain)",
+            BallotKind::YesNo => "this proposal takes yes, no or abstain",
+        })
+    }
+}
+
+/// What only editors may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EditorAction {
+    Publish,
+    Correct,
+}
+
+impl std::fmt::Display for EditorAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EditorAction::Publish => "publish",
+            EditorAction::Correct => "correct articles",
+        })
+    }
+}
+
+/// Refuses text that is empty (or only spaces) or longer than `max` bytes.
+pub fn check_text(field: TextField, text: &str, max: usize) -> Result<(), Rejection> {
+    if text.trim().is_empty() || text.len() > max {
+        return Err(Rejection::TextLength { field, max });
+    }
+    Ok(())
+}
