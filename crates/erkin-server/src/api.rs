@@ -316,19 +316,8 @@ impl Api {
         })
     }
 
-    pub async fn post(&self, path: &str, req: Request<Body>) -> Response<Body> {
-        match path {
-            "api/v1/entries" => self.post_entry(req).await,
-            "api/v1/blobs" => self.post_blob(req).await,
-            _ => error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "POST goes to api/v1/entries or api/v1/blobs",
-            ),
-        }
-    }
-
-    async fn post_entry(&self, req: Request<Body>) -> Response<Body> {
+    /// `POST /api/v1/entries`.
+    pub async fn post_entry(&self, req: Request<Body>) -> Response<Body> {
         let body = match read_body(req, MAX_ENTRY_LEN as u64, self.limits.body_timeout).await {
             Ok(b) => b,
             Err(r) => return r,
@@ -400,7 +389,8 @@ impl Api {
         }
     }
 
-    async fn post_blob(&self, req: Request<Body>) -> Response<Body> {
+    /// `POST /api/v1/blobs`.
+    pub async fn post_blob(&self, req: Request<Body>) -> Response<Body> {
         // Only a member may upload, and only the blob they signed for: all
         // of that is settled from the header before the body is touched.
         let Some(upload) = req

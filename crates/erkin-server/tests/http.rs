@@ -367,6 +367,68 @@ fn conditional_requests_and_compression() {
     );
     assert_eq!(refused.header("content-encoding"), None);
     assert_eq!(refused.body, first.body);
+    // q=0 however it is written refuses a coding; a lower q still accepts.
+    for (accept, coding) in [
+        ("br;q=0.0, gzip;q=0.000", None),
+        ("br; q=0.00, gzip", Some("gzip")),
+        ("br;Q=0, gzip;q=0.001", Some("gzip")),
+        ("gzip;q=0.5, br;q=0.1", Some("br")),
+    ] {
+        let r = request(
+            addr,
+            "GET",
+            "/a/first-story/",
+            &[("Accept-Encoding", accept)],
+        );
+        assert_eq!(
+            r.header("content-encoding"),
+            coding,
+            "Accept-Encoding: {accept}"
+        );
+    }
+    // A weak validator and a list match too; a stale one does not.
+    let weak = format!("\"stale\", W/{etag}");
+    let r = request(addr, "GET", "/a/first-story/", &[("If-None-Match", &weak)]);
+    assert_eq!(r.status, 304, "If-None-Match: {weak}");
+    let r = request(addr, "HEAD", "/a/first-story/", &[("If-None-Match", "*")]);
+    assert_eq!(r.status, 304);
+}
+
+#[test]
+fn methods_a_path_does_not_take_get_405_with_allow() {
+    let f = fixture();
+    let (addr, _stop) = start(&f.dir);
+    for (method, path) in [
+        ("PUT", "/a/first-story/"),
+        ("DELETE", "/"),
+        ("POST", "/index.html"),
+        ("PATCH", "/checkpoint"),
+        ("PUT", "/tile/entries/000.p/2"),
+    ] {
+        let r = request(addr, method, path, &[]);
+        assert_eq!(r.status, 405, "{method} {path}");
+        let allow = r.header("allow").unwrap_or_default().to_string();
+        assert!(
+            allow.contains("GET") && allow.contains("HEAD"),
+            "{method} {path}: Allow {allow:?}"
+        );
+        // Security headers on every answer, errors included.
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{method} {path}"
+        );
+    }
+    // HEAD: the GET's headers, no body.
+    let head = request(addr, "HEAD", "/a/first-story/", &[]);
+    let full = get(addr, "/a/first-story/");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("etag"), full.header("etag"));
+    assert_eq!(
+        head.header("content-length").map(str::to_string),
+        Some(full.body.len().to_string())
+    );
 }
 
 #[test]

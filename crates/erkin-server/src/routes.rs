@@ -1,0 +1,419 @@
+//! The routes: what each path answers, and the headers every answer
+//! carries.
+//!
+//! Routing and method handling are axum's (`Router`, `MethodRouter`: 405
+//! with `Allow` for a method a path does not take; HEAD answered by the GET
+//! handler). Conditional requests use the `headers` crate's `If-None-Match`.
+//! Pages come from the rendered snapshot with their gzip and brotli forms
+//! made ahead of time; the checkpoint, tiles and blobs come from the store.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::routing::{get, post};
+use axum::Router;
+use erkin_core::blob::BlobId;
+use erkin_core::verify::CopyReader;
+use headers::HeaderMapExt as _;
+
+use crate::{api, lock, snapshot, Shared};
+
+/// The whole HTTP surface of `erkin serve`.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let pages = get(page).fallback(only_get_and_head);
+    Router::new()
+        .route("/checkpoint", get(checkpoint))
+        .route("/tile/{*path}", get(tile))
+        .route("/blob/{id}", get(blob))
+        .route("/api/v1/entries", post(post_entry).get(page))
+        .route("/api/v1/blobs", post(post_blob).get(page))
+        .route("/api/{*rest}", post(post_elsewhere).get(page))
+        .fallback_service(pages.with_state(shared.clone()))
+        .layer(middleware::from_fn_with_state(shared.clone(), decorate))
+        .with_state(shared)
+}
+
+/// Every answer: the security headers, and (if asked) a log line with the
+/// method, path, status and time — deliberately never the client's address.
+async fn decorate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response<Body> {
+    let started = Instant::now();
+    let line = shared
+        .log_requests
+        .then(|| format!("{} {}", req.method(), req.uri().path()));
+    let mut response = next.run(req).await;
+    security_headers(response.headers_mut());
+    if let Some(line) = line {
+        eprintln!(
+            "{line} {} {}ms",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    response
+}
+
+/// Largest tile or bundle we serve (a full bundle of maximum-size entries).
+const MAX_LOG_FILE: u64 = erkin_core::tiles::MAX_BUNDLE_LEN as u64;
+
+/// The security headers every response carries.
+fn security_headers(h: &mut HeaderMap) {
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "cross-origin-resource-policy", "same-site");
+    set(
+        h,
+        "permissions-policy",
+        "interest-cohort=(), browsing-topics=()",
+    );
+}
+
+async fn only_get_and_head() -> Response<Body> {
+    let mut r = status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Only GET and HEAD are served here.\n",
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    r
+}
+
+/// Why this node does not take members' entries (no `--sequence`, or a
+/// follower).
+fn read_only(shared: &Shared) -> Response<Body> {
+    let mut r = api::error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "read_only",
+        shared.read_only_hint,
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    r
+}
+
+async fn post_entry(State(shared): State<Arc<Shared>>, req: Request) -> Response<Body> {
+    match &shared.api {
+        Some(api) => api.post_entry(req).await,
+        None => read_only(&shared),
+    }
+}
+
+async fn post_blob(State(shared): State<Arc<Shared>>, req: Request) -> Response<Body> {
+    match &shared.api {
+        Some(api) => api.post_blob(req).await,
+        None => read_only(&shared),
+    }
+}
+
+async fn post_elsewhere(State(shared): State<Arc<Shared>>) -> Response<Body> {
+    match &shared.api {
+        Some(_) => api::error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "POST goes to api/v1/entries or api/v1/blobs",
+        ),
+        None => read_only(&shared),
+    }
+}
+
+/// Maps a request path to a layout path: `/` and `.../` mean `index.html`.
+fn layout_path(uri_path: &str) -> Option<String> {
+    let p = uri_path.trim_start_matches('/');
+    if p.split('/').any(|seg| seg == ".." || seg == ".") || p.contains('\\') || p.contains('%') {
+        return None;
+    }
+    if p.is_empty() || p.ends_with('/') {
+        Some(format!("{p}index.html"))
+    } else {
+        Some(p.to_string())
+    }
+}
+
+fn status(code: StatusCode, text: &'static str) -> Response<Body> {
+    let mut r = Response::new(Body::from(text));
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// A page, a feed, the descriptor or a JSON document: from the snapshot.
+async fn page(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let Some(path) = layout_path(uri.path()) else {
+        return status(StatusCode::BAD_REQUEST, "Bad path.\n");
+    };
+    let snapshot = match shared.snapshot.read() {
+        Ok(g) => g.clone(),
+        Err(_) => return status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
+    };
+    if let Some(p) = snapshot.files.get(&path) {
+        return send(&headers, p, method == Method::HEAD);
+    }
+    // A directory without its slash: send readers to the page.
+    if !path.ends_with(".html") && snapshot.files.contains_key(&format!("{path}/index.html")) {
+        let mut r = status(StatusCode::MOVED_PERMANENTLY, "Moved.\n");
+        let location = format!("{}/", uri.path());
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return r;
+    }
+    not_found()
+}
+
+/// The checkpoint comes from the store, not the snapshot: a member who just
+/// got a receipt, or a mirror, must see the log as it is now, and the
+/// store's checkpoint always has its tiles (same database).
+async fn checkpoint(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let read = tokio::task::spawn_blocking(move || {
+        let mut store = lock(&shared.store);
+        store.refresh().map_err(|_| ())?;
+        store.latest_checkpoint_bytes().map_err(|_| ())
+    })
+    .await;
+    match read {
+        Ok(Ok(Some(cp))) => send(
+            &headers,
+            &snapshot::prepare("checkpoint", cp),
+            method == Method::HEAD,
+        ),
+        Ok(Ok(None)) => not_found(),
+        _ => unreadable(),
+    }
+}
+
+fn unreadable() -> Response<Body> {
+    status(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The log could not be read; try again.\n",
+    )
+}
+
+/// A hash tile or an entry bundle, read from the store per request.
+async fn tile(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let Some(path) = layout_path(uri.path()) else {
+        return status(StatusCode::BAD_REQUEST, "Bad path.\n");
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        let store = lock(&shared.store);
+        let bytes = store.read(&path, MAX_LOG_FILE).map_err(|_| ())?;
+        drop(store);
+        // Hashing for the ETag happens here too, off the async threads.
+        Ok::<_, ()>(bytes.map(|b| snapshot::prepare_raw(&path, b)))
+    })
+    .await;
+    match read {
+        Ok(Ok(Some(prepared))) => send(&headers, &prepared, method == Method::HEAD),
+        Ok(Ok(None)) => not_found(),
+        _ => unreadable(),
+    }
+}
+
+async fn blob(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let hex = uri.path().trim_start_matches("/blob/");
+    match hex.parse::<BlobId>() {
+        Ok(id) => send_blob(&shared, id, &headers, method == Method::HEAD).await,
+        Err(_) => not_found(),
+    }
+}
+
+/// How much of a blob is read from the store at a time.
+const BLOB_PIECE: usize = 128 * 1024;
+
+/// Serves a blob streamed from the store in pieces: a reader, however slow,
+/// holds at most one piece of the server's memory, never the whole blob.
+/// Uploads no entry names yet are not served. The blob's ID is its ETag.
+async fn send_blob(
+    shared: &Arc<Shared>,
+    id: BlobId,
+    req_headers: &HeaderMap,
+    head: bool,
+) -> Response<Body> {
+    let s = shared.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let mut store = lock(&s.store);
+        store.refresh().ok();
+        store.served_blob(&id)
+    })
+    .await;
+    let blob = match found {
+        Ok(Ok(Some(blob))) => blob,
+        Ok(Ok(None)) => return not_found(),
+        _ => {
+            return status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The log could not be read; try again.\n",
+            )
+        }
+    };
+    let etag = format!("\"{id}\"");
+    let builder = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .header(header::VARY, "Accept-Encoding");
+    if not_modified(req_headers, &etag) {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let builder = builder
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, blob.len);
+    if head {
+        return builder
+            .status(StatusCode::OK)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let s = shared.clone();
+    let pieces = futures_util::stream::try_unfold(0u64, move |offset| {
+        let s = s.clone();
+        async move {
+            if offset >= blob.len {
+                return Ok(None);
+            }
+            let piece = tokio::task::spawn_blocking(move || {
+                let want =
+                    usize::try_from(blob.len - offset).map_or(BLOB_PIECE, |l| l.min(BLOB_PIECE));
+                let mut buf = vec![0u8; want];
+                let n = lock(&s.store)
+                    .read_blob_at(blob, offset, &mut buf)
+                    .map_err(std::io::Error::other)?;
+                buf.truncate(n);
+                Ok::<_, std::io::Error>(buf)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            if piece.is_empty() {
+                // Redacted while being sent: end the response short, so the
+                // reader sees a broken transfer, never a blob that verifies.
+                return Err(std::io::Error::other(
+                    "the blob was deleted while being sent",
+                ));
+            }
+            let next = offset + piece.len() as u64;
+            Ok(Some((bytes::Bytes::from(piece), next)))
+        }
+    });
+    builder
+        .status(StatusCode::OK)
+        .body(Body::from_stream(pieces))
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+/// Whether the request's `If-None-Match` matches `etag` (weak comparison,
+/// as RFC 9110 §13.1.2 asks for GET and HEAD).
+fn not_modified(req_headers: &HeaderMap, etag: &str) -> bool {
+    let Some(condition) = req_headers.typed_get::<headers::IfNoneMatch>() else {
+        return false;
+    };
+    match etag.parse::<headers::ETag>() {
+        Ok(tag) => !condition.precondition_passes(&tag),
+        Err(_) => false,
+    }
+}
+
+fn not_found() -> Response<Body> {
+    let mut r = Response::new(Body::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"/index.html\">Front page</a></p></body></html>",
+    ));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+/// Whether the request accepts `coding` (RFC 9110 §12.5.3: named with a
+/// quality above zero; `q=0`, `q=0.0`, `q=0.000` refuse it). No maintained
+/// crate negotiates against bodies compressed ahead of time in memory
+/// (tower-http's negotiation is private to its file server), so this is ours.
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut it = part.trim().split(';');
+            let name = it.next().unwrap_or("").trim();
+            // q=0 (also written 0.0, 0.00, 0.000) means "not acceptable".
+            let q_zero = it.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p.strip_prefix("q=")
+                    .or_else(|| p.strip_prefix("Q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            name.eq_ignore_ascii_case(coding) && !q_zero
+        })
+}
+
+fn send(req_headers: &HeaderMap, p: &snapshot::Prepared, head: bool) -> Response<Body> {
+    let not_modified = not_modified(req_headers, &p.etag);
+    let mut builder = Response::builder()
+        .header(header::ETAG, &p.etag)
+        .header(header::CACHE_CONTROL, p.cache_control)
+        .header(header::VARY, "Accept-Encoding");
+    if not_modified {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let (body, encoding) = match (&p.br, &p.gzip) {
+        (Some(br), _) if accepts(req_headers, "br") => (br, Some("br")),
+        (_, Some(gz)) if accepts(req_headers, "gzip") => (gz, Some("gzip")),
+        _ => (&p.bytes, None),
+    };
+    builder = builder
+        .header(header::CONTENT_TYPE, p.content_type)
+        .header(header::CONTENT_LENGTH, body.len());
+    if let Some(e) = encoding {
+        builder = builder.header(header::CONTENT_ENCODING, e);
+    }
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from(body.clone())
+    };
+    builder
+        .status(StatusCode::OK)
+        .body(body)
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
