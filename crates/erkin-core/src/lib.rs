@@ -16,6 +16,7 @@ pub mod article;
 pub mod blob;
 pub mod charter;
 pub mod checkpoint;
+pub mod copy;
 pub mod entry;
 pub mod evidence;
 pub mod governance;

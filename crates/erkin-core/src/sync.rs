@@ -37,6 +37,7 @@ use tlog_tiles::{Hash, HashReader, TreeProof};
 
 use crate::blob::BlobId;
 use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
+use crate::copy::{CopyReader, ReadError};
 use crate::evidence::{
     hex_hashes, hex_tiles, Evidence, EvidenceKind, ForbiddenEntry, EVIDENCE_FORMAT,
 };
@@ -45,7 +46,6 @@ use crate::state::State;
 use crate::tiled::{consistency_proof, inclusion_proof, leaf_hashes, CopyTiles, TileProblem};
 use crate::tiles::{bundle_of_entry, decode_bundle, TilePath, MAX_BUNDLE_LEN, TILE_WIDTH};
 use crate::tree::{check_consistency, record_hash};
-use crate::verify::{CopyReader, ReadError};
 
 /// No honest log of a newsroom reaches 2^40 entries; a checkpoint claiming
 /// more is refused before any arithmetic on it.

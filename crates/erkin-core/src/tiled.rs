@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use tlog_tiles::{Hash, HashReader, Tile, TileHashReader, TileReader, TreeProof};
 
+use crate::copy::{CopyReader, ReadError};
 use crate::tiles::{TilePath, TILE_HEIGHT};
-use crate::verify::{CopyReader, ReadError};
 
 /// Why hashes could not be had from a copy's tiles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
