@@ -22,4 +22,4 @@ pub mod mirror;
 pub use bundle::{unpack_bundle, write_bundle, BundleError, BundleLimits, BundleManifest};
 pub use client::{ClientError, MembersClient, Receipt};
 pub use http::{HttpCopy, HttpOptions};
-pub use mirror::{exit, Mirror, MirrorConfig, MirrorError, SyncOptions, SyncReport};
+pub use mirror::{Blame, Mirror, MirrorConfig, MirrorError, SyncOptions, SyncReport};

@@ -41,18 +41,24 @@ const STAGING_DIR: &str = ".sync";
 const LOCK_FILE: &str = ".sync.lock";
 const MAX_CONFIG_LEN: u64 = 64 * 1024;
 
-/// Exit codes of `erkin mirror` (also in `erkin mirror --help`).
-pub mod exit {
+/// Whose failure a failed sync is, which decides what a script should do
+/// (the CLI turns each into its exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Blame {
     /// The source is not a genuine, complete copy: a bad signature, a
     /// tampered or malformed file, a response or member larger than allowed,
-    /// a bad bundle. Nothing was written.
-    pub const REFUSED: u8 = 3;
+    /// a bad bundle, an absurd claim. Nothing was written; try another.
+    Source,
     /// The source rolled back to an older checkpoint. Evidence saved.
-    pub const ROLLBACK: u8 = 4;
+    Rollback,
     /// The source serves a fork of the log. Evidence saved.
-    pub const FORK: u8 = 5;
+    Fork,
     /// The log holds an entry the rules forbid. Evidence saved.
-    pub const MISBEHAVIOUR: u8 = 6;
+    Misbehaviour,
+    /// Not the source's doing: the network, or this copy's own trouble.
+    /// Try again later.
+    Local,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,21 +111,21 @@ pub enum MirrorError {
 }
 
 impl MirrorError {
-    /// The exit code for scripts: see [`exit`]; 1 for everything else.
-    pub fn exit_code(&self) -> u8 {
+    /// Whose failure this is.
+    pub fn blame(&self) -> Blame {
         match self {
             MirrorError::Refused { refusal, .. } => match refusal {
-                Refusal::Rollback { .. } => exit::ROLLBACK,
-                Refusal::Fork { .. } => exit::FORK,
-                Refusal::Misbehaviour { .. } => exit::MISBEHAVIOUR,
+                Refusal::Rollback { .. } => Blame::Rollback,
+                Refusal::Fork { .. } => Blame::Fork,
+                Refusal::Misbehaviour { .. } => Blame::Misbehaviour,
                 // A network failure is not the copy's fault: try again later.
-                Refusal::Unreadable(ReadError::Io { .. }) | Refusal::LocalCopy(_) => 1,
-                _ => exit::REFUSED,
+                Refusal::Unreadable(ReadError::Io { .. }) | Refusal::LocalCopy(_) => Blame::Local,
+                _ => Blame::Source,
             },
             MirrorError::TamperedBlob { .. }
             | MirrorError::MissingBlob { .. }
-            | MirrorError::Bundle(_) => exit::REFUSED,
-            _ => 1,
+            | MirrorError::Bundle(_) => Blame::Source,
+            _ => Blame::Local,
         }
     }
 }

@@ -22,7 +22,7 @@ use erkin_core::tiled::TileProblem;
 use erkin_core::tiles::decode_bundle;
 use erkin_core::verify::ReadError;
 use erkin_mirror::{
-    exit, write_bundle, BundleError, HttpOptions, Mirror, MirrorError, SyncOptions, SyncReport,
+    write_bundle, Blame, BundleError, HttpOptions, Mirror, MirrorError, SyncOptions, SyncReport,
 };
 
 use common::*;
@@ -239,8 +239,8 @@ fn tampered_hash_tile_is_refused() {
             let before = w.snapshot();
             let err = w.sync().unwrap_err();
             assert_eq!(
-                err.exit_code(),
-                exit::REFUSED,
+                err.blame(),
+                Blame::Source,
                 "{tile} variant {variant}: {err}"
             );
             let (refusal, evidence) = refused(err);
@@ -281,7 +281,7 @@ fn tampered_full_hash_tile_is_tampering_not_a_fork() {
         w.server.set(tile, Rule::Bytes(bytes));
         let before = w.snapshot();
         let err = w.sync().unwrap_err();
-        assert_eq!(err.exit_code(), exit::REFUSED, "variant {variant}: {err}");
+        assert_eq!(err.blame(), Blame::Source, "variant {variant}: {err}");
         let (refusal, evidence) = refused(err);
         match refusal {
             Refusal::TamperedTile(TileProblem::Inconsistent { paths }) => {
@@ -365,7 +365,7 @@ fn missing_hash_tile_is_refused() {
     w.server.set("tile/0/001.p/44", Rule::NotFound);
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::Missing { path } => assert_eq!(path, "tile/0/001.p/44"),
         other => panic!("expected Missing, got {other:?}"),
@@ -388,7 +388,7 @@ fn tampered_entry_is_refused_with_its_index() {
         .set(path, Rule::Bytes(tamper_entry(&honest, 44, 24)));
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     let (refusal, evidence) = refused(err);
     match refusal {
         Refusal::TamperedEntry { index, path: p } => {
@@ -414,7 +414,7 @@ fn tampered_new_entry_in_the_full_bundle_is_refused() {
         .set(path, Rule::Bytes(tamper_entry(&honest, 256, 100)));
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::TamperedEntry { index, path: p } => {
             assert_eq!(index, 100);
@@ -438,7 +438,7 @@ fn tampered_old_entry_in_a_bundle_is_refused() {
         .set(path, Rule::Bytes(tamper_entry(&honest, 256, 5)));
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::TamperedEntry { index, path: p } => {
             assert_eq!(index, 5);
@@ -460,7 +460,7 @@ fn tampered_entry_on_a_first_sync_is_refused() {
     let before = w.snapshot();
     assert!(before.store.is_none());
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::TamperedEntry { index, path: p } => {
             assert_eq!(index, 5);
@@ -497,7 +497,7 @@ fn truncated_entry_bundle_is_malformed() {
         w.server.set(path, Rule::Bytes(bytes));
         let before = w.snapshot();
         let err = w.sync().unwrap_err();
-        assert_eq!(err.exit_code(), exit::REFUSED);
+        assert_eq!(err.blame(), Blame::Source);
         match refused(err).0 {
             Refusal::MalformedBundle { path: p, .. } => assert_eq!(p, path),
             other => panic!("expected MalformedBundle, got {other:?}"),
@@ -515,7 +515,7 @@ fn missing_entry_bundle_is_refused() {
     w.server.set("tile/entries/001.p/44", Rule::NotFound);
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::Missing { path } => assert_eq!(path, "tile/entries/001.p/44"),
         other => panic!("expected Missing, got {other:?}"),
@@ -533,7 +533,7 @@ fn body_cut_short_by_the_connection_is_a_network_failure() {
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
     // The declared length was not delivered: not the copy's fault, retry later.
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.blame(), Blame::Local);
     match refused(err).0 {
         Refusal::Unreadable(ReadError::Io { path: p, .. }) => assert_eq!(p, path),
         other => panic!("expected Unreadable(Io), got {other:?}"),
@@ -560,7 +560,7 @@ fn tampered_blob_is_refused() {
         w.server.set(&path, Rule::Bytes(bytes.clone()));
         let before = w.snapshot();
         let err = w.sync().unwrap_err();
-        assert_eq!(err.exit_code(), exit::REFUSED);
+        assert_eq!(err.blame(), Blame::Source);
         match err {
             MirrorError::TamperedBlob { path: p, error } => {
                 assert_eq!(p, path);
@@ -590,7 +590,7 @@ fn missing_blob_is_refused() {
     w.server.set(&path, Rule::NotFound);
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match err {
         MirrorError::MissingBlob { path: p } => assert_eq!(p, path),
         other => panic!("expected MissingBlob, got {other:?}"),
@@ -616,7 +616,7 @@ fn rollback_is_refused_with_evidence() {
     let before = w.snapshot();
     assert!(before.evidence.is_empty());
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::ROLLBACK);
+    assert_eq!(err.blame(), Blame::Rollback);
     let (refusal, evidence_path) = refused(err);
     match &refusal {
         Refusal::Rollback {
@@ -679,7 +679,7 @@ fn rollback_is_refused_with_evidence() {
 
     // A second rollback gets its own file; the first is kept.
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::ROLLBACK);
+    assert_eq!(err.blame(), Blame::Rollback);
     let third = w.snapshot();
     let (name2, _) = assert_unchanged_but_evidence(&after, &third);
     assert_ne!(name2, name);
@@ -705,7 +705,7 @@ fn fork_of(w: &World, size: u64) -> (Newsroom, PathBuf) {
 
 #[track_caller]
 fn fork_evidence(w: &World, err: MirrorError) -> (String, Evidence) {
-    assert_eq!(err.exit_code(), exit::FORK, "{err}");
+    assert_eq!(err.blame(), Blame::Fork, "{err}");
     let (refusal, path) = refused(err);
     let Refusal::Fork { .. } = &refusal else {
         panic!("expected Fork, got {refusal:?}");
@@ -862,7 +862,7 @@ fn checkpoint_signed_by_another_key_is_refused() {
     w.server.set_root(&site);
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::BadCheckpoint(CheckpointError::Note(NoteError::NotSignedBy { .. })) => {}
         other => panic!("expected BadCheckpoint(NotSignedBy), got {other:?}"),
@@ -878,7 +878,7 @@ fn checkpoint_signed_by_another_key_is_refused() {
     w.server
         .set("checkpoint", Rule::Bytes(altered.into_bytes()));
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::BadCheckpoint(CheckpointError::Note(NoteError::BadSignature { .. })) => {}
         other => panic!("expected BadCheckpoint(BadSignature), got {other:?}"),
@@ -889,7 +889,7 @@ fn checkpoint_signed_by_another_key_is_refused() {
     w.server
         .set("checkpoint", Rule::Bytes(b"<html>gateway</html>".to_vec()));
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     assert!(
         matches!(refused(err).0, Refusal::BadCheckpoint(_)),
         "expected BadCheckpoint"
@@ -899,7 +899,7 @@ fn checkpoint_signed_by_another_key_is_refused() {
     // No checkpoint.
     w.server.set("checkpoint", Rule::NotFound);
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     assert!(matches!(refused(err).0, Refusal::NoCheckpoint));
     assert_unchanged(&before, &w.snapshot());
     w.recovers();
@@ -914,7 +914,7 @@ fn a_key_other_than_the_pinned_one_is_refused() {
     options.key = Some(other.verifier_key().clone());
     let before = w.snapshot();
     let err = w.sync_with(&options).unwrap_err();
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.blame(), Blame::Local);
     match err {
         MirrorError::KeyMismatch { pinned, given, .. } => {
             assert_eq!(pinned, w.key.to_string());
@@ -944,7 +944,7 @@ fn stall_case(rule: Rule, path_of: impl Fn(&BlobId) -> String) {
     let err = w.sync_with(&options).unwrap_err();
     let took = started.elapsed();
     assert!(took < Duration::from_secs(15), "a stall took {took:?}");
-    assert_eq!(err.exit_code(), 1, "{err}");
+    assert_eq!(err.blame(), Blame::Local, "{err}");
     match refused(err).0 {
         Refusal::Unreadable(ReadError::Io { path: p, .. }) => assert_eq!(p, path),
         other => panic!("expected Unreadable(Io), got {other:?}"),
@@ -989,7 +989,7 @@ fn interrupted_sync_from_a_liar_does_not_poison_an_honest_source() {
     options.http.timeout = Duration::from_secs(1);
     let before = w.snapshot();
     let err = w.sync_with(&options).unwrap_err();
-    assert_eq!(err.exit_code(), 1, "{err}");
+    assert_eq!(err.blame(), Blame::Local, "{err}");
     assert_unchanged(&before, &w.snapshot());
 
     // Another host, honest, serving the same log.
@@ -1008,7 +1008,7 @@ fn interrupted_sync_resumes() {
     let mut options = w.options();
     options.http.timeout = Duration::from_secs(1);
     let err = w.sync_with(&options).unwrap_err();
-    assert_eq!(err.exit_code(), 1, "{err}");
+    assert_eq!(err.blame(), Blame::Local, "{err}");
     w.server.honest();
     w.server.clear_requests();
     let report = w.sync().unwrap();
@@ -1033,7 +1033,7 @@ fn oversize_checkpoint_is_refused() {
         w.server.set("checkpoint", rule.clone());
         let before = w.snapshot();
         let err = w.sync().unwrap_err();
-        assert_eq!(err.exit_code(), exit::REFUSED, "{rule:?}: {err}");
+        assert_eq!(err.blame(), Blame::Source, "{rule:?}: {err}");
         match refused(err).0 {
             Refusal::Unreadable(ReadError::TooLarge { path, max }) => {
                 assert_eq!(path, "checkpoint");
@@ -1059,7 +1059,7 @@ fn gzip_bomb_is_cut_off() {
     w.server.set("checkpoint", Rule::Gzip(checkpoint_bomb));
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert_eq!(err.blame(), Blame::Source, "{err}");
     match refused(err).0 {
         Refusal::Unreadable(ReadError::TooLarge { path, max }) => {
             assert_eq!(path, "checkpoint");
@@ -1077,7 +1077,7 @@ fn gzip_bomb_is_cut_off() {
     let mut options = w.options();
     options.max_blob_len = 128 << 10;
     let err = w.sync_with(&options).unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert_eq!(err.blame(), Blame::Source, "{err}");
     match refused(err).0 {
         Refusal::Unreadable(ReadError::TooLarge { path: p, max }) => {
             assert_eq!(p, path);
@@ -1097,7 +1097,7 @@ fn oversize_tile_is_refused() {
     w.server.set(tile, Rule::Chunked(vec![7; 1 << 20]));
     let before = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::Unreadable(ReadError::TooLarge { path, .. }) => assert_eq!(path, tile),
         other => panic!("expected Unreadable(TooLarge), got {other:?}"),
@@ -1128,7 +1128,7 @@ fn oversize_blob_is_refused() {
         }
         let before = w.snapshot();
         let err = w.sync_with(&options).unwrap_err();
-        assert_eq!(err.exit_code(), exit::REFUSED, "{rule:?}: {err}");
+        assert_eq!(err.blame(), Blame::Source, "{rule:?}: {err}");
         match refused(err).0 {
             Refusal::Unreadable(ReadError::TooLarge { path: p, max }) => {
                 assert_eq!(p, path);
@@ -1170,7 +1170,7 @@ fn append_forbidden(news: &Newsroom) -> u64 {
 
 #[track_caller]
 fn check_misbehaviour(w: &World, err: MirrorError, index: u64, before: &Snapshot) {
-    assert_eq!(err.exit_code(), exit::MISBEHAVIOUR, "{err}");
+    assert_eq!(err.blame(), Blame::Misbehaviour, "{err}");
     let (refusal, path) = refused(err);
     match &refusal {
         Refusal::Misbehaviour {
@@ -1231,7 +1231,7 @@ fn forbidden_entry_is_misbehaviour_with_evidence() {
     // The source stays as it is: every later sync refuses the same way.
     let again = w.snapshot();
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::MISBEHAVIOUR);
+    assert_eq!(err.blame(), Blame::Misbehaviour);
     assert_unchanged_but_evidence(&again, &w.snapshot());
 }
 
@@ -1399,7 +1399,7 @@ impl BundleWorld {
             .filter(|k| !k.starts_with("mirror/") && !k.starts_with(name))
             .collect::<Vec<_>>();
         let err = self.sync_bundle(name, bytes).unwrap_err();
-        assert_eq!(err.exit_code(), exit::REFUSED, "{name}: {err}");
+        assert_eq!(err.blame(), Blame::Source, "{name}: {err}");
         match &err {
             MirrorError::Bundle(e) => assert!(expect(e), "{name}: unexpected {e:?}"),
             other => panic!("{name}: expected MirrorError::Bundle, got {other:?}"),
@@ -1575,7 +1575,7 @@ fn bundle_with_an_oversize_member_is_refused() {
     let mut options = b.w.options();
     options.bundle = options_limits;
     let err = b.w.sync_from(file.to_str().unwrap(), &options).unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     assert!(
         matches!(&err, MirrorError::Bundle(BundleError::MemberTooLarge { path, max: 100, .. }) if *path == blob),
         "{err:?}"
@@ -1594,7 +1594,7 @@ fn bundle_over_its_total_or_member_limits_is_refused() {
     let mut options = b.w.options();
     options.bundle.max_total = 10_000;
     let err = b.w.sync_from(file.to_str().unwrap(), &options).unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     assert!(
         matches!(
             err,
@@ -1606,7 +1606,7 @@ fn bundle_over_its_total_or_member_limits_is_refused() {
     let mut options = b.w.options();
     options.bundle.max_members = 3;
     let err = b.w.sync_from(file.to_str().unwrap(), &options).unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     assert!(
         matches!(
             err,
@@ -1682,7 +1682,7 @@ fn bundle_with_an_altered_blob_is_refused() {
     let err =
         b.w.sync_from(file.to_str().unwrap(), &b.w.options())
             .unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match err {
         MirrorError::TamperedBlob { path, error } => {
             assert_eq!(path, blob);
@@ -1723,7 +1723,7 @@ fn bundle_with_an_altered_entry_is_refused() {
     let err =
         b.w.sync_from(file.to_str().unwrap(), &b.w.options())
             .unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     match refused(err).0 {
         Refusal::TamperedEntry { index, path: p } => {
             assert_eq!(index, 286);
@@ -1751,7 +1751,7 @@ fn bundle_with_a_swapped_checkpoint_is_refused() {
             .unwrap_err();
     // The mirror is at SMALL: the fork's tiles are not in the bundle, the
     // real ones do not hash to its root.
-    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert_eq!(err.blame(), Blame::Source, "{err}");
     assert!(
         matches!(refused(err).0, Refusal::TamperedTile(_)),
         "expected TamperedTile"
@@ -1826,7 +1826,7 @@ fn dir_sync(mirror: &Path, source: &Path, options: SyncOptions) -> Result<SyncRe
 
 #[track_caller]
 fn assert_not_a_file(err: MirrorError, want_path: &str, want_kind: &str) {
-    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert_eq!(err.blame(), Blame::Source, "{err}");
     match refused(err).0 {
         Refusal::Unreadable(ReadError::NotAFile { path, kind }) => {
             assert_eq!(path, want_path);
@@ -1970,7 +1970,7 @@ fn absurd_signed_size_is_refused_before_anything_is_fetched() {
         let started = Instant::now();
         let err = w.sync().unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5), "{size}");
-        assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+        assert_eq!(err.blame(), Blame::Source, "{err}");
         let (refusal, evidence) = refused(err);
         match refusal {
             Refusal::TooMuchGrowth {
@@ -2006,7 +2006,7 @@ fn growth_beyond_the_limit_is_refused_and_a_raised_limit_takes_it() {
         ..w.options()
     };
     let err = w.sync_with(&options).unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert_eq!(err.blame(), Blame::Source, "{err}");
     let (refusal, evidence) = refused(err);
     match refusal {
         Refusal::TooMuchGrowth {
@@ -2041,7 +2041,7 @@ fn entries_are_fetched_a_few_bundles_at_a_time() {
     w.server
         .set("checkpoint", Rule::Bytes(signed_claim(&w, 100_000)));
     let err = w.sync().unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED, "{err}");
+    assert_eq!(err.blame(), Blame::Source, "{err}");
     match refused(err).0 {
         Refusal::Missing { path } => assert_eq!(path, "tile/entries/000"),
         other => panic!("expected Missing, got {other:?}"),
@@ -2199,7 +2199,7 @@ fn gzip_bomb_bundle_is_refused_before_it_fills_the_disk() {
     let err = b
         .sync_bundle("bomb2.tar.gz", &tar_gz(&members))
         .unwrap_err();
-    assert_eq!(err.exit_code(), exit::REFUSED);
+    assert_eq!(err.blame(), Blame::Source);
     assert!(
         matches!(err, MirrorError::Bundle(BundleError::Inflated { .. })),
         "{err:?}"

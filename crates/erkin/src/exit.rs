@@ -1,9 +1,7 @@
 //! The exit codes scripts can rely on: the one table (also in `erkin --help`
 //! and the README), and the one place library errors become codes.
 
-use erkin_core::sync::Refusal;
-use erkin_core::verify::ReadError;
-use erkin_mirror::MirrorError;
+use erkin_mirror::{Blame, MirrorError};
 
 /// The command did what it was asked.
 pub const SUCCESS: u8 = 0;
@@ -37,19 +35,13 @@ pub fn of_error(e: &anyhow::Error) -> u8 {
 
 /// The code for a mirror's failure.
 pub fn of_mirror(e: &MirrorError) -> u8 {
-    match e {
-        MirrorError::Refused { refusal, .. } => match refusal {
-            Refusal::Rollback { .. } => ROLLBACK,
-            Refusal::Fork { .. } => FORK,
-            Refusal::Misbehaviour { .. } => FORBIDDEN_ENTRY,
-            // A network failure or the copy's own trouble is not the
-            // source's fault: try again later.
-            Refusal::Unreadable(ReadError::Io { .. }) | Refusal::LocalCopy(_) => ERROR,
-            _ => VERIFY_FAILED,
-        },
-        MirrorError::TamperedBlob { .. }
-        | MirrorError::MissingBlob { .. }
-        | MirrorError::Bundle(_) => VERIFY_FAILED,
+    match e.blame() {
+        Blame::Rollback => ROLLBACK,
+        Blame::Fork => FORK,
+        Blame::Misbehaviour => FORBIDDEN_ENTRY,
+        Blame::Source => VERIFY_FAILED,
+        // A network failure or the copy's own trouble is not the source's
+        // fault: try again later.
         _ => ERROR,
     }
 }
