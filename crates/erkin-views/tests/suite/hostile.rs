@@ -7,7 +7,7 @@
 //! And the coop page in Kazakh and Russian: no English governance text
 //! (effects, motions, rules, tallies) reaches it.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::panic::catch_unwind;
@@ -429,7 +429,7 @@ fn run_huge(name: &str) {
     let exe = std::env::current_exe().expect("test binary");
     let mut child = Command::new(exe)
         .args([
-            "huge_input_worker",
+            "hostile::huge_input_worker",
             "--exact",
             "--ignored",
             "--nocapture",

@@ -5,7 +5,7 @@
 //! (evidence aside, where evidence is due); the mirror must then sync again
 //! from an honest source.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

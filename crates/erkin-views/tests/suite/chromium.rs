@@ -11,7 +11,7 @@
 //! Needs /usr/bin/chromium; without it the tests print `SKIPPED` and pass,
 //! unless the CI environment variable is set.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

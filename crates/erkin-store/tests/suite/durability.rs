@@ -86,7 +86,7 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "child_appender",
+                "durability::child_appender",
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -3,7 +3,7 @@
 //! refused, always fold to the same state when the accepted entries are
 //! replayed, and a refused entry never changes the state.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -5,7 +5,7 @@
 //! Every rejection is checked for its exact variant and for leaving the state
 //! exactly as it was (digest and size).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,13 @@
+//! The core's integration tests.
+//!
+//! One test binary for the crate (ripgrep's pattern): each module below was
+//! a test file of its own; together they link once.
+
+mod common;
+mod determinism;
+mod entries;
+mod fold;
+mod governance;
+mod proofs;
+mod stv_examples;
+mod verify;
