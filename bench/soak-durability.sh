@@ -5,5 +5,5 @@
 #   bench/soak-durability.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ERKIN_DURABILITY_TRIALS="${1:-200}" cargo test --release -p erkin-store --test durability \
-  -- --exact sigkill_while_appending_loses_nothing_acknowledged --nocapture
+ERKIN_DURABILITY_TRIALS="${1:-200}" cargo test --release -p erkin-store --test suite \
+  -- --exact durability::sigkill_while_appending_loses_nothing_acknowledged --nocapture

@@ -7,5 +7,5 @@
 #   bench/soak-server-crash.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ERKIN_CRASH_ROUNDS="${1:-200}" cargo test --release -p erkin --test crash_server \
-  -- --exact sigkill_while_submitting_loses_nothing_acknowledged --nocapture
+ERKIN_CRASH_ROUNDS="${1:-200}" cargo test --release -p erkin --test suite \
+  -- --exact crash_server::sigkill_while_submitting_loses_nothing_acknowledged --nocapture
