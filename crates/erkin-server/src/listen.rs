@@ -148,6 +148,28 @@ impl Stalling {
         self.deadline.as_mut().reset(Instant::now() + stall);
     }
 
+    /// What a write came to: progress restarts the clock; a socket not
+    /// ready is an error once stalled too long.
+    fn wrote(
+        &mut self,
+        cx: &mut Context<'_>,
+        wrote: Poll<std::io::Result<usize>>,
+    ) -> Poll<std::io::Result<usize>> {
+        match wrote {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => match self.stalled(cx) {
+                Some(e) => Poll::Ready(Err(e)),
+                None => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+
     /// Called when the socket is not ready: an error once stalled too long
     /// (the deadline's waker is registered either way).
     fn stalled(&mut self, cx: &mut Context<'_>) -> Option<std::io::Error> {
@@ -190,19 +212,8 @@ impl AsyncWrite for Stalling {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, data) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    self.progressed();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => match self.stalled(cx) {
-                Some(e) => Poll::Ready(Err(e)),
-                None => Poll::Pending,
-            },
-            other => other,
-        }
+        let wrote = Pin::new(&mut self.inner).poll_write(cx, data);
+        self.wrote(cx, wrote)
     }
 
     fn poll_write_vectored(
@@ -210,19 +221,8 @@ impl AsyncWrite for Stalling {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    self.progressed();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => match self.stalled(cx) {
-                Some(e) => Poll::Ready(Err(e)),
-                None => Poll::Pending,
-            },
-            other => other,
-        }
+        let wrote = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(cx, wrote)
     }
 
     fn is_write_vectored(&self) -> bool {

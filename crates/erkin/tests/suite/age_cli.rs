@@ -12,8 +12,8 @@
 //! waits in the terminal's line buffer until age reads it, so there is no race
 //! to win. (Tested by hand with age 1.1.1 and util-linux 2.38.1.)
 //!
-//! Without age (or script) installed, the tests print a loud SKIPPED message
-//! and pass, unless the CI environment variable is set: then they fail.
+//! Without age (or script) installed, the tests are reported as ignored, with
+//! the reason (see `crates/erkin/build.rs`); in CI that fails the suite.
 
 use std::io::Write;
 use std::path::Path;
@@ -28,27 +28,6 @@ fn erkin(passphrase: &str) -> Command {
         .env_remove("ERKIN_DIR")
         .stdin(Stdio::null());
     c
-}
-
-/// Whether `tool` is installed; if not, a loud skip (or a failure under CI).
-fn have(tool: &str, arg: &str) -> bool {
-    match Command::new(tool).arg(arg).output() {
-        Ok(_) => true,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if std::env::var_os("CI").is_some() {
-                panic!("the {tool} CLI is not installed, and CI is set: install it (apt-get install age)");
-            }
-            // Straight to stderr, past the test harness's output capture, so the
-            // skip is seen even in a passing run.
-            let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED: {tool} CLI not installed; the age interoperability tests did not run !!!!!\n");
-            false
-        }
-        Err(e) => panic!("running {tool}: {e}"),
-    }
-}
-
-fn age_available() -> bool {
-    have("age", "--version") && have("script", "--version")
 }
 
 fn quote(p: &Path) -> String {
@@ -90,10 +69,8 @@ fn key_new(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
 }
 
 #[test]
+#[cfg_attr(not(erkin_test_age), ignore = "the age and script CLIs are not installed (apt-get install age util-linux)")]
 fn age_decrypts_an_erkin_key_file() {
-    if !age_available() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let (key, vk) = key_new(tmp.path(), "aigerim");
     let plain = tmp.path().join("plain.txt");
@@ -134,10 +111,8 @@ fn age_decrypts_an_erkin_key_file() {
 }
 
 #[test]
+#[cfg_attr(not(erkin_test_age), ignore = "the age and script CLIs are not installed (apt-get install age util-linux)")]
 fn erkin_opens_a_key_file_made_by_age() {
-    if !age_available() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let (key, vk) = key_new(tmp.path(), "dauren");
     let plain = tmp.path().join("plain.txt");
