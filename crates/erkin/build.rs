@@ -34,7 +34,10 @@ fn main() {
         .flatten()
         .any(|python| succeeds(&python, &["-c", "import feedparser"]));
     let found = [
-        ("erkin_test_age", on_path("age").is_some() && on_path("script").is_some()),
+        (
+            "erkin_test_age",
+            on_path("age").is_some() && on_path("script").is_some(),
+        ),
         ("erkin_test_sqlite3", on_path("sqlite3").is_some()),
         (
             "erkin_test_chromium",

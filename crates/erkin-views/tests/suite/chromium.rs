@@ -197,7 +197,10 @@ fn without_csp(html: &str) -> String {
 /// effects appear in the dumped DOM of a page that does run it, from an inline
 /// script (the title) and from an event handler (the body attribute).
 #[test]
-#[cfg_attr(not(erkin_test_chromium), ignore = "chromium is not installed (apt-get install chromium)")]
+#[cfg_attr(
+    not(erkin_test_chromium),
+    ignore = "chromium is not installed (apt-get install chromium)"
+)]
 fn control_page_script_runs_and_is_seen() {
     let work = TempDir::new("chromium-control");
     let page = work.0.join("control.html");
@@ -229,7 +232,10 @@ struct HostilePage {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_chromium), ignore = "chromium is not installed (apt-get install chromium)")]
+#[cfg_attr(
+    not(erkin_test_chromium),
+    ignore = "chromium is not installed (apt-get install chromium)"
+)]
 fn hostile_pages_run_no_script_in_chromium() {
     let cases = corpus();
     // Some cases swallow whatever follows them (an unclosed raw-text element,
@@ -342,7 +348,10 @@ fn hostile_pages_run_no_script_in_chromium() {
 /// Hostile metadata (title, summary, byline, correction note) on a real page:
 /// nothing runs, and the article is still there for the reader to read.
 #[test]
-#[cfg_attr(not(erkin_test_chromium), ignore = "chromium is not installed (apt-get install chromium)")]
+#[cfg_attr(
+    not(erkin_test_chromium),
+    ignore = "chromium is not installed (apt-get install chromium)"
+)]
 fn hostile_metadata_runs_no_script_and_hides_nothing_in_chromium() {
     let mut f = Fixture::new("Erkin Habar");
     let title = format!("Metadata page </script><script>{JS}</script>");

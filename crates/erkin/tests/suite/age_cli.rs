@@ -69,7 +69,10 @@ fn key_new(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_age), ignore = "the age and script CLIs are not installed (apt-get install age util-linux)")]
+#[cfg_attr(
+    not(erkin_test_age),
+    ignore = "the age and script CLIs are not installed (apt-get install age util-linux)"
+)]
 fn age_decrypts_an_erkin_key_file() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, vk) = key_new(tmp.path(), "aigerim");
@@ -111,7 +114,10 @@ fn age_decrypts_an_erkin_key_file() {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_age), ignore = "the age and script CLIs are not installed (apt-get install age util-linux)")]
+#[cfg_attr(
+    not(erkin_test_age),
+    ignore = "the age and script CLIs are not installed (apt-get install age util-linux)"
+)]
 fn erkin_opens_a_key_file_made_by_age() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, vk) = key_new(tmp.path(), "dauren");

@@ -741,7 +741,10 @@ fn garbage_store_is_not_an_erkin_database() {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_sqlite3), ignore = "sqlite3 is not installed (apt-get install sqlite3)")]
+#[cfg_attr(
+    not(erkin_test_sqlite3),
+    ignore = "sqlite3 is not installed (apt-get install sqlite3)"
+)]
 fn other_sqlite_database_is_not_an_erkin_database() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -754,7 +757,10 @@ fn other_sqlite_database_is_not_an_erkin_database() {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_sqlite3), ignore = "sqlite3 is not installed (apt-get install sqlite3)")]
+#[cfg_attr(
+    not(erkin_test_sqlite3),
+    ignore = "sqlite3 is not installed (apt-get install sqlite3)"
+)]
 fn store_from_a_newer_erkin_is_refused() {
     let f = fixture();
     sqlite3(&f.data.join("erkin.sqlite"), "PRAGMA user_version = 99;");
@@ -763,7 +769,10 @@ fn store_from_a_newer_erkin_is_refused() {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_sqlite3), ignore = "sqlite3 is not installed (apt-get install sqlite3)")]
+#[cfg_attr(
+    not(erkin_test_sqlite3),
+    ignore = "sqlite3 is not installed (apt-get install sqlite3)"
+)]
 fn tampered_entry_in_a_data_directory_is_named() {
     let f = fixture();
     verify(&f.data, &f.vkey).ok_line();
@@ -786,7 +795,10 @@ fn tampered_entry_in_a_data_directory_is_named() {
 /// code of `verify` must not depend on which kind of copy was tampered with:
 /// scripts rely on 3 meaning "this copy is not genuine".
 #[test]
-#[cfg_attr(not(erkin_test_sqlite3), ignore = "sqlite3 is not installed (apt-get install sqlite3)")]
+#[cfg_attr(
+    not(erkin_test_sqlite3),
+    ignore = "sqlite3 is not installed (apt-get install sqlite3)"
+)]
 fn tampered_checkpoint_in_a_data_directory_fails_verification() {
     let f = fixture();
     // The latest checkpoint's size line "2" becomes "3" (one bit).

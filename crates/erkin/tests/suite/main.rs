@@ -30,5 +30,8 @@ fn ci_installs_every_program_the_suite_drives() {
     .filter(|(here, _)| !here)
     .map(|(_, name)| name)
     .collect();
-    assert!(missing.is_empty(), "CI is set but these are not installed: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "CI is set but these are not installed: {missing:?}"
+    );
 }

