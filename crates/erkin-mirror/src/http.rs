@@ -36,8 +36,20 @@ pub struct HttpOptions {
     pub retries: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Show a running count of fetched files on stderr (for a terminal).
-    pub progress: bool,
+    /// Told how many of a batch of files are fetched, and of how many
+    /// (`done, total`), as they arrive: the CLI draws its bar from it. The
+    /// library itself never prints.
+    pub progress: Option<Progress>,
+}
+
+/// A callback for fetch progress: `(done, total)` files of the current batch.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Default for HttpOptions {
@@ -46,7 +58,7 @@ impl Default for HttpOptions {
             timeout: Duration::from_secs(30),
             retries: 3,
             concurrency: 8,
-            progress: false,
+            progress: None,
         }
     }
 }
@@ -261,7 +273,7 @@ impl CopyReader for HttpCopy {
         let done = AtomicUsize::new(0);
         let total = todo.len();
         let workers = self.options.concurrency.clamp(1, 64).min(total);
-        let show = self.options.progress && total >= 16;
+        let progress = self.options.progress.as_ref();
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| loop {
@@ -270,14 +282,11 @@ impl CopyReader for HttpCopy {
                     let result = self.fetch(path, max_len);
                     self.record(path, result);
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if show && (n.is_multiple_of(16) || n == total) {
-                        eprint!("\r  fetched {n} of {total} files");
+                    if let Some(Progress(tell)) = progress {
+                        tell(n, total);
                     }
                 });
             }
         });
-        if show {
-            eprintln!();
-        }
     }
 }

@@ -579,7 +579,18 @@ fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
             erkin_store::store::DB_FILE
         );
     };
-    let report = match verify_copy(copy.as_ref(), key, DEFAULT_MAX_BLOB_LEN, &mut |_, _| {}) {
+    let bar = crate::term::progress(Some(0), "entries verified");
+    let checked = verify_copy(
+        copy.as_ref(),
+        key,
+        DEFAULT_MAX_BLOB_LEN,
+        &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    );
+    bar.finish_and_clear();
+    let report = match checked {
         Ok(r) => r,
         Err(e) => {
             if as_json {

@@ -6,11 +6,23 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use erkin_core::evidence::{check, Evidence, ForkProof, Verdict};
 use erkin_core::keys::VerifierKey;
-use erkin_mirror::{HttpOptions, Mirror, SyncOptions};
+use erkin_mirror::{HttpOptions, Mirror, Progress, SyncOptions};
 use erkin_store::Publication;
 
 use crate::cli::{BundleArgs, EvidenceArgs, MirrorArgs};
 use crate::term::outln;
+
+/// A bar of fetched files for each batch a sync fetches (hidden when
+/// stderr is not a terminal), and the callback that moves it.
+fn fetch_progress() -> (indicatif::ProgressBar, Progress) {
+    let bar = crate::term::progress(Some(0), "files fetched");
+    let moved = bar.clone();
+    let tell = Progress(std::sync::Arc::new(move |done, total| {
+        moved.set_length(total as u64);
+        moved.set_position(done as u64);
+    }));
+    (bar, tell)
+}
 
 pub fn mirror(args: &MirrorArgs) -> Result<u8> {
     let key = args
@@ -18,13 +30,14 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
         .as_deref()
         .map(|k| VerifierKey::parse(k).context("--key"))
         .transpose()?;
+    let (bar, progress) = fetch_progress();
     let options = SyncOptions {
         key,
         http: HttpOptions {
             timeout: Duration::from_secs(args.timeout.max(1)),
             retries: args.retries,
             concurrency: args.concurrency.max(1),
-            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            progress: Some(progress),
         },
         max_blob_len: args.max_blob_size,
         max_growth: args.max_growth,
@@ -39,7 +52,9 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             return Ok(crate::exit::of_mirror(&e));
         }
     };
-    let report = match mirror.sync(args.source.as_deref(), &options) {
+    let synced = mirror.sync(args.source.as_deref(), &options);
+    bar.finish_and_clear();
+    let report = match synced {
         Ok(r) => r,
         Err(e) => {
             eprintln!("erkin: error: {e}");

@@ -1233,7 +1233,7 @@ fn import_and_export_print_only_their_result_when_stderr_is_not_a_terminal() {
     let (key, vk) = new_key(&root, "aigerim.key.age", "aigerim");
     let k = s(&key);
     let data = root.join("data");
-    init(&data, &[&vk]).ok_line();
+    let log_vk = init(&data, &[&vk]).ok_line();
     let id = run_in(
         &data,
         &[
@@ -1276,6 +1276,24 @@ fn import_and_export_print_only_their_result_when_stderr_is_not_a_terminal() {
         !export.stderr.contains('\r') && !export.stderr.contains('\x1b'),
         "{export:#?}"
     );
+    // verify and mirror: their results, and no bar either.
+    let verify = run_cmd(erkin().args(["verify", s(&site), "--key", &log_vk]));
+    assert_eq!(verify.code, 0, "{verify:#?}");
+    let mirror = run_cmd(erkin().args([
+        "mirror",
+        s(&site),
+        "--into",
+        s(&root.join("mirror")),
+        "--key",
+        &log_vk,
+    ]));
+    assert_eq!(mirror.code, 0, "{mirror:#?}");
+    for r in [&verify, &mirror] {
+        assert!(
+            !r.stderr.contains('\r') && !r.stderr.contains('\x1b'),
+            "{r:#?}"
+        );
+    }
 }
 
 #[test]
