@@ -89,6 +89,13 @@ impl serde::Serialize for BlobId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for BlobId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for BlobId {
     type Err = BlobError;
     fn from_str(s: &str) -> Result<Self, BlobError> {

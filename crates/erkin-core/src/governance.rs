@@ -30,7 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
@@ -48,7 +48,7 @@ use crate::stv;
 pub const MAX_TARGET_LEN: usize = 256;
 
 /// The rule a proposal is judged by, fixed when it is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Judged {
     Vote(Rule),
@@ -98,7 +98,7 @@ pub struct Outcome {
 /// What a closed proposal did, as data. Exhaustive on purpose: whoever puts
 /// it into words (the views, in every language) must say every case. In JSON: an object whose `kind` names
 /// the case (`{"kind": "admitted", "handle": "saule"}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Effect {
     /// Failed: too few members took part.
@@ -126,7 +126,7 @@ pub enum Effect {
 }
 
 /// Why a passed motion could not take effect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum NoEffect {
     /// The admitted handle was taken by someone admitted meanwhile.

@@ -12,18 +12,22 @@
 //! Start reading at [`entry`] (what one log entry is) and [`state`] (the fold).
 
 pub mod action;
+pub mod api;
 pub mod article;
 pub mod blob;
 pub mod charter;
 pub mod checkpoint;
 pub mod copy;
+pub mod descriptor;
 pub mod entry;
 pub mod evidence;
 pub mod governance;
 pub mod keys;
+pub mod media;
 pub mod members;
 pub mod note;
 pub mod rejection;
+pub mod serving;
 pub mod state;
 pub mod strict_json;
 pub mod stv;

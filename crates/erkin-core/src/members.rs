@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keys::VerifierKey;
 use crate::rejection::KeyConflict;
@@ -23,7 +23,8 @@ pub struct Member {
 
 /// A seat on the editorial board. Editors publish and correct until `until`
 /// (log time), or until they stop being members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Seat {
     pub handle: String,
     pub since: u64,

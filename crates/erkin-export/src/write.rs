@@ -11,7 +11,7 @@ use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, StoreError};
 use sha2::{Digest, Sha256};
 
-pub use erkin_views::{Descriptor, DESCRIPTOR_FILE};
+pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
 
 /// The export's own record of the files it wrote and their hashes: lets the
 /// next export skip unchanged files without reading them, and delete files
@@ -228,7 +228,7 @@ pub fn export_with_progress(
         .collect();
     for id in publication.state().redacted_blobs() {
         stale.insert(format!("blob/{id}"));
-        for ext in erkin_views::markdown::MEDIA_EXTENSIONS {
+        for ext in erkin_core::media::MEDIA_EXTENSIONS {
             stale.insert(format!("media/{id}.{ext}"));
         }
     }

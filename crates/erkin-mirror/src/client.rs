@@ -9,24 +9,27 @@
 
 use std::time::Duration;
 
+use erkin_core::api::{
+    ApiError, BlobReceipt, EntryReceipt, ErrorDocument, BLOBS_PATH, ENTRIES_PATH, UPLOAD_HEADER,
+};
 use erkin_core::blob::{upload_text, BlobId};
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::keys::SecretKey;
 use erkin_core::keys::VerifierKey;
 use erkin_core::note::sign_note;
 use erkin_core::tree::{check_inclusion, record_hash};
-use erkin_core::Hash;
+use serde::de::DeserializeOwned;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{url}: {reason}")]
     Http { url: String, reason: String },
     /// The server refused, with its stable code and message.
-    #[error("{message} ({code})")]
+    #[error("{error}")]
     Refused {
         status: u16,
-        code: String,
-        message: String,
+        #[source]
+        error: ApiError,
     },
     #[error("the server's receipt does not check out: {0}. The entry may not be recorded; do not rely on it")]
     BadReceipt(String),
@@ -63,12 +66,14 @@ impl MembersClient {
         }
     }
 
-    fn post(
+    /// Posts `body` and reads the answer: the document `T` on success, the
+    /// server's [`ErrorDocument`] otherwise.
+    fn post<T: DeserializeOwned>(
         &self,
         path: &str,
         body: &[u8],
         upload: Option<&str>,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
         let http = |reason: String| ClientError::Http {
             url: url.clone(),
@@ -81,7 +86,7 @@ impl MembersClient {
                 .post(&url)
                 .header("content-type", "application/octet-stream");
             if let Some(u) = upload {
-                request = request.header("erkin-upload", u);
+                request = request.header(UPLOAD_HEADER, u);
             }
             let mut response = request.send(body).map_err(|e| http(e.to_string()))?;
             let status = response.status().as_u16();
@@ -91,63 +96,50 @@ impl MembersClient {
                 .limit(1 << 20)
                 .read_to_string()
                 .map_err(|e| http(e.to_string()))?;
-            let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
+            let not_the_document = |e: serde_json::Error| {
                 http(format!(
-                    "HTTP {status}, not JSON: {}",
+                    "HTTP {status}, not the API's document ({e}): {}",
                     text.chars().take(200).collect::<String>()
                 ))
-            })?;
+            };
             if status == 200 {
-                return Ok(value);
+                return serde_json::from_str(&text).map_err(not_the_document);
             }
-            let code = value["error"]["code"]
-                .as_str()
-                .unwrap_or("unknown")
-                .to_string();
-            let message = value["error"]["message"].as_str().unwrap_or("").to_string();
-            let retryable = matches!(status, 429 | 503) && code != "storage";
+            let ErrorDocument { error } = serde_json::from_str(&text).map_err(not_the_document)?;
+            let retryable = matches!(status, 429 | 503) && error.code != "storage";
             if retryable && attempt < 4 {
                 std::thread::sleep(Duration::from_millis(200 << attempt));
                 continue;
             }
-            return Err(ClientError::Refused {
-                status,
-                code,
-                message,
-            });
+            return Err(ClientError::Refused { status, error });
         }
         unreachable!("the loop returns on its last attempt")
     }
 
     /// Submits one signed entry and verifies the receipt.
     pub fn submit(&self, entry: &[u8]) -> Result<Receipt, ClientError> {
-        let v = self.post("api/v1/entries", entry, None)?;
-        let bad = |why: &str| ClientError::BadReceipt(why.to_string());
-        let index = v["index"].as_u64().ok_or_else(|| bad("no index"))?;
-        let note = v["checkpoint"]
-            .as_str()
-            .ok_or_else(|| bad("no checkpoint"))?;
-        let checkpoint = Checkpoint::open(note.as_bytes(), &self.log_key)
-            .map_err(|e| ClientError::BadReceipt(format!("checkpoint: {e}")))?;
-        let proof = v["inclusion_proof"]
-            .as_array()
-            .ok_or_else(|| bad("no inclusion proof"))?
-            .iter()
-            .map(|h| {
-                let bytes = hex_decode(h.as_str().unwrap_or(""))?;
-                <[u8; 32]>::try_from(bytes).ok().map(Hash)
-            })
-            .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| bad("a proof hash is malformed"))?;
+        let r: EntryReceipt = self.post(ENTRIES_PATH, entry, None)?;
+        let bad = |why: String| ClientError::BadReceipt(why);
+        let checkpoint = Checkpoint::open(r.checkpoint.as_bytes(), &self.log_key)
+            .map_err(|e| bad(format!("checkpoint: {e}")))?;
+        let leaf = record_hash(entry);
+        if r.leaf_hash != leaf {
+            return Err(bad("the leaf hash is not this entry's".into()));
+        }
         check_inclusion(
-            &proof,
+            &r.inclusion_proof,
             checkpoint.size,
             checkpoint.root,
-            index,
-            record_hash(entry),
+            r.index,
+            leaf,
         )
-        .map_err(|_| bad("the inclusion proof does not place this entry in the signed log"))?;
-        Ok(Receipt { index, checkpoint })
+        .map_err(|_| {
+            bad("the inclusion proof does not place this entry in the signed log".into())
+        })?;
+        Ok(Receipt {
+            index: r.index,
+            checkpoint,
+        })
     }
 
     /// Uploads a blob, vouched for by `member` (the server takes blobs only
@@ -157,23 +149,13 @@ impl MembersClient {
         let id = BlobId::of(bytes);
         let note = sign_note(&upload_text(self.log_key.name(), &id), member);
         let header = base64::engine::general_purpose::STANDARD.encode(note);
-        let v = self.post("api/v1/blobs", bytes, Some(&header))?;
-        if v["id"].as_str() != Some(id.to_string().as_str()) {
+        let r: BlobReceipt = self.post(BLOBS_PATH, bytes, Some(&header))?;
+        if r.id != id {
             return Err(ClientError::BadReceipt(format!(
-                "the server named blob {id} {:?}",
-                v["id"]
+                "the server named blob {id} {}",
+                r.id
             )));
         }
         Ok(id)
     }
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }

@@ -223,13 +223,13 @@ impl Source {
         }
         let bytes = self
             .reader()
-            .read(erkin_views::DESCRIPTOR_FILE, 64 * 1024)
+            .read(erkin_core::descriptor::DESCRIPTOR_FILE, 64 * 1024)
             .map_err(|e| MirrorError::Refused {
                 refusal: Refusal::Unreadable(e),
                 evidence: None,
             })?;
         let Some(bytes) = bytes else { return Ok(None) };
-        let d: erkin_views::Descriptor = serde_json::from_slice(&bytes)
+        let d: erkin_core::descriptor::Descriptor = serde_json::from_slice(&bytes)
             .map_err(|e| MirrorError::BadDescriptor(e.to_string()))?;
         VerifierKey::parse(&d.verifier_key)
             .map(Some)

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
+use erkin_core::api::{ApiError, BlobReceipt, EntryReceipt, ErrorDocument, UPLOAD_HEADER};
 use erkin_core::blob::BlobId;
 use erkin_core::entry::EntryError;
 use erkin_core::keys::VerifierKey;
@@ -36,7 +37,6 @@ use erkin_core::note::ParsedNote;
 use erkin_core::state::Rejection;
 use erkin_core::tiles::MAX_ENTRY_LEN;
 use http_body_util::BodyExt as _;
-use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::sequencer::{Sequencer, SubmitError};
@@ -107,14 +107,17 @@ impl RateLimiter {
     }
 }
 
-/// A JSON error: `{"error": {"code", "message"}}`.
+/// A JSON error: an [`ErrorDocument`], `{"error": {"code", "message"}}`.
 pub fn error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> Response<Body> {
-    let body = json!({"error": {"code": code, "message": message.to_string()}});
+    let body = ErrorDocument {
+        error: ApiError::new(code, message),
+    };
     json_response(status, &body)
 }
 
-fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+/// One of the API's documents (`erkin_core::api`), as the response.
+fn json_response(status: StatusCode, document: &impl serde::Serialize) -> Response<Body> {
+    let mut bytes = serde_json::to_vec(document).unwrap_or_default();
     bytes.push(b'\n');
     let mut r = Response::new(Body::from(bytes));
     *r.status_mut() = status;
@@ -378,12 +381,12 @@ impl Api {
         match result {
             Ok(receipt) => json_response(
                 StatusCode::OK,
-                &json!({
-                    "index": receipt.index,
-                    "checkpoint": String::from_utf8_lossy(&receipt.checkpoint),
-                    "inclusion_proof": erkin_core::evidence::hex_hashes(&receipt.proof),
-                    "leaf_hash": hex::encode(leaf.0),
-                }),
+                &EntryReceipt {
+                    index: receipt.index,
+                    checkpoint: String::from_utf8_lossy(&receipt.checkpoint).into_owned(),
+                    inclusion_proof: receipt.proof,
+                    leaf_hash: leaf,
+                },
             ),
             Err(e) => submit_error(e),
         }
@@ -395,7 +398,7 @@ impl Api {
         // of that is settled from the header before the body is touched.
         let Some(upload) = req
             .headers()
-            .get("erkin-upload")
+            .get(UPLOAD_HEADER)
             .and_then(|v| v.to_str().ok())
         else {
             return error(
@@ -415,7 +418,7 @@ impl Api {
         }
         // Already here (and so not a redacted one): nothing to read or store.
         if self.has_blob(&id) {
-            return json_response(StatusCode::OK, &json!({"id": id.to_string()}));
+            return json_response(StatusCode::OK, &BlobReceipt { id });
         }
         // Memory first (held until the blob is stored), then the member's
         // allowance: a busy server does not spend it.
@@ -435,7 +438,7 @@ impl Api {
             return error(StatusCode::BAD_REQUEST, "blob_mismatch", e);
         }
         match self.sequencer.put_blob(body).await {
-            Ok(id) => json_response(StatusCode::OK, &json!({"id": id.to_string()})),
+            Ok(id) => json_response(StatusCode::OK, &BlobReceipt { id }),
             Err(e) => submit_error(e),
         }
     }

@@ -7,16 +7,21 @@
 //! pure function of the state and the blobs (no clock, no host name beyond the
 //! configured base URL), so the same log always renders to the same bytes.
 //!
+//! The JSON API documents (`api/v1/...`, live server only) are rendered here
+//! too, by [`api::documents`], into the typed structs of `erkin_core::api`.
+//!
 //! Every link inside the site is relative and names `index.html` explicitly,
 //! so a copy works the same from a web server, under any path prefix, from a
 //! static host, or opened from a USB stick with `file://`.
 
+pub mod api;
 mod feeds;
 pub mod i18n;
 pub mod markdown;
 mod pages;
 
 use erkin_core::blob::BlobId;
+use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
 use erkin_core::state::State;
 
 /// One rendered file.
@@ -45,32 +50,6 @@ impl SiteConfig {
 /// Reads a blob's bytes; `None` if the copy does not have it (redacted, or
 /// not yet fetched).
 pub type BlobReader<'a> = dyn Fn(&BlobId) -> Option<Vec<u8>> + 'a;
-
-/// The descriptor file of every copy: what it is and how to check it.
-pub const DESCRIPTOR_FILE: &str = "erkin.json";
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Descriptor {
-    /// Layout version of the copy.
-    pub format: String,
-    pub origin: String,
-    pub name: String,
-    /// The log's verifier key. A reader should pin it from a trusted channel
-    /// (printed, QR, a friend) rather than from this file, which a hostile host
-    /// could replace; it is here so mirrors and tools can find it.
-    pub verifier_key: String,
-}
-
-impl Descriptor {
-    pub fn for_state(state: &State) -> Self {
-        Self {
-            format: "erkin/1".into(),
-            origin: state.origin().to_string(),
-            name: state.name().to_string(),
-            verifier_key: state.log_key().to_string(),
-        }
-    }
-}
 
 /// Article bodies already rendered, by blob: a body's HTML depends only on
 /// its bytes (and this renderer), so a caller that renders again and again —
@@ -126,13 +105,10 @@ pub fn render_site_cached(
         path: "style.css".into(),
         bytes: include_bytes!("style.css").to_vec(),
     });
-    let mut json =
-        serde_json::to_vec_pretty(&Descriptor::for_state(state)).expect("descriptor serializes");
-    json.push(b'\n');
-    files.push(File {
-        path: DESCRIPTOR_FILE.into(),
-        bytes: json,
-    });
+    files.push(api::json_file(
+        DESCRIPTOR_FILE.into(),
+        &Descriptor::for_state(state),
+    ));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

@@ -12,12 +12,8 @@
 use std::collections::HashSet;
 
 use erkin_core::blob::BlobId;
+use erkin_core::media::media_extension;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
-
-/// Image formats an article may carry. Raster only: an SVG is a document that
-/// can run script when opened directly, and static hosts cannot be relied on
-/// to send the headers that would stop it.
-pub const MEDIA_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
 
 /// A rendered body: its HTML and the images it shows.
 pub type Rendered = (String, Vec<MediaRef>);
@@ -38,9 +34,7 @@ impl MediaRef {
     /// Parses `blob:<sha256 hex>.<ext>` as written by `erkin import`.
     fn parse(url: &str) -> Option<Self> {
         let (hex, ext) = url.strip_prefix("blob:")?.split_once('.')?;
-        let ext = MEDIA_EXTENSIONS
-            .iter()
-            .find(|e| e.eq_ignore_ascii_case(ext))?;
+        let ext = media_extension(ext)?;
         Some(Self {
             id: hex.parse().ok()?,
             ext,
@@ -250,7 +244,7 @@ fn is_own_media(src: &str) -> bool {
         && hex
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && MEDIA_EXTENSIONS.contains(&ext)
+        && media_extension(ext) == Some(ext)
 }
 
 fn sanitizer() -> ammonia::Builder<'static> {

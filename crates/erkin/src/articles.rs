@@ -129,17 +129,14 @@ fn upload_media(p: &Desk, file: &ArticleFile) -> Result<(String, Vec<String>)> {
                 file.path.display()
             );
         }
-        let ext = target
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
-        if !erkin_views::markdown::MEDIA_EXTENSIONS.contains(&ext.as_str()) {
+        let ext = target.rsplit_once('.').map_or("", |(_, e)| e);
+        let Some(ext) = erkin_core::media::media_extension(ext) else {
             bail!(
                 "{}: image {target:?}: only {} images are accepted (SVG can carry scripts: convert it to PNG)",
                 file.path.display(),
-                erkin_views::markdown::MEDIA_EXTENSIONS.join(", ")
+                erkin_core::media::MEDIA_EXTENSIONS.join(", ")
             );
-        }
+        };
         let bytes = std::fs::read(&path)
             .with_context(|| format!("{}: image {target:?}", file.path.display()))?;
         let id = p.put_blob(&bytes)?;

@@ -263,8 +263,11 @@ impl Desk {
                 for entry in entries {
                     match client.submit(entry) {
                         Ok(receipt) => results.push(Ok(receipt.index)),
-                        Err(erkin_mirror::ClientError::Refused { code, message, .. }) => {
-                            results.push(Err(Refused { code, message }))
+                        Err(erkin_mirror::ClientError::Refused { error, .. }) => {
+                            results.push(Err(Refused {
+                                code: error.code,
+                                message: error.message,
+                            }))
                         }
                         Err(e) => bail!("{url}: {e}"),
                     }

@@ -120,8 +120,8 @@ fn main() -> Result<()> {
                             // was sequenced first: the log's times may not go
                             // backwards, so sign again with the current time
                             // (what a member's client does).
-                            Err(erkin_mirror::ClientError::Refused { code, .. })
-                                if code == "time_went_backwards" =>
+                            Err(erkin_mirror::ClientError::Refused { error, .. })
+                                if error.code == "time_went_backwards" =>
                             {
                                 resigned += 1
                             }

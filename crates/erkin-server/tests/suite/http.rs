@@ -32,6 +32,12 @@ impl Reply {
 
 /// A plain HTTP/1.1 request over a fresh connection.
 fn request(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+    send(addr, method, path, extra, b"")
+}
+
+/// A request with a body: `extra` says its length (a test may declare more
+/// than it sends).
+fn send(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
@@ -40,6 +46,8 @@ fn request(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)]) -
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
+    // The server may answer (and close) before it reads the whole body.
+    let _ = s.write_all(body);
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -148,6 +156,14 @@ fn fixture() -> Fixture {
 
 /// Starts the server on a free loopback port in a background thread.
 fn start(dir: &Path) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    start_with(dir, erkin_server::ServeOptions::default())
+}
+
+/// Starts the server with `options` (the members' API, limits).
+fn start_with(
+    dir: &Path,
+    options: erkin_server::ServeOptions,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let dir = dir.to_path_buf();
@@ -158,7 +174,7 @@ fn start(dir: &Path) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
                 .await
                 .unwrap();
             addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            erkin_server::serve(listener, &dir, false, async {
+            erkin_server::serve_with(listener, &dir, options, async {
                 let _ = rx.await;
             })
             .await
@@ -448,4 +464,307 @@ fn pages_follow_the_log() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(get(addr, "/checkpoint").text().contains("\n5\n"));
+}
+
+// ---------------------------------------------------------------------------
+// The API's documents against the shared structs (`erkin_core::api`)
+
+/// Parses a served JSON document as `T` (whose structs refuse unknown
+/// fields), and checks that `T` says all of it: written back, it is the
+/// same JSON (so no field the server sends is missing from `T` or defaulted).
+fn parse_as<T: serde::de::DeserializeOwned + serde::Serialize>(what: &str, r: &Reply) -> T {
+    assert_eq!(r.header("content-type"), Some("application/json"), "{what}");
+    let doc: T = serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("{what}: not the shared struct: {e}\n{}", r.text()));
+    let served: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(serde_json::to_value(&doc).unwrap(), served, "{what}");
+    doc
+}
+
+/// An API error: its status and code, parsed into the shared error document.
+fn api_error(what: &str, r: &Reply, status: u16, code: &str) -> erkin_core::api::ApiError {
+    assert_eq!(r.status, status, "{what}: {}", r.text());
+    let doc: erkin_core::api::ErrorDocument = parse_as(what, r);
+    assert_eq!(doc.error.code, code, "{what}");
+    assert!(!doc.error.message.is_empty(), "{what}");
+    doc.error
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The fixture with governance: a redaction of `first-story` proposed,
+/// voted and closed (an outcome with a typed effect), and a resolution
+/// still open.
+fn fixture_with_decisions() -> Fixture {
+    use erkin_core::action::{Ballot, Close, Motion, Propose, Vote};
+    let f = fixture();
+    let mut p = Publication::open(&f.dir).unwrap();
+    let act = |p: &mut Publication, action: Action| {
+        let now = T0 + p.state().size();
+        let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
+        let outcome = p.submit(&[entry], now, &f.log).unwrap();
+        assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
+        p.state().size() - 1
+    };
+    let propose = |motion| {
+        Action::Propose(Propose {
+            title: "A motion".into(),
+            closes_at: T0 + 30 * 24 * 3600,
+            motion,
+        })
+    };
+    let redact = act(
+        &mut p,
+        propose(Motion::Redact {
+            target: "first-story".into(),
+            reason: "A court order.".into(),
+        }),
+    );
+    act(
+        &mut p,
+        Action::Vote(Vote {
+            proposal: redact,
+            ballot: Ballot::Yes,
+        }),
+    );
+    // Every eligible member voted: it may close before its deadline.
+    act(&mut p, Action::Close(Close { proposal: redact }));
+    act(
+        &mut p,
+        propose(Motion::Resolution {
+            text: "We thank our readers.".into(),
+        }),
+    );
+    f
+}
+
+#[test]
+fn every_api_document_parses_into_the_shared_structs() {
+    use base64::Engine as _;
+    use erkin_core::api::{ArticleDocument, ArticleList, BlobReceipt, EntryReceipt, StateDocument};
+    use erkin_core::blob::{upload_text, BlobId};
+    use erkin_core::descriptor::Descriptor;
+    use erkin_core::governance::Effect;
+
+    let f = fixture_with_decisions();
+    let origin = "serve.example/news";
+    let options = erkin_server::ServeOptions {
+        members: Some(erkin_server::MembersApi {
+            log_key: SecretKey::parse(f.log.expose_secret_text()).unwrap(),
+            sequencer: erkin_server::SequencerConfig {
+                max_delay: Duration::from_millis(5),
+                // Small, so a second upload no entry names is refused.
+                max_pending: 64,
+                ..Default::default()
+            },
+            limits: erkin_server::ApiLimits {
+                per_key_rate: 0.001,
+                per_key_burst: 10.0,
+                body_timeout: Duration::from_secs(1),
+                ..Default::default()
+            },
+        }),
+        ..Default::default()
+    };
+    let (addr, _stop) = start_with(&f.dir, options);
+
+    // The JSON API and the descriptor.
+    let d: Descriptor = parse_as("erkin.json", &get(addr, "/erkin.json"));
+    assert_eq!((d.format.as_str(), d.origin.as_str()), ("erkin/1", origin));
+    assert_eq!(d.verifier_key, f.log.verifier_key().as_str());
+    let list: ArticleList = parse_as("articles", &get(addr, "/api/v1/articles"));
+    assert_eq!(list.articles.len(), 2);
+    for a in &list.articles {
+        let path = format!("/api/v1/articles/{}", a.slug);
+        let doc: ArticleDocument = parse_as(&path, &get(addr, &path));
+        assert_eq!((&doc.title, &doc.url), (&a.title, &a.url), "{path}");
+        assert_eq!(doc.redacted, a.slug == "first-story", "{path}");
+    }
+    let corrected: ArticleDocument = parse_as("vtoraya", &get(addr, "/api/v1/articles/vtoraya"));
+    assert_eq!(corrected.revisions.len(), 2);
+    assert!(corrected.revisions[1].correction.is_some());
+    let state: StateDocument = parse_as("state", &get(addr, "/api/v1/state"));
+    assert_eq!(state.origin, origin);
+    assert_eq!(state.members, ["aigerim"]);
+    assert_eq!(state.proposals.len(), 2);
+    let closed = state.proposals[0].outcome.as_ref().expect("closed");
+    assert_eq!(
+        closed.effect,
+        Effect::Redacted {
+            target: "first-story".into()
+        }
+    );
+    assert!(state.proposals[1].outcome.is_none());
+
+    // The members' API: an entry's receipt and a blob's.
+    let statement = |key: &SecretKey, time: u64, text: &str| {
+        let body = EntryBody {
+            time,
+            action: Action::Statement(erkin_core::action::Statement { text: text.into() }),
+        };
+        erkin_core::entry::sign_entry(origin, &body, key).unwrap()
+    };
+    let post = |path: &str, extra: &[(&str, &str)], body: &[u8]| {
+        let len = body.len().to_string();
+        let mut headers = vec![("Content-Length", len.as_str())];
+        headers.extend_from_slice(extra);
+        send(addr, "POST", path, &headers, body)
+    };
+    let entry = statement(&f.editor, unix_now(), "For the record.");
+    let r = post("/api/v1/entries", &[], &entry);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let receipt: EntryReceipt = parse_as("entry receipt", &r);
+    assert_eq!(receipt.leaf_hash, erkin_core::tree::record_hash(&entry));
+    assert!(receipt.checkpoint.starts_with(origin));
+    let upload = |signer: &SecretKey, id: &BlobId| {
+        let note = erkin_core::note::sign_note(&upload_text(origin, id), signer);
+        base64::engine::general_purpose::STANDARD.encode(note)
+    };
+    let small = b"a small picture";
+    let r = post(
+        "/api/v1/blobs",
+        &[("Erkin-Upload", &upload(&f.editor, &BlobId::of(small)))],
+        small,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let blob: BlobReceipt = parse_as("blob receipt", &r);
+    assert_eq!(blob.id, BlobId::of(small));
+
+    // Every error the API documents that a test can provoke.
+    let stranger = SecretKey::generate(&mut rand_core::OsRng, "stranger").unwrap();
+    let big = vec![7u8; 100];
+    let first_body = "# Heading\n\nSome **text** for compression. ".repeat(40);
+    for (what, r, status, code) in [
+        (
+            "not an entry",
+            post("/api/v1/entries", &[], b"hello"),
+            400,
+            "malformed",
+        ),
+        (
+            "a stranger's entry",
+            post(
+                "/api/v1/entries",
+                &[],
+                &statement(&stranger, unix_now(), "let me in"),
+            ),
+            422,
+            "not_a_member",
+        ),
+        (
+            "a replay",
+            post("/api/v1/entries", &[], &entry),
+            422,
+            "duplicate",
+        ),
+        (
+            "an entry from the future",
+            post(
+                "/api/v1/entries",
+                &[],
+                &statement(&f.editor, unix_now() + 3600, "tomorrow"),
+            ),
+            422,
+            "clock_skew",
+        ),
+        (
+            "an oversize entry",
+            send(
+                addr,
+                "POST",
+                "/api/v1/entries",
+                &[("Content-Length", "70000")],
+                b"",
+            ),
+            413,
+            "too_large",
+        ),
+        (
+            "a body that stops arriving",
+            send(
+                addr,
+                "POST",
+                "/api/v1/entries",
+                &[("Content-Length", "100")],
+                b"0123456789",
+            ),
+            408,
+            "timeout",
+        ),
+        (
+            "an upload without a member's note",
+            post("/api/v1/blobs", &[], small),
+            401,
+            "unauthorized",
+        ),
+        (
+            "an upload that is not the blob vouched for",
+            post(
+                "/api/v1/blobs",
+                &[("Erkin-Upload", &upload(&f.editor, &BlobId::of(b"other")))],
+                small,
+            ),
+            400,
+            "blob_mismatch",
+        ),
+        (
+            "a redacted blob",
+            post(
+                "/api/v1/blobs",
+                &[(
+                    "Erkin-Upload",
+                    &upload(&f.editor, &BlobId::of(first_body.as_bytes())),
+                )],
+                first_body.as_bytes(),
+            ),
+            410,
+            "redacted",
+        ),
+        (
+            "more unnamed uploads than the server holds",
+            post(
+                "/api/v1/blobs",
+                &[("Erkin-Upload", &upload(&f.editor, &BlobId::of(&big)))],
+                &big,
+            ),
+            507,
+            "pending_full",
+        ),
+        (
+            "a POST elsewhere",
+            post("/api/v1/nothing", &[], b""),
+            404,
+            "not_found",
+        ),
+    ] {
+        api_error(what, &r, status, code);
+    }
+    // A member over their allowance.
+    let limited = (0..20)
+        .map(|i| {
+            post(
+                "/api/v1/entries",
+                &[],
+                &statement(&f.editor, unix_now(), &format!("statement {i}")),
+            )
+        })
+        .find(|r| r.status != 200)
+        .expect("the allowance runs out");
+    api_error("over the allowance", &limited, 429, "rate_limited");
+    // A server without the members' API.
+    let g = fixture();
+    let (read_only, _stop_read_only) = start(&g.dir);
+    let r = send(
+        read_only,
+        "POST",
+        "/api/v1/entries",
+        &[("Content-Length", "0")],
+        b"",
+    );
+    api_error("a read-only server", &r, 405, "read_only");
 }

@@ -108,9 +108,9 @@ fn a_batch_is_sequenced_in_time_order_and_receipts_verify() {
     let late = statement(origin, &b, t0, "dated before the last entry");
     let client = MembersClient::new(&url, log.verifier_key().clone(), Duration::from_secs(30));
     match client.submit(&late) {
-        Err(ClientError::Refused { status, code, .. }) => {
+        Err(ClientError::Refused { status, error }) => {
             assert_eq!(status, 422);
-            assert_eq!(code, "time_went_backwards");
+            assert_eq!(error.code, "time_went_backwards");
         }
         other => panic!("expected a refusal, got {other:?}"),
     }

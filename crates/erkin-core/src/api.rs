@@ -1,0 +1,302 @@
+//! The HTTP API's contracts: every JSON document the server sends and a
+//! client reads, as one typed struct each (docs/FORMATS.md, "Members' API"
+//! and "JSON API"). The server serializes these, the members' client and
+//! the tests parse them; nobody builds or reads the JSON by hand.
+//!
+//! - the members' API: [`EntryReceipt`] (`POST /api/v1/entries`),
+//!   [`BlobReceipt`] (`POST /api/v1/blobs`) and, for every refusal, the
+//!   [`ErrorDocument`];
+//! - the read-only JSON API, rendered by the views when entries land:
+//!   [`ArticleList`] (`/api/v1/articles`), [`ArticleDocument`]
+//!   (`/api/v1/articles/<slug>`) and [`StateDocument`] (`/api/v1/state`).
+//!
+//! Every struct refuses unknown fields, so a field added on one side and not
+//! the other fails the round trip (`erkin-server`'s `http` tests parse every
+//! document a real server sends). Hashes and digests travel as lowercase hex.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::{Ballot, Motion};
+use crate::blob::BlobId;
+use crate::charter::{Charter, Tally};
+use crate::governance::{Effect, Judged};
+use crate::members::Seat;
+use crate::Hash;
+
+/// `POST` a signed entry here.
+pub const ENTRIES_PATH: &str = "api/v1/entries";
+/// `POST` a blob's bytes here, with the [`UPLOAD_HEADER`].
+pub const BLOBS_PATH: &str = "api/v1/blobs";
+/// The header of a blob upload: base64 of a member's signed note of
+/// [`crate::blob::upload_text`].
+pub const UPLOAD_HEADER: &str = "erkin-upload";
+/// The list of articles ([`ArticleList`]).
+pub const ARTICLES_PATH: &str = "api/v1/articles";
+/// The publication's state ([`StateDocument`]).
+pub const STATE_PATH: &str = "api/v1/state";
+
+/// The path of one article's document ([`ArticleDocument`]).
+pub fn article_path(slug: &str) -> String {
+    format!("{ARTICLES_PATH}/{slug}")
+}
+
+// ---------------------------------------------------------------------------
+// The members' API
+
+/// The answer to an entry, once it is durable: where it is in the log, and
+/// the proof of it that a client checks against the pinned log key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryReceipt {
+    /// The entry's log index.
+    pub index: u64,
+    /// The signed checkpoint (a note) of a tree that holds the entry.
+    pub checkpoint: String,
+    /// The entry's inclusion proof in that tree.
+    #[serde(with = "hex_hashes")]
+    pub inclusion_proof: Vec<Hash>,
+    /// The entry's leaf hash (RFC 6962).
+    #[serde(with = "hex_hash")]
+    pub leaf_hash: Hash,
+}
+
+/// The answer to a blob upload, once it is durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlobReceipt {
+    pub id: BlobId,
+}
+
+/// Every refusal: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDocument {
+    pub error: ApiError,
+}
+
+/// Why the server refused: a stable `code` for programs (the API's own, or
+/// the fold's `Rejection::code`) and a `message` in English for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(deny_unknown_fields)]
+#[error("{message} ({code})")]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &str, message: impl std::fmt::Display) -> Self {
+        Self {
+            code: code.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The JSON API
+
+/// `/api/v1/articles`: every article, as a summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleList {
+    pub articles: Vec<ArticleSummary>,
+}
+
+/// One article in the list: its current title and summary, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleSummary {
+    pub slug: String,
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+    /// Members' handles.
+    pub authors: Vec<String>,
+    /// Bylines of people who are not members.
+    pub bylines: Vec<String>,
+    pub tags: Vec<String>,
+    /// Log time (or the original date of an imported article).
+    pub published: u64,
+    /// The time of the last correction, if any.
+    pub updated: Option<u64>,
+    pub retracted: bool,
+    pub redacted: bool,
+    /// The article's page, relative to the copy's root (`a/<slug>/`).
+    pub url: String,
+}
+
+/// `/api/v1/articles/<slug>`: the summary's fields, what it translates and
+/// every revision (so its history and corrections).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleDocument {
+    pub slug: String,
+    pub lang: String,
+    pub title: String,
+    pub summary: String,
+    pub authors: Vec<String>,
+    pub bylines: Vec<String>,
+    pub tags: Vec<String>,
+    pub published: u64,
+    pub updated: Option<u64>,
+    pub retracted: bool,
+    pub redacted: bool,
+    pub url: String,
+    /// The slug of the article this one translates.
+    pub translation_of: Option<String>,
+    /// Oldest first; the last is the current text.
+    pub revisions: Vec<RevisionDocument>,
+}
+
+/// One revision of an article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionDocument {
+    /// Log index of the entry that made this revision.
+    pub index: u64,
+    /// That entry's leaf hash (hex).
+    pub entry_hash: String,
+    /// The entry's time.
+    pub time: u64,
+    /// The editor who signed it.
+    pub editor: String,
+    pub title: String,
+    pub summary: String,
+    pub body: BlobId,
+    pub media: Vec<BlobId>,
+    /// None for the first publication.
+    pub correction: Option<CorrectionDocument>,
+}
+
+/// A correction's note to readers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionDocument {
+    pub note: String,
+    pub major: bool,
+}
+
+/// `/api/v1/state`: the publication, its members, board, charter and
+/// proposals, and the digest of the whole folded state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateDocument {
+    pub origin: String,
+    pub name: String,
+    pub verifier_key: String,
+    /// Log size this state folds.
+    pub size: u64,
+    /// `State::digest`, hex.
+    #[serde(with = "hex_bytes")]
+    pub digest: [u8; 32],
+    /// Members' handles.
+    pub members: Vec<String>,
+    pub board: Vec<Seat>,
+    pub charter: Charter,
+    pub proposals: Vec<ProposalDocument>,
+}
+
+/// A proposal, open or closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalDocument {
+    /// The log index of the `propose` entry.
+    pub id: u64,
+    pub proposer: String,
+    pub title: String,
+    pub motion: Motion,
+    pub opened_at: u64,
+    pub closes_at: u64,
+    /// The rule it is judged by, fixed when it was made.
+    pub rule: Judged,
+    pub electorate: BTreeSet<String>,
+    /// Each voter's last ballot.
+    pub votes: BTreeMap<String, Ballot>,
+    /// The STV lot's seed, hex.
+    #[serde(with = "hex_bytes")]
+    pub seed: [u8; 32],
+    pub outcome: Option<OutcomeDocument>,
+}
+
+/// How a closed proposal ended; `effect` is data, never a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeDocument {
+    pub closed_at: u64,
+    /// Log index of the `close` entry.
+    pub closed_by: u64,
+    pub quorum_met: bool,
+    pub passed: bool,
+    pub tally: Tally,
+    /// Members whose votes were counted.
+    pub counted: Vec<String>,
+    /// For elections: the handles elected, in order.
+    pub elected: Vec<String>,
+    pub effect: Effect,
+}
+
+// ---------------------------------------------------------------------------
+// Hex in JSON
+
+/// 32 bytes as 64 hex digits.
+mod hex_bytes {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(b))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&text, &mut out).map_err(D::Error::custom)?;
+        Ok(out)
+    }
+}
+
+/// A hash as hex.
+mod hex_hash {
+    use serde::{Deserializer, Serializer};
+
+    use crate::Hash;
+
+    pub fn serialize<S: Serializer>(h: &Hash, s: S) -> Result<S::Ok, S::Error> {
+        super::hex_bytes::serialize(&h.0, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
+        super::hex_bytes::deserialize(d).map(Hash)
+    }
+}
+
+/// A list of hashes as a list of hex strings.
+mod hex_hashes {
+    use serde::de::Error as _;
+    use serde::ser::SerializeSeq as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Hash;
+
+    pub fn serialize<S: Serializer>(hashes: &[Hash], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(hashes.len()))?;
+        for h in hashes {
+            seq.serialize_element(&hex::encode(h.0))?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Hash>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(text, &mut out).map_err(D::Error::custom)?;
+                Ok(Hash(out))
+            })
+            .collect()
+    }
+}

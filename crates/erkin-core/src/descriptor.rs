@@ -1,0 +1,41 @@
+//! `erkin.json`, the descriptor every copy carries at its root: what the
+//! copy is and which key checks it (docs/FORMATS.md, "Log layout").
+//!
+//! The renderer writes it, a mirror reads it to find the verifier key when
+//! none is pinned, and the server serves it; all three use this one type.
+
+use serde::{Deserialize, Serialize};
+
+use crate::state::State;
+
+/// The descriptor's path in every copy.
+pub const DESCRIPTOR_FILE: &str = "erkin.json";
+
+/// The layout version a descriptor names in `format`.
+pub const DESCRIPTOR_FORMAT: &str = "erkin/1";
+
+/// `{"format": "erkin/1", "origin", "name", "verifier_key"}`. Unknown
+/// fields are refused: a new field is a new format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptor {
+    /// Layout version of the copy ([`DESCRIPTOR_FORMAT`]).
+    pub format: String,
+    pub origin: String,
+    pub name: String,
+    /// The log's verifier key. A reader should pin it from a trusted channel
+    /// (printed, QR, a friend) rather than from this file, which a hostile host
+    /// could replace; it is here so mirrors and tools can find it.
+    pub verifier_key: String,
+}
+
+impl Descriptor {
+    pub fn for_state(state: &State) -> Self {
+        Self {
+            format: DESCRIPTOR_FORMAT.into(),
+            origin: state.origin().to_string(),
+            name: state.name().to_string(),
+            verifier_key: state.log_key().to_string(),
+        }
+    }
+}
