@@ -17,7 +17,7 @@ pub struct BlobId(pub [u8; 32]);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BlobError {
-    #[error("blob is {len} bytes, more than the limit of {max} (raise it with --max-blob-size if this is intended)")]
+    #[error("blob is {len} bytes, more than the limit of {max}")]
     TooLarge { len: u64, max: u64 },
     #[error("not a blob ID: {0:?} (expected 64 lowercase hex digits)")]
     BadId(String),

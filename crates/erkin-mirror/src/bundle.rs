@@ -81,7 +81,7 @@ pub enum BundleError {
     Duplicate { path: String },
     #[error("bundle member {path:?} is {len} bytes, more than the {max} allowed for it")]
     MemberTooLarge { path: String, len: u64, max: u64 },
-    #[error("the bundle unpacks to more than {max} bytes; refused (raise --max-bundle-size if this is intended)")]
+    #[error("the bundle unpacks to more than {max} bytes; refused")]
     TooLarge { max: u64 },
     #[error("the bundle has more than {max} members; refused")]
     TooManyMembers { max: u64 },
@@ -93,7 +93,7 @@ pub enum BundleError {
     Gap { since: u64, held: u64 },
     /// The manifest spans more entries than one sync takes
     /// (`erkin mirror --max-growth`); nothing was unpacked.
-    #[error("the bundle spans entries {since}..{size}, more than the {max} one sync takes; refused (raise --max-growth only if the log is truly that large)")]
+    #[error("the bundle spans entries {since}..{size}, more than the {max} one sync takes; refused")]
     TooMuchGrowth { since: u64, size: u64, max: u64 },
     /// A log file or blob the span its manifest states cannot need: refused
     /// before it is written.

@@ -76,7 +76,7 @@ pub enum MirrorError {
     MissingBlob { path: String },
     #[error("refused: {0}")]
     Bundle(BundleError),
-    #[error("this bundle continues a log from {since} entries, but {dir} holds {have}; import a full bundle (or one made with --since {have} or less) first")]
+    #[error("this bundle continues a log from {since} entries, but {dir} holds {have}")]
     BundleGap { since: u64, have: u64, dir: PathBuf },
     #[error(
         "{dir} is pinned to the log key {pinned}, not {given}; a mirror follows one publication"
@@ -86,7 +86,7 @@ pub enum MirrorError {
         pinned: String,
         given: String,
     },
-    #[error("the source does not say its verifier key; pass --key (ask the newsroom, or read it from its mirrors page)")]
+    #[error("the source does not say its verifier key")]
     NoKey,
     #[error("erkin.json from the source: {0}")]
     BadDescriptor(String),

@@ -27,7 +27,7 @@ pub enum KeyFileError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}: already exists; erkin never overwrites a key file (move it away or choose another --out)")]
+    #[error("{0}: already exists; erkin never overwrites a key file")]
     Exists(PathBuf),
     #[error("{0}: the passphrase is wrong (or the file was encrypted to another passphrase)")]
     WrongPassphrase(PathBuf),

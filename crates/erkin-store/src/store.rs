@@ -34,7 +34,7 @@ pub const FORMAT_VERSION: i32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: no erkin data here (run `erkin init --dir {dir}` to found a publication, or pass the right --dir)", dir = path.parent().map(|p| p.display().to_string()).unwrap_or_default())]
+    #[error("{path}: no erkin data here")]
     NotFound { path: PathBuf },
     #[error("{0}: a publication already exists here")]
     AlreadyExists(PathBuf),
@@ -55,7 +55,7 @@ pub enum StoreError {
     NotAStore { path: PathBuf, reason: String },
     #[error("{path}: written by a newer erkin (format {found}, this one reads up to {FORMAT_VERSION}); upgrade erkin")]
     NewerFormat { path: PathBuf, found: i32 },
-    #[error("{path}: the store is corrupt: {reason}. Restore it from a backup or re-mirror it from a copy; `erkin verify` shows details")]
+    #[error("{path}: the store is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("{path}: database error: {source}")]
     Sqlite {

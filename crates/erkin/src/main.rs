@@ -1,6 +1,7 @@
 //! `erkin`: the command line. Argument parsing and human-facing output only;
 //! every rule lives in `erkin-core`, every byte on disk in `erkin-store`.
 
+mod advice;
 mod articles;
 mod cli;
 mod commands;
@@ -26,7 +27,12 @@ fn main() -> ExitCode {
                 Some(usage) => {
                     let _ = usage.print();
                 }
-                None => eprintln!("erkin: error: {e:#}"),
+                None => {
+                    eprintln!("erkin: error: {e:#}");
+                    if let Some(hint) = advice::of_error(&e) {
+                        eprintln!("erkin: hint: {hint}");
+                    }
+                }
             }
             ExitCode::from(exit::of_error(&e))
         }

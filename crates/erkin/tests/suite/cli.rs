@@ -470,8 +470,18 @@ fn statements_and_the_log() {
 #[test]
 fn log_without_a_publication_says_how_to_found_one() {
     let tmp = tempfile::tempdir().unwrap();
-    run_in(&tmp.path().join("nothing"), &["log"])
-        .fails_with(1, &["no erkin data here", "erkin init"]);
+    let out = run_in(&tmp.path().join("nothing"), &["log"]);
+    out.fails_with(
+        1,
+        &["no erkin data here", "erkin: hint: run `erkin init --dir "],
+    );
+    // The library says what is wrong; only the CLI's hint names a command.
+    let error = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("erkin: error:"))
+        .expect("an error line");
+    assert!(!error.contains("erkin init"), "{out:#?}");
 }
 
 // ---------------------------------------------------------------------------
