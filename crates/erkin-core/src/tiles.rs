@@ -2,8 +2,20 @@
 //! of a given size has, and entry bundles.
 //!
 //! `tlog_tiles` 0.2 formats Go-sumdb paths (`tile/8/0/...`, `tile/8/data/...`);
-//! C2SP drops the height and names entry bundles `tile/entries/...`, so the path
-//! layout here is our own. Hashing and tile contents still come from the crate.
+//! C2SP drops the height and names entry bundles `tile/entries/...`. The
+//! index grammar is the same (`x`-prefixed three-digit groups, `.p/<W>`), so
+//! Sunlight's `tile.go` adapts Go's `tlog.Tile` by rewriting the prefix both
+//! ways. Here that adapter would not be thin, because `tlog_tiles` 0.2 panics
+//! on input: `Tile::from_path` accepts a width of 0 (`.p/0`) and any level up
+//! to 255, then hands them to `Tile::new`, which asserts `1 <= w <= 256` and
+//! `l < 64`. Paths come from readers (`/tile/...` on the server) and from
+//! hostile sources (mirrors), so every path would first have to be checked
+//! for those very cases, and `Tile::path` likewise asserts on a `TilePath`
+//! built with a bad width — a second grammar in front of the first. So
+//! [`TilePath`] parses and formats the C2SP layout itself (canonical form
+//! only, bounded index), and converts to and from `tlog_tiles::Tile`
+//! ([`TilePath::hash_tile`], [`TilePath::from_hash_tile`]) for what the crate
+//! does: which tiles a tree has, their hashes and their contents.
 
 use std::fmt;
 
@@ -336,6 +348,24 @@ mod tests {
             .collect();
         assert_eq!(bundles.len(), 274);
         assert_eq!(bundles[273], "tile/entries/273.p/112");
+    }
+
+    /// Why the C2SP grammar is not an adapter over `tlog_tiles` (module
+    /// doc): its parser panics on paths a reader can send. If this starts
+    /// failing, the crate no longer panics and the adapter may be thin.
+    #[test]
+    fn tlog_tiles_parser_panics_where_ours_refuses() {
+        for (ours, theirs) in [
+            ("tile/0/000.p/0", "tile/8/0/000.p/0"),
+            ("tile/99/000", "tile/8/99/000"),
+        ] {
+            assert!(TilePath::parse(ours).is_err(), "{ours}");
+            let prior = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let parsed = std::panic::catch_unwind(|| Tile::from_path(theirs));
+            std::panic::set_hook(prior);
+            assert!(parsed.is_err(), "{theirs} no longer panics in tlog_tiles");
+        }
     }
 
     #[test]
