@@ -43,7 +43,18 @@ pub enum Action {
     /// Publish a new revision of an article with a public correction note
     /// (editors only).
     Correct(Correct),
+    /// The log's clock: signed by the log key, the sequencer's time when it
+    /// sequences a batch (the entry's `time`). Deadlines, minimum periods
+    /// and terms are judged by the latest tick (the *log time*), never by a
+    /// member's own claim; it never moves backwards.
+    Tick(Tick),
 }
+
+/// The sequencer's record of the time (see [`Action::Tick`]); no fields: the
+/// time is the entry's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tick {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +221,7 @@ impl Action {
             Action::Resign(_) => "resign",
             Action::Publish(_) => "publish",
             Action::Correct(_) => "correct",
+            Action::Tick(_) => "tick",
         }
     }
 }

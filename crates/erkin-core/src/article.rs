@@ -2,7 +2,7 @@
 //!
 //! Rules kept here:
 //! - Only editors publish and correct: members holding a board seat whose term
-//!   covers the entry's time (see `State::is_editor`).
+//!   covers the log time of the entry (see `State::is_editor`).
 //! - An article is never rewritten in place: a correction adds a revision with
 //!   a public note, and every revision stays in the history.
 //! - Retraction and redaction are not editor actions: they need a passed vote
@@ -184,7 +184,10 @@ pub struct Signed<'a> {
     pub index: u64,
     pub leaf: &'a Hash,
     pub editor: &'a str,
+    /// The author's own time (kept with the revision).
     pub time: u64,
+    /// The log time (the latest tick): editor rights are judged by it.
+    pub log_time: u64,
 }
 
 /// What an accepted publish or correct entry changes.
@@ -232,7 +235,7 @@ pub fn check_publish(
     by: Signed<'_>,
     p: &Publish,
 ) -> Result<ArticleChange, Rejection> {
-    facts.require_editor(by.editor, by.time, EditorAction::Publish)?;
+    facts.require_editor(by.editor, by.log_time, EditorAction::Publish)?;
     check_slug(SlugField::Slug, &p.slug, MAX_SLUG_LEN)?;
     if facts.articles.contains_key(&p.slug) {
         return Err(Rejection::ArticleExists {
@@ -311,7 +314,7 @@ pub fn check_correct(
     by: Signed<'_>,
     c: &Correct,
 ) -> Result<ArticleChange, Rejection> {
-    facts.require_editor(by.editor, by.time, EditorAction::Correct)?;
+    facts.require_editor(by.editor, by.log_time, EditorAction::Correct)?;
     if !facts.articles.contains_key(&c.slug) {
         return Err(Rejection::NoSuchArticle {
             slug: c.slug.clone(),

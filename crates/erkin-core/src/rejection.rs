@@ -32,10 +32,20 @@ pub enum Rejection {
     // Who signed and when.
     #[error("signer {name}+{id:08x} is not a member of this publication")]
     NotAMember { name: String, id: u32 },
-    #[error("entry time {time} is before the previous entry's time {previous}; entry times must not go backwards")]
+    #[error("signer {handle}+{id:08x} is a member's retired key: {handle} has rotated to a new key; sign with that one")]
+    RetiredKey { handle: String, id: u32 },
+    #[error(
+        "the log time may not go backwards: a tick dated {time} follows the log time {previous}"
+    )]
     TimeWentBackwards { time: u64, previous: u64 },
     #[error("entry time {time} is too far from the sequencer's clock ({now}); check the signing machine's clock")]
     ClockSkew { time: u64, now: u64 },
+    #[error("entry time {time} is too far from the log time ({log_time}); check the signing machine's clock")]
+    FarFromLogTime { time: u64, log_time: u64 },
+    #[error("only the log key records the log's time (a tick)")]
+    TickNotByLogKey,
+    #[error("the log key signs only the genesis and ticks, not a {kind} entry")]
+    LogKeyAction { kind: &'static str },
     #[error("this exact entry is already in the log (replay)")]
     Duplicate,
 
@@ -119,13 +129,13 @@ pub enum Rejection {
     UnknownProposal(u64),
     #[error("proposal #{0} is already closed")]
     ProposalClosed(u64),
-    #[error("voting on proposal #{proposal} ended at {closes_at}; this vote is dated {time}")]
+    #[error("voting on proposal #{proposal} ended at {closes_at}; the log time is {time}")]
     VotingEnded {
         proposal: u64,
         closes_at: u64,
         time: u64,
     },
-    #[error("proposal #{proposal} closes at {closes_at} and not every eligible member has voted; it cannot be closed at {time}")]
+    #[error("proposal #{proposal} closes at {closes_at} and not every eligible member has voted; it cannot be closed at log time {time}")]
     TooEarly {
         proposal: u64,
         closes_at: u64,
@@ -167,9 +177,11 @@ impl Rejection {
             NotGenesis { .. } | BadGenesis(_) | LogKeyMismatch { .. } | SecondGenesis => {
                 "bad_genesis"
             }
-            NotAMember { .. } => "not_a_member",
+            NotAMember { .. } | LogKeyAction { .. } => "not_a_member",
+            RetiredKey { .. } => "retired_key",
             TimeWentBackwards { .. } => "time_went_backwards",
-            ClockSkew { .. } => "clock_skew",
+            ClockSkew { .. } | FarFromLogTime { .. } => "clock_skew",
+            TickNotByLogKey => "not_permitted",
             Duplicate => "duplicate",
             TextLength { .. }
             | TooLong { .. }

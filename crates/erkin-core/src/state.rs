@@ -7,9 +7,17 @@
 //! evidence that the sequencer misbehaved; the fold leaves the state unchanged
 //! and the verifier reports it.
 //!
-//! No clock is read here. Entry times are the authors'; the fold only requires
-//! them to be non-decreasing, and judges deadlines by them. The sequencer's
-//! "near my clock" check takes the clock as an argument ([`check_clock`]).
+//! No clock is read here. Time is the log's: the sequencer records its clock
+//! in the log as a `tick` entry signed by the log key before each batch, and
+//! the latest tick is the **log time** ([`State::log_time`]). It never moves
+//! backwards (a tick dated before it is refused), and deadlines, minimum
+//! periods, terms and editor rights are judged by it alone. A member's own
+//! time is only a claim: it must lie within [`MAX_AHEAD_SECS`] ahead of and
+//! [`MAX_BEHIND_SECS`] behind the log time, and decides nothing; member
+//! times need not be in order, so no member can hold the others back by
+//! dating an entry ahead. The sequencer's "near my clock" check takes the
+//! clock as an argument ([`check_clock`]). docs/GOVERNANCE.md states the
+//! time model and what a dishonest sequencer can do with it.
 //!
 //! Each entry is checked, then committed: the rules (`article.rs` for
 //! publish and correct, `governance.rs` for proposals, votes and closing,
@@ -35,11 +43,44 @@ use crate::rejection::{check_text, BadGenesis, KeyField, TextField};
 pub use crate::members::{Member, Seat, DAY_SECS};
 pub use crate::rejection::Rejection;
 
-/// How far ahead of the sequencer's clock an entry's time may be.
-pub const MAX_FUTURE_SKEW_SECS: u64 = 5 * 60;
-/// How far behind the sequencer's clock an entry's time may be: a member may
-/// sign on a laptop and submit from a café a day later, but not a year later.
-pub const MAX_PAST_SKEW_SECS: u64 = 24 * 60 * 60;
+/// How far ahead of the log time (and of the sequencer's clock) a member's
+/// entry may be dated.
+pub const MAX_AHEAD_SECS: u64 = 5 * 60;
+/// How far behind the log time (and the sequencer's clock) a member's entry
+/// may be dated: time for a slow clock, a queue and a resubmission, not for
+/// signing today what is sent tomorrow.
+pub const MAX_BEHIND_SECS: u64 = 15 * 60;
+/// How far the log time may run ahead of a reader's own clock: a mirror's
+/// sync and a member's client refuse a log whose ticks are later than this
+/// ahead of theirs ([`check_log_time`]), and `erkin verify` reports it.
+pub const MAX_LOG_AHEAD_SECS: u64 = 10 * 60;
+
+/// A log whose time runs ahead of the reader's clock: the sequencer's clock
+/// is fast (or the reader's slow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the log's time ({log_time}) runs {} s ahead of this machine's clock ({now}), more than the {max} s allowed: the sequencer's clock (or this one) is wrong", log_time - now)]
+pub struct LogTimeAhead {
+    pub log_time: u64,
+    pub now: u64,
+    pub max: u64,
+}
+
+/// Refuses a log time more than [`MAX_LOG_AHEAD_SECS`] ahead of `now`, the
+/// reader's clock. Not part of the fold: the fold never reads a clock.
+pub fn check_log_time(log_time: u64, now: u64) -> Result<(), LogTimeAhead> {
+    if log_time > now.saturating_add(MAX_LOG_AHEAD_SECS) {
+        return Err(LogTimeAhead {
+            log_time,
+            now,
+            max: MAX_LOG_AHEAD_SECS,
+        });
+    }
+    Ok(())
+}
+
+/// The sequencer's clock bounds, by their older names.
+pub const MAX_FUTURE_SKEW_SECS: u64 = MAX_AHEAD_SECS;
+pub const MAX_PAST_SKEW_SECS: u64 = MAX_BEHIND_SECS;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct State {
@@ -60,11 +101,20 @@ pub struct State {
     pub(crate) retracted: BTreeSet<String>,
     pub(crate) redacted: BTreeSet<String>,
     pub(crate) size: u64,
+    /// The log time: the time of the latest tick (or of genesis). Never
+    /// moves backwards; every time-dependent rule reads it.
+    pub(crate) log_time: u64,
+    /// The last entry's own time (a member's claim or a tick), for display.
     pub(crate) last_time: u64,
     /// Leaf hashes of every accepted entry: the same signed bytes are never
     /// admitted twice (a replay). Not part of the digest: it is the log itself.
     #[serde(skip)]
     pub(crate) seen: HashSet<[u8; 32]>,
+    /// Keys members have rotated away from, by handle: an entry signed with
+    /// one is refused as a retired key, not as a stranger's. Derived from
+    /// the log's rotations, so not part of the digest.
+    #[serde(skip)]
+    pub(crate) retired: BTreeMap<String, Vec<VerifierKey>>,
 }
 
 /// What an accepted entry changes: the checks return it, `State::commit`
@@ -91,6 +141,15 @@ impl Change {
     fn governance(change: GovernanceChange) -> Self {
         Change::Governance(Box::new(change))
     }
+}
+
+/// Where the state stood before a tick, so a sequencer can take the tick
+/// back when the batch it was made for admits nothing ([`State::undo_tick`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickMark {
+    size: u64,
+    log_time: u64,
+    last_time: u64,
 }
 
 /// What an accepted entry was: enough to list the log without re-parsing.
@@ -144,8 +203,10 @@ impl State {
             retracted: BTreeSet::new(),
             redacted: BTreeSet::new(),
             size: 0,
+            log_time: time,
             last_time: 0,
             seen: HashSet::new(),
+            retired: BTreeMap::new(),
         };
         let applied = state.record(&entry, origin.to_string());
         Ok((state, applied))
@@ -159,26 +220,43 @@ impl State {
 
     /// Applies an entry already parsed for this publication's origin.
     pub fn apply_parsed(&mut self, entry: &ParsedEntry) -> Result<Applied, Rejection> {
+        // A replay first: the same signed bytes again are a replay, whatever
+        // else is now wrong with them (an old key, an old time).
+        if self.seen.contains(&entry.leaf_hash.0) {
+            return Err(Rejection::Duplicate);
+        }
         let (name, id) = entry.signer();
-        let member = self
-            .members
-            .get(name)
-            .filter(|m| m.key.key_id() == id)
-            .ok_or_else(|| Rejection::NotAMember {
-                name: name.to_string(),
-                id,
-            })?;
+        if name == self.origin {
+            return self.apply_tick(entry, id);
+        }
+        let member = match self.members.get(name) {
+            Some(m) if m.key.key_id() == id => m,
+            Some(_) if self.was_retired(entry, name, id) => {
+                return Err(Rejection::RetiredKey {
+                    handle: name.to_string(),
+                    id,
+                })
+            }
+            _ => {
+                return Err(Rejection::NotAMember {
+                    name: name.to_string(),
+                    id,
+                })
+            }
+        };
         entry.verify_by(&member.key)?;
         let handle = member.handle.clone();
         let time = entry.body.time;
-        if time < self.last_time {
-            return Err(Rejection::TimeWentBackwards {
+        if time > self.log_time.saturating_add(MAX_AHEAD_SECS)
+            || time < self.log_time.saturating_sub(MAX_BEHIND_SECS)
+        {
+            return Err(Rejection::FarFromLogTime {
                 time,
-                previous: self.last_time,
+                log_time: self.log_time,
             });
         }
-        if self.seen.contains(&entry.leaf_hash.0) {
-            return Err(Rejection::Duplicate);
+        if matches!(entry.body.action, Action::Tick(_)) {
+            return Err(Rejection::TickNotByLogKey);
         }
         // Check, then commit: the checks read the state and return the
         // change; only `commit` writes, after everything has passed, so a
@@ -188,19 +266,82 @@ impl State {
         Ok(self.record(entry, handle))
     }
 
+    /// The point a tick about to be applied can be taken back to.
+    pub fn tick_mark(&self) -> TickMark {
+        TickMark {
+            size: self.size,
+            log_time: self.log_time,
+            last_time: self.last_time,
+        }
+    }
+
+    /// Takes back the tick `tick` (its leaf hash) applied right after
+    /// `mark`, when nothing else was applied since: for a sequencer whose
+    /// batch admitted nothing, so the log does not grow by a bare tick.
+    /// Returns whether it did.
+    pub fn undo_tick(&mut self, mark: TickMark, tick: &Hash) -> bool {
+        if self.size != mark.size + 1 || !self.seen.contains(&tick.0) {
+            return false;
+        }
+        self.seen.remove(&tick.0);
+        self.size = mark.size;
+        self.log_time = mark.log_time;
+        self.last_time = mark.last_time;
+        true
+    }
+
+    /// Whether the entry is genuinely signed by a key the member `name` has
+    /// rotated away from.
+    fn was_retired(&self, entry: &ParsedEntry, name: &str, id: u32) -> bool {
+        self.retired.get(name).is_some_and(|keys| {
+            keys.iter()
+                .any(|k| k.key_id() == id && entry.verify_by(k).is_ok())
+        })
+    }
+
+    /// An entry signed with the log key's name: only a tick, signed by the
+    /// log key, dated no earlier than the log time.
+    fn apply_tick(&mut self, entry: &ParsedEntry, id: u32) -> Result<Applied, Rejection> {
+        if id != self.log_key.key_id() {
+            return Err(Rejection::NotAMember {
+                name: self.origin.clone(),
+                id,
+            });
+        }
+        entry.verify_by(&self.log_key)?;
+        match &entry.body.action {
+            Action::Tick(_) => {}
+            Action::Genesis(_) => return Err(Rejection::SecondGenesis),
+            other => return Err(Rejection::LogKeyAction { kind: other.kind() }),
+        }
+        let time = entry.body.time;
+        if time < self.log_time {
+            return Err(Rejection::TimeWentBackwards {
+                time,
+                previous: self.log_time,
+            });
+        }
+        self.log_time = time;
+        Ok(self.record(entry, self.origin.clone()))
+    }
+
     /// Everything the entry's action must satisfy; the change it makes.
     fn check(&self, entry: &ParsedEntry, handle: &str) -> Result<Change, Rejection> {
         let index = self.size;
-        let time = entry.body.time;
+        // Every rule that depends on time reads the log time, never the
+        // signer's claim.
+        let time = self.log_time;
         let leaf = &entry.leaf_hash;
         let by = Signed {
             index,
             leaf,
             editor: handle,
-            time,
+            time: entry.body.time,
+            log_time: time,
         };
         Ok(match &entry.body.action {
             Action::Genesis(_) => return Err(Rejection::SecondGenesis),
+            Action::Tick(_) => return Err(Rejection::TickNotByLogKey),
             Action::Statement(s) => {
                 check_text(TextField::Statement, &s.text, MAX_STATEMENT_LEN)?;
                 Change::Nothing
@@ -234,7 +375,8 @@ impl State {
             Change::Nothing => {}
             Change::Rekey { handle, key } => {
                 if let Some(m) = self.members.get_mut(&handle) {
-                    m.key = key;
+                    let old = std::mem::replace(&mut m.key, key);
+                    self.retired.entry(handle).or_default().push(old);
                 }
             }
             Change::Leave { handle } => self.remove_member(&handle),
@@ -327,6 +469,7 @@ impl State {
     /// votes stop counting (tallies only count current members).
     fn remove_member(&mut self, handle: &str) {
         self.members.remove(handle);
+        self.retired.remove(handle);
         self.board.retain(|s| s.handle != handle);
     }
 
@@ -439,8 +582,14 @@ impl State {
     pub fn size(&self) -> u64 {
         self.size
     }
+    /// The last entry's own time (a claim unless a tick), for display.
     pub fn last_time(&self) -> u64 {
         self.last_time
+    }
+    /// The log time: the latest tick's (or genesis's) time. Deadlines,
+    /// periods and terms are judged by it.
+    pub fn log_time(&self) -> u64 {
+        self.log_time
     }
 
     /// A digest of everything the state holds (not the replay set, which is

@@ -35,6 +35,7 @@ use std::collections::BTreeSet;
 
 use tlog_tiles::{Hash, HashReader, TreeProof};
 
+use crate::action::Action;
 use crate::blob::BlobId;
 use crate::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
 use crate::copy::{CopyReader, ReadError};
@@ -42,7 +43,7 @@ use crate::evidence::{
     hex_hashes, hex_tiles, Evidence, EvidenceKind, ForbiddenEntry, EVIDENCE_FORMAT,
 };
 use crate::keys::VerifierKey;
-use crate::state::State;
+use crate::state::{check_log_time, LogTimeAhead, State};
 use crate::tiled::{consistency_proof, inclusion_proof, leaf_hashes, CopyTiles, TileProblem};
 use crate::tiles::{bundle_of_entry, decode_bundle, TilePath, MAX_BUNDLE_LEN, TILE_WIDTH};
 use crate::tree::{check_consistency, record_hash};
@@ -156,6 +157,15 @@ pub enum Refusal {
     /// This copy's own log could not be read: nothing is said of the source.
     #[error("this copy's own log could not be read ({0}); run `erkin verify` on it")]
     LocalCopy(String),
+    /// The log's time (a tick) runs ahead of this machine's clock by more
+    /// than the bound: the sequencer's clock is wrong (or this one is). The
+    /// evidence holds the tick and its inclusion proof.
+    #[error("entry {index}: {ahead}; refused")]
+    LogTimeAhead {
+        index: u64,
+        ahead: LogTimeAhead,
+        evidence: Box<Evidence>,
+    },
     #[error("sequencer misbehaviour: entry {index} breaks the rules ({rejection}); the log's operator admitted what it should have refused")]
     Misbehaviour {
         index: u64,
@@ -171,6 +181,7 @@ impl Refusal {
             Refusal::Rollback { evidence, .. }
             | Refusal::Fork { evidence, .. }
             | Refusal::Misbehaviour { evidence, .. }
+            | Refusal::LogTimeAhead { evidence, .. }
             | Refusal::ImplausibleSize { evidence, .. }
             | Refusal::TooMuchGrowth { evidence, .. } => Some(evidence),
             _ => None,
@@ -334,6 +345,33 @@ pub fn plan(
                 };
                 match applied {
                     Ok(a) => {
+                        // A log whose time runs ahead of this clock is
+                        // refused, whatever else it holds.
+                        if let Action::Tick(_) = a.body.action {
+                            if let Err(ahead) = check_log_time(a.body.time, ctx.now) {
+                                return Err(
+                                    match judge_rejected(
+                                        ctx,
+                                        &note,
+                                        &served,
+                                        index,
+                                        entry,
+                                        ahead.to_string(),
+                                        source,
+                                        accepted.as_ref(),
+                                    ) {
+                                        Refusal::Misbehaviour {
+                                            index, evidence, ..
+                                        } => Refusal::LogTimeAhead {
+                                            index,
+                                            ahead,
+                                            evidence,
+                                        },
+                                        other => other,
+                                    },
+                                );
+                            }
+                        }
                         blobs.extend(
                             a.body
                                 .action

@@ -16,6 +16,7 @@
 //!   committed and answered, and only then does the thread end.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,6 +26,44 @@ use erkin_core::state::Rejection;
 use erkin_core::Hash;
 use erkin_store::{Publication, PublicationError};
 use tokio::sync::oneshot;
+
+/// The sequencer's clock, in Unix seconds: the system clock, or a fake one
+/// in tests. It is the time the sequencer records in the log (a tick before
+/// each batch) and checks members' times against.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        }))
+    }
+
+    /// Any clock: `f` gives the time in Unix seconds.
+    pub fn new(f: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(f))
+    }
+
+    pub fn now(&self) -> u64 {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SequencerConfig {
@@ -41,6 +80,8 @@ pub struct SequencerConfig {
     /// How long an upload may wait for an entry to name it before it is
     /// deleted (it is never served while it waits).
     pub unnamed_grace: Duration,
+    /// The sequencer's clock (the system clock by default).
+    pub clock: Clock,
 }
 
 impl Default for SequencerConfig {
@@ -52,6 +93,7 @@ impl Default for SequencerConfig {
             max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
             max_pending: 1024 * 1024 * 1024,
             unnamed_grace: Duration::from_secs(24 * 3600),
+            clock: Clock::system(),
         }
     }
 }
@@ -82,8 +124,10 @@ pub enum SubmitError {
     Busy,
     #[error("the server is shutting down; retry shortly")]
     ShuttingDown,
+    /// The store failed; shared, since one failed batch answers every
+    /// submission in it.
     #[error("the log could not be written: {0}")]
-    Storage(String),
+    Storage(#[source] Arc<PublicationError>),
 }
 
 enum Job {
@@ -159,12 +203,6 @@ impl Sequencer {
 /// How often an idle sequencer looks up (for `on_commit(_, false)`).
 const IDLE_TICK: Duration = Duration::from_millis(200);
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Deletes uploads no entry named in time, at most once per `every`.
 fn collect(publication: &Publication, config: &SequencerConfig, last: &mut Instant) {
     let every = (config.unnamed_grace / 2).clamp(IDLE_TICK, Duration::from_secs(60));
@@ -172,7 +210,9 @@ fn collect(publication: &Publication, config: &SequencerConfig, last: &mut Insta
         return;
     }
     *last = Instant::now();
-    if let Err(e) = publication.collect_unnamed_blobs(now(), config.unnamed_grace.as_secs()) {
+    if let Err(e) =
+        publication.collect_unnamed_blobs(config.clock.now(), config.unnamed_grace.as_secs())
+    {
         eprintln!("erkin serve: could not delete unnamed uploads: {e}");
     }
 }
@@ -213,7 +253,12 @@ fn run(
                 // blob's upload was acknowledged, so order is never a problem.
                 Job::Blob(bytes, reply) => {
                     let result = publication
-                        .put_blob_pending(&bytes, config.max_blob_len, config.max_pending, now())
+                        .put_blob_pending(
+                            &bytes,
+                            config.max_blob_len,
+                            config.max_pending,
+                            config.clock.now(),
+                        )
                         .map_err(|e| match e {
                             PublicationError::Redacted(id) => SubmitError::Redacted(id),
                             PublicationError::PendingFull { max } => {
@@ -222,7 +267,7 @@ fn run(
                             PublicationError::Store(erkin_store::StoreError::Blob(b)) => {
                                 SubmitError::BadBlob(b.to_string())
                             }
-                            other => SubmitError::Storage(other.to_string()),
+                            other => SubmitError::Storage(Arc::new(other)),
                         });
                     let _ = reply.send(result);
                 }
@@ -235,24 +280,10 @@ fn run(
         if entries.is_empty() {
             continue;
         }
-        // Members sign with their own clocks and the log's times may not go
-        // backwards: members signing a second apart can reach the pool in
-        // either order. Sequencing the pool in time order (stably) admits
-        // both, where arrival order would refuse one.
-        let origin = publication.state().origin().to_string();
-        let mut pooled: Vec<(u64, Vec<u8>, _)> = entries
-            .into_iter()
-            .zip(waiting)
-            .map(|(e, w)| {
-                let time =
-                    erkin_core::entry::ParsedEntry::parse(&e, &origin).map_or(0, |p| p.body.time);
-                (time, e, w)
-            })
-            .collect();
-        pooled.sort_by_key(|(time, _, _)| *time);
-        let (entries, waiting): (Vec<Vec<u8>>, Vec<_>) =
-            pooled.into_iter().map(|(_, e, w)| (e, w)).unzip();
-        match publication.submit(&entries, now(), &log_key) {
+        // Entries are sequenced in the order they arrived: the fold judges
+        // every time-dependent rule by the log time (the tick `submit` puts
+        // before the batch), so members' own times need no order.
+        match publication.submit(&entries, config.clock.now(), &log_key) {
             Ok(outcome) => {
                 let checkpoint = publication
                     .store()
@@ -268,7 +299,7 @@ fn run(
                                 checkpoint: checkpoint.clone(),
                                 proof,
                             }),
-                            Err(e) => Err(SubmitError::Storage(e.to_string())),
+                            Err(e) => Err(SubmitError::Storage(Arc::new(e.into()))),
                         },
                         Err(r) => Err(SubmitError::Rejected(r)),
                     };
@@ -280,8 +311,9 @@ fn run(
             }
             Err(e) => {
                 eprintln!("erkin serve: a batch could not be committed: {e}");
+                let e = Arc::new(e);
                 for reply in waiting {
-                    let _ = reply.send(Err(SubmitError::Storage(e.to_string())));
+                    let _ = reply.send(Err(SubmitError::Storage(e.clone())));
                 }
             }
         }

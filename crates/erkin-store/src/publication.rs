@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use erkin_core::action::{Action, Charter, Genesis};
+use erkin_core::action::{Action, Charter, Genesis, Tick};
 use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
@@ -23,6 +23,10 @@ pub enum PublicationError {
     Redacted(BlobId),
     #[error("cannot found the publication: {0}")]
     Genesis(Rejection),
+    /// The log's time could not be recorded: the key given is not this
+    /// log's key.
+    #[error("cannot record the log's time: {0}")]
+    Tick(Rejection),
     /// Uploads waiting for their entries already hold `max` bytes: the
     /// caller should ask the member to retry after entries name them (or
     /// after unnamed ones are collected).
@@ -146,6 +150,12 @@ impl Publication {
     /// Admits what the fold accepts from `entries`, appends it in one durable
     /// transaction with a new checkpoint, and reports each entry's fate. `now`
     /// is the sequencer's clock in Unix seconds.
+    ///
+    /// The log's time: when `now` is later than the log time, the batch is
+    /// led by a tick (signed by the log key, dated `now`), so every entry of
+    /// the batch is judged by the time it reached the sequencer. A clock
+    /// behind the log time adds no tick: the log time never moves backwards.
+    /// A batch that admits nothing appends nothing, not even its tick.
     pub fn submit(
         &mut self,
         entries: &[Vec<u8>],
@@ -172,6 +182,21 @@ impl Publication {
             let mut admitted = Vec::new();
             let mut named = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
+            let mark = self.state.tick_mark();
+            let tick = if now > self.state.log_time() {
+                let bytes = self.tick(now, log_key)?;
+                match self.state.apply(&bytes) {
+                    Ok(applied) => {
+                        admitted.push(bytes);
+                        Some(applied.leaf_hash)
+                    }
+                    // The log key given is not this log's: nothing is
+                    // admitted without a time the log proves.
+                    Err(r) => return Err(PublicationError::Tick(r)),
+                }
+            } else {
+                None
+            };
             for e in entries {
                 let result = match admit(&mut self.state, &self.store, e, now) {
                     Ok(result) => result,
@@ -188,7 +213,12 @@ impl Publication {
                 }
                 results.push(result.map(|(a, _)| a.index));
             }
-            if admitted.is_empty() {
+            if admitted.len() == usize::from(tick.is_some()) {
+                if let Some(leaf) = tick {
+                    if !self.state.undo_tick(mark, &leaf) {
+                        self.stale = true;
+                    }
+                }
                 return Ok(BatchOutcome {
                     results,
                     checkpoint: None,
@@ -217,6 +247,16 @@ impl Publication {
         Err(last_conflict
             .expect("the loop only ends early by returning")
             .into())
+    }
+
+    /// The tick that records `now` as the log's time, signed by the log key.
+    fn tick(&self, now: u64, log_key: &SecretKey) -> Result<Vec<u8>, PublicationError> {
+        let body = EntryBody {
+            time: now,
+            action: Action::Tick(Tick {}),
+        };
+        sign_entry(self.state.origin(), &body, log_key)
+            .map_err(|e| PublicationError::Tick(Rejection::Entry(e)))
     }
 
     /// Deletes every blob a passed redaction removed. Idempotent.

@@ -481,5 +481,6 @@ pub fn action_summary(a: &Action) -> String {
             if c.major { "major" } else { "minor" },
             c.note.chars().take(60).collect::<String>()
         ),
+        Action::Tick(_) => "records the log time".into(),
     }
 }

@@ -607,20 +607,34 @@ fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
             return Ok(exit::VERIFY_FAILED);
         }
     };
-    print_report(source, key, &report, as_json)?;
-    Ok(if report.is_ok() {
+    // The log's time against this machine's clock: a sequencer whose clock
+    // ran ahead wrote times no honest copy can have yet.
+    let ahead = report
+        .state
+        .as_ref()
+        .and_then(|s| erkin_core::state::check_log_time(s.log_time(), now()).err());
+    print_report(source, key, &report, ahead, as_json)?;
+    Ok(if report.is_ok() && ahead.is_none() {
         exit::SUCCESS
     } else {
         exit::VERIFY_FAILED
     })
 }
 
-fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> Result<()> {
-    let findings: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
+fn print_report(
+    source: &Path,
+    key: &VerifierKey,
+    r: &Report,
+    ahead: Option<erkin_core::state::LogTimeAhead>,
+    as_json: bool,
+) -> Result<()> {
+    let mut findings: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
+    findings.extend(ahead.map(|a| a.to_string()));
+    let ok = r.is_ok() && ahead.is_none();
     let digest = r.state.as_ref().map(|s| hex::encode(s.digest()));
     if as_json {
         return print_json(&Verified {
-            ok: r.is_ok(),
+            ok,
             origin: &r.checkpoint.origin,
             size: r.checkpoint.size,
             root: r.checkpoint.root.to_string(),
@@ -646,7 +660,7 @@ fn print_report(source: &Path, key: &VerifierKey, r: &Report, as_json: bool) -> 
     if let Some(digest) = &digest {
         outln!("  state       digest {digest}");
     }
-    if r.is_ok() {
+    if ok {
         outln!("OK: this copy is complete and genuine.");
     } else {
         outln!("FAILED: {} problem(s):", findings.len());

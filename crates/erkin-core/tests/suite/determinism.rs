@@ -9,11 +9,12 @@ use std::sync::OnceLock;
 
 use erkin_core::action::{
     Action, Ballot, Charter, Close, Genesis, Motion, Propose, Publish, Resign, RotateKey,
-    Statement, Vote,
+    Statement, Tick, Vote,
 };
 use erkin_core::blob::BlobId;
 use erkin_core::charter::{Base, Comparison, Fraction};
 use erkin_core::entry::{sign_entry, EntryBody};
+use erkin_core::governance::Judged;
 use erkin_core::keys::SecretKey;
 use erkin_core::state::{Rejection, State};
 use proptest::prelude::*;
@@ -114,10 +115,15 @@ struct Step {
     who: u8,
     /// Sign with a key that is not the signer's current one.
     forge: bool,
-    /// Date the entry before the last accepted one.
+    /// The sequencer's clock jumps back `dt` seconds before this step (its
+    /// tick is refused), and the member dates the entry by that clock.
     backwards: bool,
-    /// Seconds after the last accepted entry.
+    /// Seconds the sequencer's clock moves on before this step (a tick).
     dt: u64,
+    /// How far from the log time the member dates the entry: 0 is on time,
+    /// otherwise seconds ahead (odd) or behind (even), perhaps past the
+    /// window.
+    skew: u16,
     op: Op,
 }
 
@@ -146,13 +152,15 @@ fn step() -> impl Strategy<Value = Step> {
             1 => (72 * H)..(250 * H),
         ],
         op(),
+        prop_oneof![6 => Just(0u16), 3 => 0u16..400, 1 => 0u16..2000],
     )
-        .prop_map(|(who, forge, backwards, dt, op)| Step {
+        .prop_map(|(who, forge, backwards, dt, op, skew)| Step {
             who,
             forge,
             backwards,
             dt,
             op,
+            skew,
         })
 }
 
@@ -180,8 +188,18 @@ fn charter_variant(n: u8) -> Charter {
     c
 }
 
-/// Builds the entry a step describes, against the current state.
-fn build(state: &State, made: &[Vec<u8>], s: &Step) -> Vec<u8> {
+/// The tick the sequencer signs at `time`.
+fn tick(time: u64) -> Vec<u8> {
+    let body = EntryBody {
+        time,
+        action: Action::Tick(Tick {}),
+    };
+    sign_entry(ORIGIN, &body, &keys().log).unwrap()
+}
+
+/// Builds the entry a step describes, against the current state, dated
+/// `time` by its signer.
+fn build(state: &State, made: &[Vec<u8>], s: &Step, time: u64) -> Vec<u8> {
     let k = keys();
     // Mostly a current member; sometimes anyone, member or not.
     let members: Vec<usize> = (0..NAMES.len())
@@ -211,12 +229,6 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step) -> Vec<u8> {
         (None, _) => 0,
     };
     let signer = &k.by_name[who][key_index];
-    let last = state.last_time();
-    let time = if s.backwards {
-        last.saturating_sub(s.dt.max(1))
-    } else {
-        last + s.dt
-    };
     // Mostly an open proposal; sometimes any, or an ID that may be none.
     let all: Vec<u64> = state.proposals().map(|p| p.id).collect();
     let open: Vec<u64> = state
@@ -373,9 +385,10 @@ fn run(steps: &[Step]) -> Result<Run, TestCaseError> {
     let mut state = fresh();
     let mut offered: Vec<(Vec<u8>, Result<u64, Rejection>)> = Vec::new();
     let mut trace = Vec::new();
-    for s in steps {
-        let made: Vec<Vec<u8>> = offered.iter().map(|(b, _)| b.clone()).collect();
-        let bytes = build(&state, &made, s);
+    let mut offer = |state: &mut State,
+                     offered: &mut Vec<(Vec<u8>, Result<u64, Rejection>)>,
+                     bytes: Vec<u8>|
+     -> Result<(), TestCaseError> {
         let (digest, size) = (state.digest(), state.size());
         let result = state.apply(&bytes).map(|a| a.index);
         match &result {
@@ -390,6 +403,27 @@ fn run(steps: &[Step]) -> Result<Run, TestCaseError> {
             }
         }
         offered.push((bytes, result));
+        Ok(())
+    };
+    for s in steps {
+        // The sequencer's clock: on by `dt` (a tick), or back by `dt` (a
+        // tick the fold must refuse: the log time never moves backwards).
+        let clock = if s.backwards {
+            state.log_time().saturating_sub(s.dt.max(1))
+        } else {
+            state.log_time() + s.dt
+        };
+        if clock != state.log_time() {
+            offer(&mut state, &mut offered, tick(clock))?;
+        }
+        let skew = u64::from(s.skew / 2);
+        let time = match s.skew % 2 {
+            1 => clock + skew,
+            _ => clock.saturating_sub(skew),
+        };
+        let made: Vec<Vec<u8>> = offered.iter().map(|(b, _)| b.clone()).collect();
+        let bytes = build(&state, &made, s, time);
+        offer(&mut state, &mut offered, bytes)?;
     }
     Ok(Run {
         offered,
@@ -429,6 +463,66 @@ proptest! {
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
+
+    /// Time is the log's: whatever the members claim and whatever the
+    /// sequencer's clock does (jumps ahead, runs back), no vote counts that
+    /// reached the log after its deadline in log time, no deadline is set
+    /// sooner than the charter's minimum period after the log time of the
+    /// proposal, and nothing closes before its deadline unless every
+    /// eligible member voted.
+    #[test]
+    fn deadlines_and_periods_hold_in_log_time(
+        steps in prop::collection::vec(step(), 1..=60)
+    ) {
+        let run = run(&steps)?;
+        let mut state = fresh();
+        for bytes in accepted(&run) {
+            let log_time = state.log_time();
+            let body: EntryBody = serde_json::from_str(
+                String::from_utf8_lossy(bytes).lines().nth(2).unwrap(),
+            )
+            .unwrap();
+            let index = state.size();
+            state.apply(bytes).unwrap();
+            match &body.action {
+                Action::Vote(v) => {
+                    let p = state.proposal(v.proposal).unwrap();
+                    prop_assert!(log_time < p.closes_at, "a vote at log time {} counted after the deadline {}", log_time, p.closes_at);
+                }
+                Action::Propose(_) => {
+                    let p = state.proposal(index).unwrap();
+                    prop_assert_eq!(p.opened_at, log_time, "a proposal opens at the log time");
+                    let min = match p.rule {
+                        Judged::Vote(r) => r.min_hours,
+                        Judged::Election(r) => r.min_hours,
+                    };
+                    prop_assert!(p.closes_at >= p.opened_at + u64::from(min) * H);
+                }
+                Action::Close(c) => {
+                    let p = state.proposal(c.proposal).unwrap();
+                    let o = p.outcome.as_ref().unwrap();
+                    prop_assert_eq!(o.closed_at, log_time, "closed at the log time");
+                    prop_assert!(
+                        o.closed_at >= p.closes_at || o.tally.voters() == o.tally.eligible,
+                        "closed at {} before the deadline {} without every vote",
+                        o.closed_at,
+                        p.closes_at
+                    );
+                }
+                _ => {}
+            }
+        }
+        // The log time never went backwards, whatever the clock did.
+        let ticks: Vec<u64> = accepted(&run)
+            .iter()
+            .filter_map(|b| {
+                let body: EntryBody =
+                    serde_json::from_str(String::from_utf8_lossy(b).lines().nth(2).unwrap()).ok()?;
+                matches!(body.action, Action::Tick(_)).then_some(body.time)
+            })
+            .collect();
+        prop_assert!(ticks.windows(2).all(|w| w[0] <= w[1]));
+    }
 
     #[test]
     fn replaying_the_accepted_entries_reaches_the_same_state(
@@ -531,6 +625,7 @@ fn the_generator_exercises_every_action() {
             "resign",
             "rotate_key",
             "statement",
+            "tick",
             "vote"
         ]
     );
@@ -545,6 +640,7 @@ fn the_generator_exercises_every_action() {
         "BadCharter",
         "CandidateNotMember",
         "Duplicate",
+        "FarFromLogTime",
         "KeyConflict",
         "NewKeyName",
         "NoRedactionTarget",

@@ -2,14 +2,15 @@
 //! rejected entry leaves the state exactly as it was.
 
 use erkin_core::action::{
-    Action, Charter, Genesis, Statement, MAX_FOUNDERS, MAX_NAME_LEN, MAX_STATEMENT_LEN,
+    Action, Charter, Genesis, Statement, Tick, MAX_FOUNDERS, MAX_NAME_LEN, MAX_STATEMENT_LEN,
 };
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
 use erkin_core::keys::SecretKey;
 use erkin_core::note::{sign_note, NoteError};
 use erkin_core::rejection::{BadGenesis, TextField};
 use erkin_core::state::{
-    check_clock, Member, Rejection, State, MAX_FUTURE_SKEW_SECS, MAX_PAST_SKEW_SECS,
+    check_clock, Member, Rejection, State, MAX_AHEAD_SECS, MAX_BEHIND_SECS, MAX_FUTURE_SKEW_SECS,
+    MAX_PAST_SKEW_SECS,
 };
 
 const ORIGIN: &str = "news.example/erkin";
@@ -52,6 +53,13 @@ fn statement(time: u64, text: &str) -> EntryBody {
     EntryBody {
         time,
         action: Action::Statement(Statement { text: text.into() }),
+    }
+}
+
+fn tick(time: u64) -> EntryBody {
+    EntryBody {
+        time,
+        action: Action::Tick(Tick {}),
     }
 }
 
@@ -276,15 +284,18 @@ fn non_member_statement_is_refused() {
             id: mallory.verifier_key().key_id(),
         },
     );
-    // The log key is not a member either.
+    // The log key is not a member either: it signs only genesis and ticks.
     let bytes = entry(&statement(T0, "from the server"), &w.log);
     reject(
         &mut state,
         &bytes,
-        Rejection::NotAMember {
-            name: ORIGIN.into(),
-            id: w.log.verifier_key().key_id(),
-        },
+        Rejection::LogKeyAction { kind: "statement" },
+    );
+    // A member cannot record the log's time.
+    reject(
+        &mut state,
+        &entry(&tick(T0 + 1), &w.aigerim),
+        Rejection::TickNotByLogKey,
     );
 }
 
@@ -328,39 +339,74 @@ fn altered_member_entry_is_bad_signature() {
 }
 
 #[test]
-fn time_must_not_go_backwards() {
+fn member_times_need_no_order_but_the_log_time_never_goes_backwards() {
     let w = world();
     let mut state = w.start();
+    // A member dating an entry ahead (within the window) holds nobody back:
+    // an entry signed earlier is still admitted after it.
     state
-        .apply(&entry(&statement(T0 + 100, "later"), &w.aigerim))
+        .apply(&entry(
+            &statement(T0 + 240, "four minutes ahead"),
+            &w.aigerim,
+        ))
         .unwrap();
+    let applied = state
+        .apply(&entry(&statement(T0 + 1, "an honest clock"), &w.bolat))
+        .unwrap();
+    assert_eq!(applied.index, 2);
+    assert_eq!(state.log_time(), T0, "members' times are no log time");
+    // The log time moves only by ticks of the log key, never backwards.
+    state.apply(&entry(&tick(T0 + 100), &w.log)).unwrap();
+    assert_eq!(state.log_time(), T0 + 100);
     reject(
         &mut state,
-        &entry(&statement(T0 + 99, "earlier"), &w.bolat),
+        &entry(&tick(T0 + 99), &w.log),
         Rejection::TimeWentBackwards {
             time: T0 + 99,
             previous: T0 + 100,
         },
     );
-    // Equal times are fine.
-    let applied = state
-        .apply(&entry(&statement(T0 + 100, "same second"), &w.bolat))
-        .unwrap();
-    assert_eq!(applied.index, 2);
+    // A tick by another key with the log's name is no tick.
+    let impostor = key(ORIGIN);
+    reject(
+        &mut state,
+        &entry(&tick(T0 + 200), &impostor),
+        Rejection::NotAMember {
+            name: ORIGIN.into(),
+            id: impostor.verifier_key().key_id(),
+        },
+    );
 }
 
 #[test]
-fn statement_before_genesis_time_is_refused() {
+fn member_times_far_from_the_log_time_are_refused() {
     let w = world();
     let mut state = w.start();
-    reject(
-        &mut state,
-        &entry(&statement(T0 - 1, "before"), &w.aigerim),
-        Rejection::TimeWentBackwards {
-            time: T0 - 1,
-            previous: T0,
-        },
-    );
+    // Within the window on either side: admitted.
+    state
+        .apply(&entry(
+            &statement(T0 - MAX_BEHIND_SECS, "a slow clock"),
+            &w.aigerim,
+        ))
+        .unwrap();
+    state
+        .apply(&entry(
+            &statement(T0 + MAX_AHEAD_SECS, "a fast clock"),
+            &w.aigerim,
+        ))
+        .unwrap();
+    for time in [
+        T0 - MAX_BEHIND_SECS - 1,
+        T0 + MAX_AHEAD_SECS + 1,
+        // The year 2100.
+        4_102_444_800,
+    ] {
+        reject(
+            &mut state,
+            &entry(&statement(time, "far off"), &w.bolat),
+            Rejection::FarFromLogTime { time, log_time: T0 },
+        );
+    }
 }
 
 #[test]
@@ -375,15 +421,8 @@ fn replayed_entry_is_duplicate() {
     let again = entry(&statement(T0, "once"), &w.aigerim);
     assert_eq!(again, bytes);
     reject(&mut state, &again, Rejection::Duplicate);
-    // Replaying the genesis entry is refused (the log key is no member).
-    reject(
-        &mut state,
-        &w.genesis_bytes(),
-        Rejection::NotAMember {
-            name: ORIGIN.into(),
-            id: w.log.verifier_key().key_id(),
-        },
-    );
+    // Replaying the genesis entry is a replay too (not a second genesis).
+    reject(&mut state, &w.genesis_bytes(), Rejection::Duplicate);
 }
 
 #[test]
@@ -468,10 +507,17 @@ fn state_is_unchanged_after_every_kind_of_rejection() {
             },
         ),
         (
-            entry(&statement(T0 + 9, "x"), &w.aigerim),
+            entry(&statement(T0 + MAX_AHEAD_SECS + 1, "x"), &w.aigerim),
+            Rejection::FarFromLogTime {
+                time: T0 + MAX_AHEAD_SECS + 1,
+                log_time: T0,
+            },
+        ),
+        (
+            entry(&tick(T0 - 1), &w.log),
             Rejection::TimeWentBackwards {
-                time: T0 + 9,
-                previous: T0 + 10,
+                time: T0 - 1,
+                previous: T0,
             },
         ),
         (seen.clone(), Rejection::Duplicate),
@@ -640,7 +686,7 @@ fn fold_is_deterministic() {
         log.push(entry(&statement(T0 + i / 2, &format!("statement {i}")), k));
     }
     log.push(log[1].clone()); // a replay
-    log.push(entry(&statement(T0, "late"), &w.bolat)); // backwards in time
+    log.push(entry(&statement(T0 + 3600, "far ahead"), &w.bolat)); // beyond the window
 
     let fold = || {
         let (mut state, _) = State::genesis(w.log.verifier_key(), &log[0]).unwrap();
@@ -659,14 +705,14 @@ fn fold_is_deterministic() {
     assert_eq!(accepted, 40 - 13);
     assert_eq!(a.size, 1 + accepted);
     assert_eq!(a.last_time, T0 + 19);
-    // The replay of entry 1 and the late entry both come after later times.
-    for o in &outcomes_a[40..] {
-        assert_eq!(
-            o,
-            &Err(Rejection::TimeWentBackwards {
-                time: T0,
-                previous: T0 + 19
-            })
-        );
-    }
+    // The replay of entry 1 is a replay; the entry dated an hour ahead of
+    // the log time is refused for it.
+    assert_eq!(outcomes_a[40], Err(Rejection::Duplicate));
+    assert_eq!(
+        outcomes_a[41],
+        Err(Rejection::FarFromLogTime {
+            time: T0 + 3600,
+            log_time: T0
+        })
+    );
 }

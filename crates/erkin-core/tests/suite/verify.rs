@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use erkin_core::action::{Action, Charter, Genesis, Statement};
+use erkin_core::action::{Action, Charter, Genesis, Statement, Tick};
 use erkin_core::blob::{BlobError, BlobId, DEFAULT_MAX_BLOB_LEN};
 use erkin_core::checkpoint::{Checkpoint, CheckpointError, MAX_CHECKPOINT_LEN};
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
@@ -73,9 +73,10 @@ fn statement_text(i: u64) -> String {
     format!("statement {i:04} about the budget")
 }
 
-/// A fixed, non-decreasing author time for entry `i`.
+/// A fixed author time for entry `i`, within the window of the log time
+/// (genesis's: the fixture has no ticks).
 fn time_of(i: u64) -> u64 {
-    T0 + i / 7 * 13
+    T0 + i / 7
 }
 
 fn genesis(log: &SecretKey, founders: &[&SecretKey]) -> Vec<u8> {
@@ -553,11 +554,26 @@ fn admitted_non_member_entry_is_rejected_entry() {
 }
 
 #[test]
-fn admitted_out_of_order_and_replayed_entries_are_rejected() {
+fn admitted_replays_far_dated_entries_and_backward_ticks_are_rejected() {
     let f = fixture();
     let mut entries = f.entries.clone();
     entries[400] = entries[399].clone(); // a replay, same time
-    entries[500] = statement(100, &f.bolat); // signed long ago (entry 100 was aigerim's)
+    let body = |time, action| EntryBody { time, action };
+    // The log time may not go backwards, even by the log key's own tick.
+    entries[450] = sign_entry(ORIGIN, &body(T0 - 1, Action::Tick(Tick {})), &f.log).unwrap();
+    // Dated an hour after the log time (genesis's).
+    let far = T0 + 3600;
+    entries[500] = sign_entry(
+        ORIGIN,
+        &body(
+            far,
+            Action::Statement(Statement {
+                text: "later".into(),
+            }),
+        ),
+        &f.bolat,
+    )
+    .unwrap();
     let copy = write_copy(&f.log, &entries, &[]);
     assert_eq!(
         findings(&copy),
@@ -567,10 +583,17 @@ fn admitted_out_of_order_and_replayed_entries_are_rejected() {
                 rejection: Rejection::Duplicate,
             },
             Finding::RejectedEntry {
-                index: 500,
+                index: 450,
                 rejection: Rejection::TimeWentBackwards {
-                    time: time_of(100),
-                    previous: time_of(499),
+                    time: T0 - 1,
+                    previous: T0,
+                },
+            },
+            Finding::RejectedEntry {
+                index: 500,
+                rejection: Rejection::FarFromLogTime {
+                    time: far,
+                    log_time: T0,
                 },
             },
         ]

@@ -13,6 +13,8 @@ use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
 use erkin_store::Publication;
 
+/// The fixture's time: its sequencer's clock stands at the founding time,
+/// so the log records no tick and sizes are the entries' own count.
 const T0: u64 = 1_790_000_000;
 
 struct Reply {
@@ -103,7 +105,7 @@ fn publish(p: &mut Publication, f: &Fixture, slug: &str, lang: &str, body: &str)
     });
     let now = T0 + p.state().size();
     let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
-    let outcome = p.submit(&[entry], now, &f.log).unwrap();
+    let outcome = p.submit(&[entry], T0, &f.log).unwrap();
     assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
 }
 
@@ -150,7 +152,7 @@ fn fixture() -> Fixture {
     });
     let now = T0 + p.state().size();
     let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
-    assert!(p.submit(&[entry], now, &f.log).unwrap().results[0].is_ok());
+    assert!(p.submit(&[entry], T0, &f.log).unwrap().results[0].is_ok());
     f
 }
 
@@ -507,7 +509,7 @@ fn fixture_with_decisions() -> Fixture {
     let act = |p: &mut Publication, action: Action| {
         let now = T0 + p.state().size();
         let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
-        let outcome = p.submit(&[entry], now, &f.log).unwrap();
+        let outcome = p.submit(&[entry], T0, &f.log).unwrap();
         assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
         p.state().size() - 1
     };

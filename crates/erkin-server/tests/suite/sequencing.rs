@@ -1,12 +1,17 @@
 //! The sequencer over HTTP, in process: receipts check out against the log
-//! key, and entries that reach one batch out of time order are all admitted.
+//! key; entries are sequenced in arrival order after the batch's tick, so a
+//! member's own date holds nobody back; and time is the log's: the attacks
+//! of issue 12 on time, each with a fake clock injected into the sequencer.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use erkin_core::action::{Action, Charter, Statement};
+use erkin_core::action::{Action, Ballot, Charter, Close, Motion, Propose, Statement, Vote};
 use erkin_core::entry::{sign_entry, EntryBody};
 use erkin_core::keys::SecretKey;
 use erkin_mirror::{ClientError, MembersClient};
+use erkin_server::sequencer::Clock;
 use erkin_store::Publication;
 
 fn now() -> u64 {
@@ -20,6 +25,15 @@ fn start(
     dir: &std::path::Path,
     log: &SecretKey,
     delay: Duration,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    start_with_clock(dir, log, delay, Clock::system())
+}
+
+fn start_with_clock(
+    dir: &std::path::Path,
+    log: &SecretKey,
+    delay: Duration,
+    clock: Clock,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -37,6 +51,7 @@ fn start(
                     log_key,
                     sequencer: erkin_server::SequencerConfig {
                         max_delay: delay,
+                        clock,
                         ..Default::default()
                     },
                     limits: Default::default(),
@@ -63,7 +78,7 @@ fn statement(origin: &str, key: &SecretKey, time: u64, text: &str) -> Vec<u8> {
 }
 
 #[test]
-fn a_batch_is_sequenced_in_time_order_and_receipts_verify() {
+fn a_batch_is_sequenced_in_arrival_order_after_its_tick_and_receipts_verify() {
     let tmp = tempfile::tempdir().unwrap();
     let origin = "seq.example/news";
     let log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
@@ -100,20 +115,20 @@ fn a_batch_is_sequenced_in_time_order_and_receipts_verify() {
         .join()
         .unwrap()
         .expect("the earlier entry is admitted");
-    assert_eq!(earlier_receipt.index + 1, later_receipt.index, "time order");
-    assert_eq!(later_receipt.checkpoint.size, 3);
+    assert_eq!(
+        later_receipt.index + 1,
+        earlier_receipt.index,
+        "arrival order"
+    );
+    // Genesis, the batch's tick, the two statements.
+    assert_eq!(later_receipt.index, 2, "the tick leads the batch");
+    assert_eq!(later_receipt.checkpoint.size, 4);
 
-    // Once the later one is in the log, an entry dated before it is refused
-    // with the fold's stable code.
-    let late = statement(origin, &b, t0, "dated before the last entry");
+    // An entry dated before the last one is admitted too: members' own
+    // times need no order (the log time is the ticks').
     let client = MembersClient::new(&url, log.verifier_key().clone(), Duration::from_secs(30));
-    match client.submit(&late) {
-        Err(ClientError::Refused { status, error }) => {
-            assert_eq!(status, 422);
-            assert_eq!(error.code, "time_went_backwards");
-        }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
+    let late = statement(origin, &b, t0 - 5, "dated before the last entry");
+    assert!(client.submit(&late).is_ok());
     // A receipt checked against another key does not check out.
     let other_log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
     let wrong = MembersClient::new(
@@ -127,4 +142,190 @@ fn a_batch_is_sequenced_in_time_order_and_receipts_verify() {
         Err(ClientError::BadReceipt(_))
     ));
     let _ = stop.send(());
+}
+
+// ---------------------------------------------------------------------------
+// Time attacks (issue 12), with the sequencer's clock in the test's hands.
+
+const ORIGIN: &str = "time.example/news";
+const T0: u64 = 1_790_000_000;
+const H: u64 = 3600;
+
+struct Newsroom {
+    _tmp: tempfile::TempDir,
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    log: SecretKey,
+    members: Vec<SecretKey>,
+    /// The sequencer's clock, set by the test.
+    clock: Arc<AtomicU64>,
+}
+
+impl Newsroom {
+    /// Four founders, founded at T0, the sequencer's clock at T0.
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = SecretKey::generate(&mut rand_core::OsRng, ORIGIN).unwrap();
+        let members: Vec<SecretKey> = ["aigerim", "bolat", "dana", "erlan"]
+            .iter()
+            .map(|h| SecretKey::generate(&mut rand_core::OsRng, h).unwrap())
+            .collect();
+        let founders: Vec<_> = members.iter().map(|k| k.verifier_key().clone()).collect();
+        drop(
+            Publication::found(
+                &tmp.path().join("d"),
+                "Time",
+                &log,
+                &founders,
+                Charter::default(),
+                T0,
+            )
+            .unwrap(),
+        );
+        let clock = Arc::new(AtomicU64::new(T0));
+        let c = clock.clone();
+        let (url, stop) = start_with_clock(
+            &tmp.path().join("d"),
+            &log,
+            Duration::from_millis(1),
+            Clock::new(move || c.load(Ordering::SeqCst)),
+        );
+        Newsroom {
+            _tmp: tmp,
+            url,
+            stop: Some(stop),
+            log,
+            members,
+            clock,
+        }
+    }
+
+    fn set_clock(&self, t: u64) {
+        self.clock.store(t, Ordering::SeqCst);
+    }
+
+    /// Member `m` signs `action` dated `time` and submits it: its index, or
+    /// the refusal's HTTP status and code.
+    fn submit(&self, m: usize, time: u64, action: Action) -> Result<u64, (u16, String)> {
+        let entry = sign_entry(ORIGIN, &EntryBody { time, action }, &self.members[m]).unwrap();
+        let client = MembersClient::new(
+            &self.url,
+            self.log.verifier_key().clone(),
+            Duration::from_secs(30),
+        );
+        match client.submit(&entry) {
+            Ok(receipt) => Ok(receipt.index),
+            Err(ClientError::Refused { status, error }) => Err((status, error.code)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn state(&self) -> erkin_store::Publication {
+        Publication::open(&self._tmp.path().join("d")).unwrap()
+    }
+}
+
+impl Drop for Newsroom {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn say(text: &str) -> Action {
+    Action::Statement(Statement { text: text.into() })
+}
+
+fn resolution(closes_at: u64) -> Action {
+    Action::Propose(Propose {
+        title: "Adopt the budget".into(),
+        closes_at,
+        motion: Motion::Resolution {
+            text: "We adopt the budget.".into(),
+        },
+    })
+}
+
+fn vote(proposal: u64, ballot: Ballot) -> Action {
+    Action::Vote(Vote { proposal, ballot })
+}
+
+#[test]
+fn a_late_vote_dated_before_the_deadline_is_refused() {
+    let n = Newsroom::new();
+    let closes_at = T0 + 72 * H;
+    let id = n.submit(0, T0, resolution(closes_at)).unwrap();
+    n.submit(0, T0 + 60, vote(id, Ballot::Yes)).unwrap();
+    // Ten minutes after the deadline, a vote dated a second before it
+    // (within the members' window of the log time): voting has ended.
+    n.set_clock(closes_at + 600);
+    assert_eq!(
+        n.submit(1, closes_at - 1, vote(id, Ballot::No)),
+        Err((422, "voting_ended".into()))
+    );
+    // Two hours late: the claimed date is too far from the log time.
+    n.set_clock(closes_at + 2 * H);
+    assert_eq!(
+        n.submit(2, closes_at - 1, vote(id, Ballot::No)),
+        Err((422, "clock_skew".into()))
+    );
+    let state = n.state();
+    let p = state.state().proposal(id).unwrap();
+    assert_eq!(p.votes.len(), 1, "no late vote counted");
+    // A batch that admits nothing leaves no bare tick behind.
+    assert_eq!(state.state().log_time(), T0);
+    assert_eq!(state.state().size(), 3);
+}
+
+#[test]
+fn a_member_dating_ahead_locks_nobody_out_and_far_future_dates_are_refused() {
+    let n = Newsroom::new();
+    n.set_clock(T0 + 10);
+    // Four minutes ahead (inside the window): admitted.
+    n.submit(0, T0 + 10 + 240, say("from a fast laptop"))
+        .unwrap();
+    // Everyone else, honestly dated, is still admitted at once.
+    for m in 1..4 {
+        n.submit(m, T0 + 10, say("an honest clock")).unwrap();
+    }
+    // The year 2100 is refused, by the sequencer and by the fold alike.
+    assert_eq!(
+        n.submit(1, 4_102_444_800, say("from the future")),
+        Err((422, "clock_skew".into()))
+    );
+}
+
+#[test]
+fn a_server_clock_three_days_fast_is_caught() {
+    let n = Newsroom::new();
+    let id = n.submit(0, T0, resolution(T0 + 72 * H)).unwrap();
+    n.submit(0, T0 + 1, vote(id, Ballot::Yes)).unwrap();
+    n.submit(1, T0 + 1, vote(id, Ballot::Yes)).unwrap();
+    // The server's clock jumps three days ahead: the honest members' entries,
+    // dated by their true clocks, are refused rather than admitted…
+    let fast = T0 + 3 * 24 * H + 60;
+    n.set_clock(fast);
+    assert_eq!(
+        n.submit(2, T0 + 2, say("true time")),
+        Err((422, "clock_skew".into()))
+    );
+    // …and whatever the fast clock let through, the log now records a time
+    // three days ahead: every member's and mirror's clock sees it.
+    let closed = n.submit(0, fast, Action::Close(Close { proposal: id }));
+    assert!(closed.is_ok(), "{closed:?}");
+    let state = n.state();
+    assert_eq!(state.state().log_time(), fast);
+    let ahead = erkin_core::state::check_log_time(state.state().log_time(), T0 + 5)
+        .expect_err("a reader's clock refuses the log's time");
+    assert_eq!(ahead.log_time, fast);
+    // When the clock is put back, the log time does not move backwards:
+    // entries dated by the true clock stay refused until time catches up.
+    drop(state);
+    n.set_clock(T0 + 10);
+    assert_eq!(
+        n.submit(3, T0 + 10, say("back to true time")),
+        Err((422, "clock_skew".into()))
+    );
+    assert_eq!(n.state().state().log_time(), fast);
 }

@@ -64,17 +64,21 @@ fn append_reopen_and_tiles_match_memory_tree() {
     drop(p);
     let p = Publication::open(f.dir.path()).unwrap();
     let store = p.store();
-    assert_eq!(store.size(), 601);
-    assert_eq!(p.state().size(), 601);
+    // 600 statements, and a tick ahead of each batch after the first (whose
+    // clock is still the founding time): the log's time.
+    const SIZE: u64 = 1 + 600 + 6;
+    assert_eq!(store.size(), SIZE);
+    assert_eq!(p.state().size(), SIZE);
+    assert_eq!(p.state().log_time(), T0 + 97 * 6);
 
     let mut tree = MemoryTree::new();
-    for e in store.entries(0, 601).unwrap() {
+    for e in store.entries(0, SIZE).unwrap() {
         tree.push_entry(&e);
     }
-    for tile in hash_tiles(0, 601) {
+    for tile in hash_tiles(0, SIZE) {
         assert_eq!(store.tile(&tile).unwrap(), tree.tile_data(&tile), "{tile}");
     }
-    for b in entry_bundles(0, 601) {
+    for b in entry_bundles(0, SIZE) {
         assert!(store.tile(&b).unwrap().is_some(), "{b}");
     }
     // Tiles beyond the tree do not exist.
@@ -104,6 +108,34 @@ fn rejected_entries_change_nothing() {
     assert_eq!(outcome.results[1], Err(Rejection::Duplicate));
     assert_eq!(outcome.checkpoint.unwrap().size, 2);
     assert_eq!(Publication::open(f.dir.path()).unwrap().store().size(), 2);
+}
+
+#[test]
+fn each_batch_is_led_by_a_tick_of_the_sequencers_clock() {
+    let (f, mut p) = found();
+    // The clock moved on: the batch's tick records it, then the entry.
+    let e = statement(&p, &f.member, T0 + 50, "one");
+    let outcome = p.submit(&[e], T0 + 60, &f.log_key).unwrap();
+    assert_eq!(outcome.results, vec![Ok(2)]);
+    assert_eq!(p.state().log_time(), T0 + 60);
+    let tick = &p.store().entries(1, 2).unwrap()[0];
+    assert!(String::from_utf8_lossy(tick).contains(r#""action":{"tick":{}}"#));
+    // A batch that admits nothing appends nothing, not even its tick.
+    let stranger = SecretKey::generate(&mut rand_core::OsRng, "stranger").unwrap();
+    let bad = statement(&p, &stranger, T0 + 70, "not a member");
+    let outcome = p.submit(&[bad], T0 + 70, &f.log_key).unwrap();
+    assert!(outcome.checkpoint.is_none());
+    assert_eq!((p.store().size(), p.state().size()), (3, 3));
+    assert_eq!(p.state().log_time(), T0 + 60);
+    // A clock behind the log time adds no tick: the log time stays.
+    let e = statement(&p, &f.member, T0 + 55, "two");
+    let outcome = p.submit(&[e], T0 + 30, &f.log_key).unwrap();
+    assert_eq!(outcome.results, vec![Ok(3)]);
+    assert_eq!(p.state().log_time(), T0 + 60);
+    // Reopened, the fold reaches the same log time.
+    drop(p);
+    let p = Publication::open(f.dir.path()).unwrap();
+    assert_eq!((p.state().size(), p.state().log_time()), (4, T0 + 60));
 }
 
 #[test]
