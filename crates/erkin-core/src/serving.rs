@@ -55,9 +55,19 @@ mod tests {
 
     #[test]
     fn log_files_are_immutable_and_the_checkpoint_is_not() {
-        for p in ["tile/0/000", "tile/0/x001/234.p/5", "tile/entries/000", "blob/ab", "media/ab.png"] {
+        for p in [
+            "tile/0/000",
+            "tile/0/x001/234.p/5",
+            "tile/entries/000",
+            "blob/ab",
+            "media/ab.png",
+        ] {
             assert!(is_immutable(p), "{p}");
-            assert_eq!(cache_control(p), "public, max-age=31536000, immutable", "{p}");
+            assert_eq!(
+                cache_control(p),
+                "public, max-age=31536000, immutable",
+                "{p}"
+            );
         }
         assert_eq!(cache_control("checkpoint"), "public, max-age=5");
         assert_eq!(content_type("checkpoint"), "text/plain; charset=utf-8");

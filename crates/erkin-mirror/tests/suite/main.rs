@@ -3,6 +3,6 @@
 //! One test binary for the crate (ripgrep's pattern): each module below was
 //! a test file of its own; together they link once.
 
-mod common;
 mod bundle_names;
+mod common;
 mod hostile_source;
