@@ -44,7 +44,9 @@ pub enum Rejection {
     FarFromLogTime { time: u64, log_time: u64 },
     #[error("only the log key records the log's time (a tick)")]
     TickNotByLogKey,
-    #[error("the log key is not a member: it signs only the genesis and ticks, not a {kind} entry")]
+    #[error(
+        "the log key is not a member: it signs only the genesis and ticks, not a {kind} entry"
+    )]
     LogKeyAction { kind: &'static str },
     #[error("this exact entry is already in the log (replay)")]
     Duplicate,
