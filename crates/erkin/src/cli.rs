@@ -445,8 +445,20 @@ pub struct StatementArgs {
 pub struct ExportArgs {
     #[command(flatten)]
     pub data: DirArgs,
-    /// The output directory (created if needed; updated incrementally).
+    /// The output directory (created if needed; updated incrementally), or
+    /// `s3://BUCKET/PREFIX` for S3-compatible object storage (credentials and
+    /// region from the AWS_* environment variables).
     pub out: PathBuf,
+    /// The object store's S3 endpoint, e.g. http://127.0.0.1:3900 for a local
+    /// Garage (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint: Option<String>,
+    /// The object store's region (default: AWS_REGION, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Uploads in flight at once (object storage).
+    #[arg(long, default_value_t = 16)]
+    pub uploads: usize,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

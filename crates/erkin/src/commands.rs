@@ -274,11 +274,32 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => {
             let dir = before.dir(args.data.dir);
             let publication = Publication::open(&dir)?;
-            let bar = progress(None, "files exported");
-            let stats =
-                erkin_export::export_with_progress(&publication, &args.out, &mut |_| bar.inc(1));
-            bar.finish_and_clear();
-            let stats = stats?;
+            let stats = match args.out.to_str().and_then(erkin_s3::BucketUrl::parse) {
+                Some(bucket) => {
+                    let options = erkin_s3::S3Options {
+                        endpoint: args.endpoint.clone(),
+                        region: args.region.clone(),
+                        concurrency: args.uploads.max(1),
+                        ..Default::default()
+                    };
+                    erkin_s3::export(&publication, &bucket, &options)?
+                }
+                None if args.out.to_string_lossy().starts_with("s3:") => {
+                    bail!(
+                        "{}: not a bucket URL (s3://BUCKET or s3://BUCKET/PREFIX)",
+                        args.out.display()
+                    )
+                }
+                None => {
+                    let bar = progress(None, "files exported");
+                    let stats =
+                        erkin_export::export_with_progress(&publication, &args.out, &mut |_| {
+                            bar.inc(1)
+                        });
+                    bar.finish_and_clear();
+                    stats?
+                }
+            };
             let entries = publication.store().size();
             if args.json {
                 print_json(&Exported {

@@ -1,0 +1,249 @@
+//! Exports into a bucket, read back through the website endpoint.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use erkin_core::action::{Action, Charter, Publish};
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::SecretKey;
+use erkin_s3::{export, BucketUrl, S3Error};
+use erkin_store::Publication;
+
+use crate::garage::Garage;
+
+const T0: u64 = 1_790_000_000;
+
+struct Newsroom {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    log: SecretKey,
+    editor: SecretKey,
+}
+
+fn newsroom(origin: &str, articles: usize) -> Newsroom {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
+    let editor = SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap();
+    Publication::found(
+        &dir,
+        "Bucket test",
+        &log,
+        &[editor.verifier_key().clone()],
+        Charter::default(),
+        T0,
+    )
+    .unwrap();
+    let n = Newsroom {
+        _tmp: tmp,
+        dir,
+        log,
+        editor,
+    };
+    for i in 0..articles {
+        publish(&n, &format!("story-{i}"));
+    }
+    n
+}
+
+fn publish(n: &Newsroom, slug: &str) {
+    let mut p = Publication::open(&n.dir).unwrap();
+    let id = p
+        .put_blob(
+            format!("# {slug}\n\nThe text of {slug}.").as_bytes(),
+            1 << 20,
+        )
+        .unwrap();
+    let action = Action::Publish(Publish {
+        slug: slug.into(),
+        lang: "en".into(),
+        title: format!("Title of {slug}"),
+        summary: format!("Summary of {slug}"),
+        authors: vec!["aigerim".into()],
+        bylines: vec![],
+        tags: vec!["press-freedom".into()],
+        body: id.to_string(),
+        media: vec![],
+        translation_of: None,
+        first_published: None,
+    });
+    let now = T0 + p.state().size();
+    let entry = p.sign(&EntryBody { time: now, action }, &n.editor).unwrap();
+    let outcome = p.submit(&[entry], now, &n.log).unwrap();
+    assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
+}
+
+/// A GET from the website endpoint: status, headers (lowercase), body.
+fn web_get(g: &Garage, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", g.web_port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The keys in the bucket, from Garage's own listing.
+fn objects(g: &Garage) -> usize {
+    let out = g.garage(&["bucket", "info", "localhost"], true);
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("Objects:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no object count in: {out}"))
+}
+
+#[test]
+#[cfg_attr(not(erkin_test_garage), ignore = "garage is not installed")]
+fn export_serve_mirror_verify_and_upload_only_what_changed() {
+    let g = Garage::start();
+    let n = newsroom("bucket.example/news", 3);
+    let url = BucketUrl::parse("s3://localhost").unwrap();
+    let p = Publication::open(&n.dir).unwrap();
+    let first = export(&p, &url, &g.options()).unwrap();
+    assert!(first.written > 20, "{first:?}");
+    assert_eq!((first.unchanged, first.deleted), (0, 0), "{first:?}");
+    // Every uploaded file, and the manifest.
+    assert_eq!(objects(&g), first.written + 1);
+
+    // A website, with the layout's headers.
+    let (status, headers, page) = web_get(&g, "index.html");
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(String::from_utf8_lossy(&page).contains("Title of story-0"));
+    let bundle = format!("tile/entries/000.p/{}", p.store().size());
+    let (status, headers, _) = web_get(&g, &bundle);
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let (status, headers, _) = web_get(&g, "checkpoint");
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "cache-control"), Some("public, max-age=5"));
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+
+    // A mirror of the website is a genuine copy of the publication.
+    let mirror_dir = tempfile::tempdir().unwrap();
+    let mut mirror = erkin_mirror::Mirror::open(&mirror_dir.path().join("m")).unwrap();
+    let options = erkin_mirror::SyncOptions {
+        key: Some(p.store().log_key().clone()),
+        now: T0 + 3600,
+        ..Default::default()
+    };
+    let report = mirror.sync(Some(&g.website()), &options).unwrap();
+    assert_eq!(report.new_size, p.store().size(), "{report:?}");
+    let copy = erkin_store::Publication::open(&mirror_dir.path().join("m")).unwrap();
+    assert_eq!(copy.state().digest(), p.state().digest());
+
+    // Nothing new: nothing uploaded.
+    let again = export(&p, &url, &g.options()).unwrap();
+    assert_eq!((again.written, again.deleted), (0, 0), "{again:?}");
+    drop(p);
+
+    // One more article: only its objects and the pages it changes.
+    publish(&n, "story-new");
+    let p = Publication::open(&n.dir).unwrap();
+    let more = export(&p, &url, &g.options()).unwrap();
+    assert!(more.written > 0 && more.written < first.written, "{more:?}");
+    assert!(more.unchanged > 0, "{more:?}");
+    let (_, _, page) = web_get(&g, "index.html");
+    assert!(String::from_utf8_lossy(&page).contains("Title of story-new"));
+    let report = mirror.sync(Some(&g.website()), &options).unwrap();
+    assert_eq!(report.new_size, p.store().size(), "{report:?}");
+}
+
+#[test]
+#[cfg_attr(not(erkin_test_garage), ignore = "garage is not installed")]
+fn another_publication_or_an_older_copy_is_refused() {
+    let g = Garage::start();
+    let url = BucketUrl::parse("s3://localhost/habar").unwrap();
+    let n = newsroom("habar.example/news", 1);
+    // An older copy of the data directory, kept before one more article.
+    let older = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(&n.dir).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), older.path().join(f.file_name())).unwrap();
+    }
+    publish(&n, "later");
+    let p = Publication::open(&n.dir).unwrap();
+    export(&p, &url, &g.options()).unwrap();
+    let size = p.store().size();
+    drop(p);
+
+    let old = Publication::open(older.path()).unwrap();
+    let old_size = old.store().size();
+    assert!(old_size < size);
+    match export(&old, &url, &g.options()) {
+        Err(S3Error::Rollback { theirs, ours, .. }) => assert_eq!((theirs, ours), (size, old_size)),
+        other => panic!("an older copy over a newer one: {other:?}"),
+    }
+    let other = newsroom("other.example/news", 1);
+    let other = Publication::open(&other.dir).unwrap();
+    assert!(
+        matches!(
+            export(&other, &url, &g.options()),
+            Err(S3Error::ForeignCopy(_))
+        ),
+        "another publication's copy"
+    );
+    // The bucket's copy is untouched: the newer checkpoint is still served.
+    let (_, _, cp) = web_get(&g, "habar/checkpoint");
+    assert!(String::from_utf8_lossy(&cp).contains(&format!("\n{size}\n")));
+}
+
+#[test]
+#[cfg_attr(not(erkin_test_garage), ignore = "garage is not installed")]
+fn wrong_credentials_and_a_missing_bucket_are_clear_errors() {
+    let g = Garage::start();
+    let n = newsroom("creds.example/news", 1);
+    let p = Publication::open(&n.dir).unwrap();
+    let mut wrong = g.options();
+    wrong.credentials = Some((g.key_id.clone(), "0".repeat(64)));
+    match export(&p, &BucketUrl::parse("s3://localhost").unwrap(), &wrong) {
+        Err(S3Error::Store { url, .. }) => assert_eq!(url, "s3://localhost"),
+        other => panic!("wrong secret: {other:?}"),
+    }
+    match export(
+        &p,
+        &BucketUrl::parse("s3://no-such-bucket").unwrap(),
+        &g.options(),
+    ) {
+        Err(e @ S3Error::Store { .. }) => assert!(e.to_string().contains("no-such-bucket"), "{e}"),
+        other => panic!("missing bucket: {other:?}"),
+    }
+    // Nothing was written by either.
+    assert_eq!(objects(&g), 0);
+}
