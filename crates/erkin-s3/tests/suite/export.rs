@@ -247,3 +247,89 @@ fn wrong_credentials_and_a_missing_bucket_are_clear_errors() {
     // Nothing was written by either.
     assert_eq!(objects(&g), 0);
 }
+
+#[test]
+#[cfg_attr(not(erkin_test_garage), ignore = "garage is not installed")]
+fn an_object_altered_in_the_bucket_is_refused_by_its_mirrors() {
+    use object_store::ObjectStoreExt as _;
+    let g = Garage::start();
+    let n = newsroom("altered.example/news", 2);
+    let p = Publication::open(&n.dir).unwrap();
+    export(
+        &p,
+        &BucketUrl::parse("s3://localhost").unwrap(),
+        &g.options(),
+    )
+    .unwrap();
+    // The storage operator (or whoever holds its keys) changes a log file.
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("localhost")
+        .with_endpoint(&g.s3)
+        .with_allow_http(true)
+        .with_region("garage")
+        .with_access_key_id(&g.key_id)
+        .with_secret_access_key(&g.secret)
+        .build()
+        .unwrap();
+    let bundle = format!("tile/entries/000.p/{}", p.store().size());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let key = object_store::path::Path::from(bundle.as_str());
+    let mut bytes = rt
+        .block_on(async { bucket.get(&key).await.unwrap().bytes().await })
+        .unwrap()
+        .to_vec();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 1;
+    rt.block_on(bucket.put(&key, bytes.into())).unwrap();
+    // A mirror of the website refuses it, and keeps nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let mut mirror = erkin_mirror::Mirror::open(&dir.path().join("m")).unwrap();
+    let options = erkin_mirror::SyncOptions {
+        key: Some(p.store().log_key().clone()),
+        now: T0 + 3600,
+        ..Default::default()
+    };
+    let err = mirror.sync(Some(&g.website()), &options).unwrap_err();
+    assert_eq!(err.blame(), erkin_mirror::Blame::Source, "{err}");
+}
+
+#[test]
+fn a_store_that_answers_500_is_a_clear_error_after_its_retries() {
+    // A "store" on loopback that answers every request with a 500.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut buf = [0u8; 4096];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let n = newsroom("flaky.example/news", 1);
+    let p = Publication::open(&n.dir).unwrap();
+    let options = erkin_s3::S3Options {
+        endpoint: Some(endpoint),
+        region: Some("garage".into()),
+        credentials: Some(("id".into(), "secret".into())),
+        retries: 2,
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    match export(&p, &BucketUrl::parse("s3://news").unwrap(), &options) {
+        Err(e @ S3Error::Store { .. }) => assert!(e.to_string().contains("s3://news"), "{e}"),
+        other => panic!("a store answering 500: {other:?}"),
+    }
+    // The first request was retried, never more than asked.
+    let n = served.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(n, 3, "requests made");
+}
