@@ -17,6 +17,40 @@ pub const MAX_HOURS: u32 = 24 * 366;
 pub const MAX_TERM_DAYS: u32 = 3660;
 pub const LANGUAGES: [&str; 3] = ["kk", "ru", "en"];
 
+// ---------------------------------------------------------------------------
+// Entrenched floors: no charter, in the genesis entry or by amendment, may go
+// below them (`Charter::validate` refuses it). docs/GOVERNANCE.md ("What a
+// charter can and cannot change") gives the reasons.
+
+/// Quorum floor for the rules that are irreversible or change the rules
+/// themselves (remove, redact, amend): at least half the members take part.
+pub const PROTECTED_QUORUM_FLOOR: Fraction = Fraction { num: 1, den: 2 };
+/// An amendment passes only with yes from at least two thirds of *all*
+/// eligible members (not of those voting): staying away counts as no.
+pub const AMEND_THRESHOLD_FLOOR: Threshold = Threshold {
+    comparison: Comparison::AtLeast,
+    fraction: Fraction { num: 2, den: 3 },
+    of: Base::Members,
+};
+/// No yes/no rule may pass on less than a simple majority of votes cast.
+pub const THRESHOLD_FLOOR: Threshold = Threshold {
+    comparison: Comparison::Greater,
+    fraction: Fraction { num: 1, den: 2 },
+    of: Base::Cast,
+};
+/// Shortest voting period for remove, redact and amend: two days.
+pub const PROTECTED_MIN_HOURS_FLOOR: u32 = 48;
+/// Shortest voting period for every other decision (admit, elect, retract,
+/// resolution): one day.
+pub const MIN_HOURS_FLOOR: u32 = 24;
+/// The entrenched amendment rule: an amendment that loosens the amendment
+/// rule must also meet this, whatever the rule in force says.
+pub const ENTRENCHED_AMEND: Rule = Rule {
+    threshold: AMEND_THRESHOLD_FLOOR,
+    quorum: PROTECTED_QUORUM_FLOOR,
+    min_hours: PROTECTED_MIN_HOURS_FLOOR,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fraction {
@@ -124,14 +158,21 @@ impl Default for Charter {
             languages: LANGUAGES.iter().map(|s| s.to_string()).collect(),
             // yes > no  ==  yes > 1/2 of cast
             admit: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            // Irreversible: two thirds of cast, half the members voting.
             remove: rule(AtLeast, frac(2, 3), frac(1, 2), 168),
             elect: ElectionRule {
                 quorum: frac(1, 3),
                 min_hours: 168,
             },
-            amend: rule(AtLeast, frac(2, 3), frac(1, 2), 168),
+            // Two thirds of all members: the entrenched floor.
+            amend: Rule {
+                threshold: AMEND_THRESHOLD_FLOOR,
+                quorum: frac(1, 2),
+                min_hours: 168,
+            },
             retract: rule(Greater, frac(1, 2), frac(1, 3), 72),
-            redact: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            // Irreversible (the text is gone from every copy): like removal.
+            redact: rule(AtLeast, frac(2, 3), frac(1, 2), 72),
             resolution: rule(Greater, frac(1, 2), frac(1, 3), 72),
             board: BoardRule {
                 seats: 3,
@@ -178,6 +219,72 @@ impl Threshold {
             Comparison::Greater => lhs > rhs,
             Comparison::AtLeast => lhs >= rhs,
         }
+    }
+}
+
+/// `a ≥ b` for fractions, exactly.
+fn frac_ge(a: Fraction, b: Fraction) -> bool {
+    u64::from(a.num) * u64::from(b.den) >= u64::from(b.num) * u64::from(a.den)
+}
+
+fn frac_eq(a: Fraction, b: Fraction) -> bool {
+    frac_ge(a, b) && frac_ge(b, a)
+}
+
+impl Threshold {
+    /// Whether every tally that passes `self` also passes `other`'s
+    /// requirement, i.e. `self` is at least as strict as `other`. A share of
+    /// members is at least as strict as the same share of votes cast.
+    pub fn at_least_as_strict_as(&self, other: &Threshold) -> bool {
+        if self.of == Base::Cast && other.of == Base::Members {
+            return false;
+        }
+        if frac_eq(self.fraction, other.fraction) {
+            self.comparison == Comparison::Greater || other.comparison == Comparison::AtLeast
+        } else {
+            frac_ge(self.fraction, other.fraction)
+        }
+    }
+}
+
+impl Rule {
+    /// Whether `self` is at least as strict as `other` in threshold, quorum
+    /// and minimum period.
+    pub fn at_least_as_strict_as(&self, other: &Rule) -> bool {
+        self.threshold.at_least_as_strict_as(&other.threshold)
+            && frac_ge(self.quorum, other.quorum)
+            && self.min_hours >= other.min_hours
+    }
+}
+
+/// Whether an amendment to `proposed` loosens the amendment rule `in_force`
+/// (a lower threshold, a lower quorum or a shorter period, in any part).
+pub fn loosens_amendment_rule(in_force: &Rule, proposed: &Charter) -> bool {
+    !proposed.amend.at_least_as_strict_as(in_force)
+}
+
+/// How an amendment to `proposed` is judged, proposed under the amendment
+/// rule `in_force`: (quorum met, passed). Tightening (or leaving alone) the
+/// amendment rule needs only the rule in force; loosening it needs the
+/// entrenched majority ([`ENTRENCHED_AMEND`]) as well, even if the rule in
+/// force were looser.
+pub fn judge_amendment(in_force: &Rule, proposed: &Charter, t: &Tally) -> (bool, bool) {
+    let mut quorum = quorum_met(t.voters(), t.eligible, in_force.quorum);
+    let mut passed = in_force.threshold.passes(t);
+    if loosens_amendment_rule(in_force, proposed) {
+        quorum &= quorum_met(t.voters(), t.eligible, ENTRENCHED_AMEND.quorum);
+        passed &= ENTRENCHED_AMEND.threshold.passes(t);
+    }
+    (quorum, quorum && passed)
+}
+
+/// The shortest voting period for an amendment to `proposed` under the
+/// amendment rule `in_force`.
+pub fn amendment_min_hours(in_force: &Rule, proposed: &Charter) -> u32 {
+    if loosens_amendment_rule(in_force, proposed) {
+        in_force.min_hours.max(ENTRENCHED_AMEND.min_hours)
+    } else {
+        in_force.min_hours
     }
 }
 
@@ -250,12 +357,39 @@ impl Charter {
                     max: MAX_HOURS,
                 });
             }
+            let protected = matches!(rule, "remove" | "redact" | "amend");
+            if !r.threshold.at_least_as_strict_as(&THRESHOLD_FLOOR) {
+                return Err(CharterError::ThresholdBelowMajority { rule });
+            }
+            if rule == "amend" && !r.threshold.at_least_as_strict_as(&AMEND_THRESHOLD_FLOOR) {
+                return Err(CharterError::AmendmentBelowTwoThirdsOfMembers);
+            }
+            if protected && !frac_ge(r.quorum, PROTECTED_QUORUM_FLOOR) {
+                return Err(CharterError::QuorumBelowFloor {
+                    rule,
+                    floor: PROTECTED_QUORUM_FLOOR,
+                });
+            }
+            let floor = if protected {
+                PROTECTED_MIN_HOURS_FLOOR
+            } else {
+                MIN_HOURS_FLOOR
+            };
+            if r.min_hours < floor {
+                return Err(CharterError::PeriodBelowFloor { rule, floor });
+            }
         }
         fraction_ok("elect.quorum", self.elect.quorum)?;
         if self.elect.min_hours > MAX_HOURS {
             return Err(CharterError::MinHours {
                 rule: "elect",
                 max: MAX_HOURS,
+            });
+        }
+        if self.elect.min_hours < MIN_HOURS_FLOOR {
+            return Err(CharterError::PeriodBelowFloor {
+                rule: "elect",
+                floor: MIN_HOURS_FLOOR,
             });
         }
         if !(1..=MAX_SEATS).contains(&self.board.seats) {
@@ -287,6 +421,18 @@ pub enum CharterError {
     Seats { max: u32 },
     #[error("board.term_days: 1 to {max}")]
     TermDays { max: u32 },
+    /// An entrenched floor: every yes/no rule needs more than half the votes cast.
+    #[error("{rule}.threshold: at least a simple majority (more than 1/2 of votes cast)")]
+    ThresholdBelowMajority { rule: &'static str },
+    /// An entrenched floor: amendments need two thirds of all members.
+    #[error("amend.threshold: at least 2/3 of all members (of = \"members\")")]
+    AmendmentBelowTwoThirdsOfMembers,
+    /// An entrenched floor: remove, redact and amend need half the members voting.
+    #[error("{rule}.quorum: at least {}/{} of members", floor.num, floor.den)]
+    QuorumBelowFloor { rule: &'static str, floor: Fraction },
+    /// An entrenched floor: the shortest voting periods.
+    #[error("{rule}.min_hours: at least {floor}")]
+    PeriodBelowFloor { rule: &'static str, floor: u32 },
 }
 
 #[cfg(test)]

@@ -38,7 +38,9 @@ use crate::action::{
     Ballot, Motion, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN, MAX_TITLE_LEN,
 };
 use crate::article::Article;
-use crate::charter::{quorum_met, Charter, ElectionRule, Rule, Tally, MAX_HOURS};
+use crate::charter::{
+    amendment_min_hours, judge_amendment, quorum_met, Charter, ElectionRule, Rule, Tally, MAX_HOURS,
+};
 use crate::keys::VerifierKey;
 use crate::members::{Member, Roll, Seat, DAY_SECS};
 use crate::rejection::{check_text, BallotKind, KeyConflict, KeyField, Rejection, TextField};
@@ -175,11 +177,14 @@ impl Charter {
         }
     }
 
-    /// The shortest voting period this charter allows for the motion.
+    /// The shortest voting period this charter allows for the motion. An
+    /// amendment that loosens the amendment rule is held to the entrenched
+    /// period at least ([`crate::charter::ENTRENCHED_AMEND`]).
     pub fn min_hours(&self, motion: &Motion) -> u32 {
-        match self.rule_for(motion) {
-            Judged::Vote(r) => r.min_hours,
-            Judged::Election(r) => r.min_hours,
+        match (self.rule_for(motion), motion) {
+            (Judged::Vote(r), Motion::Amend { charter }) => amendment_min_hours(&r, charter),
+            (Judged::Vote(r), _) => r.min_hours,
+            (Judged::Election(r), _) => r.min_hours,
         }
     }
 }
@@ -452,9 +457,16 @@ impl Facts<'_> {
             }
         }
         let (quorum, passed, elected) = match p.rule {
+            // Loosening the amendment rule needs the entrenched majority too.
             Judged::Vote(rule) => {
-                let q = quorum_met(tally.voters(), tally.eligible, rule.quorum);
-                (q, q && rule.threshold.passes(&tally), Vec::new())
+                let (q, passed) = match &p.motion {
+                    Motion::Amend { charter } => judge_amendment(&rule, charter, &tally),
+                    _ => {
+                        let q = quorum_met(tally.voters(), tally.eligible, rule.quorum);
+                        (q, q && rule.threshold.passes(&tally))
+                    }
+                };
+                (q, passed, Vec::new())
             }
             Judged::Election(rule) => {
                 let q = quorum_met(tally.voters(), tally.eligible, rule.quorum);
