@@ -23,7 +23,8 @@
 //! 5. Otherwise the continuing candidate with the fewest votes is excluded and
 //!    all their ballots move on at their current value.
 //! 6. When the continuing candidates are no more than the seats left, they are
-//!    all elected. The count ends when all seats are filled.
+//!    all elected. The count ends, recording no further stage, when all
+//!    seats are filled or no candidate is left continuing.
 //!
 //! Ties (for largest surplus, fewest votes, or order of election) are broken
 //! by the most recent earlier stage at which the tied candidates had unequal
@@ -95,6 +96,8 @@ pub enum StvError {
     DuplicateRanking { ballot: usize, candidate: usize },
     #[error("BLT line {line}: {reason}")]
     Blt { line: usize, reason: String },
+    #[error("the ballot weights add up to more than {}", u64::MAX)]
+    TotalWeightOverflow,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -137,6 +140,11 @@ impl Election {
                 *slot = true;
             }
         }
+        // The quota is computed from the total weight: it must not wrap.
+        self.ballots
+            .iter()
+            .try_fold(0u64, |sum, b| sum.checked_add(b.weight))
+            .ok_or(StvError::TotalWeightOverflow)?;
         Ok(())
     }
 }
@@ -145,13 +153,15 @@ impl Election {
 pub fn count(e: &Election) -> Result<Outcome, StvError> {
     e.validate()?;
     let n = e.candidates.len();
-    let valid: u64 = e
+    // Summed wide: `validate` bounds the total by u64::MAX, and this cannot
+    // wrap even without that bound.
+    let valid: u128 = e
         .ballots
         .iter()
         .filter(|b| !b.ranking.is_empty())
-        .map(|b| b.weight)
+        .map(|b| u128::from(b.weight))
         .sum();
-    let quota = BigRational::from_integer(BigInt::from(valid / (e.seats as u64 + 1) + 1));
+    let quota = BigRational::from_integer(BigInt::from(valid / (e.seats as u128 + 1) + 1));
     let lot = lot_order(e);
     let mut counter = Counter {
         e,
@@ -196,8 +206,9 @@ pub fn count(e: &Election) -> Result<Outcome, StvError> {
             .filter(|&c| counter.status[c] == Status::Continuing)
             .collect();
         // Too few continuing candidates left to contest: they all win.
+        let mut continuing = continuing;
         if elected.len() < e.seats && continuing.len() <= e.seats - elected.len() {
-            let mut rest = continuing.clone();
+            let mut rest = std::mem::take(&mut continuing);
             while !rest.is_empty() {
                 let c = counter.pick(&rest, Pick::Most);
                 rest.retain(|&x| x != c);
@@ -212,6 +223,8 @@ pub fn count(e: &Election) -> Result<Outcome, StvError> {
             non_transferable: counter.non_transferable.clone(),
             elected: now,
         });
+        // Every seat filled, or every candidate elected or excluded: the
+        // count is over, and no further stage is recorded.
         if elected.len() >= e.seats || continuing.is_empty() {
             break;
         }
@@ -338,12 +351,15 @@ fn lot_order(e: &Election) -> Vec<usize> {
 
 /// Writes the election in BLT format, anonymised: identical rankings are
 /// merged into one weighted line and lines are sorted, so nothing reveals who
-/// voted or in what order. Double quotes in names become single quotes.
+/// voted or in what order. Names and the title are quoted by
+/// [`blt_quote`], so every name reads back exactly.
 pub fn to_blt(e: &Election, title: &str) -> String {
-    let mut merged: std::collections::BTreeMap<&[usize], u64> = std::collections::BTreeMap::new();
+    // Summed wide, so merged weights never wrap (a total past u64::MAX is
+    // refused when the file is read: `StvError::TotalWeightOverflow`).
+    let mut merged: std::collections::BTreeMap<&[usize], u128> = std::collections::BTreeMap::new();
     for b in &e.ballots {
         if b.weight > 0 {
-            *merged.entry(&b.ranking).or_default() += b.weight;
+            *merged.entry(&b.ranking).or_default() += u128::from(b.weight);
         }
     }
     let mut out = format!("{} {}\n", e.candidates.len(), e.seats);
@@ -355,12 +371,58 @@ pub fn to_blt(e: &Election, title: &str) -> String {
         out.push_str(" 0\n");
     }
     out.push_str("0\n");
-    let quote = |s: &str| format!("\"{}\"\n", s.replace('"', "'"));
     for name in &e.candidates {
-        out.push_str(&quote(name));
+        out.push_str(&blt_quote(name));
+        out.push('\n');
     }
-    out.push_str(&quote(title));
+    out.push_str(&blt_quote(title));
+    out.push('\n');
     out
+}
+
+/// A name or title as a BLT quoted string: in double quotes, with `\` and
+/// `"` escaped by a backslash (`\\`, `\"`), as the BLT readers that accept
+/// quotes in names (Droop's among them) read them; a line break or carriage
+/// return is written `\n` or `\r`, so each name stays on its own line.
+pub fn blt_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Reads one [`blt_quote`]d string (the whole trimmed line).
+fn blt_unquote(line: &str) -> Result<String, &'static str> {
+    let inner = line
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .filter(|_| line.len() >= 2)
+        .ok_or("names and the title must be in double quotes")?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => match chars.next() {
+                Some('\\') => out.push('\\'),
+                Some('"') => out.push('"'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                _ => return Err("a backslash in a name must be followed by \\, \", n or r"),
+            },
+            '"' => return Err("a double quote inside a name must be written \\\""),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
 }
 
 /// Reads a BLT file. Withdrawn candidates (`-n` lines) and equal rankings
@@ -438,12 +500,8 @@ pub fn parse_blt(text: &str) -> Result<(Election, String), StvError> {
     }
     let mut names = Vec::with_capacity(nc + 1);
     for (ln, line) in lines {
-        let t = line.trim();
-        let name = t
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .ok_or_else(|| err(ln, "names and the title must be in double quotes"))?;
-        names.push(name.to_string());
+        let name = blt_unquote(line.trim()).map_err(|reason| err(ln, reason))?;
+        names.push(name);
     }
     if names.len() < nc {
         return Err(err(

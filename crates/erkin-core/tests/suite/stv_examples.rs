@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use erkin_core::stv::{count, parse_blt, to_blt, Ballot, Election, Outcome, StageKind};
+use erkin_core::stv::{count, parse_blt, to_blt, Ballot, Election, Outcome, StageKind, StvError};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use proptest::prelude::*;
@@ -2597,4 +2597,136 @@ proptest! {
             prop_assert_eq!(&sum, &total);
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Regressions from the independent recount (issue 12, build item 6).
+// ---------------------------------------------------------------------------
+
+/// The count records no stage once every seat it can fill is filled. With
+/// fewer candidates than seats, the last candidates are elected together;
+/// the count used to go on with a stage in which one of them, already
+/// elected, was "excluded".
+#[test]
+fn no_stage_is_recorded_after_every_seat_is_filled() {
+    // 3 seats, 2 candidates, one ballot for A: quota floor(1/4) + 1 = 1.
+    // A reaches it exactly (no surplus); B is elected as the only one left.
+    let e = election(3, &["A", "B"], &[(1, &[0])]);
+    let out = count(&e).unwrap();
+    assert_eq!(out.elected, vec![0, 1]);
+    assert_eq!(stage_log(&e, &out), vec!["first preferences"]);
+    assert_eq!(out.stages[0].elected, vec![0, 1]);
+    // With a surplus left over, it is not transferred either.
+    let e = election(3, &["A", "B"], &[(5, &[0, 1])]);
+    let out = count(&e).unwrap();
+    assert_eq!(out.elected, vec![0, 1]);
+    assert_eq!(stage_log(&e, &out), vec!["first preferences"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The count ends at the stage that fills the last seat (or elects the
+    /// last candidate): no stage after it, and no elected candidate is ever
+    /// excluded or transferred from as if excluded.
+    #[test]
+    fn the_count_stops_when_every_seat_it_can_fill_is_filled(e in arb_election()) {
+        let out = count(&e).unwrap();
+        let last = out.stages.iter().rposition(|s| !s.elected.is_empty());
+        let filled = e.seats.min(e.candidates.len());
+        if out.elected.len() == filled {
+            prop_assert_eq!(last, Some(out.stages.len() - 1), "{:?}", stage_log(&e, &out));
+        }
+        let mut elected_so_far = BTreeSet::new();
+        for s in &out.stages {
+            if let StageKind::Exclusion { of } = s.kind {
+                prop_assert!(!elected_so_far.contains(&of), "elected {} excluded: {:?}", of, stage_log(&e, &out));
+            }
+            elected_so_far.extend(s.elected.iter().copied());
+        }
+    }
+
+    /// Any candidate names and title, including `"`, `\`, line breaks and
+    /// non-ASCII, read back exactly from the BLT file, so a recount draws the
+    /// same lot.
+    #[test]
+    fn blt_names_round_trip_exactly(
+        names in proptest::collection::btree_set("[a-z\"\\\\' \\n\\r\u{0430}-\u{044f}]{0,8}", 1..6),
+        title in "[a-z\"\\\\' \\n\\r]{0,12}",
+    ) {
+        let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let e = election(1, &names, &[(1, &[0])]);
+        let (back, t) = parse_blt(&to_blt(&e, &title)).unwrap();
+        prop_assert_eq!(&back.candidates, &e.candidates);
+        prop_assert_eq!(t, title);
+    }
+}
+
+/// A `"` in a handle used to become `'` in the BLT file. The lot hashes the
+/// names, so the recount broke a tie differently and elected someone else.
+#[test]
+fn blt_keeps_quotes_and_backslashes_so_a_recount_draws_the_same_lot() {
+    let names = ["a\"b", "a'b", "c\\d", "\\\"", "e"];
+    // A 5-way tie for 1 seat: the lot alone decides.
+    let ballots: Vec<(u64, &[usize])> = vec![(1, &[0]), (1, &[1]), (1, &[2]), (1, &[3]), (1, &[4])];
+    let mut e = election(1, &names, &ballots);
+    let text = to_blt(&e, "He said \"no\" \\ twice");
+    assert!(text.contains("\n\"a\\\"b\"\n"), "{text}");
+    assert!(text.contains("\n\"c\\\\d\"\n"), "{text}");
+    assert!(text.contains("\n\"\\\\\\\"\"\n"), "{text}");
+    let (mut back, title) = parse_blt(&text).unwrap();
+    assert_eq!(title, "He said \"no\" \\ twice");
+    assert_eq!(back.candidates, e.candidates);
+    // Under every seed, the recount elects whom the count elected.
+    for s in 0..32u8 {
+        e.seed = [s; 32];
+        back.seed = e.seed;
+        assert_eq!(count(&back).unwrap().elected, count(&e).unwrap().elected);
+    }
+    // With the old `"` → `'` the names collide and the lot differs for some
+    // seed: this is what the exact round trip prevents.
+    let mangled: Vec<String> = names.iter().map(|n| n.replace('"', "'")).collect();
+    assert!((0..32u8).any(|s| {
+        let mut m = e.clone();
+        m.candidates = mangled.clone();
+        m.seed = [s; 32];
+        e.seed = [s; 32];
+        count(&m).unwrap().elected != count(&e).unwrap().elected
+    }));
+    // A bare quote inside a name, or an unknown escape, is refused.
+    assert!(blt_error("2 1\n1 1 0\n0\n\"a\"b\"\n\"B\"\n").contains("double quote"));
+    assert!(blt_error("2 1\n1 1 0\n0\n\"a\\qb\"\n\"B\"\n").contains("backslash"));
+}
+
+/// Weights adding up past 2^64 used to wrap the quota silently in release
+/// builds (and panic in debug builds): they are refused, by count and by the
+/// BLT reader, with their own error.
+#[test]
+fn ballot_weights_past_u64_max_are_refused_not_wrapped() {
+    let half = u64::MAX / 2 + 1;
+    let e = election(1, &["A", "B"], &[(half, &[0]), (half, &[1])]);
+    assert_eq!(count(&e), Err(StvError::TotalWeightOverflow));
+    let text = format!("2 1\n{half} 1 0\n{half} 2 0\n0\n\"A\"\n\"B\"\n");
+    assert_eq!(parse_blt(&text).err(), Some(StvError::TotalWeightOverflow));
+    // Writing such an election merges without wrapping: the refusal comes
+    // when it is read, never a silently smaller weight.
+    let same = election(1, &["A", "B"], &[(half, &[0]), (half, &[0])]);
+    let text = to_blt(&same, "t");
+    assert!(
+        text.contains(&format!("\n{} 1 0\n", 2 * u128::from(half))),
+        "{text}"
+    );
+    assert!(parse_blt(&text).is_err());
+    // Exactly u64::MAX in total is counted, with the exact quota.
+    let e = election(1, &["A", "B"], &[(u64::MAX - 1, &[0]), (1, &[1])]);
+    let out = count(&e).unwrap();
+    assert_eq!(
+        out.quota,
+        BigRational::from_integer(BigInt::from(u64::MAX / 2 + 1))
+    );
+    assert_eq!(out.elected, vec![0]);
 }
