@@ -151,11 +151,15 @@ impl Publication {
     /// transaction with a new checkpoint, and reports each entry's fate. `now`
     /// is the sequencer's clock in Unix seconds.
     ///
-    /// The log's time: when `now` is later than the log time, the batch is
-    /// led by a tick (signed by the log key, dated `now`), so every entry of
-    /// the batch is judged by the time it reached the sequencer. A clock
-    /// behind the log time adds no tick: the log time never moves backwards.
-    /// A batch that admits nothing appends nothing, not even its tick.
+    /// The log's time: when `now` is later than the log time, a batch whose
+    /// entries a time rule judges (anything but statements, key rotations and
+    /// resignations: proposals, votes, closes, publishing, corrections) is
+    /// led by a tick (signed by the log key, dated `now`), so each of them is
+    /// judged by the time it reached the sequencer; a batch of statements
+    /// refreshes the log time only once it is [`TICK_EVERY_SECS`] old, so a
+    /// quiet newsroom's log is not half ticks. A clock behind the log time
+    /// adds no tick: the log time never moves backwards. A batch that admits
+    /// nothing appends nothing, not even its tick.
     pub fn submit(
         &mut self,
         entries: &[Vec<u8>],
@@ -183,20 +187,25 @@ impl Publication {
             let mut named = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
             let mark = self.state.tick_mark();
-            let tick = if now > self.state.log_time() {
-                let bytes = self.tick(now, log_key)?;
-                match self.state.apply(&bytes) {
-                    Ok(applied) => {
-                        admitted.push(bytes);
-                        Some(applied.leaf_hash)
+            let log_time = self.state.log_time();
+            let timely = entries
+                .iter()
+                .any(|e| judged_by_time(e, self.state.origin()));
+            let tick =
+                if now > log_time && (timely || now >= log_time.saturating_add(TICK_EVERY_SECS)) {
+                    let bytes = self.tick(now, log_key)?;
+                    match self.state.apply(&bytes) {
+                        Ok(applied) => {
+                            admitted.push(bytes);
+                            Some(applied.leaf_hash)
+                        }
+                        // The log key given is not this log's: nothing is
+                        // admitted without a time the log proves.
+                        Err(r) => return Err(PublicationError::Tick(r)),
                     }
-                    // The log key given is not this log's: nothing is
-                    // admitted without a time the log proves.
-                    Err(r) => return Err(PublicationError::Tick(r)),
-                }
-            } else {
-                None
-            };
+                } else {
+                    None
+                };
             for e in entries {
                 let result = match admit(&mut self.state, &self.store, e, now) {
                     Ok(result) => result,
@@ -373,6 +382,23 @@ impl Publication {
             body.time += 1;
         }
     }
+}
+
+/// How old the log time may grow before a batch that no time rule judges
+/// (statements) refreshes it with a tick.
+pub const TICK_EVERY_SECS: u64 = 60;
+
+/// Whether a time rule judges `entry`: a deadline, a minimum period or an
+/// editor's term. Statements, key rotations and resignations are judged by
+/// none; an entry that does not parse is refused anyway.
+fn judged_by_time(entry: &[u8], origin: &str) -> bool {
+    use erkin_core::action::Action;
+    erkin_core::entry::ParsedEntry::parse(entry, origin).is_ok_and(|p| {
+        !matches!(
+            p.body.action,
+            Action::Statement(_) | Action::RotateKey(_) | Action::Resign(_)
+        )
+    })
 }
 
 /// Admits one entry into `state`; returns what the fold applied and the

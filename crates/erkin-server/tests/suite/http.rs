@@ -2,9 +2,8 @@
 //! endpoint, 404s, conditional requests, compression, security headers, and
 //! re-rendering when the log grows.
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -12,69 +11,16 @@ use erkin_core::action::{Action, Charter, Publish};
 use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
 use erkin_store::Publication;
+use erkin_testkit::{request, Reply};
 
 /// The fixture's time: its sequencer's clock stands at the founding time,
 /// so the log records no tick and sizes are the entries' own count.
 const T0: u64 = 1_790_000_000;
 
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-}
-
-/// A plain HTTP/1.1 request over a fresh connection.
-fn request(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
-    send(addr, method, path, extra, b"")
-}
-
 /// A request with a body: `extra` says its length (a test may declare more
-/// than it sends).
+/// than it sends). The server must answer.
 fn send(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (k, v) in extra {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    // The server may answer (and close) before it reads the whole body.
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+    erkin_testkit::send(addr, method, path, extra, body).expect("the server answers")
 }
 
 fn get(addr: SocketAddr, path: &str) -> Reply {

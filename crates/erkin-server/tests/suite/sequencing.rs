@@ -92,7 +92,9 @@ fn a_batch_is_sequenced_in_arrival_order_after_its_tick_and_receipts_verify() {
             &log,
             &[a.verifier_key().clone(), b.verifier_key().clone()],
             Charter::default(),
-            t0 - 10,
+            // Founded over a minute ago, so even a batch of statements is
+            // led by a tick (`TICK_EVERY_SECS`).
+            t0 - 2 * erkin_store::publication::TICK_EVERY_SECS,
         )
         .unwrap(),
     );

@@ -10,8 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+
+use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,72 +54,13 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A minimal HTTP/1.1 exchange on a fresh connection: (status, body).
-fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no header"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
-    let length = head
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    let mut body = raw[split + 4..].to_vec();
-    match length {
-        Some(n) if body.len() >= n => body.truncate(n),
-        // A cut-off answer (the server died mid-reply) is no answer.
-        _ => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "truncated answer",
-            ))
-        }
-    }
-    Ok((status, body))
-}
-
 fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
-    exchange(
-        addr,
-        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-        b"",
-    )
+    erkin_testkit::get(addr, path).map(|r| (r.status, r.body))
 }
 
 fn post_entry(addr: SocketAddr, entry: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    exchange(
-        addr,
-        &format!(
-            "POST /api/v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
-            entry.len()
-        ),
-        entry,
-    )
+    erkin_testkit::post(addr, "/api/v1/entries", entry).map(|r| (r.status, r.body))
 }
-
 fn checkpoint_size(addr: SocketAddr) -> u64 {
     let (status, body) = get(addr, "/checkpoint").unwrap();
     assert_eq!(status, 200);
@@ -140,7 +81,9 @@ impl Server {
     /// `erkin serve --sequence` on `dir`, once it answers GET /checkpoint.
     fn start(dir: &Path, log: &Path, extra: &[&str]) -> Self {
         for _attempt in 0..5 {
-            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let addr: SocketAddr = format!("127.0.0.1:{}", erkin_testkit::free_port())
+                .parse()
+                .unwrap();
             let stderr = fs::OpenOptions::new()
                 .create(true)
                 .append(true)

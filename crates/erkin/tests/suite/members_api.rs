@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +22,7 @@ use erkin_core::action::{Action, Statement};
 use erkin_core::blob::BlobId;
 use erkin_core::entry::{sign_entry, EntryBody};
 use erkin_core::keys::SecretKey;
+use erkin_testkit::{eventually, exchange, free_port, get, post, post_chunked, Reply};
 use serde_json::Value;
 
 const PASSPHRASE: &str = "correct horse battery";
@@ -188,161 +189,6 @@ fn statement_entry(origin: &str, key: &SecretKey, time: u64, text: &str) -> Vec<
 // ---------------------------------------------------------------------------
 // Plain HTTP/1.1 over std::net
 
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text()))
-    }
-
-    /// Asserts an API error: this status, JSON, and this stable code, with a
-    /// message. Returns the message.
-    fn api_error(&self, status: u16, code: &str) -> String {
-        assert_eq!(self.status, status, "{} {}", self.status, self.text());
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/json"),
-            "{self:?}"
-        );
-        let v = self.json();
-        assert_eq!(v["error"]["code"].as_str(), Some(code), "{v}");
-        let message = v["error"]["message"].as_str().unwrap_or_default();
-        assert!(!message.is_empty(), "an error names its cause: {v}");
-        message.to_string()
-    }
-}
-
-/// Decodes a chunked body.
-fn dechunk(mut raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "bad chunked body");
-    let mut out = Vec::new();
-    loop {
-        let line_end = raw.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
-        let size_text = std::str::from_utf8(&raw[..line_end]).map_err(|_| bad())?;
-        let size_text = size_text.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| bad())?;
-        raw = &raw[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if raw.len() < size + 2 {
-            return Err(bad());
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
-}
-
-/// Sends a raw request on a fresh connection and reads the whole answer.
-/// Write errors are tolerated when an answer arrives anyway (a server may
-/// answer 413 before it has read the body).
-fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<Reply> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    s.set_write_timeout(Some(Duration::from_secs(60)))?;
-    let wrote = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
-    let mut raw = Vec::new();
-    let read = s.read_to_end(&mut raw);
-    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        wrote?;
-        read?;
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!(
-                "no answer: {:?}",
-                String::from_utf8_lossy(&raw[..raw.len().min(200)])
-            ),
-        ));
-    };
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        body = dechunk(&body)?;
-    } else if let Some(len) = headers
-        .get("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if body.len() < len {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "truncated body",
-            ));
-        }
-        body.truncate(len);
-    }
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn get(addr: SocketAddr, path: &str) -> std::io::Result<Reply> {
-    exchange(
-        addr,
-        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-        b"",
-    )
-}
-
-fn post(addr: SocketAddr, path: &str, body: &[u8]) -> std::io::Result<Reply> {
-    exchange(
-        addr,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        ),
-        body,
-    )
-}
-
-/// POST with a chunked body: no Content-Length for the server to judge by.
-fn post_chunked(addr: SocketAddr, path: &str, body: &[u8]) -> std::io::Result<Reply> {
-    let mut chunked = Vec::new();
-    for chunk in body.chunks(8192) {
-        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-        chunked.extend_from_slice(chunk);
-        chunked.extend_from_slice(b"\r\n");
-    }
-    chunked.extend_from_slice(b"0\r\n\r\n");
-    exchange(
-        addr,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-        ),
-        &chunked,
-    )
-}
-
 fn post_entry(addr: SocketAddr, entry: &[u8]) -> Reply {
     post(addr, "/api/v1/entries", entry).expect("the server answers")
 }
@@ -355,26 +201,25 @@ fn checkpoint_body(addr: SocketAddr) -> String {
     text.split("\n\n").next().unwrap().to_string()
 }
 
+/// The entries in the log at `dir` that are not the sequencer's ticks (a
+/// tick leads a batch whenever the clock's second changed since the last,
+/// which a test does not control).
+fn logged_without_ticks(dir: &Path) -> u64 {
+    let store = erkin_store::Store::open_unverified(dir).unwrap();
+    store
+        .entries(0, store.size())
+        .unwrap()
+        .iter()
+        .filter(|e| !String::from_utf8_lossy(e).contains(r#""action":{"tick":{}}"#))
+        .count() as u64
+}
+
 fn checkpoint_size(addr: SocketAddr) -> u64 {
     checkpoint_body(addr)
         .lines()
         .nth(1)
         .and_then(|l| l.parse().ok())
         .expect("a checkpoint names its size on its second line")
-}
-
-/// Polls `check` every 100 ms until it holds or `limit` passes.
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    loop {
-        if check() {
-            return Some(started.elapsed());
-        }
-        if started.elapsed() > limit {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -388,14 +233,6 @@ struct Server {
     argv: Vec<String>,
     /// Where its stderr goes.
     log: PathBuf,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Server {
@@ -629,7 +466,18 @@ fn members_govern_and_publish_through_the_server_only() {
         .ok()
         .parse()
         .unwrap();
-    assert_eq!(idx, 6);
+    // It is the last entry of the log, and it is hers.
+    assert_eq!(idx + 1, checkpoint_size(server.addr));
+    let log: Value = serde_json::from_str(&carol.act(&server, &["log", "--json"]).ok()).unwrap();
+    let last = log
+        .as_array()
+        .and_then(|l| l.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (last["index"].as_u64(), last["signer"].as_str()),
+        (Some(idx), Some("carol"))
+    );
 
     // An editor (founders are the first board) publishes an article with a
     // photo: the photo goes up as a blob, then the entry that names it.
@@ -994,7 +842,11 @@ fn api_errors_have_stable_codes_and_never_500() {
         .api_error(405, "read_only");
     assert_eq!(read_only.stop(), 0);
 
-    assert_eq!(checkpoint_size(a), 3, "genesis and the two statements");
+    assert_eq!(
+        logged_without_ticks(&server_dir),
+        3,
+        "genesis and the two statements"
+    );
     assert_eq!(server.stop(), 0);
     verify_ok(&server_dir, &log_vk);
 }
@@ -1035,7 +887,7 @@ fn quick_submissions(n: usize) -> Vec<Reply> {
         }
     }
     let accepted = replies.iter().filter(|r| r.status == 200).count() as u64;
-    assert_eq!(checkpoint_size(server.addr), 1 + accepted);
+    assert_eq!(logged_without_ticks(&server_dir), 1 + accepted);
     assert_eq!(server.stop(), 0);
     verify_ok(&server_dir, &log_vk);
     replies
@@ -1650,10 +1502,12 @@ fn replaying_a_members_logged_entries_does_not_spend_their_rate_limit() {
     let time = now();
     let said = statement_entry(origin, &key, time, "On the record.");
     assert_eq!(post_entry(a, &said).status, 200);
+    let logged = checkpoint_size(a);
     // Anyone can copy it from the public log and send it again, many times.
     for _ in 0..30 {
         post_entry(a, &said).api_error(422, "duplicate");
     }
+    assert_eq!(checkpoint_size(a), logged, "a replay added to the log");
     // Alice's own new entries are not held back by the replays.
     for i in 0..3 {
         let r = post_entry(
@@ -1662,7 +1516,8 @@ fn replaying_a_members_logged_entries_does_not_spend_their_rate_limit() {
         );
         assert_eq!(r.status, 200, "alice's entry after replays: {}", r.text());
     }
-    assert_eq!(checkpoint_size(a), 5);
+    // Three more, and at most a tick before each batch.
+    assert!((logged + 3..=logged + 6).contains(&checkpoint_size(a)));
     assert_eq!(server.stop(), 0);
     verify_ok(&server_dir, &log_vk);
 }
@@ -1769,7 +1624,7 @@ fn a_local_writer_is_refused_while_the_server_sequences() {
     assert_eq!(checkpoint_size(server.addr), 1, "nothing was written");
     // Through the server, the same member is heard.
     alice.statement(&server, "Through the server.").ok();
-    assert_eq!(checkpoint_size(server.addr), 2);
+    assert_eq!(logged_without_ticks(&server_dir), 2);
     assert_eq!(server.stop(), 0);
     // With the server gone, the local command writes.
     run(&[

@@ -158,7 +158,11 @@ fn server_mirror_mirror_bundle_import_agree_and_follow_changes() {
     as_some_member(&data, &keys, &["publish", &s(&article)]);
     sync_all();
     let grown = verified(&data, &key);
-    assert_eq!(grown.0, expected.0 + 1);
+    // The article, and a tick before it if the sequencer's clock moved on.
+    assert!(
+        (expected.0 + 1..=expected.0 + 2).contains(&grown.0),
+        "{grown:?}"
+    );
     for copy in [&m1, &m2, &m3] {
         assert_eq!(verified(copy, &key), grown, "{}", copy.display());
         assert!(copy
