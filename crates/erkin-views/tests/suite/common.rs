@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use erkin_core::action::{Action, Charter, Correct, Genesis, Publish};
+use erkin_core::action::{Action, Charter, Correct, Genesis, Publish, Tick};
 use erkin_core::blob::BlobId;
 use erkin_core::entry::{sign_entry, EntryBody};
 use erkin_core::keys::SecretKey;
@@ -35,6 +35,7 @@ pub struct Fixture {
     pub state: State,
     pub blobs: HashMap<BlobId, Vec<u8>>,
     editor: SecretKey,
+    log: SecretKey,
     time: u64,
 }
 
@@ -84,6 +85,7 @@ impl Fixture {
             state,
             blobs: HashMap::new(),
             editor,
+            log,
             time: T0,
         }
     }
@@ -98,6 +100,17 @@ impl Fixture {
     /// The same, signed by `key` (a member's).
     pub fn act_as(&mut self, key: &SecretKey, action: Action) -> u64 {
         self.time += 60;
+        // The sequencer's tick first: rules are judged by the log time.
+        let tick = sign_entry(
+            ORIGIN,
+            &EntryBody {
+                time: self.time,
+                action: Action::Tick(Tick {}),
+            },
+            &self.log,
+        )
+        .expect("sign tick");
+        self.state.apply(&tick).expect("a tick forward is accepted");
         let bytes = sign_entry(
             ORIGIN,
             &EntryBody {

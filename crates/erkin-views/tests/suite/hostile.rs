@@ -565,15 +565,21 @@ fn decided(lang: &str) -> Fixture {
             f.act(Action::Close(Close { proposal: id }));
         }
     };
+    // The amendment is decided by the founder alone: amendments need 2/3 of
+    // all members (the entrenched floor), which the founder's yes and the
+    // newcomer's abstention (1 of 2) would not be.
     decide(
         &mut f,
         &[],
-        vec![(
-            Motion::Admit {
-                key: newcomer.verifier_key().to_string(),
-            },
-            Yes,
-        )],
+        vec![
+            (
+                Motion::Admit {
+                    key: newcomer.verifier_key().to_string(),
+                },
+                Yes,
+            ),
+            (Motion::Amend { charter: amended }, Yes),
+        ],
     );
     let remove = || Motion::Remove {
         handle: "bolat".into(),
@@ -592,7 +598,6 @@ fn decided(lang: &str) -> Fixture {
                 },
                 Ranked(vec![EDITOR.into()]),
             ),
-            (Motion::Amend { charter: amended }, Yes),
             (
                 Motion::Retract {
                     article: "ken-apaty".into(),
@@ -620,6 +625,13 @@ fn decided(lang: &str) -> Fixture {
                 No,
             ),
         ],
+    );
+    assert!(
+        f.state.proposals().any(|p| p
+            .outcome
+            .as_ref()
+            .is_some_and(|o| o.effect == Effect::CharterAmended)),
+        "the fixture's amendment passes"
     );
     f.act(Action::Propose(Propose {
         title: "Ашық ұсыныс".into(),
