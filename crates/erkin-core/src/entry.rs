@@ -45,7 +45,7 @@ pub enum EntryError {
     Note(#[from] NoteError),
     #[error("entry text must be three lines (format, origin, JSON); found {lines}")]
     WrongShape { lines: usize },
-    #[error("entry format is {found:?}; this version of erkin reads {ENTRY_FORMAT:?} (upgrade erkin if the log is newer)")]
+    #[error("entry format is {found:?}; this version of erkin reads {ENTRY_FORMAT:?}")]
     UnknownFormat { found: String },
     #[error("entry was made for publication {found:?}, not {expected:?}")]
     WrongOrigin { expected: String, found: String },

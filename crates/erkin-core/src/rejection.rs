@@ -74,7 +74,7 @@ pub enum Rejection {
     },
 
     // Membership and keys (code `invalid_action`).
-    #[error("action is invalid: the new key's name must be your handle {handle:?} (make it with `erkin key new --name {handle}`)")]
+    #[error("action is invalid: the new key's name must be your handle {handle:?}")]
     NewKeyName { handle: String },
     #[error("action is invalid: {0}")]
     KeyConflict(#[source] KeyConflict),
@@ -153,7 +153,7 @@ pub enum Rejection {
     BadCharter(#[source] CharterError),
 
     // Permissions (code `not_permitted`).
-    #[error("not permitted: only editors {action}; {handle} holds no current board seat (members elect the board; see `erkin board`)")]
+    #[error("not permitted: only editors {action}; {handle} holds no current board seat (members elect the board)")]
     NotEditor {
         handle: String,
         action: EditorAction,

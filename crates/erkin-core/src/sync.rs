@@ -155,7 +155,7 @@ pub enum Refusal {
     #[error("{path}: entry {index} is not the entry the signed checkpoint commits to (tampered)")]
     TamperedEntry { index: u64, path: String },
     /// This copy's own log could not be read: nothing is said of the source.
-    #[error("this copy's own log could not be read ({0}); run `erkin verify` on it")]
+    #[error("this copy's own log could not be read ({0})")]
     LocalCopy(String),
     /// The log's time (a tick) runs ahead of this machine's clock by more
     /// than the bound: the sequencer's clock is wrong (or this one is). The

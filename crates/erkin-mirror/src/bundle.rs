@@ -93,7 +93,9 @@ pub enum BundleError {
     Gap { since: u64, held: u64 },
     /// The manifest spans more entries than one sync takes
     /// (`erkin mirror --max-growth`); nothing was unpacked.
-    #[error("the bundle spans entries {since}..{size}, more than the {max} one sync takes; refused")]
+    #[error(
+        "the bundle spans entries {since}..{size}, more than the {max} one sync takes; refused"
+    )]
     TooMuchGrowth { since: u64, size: u64, max: u64 },
     /// A log file or blob the span its manifest states cannot need: refused
     /// before it is written.

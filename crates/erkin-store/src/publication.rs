@@ -32,7 +32,7 @@ pub enum PublicationError {
     /// after unnamed ones are collected).
     #[error("uploads waiting for an entry to name them already hold {max} bytes; publish the entries that name them, then retry")]
     PendingFull { max: u64 },
-    #[error("{path}: entry {index} in the store breaks the rules ({rejection}); the store was altered or written by a faulty sequencer. Run `erkin verify` for a full report")]
+    #[error("{path}: entry {index} in the store breaks the rules ({rejection}); the store was altered or written by a faulty sequencer")]
     Invalid {
         path: String,
         index: u64,

@@ -53,7 +53,9 @@ pub enum StoreError {
     HalfMade { path: PathBuf },
     #[error("{path}: not an erkin database ({reason})")]
     NotAStore { path: PathBuf, reason: String },
-    #[error("{path}: written by a newer erkin (format {found}, this one reads up to {FORMAT_VERSION}); upgrade erkin")]
+    #[error(
+        "{path}: written by a newer erkin (format {found}, this one reads up to {FORMAT_VERSION})"
+    )]
     NewerFormat { path: PathBuf, found: i32 },
     #[error("{path}: the store is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },

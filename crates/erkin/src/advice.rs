@@ -56,6 +56,7 @@ fn of_store(e: &StoreError) -> Option<String> {
                 .into(),
         ),
         StoreError::Blob(b) => of_blob(b),
+        StoreError::NewerFormat { .. } => Some("upgrade erkin to read it".into()),
         _ => None,
     }
 }
@@ -72,6 +73,7 @@ fn of_blob(e: &BlobError) -> Option<String> {
 fn of_publication(e: &PublicationError) -> Option<String> {
     match e {
         PublicationError::Store(s) => of_store(s),
+        PublicationError::Invalid { .. } => Some("`erkin verify` on it gives a full report".into()),
         _ => None,
     }
 }

@@ -810,7 +810,10 @@ fn other_sqlite_database_is_not_an_erkin_database() {
 fn store_from_a_newer_erkin_is_refused() {
     let f = fixture();
     sqlite3(&f.data.join("erkin.sqlite"), "PRAGMA user_version = 99;");
-    run_in(&f.data, &["log"]).fails_with(1, &["newer erkin", "format 99"]);
+    run_in(&f.data, &["log"]).fails_with(
+        1,
+        &["newer erkin", "format 99", "erkin: hint: upgrade erkin"],
+    );
     run_in(&f.data, &["statement", "--key", s(&f.key_a), "hello"]).fails_with(1, &["newer erkin"]);
 }
 
