@@ -9,12 +9,10 @@
 //! `bench/soak-server-crash.sh` runs many more.
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 
 use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,20 +23,11 @@ use erkin_core::keys::SecretKey;
 use rand_core::RngCore;
 use serde_json::Value;
 
-const PASSPHRASE: &str = "correct horse battery";
+use crate::common::{erkin, s, Server};
+
 const ORIGIN: &str = "crash.example/news";
 /// Submitting threads, each signing as a member of its own.
 const THREADS: usize = 4;
-
-fn erkin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_erkin"));
-    c.env("ERKIN_PASSPHRASE", PASSPHRASE)
-        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
-        .env_remove("ERKIN_DIR")
-        .env_remove("ERKIN_SERVER")
-        .stdin(Stdio::null());
-    c
-}
 
 /// Runs erkin to completion: (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -48,10 +37,6 @@ fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
 }
 
 fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
@@ -69,75 +54,6 @@ fn checkpoint_size(addr: SocketAddr) -> u64 {
         .nth(1)
         .and_then(|l| l.parse().ok())
         .expect("a checkpoint names its size on its second line")
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-}
-
-impl Server {
-    /// `erkin serve --sequence` on `dir`, once it answers GET /checkpoint.
-    fn start(dir: &Path, log: &Path, extra: &[&str]) -> Self {
-        for _attempt in 0..5 {
-            let addr: SocketAddr = format!("127.0.0.1:{}", erkin_testkit::free_port())
-                .parse()
-                .unwrap();
-            let stderr = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-                .unwrap();
-            let child = erkin()
-                .args(["--dir", s(dir), "serve", "--sequence", "--quiet"])
-                .args(["--listen", &addr.to_string(), "--rate-per-key", "0"])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(stderr)
-                .spawn()
-                .unwrap();
-            let mut server = Server {
-                child,
-                addr,
-                log: log.to_path_buf(),
-            };
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                if let Some(status) = server.child.try_wait().unwrap() {
-                    let said = server.stderr();
-                    assert!(
-                        said.contains("cannot listen"),
-                        "erkin serve exited ({status}) instead of restarting: {said}"
-                    );
-                    break; // The port was taken meanwhile: another one.
-                }
-                if get(addr, "/checkpoint").is_ok_and(|(status, _)| status == 200) {
-                    return server;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "erkin serve did not answer within 60 s: {}",
-                    server.stderr()
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!("no free port for erkin serve after 5 attempts");
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// What one submitting thread saw.
@@ -274,7 +190,18 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
     for round in 0..rounds {
         // Vary the batching a little from round to round.
         let delay = ["0", "5", "20"][round % 3];
-        let server = Server::start(&dir, &log, &["--batch-delay-ms", delay]);
+        let server = Server::start_logged(
+            &dir,
+            &[
+                "--sequence",
+                "--rate-per-key",
+                "0",
+                "--batch-delay-ms",
+                delay,
+            ],
+            None,
+            &log,
+        );
         let addr = server.addr;
         // Restarting lost nothing the last check saw.
         assert_eq!(checkpoint_size(addr), size_after_crash, "round {round}");
@@ -430,7 +357,7 @@ fn sigkill_while_submitting_loses_nothing_acknowledged() {
     }
 
     // A last restart after the last crash, and a clean stop.
-    let server = Server::start(&dir, &log, &[]);
+    let server = Server::start_logged(&dir, &["--sequence", "--rate-per-key", "0"], None, &log);
     assert_eq!(checkpoint_size(server.addr), size_after_crash);
     let ok = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])

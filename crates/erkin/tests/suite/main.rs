@@ -5,6 +5,7 @@
 
 mod age_cli;
 mod cli;
+mod common;
 mod crash_server;
 mod governance_cli;
 mod members_api;
