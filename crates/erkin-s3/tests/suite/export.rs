@@ -12,16 +12,16 @@ use erkin_store::Publication;
 
 use crate::garage::Garage;
 
-const T0: u64 = 1_790_000_000;
+pub const T0: u64 = 1_790_000_000;
 
-struct Newsroom {
+pub struct Newsroom {
     _tmp: tempfile::TempDir,
-    dir: std::path::PathBuf,
+    pub dir: std::path::PathBuf,
     log: SecretKey,
     editor: SecretKey,
 }
 
-fn newsroom(origin: &str, articles: usize) -> Newsroom {
+pub fn newsroom(origin: &str, articles: usize) -> Newsroom {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
@@ -47,7 +47,7 @@ fn newsroom(origin: &str, articles: usize) -> Newsroom {
     n
 }
 
-fn publish(n: &Newsroom, slug: &str) {
+pub fn publish(n: &Newsroom, slug: &str) {
     let mut p = Publication::open(&n.dir).unwrap();
     let id = p
         .put_blob(
@@ -75,8 +75,13 @@ fn publish(n: &Newsroom, slug: &str) {
 }
 
 /// A GET from the website endpoint: status, headers (lowercase), body.
-fn web_get(g: &Garage, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut s = TcpStream::connect(("127.0.0.1", g.web_port)).unwrap();
+pub fn web_get(g: &Garage, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    web_get_at(g.web_port, path)
+}
+
+/// A GET from the website endpoint on `port`.
+pub fn web_get_at(port: u16, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,

@@ -4,6 +4,7 @@
 //! Without a Garage binary these tests are reported as ignored (see
 //! `build.rs`); in CI `ci_has_garage` fails instead.
 
+mod cluster;
 mod export;
 mod garage;
 
