@@ -7,6 +7,7 @@
 mod cluster;
 mod export;
 mod garage;
+mod interrupt;
 
 /// In CI the object-storage tests must run.
 #[test]
