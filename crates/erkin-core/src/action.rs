@@ -38,6 +38,9 @@ pub enum Action {
     RotateKey(RotateKey),
     /// Leave the publication.
     Resign(Resign),
+    /// Give up one's seat on the editorial board, staying a member (editors
+    /// only).
+    StepDown(StepDown),
     /// Publish an article (editors only).
     Publish(Publish),
     /// Publish a new revision of an article with a public correction note
@@ -184,6 +187,11 @@ pub struct RotateKey {
 #[serde(deny_unknown_fields)]
 pub struct Resign {}
 
+/// An editor leaves the board (see [`Action::StepDown`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDown {}
+
 impl Motion {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -219,6 +227,7 @@ impl Action {
             Action::Close(_) => "close",
             Action::RotateKey(_) => "rotate_key",
             Action::Resign(_) => "resign",
+            Action::StepDown(_) => "step_down",
             Action::Publish(_) => "publish",
             Action::Correct(_) => "correct",
             Action::Tick(_) => "tick",

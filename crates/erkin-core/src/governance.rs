@@ -16,8 +16,10 @@
 //!   charter in force when the proposal closes.
 //! - **Passing.** A yes/no proposal passes when the quorum is met (voters,
 //!   abstentions included, ≥ quorum × eligible) and the threshold holds; it
-//!   never passes without a yes. An election passes when the quorum is met;
-//!   seats are filled by STV (see `stv.rs`), the new board replacing the old.
+//!   never passes without a yes. An election passes when the quorum is met
+//!   and some ballot ranks a standing candidate (otherwise `NobodyRanked`);
+//!   seats are filled by STV (see `stv.rs`), the new board replacing the old,
+//!   with the lot seeded at the close ([`lot_seed`]).
 //! - **Effects that can no longer happen** (admitting a handle someone else
 //!   took meanwhile, removing the last member) are recorded as passed without
 //!   effect, with the reason.
@@ -69,8 +71,9 @@ pub struct Proposal {
     pub rule: Judged,
     pub electorate: BTreeSet<String>,
     pub votes: BTreeMap<String, Ballot>,
-    /// Seeds the STV lot; fixed by the propose entry, so no one can choose it
-    /// after seeing the ballots.
+    /// Seeds the STV lot; drawn when the proposal closes from the log's state
+    /// at the close ([`lot_seed`]), so nobody can choose it once the
+    /// candidates are known. All zeros while the proposal is open.
     #[serde(serialize_with = "hex_bytes")]
     pub seed: [u8; 32],
     pub outcome: Option<Outcome>,
@@ -123,6 +126,9 @@ pub enum Effect {
     Redacted { target: String },
     /// Passed: a resolution, which changes nothing in the state.
     Resolved,
+    /// Failed: an election in which the quorum took part but no ballot
+    /// ranked any candidate still standing; no seat is filled by lot.
+    NobodyRanked,
     /// Passed, but what it asked can no longer happen.
     CouldNotTakeEffect { why: NoEffect },
 }
@@ -158,7 +164,10 @@ impl Effect {
     pub fn took_effect(&self) -> bool {
         !matches!(
             self,
-            Effect::NoQuorum | Effect::Rejected | Effect::CouldNotTakeEffect { .. }
+            Effect::NoQuorum
+                | Effect::Rejected
+                | Effect::NobodyRanked
+                | Effect::CouldNotTakeEffect { .. }
         )
     }
 }
@@ -198,6 +207,8 @@ pub struct Facts<'a> {
     pub articles: &'a BTreeMap<String, Article>,
     pub retracted: &'a BTreeSet<String>,
     pub proposals: &'a BTreeMap<u64, Proposal>,
+    /// The leaf hash of the entry that set the log time (the latest tick).
+    pub time_leaf: &'a Hash,
 }
 
 /// What an accepted propose, vote or close entry changes.
@@ -211,12 +222,13 @@ pub enum GovernanceChange {
         handle: String,
         ballot: Ballot,
     },
-    /// `proposal` is decided: its outcome, and what it changes if it took
-    /// effect.
+    /// `proposal` is decided: its outcome, the lot's seed drawn at the
+    /// close, and what it changes if it took effect.
     Closed {
         proposal: u64,
         outcome: Outcome,
         edit: Option<Edit>,
+        seed: [u8; 32],
     },
 }
 
@@ -239,7 +251,6 @@ impl Facts<'_> {
         proposer: &str,
         time: u64,
         p: &Propose,
-        leaf: &Hash,
     ) -> Result<GovernanceChange, Rejection> {
         check_text(TextField::ProposalTitle, &p.title, MAX_TITLE_LEN)?;
         let rule = self.charter.rule_for(&p.motion);
@@ -256,9 +267,6 @@ impl Facts<'_> {
             });
         }
         self.check_motion(&p.motion)?;
-        let mut h = Sha256::new();
-        h.update(b"erkin stv lot\n");
-        h.update(leaf.0);
         Ok(GovernanceChange::Proposed(Proposal {
             id: index,
             proposer: proposer.to_string(),
@@ -269,7 +277,7 @@ impl Facts<'_> {
             rule,
             electorate: self.roll.members.keys().cloned().collect(),
             votes: BTreeMap::new(),
-            seed: h.finalize().into(),
+            seed: [0; 32],
             outcome: None,
         }))
     }
@@ -456,6 +464,8 @@ impl Facts<'_> {
                 Ballot::Ranked(_) => tally.yes += 1,
             }
         }
+        let seed = lot_seed(self.time_leaf, id);
+        let mut nobody_ranked = false;
         let (quorum, passed, elected) = match p.rule {
             // Loosening the amendment rule needs the entrenched majority too.
             Judged::Vote(rule) => {
@@ -470,8 +480,15 @@ impl Facts<'_> {
             }
             Judged::Election(rule) => {
                 let q = quorum_met(tally.voters(), tally.eligible, rule.quorum);
-                let elected = if q {
-                    count_election(self.roll, p, &counted)
+                let mut election = stv_election(self.roll, p, &counted);
+                election.seed = seed;
+                // Nobody ranked a candidate still standing: the election
+                // fails rather than filling every seat by lot.
+                nobody_ranked = q
+                    && !election.candidates.is_empty()
+                    && election.ballots.iter().all(|b| b.ranking.is_empty());
+                let elected = if q && !nobody_ranked {
+                    count_election(&election)
                 } else {
                     Vec::new()
                 };
@@ -482,6 +499,8 @@ impl Facts<'_> {
             self.carry_out(index, time, p, &elected)
         } else if !quorum {
             (Effect::NoQuorum, None)
+        } else if nobody_ranked {
+            (Effect::NobodyRanked, None)
         } else {
             (Effect::Rejected, None)
         };
@@ -498,6 +517,7 @@ impl Facts<'_> {
                 effect,
             },
             edit,
+            seed,
         })
     }
 
@@ -590,10 +610,23 @@ impl Facts<'_> {
     }
 }
 
+/// The seed of the lot of proposal `id`, drawn at its close from the leaf
+/// hash of the entry that set the log time then (`time_leaf`: the tick the
+/// sequencer signed before the batch holding the close). Nobody knows it
+/// when the candidates are chosen or the title written, so the proposer
+/// cannot grind for a lot; see docs/GOVERNANCE.md for what the sequencer
+/// and the closer can still do.
+pub fn lot_seed(time_leaf: &Hash, id: u64) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"erkin stv lot at close\n");
+    h.update(time_leaf.0);
+    h.update(id.to_be_bytes());
+    h.finalize().into()
+}
+
 /// The STV count of an election among candidates who are still members.
-fn count_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> Vec<String> {
-    let election = stv_election(roll, p, counted);
-    match stv::count(&election) {
+fn count_election(election: &stv::Election) -> Vec<String> {
+    match stv::count(election) {
         Ok(outcome) => outcome
             .elected
             .iter()

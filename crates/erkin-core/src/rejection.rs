@@ -391,6 +391,7 @@ impl std::fmt::Display for BallotKind {
 pub enum EditorAction {
     Publish,
     Correct,
+    StepDown,
 }
 
 impl std::fmt::Display for EditorAction {
@@ -398,6 +399,7 @@ impl std::fmt::Display for EditorAction {
         f.write_str(match self {
             EditorAction::Publish => "publish",
             EditorAction::Correct => "correct articles",
+            EditorAction::StepDown => "step down from the board",
         })
     }
 }

@@ -38,7 +38,7 @@ use crate::entry::{EntryBody, ParsedEntry};
 use crate::governance::{self, Edit, GovernanceChange, Proposal};
 use crate::keys::VerifierKey;
 use crate::members::{ser_key, Roll};
-use crate::rejection::{check_text, BadGenesis, KeyField, TextField};
+use crate::rejection::{check_text, BadGenesis, EditorAction, KeyField, TextField};
 
 pub use crate::members::{Member, Seat, DAY_SECS};
 pub use crate::rejection::Rejection;
@@ -104,6 +104,11 @@ pub struct State {
     /// The log time: the time of the latest tick (or of genesis). Never
     /// moves backwards; every time-dependent rule reads it.
     pub(crate) log_time: u64,
+    /// The leaf hash of the entry that set the log time (the latest tick,
+    /// or genesis): an election's lot is drawn from it at the close. Derived
+    /// from the log, so not part of the digest.
+    #[serde(skip)]
+    pub(crate) time_leaf: Hash,
     /// The last entry's own time (a member's claim or a tick), for display.
     pub(crate) last_time: u64,
     /// Leaf hashes of every accepted entry: the same signed bytes are never
@@ -132,6 +137,10 @@ enum Change {
     Leave {
         handle: String,
     },
+    /// An editor gives up their board seat, staying a member.
+    StepDown {
+        handle: String,
+    },
     Article(ArticleChange),
     /// Boxed: a proposal or an outcome is large, most entries are not.
     Governance(Box<GovernanceChange>),
@@ -149,6 +158,7 @@ impl Change {
 pub struct TickMark {
     size: u64,
     log_time: u64,
+    time_leaf: [u8; 32],
     last_time: u64,
 }
 
@@ -204,6 +214,7 @@ impl State {
             redacted: BTreeSet::new(),
             size: 0,
             log_time: time,
+            time_leaf: entry.leaf_hash,
             last_time: 0,
             seen: HashSet::new(),
             retired: BTreeMap::new(),
@@ -271,6 +282,7 @@ impl State {
         TickMark {
             size: self.size,
             log_time: self.log_time,
+            time_leaf: self.time_leaf.0,
             last_time: self.last_time,
         }
     }
@@ -286,6 +298,7 @@ impl State {
         self.seen.remove(&tick.0);
         self.size = mark.size;
         self.log_time = mark.log_time;
+        self.time_leaf = Hash(mark.time_leaf);
         self.last_time = mark.last_time;
         true
     }
@@ -322,6 +335,7 @@ impl State {
             });
         }
         self.log_time = time;
+        self.time_leaf = entry.leaf_hash;
         Ok(self.record(entry, self.origin.clone()))
     }
 
@@ -346,10 +360,9 @@ impl State {
                 check_text(TextField::Statement, &s.text, MAX_STATEMENT_LEN)?;
                 Change::Nothing
             }
-            Action::Propose(p) => Change::governance(
-                self.governance()
-                    .check_propose(index, handle, time, p, leaf)?,
-            ),
+            Action::Propose(p) => {
+                Change::governance(self.governance().check_propose(index, handle, time, p)?)
+            }
             Action::Vote(v) => Change::governance(self.governance().check_vote(handle, time, v)?),
             Action::Close(c) => {
                 Change::governance(self.governance().check_close(index, time, c.proposal)?)
@@ -360,6 +373,17 @@ impl State {
                     return Err(Rejection::LastMember);
                 }
                 Change::Leave {
+                    handle: handle.to_string(),
+                }
+            }
+            Action::StepDown(_) => {
+                if !self.roll().is_editor(handle, time) {
+                    return Err(Rejection::NotEditor {
+                        handle: handle.to_string(),
+                        action: EditorAction::StepDown,
+                    });
+                }
+                Change::StepDown {
                     handle: handle.to_string(),
                 }
             }
@@ -380,6 +404,7 @@ impl State {
                 }
             }
             Change::Leave { handle } => self.remove_member(&handle),
+            Change::StepDown { handle } => self.board.retain(|s| s.handle != handle),
             Change::Article(ArticleChange::Published(a)) => {
                 self.articles.insert(a.slug.clone(), a);
             }
@@ -410,9 +435,11 @@ impl State {
                 proposal,
                 outcome,
                 edit,
+                seed,
             } => {
                 if let Some(p) = self.proposals.get_mut(&proposal) {
                     p.outcome = Some(outcome);
+                    p.seed = seed;
                 }
                 match edit {
                     None => {}
@@ -501,6 +528,7 @@ impl State {
             articles: &self.articles,
             retracted: &self.retracted,
             proposals: &self.proposals,
+            time_leaf: &self.time_leaf,
         }
     }
 

@@ -275,6 +275,9 @@ impl Words {
             ("kk", Effect::Retracted { slug }) => format!("{slug} мақаласы кері қайтарылды"),
             ("kk", Effect::Redacted { target }) => format!("{target} мазмұны жойылды"),
             ("kk", Effect::Resolved) => "қарар қабылданды".into(),
+            ("kk", Effect::NobodyRanked) => {
+                "сайлау өтпеді: ешкім бірде-бір кандидатты таңдамады".into()
+            }
             ("kk", Effect::CouldNotTakeEffect { why }) => {
                 format!("қабылданды, бірақ күшіне енбеді: {}", self.no_effect(why))
             }
@@ -289,6 +292,9 @@ impl Words {
             ("ru", Effect::Retracted { slug }) => format!("статья {slug} отозвана"),
             ("ru", Effect::Redacted { target }) => format!("содержание {target} удалено"),
             ("ru", Effect::Resolved) => "резолюция принята".into(),
+            ("ru", Effect::NobodyRanked) => {
+                "выборы не состоялись: никто не отдал голос ни за одного кандидата".into()
+            }
             ("ru", Effect::CouldNotTakeEffect { why }) => {
                 format!("принято, но не вступило в силу: {}", self.no_effect(why))
             }
@@ -303,6 +309,7 @@ impl Words {
             (_, Effect::Retracted { slug }) => format!("retracted {slug}"),
             (_, Effect::Redacted { target }) => format!("redacted {target}"),
             (_, Effect::Resolved) => "resolved".into(),
+            (_, Effect::NobodyRanked) => "failed: nobody ranked any candidate".into(),
             (
                 _,
                 Effect::CouldNotTakeEffect {
@@ -474,6 +481,7 @@ pub fn action_summary(a: &Action) -> String {
         Action::Close(c) => format!("closes #{}", c.proposal),
         Action::RotateKey(_) => "rotates their key".into(),
         Action::Resign(_) => "resigns".into(),
+        Action::StepDown(_) => "steps down from the board".into(),
         Action::Publish(p) => format!("publishes a/{}/ ({}): {}", p.slug, p.lang, p.title),
         Action::Correct(c) => format!(
             "corrects a/{}/ ({}): {}",

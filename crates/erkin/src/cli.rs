@@ -98,6 +98,8 @@ pub enum Command {
     RotateKey(RotateKeyArgs),
     /// Leave the publication.
     Resign(SignerArgs),
+    /// Give up your seat on the editorial board and stay a member.
+    StepDown(SignerArgs),
     /// Serve the reader site, the JSON API and the log over HTTP.
     Serve(ServeArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.

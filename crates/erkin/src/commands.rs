@@ -74,6 +74,7 @@ fn takes_server(command: &Command) -> bool {
             | Command::Tally(_)
             | Command::RotateKey(_)
             | Command::Resign(_)
+            | Command::StepDown(_)
     )
 }
 
@@ -271,6 +272,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             govern::rotate_key(&place, args)
         }
         Command::Resign(args) => govern::resign(&before.place(args.place), &args.key),
+        Command::StepDown(args) => govern::step_down(&before.place(args.place), &args.key),
         Command::Export(args) => {
             let dir = before.dir(args.data.dir);
             let publication = Publication::open(&dir)?;

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use erkin_core::action::{Action, Ballot, Close, Motion, Propose, Resign, RotateKey, Vote};
+use erkin_core::action::{
+    Action, Ballot, Close, Motion, Propose, Resign, RotateKey, StepDown, Vote,
+};
 use erkin_core::charter::{Charter, Rule};
 use erkin_core::governance::{Judged, Proposal};
 use erkin_core::keys::{SecretKey, VerifierKey};
@@ -214,6 +216,12 @@ pub fn rotate_key(place: &Place, args: RotateKeyArgs) -> Result<u8> {
 pub fn resign(place: &Place, key: &Path) -> Result<u8> {
     submit_action(place, key, |_| Ok(Action::Resign(Resign {})))?;
     eprintln!("You have left the publication.");
+    Ok(0)
+}
+
+pub fn step_down(place: &Place, key: &Path) -> Result<u8> {
+    submit_action(place, key, |_| Ok(Action::StepDown(StepDown {})))?;
+    eprintln!("You have left the editorial board; you are still a member.");
     Ok(0)
 }
 

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use erkin_core::action::{
-    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement, Tick,
-    Vote,
+    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement,
+    StepDown, Tick, Vote,
 };
 use erkin_core::charter::CharterError;
 use erkin_core::charter::{
@@ -21,7 +21,7 @@ use erkin_core::charter::{
     MIN_HOURS_FLOOR, PROTECTED_MIN_HOURS_FLOOR, PROTECTED_QUORUM_FLOOR, THRESHOLD_FLOOR,
 };
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
-use erkin_core::governance::{Effect, Judged, NoEffect, Outcome};
+use erkin_core::governance::{lot_seed, Effect, Judged, NoEffect, Outcome};
 use erkin_core::keys::{KeyError, SecretKey};
 use erkin_core::note::NoteError;
 use erkin_core::rejection::{BallotKind, KeyConflict, KeyField};
@@ -2359,7 +2359,7 @@ fn every_effect_is_typed_data() {
 /// an English message, a page or a translation is reworded. A change here
 /// is a change of the state's format: say so in the commit.
 const EVERY_EFFECT_DIGEST: &str =
-    "82d44dabed77b30019687023d0081eb63047d6450097e82ea86a2b007b95b999";
+    "e5a420201013dba63bfc9b6909a233fd34e7726557960f361a49fdc1dd671ebf";
 
 #[test]
 fn the_digest_of_a_fixed_log_is_fixed() {
@@ -2431,4 +2431,170 @@ fn strings(v: &serde_json::Value, f: &mut impl FnMut(&str)) {
         }
         _ => {}
     }
+}
+
+// ---------------------------------------------------------------------------
+// Fair elections: no lot without rankings, a lot drawn at the close, and
+// stepping down from the board.
+
+#[test]
+fn an_election_in_which_nobody_ranked_anybody_fails_and_fills_no_seat() {
+    // Three of six abstain: the quorum (1/3) is met, but no ballot names a
+    // candidate. Before, STV filled the three seats from the four
+    // candidates by lot; now the election fails and the board stays.
+    let mut p = six();
+    let (_, o) = p.decide(
+        elect(&CANDIDATES),
+        &[
+            ("aigerim", Abstain),
+            ("bolat", ranked(&[])),
+            ("dana", Abstain),
+        ],
+    );
+    assert_decided(
+        &o,
+        true,
+        false,
+        tally(0, 0, 3, ELIGIBLE),
+        Effect::NobodyRanked,
+    );
+    assert!(!o.effect.took_effect());
+    assert!(o.elected.is_empty());
+    assert_eq!(p.board(), handles(&FOUNDERS));
+    // One ranking is enough for the count to run (and the seats it cannot
+    // fill go to the candidates left, as STV ends).
+    let mut p = six();
+    let (_, o) = p.decide(
+        elect(&CANDIDATES),
+        &[
+            ("aigerim", Abstain),
+            ("bolat", ranked(&["dana"])),
+            ("dana", Abstain),
+        ],
+    );
+    assert!(o.passed);
+    assert_eq!(o.elected.first().map(String::as_str), Some("dana"));
+}
+
+/// Four candidates for three seats, one first preference each: nobody
+/// reaches the quota (2) and the exclusion is a four-way tie that only the
+/// lot breaks. Returns who was left out, and the election's ID.
+fn tied_election(title: &str, close_at: u64) -> (Pub, u64, String) {
+    let mut p = six();
+    let motion = elect(&["dana", "erlan", "farida", "kairat"]);
+    let closes_at = T1 + min_hours(p.state.charter(), &motion) * H;
+    let mut action = propose(T1, closes_at, motion);
+    if let Action::Propose(pr) = &mut action {
+        pr.title = title.into();
+    }
+    let id = p.act("aigerim", T1, action).index;
+    assert_eq!(
+        p.state.proposal(id).unwrap().seed,
+        [0; 32],
+        "no lot while open"
+    );
+    p.votes(
+        T1 + 60,
+        id,
+        &[
+            ("aigerim", ranked(&["dana"])),
+            ("bolat", ranked(&["erlan"])),
+            ("dana", ranked(&["farida"])),
+            ("erlan", ranked(&["kairat"])),
+        ],
+    );
+    let o = p.close("bolat", close_at, id);
+    assert!(o.passed);
+    assert_eq!(o.elected.len(), 3);
+    let out = ["dana", "erlan", "farida", "kairat"]
+        .into_iter()
+        .find(|c| !o.elected.iter().any(|e| e == c))
+        .unwrap()
+        .to_string();
+    (p, id, out)
+}
+
+#[test]
+fn the_proposer_cannot_choose_the_winner_by_grinding_the_title() {
+    let deadline = T1 + min_hours(&Charter::default(), &elect(&["dana"])) * H;
+    // The attack: the proposer tries titles until the lot favours them.
+    // With the lot seeded by the propose entry, different titles left out
+    // different candidates; now every title gives the same result, because
+    // the seed is drawn at the close from the log time's tick.
+    let mut left_out = std::collections::BTreeSet::new();
+    for n in 0..12 {
+        let (_, _, out) = tied_election(&format!("Board 2027, take {n}"), deadline);
+        left_out.insert(out);
+    }
+    assert_eq!(left_out.len(), 1, "the title chose the lot: {left_out:?}");
+    // The lot is drawn from the log at the close: closing at a different
+    // log time draws another seed, and the seed recorded is the tick's.
+    let (p, id, _) = tied_election("Board 2027", deadline);
+    let tick = sign_entry(
+        ORIGIN,
+        &EntryBody {
+            time: deadline,
+            action: Action::Tick(Tick {}),
+        },
+        &key(ORIGIN),
+    )
+    .unwrap();
+    let leaf = erkin_core::entry::ParsedEntry::parse(&tick, ORIGIN)
+        .unwrap()
+        .leaf_hash;
+    let seed = p.state.proposal(id).unwrap().seed;
+    assert_eq!(seed, lot_seed(&leaf, id));
+    let mut seeds = std::collections::BTreeSet::from([seed]);
+    let mut outs = std::collections::BTreeSet::new();
+    for late in 0..12 {
+        let (p, id, out) = tied_election("Board 2027", deadline + late);
+        seeds.insert(p.state.proposal(id).unwrap().seed);
+        outs.insert(out);
+    }
+    assert_eq!(seeds.len(), 12, "each close time draws its own lot");
+    assert!(outs.len() > 1, "the lot never changed: {outs:?}");
+}
+
+#[test]
+fn an_editor_can_step_down_from_the_board_and_stay_a_member() {
+    let mut p = six();
+    assert!(p.state.is_editor("dana", T1));
+    let applied = p.act("dana", T1, Action::StepDown(StepDown {}));
+    assert_eq!(applied.body.action.kind(), "step_down");
+    assert!(p.is_member("dana"));
+    assert!(!p.state.is_editor("dana", T1));
+    assert_eq!(
+        p.board(),
+        handles(&["aigerim", "bolat", "erlan", "farida", "kairat"])
+    );
+    // No longer an editor: publishing, or stepping down again, is refused.
+    p.refuse(
+        "dana",
+        T1 + 60,
+        Action::StepDown(StepDown {}),
+        Rejection::NotEditor {
+            handle: "dana".into(),
+            action: erkin_core::rejection::EditorAction::StepDown,
+        },
+    );
+    // Still a member: dana votes, and can propose.
+    let (id, _) = p.propose_min("dana", T1 + 60, resolution("We thank dana."));
+    p.vote("dana", T1 + 120, id, Yes);
+    // A member never on the board cannot step down from it either.
+    let mut p = six();
+    let (_, o) = p.decide(elect(&CANDIDATES), &hand_counted_ballots());
+    let after = o.closed_at + 60;
+    p.refuse(
+        "kairat",
+        after,
+        Action::StepDown(StepDown {}),
+        Rejection::NotEditor {
+            handle: "kairat".into(),
+            action: erkin_core::rejection::EditorAction::StepDown,
+        },
+    );
+    // An elected editor steps down; the others keep their seats.
+    p.act("erlan", after, Action::StepDown(StepDown {}));
+    assert_eq!(p.board(), handles(&["aigerim", "bolat"]));
+    assert!(p.is_member("erlan"));
 }
