@@ -32,7 +32,9 @@ pub enum Action {
     /// Vote on an open proposal; a later vote by the same member replaces it.
     Vote(Vote),
     /// Close a proposal after its deadline (or once every eligible member has
-    /// voted), count it and carry out what passed.
+    /// voted), count it and carry out what passed. Signed by a member, or by
+    /// the log key: the sequencer closes every proposal whose deadline has
+    /// passed in log time, by the same rules.
     Close(Close),
     /// Replace the signer's key with a new one of the same name.
     RotateKey(RotateKey),

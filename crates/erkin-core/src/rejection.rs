@@ -45,7 +45,7 @@ pub enum Rejection {
     #[error("only the log key records the log's time (a tick)")]
     TickNotByLogKey,
     #[error(
-        "the log key is not a member: it signs only the genesis and ticks, not a {kind} entry"
+        "the log key is not a member: it signs only the genesis, ticks and closes, not a {kind} entry"
     )]
     LogKeyAction { kind: &'static str },
     #[error("this exact entry is already in the log (replay)")]

@@ -325,6 +325,7 @@ impl State {
         match &entry.body.action {
             Action::Tick(_) => {}
             Action::Genesis(_) => return Err(Rejection::SecondGenesis),
+            Action::Close(c) => return self.apply_log_key_close(entry, c.proposal),
             other => return Err(Rejection::LogKeyAction { kind: other.kind() }),
         }
         let time = entry.body.time;
@@ -337,6 +338,42 @@ impl State {
         self.log_time = time;
         self.time_leaf = entry.leaf_hash;
         Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// A close signed by the log key: the sequencer closing a proposal whose
+    /// deadline has passed in log time. Judged by the same rules as a
+    /// member's close (dated within the members' window around the log
+    /// time; too early before the deadline unless everyone voted); it does
+    /// not move the log time.
+    fn apply_log_key_close(
+        &mut self,
+        entry: &ParsedEntry,
+        proposal: u64,
+    ) -> Result<Applied, Rejection> {
+        let time = entry.body.time;
+        if time > self.log_time.saturating_add(MAX_AHEAD_SECS)
+            || time < self.log_time.saturating_sub(MAX_BEHIND_SECS)
+        {
+            return Err(Rejection::FarFromLogTime {
+                time,
+                log_time: self.log_time,
+            });
+        }
+        let change = self
+            .governance()
+            .check_close(self.size, self.log_time, proposal)?;
+        self.commit(Change::governance(change));
+        Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// The open proposals whose deadline has passed at log time `time`: the
+    /// ones a sequencer closes ([`Action::Close`] signed by the log key).
+    pub fn overdue(&self, time: u64) -> Vec<u64> {
+        self.proposals
+            .values()
+            .filter(|p| p.outcome.is_none() && p.closes_at <= time)
+            .map(|p| p.id)
+            .collect()
     }
 
     /// Everything the entry's action must satisfy; the change it makes.

@@ -12,6 +12,9 @@
 //!   crash. A crash before that loses only unacknowledged work, which the
 //!   member's client resubmits.
 //! - Blobs are stored durably (their own fsync) before they are acknowledged.
+//! - Proposals close at their deadline: when idle, and after each batch,
+//!   the sequencer appends a close signed by the log key for every open
+//!   proposal whose deadline has passed in log time.
 //! - On shutdown the queue is closed, everything already pooled is
 //!   committed and answered, and only then does the thread end.
 
@@ -217,6 +220,27 @@ fn collect(publication: &Publication, config: &SequencerConfig, last: &mut Insta
     }
 }
 
+/// Closes, in an empty batch (a tick, then a close signed by the log key
+/// for each), every proposal whose deadline the sequencer's clock has
+/// passed, so no member has to. Batches with entries close them too
+/// (`Publication::submit`).
+fn close_due(
+    publication: &mut Publication,
+    log_key: &SecretKey,
+    config: &SequencerConfig,
+    on_commit: &impl Fn(&Publication, bool),
+) {
+    let now = config.clock.now();
+    if !publication.close_due(now) {
+        return;
+    }
+    match publication.submit(&[], now, log_key) {
+        Ok(outcome) if outcome.checkpoint.is_some() => on_commit(publication, true),
+        Ok(_) => {}
+        Err(e) => eprintln!("erkin serve: proposals due could not be closed: {e}"),
+    }
+}
+
 fn run(
     mut publication: Publication,
     log_key: SecretKey,
@@ -230,6 +254,7 @@ fn run(
         let first = match rx.recv_timeout(IDLE_TICK) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
+                close_due(&mut publication, &log_key, &config, &on_commit);
                 on_commit(&publication, false);
                 collect(&publication, &config, &mut collected);
                 continue;

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use erkin_core::action::{Action, Charter, Genesis, Tick};
+use erkin_core::action::{Action, Charter, Close, Genesis, Tick};
 use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
@@ -188,9 +188,12 @@ impl Publication {
             let mut results = Vec::with_capacity(entries.len());
             let mark = self.state.tick_mark();
             let log_time = self.state.log_time();
+            // Proposals due to close by the sequencer's clock are a time
+            // rule too: the batch is ticked so that the log proves it.
             let timely = entries
                 .iter()
-                .any(|e| judged_by_time(e, self.state.origin()));
+                .any(|e| judged_by_time(e, self.state.origin()))
+                || !self.state.overdue(now.max(log_time)).is_empty();
             let tick =
                 if now > log_time && (timely || now >= log_time.saturating_add(TICK_EVERY_SECS)) {
                     let bytes = self.tick(now, log_key)?;
@@ -221,6 +224,15 @@ impl Publication {
                     named.extend_from_slice(blobs);
                 }
                 results.push(result.map(|(a, _)| a.index));
+            }
+            // After the members' entries (a member's own close in this batch
+            // stands), the log key closes every proposal whose deadline has
+            // passed in log time, judged by the fold like a member's close.
+            for id in self.state.overdue(self.state.log_time()) {
+                let bytes = self.close(id, log_key)?;
+                if self.state.apply(&bytes).is_ok() {
+                    admitted.push(bytes);
+                }
             }
             if admitted.len() == usize::from(tick.is_some()) {
                 if let Some(leaf) = tick {
@@ -266,6 +278,26 @@ impl Publication {
         };
         sign_entry(self.state.origin(), &body, log_key)
             .map_err(|e| PublicationError::Tick(Rejection::Entry(e)))
+    }
+
+    /// The close of proposal `id` at the log time, signed by the log key.
+    fn close(&self, id: u64, log_key: &SecretKey) -> Result<Vec<u8>, PublicationError> {
+        let body = EntryBody {
+            time: self.state.log_time(),
+            action: Action::Close(Close { proposal: id }),
+        };
+        sign_entry(self.state.origin(), &body, log_key)
+            .map_err(|e| PublicationError::Tick(Rejection::Entry(e)))
+    }
+
+    /// Whether a proposal is due to close at `now` (by the sequencer's clock,
+    /// or the log time if that is later): an idle sequencer then submits an
+    /// empty batch, which ticks and closes it.
+    pub fn close_due(&self, now: u64) -> bool {
+        !self
+            .state
+            .overdue(now.max(self.state.log_time()))
+            .is_empty()
     }
 
     /// Deletes every blob a passed redaction removed. Idempotent.

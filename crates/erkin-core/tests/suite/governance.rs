@@ -2598,3 +2598,64 @@ fn an_editor_can_step_down_from_the_board_and_stay_a_member() {
     assert_eq!(p.board(), handles(&["aigerim", "bolat"]));
     assert!(p.is_member("erlan"));
 }
+
+#[test]
+fn a_close_signed_by_the_log_key_is_judged_like_a_members() {
+    let mut p = six();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("We adopt the budget."));
+    p.votes(T1 + 60, id, &[("aigerim", Yes), ("bolat", Yes)]);
+    let log = key(ORIGIN);
+    // Before the deadline, with votes missing: too early, as for a member.
+    let early = p.sign_with(&log, T1 + 120, close(id));
+    p.refuse_bytes(
+        &early,
+        Rejection::TooEarly {
+            proposal: id,
+            closes_at,
+            time: T1 + 120,
+        },
+    );
+    // Dated outside the members' window around the log time: refused.
+    p.tick(closes_at);
+    let far = sign_entry(
+        ORIGIN,
+        &EntryBody {
+            time: closes_at + 301,
+            action: close(id),
+        },
+        &log,
+    )
+    .unwrap();
+    p.refuse_bytes(
+        &far,
+        Rejection::FarFromLogTime {
+            time: closes_at + 301,
+            log_time: closes_at,
+        },
+    );
+    // At the deadline: accepted, counted and carried out like a member's
+    // close; the log time does not move.
+    let bytes = p.sign_with(&log, closes_at, close(id));
+    let applied = p.apply_bytes(&bytes);
+    assert_eq!(applied.signer, ORIGIN);
+    assert_eq!(p.state.log_time(), closes_at);
+    let o = p.outcome(id);
+    assert_eq!(o.closed_by, applied.index);
+    assert_decided(&o, true, true, tally(2, 0, 0, ELIGIBLE), Effect::Resolved);
+    assert_eq!(p.state.overdue(closes_at), Vec::<u64>::new());
+    // The log key still signs nothing else a member does.
+    let said = p.sign_with(&log, closes_at, statement("the server speaks"));
+    p.refuse_bytes(&said, Rejection::LogKeyAction { kind: "statement" });
+}
+
+#[test]
+fn overdue_lists_the_open_proposals_whose_deadline_has_passed() {
+    let mut p = six();
+    let (a, a_closes) = p.propose_min("aigerim", T1, resolution("First."));
+    let (b, b_closes) = p.propose_min("aigerim", T1 + H, resolution("Second."));
+    assert!(p.state.overdue(a_closes - 1).is_empty());
+    assert_eq!(p.state.overdue(a_closes), vec![a]);
+    assert_eq!(p.state.overdue(b_closes), vec![a, b]);
+    p.close("bolat", a_closes, a);
+    assert_eq!(p.state.overdue(b_closes), vec![b]);
+}

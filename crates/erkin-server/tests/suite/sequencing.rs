@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use erkin_core::action::{Action, Ballot, Charter, Close, Motion, Propose, Statement, Vote};
 use erkin_core::entry::{sign_entry, EntryBody};
+use erkin_core::governance::{Effect, Outcome};
 use erkin_core::keys::SecretKey;
 use erkin_mirror::{ClientError, MembersClient};
 use erkin_server::sequencer::Clock;
@@ -225,6 +226,19 @@ impl Newsroom {
     fn state(&self) -> erkin_store::Publication {
         Publication::open(&self._tmp.path().join("d")).unwrap()
     }
+
+    /// Waits (up to 10 s) for proposal `id` to be closed; its outcome.
+    fn wait_closed(&self, id: u64) -> Outcome {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.state();
+            if let Some(o) = state.state().proposal(id).and_then(|p| p.outcome.clone()) {
+                return o;
+            }
+            assert!(std::time::Instant::now() < until, "#{id} never closed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Newsroom {
@@ -260,11 +274,16 @@ fn a_late_vote_dated_before_the_deadline_is_refused() {
     let id = n.submit(0, T0, resolution(closes_at)).unwrap();
     n.submit(0, T0 + 60, vote(id, Ballot::Yes)).unwrap();
     // Ten minutes after the deadline, a vote dated a second before it
-    // (within the members' window of the log time): voting has ended.
+    // (within the members' window of the log time) is refused. Since the
+    // sequencer closes proposals at their deadline, the proposal is closed
+    // by then (before, the vote was refused as `voting_ended`: the fold
+    // tests keep that case); the vote still does not count.
     n.set_clock(closes_at + 600);
+    let o = n.wait_closed(id);
+    assert_eq!(o.closed_at, closes_at + 600);
     assert_eq!(
         n.submit(1, closes_at - 1, vote(id, Ballot::No)),
-        Err((422, "voting_ended".into()))
+        Err((422, "proposal_closed".into()))
     );
     // Two hours late: the claimed date is too far from the log time.
     n.set_clock(closes_at + 2 * H);
@@ -275,9 +294,10 @@ fn a_late_vote_dated_before_the_deadline_is_refused() {
     let state = n.state();
     let p = state.state().proposal(id).unwrap();
     assert_eq!(p.votes.len(), 1, "no late vote counted");
-    // A batch that admits nothing leaves no bare tick behind.
-    assert_eq!(state.state().log_time(), T0);
-    assert_eq!(state.state().size(), 3);
+    // A batch that admits nothing leaves no bare tick behind: the log
+    // ends with the sequencer's tick and close.
+    assert_eq!(state.state().log_time(), closes_at + 600);
+    assert_eq!(state.state().size(), 5);
 }
 
 #[test]
@@ -312,10 +332,10 @@ fn a_server_clock_three_days_fast_is_caught() {
         n.submit(2, T0 + 2, say("true time")),
         Err((422, "clock_skew".into()))
     );
-    // …and whatever the fast clock let through, the log now records a time
+    // …and whatever the fast clock let through (here the sequencer's own
+    // close of the proposal, due by its clock), the log now records a time
     // three days ahead: every member's and mirror's clock sees it.
-    let closed = n.submit(0, fast, Action::Close(Close { proposal: id }));
-    assert!(closed.is_ok(), "{closed:?}");
+    assert_eq!(n.wait_closed(id).closed_at, fast);
     let state = n.state();
     assert_eq!(state.state().log_time(), fast);
     let ahead = erkin_core::state::check_log_time(state.state().log_time(), T0 + 5)
@@ -330,4 +350,53 @@ fn a_server_clock_three_days_fast_is_caught() {
         Err((422, "clock_skew".into()))
     );
     assert_eq!(n.state().state().log_time(), fast);
+}
+
+#[test]
+fn the_sequencer_closes_a_proposal_at_its_deadline_in_log_time() {
+    let n = Newsroom::new();
+    let closes_at = T0 + 72 * H;
+    let id = n.submit(0, T0, resolution(closes_at)).unwrap();
+    n.submit(0, T0 + 60, vote(id, Ballot::Yes)).unwrap();
+    n.submit(1, T0 + 60, vote(id, Ballot::Yes)).unwrap();
+    // A second before the deadline: batches and idle moments pass, and
+    // nothing closes it; a member's close is too early.
+    n.set_clock(closes_at - 1);
+    n.submit(2, closes_at - 1, say("still open?")).unwrap();
+    assert_eq!(
+        n.submit(2, closes_at - 1, Action::Close(Close { proposal: id })),
+        Err((422, "too_early".into()))
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(n.state().state().proposal(id).unwrap().outcome.is_none());
+    // At the deadline, with nobody submitting anything, the idle sequencer
+    // ticks and closes it: a close signed by the log key, judged like a
+    // member's and counted the same way.
+    n.set_clock(closes_at);
+    let o = n.wait_closed(id);
+    assert_eq!(o.closed_at, closes_at);
+    assert!(o.passed);
+    assert_eq!(o.effect, Effect::Resolved);
+    let state = n.state();
+    let entries = state
+        .store()
+        .entries(o.closed_by - 1, o.closed_by + 1)
+        .unwrap();
+    let tick = erkin_core::entry::ParsedEntry::parse(&entries[0], ORIGIN).unwrap();
+    let close = erkin_core::entry::ParsedEntry::parse(&entries[1], ORIGIN).unwrap();
+    assert_eq!(tick.body.action.kind(), "tick");
+    assert_eq!(tick.body.time, closes_at);
+    assert_eq!(
+        close.body.action,
+        Action::Close(Close { proposal: id }),
+        "the entry after the tick is the close"
+    );
+    assert_eq!(close.signer().0, ORIGIN, "signed by the log key");
+    assert_eq!(o.closed_by + 1, state.state().size());
+    drop(state);
+    // Closed once: a member's close afterwards is refused.
+    assert_eq!(
+        n.submit(3, closes_at, Action::Close(Close { proposal: id })),
+        Err((422, "proposal_closed".into()))
+    );
 }
