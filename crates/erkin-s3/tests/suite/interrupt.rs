@@ -202,6 +202,19 @@ fn an_export_cut_off_midway_never_serves_a_checkpoint_without_its_tiles() {
     assert!(export(&p, &url, &via(&proxy)).is_err());
     let (_, _, cp) = web_get_at(g.web_port, "checkpoint");
     assert!(String::from_utf8_lossy(&cp).contains(&format!("\n{old_size}\n")));
+    // Everything uploaded but the checkpoint: the old one, and all its
+    // tiles, are still served.
+    let proxy = Proxy::start(&g.s3, Cut::AtKey("/checkpoint"));
+    assert!(export(&p, &url, &via(&proxy)).is_err());
+    let (_, _, cp) = web_get_at(g.web_port, "checkpoint");
+    assert!(String::from_utf8_lossy(&cp).contains(&format!("\n{old_size}\n")));
+    for tile in hash_tiles(0, old_size)
+        .into_iter()
+        .chain(entry_bundles(0, old_size))
+    {
+        let path = tile.to_string();
+        assert_eq!(web_get_at(g.web_port, &path).0, 200, "{path}");
+    }
     let proxy = Proxy::start(&g.s3, Cut::AtKey(".erkin-files"));
     assert!(export(&p, &url, &via(&proxy)).is_err());
     assert!(proxy.puts.load(Ordering::SeqCst) > 25);
