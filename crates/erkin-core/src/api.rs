@@ -84,6 +84,11 @@ pub struct ErrorDocument {
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    /// For refusals about time (`voting_ended`, `too_early`,
+    /// `period_too_short`, `clock_skew`, `time_went_backwards`): the two
+    /// times compared, so clients can show them in their own local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<crate::rejection::RefusalTimes>,
 }
 
 impl ApiError {
@@ -91,6 +96,15 @@ impl ApiError {
         Self {
             code: code.to_string(),
             message: message.to_string(),
+            times: None,
+        }
+    }
+
+    /// The fold's refusal: its code, its English message and its times.
+    pub fn rejected(r: &crate::rejection::Rejection) -> Self {
+        Self {
+            times: r.times(),
+            ..Self::new(r.code(), r)
         }
     }
 }

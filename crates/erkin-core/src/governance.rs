@@ -255,10 +255,13 @@ impl Facts<'_> {
         check_text(TextField::ProposalTitle, &p.title, MAX_TITLE_LEN)?;
         let rule = self.charter.rule_for(&p.motion);
         let min_hours = self.charter.min_hours(&p.motion);
-        if p.closes_at < time.saturating_add(u64::from(min_hours) * 3600) {
+        let earliest = time.saturating_add(u64::from(min_hours) * 3600);
+        if p.closes_at < earliest {
             return Err(Rejection::PeriodTooShort {
                 kind: p.motion.kind(),
                 min_hours,
+                closes_at: p.closes_at,
+                earliest,
             });
         }
         if p.closes_at > time.saturating_add(u64::from(MAX_HOURS) * 3600) {

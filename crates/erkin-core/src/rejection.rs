@@ -146,7 +146,13 @@ pub enum Rejection {
     #[error("{handle} may not vote on proposal #{proposal}: only the members at the time of the proposal vote on it")]
     NotEligible { handle: String, proposal: u64 },
     #[error("voting period too short: the charter requires at least {min_hours} hours for a {kind} proposal")]
-    PeriodTooShort { kind: &'static str, min_hours: u32 },
+    PeriodTooShort {
+        kind: &'static str,
+        min_hours: u32,
+        /// The deadline asked for, and the earliest the charter allows.
+        closes_at: u64,
+        earliest: u64,
+    },
     #[error("wrong kind of ballot: {expected}")]
     WrongBallot { expected: BallotKind },
     #[error("the charter is invalid: {0}")]
@@ -224,6 +230,45 @@ impl Rejection {
                 "not_permitted"
             }
         }
+    }
+}
+
+/// The two times a refusal about time compares, for messages that show
+/// them (in the reader's local time, with the difference): `time` is what
+/// was judged, `reference` what it was judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusalTimes {
+    pub time: u64,
+    pub reference: u64,
+}
+
+impl Rejection {
+    /// For refusals about time: the time judged and what it was judged
+    /// against. `voting_ended`, `too_early`: the log time and the deadline;
+    /// `period_too_short`: the deadline asked and the earliest allowed;
+    /// `clock_skew`: the entry's date and the sequencer's clock (or the log
+    /// time); `time_went_backwards`: the tick's time and the log time.
+    pub fn times(&self) -> Option<RefusalTimes> {
+        use Rejection::*;
+        let (time, reference) = match *self {
+            VotingEnded {
+                closes_at, time, ..
+            }
+            | TooEarly {
+                closes_at, time, ..
+            } => (time, closes_at),
+            PeriodTooShort {
+                closes_at,
+                earliest,
+                ..
+            } => (closes_at, earliest),
+            ClockSkew { time, now } => (time, now),
+            FarFromLogTime { time, log_time } => (time, log_time),
+            TimeWentBackwards { time, previous } => (time, previous),
+            _ => return None,
+        };
+        Some(RefusalTimes { time, reference })
     }
 }
 

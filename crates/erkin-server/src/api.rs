@@ -195,7 +195,12 @@ async fn read_body(
 
 fn submit_error(e: SubmitError) -> Response<Body> {
     match e {
-        SubmitError::Rejected(r) => error(StatusCode::UNPROCESSABLE_ENTITY, r.code(), &r),
+        SubmitError::Rejected(r) => json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ErrorDocument {
+                error: ApiError::rejected(&r),
+            },
+        ),
         SubmitError::Redacted(_) => error(StatusCode::GONE, "redacted", &e),
         SubmitError::BadBlob(_) => error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &e),
         SubmitError::PendingFull { .. } => {

@@ -34,11 +34,17 @@ pub struct Place {
 pub struct Refused {
     pub code: String,
     pub message: String,
+    /// For refusals about time, the two times compared.
+    pub times: Option<erkin_core::rejection::RefusalTimes>,
 }
 
 impl std::fmt::Display for Refused {
+    /// The message; a refusal about time in local time with the difference.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        match self.times.and_then(|t| crate::when::explain(&self.code, t)) {
+            Some(words) => write!(f, "{words} ({})", self.code),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
@@ -249,6 +255,7 @@ impl Desk {
                         r.map_err(|e| Refused {
                             code: e.code().to_string(),
                             message: e.to_string(),
+                            times: e.times(),
                         })
                     })
                     .collect())
@@ -267,6 +274,7 @@ impl Desk {
                             results.push(Err(Refused {
                                 code: error.code,
                                 message: error.message,
+                                times: error.times,
                             }))
                         }
                         Err(e) => bail!("{url}: {e}"),

@@ -12,6 +12,7 @@ mod exit;
 mod govern;
 mod secret;
 mod term;
+mod when;
 
 use std::process::ExitCode;
 

@@ -863,6 +863,8 @@ fn the_capture_attack_is_refused_by_the_fold() {
             }
             .kind(),
             min_hours: 168,
+            closes_at: T1 + 201 * H,
+            earliest: T1 + 200 * H + 168 * H,
         },
     );
     assert_eq!(p.state.charter(), &Charter::default());
@@ -1435,13 +1437,23 @@ fn a_voting_period_shorter_than_the_charter_minimum_is_refused() {
             "aigerim",
             T1,
             propose(T1, shortest - 1, motion.clone()),
-            Rejection::PeriodTooShort { kind, min_hours },
+            Rejection::PeriodTooShort {
+                kind,
+                min_hours,
+                closes_at: shortest - 1,
+                earliest: shortest,
+            },
         );
         p.refuse(
             "aigerim",
             T1,
             propose(T1, 0, motion.clone()),
-            Rejection::PeriodTooShort { kind, min_hours },
+            Rejection::PeriodTooShort {
+                kind,
+                min_hours,
+                closes_at: 0,
+                earliest: shortest,
+            },
         );
         // Too long a period is refused too.
         p.refuse(

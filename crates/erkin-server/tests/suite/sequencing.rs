@@ -210,6 +210,17 @@ impl Newsroom {
     /// Member `m` signs `action` dated `time` and submits it: its index, or
     /// the refusal's HTTP status and code.
     fn submit(&self, m: usize, time: u64, action: Action) -> Result<u64, (u16, String)> {
+        self.submit_full(m, time, action)
+            .map_err(|(status, e)| (status, e.code))
+    }
+
+    /// As [`Newsroom::submit`], with the whole error document.
+    fn submit_full(
+        &self,
+        m: usize,
+        time: u64,
+        action: Action,
+    ) -> Result<u64, (u16, erkin_core::api::ApiError)> {
         let entry = sign_entry(ORIGIN, &EntryBody { time, action }, &self.members[m]).unwrap();
         let client = MembersClient::new(
             &self.url,
@@ -218,7 +229,7 @@ impl Newsroom {
         );
         match client.submit(&entry) {
             Ok(receipt) => Ok(receipt.index),
-            Err(ClientError::Refused { status, error }) => Err((status, error.code)),
+            Err(ClientError::Refused { status, error }) => Err((status, error)),
             Err(e) => panic!("{e}"),
         }
     }
@@ -363,9 +374,18 @@ fn the_sequencer_closes_a_proposal_at_its_deadline_in_log_time() {
     // nothing closes it; a member's close is too early.
     n.set_clock(closes_at - 1);
     n.submit(2, closes_at - 1, say("still open?")).unwrap();
+    let (status, early) = n
+        .submit_full(2, closes_at - 1, Action::Close(Close { proposal: id }))
+        .unwrap_err();
+    assert_eq!((status, early.code.as_str()), (422, "too_early"));
+    // The refusal carries its times, for clients to show in local time:
+    // the log time and the deadline.
     assert_eq!(
-        n.submit(2, closes_at - 1, Action::Close(Close { proposal: id })),
-        Err((422, "too_early".into()))
+        early.times,
+        Some(erkin_core::rejection::RefusalTimes {
+            time: closes_at - 1,
+            reference: closes_at,
+        })
     );
     std::thread::sleep(Duration::from_millis(600));
     assert!(n.state().state().proposal(id).unwrap().outcome.is_none());

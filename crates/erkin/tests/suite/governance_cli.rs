@@ -164,6 +164,17 @@ fn members_govern_from_the_command_line() {
     );
     let board = ok(&d, &["board", "--json"]);
     assert!(board.contains("\"saule\""), "{board}");
+    // saule steps down from the board and stays a member; once off it, a
+    // second step-down is refused.
+    ok(&d, &["step-down", "--key", &c]);
+    let board = ok(&d, &["board", "--json"]);
+    assert!(!board.contains("\"saule\""), "{board}");
+    assert!(ok(&d, &["members"]).contains("saule"));
+    refused(
+        &d,
+        &["step-down", "--key", &c],
+        "only editors step down from the board; saule holds no current board seat",
+    );
 
     // Amend the charter from TOML: the default printed, edited, proposed.
     let toml = ok(&d, &["charter", "--toml"]);
@@ -219,7 +230,41 @@ fn members_govern_from_the_command_line() {
             "resolution",
             "Now.",
         ],
-        "at least 72 hours",
+        "before the earliest the charter allows",
+    );
+    // Its times are shown in the member's local time, with the difference:
+    // here a time zone file of UTC+05:00 (TZif, no transitions).
+    let mut tzif = b"TZif".to_vec();
+    tzif.extend([0u8; 16]);
+    for n in [0u32, 0, 0, 0, 1, 4] {
+        tzif.extend(n.to_be_bytes());
+    }
+    tzif.extend(18_000i32.to_be_bytes());
+    tzif.extend([0, 0]);
+    tzif.extend(b"+05\0");
+    let zone = t.join("plus5.tzif");
+    std::fs::write(&zone, tzif).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
+        .env("ERKIN_PASSPHRASE", PASSPHRASE)
+        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
+        .env("TZ", &zone)
+        .env_remove("ERKIN_DIR")
+        .stdin(Stdio::null())
+        .arg("--dir")
+        .arg(&d)
+        .args(["propose", "--key", &a, "--title", "Quick", "--hours", "1"])
+        .args(["resolution", "Now."])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("voting period too short: the deadline asked, ")
+            // 1 hour asked, 72 required: 71 hours short.
+            && err.contains("(UTC+05:00), is 2 d 23 h before the earliest the charter allows, ")
+            && err.contains("(period_too_short)")
+            && !err.contains("UTC+00:00"),
+        "{err}"
     );
 
     // Key rotation: the old key stops working, the new one acts.
