@@ -128,8 +128,13 @@ index = "index.html"
         }
     }
 
-    /// `garage -c CONFIG ARGS`; its stdout. `must`: a failure fails the test.
+    /// `garage -c CONFIG ARGS`; its stdout. `must`: retried while it fails
+    /// (the CLI's RPC can time out on a loaded machine), for at most 30 s,
+    /// then a failure fails the test.
     pub fn garage(&self, args: &[&str], must: bool) -> String {
+        if must {
+            return self.garage_until_ok(args);
+        }
         let out = Command::new(binary())
             .arg("-c")
             .arg(&self.config)
@@ -137,14 +142,6 @@ index = "index.html"
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        if must {
-            assert!(
-                out.status.success(),
-                "garage {args:?}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
