@@ -524,3 +524,78 @@ mod tests {
             .starts_with("board.seats"));
     }
 }
+
+/// The kinds of yes/no decision a charter rules, in the charter's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Admit,
+    Remove,
+    Amend,
+    Retract,
+    Redact,
+    Resolution,
+}
+
+/// One rule an amendment changes: the rule in force and the one proposed.
+/// Typed, so that the views say it in every language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CharterChange {
+    Languages {
+        old: Vec<String>,
+        new: Vec<String>,
+    },
+    Rule {
+        kind: RuleKind,
+        old: Rule,
+        new: Rule,
+    },
+    Election {
+        old: ElectionRule,
+        new: ElectionRule,
+    },
+    Board {
+        old: BoardRule,
+        new: BoardRule,
+    },
+}
+
+/// What changes from the charter `old` to `new`, rule by rule, in the
+/// charter's order; empty if nothing does.
+pub fn changes(old: &Charter, new: &Charter) -> Vec<CharterChange> {
+    let mut out = Vec::new();
+    if old.languages != new.languages {
+        out.push(CharterChange::Languages {
+            old: old.languages.clone(),
+            new: new.languages.clone(),
+        });
+    }
+    for (kind, o, n) in [
+        (RuleKind::Admit, old.admit, new.admit),
+        (RuleKind::Remove, old.remove, new.remove),
+        (RuleKind::Amend, old.amend, new.amend),
+        (RuleKind::Retract, old.retract, new.retract),
+        (RuleKind::Redact, old.redact, new.redact),
+        (RuleKind::Resolution, old.resolution, new.resolution),
+    ] {
+        if o != n {
+            out.push(CharterChange::Rule {
+                kind,
+                old: o,
+                new: n,
+            });
+        }
+    }
+    if old.elect != new.elect {
+        out.push(CharterChange::Election {
+            old: old.elect,
+            new: new.elect,
+        });
+    }
+    if old.board != new.board {
+        out.push(CharterChange::Board {
+            old: old.board,
+            new: new.board,
+        });
+    }
+    out
+}

@@ -77,6 +77,21 @@ pub struct Proposal {
     #[serde(serialize_with = "hex_bytes")]
     pub seed: [u8; 32],
     pub outcome: Option<Outcome>,
+    /// For an amendment: the charter in force when it was proposed, so that
+    /// what it changes can be shown ([`Proposal::charter_changes`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charter_in_force: Option<Box<Charter>>,
+}
+
+impl Proposal {
+    /// For an amendment, the rules it changes (in force → proposed); empty
+    /// for other motions.
+    pub fn charter_changes(&self) -> Vec<crate::charter::CharterChange> {
+        match (&self.motion, &self.charter_in_force) {
+            (Motion::Amend { charter }, Some(old)) => crate::charter::changes(old, charter),
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn hex_bytes<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
@@ -282,6 +297,8 @@ impl Facts<'_> {
             votes: BTreeMap::new(),
             seed: [0; 32],
             outcome: None,
+            charter_in_force: matches!(p.motion, Motion::Amend { .. })
+                .then(|| Box::new(self.charter.clone())),
         }))
     }
 

@@ -4,7 +4,9 @@
 //! English ones here are also what the command line prints.
 
 use erkin_core::action::{Action, Ballot, Motion};
-use erkin_core::charter::{Base, Charter, Comparison, Fraction, Rule, Tally, Threshold};
+use erkin_core::charter::{
+    Base, Charter, CharterChange, Comparison, Fraction, Rule, RuleKind, Tally, Threshold,
+};
 use erkin_core::governance::{Effect, NoEffect};
 
 /// One language's interface strings.
@@ -439,6 +441,72 @@ impl Words {
                 "{t}; голосуют не меньше {q} членов; голосование открыто не меньше {h} ч."
             ),
             _ => format!("{t}; at least {q} of members vote; open at least {h} hours."),
+        }
+    }
+
+    /// One rule an amendment changes, in force → proposed ("Admit a
+    /// member: … 72 hours. → … 96 hours.").
+    pub fn charter_change(&self, c: &CharterChange) -> String {
+        match c {
+            CharterChange::Languages { old, new } => {
+                let label = match self.lang {
+                    "kk" => "тілдер",
+                    "ru" => "языки",
+                    _ => "languages",
+                };
+                format!("{label}: {} → {}", old.join(", "), new.join(", "))
+            }
+            CharterChange::Rule { kind, old, new } => {
+                let i = match kind {
+                    RuleKind::Admit => 0,
+                    RuleKind::Remove => 1,
+                    RuleKind::Amend => 2,
+                    RuleKind::Retract => 3,
+                    RuleKind::Redact => 4,
+                    RuleKind::Resolution => 5,
+                };
+                format!(
+                    "{}: {} → {}",
+                    self.decision_kinds[i],
+                    self.rule_in_full(old),
+                    self.rule_in_full(new)
+                )
+            }
+            CharterChange::Election { old, new } => {
+                let rule = |q: Fraction, h: u32| {
+                    let q = frac(q);
+                    match self.lang {
+                        "kk" => {
+                            format!("мүшелердің кемінде {q} бөлігі дауыс береді, кемінде {h} сағат")
+                        }
+                        "ru" => format!("голосуют не меньше {q} членов, не меньше {h} ч."),
+                        _ => format!("at least {q} of members vote, open at least {h} hours"),
+                    }
+                };
+                format!(
+                    "{}: {} → {}",
+                    self.elect_board,
+                    rule(old.quorum, old.min_hours),
+                    rule(new.quorum, new.min_hours)
+                )
+            }
+            CharterChange::Board { old, new } => {
+                let board = |s: u32, d: u32| match self.lang {
+                    "kk" => format!("{s} орын, өкілеттік мерзімі {d} күн"),
+                    "ru" => format!("мест — {s}, срок полномочий — {d} дн."),
+                    _ => format!("{s} seats, a {d}-day term"),
+                };
+                let label = match self.lang {
+                    "kk" => "редакция алқасы",
+                    "ru" => "редакционный совет",
+                    _ => "the editorial board",
+                };
+                format!(
+                    "{label}: {} → {}",
+                    board(old.seats, old.term_days),
+                    board(new.seats, new.term_days)
+                )
+            }
         }
     }
 

@@ -498,6 +498,10 @@ impl Site<'_> {
                 section id={ "p" (p.id) } {
                     h3 { "#" (p.id) " " (p.title) }
                     p.meta { (w.motion(&p.motion)) " · " (w.proposed_by) ": " (p.proposer) " · " (w.closes) ": " (human_time(p.closes_at)) }
+                    @let changes = p.charter_changes();
+                    @if !changes.is_empty() {
+                        ul.changes { @for c in &changes { li { (w.charter_change(c)) } } }
+                    }
                     @match &p.outcome {
                         None => p { (w.open) ": " (p.votes.len()) " / " (p.electorate.len()) },
                         Some(o) => p {

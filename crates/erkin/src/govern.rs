@@ -264,6 +264,9 @@ pub fn proposals(place: &Place, json: bool) -> Result<u8> {
             EN.motion(&p.motion)
         );
         outln!("       {status}");
+        for c in p.charter_changes() {
+            outln!("       changes {}", EN.charter_change(&c));
+        }
     }
     Ok(0)
 }
@@ -382,6 +385,9 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
         return Ok(0);
     }
     outln!("#{} {} [{}]", p.id, p.title, EN.motion(&p.motion));
+    for c in p.charter_changes() {
+        outln!("Changes {}", EN.charter_change(&c));
+    }
     match &p.outcome {
         None => outln!(
             "Open until {}; {} of {} have voted.",

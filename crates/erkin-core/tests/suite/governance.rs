@@ -2371,7 +2371,7 @@ fn every_effect_is_typed_data() {
 /// an English message, a page or a translation is reworded. A change here
 /// is a change of the state's format: say so in the commit.
 const EVERY_EFFECT_DIGEST: &str =
-    "e5a420201013dba63bfc9b6909a233fd34e7726557960f361a49fdc1dd671ebf";
+    "82398c1b97824c9038e2f7ac2f1c97f68c667fd4a1d60d23edfd6fb67fcc6d3f";
 
 #[test]
 fn the_digest_of_a_fixed_log_is_fixed() {
@@ -2670,4 +2670,50 @@ fn overdue_lists_the_open_proposals_whose_deadline_has_passed() {
     assert_eq!(p.state.overdue(b_closes), vec![a, b]);
     p.close("bolat", a_closes, a);
     assert_eq!(p.state.overdue(b_closes), vec![b]);
+}
+
+#[test]
+fn an_amendment_lists_the_rules_it_changes_against_the_charter_in_force() {
+    use erkin_core::charter::{changes, CharterChange, RuleKind};
+    let mut p = six();
+    let (id, _) = p.propose_min("aigerim", T1, amend(stricter_charter()));
+    let old = Charter::default();
+    let new = stricter_charter();
+    let expected = vec![
+        CharterChange::Rule {
+            kind: RuleKind::Admit,
+            old: old.admit,
+            new: new.admit,
+        },
+        CharterChange::Rule {
+            kind: RuleKind::Resolution,
+            old: old.resolution,
+            new: new.resolution,
+        },
+    ];
+    let proposal = p.state.proposal(id).unwrap();
+    assert_eq!(proposal.charter_in_force.as_deref(), Some(&old));
+    assert_eq!(proposal.charter_changes(), expected);
+    // Every part of the charter is compared; nothing else is listed.
+    let mut all = Charter {
+        languages: vec!["kk".into()],
+        ..Charter::default()
+    };
+    all.elect.min_hours += 24;
+    all.board.seats = 5;
+    let kinds: Vec<&str> = changes(&old, &all)
+        .iter()
+        .map(|c| match c {
+            CharterChange::Languages { .. } => "languages",
+            CharterChange::Rule { .. } => "rule",
+            CharterChange::Election { .. } => "election",
+            CharterChange::Board { .. } => "board",
+        })
+        .collect();
+    assert_eq!(kinds, ["languages", "election", "board"]);
+    assert!(changes(&old, &old).is_empty());
+    // Other motions carry no charter.
+    let (r, _) = p.propose_min("aigerim", T1, resolution("No change."));
+    assert!(p.state.proposal(r).unwrap().charter_in_force.is_none());
+    assert!(p.state.proposal(r).unwrap().charter_changes().is_empty());
 }

@@ -695,6 +695,13 @@ fn governance_phrases(f: &Fixture, w: &Words) -> Vec<String> {
     ] {
         out.push(w.rule_in_full(r));
     }
+    // The fixture's amendment (admitting open 96 hours, not 72) is shown
+    // as the rule it changes, old → new.
+    let changes: Vec<_> = s.proposals().flat_map(|p| p.charter_changes()).collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    for c in &changes {
+        out.push(w.charter_change(c));
+    }
     for p in s.proposals() {
         out.push(w.motion(&p.motion));
         if let Judged::Vote(r) = p.rule {

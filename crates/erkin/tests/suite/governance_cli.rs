@@ -194,6 +194,12 @@ fn members_govern_from_the_command_line() {
             file.to_str().unwrap(),
         ],
     );
+    // The amendment is shown as the rule it changes, old → new.
+    let change = "the editorial board: 3 seats, a 365-day term → 5 seats, a 365-day term";
+    let listed = ok(&d, &["proposals"]);
+    assert!(listed.contains(&format!("changes {change}")), "{listed}");
+    let tally = ok(&d, &["tally", &id]);
+    assert!(tally.contains(&format!("Changes {change}")), "{tally}");
     for k in [&a, &b, &c] {
         ok(&d, &["vote", &id, "yes", "--key", k]);
     }
