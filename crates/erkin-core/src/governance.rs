@@ -7,9 +7,11 @@
 //!   their vote.
 //! - **Last vote counts.** A member may vote again until the proposal closes;
 //!   only their latest vote is counted.
-//! - **Deadlines are log time.** A vote dated at or after `closes_at` is
-//!   refused. A proposal may be closed, by any member, once `closes_at` has
-//!   passed, or earlier once every eligible member has voted.
+//! - **Deadlines are log time.** A vote reaching the log at or after
+//!   `closes_at` is refused. A proposal may be closed, by any member or by
+//!   the log key (the sequencer closing it at its deadline), once
+//!   `closes_at` has passed, or earlier once every eligible member has
+//!   voted.
 //! - **Rules in force when proposed.** A proposal is judged by the charter's
 //!   rule at the time it was made; a charter amendment applies only to
 //!   proposals made after it passes. Effects (such as a board's term) use the
