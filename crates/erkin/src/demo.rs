@@ -407,6 +407,15 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
                 "exits"
             }
         );
+        if !hints.serving {
+            // Nothing below would still be there to look at.
+            let code = if report.is_ok() {
+                exit::SUCCESS
+            } else {
+                exit::VERIFY_FAILED
+            };
+            return Ok((data, code));
+        }
     }
     outln!("Look around:");
     outln!("  {bin} log --dir {d}");
@@ -418,7 +427,10 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
         shell_word(&site.display().to_string())
     );
     if !hints.serving {
-        outln!("  {bin} serve --dir {d} --listen {}", hints.listen);
+        outln!(
+            "  ERKIN_PASSPHRASE={DEMO_PASSPHRASE} {bin} serve --dir {d} --sequence --listen {}",
+            hints.listen
+        );
     }
     outln!("");
     outln!(
