@@ -78,10 +78,6 @@ pub fn check_log_time(log_time: u64, now: u64) -> Result<(), LogTimeAhead> {
     Ok(())
 }
 
-/// The sequencer's clock bounds, by their older names.
-pub const MAX_FUTURE_SKEW_SECS: u64 = MAX_AHEAD_SECS;
-pub const MAX_PAST_SKEW_SECS: u64 = MAX_BEHIND_SECS;
-
 #[derive(Debug, Clone, Serialize)]
 pub struct State {
     pub(crate) origin: String,
@@ -258,14 +254,7 @@ impl State {
         entry.verify_by(&member.key)?;
         let handle = member.handle.clone();
         let time = entry.body.time;
-        if time > self.log_time.saturating_add(MAX_AHEAD_SECS)
-            || time < self.log_time.saturating_sub(MAX_BEHIND_SECS)
-        {
-            return Err(Rejection::FarFromLogTime {
-                time,
-                log_time: self.log_time,
-            });
-        }
+        self.check_near_log_time(time)?;
         if matches!(entry.body.action, Action::Tick(_)) {
             return Err(Rejection::TickNotByLogKey);
         }
@@ -340,6 +329,20 @@ impl State {
         Ok(self.record(entry, self.origin.clone()))
     }
 
+    /// A date (a member's claim, or the log key's close) must lie within
+    /// the window around the log time.
+    fn check_near_log_time(&self, time: u64) -> Result<(), Rejection> {
+        if time > self.log_time.saturating_add(MAX_AHEAD_SECS)
+            || time < self.log_time.saturating_sub(MAX_BEHIND_SECS)
+        {
+            return Err(Rejection::FarFromLogTime {
+                time,
+                log_time: self.log_time,
+            });
+        }
+        Ok(())
+    }
+
     /// A close signed by the log key: the sequencer closing a proposal whose
     /// deadline has passed in log time. Judged by the same rules as a
     /// member's close (dated within the members' window around the log
@@ -351,14 +354,7 @@ impl State {
         proposal: u64,
     ) -> Result<Applied, Rejection> {
         let time = entry.body.time;
-        if time > self.log_time.saturating_add(MAX_AHEAD_SECS)
-            || time < self.log_time.saturating_sub(MAX_BEHIND_SECS)
-        {
-            return Err(Rejection::FarFromLogTime {
-                time,
-                log_time: self.log_time,
-            });
-        }
+        self.check_near_log_time(time)?;
         let change = self
             .governance()
             .check_close(self.size, self.log_time, proposal)?;
@@ -710,8 +706,8 @@ fn check_genesis(g: &Genesis, origin: &str) -> Result<BTreeMap<String, Member>, 
 /// The sequencer's check that an entry's time is near its own clock. Kept out
 /// of the fold so that replaying a log never depends on when it is replayed.
 pub fn check_clock(entry_time: u64, now: u64) -> Result<(), Rejection> {
-    if entry_time > now.saturating_add(MAX_FUTURE_SKEW_SECS)
-        || entry_time < now.saturating_sub(MAX_PAST_SKEW_SECS)
+    if entry_time > now.saturating_add(MAX_AHEAD_SECS)
+        || entry_time < now.saturating_sub(MAX_BEHIND_SECS)
     {
         return Err(Rejection::ClockSkew {
             time: entry_time,

@@ -45,7 +45,7 @@ use crate::evidence::{
 use crate::keys::VerifierKey;
 use crate::state::{check_log_time, LogTimeAhead, State};
 use crate::tiled::{consistency_proof, inclusion_proof, leaf_hashes, CopyTiles, TileProblem};
-use crate::tiles::{bundle_of_entry, decode_bundle, TilePath, MAX_BUNDLE_LEN, TILE_WIDTH};
+use crate::tiles::{bundle_of_entry, decode_bundle, TilePath, MAX_BUNDLE_LEN};
 use crate::tree::{check_consistency, record_hash};
 
 /// No honest log of a newsroom reaches 2^40 entries; a checkpoint claiming
@@ -288,7 +288,7 @@ pub fn plan(
     // The fold continues the accepted state in place, or starts afresh.
     let mut accepted = accepted;
     let mut fresh: Option<State> = None;
-    let mut bundles = bundles_between(old_size, served.size).peekable();
+    let mut bundles = crate::tiles::bundles_between(old_size, served.size).peekable();
     while bundles.peek().is_some() {
         let chunk: Vec<TilePath> = bundles.by_ref().take(BUNDLES_AT_A_TIME).collect();
         let paths: Vec<String> = chunk.iter().map(|b| b.to_string()).collect();
@@ -424,19 +424,6 @@ pub fn plan(
         blobs,
         proof,
     })))
-}
-
-/// The entry bundles of a tree of `size` entries that a copy holding
-/// `old_size` lacks (as `tiles::entry_bundles`), made one at a time, so a
-/// large signed size allocates nothing.
-pub fn bundles_between(old_size: u64, size: u64) -> impl Iterator<Item = TilePath> {
-    let first = old_size / TILE_WIDTH;
-    let end = if size > old_size {
-        size.div_ceil(TILE_WIDTH)
-    } else {
-        first
-    };
-    (first..end).map(move |n| bundle_of_entry(n * TILE_WIDTH, size))
 }
 
 /// The fold refused entry `index`: the source's tiles, authenticated

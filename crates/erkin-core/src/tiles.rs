@@ -233,14 +233,19 @@ pub fn hash_tiles(old_size: u64, size: u64) -> Vec<TilePath> {
 /// The entry bundles of a tree of `size` entries that differ from those of a
 /// tree of `old_size` entries. They mirror the level-0 hash tiles one for one.
 pub fn entry_bundles(old_size: u64, size: u64) -> Vec<TilePath> {
-    hash_tiles(old_size, size)
-        .into_iter()
-        .filter(|t| t.kind == (TileKind::Hashes { level: 0 }))
-        .map(|t| TilePath {
-            kind: TileKind::Entries,
-            ..t
-        })
-        .collect()
+    bundles_between(old_size, size).collect()
+}
+
+/// [`entry_bundles`] made one at a time, so a large signed size allocates
+/// nothing.
+pub fn bundles_between(old_size: u64, size: u64) -> impl Iterator<Item = TilePath> {
+    let first = old_size / TILE_WIDTH;
+    let end = if size > old_size {
+        size.div_ceil(TILE_WIDTH)
+    } else {
+        first
+    };
+    (first..end).map(move |n| bundle_of_entry(n * TILE_WIDTH, size))
 }
 
 /// The entry bundle holding entry `index` in a tree of `size` entries.

@@ -299,14 +299,17 @@ pub fn export(
         }
         new.insert("checkpoint".to_string(), hash);
     }
-    let manifest = serde_json::to_vec(&new).expect("a map of strings serializes");
-    runtime
-        .block_on(bucket.put_opts(
-            &url.key(MANIFEST_FILE),
-            manifest.into(),
-            put_options(MANIFEST_FILE),
-        ))
-        .map_err(store_err)?;
+    // Unchanged when nothing was: no upload (it grows with the archive).
+    if new != old {
+        let manifest = serde_json::to_vec(&new).expect("a map of strings serializes");
+        runtime
+            .block_on(bucket.put_opts(
+                &url.key(MANIFEST_FILE),
+                manifest.into(),
+                put_options(MANIFEST_FILE),
+            ))
+            .map_err(store_err)?;
+    }
     let stale: BTreeSet<&String> = old.keys().filter(|p| !new.contains_key(*p)).collect();
     for path in stale {
         match runtime.block_on(bucket.delete(&url.key(path))) {

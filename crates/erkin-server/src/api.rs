@@ -302,8 +302,8 @@ impl Api {
 
     /// Whether the blob is stored already (one indexed lookup).
     fn has_blob(&self, id: &BlobId) -> bool {
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = store.refresh();
+        // Each query reads what is committed now; nothing to refresh.
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         store.has_blob(id).unwrap_or(false)
     }
 
@@ -448,6 +448,3 @@ impl Api {
         }
     }
 }
-
-/// Shared between the HTTP side and `serve` for the drain at shutdown.
-pub type SharedApi = Arc<Api>;

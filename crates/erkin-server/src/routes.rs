@@ -263,12 +263,7 @@ async fn send_blob(
     head: bool,
 ) -> Response<Body> {
     let s = shared.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let mut store = lock(&s.store);
-        store.refresh().ok();
-        store.served_blob(&id)
-    })
-    .await;
+    let found = tokio::task::spawn_blocking(move || lock(&s.store).served_blob(&id)).await;
     let blob = match found {
         Ok(Ok(Some(blob))) => blob,
         Ok(Ok(None)) => return not_found(),

@@ -167,10 +167,7 @@ impl Publication {
         log_key: &SecretKey,
     ) -> Result<BatchOutcome, PublicationError> {
         if self.writer.is_none() {
-            self.writer = Some(crate::WriterLock::acquire(
-                self.store.path().parent().unwrap_or(Path::new(".")),
-                "erkin",
-            )?);
+            self.claim_writer("erkin")?;
         }
         // Another process may append between our check and our append; the
         // store then refuses with Conflict and we check again. Conflicts need
