@@ -57,6 +57,10 @@ pub struct Revision {
     /// the signed entry in any copy of the log.
     pub entry_hash: String,
     pub time: u64,
+    /// The log time when it was recorded (the sequencer's latest tick).
+    /// Derived from the log, so not part of the state digest.
+    #[serde(skip)]
+    pub log_time: u64,
     /// The editor who signed it.
     pub editor: String,
     pub title: String,
@@ -298,6 +302,7 @@ pub fn check_publish(
             index: by.index,
             entry_hash: hex::encode(by.leaf.0),
             time: by.time,
+            log_time: by.log_time,
             editor: by.editor.to_string(),
             title: p.title.clone(),
             summary: p.summary.clone(),
@@ -337,6 +342,7 @@ pub fn check_correct(
             index: by.index,
             entry_hash: hex::encode(by.leaf.0),
             time: by.time,
+            log_time: by.log_time,
             editor: by.editor.to_string(),
             title: c.title.clone(),
             summary: c.summary.clone(),

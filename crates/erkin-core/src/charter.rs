@@ -127,7 +127,14 @@ pub struct Charter {
     pub redact: Rule,
     pub resolution: Rule,
     pub board: BoardRule,
+    /// The publication's time zone (an IANA name such as "Asia/Almaty"), in
+    /// which readers are shown dates; absent means [`DEFAULT_TIME_ZONE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
+
+/// The time zone of a charter that names none.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Almaty";
 
 const fn frac(num: u32, den: u32) -> Fraction {
     Fraction { num, den }
@@ -178,6 +185,7 @@ impl Default for Charter {
                 seats: 3,
                 term_days: 365,
             },
+            time_zone: None,
         }
     }
 }
@@ -289,8 +297,21 @@ pub fn amendment_min_hours(in_force: &Rule, proposed: &Charter) -> u32 {
 }
 
 impl Charter {
+    /// The time zone readers are shown dates in.
+    pub fn time_zone(&self) -> &str {
+        self.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE)
+    }
+
     /// Checks the charter makes sense; the error names the field.
     pub fn validate(&self) -> Result<(), CharterError> {
+        if let Some(tz) = &self.time_zone {
+            // The IANA database bundled into the binary: no file is read.
+            if tz.len() > 64 || jiff::tz::db().get(tz).is_err() {
+                return Err(CharterError::UnknownTimeZone {
+                    zone: tz.chars().take(64).collect(),
+                });
+            }
+        }
         if self.languages.is_empty() {
             return Err(CharterError::NoLanguages);
         }
@@ -413,6 +434,8 @@ pub enum CharterError {
     UnknownLanguage { lang: String },
     #[error("languages: {lang:?} is listed twice")]
     LanguageTwice { lang: String },
+    #[error("time_zone: {zone:?} is not a time zone of the IANA database (such as \"Asia/Almaty\")")]
+    UnknownTimeZone { zone: String },
     #[error("{field}: a fraction needs 0 ≤ num ≤ den and den > 0")]
     BadFraction { field: &'static str },
     #[error("{rule}.min_hours: at most {max}")]
@@ -495,6 +518,21 @@ mod tests {
             of: Base::Cast,
         };
         assert!(!th.passes(&t(0, 0, 5, 5)));
+    }
+
+    #[test]
+    fn the_time_zone_defaults_to_almaty_and_must_be_known() {
+        let mut c = Charter::default();
+        assert_eq!(c.time_zone(), "Asia/Almaty");
+        c.time_zone = Some("Europe/Moscow".into());
+        assert_eq!(c.validate(), Ok(()));
+        c.time_zone = Some("Asia/Nowhere".into());
+        assert_eq!(
+            c.validate(),
+            Err(CharterError::UnknownTimeZone {
+                zone: "Asia/Nowhere".into()
+            })
+        );
     }
 
     #[test]

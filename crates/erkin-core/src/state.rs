@@ -116,14 +116,29 @@ pub struct State {
     /// the log's rotations, so not part of the digest.
     #[serde(skip)]
     pub(crate) retired: BTreeMap<String, Vec<VerifierKey>>,
+    /// Members' signed statements, oldest first, for readers. The log
+    /// itself, so not part of the digest.
+    #[serde(skip)]
+    pub(crate) statements: Vec<StatementRecord>,
+}
+
+/// A member's statement as the log recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRecord {
+    /// Log index of the entry.
+    pub index: u64,
+    pub handle: String,
+    /// The log time when it was recorded.
+    pub log_time: u64,
+    pub text: String,
 }
 
 /// What an accepted entry changes: the checks return it, `State::commit`
 /// applies it. Nothing else changes a [`State`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Change {
-    /// A statement: recorded in the log, nothing else.
-    Nothing,
+    /// A statement: recorded in the log and kept for readers; nothing else.
+    Statement(StatementRecord),
     /// A member's new key.
     Rekey {
         handle: String,
@@ -214,6 +229,7 @@ impl State {
             last_time: 0,
             seen: HashSet::new(),
             retired: BTreeMap::new(),
+            statements: Vec::new(),
         };
         let applied = state.record(&entry, origin.to_string());
         Ok((state, applied))
@@ -391,7 +407,12 @@ impl State {
             Action::Tick(_) => return Err(Rejection::TickNotByLogKey),
             Action::Statement(s) => {
                 check_text(TextField::Statement, &s.text, MAX_STATEMENT_LEN)?;
-                Change::Nothing
+                Change::Statement(StatementRecord {
+                    index,
+                    handle: handle.to_string(),
+                    log_time: time,
+                    text: s.text.clone(),
+                })
             }
             Action::Propose(p) => {
                 Change::governance(self.governance().check_propose(index, handle, time, p)?)
@@ -429,7 +450,7 @@ impl State {
     /// `genesis`, which builds it).
     fn commit(&mut self, change: Change) {
         match change {
-            Change::Nothing => {}
+            Change::Statement(s) => self.statements.push(s),
             Change::Rekey { handle, key } => {
                 if let Some(m) = self.members.get_mut(&handle) {
                     let old = std::mem::replace(&mut m.key, key);
@@ -608,6 +629,10 @@ impl State {
     }
     pub fn article(&self, slug: &str) -> Option<&Article> {
         self.articles.get(slug)
+    }
+    /// Members' signed statements, oldest first.
+    pub fn statements(&self) -> &[StatementRecord] {
+        &self.statements
     }
     pub fn retracted(&self) -> &BTreeSet<String> {
         &self.retracted
