@@ -314,3 +314,144 @@ mod hex_hashes {
             .collect()
     }
 }
+
+// ---------------------------------------------------------------------------
+// The members' desk (`/desk/`, served by `erkin serve --sequence` only)
+
+/// Where the desk's JSON API lives, below the server's root.
+pub const DESK_API_PATH: &str = "desk/api";
+/// The first line of a sign-in challenge's text.
+pub const DESK_CHALLENGE_FORMAT: &str = "erkin.desk-signin/v1";
+
+/// `POST desk/api/challenge`: a challenge to sign with the member's key.
+/// `text` is `erkin.desk-signin/v1\n<origin>\n<expires_at>\n<nonce hex>\n<mac hex>\n`;
+/// the member answers with a signed note of exactly this text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskChallenge {
+    pub text: String,
+    /// Unix seconds; the server refuses the answer after this.
+    pub expires_at: u64,
+}
+
+/// `POST desk/api/session` (body: the signed challenge) and `GET
+/// desk/api/session`: who is signed in. The session itself is an HttpOnly
+/// cookie, never in a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSession {
+    pub handle: String,
+    /// The member's verifier key the session was opened with.
+    pub key: String,
+    /// Whether the member holds a board seat now (editors publish).
+    pub editor: bool,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+/// A draft's fields as the desk edits them: the front matter and the
+/// Markdown body. Private to the server's drafts file; never in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DraftFields {
+    pub title: String,
+    pub lang: String,
+    pub slug: String,
+    pub summary: String,
+    pub tags: Vec<String>,
+    /// Members' handles.
+    pub authors: Vec<String>,
+    /// The slug of the article this one translates, if any.
+    #[serde(default)]
+    pub translation_of: Option<String>,
+    /// Markdown.
+    pub body: String,
+}
+
+/// `GET`/`PUT desk/api/drafts/<id>`: one draft. `PUT` takes [`DraftFields`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftDocument {
+    /// 32 lowercase hex digits, made by the desk.
+    pub id: String,
+    /// The member who wrote it.
+    pub owner: String,
+    /// Handed to the editors: they may open, edit and publish it.
+    pub handed_off: bool,
+    /// Unix seconds of the last save.
+    pub updated: u64,
+    pub fields: DraftFields,
+}
+
+/// `GET desk/api/drafts`: the member's own drafts, and (for editors) the
+/// drafts handed to the editors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftList {
+    pub drafts: Vec<DraftSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftSummary {
+    pub id: String,
+    pub owner: String,
+    pub title: String,
+    pub handed_off: bool,
+    pub updated: u64,
+}
+
+/// `POST desk/api/preview`: Markdown in, the site's own rendering out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewDocument {
+    /// Sanitized HTML, as the site would show the body.
+    pub html: String,
+}
+
+/// `GET desk/api/messages/<lang>`: every sentence the desk shows, by key,
+/// in one language (kk, ru or en).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskMessages {
+    pub lang: String,
+    pub messages: BTreeMap<String, String>,
+}
+
+/// `GET desk/api/proposals/<lang>`: the proposals, put into words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskProposals {
+    /// The log size of the state the list was made from.
+    pub log_size: u64,
+    pub proposals: Vec<DeskProposal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskProposal {
+    pub id: u64,
+    pub title: String,
+    pub proposer: String,
+    /// `admit`, `remove`, `elect`, ...
+    pub kind: String,
+    /// What it asks, in words.
+    pub motion: String,
+    pub closes_at: u64,
+    pub open: bool,
+    /// Votes cast so far (open) or the tally (closed), in words.
+    pub tally: String,
+    /// What it did, in words, once closed.
+    pub outcome: Option<String>,
+    pub electorate: Vec<String>,
+    /// Each voter's last ballot.
+    pub votes: BTreeMap<String, Ballot>,
+    /// For elections: the candidates.
+    pub candidates: Vec<String>,
+}

@@ -4,18 +4,23 @@
 //!   appended atomically and durably.
 //! - [`publication`]: the store plus the state folded from it; the sequencer
 //!   that admits entries.
+//! - [`drafts`]: members' private drafts for the desk, in their own file
+//!   (`drafts.sqlite`), never in the log.
 //! - [`keyfile`]: secret keys encrypted at rest as age passphrase files.
 //! - `writer`: the one-writer lock on a data directory.
 //!
 //! Everything here is an adapter around `erkin-core`: the rules live there.
 
+pub mod drafts;
 pub mod keyfile;
 pub mod publication;
 pub mod store;
 mod writer;
 
-pub use publication::{BatchOutcome, Publication, PublicationError};
-pub use store::{Store, StoreError};
+pub use publication::{
+    check_snapshot, BatchOutcome, Opened, Publication, PublicationError, Refold, SnapshotCheck,
+};
+pub use store::{Store, StoreError, StoredSnapshot};
 pub use writer::WriterLock;
 
 /// The file name of the publication's log key inside a data directory.
