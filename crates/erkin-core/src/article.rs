@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use tlog_tiles::Hash;
 
@@ -35,7 +35,7 @@ pub const MAX_BYLINES: usize = 10;
 pub const MAX_MEDIA: usize = 100;
 pub const MAX_BYLINE_LEN: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
     pub slug: String,
     pub lang: String,
@@ -49,7 +49,7 @@ pub struct Article {
     pub revisions: Vec<Revision>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revision {
     /// Log index and author time of the entry that made this revision.
     pub index: u64,
@@ -71,7 +71,7 @@ pub struct Revision {
     pub correction: Option<CorrectionNote>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorrectionNote {
     pub note: String,
     pub major: bool,

@@ -61,7 +61,7 @@ pub enum Judged {
     Election(ElectionRule),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proposal {
     /// The log index of the `propose` entry.
     pub id: u64,
@@ -76,7 +76,7 @@ pub struct Proposal {
     /// Seeds the STV lot; drawn when the proposal closes from the log's state
     /// at the close ([`lot_seed`]), so nobody can choose it once the
     /// candidates are known. All zeros while the proposal is open.
-    #[serde(serialize_with = "hex_bytes")]
+    #[serde(serialize_with = "hex_bytes", deserialize_with = "de_hex_bytes")]
     pub seed: [u8; 32],
     pub outcome: Option<Outcome>,
     /// For an amendment: the charter in force when it was proposed, so that
@@ -100,7 +100,15 @@ fn hex_bytes<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error
     s.serialize_str(&hex::encode(b))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Reads what [`hex_bytes`] wrote (a state snapshot).
+fn de_hex_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    let text = String::deserialize(d)?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).map_err(serde::de::Error::custom)?;
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub closed_at: u64,
     /// Log index of the `close` entry.

@@ -28,6 +28,7 @@ pub mod members;
 pub mod note;
 pub mod rejection;
 pub mod serving;
+pub mod snapshot;
 pub mod state;
 pub mod strict_json;
 pub mod stv;

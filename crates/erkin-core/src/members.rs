@@ -12,10 +12,10 @@ use crate::rejection::KeyConflict;
 
 pub const DAY_SECS: u64 = 24 * 60 * 60;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub handle: String,
-    #[serde(serialize_with = "ser_key")]
+    #[serde(serialize_with = "ser_key", deserialize_with = "de_key")]
     pub key: VerifierKey,
     /// Log index of the entry that made them a member.
     pub since: u64,
@@ -33,6 +33,12 @@ pub struct Seat {
 
 pub(crate) fn ser_key<S: serde::Serializer>(k: &VerifierKey, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(k.as_str())
+}
+
+/// Reads what [`ser_key`] wrote (a state snapshot).
+pub(crate) fn de_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VerifierKey, D::Error> {
+    let text = String::deserialize(d)?;
+    VerifierKey::parse(&text).map_err(serde::de::Error::custom)
 }
 
 /// The membership and the board as the rules read them.

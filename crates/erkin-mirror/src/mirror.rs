@@ -535,7 +535,21 @@ impl Mirror {
                 let bytes = read_blob(reader, id, path, options.max_blob_len)?;
                 store.put_blob(&bytes, options.max_blob_len)?;
             }
-            store.append_signed(&update.entries, &update.note, report.old_size)?;
+            // The folded state goes into the store with the entries (in
+            // their transaction) when there is none yet or the log has run
+            // SNAPSHOT_EVERY entries past it, as the sequencer does.
+            let snap = match store.snapshot_size()? {
+                Some(at) if update.state.size() < at + erkin_store::publication::SNAPSHOT_EVERY => {
+                    None
+                }
+                _ => Some(erkin_core::snapshot::encode(&update.state)),
+            };
+            store.append_signed_snapshot(
+                &update.entries,
+                &update.note,
+                report.old_size,
+                snap.as_ref(),
+            )?;
             Ok::<_, MirrorError>(())
         })();
         if let Err(e) = committed {

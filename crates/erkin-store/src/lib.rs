@@ -17,8 +17,10 @@ pub mod publication;
 pub mod store;
 mod writer;
 
-pub use publication::{BatchOutcome, Publication, PublicationError};
-pub use store::{Store, StoreError};
+pub use publication::{
+    check_snapshot, BatchOutcome, Opened, Publication, PublicationError, Refold, SnapshotCheck,
+};
+pub use store::{Store, StoreError, StoredSnapshot};
 pub use writer::WriterLock;
 
 /// The file name of the publication's log key inside a data directory.

@@ -1,8 +1,15 @@
 //! A publication on disk: the store plus the state folded from it, and the
 //! sequencer that admits new entries.
 //!
-//! The state is a cache: it is rebuilt by replaying the log on open, so it can
-//! never disagree with the log that a mirror would fold.
+//! The state is a cache of the log. The store keeps a snapshot of it
+//! (`erkin_core::snapshot`), tied to a log size, the tree root at that size
+//! and the state's digest, written in the same transaction as the batch that
+//! takes the log [`SNAPSHOT_EVERY`] entries past the previous one. Opening
+//! reads the snapshot and folds only the entries after it; a snapshot that
+//! is missing, of another format, of another tree, or whose state does not
+//! hash to its digest is not trusted: the whole log is folded and a new one
+//! stored ([`Opened`] says which happened). `erkin verify --deep` compares
+//! the snapshot with a refold ([`check_snapshot`]).
 
 use std::path::Path;
 
@@ -11,6 +18,7 @@ use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
 use erkin_core::keys::{SecretKey, VerifierKey};
+use erkin_core::snapshot::{self, SnapshotError};
 use erkin_core::state::{check_clock, Applied, Rejection, State};
 
 use crate::store::{Store, StoreError};
@@ -40,9 +48,61 @@ pub enum PublicationError {
     },
 }
 
+/// How far the log runs past the stored snapshot before the next batch
+/// stores a new one (in its own transaction). Opening folds at most this
+/// many entries after the snapshot; see docs/BENCHMARKS.md for the cost of
+/// writing one.
+pub const SNAPSHOT_EVERY: u64 = 1024;
+
+/// How a publication's state was obtained when it was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// From the stored snapshot of the first `size` entries, and the
+    /// `folded` entries after it.
+    Snapshot { size: u64, folded: u64 },
+    /// By folding the whole log, because the snapshot was not usable; a new
+    /// one was stored.
+    Refolded { why: Refold },
+}
+
+/// Why a stored snapshot was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refold {
+    /// There is none (a new store, or one an older erkin wrote).
+    Missing,
+    /// Its bytes were refused: another format version, another log, another
+    /// size, a state that does not hash to its digest, or damage.
+    Refused(SnapshotError),
+    /// It is filed at a size the log does not reach.
+    BeyondLog { size: u64, log: u64 },
+    /// It is tied to a tree root that is not the stored tree's at its size.
+    OtherTree { size: u64 },
+    /// It is too large to read.
+    Unreadable,
+}
+
+/// What `erkin verify --deep` found of the stored snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotCheck {
+    /// No snapshot is stored.
+    Missing,
+    /// The snapshot of the first `size` entries is exactly their refold.
+    Agrees { size: u64 },
+    /// The snapshot would not be used on open (it is rebuilt then).
+    Unusable { why: Refold },
+    /// The snapshot decodes and hashes to its digest, but is not the state
+    /// the log folds to at its size.
+    Differs { size: u64 },
+}
+
 pub struct Publication {
     store: Store,
     state: State,
+    /// The log size of the stored snapshot (0: none known).
+    snapshot_size: u64,
+    /// How the state was obtained on open.
+    opened: Opened,
     /// Set when an append failed after the state had folded its entries: the
     /// state is then ahead of the store and is rebuilt before the next use.
     stale: bool,
@@ -86,22 +146,36 @@ impl Publication {
         let (state, _) =
             State::genesis(log_key.verifier_key(), &bytes).map_err(PublicationError::Genesis)?;
         let mut store = Store::create(dir, log_key.verifier_key())?;
-        store.append(&[bytes], log_key, 0)?;
+        let snap = snapshot::encode(&state);
+        store.append_naming_snapshot(&[bytes], &[], log_key, 0, Some(&snap))?;
         Ok(Self {
             store,
             state,
+            snapshot_size: 1,
+            opened: Opened::Snapshot { size: 1, folded: 0 },
             stale: false,
             writer: None,
         })
     }
 
-    /// Opens a publication and folds its whole log.
+    /// Opens a publication: reads the stored state snapshot and folds the
+    /// entries after it, or folds the whole log if the snapshot is missing
+    /// or not trusted ([`Publication::opened`] says which), storing a new
+    /// snapshot then, or when the log has run [`SNAPSHOT_EVERY`] entries
+    /// past the stored one.
     pub fn open(dir: &Path) -> Result<Self, PublicationError> {
         let store = Store::open(dir)?;
-        let state = fold_store(&store, |_| {})?;
+        let (state, opened, mut snapshot_size) = load(&store)?;
+        let refolded = matches!(opened, Opened::Refolded { .. });
+        if refolded || state.size() >= snapshot_size + SNAPSHOT_EVERY {
+            store.put_snapshot(&snapshot::encode(&state), refolded)?;
+            snapshot_size = state.size();
+        }
         let publication = Self {
             store,
             state,
+            snapshot_size,
+            opened,
             stale: false,
             writer: None,
         };
@@ -116,12 +190,23 @@ impl Publication {
     /// committing it — so the log is not folded a second time.
     pub fn from_folded(store: Store, state: State) -> Self {
         debug_assert_eq!(store.size(), state.size());
+        let snapshot_size = store.snapshot_size().ok().flatten().unwrap_or(0);
         Self {
             store,
             state,
+            snapshot_size,
+            opened: Opened::Snapshot {
+                size: snapshot_size,
+                folded: 0,
+            },
             stale: false,
             writer: None,
         }
+    }
+
+    /// How the state was obtained when this publication was opened.
+    pub fn opened(&self) -> &Opened {
+        &self.opened
     }
 
     /// Gives the store back (to append to it as a mirror does).
@@ -242,11 +327,21 @@ impl Publication {
                     checkpoint: None,
                 });
             }
-            match self
-                .store
-                .append_naming(&admitted, &named, log_key, expected)
-            {
+            // Every SNAPSHOT_EVERY entries the state goes into the store
+            // with the batch, in its transaction.
+            let snap = (self.state.size() >= self.snapshot_size + SNAPSHOT_EVERY)
+                .then(|| snapshot::encode(&self.state));
+            match self.store.append_naming_snapshot(
+                &admitted,
+                &named,
+                log_key,
+                expected,
+                snap.as_ref(),
+            ) {
                 Ok(checkpoint) => {
+                    if let Some(s) = &snap {
+                        self.snapshot_size = s.size;
+                    }
                     self.purge_redacted()?;
                     return Ok(BatchOutcome {
                         results,
@@ -362,7 +457,9 @@ impl Publication {
     fn catch_up(&mut self) -> Result<(), PublicationError> {
         if self.stale {
             self.store.refresh()?;
-            self.state = fold_store(&self.store, |_| {})?;
+            let (state, _, snapshot_size) = load(&self.store)?;
+            self.state = state;
+            self.snapshot_size = snapshot_size;
             self.stale = false;
         }
         let size = self.store.refresh()?;
@@ -460,11 +557,99 @@ fn admit(
     Ok(state.apply_parsed(&parsed).map(|a| (a, named)))
 }
 
+/// The state from the stored snapshot and the entries after it, or from
+/// the whole log if the snapshot is not usable; with how it was obtained
+/// and the size of the usable snapshot (0 if none).
+fn load(store: &Store) -> Result<(State, Opened, u64), PublicationError> {
+    let why = match usable_snapshot(store)? {
+        Ok(mut state) => {
+            let size = state.size();
+            fold_tail(store, &mut state)?;
+            let folded = state.size() - size;
+            return Ok((state, Opened::Snapshot { size, folded }, size));
+        }
+        Err(why) => why,
+    };
+    let state = fold_store(store, |_| {})?;
+    Ok((state, Opened::Refolded { why }, 0))
+}
+
+/// The stored snapshot's state if it can be trusted, or why not.
+fn usable_snapshot(store: &Store) -> Result<Result<State, Refold>, PublicationError> {
+    let snap = match store.snapshot() {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(Err(Refold::Missing)),
+        Err(StoreError::Corrupt { .. }) => return Ok(Err(Refold::Unreadable)),
+        Err(e) => return Err(e.into()),
+    };
+    if snap.size == 0 || snap.size > store.size() {
+        return Ok(Err(Refold::BeyondLog {
+            size: snap.size,
+            log: store.size(),
+        }));
+    }
+    if store.root_at(snap.size)? != snap.root {
+        return Ok(Err(Refold::OtherTree { size: snap.size }));
+    }
+    Ok(
+        snapshot::decode(&snap.bytes, store.log_key(), snap.size, &snap.digest)
+            .map_err(Refold::Refused),
+    )
+}
+
+/// Folds the store's entries after `state`'s size into it.
+fn fold_tail(store: &Store, state: &mut State) -> Result<(), PublicationError> {
+    let mut failure = None;
+    store.for_each_entry(state.size(), |index, e| {
+        if failure.is_none() {
+            if let Err(rejection) = state.apply(e) {
+                failure = Some(PublicationError::Invalid {
+                    path: store.path().display().to_string(),
+                    index,
+                    rejection,
+                });
+            }
+        }
+        Ok(())
+    })?;
+    failure.map_or(Ok(()), Err)
+}
+
+/// Checks the stored snapshot against a refold of the log up to its size
+/// (`erkin verify --deep`): everything the state holds must be the same.
+pub fn check_snapshot(store: &Store) -> Result<SnapshotCheck, PublicationError> {
+    let size = match store.snapshot_size()? {
+        None => return Ok(SnapshotCheck::Missing),
+        Some(size) => size,
+    };
+    let state = match usable_snapshot(store)? {
+        Ok(state) => state,
+        Err(why) => return Ok(SnapshotCheck::Unusable { why }),
+    };
+    let refold = fold_store_until(store, size, |_| {})?;
+    Ok(
+        if snapshot::fingerprint(&state) == snapshot::fingerprint(&refold) {
+            SnapshotCheck::Agrees { size }
+        } else {
+            SnapshotCheck::Differs { size }
+        },
+    )
+}
+
 /// Folds every entry of the store, telling `on_applied` about each. Any
 /// rejection means the store holds something the sequencer should never have
 /// admitted.
 pub fn fold_store(
     store: &Store,
+    on_applied: impl FnMut(&Applied),
+) -> Result<State, PublicationError> {
+    fold_store_until(store, store.size(), on_applied)
+}
+
+/// [`fold_store`] of the first `until` entries only.
+pub fn fold_store_until(
+    store: &Store,
+    until: u64,
     mut on_applied: impl FnMut(&Applied),
 ) -> Result<State, PublicationError> {
     let invalid = |index, rejection| PublicationError::Invalid {
@@ -484,7 +669,7 @@ pub fn fold_store(
         State::genesis(store.log_key(), genesis).map_err(|r| invalid(0, r))?;
     on_applied(&applied);
     let mut failure = None;
-    store.for_each_entry(1, |index, e| {
+    store.for_each_entry_until(1, until, |index, e| {
         if failure.is_none() {
             match state.apply(e) {
                 Ok(applied) => on_applied(&applied),

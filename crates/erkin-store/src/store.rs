@@ -19,6 +19,7 @@ use erkin_core::blob::{check_blob_len, BlobError, BlobId};
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::checkpoint::MAX_CHECKPOINT_LEN;
 use erkin_core::keys::{SecretKey, VerifierKey};
+use erkin_core::snapshot::Encoded;
 use erkin_core::tiles::{encode_bundle, TileKind, TilePath, MAX_ENTRY_LEN, TILE_WIDTH};
 use erkin_core::verify::{CopyReader, ReadError};
 use erkin_core::Hash;
@@ -77,7 +78,27 @@ pub enum StoreError {
     ForeignCheckpoint { reason: String },
     #[error("the checkpoint signs a tree of {size} entries that is not the stored tree plus these entries ({computed} entries); nothing was written")]
     CheckpointMismatch { size: u64, computed: u64 },
+    /// A state snapshot offered with a batch is not of the state after it
+    /// (a caller's mistake); nothing was written.
+    #[error("the state snapshot is of {snapshot} entries, but the log would hold {size}; nothing was written")]
+    SnapshotSize { size: u64, snapshot: u64 },
 }
+
+/// The state snapshot stored with the log ([`Store::snapshot`]): bytes in
+/// `erkin_core::snapshot`'s format, tied to the log size it was taken at,
+/// the tree root at that size, and the state's digest.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub size: u64,
+    pub root: Hash,
+    pub digest: [u8; 32],
+    pub bytes: Vec<u8>,
+}
+
+/// A stored snapshot longer than this is not read (a damaged or hostile
+/// data directory); it is rebuilt from the log instead. A state of 100,000
+/// articles is about 60 MB.
+pub const MAX_SNAPSHOT_LEN: u64 = 1 << 30;
 
 /// Where a stored blob is, for reading it in pieces.
 #[derive(Debug, Clone, Copy)]
@@ -158,6 +179,7 @@ impl Store {
         let mut store = Self::connect(dir, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         configure(&store.conn)
             .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
+            .and_then(|()| store.conn.execute_batch(SNAPSHOT_TABLE))
             .map_err(|source| sql_err(&store.path, source))?;
         store.size = store.check_head().map_err(|reason| StoreError::Corrupt {
             path: store.path.clone(),
@@ -294,6 +316,30 @@ impl Store {
         self.append_naming(entries, &[], log_key, expected_size)
     }
 
+    /// [`Store::append_naming`], storing `snapshot` (the state after these
+    /// entries, if given) in the same transaction: the snapshot and the log
+    /// it was folded from are committed together or not at all.
+    pub fn append_naming_snapshot(
+        &mut self,
+        entries: &[Vec<u8>],
+        named: &[BlobId],
+        log_key: &SecretKey,
+        expected_size: u64,
+        snapshot: Option<&Encoded>,
+    ) -> Result<Checkpoint, StoreError> {
+        if log_key.verifier_key() != &self.log_key {
+            return Err(StoreError::WrongLogKey {
+                expected: self.log_key.to_string(),
+            });
+        }
+        let origin = self.log_key.name().to_string();
+        self.append_with(entries, named, expected_size, snapshot, |size, root| {
+            let checkpoint = Checkpoint { origin, size, root };
+            let note = checkpoint.sign(log_key);
+            Ok((checkpoint, note))
+        })
+    }
+
     /// [`Store::append`] for entries that name the blobs `named`: in the
     /// same transaction those stop being pending uploads, so a blob is
     /// served from the instant its entry is in the log, never before.
@@ -304,17 +350,7 @@ impl Store {
         log_key: &SecretKey,
         expected_size: u64,
     ) -> Result<Checkpoint, StoreError> {
-        if log_key.verifier_key() != &self.log_key {
-            return Err(StoreError::WrongLogKey {
-                expected: self.log_key.to_string(),
-            });
-        }
-        let origin = self.log_key.name().to_string();
-        self.append_with(entries, named, expected_size, |size, root| {
-            let checkpoint = Checkpoint { origin, size, root };
-            let note = checkpoint.sign(log_key);
-            Ok((checkpoint, note))
-        })
+        self.append_naming_snapshot(entries, named, log_key, expected_size, None)
     }
 
     /// Appends entries under a checkpoint signed elsewhere: a mirror copying
@@ -328,12 +364,24 @@ impl Store {
         checkpoint_note: &[u8],
         expected_size: u64,
     ) -> Result<Checkpoint, StoreError> {
+        self.append_signed_snapshot(entries, checkpoint_note, expected_size, None)
+    }
+
+    /// [`Store::append_signed`], storing `snapshot` (the state after these
+    /// entries, if given) in the same transaction.
+    pub fn append_signed_snapshot(
+        &mut self,
+        entries: &[Vec<u8>],
+        checkpoint_note: &[u8],
+        expected_size: u64,
+        snapshot: Option<&Encoded>,
+    ) -> Result<Checkpoint, StoreError> {
         let checkpoint = Checkpoint::open(checkpoint_note, &self.log_key).map_err(|e| {
             StoreError::ForeignCheckpoint {
                 reason: e.to_string(),
             }
         })?;
-        self.append_with(entries, &[], expected_size, |size, root| {
+        self.append_with(entries, &[], expected_size, snapshot, |size, root| {
             if checkpoint.size != size || checkpoint.root != root {
                 return Err(StoreError::CheckpointMismatch {
                     size: checkpoint.size,
@@ -352,6 +400,7 @@ impl Store {
         entries: &[Vec<u8>],
         named: &[BlobId],
         expected_size: u64,
+        snapshot: Option<&Encoded>,
         checkpoint_for: impl FnOnce(u64, Hash) -> Result<(Checkpoint, Vec<u8>), StoreError>,
     ) -> Result<Checkpoint, StoreError> {
         if let Some((index, e)) = entries
@@ -399,6 +448,14 @@ impl Store {
             pending.extend(new);
         }
         let new_size = size + entries.len() as u64;
+        if let Some(snap) = snapshot {
+            if snap.size != new_size {
+                return Err(StoreError::SnapshotSize {
+                    size: new_size,
+                    snapshot: snap.size,
+                });
+            }
+        }
         let root = tlog_tiles::tree_hash(
             new_size,
             &DbHashes {
@@ -439,10 +496,118 @@ impl Store {
                     unpend.execute(params![&id.0[..]]).map_err(sql)?;
                 }
             }
+            if let Some(snap) = snapshot {
+                write_snapshot(&tx, snap, &root).map_err(sql)?;
+            }
         }
         tx.commit().map_err(sql)?;
         self.size = new_size;
         Ok(checkpoint)
+    }
+
+    /// The stored state snapshot, if any (`None` also for a store no
+    /// snapshotting erkin has written to). A snapshot longer than
+    /// [`MAX_SNAPSHOT_LEN`] is reported as [`StoreError::Corrupt`] before a
+    /// byte of it is read.
+    pub fn snapshot(&self) -> Result<Option<StoredSnapshot>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT size, root, digest, length(data),
+                        CASE WHEN length(data) <= ?1 THEN data END
+                 FROM state_snapshot WHERE id = 1",
+                params![MAX_SNAPSHOT_LEN],
+                |r| {
+                    Ok((
+                        r.get::<_, u64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, u64>(3)?,
+                        r.get::<_, Option<Vec<u8>>>(4)?,
+                    ))
+                },
+            )
+            .optional();
+        let row = match row {
+            Ok(r) => r,
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
+            Err(e) => return Err(sql_err(&self.path, e)),
+        };
+        let Some((size, root, digest, len, data)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let bytes = data.ok_or_else(|| corrupt(format!("the state snapshot is {len} bytes")))?;
+        let root: [u8; 32] = root
+            .try_into()
+            .map_err(|_| corrupt("the state snapshot's root is not 32 bytes".into()))?;
+        let digest: [u8; 32] = digest
+            .try_into()
+            .map_err(|_| corrupt("the state snapshot's digest is not 32 bytes".into()))?;
+        Ok(Some(StoredSnapshot {
+            size,
+            root: Hash(root),
+            digest,
+            bytes,
+        }))
+    }
+
+    /// Stores `snapshot` (of the state after its `size` entries of this
+    /// log) in its own transaction, replacing the stored one, unless
+    /// another process stored a snapshot of a longer log meanwhile (unless
+    /// `replace_any`: the stored one was found wrong). Returns whether it
+    /// was written.
+    pub fn put_snapshot(&self, snapshot: &Encoded, replace_any: bool) -> Result<bool, StoreError> {
+        if snapshot.size == 0 || snapshot.size > self.size {
+            return Err(StoreError::SnapshotSize {
+                size: self.size,
+                snapshot: snapshot.size,
+            });
+        }
+        let root = self.root_at(snapshot.size)?;
+        let sql = |e| sql_err(&self.path, e);
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(sql)?;
+        let newer: Option<u64> = tx
+            .query_row("SELECT size FROM state_snapshot WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?;
+        if !replace_any && newer.is_some_and(|n| n > snapshot.size) {
+            return Ok(false);
+        }
+        write_snapshot(&tx, snapshot, &root).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(true)
+    }
+
+    /// The log size of the stored snapshot, if there is one.
+    pub fn snapshot_size(&self) -> Result<Option<u64>, StoreError> {
+        match self
+            .conn
+            .query_row("SELECT size FROM state_snapshot WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+        {
+            Ok(s) => Ok(s),
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+                Ok(None)
+            }
+            Err(e) => Err(sql_err(&self.path, e)),
+        }
+    }
+
+    /// Removes the stored snapshot (tests; a snapshot is rebuilt on open).
+    pub fn drop_snapshot(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM state_snapshot", [])
+            .map(|_| ())
+            .map_err(|e| sql_err(&self.path, e))
     }
 
     /// The latest signed checkpoint note.
@@ -556,11 +721,22 @@ impl Store {
     pub fn for_each_entry(
         &self,
         start: u64,
+        f: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.for_each_entry_until(start, self.size, f)
+    }
+
+    /// [`Store::for_each_entry`] for entries `start..until` only.
+    pub fn for_each_entry_until(
+        &self,
+        start: u64,
+        until: u64,
         mut f: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        let until = until.min(self.size);
         let mut next = start;
-        while next < self.size {
-            let end = (next + 4096).min(self.size);
+        while next < until {
+            let end = (next + 4096).min(until);
             for (i, e) in self.entries(next, end)?.iter().enumerate() {
                 f(next + i as u64, e)?;
             }
@@ -932,6 +1108,7 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
          CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL) STRICT;
          CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
          {PENDING_TABLE}
+         {SNAPSHOT_TABLE}
          PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {FORMAT_VERSION};"
     ))
@@ -951,6 +1128,22 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
 /// ([`crate::Publication::collect_unnamed_blobs`]). Added in place to older
 /// stores when they are opened for writing; older erkins ignore it.
 const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS pending_blobs (id BLOB PRIMARY KEY, at INTEGER NOT NULL, len INTEGER NOT NULL) STRICT;";
+
+/// The folded state kept beside the log (one row): a cache, rebuilt from
+/// the log whenever it is missing, stale or not trusted
+/// (`crate::publication`). Added in place to older stores when they are
+/// opened for writing; older erkins ignore it.
+const SNAPSHOT_TABLE: &str = "CREATE TABLE IF NOT EXISTS state_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL) STRICT;";
+
+/// Replaces the stored snapshot inside the caller's transaction.
+fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO state_snapshot (id, size, root, digest, data)
+         VALUES (1, ?1, ?2, ?3, ?4)",
+        params![snap.size, &root.0[..], &snap.digest[..], &snap.bytes],
+    )
+    .map(|_| ())
+}
 
 /// Whether `path` is what an erkin killed while creating a store left
 /// behind: an empty file, a database with no tables, or one of ours with

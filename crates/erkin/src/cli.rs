@@ -473,6 +473,9 @@ pub struct VerifyArgs {
     /// The publication's verifier key, from a channel you trust (not from the copy).
     #[arg(long)]
     pub key: String,
+    /// Also check a data directory's state snapshot against a refold of the log.
+    #[arg(long)]
+    pub deep: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -324,7 +324,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Verify(args) => {
             let key = VerifierKey::parse(&args.key).context("--key")?;
-            verify(&args.source, &key, args.json)
+            verify(&args.source, &key, args.deep, args.json)
         }
         Command::Mirror(args) => crate::copies::mirror(&args),
         Command::Bundle(args) => crate::copies::bundle(&before.dir(args.data.dir.clone()), &args),
@@ -590,8 +590,9 @@ struct Unverifiable {
     fatal: String,
 }
 
-fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
-    let copy: Box<dyn CopyReader> = if source.join(erkin_store::store::DB_FILE).is_file() {
+fn verify(source: &Path, key: &VerifierKey, deep: bool, as_json: bool) -> Result<u8> {
+    let is_store = source.join(erkin_store::store::DB_FILE).is_file();
+    let copy: Box<dyn CopyReader> = if is_store {
         Box::new(Store::open_unverified(source)?)
     } else if DirCopy::looks_like_copy(source) {
         Box::new(DirCopy::new(source))
@@ -636,8 +637,34 @@ fn verify(source: &Path, key: &VerifierKey, as_json: bool) -> Result<u8> {
         .state
         .as_ref()
         .and_then(|s| erkin_core::state::check_log_time(s.log_time(), now()).err());
-    print_report(source, key, &report, ahead, as_json)?;
-    Ok(if report.is_ok() && ahead.is_none() {
+    // --deep: the state snapshot a data directory opens from must be the
+    // state the log folds to.
+    let mut snapshot_findings = Vec::new();
+    let mut snapshot_line = None;
+    if deep && is_store && report.is_ok() {
+        use erkin_store::{check_snapshot, SnapshotCheck};
+        match check_snapshot(&Store::open_unverified(source)?)? {
+            SnapshotCheck::Agrees { size } => {
+                snapshot_line = Some(format!(
+                    "  snapshot    the state at {size} entries agrees with a refold"
+                ))
+            }
+            SnapshotCheck::Missing => {
+                snapshot_line = Some("  snapshot    none stored (the next open stores one)".into())
+            }
+            SnapshotCheck::Unusable { why } => snapshot_findings.push(format!(
+                "the stored state snapshot is not usable and will be rebuilt on open: {why:?}"
+            )),
+            SnapshotCheck::Differs { size } => snapshot_findings.push(format!(
+                "the stored state snapshot at {size} entries is not the state the log folds to"
+            )),
+        }
+    }
+    print_report(source, key, &report, ahead, &snapshot_findings, as_json)?;
+    if let (Some(line), false) = (snapshot_line, as_json) {
+        outln!("{line}");
+    }
+    Ok(if report.is_ok() && ahead.is_none() && snapshot_findings.is_empty() {
         exit::SUCCESS
     } else {
         exit::VERIFY_FAILED
@@ -649,11 +676,13 @@ fn print_report(
     key: &VerifierKey,
     r: &Report,
     ahead: Option<erkin_core::state::LogTimeAhead>,
+    extra: &[String],
     as_json: bool,
 ) -> Result<()> {
     let mut findings: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
     findings.extend(ahead.map(|a| a.to_string()));
-    let ok = r.is_ok() && ahead.is_none();
+    findings.extend(extra.iter().cloned());
+    let ok = r.is_ok() && ahead.is_none() && extra.is_empty();
     let digest = r.state.as_ref().map(|s| hex::encode(s.digest()));
     if as_json {
         return print_json(&Verified {

@@ -662,3 +662,113 @@ fn the_generator_exercises_every_action() {
     }
     assert!(refused > 100, "only {refused} entries refused");
 }
+
+// ---------------------------------------------------------------------------
+// State snapshots (src/snapshot.rs): a store keeps the folded state and folds
+// on from it, so a snapshot must be the state, all of it.
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// The state after any prefix of a random log (redactions, retractions,
+    /// key rotations, charter amendments, refused entries among them) reads
+    /// back from its snapshot as exactly that state, and folds on exactly as
+    /// the log does: every later entry gets the same answer and the end is
+    /// the refold of the whole log.
+    #[test]
+    fn a_snapshot_is_the_state_and_folds_on_like_the_log(
+        steps in prop::collection::vec(step(), 1..=60),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        use erkin_core::snapshot;
+        let first = run(&steps)?;
+        let k = cut.index(first.offered.len() + 1);
+        let mut state = fresh();
+        for (bytes, _) in &first.offered[..k] {
+            let _ = state.apply(bytes);
+        }
+        let snap = snapshot::encode(&state);
+        prop_assert_eq!(snap.size, state.size());
+        let back = snapshot::decode(&snap.bytes, keys().log.verifier_key(), snap.size, &snap.digest);
+        prop_assert!(back.is_ok(), "{:?}", back.err());
+        let mut back = back.unwrap();
+        prop_assert_eq!(snapshot::fingerprint(&back), snapshot::fingerprint(&state));
+        prop_assert_eq!(back.digest(), state.digest());
+        prop_assert_eq!(snapshot::to_bytes(&back), snap.bytes);
+        for (i, (bytes, expected)) in first.offered[k..].iter().enumerate() {
+            let got = back.apply(bytes).map(|a| a.index);
+            prop_assert_eq!(&got, expected, "entry {} after the snapshot answered differently", k + i);
+        }
+        prop_assert_eq!(snapshot::fingerprint(&back), snapshot::fingerprint(&first.state));
+    }
+}
+
+/// A snapshot is trusted for nothing: another format version, another log,
+/// another size, a digest that is not its state's, and damage are each
+/// refused with their own error.
+#[test]
+fn a_snapshot_that_is_not_this_states_is_refused() {
+    use erkin_core::snapshot::{self, SnapshotError, FORMAT};
+    let mut state = fresh();
+    state.apply(&tick(T0 + 60)).unwrap();
+    let snap = snapshot::encode(&state);
+    let key = keys().log.verifier_key();
+    assert!(snapshot::decode(&snap.bytes, key, snap.size, &snap.digest).is_ok());
+
+    // An older format (and a newer one): rebuilt, never read.
+    let body = &snap.bytes[snap.bytes.iter().position(|&b| b == b'\n').unwrap()..];
+    for version in [FORMAT - 1, FORMAT + 1] {
+        let mut old = format!("erkin-state {version}").into_bytes();
+        old.extend_from_slice(body);
+        assert_eq!(
+            snapshot::decode(&old, key, snap.size, &snap.digest).unwrap_err(),
+            SnapshotError::Format { found: version }
+        );
+    }
+    // A digest that is not the state's.
+    let mut digest = snap.digest;
+    digest[0] ^= 1;
+    assert_eq!(
+        snapshot::decode(&snap.bytes, key, snap.size, &digest).unwrap_err(),
+        SnapshotError::WrongDigest
+    );
+    // A state altered under its digest (a member's key swapped for a
+    // stranger's is still a well-formed snapshot).
+    let text = String::from_utf8(snap.bytes.clone()).unwrap();
+    let bolat = keys().by_name[1][0].verifier_key().to_string();
+    let other = keys().by_name[1][1].verifier_key().to_string();
+    let altered = text.replace(&bolat, &other);
+    assert_ne!(altered, text);
+    assert_eq!(
+        snapshot::decode(altered.as_bytes(), key, snap.size, &snap.digest).unwrap_err(),
+        SnapshotError::WrongDigest
+    );
+    // Filed at another size.
+    assert_eq!(
+        snapshot::decode(&snap.bytes, key, snap.size + 1, &snap.digest).unwrap_err(),
+        SnapshotError::WrongSize {
+            expected: snap.size + 1,
+            found: snap.size
+        }
+    );
+    // Another log's key.
+    let stranger = make_key(ORIGIN, 9);
+    assert_eq!(
+        snapshot::decode(&snap.bytes, stranger.verifier_key(), snap.size, &snap.digest)
+            .unwrap_err(),
+        SnapshotError::OtherLog
+    );
+    // Damage: cut short, or not a snapshot at all.
+    assert!(matches!(
+        snapshot::decode(&snap.bytes[..snap.bytes.len() - 3], key, snap.size, &snap.digest),
+        Err(SnapshotError::Malformed { .. })
+    ));
+    assert!(matches!(
+        snapshot::decode(b"{}", key, snap.size, &snap.digest),
+        Err(SnapshotError::Malformed { .. })
+    ));
+}

@@ -23,6 +23,9 @@ use rand_core::RngCore;
 const CHILD_DIR: &str = "ERKIN_DURABILITY_CHILD_DIR";
 const CHILD_LOG_KEY: &str = "ERKIN_DURABILITY_LOG_KEY";
 const CHILD_MEMBER_KEY: &str = "ERKIN_DURABILITY_MEMBER_KEY";
+/// Set: the child also rewrites the state snapshot after every batch, so
+/// kills land in snapshot updates too.
+const CHILD_SNAPSHOTS: &str = "ERKIN_DURABILITY_SNAPSHOTS";
 /// Entry times start here and rise by one per entry, so the sequencer's clock
 /// check (given the same clock) always passes and the fold's order check runs.
 const T0: u64 = 1_790_000_000;
@@ -53,6 +56,10 @@ fn child_appender() {
         let outcome = publication.submit(&entries, T0 + start, &log_key).unwrap();
         assert!(outcome.results.iter().all(|r| r.is_ok()));
         let cp = outcome.checkpoint.unwrap();
+        if std::env::var_os(CHILD_SNAPSHOTS).is_some() {
+            let snap = erkin_core::snapshot::encode(publication.state());
+            publication.store().put_snapshot(&snap, false).unwrap();
+        }
         // Only now, after the commit returned, is the batch acknowledged.
         println!("acked {} {}", cp.size, cp.root);
     }
@@ -67,6 +74,18 @@ fn trials() -> usize {
 
 #[test]
 fn sigkill_while_appending_loses_nothing_acknowledged() {
+    kill_trials(false);
+}
+
+/// The same with a snapshot update after every batch: a kill in the middle
+/// of one leaves the previous snapshot or the new one, never a torn one —
+/// the store opens from a snapshot it trusts, which agrees with a refold.
+#[test]
+fn sigkill_while_updating_the_snapshot_leaves_a_store_that_opens_and_verifies() {
+    kill_trials(true);
+}
+
+fn kill_trials(snapshots: bool) {
     let dir = tempfile::tempdir().unwrap();
     let log_key = SecretKey::generate(&mut rand_core::OsRng, "durable.example/log").unwrap();
     let member = SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap();
@@ -93,6 +112,7 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
             .env(CHILD_DIR, dir.path())
             .env(CHILD_LOG_KEY, log_key.expose_secret_text())
             .env(CHILD_MEMBER_KEY, member.expose_secret_text())
+            .envs(snapshots.then_some((CHILD_SNAPSHOTS, "1")))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -126,6 +146,19 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
         )
         .unwrap();
         assert!(report.is_ok(), "trial {trial}: {:?}", report.findings);
+        // Every committed snapshot is whole: opening never had to refuse one.
+        assert!(
+            matches!(publication.opened(), erkin_store::Opened::Snapshot { .. }),
+            "trial {trial}: opened by {:?}",
+            publication.opened()
+        );
+        assert!(
+            matches!(
+                erkin_store::check_snapshot(store).unwrap(),
+                erkin_store::SnapshotCheck::Agrees { .. }
+            ),
+            "trial {trial}: the stored snapshot is not the refold"
+        );
         if let Some((size, root)) = acked {
             assert!(
                 store.size() >= size,

@@ -4,4 +4,5 @@
 //! a test file of its own; together they link once.
 
 mod durability;
+mod snapshot;
 mod store;
