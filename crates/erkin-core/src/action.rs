@@ -43,6 +43,13 @@ pub enum Action {
     /// Give up one's seat on the editorial board, staying a member (editors
     /// only).
     StepDown(StepDown),
+    /// Nominate a member (oneself included) as a candidate in an open
+    /// election, before its nomination deadline. Nominating oneself is
+    /// consent; anyone else stands only after their own [`Action::Consent`].
+    Nominate(Nominate),
+    /// Consent to one's own nomination in an election, before its
+    /// nomination deadline.
+    Consent(Consent),
     /// Publish an article (editors only).
     Publish(Publish),
     /// Publish a new revision of an article with a public correction note
@@ -141,8 +148,18 @@ pub enum Motion {
     Admit { key: String },
     /// Remove a member.
     Remove { handle: String },
-    /// Elect the editorial board from `candidates` (members) by STV.
-    Elect { seats: u32, candidates: Vec<String> },
+    /// Elect the whole editorial board by STV. Members nominate candidates
+    /// (with the nominee's consent) until `nominations_close` (log time);
+    /// ballots are cast after it, until the proposal's `closes_at`. `seats`
+    /// must be the charter's number of seats.
+    Elect { seats: u32, nominations_close: u64 },
+    /// A by-election: fill `seats` vacant board seats by STV, nominations as
+    /// for [`Motion::Elect`]; the sitting editors keep their seats and the
+    /// elected serve until the sitting board's term ends.
+    ByElection { seats: u32, nominations_close: u64 },
+    /// Recall `handle` from the editorial board by vote: the seat is vacated
+    /// (open to a by-election), the membership stays.
+    Recall { handle: String },
     /// Replace the charter.
     Amend { charter: Charter },
     /// Retract an article: it stays readable under a retraction notice.
@@ -167,8 +184,9 @@ pub enum Ballot {
     Yes,
     No,
     Abstain,
-    /// For elections: candidates' handles, most preferred first. An empty
-    /// ranking is an abstention (it counts toward the quorum).
+    /// For elections: candidates' handles, most preferred first, and
+    /// perhaps [`REOPEN_NOMINATIONS`]. An empty ranking is an abstention (it
+    /// counts toward the quorum).
     Ranked(Vec<String>),
 }
 
@@ -189,17 +207,58 @@ pub struct RotateKey {
 #[serde(deny_unknown_fields)]
 pub struct Resign {}
 
+/// A nomination (see [`Action::Nominate`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nominate {
+    /// The election's proposal ID.
+    pub proposal: u64,
+    /// The member nominated (the signer's own handle for a self-nomination).
+    pub handle: String,
+}
+
+/// A nominee's consent to stand (see [`Action::Consent`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// The election's proposal ID.
+    pub proposal: u64,
+}
+
+/// The entry on every election ballot that stands for **re-open
+/// nominations** (RON): ranked like a candidate and counted like one; a seat
+/// it wins stays vacant (open to a by-election). It contains a `+`, which no
+/// handle can, so it is never a member's name.
+pub const REOPEN_NOMINATIONS: &str = "+reopen";
+
 /// An editor leaves the board (see [`Action::StepDown`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepDown {}
 
 impl Motion {
+    /// For an election or by-election: its seats and nomination deadline.
+    pub fn election(&self) -> Option<(u32, u64)> {
+        match *self {
+            Motion::Elect {
+                seats,
+                nominations_close,
+            }
+            | Motion::ByElection {
+                seats,
+                nominations_close,
+            } => Some((seats, nominations_close)),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Motion::Admit { .. } => "admit",
             Motion::Remove { .. } => "remove",
             Motion::Elect { .. } => "elect",
+            Motion::ByElection { .. } => "by_election",
+            Motion::Recall { .. } => "recall",
             Motion::Amend { .. } => "amend",
             Motion::Retract { .. } => "retract",
             Motion::Redact { .. } => "redact",
@@ -230,6 +289,8 @@ impl Action {
             Action::RotateKey(_) => "rotate_key",
             Action::Resign(_) => "resign",
             Action::StepDown(_) => "step_down",
+            Action::Nominate(_) => "nominate",
+            Action::Consent(_) => "consent",
             Action::Publish(_) => "publish",
             Action::Correct(_) => "correct",
             Action::Tick(_) => "tick",

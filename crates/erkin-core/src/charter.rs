@@ -38,6 +38,17 @@ pub const THRESHOLD_FLOOR: Threshold = Threshold {
     fraction: Fraction { num: 1, den: 2 },
     of: Base::Cast,
 };
+/// The most the amendment rule may demand (its threshold, as a share of all
+/// members, and its quorum): three quarters. Unanimity (or anything near
+/// it) would let one member, or a handful, block every change for ever;
+/// under this cap, more than a quarter of the members must stand together
+/// to block one.
+pub const AMEND_CAP: Fraction = Fraction { num: 3, den: 4 };
+/// The longest voting period the amendment rule may demand: 30 days.
+pub const AMEND_MAX_HOURS: u32 = 30 * 24;
+/// Shortest nomination period of an election (from the proposal to the
+/// nomination deadline): one day.
+pub const NOMINATION_HOURS_FLOOR: u32 = 24;
 /// Shortest voting period for remove, redact and amend: two days.
 pub const PROTECTED_MIN_HOURS_FLOOR: u32 = 48;
 /// Shortest voting period for every other decision (admit, elect, retract,
@@ -97,12 +108,26 @@ pub struct Rule {
     pub min_hours: u32,
 }
 
-/// Elections are counted by STV; only participation is ruled here.
+/// Elections are counted by STV; only participation and time are ruled
+/// here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElectionRule {
     pub quorum: Fraction,
+    /// The shortest voting period, counted from the nomination deadline.
     pub min_hours: u32,
+    /// The shortest nomination period, from the proposal to its nomination
+    /// deadline (a charter written before nominations: 72).
+    #[serde(default = "default_nomination_hours")]
+    pub nomination_hours: u32,
+}
+
+fn default_nomination_hours() -> u32 {
+    72
+}
+
+fn default_recall() -> Rule {
+    Charter::default().recall
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +151,10 @@ pub struct Charter {
     pub retract: Rule,
     pub redact: Rule,
     pub resolution: Rule,
+    /// Recalling one editor from the board (the seat, not the membership).
+    /// A charter written before recall reads the default.
+    #[serde(default = "default_recall")]
+    pub recall: Rule,
     pub board: BoardRule,
     /// The publication's time zone (an IANA name such as "Asia/Almaty"), in
     /// which readers are shown dates; absent means [`DEFAULT_TIME_ZONE`].
@@ -170,6 +199,7 @@ impl Default for Charter {
             elect: ElectionRule {
                 quorum: frac(1, 3),
                 min_hours: 168,
+                nomination_hours: 72,
             },
             // Two thirds of all members: the entrenched floor.
             amend: Rule {
@@ -181,6 +211,10 @@ impl Default for Charter {
             // Irreversible (the text is gone from every copy): like removal.
             redact: rule(AtLeast, frac(2, 3), frac(1, 2), 72),
             resolution: rule(Greater, frac(1, 2), frac(1, 3), 72),
+            // Overturns an election: two thirds of cast, half the members
+            // voting, like the irreversible acts (an editor under pressure
+            // is not unseated by a small, quick majority).
+            recall: rule(AtLeast, frac(2, 3), frac(1, 2), 72),
             board: BoardRule {
                 seats: 3,
                 term_days: 365,
@@ -369,6 +403,12 @@ impl Charter {
                 "resolution.quorum",
                 &self.resolution,
             ),
+            (
+                "recall",
+                "recall.threshold.fraction",
+                "recall.quorum",
+                &self.recall,
+            ),
         ] {
             fraction_ok(threshold, r.threshold.fraction)?;
             fraction_ok(quorum, r.quorum)?;
@@ -378,12 +418,18 @@ impl Charter {
                     max: MAX_HOURS,
                 });
             }
-            let protected = matches!(rule, "remove" | "redact" | "amend");
+            let protected = matches!(rule, "remove" | "redact" | "amend" | "recall");
             if !r.threshold.at_least_as_strict_as(&THRESHOLD_FLOOR) {
                 return Err(CharterError::ThresholdBelowMajority { rule });
             }
             if rule == "amend" && !r.threshold.at_least_as_strict_as(&AMEND_THRESHOLD_FLOOR) {
                 return Err(CharterError::AmendmentBelowTwoThirdsOfMembers);
+            }
+            if rule == "amend" && !amend_within_cap(r) {
+                return Err(CharterError::AmendmentAboveCap {
+                    cap: AMEND_CAP,
+                    max_hours: AMEND_MAX_HOURS,
+                });
             }
             if protected && !frac_ge(r.quorum, PROTECTED_QUORUM_FLOOR) {
                 return Err(CharterError::QuorumBelowFloor {
@@ -413,6 +459,18 @@ impl Charter {
                 floor: MIN_HOURS_FLOOR,
             });
         }
+        if self.elect.nomination_hours > MAX_HOURS {
+            return Err(CharterError::MinHours {
+                rule: "elect.nomination_hours",
+                max: MAX_HOURS,
+            });
+        }
+        if self.elect.nomination_hours < NOMINATION_HOURS_FLOOR {
+            return Err(CharterError::PeriodBelowFloor {
+                rule: "elect.nomination_hours",
+                floor: NOMINATION_HOURS_FLOOR,
+            });
+        }
         if !(1..=MAX_SEATS).contains(&self.board.seats) {
             return Err(CharterError::Seats { max: MAX_SEATS });
         }
@@ -421,6 +479,21 @@ impl Charter {
         }
         Ok(())
     }
+}
+
+/// Whether the amendment rule `r` demands no more than the cap: a
+/// threshold and quorum of at most [`AMEND_CAP`] (a threshold of votes cast
+/// is below any share of members, so always within it; "more than 3/4" is
+/// above it) and at most [`AMEND_MAX_HOURS`].
+fn amend_within_cap(r: &Rule) -> bool {
+    let cap = Threshold {
+        comparison: Comparison::AtLeast,
+        fraction: AMEND_CAP,
+        of: Base::Members,
+    };
+    cap.at_least_as_strict_as(&r.threshold)
+        && frac_ge(AMEND_CAP, r.quorum)
+        && r.min_hours <= AMEND_MAX_HOURS
 }
 
 /// Why a charter is invalid. `field` and `rule` are the charter's own field
@@ -453,6 +526,10 @@ pub enum CharterError {
     /// An entrenched floor: remove, redact and amend need half the members voting.
     #[error("{rule}.quorum: at least {}/{} of members", floor.num, floor.den)]
     QuorumBelowFloor { rule: &'static str, floor: Fraction },
+    /// The cap on the amendment rule: at most 3/4 (of members, voting) and
+    /// 30 days, so that no small group can block every change.
+    #[error("amend: at most {}/{} of all members, a quorum of at most {}/{}, open at most {max_hours} hours", cap.num, cap.den, cap.num, cap.den)]
+    AmendmentAboveCap { cap: Fraction, max_hours: u32 },
     /// An entrenched floor: the shortest voting periods.
     #[error("{rule}.min_hours: at least {floor}")]
     PeriodBelowFloor { rule: &'static str, floor: u32 },
@@ -572,6 +649,7 @@ pub enum RuleKind {
     Retract,
     Redact,
     Resolution,
+    Recall,
 }
 
 /// One rule an amendment changes: the rule in force and the one proposed.
@@ -614,6 +692,7 @@ pub fn changes(old: &Charter, new: &Charter) -> Vec<CharterChange> {
         (RuleKind::Retract, old.retract, new.retract),
         (RuleKind::Redact, old.redact, new.redact),
         (RuleKind::Resolution, old.resolution, new.resolution),
+        (RuleKind::Recall, old.recall, new.recall),
     ] {
         if o != n {
             out.push(CharterChange::Rule {

@@ -22,6 +22,17 @@
 //!   and some ballot ranks a standing candidate (otherwise `NobodyRanked`);
 //!   seats are filled by STV (see `stv.rs`), the new board replacing the old,
 //!   with the lot seeded at the close ([`lot_seed`]).
+//! - **Nominations.** An election (or by-election) states its seats and a
+//!   nomination deadline (log time, at least the charter's nomination
+//!   period away); until it, members nominate (self-nomination is consent;
+//!   anyone else stands only after their own `consent` entry); after it,
+//!   ballots rank only consenting nominees and "re-open nominations"
+//!   ([`REOPEN_NOMINATIONS`]), counted like a candidate: a seat it wins
+//!   stays vacant. Fewer consenting candidates (still members) than seats:
+//!   the election is void (`TooFewCandidates`).
+//! - **By-elections** fill vacant seats, the sitting editors staying, until
+//!   the sitting board's term ends; a **recall** vacates one editor's seat
+//!   (the one held when it was proposed), keeping the membership.
 //! - **Effects that can no longer happen** (admitting a handle someone else
 //!   took meanwhile, removing the last member) are recorded as passed without
 //!   effect, with the reason.
@@ -39,7 +50,8 @@ use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
 use crate::action::{
-    Ballot, Motion, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN, MAX_TITLE_LEN,
+    Ballot, Consent, Motion, Nominate, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN,
+    MAX_TITLE_LEN, REOPEN_NOMINATIONS,
 };
 use crate::article::Article;
 use crate::charter::{
@@ -83,9 +95,36 @@ pub struct Proposal {
     /// what it changes can be shown ([`Proposal::charter_changes`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charter_in_force: Option<Box<Charter>>,
+    /// For an election: the members nominated, by handle.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub nominations: BTreeMap<String, Nomination>,
+}
+
+/// One nomination in an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nomination {
+    /// Who nominated them (the nominee, for a self-nomination).
+    pub by: String,
+    /// The log index of the nomination entry.
+    pub at: u64,
+    /// Whether the nominee consented to stand: a self-nomination is
+    /// consent; otherwise the nominee's own `consent` entry, before the
+    /// nomination deadline.
+    pub consented: bool,
 }
 
 impl Proposal {
+    /// For an election: the nominees who consented to stand, by handle
+    /// (the ballot's candidates, with [`REOPEN_NOMINATIONS`]).
+    pub fn candidates(&self) -> Vec<String> {
+        self.nominations
+            .iter()
+            .filter(|(_, n)| n.consented)
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
     /// For an amendment, the rules it changes (in force → proposed); empty
     /// for other motions.
     pub fn charter_changes(&self) -> Vec<crate::charter::CharterChange> {
@@ -141,8 +180,26 @@ pub enum Effect {
     /// Passed: `handle` is no longer a member.
     Removed { handle: String },
     /// Passed: these members hold the board's seats until `term_ends` (log
-    /// time).
-    BoardElected { seats: Vec<String>, term_ends: u64 },
+    /// time); `vacant` seats went to "re-open nominations" and stay empty.
+    BoardElected {
+        seats: Vec<String>,
+        term_ends: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        vacant: u32,
+    },
+    /// Passed (a by-election): these members join the sitting board until
+    /// `term_ends` (the sitting board's term); `vacant` seats went to
+    /// "re-open nominations" and stay empty.
+    ByElected {
+        seats: Vec<String>,
+        term_ends: u64,
+        vacant: u32,
+    },
+    /// Passed: `handle` no longer holds a board seat (and stays a member).
+    Recalled { handle: String },
+    /// Failed: fewer candidates who consented (and are still members) than
+    /// seats; the election is void and no seat changes.
+    TooFewCandidates { candidates: u32, seats: u32 },
     /// Passed: the motion's charter is in force.
     CharterAmended,
     /// Passed: the article `slug` stands retracted.
@@ -172,6 +229,15 @@ pub enum NoEffect {
     AlreadyLeft { handle: String },
     /// A removal would leave no members.
     LastMember,
+    /// The editor to recall no longer holds the seat they held when the
+    /// recall was proposed.
+    NotOnBoard { handle: String },
+    /// A by-election elected more than the seats vacant at its close.
+    NoVacancy { vacant: u32 },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl From<KeyConflict> for NoEffect {
@@ -192,6 +258,7 @@ impl Effect {
             Effect::NoQuorum
                 | Effect::Rejected
                 | Effect::NobodyRanked
+                | Effect::TooFewCandidates { .. }
                 | Effect::CouldNotTakeEffect { .. }
         )
     }
@@ -203,7 +270,8 @@ impl Charter {
         match motion {
             Motion::Admit { .. } => Judged::Vote(self.admit),
             Motion::Remove { .. } => Judged::Vote(self.remove),
-            Motion::Elect { .. } => Judged::Election(self.elect),
+            Motion::Elect { .. } | Motion::ByElection { .. } => Judged::Election(self.elect),
+            Motion::Recall { .. } => Judged::Vote(self.recall),
             Motion::Amend { .. } => Judged::Vote(self.amend),
             Motion::Retract { .. } => Judged::Vote(self.retract),
             Motion::Redact { .. } => Judged::Vote(self.redact),
@@ -247,6 +315,14 @@ pub enum GovernanceChange {
         handle: String,
         ballot: Ballot,
     },
+    /// `handle` is nominated in election `proposal`.
+    Nominated {
+        proposal: u64,
+        handle: String,
+        nomination: Nomination,
+    },
+    /// `handle` consents to stand in election `proposal`.
+    Consented { proposal: u64, handle: String },
     /// `proposal` is decided: its outcome, the lot's seed drawn at the
     /// close, and what it changes if it took effect.
     Closed {
@@ -280,7 +356,24 @@ impl Facts<'_> {
         check_text(TextField::ProposalTitle, &p.title, MAX_TITLE_LEN)?;
         let rule = self.charter.rule_for(&p.motion);
         let min_hours = self.charter.min_hours(&p.motion);
-        let earliest = time.saturating_add(u64::from(min_hours) * 3600);
+        // An election's vote starts at its nomination deadline, which is
+        // itself at least the nomination period away.
+        let start = match p.motion.election() {
+            Some((_, nominations_close)) => {
+                let nomination_hours = self.charter.elect.nomination_hours;
+                let earliest = time.saturating_add(u64::from(nomination_hours) * 3600);
+                if nominations_close < earliest {
+                    return Err(Rejection::NominationPeriodTooShort {
+                        min_hours: nomination_hours,
+                        nominations_close,
+                        earliest,
+                    });
+                }
+                nominations_close
+            }
+            None => time,
+        };
+        let earliest = start.saturating_add(u64::from(min_hours) * 3600);
         if p.closes_at < earliest {
             return Err(Rejection::PeriodTooShort {
                 kind: p.motion.kind(),
@@ -294,7 +387,7 @@ impl Facts<'_> {
                 max_hours: MAX_HOURS,
             });
         }
-        self.check_motion(&p.motion)?;
+        self.check_motion(time, &p.motion)?;
         Ok(GovernanceChange::Proposed(Proposal {
             id: index,
             proposer: proposer.to_string(),
@@ -309,10 +402,25 @@ impl Facts<'_> {
             outcome: None,
             charter_in_force: matches!(p.motion, Motion::Amend { .. })
                 .then(|| Box::new(self.charter.clone())),
+            nominations: BTreeMap::new(),
         }))
     }
 
-    fn check_motion(&self, motion: &Motion) -> Result<(), Rejection> {
+    /// The board seats held at log `time`: by members, in their term.
+    fn sitting(&self, time: u64) -> impl Iterator<Item = &Seat> {
+        self.roll
+            .board
+            .iter()
+            .filter(move |s| self.roll.is_member(&s.handle) && s.since <= time && time < s.until)
+    }
+
+    /// The seats vacant at log `time`: the charter's seats less those held.
+    pub fn vacancies(&self, time: u64) -> u32 {
+        let held = self.sitting(time).count() as u64;
+        u64::from(self.charter.board.seats).saturating_sub(held) as u32
+    }
+
+    fn check_motion(&self, time: u64, motion: &Motion) -> Result<(), Rejection> {
         match motion {
             Motion::Admit { key } => {
                 let key = VerifierKey::parse(key).map_err(|source| Rejection::BadKey {
@@ -331,24 +439,30 @@ impl Facts<'_> {
                 }
                 Ok(())
             }
-            Motion::Elect { seats, candidates } => {
+            Motion::Elect { seats, .. } => {
                 if *seats != self.charter.board.seats {
                     return Err(Rejection::SeatsMismatch {
                         charter: self.charter.board.seats,
                         asked: *seats,
                     });
                 }
-                if candidates.is_empty() || candidates.len() > MAX_FOUNDERS {
-                    return Err(Rejection::CandidateCount { max: MAX_FOUNDERS });
+                Ok(())
+            }
+            Motion::ByElection { seats, .. } => {
+                let vacant = self.vacancies(time);
+                if *seats == 0 || *seats > vacant {
+                    return Err(Rejection::NoVacancy {
+                        asked: *seats,
+                        vacant,
+                    });
                 }
-                let mut seen = BTreeSet::new();
-                for c in candidates {
-                    if !self.roll.is_member(c) {
-                        return Err(Rejection::CandidateNotMember { handle: c.clone() });
-                    }
-                    if !seen.insert(c) {
-                        return Err(Rejection::CandidateTwice { handle: c.clone() });
-                    }
+                Ok(())
+            }
+            Motion::Recall { handle } => {
+                if !self.sitting(time).any(|s| s.handle == *handle) {
+                    return Err(Rejection::NotOnBoard {
+                        handle: handle.clone(),
+                    });
                 }
                 Ok(())
             }
@@ -402,18 +516,27 @@ impl Facts<'_> {
                 time,
             });
         }
-        if !p.electorate.contains(handle) || !self.roll.member_before(handle, p.id) {
-            return Err(Rejection::NotEligible {
-                handle: handle.to_string(),
-                proposal: p.id,
-            });
+        self.check_eligible(handle, p)?;
+        let election = p.motion.election();
+        if let Some((_, nominations_close)) = election {
+            if time < nominations_close {
+                return Err(Rejection::NominationsOpen {
+                    proposal: p.id,
+                    nominations_close,
+                    time,
+                });
+            }
         }
-        let ballot = match (&p.motion, &v.ballot) {
-            (Motion::Elect { candidates, .. }, Ballot::Ranked(ranking)) => {
+        let ballot = match (election, &v.ballot) {
+            (Some(_), Ballot::Ranked(ranking)) => {
                 let mut seen = BTreeSet::new();
                 for c in ranking {
-                    if !candidates.contains(c) {
-                        return Err(Rejection::NotACandidate { handle: c.clone() });
+                    if c != REOPEN_NOMINATIONS {
+                        match p.nominations.get(c) {
+                            Some(n) if n.consented => {}
+                            Some(_) => return Err(Rejection::NoConsent { handle: c.clone() }),
+                            None => return Err(Rejection::NotACandidate { handle: c.clone() }),
+                        }
                     }
                     if !seen.insert(c) {
                         return Err(Rejection::RankedTwice { handle: c.clone() });
@@ -421,8 +544,8 @@ impl Facts<'_> {
                 }
                 v.ballot.clone()
             }
-            (Motion::Elect { .. }, Ballot::Abstain) => Ballot::Ranked(Vec::new()),
-            (Motion::Elect { .. }, _) => {
+            (Some(_), Ballot::Abstain) => Ballot::Ranked(Vec::new()),
+            (Some(_), _) => {
                 return Err(Rejection::WrongBallot {
                     expected: BallotKind::Ranking,
                 })
@@ -439,6 +562,106 @@ impl Facts<'_> {
             handle: handle.to_string(),
             ballot,
         })
+    }
+
+    /// Whether `handle` may act on proposal `p`: a member since before it.
+    fn check_eligible(&self, handle: &str, p: &Proposal) -> Result<(), Rejection> {
+        if !p.electorate.contains(handle) || !self.roll.member_before(handle, p.id) {
+            return Err(Rejection::NotEligible {
+                handle: handle.to_string(),
+                proposal: p.id,
+            });
+        }
+        Ok(())
+    }
+
+    /// The open election `id` whose nominations are still open at `time`.
+    fn nominating(&self, id: u64, time: u64) -> Result<&Proposal, Rejection> {
+        let p = self.open_proposal(id)?;
+        let Some((_, nominations_close)) = p.motion.election() else {
+            return Err(Rejection::NotAnElection(id));
+        };
+        if time >= nominations_close {
+            return Err(Rejection::NominationsClosed {
+                proposal: id,
+                nominations_close,
+                time,
+            });
+        }
+        Ok(p)
+    }
+
+    /// Checks a nomination by `by` at log `index` and `time`.
+    pub fn check_nominate(
+        &self,
+        index: u64,
+        by: &str,
+        time: u64,
+        n: &Nominate,
+    ) -> Result<GovernanceChange, Rejection> {
+        let p = self.nominating(n.proposal, time)?;
+        self.check_eligible(by, p)?;
+        if !p.electorate.contains(&n.handle) || !self.roll.member_before(&n.handle, p.id) {
+            return Err(Rejection::NomineeNotEligible {
+                handle: n.handle.chars().take(300).collect(),
+                proposal: p.id,
+            });
+        }
+        if matches!(p.motion, Motion::ByElection { .. })
+            && self.sitting(time).any(|s| s.handle == n.handle)
+        {
+            return Err(Rejection::AlreadyOnBoard {
+                handle: n.handle.clone(),
+            });
+        }
+        if p.nominations.contains_key(&n.handle) {
+            return Err(Rejection::AlreadyNominated {
+                handle: n.handle.clone(),
+                proposal: p.id,
+            });
+        }
+        if p.nominations.len() >= MAX_FOUNDERS {
+            return Err(Rejection::TooManyNominees { max: MAX_FOUNDERS });
+        }
+        Ok(GovernanceChange::Nominated {
+            proposal: p.id,
+            handle: n.handle.clone(),
+            nomination: Nomination {
+                by: by.to_string(),
+                at: index,
+                consented: by == n.handle,
+            },
+        })
+    }
+
+    /// Checks `handle`'s consent to stand, at log `time`.
+    pub fn check_consent(
+        &self,
+        handle: &str,
+        time: u64,
+        c: &Consent,
+    ) -> Result<GovernanceChange, Rejection> {
+        let p = self.nominating(c.proposal, time)?;
+        if !self.roll.member_before(handle, p.id) {
+            return Err(Rejection::NomineeNotEligible {
+                handle: handle.to_string(),
+                proposal: p.id,
+            });
+        }
+        match p.nominations.get(handle) {
+            None => Err(Rejection::NotNominated {
+                handle: handle.to_string(),
+                proposal: p.id,
+            }),
+            Some(n) if n.consented => Err(Rejection::AlreadyConsented {
+                handle: handle.to_string(),
+                proposal: p.id,
+            }),
+            Some(_) => Ok(GovernanceChange::Consented {
+                proposal: p.id,
+                handle: handle.to_string(),
+            }),
+        }
     }
 
     fn open_proposal(&self, id: u64) -> Result<&Proposal, Rejection> {
@@ -496,6 +719,8 @@ impl Facts<'_> {
         }
         let seed = lot_seed(self.time_leaf, id);
         let mut nobody_ranked = false;
+        let mut too_few = None;
+        let mut vacant = 0;
         let (quorum, passed, elected) = match p.rule {
             // Loosening the amendment rule needs the entrenched majority too.
             Judged::Vote(rule) => {
@@ -512,21 +737,38 @@ impl Facts<'_> {
                 let q = quorum_met(tally.voters(), tally.eligible, rule.quorum);
                 let mut election = stv_election(self.roll, p, &counted);
                 election.seed = seed;
+                // Fewer candidates who consented (and still members) than
+                // seats: the election is void.
+                let standing = election
+                    .candidates
+                    .iter()
+                    .filter(|c| *c != REOPEN_NOMINATIONS)
+                    .count() as u32;
+                if standing < election.seats as u32 {
+                    too_few = Some((standing, election.seats as u32));
+                }
                 // Nobody ranked a candidate still standing: the election
                 // fails rather than filling every seat by lot.
-                nobody_ranked = q
-                    && !election.candidates.is_empty()
-                    && election.ballots.iter().all(|b| b.ranking.is_empty());
-                let elected = if q && !nobody_ranked {
+                nobody_ranked = q && election.ballots.iter().all(|b| b.ranking.is_empty());
+                let won = if q && !nobody_ranked && too_few.is_none() {
                     count_election(&election)
                 } else {
                     Vec::new()
                 };
-                (q, q && !elected.is_empty(), elected)
+                // A seat "re-open nominations" wins stays vacant.
+                let elected: Vec<String> = won
+                    .iter()
+                    .filter(|c| *c != REOPEN_NOMINATIONS)
+                    .cloned()
+                    .collect();
+                vacant = (won.len() - elected.len()) as u32;
+                (q, !won.is_empty(), elected)
             }
         };
-        let (effect, edit) = if passed {
-            self.carry_out(index, time, p, &elected)
+        let (effect, edit) = if let Some((candidates, seats)) = too_few {
+            (Effect::TooFewCandidates { candidates, seats }, None)
+        } else if passed {
+            self.carry_out(index, time, p, &elected, vacant)
         } else if !quorum {
             (Effect::NoQuorum, None)
         } else if nobody_ranked {
@@ -558,6 +800,7 @@ impl Facts<'_> {
         time: u64,
         p: &Proposal,
         elected: &[String],
+        vacant: u32,
     ) -> (Effect, Option<Edit>) {
         let cannot = |why: NoEffect| (Effect::CouldNotTakeEffect { why }, None);
         match &p.motion {
@@ -612,8 +855,66 @@ impl Facts<'_> {
                     Effect::BoardElected {
                         seats: elected.to_vec(),
                         term_ends: until,
+                        vacant,
                     },
                     Some(Edit::Board(seats)),
+                )
+            }
+            Motion::ByElection { .. } => {
+                // The sitting editors stay; the elected serve until the
+                // sitting board's term ends (a full term if nobody sits).
+                let sitting: Vec<Seat> = self.sitting(time).cloned().collect();
+                let until = sitting.iter().map(|s| s.until).max().unwrap_or_else(|| {
+                    time.saturating_add(u64::from(self.charter.board.term_days) * DAY_SECS)
+                });
+                let free = self.vacancies(time);
+                let new: Vec<String> = elected
+                    .iter()
+                    .filter(|h| !sitting.iter().any(|s| s.handle == **h))
+                    .cloned()
+                    .collect();
+                if new.len() as u64 > u64::from(free) {
+                    return cannot(NoEffect::NoVacancy { vacant: free });
+                }
+                let mut board = sitting;
+                board.extend(new.iter().map(|h| Seat {
+                    handle: h.clone(),
+                    since: time,
+                    until,
+                }));
+                (
+                    Effect::ByElected {
+                        seats: new,
+                        term_ends: until,
+                        vacant,
+                    },
+                    Some(Edit::Board(board)),
+                )
+            }
+            Motion::Recall { handle } => {
+                // The seat held when the recall was proposed, by the same
+                // membership; a seat won since is a new mandate.
+                let held = self.roll.member_before(handle, p.id)
+                    && self
+                        .sitting(time)
+                        .any(|s| s.handle == *handle && s.since <= p.opened_at);
+                if !held {
+                    return cannot(NoEffect::NotOnBoard {
+                        handle: handle.clone(),
+                    });
+                }
+                let board = self
+                    .roll
+                    .board
+                    .iter()
+                    .filter(|s| s.handle != *handle)
+                    .cloned()
+                    .collect();
+                (
+                    Effect::Recalled {
+                        handle: handle.clone(),
+                    },
+                    Some(Edit::Board(board)),
                 )
             }
             Motion::Amend { charter } => {
@@ -668,10 +969,12 @@ fn count_election(election: &stv::Election) -> Vec<String> {
     }
 }
 
-/// The election as STV counts it: candidates still members, the counted
-/// members' rankings restricted to them.
+/// The election as STV counts it: the candidates who consented and are
+/// still members, then "re-open nominations" ([`REOPEN_NOMINATIONS`]),
+/// counted like a candidate; the counted members' rankings restricted to
+/// them.
 pub fn stv_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> stv::Election {
-    let Motion::Elect { seats, candidates } = &p.motion else {
+    let Some((seats, _)) = p.motion.election() else {
         return stv::Election {
             seats: 0,
             candidates: Vec::new(),
@@ -679,10 +982,11 @@ pub fn stv_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> stv::El
             seed: p.seed,
         };
     };
-    let standing: Vec<String> = candidates
-        .iter()
+    let standing: Vec<String> = p
+        .candidates()
+        .into_iter()
         .filter(|c| roll.member_before(c, p.id))
-        .cloned()
+        .chain(std::iter::once(REOPEN_NOMINATIONS.to_string()))
         .collect();
     let ballots = counted
         .iter()
@@ -698,7 +1002,7 @@ pub fn stv_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> stv::El
         })
         .collect();
     stv::Election {
-        seats: *seats as usize,
+        seats: seats as usize,
         candidates: standing,
         ballots,
         seed: p.seed,

@@ -86,12 +86,6 @@ pub enum Rejection {
     OpenTooLong { max_hours: u32 },
     #[error("action is invalid: the charter fixes the board at {charter} seats; this election asks for {asked}")]
     SeatsMismatch { charter: u32, asked: u32 },
-    #[error("action is invalid: an election needs 1 to {max} candidates")]
-    CandidateCount { max: usize },
-    #[error("action is invalid: candidate {handle:?} is not a member")]
-    CandidateNotMember { handle: String },
-    #[error("action is invalid: candidate {handle:?} is listed twice")]
-    CandidateTwice { handle: String },
     #[error("action is invalid: {handle:?} is not a candidate in this election")]
     NotACandidate { handle: String },
     #[error("action is invalid: {handle:?} is ranked twice")]
@@ -153,6 +147,48 @@ pub enum Rejection {
         closes_at: u64,
         earliest: u64,
     },
+    #[error("nomination period too short: the charter requires at least {min_hours} hours of nominations before an election's vote")]
+    NominationPeriodTooShort {
+        min_hours: u32,
+        /// The nomination deadline asked for, and the earliest allowed.
+        nominations_close: u64,
+        earliest: u64,
+    },
+
+    // Elections: nominations, consent, by-elections, recall.
+    #[error("proposal #{0} is not an election; only elections take nominations")]
+    NotAnElection(u64),
+    #[error("nominations for election #{proposal} closed at {nominations_close}; the log time is {time}")]
+    NominationsClosed {
+        proposal: u64,
+        nominations_close: u64,
+        time: u64,
+    },
+    #[error("nominations for election #{proposal} are open until {nominations_close} (the log time is {time}); ballots are cast after that")]
+    NominationsOpen {
+        proposal: u64,
+        nominations_close: u64,
+        time: u64,
+    },
+    #[error("{handle:?} cannot stand in election #{proposal}: only the members at the time of the proposal can")]
+    NomineeNotEligible { handle: String, proposal: u64 },
+    #[error("{handle:?} already holds a board seat and cannot stand in this by-election")]
+    AlreadyOnBoard { handle: String },
+    #[error("{handle:?} is already nominated in election #{proposal}")]
+    AlreadyNominated { handle: String, proposal: u64 },
+    #[error("{handle} is not nominated in election #{proposal}; consent follows a nomination (or nominate yourself)")]
+    NotNominated { handle: String, proposal: u64 },
+    #[error("{handle} has already consented to stand in election #{proposal}")]
+    AlreadyConsented { handle: String, proposal: u64 },
+    #[error("an election takes at most {max} nominations")]
+    TooManyNominees { max: usize },
+    #[error("{handle:?} was nominated but has not consented to stand; only candidates who consented can be ranked")]
+    NoConsent { handle: String },
+    #[error("a by-election for {asked} seat(s) needs that many vacant seats; {vacant} are vacant")]
+    NoVacancy { asked: u32, vacant: u32 },
+    #[error("{handle:?} holds no current board seat, so cannot be recalled")]
+    NotOnBoard { handle: String },
+
     #[error("wrong kind of ballot: {expected}")]
     WrongBallot { expected: BallotKind },
     #[error("the charter is invalid: {0}")]
@@ -202,9 +238,6 @@ impl Rejection {
             | UnknownMember { .. }
             | OpenTooLong { .. }
             | SeatsMismatch { .. }
-            | CandidateCount { .. }
-            | CandidateNotMember { .. }
-            | CandidateTwice { .. }
             | NotACandidate { .. }
             | RankedTwice { .. }
             | AlreadyRetracted { .. }
@@ -224,6 +257,19 @@ impl Rejection {
             TooEarly { .. } => "too_early",
             NotEligible { .. } => "not_eligible",
             PeriodTooShort { .. } => "period_too_short",
+            NominationPeriodTooShort { .. } => "nomination_period_too_short",
+            NotAnElection(_) => "not_an_election",
+            NominationsClosed { .. } => "nominations_closed",
+            NominationsOpen { .. } => "nominations_open",
+            NomineeNotEligible { .. } => "nominee_not_eligible",
+            AlreadyOnBoard { .. } => "already_on_board",
+            AlreadyNominated { .. } => "already_nominated",
+            NotNominated { .. } => "not_nominated",
+            AlreadyConsented { .. } => "already_consented",
+            TooManyNominees { .. } => "too_many_nominees",
+            NoConsent { .. } => "no_consent",
+            NoVacancy { .. } => "no_vacancy",
+            NotOnBoard { .. } => "not_on_board",
             WrongBallot { .. } => "wrong_ballot",
             BadCharter(_) => "bad_charter",
             NotEditor { .. } | BlobRedacted { .. } | Withdrawn { .. } | LastMember => {
@@ -247,6 +293,9 @@ impl Rejection {
     /// For refusals about time: the time judged and what it was judged
     /// against. `voting_ended`, `too_early`: the log time and the deadline;
     /// `period_too_short`: the deadline asked and the earliest allowed;
+    /// `nominations_closed`, `nominations_open`: the log time and the
+    /// nomination deadline; `nomination_period_too_short`: the nomination
+    /// deadline asked and the earliest allowed;
     /// `clock_skew`: the entry's date and the sequencer's clock (or the log
     /// time); `time_went_backwards`: the tick's time and the log time.
     pub fn times(&self) -> Option<RefusalTimes> {
@@ -263,6 +312,21 @@ impl Rejection {
                 earliest,
                 ..
             } => (closes_at, earliest),
+            NominationPeriodTooShort {
+                nominations_close,
+                earliest,
+                ..
+            } => (nominations_close, earliest),
+            NominationsClosed {
+                nominations_close,
+                time,
+                ..
+            }
+            | NominationsOpen {
+                nominations_close,
+                time,
+                ..
+            } => (time, nominations_close),
             ClockSkew { time, now } => (time, now),
             FarFromLogTime { time, log_time } => (time, log_time),
             TimeWentBackwards { time, previous } => (time, previous),

@@ -418,6 +418,12 @@ impl State {
                 Change::governance(self.governance().check_propose(index, handle, time, p)?)
             }
             Action::Vote(v) => Change::governance(self.governance().check_vote(handle, time, v)?),
+            Action::Nominate(n) => {
+                Change::governance(self.governance().check_nominate(index, handle, time, n)?)
+            }
+            Action::Consent(c) => {
+                Change::governance(self.governance().check_consent(handle, time, c)?)
+            }
             Action::Close(c) => {
                 Change::governance(self.governance().check_close(index, time, c.proposal)?)
             }
@@ -483,6 +489,24 @@ impl State {
             } => {
                 if let Some(p) = self.proposals.get_mut(&proposal) {
                     p.votes.insert(handle, ballot);
+                }
+            }
+            GovernanceChange::Nominated {
+                proposal,
+                handle,
+                nomination,
+            } => {
+                if let Some(p) = self.proposals.get_mut(&proposal) {
+                    p.nominations.insert(handle, nomination);
+                }
+            }
+            GovernanceChange::Consented { proposal, handle } => {
+                if let Some(n) = self
+                    .proposals
+                    .get_mut(&proposal)
+                    .and_then(|p| p.nominations.get_mut(&handle))
+                {
+                    n.consented = true;
                 }
             }
             GovernanceChange::Closed {

@@ -3,11 +3,13 @@
 //! effects of decisions, rules, tallies). The core holds no sentences; the
 //! English ones here are also what the command line prints.
 
+use erkin_core::action::REOPEN_NOMINATIONS;
 use erkin_core::action::{Action, Ballot, Motion};
 use erkin_core::charter::{
     Base, Charter, CharterChange, Comparison, Fraction, Rule, RuleKind, Tally, Threshold,
 };
 use erkin_core::governance::{Effect, NoEffect};
+use erkin_core::rejection::Rejection;
 
 /// One language's interface strings.
 pub struct Words {
@@ -230,31 +232,23 @@ impl Words {
     /// What a motion asks, in a few words ("admit saule").
     pub fn motion(&self, m: &Motion) -> String {
         match (self.lang, m) {
+            (_, Motion::Elect { .. } | Motion::ByElection { .. } | Motion::Recall { .. }) => {
+                self.election_motion(m)
+            }
             ("kk", Motion::Admit { key }) => format!("{} мүшелікке қабылдау", handle_of(key)),
             ("kk", Motion::Remove { handle }) => format!("{handle} мүшеліктен шығару"),
-            ("kk", Motion::Elect { seats, candidates }) => format!(
-                "редакция алқасының {seats} орнына сайлау, кандидаттар: {}",
-                candidates.join(", ")
-            ),
             ("kk", Motion::Amend { .. }) => "жарғыны өзгерту".into(),
             ("kk", Motion::Retract { article, .. }) => format!("{article} мақаласын кері қайтару"),
             ("kk", Motion::Redact { target, .. }) => format!("{target} мазмұнын жою"),
             ("kk", Motion::Resolution { text }) => format!("қарар: {}", first_chars(text, 60)),
             ("ru", Motion::Admit { key }) => format!("принять в члены {}", handle_of(key)),
             ("ru", Motion::Remove { handle }) => format!("исключить из членов {handle}"),
-            ("ru", Motion::Elect { seats, candidates }) => format!(
-                "избрать редакционный совет (мест: {seats}) из кандидатов: {}",
-                candidates.join(", ")
-            ),
             ("ru", Motion::Amend { .. }) => "изменить устав".into(),
             ("ru", Motion::Retract { article, .. }) => format!("отозвать статью {article}"),
             ("ru", Motion::Redact { target, .. }) => format!("удалить содержание {target}"),
             ("ru", Motion::Resolution { text }) => format!("резолюция: {}", first_chars(text, 60)),
             (_, Motion::Admit { key }) => format!("admit {}", handle_of(key)),
             (_, Motion::Remove { handle }) => format!("remove {handle}"),
-            (_, Motion::Elect { seats, candidates }) => {
-                format!("elect {seats} board seat(s) from {}", candidates.join(", "))
-            }
             (_, Motion::Amend { .. }) => "amend the charter".into(),
             (_, Motion::Retract { article, .. }) => format!("retract {article}"),
             (_, Motion::Redact { target, .. }) => format!("redact {target}"),
@@ -264,15 +258,18 @@ impl Words {
 
     /// What a closed proposal did ("admitted saule").
     pub fn effect(&self, e: &Effect) -> String {
-        let list = |seats: &[String]| seats.join(", ");
         match (self.lang, e) {
+            (
+                _,
+                Effect::BoardElected { .. }
+                | Effect::ByElected { .. }
+                | Effect::Recalled { .. }
+                | Effect::TooFewCandidates { .. },
+            ) => self.election_effect(e),
             ("kk", Effect::NoQuorum) => "қабылданбады: кворум жиналмады".into(),
             ("kk", Effect::Rejected) => "қабылданбады: қажетті дауыс саны жиналмады".into(),
             ("kk", Effect::Admitted { handle }) => format!("{handle} мүшелікке қабылданды"),
             ("kk", Effect::Removed { handle }) => format!("{handle} мүшеліктен шығарылды"),
-            ("kk", Effect::BoardElected { seats, .. }) => {
-                format!("редакция алқасына сайланғандар: {}", list(seats))
-            }
             ("kk", Effect::CharterAmended) => "жарғы өзгертілді".into(),
             ("kk", Effect::Retracted { slug }) => format!("{slug} мақаласы кері қайтарылды"),
             ("kk", Effect::Redacted { target }) => format!("{target} мазмұны жойылды"),
@@ -287,9 +284,6 @@ impl Words {
             ("ru", Effect::Rejected) => "не принято: не набрано нужное число голосов".into(),
             ("ru", Effect::Admitted { handle }) => format!("{handle} — теперь член кооператива"),
             ("ru", Effect::Removed { handle }) => format!("членство {handle} прекращено"),
-            ("ru", Effect::BoardElected { seats, .. }) => {
-                format!("в редакционный совет избраны: {}", list(seats))
-            }
             ("ru", Effect::CharterAmended) => "устав изменён".into(),
             ("ru", Effect::Retracted { slug }) => format!("статья {slug} отозвана"),
             ("ru", Effect::Redacted { target }) => format!("содержание {target} удалено"),
@@ -304,9 +298,6 @@ impl Words {
             (_, Effect::Rejected) => "failed: the threshold was not met".into(),
             (_, Effect::Admitted { handle }) => format!("admitted {handle}"),
             (_, Effect::Removed { handle }) => format!("removed {handle}"),
-            (_, Effect::BoardElected { seats, .. }) => {
-                format!("elected {} to the board", list(seats))
-            }
             (_, Effect::CharterAmended) => "amended the charter".into(),
             (_, Effect::Retracted { slug }) => format!("retracted {slug}"),
             (_, Effect::Redacted { target }) => format!("redacted {target}"),
@@ -329,6 +320,9 @@ impl Words {
     /// Why a passed motion could not take effect.
     fn no_effect(&self, why: &NoEffect) -> String {
         match (self.lang, why) {
+            (_, NoEffect::NotOnBoard { .. } | NoEffect::NoVacancy { .. }) => {
+                self.election_no_effect(why)
+            }
             ("kk", NoEffect::HandleTaken { handle }) => {
                 format!("«{handle}» есімін басқа мүше алып қойған")
             }
@@ -457,17 +451,18 @@ impl Words {
                 format!("{label}: {} → {}", old.join(", "), new.join(", "))
             }
             CharterChange::Rule { kind, old, new } => {
-                let i = match kind {
-                    RuleKind::Admit => 0,
-                    RuleKind::Remove => 1,
-                    RuleKind::Amend => 2,
-                    RuleKind::Retract => 3,
-                    RuleKind::Redact => 4,
-                    RuleKind::Resolution => 5,
+                let label = match kind {
+                    RuleKind::Admit => self.decision_kinds[0],
+                    RuleKind::Remove => self.decision_kinds[1],
+                    RuleKind::Amend => self.decision_kinds[2],
+                    RuleKind::Retract => self.decision_kinds[3],
+                    RuleKind::Redact => self.decision_kinds[4],
+                    RuleKind::Resolution => self.decision_kinds[5],
+                    RuleKind::Recall => self.recall_label(),
                 };
                 format!(
                     "{}: {} → {}",
-                    self.decision_kinds[i],
+                    label,
                     self.rule_in_full(old),
                     self.rule_in_full(new)
                 )
@@ -484,10 +479,12 @@ impl Words {
                     }
                 };
                 format!(
-                    "{}: {} → {}",
+                    "{}: {}{} → {}{}",
                     self.elect_board,
                     rule(old.quorum, old.min_hours),
-                    rule(new.quorum, new.min_hours)
+                    self.nomination_period(old.nomination_hours),
+                    rule(new.quorum, new.min_hours),
+                    self.nomination_period(new.nomination_hours)
                 )
             }
             CharterChange::Board { old, new } => {
@@ -541,7 +538,7 @@ pub fn action_summary(a: &Action) -> String {
         Action::Statement(s) => format!("statement: {}", first_chars(&s.text, 80)),
         Action::Propose(p) => format!("proposes {:?}: {}", p.title, EN.motion(&p.motion)),
         Action::Vote(v) => match &v.ballot {
-            Ballot::Ranked(r) => format!("votes on #{}: ranks {}", v.proposal, r.join(" > ")),
+            Ballot::Ranked(r) => format!("votes on #{}: ranks {}", v.proposal, EN.ranking(r)),
             Ballot::Yes => format!("votes on #{}: yes", v.proposal),
             Ballot::No => format!("votes on #{}: no", v.proposal),
             Ballot::Abstain => format!("votes on #{}: abstain", v.proposal),
@@ -550,6 +547,8 @@ pub fn action_summary(a: &Action) -> String {
         Action::RotateKey(_) => "rotates their key".into(),
         Action::Resign(_) => "resigns".into(),
         Action::StepDown(_) => "steps down from the board".into(),
+        Action::Nominate(n) => format!("nominates {} in election #{}", n.handle, n.proposal),
+        Action::Consent(c) => format!("consents to stand in election #{}", c.proposal),
         Action::Publish(p) => format!("publishes a/{}/ ({}): {}", p.slug, p.lang, p.title),
         Action::Correct(c) => format!(
             "corrects a/{}/ ({}): {}",
@@ -558,5 +557,295 @@ pub fn action_summary(a: &Action) -> String {
             c.note.chars().take(60).collect::<String>()
         ),
         Action::Tick(_) => "records the log time".into(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Elections: nominations, consent, "re-open nominations", by-elections and
+// recall (the governance engineer's section). Every sentence in kk, ru, en;
+// the English ones are what the command line prints.
+
+/// How a ballot entry reads: a handle, or "re-open nominations".
+fn ranked_name<'a>(w: &Words, name: &'a str) -> std::borrow::Cow<'a, str> {
+    if name == REOPEN_NOMINATIONS {
+        w.reopen_nominations().into()
+    } else {
+        name.into()
+    }
+}
+
+impl Words {
+    /// The ballot option "re-open nominations" (RON).
+    pub fn reopen_nominations(&self) -> &'static str {
+        match self.lang {
+            "kk" => "кандидаттарды қайта ұсыну",
+            "ru" => "заново выдвинуть кандидатов",
+            _ => "re-open nominations",
+        }
+    }
+
+    /// A ranking as a voter cast it ("saule > re-open nominations").
+    pub fn ranking(&self, ranking: &[String]) -> String {
+        ranking
+            .iter()
+            .map(|c| ranked_name(self, c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" > ")
+    }
+
+    /// The charter's name for the recall rule.
+    pub fn recall_label(&self) -> &'static str {
+        match self.lang {
+            "kk" => "Редакторды алқадан кері шақыру",
+            "ru" => "Отозвать редактора из совета",
+            _ => "Recall an editor",
+        }
+    }
+
+    /// The nomination period of an election rule ("; nominations open at
+    /// least 72 hours").
+    pub fn nomination_period(&self, h: u32) -> String {
+        match self.lang {
+            "kk" => format!("; кандидат ұсыну кемінде {h} сағат"),
+            "ru" => format!("; выдвижение кандидатов не меньше {h} ч."),
+            _ => format!("; nominations open at least {h} hours"),
+        }
+    }
+
+    /// An election, by-election or recall motion in a few words.
+    fn election_motion(&self, m: &Motion) -> String {
+        match (self.lang, m) {
+            ("kk", Motion::Elect { seats, .. }) => {
+                format!("редакция алқасын сайлау ({seats} орын), кандидаттар келісімімен ұсынылады")
+            }
+            ("kk", Motion::ByElection { seats, .. }) => {
+                format!("редакция алқасының бос {seats} орнына қосымша сайлау")
+            }
+            ("kk", Motion::Recall { handle }) => {
+                format!("{handle} редакция алқасынан кері шақыру (мүшелігі сақталады)")
+            }
+            ("ru", Motion::Elect { seats, .. }) => format!(
+                "избрать редакционный совет (мест: {seats}) из выдвинутых кандидатов, давших согласие"
+            ),
+            ("ru", Motion::ByElection { seats, .. }) => {
+                format!("довыборы в редакционный совет (свободных мест: {seats})")
+            }
+            ("ru", Motion::Recall { handle }) => {
+                format!("отозвать {handle} из редакционного совета (членство сохраняется)")
+            }
+            (_, Motion::Elect { seats, .. }) => {
+                format!("elect {seats} board seat(s) from the nominees who consent")
+            }
+            (_, Motion::ByElection { seats, .. }) => {
+                format!("by-election for {seats} vacant board seat(s)")
+            }
+            (_, Motion::Recall { handle }) => {
+                format!("recall {handle} from the board (they stay a member)")
+            }
+            (_, other) => self.motion(other),
+        }
+    }
+
+    /// The effect of an election, by-election or recall.
+    fn election_effect(&self, e: &Effect) -> String {
+        let list = |seats: &[String]| seats.join(", ");
+        let vacant = |n: u32| -> String {
+            if n == 0 {
+                return String::new();
+            }
+            match self.lang {
+                "kk" => format!("; «кандидаттарды қайта ұсыну» жеңген {n} орын бос қалды"),
+                "ru" => format!(
+                    "; мест, оставшихся свободными по итогам «заново выдвинуть кандидатов»: {n}"
+                ),
+                _ => format!("; {n} seat(s) went to \"re-open nominations\" and stay vacant"),
+            }
+        };
+        match (self.lang, e) {
+            ("kk", Effect::BoardElected { seats, vacant: v, .. }) => {
+                format!("редакция алқасына сайланғандар: {}{}", list(seats), vacant(*v))
+            }
+            ("kk", Effect::ByElected { seats, vacant: v, .. }) => {
+                format!("қосымша сайлауда алқаға сайланғандар: {}{}", list(seats), vacant(*v))
+            }
+            ("kk", Effect::Recalled { handle }) => {
+                format!("{handle} редакция алқасынан кері шақырылды; мүше болып қалады")
+            }
+            ("kk", Effect::TooFewCandidates { candidates, seats }) => format!(
+                "сайлау өтпеді: {seats} орынға келісім берген кандидаттар саны {candidates}"
+            ),
+            ("ru", Effect::BoardElected { seats, vacant: v, .. }) => {
+                format!("в редакционный совет избраны: {}{}", list(seats), vacant(*v))
+            }
+            ("ru", Effect::ByElected { seats, vacant: v, .. }) => {
+                format!("на довыборах в совет избраны: {}{}", list(seats), vacant(*v))
+            }
+            ("ru", Effect::Recalled { handle }) => {
+                format!("{handle} отозван(а) из редакционного совета и остаётся членом")
+            }
+            ("ru", Effect::TooFewCandidates { candidates, seats }) => format!(
+                "выборы не состоялись: кандидатов, давших согласие, — {candidates}, а мест — {seats}"
+            ),
+            (_, Effect::BoardElected { seats, vacant: v, .. }) => {
+                format!("elected {} to the board{}", list(seats), vacant(*v))
+            }
+            (_, Effect::ByElected { seats, vacant: v, .. }) => {
+                format!("by-election: elected {} to the board{}", list(seats), vacant(*v))
+            }
+            (_, Effect::Recalled { handle }) => {
+                format!("recalled {handle} from the board; they stay a member")
+            }
+            (_, Effect::TooFewCandidates { candidates, seats }) => format!(
+                "failed: {candidates} consenting candidate(s) for {seats} seat(s); the election is void"
+            ),
+            (_, other) => self.effect(other),
+        }
+    }
+
+    /// Why a passed recall or by-election could not take effect.
+    fn election_no_effect(&self, why: &NoEffect) -> String {
+        match (self.lang, why) {
+            ("kk", NoEffect::NotOnBoard { handle }) => {
+                format!("{handle} бұл орынды енді иеленбейді")
+            }
+            ("kk", NoEffect::NoVacancy { vacant }) => {
+                format!("алқада бос орын жетпейді (бос орын: {vacant})")
+            }
+            ("ru", NoEffect::NotOnBoard { handle }) => {
+                format!("{handle} уже не занимает это место в совете")
+            }
+            ("ru", NoEffect::NoVacancy { vacant }) => {
+                format!("в совете не хватает свободных мест (свободно: {vacant})")
+            }
+            (_, NoEffect::NotOnBoard { handle }) => {
+                format!("{handle} no longer holds that board seat")
+            }
+            (_, NoEffect::NoVacancy { vacant }) => {
+                format!("too few vacant board seats ({vacant} vacant)")
+            }
+            (_, other) => self.no_effect(other),
+        }
+    }
+
+    /// Why the fold refused an election entry (nominations, consent,
+    /// by-elections, recall), in this language; `None` for other refusals.
+    pub fn election_refusal(&self, r: &Rejection) -> Option<String> {
+        use Rejection::*;
+        Some(match (self.lang, r) {
+            ("kk", NominationPeriodTooShort { min_hours, .. }) => format!(
+                "кандидат ұсыну мерзімі тым қысқа: жарғы бойынша кемінде {min_hours} сағат"
+            ),
+            ("kk", NotAnElection(id)) => format!("№{id} ұсыныс сайлау емес: кандидат тек сайлауға ұсынылады"),
+            ("kk", NominationsClosed { proposal, .. }) => {
+                format!("№{proposal} сайлауына кандидат ұсыну аяқталды")
+            }
+            ("kk", NominationsOpen { proposal, .. }) => format!(
+                "№{proposal} сайлауында кандидат ұсыну әлі жүріп жатыр; дауыс одан кейін беріледі"
+            ),
+            ("kk", NomineeNotEligible { handle, proposal }) => format!(
+                "{handle} №{proposal} сайлауға түсе алмайды: тек ұсыныс кезіндегі мүшелер түседі"
+            ),
+            ("kk", AlreadyOnBoard { handle }) => {
+                format!("{handle} алқада отыр, қосымша сайлауға түсе алмайды")
+            }
+            ("kk", AlreadyNominated { handle, proposal }) => {
+                format!("{handle} №{proposal} сайлауына бұрын ұсынылған")
+            }
+            ("kk", NotNominated { handle, proposal }) => format!(
+                "{handle} №{proposal} сайлауына ұсынылмаған; келісім ұсыныстан кейін беріледі"
+            ),
+            ("kk", AlreadyConsented { handle, proposal }) => {
+                format!("{handle} №{proposal} сайлауға түсуге келісімін бұрын берген")
+            }
+            ("kk", TooManyNominees { max }) => {
+                format!("бір сайлауға ең көбі {max} кандидат ұсынылады")
+            }
+            ("kk", NoConsent { handle }) => format!(
+                "{handle} ұсынылған, бірақ келісім бермеген: тек келісім берген кандидаттарды таңдауға болады"
+            ),
+            ("kk", NoVacancy { asked, vacant }) => format!(
+                "{asked} орынға қосымша сайлау үшін сонша бос орын керек; бос орын: {vacant}"
+            ),
+            ("kk", NotOnBoard { handle }) => {
+                format!("{handle} алқада отырмайды, оны кері шақыруға болмайды")
+            }
+            ("ru", NominationPeriodTooShort { min_hours, .. }) => format!(
+                "слишком короткий срок выдвижения: устав требует не меньше {min_hours} ч."
+            ),
+            ("ru", NotAnElection(id)) => {
+                format!("предложение №{id} — не выборы: кандидатов выдвигают только на выборах")
+            }
+            ("ru", NominationsClosed { proposal, .. }) => {
+                format!("выдвижение кандидатов на выборах №{proposal} закончено")
+            }
+            ("ru", NominationsOpen { proposal, .. }) => format!(
+                "выдвижение кандидатов на выборах №{proposal} ещё идёт; голосуют после него"
+            ),
+            ("ru", NomineeNotEligible { handle, proposal }) => format!(
+                "{handle} не может баллотироваться на выборах №{proposal}: только члены на момент предложения"
+            ),
+            ("ru", AlreadyOnBoard { handle }) => {
+                format!("{handle} уже в совете и не может баллотироваться на довыборах")
+            }
+            ("ru", AlreadyNominated { handle, proposal }) => {
+                format!("{handle} уже выдвинут(а) на выборах №{proposal}")
+            }
+            ("ru", NotNominated { handle, proposal }) => format!(
+                "{handle} не выдвинут(а) на выборах №{proposal}; согласие дают на выдвижение (или выдвиньте себя)"
+            ),
+            ("ru", AlreadyConsented { handle, proposal }) => {
+                format!("{handle} уже дал(а) согласие баллотироваться на выборах №{proposal}")
+            }
+            ("ru", TooManyNominees { max }) => {
+                format!("на одних выборах не больше {max} выдвинутых")
+            }
+            ("ru", NoConsent { handle }) => format!(
+                "{handle} выдвинут(а), но не дал(а) согласия: в бюллетене только кандидаты, давшие согласие"
+            ),
+            ("ru", NoVacancy { asked, vacant }) => format!(
+                "для довыборов на {asked} мест(а) нужно столько же свободных; свободно: {vacant}"
+            ),
+            ("ru", NotOnBoard { handle }) => {
+                format!("{handle} не занимает место в совете, отозвать нельзя")
+            }
+            (_, NominationPeriodTooShort { min_hours, .. }) => format!(
+                "nomination period too short: the charter requires at least {min_hours} hours of nominations"
+            ),
+            (_, NotAnElection(id)) => {
+                format!("proposal #{id} is not an election; only elections take nominations")
+            }
+            (_, NominationsClosed { proposal, .. }) => {
+                format!("nominations for election #{proposal} have closed")
+            }
+            (_, NominationsOpen { proposal, .. }) => format!(
+                "nominations for election #{proposal} are still open; ballots are cast after they close"
+            ),
+            (_, NomineeNotEligible { handle, proposal }) => format!(
+                "{handle} cannot stand in election #{proposal}: only the members at the time of the proposal can"
+            ),
+            (_, AlreadyOnBoard { handle }) => {
+                format!("{handle} already holds a board seat and cannot stand in this by-election")
+            }
+            (_, AlreadyNominated { handle, proposal }) => {
+                format!("{handle} is already nominated in election #{proposal}")
+            }
+            (_, NotNominated { handle, proposal }) => format!(
+                "{handle} is not nominated in election #{proposal}; consent follows a nomination (or nominate yourself)"
+            ),
+            (_, AlreadyConsented { handle, proposal }) => {
+                format!("{handle} has already consented to stand in election #{proposal}")
+            }
+            (_, TooManyNominees { max }) => format!("an election takes at most {max} nominations"),
+            (_, NoConsent { handle }) => format!(
+                "{handle} was nominated but has not consented to stand; only candidates who consented can be ranked"
+            ),
+            (_, NoVacancy { asked, vacant }) => format!(
+                "a by-election for {asked} seat(s) needs that many vacant seats; {vacant} are vacant"
+            ),
+            (_, NotOnBoard { handle }) => {
+                format!("{handle} holds no current board seat, so cannot be recalled")
+            }
+            _ => return None,
+        })
     }
 }

@@ -84,6 +84,10 @@ pub enum Command {
     Vote(VoteArgs),
     /// Close a proposal after its deadline (or once everyone has voted) and carry it out.
     Close(CloseArgs),
+    /// Nominate a member (or yourself) in an election, before its nomination deadline.
+    Nominate(NominateArgs),
+    /// Consent to stand in an election you were nominated in.
+    Consent(ConsentArgs),
     /// List proposals, open and decided, with their tallies.
     Proposals(ListArgs),
     /// List the members.
@@ -296,9 +300,14 @@ pub struct ProposeArgs {
     /// A short title for the proposal.
     #[arg(long)]
     pub title: String,
-    /// Voting period in hours (default: the charter's minimum for this kind).
+    /// Voting period in hours (default: the charter's minimum for this
+    /// kind); for an election, counted from the nomination deadline.
     #[arg(long)]
     pub hours: Option<u32>,
+    /// For elections: the nomination period in hours (default: the
+    /// charter's minimum); ballots are cast after it.
+    #[arg(long)]
+    pub nomination_hours: Option<u32>,
     /// Print the result as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -315,12 +324,18 @@ pub enum MotionArgs {
     },
     /// Remove a member.
     Remove { handle: String },
-    /// Elect the editorial board by single transferable vote.
-    Elect {
-        /// A candidate's handle (repeat).
-        #[arg(long = "candidate", required = true)]
-        candidates: Vec<String>,
+    /// Elect the whole editorial board by single transferable vote; members
+    /// nominate candidates (`erkin nominate`) until the nomination deadline.
+    Elect,
+    /// Fill vacant board seats by single transferable vote; the sitting
+    /// editors keep theirs.
+    ByElection {
+        /// How many vacant seats to fill.
+        #[arg(long)]
+        seats: u32,
     },
+    /// Recall an editor from the board (they stay a member).
+    Recall { handle: String },
     /// Replace the charter with the one in a TOML file.
     Amend { charter: PathBuf },
     /// Retract an article (it stays readable under a notice).
@@ -347,9 +362,40 @@ pub struct VoteArgs {
     pub proposal: u64,
     /// yes, no or abstain (for elections, use --rank, or abstain).
     pub choice: Option<String>,
-    /// For elections: candidates in order of preference, comma-separated.
+    /// For elections: candidates in order of preference, comma-separated;
+    /// `+reopen` stands for "re-open nominations".
     #[arg(long, value_delimiter = ',')]
     pub rank: Option<Vec<String>>,
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NominateArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// The election's proposal number.
+    pub proposal: u64,
+    /// The member to nominate (your own handle to stand yourself).
+    pub handle: String,
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// The election's proposal number.
+    pub proposal: u64,
     /// Your member key file.
     #[arg(long)]
     pub key: PathBuf,

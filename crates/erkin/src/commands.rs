@@ -67,6 +67,8 @@ fn takes_server(command: &Command) -> bool {
             | Command::Propose(_)
             | Command::Vote(_)
             | Command::Close(_)
+            | Command::Nominate(_)
+            | Command::Consent(_)
             | Command::Proposals(_)
             | Command::Members(_)
             | Command::Board(_)
@@ -255,6 +257,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Close(mut args) => {
             let place = before.place(std::mem::take(&mut args.place));
             govern::close(&place, &args)
+        }
+        Command::Nominate(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::nominate(&place, &args)
+        }
+        Command::Consent(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            govern::consent(&place, &args)
         }
         Command::Proposals(args) => govern::proposals(&before.place(args.place), args.json),
         Command::Members(args) => govern::members(&before.place(args.place), args.json),

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use erkin_core::action::{Action, Ballot, Charter, Close, Motion, Propose, Statement, Vote};
+use erkin_core::action::{
+    Action, Ballot, Charter, Close, Consent, Motion, Nominate, Propose, Statement, Vote,
+};
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
@@ -223,9 +225,8 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
         r.context("a demo statement was refused")?;
     }
 
-    // Governance: the founders admit a fourth member, then all four elect the
-    // board by ranked ballots. Everyone votes, so each proposal may close
-    // before its deadline.
+    // Governance: the founders admit a fourth member (everyone votes, so it
+    // may close before its deadline), then open a board election.
     let nurlan = SecretKey::generate(&mut rand_core::OsRng, "nurlan")?;
     write_key_file(
         &keys.join("nurlan.key.age"),
@@ -263,47 +264,51 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
         Action::Close(Close { proposal: admit }),
     )?;
     members.push(nurlan);
-    let handles: Vec<String> = members.iter().map(|m| m.name().to_string()).collect();
-    let seats = publication.state().charter().board.seats;
+    // The board election opens for nominations: two members stand, one
+    // nominates the newcomer, who consents. Ballots are cast once the
+    // nomination deadline (three days of log time) has passed, so the
+    // founders stay the board in the demo.
+    let charter = publication.state().charter().clone();
+    let nominations_close = now() + u64::from(charter.elect.nomination_hours) * 3600;
     let elect = act(
         &mut publication,
         &log_key,
         &members[2],
-        propose(
-            "Editorial board 2027",
-            168,
-            Motion::Elect {
-                seats,
-                candidates: handles.clone(),
+        Action::Propose(Propose {
+            title: "Editorial board 2027".to_string(),
+            closes_at: nominations_close + u64::from(charter.elect.min_hours) * 3600,
+            motion: Motion::Elect {
+                seats: charter.board.seats,
+                nominations_close,
             },
-        ),
+        }),
     )?;
-    let rankings: [&[&str]; 4] = [
-        &["saule", "aigerim", "nurlan"],
-        &["dauren", "saule"],
-        &["saule", "nurlan", "dauren"],
-        &["nurlan", "aigerim"],
-    ];
-    for (m, ranking) in members.iter().zip(rankings) {
-        let ballot = Ballot::Ranked(ranking.iter().map(|s| s.to_string()).collect());
+    let by_name = |name: &str| {
+        members
+            .iter()
+            .find(|k| k.name() == name)
+            .expect("demo handles exist")
+            .clone()
+    };
+    for (by, handle) in [("saule", "saule"), ("aigerim", "aigerim"), ("dauren", "nurlan")] {
         act(
             &mut publication,
             &log_key,
-            m,
-            Action::Vote(Vote {
+            &by_name(by),
+            Action::Nominate(Nominate {
                 proposal: elect,
-                ballot,
+                handle: handle.to_string(),
             }),
         )?;
     }
     act(
         &mut publication,
         &log_key,
-        &members[3],
-        Action::Close(Close { proposal: elect }),
+        &by_name("nurlan"),
+        Action::Consent(Consent { proposal: elect }),
     )?;
 
-    // The elected board publishes: the demo articles in kk, ru and en, then a
+    // The board publishes: the demo articles in kk, ru and en, then a
     // correction, then the members vote to retract one article.
     let source = root.join("source");
     for (rel, text) in DEMO_FILES {
@@ -314,7 +319,7 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
     let editor = members
         .iter()
         .find(|m| publication.state().is_editor(m.name(), now()))
-        .context("the election left no editor")?
+        .context("the demo has no editor")?
         .clone();
     let mut desk = crate::desk::Desk::with_log_key(publication, log_key.clone());
     let actions = crate::articles::import_actions(&desk, &source.join("articles"))?;

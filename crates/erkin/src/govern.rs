@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use erkin_core::action::{
-    Action, Ballot, Close, Motion, Propose, Resign, RotateKey, StepDown, Vote,
+    Action, Ballot, Close, Consent, Motion, Nominate, Propose, Resign, RotateKey, StepDown, Vote,
 };
 use erkin_core::charter::{Charter, Rule};
 use erkin_core::governance::{Judged, Proposal};
@@ -15,7 +15,7 @@ use erkin_views::i18n::EN;
 use serde::Serialize;
 
 use crate::cli::{
-    CharterArgs, CloseArgs, MotionArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs,
+    CharterArgs, CloseArgs, ConsentArgs, MotionArgs, NominateArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs,
 };
 use crate::desk::{Desk, Place};
 use crate::secret;
@@ -94,10 +94,15 @@ pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
             }
         }
         MotionArgs::Remove { handle } => Motion::Remove { handle },
-        MotionArgs::Elect { candidates } => Motion::Elect {
+        MotionArgs::Elect => Motion::Elect {
             seats: 0,
-            candidates,
+            nominations_close: 0,
         },
+        MotionArgs::ByElection { seats } => Motion::ByElection {
+            seats,
+            nominations_close: 0,
+        },
+        MotionArgs::Recall { handle } => Motion::Recall { handle },
         MotionArgs::Amend { charter } => Motion::Amend {
             charter: read_charter(&charter)?,
         },
@@ -107,15 +112,33 @@ pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
     };
     let title = args.title;
     let hours = args.hours;
+    let nomination_hours = args.nomination_hours;
     let mut closes_at = 0;
+    let mut nominations_until = None;
     let index = submit_action(place, &args.key, |state| {
         let mut motion = motion;
-        if let Motion::Elect { seats, .. } = &mut motion {
-            *seats = state.charter().board.seats;
+        let charter = state.charter();
+        let mut start = now();
+        if let Motion::Elect {
+            seats,
+            nominations_close,
         }
-        let min = state.charter().min_hours(&motion);
+        | Motion::ByElection {
+            seats,
+            nominations_close,
+        } = &mut motion
+        {
+            if *seats == 0 {
+                *seats = charter.board.seats;
+            }
+            let h = nomination_hours.unwrap_or(charter.elect.nomination_hours);
+            *nominations_close = start + u64::from(h) * 3600;
+            start = *nominations_close;
+            nominations_until = Some(start);
+        }
+        let min = charter.min_hours(&motion);
         let hours = hours.unwrap_or(min);
-        closes_at = now() + u64::from(hours) * 3600;
+        closes_at = start + u64::from(hours) * 3600;
         Ok(Action::Propose(Propose {
             title,
             closes_at,
@@ -130,7 +153,14 @@ pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
         return Ok(0);
     }
     outln!("{index}");
-    eprintln!("Proposal #{index} is open. Members vote with `erkin vote {index} yes|no|abstain --key KEY`.");
+    match nominations_until {
+        Some(until) => eprintln!(
+            "Election #{index} is open for nominations until {}: members nominate with `erkin nominate {index} HANDLE --key KEY` (a nominee consents with `erkin consent {index} --key KEY`), then rank the candidates with `erkin vote {index} --rank a,b,+reopen --key KEY` until {}.",
+            crate::when::local(until),
+            crate::when::local(closes_at)
+        ),
+        None => eprintln!("Proposal #{index} is open. Members vote with `erkin vote {index} yes|no|abstain --key KEY`."),
+    }
     Ok(0)
 }
 
@@ -186,6 +216,74 @@ pub fn close(place: &Place, args: &CloseArgs) -> Result<u8> {
         outln!("#{proposal}: {effect}");
     }
     Ok(0)
+}
+
+/// What `nominate --json` and `consent --json` print.
+#[derive(Serialize)]
+struct Nominated<'a> {
+    /// The entry's index.
+    index: u64,
+    proposal: u64,
+    handle: &'a str,
+    /// Whether the nominee has consented (and so is a candidate).
+    consented: bool,
+}
+
+pub fn nominate(place: &Place, args: &NominateArgs) -> Result<u8> {
+    let (proposal, handle) = (args.proposal, args.handle.clone());
+    let index = submit_action(place, &args.key, |_| {
+        Ok(Action::Nominate(Nominate { proposal, handle }))
+    })?;
+    let consented = nominee_consented(place, proposal, &args.handle)?;
+    if args.json {
+        print_json(&Nominated {
+            index,
+            proposal,
+            handle: &args.handle,
+            consented,
+        })?;
+    } else if consented {
+        eprintln!(
+            "{} stands in election #{proposal} (entry {index}).",
+            args.handle
+        );
+    } else {
+        eprintln!(
+            "{} is nominated in election #{proposal} (entry {index}); they stand once they consent with `erkin consent {proposal} --key THEIR_KEY` before the nomination deadline.",
+            args.handle
+        );
+    }
+    Ok(0)
+}
+
+pub fn consent(place: &Place, args: &ConsentArgs) -> Result<u8> {
+    let proposal = args.proposal;
+    let member = secret::open_key(&args.key, "your member key")?;
+    let handle = member.name().to_string();
+    let mut desk = Desk::open(place)?;
+    let index = submit_signed(&mut desk, &member, |_| {
+        Ok(Action::Consent(Consent { proposal }))
+    })?;
+    if args.json {
+        print_json(&Nominated {
+            index,
+            proposal,
+            handle: &handle,
+            consented: true,
+        })?;
+    } else {
+        eprintln!("You stand in election #{proposal} (entry {index}).");
+    }
+    Ok(0)
+}
+
+/// Whether `handle` has consented to stand in election `proposal`.
+fn nominee_consented(place: &Place, proposal: u64, handle: &str) -> Result<bool> {
+    let p = crate::desk::view(place)?;
+    Ok(p.state()
+        .proposal(proposal)
+        .and_then(|p| p.nominations.get(handle))
+        .is_some_and(|n| n.consented))
 }
 
 pub fn rotate_key(place: &Place, args: RotateKeyArgs) -> Result<u8> {
@@ -264,6 +362,13 @@ pub fn proposals(place: &Place, json: bool) -> Result<u8> {
             EN.motion(&p.motion)
         );
         outln!("       {status}");
+        if let Some((_, until)) = p.motion.election() {
+            outln!(
+                "       nominations until {}; candidates: {}",
+                time(until),
+                candidates_line(p)
+            );
+        }
         for c in p.charter_changes() {
             outln!("       changes {}", EN.charter_change(&c));
         }
@@ -321,19 +426,45 @@ pub fn charter(place: &Place, args: CharterArgs) -> Result<u8> {
             ("Retract an article", &charter.retract),
             ("Redact an article", &charter.redact),
             ("Other resolutions", &charter.resolution),
+            (EN.recall_label(), &charter.recall),
         ] {
             outln!("{what}: {}", describe_rule(rule));
         }
         outln!(
-            "Elect the board ({} seats, {}-day term): single transferable vote; at least {}/{} of members must vote; open at least {} hours.",
+            "Elect the board ({} seats, {}-day term): single transferable vote, with \"re-open nominations\" on every ballot; nominations open at least {} hours (nominees consent); at least {}/{} of members must vote; voting open at least {} hours after nominations close.",
             charter.board.seats,
             charter.board.term_days,
+            charter.elect.nomination_hours,
             charter.elect.quorum.num,
             charter.elect.quorum.den,
             charter.elect.min_hours
         );
     }
     Ok(0)
+}
+
+/// An election's nominees: the candidates, and those still without consent.
+fn candidates_line(p: &Proposal) -> String {
+    let candidates = p.candidates();
+    let waiting: Vec<&String> = p
+        .nominations
+        .iter()
+        .filter(|(_, n)| !n.consented)
+        .map(|(h, _)| h)
+        .collect();
+    let mut line = if candidates.is_empty() {
+        "none yet".to_string()
+    } else {
+        candidates.join(", ")
+    };
+    if !waiting.is_empty() {
+        let names: Vec<&str> = waiting.iter().map(|h| h.as_str()).collect();
+        line.push_str(&format!(
+            " (nominated, not yet consented: {})",
+            names.join(", ")
+        ));
+    }
+    line
 }
 
 fn describe_rule(r: &Rule) -> String {
@@ -385,6 +516,13 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
         return Ok(0);
     }
     outln!("#{} {} [{}]", p.id, p.title, EN.motion(&p.motion));
+    if let Some((_, until)) = p.motion.election() {
+        outln!(
+            "Nominations until {}; candidates: {}",
+            time(until),
+            candidates_line(p)
+        );
+    }
     for c in p.charter_changes() {
         outln!("Changes {}", EN.charter_change(&c));
     }
@@ -421,17 +559,17 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
                 let what = match stage.kind {
                     stv::StageKind::FirstPreferences => "first preferences".to_string(),
                     stv::StageKind::Surplus { from } => {
-                        format!("surplus of {}", election.candidates[from])
+                        format!("surplus of {}", EN.ranking(std::slice::from_ref(&election.candidates[from])))
                     }
                     stv::StageKind::Exclusion { of } => {
-                        format!("exclusion of {}", election.candidates[of])
+                        format!("exclusion of {}", EN.ranking(std::slice::from_ref(&election.candidates[of])))
                     }
                 };
                 let votes: Vec<String> = election
                     .candidates
                     .iter()
                     .zip(&stage.votes)
-                    .map(|(c, v)| format!("{c} {}", decimal(v)))
+                    .map(|(c, v)| format!("{} {}", EN.ranking(std::slice::from_ref(c)), decimal(v)))
                     .collect();
                 let elected: Vec<&str> = stage
                     .elected

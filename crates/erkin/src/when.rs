@@ -28,6 +28,21 @@ pub fn explain(code: &str, t: RefusalTimes) -> Option<String> {
             local(time),
             local(reference)
         ),
+        "nominations_closed" => format!(
+            "nominations have closed: this reached the log at {}, {gap} after the nomination deadline ({})",
+            local(time),
+            local(reference)
+        ),
+        "nominations_open" => format!(
+            "nominations are still open: the log time is {}, {gap} before the nomination deadline ({}); ballots are cast after it",
+            local(time),
+            local(reference)
+        ),
+        "nomination_period_too_short" => format!(
+            "nomination period too short: the nomination deadline asked, {}, is {gap} before the earliest the charter allows, {}",
+            local(time),
+            local(reference)
+        ),
         "clock_skew" => format!(
             "this entry is dated {}, {gap} {} the server's time ({}): check this machine's clock",
             local(time),

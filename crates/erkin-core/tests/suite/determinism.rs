@@ -290,10 +290,9 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step, time: u64) -> Vec<u8> {
                     } else {
                         state.charter().board.seats
                     },
-                    candidates: (0..NAMES.len())
-                        .filter(|i| arg & (1 << i) != 0)
-                        .map(|i| NAMES[i].to_string())
-                        .collect(),
+                    // Nominations close around the default 72 hours
+                    // (sometimes too soon).
+                    nominations_close: time + (69 + u64::from(*arg % 8)) * H,
                 },
                 3 => Motion::Amend {
                     charter: charter_variant(*arg),
@@ -312,7 +311,8 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step, time: u64) -> Vec<u8> {
             };
             Action::Propose(Propose {
                 title: format!("motion {kind} {arg}"),
-                closes_at: time + u64::from(*hours) * H,
+                // An election's vote is counted from its nomination deadline.
+                closes_at: motion.election().map_or(time, |(_, nc)| nc) + u64::from(*hours) * H,
                 motion,
             })
         }
@@ -322,8 +322,8 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step, time: u64) -> Vec<u8> {
             ranking,
         } => {
             let proposal = pick_proposal(*pick);
-            let candidates: Vec<String> = match state.proposal(proposal).map(|p| &p.motion) {
-                Some(Motion::Elect { candidates, .. }) => candidates.clone(),
+            let candidates: Vec<String> = match state.proposal(proposal) {
+                Some(p) if matches!(p.motion, Motion::Elect { .. }) => p.candidates(),
                 _ => Vec::new(),
             };
             let ballot = match ballot {
@@ -638,7 +638,8 @@ fn the_generator_exercises_every_action() {
     // And the refusals are of every kind a member can run into.
     for reason in [
         "BadCharter",
-        "CandidateNotMember",
+        "NominationPeriodTooShort",
+        "NominationsOpen",
         "Duplicate",
         "FarFromLogTime",
         "KeyConflict",

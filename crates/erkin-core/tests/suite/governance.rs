@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use erkin_core::action::{
-    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement,
+    REOPEN_NOMINATIONS, Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement,
     StepDown, Tick, Vote,
 };
 use erkin_core::charter::CharterError;
@@ -195,6 +195,9 @@ impl Pub {
     }
 
     fn act(&mut self, who: &str, time: u64, action: Action) -> Applied {
+        // An election's ballots move the log time past its nomination
+        // deadline; what a scenario does "later" happens at that log time.
+        let time = time.max(self.state.log_time());
         let bytes = self.sign(who, time, action);
         self.apply_bytes(&bytes)
     }
@@ -224,11 +227,49 @@ impl Pub {
     /// Proposes with the shortest period the charter allows; returns the ID
     /// and the deadline.
     fn propose_min(&mut self, who: &str, time: u64, motion: Motion) -> (u64, u64) {
-        let closes_at = time + min_hours(self.state.charter(), &motion) * H;
-        (self.propose(who, time, closes_at, motion), closes_at)
+        let mut motion = motion;
+        let mut start = time;
+        if let Motion::Elect {
+            nominations_close, ..
+        }
+        | Motion::ByElection {
+            nominations_close, ..
+        } = &mut motion
+        {
+            if *nominations_close == 0 {
+                *nominations_close = time + NOMINATIONS;
+            }
+            start = *nominations_close;
+        }
+        let closes_at = start + min_hours(self.state.charter(), &motion) * H;
+        let id = self.propose(who, time, closes_at, motion.clone());
+        if matches!(motion, Motion::Elect { .. }) {
+            for c in STANDING.with(|s| std::mem::take(&mut *s.borrow_mut())) {
+                self.nominate(&c, time, id, &c);
+            }
+        }
+        (id, closes_at)
+    }
+
+    /// `by` nominates `handle` in election `id`.
+    fn nominate(&mut self, by: &str, time: u64, id: u64, handle: &str) {
+        self.act(by, time, nominate(id, handle));
+    }
+
+    /// A time `time` in an election's voting period: shifted past the
+    /// nomination deadline by as long as it is after the proposal.
+    fn ballot_time(&self, proposal: u64, time: u64) -> u64 {
+        match self.state.proposal(proposal) {
+            Some(p) => match p.motion.election() {
+                Some((_, nc)) if time < nc => nc + time.saturating_sub(p.opened_at),
+                _ => time,
+            },
+            None => time,
+        }
     }
 
     fn vote(&mut self, who: &str, time: u64, proposal: u64, ballot: Ballot) {
+        let time = self.ballot_time(proposal, time);
         self.act(who, time, vote(proposal, ballot));
         assert!(self
             .state
@@ -245,6 +286,7 @@ impl Pub {
     }
 
     fn close(&mut self, who: &str, time: u64, proposal: u64) -> Outcome {
+        let time = time.max(self.state.log_time());
         let applied = self.act(who, time, close(proposal));
         let o = self.outcome(proposal);
         assert_eq!(o.closed_at, time);
@@ -308,6 +350,17 @@ fn vote(proposal: u64, ballot: Ballot) -> Action {
     Action::Vote(Vote { proposal, ballot })
 }
 
+fn nominate(proposal: u64, handle: &str) -> Action {
+    Action::Nominate(erkin_core::action::Nominate {
+        proposal,
+        handle: handle.into(),
+    })
+}
+
+fn consent(proposal: u64) -> Action {
+    Action::Consent(erkin_core::action::Consent { proposal })
+}
+
 fn close(proposal: u64) -> Action {
     Action::Close(Close { proposal })
 }
@@ -328,12 +381,24 @@ fn remove(handle: &str) -> Motion {
     }
 }
 
+thread_local! {
+    /// The candidates the next election proposed by `propose_min` stands
+    /// (each nominates themselves right after the proposal).
+    static STANDING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An election for the charter's 3 seats; `propose_min` nominates
+/// `candidates` (self-nominations) and votes follow the nomination deadline.
 fn elect(candidates: &[&str]) -> Motion {
+    STANDING.with(|s| *s.borrow_mut() = candidates.iter().map(|c| c.to_string()).collect());
     Motion::Elect {
         seats: 3,
-        candidates: candidates.iter().map(|s| s.to_string()).collect(),
+        nominations_close: 0,
     }
 }
+
+/// The default nomination period, in seconds.
+const NOMINATIONS: u64 = 72 * H;
 
 fn amend(charter: Charter) -> Motion {
     Motion::Amend { charter }
@@ -365,7 +430,8 @@ fn min_hours(c: &Charter, m: &Motion) -> u64 {
     u64::from(match m {
         Motion::Admit { .. } => c.admit.min_hours,
         Motion::Remove { .. } => c.remove.min_hours,
-        Motion::Elect { .. } => c.elect.min_hours,
+        Motion::Elect { .. } | Motion::ByElection { .. } => c.elect.min_hours,
+        Motion::Recall { .. } => c.recall.min_hours,
         Motion::Amend { .. } => c.amend.min_hours,
         Motion::Retract { .. } => c.retract.min_hours,
         Motion::Redact { .. } => c.redact.min_hours,
@@ -590,6 +656,7 @@ fn elect_passes_and_matches_the_hand_count() {
         Effect::BoardElected {
             seats: handles(&["aigerim", "bolat", "erlan"]),
             term_ends: o.closed_at + 365 * DAY_SECS,
+            vacant: 0,
         },
     );
     assert_eq!(o.elected, handles(&["aigerim", "bolat", "erlan"]));
@@ -598,26 +665,31 @@ fn elect_passes_and_matches_the_hand_count() {
     let proposal = p.state.proposal(id).unwrap();
     let e = p.state.stv_election(proposal, &o.counted);
     assert_eq!(e.seats, 3);
-    assert_eq!(e.candidates, handles(&CANDIDATES));
+    // The candidates, then "re-open nominations", which nobody ranked.
+    let mut with_ron = handles(&CANDIDATES);
+    with_ron.push(REOPEN_NOMINATIONS.to_string());
+    assert_eq!(e.candidates, with_ron);
     let count = stv::count(&e).unwrap();
     assert_eq!(count.quota, r(2, 1));
     assert_eq!(count.elected, vec![0, 1, 3]);
-    assert_eq!(count.stages.len(), 3);
+    assert_eq!(count.stages.len(), 4);
     assert_eq!(count.stages[0].kind, stv::StageKind::FirstPreferences);
     assert_eq!(
         count.stages[0].votes,
-        vec![r(4, 1), r(2, 1), r(0, 1), r(0, 1)]
+        vec![r(4, 1), r(2, 1), r(0, 1), r(0, 1), r(0, 1)]
     );
     assert_eq!(count.stages[0].elected, vec![0, 1]);
     assert_eq!(count.stages[1].kind, stv::StageKind::Surplus { from: 0 });
     assert_eq!(
         count.stages[1].votes,
-        vec![r(2, 1), r(2, 1), r(1, 2), r(3, 2)]
+        vec![r(2, 1), r(2, 1), r(1, 2), r(3, 2), r(0, 1)]
     );
     assert!(count.stages[1].elected.is_empty());
-    assert_eq!(count.stages[2].kind, stv::StageKind::Exclusion { of: 2 });
-    assert_eq!(count.stages[2].non_transferable, r(1, 2));
-    assert_eq!(count.stages[2].elected, vec![3]);
+    // RON, with no vote, is excluded first, like any candidate.
+    assert_eq!(count.stages[2].kind, stv::StageKind::Exclusion { of: 4 });
+    assert_eq!(count.stages[3].kind, stv::StageKind::Exclusion { of: 2 });
+    assert_eq!(count.stages[3].non_transferable, r(1, 2));
+    assert_eq!(count.stages[3].elected, vec![3]);
     // The new board replaces the founders' board, for one term from the close.
     let seats: Vec<(String, u64, u64)> = p
         .state
@@ -662,7 +734,17 @@ fn elect_with_no_candidate_left_elects_no_one() {
     );
     p.act("farida", T1 + 120, Action::Resign(Resign {}));
     let o = p.close("bolat", closes_at, id);
-    assert_decided(&o, true, false, tally(2, 0, 0, 5), THRESHOLD_FAILED);
+    // Fewer consenting candidates still members than seats: void.
+    assert_decided(
+        &o,
+        true,
+        false,
+        tally(2, 0, 0, 5),
+        Effect::TooFewCandidates {
+            candidates: 0,
+            seats: 3,
+        },
+    );
     assert!(o.elected.is_empty());
     assert_eq!(
         p.board(),
@@ -1035,7 +1117,7 @@ fn tight_amendment_charter() -> Charter {
         amend: Rule {
             threshold: Threshold {
                 comparison: Comparison::AtLeast,
-                fraction: frac(5, 6),
+                fraction: frac(3, 4),
                 of: Base::Members,
             },
             quorum: frac(2, 3),
@@ -1066,7 +1148,7 @@ fn tightening_the_amendment_rule_needs_the_rule_in_force_and_loosening_is_judged
         Effect::CharterAmended,
     );
     assert_eq!(p.state.charter(), &tight_amendment_charter());
-    // Loosening it back is judged by the tight rule now in force (5 of 6),
+    // Loosening it back is judged by the tight rule now in force (3/4 of members: 5 of 6),
     // over its 10-day period: 4 yes fails.
     let (id, o) = p.decide_at(T1 + 200 * H, amend(Charter::default()), &four_yes);
     assert_decided(&o, true, false, tally(4, 2, 0, ELIGIBLE), THRESHOLD_FAILED);
@@ -1424,7 +1506,6 @@ fn a_voting_period_shorter_than_the_charter_minimum_is_refused() {
     let motions: Vec<(Motion, &'static str, u32)> = vec![
         (admit(&zhanna), "admit", 72),
         (remove("kairat"), "remove", 168),
-        (elect(&CANDIDATES), "elect", 168),
         (amend(stricter_charter()), "amend", 168),
         (retract("mine-collapse"), "retract", 72),
         (redact("water-tariff"), "redact", 72),
@@ -1625,6 +1706,9 @@ fn a_candidate_who_left_is_not_elected_when_the_handle_returns() {
     let mut p = six();
     let (election, closes_at) =
         p.propose_min("aigerim", T1, elect(&["dana", "erlan", "farida", "kairat"]));
+    p.act("kairat", T1 + 70, Action::Resign(Resign {}));
+    let back = admit_now(&mut p, T1 + 80, &key_n("kairat", 1));
+    assert!(back < closes_at);
     p.votes(
         T1 + 60,
         election,
@@ -1635,9 +1719,6 @@ fn a_candidate_who_left_is_not_elected_when_the_handle_returns() {
             ("erlan", ranked(&["erlan"])),
         ],
     );
-    p.act("kairat", T1 + 70, Action::Resign(Resign {}));
-    let back = admit_now(&mut p, T1 + 80, &key_n("kairat", 1));
-    assert!(back < closes_at);
     let o = p.close("aigerim", closes_at, election);
     assert!(o.passed);
     let mut elected = o.elected.clone();
@@ -1848,7 +1929,8 @@ fn a_passed_election_uses_the_board_term_in_force_at_its_close() {
     let (election, election_closes) = p.propose_min("aigerim", T1, elect(&CANDIDATES));
     let mut charter = Charter::default();
     charter.board.term_days = 30;
-    let (amendment, amend_closes) = p.propose_min("aigerim", T1, amend(charter));
+    let amend_closes = election_closes;
+    let amendment = p.propose("aigerim", T1, amend_closes, amend(charter));
     p.votes(T1 + 60, election, &hand_counted_ballots());
     // 4 of 6: the amendment rule is 2/3 of all members (was 3 yes of cast).
     p.votes(
@@ -1877,7 +1959,18 @@ fn a_passed_election_uses_the_board_term_in_force_at_its_close() {
 fn election_ballots_are_checked() {
     let mut p = six();
     let (id, _) = p.propose_min("aigerim", T1, elect(&["aigerim", "bolat", "dana"]));
-    let t = T1 + 60;
+    // Ballots only once nominations have closed.
+    p.refuse(
+        "erlan",
+        T1 + 60,
+        vote(id, ranked(&["aigerim"])),
+        Rejection::NominationsOpen {
+            proposal: id,
+            nominations_close: T1 + NOMINATIONS,
+            time: T1 + 60,
+        },
+    );
+    let t = p.ballot_time(id, T1 + 60);
     p.refuse(
         "erlan",
         t,
@@ -1957,28 +2050,12 @@ fn election_candidates_must_be_members_and_seats_the_charters() {
     p.refuse(
         "aigerim",
         T1,
-        propose(T1, T1 + 168 * H, elect(&["aigerim", "mallory"])),
-        Rejection::CandidateNotMember {
-            handle: "mallory".into(),
-        },
-    );
-    p.refuse(
-        "aigerim",
-        T1,
-        propose(T1, T1 + 168 * H, elect(&["aigerim", "aigerim"])),
-        Rejection::CandidateTwice {
-            handle: "aigerim".into(),
-        },
-    );
-    p.refuse(
-        "aigerim",
-        T1,
         propose(
             T1,
-            T1 + 168 * H,
+            T1 + NOMINATIONS + 168 * H,
             Motion::Elect {
                 seats: 5,
-                candidates: handles(&CANDIDATES),
+                nominations_close: T1 + NOMINATIONS,
             },
         ),
         Rejection::SeatsMismatch {
@@ -1992,8 +2069,8 @@ fn election_candidates_must_be_members_and_seats_the_charters() {
 fn a_candidate_removed_before_the_close_is_not_elected() {
     let mut p = six();
     let (election, closes_at) = p.propose_min("aigerim", T1, elect(&CANDIDATES));
-    let (removal, removal_closes) = p.propose_min("bolat", T1, remove("aigerim"));
-    assert_eq!(closes_at, removal_closes);
+    let removal_closes = closes_at;
+    let removal = p.propose("bolat", T1, closes_at, remove("aigerim"));
     // aigerim has the most first preferences.
     p.votes(T1 + 60, election, &hand_counted_ballots());
     p.votes(
@@ -2038,7 +2115,7 @@ fn the_blt_of_an_election_names_no_voter() {
     // [2] twice.
     assert_eq!(
         blt,
-        "4 3\n1 1 3 0\n3 1 4 0\n2 2 0\n0\n\"aigerim\"\n\"bolat\"\n\"dana\"\n\"erlan\"\n\"Board election\"\n"
+        "5 3\n1 1 3 0\n3 1 4 0\n2 2 0\n0\n\"aigerim\"\n\"bolat\"\n\"dana\"\n\"erlan\"\n\"+reopen\"\n\"Board election\"\n"
     );
     let lines: Vec<&str> = blt.lines().collect();
     let end = lines.iter().position(|l| *l == "0").unwrap();
@@ -2050,7 +2127,10 @@ fn the_blt_of_an_election_names_no_voter() {
     }
     let names: Vec<String> = CANDIDATES.iter().map(|c| format!("\"{c}\"")).collect();
     assert_eq!(&lines[end + 1..end + 1 + CANDIDATES.len()], &names[..]);
-    assert_eq!(lines[end + 1 + CANDIDATES.len()..], ["\"Board election\""]);
+    assert_eq!(
+        lines[end + 1 + CANDIDATES.len()..],
+        ["\"+reopen\"", "\"Board election\""]
+    );
     // Handles appear only in the candidate-name lines; voters who are not
     // candidates appear nowhere.
     let name_lines = end + 1..end + 1 + CANDIDATES.len();
@@ -2292,10 +2372,17 @@ fn every_effect() -> (Pub, Vec<String>) {
     let mut ids = Vec::new();
     for (i, (motion, ballots)) in motions.into_iter().enumerate() {
         // Each by another founder: the two removals are not one entry twice.
-        let (id, _) = p.propose_min(FOUNDERS[i % FOUNDERS.len()], T1, motion);
+        // Every proposal open past the election's nomination deadline.
+        let who = FOUNDERS[i % FOUNDERS.len()];
+        let id = if matches!(motion, Motion::Elect { .. }) {
+            p.propose_min(who, T1, motion).0
+        } else {
+            p.propose(who, T1, T1 + NOMINATIONS + 168 * H, motion)
+        };
         ids.push((id, ballots));
     }
-    let (quiet, quiet_closes) = p.propose_min("aigerim", T1, resolution("Nobody cares."));
+    let quiet_closes = T1 + NOMINATIONS + 168 * H;
+    let quiet = p.propose("aigerim", T1, quiet_closes, resolution("Nobody cares."));
     for (id, ballots) in &ids {
         p.votes(T1 + 60, *id, ballots);
     }
@@ -2331,7 +2418,7 @@ fn every_effect_is_typed_data() {
         .proposals()
         .map(|p| p.outcome.clone().expect("closed").effect)
         .collect();
-    let term_ends = T1 + 120 + 365 * DAY_SECS;
+    let term_ends = T1 + NOMINATIONS + 60 + 365 * DAY_SECS;
     assert_eq!(
         effects,
         vec![
@@ -2344,6 +2431,7 @@ fn every_effect_is_typed_data() {
                 // In order of election (kairat's ballot no longer counts).
                 seats: handles(&["aigerim", "erlan", "bolat"]),
                 term_ends,
+                vacant: 0,
             },
             Effect::CharterAmended,
             Effect::Retracted {
@@ -2371,7 +2459,7 @@ fn every_effect_is_typed_data() {
 /// an English message, a page or a translation is reworded. A change here
 /// is a change of the state's format: say so in the commit.
 const EVERY_EFFECT_DIGEST: &str =
-    "82398c1b97824c9038e2f7ac2f1c97f68c667fd4a1d60d23edfd6fb67fcc6d3f";
+    "72bc4585f3927b577a89479e5c0caf4f5372cf7a0b004efefc278793710db22b";
 
 #[test]
 fn the_digest_of_a_fixed_log_is_fixed() {
@@ -2493,13 +2581,19 @@ fn an_election_in_which_nobody_ranked_anybody_fails_and_fills_no_seat() {
 /// lot breaks. Returns who was left out, and the election's ID.
 fn tied_election(title: &str, close_at: u64) -> (Pub, u64, String) {
     let mut p = six();
-    let motion = elect(&["dana", "erlan", "farida", "kairat"]);
-    let closes_at = T1 + min_hours(p.state.charter(), &motion) * H;
+    let motion = Motion::Elect {
+        seats: 3,
+        nominations_close: T1 + NOMINATIONS,
+    };
+    let closes_at = T1 + NOMINATIONS + min_hours(p.state.charter(), &motion) * H;
     let mut action = propose(T1, closes_at, motion);
     if let Action::Propose(pr) = &mut action {
         pr.title = title.into();
     }
     let id = p.act("aigerim", T1, action).index;
+    for c in ["dana", "erlan", "farida", "kairat"] {
+        p.nominate(c, T1, id, c);
+    }
     assert_eq!(
         p.state.proposal(id).unwrap().seed,
         [0; 32],
@@ -2528,7 +2622,7 @@ fn tied_election(title: &str, close_at: u64) -> (Pub, u64, String) {
 
 #[test]
 fn the_proposer_cannot_choose_the_winner_by_grinding_the_title() {
-    let deadline = T1 + min_hours(&Charter::default(), &elect(&["dana"])) * H;
+    let deadline = T1 + NOMINATIONS + 168 * H;
     // The attack: the proposer tries titles until the lot favours them.
     // With the lot seeded by the propose entry, different titles left out
     // different candidates; now every title gives the same result, because
@@ -2716,4 +2810,466 @@ fn an_amendment_lists_the_rules_it_changes_against_the_charter_in_force() {
     let (r, _) = p.propose_min("aigerim", T1, resolution("No change."));
     assert!(p.state.proposal(r).unwrap().charter_in_force.is_none());
     assert!(p.state.proposal(r).unwrap().charter_changes().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Elections with nominations, consent, "re-open nominations", by-elections
+// and recall.
+
+/// An election proposed by aigerim at T1 with the default periods, nobody
+/// nominated yet; returns its ID, nomination deadline and deadline.
+fn open_election(p: &mut Pub) -> (u64, u64, u64) {
+    STANDING.with(|s| s.borrow_mut().clear());
+    let nc = T1 + NOMINATIONS;
+    let closes_at = nc + 168 * H;
+    let id = p.propose(
+        "aigerim",
+        T1,
+        closes_at,
+        Motion::Elect {
+            seats: 3,
+            nominations_close: nc,
+        },
+    );
+    (id, nc, closes_at)
+}
+
+#[test]
+fn nominations_need_the_nominees_consent_before_the_deadline() {
+    let mut p = six();
+    let (id, nc, closes_at) = open_election(&mut p);
+    // Self-nomination is consent; nominating another is not.
+    p.nominate("dana", T1 + 60, id, "dana");
+    p.nominate("aigerim", T1 + 60, id, "erlan");
+    let prop = p.state.proposal(id).unwrap();
+    assert_eq!(prop.candidates(), handles(&["dana"]));
+    assert!(!prop.nominations["erlan"].consented);
+    assert_eq!(prop.nominations["erlan"].by, "aigerim");
+    // Each fault has its own refusal.
+    p.refuse(
+        "bolat",
+        T1 + 70,
+        nominate(id, "erlan"),
+        Rejection::AlreadyNominated {
+            handle: "erlan".into(),
+            proposal: id,
+        },
+    );
+    p.refuse(
+        "bolat",
+        T1 + 70,
+        nominate(id, "mallory"),
+        Rejection::NomineeNotEligible {
+            handle: "mallory".into(),
+            proposal: id,
+        },
+    );
+    p.refuse(
+        "bolat",
+        T1 + 70,
+        consent(id),
+        Rejection::NotNominated {
+            handle: "bolat".into(),
+            proposal: id,
+        },
+    );
+    p.refuse(
+        "dana",
+        T1 + 70,
+        consent(id),
+        Rejection::AlreadyConsented {
+            handle: "dana".into(),
+            proposal: id,
+        },
+    );
+    let (yn, _) = p.propose_min("bolat", T1 + 70, resolution("Not an election."));
+    p.refuse(
+        "bolat",
+        T1 + 80,
+        nominate(yn, "bolat"),
+        Rejection::NotAnElection(yn),
+    );
+    p.refuse("bolat", T1 + 80, consent(yn), Rejection::NotAnElection(yn));
+    // A stranger cannot nominate.
+    let mallory = key("mallory");
+    let bytes = p.sign_with(&mallory, T1 + 80, nominate(id, "bolat"));
+    p.refuse_bytes(
+        &bytes,
+        Rejection::NotAMember {
+            name: "mallory".into(),
+            id: mallory.verifier_key().key_id(),
+        },
+    );
+    let t = T1 + 90;
+    // Ballots rank only candidates who consented, and only after the
+    // nomination deadline.
+    p.refuse(
+        "bolat",
+        t,
+        vote(id, ranked(&["dana"])),
+        Rejection::NominationsOpen {
+            proposal: id,
+            nominations_close: nc,
+            time: t,
+        },
+    );
+    // erlan consents a second before the deadline; after it, neither a
+    // consent nor a nomination counts, whatever it claims.
+    p.act("erlan", nc - 1, consent(id));
+    p.nominate("farida", nc - 1, id, "farida");
+    p.refuse(
+        "kairat",
+        nc,
+        nominate(id, "kairat"),
+        Rejection::NominationsClosed {
+            proposal: id,
+            nominations_close: nc,
+            time: nc,
+        },
+    );
+    p.act("bolat", nc, vote(id, ranked(&["erlan", REOPEN_NOMINATIONS])));
+    p.refuse(
+        "dana",
+        nc,
+        vote(id, ranked(&["kairat"])),
+        Rejection::NotACandidate {
+            handle: "kairat".into(),
+        },
+    );
+    p.act("dana", nc, vote(id, ranked(&["erlan"])));
+    let o = p.close("aigerim", closes_at, id);
+    assert!(o.elected.contains(&"erlan".to_string()), "{o:?}");
+    let r = Rejection::NominationsClosed {
+        proposal: id,
+        nominations_close: nc,
+        time: nc,
+    };
+    assert_eq!(r.code(), "nominations_closed");
+    assert_eq!(
+        r.times(),
+        Some(erkin_core::rejection::RefusalTimes {
+            time: nc,
+            reference: nc
+        })
+    );
+}
+
+#[test]
+fn a_nominee_who_never_consented_cannot_be_ranked() {
+    // The attack: the proposer chose the candidate list. Now a nomination
+    // of someone who did not consent puts nobody on the ballot.
+    let mut p = six();
+    let (id, nc, closes_at) = open_election(&mut p);
+    for h in ["aigerim", "bolat", "dana"] {
+        p.nominate("aigerim", T1 + 60, id, h);
+    }
+    p.refuse(
+        "erlan",
+        nc + 60,
+        vote(id, ranked(&["bolat"])),
+        Rejection::NoConsent {
+            handle: "bolat".into(),
+        },
+    );
+    let o = p.close("erlan", closes_at, id);
+    assert_decided(
+        &o,
+        false,
+        false,
+        tally(0, 0, 0, ELIGIBLE),
+        Effect::TooFewCandidates {
+            candidates: 1,
+            seats: 3,
+        },
+    );
+    assert_eq!(p.board(), handles(&FOUNDERS));
+    assert_eq!(Rejection::NoConsent { handle: "x".into() }.code(), "no_consent");
+}
+
+#[test]
+fn a_one_name_slate_with_low_turnout_no_longer_makes_one_person_the_board() {
+    // The attack: 2 of 6 members take part, one candidate stands; before
+    // nominations it made her the whole board. Now fewer candidates than
+    // seats void the election and the board stays.
+    let mut p = six();
+    let (id, nc, closes_at) = open_election(&mut p);
+    p.nominate("dana", T1 + 60, id, "dana");
+    p.votes(
+        nc + 60,
+        id,
+        &[("dana", ranked(&["dana"])), ("erlan", ranked(&["dana"]))],
+    );
+    let o = p.close("dana", closes_at, id);
+    assert_decided(
+        &o,
+        true,
+        false,
+        tally(2, 0, 0, ELIGIBLE),
+        Effect::TooFewCandidates {
+            candidates: 1,
+            seats: 3,
+        },
+    );
+    assert!(!o.effect.took_effect());
+    assert_eq!(p.board(), handles(&FOUNDERS));
+}
+
+#[test]
+fn re_open_nominations_can_win_a_seat_which_stays_vacant_for_a_by_election() {
+    let mut p = six();
+    let (id, nc, closes_at) = open_election(&mut p);
+    for h in ["dana", "erlan", "farida"] {
+        p.nominate(h, T1 + 60, id, h);
+    }
+    // Four of six rank "re-open nominations" first: it reaches the quota
+    // (6/4 + 1 = 2) and wins a seat; dana and erlan take the others.
+    let ron = || ranked(&[REOPEN_NOMINATIONS]);
+    p.votes(
+        nc + 60,
+        id,
+        &[
+            ("aigerim", ron()),
+            ("bolat", ron()),
+            ("dana", ranked(&["dana"])),
+            ("erlan", ranked(&["erlan"])),
+            ("farida", ranked(&["dana", "erlan"])),
+            ("kairat", ranked(&["erlan"])),
+        ],
+    );
+    let o = p.close("aigerim", closes_at, id);
+    let term_ends = o.closed_at + 365 * DAY_SECS;
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(6, 0, 0, ELIGIBLE),
+        Effect::BoardElected {
+            // In order of election.
+            seats: handles(&["erlan", "dana"]),
+            term_ends,
+            vacant: 1,
+        },
+    );
+    assert_eq!(p.board(), handles(&["erlan", "dana"]));
+    // The vacant seat is open to a by-election; a by-election for more
+    // seats than are vacant is refused, and sitting editors cannot stand.
+    let t = o.closed_at + 60;
+    p.refuse(
+        "aigerim",
+        t,
+        propose(
+            t,
+            t + NOMINATIONS + 168 * H,
+            Motion::ByElection {
+                seats: 2,
+                nominations_close: t + NOMINATIONS,
+            },
+        ),
+        Rejection::NoVacancy {
+            asked: 2,
+            vacant: 1,
+        },
+    );
+    let by = p.propose(
+        "aigerim",
+        t,
+        t + NOMINATIONS + 168 * H,
+        Motion::ByElection {
+            seats: 1,
+            nominations_close: t + NOMINATIONS,
+        },
+    );
+    p.refuse(
+        "dana",
+        t + 60,
+        nominate(by, "dana"),
+        Rejection::AlreadyOnBoard {
+            handle: "dana".into(),
+        },
+    );
+    p.nominate("kairat", t + 60, by, "kairat");
+    p.nominate("bolat", t + 60, by, "bolat");
+    p.votes(
+        t + NOMINATIONS + 60,
+        by,
+        &[
+            ("aigerim", ranked(&["kairat"])),
+            ("bolat", ranked(&["kairat"])),
+            ("kairat", ranked(&["kairat"])),
+        ],
+    );
+    let o = p.close("aigerim", t + NOMINATIONS + 168 * H, by);
+    // The sitting editors stay; kairat serves until their term ends.
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(3, 0, 0, ELIGIBLE),
+        Effect::ByElected {
+            seats: handles(&["kairat"]),
+            term_ends,
+            vacant: 0,
+        },
+    );
+    assert_eq!(p.board(), handles(&["erlan", "dana", "kairat"]));
+    assert!(p.state.board().iter().all(|s| s.until == term_ends));
+}
+
+#[test]
+fn an_editor_is_recalled_by_vote_and_stays_a_member() {
+    let mut p = six();
+    // Only a sitting editor can be recalled.
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(T1, T1 + 72 * H, Motion::Recall {
+            handle: "mallory".into(),
+        }),
+        Rejection::NotOnBoard {
+            handle: "mallory".into(),
+        },
+    );
+    // The default rule: at least 2/3 of votes cast, half the members.
+    let recall = || Motion::Recall {
+        handle: "kairat".into(),
+    };
+    let (_, o) = p.decide(
+        recall(),
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", No), ("erlan", No)],
+    );
+    assert_decided(&o, true, false, tally(2, 2, 0, ELIGIBLE), THRESHOLD_FAILED);
+    let (_, o) = p.decide_at(
+        T1 + 100 * H,
+        recall(),
+        &[("aigerim", Yes), ("bolat", Yes)],
+    );
+    assert_decided(&o, false, false, tally(2, 0, 0, ELIGIBLE), QUORUM_FAILED);
+    let (_, o) = p.decide_at(
+        T1 + 200 * H,
+        recall(),
+        &[("aigerim", Yes), ("bolat", Yes), ("dana", No)],
+    );
+    assert_decided(
+        &o,
+        true,
+        true,
+        tally(2, 1, 0, ELIGIBLE),
+        Effect::Recalled {
+            handle: "kairat".into(),
+        },
+    );
+    assert!(p.is_member("kairat"));
+    assert!(!p.board().contains(&"kairat".to_string()));
+    assert!(!p.state.is_editor("kairat", o.closed_at));
+    // Two recalls of the same editor: the second finds the seat gone.
+    let (first, c1) = p.propose_min("aigerim", o.closed_at + 60, Motion::Recall {
+        handle: "dana".into(),
+    });
+    let second = p.propose("bolat", o.closed_at + 60, c1, Motion::Recall {
+        handle: "dana".into(),
+    });
+    let all_yes: Vec<(&str, Ballot)> = FOUNDERS.iter().map(|h| (*h, Yes)).collect();
+    p.votes(o.closed_at + 120, first, &all_yes);
+    p.votes(o.closed_at + 120, second, &all_yes);
+    p.close("erlan", c1, first);
+    let o2 = p.close("erlan", c1, second);
+    assert_eq!(
+        o2.effect,
+        cannot(NoEffect::NotOnBoard {
+            handle: "dana".into()
+        })
+    );
+}
+
+#[test]
+fn the_amendment_rule_cannot_be_tightened_past_three_quarters() {
+    // Unanimity would let one member block every change for ever.
+    let mut unanimity = Charter::default();
+    unanimity.amend.threshold.fraction = frac(1, 1);
+    assert_eq!(
+        unanimity.validate(),
+        Err(CharterError::AmendmentAboveCap {
+            cap: erkin_core::charter::AMEND_CAP,
+            max_hours: erkin_core::charter::AMEND_MAX_HOURS,
+        })
+    );
+    let mut p = six();
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(T1, T1 + 168 * H, amend(unanimity)),
+        Rejection::BadCharter(CharterError::AmendmentAboveCap {
+            cap: erkin_core::charter::AMEND_CAP,
+            max_hours: erkin_core::charter::AMEND_MAX_HOURS,
+        }),
+    );
+    // "More than 3/4", a quorum above 3/4, a period over 30 days: above it.
+    let mut c = Charter::default();
+    c.amend.threshold.fraction = frac(3, 4);
+    c.amend.threshold.comparison = Comparison::Greater;
+    assert!(matches!(c.validate(), Err(CharterError::AmendmentAboveCap { .. })));
+    let mut c = Charter::default();
+    c.amend.quorum = frac(4, 5);
+    assert!(matches!(c.validate(), Err(CharterError::AmendmentAboveCap { .. })));
+    let mut c = Charter::default();
+    c.amend.min_hours = 30 * 24 + 1;
+    assert!(matches!(c.validate(), Err(CharterError::AmendmentAboveCap { .. })));
+    // The cap itself is allowed.
+    let mut c = Charter::default();
+    c.amend.threshold.fraction = frac(3, 4);
+    c.amend.quorum = frac(3, 4);
+    c.amend.min_hours = 30 * 24;
+    c.validate().unwrap();
+}
+
+#[test]
+fn the_nomination_period_has_a_floor() {
+    let mut p = six();
+    let nc = T1 + NOMINATIONS - 1;
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(
+            T1,
+            nc + 168 * H,
+            Motion::Elect {
+                seats: 3,
+                nominations_close: nc,
+            },
+        ),
+        Rejection::NominationPeriodTooShort {
+            min_hours: 72,
+            nominations_close: nc,
+            earliest: T1 + NOMINATIONS,
+        },
+    );
+    // The vote runs at least the election's period after nominations close.
+    let nc = T1 + NOMINATIONS;
+    p.refuse(
+        "aigerim",
+        T1,
+        propose(
+            T1,
+            nc + 168 * H - 1,
+            Motion::Elect {
+                seats: 3,
+                nominations_close: nc,
+            },
+        ),
+        Rejection::PeriodTooShort {
+            kind: "elect",
+            min_hours: 168,
+            closes_at: nc + 168 * H - 1,
+            earliest: nc + 168 * H,
+        },
+    );
+    let mut c = Charter::default();
+    c.elect.nomination_hours = 23;
+    assert_eq!(
+        c.validate(),
+        Err(CharterError::PeriodBelowFloor {
+            rule: "elect.nomination_hours",
+            floor: 24
+        })
+    );
 }

@@ -973,7 +973,7 @@ fn demo_founds_exports_and_verifies() {
     let v = verify(&site, &vkey);
     assert_eq!(v.code, 0, "{v:#?}");
     // Genesis, 4 statements, an admission (propose, 3 votes, close), a board
-    // election (propose, 4 ranked votes, close), 12 articles, a correction
+    // election opened (propose, 3 nominations, a consent), 12 articles, a correction
     // and a retraction (propose, 4 votes, close).
     // (The sequencer's ticks come on top, wherever its clock's second
     // changed between batches.)
@@ -985,7 +985,7 @@ fn demo_founds_exports_and_verifies() {
         all.iter().filter(|e| e["action"] == "tick").count()
     });
     assert!(
-        v.stdout.contains(&format!("{} entries", 35 + ticks)),
+        v.stdout.contains(&format!("{} entries", 34 + ticks)),
         "{v:#?}"
     );
     let log = run_cmd(
@@ -995,7 +995,7 @@ fn demo_founds_exports_and_verifies() {
     );
     assert_eq!(log.code, 0, "{log:#?}");
     let v: Value = serde_json::from_str(&log.stdout).unwrap();
-    assert_eq!(v.as_array().map(Vec::len), Some(35 + ticks));
+    assert_eq!(v.as_array().map(Vec::len), Some(34 + ticks));
     let board = run_cmd(erkin().args(["--dir", s(&into.join("data")), "board", "--json"]));
     let board: Value = serde_json::from_str(&board.stdout).unwrap();
     assert_eq!(
@@ -1049,12 +1049,12 @@ fn demo_writes_into_dir_and_its_hints_name_the_real_address_and_binary() {
             .stdin(Stdio::null()),
     );
     let entries: Value = serde_json::from_str(&log.stdout).unwrap();
-    // The demo's 35 entries, and the sequencer's ticks wherever its clock's
+    // The demo's 34 entries, and the sequencer's ticks wherever its clock's
     // second changed between batches.
     let members_entries = entries
         .as_array()
         .map(|all| all.iter().filter(|e| e["action"] != "tick").count());
-    assert_eq!(members_entries, Some(35), "{log:#?}");
+    assert_eq!(members_entries, Some(34), "{log:#?}");
 }
 
 #[test]
@@ -1207,7 +1207,8 @@ fn json_on_every_command_whose_output_is_data() {
         index_of_statement(&data, "For the record.")
     );
 
-    // Elect both founders, so that they may publish.
+    // A resolution both founders pass (founders are the first board, so
+    // they may publish).
     let prop = json_of(&run_in(
         &data,
         &[
@@ -1217,11 +1218,8 @@ fn json_on_every_command_whose_output_is_data() {
             "--title",
             "Board",
             "--json",
-            "elect",
-            "--candidate",
-            "aigerim",
-            "--candidate",
-            "dauren",
+            "resolution",
+            "We publish daily.",
         ],
     ));
     let id = prop["proposal"].as_u64().unwrap();
@@ -1239,8 +1237,7 @@ fn json_on_every_command_whose_output_is_data() {
             &[
                 "vote",
                 &ids,
-                "--rank",
-                "aigerim,dauren",
+                "yes",
                 "--key",
                 k,
                 "--json",
@@ -1301,29 +1298,13 @@ fn json_on_every_command_whose_output_is_data() {
 
 #[test]
 fn import_and_export_print_only_their_result_when_stderr_is_not_a_terminal() {
-    // One founder, elected to the board so that she may publish.
+    // One founder: the first board, so she may publish.
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
     let (key, vk) = new_key(&root, "aigerim.key.age", "aigerim");
     let k = s(&key);
     let data = root.join("data");
     let log_vk = init(&data, &[&vk]).ok_line();
-    let id = run_in(
-        &data,
-        &[
-            "propose",
-            "--key",
-            k,
-            "--title",
-            "Board",
-            "elect",
-            "--candidate",
-            "aigerim",
-        ],
-    )
-    .ok_line();
-    run_in(&data, &["vote", &id, "--rank", "aigerim", "--key", k]).ok_line();
-    run_in(&data, &["close", &id, "--key", k]).ok_line();
     let folder = root.join("content");
     for i in 0..3 {
         article(

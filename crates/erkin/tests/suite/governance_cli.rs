@@ -127,53 +127,49 @@ fn members_govern_from_the_command_line() {
         .collect();
     assert_eq!(handles, ["aigerim", "dauren", "saule"]);
 
-    // Elect the board by ranked ballots (saule, admitted after nothing, votes).
+    // A board election opens for nominations: saule stands herself,
+    // aigerim nominates dauren, who must consent; nobody ranks anyone until
+    // the nomination deadline (days away), and only members may nominate.
     let id = ok(
         &d,
-        &[
-            "propose",
-            "--key",
-            &c,
-            "--title",
-            "Board",
-            "elect",
-            "--candidate",
-            "aigerim",
-            "--candidate",
-            "dauren",
-            "--candidate",
-            "saule",
-        ],
+        &["propose", "--key", &c, "--title", "Board", "elect"],
     );
-    ok(&d, &["vote", &id, "--rank", "saule,aigerim", "--key", &a]);
-    ok(&d, &["vote", &id, "--rank", "saule", "--key", &b]);
-    refused(
-        &d,
-        &["vote", &id, "--rank", "saule,nobody", "--key", &c],
-        "not a candidate",
-    );
-    ok(&d, &["vote", &id, "abstain", "--key", &c]);
-    assert!(ok(&d, &["close", &id, "--key", &c]).contains("elected saule"));
-    let blt = ok(&d, &["tally", &id, "--blt"]);
-    assert!(blt.starts_with("3 3\n"), "{blt}");
-    assert!(!blt.contains("stranger"));
-    let tally = ok(&d, &["tally", &id]);
+    ok(&d, &["nominate", &id, "saule", "--key", &c]);
+    ok(&d, &["nominate", &id, "dauren", "--key", &a]);
+    refused(&d, &["nominate", &id, "dauren", "--key", &b], "already nominated");
+    refused(&d, &["nominate", &id, "aigerim", "--key", &x], "not a member");
+    refused(&d, &["consent", &id, "--key", &a], "aigerim is not nominated");
+    let listed = ok(&d, &["proposals"]);
     assert!(
-        tally.contains("quota") && tally.contains("stage 1"),
-        "{tally}"
+        listed.contains("candidates: saule (nominated, not yet consented: dauren)"),
+        "{listed}"
     );
-    let board = ok(&d, &["board", "--json"]);
-    assert!(board.contains("\"saule\""), "{board}");
-    // saule steps down from the board and stays a member; once off it, a
-    // second step-down is refused.
-    ok(&d, &["step-down", "--key", &c]);
-    let board = ok(&d, &["board", "--json"]);
-    assert!(!board.contains("\"saule\""), "{board}");
-    assert!(ok(&d, &["members"]).contains("saule"));
+    ok(&d, &["consent", &id, "--key", &b]);
+    refused(&d, &["consent", &id, "--key", &b], "already consented");
+    assert!(
+        ok(&d, &["tally", &id]).contains("candidates: dauren, saule"),
+        "the tally lists the consenting candidates"
+    );
     refused(
         &d,
-        &["step-down", "--key", &c],
-        "only editors step down from the board; saule holds no current board seat",
+        &["vote", &id, "--rank", "saule,+reopen", "--key", &a],
+        "nominations are still open",
+    );
+    refused(
+        &d,
+        &["propose", "--key", &a, "--title", "Recall", "recall", "saule"],
+        "holds no current board seat",
+    );
+    // aigerim (a founder, so an editor) steps down from the board and stays
+    // a member; once off it, a second step-down is refused.
+    ok(&d, &["step-down", "--key", &a]);
+    let board = ok(&d, &["board", "--json"]);
+    assert!(!board.contains("\"aigerim\""), "{board}");
+    assert!(ok(&d, &["members"]).contains("aigerim"));
+    refused(
+        &d,
+        &["step-down", "--key", &a],
+        "only editors step down from the board; aigerim holds no current board seat",
     );
 
     // Amend the charter from TOML: the default printed, edited, proposed.
