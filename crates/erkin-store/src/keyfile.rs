@@ -18,6 +18,13 @@ use erkin_core::keys::{KeyError, SecretKey};
 const MAX_KEY_FILE_LEN: u64 = 64 * 1024;
 /// Passphrases shorter than this are refused when a key is created.
 pub const MIN_PASSPHRASE_LEN: usize = 8;
+/// The scrypt work factor (log2 N) of every key erkin makes: age's usual
+/// 2^18 (256 MiB and about half a second per derivation on a 2-core
+/// server), fixed rather than calibrated by age to how busy the machine was
+/// when the key was made (which gave 2^18 to 2^20 — up to 1 GiB and four
+/// times the time — on the same machine). Decrypting a key made elsewhere
+/// accepts what age accepts.
+pub const WORK_FACTOR: u8 = 18;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
@@ -44,8 +51,8 @@ pub enum KeyFileError {
 }
 
 /// Encrypts `key` to `passphrase`. `work_factor` is scrypt's log2(N); `None`
-/// lets age calibrate it to about a second on this machine (the default; lower
-/// values are for tests and make the file easier to brute-force).
+/// is [`WORK_FACTOR`] (lower values are for tests and benchmarks, and make
+/// the file easier to brute-force).
 pub fn encrypt_key(
     key: &SecretKey,
     passphrase: &str,
@@ -55,9 +62,7 @@ pub fn encrypt_key(
         return Err(KeyFileError::WeakPassphrase);
     }
     let mut recipient = age::scrypt::Recipient::new(SecretString::from(passphrase.to_string()));
-    if let Some(wf) = work_factor {
-        recipient.set_work_factor(wf);
-    }
+    recipient.set_work_factor(work_factor.unwrap_or(WORK_FACTOR));
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
             .expect("a single scrypt recipient is always accepted");
@@ -179,6 +184,36 @@ mod tests {
         assert!(!text.contains("PRIVATE"));
         let back = decrypt_key(&bytes, "correct horse", Path::new("k")).unwrap();
         assert_eq!(back.verifier_key(), k.verifier_key());
+    }
+
+    /// The scrypt stanza's work factor, read from the age header.
+    fn stanza_work_factor(armored: &[u8]) -> u8 {
+        let mut plain = Vec::new();
+        age::armor::ArmoredReader::new(armored)
+            .read_to_end(&mut plain)
+            .unwrap();
+        let text = String::from_utf8_lossy(&plain);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("-> scrypt "))
+            .expect("a scrypt stanza");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn keys_get_the_fixed_work_factor_unless_told_otherwise() {
+        let k = key();
+        let made = encrypt_key(&k, "correct horse", None).unwrap();
+        assert_eq!(stanza_work_factor(&made), WORK_FACTOR);
+        assert_eq!(WORK_FACTOR, 18);
+        assert_eq!(
+            decrypt_key(&made, "correct horse", Path::new("k"))
+                .unwrap()
+                .verifier_key(),
+            k.verifier_key()
+        );
+        let low = encrypt_key(&k, "correct horse", Some(10)).unwrap();
+        assert_eq!(stanza_work_factor(&low), 10);
     }
 
     #[test]

@@ -8,9 +8,9 @@ use erkin_core::keys::SecretKey;
 use erkin_store::keyfile;
 
 pub const PASSPHRASE_ENV: &str = "ERKIN_PASSPHRASE";
-/// scrypt work factor (log2 N) for newly encrypted keys. Unset, age calibrates
-/// it to about one second on this machine; lower values are for tests and make
-/// keys easier to brute-force.
+/// scrypt work factor (log2 N) for newly encrypted keys. Unset, it is
+/// `keyfile::WORK_FACTOR` (2^18); lower values are for tests and make keys
+/// easier to brute-force.
 pub const WORK_FACTOR_ENV: &str = "ERKIN_SCRYPT_WORK_FACTOR";
 
 fn read_passphrase(prompt: &str, confirm: bool) -> Result<String> {
