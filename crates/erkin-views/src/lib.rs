@@ -15,10 +15,15 @@
 //! static host, or opened from a USB stick with `file://`.
 
 pub mod api;
+pub mod dates;
+pub mod diff;
 mod feeds;
 pub mod i18n;
 pub mod markdown;
 mod pages;
+pub mod site_words;
+
+pub use pages::{handle_path, strip_bidi, PER_PAGE};
 
 use erkin_core::blob::BlobId;
 use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};

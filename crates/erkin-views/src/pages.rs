@@ -1,19 +1,40 @@
 //! The HTML pages.
+//!
+//! The site has one *section* per language (`kk/`, `ru/`, `en/`: that
+//! language's articles and every page in its words) and the root section
+//! (`index.html`, `coop/`, ...: every article, in the charter's first
+//! language). Each section has a front page, an archive by month, tag and
+//! author pages, the cooperative (a page per proposal, per member, and the
+//! statements) and the mirrors page. Every list is paginated, so every
+//! article is reachable from every front page by links. Articles live once,
+//! at `a/<slug>/`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use erkin_core::action::Motion;
 use erkin_core::article::Article;
-use erkin_core::governance::Judged;
+use erkin_core::governance::{Judged, Proposal};
 use erkin_core::state::State;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use num_traits::ToPrimitive;
 
+use crate::dates::{month_title, Clock};
+use crate::diff::{self, Piece};
 use crate::i18n::{words, Words};
+use crate::site_words::site_words;
 use crate::{BlobReader, File, SiteConfig};
 
-/// Newest first, at most this many on a front page.
-const FRONT_PAGE_ARTICLES: usize = 30;
+/// Items on one page of any list.
+pub const PER_PAGE: usize = 30;
+/// Newest articles after the lead story on a front page.
+const FRONT_LATEST: usize = 10;
+/// Tag sections on a front page, and articles in each.
+const FRONT_SECTIONS: usize = 4;
+const FRONT_SECTION_ITEMS: usize = 3;
+/// An editor-given publication date further than this from the log time
+/// is shown flagged, beside the log time.
+const EDITOR_DATE_SLACK: u64 = 24 * 3600;
 
 pub fn render(
     state: &State,
@@ -27,12 +48,6 @@ pub fn render(
         let original = a.translation_of.as_deref().unwrap_or(&a.slug);
         translation_groups.entry(original).or_default().push(a);
     }
-    let site = Site {
-        state,
-        config,
-        translation_groups,
-    };
-    let mut files = Vec::new();
     let mut newest: Vec<&Article> = state.articles().collect();
     newest.sort_by(|a, b| {
         b.published_at()
@@ -44,15 +59,14 @@ pub fn render(
         .languages
         .first()
         .map_or("en", String::as_str);
-
-    files.push(page(
-        "index.html",
-        site.front(&newest, default_lang, None, ""),
-    ));
-    for lang in &state.charter().languages {
-        let path = format!("{lang}/index.html");
-        files.push(page(&path, site.front(&newest, lang, Some(lang), "../")));
-    }
+    let site = Site {
+        state,
+        config,
+        translation_groups,
+        clock: Clock::new(state.charter().time_zone()),
+        default_lang,
+    };
+    let mut files = Vec::new();
     let mut media = Vec::new();
     // A redacted body may still be in the cache: never show it.
     let redacted_blobs = state.redacted_blobs();
@@ -74,40 +88,38 @@ pub fn render(
                     html
                 })
         };
+        let texts = if a.revisions.len() > 1 {
+            Some(site.revision_texts(a, blobs))
+        } else {
+            None
+        };
         files.push(page(
             &format!("a/{}/index.html", a.slug),
-            site.article(a, body),
+            site.article(a, body, texts.as_deref()),
         ));
         // A history page only where there is history: a single revision is
         // fully described on the article page (log index, entry hash).
-        if a.revisions.len() > 1 {
+        if let Some(texts) = &texts {
             files.push(page(
                 &format!("a/{}/history/index.html", a.slug),
-                site.history(a),
+                site.history(a, texts),
             ));
         }
     }
-    let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-    let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-    for a in &newest {
-        for t in &a.tags {
-            by_tag.entry(t).or_default().push(a);
-        }
-        for h in &a.authors {
-            by_author.entry(h).or_default().push(a);
-        }
+    let mut sections = vec![Section {
+        base: String::new(),
+        lang: default_lang,
+        only: None,
+    }];
+    for l in &state.charter().languages {
+        sections.push(Section {
+            base: format!("{l}/"),
+            lang: l,
+            only: Some(l),
+        });
     }
-    for (tag, list) in by_tag {
-        files.push(page(
-            &format!("tag/{tag}/index.html"),
-            site.listing(&format!("#{tag}"), &list, default_lang),
-        ));
-    }
-    for (handle, list) in by_author {
-        files.push(page(
-            &format!("author/{handle}/index.html"),
-            site.listing(handle, &list, default_lang),
-        ));
+    for s in &sections {
+        site.section(s, &newest, &mut files);
     }
     cache.keep_only(&used);
     media.sort();
@@ -123,11 +135,14 @@ pub fn render(
             });
         }
     }
-    files.push(page("coop/index.html", site.coop(default_lang)));
-    files.push(page("mirrors/index.html", site.mirrors(default_lang)));
+    files.push(page("404.html", site.not_found()));
     files.push(File {
         path: "mirrors/key.svg".into(),
         bytes: qr_svg(state.log_key().as_str()).into_bytes(),
+    });
+    files.push(File {
+        path: "favicon.svg".into(),
+        bytes: include_bytes!("favicon.svg").to_vec(),
     });
     files
 }
@@ -140,15 +155,40 @@ fn page(path: &str, markup: Markup) -> File {
 }
 
 /// An RFC 3339 time in UTC to the second (`2026-10-05T09:00:00Z`): the
-/// machine-readable form of pages and feeds alike.
+/// machine-readable form of feeds.
 pub(crate) fn rfc3339(t: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t)).to_string()
 }
 
-/// "2026-10-05 09:00 UTC": unambiguous in every language.
-fn human_time(t: u64) -> String {
-    let s = rfc3339(t);
-    format!("{} {} UTC", &s[..10], &s[11..16])
+/// Bidirectional override and isolate controls (U+202A–U+202E,
+/// U+2066–U+2069) removed: in a title, a name, a tag or a summary they could
+/// reorder the text around them ("Spoof \u{202E}gpj.exe" shown as
+/// "Spoof exe.jpg"). What remains is isolated by `dir="auto"`/`<bdi>`.
+pub fn strip_bidi(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect()
+}
+
+/// A handle as a path part: kept if plain ASCII (letters, digits, `-`, `_`,
+/// `.` not first), otherwise hex-encoded, so no handle can make a path that
+/// climbs out of its directory or means two things.
+pub fn handle_path(h: &str) -> String {
+    let plain = !h.is_empty()
+        && !h.starts_with('.')
+        && h.len() <= 64
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain {
+        h.to_string()
+    } else {
+        format!("~{}", hex::encode(h.as_bytes()))
+    }
+}
+
+/// The relative path from the page at `path` to the site's root.
+fn root_of(path: &str) -> String {
+    "../".repeat(path.matches('/').count())
 }
 
 fn qr_svg(text: &str) -> String {
@@ -162,6 +202,14 @@ fn qr_svg(text: &str) -> String {
     }
 }
 
+struct Section<'a> {
+    /// `""` for the root section, `"kk/"` for a language's.
+    base: String,
+    lang: &'a str,
+    /// The language whose articles it lists (the root lists every one).
+    only: Option<&'a str>,
+}
+
 struct Site<'a> {
     state: &'a State,
     config: &'a SiteConfig,
@@ -169,6 +217,8 @@ struct Site<'a> {
     /// under its own slug): built once, so finding an article's
     /// translations is a lookup, not a scan of the archive per page.
     translation_groups: BTreeMap<&'a str, Vec<&'a Article>>,
+    clock: Clock,
+    default_lang: &'a str,
 }
 
 struct Head<'a> {
@@ -180,7 +230,23 @@ struct Head<'a> {
     /// Absolute canonical URL.
     canonical: String,
     alternates: Vec<(String, String)>,
+    /// The language chooser: each language and where it leads from here.
+    languages: Vec<(String, String)>,
+    /// The section the header's links lead into (`""` or `"kk/"`).
+    base: &'a str,
     extra: Markup,
+}
+
+/// One revision's texts, for differences: title, summary and body
+/// (`None` where the body is redacted or missing).
+pub(crate) struct RevisionText {
+    title: String,
+    summary: String,
+    body: Option<String>,
+    /// Whether this revision replaced most of the previous one's words.
+    major: bool,
+    /// The share of words it changed, in percent.
+    changed: u32,
 }
 
 impl Site<'_> {
@@ -188,9 +254,41 @@ impl Site<'_> {
         format!("{}{path}", self.config.base_url)
     }
 
+    fn time(&self, lang: &str, t: u64) -> Markup {
+        html! { time datetime=(self.clock.machine(t)) { (self.clock.date_time(lang, t)) } }
+    }
+
+    fn day(&self, lang: &str, t: u64) -> Markup {
+        html! { time datetime=(self.clock.machine(t)) { (self.clock.date(lang, t)) } }
+    }
+
+    /// The same page in every language section (`rel` below the section).
+    fn section_languages(&self, root: &str, rel: &str) -> Vec<(String, String)> {
+        self.state
+            .charter()
+            .languages
+            .iter()
+            .map(|l| (l.clone(), format!("{root}{l}/{rel}")))
+            .collect()
+    }
+
+    /// hreflang alternates: the same page in every language section.
+    fn section_alternates(&self, rel: &str) -> Vec<(String, String)> {
+        let rel = rel.trim_end_matches("index.html");
+        self.state
+            .charter()
+            .languages
+            .iter()
+            .map(|l| (l.clone(), self.url(&format!("{l}/{rel}"))))
+            .collect()
+    }
+
     fn shell(&self, head: Head, body: Markup) -> Markup {
         let w = words(head.lang);
+        let sw = site_words(head.lang);
         let root = head.root;
+        let base = head.base;
+        let name = strip_bidi(self.state.name());
         html! {
             (DOCTYPE)
             html lang=(head.lang) {
@@ -199,89 +297,314 @@ impl Site<'_> {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     meta name="referrer" content="no-referrer";
                     meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'";
-                    title { (head.title) }
-                    @if !head.description.is_empty() { meta name="description" content=(head.description); }
+                    title { (strip_bidi(&head.title)) }
+                    @if !head.description.is_empty() { meta name="description" content=(strip_bidi(head.description)); }
                     link rel="stylesheet" href={ (root) "style.css" };
+                    link rel="icon" type="image/svg+xml" href={ (root) "favicon.svg" };
                     link rel="canonical" href=(head.canonical);
                     @for (lang, href) in &head.alternates { link rel="alternate" hreflang=(lang) href=(href); }
-                    link rel="alternate" type="application/atom+xml" title=(self.state.name()) href={ (root) "feed.atom" };
+                    link rel="alternate" type="application/atom+xml" title=(name) href={ (root) "feed.atom" };
                     (head.extra)
                 }
                 body {
                     header.site {
-                        a.name href={ (root) "index.html" } { (self.state.name()) }
-                        nav.site {
-                            @for lang in &self.state.charter().languages {
-                                a href={ (root) (lang) "/index.html" } lang=(lang) { (words(lang).name) }
+                        div.wrap {
+                            a.name href={ (root) (base) "index.html" } dir="auto" { (name) }
+                            nav.site {
+                                a href={ (root) (base) "archive/index.html" } { (sw.archive) }
+                                a href={ (root) (base) "coop/index.html" } { (w.coop) }
+                                a href={ (root) (base) "mirrors/index.html" } { (w.mirrors) }
+                                a href={ (root) (head.lang) "/feed.atom" } { (w.feed) }
                             }
-                            a href={ (root) "coop/index.html" } { (w.coop) }
-                            a href={ (root) "mirrors/index.html" } { (w.mirrors) }
-                            a href={ (root) (head.lang) "/feed.atom" } { (w.feed) }
+                            nav.langs aria-label=(sw.language) {
+                                @for (l, href) in &head.languages {
+                                    @if l == head.lang {
+                                        a.current href=(href) lang=(l) hreflang=(l) aria-current="true" { (words(l).name) }
+                                    } @else {
+                                        a href=(href) lang=(l) hreflang=(l) { (words(l).name) }
+                                    }
+                                }
+                            }
                         }
                     }
                     main { (body) }
-                    footer.site { p { (w.verify_note) " " a href={ (root) "mirrors/index.html" } { (w.mirrors) } } }
+                    footer.site { div.wrap { p { (w.verify_note) " " a href={ (root) (base) "mirrors/index.html" } { (w.mirrors) } } } }
                 }
             }
         }
     }
 
-    fn article_item(&self, a: &Article, root: &str) -> Markup {
-        let r = a.current();
+    /// Authors (linked to their page in `base`) and bylines, isolated.
+    fn byline(&self, a: &Article, root: &str, base: &str) -> Markup {
         html! {
-            li lang=(a.lang) {
-                h2 { a href={ (root) "a/" (a.slug) "/index.html" } { (r.title) } }
-                @if !r.summary.is_empty() { p { (r.summary) } }
-                p.meta { time datetime=(rfc3339(a.published_at())) { (human_time(a.published_at())) } }
+            @for (i, h) in a.authors.iter().enumerate() {
+                @if i > 0 { ", " }
+                a href={ (root) (base) "author/" (handle_path(h)) "/index.html" } { bdi { (strip_bidi(h)) } }
+            }
+            @for (i, b) in a.bylines.iter().enumerate() {
+                @if i > 0 || !a.authors.is_empty() { ", " }
+                bdi { (strip_bidi(b)) }
             }
         }
     }
 
-    fn front(&self, newest: &[&Article], lang: &str, only: Option<&str>, root: &str) -> Markup {
+    /// The labels of an article in a list: retracted, redacted, corrected.
+    fn labels(&self, a: &Article, lang: &str) -> Markup {
         let w = words(lang);
-        let list: Vec<&&Article> = newest
+        let sw = site_words(lang);
+        let redacted = self.state.redacted().contains(&a.slug);
+        let retracted = self.state.retracted().contains(&a.slug);
+        let major = a
+            .revisions
             .iter()
-            .filter(|a| only.is_none_or(|l| a.lang == l))
-            .take(FRONT_PAGE_ARTICLES)
+            .any(|r| r.correction.as_ref().is_some_and(|c| c.major));
+        html! {
+            @if redacted { span.label.alert { (w.redacted) } " " }
+            @else if retracted { span.label.alert { (w.retracted) } " " }
+            @if major { span.label { (sw.major_correction) } " " }
+            @else if a.revisions.len() > 1 { span.label { (sw.corrected) } " " }
+        }
+    }
+
+    fn article_item(&self, a: &Article, root: &str, base: &str, lang: &str, lead: bool) -> Markup {
+        let r = a.current();
+        let has_names = !a.authors.is_empty() || !a.bylines.is_empty();
+        html! {
+            li.item lang=(a.lang) {
+                @if lead {
+                    h2.lead dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(&r.title)) } }
+                } @else {
+                    h3 dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(&r.title)) } }
+                }
+                @if !r.summary.is_empty() { p.summary dir="auto" { (strip_bidi(&r.summary)) } }
+                p.meta {
+                    @if has_names { (self.byline(a, root, base)) " · " }
+                    (self.day(lang, a.published_at()))
+                }
+            }
+        }
+    }
+
+    /// Writes every page of `section`.
+    fn section(&self, s: &Section, newest: &[&Article], files: &mut Vec<File>) {
+        let list: Vec<&Article> = newest
+            .iter()
+            .copied()
+            .filter(|a| s.only.is_none_or(|l| a.lang == l))
             .collect();
-        let path = only.map_or(String::new(), |l| format!("{l}/"));
+        let base = s.base.as_str();
+        files.push(page(&format!("{base}index.html"), self.front(s, &list)));
+        // The archive: months, each month paginated.
+        let mut months: BTreeMap<String, Vec<&Article>> = BTreeMap::new();
+        for a in &list {
+            months
+                .entry(self.clock.month_key(a.published_at()))
+                .or_default()
+                .push(a);
+        }
+        files.push(page(
+            &format!("{base}archive/index.html"),
+            self.archive(s, &months),
+        ));
+        for (m, items) in &months {
+            self.paginated(
+                s,
+                &format!("archive/{m}/"),
+                &month_title(s.lang, m),
+                items,
+                files,
+            );
+        }
+        let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+        let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+        for a in &list {
+            for t in &a.tags {
+                by_tag.entry(t).or_default().push(a);
+            }
+            for h in &a.authors {
+                by_author.entry(h).or_default().push(a);
+            }
+        }
+        for (tag, items) in &by_tag {
+            self.paginated(
+                s,
+                &format!("tag/{tag}/"),
+                &format!("#{}", strip_bidi(tag)),
+                items,
+                files,
+            );
+        }
+        for (handle, items) in &by_author {
+            self.paginated(
+                s,
+                &format!("author/{}/", handle_path(handle)),
+                &strip_bidi(handle),
+                items,
+                files,
+            );
+        }
+        self.governance(s, files);
+        files.push(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
+    }
+
+    fn front(&self, s: &Section, list: &[&Article]) -> Markup {
+        let w = words(s.lang);
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let root = root_of(base);
+        let root = root.as_str();
+        // The lead: the newest article that stands (not retracted or redacted).
+        let standing = |a: &&Article| {
+            !self.state.retracted().contains(&a.slug) && !self.state.redacted().contains(&a.slug)
+        };
+        let lead = list.iter().copied().find(standing);
+        let latest: Vec<&Article> = list
+            .iter()
+            .copied()
+            .filter(|a| lead.is_none_or(|l| l.slug != a.slug))
+            .take(FRONT_LATEST)
+            .collect();
+        let mut tag_counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for a in list {
+            for t in &a.tags {
+                *tag_counts.entry(t).or_default() += 1;
+            }
+        }
+        let mut tags: Vec<(&str, usize)> = tag_counts.into_iter().collect();
+        tags.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        tags.truncate(FRONT_SECTIONS);
         let head = Head {
             title: format!("{} — {}", self.state.name(), w.latest),
             description: "",
-            lang,
+            lang: s.lang,
             root,
-            canonical: self.url(&path),
-            alternates: Vec::new(),
+            canonical: self.url(base),
+            alternates: self.section_alternates(""),
+            languages: self.section_languages(root, "index.html"),
+            base,
             extra: html! {},
         };
         self.shell(
             head,
             html! {
-                h1 { (w.latest) }
+                h1.visually-hidden { (w.latest) }
                 @if list.is_empty() { p { (w.no_articles) } }
-                ul.list { @for a in list { (self.article_item(a, root)) } }
+                @if let Some(l) = lead {
+                    section.lead aria-label=(sw.top_story) { ul.list { (self.article_item(l, root, base, s.lang, true)) } }
+                }
+                div.front {
+                    section.latest {
+                        h2 { (w.latest) }
+                        ul.list { @for a in &latest { (self.article_item(a, root, base, s.lang, false)) } }
+                        p.more { a href={ (root) (base) "archive/index.html" } { (sw.archive) " → " } (sw.articles_count(list.len())) }
+                    }
+                    @if !tags.is_empty() {
+                        section.sections aria-label=(sw.sections) {
+                            @for (tag, n) in &tags {
+                                section.tag {
+                                    h2 { a href={ (root) (base) "tag/" (tag) "/index.html" } { "#" (strip_bidi(tag)) } }
+                                    ul.list.compact {
+                                        @for a in list.iter().filter(|a| a.tags.iter().any(|t| t == tag)).take(FRONT_SECTION_ITEMS) {
+                                            (self.article_item(a, root, base, s.lang, false))
+                                        }
+                                    }
+                                    p.more { a href={ (root) (base) "tag/" (tag) "/index.html" } { (sw.all_in) " (" (n) ") →" } }
+                                }
+                            }
+                        }
+                    }
+                }
             },
         )
     }
 
-    fn listing(&self, title: &str, list: &[&Article], lang: &str) -> Markup {
-        let root = "../../";
+    fn archive(&self, s: &Section, months: &BTreeMap<String, Vec<&Article>>) -> Markup {
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let path = format!("{base}archive/index.html");
+        let root = root_of(&path);
         let head = Head {
-            title: format!("{title} — {}", self.state.name()),
+            title: format!("{} — {}", sw.archive, self.state.name()),
             description: "",
-            lang,
-            root,
-            canonical: self.url(""),
-            alternates: Vec::new(),
+            lang: s.lang,
+            root: &root,
+            canonical: self.url(&format!("{base}archive/")),
+            alternates: self.section_alternates("archive/"),
+            languages: self.section_languages(&root, "archive/index.html"),
+            base,
             extra: html! {},
         };
         self.shell(
             head,
             html! {
-                h1 { (title) }
-                ul.list { @for a in list { (self.article_item(a, root)) } }
+                h1 { (sw.archive) }
+                ul.months {
+                    @for (m, items) in months.iter().rev() {
+                        li { a href={ (root) (base) "archive/" (m) "/index.html" } { (month_title(s.lang, m)) } " · " span.meta { (sw.articles_count(items.len())) } }
+                    }
+                }
             },
         )
+    }
+
+    /// A list of articles at `{base}{dir}`, `PER_PAGE` to a page: page 1 at
+    /// `index.html`, page n at `n/index.html`, with links between them.
+    fn paginated(
+        &self,
+        s: &Section,
+        dir: &str,
+        title: &str,
+        items: &[&Article],
+        files: &mut Vec<File>,
+    ) {
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let pages = items.len().div_ceil(PER_PAGE).max(1);
+        let at = |n: usize| {
+            if n == 1 {
+                format!("{base}{dir}index.html")
+            } else {
+                format!("{base}{dir}{n}/index.html")
+            }
+        };
+        for n in 1..=pages {
+            let path = at(n);
+            let root = root_of(&path);
+            let chunk = items.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE);
+            let head = Head {
+                title: if pages > 1 {
+                    format!("{title} · {} — {}", sw.page_of(n, pages), self.state.name())
+                } else {
+                    format!("{title} — {}", self.state.name())
+                },
+                description: "",
+                lang: s.lang,
+                root: &root,
+                canonical: self.url(path.trim_end_matches("index.html")),
+                alternates: Vec::new(),
+                languages: self.section_languages(&root, "index.html"),
+                base,
+                extra: html! {
+                    @if n > 1 { link rel="prev" href={ (root) (at(n - 1)) }; }
+                    @if n < pages { link rel="next" href={ (root) (at(n + 1)) }; }
+                },
+            };
+            let markup = self.shell(
+                head,
+                html! {
+                    h1 dir="auto" { (title) }
+                    ul.list { @for a in chunk { (self.article_item(a, &root, base, s.lang, false)) } }
+                    @if pages > 1 {
+                        nav.pages aria-label=(sw.pages) {
+                            @if n > 1 { a rel="prev" href={ (root) (at(n - 1)) } { (sw.newer) } }
+                            span { (sw.page_of(n, pages)) }
+                            @if n < pages { a rel="next" href={ (root) (at(n + 1)) } { (sw.older) } }
+                        }
+                    }
+                },
+            );
+            files.push(page(&path, markup));
+        }
     }
 
     /// The article's translations (including itself), by language.
@@ -298,12 +621,52 @@ impl Site<'_> {
                 out.push(o);
             }
         }
-        out.sort_by(|x, y| x.lang.cmp(&y.lang));
+        out.sort_by(|x, y| x.lang.cmp(&y.lang).then(x.slug.cmp(&y.slug)));
         out
     }
 
-    fn article(&self, a: &Article, body: Option<String>) -> Markup {
+    /// Every revision's texts, and how much each correction changed.
+    fn revision_texts(&self, a: &Article, blobs: &BlobReader) -> Vec<RevisionText> {
+        let redacted = self.state.redacted().contains(&a.slug);
+        let redacted_blobs = self.state.redacted_blobs();
+        let mut out: Vec<RevisionText> = Vec::new();
+        for r in &a.revisions {
+            let body = if redacted || redacted_blobs.contains(&r.body) {
+                None
+            } else {
+                blobs(&r.body).map(|b| String::from_utf8_lossy(&b).into_owned())
+            };
+            let (major, changed) = match (out.last(), &body) {
+                (Some(prev), Some(now)) => {
+                    let old = format!(
+                        "{}\n{}\n{}",
+                        prev.title,
+                        prev.summary,
+                        prev.body.as_deref().unwrap_or("")
+                    );
+                    let new = format!("{}\n{}\n{}", r.title, r.summary, now);
+                    let share = diff::changed_share(&old, &new);
+                    (share > diff::MAJOR_SHARE, (share * 100.0).round() as u32)
+                }
+                _ => (false, 0),
+            };
+            out.push(RevisionText {
+                title: r.title.clone(),
+                summary: r.summary.clone(),
+                body,
+                major,
+                changed,
+            });
+        }
+        out
+    }
+
+    fn article(&self, a: &Article, body: Option<String>, texts: Option<&[RevisionText]>) -> Markup {
         let w = words(&a.lang);
+        let sw = site_words(&a.lang);
+        let lang = a.lang.as_str();
+        let base = format!("{lang}/");
+        let base = base.as_str();
         let root = "../../";
         let r = a.current();
         let retracted = self.state.retracted().contains(&a.slug);
@@ -317,29 +680,59 @@ impl Site<'_> {
         } else {
             Vec::new()
         };
-        let names: Vec<&str> = a
+        // The chooser: the translation in each language, or its front page.
+        let languages: Vec<(String, String)> = self
+            .state
+            .charter()
+            .languages
+            .iter()
+            .map(|l| {
+                let href = if *l == a.lang {
+                    "index.html".to_string()
+                } else {
+                    translations
+                        .iter()
+                        .find(|t| t.lang == *l)
+                        .map_or(format!("{root}{l}/index.html"), |t| {
+                            format!("{root}a/{}/index.html", t.slug)
+                        })
+                };
+                (l.clone(), href)
+            })
+            .collect();
+        let names: Vec<String> = a
             .authors
             .iter()
             .chain(&a.bylines)
-            .map(String::as_str)
+            .map(|n| strip_bidi(n))
             .collect();
+        // A correction counts as major if the editor said so or if it
+        // replaced most of the words.
         let corrections: Vec<_> = a
             .revisions
             .iter()
-            .filter_map(|r| r.correction.as_ref().map(|c| (r, c)))
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.correction.as_ref().map(|c| {
+                    let computed = texts.and_then(|t| t.get(i)).is_some_and(|t| t.major);
+                    (r, c, c.major || computed)
+                })
+            })
             .collect();
+        let title = strip_bidi(&r.title);
+        let summary = strip_bidi(&r.summary);
         let json_ld = serde_json::json!({
             "@context": "https://schema.org",
             "@type": "NewsArticle",
-            "headline": r.title,
-            "description": r.summary,
+            "headline": title,
+            "description": summary,
             "inLanguage": a.lang,
             "datePublished": rfc3339(a.published_at()),
             "dateModified": rfc3339(a.updated_at().unwrap_or(a.published_at())),
             "author": names.iter().map(|n| serde_json::json!({"@type": "Person", "name": n})).collect::<Vec<_>>(),
             "publisher": {"@type": "NewsMediaOrganization", "name": self.state.name()},
             "mainEntityOfPage": self.url(&format!("a/{}/", a.slug)),
-            "correction": corrections.iter().map(|(r, c)| serde_json::json!({
+            "correction": corrections.iter().map(|(r, c, _)| serde_json::json!({
                 "@type": "CorrectionComment", "text": c.note, "datePublished": rfc3339(r.time)
             })).collect::<Vec<_>>(),
         });
@@ -351,17 +744,23 @@ impl Site<'_> {
             .replace('<', "\\u003c")
             .replace('>', "\\u003e")
             .replace('&', "\\u0026");
+        let recorded = a.first().log_time;
+        let published = a.published_at();
+        let editor_dated =
+            a.first_published.is_some() && published.abs_diff(recorded) > EDITOR_DATE_SLACK;
         let head = Head {
-            title: format!("{} — {}", r.title, self.state.name()),
+            title: format!("{} — {}", title, self.state.name()),
             description: &r.summary,
             lang: &a.lang,
             root,
             canonical: self.url(&format!("a/{}/", a.slug)),
             alternates,
+            languages,
+            base,
             extra: html! {
                 meta property="og:type" content="article";
-                meta property="og:title" content=(r.title);
-                meta property="og:description" content=(r.summary);
+                meta property="og:title" content=(title);
+                meta property="og:description" content=(summary);
                 meta property="og:url" content=(self.url(&format!("a/{}/", a.slug)));
                 meta property="og:site_name" content=(self.state.name());
                 script type="application/ld+json" { (PreEscaped(json_ld)) }
@@ -369,49 +768,51 @@ impl Site<'_> {
         };
         self.shell(head, html! {
             article lang=(a.lang) {
-                @if retracted { p.notice.alert { strong { (w.retracted) ". " } (w.retracted_note) " " (self.decision_link(&a.slug, root)) } }
-                @for (rev, c) in corrections.iter().filter(|(_, c)| c.major) {
-                    p.notice { strong { (w.correction) " (" (human_time(rev.time)) "): " } (c.note) }
+                @if retracted { p.notice.alert { strong { (w.retracted) ". " } (w.retracted_note) " " (self.decision_link(&a.slug, root, base)) } }
+                @for (rev, c, _) in corrections.iter().filter(|(_, _, major)| *major) {
+                    p.notice.compact { strong { (sw.major_correction) " · " (self.day(lang, rev.log_time.max(rev.time))) ": " } span dir="auto" { (strip_bidi(&c.note)) } " " a href="history/index.html" { (w.history) } }
                 }
-                h1 { (r.title) }
+                h1 dir="auto" { (title) }
+                @if !summary.is_empty() && !redacted { p.dek dir="auto" { (summary) } }
                 p.meta {
-                    @if !names.is_empty() {
-                        (w.by) " "
-                        @for (i, h) in a.authors.iter().enumerate() {
-                            @if i > 0 { ", " }
-                            a href={ (root) "author/" (h) "/index.html" } { (h) }
-                        }
-                        @for (i, b) in a.bylines.iter().enumerate() {
-                            @if i > 0 || !a.authors.is_empty() { ", " }
-                            (b)
-                        }
-                        " · "
-                    }
-                    (w.published) " " time datetime=(rfc3339(a.published_at())) { (human_time(a.published_at())) }
-                    @if let Some(u) = a.updated_at() { " · " (w.updated) " " time datetime=(rfc3339(u)) { (human_time(u)) } }
-                }
-                @match (&body, redacted) {
-                    (_, true) => p.notice.alert { strong { (w.redacted) ". " } (w.redacted_note) " " (self.decision_link(&a.slug, root)) },
-                    (Some(html), false) => div.body { (PreEscaped(html)) },
-                    (None, false) => p.notice.alert { (w.redacted_note) },
-                }
-                @let minor: Vec<_> = corrections.iter().filter(|(_, c)| !c.major).collect();
-                @if !minor.is_empty() {
-                    section.corrections {
-                        h2 { (w.corrections) }
-                        @for (rev, c) in minor { p { (human_time(rev.time)) ": " (c.note) } }
-                    }
+                    @if !names.is_empty() { (w.by) " " (self.byline(a, root, base)) " · " }
+                    span.when { (w.published) " " (self.time(lang, published)) }
+                    @if editor_dated { " (" (sw.editor_date) ")" }
+                    " · " span.when { (sw.recorded) " " (self.time(lang, recorded)) }
+                    @if let Some(u) = a.updated_at() { " · " span.when { (w.updated) " " (self.time(lang, a.current().log_time.max(u))) } }
+                    " " span.tz { "(" (self.clock.offset(recorded)) ")" }
                 }
                 @if translations.len() > 1 {
-                    p { (w.in_other_languages) ": "
-                        @for t in translations.iter().filter(|t| t.slug != a.slug) {
-                            a href={ (root) "a/" (t.slug) "/index.html" } hreflang=(t.lang) lang=(t.lang) { (t.current().title) } " "
+                    nav.translations aria-label=(w.in_other_languages) {
+                        (w.in_other_languages) ": "
+                        @for t in &translations {
+                            @if t.slug == a.slug {
+                                strong lang=(t.lang) aria-current="page" { (words(&t.lang).name) }
+                            } @else {
+                                a href={ (root) "a/" (t.slug) "/index.html" } hreflang=(t.lang) lang=(t.lang) { (words(&t.lang).name) ": " bdi { (strip_bidi(&t.current().title)) } }
+                            }
+                            " "
+                        }
+                    }
+                }
+                @match (&body, redacted) {
+                    (_, true) => p.notice.alert { strong { (w.redacted) ". " } (w.redacted_note) " " (self.decision_link(&a.slug, root, base)) },
+                    (Some(html), false) => div.body dir="auto" { (PreEscaped(strip_bidi(html))) },
+                    (None, false) => p.notice.alert { (w.redacted_note) },
+                }
+                @if !corrections.is_empty() {
+                    section.corrections id="corrections" {
+                        h2 { (w.corrections) }
+                        @for (rev, c, major) in &corrections {
+                            p { (self.day(lang, rev.log_time.max(rev.time))) ": "
+                                @if *major { strong { (sw.major_correction) } ". " }
+                                span dir="auto" { (strip_bidi(&c.note)) } }
                         }
                     }
                 }
                 @if !a.tags.is_empty() {
                     p.meta { (w.tags) ": "
-                        @for t in &a.tags { a href={ (root) "tag/" (t) "/index.html" } { "#" (t) } " " }
+                        @for t in &a.tags { a href={ (root) (base) "tag/" (t) "/index.html" } { "#" (strip_bidi(t)) } " " }
                     }
                 }
                 p.meta {
@@ -422,7 +823,8 @@ impl Site<'_> {
         })
     }
 
-    fn decision_link(&self, slug: &str, root: &str) -> Markup {
+    /// The passed decision that retracted or redacted `slug`, linked.
+    fn decision_link(&self, slug: &str, root: &str, base: &str) -> Markup {
         let decision = self.state.proposals().find(|p| {
             p.outcome.as_ref().is_some_and(|o| o.passed)
                 && match &p.motion {
@@ -433,14 +835,17 @@ impl Site<'_> {
         });
         match decision {
             Some(p) => {
-                html! { a href={ (root) "coop/index.html#p" (p.id) } { "#" (p.id) " " (p.title) } }
+                html! { a href={ (root) (base) "coop/p/" (p.id) "/index.html" } { "#" (p.id) " " bdi { (strip_bidi(&p.title)) } } }
             }
             None => html! {},
         }
     }
 
-    fn history(&self, a: &Article) -> Markup {
+    fn history(&self, a: &Article, texts: &[RevisionText]) -> Markup {
         let w = words(&a.lang);
+        let sw = site_words(&a.lang);
+        let lang = a.lang.as_str();
+        let base = format!("{lang}/");
         let root = "../../../";
         let head = Head {
             title: format!("{} — {}", w.history, a.current().title),
@@ -449,21 +854,49 @@ impl Site<'_> {
             root,
             canonical: self.url(&format!("a/{}/history/", a.slug)),
             alternates: Vec::new(),
+            languages: self.section_languages(root, "index.html"),
+            base: &base,
             extra: html! {},
         };
+        let n = a.revisions.len();
         self.shell(head, html! {
-            h1 { (w.history) ": " a href="../index.html" { (a.current().title) } }
-            ol {
-                @for r in &a.revisions {
-                    li {
-                        strong { (w.revision) " · " (human_time(r.time)) } " · " (r.editor)
-                        @if let Some(c) = &r.correction { p { (w.correction) ": " (c.note) } }
-                        p { (r.title) }
-                        p.meta { (w.log_entry) " #" (r.index) " · " span.key { (r.entry_hash) }
-                            // A redacted body is gone from every copy: no link to it.
-                            @if !self.state.redacted_blobs().contains(&r.body) {
-                                " · blob " a href={ (root) "blob/" (r.body) } { span.key { (r.body) } }
+            h1 { (w.history) ": " a href="../index.html" dir="auto" { (strip_bidi(&a.current().title)) } }
+            @for (i, (r, t)) in a.revisions.iter().zip(texts).enumerate().rev() {
+                section.revision id={ "r" (i + 1) } {
+                    h2 { (sw.revision_of) " " (i + 1) "/" (n) " · " (self.time(lang, r.log_time.max(r.time))) }
+                    p.meta { (sw.by_editor) " " bdi { (strip_bidi(&r.editor)) } " · " (w.log_entry) " #" (r.index) " · " span.key { (r.entry_hash) }
+                        // A redacted body is gone from every copy: no link to it.
+                        @if t.body.is_some() {
+                            " · blob " a href={ (root) "blob/" (r.body) } { span.key { (r.body) } }
+                        }
+                    }
+                    @if let Some(c) = &r.correction {
+                        p.notice.compact {
+                            @if c.major || t.major { strong { (sw.major_correction) } ". " }
+                            @else { strong { (w.correction) } ". " }
+                            span dir="auto" { (strip_bidi(&c.note)) }
+                            @if t.major && !c.major { " — " (sw.major_note) "." }
+                            " (" (sw.changed_share(t.changed)) ")"
+                        }
+                    }
+                    @if i > 0 {
+                        @let prev = &texts[i - 1];
+                        h3 { (sw.difference) }
+                        div.diff dir="auto" {
+                            p { (diff_markup(&prev.title, &t.title)) }
+                            @if !(prev.summary.is_empty() && t.summary.is_empty()) { p { (diff_markup(&prev.summary, &t.summary)) } }
+                            @if let (Some(old), Some(new)) = (&prev.body, &t.body) {
+                                pre.diff-body { (diff_markup(old, new)) }
                             }
+                        }
+                    }
+                    details open[i + 1 == n] {
+                        summary { (sw.full_text) }
+                        p dir="auto" { strong { (strip_bidi(&t.title)) } }
+                        @if !t.summary.is_empty() { p dir="auto" { (strip_bidi(&t.summary)) } }
+                        @match &t.body {
+                            Some(b) => div.body dir="auto" { (PreEscaped(strip_bidi(&crate::markdown::render(b, root).0))) },
+                            None => p.notice.alert { (w.redacted_note) },
                         }
                     }
                 }
@@ -471,45 +904,95 @@ impl Site<'_> {
         })
     }
 
-    fn coop(&self, lang: &str) -> Markup {
-        let w: &Words = words(lang);
-        let root = "../";
-        let s = self.state;
-        let c = s.charter();
-        let head = Head {
-            title: format!("{} — {}", w.coop, s.name()),
+    /// The cooperative's pages in section `s`.
+    fn governance(&self, s: &Section, files: &mut Vec<File>) {
+        let base = s.base.as_str();
+        files.push(page(&format!("{base}coop/index.html"), self.coop(s)));
+        for p in self.state.proposals() {
+            files.push(page(
+                &format!("{base}coop/p/{}/index.html", p.id),
+                self.proposal(s, p),
+            ));
+        }
+        for m in self.state.members() {
+            files.push(page(
+                &format!("{base}coop/m/{}/index.html", handle_path(&m.handle)),
+                self.member(s, &m.handle),
+            ));
+        }
+        self.statements(s, files);
+    }
+
+    fn gov_head<'h>(&'h self, s: &'h Section, rel: &str, title: String, root: &'h str) -> Head<'h> {
+        let base = s.base.as_str();
+        Head {
+            title: format!("{title} — {}", self.state.name()),
             description: "",
-            lang,
+            lang: s.lang,
             root,
-            canonical: self.url("coop/"),
-            alternates: Vec::new(),
+            canonical: self.url(&format!("{base}{}", rel.trim_end_matches("index.html"))),
+            alternates: self.section_alternates(rel),
+            languages: self.section_languages(root, rel),
+            base,
             extra: html! {},
-        };
-        let mut proposals: Vec<_> = s.proposals().collect();
+        }
+    }
+
+    fn member_link(&self, root: &str, base: &str, handle: &str) -> Markup {
+        if self.state.member(handle).is_some() {
+            html! { a href={ (root) (base) "coop/m/" (handle_path(handle)) "/index.html" } { bdi { (strip_bidi(handle)) } } }
+        } else {
+            html! { bdi { (strip_bidi(handle)) } }
+        }
+    }
+
+    /// One line of a proposal's state: voting until …, or closed … with
+    /// its result.
+    fn status(&self, lang: &str, p: &Proposal) -> Markup {
+        let w = words(lang);
+        let sw = site_words(lang);
+        html! {
+            @match &p.outcome {
+                None => { strong { (w.open) } " · " (sw.voting_until) " " (self.time(lang, p.closes_at)) }
+                Some(o) => {
+                    strong { @if o.passed { (w.passed) } @else { (w.failed) } }
+                    " · " (sw.closed) " " (self.time(lang, o.closed_at)) ". " (w.effect(&o.effect)) "."
+                }
+            }
+        }
+    }
+
+    fn coop(&self, s: &Section) -> Markup {
+        let w: &Words = words(s.lang);
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let rel = "coop/index.html";
+        let root = root_of(&format!("{base}{rel}"));
+        let root = root.as_str();
+        let st = self.state;
+        let c = st.charter();
+        let mut proposals: Vec<_> = st.proposals().collect();
         proposals.sort_by_key(|p| std::cmp::Reverse(p.id));
+        let head = self.gov_head(s, rel, w.coop.to_string(), root);
         self.shell(head, html! {
             h1 { (w.coop) }
             h2 { (w.members) }
-            ul { @for m in s.members() { li { (m.handle) } } }
+            ul.inline { @for m in st.members() { li { (self.member_link(root, base, &m.handle)) } } }
             h2 { (w.board) }
-            ul { @for seat in s.board() { li { (seat.handle) " — " (w.until) " " (human_time(seat.until)) } } }
+            ul { @for seat in st.board() { li { (self.member_link(root, base, &seat.handle)) " — " (w.until) " " (self.day(s.lang, seat.until)) } } }
+            p { a href={ (root) (base) "coop/statements/index.html" } { (sw.statements) " (" (st.statements().len()) ") →" } }
             h2 { (w.decisions) }
-            @for p in proposals {
-                section id={ "p" (p.id) } {
-                    h3 { "#" (p.id) " " (p.title) }
-                    p.meta { (w.motion(&p.motion)) " · " (w.proposed_by) ": " (p.proposer) " · " (w.closes) ": " (human_time(p.closes_at)) }
-                    @let changes = p.charter_changes();
-                    @if !changes.is_empty() {
-                        ul.changes { @for c in &changes { li { (w.charter_change(c)) } } }
+            ul.list {
+                @for p in proposals {
+                    li.item id={ "p" (p.id) } {
+                        h3 dir="auto" { a href={ (root) (base) "coop/p/" (p.id) "/index.html" } { "#" (p.id) " " (strip_bidi(&p.title)) } }
+                        p.meta { span dir="auto" { (strip_bidi(&w.motion(&p.motion))) } " · " (w.proposed_by) ": " (self.member_link(root, base, &p.proposer)) }
+                        @let changes = p.charter_changes();
+                        @if !changes.is_empty() {
+                            ul.changes { @for c in &changes { li { (w.charter_change(c)) } } }
+                        }
+                        p { (self.status(s.lang, p)) }
                     }
-                    @match &p.outcome {
-                        None => p { (w.open) ": " (p.votes.len()) " / " (p.electorate.len()) },
-                        Some(o) => p {
-                            strong { @if o.passed { (w.passed) } @else { (w.failed) } } ": "
-                            (w.tally(&o.tally)) ". " (w.effect(&o.effect)) "."
-                        },
-                    }
-                    @if let Judged::Vote(rule) = p.rule { p.meta { (w.rule) ": " (w.threshold(&rule.threshold)) "; " (w.quorum(rule.quorum)) "." } }
                 }
             }
             h2 { (w.charter) }
@@ -519,36 +1002,262 @@ impl Site<'_> {
                     li { strong { (what) } ": " (w.rule_in_full(rule)) }
                 }
                 li { strong { (w.elect_board) } ": " (w.election_in_full(c)) }
+                li { strong { (sw.times_in) } ": " (sw.zone_note(c.time_zone(), &self.clock.offset(st.log_time()))) }
             }
         })
     }
 
-    fn mirrors(&self, lang: &str) -> Markup {
-        let w = words(lang);
-        let root = "../";
-        let key = self.state.log_key().as_str();
-        let head = Head {
-            title: format!("{} — {}", w.mirrors, self.state.name()),
-            description: "",
-            lang,
-            root,
-            canonical: self.url("mirrors/"),
-            alternates: Vec::new(),
-            extra: html! {},
+    fn proposal(&self, s: &Section, p: &Proposal) -> Markup {
+        let w = words(s.lang);
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let rel = format!("coop/p/{}/index.html", p.id);
+        let root = root_of(&format!("{base}{rel}"));
+        let root = root.as_str();
+        let head = self.gov_head(s, &rel, format!("{} #{}", sw.proposal, p.id), root);
+        let changes = p.charter_changes();
+        let count = match (&p.rule, &p.outcome) {
+            (Judged::Election(_), Some(o)) => {
+                let e = self.state.stv_election(p, &o.counted);
+                erkin_core::stv::count(&e).ok().map(|c| (e, c))
+            }
+            _ => None,
         };
+        self.shell(head, html! {
+            p.meta { a href={ (root) (base) "coop/index.html" } { (w.coop) } " › " (sw.proposal) " #" (p.id) }
+            h1 dir="auto" { (strip_bidi(&p.title)) }
+            p dir="auto" { (strip_bidi(&w.motion(&p.motion))) }
+            p.meta { (w.proposed_by) ": " (self.member_link(root, base, &p.proposer)) " · " (sw.opened) " " (self.time(s.lang, p.opened_at)) }
+            p { (self.status(s.lang, p)) }
+            @if !changes.is_empty() {
+                ul.changes { @for c in &changes { li { (w.charter_change(c)) } } }
+            }
+            h2 { (sw.rule_in_force) }
+            @match p.rule {
+                Judged::Vote(rule) => p { (w.threshold(&rule.threshold)) "; " (w.quorum(rule.quorum)) "." },
+                Judged::Election(_) => p { (w.election_in_full(self.state.charter())) },
+            }
+            @if let Some(o) = &p.outcome {
+                h2 { (sw.outcome) }
+                @match p.rule {
+                    Judged::Vote(_) => p { (w.tally(&o.tally)) ". " (w.effect(&o.effect)) "." },
+                    Judged::Election(_) => p { (sw.ballots(o.tally.yes, o.tally.abstain)) ". " (w.effect(&o.effect)) "." },
+                }
+            }
+            @if let Some((e, c)) = &count {
+                h2 { (sw.count) }
+                p { (sw.quota) ": " (decimal(&c.quota)) }
+                div.scroll {
+                    table.stv {
+                        thead { tr {
+                            th scope="col" { (sw.candidate) }
+                            @for (i, _) in c.stages.iter().enumerate() { th scope="col" { (sw.stage) " " (i + 1) } }
+                        } }
+                        tbody {
+                            @for (ci, name) in e.candidates.iter().enumerate() {
+                                tr {
+                                    th scope="row" { bdi { (strip_bidi(name)) } @if c.elected.contains(&ci) { " ✓" } }
+                                    @for st in &c.stages {
+                                        td { (st.votes.get(ci).map(decimal).unwrap_or_default()) @if st.elected.contains(&ci) { " " strong { (sw.elected) } } }
+                                    }
+                                }
+                            }
+                            tr { th scope="row" { (sw.non_transferable) } @for st in &c.stages { td { (decimal(&st.non_transferable)) } } }
+                        }
+                    }
+                }
+                ol.stages {
+                    @for st in &c.stages {
+                        li { @match &st.kind {
+                            erkin_core::stv::StageKind::FirstPreferences => (sw.first_preferences),
+                            erkin_core::stv::StageKind::Surplus { from } => (sw.surplus_of(&strip_bidi(e.candidates.get(*from).map_or("", String::as_str)))),
+                            erkin_core::stv::StageKind::Exclusion { of } => (sw.exclusion_of(&strip_bidi(e.candidates.get(*of).map_or("", String::as_str)))),
+                        } }
+                    }
+                }
+            }
+            h2 { (sw.votes) }
+            ul {
+                @for m in &p.electorate {
+                    li { (self.member_link(root, base, m)) ": "
+                        @match p.votes.get(m) {
+                            Some(b) => span dir="auto" { (strip_bidi(&sw.ballot(b))) },
+                            None => span.meta { (sw.not_voted) },
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn member(&self, s: &Section, handle: &str) -> Markup {
+        let w = words(s.lang);
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let rel = format!("coop/m/{}/index.html", handle_path(handle));
+        let root = root_of(&format!("{base}{rel}"));
+        let root = root.as_str();
+        let st = self.state;
+        let name = strip_bidi(handle);
+        let head = self.gov_head(s, &rel, format!("{} {name}", sw.member), root);
+        let seat = st.board().iter().find(|x| x.handle == handle);
+        let since = st.member(handle).map_or(0, |m| m.since);
+        let mut articles: Vec<&Article> = st
+            .articles()
+            .filter(|a| a.authors.iter().any(|h| h == handle))
+            .collect();
+        articles.sort_by(|a, b| {
+            b.published_at()
+                .cmp(&a.published_at())
+                .then(a.slug.cmp(&b.slug))
+        });
+        let total = articles.len();
+        let statements: Vec<_> = st
+            .statements()
+            .iter()
+            .rev()
+            .filter(|x| x.handle == handle)
+            .take(PER_PAGE)
+            .collect();
+        self.shell(head, html! {
+            p.meta { a href={ (root) (base) "coop/index.html" } { (w.coop) } " › " (sw.member) }
+            h1 { bdi { (name) } }
+            p {
+                @if let Some(seat) = seat { (sw.editor) " (" (w.until) " " (self.day(s.lang, seat.until)) ")" }
+                @else { (sw.member) }
+                @if since > 0 { " · " (sw.member_since) " " (self.day(s.lang, since)) }
+            }
+            h2 { (sw.statements) }
+            @if statements.is_empty() { p { (sw.no_statements) } }
+            ul.list { @for x in &statements { li.item { p.meta { (self.time(s.lang, x.log_time)) " · " (w.log_entry) " #" (x.index) } p.statement dir="auto" { (strip_bidi(&x.text)) } } } }
+            h2 { (sw.articles) " (" (total) ")" }
+            ul.list { @for a in articles.iter().take(PER_PAGE) { (self.article_item(a, root, base, s.lang, false)) } }
+            @if total > 0 { p.more { a href={ (root) (base) "author/" (handle_path(handle)) "/index.html" } { (sw.all_in) " →" } } }
+        })
+    }
+
+    fn statements(&self, s: &Section, files: &mut Vec<File>) {
+        let w = words(s.lang);
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let all: Vec<_> = self.state.statements().iter().rev().collect();
+        let pages = all.len().div_ceil(PER_PAGE).max(1);
+        let at = |n: usize| {
+            if n == 1 {
+                "coop/statements/index.html".to_string()
+            } else {
+                format!("coop/statements/{n}/index.html")
+            }
+        };
+        for n in 1..=pages {
+            let rel = at(n);
+            let root = root_of(&format!("{base}{rel}"));
+            let mut head = self.gov_head(s, &rel, sw.statements.to_string(), &root);
+            if n > 1 {
+                head.alternates = Vec::new();
+            }
+            let markup = self.shell(head, html! {
+                p.meta { a href={ (root) (base) "coop/index.html" } { (w.coop) } }
+                h1 { (sw.statements) }
+                @if all.is_empty() { p { (sw.no_statements) } }
+                ul.list {
+                    @for x in all.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE) {
+                        li.item id={ "s" (x.index) } {
+                            p.meta { (self.member_link(&root, base, &x.handle)) " · " (self.time(s.lang, x.log_time)) " · " (w.log_entry) " #" (x.index) }
+                            p.statement dir="auto" { (strip_bidi(&x.text)) }
+                        }
+                    }
+                }
+                @if pages > 1 {
+                    nav.pages aria-label=(sw.pages) {
+                        @if n > 1 { a rel="prev" href={ (root) (base) (at(n - 1)) } { (sw.newer) } }
+                        span { (sw.page_of(n, pages)) }
+                        @if n < pages { a rel="next" href={ (root) (base) (at(n + 1)) } { (sw.older) } }
+                    }
+                }
+            });
+            files.push(page(&format!("{base}{rel}"), markup));
+        }
+    }
+
+    fn mirrors(&self, s: &Section) -> Markup {
+        let w = words(s.lang);
+        let sw = site_words(s.lang);
+        let base = s.base.as_str();
+        let rel = "mirrors/index.html";
+        let root = root_of(&format!("{base}{rel}"));
+        let root = root.as_str();
+        let key = self.state.log_key().as_str();
+        let head = self.gov_head(s, rel, w.mirrors.to_string(), root);
         self.shell(
             head,
             html! {
                 h1 { (w.mirrors) }
-                p { (w.verify_note) }
-                h2 { (w.publication_key) }
-                p.key { (key) }
-                img.qr src="key.svg" alt=(key);
+                p { (sw.what_is_copy) }
                 h2 { (w.check_copy) }
-                pre { code { "erkin verify COPY --key " (key) } }
+                ol.steps { @for step in sw.steps { li { (step) } } }
+                p { (sw.get_erkin) }
+                h2 { (sw.key_label) }
+                // A block that selects whole at a tap or click and wraps on any width.
+                p.key.select id="key" { (key) }
+                img.qr src={ (root) "mirrors/key.svg" } alt=(key) width="200" height="200";
+                pre.cmd { code { "erkin verify COPY --key " (key) } }
+                h2 { (sw.known_copies) }
+                ul { li { a href=(self.config.base_url) { (self.config.base_url) } " (" (sw.this_copy) ")" } }
+                h2 { (sw.bundle) }
+                p { (sw.bundle_text) }
                 h2 { (w.make_mirror) }
                 p { (w.make_mirror_text) }
             },
         )
     }
+
+    /// The page a copy shows for a missing path: its links are relative to
+    /// the root, which is where a static host serves `404.html` from.
+    fn not_found(&self) -> Markup {
+        let lang = self.default_lang;
+        let sw = site_words(lang);
+        let head = Head {
+            title: format!("{} — {}", sw.not_found, self.state.name()),
+            description: "",
+            lang,
+            root: "",
+            canonical: self.url(""),
+            alternates: Vec::new(),
+            languages: self.section_languages("", "index.html"),
+            base: "",
+            extra: html! {},
+        };
+        self.shell(
+            head,
+            html! {
+                h1 { (sw.not_found) }
+                p { (sw.not_found_text) }
+                p { a href="index.html" { (sw.front_page) } }
+            },
+        )
+    }
+}
+
+/// A word-level difference as markup: removed words in `<del>`, added in
+/// `<ins>`.
+fn diff_markup(old: &str, new: &str) -> Markup {
+    let pieces = diff::words(&strip_bidi(old), &strip_bidi(new));
+    html! {
+        @for p in &pieces {
+            @match p {
+                Piece::Same(s) => (s),
+                Piece::Removed(s) => del { (s) },
+                Piece::Added(s) => ins { (s) },
+            }
+        }
+    }
+}
+
+/// A count of votes to two decimals ("3.50"), exact values shown exactly.
+fn decimal(r: &num_rational::BigRational) -> String {
+    if r.is_integer() {
+        return r.to_integer().to_string();
+    }
+    format!("{:.2}", r.to_f64().unwrap_or(0.0))
 }

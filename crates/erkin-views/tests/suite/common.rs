@@ -131,7 +131,7 @@ impl Fixture {
         self.time
     }
 
-    fn blob(&mut self, bytes: &[u8]) -> String {
+    pub fn blob(&mut self, bytes: &[u8]) -> String {
         let id = BlobId::of(bytes);
         self.blobs.insert(id, bytes.to_vec());
         id.to_string()
@@ -1024,7 +1024,7 @@ pub fn check_page(label: &str, html: &str, expect_json_ld: bool) -> (PageFacts, 
                 }
                 match rel.as_str() {
                     "canonical" | "alternate" => {}
-                    "stylesheet" if is_local_url(href) => {}
+                    "stylesheet" | "icon" | "prev" | "next" if is_local_url(href) => {}
                     _ => out.push(format!("{label}: <link rel={rel:?} href={href:?}>")),
                 }
             }

@@ -225,7 +225,7 @@ fn markup_in_a_title_is_escaped_text() {
     assert_eq!(facts.json_ld.unwrap()["headline"], title.as_str());
     // Escaped wherever it is shown; raw at most inside the (inert) JSON-LD.
     assert!(
-        html.contains("<h1>Tariffs &lt;b onmouseover=&quot;"),
+        html.contains("<h1 dir=\"auto\">Tariffs &lt;b onmouseover=&quot;"),
         "{html}"
     );
     let open = html.find("<script type=\"application/ld+json\">").unwrap();
@@ -666,15 +666,28 @@ fn main_text(files: &[erkin_views::File], path: &str) -> String {
     text
 }
 
+/// The visible text of the root section's governance pages: the coop page
+/// and every proposal's page (an election's with its count).
+fn governance_text(files: &[erkin_views::File]) -> String {
+    let mut text = main_text(files, "coop/index.html");
+    for f in files {
+        if f.path.starts_with("coop/p/") {
+            text.push_str(&main_text(files, &f.path));
+        }
+    }
+    text
+}
+
 /// Everything the coop page says about governance, in `w`'s words: each
 /// decision's motion, tally, effect and rule, and the charter's rules.
 fn governance_phrases(f: &Fixture, w: &Words) -> Vec<String> {
+    let sw = erkin_views::site_words::site_words(w.lang);
     let s = &f.state;
     let c = s.charter();
     let mut out: Vec<String> = vec![
         w.proposed_by.into(),
-        w.closes.into(),
-        w.rule.into(),
+        sw.voting_until.into(),
+        sw.rule_in_force.into(),
         w.one_member_one_vote.into(),
         w.elect_board.into(),
         w.election_in_full(c),
@@ -704,7 +717,12 @@ fn governance_phrases(f: &Fixture, w: &Words) -> Vec<String> {
             out.push(w.quorum(r.quorum));
         }
         if let Some(o) = &p.outcome {
-            out.push(w.tally(&o.tally));
+            // An election shows its ballots and its count, not a yes/no tally.
+            if matches!(p.rule, Judged::Election(_)) {
+                out.push(sw.ballots(o.tally.yes, o.tally.abstain));
+            } else {
+                out.push(w.tally(&o.tally));
+            }
             out.push(w.effect(&o.effect));
         }
     }
@@ -722,7 +740,7 @@ const ENGLISH_WORDS: [&str; 30] = [
     "threshold",
     "Rule",
     "proposed by",
-    "closes",
+    "voting until",
     "more than",
     "at least",
     "of members",
@@ -759,7 +777,7 @@ fn the_kazakh_and_russian_coop_pages_have_no_english_governance_text() {
         assert!(effects
             .iter()
             .any(|e| matches!(e, Effect::CouldNotTakeEffect { .. })));
-        let text = main_text(&f.render(), "coop/index.html");
+        let text = governance_text(&f.render());
         for phrase in governance_phrases(&f, &EN) {
             assert!(
                 !text.contains(&phrase),
@@ -780,7 +798,7 @@ fn the_kazakh_and_russian_coop_pages_have_no_english_governance_text() {
 fn the_english_coop_page_says_it_in_english() {
     // The check above can fail: the English page holds every phrase and word.
     let f = decided("en");
-    let text = main_text(&f.render(), "coop/index.html");
+    let text = governance_text(&f.render());
     for phrase in governance_phrases(&f, &EN) {
         assert!(text.contains(&phrase), "no {phrase:?} in {text}");
     }

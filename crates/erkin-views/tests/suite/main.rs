@@ -6,3 +6,4 @@
 mod chromium;
 mod common;
 mod hostile;
+mod site;

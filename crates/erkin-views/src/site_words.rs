@@ -1,0 +1,337 @@
+//! The reader site's own words in Kazakh, Russian and English — archive,
+//! pagination, labels, dates, the governance pages, the mirrors page — kept
+//! apart from `i18n.rs` (whose governance sentences the command line shares)
+//! so the two can change independently. Sentences with values are methods.
+
+use erkin_core::action::Ballot;
+
+pub struct SiteWords {
+    pub archive: &'static str,
+    pub newer: &'static str,
+    pub older: &'static str,
+    pub pages: &'static str,
+    pub corrected: &'static str,
+    pub major_correction: &'static str,
+    pub recorded: &'static str,
+    pub editor_date: &'static str,
+    pub language: &'static str,
+    pub top_story: &'static str,
+    pub sections: &'static str,
+    pub all_in: &'static str,
+    pub not_found: &'static str,
+    pub not_found_text: &'static str,
+    pub front_page: &'static str,
+    pub proposal: &'static str,
+    pub opened: &'static str,
+    pub voting_until: &'static str,
+    pub closed: &'static str,
+    pub votes: &'static str,
+    pub outcome: &'static str,
+    pub rule_in_force: &'static str,
+    pub not_voted: &'static str,
+    pub count: &'static str,
+    pub quota: &'static str,
+    pub stage: &'static str,
+    pub candidate: &'static str,
+    pub first_preferences: &'static str,
+    pub non_transferable: &'static str,
+    pub elected: &'static str,
+    pub member: &'static str,
+    pub member_since: &'static str,
+    pub editor: &'static str,
+    pub statements: &'static str,
+    pub no_statements: &'static str,
+    pub articles: &'static str,
+    pub what_is_copy: &'static str,
+    pub get_erkin: &'static str,
+    pub steps: [&'static str; 3],
+    pub bundle: &'static str,
+    pub bundle_text: &'static str,
+    pub known_copies: &'static str,
+    pub this_copy: &'static str,
+    pub key_label: &'static str,
+    pub revision_of: &'static str,
+    pub by_editor: &'static str,
+    pub difference: &'static str,
+    pub removed: &'static str,
+    pub added: &'static str,
+    pub full_text: &'static str,
+    pub major_note: &'static str,
+    pub times_in: &'static str,
+}
+
+pub const KK: SiteWords = SiteWords {
+    archive: "Мұрағат",
+    newer: "← Жаңалары",
+    older: "Ескілері →",
+    pages: "Беттер",
+    corrected: "Түзетілді",
+    major_correction: "Елеулі түзету",
+    recorded: "журналға жазылды",
+    editor_date: "күнін редактор көрсеткен",
+    language: "Тіл",
+    top_story: "Басты жаңалық",
+    sections: "Айдарлар",
+    all_in: "Барлығы",
+    not_found: "Бет табылмады",
+    not_found_text: "Мұндай бет бұл көшірмеде жоқ.",
+    front_page: "Басты бет",
+    proposal: "Ұсыныс",
+    opened: "ашылды",
+    voting_until: "дауыс беру мерзімі",
+    closed: "жабылды",
+    votes: "Дауыстар",
+    outcome: "Нәтиже",
+    rule_in_force: "Күшіндегі ереже",
+    not_voted: "дауыс бермеді",
+    count: "Дауыс санау кезеңдері",
+    quota: "Квота",
+    stage: "Кезең",
+    candidate: "Кандидат",
+    first_preferences: "бірінші таңдаулар",
+    non_transferable: "берілмейтін дауыстар",
+    elected: "сайланды",
+    member: "Мүше",
+    member_since: "мүше болған уақыты",
+    editor: "редакция алқасының мүшесі",
+    statements: "Мәлімдемелер",
+    no_statements: "Мәлімдеме жоқ.",
+    articles: "Мақалалар",
+    what_is_copy: "Бұл сайт — басылымның толық көшірмесі: беттер, қол қойылған журнал және әр мақаланың файлдары. Көшірмені кез келген адам сақтап, таратып, басылымның кілтімен тексере алады — сайт бұғатталса да.",
+    get_erkin: "Тексеру үшін erkin бағдарламасы керек (бір файл, ашық бастапқы код).",
+    steps: [
+        "Көшірмені жүктеп алыңыз: сайттың бүкіл қалтасын немесе бума файлын (.tar.gz).",
+        "Төмендегі кілтті көшіріп алыңыз (оны басқа арнадан да салыстырыңыз).",
+        "Пәрменді іске қосыңыз: erkin verify КӨШІРМЕ --key КІЛТ. «genuine» деген жауап көшірменің түпнұсқа екенін білдіреді.",
+    ],
+    bundle: "Бума",
+    bundle_text: "Бүкіл көшірме бір файлда: erkin bundle БУМА.tar.gz пәрменімен жасалады, кез келген tar бағдарламасымен ашылады, erkin mirror БУМА.tar.gz ҚАЛТА пәрменімен тексеріліп көшіріледі.",
+    known_copies: "Белгілі көшірмелер",
+    this_copy: "осы көшірме",
+    key_label: "Басылымның тексеру кілті (толық)",
+    revision_of: "Нұсқа",
+    by_editor: "редактор",
+    difference: "Алдыңғы нұсқамен айырмашылық",
+    removed: "алынды",
+    added: "қосылды",
+    full_text: "Толық мәтін",
+    major_note: "Бұл түзету мәтіннің көп бөлігін ауыстырды",
+    times_in: "Уақыт",
+};
+
+pub const RU: SiteWords = SiteWords {
+    archive: "Архив",
+    newer: "← Новее",
+    older: "Старее →",
+    pages: "Страницы",
+    corrected: "Исправлено",
+    major_correction: "Существенное исправление",
+    recorded: "записано в журнал",
+    editor_date: "дату указал редактор",
+    language: "Язык",
+    top_story: "Главное",
+    sections: "Рубрики",
+    all_in: "Все материалы",
+    not_found: "Страница не найдена",
+    not_found_text: "Такой страницы в этой копии нет.",
+    front_page: "Главная",
+    proposal: "Предложение",
+    opened: "открыто",
+    voting_until: "голосование до",
+    closed: "закрыто",
+    votes: "Голоса",
+    outcome: "Итог",
+    rule_in_force: "Действующее правило",
+    not_voted: "не голосовал(а)",
+    count: "Подсчёт по этапам",
+    quota: "Квота",
+    stage: "Этап",
+    candidate: "Кандидат",
+    first_preferences: "первые предпочтения",
+    non_transferable: "непередаваемые голоса",
+    elected: "избран(а)",
+    member: "Член кооператива",
+    member_since: "член с",
+    editor: "член редакционного совета",
+    statements: "Заявления",
+    no_statements: "Заявлений нет.",
+    articles: "Статьи",
+    what_is_copy: "Этот сайт — полная копия издания: страницы, подписанный журнал и файлы каждой статьи. Любой может сохранить копию, раздавать её и проверить ключом издания — даже если сайт заблокируют.",
+    get_erkin: "Для проверки нужна программа erkin (один файл, открытый исходный код).",
+    steps: [
+        "Скачайте копию: всю папку сайта или файл-архив (.tar.gz).",
+        "Скопируйте ключ ниже (и сверьте его по другому каналу).",
+        "Выполните: erkin verify КОПИЯ --key КЛЮЧ. Ответ «genuine» значит, что копия подлинная.",
+    ],
+    bundle: "Архив копии",
+    bundle_text: "Вся копия одним файлом: создаётся командой erkin bundle АРХИВ.tar.gz, открывается любой программой tar, проверяется и разворачивается командой erkin mirror АРХИВ.tar.gz ПАПКА.",
+    known_copies: "Известные копии",
+    this_copy: "эта копия",
+    key_label: "Ключ проверки издания (полностью)",
+    revision_of: "Версия",
+    by_editor: "редактор",
+    difference: "Отличия от предыдущей версии",
+    removed: "удалено",
+    added: "добавлено",
+    full_text: "Полный текст",
+    major_note: "Это исправление заменило большую часть текста",
+    times_in: "Время",
+};
+
+pub const EN: SiteWords = SiteWords {
+    archive: "Archive",
+    newer: "← Newer",
+    older: "Older →",
+    pages: "Pages",
+    corrected: "Corrected",
+    major_correction: "Major correction",
+    recorded: "recorded in the log",
+    editor_date: "date given by the editor",
+    language: "Language",
+    top_story: "Top story",
+    sections: "Sections",
+    all_in: "All articles",
+    not_found: "Page not found",
+    not_found_text: "This copy has no such page.",
+    front_page: "Front page",
+    proposal: "Proposal",
+    opened: "opened",
+    voting_until: "voting until",
+    closed: "closed",
+    votes: "Votes",
+    outcome: "Outcome",
+    rule_in_force: "Rule in force",
+    not_voted: "did not vote",
+    count: "The count, stage by stage",
+    quota: "Quota",
+    stage: "Stage",
+    candidate: "Candidate",
+    first_preferences: "first preferences",
+    non_transferable: "non-transferable",
+    elected: "elected",
+    member: "Member",
+    member_since: "member since",
+    editor: "on the editorial board",
+    statements: "Statements",
+    no_statements: "No statements.",
+    articles: "Articles",
+    what_is_copy: "This site is a complete copy of the publication: its pages, its signed log and every article's files. Anyone may keep a copy, pass it on and check it against the publication's key — even if this site is blocked.",
+    get_erkin: "Checking needs the erkin program (one file, open source).",
+    steps: [
+        "Download a copy: the site's whole folder, or a bundle file (.tar.gz).",
+        "Copy the key below (and compare it through another channel).",
+        "Run: erkin verify COPY --key KEY. The answer \"genuine\" means the copy is the publication's own.",
+    ],
+    bundle: "Bundle",
+    bundle_text: "The whole copy in one file: made with erkin bundle BUNDLE.tar.gz, opened by any tar program, checked and unpacked with erkin mirror BUNDLE.tar.gz DIR.",
+    known_copies: "Known copies",
+    this_copy: "this copy",
+    key_label: "The publication's verifier key (in full)",
+    revision_of: "Revision",
+    by_editor: "editor",
+    difference: "Difference from the previous revision",
+    removed: "removed",
+    added: "added",
+    full_text: "Full text",
+    major_note: "This correction replaced most of the text",
+    times_in: "Times",
+};
+
+pub fn site_words(lang: &str) -> &'static SiteWords {
+    match lang {
+        "kk" => &KK,
+        "ru" => &RU,
+        _ => &EN,
+    }
+}
+
+impl SiteWords {
+    fn lang(&self) -> &'static str {
+        if std::ptr::eq(self, &KK) {
+            "kk"
+        } else if std::ptr::eq(self, &RU) {
+            "ru"
+        } else {
+            "en"
+        }
+    }
+
+    /// "Page 2 of 7".
+    pub fn page_of(&self, n: usize, of: usize) -> String {
+        match self.lang() {
+            "kk" => format!("{of} беттің {n}-беті"),
+            "ru" => format!("Страница {n} из {of}"),
+            _ => format!("Page {n} of {of}"),
+        }
+    }
+
+    /// "12 articles".
+    pub fn articles_count(&self, n: usize) -> String {
+        match self.lang() {
+            "kk" => format!("{n} мақала"),
+            "ru" => format!("статей: {n}"),
+            _ if n == 1 => "1 article".into(),
+            _ => format!("{n} articles"),
+        }
+    }
+
+    /// A ballot in words.
+    pub fn ballot(&self, b: &Ballot) -> String {
+        let (yes, no, abstain) = match self.lang() {
+            "kk" => ("иә", "жоқ", "қалыс"),
+            "ru" => ("за", "против", "воздержался(ась)"),
+            _ => ("yes", "no", "abstain"),
+        };
+        match b {
+            Ballot::Yes => yes.into(),
+            Ballot::No => no.into(),
+            Ballot::Abstain => abstain.into(),
+            Ballot::Ranked(r) if r.is_empty() => abstain.into(),
+            Ballot::Ranked(r) => r.join(" › "),
+        }
+    }
+
+    /// An election's ballots ("5 ballots, 1 blank").
+    pub fn ballots(&self, ranked: u64, blank: u64) -> String {
+        match self.lang() {
+            "kk" => format!("бюллетеньдер: {ranked}, бос: {blank}"),
+            "ru" => format!("бюллетеней: {ranked}, пустых: {blank}"),
+            _ => format!("{ranked} ballots, {blank} blank"),
+        }
+    }
+
+    /// A count stage's heading: first preferences, a surplus, an exclusion.
+    pub fn surplus_of(&self, who: &str) -> String {
+        match self.lang() {
+            "kk" => format!("{who} артық дауыстары берілді"),
+            "ru" => format!("передан избыток {who}"),
+            _ => format!("surplus of {who} transferred"),
+        }
+    }
+
+    pub fn exclusion_of(&self, who: &str) -> String {
+        match self.lang() {
+            "kk" => format!("{who} шығарылды"),
+            "ru" => format!("исключён(а) {who}"),
+            _ => format!("{who} excluded"),
+        }
+    }
+
+    /// "words changed: 64 %".
+    pub fn changed_share(&self, pct: u32) -> String {
+        match self.lang() {
+            "kk" => format!("сөздердің {pct} %-ы өзгерді"),
+            "ru" => format!("изменено {pct} % слов"),
+            _ => format!("{pct} % of the words changed"),
+        }
+    }
+
+    /// "Times are Almaty time (UTC+5)".
+    pub fn zone_note(&self, zone: &str, offset: &str) -> String {
+        match self.lang() {
+            "kk" => format!("Уақыт {zone} белдеуі бойынша ({offset})"),
+            "ru" => format!("Время — {zone} ({offset})"),
+            _ => format!("Times are {zone} time ({offset})"),
+        }
+    }
+}

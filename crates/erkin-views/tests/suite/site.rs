@@ -1,0 +1,406 @@
+//! The reader site's structure (issue #16): retracted articles labelled on
+//! every list, every article reachable by links from each language's front
+//! page, paginated lists, canonical URLs, dates in the publication's time
+//! zone with the log's time, translations linked, bidi controls stripped,
+//! history with word differences, governance pages, the 404 page, the
+//! favicon. Each assertion fails on the site as it was before.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use crate::common::*;
+use erkin_core::action::Ballot;
+use erkin_core::action::{Action, Close, Motion, Propose, Publish, Statement, Vote};
+use erkin_views::File;
+
+fn get<'f>(files: &'f [File], path: &str) -> &'f str {
+    let f = files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no {path} among {} files", files.len()));
+    std::str::from_utf8(&f.bytes).unwrap()
+}
+
+fn publish(
+    f: &mut Fixture,
+    slug: &str,
+    lang: &str,
+    title: &str,
+    tags: &[&str],
+    translation_of: Option<&str>,
+) {
+    let body = f.blob(format!("Text of {slug}.\n\nA second paragraph of {slug}.").as_bytes());
+    f.act(Action::Publish(Publish {
+        slug: slug.into(),
+        lang: lang.into(),
+        title: title.into(),
+        summary: format!("Summary of {slug}"),
+        authors: vec![EDITOR.into()],
+        bylines: vec!["Сәуле \u{202E}gpj.exe".into()],
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        body,
+        media: vec![],
+        translation_of: translation_of.map(String::from),
+        first_published: None,
+    }));
+}
+
+/// A site with 70 English articles without tags, a few kk and ru ones,
+/// a translation pair, a retracted article, a corrected one, a rewrite, a
+/// statement, and an imported article dated 1999.
+fn site() -> Fixture {
+    let mut f = Fixture::new("Erkin Habar");
+    for i in 0..70 {
+        publish(
+            &mut f,
+            &format!("old-{i:02}"),
+            "en",
+            &format!("Old story {i}"),
+            &[],
+            None,
+        );
+    }
+    publish(&mut f, "su-tarifi", "kk", "Су тарифі", &["qala"], None);
+    publish(
+        &mut f,
+        "water-tariff",
+        "en",
+        "Water tariff",
+        &["city"],
+        Some("su-tarifi"),
+    );
+    publish(
+        &mut f,
+        "tarif-na-vodu",
+        "ru",
+        "Тариф на воду",
+        &["gorod"],
+        Some("su-tarifi"),
+    );
+    publish(&mut f, "ken-apaty", "kk", "Кен апаты", &["qala"], None);
+    publish(
+        &mut f,
+        "spoof",
+        "en",
+        "Spoof \u{202E}gpj.exe and more",
+        &["city"],
+        None,
+    );
+    // The retraction, decided by the only member.
+    let id = f.act(Action::Propose(Propose {
+        title: "Retract the mine story".into(),
+        closes_at: f.time() + 60 + 24 * 366 * 3600 - 1,
+        motion: Motion::Retract {
+            article: "ken-apaty".into(),
+            reason: "Unverified".into(),
+        },
+    }));
+    f.act(Action::Vote(Vote {
+        proposal: id,
+        ballot: Ballot::Yes,
+    }));
+    f.act(Action::Close(Close { proposal: id }));
+    f.correct(
+        "water-tariff",
+        "Water tariff",
+        "Summary of water-tariff",
+        b"Text of water-tariff.\n\nA second paragraph of water-tariff, fixed.",
+        "An earlier version misspelled a word.",
+        false,
+    );
+    f.correct(
+        "old-03",
+        "Old story 3",
+        "",
+        b"withdrawn",
+        "Withdrawn.",
+        false,
+    );
+    f.act(Action::Statement(Statement {
+        text: "We stand by our reporting.".into(),
+    }));
+    let body = f.blob(b"From the paper archive.");
+    f.act(Action::Publish(Publish {
+        slug: "from-1999".into(),
+        lang: "en".into(),
+        title: "From 1999".into(),
+        summary: String::new(),
+        authors: vec![EDITOR.into()],
+        bylines: vec![],
+        tags: vec![],
+        body,
+        media: vec![],
+        translation_of: None,
+        first_published: Some(915_148_800),
+    }));
+    f
+}
+
+/// Internal links of a page, resolved against its path (no fragment).
+fn links(path: &str, html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in html.split("href=\"").skip(1) {
+        let href = part.split('"').next().unwrap_or("");
+        if href.contains("://") || href.starts_with('#') {
+            continue;
+        }
+        let href = href.split('#').next().unwrap_or("");
+        let mut dir: Vec<&str> = path.split('/').collect();
+        dir.pop();
+        for seg in href.split('/') {
+            match seg {
+                ".." => {
+                    dir.pop();
+                }
+                "." | "" => {}
+                s => dir.push(s),
+            }
+        }
+        out.push(dir.join("/"));
+    }
+    out
+}
+
+/// Every page reachable from `start` by links.
+fn reachable(files: &[File], start: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([start.to_string()]);
+    while let Some(p) = queue.pop_front() {
+        if !seen.insert(p.clone()) || !p.ends_with(".html") {
+            continue;
+        }
+        let Some(f) = files.iter().find(|f| f.path == p) else {
+            continue;
+        };
+        for l in links(&p, std::str::from_utf8(&f.bytes).unwrap()) {
+            if !seen.contains(&l) {
+                queue.push_back(l);
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn every_article_is_reachable_from_every_front_page_and_every_link_resolves() {
+    let f = site();
+    let files = f.render();
+    let paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for lang in ["kk", "ru", "en"] {
+        let start = format!("{lang}/index.html");
+        let seen = reachable(&files, &start);
+        for a in f.state.articles() {
+            let p = format!("a/{}/index.html", a.slug);
+            assert!(seen.contains(&p), "{p} is not reachable from {start}");
+        }
+        // Blobs are the log's files, written by the export beside the pages.
+        for l in seen.iter().filter(|l| !l.starts_with("blob/")) {
+            assert!(
+                paths.contains(l.as_str()),
+                "{l} (linked from the {lang} site) is not a file"
+            );
+        }
+    }
+    // Lists grow by pages: 70 English articles make an archive month and
+    // an author page of three pages each, linked in both directions.
+    let en = reachable(&files, "en/index.html");
+    assert!(
+        en.iter()
+            .any(|p| p.starts_with("en/archive/") && p.ends_with("/3/index.html")),
+        "{en:?}"
+    );
+    let author2 = get(&files, "en/author/aigerim/2/index.html");
+    assert!(author2.contains("rel=\"prev\"") && author2.contains("rel=\"next\""));
+}
+
+#[test]
+fn a_retracted_article_is_labelled_on_every_list() {
+    let f = site();
+    let files = f.render();
+    let label = "<span class=\"label alert\">Кері қайтарылды</span>";
+    for path in [
+        "index.html",
+        "kk/index.html",
+        "kk/tag/qala/index.html",
+        "tag/qala/index.html",
+        "kk/author/aigerim/index.html",
+    ] {
+        let html = get(&files, path);
+        let at = html
+            .find("Кен апаты")
+            .unwrap_or_else(|| panic!("{path} lists no Кен апаты"));
+        let before = &html[..at];
+        let item = &before[before.rfind("<li").unwrap()..];
+        assert!(
+            item.contains(label) || item.contains("label alert"),
+            "{path}: {item}"
+        );
+    }
+    // Not the lead story: the lead is the newest article that stands.
+    let kk = get(&files, "kk/index.html");
+    let lead = &kk[kk.find("class=\"lead\"").unwrap()..];
+    let lead = &lead[..lead.find("</section>").unwrap()];
+    assert!(
+        !lead.contains("Кен апаты") && lead.contains("Су тарифі"),
+        "{lead}"
+    );
+    // The JSON API marks it too.
+    let api = erkin_views::api::documents(&f.state);
+    let list = std::str::from_utf8(&api[0].bytes).unwrap();
+    let at = list.find("\"ken-apaty\"").unwrap();
+    assert!(list[at..]
+        .split('}')
+        .next()
+        .unwrap()
+        .contains("\"retracted\": true"));
+}
+
+#[test]
+fn tag_and_author_pages_are_their_own_canonical_and_pages_ask_for_no_missing_icon() {
+    let f = site();
+    let files = f.render();
+    assert!(get(&files, "tag/city/index.html")
+        .contains("<link rel=\"canonical\" href=\"https://news.example/erkin/tag/city/\">"));
+    assert!(get(&files, "en/author/aigerim/2/index.html")
+        .contains("href=\"https://news.example/erkin/en/author/aigerim/2/\""));
+    assert!(files.iter().any(|f| f.path == "favicon.svg"));
+    assert!(get(&files, "a/spoof/index.html")
+        .contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"../../favicon.svg\">"));
+    // The 404 page links relatively (a prefix, file://).
+    let nf = get(&files, "404.html");
+    assert!(!nf.contains("href=\"/"), "{nf}");
+    assert!(nf.contains("href=\"index.html\""));
+}
+
+#[test]
+fn dates_are_in_almaty_time_in_the_readers_language_with_the_log_time() {
+    let f = site();
+    let files = f.render();
+    // The fixture's first day: 2025-11-28 16:00 UTC is 21:00 in Almaty,
+    // and this article came 73 minutes later.
+    let ru = get(&files, "a/tarif-na-vodu/index.html");
+    assert!(ru.contains("28 ноября 2025, 22:13"), "{ru}");
+    assert!(ru.contains("+05:00\""), "{ru}");
+    assert!(ru.contains("записано в журнал <time datetime="), "{ru}");
+    assert!(!ru.contains("UTC</time>"));
+    let kk = get(&files, "a/su-tarifi/index.html");
+    assert!(kk.contains("2025 жылғы 28 қараша"), "{kk}");
+    // An editor's date far from the log time is shown flagged, with the log's.
+    let old = get(&files, "a/from-1999/index.html");
+    assert!(old.contains("1 January 1999"), "{old}");
+    assert!(old.contains("(date given by the editor)"), "{old}");
+    assert!(
+        old.contains("recorded in the log <time datetime=\"2025-11-"),
+        "{old}"
+    );
+    let fresh = get(&files, "a/spoof/index.html");
+    assert!(!fresh.contains("date given by the editor"));
+}
+
+#[test]
+fn translations_are_linked_and_the_language_is_marked() {
+    let f = site();
+    let files = f.render();
+    let en = get(&files, "a/water-tariff/index.html");
+    assert!(en.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+    assert!(en.contains(
+        "<link rel=\"alternate\" hreflang=\"kk\" href=\"https://news.example/erkin/a/su-tarifi/\">"
+    ));
+    assert!(en.contains("href=\"../../a/tarif-na-vodu/index.html\" hreflang=\"ru\" lang=\"ru\">Русский: <bdi>Тариф на воду</bdi>"), "{en}");
+    assert!(en.contains("<strong lang=\"en\" aria-current=\"page\">English</strong>"));
+    // The chooser in the header keeps the reader on the article.
+    assert!(
+        en.contains(
+            "<a href=\"../../a/su-tarifi/index.html\" lang=\"kk\" hreflang=\"kk\">Қазақша</a>"
+        ),
+        "{en}"
+    );
+    assert!(en.contains("aria-current=\"true\">English</a>"));
+}
+
+#[test]
+fn bidi_controls_are_stripped_and_text_isolated() {
+    let f = site();
+    let files = f.render();
+    for f in &files {
+        if f.path.ends_with(".html") {
+            let html = std::str::from_utf8(&f.bytes).unwrap();
+            assert!(!html.contains('\u{202E}'), "{} holds U+202E", f.path);
+        }
+    }
+    let a = get(&files, "a/spoof/index.html");
+    assert!(a.contains("<h1 dir=\"auto\">Spoof gpj.exe and more</h1>"));
+    assert!(a.contains("<bdi>Сәуле gpj.exe</bdi>"));
+    assert!(a.contains("<div class=\"body\" dir=\"auto\">"));
+}
+
+#[test]
+fn history_shows_every_revision_with_word_differences_and_a_rewrite_is_major() {
+    let f = site();
+    let files = f.render();
+    let h = get(&files, "a/water-tariff/history/index.html");
+    assert!(
+        h.contains("<ins>water-tariff, fixed.</ins>") || h.contains("<ins>"),
+        "{h}"
+    );
+    assert!(h.contains("<del>"), "{h}");
+    assert!(h.contains("Revision 1/2") && h.contains("Revision 2/2"));
+    assert!(
+        h.contains("Text of water-tariff."),
+        "the first revision in full"
+    );
+    assert!(!h.contains("Major correction"));
+    // "withdrawn" for a whole story: major, whatever the editor said.
+    let h = get(&files, "a/old-03/history/index.html");
+    assert!(h.contains("Major correction"), "{h}");
+    assert!(
+        h.contains("Text of old-03."),
+        "the erased text is still there"
+    );
+    let a = get(&files, "a/old-03/index.html");
+    assert!(
+        a.contains("class=\"notice compact\"><strong>Major correction"),
+        "{a}"
+    );
+    let list = get(&files, "en/archive/index.html");
+    assert!(list.contains("2025"));
+}
+
+#[test]
+fn governance_has_a_page_per_proposal_and_member_and_the_statements() {
+    let f = site();
+    let files = f.render();
+    let p = files
+        .iter()
+        .find(|x| x.path.starts_with("en/coop/p/"))
+        .expect("a proposal page");
+    let html = std::str::from_utf8(&p.bytes).unwrap();
+    assert!(
+        html.contains("Passed") && html.contains("closed <time"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("voting until"),
+        "a decided proposal says when it closed"
+    );
+    assert!(
+        html.contains("aigerim</bdi></a>: <span dir=\"auto\">yes</span>"),
+        "{html}"
+    );
+    let m = get(&files, "ru/coop/m/aigerim/index.html");
+    assert!(m.contains("We stand by our reporting."));
+    assert!(m.contains("член редакционного совета"));
+    let s = get(&files, "kk/coop/statements/index.html");
+    assert!(s.contains("We stand by our reporting."));
+    assert!(s.starts_with("<!DOCTYPE html><html lang=\"kk\">"));
+}
+
+#[test]
+fn the_front_page_is_small() {
+    let f = site();
+    let files = f.render();
+    for lang in ["kk", "ru", "en"] {
+        let html = get(&files, &format!("{lang}/index.html")).len();
+        let css = get(&files, "style.css").len();
+        assert!(html + css < 50 * 1024, "{lang}: {html} + {css} bytes");
+    }
+}
