@@ -507,7 +507,9 @@ pub enum CharterError {
     UnknownLanguage { lang: String },
     #[error("languages: {lang:?} is listed twice")]
     LanguageTwice { lang: String },
-    #[error("time_zone: {zone:?} is not a time zone of the IANA database (such as \"Asia/Almaty\")")]
+    #[error(
+        "time_zone: {zone:?} is not a time zone of the IANA database (such as \"Asia/Almaty\")"
+    )]
     UnknownTimeZone { zone: String },
     #[error("{field}: a fraction needs 0 ≤ num ≤ den and den > 0")]
     BadFraction { field: &'static str },

@@ -290,7 +290,11 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
             .expect("demo handles exist")
             .clone()
     };
-    for (by, handle) in [("saule", "saule"), ("aigerim", "aigerim"), ("dauren", "nurlan")] {
+    for (by, handle) in [
+        ("saule", "saule"),
+        ("aigerim", "aigerim"),
+        ("dauren", "nurlan"),
+    ] {
         act(
             &mut publication,
             &log_key,

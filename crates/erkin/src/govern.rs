@@ -15,7 +15,8 @@ use erkin_views::i18n::EN;
 use serde::Serialize;
 
 use crate::cli::{
-    CharterArgs, CloseArgs, ConsentArgs, MotionArgs, NominateArgs, ProposeArgs, RotateKeyArgs, TallyArgs, VoteArgs,
+    CharterArgs, CloseArgs, ConsentArgs, MotionArgs, NominateArgs, ProposeArgs, RotateKeyArgs,
+    TallyArgs, VoteArgs,
 };
 use crate::desk::{Desk, Place};
 use crate::secret;
@@ -559,10 +560,16 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
                 let what = match stage.kind {
                     stv::StageKind::FirstPreferences => "first preferences".to_string(),
                     stv::StageKind::Surplus { from } => {
-                        format!("surplus of {}", EN.ranking(std::slice::from_ref(&election.candidates[from])))
+                        format!(
+                            "surplus of {}",
+                            EN.ranking(std::slice::from_ref(&election.candidates[from]))
+                        )
                     }
                     stv::StageKind::Exclusion { of } => {
-                        format!("exclusion of {}", EN.ranking(std::slice::from_ref(&election.candidates[of])))
+                        format!(
+                            "exclusion of {}",
+                            EN.ranking(std::slice::from_ref(&election.candidates[of]))
+                        )
                     }
                 };
                 let votes: Vec<String> = election

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use erkin_core::action::{
-    REOPEN_NOMINATIONS, Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement,
-    StepDown, Tick, Vote,
+    Action, Ballot, Charter, Close, Genesis, Motion, Propose, Resign, RotateKey, Statement,
+    StepDown, Tick, Vote, REOPEN_NOMINATIONS,
 };
 use erkin_core::charter::CharterError;
 use erkin_core::charter::{
@@ -2927,7 +2927,11 @@ fn nominations_need_the_nominees_consent_before_the_deadline() {
             time: nc,
         },
     );
-    p.act("bolat", nc, vote(id, ranked(&["erlan", REOPEN_NOMINATIONS])));
+    p.act(
+        "bolat",
+        nc,
+        vote(id, ranked(&["erlan", REOPEN_NOMINATIONS])),
+    );
     p.refuse(
         "dana",
         nc,
@@ -2983,7 +2987,10 @@ fn a_nominee_who_never_consented_cannot_be_ranked() {
         },
     );
     assert_eq!(p.board(), handles(&FOUNDERS));
-    assert_eq!(Rejection::NoConsent { handle: "x".into() }.code(), "no_consent");
+    assert_eq!(
+        Rejection::NoConsent { handle: "x".into() }.code(),
+        "no_consent"
+    );
 }
 
 #[test]
@@ -3122,9 +3129,13 @@ fn an_editor_is_recalled_by_vote_and_stays_a_member() {
     p.refuse(
         "aigerim",
         T1,
-        propose(T1, T1 + 72 * H, Motion::Recall {
-            handle: "mallory".into(),
-        }),
+        propose(
+            T1,
+            T1 + 72 * H,
+            Motion::Recall {
+                handle: "mallory".into(),
+            },
+        ),
         Rejection::NotOnBoard {
             handle: "mallory".into(),
         },
@@ -3135,14 +3146,15 @@ fn an_editor_is_recalled_by_vote_and_stays_a_member() {
     };
     let (_, o) = p.decide(
         recall(),
-        &[("aigerim", Yes), ("bolat", Yes), ("dana", No), ("erlan", No)],
+        &[
+            ("aigerim", Yes),
+            ("bolat", Yes),
+            ("dana", No),
+            ("erlan", No),
+        ],
     );
     assert_decided(&o, true, false, tally(2, 2, 0, ELIGIBLE), THRESHOLD_FAILED);
-    let (_, o) = p.decide_at(
-        T1 + 100 * H,
-        recall(),
-        &[("aigerim", Yes), ("bolat", Yes)],
-    );
+    let (_, o) = p.decide_at(T1 + 100 * H, recall(), &[("aigerim", Yes), ("bolat", Yes)]);
     assert_decided(&o, false, false, tally(2, 0, 0, ELIGIBLE), QUORUM_FAILED);
     let (_, o) = p.decide_at(
         T1 + 200 * H,
@@ -3162,12 +3174,21 @@ fn an_editor_is_recalled_by_vote_and_stays_a_member() {
     assert!(!p.board().contains(&"kairat".to_string()));
     assert!(!p.state.is_editor("kairat", o.closed_at));
     // Two recalls of the same editor: the second finds the seat gone.
-    let (first, c1) = p.propose_min("aigerim", o.closed_at + 60, Motion::Recall {
-        handle: "dana".into(),
-    });
-    let second = p.propose("bolat", o.closed_at + 60, c1, Motion::Recall {
-        handle: "dana".into(),
-    });
+    let (first, c1) = p.propose_min(
+        "aigerim",
+        o.closed_at + 60,
+        Motion::Recall {
+            handle: "dana".into(),
+        },
+    );
+    let second = p.propose(
+        "bolat",
+        o.closed_at + 60,
+        c1,
+        Motion::Recall {
+            handle: "dana".into(),
+        },
+    );
     let all_yes: Vec<(&str, Ballot)> = FOUNDERS.iter().map(|h| (*h, Yes)).collect();
     p.votes(o.closed_at + 120, first, &all_yes);
     p.votes(o.closed_at + 120, second, &all_yes);
@@ -3207,13 +3228,22 @@ fn the_amendment_rule_cannot_be_tightened_past_three_quarters() {
     let mut c = Charter::default();
     c.amend.threshold.fraction = frac(3, 4);
     c.amend.threshold.comparison = Comparison::Greater;
-    assert!(matches!(c.validate(), Err(CharterError::AmendmentAboveCap { .. })));
+    assert!(matches!(
+        c.validate(),
+        Err(CharterError::AmendmentAboveCap { .. })
+    ));
     let mut c = Charter::default();
     c.amend.quorum = frac(4, 5);
-    assert!(matches!(c.validate(), Err(CharterError::AmendmentAboveCap { .. })));
+    assert!(matches!(
+        c.validate(),
+        Err(CharterError::AmendmentAboveCap { .. })
+    ));
     let mut c = Charter::default();
     c.amend.min_hours = 30 * 24 + 1;
-    assert!(matches!(c.validate(), Err(CharterError::AmendmentAboveCap { .. })));
+    assert!(matches!(
+        c.validate(),
+        Err(CharterError::AmendmentAboveCap { .. })
+    ));
     // The cap itself is allowed.
     let mut c = Charter::default();
     c.amend.threshold.fraction = frac(3, 4);

@@ -130,15 +130,24 @@ fn members_govern_from_the_command_line() {
     // A board election opens for nominations: saule stands herself,
     // aigerim nominates dauren, who must consent; nobody ranks anyone until
     // the nomination deadline (days away), and only members may nominate.
-    let id = ok(
-        &d,
-        &["propose", "--key", &c, "--title", "Board", "elect"],
-    );
+    let id = ok(&d, &["propose", "--key", &c, "--title", "Board", "elect"]);
     ok(&d, &["nominate", &id, "saule", "--key", &c]);
     ok(&d, &["nominate", &id, "dauren", "--key", &a]);
-    refused(&d, &["nominate", &id, "dauren", "--key", &b], "already nominated");
-    refused(&d, &["nominate", &id, "aigerim", "--key", &x], "not a member");
-    refused(&d, &["consent", &id, "--key", &a], "aigerim is not nominated");
+    refused(
+        &d,
+        &["nominate", &id, "dauren", "--key", &b],
+        "already nominated",
+    );
+    refused(
+        &d,
+        &["nominate", &id, "aigerim", "--key", &x],
+        "not a member",
+    );
+    refused(
+        &d,
+        &["consent", &id, "--key", &a],
+        "aigerim is not nominated",
+    );
     let listed = ok(&d, &["proposals"]);
     assert!(
         listed.contains("candidates: saule (nominated, not yet consented: dauren)"),
@@ -157,7 +166,9 @@ fn members_govern_from_the_command_line() {
     );
     refused(
         &d,
-        &["propose", "--key", &a, "--title", "Recall", "recall", "saule"],
+        &[
+            "propose", "--key", &a, "--title", "Recall", "recall", "saule",
+        ],
         "holds no current board seat",
     );
     // aigerim (a founder, so an editor) steps down from the board and stays
