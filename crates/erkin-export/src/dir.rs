@@ -164,3 +164,59 @@ impl CopyReader for DirCopy {
         Ok(ids)
     }
 }
+
+thread_local! {
+    /// Directory fsyncs done by this thread (tests check the path is taken).
+    static DIR_SYNCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Fsyncs the directory `dir`, so that names created or renamed in it are as
+/// durable as the files' contents: a rename is a change to the directory,
+/// and until the directory is synced a power loss can undo it even though
+/// the file was synced. A no-op where directories cannot be opened (not
+/// Unix).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        fs::File::open(dir)?.sync_all()?;
+        DIR_SYNCS.with(|n| n.set(n.get() + 1));
+    }
+    Ok(())
+}
+
+/// How many directory fsyncs this thread has done ([`sync_dir`]).
+pub fn dir_syncs() -> u64 {
+    DIR_SYNCS.with(|n| n.get())
+}
+
+#[cfg(test)]
+mod sync_tests {
+    use super::*;
+
+    /// A durable write (the log's tiles, the checkpoint) syncs its
+    /// directory after the rename; a page's write does not. (That the
+    /// rename then survives a power loss cannot be tested without one.)
+    #[test]
+    fn durable_writes_sync_their_directory_after_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tile/0/000");
+        let before = dir_syncs();
+        crate::write::atomic_write(&path, b"tile", true).unwrap();
+        assert_eq!(dir_syncs(), before + 1);
+        assert_eq!(fs::read(&path).unwrap(), b"tile");
+        crate::write::atomic_write(&dir.path().join("index.html"), b"page", false).unwrap();
+        assert_eq!(dir_syncs(), before + 1);
+        // A directory that is not there cannot be synced: an error, not a
+        // silent success.
+        assert_eq!(
+            sync_dir(&dir.path().join("missing")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        assert_eq!(dir_syncs(), before + 1);
+    }
+}

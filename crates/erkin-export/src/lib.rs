@@ -20,7 +20,7 @@
 mod dir;
 mod write;
 
-pub use dir::{read_bounded, DirCopy};
+pub use dir::{dir_syncs, read_bounded, sync_dir, DirCopy};
 pub use write::{
     atomic_write, export, export_with_progress, for_each_file, Descriptor, ExportError,
     ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,

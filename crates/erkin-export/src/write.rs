@@ -378,5 +378,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(), Expo
         .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
         .map_err(io)?;
     fs::rename(&tmp, path).map_err(io)?;
+    // The rename is durable only once its directory is synced: a checkpoint
+    // must never survive a power loss that its tiles did not.
+    if durable {
+        crate::dir::sync_dir(parent).map_err(io)?;
+    }
     Ok(())
 }

@@ -179,6 +179,7 @@ pub fn write_bundle(
     let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     fs::rename(&tmp, out).map_err(io)?;
+    erkin_export::sync_dir(out.parent().unwrap_or(Path::new("."))).map_err(io)?;
     Ok(stats)
 }
 
