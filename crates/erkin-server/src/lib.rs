@@ -8,6 +8,8 @@
 //! address.
 
 pub mod api;
+pub mod desk;
+mod desk_i18n;
 mod listen;
 mod routes;
 pub mod sequencer;
@@ -66,6 +68,8 @@ pub enum ServerError {
     Store(#[from] erkin_store::StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("the desk's drafts: {0}")]
+    Drafts(#[from] erkin_store::drafts::DraftError),
     #[error("following: {0}")]
     Follow(erkin_mirror::MirrorError),
 }
@@ -95,6 +99,8 @@ struct Shared {
     /// Rendered article bodies, kept between renders.
     bodies: erkin_views::BodyCache,
     api: Option<api::Api>,
+    /// The members' desk (`/desk/`), with the members' API only.
+    desk: Option<desk::Desk>,
     /// Where members should send entries when this node does not take them.
     read_only_hint: &'static str,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -143,6 +149,7 @@ pub async fn serve_with(
     let bodies = erkin_views::BodyCache::default();
     let snapshot = snapshot::build(publication.state(), publication.store(), &bodies);
     let slot = Arc::new(StateSlot::default());
+    let mut desk = None;
     let api = match options.members {
         Some(m) => {
             // Filled before the first request can arrive, then after
@@ -155,6 +162,13 @@ pub async fn serve_with(
                     .collect(),
             ));
             let logged = publication.state().entry_hashes().map(|h| h.0).collect();
+            let editors = Arc::new(RwLock::new(current_editors(publication.state())));
+            desk = Some(desk::Desk::new(
+                dir,
+                publication.state().origin(),
+                members.clone(),
+                editors.clone(),
+            )?);
             let keys = members.clone();
             let wanted = slot.clone();
             let origin = publication.state().origin().to_string();
@@ -171,6 +185,9 @@ pub async fn serve_with(
                             .collect();
                         if let Ok(mut k) = keys.write() {
                             *k = fresh;
+                        }
+                        if let Ok(mut e) = editors.write() {
+                            *e = current_editors(p.state());
                         }
                     }
                     wanted.offer(p.state());
@@ -197,6 +214,7 @@ pub async fn serve_with(
         slot: api.as_ref().map(|_| slot),
         bodies,
         api,
+        desk,
         read_only_hint: if follower.is_some() {
             "this node is a read-only follower; send entries to the newsroom's server"
         } else {
@@ -351,6 +369,15 @@ fn rebuild(s: &Shared) -> Option<Duration> {
         *guard = Arc::new(fresh);
     }
     Some(started.elapsed())
+}
+
+/// The handles holding a board seat at the log time.
+fn current_editors(state: &erkin_core::state::State) -> std::collections::HashSet<String> {
+    state
+        .members()
+        .filter(|m| state.is_editor(&m.handle, state.log_time()))
+        .map(|m| m.handle.clone())
+        .collect()
 }
 
 /// Binds `addr`, for callers that want the real port before serving.

@@ -25,7 +25,13 @@ use crate::{api, lock, snapshot, Shared};
 /// The whole HTTP surface of `erkin serve`.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let pages = get(page).fallback(only_get_and_head);
+    let desk = if shared.desk.is_some() {
+        crate::desk::router()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(desk)
         .route("/checkpoint", get(checkpoint))
         .route("/tile/{*path}", get(tile))
         .route("/blob/{id}", get(blob))
@@ -64,11 +70,10 @@ fn security_headers(h: &mut HeaderMap) {
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
+    // The desk sets its own (scripts from the copy); everything else runs none.
+    h.entry("content-security-policy").or_insert(HeaderValue::from_static(
         "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    );
+    ));
     set(h, "referrer-policy", "no-referrer");
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");

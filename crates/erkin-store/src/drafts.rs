@@ -260,7 +260,12 @@ mod tests {
     fn bad_ids_and_oversized_drafts_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut d = Drafts::open(dir.path()).unwrap();
-        for id in ["", "../x", "0123456789ABCDEF0123456789ABCDEF", &"a".repeat(33)] {
+        for id in [
+            "",
+            "../x",
+            "0123456789ABCDEF0123456789ABCDEF",
+            &"a".repeat(33),
+        ] {
             assert!(matches!(d.get(id), Err(DraftError::BadId)), "{id}");
         }
         let mut big = fields("Big");
@@ -287,7 +292,13 @@ mod tests {
         // Saving an existing one still works, and others are not limited by her.
         d.save(&format!("{:032x}", 0), "dana", &fields("u"), 2, false)
             .unwrap();
-        d.save(&format!("{:032x}", 999_999), "erlan", &fields("t"), 1, false)
-            .unwrap();
+        d.save(
+            &format!("{:032x}", 999_999),
+            "erlan",
+            &fields("t"),
+            1,
+            false,
+        )
+        .unwrap();
     }
 }

@@ -1,0 +1,257 @@
+//! Every sentence the desk shows, in Kazakh, Russian and English, by key.
+//! The browser fetches one language's table (`desk/api/messages/<lang>`);
+//! the desk's script holds keys only. Refusals are keyed by the API's
+//! stable codes: `refused_<code>` for an entry the server refused (the
+//! fold's `Rejection::code` and the members' API's own), `<code>` for the
+//! desk's own API.
+//!
+//! (The governance sentences — motions, tallies, effects — are
+//! `erkin_views::i18n`'s, used for the proposals document.)
+
+use std::collections::BTreeMap;
+
+/// (key, [kk, ru, en]).
+const MESSAGES: &[(&str, [&str; 3])] = &[
+    ("desk_title", ["Мүшелер үстелі", "Рабочий стол членов", "Members' desk"]),
+    ("language", ["Тіл", "Язык", "Language"]),
+    ("nav_key", ["Кілт", "Ключ", "Key"]),
+    ("nav_write", ["Жазу", "Писать", "Write"]),
+    ("nav_govern", ["Басқару", "Управление", "Govern"]),
+    ("key_heading", ["Сіздің кілтіңіз", "Ваш ключ", "Your key"]),
+    ("key_here", [
+        "Кілтіңіз осы браузерде сақтаулы. Ол бұл құрылғыдан ешқашан шықпайды.",
+        "Ваш ключ хранится в этом браузере. Он никогда не покидает это устройство.",
+        "This browser holds your key. It never leaves this device.",
+    ]),
+    ("your_handle", ["Лақап атыңыз", "Ваше имя", "Handle"]),
+    ("your_verifier_key", [
+        "Ашық кілтіңіз (мүшелікке қабылдану үшін мүшелерге беріңіз)",
+        "Ваш открытый ключ (передайте его членам, чтобы вас приняли)",
+        "Your public key (give it to members to be admitted)",
+    ]),
+    ("sign_in", ["Кіру", "Войти", "Sign in"]),
+    ("forget_key", ["Осы браузердегі кілтті ұмыту", "Забыть ключ в этом браузере", "Forget the key in this browser"]),
+    ("make_key_heading", ["Жаңа кілт жасау", "Создать новый ключ", "Make a new key"]),
+    ("handle_label", [
+        "Лақап атыңыз (журналдағы жария атыңыз)",
+        "Ваше имя (публичное имя в журнале)",
+        "Your handle (your public name in the log)",
+    ]),
+    ("passphrase_label", ["Сақтық көшірменің құпия сөз тіркесі", "Парольная фраза для резервной копии", "Passphrase for the backup file"]),
+    ("passphrase_again_label", ["Құпия сөз тіркесін қайталаңыз", "Повторите парольную фразу", "The passphrase again"]),
+    ("make_key_button", ["Кілт жасап, сақтық көшірмесін жүктеу", "Создать ключ и скачать резервную копию", "Make the key and download its backup"]),
+    ("open_key_heading", ["Кілт файлын ашу", "Открыть файл ключа", "Open a key file"]),
+    ("key_file_label", ["Кілт файлы (erkin key new жасаған)", "Файл ключа (созданный erkin key new)", "Key file (from erkin key new)"]),
+    ("passphrase_open_label", ["Оның құпия сөз тіркесі", "Его парольная фраза", "Its passphrase"]),
+    ("open_key_button", ["Кілтті ашу", "Открыть ключ", "Open the key"]),
+    ("write_heading", ["Жазу", "Писать", "Write"]),
+    ("drafts_heading", ["Жобалар", "Черновики", "Drafts"]),
+    ("new_draft", ["Жаңа жоба", "Новый черновик", "New draft"]),
+    ("f_title", ["Тақырып", "Заголовок", "Title"]),
+    ("f_lang", ["Мақала тілі", "Язык статьи", "Language of the article"]),
+    ("f_slug", ["Мекенжай (slug)", "Адрес (slug)", "Address (slug)"]),
+    ("f_summary", ["Қысқаша мазмұны", "Краткое содержание", "Summary"]),
+    ("f_tags", ["Тегтер, үтір арқылы", "Теги через запятую", "Tags, separated by commas"]),
+    ("f_authors", ["Авторлар (мүшелердің аттары), үтір арқылы", "Авторы (имена членов) через запятую", "Authors (members' handles), separated by commas"]),
+    ("f_translation", ["Қай мақаланың аудармасы (slug), бар болса", "Перевод статьи (slug), если есть", "Translation of (slug), if any"]),
+    ("f_body", ["Мәтін (Markdown)", "Текст (Markdown)", "Text (Markdown)"]),
+    ("preview", ["Алдын ала қарау", "Предпросмотр", "Preview"]),
+    ("preview_heading", ["Алдын ала қарау", "Предпросмотр", "Preview"]),
+    ("hand_off", ["Редакторларға беру", "Передать редакторам", "Hand to the editors"]),
+    ("publish", ["Жариялау", "Опубликовать", "Publish"]),
+    ("govern_heading", ["Ұсыныстар", "Предложения", "Proposals"]),
+    ("propose_heading", ["Ұсыныс енгізу", "Внести предложение", "Make a proposal"]),
+    ("p_kind", ["Түрі", "Вид", "Kind"]),
+    ("kind_admit", ["Мүшелікке қабылдау", "Принять в члены", "Admit a member"]),
+    ("kind_remove", ["Мүшеліктен шығару", "Исключить из членов", "Remove a member"]),
+    ("kind_resolution", ["Қарар", "Резолюция", "Resolution"]),
+    ("p_title", ["Тақырып", "Заголовок", "Title"]),
+    ("p_arg", [
+        "Оның ашық кілті, аты немесе қарар мәтіні",
+        "Открытый ключ, имя или текст резолюции",
+        "Their public key, handle, or the resolution's text",
+    ]),
+    ("p_days", ["Дауыс беру күндері", "Дней голосования", "Days of voting"]),
+    ("propose_button", ["Ұсыну", "Предложить", "Propose"]),
+    ("bad_handle", [
+        "Лақап атта бос орын да, «+» белгісі де болмауы керек (1–255 таңба).",
+        "Имя не должно содержать пробелов и знака «+» (1–255 символов).",
+        "A handle has no spaces and no '+' (1 to 255 characters).",
+    ]),
+    ("weak_passphrase", ["Құпия сөз тіркесі тым қысқа: кемінде 8 таңба.", "Парольная фраза слишком короткая: не меньше 8 символов.", "The passphrase is too short: use at least 8 characters."]),
+    ("passphrases_differ", ["Құпия сөз тіркестері сәйкес емес.", "Парольные фразы не совпадают.", "The two passphrases differ."]),
+    ("making_key", ["Кілт жасалуда…", "Создаём ключ…", "Making the key…"]),
+    ("key_made", [
+        "{handle} кілті жасалды. Сақтық көшірмені қауіпсіз жерде сақтаңыз.",
+        "Ключ {handle} создан. Храните резервную копию в надёжном месте.",
+        "The key {handle} is made. Keep the backup file somewhere safe.",
+    ]),
+    ("opening_key", ["Кілт ашылуда…", "Открываем ключ…", "Opening the key…"]),
+    ("key_opened", ["{handle} кілті ашылды.", "Ключ {handle} открыт.", "The key {handle} is open."]),
+    ("not_a_key_file", ["Бұл erkin кілт файлы емес.", "Это не файл ключа erkin.", "This is not an erkin key file."]),
+    ("wrong_passphrase", ["Құпия сөз тіркесі қате.", "Неверная парольная фраза.", "The passphrase is wrong."]),
+    ("log_key_changed", [
+        "Басылымның кілті өзгерді ({pinned} орнына {served}). Ештеңеге қол қоймаңыз.",
+        "Ключ издания изменился ({served} вместо {pinned}). Ничего не подписывайте.",
+        "The publication's key changed ({served} instead of {pinned}). Sign nothing.",
+    ]),
+    ("signed_in", ["{handle} ретінде кірдіңіз.", "Вы вошли как {handle}.", "Signed in as {handle}."]),
+    ("signed_in_editor", ["{handle} ретінде кірдіңіз (редактор).", "Вы вошли как {handle} (редактор).", "Signed in as {handle} (editor)."]),
+    ("saved_here", ["Осы құрылғыда сақталды.", "Сохранено на этом устройстве.", "Saved on this device."]),
+    ("saved_server", ["Серверде сақталды (жеке, журналда емес).", "Сохранено на сервере (лично, не в журнале).", "Saved on the server (private, not in the log)."]),
+    ("untitled", ["Тақырыпсыз", "Без заголовка", "Untitled"]),
+    ("handed_off", ["редакторларға берілді", "передан редакторам", "handed to the editors"]),
+    ("handed_off_done", ["Жоба редакторларға берілді.", "Черновик передан редакторам.", "The draft is with the editors."]),
+    ("receipt_ok", [
+        "Журналға {index} нөмірімен жазылды; түбіртек басылым кілтімен тексерілді.",
+        "Записано в журнал под номером {index}; квитанция проверена ключом издания.",
+        "Recorded in the log at index {index}; the receipt checks out against the publication's key.",
+    ]),
+    ("receipt_not_genuine", [
+        "Сервердің түбіртегі шынайы емес: {why} Жазбаға сенбеңіз.",
+        "Квитанция сервера не подлинная: {why} Не полагайтесь на эту запись.",
+        "The server's receipt is not genuine: {why} Do not rely on the entry.",
+    ]),
+    ("receipt_bad_checkpoint", ["бақылау нүктесіне басылым кілті қол қоймаған.", "контрольная точка не подписана ключом издания.", "the checkpoint is not signed by the publication's key."]),
+    ("receipt_wrong_leaf", ["түбіртек басқа жазбаға арналған.", "квитанция выдана на другую запись.", "the receipt is for another entry."]),
+    ("receipt_bad_proof", ["енгізу дәлелі жазбаны қол қойылған журналға орналастырмайды.", "доказательство включения не помещает запись в подписанный журнал.", "the inclusion proof does not place the entry in the signed log."]),
+    ("published", ["{slug} жарияланды.", "{slug} опубликовано.", "{slug} is published."]),
+    ("proposed_by", ["ұсынған: {handle}", "предложил(а): {handle}", "proposed by {handle}"]),
+    ("open_until", ["{when} дейін ашық", "открыто до {when}", "open until {when}"]),
+    ("vote_on", ["№{id} бойынша дауыс беру", "Голосование по №{id}", "Vote on #{id}"]),
+    ("ballot_yes", ["Иә", "За", "Yes"]),
+    ("ballot_no", ["Жоқ", "Против", "No"]),
+    ("ballot_abstain", ["Қалыс", "Воздержаться", "Abstain"]),
+    ("http_error", ["Сервер жауап бермеді; қайталап көріңіз.", "Сервер не ответил; попробуйте ещё раз.", "The server did not answer; try again."]),
+    // The desk's own API.
+    ("no_session", ["Сіз кірмегенсіз немесе сессия аяқталды.", "Вы не вошли, или сессия истекла.", "You are not signed in, or the session expired."]),
+    ("bad_challenge", ["Кіру сұрауы бұл серверден емес немесе бұзылған.", "Запрос на вход не от этого сервера или повреждён.", "The sign-in challenge is not this server's, or it is damaged."]),
+    ("challenge_expired", ["Кіру сұрауының мерзімі өтті; қайта кіріңіз.", "Срок запроса на вход истёк; войдите снова.", "The sign-in challenge expired; sign in again."]),
+    ("challenge_used", ["Бұл кіру сұрауы бұрын пайдаланылған.", "Этот запрос на вход уже использован.", "This sign-in challenge was already used."]),
+    ("bad_signature", ["Қолтаңба тексерілмеді.", "Подпись не прошла проверку.", "The signature does not verify."]),
+    ("not_a_member", [
+        "Бұл кілт мүшенікі емес. Мүшелікке қабылдану үшін оны мүшелерге беріңіз: {key}",
+        "Этот ключ не принадлежит члену. Передайте его членам, чтобы вас приняли: {key}",
+        "This key is not a member's. Give it to members to be admitted: {key}",
+    ]),
+    ("busy", ["Сервер бос емес; сәлден соң қайталаңыз.", "Сервер занят; повторите чуть позже.", "The server is busy; try again shortly."]),
+    ("not_found", ["Мұндай жоба жоқ.", "Такого черновика нет.", "There is no such draft."]),
+    ("forbidden", ["Бұл жобаны тек авторы немесе (берілгеннен кейін) редактор өзгерте алады.", "Этот черновик может менять только автор или (после передачи) редактор.", "Only the draft's writer, or an editor once it is handed off, may change it."]),
+    ("malformed", ["Сұрау бұзылған.", "Запрос повреждён.", "The request is malformed."]),
+    ("too_large", ["Тым үлкен.", "Слишком большой объём.", "It is too large."]),
+    ("storage", ["Сервер деректерді сақтай алмады; қайталаңыз.", "Сервер не смог сохранить данные; повторите.", "The server could not store it; try again."]),
+    ("cross_site", ["Басқа сайттан келген сұрау қабылданбайды.", "Запросы с других сайтов не принимаются.", "Requests from another site are refused."]),
+    // Refusals of an entry: the fold's codes and the members' API's.
+    ("refused_bad_entry", ["Сервер жазбаны қабылдамады: оның пішімі дұрыс емес.", "Сервер отклонил запись: неверный формат.", "The server refused the entry: its format is wrong."]),
+    ("refused_bad_genesis", ["Сервер жазбаны қабылдамады: басылымның негізін қалау жазбасы дұрыс емес.", "Сервер отклонил запись: неверная запись основания.", "The server refused the entry: the founding entry is wrong."]),
+    ("refused_not_a_member", ["Сервер жазбаны қабылдамады: сіз бұл басылымның мүшесі емессіз.", "Сервер отклонил запись: вы не член этого издания.", "The server refused the entry: you are not a member of this publication."]),
+    ("refused_retired_key", ["Сервер жазбаны қабылдамады: бұл кілт ауыстырылған.", "Сервер отклонил запись: этот ключ заменён.", "The server refused the entry: this key was replaced."]),
+    ("refused_time_went_backwards", ["Сервер жазбаны қабылдамады: журнал уақыты кері жүрмейді.", "Сервер отклонил запись: время журнала не идёт назад.", "The server refused the entry: the log's time never goes backwards."]),
+    ("refused_clock_skew", ["Сервер жазбаны қабылдамады: құрылғыңыздың сағаты тым алшақ.", "Сервер отклонил запись: часы вашего устройства слишком расходятся.", "The server refused the entry: your device's clock is too far off."]),
+    ("refused_duplicate", ["Сервер жазбаны қабылдамады: ол журналда бар.", "Сервер отклонил запись: она уже есть в журнале.", "The server refused the entry: it is in the log already."]),
+    ("refused_invalid_action", ["Сервер жазбаны қабылдамады: өрістердің бірі ережеге сай емес.", "Сервер отклонил запись: одно из полей не по правилам.", "The server refused the entry: one of its fields breaks the rules."]),
+    ("refused_unknown_proposal", ["Сервер жазбаны қабылдамады: мұндай ұсыныс жоқ.", "Сервер отклонил запись: такого предложения нет.", "The server refused the entry: there is no such proposal."]),
+    ("refused_proposal_closed", ["Сервер жазбаны қабылдамады: ұсыныс жабылған.", "Сервер отклонил запись: предложение закрыто.", "The server refused the entry: the proposal is closed."]),
+    ("refused_voting_ended", ["Сервер жазбаны қабылдамады: дауыс беру аяқталды.", "Сервер отклонил запись: голосование окончено.", "The server refused the entry: voting has ended."]),
+    ("refused_too_early", ["Сервер жазбаны қабылдамады: әлі ерте.", "Сервер отклонил запись: ещё рано.", "The server refused the entry: it is too early."]),
+    ("refused_not_eligible", ["Сервер жазбаны қабылдамады: ұсыныс енгізілгенде сіз мүше емес едіңіз.", "Сервер отклонил запись: вы не были членом, когда внесли предложение.", "The server refused the entry: you were not a member when the proposal was made."]),
+    ("refused_period_too_short", ["Сервер жазбаны қабылдамады: дауыс беру мерзімі тым қысқа.", "Сервер отклонил запись: срок голосования слишком короткий.", "The server refused the entry: the voting period is too short."]),
+    ("refused_nomination_period_too_short", ["Сервер жазбаны қабылдамады: кандидаттарды ұсыну мерзімі тым қысқа.", "Сервер отклонил запись: срок выдвижения кандидатов слишком короткий.", "The server refused the entry: the nomination period is too short."]),
+    ("refused_wrong_ballot", ["Сервер жазбаны қабылдамады: бюллетень бұл ұсынысқа сай емес.", "Сервер отклонил запись: бюллетень не подходит к этому предложению.", "The server refused the entry: the ballot does not fit this proposal."]),
+    ("refused_bad_charter", ["Сервер жазбаны қабылдамады: жарғы ережеге сай емес.", "Сервер отклонил запись: устав не по правилам.", "The server refused the entry: the charter breaks the rules."]),
+    ("refused_not_permitted", ["Сервер жазбаны қабылдамады: мұны істеуге құқығыңыз жоқ (мысалы, тек редакторлар жариялайды).", "Сервер отклонил запись: у вас нет на это права (например, публикуют только редакторы).", "The server refused the entry: you may not do this (for example, only editors publish)."]),
+    ("refused_malformed", ["Сервер жазбаны қабылдамады: сұрау бұзылған.", "Сервер отклонил запись: запрос повреждён.", "The server refused the entry: the request is malformed."]),
+    ("refused_unauthorized", ["Сервер файлды қабылдамады: мүшенің қолтаңбасы жоқ.", "Сервер отклонил файл: нет подписи члена.", "The server refused the file: no member's signature."]),
+    ("refused_too_large", ["Сервер қабылдамады: тым үлкен.", "Сервер отклонил: слишком большой объём.", "The server refused it: too large."]),
+    ("refused_rate_limited", ["Тым жиі; сәлден соң қайталаңыз.", "Слишком часто; повторите чуть позже.", "Too many at once; try again shortly."]),
+    ("refused_busy", ["Сервер бос емес; сәлден соң қайталаңыз.", "Сервер занят; повторите чуть позже.", "The server is busy; try again shortly."]),
+    ("refused_redacted", ["Сервер қабылдамады: бұл мазмұн алынып тасталған.", "Сервер отклонил: это содержание удалено.", "The server refused it: this content was redacted."]),
+    ("refused_pending_full", ["Сервер қазір жаңа файлдар қабылдамайды; кейінірек қайталаңыз.", "Сервер сейчас не принимает новые файлы; повторите позже.", "The server takes no more files for now; try again later."]),
+    ("refused_blob_mismatch", ["Сервер қабылдамады: файл қолтаңбадағыдан өзгеше.", "Сервер отклонил: файл не совпадает с подписанным.", "The server refused it: the file is not the one signed for."]),
+];
+
+/// One language's table, or None for a language the desk does not speak.
+pub fn messages(lang: &str) -> Option<BTreeMap<String, String>> {
+    let i = ["kk", "ru", "en"].iter().position(|l| *l == lang)?;
+    Some(
+        MESSAGES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v[i].to_string()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key the desk's page names (`data-msg`) or its script asks
+    /// for (`t("…")`, `say(…, "…")`) is in the table in all three languages,
+    /// and every code the fold can refuse with has a sentence.
+    #[test]
+    fn the_table_covers_the_desk_and_every_refusal() {
+        let en = messages("en").unwrap();
+        let page = include_str!("../../../desk/src/index.html");
+        let script = include_str!("../../../desk/src/app.js");
+        let mut wanted: Vec<String> = Vec::new();
+        for part in page.split("data-msg=\"").skip(1) {
+            wanted.push(part.split('"').next().unwrap().to_string());
+        }
+        for marker in [
+            " t(\"",
+            "{t(\"",
+            "$(\"status\"), \"",
+            "$(\"save-state\"), \"",
+        ] {
+            for part in script.split(marker).skip(1) {
+                let key = part.split('"').next().unwrap();
+                if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !key.is_empty() {
+                    wanted.push(key.to_string());
+                }
+            }
+        }
+        // The fold's codes (docs/FORMATS.md) and the members' API's own.
+        const CODES: &[&str] = &[
+            "bad_entry",
+            "bad_genesis",
+            "not_a_member",
+            "retired_key",
+            "time_went_backwards",
+            "clock_skew",
+            "duplicate",
+            "invalid_action",
+            "unknown_proposal",
+            "proposal_closed",
+            "voting_ended",
+            "too_early",
+            "not_eligible",
+            "period_too_short",
+            "nomination_period_too_short",
+            "wrong_ballot",
+            "bad_charter",
+            "not_permitted",
+            "malformed",
+            "unauthorized",
+            "too_large",
+            "rate_limited",
+            "busy",
+            "redacted",
+            "pending_full",
+            "blob_mismatch",
+        ];
+        for code in CODES {
+            wanted.push(format!("refused_{code}"));
+        }
+        let missing: Vec<&String> = wanted.iter().filter(|k| !en.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "no message for {missing:?}");
+        let (kk, ru) = (messages("kk").unwrap(), messages("ru").unwrap());
+        for (k, v) in &en {
+            assert!(
+                !v.is_empty() && !kk[k].is_empty() && !ru[k].is_empty(),
+                "{k}"
+            );
+            assert_ne!(kk[k], *v, "{k} is not translated into Kazakh");
+        }
+        assert!(messages("de").is_none());
+    }
+}
