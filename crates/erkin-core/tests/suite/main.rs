@@ -9,5 +9,6 @@ mod entries;
 mod fold;
 mod governance;
 mod proofs;
+mod properties;
 mod stv_examples;
 mod verify;
