@@ -537,9 +537,11 @@ impl Mirror {
             }
             // The folded state goes into the store with the entries (in
             // their transaction) when there is none yet or the log has run
-            // SNAPSHOT_EVERY entries past it, as the sequencer does.
-            let snap = match store.snapshot_size()? {
-                Some(at) if update.state.size() < at + erkin_store::publication::SNAPSHOT_EVERY => {
+            // far enough past it (`snapshot_due`), as the sequencer does.
+            let snap = match store.snapshot_extent()? {
+                Some((at, len))
+                    if !erkin_store::publication::snapshot_due(update.state.size(), at, len) =>
+                {
                     None
                 }
                 _ => Some(erkin_core::snapshot::encode(&update.state)),

@@ -49,10 +49,24 @@ pub enum PublicationError {
 }
 
 /// How far the log runs past the stored snapshot before the next batch
-/// stores a new one (in its own transaction). Opening folds at most this
-/// many entries after the snapshot; see docs/BENCHMARKS.md for the cost of
-/// writing one.
+/// stores a new one (in its transaction), at least: see [`snapshot_due`].
 pub const SNAPSHOT_EVERY: u64 = 1024;
+/// Snapshot bytes per entry folded since it that make rewriting it worth
+/// its cost ([`snapshot_due`]).
+pub const SNAPSHOT_BYTES_PER_ENTRY: u64 = 8192;
+
+/// Whether the batch that takes the log to `size` entries stores a new
+/// snapshot, the stored one being of `at` entries and `len` bytes: once
+/// the log has run [`SNAPSHOT_EVERY`] entries past it, or, for a large
+/// snapshot, one entry per [`SNAPSHOT_BYTES_PER_ENTRY`] of its bytes —
+/// about the point where folding the entries since it costs as much as
+/// writing it again (about 40 µs per entry folded, about 5 ns per byte
+/// written). Opening then folds at most that many entries after the
+/// snapshot, and a bulk import writes O(log size) snapshot bytes per entry
+/// rather than O(archive).
+pub fn snapshot_due(size: u64, at: u64, len: u64) -> bool {
+    size >= at + SNAPSHOT_EVERY.max(len / SNAPSHOT_BYTES_PER_ENTRY)
+}
 
 /// How a publication's state was obtained when it was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +115,8 @@ pub struct Publication {
     state: State,
     /// The log size of the stored snapshot (0: none known).
     snapshot_size: u64,
+    /// Its length in bytes.
+    snapshot_len: u64,
     /// How the state was obtained on open.
     opened: Opened,
     /// Set when an append failed after the state had folded its entries: the
@@ -152,6 +168,7 @@ impl Publication {
             store,
             state,
             snapshot_size: 1,
+            snapshot_len: snap.bytes.len() as u64,
             opened: Opened::Snapshot { size: 1, folded: 0 },
             stale: false,
             writer: None,
@@ -165,16 +182,19 @@ impl Publication {
     /// past the stored one.
     pub fn open(dir: &Path) -> Result<Self, PublicationError> {
         let store = Store::open(dir)?;
-        let (state, opened, mut snapshot_size) = load(&store)?;
+        let (state, opened, mut snapshot_size, mut snapshot_len) = load(&store)?;
         let refolded = matches!(opened, Opened::Refolded { .. });
-        if refolded || state.size() >= snapshot_size + SNAPSHOT_EVERY {
-            store.put_snapshot(&snapshot::encode(&state), refolded)?;
-            snapshot_size = state.size();
+        if refolded || snapshot_due(state.size(), snapshot_size, snapshot_len) {
+            let snap = snapshot::encode(&state);
+            store.put_snapshot(&snap, refolded)?;
+            snapshot_size = snap.size;
+            snapshot_len = snap.bytes.len() as u64;
         }
         let publication = Self {
             store,
             state,
             snapshot_size,
+            snapshot_len,
             opened,
             stale: false,
             writer: None,
@@ -190,11 +210,13 @@ impl Publication {
     /// committing it — so the log is not folded a second time.
     pub fn from_folded(store: Store, state: State) -> Self {
         debug_assert_eq!(store.size(), state.size());
-        let snapshot_size = store.snapshot_size().ok().flatten().unwrap_or(0);
+        let (snapshot_size, snapshot_len) =
+            store.snapshot_extent().ok().flatten().unwrap_or((0, 0));
         Self {
             store,
             state,
             snapshot_size,
+            snapshot_len,
             opened: Opened::Snapshot {
                 size: snapshot_size,
                 folded: 0,
@@ -329,7 +351,7 @@ impl Publication {
             }
             // Every SNAPSHOT_EVERY entries the state goes into the store
             // with the batch, in its transaction.
-            let snap = (self.state.size() >= self.snapshot_size + SNAPSHOT_EVERY)
+            let snap = snapshot_due(self.state.size(), self.snapshot_size, self.snapshot_len)
                 .then(|| snapshot::encode(&self.state));
             match self.store.append_naming_snapshot(
                 &admitted,
@@ -341,6 +363,7 @@ impl Publication {
                 Ok(checkpoint) => {
                     if let Some(s) = &snap {
                         self.snapshot_size = s.size;
+                        self.snapshot_len = s.bytes.len() as u64;
                     }
                     self.purge_redacted()?;
                     return Ok(BatchOutcome {
@@ -457,9 +480,10 @@ impl Publication {
     fn catch_up(&mut self) -> Result<(), PublicationError> {
         if self.stale {
             self.store.refresh()?;
-            let (state, _, snapshot_size) = load(&self.store)?;
+            let (state, _, snapshot_size, snapshot_len) = load(&self.store)?;
             self.state = state;
             self.snapshot_size = snapshot_size;
+            self.snapshot_len = snapshot_len;
             self.stale = false;
         }
         let size = self.store.refresh()?;
@@ -559,23 +583,24 @@ fn admit(
 
 /// The state from the stored snapshot and the entries after it, or from
 /// the whole log if the snapshot is not usable; with how it was obtained
-/// and the size of the usable snapshot (0 if none).
-fn load(store: &Store) -> Result<(State, Opened, u64), PublicationError> {
+/// and the size and length of the usable snapshot (0 if none).
+fn load(store: &Store) -> Result<(State, Opened, u64, u64), PublicationError> {
     let why = match usable_snapshot(store)? {
-        Ok(mut state) => {
+        Ok((mut state, len)) => {
             let size = state.size();
             fold_tail(store, &mut state)?;
             let folded = state.size() - size;
-            return Ok((state, Opened::Snapshot { size, folded }, size));
+            return Ok((state, Opened::Snapshot { size, folded }, size, len));
         }
         Err(why) => why,
     };
     let state = fold_store(store, |_| {})?;
-    Ok((state, Opened::Refolded { why }, 0))
+    Ok((state, Opened::Refolded { why }, 0, 0))
 }
 
-/// The stored snapshot's state if it can be trusted, or why not.
-fn usable_snapshot(store: &Store) -> Result<Result<State, Refold>, PublicationError> {
+/// The stored snapshot's state (and its length) if it can be trusted, or
+/// why not.
+fn usable_snapshot(store: &Store) -> Result<Result<(State, u64), Refold>, PublicationError> {
     let snap = match store.snapshot() {
         Ok(Some(s)) => s,
         Ok(None) => return Ok(Err(Refold::Missing)),
@@ -591,8 +616,10 @@ fn usable_snapshot(store: &Store) -> Result<Result<State, Refold>, PublicationEr
     if store.root_at(snap.size)? != snap.root {
         return Ok(Err(Refold::OtherTree { size: snap.size }));
     }
+    let len = snap.bytes.len() as u64;
     Ok(
         snapshot::decode(&snap.bytes, store.log_key(), snap.size, &snap.digest)
+            .map(|state| (state, len))
             .map_err(Refold::Refused),
     )
 }
@@ -623,7 +650,7 @@ pub fn check_snapshot(store: &Store) -> Result<SnapshotCheck, PublicationError> 
         Some(size) => size,
     };
     let state = match usable_snapshot(store)? {
-        Ok(state) => state,
+        Ok((state, _)) => state,
         Err(why) => return Ok(SnapshotCheck::Unusable { why }),
     };
     let refold = fold_store_until(store, size, |_| {})?;

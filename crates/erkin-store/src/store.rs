@@ -602,6 +602,26 @@ impl Store {
         }
     }
 
+    /// The log size and byte length of the stored snapshot, if there is
+    /// one, without reading it.
+    pub fn snapshot_extent(&self) -> Result<Option<(u64, u64)>, StoreError> {
+        match self
+            .conn
+            .query_row(
+                "SELECT size, length(data) FROM state_snapshot WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        {
+            Ok(s) => Ok(s),
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+                Ok(None)
+            }
+            Err(e) => Err(sql_err(&self.path, e)),
+        }
+    }
+
     /// Removes the stored snapshot (tests; a snapshot is rebuilt on open).
     pub fn drop_snapshot(&self) -> Result<(), StoreError> {
         self.conn
