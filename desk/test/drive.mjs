@@ -1,0 +1,150 @@
+// Drives Debian's Chromium through the desk for crates/erkin/tests/suite/desk_e2e.rs.
+// playwright-core from package-lock.json; no browser is downloaded.
+//
+//   node drive.mjs SCENARIO URL PROFILE_DIR SHOT_DIR [ARGS...]
+//
+// Prints one JSON document on stdout. Each scenario waits only for what the
+// page says (data-state, data-code), never for a time.
+import { chromium } from "playwright-core";
+import { writeFileSync } from "node:fs";
+
+const [scenario, url, profile, shots, ...args] = process.argv.slice(2);
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 900 },
+  args: ["--no-sandbox"],
+});
+const page = ctx.pages()[0] || (await ctx.newPage());
+const errors = [];
+page.on("pageerror", (e) => errors.push(String(e)));
+// A refusal the desk shows (401 before admission) is logged by Chromium as a
+// failed load; those are answers, not errors of the page.
+page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
+const out = {};
+
+async function ready(hash = "") {
+  await page.goto(`${url}/desk/${hash}`);
+  await page.waitForSelector("body[data-ready]");
+  if ((await page.getAttribute("body", "data-ready")) !== "true") throw new Error(await page.textContent("#status"));
+}
+
+async function shot(name) {
+  for (const [w, h] of [[390, 844], [1280, 900]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.screenshot({ path: `${shots}/${name}-${w}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+async function signedIn() {
+  await page.waitForFunction(() => document.querySelector("#who") && !document.querySelector("#who").hidden);
+}
+
+try {
+  if (scenario === "make-key") {
+    const [handle, pass, outFile, lang] = args;
+    await ready();
+    await page.selectOption("#lang", lang || "en");
+    await shot("key");
+    await page.fill("#make-handle", handle);
+    await page.fill("#make-pass", pass);
+    await page.fill("#make-pass2", pass);
+    const download = page.waitForEvent("download");
+    await page.click("#make-key");
+    await (await download).saveAs(outFile);
+    await page.waitForFunction(() => document.querySelector("#key-vkey").value.length > 0);
+    out.vkey = await page.inputValue("#key-vkey");
+    out.status_code = await page.getAttribute("#status", "data-code");
+    out.html = await page.content();
+  } else if (scenario === "write") {
+    const [text, more] = args;
+    await ready("#write");
+    await signedIn();
+    await page.click("#new-draft");
+    await page.fill("#d-title", "River news");
+    await page.fill("#d-slug", "river-news");
+    await page.fill("#d-summary", "The river rose.");
+    // Typed key by key, as a person does; the reload comes mid-sentence.
+    await page.focus("#d-body");
+    await page.keyboard.type(text);
+    await page.reload();
+    await page.waitForSelector("body[data-ready='true']");
+    out.after_reload = await page.inputValue("#d-body");
+    await signedIn();
+    await page.focus("#d-body");
+    await page.keyboard.press("End");
+    await page.keyboard.type(more);
+    await page.waitForSelector("#save-state[data-state='server']");
+    await page.click("#preview-button");
+    await page.waitForSelector("#preview p");
+    await shot("write");
+    await page.click("#hand-off");
+    await page.waitForSelector("#status[data-code='handed_off_done']");
+    out.body = await page.inputValue("#d-body");
+    out.draft = await page.evaluate(() => localStorage.getItem("erkin-desk-current"));
+    out.html = await page.content();
+  } else if (scenario === "open-key-publish") {
+    const [keyFile, pass] = args;
+    await ready();
+    await page.setInputFiles("#open-file", keyFile);
+    await page.fill("#open-pass", pass);
+    await page.click("#open-key");
+    await signedIn();
+    out.handle = await page.textContent("#key-handle");
+    await page.goto(`${url}/desk/#write`);
+    await page.waitForSelector("body[data-ready='true']");
+    await signedIn();
+    await page.waitForSelector("button.draft");
+    await page.click("button.draft");
+    await page.waitForFunction(() => document.querySelector("#d-body").value.length > 0);
+    await page.fill("#d-authors", args[2] || "");
+    await page.click("#publish");
+    await page.waitForSelector("#receipt[data-state='genuine'], #receipt[data-state='refused'], #receipt[data-state='not-genuine']");
+    out.receipt = await page.getAttribute("#receipt", "data-state");
+    out.code = await page.getAttribute("#receipt", "data-code");
+    out.index = await page.getAttribute("#receipt", "data-index");
+    await shot("publish");
+  } else if (scenario === "vote-tampered") {
+    // Votes yes on proposal ARGS[0]; the answer is tampered on its way
+    // (the proof's first hash changed), and the desk must say so.
+    const [id, tamper] = args;
+    if (tamper === "tamper") {
+      await page.route("**/api/v1/entries", async (route) => {
+        const response = await route.fetch();
+        const receipt = await response.json();
+        if (receipt.inclusion_proof && receipt.inclusion_proof.length > 0) {
+          const h = receipt.inclusion_proof[0];
+          receipt.inclusion_proof[0] = (h[0] === "0" ? "1" : "0") + h.slice(1);
+        }
+        await route.fulfill({ response, json: receipt });
+      });
+    }
+    await ready("#govern");
+    await signedIn();
+    await page.goto(`${url}/desk/#govern`);
+    await page.waitForSelector(`li.proposal[data-id='${id}'] button.vote-yes`);
+    await shot("govern");
+    // Keyboard only: focus the button and press Enter.
+    await page.focus(`li.proposal[data-id='${id}'] button.vote-yes`);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#receipt[data-state='genuine'], #receipt[data-state='refused'], #receipt[data-state='not-genuine']");
+    out.receipt = await page.getAttribute("#receipt", "data-state");
+    out.code = await page.getAttribute("#receipt", "data-code");
+    out.text = await page.textContent("#receipt");
+    await shot(tamper === "tamper" ? "receipt-not-genuine" : "receipt");
+  } else {
+    throw new Error(`unknown scenario ${scenario}`);
+  }
+  out.errors = errors;
+} catch (e) {
+  out.failed = String(e.stack || e);
+  out.errors = errors;
+  try {
+    out.status = await page.textContent("#status");
+    await page.screenshot({ path: `${shots}/failed-${scenario}.png` });
+  } catch {}
+}
+await ctx.close();
+process.stdout.write(JSON.stringify(out));
