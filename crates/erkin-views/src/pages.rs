@@ -1105,6 +1105,7 @@ impl Site<'_> {
         let mut articles: Vec<&Article> = st
             .articles()
             .filter(|a| a.authors.iter().any(|h| h == handle))
+            .filter(|a| s.only.is_none_or(|l| a.lang == l))
             .collect();
         articles.sort_by(|a, b| {
             b.published_at()
@@ -1203,7 +1204,8 @@ impl Site<'_> {
                 img.qr src={ (root) "mirrors/key.svg" } alt=(key) width="200" height="200";
                 pre.cmd { code { "erkin verify COPY --key " (key) } }
                 h2 { (sw.known_copies) }
-                ul { li { a href=(self.config.base_url) { (self.config.base_url) } " (" (sw.this_copy) ")" } }
+                // Addresses as text, not links: no page of the copy links out.
+                ul { li { span.key { (self.config.base_url) } " (" (sw.this_copy) ")" } }
                 h2 { (sw.bundle) }
                 p { (sw.bundle_text) }
                 h2 { (w.make_mirror) }

@@ -276,7 +276,23 @@ pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
     p.set_uploader(&editor);
     let article = read_article(&args.file)?;
     let slug = args.slug.as_str();
-    let action = correct_action(&p, slug, &article, args.note, args.major)?;
+    let mut action = correct_action(&p, slug, &article, args.note, args.major)?;
+    // A correction that replaces most of the text is a major one, whatever
+    // was asked: the entry says so, readers see it as one, and the member
+    // is told now (nothing is asked: scripts run this too).
+    if let Some(share) = replaced_share(&p, slug, &article) {
+        if share > erkin_views::diff::MAJOR_SHARE {
+            if let Action::Correct(c) = &mut action {
+                if !c.major {
+                    eprintln!(
+                        "erkin: warning: this correction changes {:.0} % of the words of a/{slug}/ (more than half): it is recorded as a major correction, and readers see it as one",
+                        share * 100.0
+                    );
+                }
+                c.major = true;
+            }
+        }
+    }
     let index = submit_one(&mut p, &editor, &args.file, action)?;
     if args.json {
         print_json(&Recorded { index, slug })?;
@@ -285,6 +301,29 @@ pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
         eprintln!("Corrected a/{slug}/ as entry {index}.");
     }
     Ok(0)
+}
+
+/// The share of words (0 to 1) the corrected file replaces in the current
+/// revision of `slug` (title, summary and body), if the body is at hand.
+fn replaced_share(p: &Desk, slug: &str, article: &ArticleFile) -> Option<f64> {
+    let current = p.state().article(slug)?.current();
+    let body = p
+        .publication()
+        .store()
+        .blob(&current.body, DEFAULT_MAX_BLOB_LEN)
+        .ok()
+        .flatten()?;
+    let old = format!(
+        "{}\n{}\n{}",
+        current.title,
+        current.summary,
+        String::from_utf8_lossy(&body)
+    );
+    let new = format!(
+        "{}\n{}\n{}",
+        article.front.title, article.front.summary, article.body
+    );
+    Some(erkin_views::diff::changed_share(&old, &new))
 }
 
 /// Builds a correction from a corrected article file (uploading its body).

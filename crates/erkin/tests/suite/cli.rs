@@ -1232,17 +1232,7 @@ fn json_on_every_command_whose_output_is_data() {
     assert!(prop["closes_at"].as_u64().unwrap() > 0, "{prop}");
     let ids = id.to_string();
     for k in [ka, kb] {
-        let v = json_of(&run_in(
-            &data,
-            &[
-                "vote",
-                &ids,
-                "yes",
-                "--key",
-                k,
-                "--json",
-            ],
-        ));
+        let v = json_of(&run_in(&data, &["vote", &ids, "yes", "--key", k, "--json"]));
         assert_eq!(v["proposal"], id);
         assert!(v["index"].as_u64().unwrap() > id, "{v}");
     }
@@ -1294,6 +1284,51 @@ fn json_on_every_command_whose_output_is_data() {
         Some(closed["index"].as_u64().unwrap() + 5)
     );
     assert!(exported["written"].as_u64().unwrap() > 0, "{exported}");
+    // The first correction changed nothing and warned of nothing.
+    let r = run_in(
+        &data,
+        &[
+            "correct",
+            "first-story",
+            s(&story),
+            "--key",
+            ka,
+            "--note",
+            "Again.",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(!r.stderr.contains("major correction"), "{r:#?}");
+    // A "correction" that replaces the whole text is recorded as major,
+    // and the editor is told so (nothing is asked).
+    fs::write(
+        &story,
+        "---\ntitle: First story\nslug: first-story\nlang: en\nsummary: A test.\nauthors: [aigerim]\n---\n\nwithdrawn\n",
+    )
+    .unwrap();
+    let r = run_in(
+        &data,
+        &[
+            "correct",
+            "first-story",
+            s(&story),
+            "--key",
+            ka,
+            "--note",
+            "Withdrawn.",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("recorded as a major correction, and readers see it as one"),
+        "{r:#?}"
+    );
+    let last = log_json(&data)
+        .into_iter()
+        .rfind(|e| e["action"] == "correct")
+        .expect("the correction is in the log");
+    assert!(last.to_string().contains("major"), "{last}");
 }
 
 #[test]

@@ -256,6 +256,21 @@ struct Server {
     accept: Option<JoinHandle<()>>,
 }
 
+/// Served from memory, not from the site: a page whose script loads a site
+/// page (`?p=`) in a 390 px wide frame and writes whether it scrolls
+/// sideways into its own DOM (the site's pages run no script themselves).
+const MEASURE_PATH: &str = "/__erkin_test__/measure.html";
+
+fn measure_html(page: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>measure</title></head>\
+         <body style=\"margin:0\"><iframe id=\"f\" src=\"/{page}\" style=\"width:390px;height:844px;border:0\"></iframe>\
+         <p id=\"out\">pending</p><script>document.getElementById('f').onload=function(){{\
+         var d=this.contentDocument.documentElement;\
+         document.getElementById('out').textContent='scroll-width='+d.scrollWidth+' client-width='+d.clientWidth;}};</script></body></html>"
+    )
+}
+
 /// Served from memory, not from the site: proves that script really is off.
 const CANARY_PATH: &str = "/__erkin_test__/js-canary.html";
 const CANARY_HTML: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>canary</title></head><body><p id=\"canary\">script-off</p><script>document.getElementById(\"canary\").textContent = \"script-ran\";</script></body></html>";
@@ -374,6 +389,13 @@ fn serve(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
             "text/plain",
             b"method not allowed\n".to_vec(),
         )
+    } else if path == MEASURE_PATH {
+        let page = target.split_once("?p=").map_or("", |(_, p)| p);
+        (
+            "200 OK",
+            "text/html; charset=utf-8",
+            measure_html(page).into_bytes(),
+        )
     } else if path == CANARY_PATH {
         (
             "200 OK",
@@ -435,7 +457,8 @@ fn screenshot_dir() -> PathBuf {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target")),
     };
-    target.join("screenshots")
+    // CI keeps target/ci-output/ as the run's output.
+    target.join("ci-output").join("screenshots")
 }
 
 /// A port on loopback that nothing listens on: Chromium's own background
@@ -518,6 +541,35 @@ fn load(chrome: &Path, url: &str, (w, h): (u32, u32), png: &Path, dead: u16) -> 
         netlog,
         stderr,
     }
+}
+
+/// Loads `url` in headless Chromium with JavaScript on (the measuring page
+/// is the test's own; the site's pages stay script-free under their CSP)
+/// and returns the DOM once settled.
+fn measure(chrome: &Path, url: &str, dead: u16) -> String {
+    let profile = TempDir::new().unwrap();
+    let nowhere = format!("http://127.0.0.1:{dead}/");
+    let mut cmd = Command::new(chrome);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--window-size=390,900",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+    ])
+    .arg(format!("--component-updater=url-source={nowhere}"))
+    .arg("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .arg(url);
+    let out = run_with_timeout(&mut cmd, Duration::from_secs(120));
+    assert!(out.status.success(), "chromium failed measuring {url}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Every URL or host that a net log says was requested, resolved or
@@ -615,32 +667,79 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
     let corrected = d.article("demokent-council-raises-water-tariff");
     let retracted = d.article("chitatel-v-demokente-otklyuchili-mobilnyi-internet");
     let correction_note = "the council approved 148 tenge";
+    let translated = d.article("what-is-a-cooperative-newsroom");
+    // The proposal that retracted the article, and the board election, by
+    // their pages in the English section.
+    let proposal_pages: Vec<String> = site_files(&d.site, ".html")
+        .into_iter()
+        .filter(|p| p.starts_with("en/coop/p/"))
+        .collect();
+    let find_proposal = |needle: &str| {
+        proposal_pages
+            .iter()
+            .find(|p| d.read(p).contains(needle))
+            .unwrap_or_else(|| panic!("no proposal page with {needle:?} among {proposal_pages:?}"))
+            .clone()
+    };
+    let retraction = find_proposal("Retract an unverified report");
+    let election = find_proposal("single transferable vote");
+    let sw = erkin_views::site_words::site_words("en");
     // (name, page, phrases its DOM must hold, other files it must fetch)
-    let pages: Vec<(&str, String, Vec<String>, Vec<&str>)> = vec![
-        (
-            "front",
-            "index.html".into(),
+    let mut pages: Vec<(String, String, Vec<String>, Vec<&str>)> = Vec::new();
+    for (name, path) in [("front", "index.html".to_string())].into_iter().chain(
+        languages()
+            .into_iter()
+            .map(|l| ("front", format!("{l}/index.html"))),
+    ) {
+        let lang = path
+            .split_once('/')
+            .filter(|(_, r)| *r == "index.html")
+            .map_or(default_lang.clone(), |(l, _)| l.to_string());
+        let lang = lang.as_str();
+        let w = erkin_views::i18n::words(lang);
+        let name = if path == "index.html" {
+            name.to_string()
+        } else {
+            format!("{name}-{lang}")
+        };
+        pages.push((
+            name,
+            path,
             vec![
-                format!("<h1>{}</h1>", w.latest),
-                html_escape(&corrected.title),
+                format!("<h2>{}</h2>", w.latest),
+                format!("<html lang=\"{lang}\""),
+            ],
+            vec![],
+        ));
+    }
+    pages.extend([
+        (
+            "article-translated".to_string(),
+            format!("a/{}/index.html", translated.slug),
+            vec![
+                html_escape(&translated.title),
+                "aria-current=\"page\">English</strong>".into(),
+                "hreflang=\"kk\"".into(),
             ],
             vec![],
         ),
         (
-            "article-corrected",
+            "article-corrected".to_string(),
             format!("a/{}/index.html", corrected.slug),
             vec![
-                format!("<h1>{}</h1>", html_escape(&corrected.title)),
-                format!("{} (", erkin_views::i18n::words(&corrected.lang).correction),
+                format!("<h1 dir=\"auto\">{}</h1>", html_escape(&corrected.title)),
+                erkin_views::i18n::words(&corrected.lang)
+                    .corrections
+                    .to_string(),
                 correction_note.into(),
             ],
             vec![],
         ),
         (
-            "article-retracted",
+            "article-retracted".to_string(),
             format!("a/{}/index.html", retracted.slug),
             vec![
-                format!("<h1>{}</h1>", html_escape(&retracted.title)),
+                format!("<h1 dir=\"auto\">{}</h1>", html_escape(&retracted.title)),
                 format!(
                     "<strong>{}. ",
                     erkin_views::i18n::words(&retracted.lang).retracted
@@ -650,25 +749,59 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
             vec![],
         ),
         (
-            "coop",
+            "coop".to_string(),
             "coop/index.html".into(),
             // The members, and the vote that retracted the article.
             vec![
                 format!("<h1>{}</h1>", w.coop),
-                "<li>aigerim</li>".into(),
-                "<li>nurlan</li>".into(),
+                "<bdi>aigerim</bdi>".into(),
+                "<bdi>nurlan</bdi>".into(),
                 "Retract an unverified report".into(),
             ],
             vec![],
         ),
         (
-            "mirrors",
+            "proposal".to_string(),
+            retraction.clone(),
+            vec![
+                "Retract an unverified report".into(),
+                format!("<h2>{}</h2>", sw.votes),
+            ],
+            vec![],
+        ),
+        (
+            "election".to_string(),
+            election.clone(),
+            vec!["single transferable vote".into()],
+            vec![],
+        ),
+        (
+            "member".to_string(),
+            "en/coop/m/aigerim/index.html".into(),
+            vec![
+                "<bdi>aigerim</bdi>".into(),
+                format!("<h2>{}</h2>", sw.statements),
+            ],
+            vec![],
+        ),
+        (
+            "archive".to_string(),
+            "en/archive/index.html".into(),
+            vec![format!("<h1>{}</h1>", sw.archive)],
+            vec![],
+        ),
+        (
+            "mirrors".to_string(),
             "mirrors/index.html".into(),
-            vec![format!("<h1>{}</h1>", w.mirrors), "erkin verify".into()],
+            vec![
+                format!("<h1>{}</h1>", w.mirrors),
+                "erkin verify".into(),
+                "class=\"key select\"".into(),
+            ],
             vec!["/mirrors/key.svg"],
         ),
-    ];
-    let sizes = [("phone", (412u32, 915u32)), ("desktop", (1366, 900))];
+    ]);
+    let sizes = [("390", (390u32, 844u32)), ("1280", (1280, 900))];
     let shots = screenshot_dir();
     fs::create_dir_all(&shots).unwrap();
     let server = Server::start(&d.site);
@@ -730,12 +863,23 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
             }
             check_netlog(&shot, &url);
             let requests: Vec<String> = server.requests()[before..].to_vec();
-            let mut wanted = vec![format!("/{page}"), "/style.css".to_string()];
+            let mut wanted = vec![
+                format!("/{page}"),
+                "/style.css".to_string(),
+                "/favicon.svg".to_string(),
+            ];
             wanted.extend(extra.iter().map(|s| s.to_string()));
             for want in &wanted {
                 assert!(
                     requests.contains(want),
                     "{page}: the server never got {want}; it got {requests:?}"
+                );
+            }
+            // Nothing asked for is missing from the copy (no /favicon.ico).
+            for r in &requests {
+                assert!(
+                    d.site.join(r.trim_start_matches('/')).is_file(),
+                    "{page}: asked for {r}, which the copy lacks"
                 );
             }
             let bytes = fs::read(&png).unwrap_or_else(|e| {
@@ -748,6 +892,27 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
                 png.display()
             );
         }
+    }
+    // No page scrolls sideways on a 390 px wide phone.
+    for (_, page, _, _) in &pages {
+        let url = format!("{}?p={page}", server.url(MEASURE_PATH));
+        let dom = measure(&chrome, &url, dead);
+        let out = dom
+            .split("<p id=\"out\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap_or("");
+        let num = |key: &str| -> u32 {
+            out.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(key))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{page}: no {key} in {out:?}"))
+        };
+        let (sw, cw) = (num("scroll-width="), num("client-width="));
+        assert!(
+            sw <= cw,
+            "{page} scrolls sideways at 390 px: {sw} px wide in {cw} px"
+        );
     }
     drop(server);
     loud(&format!(
