@@ -182,7 +182,7 @@ async fn page(
         }
         return r;
     }
-    not_found()
+    not_found_at(uri.path())
 }
 
 /// The checkpoint comes from the store, not the snapshot: a member who just
@@ -345,6 +345,21 @@ fn not_modified(req_headers: &HeaderMap, etag: &str) -> bool {
         Ok(tag) => !condition.precondition_passes(&tag),
         Err(_) => false,
     }
+}
+
+/// The 404 page for a missing page at `path`: its link to the front page is
+/// relative, so it works under any path prefix a proxy adds.
+fn not_found_at(path: &str) -> Response<Body> {
+    let root = "../".repeat(path.matches('/').count().saturating_sub(1));
+    let mut r = Response::new(Body::from(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"{root}index.html\">Front page</a></p></body></html>",
+    )));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
 }
 
 fn not_found() -> Response<Body> {

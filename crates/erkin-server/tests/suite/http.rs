@@ -229,6 +229,13 @@ fn every_page_type_and_endpoint() {
     assert_eq!(get(addr, "/tile/0/000.p/4").body.len(), 128);
     // A single-revision article has no history page.
     assert_eq!(get(addr, "/a/first-story/history/").status, 404);
+    // The 404 page's link is relative (a path prefix, a proxy), never /index.html.
+    let missing = String::from_utf8(get(addr, "/a/first-story/history/").body).unwrap();
+    assert!(
+        missing.contains("href=\"../../../index.html\""),
+        "{missing}"
+    );
+    assert!(!missing.contains("href=\"/"), "{missing}");
     let body = "Текст статьи.";
     let id = erkin_core::blob::BlobId::of(body.as_bytes());
     let r = get(addr, &format!("/blob/{id}"));
