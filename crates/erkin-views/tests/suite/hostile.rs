@@ -591,8 +591,6 @@ fn decided(lang: &str) -> Fixture {
             (remove(), Yes),
             // Closed after the first: bolat has already left.
             (remove(), Yes),
-            // (No board election: its ballots wait for a nomination
-            // deadline days away, and this fixture closes at once.)
             (
                 Motion::Retract {
                     article: "ken-apaty".into(),
@@ -621,6 +619,29 @@ fn decided(lang: &str) -> Fixture {
             ),
         ],
     );
+    // A board election: the founder stands, the nomination period passes,
+    // she ranks herself (the only voter, so it may close at once).
+    let nominations_close = f.time() + 60 + 72 * 3600;
+    let election = f.act(Action::Propose(Propose {
+        title: "Сайлау".into(),
+        closes_at: nominations_close + 168 * 3600,
+        motion: Motion::Elect {
+            seats: 3,
+            nominations_close,
+        },
+    }));
+    f.act(Action::Nominate(erkin_core::action::Nominate {
+        proposal: election,
+        handle: EDITOR.into(),
+    }));
+    f.wait(72 * 3600);
+    f.act(Action::Vote(Vote {
+        proposal: election,
+        ballot: Ranked(vec![EDITOR.into()]),
+    }));
+    f.act(Action::Close(Close {
+        proposal: election,
+    }));
     assert!(
         f.state.proposals().any(|p| p
             .outcome
