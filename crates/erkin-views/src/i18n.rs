@@ -849,3 +849,135 @@ impl Words {
         })
     }
 }
+
+#[cfg(test)]
+mod election_words {
+    use super::*;
+
+    const LANGS: [&Words; 3] = [&KK, &RU, &EN];
+
+    /// Each sentence in the three languages: present, and different.
+    fn three(say: impl Fn(&Words) -> String) {
+        let all: Vec<String> = LANGS.iter().map(|w| say(w)).collect();
+        assert!(all.iter().all(|s| !s.is_empty()), "{all:?}");
+        assert!(
+            all[0] != all[2] && all[1] != all[2] && all[0] != all[1],
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn every_election_refusal_is_said_in_kk_ru_and_en() {
+        use Rejection::*;
+        let h = || "saule".to_string();
+        for r in [
+            NominationPeriodTooShort {
+                min_hours: 72,
+                nominations_close: 1,
+                earliest: 2,
+            },
+            NotAnElection(3),
+            NominationsClosed {
+                proposal: 3,
+                nominations_close: 1,
+                time: 2,
+            },
+            NominationsOpen {
+                proposal: 3,
+                nominations_close: 2,
+                time: 1,
+            },
+            NomineeNotEligible {
+                handle: h(),
+                proposal: 3,
+            },
+            AlreadyOnBoard { handle: h() },
+            AlreadyNominated {
+                handle: h(),
+                proposal: 3,
+            },
+            NotNominated {
+                handle: h(),
+                proposal: 3,
+            },
+            AlreadyConsented {
+                handle: h(),
+                proposal: 3,
+            },
+            TooManyNominees { max: 100 },
+            NoConsent { handle: h() },
+            NoVacancy {
+                asked: 2,
+                vacant: 1,
+            },
+            NotOnBoard { handle: h() },
+        ] {
+            three(|w| w.election_refusal(&r).expect("an election refusal"));
+        }
+        assert_eq!(EN.election_refusal(&Rejection::Duplicate), None);
+    }
+
+    #[test]
+    fn every_election_motion_and_effect_is_said_in_kk_ru_and_en() {
+        let seats = || vec!["saule".to_string()];
+        for m in [
+            Motion::Elect {
+                seats: 3,
+                nominations_close: 1,
+            },
+            Motion::ByElection {
+                seats: 1,
+                nominations_close: 1,
+            },
+            Motion::Recall {
+                handle: "saule".into(),
+            },
+        ] {
+            three(|w| w.motion(&m));
+        }
+        for e in [
+            Effect::BoardElected {
+                seats: seats(),
+                term_ends: 1,
+                vacant: 1,
+            },
+            Effect::ByElected {
+                seats: seats(),
+                term_ends: 1,
+                vacant: 0,
+            },
+            Effect::Recalled {
+                handle: "saule".into(),
+            },
+            Effect::TooFewCandidates {
+                candidates: 1,
+                seats: 3,
+            },
+            Effect::CouldNotTakeEffect {
+                why: NoEffect::NotOnBoard {
+                    handle: "saule".into(),
+                },
+            },
+            Effect::CouldNotTakeEffect {
+                why: NoEffect::NoVacancy { vacant: 0 },
+            },
+        ] {
+            three(|w| w.effect(&e));
+        }
+        three(|w| w.reopen_nominations().to_string());
+        three(|w| w.recall_label().to_string());
+        three(|w| w.nomination_period(72));
+        // A vacant seat is said; none is not.
+        assert!(EN
+            .effect(&Effect::BoardElected {
+                seats: seats(),
+                term_ends: 1,
+                vacant: 1
+            })
+            .contains("re-open nominations"));
+        assert_eq!(
+            EN.ranking(&["saule".into(), REOPEN_NOMINATIONS.into()]),
+            "saule > re-open nominations"
+        );
+    }
+}
