@@ -56,6 +56,8 @@ try {
     await (await download).saveAs(outFile);
     await page.waitForFunction(() => document.querySelector("#key-vkey").value.length > 0);
     out.vkey = await page.inputValue("#key-vkey");
+    // After the key, the desk tries to sign in: wait for its answer.
+    await page.waitForSelector("#status[data-code='not_a_member'], #status[data-code='signed_in']");
     out.status_code = await page.getAttribute("#status", "data-code");
     out.html = await page.content();
   } else if (scenario === "write") {
@@ -123,8 +125,20 @@ try {
     }
     await ready("#govern");
     await signedIn();
-    await page.goto(`${url}/desk/#govern`);
-    await page.waitForSelector(`li.proposal[data-id='${id}'] button.vote-yes`);
+    // The proposals come from the rendered pages, which follow the log a
+    // moment behind: look again until the proposal is there.
+    const button = `li.proposal[data-id='${id}'] button.vote-yes`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await page.waitForSelector(button, { timeout: 2000 });
+        break;
+      } catch (e) {
+        if (attempt >= 30) throw e;
+        await page.reload();
+        await page.waitForSelector("body[data-ready='true']");
+        await signedIn();
+      }
+    }
     await shot("govern");
     // Keyboard only: focus the button and press Enter.
     await page.focus(`li.proposal[data-id='${id}'] button.vote-yes`);
