@@ -182,6 +182,42 @@ fn members_govern_from_the_command_line() {
         &["step-down", "--key", &a],
         "only editors step down from the board; aigerim holds no current board seat",
     );
+    // Two of the three seats are vacant now (the charter's 3, one founder
+    // left on the board): a by-election may fill two, not three.
+    refused(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Fill",
+            "by-election",
+            "--seats",
+            "3",
+        ],
+        "a by-election for 3 seat(s) needs that many vacant seats; 2 are vacant",
+    );
+    let by = ok(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Fill",
+            "by-election",
+            "--seats",
+            "2",
+        ],
+    );
+    // The sitting editor cannot stand in it; aigerim can.
+    refused(
+        &d,
+        &["nominate", &by, "dauren", "--key", &b],
+        "already holds a board seat",
+    );
+    ok(&d, &["nominate", &by, "aigerim", "--key", &a]);
 
     // Amend the charter from TOML: the default printed, edited, proposed.
     let toml = ok(&d, &["charter", "--toml"]);
