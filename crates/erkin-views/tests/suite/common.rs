@@ -126,6 +126,11 @@ impl Fixture {
         }
     }
 
+    /// Moves the clock on by `secs` (the next entry's tick records it).
+    pub fn advance(&mut self, secs: u64) {
+        self.time += secs;
+    }
+
     /// The log time of the last entry.
     pub fn time(&self) -> u64 {
         self.time

@@ -404,3 +404,43 @@ fn the_front_page_is_small() {
         assert!(html + css < 50 * 1024, "{lang}: {html} + {css} bytes");
     }
 }
+
+#[test]
+fn an_election_page_shows_the_stv_count_stage_by_stage() {
+    use erkin_core::action::Nominate;
+    let mut charter = erkin_core::action::Charter::default();
+    charter.board.seats = 1;
+    let mut f = Fixture::with_charter("Erkin Habar", charter.clone());
+    let nominations_close = f.time() + 60 + u64::from(charter.elect.nomination_hours) * 3600;
+    let id = f.act(Action::Propose(Propose {
+        title: "Board 2027".into(),
+        closes_at: nominations_close + u64::from(charter.elect.min_hours) * 3600,
+        motion: Motion::Elect {
+            seats: 1,
+            nominations_close,
+        },
+    }));
+    f.act(Action::Nominate(Nominate {
+        proposal: id,
+        handle: EDITOR.into(),
+    }));
+    f.advance(u64::from(charter.elect.nomination_hours) * 3600);
+    f.act(Action::Vote(Vote {
+        proposal: id,
+        ballot: Ballot::Ranked(vec![EDITOR.into()]),
+    }));
+    f.advance(u64::from(charter.elect.min_hours) * 3600);
+    f.act(Action::Close(Close { proposal: id }));
+    let files = f.render();
+    let html = get(&files, &format!("en/coop/p/{id}/index.html"));
+    assert!(html.contains("The count, stage by stage"), "{html}");
+    assert!(html.contains("<table class=\"stv\">"), "{html}");
+    assert!(html.contains("Quota: "), "{html}");
+    assert!(html.contains("first preferences"), "{html}");
+    assert!(html.contains("<strong>elected</strong>"), "{html}");
+    let ru = get(&files, &format!("ru/coop/p/{id}/index.html"));
+    assert!(
+        ru.contains("Подсчёт по этапам") && ru.contains("избран(а)"),
+        "{ru}"
+    );
+}
