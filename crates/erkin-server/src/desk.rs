@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use erkin_core::api::{
@@ -657,12 +657,7 @@ async fn messages(UrlPath(lang): UrlPath<String>) -> Response<Body> {
     }
 }
 
-async fn proposals(
-    State(shared): S,
-    UrlPath(lang): UrlPath<String>,
-    method: Method,
-) -> Response<Body> {
-    let _ = method;
+async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response<Body> {
     if !["kk", "ru", "en"].contains(&lang.as_str()) {
         return refuse(DeskError::NotFound);
     }
@@ -686,7 +681,7 @@ async fn proposals(
                 p.votes.values().filter(|v| **v == b).count() as u64
             };
             let tally = match &p.outcome {
-                Some(o) => o.tally.clone(),
+                Some(o) => o.tally,
                 None => erkin_core::charter::Tally {
                     yes: count(erkin_core::action::Ballot::Yes),
                     no: count(erkin_core::action::Ballot::No),
