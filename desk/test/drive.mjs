@@ -148,6 +148,21 @@ try {
     out.code = await page.getAttribute("#receipt", "data-code");
     out.text = await page.textContent("#receipt");
     await shot(tamper === "tamper" ? "receipt-not-genuine" : "receipt");
+  } else if (scenario === "propose") {
+    const [kind, title, arg, days] = args;
+    await ready("#govern");
+    await signedIn();
+    await page.selectOption("#p-kind", kind);
+    await page.fill("#p-title", title);
+    await page.fill("#p-arg", arg);
+    await page.fill("#p-days", days);
+    await page.click("#propose");
+    await page.waitForSelector("#receipt[data-state='genuine'], #receipt[data-state='refused'], #receipt[data-state='not-genuine']");
+    out.receipt = await page.getAttribute("#receipt", "data-state");
+    out.code = await page.getAttribute("#receipt", "data-code");
+    out.text = await page.textContent("#receipt");
+    out.lang = await page.getAttribute("html", "lang");
+    await shot(`propose-${out.receipt}`);
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }

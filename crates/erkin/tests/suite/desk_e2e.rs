@@ -560,6 +560,56 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
     let voted = drive("vote-tampered", &url, &dana_profile, &[&id, "clean"]);
     assert_eq!(voted["receipt"], "genuine", "{voted}");
 
+    // A proposal from the browser's form: refused by the fold (a remove
+    // needs a longer vote), the reason in Dana's language (Kazakh); then
+    // a resolution the log takes.
+    let short = drive(
+        "propose",
+        &url,
+        &dana_profile,
+        &["remove", "Remove bob", "bob", "1"],
+    );
+    assert_eq!(
+        (
+            short["receipt"].as_str(),
+            short["code"].as_str(),
+            short["lang"].as_str()
+        ),
+        (Some("refused"), Some("period_too_short"), Some("kk")),
+        "{short}"
+    );
+    assert!(
+        short["text"]
+            .as_str()
+            .unwrap()
+            .contains("дауыс беру мерзімі тым қысқа"),
+        "{short}"
+    );
+    let made = drive(
+        "propose",
+        &url,
+        &dana_profile,
+        &["resolution", "Print less", "Print on Fridays only.", "7"],
+    );
+    assert_eq!(made["receipt"], "genuine", "{made}");
+    let proposals: serde_json::Value = serde_json::from_str(&ok(&[
+        "--server",
+        &url,
+        "--dir",
+        &dana.copy,
+        "proposals",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(
+        proposals
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["title"] == "Print less" && p["proposer"] == "dana"),
+        "{proposals}"
+    );
+
     // An export of the newsroom verifies.
     let export = t.join("export");
     ok(&["export", s(&export), "--dir", s(&dir)]);
