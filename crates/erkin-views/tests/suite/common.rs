@@ -136,12 +136,6 @@ impl Fixture {
         self.time
     }
 
-    /// Lets `secs` of log time pass before the next entry (an election's
-    /// nomination period, for one).
-    pub fn wait(&mut self, secs: u64) {
-        self.time += secs;
-    }
-
     pub fn blob(&mut self, bytes: &[u8]) -> String {
         let id = BlobId::of(bytes);
         self.blobs.insert(id, bytes.to_vec());

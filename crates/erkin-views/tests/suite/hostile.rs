@@ -634,7 +634,7 @@ fn decided(lang: &str) -> Fixture {
         proposal: election,
         handle: EDITOR.into(),
     }));
-    f.wait(72 * 3600);
+    f.advance(72 * 3600);
     f.act(Action::Vote(Vote {
         proposal: election,
         ballot: Ranked(vec![EDITOR.into()]),
