@@ -694,6 +694,7 @@ proptest! {
         }
         let snap = snapshot::encode(&state);
         prop_assert_eq!(snap.size, state.size());
+        prop_assert_eq!(snap.digest, state.digest());
         let back = snapshot::decode(&snap.bytes, keys().log.verifier_key(), snap.size, &snap.digest);
         prop_assert!(back.is_ok(), "{:?}", back.err());
         let mut back = back.unwrap();
