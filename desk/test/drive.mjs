@@ -163,6 +163,22 @@ try {
     out.text = await page.textContent("#receipt");
     out.lang = await page.getAttribute("html", "lang");
     await shot(`propose-${out.receipt}`);
+  } else if (scenario === "preview-hostile") {
+    // Hostile Markdown (the markers of erkin-views' hostile corpus) in a
+    // draft's preview: nothing may run.
+    const [bodyFile] = args;
+    const { readFileSync } = await import("node:fs");
+    await ready("#write");
+    await signedIn();
+    await page.click("#new-draft");
+    await page.fill("#d-title", "Hostile");
+    await page.fill("#d-body", readFileSync(bodyFile, "utf8"));
+    await page.click("#preview-button");
+    await page.waitForFunction(() => document.querySelector("#preview").textContent.includes("END OF CASES"));
+    out.title = await page.title();
+    out.pwned_attribute = await page.evaluate(() => document.body.hasAttribute("data-pwned"));
+    out.dom_has_marker = (await page.content()).includes("PWNED");
+    await shot("preview-hostile");
   } else {
     throw new Error(`unknown scenario ${scenario}`);
   }

@@ -497,6 +497,41 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
     );
     nu_check(wrote["html"].as_str().unwrap(), t, "write");
 
+    // Hostile Markdown in a preview runs nothing (the payload of
+    // erkin-views' hostile corpus: it would set the title to PWNED and
+    // data-pwned on the body).
+    let js = "document.title='PW'+'NED';document.body.setAttribute('data-'+'pwned','1')";
+    let hostile: Vec<String> = vec![
+        format!("<script>{js}</script>"),
+        format!("<img src=x onerror=\"{js}\">"),
+        format!("<svg><script>{js}</script></svg>"),
+        format!("<svg onload=\"{js}\"></svg>"),
+        format!("[click](javascript:{js})"),
+        format!("<iframe srcdoc=\"<script>parent.{js}</script>\"></iframe>"),
+        format!("<a href=\"javascript:{js}\">x</a>"),
+        format!("<details open ontoggle=\"{js}\">x</details>"),
+        format!("<math><mtext><script>{js}</script></mtext></math>"),
+        format!("<object data=\"data:text/html,<script>{js}</script>\"></object>"),
+        format!("<style>@import 'javascript:{js}';</style>"),
+        format!("<body onload=\"{js}\">"),
+    ];
+    let body_file = t.join("hostile.md");
+    fs::write(
+        &body_file,
+        format!("{}\n\nEND OF CASES\n", hostile.join("\n\n")),
+    )
+    .unwrap();
+    let previewed = drive("preview-hostile", &url, &dana_profile, &[s(&body_file)]);
+    assert_eq!(
+        (
+            previewed["pwned_attribute"].as_bool(),
+            previewed["dom_has_marker"].as_bool()
+        ),
+        (Some(false), Some(false)),
+        "{previewed}"
+    );
+    assert_ne!(previewed["title"], "PWNED", "{previewed}");
+
     // Alice, an editor, opens her CLI key file in her browser and publishes.
     let published = drive(
         "open-key-publish",
