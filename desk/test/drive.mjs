@@ -59,6 +59,21 @@ try {
     // After the key, the desk tries to sign in: wait for its answer.
     await page.waitForSelector("#status[data-code='not_a_member'], #status[data-code='signed_in']");
     out.status_code = await page.getAttribute("#status", "data-code");
+    // What the browser keeps: a CryptoKey it will not export.
+    out.kept = await page.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          const open = indexedDB.open("erkin-desk", 1);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const get = open.result.transaction("keys").objectStore("keys").get("member");
+            get.onsuccess = () => {
+              const k = get.result.key;
+              resolve({ type: k.type, extractable: k.extractable, algorithm: k.algorithm.name, fields: Object.keys(get.result).sort() });
+            };
+          };
+        }),
+    );
     out.html = await page.content();
   } else if (scenario === "write") {
     const [text, more] = args;

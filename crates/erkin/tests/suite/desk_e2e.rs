@@ -464,6 +464,12 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
     assert!(dana_vk.starts_with("dana+"), "{made}");
     // Before admission the server says she is not a member, in Kazakh.
     assert_eq!(made["status_code"], "not_a_member", "{made}");
+    // The browser keeps a private key it will not export, and no seed.
+    assert_eq!(
+        made["kept"],
+        serde_json::json!({"type": "private", "extractable": false, "algorithm": "Ed25519", "fields": ["key", "name", "pub", "vkey"]}),
+        "{made}"
+    );
     nu_check(made["html"].as_str().unwrap(), t, "key");
     let from_browser = erkin_store::keyfile::read_key_file(&backup, PASSPHRASE).unwrap();
     assert_eq!(from_browser.verifier_key().as_str(), dana_vk);
