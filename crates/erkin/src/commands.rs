@@ -674,11 +674,13 @@ fn verify(source: &Path, key: &VerifierKey, deep: bool, as_json: bool) -> Result
     if let (Some(line), false) = (snapshot_line, as_json) {
         outln!("{line}");
     }
-    Ok(if report.is_ok() && ahead.is_none() && snapshot_findings.is_empty() {
-        exit::SUCCESS
-    } else {
-        exit::VERIFY_FAILED
-    })
+    Ok(
+        if report.is_ok() && ahead.is_none() && snapshot_findings.is_empty() {
+            exit::SUCCESS
+        } else {
+            exit::VERIFY_FAILED
+        },
+    )
 }
 
 fn print_report(

