@@ -30,6 +30,10 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-changed=../../desk/node_modules/playwright-core/package.json");
+    // npm gives installed files the tarball's old mtime, which cargo would
+    // take as unchanged after `rm -rf node_modules && npm ci`; npm writes its
+    // hidden lockfile anew on every install.
+    println!("cargo::rerun-if-changed=../../desk/node_modules/.package-lock.json");
     let desk_driver = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../desk/node_modules/playwright-core/package.json")
         .is_file();
