@@ -50,9 +50,13 @@ fn export_is_incremental_and_deterministic() {
     assert_eq!(export(&p, &out).unwrap().written, 0);
     // 301 entries -> 302: the new partial level-0 tile and bundle (.p/46)
     // and the checkpoint are written; level 1 (tile/1/000.p/1, which only
-    // covers the full level-0 tile) and erkin.json are unchanged.
+    // covers the full level-0 tile) and erkin.json are unchanged. The site
+    // rewrites only the pages that show the new statement: per section the
+    // statements list's index, its newest numbered page (new: the 301st
+    // statement starts one) and the one before it, and the pages that show
+    // a member's latest statements.
     add(&mut p, &log, &member, 1);
-    assert_eq!(export(&p, &out).unwrap().written, 3);
+    let one = export(&p, &out).unwrap().written;
     // A second export directory gets byte-identical files.
     let again = tmp.path().join("again");
     export(&p, &again).unwrap();
@@ -69,6 +73,14 @@ fn export_is_incremental_and_deterministic() {
             "{rel}"
         );
     }
+    // The same change at twice the archive (the 601st statement, again the
+    // first of a new numbered page, again one partial tile) costs the same:
+    // no list page is re-numbered as the archive grows.
+    add(&mut p, &log, &member, 299);
+    export(&p, &out).unwrap();
+    add(&mut p, &log, &member, 1);
+    assert_eq!(export(&p, &out).unwrap().written, one);
+    assert!(one < 30, "{one} files for one statement");
 }
 
 #[test]

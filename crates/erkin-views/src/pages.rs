@@ -27,6 +27,52 @@ use crate::{BlobReader, File, SiteConfig};
 
 /// Items on one page of any list.
 pub const PER_PAGE: usize = 30;
+
+/// How a newest-first list of `len` items is paged so that a new item costs
+/// a constant number of pages, whatever the archive's size: `index.html`
+/// (page 0 here) shows the newest `PER_PAGE`; beyond that, numbered pages
+/// hold fixed chunks counted from the oldest (page 1 = the oldest
+/// `PER_PAGE`). A new item rewrites the index and the newest numbered page
+/// (and the one before it when a chunk fills), never the older pages, and
+/// no page names the total.
+struct Paging {
+    len: usize,
+    /// Numbered pages: none while the index shows everything.
+    numbered: usize,
+}
+
+impl Paging {
+    fn new(len: usize) -> Self {
+        let numbered = if len > PER_PAGE {
+            len.div_ceil(PER_PAGE)
+        } else {
+            0
+        };
+        Paging { len, numbered }
+    }
+
+    /// Positions in the newest-first list shown on page `n`.
+    fn range(&self, n: usize) -> std::ops::Range<usize> {
+        if n == 0 {
+            return 0..self.len.min(PER_PAGE);
+        }
+        // Oldest-first chunk [(n-1)·P, n·P), mirrored into newest-first.
+        let end = (n * PER_PAGE).min(self.len);
+        (self.len - end)..(self.len - (n - 1) * PER_PAGE)
+    }
+
+    /// The newer and the older neighbour of page `n` (0 is the index).
+    fn links(&self, n: usize) -> (Option<usize>, Option<usize>) {
+        if n == 0 {
+            // Older: the numbered page holding the first item the index
+            // doesn't show.
+            let older = (self.len > PER_PAGE).then(|| (self.len - 1 - PER_PAGE) / PER_PAGE + 1);
+            return (None, older);
+        }
+        let newer = if n < self.numbered { n + 1 } else { 0 };
+        (Some(newer), (n > 1).then(|| n - 1))
+    }
+}
 /// Newest articles after the lead story on a front page.
 const FRONT_LATEST: usize = 10;
 /// Tag sections on a front page, and articles in each.
@@ -547,8 +593,9 @@ impl Site<'_> {
         )
     }
 
-    /// A list of articles at `{base}{dir}`, `PER_PAGE` to a page: page 1 at
-    /// `index.html`, page n at `n/index.html`, with links between them.
+    /// A list of articles at `{base}{dir}`, newest first, paged as
+    /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
+    /// stable numbered pages at `n/index.html`, with links between them.
     fn paginated(
         &self,
         s: &Section,
@@ -559,21 +606,22 @@ impl Site<'_> {
     ) {
         let sw = site_words(s.lang);
         let base = s.base.as_str();
-        let pages = items.len().div_ceil(PER_PAGE).max(1);
+        let paging = Paging::new(items.len());
         let at = |n: usize| {
-            if n == 1 {
+            if n == 0 {
                 format!("{base}{dir}index.html")
             } else {
                 format!("{base}{dir}{n}/index.html")
             }
         };
-        for n in 1..=pages {
+        for n in 0..=paging.numbered {
             let path = at(n);
             let root = root_of(&path);
-            let chunk = items.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE);
+            let chunk = &items[paging.range(n)];
+            let (newer, older) = paging.links(n);
             let head = Head {
-                title: if pages > 1 {
-                    format!("{title} · {} — {}", sw.page_of(n, pages), self.state.name())
+                title: if n > 0 {
+                    format!("{title} · {} — {}", sw.page(n), self.state.name())
                 } else {
                     format!("{title} — {}", self.state.name())
                 },
@@ -585,8 +633,8 @@ impl Site<'_> {
                 languages: self.section_languages(&root, "index.html"),
                 base,
                 extra: html! {
-                    @if n > 1 { link rel="prev" href={ (root) (at(n - 1)) }; }
-                    @if n < pages { link rel="next" href={ (root) (at(n + 1)) }; }
+                    @if let Some(m) = newer { link rel="prev" href={ (root) (at(m)) }; }
+                    @if let Some(m) = older { link rel="next" href={ (root) (at(m)) }; }
                 },
             };
             let markup = self.shell(
@@ -594,11 +642,11 @@ impl Site<'_> {
                 html! {
                     h1 dir="auto" { (title) }
                     ul.list { @for a in chunk { (self.article_item(a, &root, base, s.lang, false)) } }
-                    @if pages > 1 {
+                    @if newer.is_some() || older.is_some() {
                         nav.pages aria-label=(sw.pages) {
-                            @if n > 1 { a rel="prev" href={ (root) (at(n - 1)) } { (sw.newer) } }
-                            span { (sw.page_of(n, pages)) }
-                            @if n < pages { a rel="next" href={ (root) (at(n + 1)) } { (sw.older) } }
+                            @if let Some(m) = newer { a rel="prev" href={ (root) (at(m)) } { (sw.newer) } }
+                            @if n > 0 { span { (sw.page(n)) } }
+                            @if let Some(m) = older { a rel="next" href={ (root) (at(m)) } { (sw.older) } }
                         }
                     }
                 },
@@ -1142,19 +1190,20 @@ impl Site<'_> {
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let all: Vec<_> = self.state.statements().iter().rev().collect();
-        let pages = all.len().div_ceil(PER_PAGE).max(1);
+        let paging = Paging::new(all.len());
         let at = |n: usize| {
-            if n == 1 {
+            if n == 0 {
                 "coop/statements/index.html".to_string()
             } else {
                 format!("coop/statements/{n}/index.html")
             }
         };
-        for n in 1..=pages {
+        for n in 0..=paging.numbered {
+            let (newer, older) = paging.links(n);
             let rel = at(n);
             let root = root_of(&format!("{base}{rel}"));
             let mut head = self.gov_head(s, &rel, sw.statements.to_string(), &root);
-            if n > 1 {
+            if n > 0 {
                 head.alternates = Vec::new();
             }
             let markup = self.shell(head, html! {
@@ -1162,18 +1211,18 @@ impl Site<'_> {
                 h1 { (sw.statements) }
                 @if all.is_empty() { p { (sw.no_statements) } }
                 ul.list {
-                    @for x in all.iter().skip((n - 1) * PER_PAGE).take(PER_PAGE) {
+                    @for x in &all[paging.range(n)] {
                         li.item id={ "s" (x.index) } {
                             p.meta { (self.member_link(&root, base, &x.handle)) " · " (self.time(s.lang, x.log_time)) " · " (w.log_entry) " #" (x.index) }
                             p.statement dir="auto" { (strip_bidi(&x.text)) }
                         }
                     }
                 }
-                @if pages > 1 {
+                @if newer.is_some() || older.is_some() {
                     nav.pages aria-label=(sw.pages) {
-                        @if n > 1 { a rel="prev" href={ (root) (base) (at(n - 1)) } { (sw.newer) } }
-                        span { (sw.page_of(n, pages)) }
-                        @if n < pages { a rel="next" href={ (root) (base) (at(n + 1)) } { (sw.older) } }
+                        @if let Some(m) = newer { a rel="prev" href={ (root) (base) (at(m)) } { (sw.newer) } }
+                        @if n > 0 { span { (sw.page(n)) } }
+                        @if let Some(m) = older { a rel="next" href={ (root) (base) (at(m)) } { (sw.older) } }
                     }
                 }
             });

@@ -256,12 +256,13 @@ impl SiteWords {
         }
     }
 
-    /// "Page 2 of 7".
-    pub fn page_of(&self, n: usize, of: usize) -> String {
+    /// "Page 2" (no total: a numbered page never changes when the list
+    /// grows).
+    pub fn page(&self, n: usize) -> String {
         match self.lang() {
-            "kk" => format!("{of} беттің {n}-беті"),
-            "ru" => format!("Страница {n} из {of}"),
-            _ => format!("Page {n} of {of}"),
+            "kk" => format!("{n}-бет"),
+            "ru" => format!("Страница {n}"),
+            _ => format!("Page {n}"),
         }
     }
 
