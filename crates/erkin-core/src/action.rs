@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::mirrors::{MirrorEntry, SetMirrors};
+
 pub use crate::charter::Charter;
 
 /// Longest publication name, in bytes.
@@ -60,6 +62,9 @@ pub enum Action {
     /// and terms are judged by the latest tick (the *log time*), never by a
     /// member's own claim; it never moves backwards.
     Tick(Tick),
+    /// Set the publication's mirror list, replacing the previous one
+    /// (editors only; see `mirrors.rs`).
+    SetMirrors(SetMirrors),
 }
 
 /// The sequencer's record of the time (see [`Action::Tick`]); no fields: the
@@ -294,6 +299,7 @@ impl Action {
             Action::Publish(_) => "publish",
             Action::Correct(_) => "correct",
             Action::Tick(_) => "tick",
+            Action::SetMirrors(_) => "set_mirrors",
         }
     }
 }

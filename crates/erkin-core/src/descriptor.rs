@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::mirrors::MirrorEntry;
 use crate::state::State;
 
 /// The descriptor's path in every copy.
@@ -14,7 +15,7 @@ pub const DESCRIPTOR_FILE: &str = "erkin.json";
 /// The layout version a descriptor names in `format`.
 pub const DESCRIPTOR_FORMAT: &str = "erkin/1";
 
-/// `{"format": "erkin/1", "origin", "name", "verifier_key"}`. Unknown
+/// `{"format": "erkin/1", "origin", "name", "verifier_key", "mirrors"?}`. Unknown
 /// fields are refused: a new field is a new format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +28,12 @@ pub struct Descriptor {
     /// (printed, QR, a friend) rather than from this file, which a hostile host
     /// could replace; it is here so mirrors and tools can find it.
     pub verifier_key: String,
+    /// The mirror list editors set in the log (absent while empty, so a
+    /// copy without one writes the same descriptor as before). A reader's
+    /// client trusts it only from a copy that verified against the pinned
+    /// key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<MirrorEntry>,
 }
 
 impl Descriptor {
@@ -36,6 +43,7 @@ impl Descriptor {
             origin: state.origin().to_string(),
             name: state.name().to_string(),
             verifier_key: state.log_key().to_string(),
+            mirrors: state.mirrors().to_vec(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod governance;
 pub mod keys;
 pub mod media;
 pub mod members;
+pub mod mirrors;
 pub mod note;
 pub mod rejection;
 pub mod serving;

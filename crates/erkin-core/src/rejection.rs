@@ -12,6 +12,7 @@ use crate::blob::BlobId;
 use crate::charter::CharterError;
 use crate::entry::EntryError;
 use crate::keys::KeyError;
+pub use crate::mirrors::UrlPart;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -208,6 +209,34 @@ pub enum Rejection {
         "not permitted: the last member cannot resign: a publication needs at least one member"
     )]
     LastMember,
+
+    // The mirror list (`set_mirrors`); `index` is the entry's position.
+    #[error("the mirror list may hold at most {max} mirrors")]
+    TooManyMirrors { max: usize },
+    #[error("mirror #{index}: a URL must have 1 to {max} bytes")]
+    MirrorUrlLength { index: usize, max: usize },
+    #[error("mirror #{index}: {url:?} is not an absolute URL with a host")]
+    MirrorUrlSyntax { index: usize, url: String },
+    #[error("mirror #{index}: write the URL in its canonical form, {canonical:?}")]
+    MirrorUrlNotCanonical { index: usize, canonical: String },
+    #[error("mirror #{index}: a mirror URL may not carry {part}")]
+    MirrorUrlPart { index: usize, part: UrlPart },
+    #[error("mirror #{index}: the scheme {scheme:?} is not https (or http for an onion service)")]
+    MirrorScheme { index: usize, scheme: String },
+    #[error("mirror #{index}: plain http is only for onion services; anyone on the path reads and blocks plain http by the article's address")]
+    MirrorPlainHttp { index: usize },
+    #[error("mirror #{index}: not a v3 onion address (56 base32 characters before .onion)")]
+    MirrorOnion { index: usize },
+    #[error("mirror #{index}: certificate pin {pin:?} is not a SHA-256 (64 lowercase hex digits)")]
+    MirrorPin { index: usize, pin: String },
+    #[error("mirror #{index}: certificate pin {pin} is given twice")]
+    MirrorPinTwice { index: usize, pin: String },
+    #[error("mirror #{index}: at most {max} certificate pins per mirror")]
+    MirrorPinCount { index: usize, max: usize },
+    #[error("mirror #{index}: certificate pins are only for https mirrors")]
+    MirrorPinWithoutTls { index: usize },
+    #[error("the mirror {url} is listed twice")]
+    MirrorTwice { url: String },
 }
 
 impl Rejection {
@@ -275,6 +304,19 @@ impl Rejection {
             NotEditor { .. } | BlobRedacted { .. } | Withdrawn { .. } | LastMember => {
                 "not_permitted"
             }
+            TooManyMirrors { .. } => "too_many_mirrors",
+            MirrorUrlLength { .. } => "mirror_url_length",
+            MirrorUrlSyntax { .. } => "mirror_url_syntax",
+            MirrorUrlNotCanonical { .. } => "mirror_url_not_canonical",
+            MirrorUrlPart { .. } => "mirror_url_part",
+            MirrorScheme { .. } => "mirror_scheme",
+            MirrorPlainHttp { .. } => "mirror_plain_http",
+            MirrorOnion { .. } => "mirror_onion",
+            MirrorPin { .. } => "mirror_pin",
+            MirrorPinTwice { .. } => "mirror_pin_twice",
+            MirrorPinCount { .. } => "mirror_pin_count",
+            MirrorPinWithoutTls { .. } => "mirror_pin_without_tls",
+            MirrorTwice { .. } => "mirror_twice",
         }
     }
 }
@@ -501,6 +543,7 @@ pub enum EditorAction {
     Publish,
     Correct,
     StepDown,
+    SetMirrors,
 }
 
 impl std::fmt::Display for EditorAction {
@@ -509,6 +552,7 @@ impl std::fmt::Display for EditorAction {
             EditorAction::Publish => "publish",
             EditorAction::Correct => "correct articles",
             EditorAction::StepDown => "step down from the board",
+            EditorAction::SetMirrors => "set the mirror list",
         })
     }
 }

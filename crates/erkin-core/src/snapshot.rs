@@ -29,12 +29,13 @@ use crate::charter::Charter;
 use crate::governance::Proposal;
 use crate::keys::VerifierKey;
 use crate::members::{Member, Seat};
+use crate::mirrors::MirrorEntry;
 use crate::state::{State, StatementRecord};
 
 /// The snapshot format version. Bump it whenever the bytes [`encode`]
 /// writes change meaning (a field added to the state, a changed encoding);
 /// snapshots of any other version are rebuilt, never read.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The first line of every snapshot, before the version number.
 const MAGIC: &str = "erkin-state ";
@@ -86,6 +87,7 @@ struct Out<'a> {
     revision_log_times: BTreeMap<&'a str, Vec<u64>>,
     retracted: &'a BTreeSet<String>,
     redacted: &'a BTreeSet<String>,
+    mirrors: &'a [MirrorEntry],
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -110,6 +112,7 @@ struct In {
     revision_log_times: BTreeMap<String, Vec<u64>>,
     retracted: BTreeSet<String>,
     redacted: BTreeSet<String>,
+    mirrors: Vec<MirrorEntry>,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -133,6 +136,7 @@ pub fn to_bytes(state: &State) -> Vec<u8> {
         articles,
         retracted,
         redacted,
+        mirrors,
         size,
         log_time,
         time_leaf,
@@ -169,6 +173,7 @@ pub fn to_bytes(state: &State) -> Vec<u8> {
             .collect(),
         retracted,
         redacted,
+        mirrors,
         size: *size,
         log_time: *log_time,
         time_leaf: hex::encode(time_leaf.0),
@@ -293,6 +298,7 @@ pub fn decode(
         articles,
         retracted: i.retracted,
         redacted: i.redacted,
+        mirrors: i.mirrors,
         size: i.size,
         log_time: i.log_time,
         time_leaf: Hash(time_leaf),

@@ -38,6 +38,7 @@ use crate::entry::{EntryBody, ParsedEntry};
 use crate::governance::{self, Edit, GovernanceChange, Proposal};
 use crate::keys::VerifierKey;
 use crate::members::{ser_key, Roll};
+use crate::mirrors::{check_mirrors, MirrorEntry};
 use crate::rejection::{check_text, BadGenesis, EditorAction, KeyField, TextField};
 
 pub use crate::members::{Member, Seat, DAY_SECS};
@@ -96,6 +97,10 @@ pub struct State {
     /// Articles retracted and articles or blobs redacted by passed votes.
     pub(crate) retracted: BTreeSet<String>,
     pub(crate) redacted: BTreeSet<String>,
+    /// The mirror list editors set last (empty until one is set; left out
+    /// of the digest's input while empty, so older states hash as before).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) mirrors: Vec<MirrorEntry>,
     pub(crate) size: u64,
     /// The log time: the time of the latest tick (or of genesis). Never
     /// moves backwards; every time-dependent rule reads it.
@@ -155,6 +160,8 @@ enum Change {
     Article(ArticleChange),
     /// Boxed: a proposal or an outcome is large, most entries are not.
     Governance(Box<GovernanceChange>),
+    /// A new mirror list.
+    Mirrors(Vec<MirrorEntry>),
 }
 
 impl Change {
@@ -223,6 +230,7 @@ impl State {
             articles: BTreeMap::new(),
             retracted: BTreeSet::new(),
             redacted: BTreeSet::new(),
+            mirrors: Vec::new(),
             size: 0,
             log_time: time,
             time_leaf: entry.leaf_hash,
@@ -449,6 +457,16 @@ impl State {
             }
             Action::Publish(p) => Change::Article(article::check_publish(&self.desk(), by, p)?),
             Action::Correct(c) => Change::Article(article::check_correct(&self.desk(), by, c)?),
+            Action::SetMirrors(m) => {
+                if !self.roll().is_editor(handle, time) {
+                    return Err(Rejection::NotEditor {
+                        handle: handle.to_string(),
+                        action: EditorAction::SetMirrors,
+                    });
+                }
+                check_mirrors(&m.mirrors)?;
+                Change::Mirrors(m.mirrors.clone())
+            }
         })
     }
 
@@ -474,6 +492,7 @@ impl State {
                 }
             }
             Change::Governance(g) => self.commit_governance(*g),
+            Change::Mirrors(list) => self.mirrors = list,
         }
     }
 
@@ -663,6 +682,10 @@ impl State {
     }
     pub fn redacted(&self) -> &BTreeSet<String> {
         &self.redacted
+    }
+    /// The mirror list editors set last (empty if none).
+    pub fn mirrors(&self) -> &[MirrorEntry] {
+        &self.mirrors
     }
     /// Every blob a passed redaction removed: all blobs of redacted articles,
     /// and blobs redacted by ID. Stores and mirrors delete these.

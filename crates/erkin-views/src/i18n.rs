@@ -557,6 +557,7 @@ pub fn action_summary(a: &Action) -> String {
             c.note.chars().take(60).collect::<String>()
         ),
         Action::Tick(_) => "records the log time".into(),
+        Action::SetMirrors(m) => format!("sets the mirror list ({} mirrors)", m.mirrors.len()),
     }
 }
 

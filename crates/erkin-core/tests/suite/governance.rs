@@ -3303,3 +3303,77 @@ fn the_nomination_period_has_a_floor() {
         })
     );
 }
+
+// ---------------------------------------------------------------------------
+// The mirror list (`set_mirrors`, src/mirrors.rs).
+
+fn mirrors(urls: &[&str]) -> Action {
+    Action::SetMirrors(erkin_core::action::SetMirrors {
+        mirrors: urls
+            .iter()
+            .map(|u| erkin_core::action::MirrorEntry {
+                url: u.to_string(),
+                pins: vec![],
+            })
+            .collect(),
+    })
+}
+
+#[test]
+fn editors_set_the_mirror_list_and_it_reaches_the_descriptor_and_snapshot() {
+    let mut p = six();
+    let empty_digest = p.state.digest();
+    assert!(p.state.mirrors().is_empty());
+    let applied = p.act(
+        "aigerim",
+        T1,
+        mirrors(&[
+            "https://habar.example/",
+            "https://files.example/habar.tar.gz",
+        ]),
+    );
+    assert_eq!(applied.body.action.kind(), "set_mirrors");
+    assert_eq!(p.state.mirrors().len(), 2);
+    assert_ne!(p.state.digest(), empty_digest, "the list is in the digest");
+    let d = erkin_core::descriptor::Descriptor::for_state(&p.state);
+    assert_eq!(d.mirrors, p.state.mirrors());
+    let json = serde_json::to_string(&d).unwrap();
+    let back: erkin_core::descriptor::Descriptor = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, d);
+    // The snapshot carries it.
+    let enc = erkin_core::snapshot::encode(&p.state);
+    let state =
+        erkin_core::snapshot::decode(&enc.bytes, p.state.log_key(), enc.size, &enc.digest).unwrap();
+    assert_eq!(state.mirrors(), p.state.mirrors());
+    // A later list replaces it, and an empty one clears it.
+    p.act("bolat", T1 + 60, mirrors(&["https://other.example/"]));
+    assert_eq!(p.state.mirrors()[0].url, "https://other.example/");
+    p.act("bolat", T1 + 120, mirrors(&[]));
+    assert!(p.state.mirrors().is_empty());
+    let d = erkin_core::descriptor::Descriptor::for_state(&p.state);
+    assert!(!serde_json::to_string(&d).unwrap().contains("mirrors"));
+}
+
+#[test]
+fn only_editors_set_mirrors_and_a_bad_list_changes_nothing() {
+    let mut p = six();
+    p.act("dana", T1, Action::StepDown(StepDown {}));
+    p.refuse(
+        "dana",
+        T1 + 60,
+        mirrors(&["https://habar.example/"]),
+        Rejection::NotEditor {
+            handle: "dana".into(),
+            action: erkin_core::rejection::EditorAction::SetMirrors,
+        },
+    );
+    p.act("aigerim", T1 + 60, mirrors(&["https://habar.example/"]));
+    p.refuse(
+        "aigerim",
+        T1 + 120,
+        mirrors(&["https://habar.example/", "http://plain.example/"]),
+        Rejection::MirrorPlainHttp { index: 1 },
+    );
+    assert_eq!(p.state.mirrors()[0].url, "https://habar.example/");
+    assert_eq!(p.state.mirrors().len(), 1);
+}
