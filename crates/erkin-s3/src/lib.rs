@@ -13,10 +13,18 @@
 //!   object's hash, in its own manifest object (`.erkin-files`); the next
 //!   export uploads only what is new or changed, never reads the log's
 //!   immutable files again, and deletes only objects it uploaded itself.
-//! - **Resumable.** The manifest is written after the checkpoint: an export
-//!   killed midway leaves the previous checkpoint (whose objects are all
-//!   still there, since nothing is deleted before the new checkpoint) and
-//!   the next run uploads again what it cannot be sure of.
+//! - **Resumable, nothing orphaned.** Each batch of uploads is named in a
+//!   journal object before the first of them is sent, and what a run will
+//!   delete is journaled before the record forgets it; the record (sharded,
+//!   so a change re-uploads only the shards it touches: see [`manifest`])
+//!   is written after the checkpoint, and the journal deleted last. An
+//!   export killed midway leaves the previous checkpoint (whose objects are
+//!   all still there, since nothing is deleted before the new checkpoint);
+//!   the next run uploads again whatever the journal names, and deletes
+//!   what it names that the site no longer has (a superseded partial tile,
+//!   a redacted blob).
+//! - **Never hangs.** Every request has a timeout; a store that accepts and
+//!   then stalls is [`S3Error::Stalled`] after the retries.
 //! - **Never backwards, never over another publication.** A bucket whose
 //!   checkpoint is another log's, or a larger tree of this one, is refused.
 //! - **Served right.** Each object carries its `Content-Type` and
@@ -27,7 +35,9 @@
 //! variables; the endpoint from `--endpoint` (or `AWS_ENDPOINT_URL`).
 //! Requests are path-style, which every S3-compatible store takes.
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod manifest;
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +45,7 @@ use erkin_core::checkpoint::Checkpoint;
 use erkin_core::serving::{cache_control, content_type, is_immutable};
 use erkin_export::{for_each_file, ExportStats, Part, Selection, MANIFEST_FILE};
 use erkin_store::{Publication, StoreError};
+use manifest::{Manifest, Stored};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{
@@ -139,6 +150,17 @@ pub enum S3Error {
         #[source]
         source: object_store::Error,
     },
+    /// A request got no complete answer within the per-request timeout, on
+    /// every attempt: the store (or something between) accepts connections
+    /// and then stalls. Nothing readers see has changed; export again when
+    /// the store answers, or raise the timeout for a slow link.
+    #[error("{url}: the store did not answer {what} within {seconds} s, {attempts} times")]
+    Stalled {
+        url: String,
+        what: String,
+        seconds: u64,
+        attempts: usize,
+    },
     /// The bucket holds a copy of another publication.
     #[error(
         "{0}: holds a copy of another publication (its checkpoint is not signed by this log key)"
@@ -157,15 +179,32 @@ pub enum S3Error {
     Runtime(#[source] std::io::Error),
 }
 
-/// The manifest: every object the export uploaded, by layout path, with
-/// the SHA-256 of its bytes (hex).
-type Manifest = BTreeMap<String, String>;
+/// What an export did: the files (as a directory export counts them) and
+/// the export's own record of the bucket, uploaded beside them.
+#[derive(Debug, Default, Clone)]
+pub struct S3Report {
+    pub files: ExportStats,
+    /// Objects of the export's manifest and journal uploaded.
+    pub manifest_objects: usize,
+    /// Their bytes.
+    pub manifest_bytes: u64,
+}
 
-/// The largest manifest read back (a 100,000-article archive's is ~20 MB).
+/// The largest manifest root (the first format held the whole record: a
+/// 100,000-article archive's is ~20 MB) or shard read back.
 const MAX_MANIFEST: u64 = 256 * 1024 * 1024;
+
+/// The largest journal page read back.
+const MAX_JOURNAL: u64 = 64 * 1024 * 1024;
 
 /// The largest checkpoint read back.
 const MAX_CHECKPOINT: u64 = erkin_core::checkpoint::MAX_CHECKPOINT_LEN as u64;
+
+/// Uploads named by one journal page, at most.
+const JOURNAL_BATCH: usize = 256;
+
+/// Bytes of uploads held while their journal page is written, at most.
+const JOURNAL_BATCH_BYTES: usize = 32 * 1024 * 1024;
 
 /// Exports `publication` into the bucket: see the module's documentation.
 /// Returns what was uploaded, left as it was, and deleted.
@@ -174,22 +213,23 @@ pub fn export(
     url: &BucketUrl,
     options: &S3Options,
 ) -> Result<ExportStats, S3Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(S3Error::Runtime)?;
-    let bucket = Arc::new(connect(url, options)?);
-    let store_err = |source| S3Error::Store {
-        url: url.to_string(),
-        source,
-    };
+    export_report(publication, url, options).map(|r| r.files)
+}
+
+/// [`export`], also counting the manifest's own objects.
+pub fn export_report(
+    publication: &Publication,
+    url: &BucketUrl,
+    options: &S3Options,
+) -> Result<S3Report, S3Error> {
+    let bucket = Bucket::connect(url, options)?;
+    let concurrency = options.concurrency.max(1);
 
     // What is there now: another publication's copy, a newer one, or ours.
-    let existing = runtime.block_on(read_small(&bucket, &url.key("checkpoint"), MAX_CHECKPOINT));
-    if let Some(cp) = existing.map_err(store_err)? {
+    let existing = bucket.read("checkpoint", MAX_CHECKPOINT)?;
+    if let Some(cp) = &existing {
         let log = publication.store();
-        match Checkpoint::open(&cp, log.log_key()) {
+        match Checkpoint::open(cp, log.log_key()) {
             Err(_) => return Err(S3Error::ForeignCopy(url.to_string())),
             Ok(cp) if cp.size > log.size() => {
                 return Err(S3Error::Rollback {
@@ -201,28 +241,23 @@ pub fn export(
             Ok(_) => {}
         }
     }
-    let old: Manifest = match runtime
-        .block_on(read_small(&bucket, &url.key(MANIFEST_FILE), MAX_MANIFEST))
-        .map_err(store_err)?
-    {
-        None => Manifest::new(),
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| S3Error::BadManifest {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?,
-    };
+    let old = bucket.read_manifest(concurrency)?;
+    let pending = &old.pending;
 
-    // Everything but the checkpoint, a bounded number in flight at once.
+    // Everything but the checkpoint, each journaled before it is sent, a
+    // bounded number in flight at once.
     let mut stats = ExportStats::default();
     let mut new = Manifest::new();
     let mut checkpoint = None;
-    let mut uploads: JoinSet<Result<(), object_store::Error>> = JoinSet::new();
-    let mut failure: Option<object_store::Error> = None;
-    let concurrency = options.concurrency.max(1);
+    let mut uploads = Uploader::new(&bucket, concurrency);
     // The log's files and blobs never change at their path: one the last
-    // export uploaded is not read again.
+    // export recorded is not read again (unless a cut-off run meant to
+    // write it, and may have left it half-done).
     let skip = |path: &str, part: Part| {
-        matches!(part, Part::Log | Part::Blob) && is_immutable(path) && old.contains_key(path)
+        matches!(part, Part::Log | Part::Blob)
+            && is_immutable(path)
+            && old.files.contains_key(path)
+            && !pending.contains(path)
     };
     let selection = Selection {
         since: 0,
@@ -231,7 +266,7 @@ pub fn export(
     };
     let mut visit = |path: &str, part: Part, bytes: Option<&[u8]>| -> Result<(), S3Error> {
         let Some(bytes) = bytes else {
-            if let Some(hash) = old.get(path) {
+            if let Some(hash) = old.files.get(path) {
                 new.insert(path.to_string(), hash.clone());
             }
             stats.unchanged += 1;
@@ -242,82 +277,449 @@ pub fn export(
             return Ok(());
         }
         let hash = hex::encode(Sha256::digest(bytes));
-        new.insert(path.to_string(), hash.clone());
-        if old.get(path) == Some(&hash) {
+        let same = old.files.get(path) == Some(&hash) && !pending.contains(path);
+        new.insert(path.to_string(), hash);
+        if same {
             stats.unchanged += 1;
-            return Ok(());
-        }
-        stats.written += 1;
-        while uploads.len() >= concurrency {
-            if let Some(Ok(Err(e))) = runtime.block_on(uploads.join_next()) {
-                failure.get_or_insert(e);
-            }
-        }
-        if failure.is_none() {
-            let bucket = bucket.clone();
-            let key = url.key(path);
-            let payload = bytes.to_vec();
-            let options = put_options(path);
-            uploads.spawn_on(
-                async move {
-                    bucket
-                        .put_opts(&key, payload.into(), options)
-                        .await
-                        .map(|_| ())
-                },
-                runtime.handle(),
-            );
+        } else {
+            stats.written += 1;
+            uploads.add(path, bytes);
         }
         Ok(())
     };
     for_each_file(publication, &selection, &mut visit)?;
-    while let Some(done) = runtime.block_on(uploads.join_next()) {
-        if let Ok(Err(e)) = done {
-            failure.get_or_insert(e);
-        }
-    }
-    if let Some(e) = failure {
-        // Nothing readers see has changed: the old checkpoint still stands
-        // over objects that are all still there.
-        return Err(store_err(e));
-    }
+    // Nothing readers see has changed if this fails: the old checkpoint
+    // still stands over objects that are all still there.
+    uploads.finish()?;
 
-    // Then the checkpoint, then the manifest, then what the site dropped.
+    // Then the checkpoint.
     if let Some(cp) = checkpoint {
-        let hash = hex::encode(Sha256::digest(&cp));
-        if old.get("checkpoint") != Some(&hash) {
+        new.insert("checkpoint".to_string(), hex::encode(Sha256::digest(&cp)));
+        if existing.as_deref() != Some(&cp[..]) {
             stats.written += 1;
-            runtime
-                .block_on(bucket.put_opts(
-                    &url.key("checkpoint"),
-                    cp.into(),
-                    put_options("checkpoint"),
-                ))
-                .map_err(store_err)?;
+            bucket.put("checkpoint", cp)?;
         } else {
             stats.unchanged += 1;
         }
-        new.insert("checkpoint".to_string(), hash);
     }
-    // Unchanged when nothing was: no upload (it grows with the archive).
-    if new != old {
-        let manifest = serde_json::to_vec(&new).expect("a map of strings serializes");
-        runtime
-            .block_on(bucket.put_opts(
-                &url.key(MANIFEST_FILE),
-                manifest.into(),
-                put_options(MANIFEST_FILE),
-            ))
-            .map_err(store_err)?;
+    // What the site dropped (and what a cut-off run uploaded that the site
+    // no longer has), journaled before the record forgets it.
+    let stale: Vec<String> = old
+        .files
+        .keys()
+        .chain(pending.iter())
+        .filter(|p| !new.contains_key(*p))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let unjournaled: Vec<String> = stale
+        .iter()
+        .filter(|p| !pending.contains(*p))
+        .cloned()
+        .collect();
+    if !unjournaled.is_empty() {
+        uploads.journal(&unjournaled)?;
     }
-    let stale: BTreeSet<&String> = old.keys().filter(|p| !new.contains_key(*p)).collect();
-    for path in stale {
-        match runtime.block_on(bucket.delete(&url.key(path))) {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => stats.deleted += 1,
-            Err(e) => return Err(store_err(e)),
+
+    // Then the record: the shards that changed, then the root.
+    let shards = manifest::shard_count(new.len());
+    let parts = manifest::split(&new, shards);
+    let mut writes = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let before = (old.shards == Some(shards)).then(|| &old.parts[i]);
+        if before != Some(part) {
+            writes.push((
+                manifest::shard_path(shards, i as u32),
+                manifest::shard_bytes(part),
+            ));
         }
     }
-    Ok(stats)
+    bucket.put_all(&mut uploads.report, writes, concurrency)?;
+    if old.shards != Some(shards) {
+        let root = manifest::root_bytes(shards);
+        uploads.report.manifest_objects += 1;
+        uploads.report.manifest_bytes += root.len() as u64;
+        bucket.put(MANIFEST_FILE, root)?;
+    }
+
+    // Then what is gone, the superseded record, and last the journal.
+    stats.deleted += bucket.delete_all(stale, concurrency)?;
+    let mut leftovers: Vec<String> = old.strays.clone();
+    if let Some(before) = old.shards.filter(|s| *s != shards) {
+        leftovers.extend((0..before).map(|i| manifest::shard_path(before, i)));
+    }
+    bucket.delete_all(leftovers, concurrency)?;
+    let journal: Vec<String> = old
+        .journal
+        .iter()
+        .chain(uploads.written.iter())
+        .cloned()
+        .collect();
+    bucket.delete_all(journal, concurrency)?;
+    let mut report = std::mem::take(&mut uploads.report);
+    report.files = stats;
+    Ok(report)
+}
+
+/// The export's record as read back from the bucket.
+struct OldRecord {
+    files: Manifest,
+    /// The number of shards it is kept in (`None`: no record, or the first
+    /// format), and each shard.
+    shards: Option<u32>,
+    parts: Vec<Manifest>,
+    /// Paths a cut-off run journaled, and the journal's pages.
+    pending: BTreeSet<String>,
+    journal: Vec<String>,
+    /// Objects of the record's folder that are neither the current shards
+    /// nor the journal (a set superseded by a run that was cut off).
+    strays: Vec<String>,
+}
+
+/// A bucket and the runtime its requests run on.
+struct Bucket {
+    store: Arc<AmazonS3>,
+    url: BucketUrl,
+    runtime: tokio::runtime::Runtime,
+    timeout: Duration,
+    attempts: usize,
+}
+
+impl Bucket {
+    fn connect(url: &BucketUrl, options: &S3Options) -> Result<Self, S3Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(S3Error::Runtime)?;
+        Ok(Self {
+            store: Arc::new(connect(url, options)?),
+            url: url.clone(),
+            runtime,
+            timeout: options.timeout,
+            attempts: options.retries + 1,
+        })
+    }
+
+    /// The error for `what` failing with `source`.
+    fn error(&self, what: &str, source: object_store::Error) -> S3Error {
+        error(&self.url, what, source, self.timeout, self.attempts)
+    }
+
+    fn read(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, S3Error> {
+        self.runtime
+            .block_on(read_small(&self.store, &self.url.key(path), max))
+            .map_err(|e| self.error(path, e))
+    }
+
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), S3Error> {
+        self.runtime
+            .block_on(
+                self.store
+                    .put_opts(&self.url.key(path), bytes.into(), put_options(path)),
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(path, e))
+    }
+
+    /// Uploads `objects`, `concurrency` at once, counting them as the
+    /// record's.
+    fn put_all(
+        &self,
+        report: &mut S3Report,
+        objects: Vec<(String, Vec<u8>)>,
+        concurrency: usize,
+    ) -> Result<(), S3Error> {
+        use futures::StreamExt as _;
+        report.manifest_objects += objects.len();
+        report.manifest_bytes += objects.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+        let results: Vec<(String, Result<(), object_store::Error>)> = self.runtime.block_on(
+            futures::stream::iter(objects)
+                .map(|(path, bytes)| {
+                    let (store, key, opts) =
+                        (self.store.clone(), self.url.key(&path), put_options(&path));
+                    async move {
+                        let r = store.put_opts(&key, bytes.into(), opts).await.map(|_| ());
+                        (path, r)
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect(),
+        );
+        for (path, r) in results {
+            r.map_err(|e| self.error(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes `paths` (one already gone is fine), `concurrency` at once;
+    /// how many.
+    fn delete_all(&self, paths: Vec<String>, concurrency: usize) -> Result<usize, S3Error> {
+        use futures::StreamExt as _;
+        let n = paths.len();
+        let results: Vec<(String, Result<(), object_store::Error>)> = self.runtime.block_on(
+            futures::stream::iter(paths)
+                .map(|path| {
+                    let (store, key) = (self.store.clone(), self.url.key(&path));
+                    async move {
+                        let r = match store.delete(&key).await {
+                            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                            Err(e) => Err(e),
+                        };
+                        (path, r)
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect(),
+        );
+        for (path, r) in results {
+            r.map_err(|e| self.error(&path, e))?;
+        }
+        Ok(n)
+    }
+
+    /// The record, its shards and its journal.
+    fn read_manifest(&self, concurrency: usize) -> Result<OldRecord, S3Error> {
+        use futures::{StreamExt as _, TryStreamExt as _};
+        let bad = |reason: String| S3Error::BadManifest {
+            url: self.url.to_string(),
+            reason,
+        };
+        let mut record = OldRecord {
+            files: Manifest::new(),
+            shards: None,
+            parts: Vec::new(),
+            pending: BTreeSet::new(),
+            journal: Vec::new(),
+            strays: Vec::new(),
+        };
+        match self.read(MANIFEST_FILE, MAX_MANIFEST)? {
+            None => {}
+            Some(bytes) => match manifest::parse_root(&bytes).map_err(bad)? {
+                Stored::Whole(files) => record.files = files,
+                Stored::Sharded(shards) => {
+                    let paths: Vec<String> = (0..shards)
+                        .map(|i| manifest::shard_path(shards, i))
+                        .collect();
+                    let read: Vec<(usize, Option<Vec<u8>>)> = self
+                        .runtime
+                        .block_on(
+                            futures::stream::iter(paths.iter().enumerate())
+                                .map(|(i, p)| {
+                                    let (store, key) = (self.store.clone(), self.url.key(p));
+                                    async move {
+                                        read_small(&store, &key, MAX_MANIFEST).await.map(|b| (i, b))
+                                    }
+                                })
+                                .buffer_unordered(concurrency)
+                                .try_collect(),
+                        )
+                        .map_err(|e| self.error(manifest::DIR, e))?;
+                    record.parts = vec![Manifest::new(); shards as usize];
+                    for (i, bytes) in read {
+                        // A shard that is missing is read as empty: what it
+                        // named is uploaded again, never trusted.
+                        if let Some(bytes) = bytes {
+                            let part: Manifest = serde_json::from_slice(&bytes)
+                                .map_err(|e| bad(format!("{}: {e}", paths[i])))?;
+                            if part
+                                .keys()
+                                .any(|p| manifest::shard_of(p, shards) as usize != i)
+                            {
+                                return Err(bad(format!("{}: a path of another shard", paths[i])));
+                            }
+                            record.parts[i] = part;
+                        }
+                    }
+                    record.files = record
+                        .parts
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    record.shards = Some(shards);
+                }
+            },
+        }
+        // The record's folder: the journal, and anything superseded.
+        let folder = self.url.key(manifest::DIR);
+        let listed: Vec<object_store::ObjectMeta> = self
+            .runtime
+            .block_on(self.store.list(Some(&folder)).try_collect())
+            .map_err(|e| self.error(manifest::DIR, e))?;
+        let current = record.shards.map(|s| format!("{}/{s}/", manifest::DIR));
+        for meta in listed {
+            let key = meta.location.as_ref();
+            let path = match self.url.prefix.as_str() {
+                "" => key,
+                prefix => key
+                    .strip_prefix(prefix)
+                    .and_then(|k| k.strip_prefix('/'))
+                    .unwrap_or(key),
+            }
+            .to_string();
+            if path.starts_with(&format!("{}/", manifest::JOURNAL)) {
+                let page = self
+                    .read(&path, MAX_JOURNAL)?
+                    .unwrap_or_else(|| b"[]".to_vec());
+                let paths: Vec<String> =
+                    serde_json::from_slice(&page).map_err(|e| bad(format!("{path}: {e}")))?;
+                record.pending.extend(paths);
+                record.journal.push(path);
+            } else if current
+                .as_ref()
+                .is_none_or(|c| !path.starts_with(c.as_str()))
+            {
+                record.strays.push(path);
+            }
+        }
+        Ok(record)
+    }
+}
+
+/// Uploads with a journal: each batch's paths are written to a journal
+/// page before any of them is sent.
+struct Uploader<'a> {
+    bucket: &'a Bucket,
+    run: String,
+    concurrency: usize,
+    batch: Vec<(String, Vec<u8>)>,
+    batch_bytes: usize,
+    inflight: JoinSet<Result<(), (String, object_store::Error)>>,
+    failure: Option<S3Error>,
+    /// The journal pages this run wrote.
+    written: Vec<String>,
+    report: S3Report,
+}
+
+impl<'a> Uploader<'a> {
+    fn new(bucket: &'a Bucket, concurrency: usize) -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Self {
+            bucket,
+            // Runs are sequential; the time names them apart, and its
+            // order is the journal's.
+            run: format!("{:020}", now.as_nanos()),
+            concurrency,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            inflight: JoinSet::new(),
+            failure: None,
+            written: Vec::new(),
+            report: S3Report::default(),
+        }
+    }
+
+    fn add(&mut self, path: &str, bytes: &[u8]) {
+        if self.failure.is_some() {
+            return;
+        }
+        self.batch_bytes += bytes.len();
+        self.batch.push((path.to_string(), bytes.to_vec()));
+        if self.batch.len() >= JOURNAL_BATCH || self.batch_bytes >= JOURNAL_BATCH_BYTES {
+            self.flush();
+        }
+    }
+
+    /// Writes a journal page naming `paths`.
+    fn journal(&mut self, paths: &[String]) -> Result<(), S3Error> {
+        let page = manifest::journal_path(&self.run, self.written.len());
+        let bytes = serde_json::to_vec(paths).expect("strings serialize");
+        self.report.manifest_objects += 1;
+        self.report.manifest_bytes += bytes.len() as u64;
+        self.bucket.put(&page, bytes)?;
+        self.written.push(page);
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        if self.batch.is_empty() || self.failure.is_some() {
+            return;
+        }
+        let paths: Vec<String> = self.batch.iter().map(|(p, _)| p.clone()).collect();
+        if let Err(e) = self.journal(&paths) {
+            self.failure = Some(e);
+            return;
+        }
+        self.batch_bytes = 0;
+        for (path, bytes) in std::mem::take(&mut self.batch) {
+            while self.inflight.len() >= self.concurrency {
+                self.join_one();
+            }
+            if self.failure.is_some() {
+                return;
+            }
+            let (store, key, opts) = (
+                self.bucket.store.clone(),
+                self.bucket.url.key(&path),
+                put_options(&path),
+            );
+            self.inflight.spawn_on(
+                async move {
+                    store
+                        .put_opts(&key, bytes.into(), opts)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| (path, e))
+                },
+                self.bucket.runtime.handle(),
+            );
+        }
+    }
+
+    fn join_one(&mut self) {
+        if let Some(Ok(Err((path, e)))) = self.bucket.runtime.block_on(self.inflight.join_next()) {
+            if self.failure.is_none() {
+                self.failure = Some(self.bucket.error(&path, e));
+            }
+        }
+    }
+
+    /// Sends what is left and waits for every upload.
+    fn finish(&mut self) -> Result<(), S3Error> {
+        self.flush();
+        while !self.inflight.is_empty() {
+            self.join_one();
+        }
+        match self.failure.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A store's failure as the export reports it: a stall (every attempt timed
+/// out) apart from the rest.
+fn error(
+    url: &BucketUrl,
+    what: &str,
+    source: object_store::Error,
+    timeout: Duration,
+    attempts: usize,
+) -> S3Error {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&source);
+    let mut timed_out = false;
+    while let Some(e) = cause {
+        if let Some(http) = e.downcast_ref::<object_store::client::HttpError>() {
+            timed_out |= http.kind() == object_store::client::HttpErrorKind::Timeout;
+        }
+        cause = e.source();
+    }
+    if timed_out {
+        return S3Error::Stalled {
+            url: url.to_string(),
+            what: what.to_string(),
+            seconds: timeout.as_secs(),
+            attempts,
+        };
+    }
+    S3Error::Store {
+        url: url.to_string(),
+        source,
+    }
 }
 
 /// The client for `url`'s bucket.

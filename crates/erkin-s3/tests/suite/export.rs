@@ -131,11 +131,15 @@ fn export_serve_mirror_verify_and_upload_only_what_changed() {
     let n = newsroom("bucket.example/news", 3);
     let url = BucketUrl::parse("s3://localhost").unwrap();
     let p = Publication::open(&n.dir).unwrap();
-    let first = export(&p, &url, &g.options()).unwrap();
+    let report = erkin_s3::export_report(&p, &url, &g.options()).unwrap();
+    let first = report.files;
     assert!(first.written > 20, "{first:?}");
     assert_eq!((first.unchanged, first.deleted), (0, 0), "{first:?}");
-    // Every uploaded file, and the manifest.
-    assert_eq!(objects(&g), first.written + 1);
+    // Every uploaded file, and the manifest's root and shards; the journal
+    // (one page for the uploads) is gone.
+    let shards = erkin_s3::manifest::shard_count(first.written);
+    assert_eq!(objects(&g), first.written + 1 + shards as usize);
+    assert_eq!(report.manifest_objects, 1 + 1 + shards as usize);
 
     // A website, with the layout's headers.
     let (status, headers, page) = web_get(&g, "index.html");
@@ -337,4 +341,80 @@ fn a_store_that_answers_500_is_a_clear_error_after_its_retries() {
     // The first request was retried, never more than asked.
     let n = served.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(n, 3, "requests made");
+}
+
+/// A "store" on loopback that accepts connections and then, per `trickle`,
+/// never answers or answers one byte a second forever.
+fn stalling_store(trickle: bool) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = s.read(&mut buf);
+                let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+                for i in 0.. {
+                    if trickle {
+                        let byte = answer.get(i).copied().unwrap_or(b'x');
+                        if s.write_all(&[byte]).is_err() {
+                            return;
+                        }
+                    } else if matches!(s.peek(&mut buf), Ok(0)) {
+                        return; // the client gave up
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            });
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn a_store_that_stalls_or_trickles_is_a_clear_error_not_a_hang() {
+    let n = newsroom("stall.example/news", 1);
+    for trickle in [false, true] {
+        let options = erkin_s3::S3Options {
+            endpoint: Some(stalling_store(trickle)),
+            region: Some("garage".into()),
+            credentials: Some(("id".into(), "secret".into())),
+            retries: 1,
+            timeout: Duration::from_secs(2),
+            ..Default::default()
+        };
+        let dir = n.dir.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let p = Publication::open(&dir).unwrap();
+            let _ = tx.send(export(
+                &p,
+                &BucketUrl::parse("s3://news").unwrap(),
+                &options,
+            ));
+        });
+        // A bound far above the 2 × 2 s the export may take: only a hang
+        // reaches it.
+        let result = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the export hung (trickle: {trickle})"));
+        match result {
+            Err(
+                e @ S3Error::Stalled {
+                    seconds: 2,
+                    attempts: 2,
+                    ..
+                },
+            ) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains("s3://news") && text.contains("checkpoint"),
+                    "{text}"
+                );
+            }
+            other => panic!("a store that stalls (trickle: {trickle}): {other:?}"),
+        }
+    }
 }

@@ -23,6 +23,8 @@ enum Cut {
     AtPut(usize),
     /// When it starts uploading the key ending so.
     AtKey(&'static str),
+    /// When it starts uploading the first shard of its manifest.
+    Manifest,
 }
 
 /// A TCP proxy to `upstream` that forwards until its cut, then drops every
@@ -84,6 +86,10 @@ impl Proxy {
                             cut_here |= match cut {
                                 Cut::AtPut(k) => count >= k,
                                 Cut::AtKey(suffix) => path.ends_with(suffix.as_bytes()),
+                                Cut::Manifest => {
+                                    let path = String::from_utf8_lossy(&path);
+                                    path.contains("/.erkin-files.d/") && !path.contains("/pending/")
+                                }
                             };
                         }
                         if cut_here || d.load(Ordering::SeqCst) {
@@ -215,7 +221,7 @@ fn an_export_cut_off_midway_never_serves_a_checkpoint_without_its_tiles() {
         let path = tile.to_string();
         assert_eq!(web_get_at(g.web_port, &path).0, 200, "{path}");
     }
-    let proxy = Proxy::start(&g.s3, Cut::AtKey(".erkin-files"));
+    let proxy = Proxy::start(&g.s3, Cut::Manifest);
     assert!(export(&p, &url, &via(&proxy)).is_err());
     assert!(proxy.puts.load(Ordering::SeqCst) > 25);
     let (_, _, cp) = web_get_at(g.web_port, "checkpoint");
@@ -246,4 +252,86 @@ fn an_export_cut_off_midway_never_serves_a_checkpoint_without_its_tiles() {
     assert_eq!(report.new_size, new_size, "{report:?}");
     let copy = Publication::open(&dir.path().join("m")).unwrap();
     assert_eq!(copy.state().digest(), p.state().digest());
+}
+
+/// Every key in the bucket, from the store's listing through S3.
+fn keys(g: &Garage) -> std::collections::BTreeSet<String> {
+    crate::cluster::listing(g, 0).into_keys().collect()
+}
+
+/// Every file of a directory export of `p`, by layout path (not the
+/// directory export's own manifest).
+fn files_of(p: &Publication) -> std::collections::BTreeSet<String> {
+    let dir = tempfile::tempdir().unwrap();
+    erkin_export::export(p, dir.path()).unwrap();
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir.path()).unwrap();
+                out.insert(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.remove(".erkin-files");
+    out
+}
+
+#[test]
+#[cfg_attr(not(erkin_test_garage), ignore = "garage is not installed")]
+fn a_cut_off_runs_partial_tiles_are_deleted_by_the_next_run() {
+    let g = Garage::start();
+    let url = BucketUrl::parse("s3://localhost").unwrap();
+    let n = newsroom("orphans.example/news", 4);
+    export(&Publication::open(&n.dir).unwrap(), &url, &g.options()).unwrap();
+
+    // One more article; the export is cut off after its first uploads, the
+    // log's files first among them: the partial tiles of this size.
+    publish(&n, "cut-off");
+    let p = Publication::open(&n.dir).unwrap();
+    let w1 = p.store().size();
+    let proxy = Proxy::start(&g.s3, Cut::AtPut(20));
+    assert!(export(
+        &p,
+        &url,
+        &erkin_s3::S3Options {
+            endpoint: Some(proxy.endpoint.clone()),
+            ..g.options()
+        }
+    )
+    .is_err());
+    drop(p);
+    let partial = format!("tile/entries/000.p/{w1}");
+    let after_cut = keys(&g);
+    assert!(after_cut.contains(&partial), "{after_cut:?}");
+    assert!(
+        after_cut
+            .iter()
+            .any(|k| k.starts_with(".erkin-files.d/pending/")),
+        "the uploads were journaled first: {after_cut:?}"
+    );
+    let (_, _, cp) = web_get_at(g.web_port, "checkpoint");
+    assert!(!String::from_utf8_lossy(&cp).contains(&format!("\n{w1}\n")));
+
+    // Another article before the re-run: the cut-off run's partial tiles
+    // are superseded, and the re-run deletes them.
+    publish(&n, "after-the-cut");
+    let p = Publication::open(&n.dir).unwrap();
+    let done = export(&p, &url, &g.options()).unwrap();
+    assert!(done.deleted > 0, "{done:?}");
+    let left = keys(&g);
+    assert!(!left.contains(&partial), "{partial} left behind");
+    // The bucket holds exactly the site and the export's record: nothing
+    // orphaned, no journal.
+    let site: std::collections::BTreeSet<String> = left
+        .iter()
+        .filter(|k| !k.starts_with(".erkin-files"))
+        .cloned()
+        .collect();
+    assert_eq!(site, files_of(&p));
+    assert!(left.iter().all(|k| !k.contains("/pending/")), "{left:?}");
 }
