@@ -4,6 +4,7 @@
 // (`desk/api/messages/<lang>`, kk, ru, en); this file holds message keys only.
 
 import * as c from "./crypto.js";
+import { rankingList } from "./rank.js";
 
 const $ = (id) => document.getElementById(id);
 const LANGS = ["kk", "ru", "en"];
@@ -16,6 +17,8 @@ let draftId = null;
 let draftOwner = null;
 let saveTimer = null;
 let previewTimer = null;
+let skew = 0; // the server's clock minus this device's, in seconds
+let published = null; // erkin_core::api::StateDocument: charter, board, members
 
 function t(key, vars = {}) {
   let s = messages[key] ?? key;
@@ -39,7 +42,7 @@ async function setLanguage(l) {
   messages = (await r.json()).messages;
   document.documentElement.lang = lang;
   $("lang").value = lang;
-  for (const el of document.querySelectorAll("[data-msg]")) el.textContent = t(el.dataset.msg);
+  for (const e of document.querySelectorAll("[data-msg]")) e.textContent = t(e.dataset.msg);
   document.title = t("desk_title");
   if (session) showWho();
 }
@@ -56,18 +59,20 @@ function initialLanguage() {
 
 function db() {
   return new Promise((resolve, reject) => {
-    const open = indexedDB.open("erkin-desk", 1);
-    open.onupgradeneeded = () => open.result.createObjectStore("keys");
+    const open = indexedDB.open("erkin-desk", 2);
+    open.onupgradeneeded = () => {
+      for (const name of ["keys", "images"]) if (!open.result.objectStoreNames.contains(name)) open.result.createObjectStore(name);
+    };
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
 }
 
-async function idb(mode, fn) {
+async function idb(mode, fn, store = "keys") {
   const d = await db();
   return new Promise((resolve, reject) => {
-    const tx = d.transaction("keys", mode);
-    const req = fn(tx.objectStore("keys"));
+    const tx = d.transaction(store, mode);
+    const req = fn(tx.objectStore(store));
     tx.oncomplete = () => resolve(req.result);
     tx.onerror = () => reject(tx.error);
   });
@@ -166,11 +171,17 @@ function refusal(r) {
   return r.body && r.body.error ? r.body.error.code : "http_error";
 }
 
+// Entries are dated by the server's clock, so a device whose clock is off
+// (a phone set by hand) is not refused for it; the fold still judges the time.
+function learnTime() {
+  skew = session.now - Math.floor(Date.now() / 1000);
+}
+
 function showWho() {
   const who = $("who");
   who.hidden = !session;
   if (session) who.textContent = t(session.editor ? "signed_in_editor" : "signed_in", { handle: session.handle });
-  $("publish").hidden = !(session && session.editor);
+  for (const el of document.querySelectorAll(".editors-only")) el.hidden = !(session && session.editor);
 }
 
 async function signIn() {
@@ -185,6 +196,7 @@ async function signIn() {
     return say($("status"), refusal(r), { key: member.vkey }, "error");
   }
   session = r.body;
+  learnTime();
   showWho();
   say($("status"), "signed_in", { handle: session.handle }, "ok");
   await listDrafts();
@@ -193,6 +205,7 @@ async function signIn() {
 async function checkSession() {
   const r = await api("session");
   session = r.ok ? r.body : null;
+  if (session) learnTime();
   showWho();
   if (!session && member) await signIn();
 }
@@ -217,6 +230,7 @@ function readForm() {
     summary: $("d-summary").value,
     tags: list($("d-tags").value),
     authors: list($("d-authors").value),
+    bylines: list($("d-bylines").value),
     translation_of: $("d-translation").value.trim() || null,
     body: $("d-body").value,
   };
@@ -229,6 +243,7 @@ function fillForm(f) {
   $("d-summary").value = f.summary || "";
   $("d-tags").value = (f.tags || []).join(", ");
   $("d-authors").value = (f.authors || []).join(", ");
+  $("d-bylines").value = (f.bylines || []).join(", ");
   $("d-translation").value = f.translation_of || "";
   $("d-body").value = f.body || "";
 }
@@ -330,7 +345,22 @@ async function handOff() {
 // ---------------------------------------------------------------------------
 // Entries and receipts
 
-const now = () => Math.floor(Date.now() / 1000);
+const now = () => Math.floor(Date.now() / 1000) + skew;
+
+/**
+ * Shows a refusal of the members' API in the member's language: the
+ * server's own sentence for it where erkin's views have one (`said`, with
+ * the handles and proposals it names), else the desk's sentence for its code.
+ */
+function refused(el, body) {
+  const code = body && body.error ? body.error.code : "http_error";
+  const said = body && body.error && body.error.said && body.error.said[lang];
+  if (said) {
+    el.textContent = t("refused_said", { why: said });
+    el.dataset.state = "refused";
+  } else say(el, `refused_${code}` in messages ? `refused_${code}` : code === "http_error" ? code : "refused_other", { code }, "refused");
+  el.dataset.code = code;
+}
 
 async function submit(action) {
   const entry = await c.signEntry(descriptor.origin, now(), action, member);
@@ -342,8 +372,7 @@ async function submit(action) {
   const body = await r.json().catch(() => null);
   const el = $("receipt");
   if (!r.ok) {
-    say(el, body && body.error ? `refused_${body.error.code}` : "http_error", {}, "refused");
-    el.dataset.code = body && body.error ? body.error.code : "http_error";
+    refused(el, body);
     return null;
   }
   const why = await c.checkReceipt(body, entry, descriptor.verifier_key);
@@ -366,71 +395,335 @@ async function uploadBlob(bytes) {
     body: bytes,
   });
   if (!r.ok) {
-    const body = await r.json().catch(() => null);
-    say($("receipt"), body && body.error ? `refused_${body.error.code}` : "http_error", {}, "refused");
+    refused($("receipt"), await r.json().catch(() => null));
     return null;
   }
   return id;
 }
 
+// Images: uploaded as blobs when inserted (the server keeps an upload no
+// entry names for a day), kept in this browser too, and uploaded again when
+// the draft is published, so a draft older than a day keeps its images.
+const MEDIA_REF = /\]\(blob:([0-9a-f]{64})\.(png|jpe?g|gif|webp)\)/g;
+const IMAGE_TYPES = { "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp" };
+
+const keepImage = (id, bytes) => idb("readwrite", (s) => s.put(bytes, `image:${id}`), "images");
+const keptImage = (id) => idb("readonly", (s) => s.get(`image:${id}`), "images");
+
+async function insertImage() {
+  const file = $("d-image").files[0];
+  const ext = file && IMAGE_TYPES[file.type];
+  if (!ext) return say($("status"), "not_an_image", {}, "error");
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const id = await uploadBlob(bytes);
+  if (!id) return;
+  await keepImage(id, bytes);
+  const alt = $("d-image-alt").value.replace(/[\[\]]/g, "") || file.name.replace(/[\[\]]/g, "");
+  const body = $("d-body");
+  const at = body.selectionStart ?? body.value.length;
+  body.value = `${body.value.slice(0, at)}\n\n![${alt}](blob:${id}.${ext})\n\n${body.value.slice(at)}`;
+  $("d-image").value = "";
+  $("d-image-alt").value = "";
+  keepLocally();
+  say($("status"), "image_added", { id: id.slice(0, 12) }, "ok");
+}
+
+/** The media blobs a body names, uploaded again where this browser has them. */
+async function mediaOf(body) {
+  const ids = [...new Set([...body.matchAll(MEDIA_REF)].map((m) => m[1]))].sort();
+  for (const id of ids) {
+    const bytes = await keptImage(id).catch(() => null);
+    if (bytes && !(await uploadBlob(bytes))) return null;
+  }
+  return ids;
+}
+
 async function publish() {
   const f = readForm();
+  const media = await mediaOf(f.body);
+  if (!media) return;
   const body = await uploadBlob(new TextEncoder().encode(f.body));
   if (!body) return;
-  const index = await submit(c.actions.publish({ ...f, body }));
+  const index = await submit(c.actions.publish({ ...f, body, media }));
   if (index !== null) say($("status"), "published", { slug: f.slug }, "ok");
+}
+
+/** An editor's correction of a published article: the draft's text as the new revision, with a note. */
+async function correct() {
+  const f = readForm();
+  const note = $("c-note").value.trim();
+  if (!note) return say($("status"), "correction_needs_note", {}, "error");
+  const media = await mediaOf(f.body);
+  if (!media) return;
+  const body = await uploadBlob(new TextEncoder().encode(f.body));
+  if (!body) return;
+  const index = await submit(c.actions.correct({ ...f, body, media, note, major: $("c-major").checked }));
+  if (index !== null) say($("status"), "corrected", { slug: f.slug }, "ok");
+}
+
+/** Opens a published article (its current revision) into a new draft, to correct it. */
+async function openArticle() {
+  const slug = $("c-slug").value.trim();
+  const r = await fetch(`../api/v1/articles/${encodeURIComponent(slug)}`);
+  if (!r.ok) return say($("status"), "no_such_article", { slug }, "error");
+  const a = await r.json();
+  const last = a.revisions[a.revisions.length - 1];
+  const text = await fetch(`../blob/${last.body}`).then((x) => (x.ok ? x.text() : null));
+  if (text === null) return say($("status"), "no_such_article", { slug }, "error");
+  draftId = newId();
+  draftOwner = member ? member.name : null;
+  fillForm({ ...a, body: text });
+  keepLocally();
+  say($("status"), "article_opened", { slug }, "ok");
 }
 
 // ---------------------------------------------------------------------------
 // Governance
 
+const RON = "+reopen";
+const el = (tag, props = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "dataset") Object.assign(e.dataset, v);
+    else if (k.startsWith("aria-") || k === "role") e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...kids);
+  return e;
+};
+const when = (t) => new Date(t * 1000).toLocaleString(lang);
+
+async function loadPublished() {
+  const r = await fetch("../api/v1/state");
+  if (r.ok) published = await r.json();
+  if (published) {
+    $("board").textContent = t("board_now", { board: published.board.map((s) => s.handle).join(", ") || "—" });
+    $("board").dataset.board = published.board.map((s) => s.handle).join(",");
+  }
+}
+
+/** After an entry lands: the pages follow the log a moment behind. */
+function refreshSoon() {
+  setTimeout(() => listProposals(), 1200);
+}
+
+function act(action, thenKey) {
+  return async () => {
+    const index = await submit(action);
+    if (index !== null) {
+      if (thenKey) say($("status"), thenKey, { index }, "ok");
+      refreshSoon();
+    }
+    return index;
+  };
+}
+
+function voteButtons(p) {
+  const mine = p.votes[session.handle];
+  const group = el("p", { role: "group", "aria-label": t("vote_on", { id: p.id }) });
+  for (const ballot of ["yes", "no", "abstain"]) {
+    const b = el("button", { type: "button", className: `vote vote-${ballot}`, textContent: t(`ballot_${ballot}`), "aria-pressed": String(mine === ballot) });
+    b.addEventListener("click", act(c.actions.vote(p.id, ballot)));
+    group.append(b);
+  }
+  return group;
+}
+
+function nominations(p) {
+  const box = el("div", { className: "nominations" });
+  const ul = el("ul", { className: "nominees" });
+  for (const n of p.nominations) {
+    ul.append(el("li", { dataset: { nominee: n.handle, consented: String(n.consented) }, textContent: t(n.consented ? "nominee_consented" : "nominee_waiting", { handle: n.handle, by: n.by }) }));
+  }
+  if (!p.nominations.length) ul.append(el("li", { textContent: t("no_nominees") }));
+  box.append(el("h4", { textContent: t("nominations_until", { when: when(p.nominations_close) }) }), ul);
+  if (!session || !p.electorate.includes(session.handle)) return box;
+  const me = p.nominations.find((n) => n.handle === session.handle);
+  const row = el("p", { className: "nominate-row" });
+  if (!me) {
+    const stand = el("button", { type: "button", className: "stand", textContent: t("stand") });
+    stand.addEventListener("click", act(c.actions.nominate(p.id, session.handle), "nominated_done"));
+    row.append(stand);
+  } else if (!me.consented) {
+    const consent = el("button", { type: "button", className: "consent", textContent: t("consent") });
+    consent.addEventListener("click", act(c.actions.consent(p.id), "consented_done"));
+    row.append(consent);
+  }
+  const id = `nominate-${p.id}`;
+  const input = el("input", { id, name: "handle", className: "nominate-handle", autocomplete: "off" });
+  const go = el("button", { type: "button", className: "nominate", textContent: t("nominate") });
+  go.addEventListener("click", () => act(c.actions.nominate(p.id, input.value.trim()), "nominated_done")());
+  row.append(el("label", { htmlFor: id, textContent: t("nominate_label") }), " ", input, " ", go);
+  box.append(row);
+  return box;
+}
+
+function ballot(p) {
+  const box = el("div", { className: "ballot" });
+  const items = p.candidates.map((h) => ({ id: h, label: h })).concat([{ id: RON, label: t("reopen_nominations") }]);
+  const holder = el("div");
+  box.append(el("h4", { textContent: t("rank_heading") }), holder);
+  const list = rankingList(holder, items, t, `p${p.id}`);
+  const cast = el("button", { type: "button", className: "cast", textContent: t("cast_ranked") });
+  cast.addEventListener("click", () => act(c.actions.ranked(p.id, list.ranking()), "ballot_cast")());
+  const blank = el("button", { type: "button", className: "cast-blank", textContent: t("cast_blank") });
+  blank.addEventListener("click", act(c.actions.ranked(p.id, []), "ballot_cast"));
+  const mine = p.votes[session.handle];
+  box.append(el("p", {}, cast, " ", blank));
+  if (mine && typeof mine === "object") box.append(el("p", { className: "my-ballot", textContent: t("your_ranking", { ranking: mine.ranked.map((h) => (h === RON ? t("reopen_nominations") : h)).join(" › ") || "—" }) }));
+  return box;
+}
+
+function count(p) {
+  const k = p.count;
+  const box = el("div", { className: "count" });
+  box.append(el("h4", { textContent: t("count_heading") }), el("p", { textContent: t("quota", { quota: k.quota }) }));
+  const table = el("table", { className: "stv" });
+  const head = el("tr", {}, el("th", { scope: "col", textContent: t("candidate") }));
+  k.stages.forEach((_, i) => head.append(el("th", { scope: "col", textContent: t("stage_n", { n: i + 1 }) })));
+  const body = el("tbody");
+  k.candidates.forEach((name, ci) => {
+    const row = el("tr", { dataset: { candidate: name } }, el("th", { scope: "row", textContent: name + (k.elected.includes(name) ? " ✓" : "") }));
+    for (const st of k.stages) row.append(el("td", { textContent: st.votes[ci] + (st.elected.includes(name) ? ` ${t("elected")}` : "") }));
+    body.append(row);
+  });
+  const nt = el("tr", {}, el("th", { scope: "row", textContent: t("non_transferable") }));
+  for (const st of k.stages) nt.append(el("td", { textContent: st.non_transferable }));
+  body.append(nt);
+  table.append(el("caption", { textContent: t("count_caption", { id: p.id }) }), el("thead", {}, head), body);
+  const stages = el("ol", { className: "stages" });
+  for (const st of k.stages) stages.append(el("li", { textContent: st.what }));
+  box.append(el("div", { className: "scroll", tabIndex: 0, role: "region", "aria-label": t("count_caption", { id: p.id }) }, table), stages);
+  box.append(el("p", { className: "elected-list", textContent: t("elected_list", { elected: k.elected.join(", ") || "—" }) }));
+  return box;
+}
+
 async function listProposals() {
-  const r = await fetch(`api/proposals/${lang}`);
+  const [r] = await Promise.all([fetch(`api/proposals/${lang}`), loadPublished()]);
   if (!r.ok) return;
   const doc = await r.json();
   const ul = $("proposals");
   ul.replaceChildren();
+  const at = now();
   for (const p of doc.proposals.slice().reverse()) {
-    const li = document.createElement("li");
-    li.className = "proposal";
-    li.dataset.id = p.id;
-    const h = document.createElement("h3");
-    h.textContent = `#${p.id} ${p.title}`;
-    const what = document.createElement("p");
-    what.textContent = `${p.motion} · ${t("proposed_by", { handle: p.proposer })}`;
-    const tally = document.createElement("p");
-    tally.className = "tally";
-    tally.textContent = p.open ? `${t("open_until", { when: new Date(p.closes_at * 1000).toLocaleString(lang) })} · ${p.tally}` : `${p.outcome || ""} · ${p.tally}`;
-    li.append(h, what, tally);
-    if (p.open && session && p.electorate.includes(session.handle) && p.kind !== "elect") {
-      const mine = p.votes[session.handle];
-      const group = document.createElement("p");
-      group.setAttribute("role", "group");
-      group.setAttribute("aria-label", t("vote_on", { id: p.id }));
-      for (const ballot of ["yes", "no", "abstain"]) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = `vote vote-${ballot}`;
-        b.textContent = t(`ballot_${ballot}`);
-        b.setAttribute("aria-pressed", String(mine === ballot));
-        b.addEventListener("click", async () => {
-          if ((await submit(c.actions.vote(p.id, ballot))) !== null) setTimeout(listProposals, 1200);
-        });
-        group.append(b);
-      }
-      li.append(group);
+    const li = el("li", { className: "proposal", dataset: { id: p.id, kind: p.kind, open: String(p.open) } });
+    li.append(
+      el("h3", { textContent: `#${p.id} ${p.title}` }),
+      el("p", { textContent: `${p.motion} · ${t("proposed_by", { handle: p.proposer })}` }),
+      el("p", { className: "tally", textContent: p.open ? `${t("open_until", { when: when(p.closes_at) })} · ${p.tally}` : `${p.outcome || ""} · ${p.tally}` }),
+    );
+    const election = p.nominations_close !== null;
+    const voter = session && p.open && p.electorate.includes(session.handle);
+    if (election && p.open && at < p.nominations_close) li.append(nominations(p));
+    else if (election && voter) li.append(ballot(p));
+    else if (voter) li.append(voteButtons(p));
+    if (p.count) li.append(count(p));
+    const everyone = p.electorate.every((h) => h in p.votes);
+    if (session && p.open && (at >= p.closes_at || (everyone && (!election || at >= p.nominations_close)))) {
+      const close = el("button", { type: "button", className: "close", textContent: t("close_count") });
+      close.addEventListener("click", act(c.actions.close(p.id), "closed_done"));
+      li.append(el("p", {}, close));
     }
     ul.append(li);
   }
+  document.body.dataset.proposals = String(doc.log_size);
+}
+
+const KIND_FIELDS = {
+  admit: ["arg"],
+  remove: ["arg"],
+  recall: ["arg"],
+  resolution: ["arg"],
+  elect: ["ndays"],
+  by_election: ["ndays", "seats"],
+  amend: ["charter"],
+  retract: ["arg", "reason"],
+  redact: ["arg", "reason"],
+};
+
+function showKindFields() {
+  const kind = $("p-kind").value;
+  for (const f of ["arg", "reason", "ndays", "seats", "charter"]) {
+    const on = KIND_FIELDS[kind].includes(f);
+    $(`p-${f}-row`).hidden = !on;
+    $(`p-${f}`).required = on;
+  }
+  if (KIND_FIELDS[kind].includes("arg")) $("p-arg-label").textContent = t(`p_arg_${kind}`);
+  if (kind === "amend" && published && !$("p-charter").value) $("p-charter").value = JSON.stringify(published.charter, null, 2);
 }
 
 async function propose(ev) {
   ev.preventDefault();
   const kind = $("p-kind").value;
   const arg = $("p-arg").value.trim();
-  const motion = kind === "admit" ? c.actions.admit(arg) : kind === "remove" ? c.actions.remove(arg) : c.actions.resolution(arg);
-  const closes = now() + Number($("p-days").value) * 86400;
-  if ((await submit(c.actions.propose($("p-title").value, closes, motion))) !== null) setTimeout(listProposals, 1200);
+  const reason = $("p-reason").value.trim();
+  // Five minutes over what was asked, so a period of exactly the charter's
+  // minimum is not refused for the seconds between now and the entry's date.
+  const days = (id) => Math.round(Number($(id).value) * 86400) + 300;
+  let closes = now() + days("p-days");
+  let motion;
+  if (kind === "elect" || kind === "by_election") {
+    if (!published) await loadPublished();
+    const nominationsClose = now() + days("p-ndays");
+    closes = nominationsClose + days("p-days");
+    motion = kind === "elect" ? c.actions.elect(published.charter.board.seats, nominationsClose) : c.actions.byElection(Number($("p-seats").value), nominationsClose);
+  } else if (kind === "amend") {
+    let charter;
+    try {
+      charter = JSON.parse($("p-charter").value);
+    } catch {
+      return say($("status"), "charter_not_json", {}, "error");
+    }
+    if (!published) await loadPublished();
+    motion = c.actions.amend(c.orderLike(published && published.charter, charter));
+  } else if (kind === "retract") motion = c.actions.retract(arg, reason);
+  else if (kind === "redact") motion = c.actions.redact(arg, reason);
+  else motion = c.actions[kind](arg);
+  const index = await submit(c.actions.propose($("p-title").value, closes, motion));
+  if (index !== null) {
+    say($("status"), "proposed_done", { index }, "ok");
+    refreshSoon();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Oneself: rotate the key, step down from the board, resign
+
+async function rotateKey(ev) {
+  ev.preventDefault();
+  const pass = $("rot-pass").value;
+  if (pass.length < 8) return say($("status"), "weak_passphrase", {}, "error");
+  if (pass !== $("rot-pass2").value) return say($("status"), "passphrases_differ", {}, "error");
+  say($("status"), "making_key", {}, "busy");
+  const { member: fresh, backup } = await c.makeKey(member.name, pass);
+  // The old key signs the change; only once the log has it does this browser switch.
+  const index = await submit(c.actions.rotateKey(fresh.vkey));
+  if (index === null) return;
+  download(`${member.name}.key.age`, backup);
+  member = fresh;
+  await storeKey(fresh);
+  $("rot-pass").value = $("rot-pass2").value = "";
+  showKey();
+  say($("status"), "key_rotated", { index }, "ok");
+  await signIn();
+}
+
+function confirmed(box) {
+  if ($(box).checked) return true;
+  say($("status"), "confirm_first", {}, "error");
+  return false;
+}
+
+async function stepDown() {
+  if (!confirmed("step-down-sure")) return;
+  const index = await submit(c.actions.stepDown());
+  if (index !== null) say($("status"), "stepped_down", { index }, "ok");
+}
+
+async function resign() {
+  if (!confirmed("resign-sure")) return;
+  const index = await submit(c.actions.resign());
+  if (index !== null) say($("status"), "resigned", { index }, "ok");
 }
 
 // ---------------------------------------------------------------------------
@@ -443,7 +736,10 @@ function route() {
     if (s === screen) $(`nav-${s}`).setAttribute("aria-current", "page");
     else $(`nav-${s}`).removeAttribute("aria-current");
   }
-  if (screen === "govern") listProposals();
+  if (screen === "govern") {
+    showKindFields();
+    listProposals();
+  }
   if (screen === "write") listDrafts();
 }
 
@@ -464,6 +760,13 @@ async function start() {
   $("hand-off").addEventListener("click", handOff);
   $("publish").addEventListener("click", publish);
   $("propose-form").addEventListener("submit", propose);
+  $("p-kind").addEventListener("change", showKindFields);
+  $("rotate-form").addEventListener("submit", rotateKey);
+  $("step-down").addEventListener("click", stepDown);
+  $("resign").addEventListener("click", resign);
+  $("insert-image").addEventListener("click", insertImage);
+  $("correct").addEventListener("click", correct);
+  $("open-article").addEventListener("click", openArticle);
   window.addEventListener("hashchange", route);
   await setLanguage(initialLanguage());
   await loadDescriptor();
@@ -473,6 +776,8 @@ async function start() {
   route();
   await checkSession();
   if (draftId) saveToServer();
+  // Signed in now: the proposals again, with the member's own controls.
+  if (location.hash === "#govern") await listProposals();
   document.body.dataset.ready = "true";
 }
 

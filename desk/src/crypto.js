@@ -215,6 +215,22 @@ export const actions = {
   admit: (key) => ({ admit: { key } }),
   remove: (handle) => ({ remove: { handle } }),
   resolution: (text) => ({ resolution: { text } }),
+  elect: (seats, nominationsClose) => ({ elect: { seats, nominations_close: nominationsClose } }),
+  byElection: (seats, nominationsClose) => ({ by_election: { seats, nominations_close: nominationsClose } }),
+  recall: (handle) => ({ recall: { handle } }),
+  amend: (charter) => ({ amend: { charter } }),
+  retract: (article, reason) => ({ retract: { article, reason } }),
+  redact: (target, reason) => ({ redact: { target, reason } }),
+  ranked: (proposal, ranking) => ({ vote: { proposal, ballot: { ranked: ranking } } }),
+  nominate: (proposal, handle) => ({ nominate: { proposal, handle } }),
+  consent: (proposal) => ({ consent: { proposal } }),
+  close: (proposal) => ({ close: { proposal } }),
+  rotateKey: (newKey) => ({ rotate_key: { new_key: newKey } }),
+  resign: () => ({ resign: {} }),
+  stepDown: () => ({ step_down: {} }),
+  correct: (f) => ({
+    correct: { slug: f.slug, title: f.title, summary: f.summary, body: f.body, media: f.media || [], note: f.note, major: !!f.major },
+  }),
   publish: (f) => {
     const p = {
       slug: f.slug,
@@ -302,4 +318,19 @@ export async function checkReceipt(receipt, entry, logKey) {
     return "receipt_bad_proof";
   }
   return null;
+}
+
+/**
+ * `value` with its object keys in the order of `template`'s (recursively;
+ * keys the template lacks go last), so that JSON.stringify writes the
+ * canonical line of a struct the member edited as JSON (a charter).
+ */
+export function orderLike(template, value) {
+  if (Array.isArray(value)) return value.map((v, i) => orderLike(Array.isArray(template) ? template[i] ?? template[0] : undefined, v));
+  if (value === null || typeof value !== "object") return value;
+  const t = template && typeof template === "object" && !Array.isArray(template) ? template : {};
+  const out = {};
+  for (const k of Object.keys(t)) if (k in value) out[k] = orderLike(t[k], value[k]);
+  for (const k of Object.keys(value)) if (!(k in out)) out[k] = orderLike(undefined, value[k]);
+  return out;
 }

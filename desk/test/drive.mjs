@@ -42,8 +42,134 @@ async function signedIn() {
   await page.waitForFunction(() => document.querySelector("#who") && !document.querySelector("#who").hidden);
 }
 
+const RECEIPT = "#receipt[data-state='genuine'], #receipt[data-state='refused'], #receipt[data-state='not-genuine']";
+
+/** Waits for the desk's answer to an entry; what it said. */
+async function receipt(into = out) {
+  await page.waitForSelector(RECEIPT);
+  into.receipt = await page.getAttribute("#receipt", "data-state");
+  into.code = await page.getAttribute("#receipt", "data-code");
+  into.text = await page.textContent("#receipt");
+  into.status = await page.textContent("#status");
+  into.lang = await page.getAttribute("html", "lang");
+}
+
+/** The governance screen once `selector` (in proposal `id`) is there: the
+ * proposals come from the rendered pages, a moment behind the log. */
+async function proposal(id, selector) {
+  const want = `li.proposal[data-id='${id}'] ${selector}`;
+  for (let attempt = 0; ; attempt++) {
+    await ready("#govern");
+    await signedIn();
+    try {
+      await page.waitForSelector(want, { timeout: 2000 });
+      return want;
+    } catch (e) {
+      if (attempt >= 30) throw e;
+    }
+  }
+}
+
 try {
-  if (scenario === "make-key") {
+  if (scenario === "open-key") {
+    const [keyFile, pass, lang] = args;
+    await ready();
+    if (lang) await page.selectOption("#lang", lang);
+    await page.setInputFiles("#open-file", keyFile);
+    await page.fill("#open-pass", pass);
+    await page.click("#open-key");
+    await signedIn();
+    out.handle = await page.textContent("#key-handle");
+    out.vkey = await page.inputValue("#key-vkey");
+  } else if (scenario === "nominate") {
+    // ARGS: proposal, handle (or "self" to stand, "consent" to consent).
+    const [id, who] = args;
+    const sel = who === "self" ? "button.stand" : who === "consent" ? "button.consent" : "input.nominate-handle";
+    const at = await proposal(id, sel);
+    await shot("election-nominations");
+    if (who === "self" || who === "consent") await page.click(at);
+    else {
+      await page.fill(at, who);
+      await page.click(`li.proposal[data-id='${id}'] button.nominate`);
+    }
+    await receipt();
+  } else if (scenario === "rank") {
+    // ARGS: proposal, "keyboard" or "drag", the wanted ranking (comma-separated; +reopen for RON).
+    const [id, how, wanted] = args;
+    const want = wanted.split(",").filter(Boolean);
+    const list = await proposal(id, "ol.ranking");
+    const order = () => page.$$eval(`${list} > li`, (lis) => lis.map((li) => li.dataset.candidate));
+    for (let place = 0; place < want.length; place++) {
+      let now = await order();
+      let from = now.indexOf(want[place]);
+      if (from < 0) throw new Error(`${want[place]} is not on the ballot: ${now}`);
+      if (how === "drag") {
+        if (from !== place) {
+          await page.dragAndDrop(`${list} > li[data-candidate='${want[place]}']`, `${list} > li:nth-child(${place + 1})`);
+        }
+      } else {
+        // Keyboard only: Tab reaches the buttons; Enter presses them.
+        while (from > place) {
+          await page.focus(`${list} > li[data-candidate='${want[place]}'] button.rank-up`);
+          await page.keyboard.press("Enter");
+          from--;
+        }
+      }
+      now = await order();
+      if (now[place] !== want[place]) throw new Error(`moving ${want[place]} to ${place + 1} by ${how} left ${now}`);
+    }
+    // Everyone not wanted is left off the ballot (the checkbox, by keyboard: Space).
+    for (const c of await order()) {
+      if (!want.includes(c)) {
+        await page.focus(`${list} > li[data-candidate='${c}'] input[type=checkbox]`);
+        await page.keyboard.press("Space");
+      }
+    }
+    out.live = await page.textContent(`li.proposal[data-id='${id}'] .rank-live`);
+    out.order = await order();
+    await shot(`election-rank-${how}`);
+    out.html = await page.content();
+    await page.click(`li.proposal[data-id='${id}'] button.cast`);
+    await receipt();
+  } else if (scenario === "close") {
+    const [id] = args;
+    const at = await proposal(id, "button.close");
+    await page.click(at);
+    await receipt();
+  } else if (scenario === "count") {
+    // The STV count stage by stage, once the election is closed.
+    const [id] = args;
+    const at = await proposal(id, ".count table.stv");
+    out.stages = await page.$$eval(`li.proposal[data-id='${id}'] ol.stages > li`, (lis) => lis.map((li) => li.textContent));
+    out.elected = await page.textContent(`li.proposal[data-id='${id}'] .elected-list`);
+    out.board = await page.getAttribute("#board", "data-board");
+    out.table = await page.textContent(at);
+    await shot("election-count");
+    out.html = await page.content();
+  } else if (scenario === "act") {
+    // ARGS: step-down | resign | rotate PASS
+    const [what, pass] = args;
+    await ready("#key");
+    await signedIn();
+    if (what === "rotate") {
+      out.old_vkey = await page.inputValue("#key-vkey");
+      await page.fill("#rot-pass", pass);
+      await page.fill("#rot-pass2", pass);
+      const download = page.waitForEvent("download");
+      await page.click("#rotate");
+      await receipt();
+      if (out.receipt === "genuine") {
+        await (await download).saveAs(args[2]);
+        await page.waitForSelector("#status[data-code='signed_in']");
+        out.vkey = await page.inputValue("#key-vkey");
+      }
+    } else {
+      await page.check(`#${what}-sure`, { force: true });
+      await page.click(`#${what}`, { force: true });
+      await receipt();
+    }
+    await shot(`act-${what}-${out.receipt}`);
+  } else if (scenario === "make-key") {
     const [handle, pass, outFile, lang] = args;
     await ready();
     await page.selectOption("#lang", lang || "en");
@@ -63,7 +189,7 @@ try {
     out.kept = await page.evaluate(
       () =>
         new Promise((resolve, reject) => {
-          const open = indexedDB.open("erkin-desk", 1);
+          const open = indexedDB.open("erkin-desk", 2);
           open.onerror = () => reject(open.error);
           open.onsuccess = () => {
             const get = open.result.transaction("keys").objectStore("keys").get("member");
@@ -117,12 +243,38 @@ try {
     await page.click("button.draft");
     await page.waitForFunction(() => document.querySelector("#d-body").value.length > 0);
     await page.fill("#d-authors", args[2] || "");
+    if (args[3]) await page.fill("#d-bylines", args[3]);
+    if (args[4]) {
+      // An image: uploaded as a blob, its reference put in the text.
+      await page.setInputFiles("#d-image", args[4]);
+      await page.fill("#d-image-alt", "The flooded square");
+      await page.click("#insert-image");
+      await page.waitForSelector("#status[data-code='image_added'], #receipt[data-state='refused']");
+      out.image_status = await page.getAttribute("#status", "data-code");
+    }
     await page.click("#publish");
     await page.waitForSelector("#receipt[data-state='genuine'], #receipt[data-state='refused'], #receipt[data-state='not-genuine']");
     out.receipt = await page.getAttribute("#receipt", "data-state");
     out.code = await page.getAttribute("#receipt", "data-code");
     out.index = await page.getAttribute("#receipt", "data-index");
     await shot("publish");
+  } else if (scenario === "correct") {
+    // An editor opens a published article as a draft, corrects it and publishes the correction.
+    const [slug, addition, note, major] = args;
+    await ready("#write");
+    await signedIn();
+    await page.fill("#c-slug", slug);
+    await page.click("#open-article");
+    await page.waitForSelector("#status[data-code='article_opened']");
+    await page.focus("#d-body");
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type(addition);
+    await page.fill("#c-note", note);
+    if (major === "major") await page.check("#c-major");
+    await shot("correct");
+    await page.click("#correct");
+    await receipt();
+    out.index = await page.getAttribute("#receipt", "data-index");
   } else if (scenario === "vote-tampered") {
     // Votes yes on proposal ARGS[0]; the answer is tampered on its way
     // (the proof's first hash changed), and the desk must say so.
@@ -164,19 +316,32 @@ try {
     out.text = await page.textContent("#receipt");
     await shot(tamper === "tamper" ? "receipt-not-genuine" : "receipt");
   } else if (scenario === "propose") {
-    const [kind, title, arg, days] = args;
+    // ARGS: kind, title, arg, days[, nomination days | reason | charter edit as JSON]
+    const [kind, title, arg, days, extra] = args;
     await ready("#govern");
     await signedIn();
     await page.selectOption("#p-kind", kind);
     await page.fill("#p-title", title);
-    await page.fill("#p-arg", arg);
+    if (arg) await page.fill("#p-arg", arg);
     await page.fill("#p-days", days);
+    if (kind === "elect" || kind === "by_election") await page.fill("#p-ndays", extra);
+    if (kind === "retract" || kind === "redact") await page.fill("#p-reason", extra);
+    if (kind === "amend") {
+      // The member changes values in the charter's JSON (as a person edits the text).
+      const edit = JSON.parse(extra);
+      const charter = JSON.parse(await page.inputValue("#p-charter"));
+      for (const [path, value] of Object.entries(edit)) {
+        const keys = path.split(".");
+        let at = charter;
+        for (const k of keys.slice(0, -1)) at = at[k];
+        at[keys[keys.length - 1]] = value;
+      }
+      await page.fill("#p-charter", JSON.stringify(charter, null, 2));
+    }
+    await shot(`propose-${kind}`);
     await page.click("#propose");
-    await page.waitForSelector("#receipt[data-state='genuine'], #receipt[data-state='refused'], #receipt[data-state='not-genuine']");
-    out.receipt = await page.getAttribute("#receipt", "data-state");
-    out.code = await page.getAttribute("#receipt", "data-code");
-    out.text = await page.textContent("#receipt");
-    out.lang = await page.getAttribute("html", "lang");
+    await receipt();
+    out.index = await page.getAttribute("#receipt", "data-index");
     await shot(`propose-${out.receipt}`);
   } else if (scenario === "preview-hostile") {
     // Hostile Markdown (the markers of erkin-views' hostile corpus) in a

@@ -89,6 +89,12 @@ pub struct ApiError {
     /// times compared, so clients can show them in their own local time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<crate::rejection::RefusalTimes>,
+    /// The refusal in words, by language (`kk`, `ru`, `en`), where the
+    /// server has a sentence for it that names its particulars (the
+    /// election refusals: who, which proposal); clients show it in the
+    /// member's language, else their own sentence for `code`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub said: BTreeMap<String, String>,
 }
 
 impl ApiError {
@@ -97,6 +103,7 @@ impl ApiError {
             code: code.to_string(),
             message: message.to_string(),
             times: None,
+            said: BTreeMap::new(),
         }
     }
 
@@ -347,6 +354,9 @@ pub struct DeskSession {
     pub editor: bool,
     /// Unix seconds.
     pub expires_at: u64,
+    /// The server's clock when it answered (Unix seconds): the desk dates
+    /// entries by it, so a device whose clock is off is not refused for it.
+    pub now: u64,
 }
 
 /// A draft's fields as the desk edits them: the front matter and the
@@ -361,6 +371,9 @@ pub struct DraftFields {
     pub tags: Vec<String>,
     /// Members' handles.
     pub authors: Vec<String>,
+    /// Credited names of people who are not members.
+    #[serde(default)]
+    pub bylines: Vec<String>,
     /// The slug of the article this one translates, if any.
     #[serde(default)]
     pub translation_of: Option<String>,
@@ -452,6 +465,52 @@ pub struct DeskProposal {
     pub electorate: Vec<String>,
     /// Each voter's last ballot.
     pub votes: BTreeMap<String, Ballot>,
-    /// For elections: the candidates.
+    /// For elections: the candidates who can be ranked (the nominees who
+    /// consented), without "re-open nominations", which every ballot has.
     pub candidates: Vec<String>,
+    /// For elections: the seats to fill.
+    pub seats: Option<u32>,
+    /// For elections: the nomination deadline (log time); ballots after it.
+    pub nominations_close: Option<u64>,
+    /// For elections: every nomination.
+    pub nominations: Vec<DeskNomination>,
+    /// For a closed election: the STV count, stage by stage.
+    pub count: Option<DeskCount>,
+}
+
+/// One nomination in an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskNomination {
+    pub handle: String,
+    /// Who nominated them (themselves, for one who stands).
+    pub by: String,
+    pub consented: bool,
+}
+
+/// An election's STV count, in words and figures as the reader site's
+/// proposal page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskCount {
+    /// The quota, as a decimal.
+    pub quota: String,
+    /// The candidates as counted, "re-open nominations" (in words) last.
+    pub candidates: Vec<String>,
+    pub stages: Vec<DeskStage>,
+    /// Elected, in order.
+    pub elected: Vec<String>,
+}
+
+/// One stage of a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskStage {
+    /// What the stage did, in words (first preferences, a surplus, an exclusion).
+    pub what: String,
+    /// Each candidate's votes after it, as decimals, in `DeskCount::candidates` order.
+    pub votes: Vec<String>,
+    pub non_transferable: String,
+    /// Elected at this stage.
+    pub elected: Vec<String>,
 }

@@ -17,7 +17,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Request, State};
@@ -25,7 +24,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use erkin_core::api::{
-    ApiError, DeskChallenge, DeskMessages, DeskProposal, DeskProposals, DeskSession, DraftFields,
+    ApiError, DeskChallenge, DeskCount, DeskMessages, DeskNomination, DeskProposal, DeskProposals,
+    DeskSession, DraftFields,
     DraftList, ErrorDocument, PreviewDocument, PreviewRequest, StateDocument,
     DESK_CHALLENGE_FORMAT,
 };
@@ -35,6 +35,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::api::MemberKeys;
+use crate::sequencer::Clock;
 use crate::{desk_i18n, Shared};
 
 /// How long a challenge may be answered.
@@ -253,6 +254,7 @@ impl Gate {
             key: session.key.clone(),
             editor: false,
             expires_at: session.expires_at,
+            now,
         };
         sessions.insert(Sha256::digest(token).into(), session);
         Ok((hex::encode(token), doc))
@@ -288,6 +290,7 @@ impl Gate {
             key: s.key,
             editor: false,
             expires_at: s.expires_at,
+            now,
         })
     }
 
@@ -307,12 +310,9 @@ pub(crate) struct Desk {
     /// Handles holding a board seat now.
     pub editors: Arc<RwLock<HashSet<String>>>,
     pub drafts: Mutex<Drafts>,
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    /// The server's clock (the sequencer's): challenges, sessions and the
+    /// time the desk tells the browser to date entries by.
+    clock: Clock,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -329,12 +329,18 @@ impl Desk {
         members: MemberKeys,
         editors: Arc<RwLock<HashSet<String>>>,
     ) -> Result<Self, DraftError> {
+        let clock = Clock::system();
         Ok(Self {
             gate: Gate::new(origin, random()),
             members,
             editors,
             drafts: Mutex::new(Drafts::open(dir)?),
+            clock,
         })
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now()
     }
 
     fn is_editor(&self, handle: &str) -> bool {
@@ -343,7 +349,7 @@ impl Desk {
 
     fn session(&self, headers: &HeaderMap) -> Result<DeskSession, DeskError> {
         let token = cookie(headers).ok_or(DeskError::NoSession)?;
-        let mut s = self.gate.check(&token, &self.members, now())?;
+        let mut s = self.gate.check(&token, &self.members, self.now())?;
         s.editor = self.is_editor(&s.handle);
         Ok(s)
     }
@@ -469,7 +475,7 @@ async fn challenge(State(shared): S, headers: HeaderMap) -> Response<Body> {
     }
     json(
         StatusCode::OK,
-        &desk(&shared).gate.challenge(now(), random()),
+        &desk(&shared).gate.challenge(desk(&shared).now(), random()),
     )
 }
 
@@ -486,7 +492,7 @@ async fn open_session(State(shared): S, req: Request) -> Response<Body> {
         Ok(b) => b,
         Err(e) => return refuse(e),
     };
-    match d.gate.answer(&note, &d.members, now(), random()) {
+    match d.gate.answer(&note, &d.members, d.now(), random()) {
         Ok((token, mut doc)) => {
             doc.editor = d.is_editor(&doc.handle);
             let mut r = json(StatusCode::OK, &doc);
@@ -590,8 +596,9 @@ async fn put_draft(State(shared): S, UrlPath(id): UrlPath<String>, req: Request)
         return refuse(DeskError::Malformed);
     };
     let s2 = shared.clone();
+    let at = d.now();
     let saved = tokio::task::spawn_blocking(move || {
-        lock(&desk(&s2).drafts).save(&id, &s.handle, &fields, now(), s.editor)
+        lock(&desk(&s2).drafts).save(&id, &s.handle, &fields, at, s.editor)
     })
     .await;
     match saved {
@@ -689,9 +696,10 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
                     eligible: p.electorate.len() as u64,
                 },
             };
-            // An election's candidates (the nominees who consented) are not
-            // in `ProposalDocument` yet; the desk ranks none until they are.
+            let count: Option<DeskCount> = None;
+            let nominations: Vec<DeskNomination> = Vec::new();
             let candidates: Vec<String> = Vec::new();
+            let election = p.motion.election();
             DeskProposal {
                 id: p.id,
                 title: p.title,
@@ -705,6 +713,10 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
                 electorate: p.electorate.into_iter().collect(),
                 votes: p.votes,
                 candidates,
+                seats: election.map(|(seats, _)| seats),
+                nominations_close: election.map(|(_, close)| close),
+                nominations,
+                count,
             }
         })
         .collect();

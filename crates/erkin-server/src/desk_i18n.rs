@@ -123,6 +123,119 @@ const MESSAGES: &[(&str, [&str; 3])] = &[
     ("ballot_no", ["Жоқ", "Против", "No"]),
     ("ballot_abstain", ["Қалыс", "Воздержаться", "Abstain"]),
     ("http_error", ["Сервер жауап бермеді; қайталап көріңіз.", "Сервер не ответил; попробуйте ещё раз.", "The server did not answer; try again."]),
+    // Oneself.
+    ("rotate_heading", ["Кілтті ауыстыру", "Заменить ключ", "Replace your key"]),
+    ("rotate_text", [
+        "Жаңа кілт осында жасалады; ауыстыруға қазіргі кілтіңіз қол қояды. Жаңа сақтық көшірмені жүктеп алып сақтаңыз: ескісі жұмыс істемей қалады.",
+        "Новый ключ создаётся здесь; замену подписывает ваш нынешний ключ. Скачайте и сохраните новую резервную копию: старая перестанет работать.",
+        "A new key is made here; your current key signs the change. Download and keep the new backup: the old one stops working.",
+    ]),
+    ("rotate_button", ["Кілтімді ауыстыру", "Заменить мой ключ", "Replace my key"]),
+    ("key_rotated", [
+        "Кілт ауыстырылды (журналда №{index}). Енді тек жаңа сақтық көшірме жарамды.",
+        "Ключ заменён (в журнале №{index}). Теперь действует только новая резервная копия.",
+        "Your key is replaced (log index {index}). Only the new backup works now.",
+    ]),
+    ("leave_heading", ["Алқадан шығу немесе мүшеліктен кету", "Уйти из совета или из издания", "Step down or leave"]),
+    ("step_down_sure", [
+        "Алқадағы орнымнан бас тартамын (мүше болып қаламын)",
+        "Я хочу оставить место в совете (и остаться членом)",
+        "I want to give up my board seat (I stay a member)",
+    ]),
+    ("step_down", ["Алқадан шығу", "Уйти из совета", "Step down from the board"]),
+    ("stepped_down", ["Сіз алқадан шықтыңыз (журналда №{index}).", "Вы ушли из совета (в журнале №{index}).", "You stepped down from the board (log index {index})."]),
+    ("resign_sure", ["Басылымнан кеткім келеді", "Я хочу выйти из издания", "I want to leave the publication"]),
+    ("resign", ["Мүшеліктен шығу", "Выйти из членов", "Resign"]),
+    ("resigned", ["Сіз басылымнан шықтыңыз (журналда №{index}).", "Вы вышли из издания (в журнале №{index}).", "You have resigned (log index {index})."]),
+    ("confirm_first", ["Алдымен құсбелгі қойып, растаңыз.", "Сначала подтвердите, отметив флажок.", "Tick the box to confirm first."]),
+    // Writing: bylines, images, corrections.
+    ("f_bylines", [
+        "Басқа авторлар (мүше емес адамдар), үтір арқылы",
+        "Другие подписи (не члены издания) через запятую",
+        "Other bylines (people who are not members), separated by commas",
+    ]),
+    ("image_legend", ["Сурет қосу", "Добавить изображение", "Add an image"]),
+    ("f_image", ["Сурет (PNG, JPEG, GIF немесе WebP)", "Изображение (PNG, JPEG, GIF или WebP)", "Image (PNG, JPEG, GIF or WebP)"]),
+    ("f_image_alt", [
+        "Суретте не бар (оны көре алмайтын оқырмандар үшін)",
+        "Что на изображении (для читателей, которые его не видят)",
+        "What the image shows (for readers who cannot see it)",
+    ]),
+    ("insert_image", ["Жүктеп, мәтінге қою", "Загрузить и вставить", "Upload and insert"]),
+    ("not_an_image", ["Тек PNG, JPEG, GIF немесе WebP суреттері қабылданады.", "Принимаются только изображения PNG, JPEG, GIF или WebP.", "Only PNG, JPEG, GIF or WebP images are taken."]),
+    ("image_added", ["Сурет жүктелді ({id}…) және мәтінге қойылды.", "Изображение загружено ({id}…) и вставлено в текст.", "The image is uploaded ({id}…) and in the text."]),
+    ("correct_legend", ["Жарияланған мақаланы түзету", "Исправить опубликованную статью", "Correct a published article"]),
+    ("c_slug", ["Мақаланың мекенжайы (slug)", "Адрес статьи (slug)", "The article's address (slug)"]),
+    ("open_article", ["Жоба ретінде ашу", "Открыть как черновик", "Open it as a draft"]),
+    ("c_note", ["Оқырмандарға түзету туралы жазба", "Заметка об исправлении для читателей", "Correction note for readers"]),
+    ("c_major", [
+        "Маңызды түзету (мақаланың басында көрсетіледі)",
+        "Существенное исправление (показывается в начале статьи)",
+        "A major correction (shown at the top of the article)",
+    ]),
+    ("correct_button", ["Түзетуді жариялау", "Опубликовать исправление", "Publish the correction"]),
+    ("correction_needs_note", ["Түзетуге оқырмандарға арналған жазба керек.", "Исправлению нужна заметка для читателей.", "A correction needs a note for readers."]),
+    ("corrected", ["{slug} түзетілді.", "{slug} исправлено.", "{slug} is corrected."]),
+    ("no_such_article", ["{slug} деген мақала жоқ.", "Статьи {slug} нет.", "There is no article {slug}."]),
+    ("article_opened", ["{slug} жаңа жоба ретінде ашылды: түзетіп, жазбасын қосыңыз.", "{slug} открыта как новый черновик: исправьте и добавьте заметку.", "{slug} is open as a new draft: correct it and add a note."]),
+    // Governance: motions, elections, closing.
+    ("kind_elect", ["Алқаны сайлау", "Выборы совета", "Elect the board"]),
+    ("kind_by_election", ["Бос орындарға қосымша сайлау", "Довыборы на свободные места", "By-election for vacant seats"]),
+    ("kind_recall", ["Редакторды кері шақыру", "Отозвать редактора", "Recall an editor"]),
+    ("kind_amend", ["Жарғыны өзгерту", "Изменить устав", "Change the charter"]),
+    ("kind_retract", ["Мақаланы кері қайтару", "Отозвать статью", "Retract an article"]),
+    ("kind_redact", ["Мақаланы не файлды өшіру", "Удалить статью или файл", "Redact an article or file"]),
+    ("p_arg_admit", ["Оның ашық кілті", "Его или её открытый ключ", "Their public key"]),
+    ("p_arg_remove", ["Мүшенің аты", "Имя члена", "The member's handle"]),
+    ("p_arg_recall", ["Редактордың аты", "Имя редактора", "The editor's handle"]),
+    ("p_arg_resolution", ["Қарардың мәтіні", "Текст резолюции", "The resolution's text"]),
+    ("p_arg_retract", ["Мақаланың мекенжайы (slug)", "Адрес статьи (slug)", "The article's address (slug)"]),
+    ("p_arg_redact", ["Мақаланың мекенжайы немесе файлдың идентификаторы", "Адрес статьи или идентификатор файла", "The article's address or the file's ID"]),
+    ("p_reason", ["Себебі", "Причина", "Reason"]),
+    ("p_seats", ["Толтырылатын орындар", "Мест заполнить", "Seats to fill"]),
+    ("p_charter", [
+        "Жаңа жарғы толығымен (JSON; керек мәндерді өзгертіңіз)",
+        "Весь новый устав (JSON; измените нужные значения)",
+        "The whole new charter (JSON; change the values you want)",
+    ]),
+    ("charter_not_json", ["Жарғы JSON ретінде оқылмады.", "Устав не читается как JSON.", "The charter does not read as JSON."]),
+    ("p_ndays", ["Кандидат ұсыну күндері", "Дней выдвижения", "Days of nominations"]),
+    ("proposed_done", ["Ұсыныс енгізілді: №{index}.", "Предложение внесено: №{index}.", "Proposal #{index} is made."]),
+    ("board_now", ["Редакция алқасы: {board}", "Редакционный совет: {board}", "Editorial board: {board}"]),
+    ("nominations_until", ["Кандидат ұсыну {when} дейін", "Выдвижение до {when}", "Nominations until {when}"]),
+    ("nominee_consented", ["{handle} (ұсынған: {by}; келісті)", "{handle} (выдвинул(а): {by}; согласие дано)", "{handle} (nominated by {by}; consented)"]),
+    ("nominee_waiting", ["{handle} (ұсынған: {by}; келісімін күтуде)", "{handle} (выдвинул(а): {by}; ждёт согласия)", "{handle} (nominated by {by}; not yet consented)"]),
+    ("no_nominees", ["Әзірге ешкім ұсынылмаған.", "Пока никто не выдвинут.", "Nobody is nominated yet."]),
+    ("stand", ["Өзімді ұсыну", "Выдвинуть себя", "Stand (nominate yourself)"]),
+    ("consent", ["Сайлауға түсуге келісемін", "Согласиться баллотироваться", "Consent to stand"]),
+    ("nominate_label", ["Мүшені ұсыну (аты)", "Выдвинуть члена (имя)", "Nominate a member (handle)"]),
+    ("nominate", ["Ұсыну", "Выдвинуть", "Nominate"]),
+    ("nominated_done", ["Ұсыныс журналға жазылды (№{index}).", "Выдвижение записано в журнал (№{index}).", "The nomination is in the log (index {index})."]),
+    ("consented_done", ["Келісіміңіз журналға жазылды (№{index}).", "Ваше согласие записано в журнал (№{index}).", "Your consent is in the log (index {index})."]),
+    ("rank_heading", ["Кандидаттарды қалауыңыз бойынша реттеңіз", "Расставьте кандидатов по предпочтению", "Rank the candidates, most preferred first"]),
+    ("rank_help", [
+        "Сүйреп апарыңыз немесе «Жоғары»/«Төмен» батырмаларын басыңыз (тізім элементінде Alt+↑/↓). Белгіні алып тастасаңыз, кандидат бюллетеньге кірмейді.",
+        "Перетащите или нажмите «Выше»/«Ниже» (на элементе списка Alt+↑/↓). Снимите флажок, чтобы не включать кандидата в бюллетень.",
+        "Drag, or press Up/Down (Alt+↑/↓ on an item). Untick a candidate to leave them off your ballot.",
+    ]),
+    ("ranking_label", ["Сіздің рейтингіңіз", "Ваш порядок предпочтений", "Your ranking"]),
+    ("rank_up", ["Жоғары", "Выше", "Up"]),
+    ("rank_down", ["Төмен", "Ниже", "Down"]),
+    ("rank_up_who", ["{who} жоғары көтеру", "Поднять {who} выше", "Move {who} up"]),
+    ("rank_down_who", ["{who} төмен түсіру", "Опустить {who} ниже", "Move {who} down"]),
+    ("rank_include", ["{who} бюллетеньде", "{who} в бюллетене", "{who} on my ballot"]),
+    ("rank_moved", ["{who}: {of} ішінен {at}-орын", "{who}: место {at} из {of}", "{who}: place {at} of {of}"]),
+    ("rank_left_out", ["{who} бюллетеньге кірмейді", "{who} не в бюллетене", "{who} is left off the ballot"]),
+    ("cast_ranked", ["Бюллетеньді жіберу", "Отправить бюллетень", "Cast this ballot"]),
+    ("cast_blank", ["Бос бюллетень (қалыс)", "Пустой бюллетень (воздержаться)", "Blank ballot (abstain)"]),
+    ("ballot_cast", ["Бюллетеніңіз журналға жазылды (№{index}).", "Ваш бюллетень записан в журнал (№{index}).", "Your ballot is in the log (index {index})."]),
+    ("your_ranking", ["Сіздің бюллетеніңіз: {ranking}", "Ваш бюллетень: {ranking}", "Your ballot: {ranking}"]),
+    ("count_caption", ["№{id} сайлаудың санағы", "Подсчёт выборов №{id}", "The count of election #{id}"]),
+    ("elected_list", ["Сайланғандар: {elected}", "Избраны: {elected}", "Elected: {elected}"]),
+    ("close_count", ["Жабу және санау", "Закрыть и подсчитать", "Close and count"]),
+    ("closed_done", ["Ұсыныс жабылды (журналда №{index}).", "Предложение закрыто (в журнале №{index}).", "The proposal is closed (log index {index})."]),
+    ("refused_said", ["Сервер жазбаны қабылдамады: {why}.", "Сервер отклонил запись: {why}.", "The server refused the entry: {why}."]),
+    ("refused_other", ["Сервер жазбаны қабылдамады ({code}).", "Сервер отклонил запись ({code}).", "The server refused the entry ({code})."]),
     // The desk's own API.
     ("no_session", ["Сіз кірмегенсіз немесе сессия аяқталды.", "Вы не вошли, или сессия истекла.", "You are not signed in, or the session expired."]),
     ("bad_challenge", ["Кіру сұрауы бұл серверден емес немесе бұзылған.", "Запрос на вход не от этого сервера или повреждён.", "The sign-in challenge is not this server's, or it is damaged."]),
@@ -173,12 +286,25 @@ const MESSAGES: &[(&str, [&str; 3])] = &[
 /// One language's table, or None for a language the desk does not speak.
 pub fn messages(lang: &str) -> Option<BTreeMap<String, String>> {
     let i = ["kk", "ru", "en"].iter().position(|l| *l == lang)?;
-    Some(
-        MESSAGES
-            .iter()
-            .map(|(k, v)| (k.to_string(), v[i].to_string()))
-            .collect(),
-    )
+    let mut table: BTreeMap<String, String> = MESSAGES
+        .iter()
+        .map(|(k, v)| (k.to_string(), v[i].to_string()))
+        .collect();
+    // The count's words are the reader site's (erkin_views), not a copy.
+    let w = erkin_views::i18n::words(lang);
+    let sw = erkin_views::site_words::site_words(lang);
+    for (k, v) in [
+        ("reopen_nominations", w.reopen_nominations().to_string()),
+        ("count_heading", sw.count.to_string()),
+        ("quota", format!("{}: {{quota}}", sw.quota)),
+        ("candidate", sw.candidate.to_string()),
+        ("stage_n", format!("{} {{n}}", sw.stage)),
+        ("elected", sw.elected.to_string()),
+        ("non_transferable", sw.non_transferable.to_string()),
+    ] {
+        table.insert(k.to_string(), v);
+    }
+    Some(table)
 }
 
 #[cfg(test)]
@@ -192,7 +318,11 @@ mod tests {
     fn the_table_covers_the_desk_and_every_refusal() {
         let en = messages("en").unwrap();
         let page = include_str!("../../../desk/src/index.html");
-        let script = include_str!("../../../desk/src/app.js");
+        let script = [
+            include_str!("../../../desk/src/app.js"),
+            include_str!("../../../desk/src/rank.js"),
+        ]
+        .concat();
         let mut wanted: Vec<String> = Vec::new();
         for part in page.split("data-msg=\"").skip(1) {
             wanted.push(part.split('"').next().unwrap().to_string());
