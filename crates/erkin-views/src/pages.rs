@@ -15,6 +15,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use erkin_core::action::Motion;
 use erkin_core::article::Article;
 use erkin_core::governance::{Judged, Proposal};
+use erkin_core::mirrors::MirrorKind;
 use erkin_core::state::State;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use num_traits::ToPrimitive;
@@ -186,6 +187,13 @@ pub fn render(
         path: "mirrors/key.svg".into(),
         bytes: qr_svg(state.log_key().as_str()).into_bytes(),
     });
+    // One QR code per listed mirror, by its place in the list.
+    for (i, m) in state.mirrors().iter().enumerate() {
+        files.push(File {
+            path: mirror_qr_path(i),
+            bytes: qr_svg(&m.url).into_bytes(),
+        });
+    }
     files.push(File {
         path: "favicon.svg".into(),
         bytes: include_bytes!("favicon.svg").to_vec(),
@@ -235,6 +243,11 @@ pub fn handle_path(h: &str) -> String {
 /// The relative path from the page at `path` to the site's root.
 fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())
+}
+
+/// The QR code of the `i`th mirror in the list.
+fn mirror_qr_path(i: usize) -> String {
+    format!("mirrors/mirror-{i}.svg")
 }
 
 fn qr_svg(text: &str) -> String {
@@ -1253,8 +1266,30 @@ impl Site<'_> {
                 img.qr src={ (root) "mirrors/key.svg" } alt=(key) width="200" height="200";
                 pre.cmd { code { "erkin verify COPY --key " (key) } }
                 h2 { (sw.known_copies) }
+                p { (sw.mirrors_signed) }
                 // Addresses as text, not links: no page of the copy links out.
-                ul { li { span.key { (self.config.base_url) } " (" (sw.this_copy) ")" } }
+                ul.mirrors {
+                    li { span.key { (self.config.base_url) } " (" (sw.this_copy) ")" }
+                    @for (i, m) in self.state.mirrors().iter().enumerate() {
+                        li {
+                            span.key.select { (m.url) }
+                            " (" (match m.kind() {
+                                MirrorKind::Https => sw.mirror_https,
+                                MirrorKind::Onion => sw.mirror_onion,
+                                MirrorKind::Bundle => sw.mirror_bundle,
+                            }) ")"
+                            @if !m.pins.is_empty() {
+                                br;
+                                (sw.mirror_pins) ": "
+                                @for pin in &m.pins { code { (pin) } " " }
+                            }
+                            br;
+                            img.qr src={ (root) (mirror_qr_path(i)) } alt=(m.url) width="160" height="160";
+                        }
+                    }
+                }
+                p { (sw.read_with_erkin) }
+                pre.cmd { code { "erkin read " (key) } }
                 h2 { (sw.bundle) }
                 p { (sw.bundle_text) }
                 h2 { (w.make_mirror) }

@@ -444,3 +444,84 @@ fn an_election_page_shows_the_stv_count_stage_by_stage() {
         "{ru}"
     );
 }
+
+#[test]
+fn the_mirrors_page_lists_the_signed_mirror_list_with_qr_codes_in_every_language() {
+    use erkin_core::action::{MirrorEntry, SetMirrors};
+    let mut f = Fixture::new("Erkin Habar");
+    let pin = "ab".repeat(32);
+    let onion = "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion/";
+    let before = f.render();
+    assert!(!before.iter().any(|x| x.path.starts_with("mirrors/mirror-")));
+    assert!(!get(&before, "erkin.json").contains("mirrors"));
+    f.act(Action::SetMirrors(SetMirrors {
+        mirrors: vec![
+            MirrorEntry {
+                url: "https://habar.example/".into(),
+                pins: vec![pin.clone()],
+            },
+            MirrorEntry {
+                url: onion.into(),
+                pins: vec![],
+            },
+            MirrorEntry {
+                url: "https://files.example/habar.tar.gz".into(),
+                pins: vec![],
+            },
+        ],
+    }));
+    let files = f.render();
+    for i in 0..3 {
+        let svg = get(&files, &format!("mirrors/mirror-{i}.svg"));
+        assert!(svg.contains("<svg"), "mirror {i}'s QR code");
+    }
+    assert_ne!(
+        get(&files, "mirrors/mirror-0.svg"),
+        get(&files, "mirrors/mirror-1.svg")
+    );
+    let descriptor: erkin_core::descriptor::Descriptor =
+        serde_json::from_str(get(&files, "erkin.json")).unwrap();
+    assert_eq!(descriptor.mirrors.len(), 3);
+    for (lang, https, tor, bundle, pins) in [
+        (
+            "kk",
+            "сайт (HTTPS)",
+            "Tor арқылы (onion)",
+            "бума файлы",
+            "Сертификат саусақ ізі",
+        ),
+        (
+            "ru",
+            "сайт (HTTPS)",
+            "через Tor (onion)",
+            "файл-архив",
+            "Отпечатки сертификата",
+        ),
+        (
+            "en",
+            "website (HTTPS)",
+            "through Tor (onion)",
+            "bundle file",
+            "Certificate fingerprints",
+        ),
+    ] {
+        let page = get(&files, &format!("{lang}/mirrors/index.html"));
+        for want in [
+            "https://habar.example/",
+            onion,
+            "https://files.example/habar.tar.gz",
+            pin.as_str(),
+            https,
+            tor,
+            bundle,
+            pins,
+            "../../mirrors/mirror-0.svg",
+            "../../mirrors/mirror-2.svg",
+            "erkin read ",
+        ] {
+            assert!(page.contains(want), "{lang}: {want:?} missing");
+        }
+        // Addresses are text, never links out of the copy.
+        assert!(!page.contains("href=\"https://habar.example"), "{lang}");
+    }
+}
