@@ -48,6 +48,13 @@ fn main() {
         ),
         ("erkin_test_sqlite3", on_path("sqlite3").is_some()),
         (
+            "erkin_test_garage",
+            on_path("garage").is_some()
+                || Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../../shared/tools/garage")
+                    .is_file(),
+        ),
+        (
             "erkin_test_chromium",
             Path::new("/usr/bin/chromium").is_file() || on_path("chromium").is_some(),
         ),

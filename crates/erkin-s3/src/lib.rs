@@ -362,6 +362,24 @@ pub fn export_report(
     Ok(report)
 }
 
+/// Every object under the copy's prefix, as layout paths (the site's
+/// files, and the export's own record under `.erkin-files`), sorted.
+pub fn list(url: &BucketUrl, options: &S3Options) -> Result<Vec<String>, S3Error> {
+    use futures::TryStreamExt as _;
+    let bucket = Bucket::connect(url, options)?;
+    let prefix = (!url.prefix.is_empty()).then(|| ObjectPath::from(url.prefix.as_str()));
+    let listed: Vec<object_store::ObjectMeta> = bucket
+        .runtime
+        .block_on(bucket.store.list(prefix.as_ref()).try_collect())
+        .map_err(|e| bucket.error("the listing", e))?;
+    let mut paths: Vec<String> = listed
+        .iter()
+        .map(|m| bucket.path_of(m.location.as_ref()))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// The export's record as read back from the bucket.
 struct OldRecord {
     files: Manifest,
@@ -400,6 +418,18 @@ impl Bucket {
             timeout: options.timeout,
             attempts: options.retries + 1,
         })
+    }
+
+    /// The layout path of the object at `key`.
+    fn path_of(&self, key: &str) -> String {
+        match self.url.prefix.as_str() {
+            "" => key,
+            prefix => key
+                .strip_prefix(prefix)
+                .and_then(|k| k.strip_prefix('/'))
+                .unwrap_or(key),
+        }
+        .to_string()
     }
 
     /// The error for `what` failing with `source`.
@@ -550,15 +580,7 @@ impl Bucket {
             .map_err(|e| self.error(manifest::DIR, e))?;
         let current = record.shards.map(|s| format!("{}/{s}/", manifest::DIR));
         for meta in listed {
-            let key = meta.location.as_ref();
-            let path = match self.url.prefix.as_str() {
-                "" => key,
-                prefix => key
-                    .strip_prefix(prefix)
-                    .and_then(|k| k.strip_prefix('/'))
-                    .unwrap_or(key),
-            }
-            .to_string();
+            let path = self.path_of(meta.location.as_ref());
             if path.starts_with(&format!("{}/", manifest::JOURNAL)) {
                 let page = self
                     .read(&path, MAX_JOURNAL)?

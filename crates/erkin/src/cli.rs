@@ -143,9 +143,17 @@ pub struct MirrorArgs {
     /// mirror recorded on its last sync.
     pub source: Option<String>,
     /// The mirror directory (a data directory without a log key, with the
-    /// static copy in site/).
+    /// static copy in site/), or `s3://BUCKET/PREFIX`: the static copy is
+    /// kept in object storage (uploaded incrementally, checkpoint last) and
+    /// the verified data directory in --copy.
     #[arg(long)]
     pub into: PathBuf,
+    /// With --into s3://…: the mirror's verified data directory, kept
+    /// between runs so each run fetches and uploads only what is new.
+    #[arg(long, value_name = "DIR")]
+    pub copy: Option<PathBuf>,
+    #[command(flatten)]
+    pub s3: S3Args,
     /// The publication's verifier key, to pin on the first sync. Without it
     /// the key the source names is trusted on first use (with a warning).
     #[arg(long)]
@@ -497,6 +505,16 @@ pub struct ExportArgs {
     /// `s3://BUCKET/PREFIX` for S3-compatible object storage (credentials and
     /// region from the AWS_* environment variables).
     pub out: PathBuf,
+    #[command(flatten)]
+    pub s3: S3Args,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How to reach S3-compatible object storage (for `s3://` destinations).
+#[derive(Debug, Args)]
+pub struct S3Args {
     /// The object store's S3 endpoint, e.g. http://127.0.0.1:3900 for a local
     /// Garage (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, env = "AWS_ENDPOINT_URL")]
@@ -507,9 +525,22 @@ pub struct ExportArgs {
     /// Uploads in flight at once (object storage).
     #[arg(long, default_value_t = 16)]
     pub uploads: usize,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Seconds one request to the object store may take (each is retried
+    /// three times before the export stops with an error).
+    #[arg(long = "store-timeout", default_value_t = 60)]
+    pub store_timeout: u64,
+}
+
+impl S3Args {
+    pub fn options(&self) -> erkin_s3::S3Options {
+        erkin_s3::S3Options {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            concurrency: self.uploads.max(1),
+            timeout: std::time::Duration::from_secs(self.store_timeout.max(1)),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -106,6 +106,11 @@ struct Exported<'a> {
     written: usize,
     unchanged: usize,
     removed: usize,
+    /// Object storage: objects and bytes of the export's own record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manifest_objects: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manifest_bytes: Option<u64>,
 }
 
 pub fn run(cli: Cli) -> Result<u8> {
@@ -161,6 +166,13 @@ pub fn run(cli: Cli) -> Result<u8> {
                 });
             }
             if let Some(source) = &args.follow {
+                if source.starts_with("s3:") {
+                    bail!(
+                        "--follow {source}: a follower reads a bucket through its website \
+                         endpoint or a CDN in front of it, with no store credentials on a \
+                         read-only node: --follow https://WEBSITE/ (see docs/DEPLOY.md)"
+                    );
+                }
                 let key = args
                     .key
                     .as_deref()
@@ -286,15 +298,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => {
             let dir = before.dir(args.data.dir);
             let publication = Publication::open(&dir)?;
+            let mut manifest = None;
             let stats = match args.out.to_str().and_then(erkin_s3::BucketUrl::parse) {
                 Some(bucket) => {
-                    let options = erkin_s3::S3Options {
-                        endpoint: args.endpoint.clone(),
-                        region: args.region.clone(),
-                        concurrency: args.uploads.max(1),
-                        ..Default::default()
-                    };
-                    erkin_s3::export(&publication, &bucket, &options)?
+                    let report =
+                        erkin_s3::export_report(&publication, &bucket, &args.s3.options())?;
+                    manifest = Some((report.manifest_objects, report.manifest_bytes));
+                    report.files
                 }
                 None if args.out.to_string_lossy().starts_with("s3:") => {
                     bail!(
@@ -320,6 +330,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                     written: stats.written,
                     unchanged: stats.unchanged,
                     removed: stats.deleted,
+                    manifest_objects: manifest.map(|m| m.0),
+                    manifest_bytes: manifest.map(|m| m.1),
                 })?;
             } else {
                 eprintln!(

@@ -30,6 +30,25 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
         .as_deref()
         .map(|k| VerifierKey::parse(k).context("--key"))
         .transpose()?;
+    // Into object storage: the verified copy is a data directory of its
+    // own (--copy), and the bucket gets its static copy.
+    let bucket = match args.into.to_str().and_then(erkin_s3::BucketUrl::parse) {
+        Some(bucket) => Some(bucket),
+        None if args.into.to_string_lossy().starts_with("s3:") => anyhow::bail!(
+            "--into {}: not a bucket URL (s3://BUCKET or s3://BUCKET/PREFIX)",
+            args.into.display()
+        ),
+        None => None,
+    };
+    let local = match (&bucket, &args.copy) {
+        (None, None) => args.into.clone(),
+        (Some(_), Some(copy)) => copy.clone(),
+        (Some(bucket), None) => anyhow::bail!(
+            "--into {bucket} needs --copy DIR: the mirror's verified data directory, kept \
+             between runs so each one fetches and uploads only what is new"
+        ),
+        (None, Some(_)) => anyhow::bail!("--copy is for --into s3://…; here the copy is --into"),
+    };
     let (bar, progress) = fetch_progress();
     let options = SyncOptions {
         key,
@@ -41,11 +60,11 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
         },
         max_blob_len: args.max_blob_size,
         max_growth: args.max_growth,
-        site: !args.no_site,
+        site: !args.no_site && bucket.is_none(),
         now: crate::term::now(),
         ..SyncOptions::default()
     };
-    let mut mirror = match Mirror::open(&args.into) {
+    let mut mirror = match Mirror::open(&local) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("erkin: error: {e}");
@@ -66,9 +85,21 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             "WARNING: no --key given: trusting the key the source names, on first use:\n  {k}\n\
              Check it against the key the newsroom publishes (its mirrors page, a printed QR, a person you trust).\n\
              From now on {} accepts only this key.",
-            args.into.display()
+            local.display()
         );
     }
+    drop(mirror);
+    let uploaded = match &bucket {
+        Some(bucket) => {
+            let publication = Publication::open(&local)?;
+            Some(erkin_s3::export_report(
+                &publication,
+                bucket,
+                &args.s3.options(),
+            )?)
+        }
+        None => None,
+    };
     if args.json {
         let json = serde_json::json!({
             "source": report.source,
@@ -79,6 +110,8 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             "requests": report.requests,
             "bytes": report.bytes,
             "site_files_written": report.site.as_ref().map(|s| s.written),
+            "objects_uploaded": uploaded.as_ref().map(|u| u.files.written),
+            "objects_deleted": uploaded.as_ref().map(|u| u.files.deleted),
         });
         outln!("{json}");
     } else if report.new_size == report.old_size {
@@ -97,10 +130,16 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             }
         );
     }
+    if let (Some(bucket), Some(up)) = (&bucket, &uploaded) {
+        eprintln!(
+            "Static copy in {bucket}: {} objects uploaded, {} unchanged, {} removed.",
+            up.files.written, up.files.unchanged, up.files.deleted
+        );
+    }
     if let Some(site) = &report.site {
         eprintln!(
             "Static copy in {}: {} files written, {} unchanged, {} removed.",
-            args.into.join(erkin_mirror::mirror::SITE_DIR).display(),
+            local.join(erkin_mirror::mirror::SITE_DIR).display(),
             site.written,
             site.unchanged,
             site.deleted

