@@ -205,7 +205,7 @@ async fn checkpoint(
             &snapshot::prepare("checkpoint", cp),
             method == Method::HEAD,
         ),
-        Ok(Ok(None)) => not_found(),
+        Ok(Ok(None)) => not_found_at("/checkpoint"),
         _ => unreadable(),
     }
 }
@@ -237,7 +237,7 @@ async fn tile(
     .await;
     match read {
         Ok(Ok(Some(prepared))) => send(&headers, &prepared, method == Method::HEAD),
-        Ok(Ok(None)) => not_found(),
+        Ok(Ok(None)) => not_found_at(uri.path()),
         _ => unreadable(),
     }
 }
@@ -251,7 +251,7 @@ async fn blob(
     let hex = uri.path().trim_start_matches("/blob/");
     match hex.parse::<BlobId>() {
         Ok(id) => send_blob(&shared, id, &headers, method == Method::HEAD).await,
-        Err(_) => not_found(),
+        Err(_) => not_found_at(uri.path()),
     }
 }
 
@@ -271,7 +271,7 @@ async fn send_blob(
     let found = tokio::task::spawn_blocking(move || lock(&s.store).served_blob(&id)).await;
     let blob = match found {
         Ok(Ok(Some(blob))) => blob,
-        Ok(Ok(None)) => return not_found(),
+        Ok(Ok(None)) => return not_found_at("/blob/"),
         _ => {
             return status(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -347,25 +347,15 @@ fn not_modified(req_headers: &HeaderMap, etag: &str) -> bool {
     }
 }
 
-/// The 404 page for a missing page at `path`: its link to the front page is
-/// relative, so it works under any path prefix a proxy adds.
+/// The 404 page for a missing path: its link to the front page is relative
+/// to the request's own path (`../` per level), never `/index.html`, so it
+/// works under any path prefix a proxy adds. In the three languages of the
+/// site (the server cannot know which one the reader came from).
 fn not_found_at(path: &str) -> Response<Body> {
     let root = "../".repeat(path.matches('/').count().saturating_sub(1));
     let mut r = Response::new(Body::from(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"{root}index.html\">Front page</a></p></body></html>",
+        "<!DOCTYPE html><html lang=\"kk\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Табылмады · Не найдено · Not found</title></head><body><h1>Табылмады</h1><p lang=\"ru\">Не найдено</p><p lang=\"en\">Not found</p><p><a href=\"{root}index.html\">Басты бет</a> · <a href=\"{root}index.html\" lang=\"ru\">Главная</a> · <a href=\"{root}index.html\" lang=\"en\">Front page</a></p></body></html>",
     )));
-    *r.status_mut() = StatusCode::NOT_FOUND;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    r
-}
-
-fn not_found() -> Response<Body> {
-    let mut r = Response::new(Body::from(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1><p><a href=\"/index.html\">Front page</a></p></body></html>",
-    ));
     *r.status_mut() = StatusCode::NOT_FOUND;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -170,9 +170,10 @@ fn every_page_type_and_endpoint() {
             "text/html; charset=utf-8",
             "Title of vtoraya",
         ),
-        ("/coop/", "text/html; charset=utf-8", "aigerim"),
+        // The cooperative and the mirrors live in each language's section.
+        ("/kk/coop/", "text/html; charset=utf-8", "aigerim"),
         (
-            "/mirrors/",
+            "/kk/mirrors/",
             "text/html; charset=utf-8",
             "serve.example/news+",
         ),
@@ -267,7 +268,18 @@ fn not_found_bad_paths_and_methods() {
         "/tile/entries/x072/x057/x594/x037/x927/x936",
         "/tile/0/x072/x057/x594/x037/x927/x936",
     ] {
-        assert_eq!(get(addr, path).status, 404, "{path}");
+        let r = get(addr, path);
+        assert_eq!(r.status, 404, "{path}");
+        // Every 404 (pages, tiles, blobs) links home relatively, so it works
+        // under a path prefix: never /index.html.
+        let body = String::from_utf8(r.body).unwrap();
+        let root = "../".repeat(path.matches('/').count() - 1);
+        assert!(
+            body.contains(&format!("href=\"{root}index.html\"")),
+            "{path}: {body}"
+        );
+        assert!(!body.contains("href=\"/"), "{path}: {body}");
+        assert!(body.contains("Табылмады") && body.contains("Не найдено"), "{path}");
     }
     // And the server is still whole afterwards.
     assert_eq!(get(addr, "/checkpoint").status, 200);
