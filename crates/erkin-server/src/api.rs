@@ -193,12 +193,24 @@ async fn read_body(
     }
 }
 
+/// The fold's refusal as the API sends it: with the views' sentence for
+/// it in each language, where they have one (the election refusals).
+fn rejected(r: &erkin_core::rejection::Rejection) -> ApiError {
+    let mut e = ApiError::rejected(r);
+    for lang in ["kk", "ru", "en"] {
+        if let Some(said) = erkin_views::i18n::words(lang).election_refusal(r) {
+            e.said.insert(lang.to_string(), said);
+        }
+    }
+    e
+}
+
 fn submit_error(e: SubmitError) -> Response<Body> {
     match e {
         SubmitError::Rejected(r) => json_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ErrorDocument {
-                error: ApiError::rejected(&r),
+                error: rejected(&r),
             },
         ),
         SubmitError::Redacted(_) => error(StatusCode::GONE, "redacted", &e),

@@ -25,9 +25,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use erkin_core::api::{
     ApiError, DeskChallenge, DeskCount, DeskMessages, DeskNomination, DeskProposal, DeskProposals,
-    DeskSession, DraftFields,
-    DraftList, ErrorDocument, PreviewDocument, PreviewRequest, StateDocument,
-    DESK_CHALLENGE_FORMAT,
+    DeskSession, DraftFields, DraftList, ErrorDocument, PreviewDocument, PreviewRequest,
+    StateDocument, DESK_CHALLENGE_FORMAT,
 };
 use erkin_core::note::ParsedNote;
 use erkin_store::drafts::{DraftError, Drafts};
@@ -328,8 +327,8 @@ impl Desk {
         origin: &str,
         members: MemberKeys,
         editors: Arc<RwLock<HashSet<String>>>,
+        clock: Clock,
     ) -> Result<Self, DraftError> {
-        let clock = Clock::system();
         Ok(Self {
             gate: Gate::new(origin, random()),
             members,

@@ -168,6 +168,7 @@ pub async fn serve_with(
                 publication.state().origin(),
                 members.clone(),
                 editors.clone(),
+                m.sequencer.clock.clone(),
             )?);
             let keys = members.clone();
             let wanted = slot.clone();
