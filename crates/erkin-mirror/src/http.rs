@@ -40,6 +40,32 @@ pub struct HttpOptions {
     /// (`done, total`), as they arrive: the CLI draws its bar from it. The
     /// library itself never prints.
     pub progress: Option<Progress>,
+    /// The longest each phase before the response's headers may take:
+    /// resolving, connecting with the TLS handshake, sending the request,
+    /// waiting for the answer. A copy blocked by a handshake that never
+    /// finishes (the SNI filter in Kazakhstan) fails after this, not after
+    /// `timeout`. `None`: 10 s, capped by `timeout`.
+    pub phase_timeout: Option<Duration>,
+    /// A proxy every request goes through, `socks5h://HOST:PORT` (host
+    /// names resolved by the proxy: Tor's SOCKS port), `socks5://`,
+    /// `http://`. `None`: the environment's proxy variables, as before
+    /// (`ALL_PROXY`, `HTTPS_PROXY`, `NO_PROXY`).
+    pub proxy: Option<String>,
+    /// Certificates (DER) to trust as roots instead of the Mozilla roots
+    /// built in: for a private deployment, and for tests with their own
+    /// certificate authority.
+    pub roots: Option<std::sync::Arc<Vec<Vec<u8>>>>,
+    /// Follow redirects (at most 5). A reader's client turns this off: a
+    /// copy is read from the address it was given, and a redirect
+    /// elsewhere is refused with its target named.
+    pub follow_redirects: bool,
+}
+
+/// Whether `proxy` is a proxy address this client takes; the reason if not.
+pub fn check_proxy(proxy: &str) -> Result<(), String> {
+    ureq::Proxy::new(proxy)
+        .map(|_| ())
+        .map_err(|e| format!("{proxy}: {e}"))
 }
 
 /// A callback for fetch progress: `(done, total)` files of the current batch.
@@ -59,6 +85,10 @@ impl Default for HttpOptions {
             retries: 3,
             concurrency: 8,
             progress: None,
+            phase_timeout: None,
+            proxy: None,
+            roots: None,
+            follow_redirects: true,
         }
     }
 }
@@ -81,6 +111,8 @@ pub struct HttpCopy {
     absent: Mutex<HashSet<String>>,
     /// Failures of prefetches, reported when the path is read.
     failed: Mutex<HashMap<String, ReadError>>,
+    /// A proxy that does not parse: every request fails with it.
+    bad_proxy: Option<String>,
     pub stats: HttpStats,
 }
 
@@ -92,11 +124,36 @@ impl HttpCopy {
         if !base.ends_with('/') {
             base.push('/');
         }
-        let config = ureq::Agent::config_builder()
+        let phase = options
+            .phase_timeout
+            .unwrap_or(Duration::from_secs(10))
+            .min(options.timeout);
+        let (proxy, bad_proxy) = match options.proxy.as_deref().map(ureq::Proxy::new) {
+            None => (None, None),
+            Some(Ok(p)) => (Some(p), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+        };
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(roots) = &options.roots {
+            let certs: Vec<ureq::tls::Certificate<'static>> = roots
+                .iter()
+                .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+                .collect();
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let mut config = ureq::Agent::config_builder();
+        if proxy.is_some() {
+            config = config.proxy(proxy);
+        }
+        let config = config
             .timeout_global(Some(options.timeout))
-            .timeout_connect(Some(options.timeout.min(Duration::from_secs(10))))
+            .timeout_resolve(Some(phase))
+            .timeout_connect(Some(phase))
+            .timeout_send_request(Some(phase))
+            .timeout_recv_response(Some(phase))
             .http_status_as_error(false)
-            .max_redirects(5)
+            .max_redirects(if options.follow_redirects { 5 } else { 0 })
+            .tls_config(tls.build())
             // No identifying headers beyond what HTTP needs.
             .user_agent("erkin-mirror")
             .build();
@@ -108,6 +165,7 @@ impl HttpCopy {
             fetched: Mutex::default(),
             absent: Mutex::default(),
             failed: Mutex::default(),
+            bad_proxy,
             stats: HttpStats::default(),
         }
     }
@@ -135,6 +193,12 @@ impl HttpCopy {
     /// Fetches `path` and stages it. `Ok(false)` if the source has no such file.
     fn fetch(&self, path: &str, max_len: u64) -> Result<bool, ReadError> {
         let url = format!("{}{}", self.base, path);
+        if let Some(e) = &self.bad_proxy {
+            return Err(ReadError::Io {
+                path: path.to_string(),
+                reason: format!("the proxy: {e}"),
+            });
+        }
         let mut last = String::new();
         for attempt in 0..=self.options.retries {
             if attempt > 0 {
@@ -157,6 +221,22 @@ impl HttpCopy {
                 429 | 500..=599 => {
                     last = format!("HTTP {status}");
                     continue;
+                }
+                300..=399 if !self.options.follow_redirects => {
+                    let to = response
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("nowhere")
+                        .chars()
+                        .take(300)
+                        .collect::<String>();
+                    return Err(ReadError::Io {
+                        path: path.to_string(),
+                        reason: format!(
+                            "{url}: HTTP {status}, redirects to {to:?}; a copy is read only from the address it was given"
+                        ),
+                    });
                 }
                 _ => {
                     return Err(ReadError::Io {

@@ -104,6 +104,9 @@ pub enum Command {
     Resign(SignerArgs),
     /// Give up your seat on the editorial board and stay a member.
     StepDown(SignerArgs),
+    /// The publication's signed mirror list: list, add, remove (editors).
+    #[command(subcommand)]
+    Mirrors(crate::mirrors::MirrorsCommand),
     /// Serve the reader site, the JSON API and the log over HTTP.
     Serve(ServeArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.

@@ -77,6 +77,7 @@ fn takes_server(command: &Command) -> bool {
             | Command::RotateKey(_)
             | Command::Resign(_)
             | Command::StepDown(_)
+            | Command::Mirrors(_)
     )
 }
 
@@ -295,6 +296,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Resign(args) => govern::resign(&before.place(args.place), &args.key),
         Command::StepDown(args) => govern::step_down(&before.place(args.place), &args.key),
+        Command::Mirrors(mut command) => {
+            let place = before.place(command.place());
+            crate::mirrors::run(&place, command)
+        }
         Command::Export(args) => {
             let dir = before.dir(args.data.dir);
             let publication = Publication::open(&dir)?;

@@ -57,6 +57,7 @@ pub fn mirror(args: &MirrorArgs) -> Result<u8> {
             retries: args.retries,
             concurrency: args.concurrency.max(1),
             progress: Some(progress),
+            ..Default::default()
         },
         max_blob_len: args.max_blob_size,
         max_growth: args.max_growth,

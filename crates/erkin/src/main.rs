@@ -10,6 +10,7 @@ mod demo;
 mod desk;
 mod exit;
 mod govern;
+mod mirrors;
 mod secret;
 mod term;
 mod when;

@@ -11,6 +11,7 @@ mod desk_e2e;
 mod governance_cli;
 mod members_api;
 mod mirror_e2e;
+mod reader_cli;
 mod s3_e2e;
 mod site_e2e;
 

@@ -1,0 +1,149 @@
+//! The reader's side through the real binary (issue 19): editors keep the
+//! signed mirror list with `erkin mirrors`, and it reaches `erkin.json`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const PASSPHRASE: &str = "correct horse battery";
+
+fn erkin(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
+        .env("ERKIN_PASSPHRASE", PASSPHRASE)
+        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
+        .env_remove("ERKIN_DIR")
+        .stdin(Stdio::null())
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code().expect("exited normally"),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = erkin(dir, args);
+    assert_eq!(code, 0, "erkin {args:?} failed: {out}{err}");
+    out.trim().to_string()
+}
+
+fn refused(dir: &Path, args: &[&str], phrase: &str) {
+    let (code, out, err) = erkin(dir, args);
+    assert_eq!(code, 1, "erkin {args:?} should fail: {out}{err}");
+    assert!(
+        err.contains(phrase),
+        "erkin {args:?}: expected {phrase:?} in {err}"
+    );
+}
+
+#[test]
+fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let d = t.join("pub");
+    let key = t.join("aigerim.key");
+    let vk = ok(
+        t,
+        &[
+            "key",
+            "new",
+            "--name",
+            "aigerim",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    );
+    ok(
+        &d,
+        &[
+            "init",
+            "--origin",
+            "habar.example/news",
+            "--name",
+            "Habar",
+            "--founder",
+            &vk,
+        ],
+    );
+    let k = key.to_str().unwrap();
+    assert_eq!(ok(&d, &["mirrors", "list", "--json"]), "[]");
+    let pin = "AB:".repeat(31) + "AB";
+    ok(
+        &d,
+        &[
+            "mirrors",
+            "add",
+            "--key",
+            k,
+            "https://Habar.Example",
+            "--pin",
+            &pin,
+        ],
+    );
+    ok(
+        &d,
+        &[
+            "mirrors",
+            "add",
+            "--key",
+            k,
+            "http://2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion",
+        ],
+    );
+    let list: Vec<erkin_core::action::MirrorEntry> =
+        serde_json::from_str(&ok(&d, &["mirrors", "list", "--json"])).unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].url, "https://habar.example/", "written canonically");
+    assert_eq!(list[0].pins, vec!["ab".repeat(32)]);
+    assert!(ok(&d, &["mirrors", "list"]).contains("onion\thttp://2gzyxa5"));
+    // Refusals come from the fold, each named.
+    refused(
+        &d,
+        &["mirrors", "add", "--key", k, "http://habar.example/"],
+        "plain http",
+    );
+    refused(
+        &d,
+        &["mirrors", "add", "--key", k, "https://habar.example/"],
+        "already on the list",
+    );
+    refused(
+        &d,
+        &[
+            "mirrors",
+            "add",
+            "--key",
+            k,
+            "https://x.example/",
+            "--pin",
+            "12",
+        ],
+        "not a SHA-256",
+    );
+    refused(
+        &d,
+        &["mirrors", "add", "--key", k, "habar.example"],
+        "not an absolute URL",
+    );
+    refused(
+        &d,
+        &["mirrors", "remove", "--key", k, "https://nowhere.example/"],
+        "not on the mirror list",
+    );
+    // The export's erkin.json carries the list.
+    let out = t.join("site");
+    ok(&d, &["export", out.to_str().unwrap()]);
+    let descriptor: erkin_core::descriptor::Descriptor =
+        serde_json::from_slice(&std::fs::read(out.join("erkin.json")).unwrap()).unwrap();
+    assert_eq!(descriptor.mirrors, list);
+    ok(
+        &d,
+        &["mirrors", "remove", "--key", k, "https://habar.example/"],
+    );
+    let list: Vec<erkin_core::action::MirrorEntry> =
+        serde_json::from_str(&ok(&d, &["mirrors", "list", "--json"])).unwrap();
+    assert_eq!(list.len(), 1);
+}
