@@ -62,9 +62,21 @@ pub enum Action {
     /// and terms are judged by the latest tick (the *log time*), never by a
     /// member's own claim; it never moves backwards.
     Tick(Tick),
+    /// A tip reader publishes the age X25519 recipient the source inbox
+    /// seals tips to (tip readers only; replaces, and retires, their previous
+    /// one). See `tip_readers.rs`.
+    TipKey(TipKey),
     /// Set the publication's mirror list, replacing the previous one
     /// (editors only; see `mirrors.rs`).
     SetMirrors(SetMirrors),
+}
+
+/// A tip reader's age recipient (see [`Action::TipKey`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TipKey {
+    /// `age1...`: an age X25519 recipient, lowercase Bech32.
+    pub recipient: String,
 }
 
 /// The sequencer's record of the time (see [`Action::Tick`]); no fields: the
@@ -173,6 +185,9 @@ pub enum Motion {
     Redact { target: String, reason: String },
     /// Any other decision, in words.
     Resolution { text: String },
+    /// Designate the tip readers: the office becomes exactly these members
+    /// (judged by the charter's `admit` rule; see `tip_readers.rs`).
+    TipReaders { handles: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +283,7 @@ impl Motion {
             Motion::Retract { .. } => "retract",
             Motion::Redact { .. } => "redact",
             Motion::Resolution { .. } => "resolution",
+            Motion::TipReaders { .. } => "tip_readers",
         }
     }
 }
@@ -299,6 +315,7 @@ impl Action {
             Action::Publish(_) => "publish",
             Action::Correct(_) => "correct",
             Action::Tick(_) => "tick",
+            Action::TipKey(_) => "tip_key",
             Action::SetMirrors(_) => "set_mirrors",
         }
     }

@@ -34,6 +34,19 @@ pub struct Descriptor {
     /// key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mirrors: Vec<MirrorEntry>,
+    /// The tip readers' age recipients, which the source inbox seals tips
+    /// to (absent while there are none), so a source can check them on any
+    /// mirror.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tip_readers: Vec<TipReaderEntry>,
+}
+
+/// A tip reader and their published age recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TipReaderEntry {
+    pub handle: String,
+    pub recipient: String,
 }
 
 impl Descriptor {
@@ -44,6 +57,14 @@ impl Descriptor {
             name: state.name().to_string(),
             verifier_key: state.log_key().to_string(),
             mirrors: state.mirrors().to_vec(),
+            tip_readers: state
+                .tip_readers()
+                .recipients()
+                .map(|(handle, recipient)| TipReaderEntry {
+                    handle: handle.to_string(),
+                    recipient: recipient.to_string(),
+                })
+                .collect(),
         }
     }
 }

@@ -208,6 +208,8 @@ pub enum Effect {
     Redacted { target: String },
     /// Passed: a resolution, which changes nothing in the state.
     Resolved,
+    /// Passed: these members (and no others) are the tip readers.
+    TipReadersAppointed { handles: Vec<String> },
     /// Failed: an election in which the quorum took part but no ballot
     /// ranked any candidate still standing; no seat is filled by lot.
     NobodyRanked,
@@ -276,6 +278,7 @@ impl Charter {
             Motion::Retract { .. } => Judged::Vote(self.retract),
             Motion::Redact { .. } => Judged::Vote(self.redact),
             Motion::Resolution { .. } => Judged::Vote(self.resolution),
+            Motion::TipReaders { .. } => Judged::Vote(self.admit),
         }
     }
 
@@ -342,6 +345,7 @@ pub enum Edit {
     Charter(Charter),
     Retract { slug: String },
     Redact { target: String },
+    TipReaders(Vec<String>),
 }
 
 impl Facts<'_> {
@@ -497,6 +501,9 @@ impl Facts<'_> {
             }
             Motion::Resolution { text } => {
                 check_text(TextField::Resolution, text, MAX_STATEMENT_LEN)
+            }
+            Motion::TipReaders { handles } => {
+                crate::tip_readers::check_appointment(handles, self.roll)
             }
         }
     }
@@ -937,6 +944,20 @@ impl Facts<'_> {
                 }),
             ),
             Motion::Resolution { .. } => (Effect::Resolved, None),
+            Motion::TipReaders { handles } => {
+                // Members who left since the proposal are not appointed.
+                let handles: Vec<String> = handles
+                    .iter()
+                    .filter(|h| self.roll.member_before(h, p.id))
+                    .cloned()
+                    .collect();
+                (
+                    Effect::TipReadersAppointed {
+                        handles: handles.clone(),
+                    },
+                    Some(Edit::TipReaders(handles)),
+                )
+            }
         }
     }
 }

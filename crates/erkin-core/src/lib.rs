@@ -35,6 +35,7 @@ pub mod strict_json;
 pub mod stv;
 pub mod sync;
 pub mod tiled;
+pub mod tip_readers;
 pub mod tiles;
 pub mod tree;
 pub mod verify;

@@ -237,6 +237,22 @@ pub enum Rejection {
     MirrorPinWithoutTls { index: usize },
     #[error("the mirror {url} is listed twice")]
     MirrorTwice { url: String },
+
+    // Tip readers (`tip_readers` motions, `tip_key`).
+    #[error("not permitted: only tip readers publish a tip key; {handle} is not one (members designate them by a tip_readers vote)")]
+    NotTipReader { handle: String },
+    #[error("the tip key is not an age X25519 recipient: {reason}")]
+    BadTipRecipient {
+        reason: crate::tip_readers::RecipientError,
+    },
+    #[error("this age recipient was replaced or held by a removed tip reader; it is never used again: make a new one (erkin tips key)")]
+    TipRecipientRetired,
+    #[error("this age recipient is already {handle}'s tip key")]
+    TipRecipientTaken { handle: String },
+    #[error("{handle} is named twice among the tip readers")]
+    TipReaderTwice { handle: String },
+    #[error("at most {max} tip readers")]
+    TooManyTipReaders { max: usize },
 }
 
 impl Rejection {
@@ -317,6 +333,12 @@ impl Rejection {
             MirrorPinCount { .. } => "mirror_pin_count",
             MirrorPinWithoutTls { .. } => "mirror_pin_without_tls",
             MirrorTwice { .. } => "mirror_twice",
+            NotTipReader { .. } => "not_tip_reader",
+            BadTipRecipient { .. } => "bad_tip_recipient",
+            TipRecipientRetired => "tip_recipient_retired",
+            TipRecipientTaken { .. } => "tip_recipient_taken",
+            TipReaderTwice { .. } => "tip_reader_twice",
+            TooManyTipReaders { .. } => "too_many_tip_readers",
         }
     }
 }

@@ -31,11 +31,12 @@ use crate::keys::VerifierKey;
 use crate::members::{Member, Seat};
 use crate::mirrors::MirrorEntry;
 use crate::state::{State, StatementRecord};
+use crate::tip_readers::TipReaders;
 
 /// The snapshot format version. Bump it whenever the bytes [`encode`]
 /// writes change meaning (a field added to the state, a changed encoding);
 /// snapshots of any other version are rebuilt, never read.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The first line of every snapshot, before the version number.
 const MAGIC: &str = "erkin-state ";
@@ -88,6 +89,7 @@ struct Out<'a> {
     retracted: &'a BTreeSet<String>,
     redacted: &'a BTreeSet<String>,
     mirrors: &'a [MirrorEntry],
+    tip_readers: &'a TipReaders,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -113,6 +115,7 @@ struct In {
     retracted: BTreeSet<String>,
     redacted: BTreeSet<String>,
     mirrors: Vec<MirrorEntry>,
+    tip_readers: TipReaders,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -137,6 +140,7 @@ pub fn to_bytes(state: &State) -> Vec<u8> {
         retracted,
         redacted,
         mirrors,
+        tip_readers,
         size,
         log_time,
         time_leaf,
@@ -174,6 +178,7 @@ pub fn to_bytes(state: &State) -> Vec<u8> {
         retracted,
         redacted,
         mirrors,
+        tip_readers,
         size: *size,
         log_time: *log_time,
         time_leaf: hex::encode(time_leaf.0),
@@ -299,6 +304,7 @@ pub fn decode(
         retracted: i.retracted,
         redacted: i.redacted,
         mirrors: i.mirrors,
+        tip_readers: i.tip_readers,
         size: i.size,
         log_time: i.log_time,
         time_leaf: Hash(time_leaf),

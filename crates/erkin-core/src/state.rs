@@ -40,6 +40,7 @@ use crate::keys::VerifierKey;
 use crate::members::{ser_key, Roll};
 use crate::mirrors::{check_mirrors, MirrorEntry};
 use crate::rejection::{check_text, BadGenesis, EditorAction, KeyField, TextField};
+use crate::tip_readers::TipReaders;
 
 pub use crate::members::{Member, Seat, DAY_SECS};
 pub use crate::rejection::Rejection;
@@ -101,6 +102,10 @@ pub struct State {
     /// of the digest's input while empty, so older states hash as before).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) mirrors: Vec<MirrorEntry>,
+    /// The tip readers and their age recipients (`tip_readers.rs`); absent
+    /// from the digest's JSON while empty, so older states hash the same.
+    #[serde(skip_serializing_if = "TipReaders::is_empty")]
+    pub(crate) tip_readers: TipReaders,
     pub(crate) size: u64,
     /// The log time: the time of the latest tick (or of genesis). Never
     /// moves backwards; every time-dependent rule reads it.
@@ -162,6 +167,11 @@ enum Change {
     Governance(Box<GovernanceChange>),
     /// A new mirror list.
     Mirrors(Vec<MirrorEntry>),
+    /// A tip reader's new recipient.
+    TipKey {
+        handle: String,
+        recipient: String,
+    },
 }
 
 impl Change {
@@ -231,6 +241,7 @@ impl State {
             retracted: BTreeSet::new(),
             redacted: BTreeSet::new(),
             mirrors: Vec::new(),
+            tip_readers: TipReaders::default(),
             size: 0,
             log_time: time,
             time_leaf: entry.leaf_hash,
@@ -457,6 +468,13 @@ impl State {
             }
             Action::Publish(p) => Change::Article(article::check_publish(&self.desk(), by, p)?),
             Action::Correct(c) => Change::Article(article::check_correct(&self.desk(), by, c)?),
+            Action::TipKey(k) => {
+                self.tip_readers.check_key(handle, &k.recipient)?;
+                Change::TipKey {
+                    handle: handle.to_string(),
+                    recipient: k.recipient.clone(),
+                }
+            }
             Action::SetMirrors(m) => {
                 if !self.roll().is_editor(handle, time) {
                     return Err(Rejection::NotEditor {
@@ -493,6 +511,7 @@ impl State {
             }
             Change::Governance(g) => self.commit_governance(*g),
             Change::Mirrors(list) => self.mirrors = list,
+            Change::TipKey { handle, recipient } => self.tip_readers.set_key(&handle, recipient),
         }
     }
 
@@ -552,6 +571,7 @@ impl State {
                     Some(Edit::Redact { target }) => {
                         self.redacted.insert(target);
                     }
+                    Some(Edit::TipReaders(handles)) => self.tip_readers.set_office(&handles),
                 }
             }
         }
@@ -595,6 +615,7 @@ impl State {
         self.members.remove(handle);
         self.retired.remove(handle);
         self.board.retain(|s| s.handle != handle);
+        self.tip_readers.leave(handle);
     }
 
     /// The membership and the board, as the rules read them.
@@ -686,6 +707,10 @@ impl State {
     /// The mirror list editors set last (empty if none).
     pub fn mirrors(&self) -> &[MirrorEntry] {
         &self.mirrors
+    }
+    /// The tip readers and their published age recipients.
+    pub fn tip_readers(&self) -> &TipReaders {
+        &self.tip_readers
     }
     /// Every blob a passed redaction removed: all blobs of redacted articles,
     /// and blobs redacted by ID. Stores and mirrors delete these.

@@ -229,6 +229,18 @@ fn frac(f: Fraction) -> String {
 }
 
 impl Words {
+    /// Handles in a list ("aigerim, saule"), or "nobody" for none.
+    fn handles(&self, handles: &[String]) -> String {
+        if handles.is_empty() {
+            return match self.lang {
+                "kk" => "ешкім".into(),
+                "ru" => "никого".into(),
+                _ => "nobody".into(),
+            };
+        }
+        handles.join(", ")
+    }
+
     /// What a motion asks, in a few words ("admit saule").
     pub fn motion(&self, m: &Motion) -> String {
         match (self.lang, m) {
@@ -241,18 +253,27 @@ impl Words {
             ("kk", Motion::Retract { article, .. }) => format!("{article} мақаласын кері қайтару"),
             ("kk", Motion::Redact { target, .. }) => format!("{target} мазмұнын жою"),
             ("kk", Motion::Resolution { text }) => format!("қарар: {}", first_chars(text, 60)),
+            ("kk", Motion::TipReaders { handles }) => {
+                format!("хабар оқушылары: {}", self.handles(handles))
+            }
             ("ru", Motion::Admit { key }) => format!("принять в члены {}", handle_of(key)),
             ("ru", Motion::Remove { handle }) => format!("исключить из членов {handle}"),
             ("ru", Motion::Amend { .. }) => "изменить устав".into(),
             ("ru", Motion::Retract { article, .. }) => format!("отозвать статью {article}"),
             ("ru", Motion::Redact { target, .. }) => format!("удалить содержание {target}"),
             ("ru", Motion::Resolution { text }) => format!("резолюция: {}", first_chars(text, 60)),
+            ("ru", Motion::TipReaders { handles }) => {
+                format!("получатели сообщений источников: {}", self.handles(handles))
+            }
             (_, Motion::Admit { key }) => format!("admit {}", handle_of(key)),
             (_, Motion::Remove { handle }) => format!("remove {handle}"),
             (_, Motion::Amend { .. }) => "amend the charter".into(),
             (_, Motion::Retract { article, .. }) => format!("retract {article}"),
             (_, Motion::Redact { target, .. }) => format!("redact {target}"),
             (_, Motion::Resolution { text }) => format!("resolution: {}", first_chars(text, 60)),
+            (_, Motion::TipReaders { handles }) => {
+                format!("tip readers: {}", self.handles(handles))
+            }
         }
     }
 
@@ -274,6 +295,9 @@ impl Words {
             ("kk", Effect::Retracted { slug }) => format!("{slug} мақаласы кері қайтарылды"),
             ("kk", Effect::Redacted { target }) => format!("{target} мазмұны жойылды"),
             ("kk", Effect::Resolved) => "қарар қабылданды".into(),
+            ("kk", Effect::TipReadersAppointed { handles }) => {
+                format!("хабар оқушылары тағайындалды: {}", self.handles(handles))
+            }
             ("kk", Effect::NobodyRanked) => {
                 "сайлау өтпеді: ешкім бірде-бір кандидатты таңдамады".into()
             }
@@ -288,6 +312,10 @@ impl Words {
             ("ru", Effect::Retracted { slug }) => format!("статья {slug} отозвана"),
             ("ru", Effect::Redacted { target }) => format!("содержание {target} удалено"),
             ("ru", Effect::Resolved) => "резолюция принята".into(),
+            ("ru", Effect::TipReadersAppointed { handles }) => format!(
+                "назначены получатели сообщений источников: {}",
+                self.handles(handles)
+            ),
             ("ru", Effect::NobodyRanked) => {
                 "выборы не состоялись: никто не отдал голос ни за одного кандидата".into()
             }
@@ -302,6 +330,9 @@ impl Words {
             (_, Effect::Retracted { slug }) => format!("retracted {slug}"),
             (_, Effect::Redacted { target }) => format!("redacted {target}"),
             (_, Effect::Resolved) => "resolved".into(),
+            (_, Effect::TipReadersAppointed { handles }) => {
+                format!("tip readers appointed: {}", self.handles(handles))
+            }
             (_, Effect::NobodyRanked) => "failed: nobody ranked any candidate".into(),
             (
                 _,
@@ -557,6 +588,7 @@ pub fn action_summary(a: &Action) -> String {
             c.note.chars().take(60).collect::<String>()
         ),
         Action::Tick(_) => "records the log time".into(),
+        Action::TipKey(k) => format!("publishes a tip key: {}", k.recipient),
         Action::SetMirrors(m) => format!("sets the mirror list ({} mirrors)", m.mirrors.len()),
     }
 }

@@ -428,7 +428,7 @@ fn ranked(handles: &[&str]) -> Ballot {
 
 fn min_hours(c: &Charter, m: &Motion) -> u64 {
     u64::from(match m {
-        Motion::Admit { .. } => c.admit.min_hours,
+        Motion::Admit { .. } | Motion::TipReaders { .. } => c.admit.min_hours,
         Motion::Remove { .. } => c.remove.min_hours,
         Motion::Elect { .. } | Motion::ByElection { .. } => c.elect.min_hours,
         Motion::Recall { .. } => c.recall.min_hours,
@@ -3376,4 +3376,220 @@ fn only_editors_set_mirrors_and_a_bad_list_changes_nothing() {
     );
     assert_eq!(p.state.mirrors()[0].url, "https://habar.example/");
     assert_eq!(p.state.mirrors().len(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Tip readers (issue 18): an office designated by vote; each reader
+// publishes an age recipient; replaced and removed recipients are retired.
+
+/// A real age X25519 recipient (age-keygen).
+const TIP_R1: &str = "age1mnd2gq9lq6ppndd0g59z8wkae7cupne38wld7c8zp7tdgll9v95qywh9fw";
+
+/// Another well-formed recipient, the `n`th.
+fn tip_recipient(n: u8) -> String {
+    use bech32::ToBase32;
+    bech32::encode("age", [n; 32].to_base32(), bech32::Variant::Bech32).unwrap()
+}
+
+fn tip_readers(handles: &[&str]) -> Motion {
+    Motion::TipReaders {
+        handles: handles.iter().map(|h| h.to_string()).collect(),
+    }
+}
+
+fn tip_key(recipient: &str) -> Action {
+    Action::TipKey(erkin_core::action::TipKey {
+        recipient: recipient.into(),
+    })
+}
+
+fn recipients(p: &Pub) -> Vec<(String, String)> {
+    p.state
+        .tip_readers()
+        .recipients()
+        .map(|(h, r)| (h.to_string(), r.to_string()))
+        .collect()
+}
+
+#[test]
+fn tip_readers_are_appointed_by_vote_and_their_old_keys_never_return() {
+    let mut p = six();
+    let digest_before = p.state.digest();
+    p.refuse(
+        "aigerim",
+        T1,
+        tip_key(TIP_R1),
+        Rejection::NotTipReader {
+            handle: "aigerim".into(),
+        },
+    );
+    // Judged by the admit rule: yes > no, a third of the members voting.
+    let (_, o) = p.decide(
+        tip_readers(&["aigerim", "bolat"]),
+        &[("aigerim", Yes), ("bolat", Yes)],
+    );
+    assert_eq!(
+        o.effect,
+        Effect::TipReadersAppointed {
+            handles: vec!["aigerim".into(), "bolat".into()]
+        }
+    );
+    assert_ne!(
+        p.state.digest(),
+        digest_before,
+        "the office is in the digest"
+    );
+    assert!(recipients(&p).is_empty(), "nobody has published a key yet");
+    let t = p.state.log_time();
+    p.act("aigerim", t, tip_key(TIP_R1));
+    assert_eq!(
+        recipients(&p),
+        [("aigerim".to_string(), TIP_R1.to_string())]
+    );
+    let d = erkin_core::descriptor::Descriptor::for_state(&p.state);
+    assert_eq!(d.tip_readers.len(), 1);
+    assert_eq!(d.tip_readers[0].recipient, TIP_R1);
+
+    // Malformed keys, and another reader's.
+    use erkin_core::tip_readers::RecipientError;
+    for (bad, reason) in [
+        ("age1nope", RecipientError::NotBech32),
+        (&TIP_R1.to_uppercase()[..], RecipientError::NotBech32),
+        (&"x".repeat(200)[..], RecipientError::TooLong),
+    ] {
+        p.refuse(
+            "bolat",
+            t,
+            tip_key(bad),
+            Rejection::BadTipRecipient { reason },
+        );
+    }
+    p.refuse(
+        "bolat",
+        t,
+        tip_key(TIP_R1),
+        Rejection::TipRecipientTaken {
+            handle: "aigerim".into(),
+        },
+    );
+    // Not a reader: dana.
+    p.refuse(
+        "dana",
+        t,
+        tip_key(&tip_recipient(9)),
+        Rejection::NotTipReader {
+            handle: "dana".into(),
+        },
+    );
+
+    // A replaced key is retired, for everyone.
+    p.act("aigerim", t, tip_key(&tip_recipient(2)));
+    p.act("bolat", t, tip_key(&tip_recipient(3)));
+    p.refuse("bolat", t, tip_key(TIP_R1), Rejection::TipRecipientRetired);
+
+    // A vote that leaves aigerim out retires her key; bolat keeps his.
+    let (_, o) = p.decide_at(
+        t + 60,
+        tip_readers(&["bolat"]),
+        &[("bolat", Yes), ("dana", Yes)],
+    );
+    assert!(o.passed);
+    assert_eq!(recipients(&p), [("bolat".to_string(), tip_recipient(3))]);
+    let t = p.state.log_time();
+    p.refuse(
+        "aigerim",
+        t,
+        tip_key(&tip_recipient(4)),
+        Rejection::NotTipReader {
+            handle: "aigerim".into(),
+        },
+    );
+    // Appointed again, she cannot bring her old key back.
+    let (_, o) = p.decide_at(
+        t + 60,
+        tip_readers(&["aigerim", "bolat"]),
+        &[("bolat", Yes), ("dana", Yes)],
+    );
+    assert!(o.passed);
+    let t = p.state.log_time();
+    p.refuse(
+        "aigerim",
+        t,
+        tip_key(&tip_recipient(2)),
+        Rejection::TipRecipientRetired,
+    );
+    p.act("aigerim", t, tip_key(&tip_recipient(5)));
+
+    // Removed from the membership: out of the office, key retired.
+    let (_, o) = p.decide_at(
+        t + 60,
+        remove("bolat"),
+        &[("aigerim", Yes), ("dana", Yes), ("erlan", Yes)],
+    );
+    assert_eq!(o.effect, removed("bolat"));
+    assert_eq!(recipients(&p), [("aigerim".to_string(), tip_recipient(5))]);
+    assert!(p.state.tip_readers().retired.contains(&tip_recipient(3)));
+}
+
+#[test]
+fn a_tip_readers_motion_names_members_once_and_few() {
+    let mut p = six();
+    let refuse = |p: &mut Pub, m: Motion, r: Rejection| {
+        let t = p.state.log_time().max(T1);
+        p.refuse("aigerim", t, propose(t, t + 30 * DAY_SECS, m), r);
+    };
+    refuse(
+        &mut p,
+        tip_readers(&["aigerim", "zhanna"]),
+        Rejection::UnknownMember {
+            handle: "zhanna".into(),
+        },
+    );
+    refuse(
+        &mut p,
+        tip_readers(&["bolat", "bolat"]),
+        Rejection::TipReaderTwice {
+            handle: "bolat".into(),
+        },
+    );
+    let many: Vec<&str> = std::iter::repeat_n("aigerim", 17).collect();
+    refuse(
+        &mut p,
+        tip_readers(&many),
+        Rejection::TooManyTipReaders {
+            max: erkin_core::tip_readers::MAX_TIP_READERS,
+        },
+    );
+}
+
+#[test]
+fn tip_reader_rejections_have_stable_codes() {
+    use erkin_core::tip_readers::RecipientError;
+    for (r, code) in [
+        (
+            Rejection::NotTipReader { handle: "a".into() },
+            "not_tip_reader",
+        ),
+        (
+            Rejection::BadTipRecipient {
+                reason: RecipientError::WrongLength,
+            },
+            "bad_tip_recipient",
+        ),
+        (Rejection::TipRecipientRetired, "tip_recipient_retired"),
+        (
+            Rejection::TipRecipientTaken { handle: "a".into() },
+            "tip_recipient_taken",
+        ),
+        (
+            Rejection::TipReaderTwice { handle: "a".into() },
+            "tip_reader_twice",
+        ),
+        (
+            Rejection::TooManyTipReaders { max: 16 },
+            "too_many_tip_readers",
+        ),
+    ] {
+        assert_eq!(r.code(), code);
+    }
 }
