@@ -45,6 +45,16 @@ pub struct ServeOptions {
     pub members: Option<MembersApi>,
     /// Follow a primary: a read-only node kept in sync by mirroring.
     pub follow: Option<Follow>,
+    /// The source inbox (`erkin-tips`) at `/tips/`, with the members' API
+    /// only (the sequencer knows the current tip readers).
+    pub tips: Option<TipsOptions>,
+}
+
+/// The source inbox: where it keeps submissions and its limits, and an own
+/// listener (`serve --tips ADDR`) that serves nothing but the inbox.
+pub struct TipsOptions {
+    pub config: erkin_tips::TipsConfig,
+    pub listener: Option<tokio::net::TcpListener>,
 }
 
 pub struct MembersApi {
@@ -72,6 +82,8 @@ pub enum ServerError {
     Drafts(#[from] erkin_store::drafts::DraftError),
     #[error("following: {0}")]
     Follow(erkin_mirror::MirrorError),
+    #[error("the source inbox: {0}")]
+    Tips(#[from] erkin_tips::inbox::InboxError),
 }
 
 /// Where the sequencer hands its folded state to the renderer, when asked,
@@ -150,6 +162,7 @@ pub async fn serve_with(
     let snapshot = snapshot::build(publication.state(), publication.store(), &bodies);
     let slot = Arc::new(StateSlot::default());
     let mut desk = None;
+    let mut tips = None;
     let api = match options.members {
         Some(m) => {
             // Filled before the first request can arrive, then after
@@ -171,6 +184,17 @@ pub async fn serve_with(
                 m.sequencer.clock.clone(),
             )?);
             let keys = members.clone();
+            // The tip readers, refreshed like the members' keys: a vote
+            // changes the recipients of the very next submission.
+            let readers = Arc::new(RwLock::new(erkin_tips::Readers::from_state(
+                publication.state(),
+            )));
+            if let Some(t) = &options.tips {
+                tips = Some(Arc::new(erkin_tips::Tips::open(
+                    &t.config,
+                    readers.clone(),
+                )?));
+            }
             let wanted = slot.clone();
             let origin = publication.state().origin().to_string();
             let sequencer = sequencer::Sequencer::start(
@@ -189,6 +213,9 @@ pub async fn serve_with(
                         }
                         if let Ok(mut e) = editors.write() {
                             *e = current_editors(p.state());
+                        }
+                        if let Ok(mut r) = readers.write() {
+                            *r = erkin_tips::Readers::from_state(p.state());
                         }
                     }
                     wanted.offer(p.state());
@@ -226,11 +253,39 @@ pub async fn serve_with(
         log_requests: options.log_requests,
     });
     tokio::spawn(reload_loop(shared.clone()));
-    let app = routes::router(shared.clone());
+    let mut app = routes::router(shared.clone());
     let limits = options
         .connections
         .unwrap_or_else(default_connection_limits);
-    let served = listen::run(listener, app, limits, shutdown).await;
+    // One shutdown signal for both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let mut tips_listener = None;
+    if let Some(t) = tips {
+        app = app.merge(erkin_tips::router(t.clone()));
+        if let Some(listener) = options.tips.and_then(|o| o.listener) {
+            let own = erkin_tips::standalone_router(t);
+            tips_listener = Some(tokio::spawn(listen::run(
+                listener,
+                own,
+                limits.clone(),
+                stopped(),
+            )));
+        }
+    }
+    let served = listen::run(listener, app, limits, stopped()).await;
+    if let Some(t) = tips_listener {
+        let _ = t.await;
+    }
     // Drain: everything pooled is committed and answered before we return.
     if shared.api.is_some() {
         let s = shared.clone();
