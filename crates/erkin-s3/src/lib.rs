@@ -783,6 +783,12 @@ fn connect(url: &BucketUrl, options: &S3Options) -> Result<AmazonS3, S3Error> {
 }
 
 /// The headers an object is served with: its type and its caching.
+///
+/// No `Content-Encoding`: objects are stored as the bytes themselves. A
+/// store's website mode (Garage's, S3's) has no content negotiation — a
+/// gzip object is served gzip to every client, asked or not — and tiles,
+/// bundles and blobs must reach a verifier byte for byte. Compressing pages
+/// for readers who ask is a CDN edge's job (docs/DEPLOY.md).
 fn put_options(path: &str) -> PutOptions {
     let mut attributes = Attributes::new();
     attributes.insert(Attribute::ContentType, content_type(path).into());
@@ -851,6 +857,7 @@ mod tests {
                 .map(|v| v.as_ref()),
             Some("public, max-age=31536000, immutable")
         );
+        assert_eq!(o.attributes.get(&Attribute::ContentEncoding), None);
         let o = put_options("checkpoint");
         assert_eq!(
             o.attributes

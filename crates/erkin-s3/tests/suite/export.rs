@@ -149,6 +149,9 @@ fn export_serve_mirror_verify_and_upload_only_what_changed() {
         Some("text/html; charset=utf-8")
     );
     assert!(String::from_utf8_lossy(&page).contains("Title of story-0"));
+    // Stored as is, never precompressed: the website mode serves every
+    // client the same bytes (compression is the CDN edge's; see DEPLOY.md).
+    assert_eq!(header(&headers, "content-encoding"), None);
     let bundle = format!("tile/entries/000.p/{}", p.store().size());
     let (status, headers, _) = web_get(&g, &bundle);
     assert_eq!(status, 200);

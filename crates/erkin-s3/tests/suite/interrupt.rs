@@ -289,12 +289,12 @@ fn a_cut_off_runs_partial_tiles_are_deleted_by_the_next_run() {
     let n = newsroom("orphans.example/news", 4);
     export(&Publication::open(&n.dir).unwrap(), &url, &g.options()).unwrap();
 
-    // One more article; the export is cut off after its first uploads, the
-    // log's files first among them: the partial tiles of this size.
+    // One more article; the export is cut off when it comes to the
+    // checkpoint, its uploads done: the partial tiles of this size among them.
     publish(&n, "cut-off");
     let p = Publication::open(&n.dir).unwrap();
     let w1 = p.store().size();
-    let proxy = Proxy::start(&g.s3, Cut::AtPut(20));
+    let proxy = Proxy::start(&g.s3, Cut::AtKey("/checkpoint"));
     assert!(export(
         &p,
         &url,
