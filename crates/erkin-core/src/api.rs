@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::{Ballot, Motion};
 use crate::blob::BlobId;
 use crate::charter::{Charter, Tally};
-use crate::governance::{Effect, Judged};
+use crate::governance::{Effect, Judged, Nomination};
 use crate::members::Seat;
 use crate::Hash;
 
@@ -240,6 +240,16 @@ pub struct ProposalDocument {
     #[serde(with = "hex_bytes")]
     pub seed: [u8; 32],
     pub outcome: Option<OutcomeDocument>,
+    /// For an election: every nomination, by nominee (who nominated them,
+    /// and whether they consented to stand).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub nominations: BTreeMap<String, Nomination>,
+    /// For a closed election: the candidates as the count numbered them
+    /// (those who consented and were members when it was proposed, then
+    /// [`crate::action::REOPEN_NOMINATIONS`]), so a client can repeat the
+    /// count (`stv::count`) from this document alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standing: Vec<String>,
 }
 
 /// How a closed proposal ended; `effect` is data, never a sentence.

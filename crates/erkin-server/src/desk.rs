@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use erkin_core::api::{
     ApiError, DeskChallenge, DeskCount, DeskMessages, DeskNomination, DeskProposal, DeskProposals,
-    DeskSession, DraftFields, DraftList, ErrorDocument, PreviewDocument, PreviewRequest,
+    DeskSession, DeskStage, DraftFields, DraftList, ErrorDocument, PreviewDocument, PreviewRequest,
     StateDocument, DESK_CHALLENGE_FORMAT,
 };
 use erkin_core::note::ParsedNote;
@@ -695,9 +695,23 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
                     eligible: p.electorate.len() as u64,
                 },
             };
-            let count: Option<DeskCount> = None;
-            let nominations: Vec<DeskNomination> = Vec::new();
-            let candidates: Vec<String> = Vec::new();
+            let count = election_count(&p, &lang);
+            let nominations = p
+                .nominations
+                .iter()
+                .map(|(handle, n)| DeskNomination {
+                    handle: handle.clone(),
+                    by: n.by.clone(),
+                    consented: n.consented,
+                })
+                .collect();
+            // Who can be ranked: the nominees who consented to stand.
+            let candidates: Vec<String> = p
+                .nominations
+                .iter()
+                .filter(|(_, n)| n.consented)
+                .map(|(h, _)| h.clone())
+                .collect();
             let election = p.motion.election();
             DeskProposal {
                 id: p.id,
@@ -726,6 +740,69 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
             proposals,
         },
     )
+}
+
+/// A closed election's STV count, stage by stage, in words: the same count
+/// as the fold's (`erkin_core::stv::count` over the counted members'
+/// ranked ballots, the candidates as they stood, the proposal's seed) and
+/// as the reader site's proposal page.
+fn election_count(p: &erkin_core::api::ProposalDocument, lang: &str) -> Option<DeskCount> {
+    use erkin_core::action::{Ballot, REOPEN_NOMINATIONS};
+    use erkin_core::stv::{self, StageKind};
+    let (seats, _) = p.motion.election()?;
+    let o = p.outcome.as_ref()?;
+    if p.standing.is_empty() {
+        return None;
+    }
+    let ballots = o
+        .counted
+        .iter()
+        .filter_map(|h| match p.votes.get(h) {
+            Some(Ballot::Ranked(r)) => Some(stv::Ballot {
+                weight: 1,
+                ranking: r
+                    .iter()
+                    .filter_map(|c| p.standing.iter().position(|s| s == c))
+                    .collect(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let e = stv::Election {
+        seats: seats as usize,
+        candidates: p.standing.clone(),
+        ballots,
+        seed: p.seed,
+    };
+    let c = stv::count(&e).ok()?;
+    let sw = erkin_views::site_words::site_words(lang);
+    let ron = erkin_views::i18n::words(lang).reopen_nominations();
+    let name = |i: usize| -> String {
+        match e.candidates.get(i).map(String::as_str) {
+            Some(REOPEN_NOMINATIONS) => ron.to_string(),
+            Some(h) => erkin_views::strip_bidi(h),
+            None => String::new(),
+        }
+    };
+    Some(DeskCount {
+        quota: erkin_views::decimal(&c.quota),
+        candidates: (0..e.candidates.len()).map(name).collect(),
+        stages: c
+            .stages
+            .iter()
+            .map(|st| DeskStage {
+                what: match st.kind {
+                    StageKind::FirstPreferences => sw.first_preferences.to_string(),
+                    StageKind::Surplus { from } => sw.surplus_of(&name(from)),
+                    StageKind::Exclusion { of } => sw.exclusion_of(&name(of)),
+                },
+                votes: st.votes.iter().map(erkin_views::decimal).collect(),
+                non_transferable: erkin_views::decimal(&st.non_transferable),
+                elected: st.elected.iter().map(|&i| name(i)).collect(),
+            })
+            .collect(),
+        elected: c.elected.iter().map(|&i| name(i)).collect(),
+    })
 }
 
 #[cfg(test)]

@@ -102,11 +102,11 @@ fn state_document(state: &State) -> StateDocument {
         members: state.members().map(|m| m.handle.clone()).collect(),
         board: state.board().to_vec(),
         charter: state.charter().clone(),
-        proposals: state.proposals().map(proposal).collect(),
+        proposals: state.proposals().map(|p| proposal(state, p)).collect(),
     }
 }
 
-fn proposal(p: &Proposal) -> ProposalDocument {
+fn proposal(state: &State, p: &Proposal) -> ProposalDocument {
     ProposalDocument {
         id: p.id,
         proposer: p.proposer.clone(),
@@ -119,6 +119,13 @@ fn proposal(p: &Proposal) -> ProposalDocument {
         votes: p.votes.clone(),
         seed: p.seed,
         outcome: p.outcome.as_ref().map(outcome),
+        nominations: p.nominations.clone(),
+        standing: match (&p.rule, &p.outcome) {
+            (erkin_core::governance::Judged::Election(_), Some(o)) => {
+                state.stv_election(p, &o.counted).candidates
+            }
+            _ => Vec::new(),
+        },
     }
 }
 

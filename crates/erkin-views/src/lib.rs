@@ -23,7 +23,7 @@ pub mod markdown;
 mod pages;
 pub mod site_words;
 
-pub use pages::{handle_path, strip_bidi, PER_PAGE};
+pub use pages::{decimal, handle_path, strip_bidi, PER_PAGE};
 
 use erkin_core::blob::BlobId;
 use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};

@@ -1341,7 +1341,8 @@ fn diff_markup(old: &str, new: &str) -> Markup {
 }
 
 /// A count of votes to two decimals ("3.50"), exact values shown exactly.
-fn decimal(r: &num_rational::BigRational) -> String {
+/// A count's figure as the site writes it: whole, or to two places.
+pub fn decimal(r: &num_rational::BigRational) -> String {
     if r.is_integer() {
         return r.to_integer().to_string();
     }
