@@ -384,4 +384,19 @@ mod tests {
         }
         assert!(messages("de").is_none());
     }
+
+    /// The count's words are the reader site's own, not a copy.
+    #[test]
+    fn the_counts_words_are_the_views() {
+        for lang in ["kk", "ru", "en"] {
+            let m = messages(lang).unwrap();
+            let sw = erkin_views::site_words::site_words(lang);
+            assert_eq!(m["count_heading"], sw.count);
+            assert_eq!(m["quota"], format!("{}: {{quota}}", sw.quota));
+            assert_eq!(
+                m["reopen_nominations"],
+                erkin_views::i18n::words(lang).reopen_nominations()
+            );
+        }
+    }
 }
