@@ -54,7 +54,8 @@ pub struct ServeOptions {
 /// listener (`serve --tips ADDR`) that serves nothing but the inbox.
 pub struct TipsOptions {
     pub config: erkin_tips::TipsConfig,
-    pub listener: Option<tokio::net::TcpListener>,
+    /// Bound by the caller (before the runtime runs), taken over here.
+    pub listener: Option<std::net::TcpListener>,
 }
 
 pub struct MembersApi {
@@ -274,6 +275,8 @@ pub async fn serve_with(
         app = app.merge(erkin_tips::router(t.clone()));
         if let Some(listener) = options.tips.and_then(|o| o.listener) {
             let own = erkin_tips::standalone_router(t);
+            listener.set_nonblocking(true)?;
+            let listener = tokio::net::TcpListener::from_std(listener)?;
             tips_listener = Some(tokio::spawn(listen::run(
                 listener,
                 own,

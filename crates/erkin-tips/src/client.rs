@@ -243,3 +243,26 @@ pub fn unpack(
     }
     Ok(written)
 }
+
+/// A small public document (the server's `erkin.json`), at most 1 MiB.
+pub fn get_small(url: &str, timeout: Duration) -> Result<Vec<u8>, ClientError> {
+    let http = |reason: String| ClientError::Http {
+        url: url.to_string(),
+        reason,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .user_agent("erkin")
+        .build()
+        .into();
+    let mut r = agent.get(url).call().map_err(|e| http(e.to_string()))?;
+    if r.status().as_u16() != 200 {
+        return Err(http(format!("HTTP {}", r.status().as_u16())));
+    }
+    r.body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .map_err(|e| http(e.to_string()))
+}

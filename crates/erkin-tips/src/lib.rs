@@ -8,6 +8,7 @@
 //! | `codename` | diceware codenames (7 words, EFF large list, `OsRng`) |
 //! | `keys` | Argon2id: a codename's thread ID (salted per inbox) and reply identity |
 //! | `seal` | a submission as a tar archive, encrypted with age to every tip reader as it streams in, padded to a power-of-two bucket |
+//! | `identity` | a tip reader's X25519 identity at rest (passphrase, scrypt, armored age) |
 //! | `form` | the multipart form, parsed by `multer` with limits, into the sealer |
 //! | `inbox` | `tips/` on disk: `tips.sqlite` (threads, tips, replies), `<id>.age`; days, never times |
 //! | `reply` | replies sealed to a codename's reply recipient |
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod client;
 pub mod codename;
 pub mod form;
+pub mod identity;
 pub mod inbox;
 pub mod keys;
 pub mod pages;
@@ -78,6 +80,30 @@ pub struct Reader {
 }
 
 impl Readers {
+    /// The tip readers as a folded state has them: each current reader's
+    /// member key and published recipient.
+    pub fn from_state(state: &erkin_core::state::State) -> Self {
+        Readers {
+            origin: state.origin().to_string(),
+            readers: state
+                .tip_readers()
+                .readers
+                .iter()
+                .filter_map(|(handle, recipient)| {
+                    state.member(handle).map(|m| {
+                        (
+                            handle.clone(),
+                            Reader {
+                                key: m.key.clone(),
+                                recipient: recipient.clone(),
+                            },
+                        )
+                    })
+                })
+                .collect(),
+        }
+    }
+
     /// The recipients a tip is sealed to now.
     pub fn recipients(&self) -> Vec<String> {
         self.readers

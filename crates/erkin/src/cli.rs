@@ -119,6 +119,9 @@ pub enum Command {
     Bundle(BundleArgs),
     /// Check an evidence file (of a rollback, fork or forbidden entry) against the log key.
     Evidence(EvidenceArgs),
+    /// The source inbox: tip readers' keys, fetching tips, replying (docs/TIPS.md).
+    #[command(subcommand)]
+    Tips(crate::tips::TipsCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into --out.
@@ -363,6 +366,9 @@ pub enum MotionArgs {
     },
     /// Any other decision, in words.
     Resolution { text: String },
+    /// Designate the tip readers, who read the source inbox: the office
+    /// becomes exactly these members (none: nobody).
+    TipReaders { handles: Vec<String> },
 }
 
 #[derive(Debug, Args)]
@@ -640,4 +646,14 @@ pub struct ServeArgs {
     /// (it is never served while it waits).
     #[arg(long, default_value_t = 24.0)]
     pub unnamed_blob_hours: f64,
+    /// Also serve the source inbox alone on this address (for an onion
+    /// service or a separate host name); it is at /tips/ of --listen too.
+    #[arg(long, value_name = "ADDR", requires = "sequence")]
+    pub tips: Option<std::net::SocketAddr>,
+    /// Do not serve the source inbox at /tips/ (with --sequence it is on).
+    #[arg(long, conflicts_with = "tips")]
+    pub no_tips: bool,
+    /// Most MiB one tip may hold in all (text and files).
+    #[arg(long, default_value_t = 100)]
+    pub tips_max_mib: u64,
 }

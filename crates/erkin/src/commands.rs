@@ -19,6 +19,7 @@ use crate::desk::Place;
 use crate::exit;
 use crate::secret;
 use crate::term::{now, outln, print_json, progress, time, write_stdout};
+use crate::tips;
 use crate::{articles, demo, govern};
 
 /// The options written before the command (`erkin --dir D log`), kept for
@@ -165,6 +166,18 @@ pub fn run(cli: Cli) -> Result<u8> {
                         ..Default::default()
                     },
                 });
+            }
+            if args.sequence && !args.no_tips {
+                let mut config = erkin_tips::TipsConfig::new(dir.clone());
+                config.limits.max_total = args.tips_max_mib.clamp(1, 4096) * 1024 * 1024;
+                let listener = match args.tips {
+                    Some(addr) => Some(
+                        std::net::TcpListener::bind(addr)
+                            .with_context(|| format!("--tips {addr}: cannot listen there"))?,
+                    ),
+                    None => None,
+                };
+                options.tips = Some(erkin_server::TipsOptions { config, listener });
             }
             if let Some(source) = &args.follow {
                 if source.starts_with("s3:") {
@@ -356,6 +369,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Mirror(args) => crate::copies::mirror(&args),
         Command::Bundle(args) => crate::copies::bundle(&before.dir(args.data.dir.clone()), &args),
         Command::Evidence(args) => crate::copies::evidence(&args),
+        Command::Tips(command) => tips::run(|p| before.place(p), command),
         Command::Completions(args) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "erkin", &mut script);

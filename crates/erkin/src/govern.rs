@@ -110,6 +110,7 @@ pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
         MotionArgs::Retract { article, reason } => Motion::Retract { article, reason },
         MotionArgs::Redact { target, reason } => Motion::Redact { target, reason },
         MotionArgs::Resolution { text } => Motion::Resolution { text },
+        MotionArgs::TipReaders { handles } => Motion::TipReaders { handles },
     };
     let title = args.title;
     let hours = args.hours;

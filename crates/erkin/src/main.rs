@@ -13,6 +13,7 @@ mod govern;
 mod mirrors;
 mod secret;
 mod term;
+mod tips;
 mod when;
 
 use std::process::ExitCode;

@@ -31,6 +31,11 @@ fn read_passphrase(prompt: &str, confirm: bool) -> Result<String> {
     Ok(p)
 }
 
+/// Asks for (or reads) a passphrase that opens something.
+pub fn passphrase(prompt: &str) -> Result<String> {
+    read_passphrase(prompt, false)
+}
+
 pub fn work_factor() -> Result<Option<u8>> {
     match std::env::var(WORK_FACTOR_ENV) {
         Err(_) => Ok(None),
