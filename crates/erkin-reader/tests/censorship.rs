@@ -1,0 +1,314 @@
+//! `erkin read` against the censorship harness (tests/harness): every
+//! scenario ends with the reader holding the genuine, newest copy and
+//! nothing altered in it; bad input leaves the local copy intact.
+
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use erkin_reader::{sync, Outcome, ReadOptions, ReadReport, ReaderState};
+use harness::*;
+
+const GENUINE: &str = "GENUINE: the mine collapsed on Tuesday; eleven miners are missing.";
+const ALTERED: &str = "ALTERED: nothing happened at the mine; the report is false.";
+const NOW: u64 = T0 + 86_400;
+
+struct World {
+    tmp: tempfile::TempDir,
+    news: Newsroom,
+    mirrors: Mirrors,
+    public: Ca,
+    state_root: Ca,
+    old_size: u64,
+    new_size: u64,
+    /// Mirror URLs by role.
+    working: String,
+    refused: String,
+    hang: String,
+    reset: String,
+    throttled: String,
+    mitm: String,
+    stale: String,
+    tampered: String,
+}
+
+fn world() -> World {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let mirrors = Mirrors::new();
+    let public = Ca::new("Test Public Root CA");
+    let state_root = Ca::new("Information Security Certification Authority CA");
+    let ip = |last: u8| std::net::IpAddr::from([127, 0, 0, last]);
+    let l_working = mirrors.bind([127, 0, 0, 2]);
+    let working_url = format!("https://{}/", l_working.local_addr().unwrap());
+    let mut news = Newsroom::found(&root.join("news"));
+    news.publish("first", "The first story.");
+    // The log names the working copy: a reader learns it from any copy.
+    news.set_mirrors(std::slice::from_ref(&working_url));
+    let old_size = news.size();
+    let old = root.join("old");
+    news.export(&old);
+    news.publish("mine-collapse", GENUINE);
+    for i in 0..40 {
+        news.statement(&format!(
+            "A statement to make the log bigger, number {i}. {}",
+            "Text. ".repeat(40)
+        ));
+    }
+    let new_size = news.size();
+    let new = root.join("new");
+    news.export(&new);
+    // The interceptor's copy: the article altered wherever it appears.
+    let mitm_dir = root.join("mitm");
+    copy_tree(&new, &mitm_dir);
+    let mut altered = 0;
+    for f in files(&mitm_dir) {
+        let p = mitm_dir.join(&f);
+        let bytes = std::fs::read(&p).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        if text.contains(GENUINE) {
+            std::fs::write(&p, text.replace(GENUINE, ALTERED)).unwrap();
+            altered += 1;
+        }
+    }
+    assert!(altered >= 2, "the blob and the page altered");
+    // A copy with one entry tile's byte flipped.
+    let tampered_dir = root.join("tampered");
+    copy_tree(&new, &tampered_dir);
+    let tile = files(&tampered_dir)
+        .into_iter()
+        .find(|f| f.starts_with("tile/entries/"))
+        .expect("an entry tile");
+    let p = tampered_dir.join(&tile);
+    let mut bytes = std::fs::read(&p).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x20;
+    std::fs::write(&p, bytes).unwrap();
+
+    let serve = |dir: &Path, rate: Option<usize>| Behaviour::Serve {
+        root: dir.to_path_buf(),
+        rate,
+    };
+    let working = mirrors.start(l_working, public.server_config(ip(2)), serve(&new, None));
+    let refused = mirrors.refused([127, 0, 0, 3]);
+    let hang = mirrors.start(
+        mirrors.bind([127, 0, 0, 4]),
+        public.server_config(ip(4)),
+        Behaviour::HangAfterHello,
+    );
+    let reset = mirrors.start(
+        mirrors.bind([127, 0, 0, 5]),
+        public.server_config(ip(5)),
+        Behaviour::Reset,
+    );
+    let throttled = mirrors.start(
+        mirrors.bind([127, 0, 0, 6]),
+        public.server_config(ip(6)),
+        serve(&new, Some(2 * 1024)),
+    );
+    let mitm = mirrors.start(
+        mirrors.bind([127, 0, 0, 7]),
+        state_root.server_config(ip(7)),
+        serve(&mitm_dir, None),
+    );
+    let stale = mirrors.start(
+        mirrors.bind([127, 0, 0, 8]),
+        public.server_config(ip(8)),
+        serve(&old, None),
+    );
+    let tampered = mirrors.start(
+        mirrors.bind([127, 0, 0, 9]),
+        public.server_config(ip(9)),
+        serve(&tampered_dir, None),
+    );
+    World {
+        tmp,
+        news,
+        mirrors,
+        public,
+        state_root,
+        old_size,
+        new_size,
+        working,
+        refused,
+        hang,
+        reset,
+        throttled,
+        mitm,
+        stale,
+        tampered,
+    }
+}
+
+impl World {
+    /// Options for a reader in `folder`, whose device trusts the public
+    /// test root and the state's root.
+    fn options(&self, folder: &Path, sources: &[&str]) -> ReadOptions {
+        let mut o = ReadOptions::new(
+            self.news.log.verifier_key().clone(),
+            folder.to_path_buf(),
+            NOW,
+        );
+        o.sources = sources.iter().map(|s| s.to_string()).collect();
+        o.http.roots = Some(Arc::new(vec![self.public.der(), self.state_root.der()]));
+        o.http.phase_timeout = Some(Duration::from_secs(2));
+        o.http.timeout = Duration::from_secs(10);
+        o.head_start = Duration::from_millis(800);
+        o.patience = Duration::from_secs(3);
+        o.deadline = Duration::from_secs(60);
+        o
+    }
+
+    fn folder(&self, name: &str) -> PathBuf {
+        self.tmp.path().join("readers").join(name)
+    }
+}
+
+/// The reader's copy holds the newest log and the genuine article, on the
+/// page it serves and in the blob store; nothing altered anywhere.
+fn assert_genuine_newest(w: &World, folder: &Path, report: &ReadReport) {
+    assert_eq!(report.new_size, w.new_size, "{report:#?}");
+    let site = folder.join("copy/site");
+    let page = std::fs::read_to_string(site.join("a/mine-collapse/index.html")).unwrap();
+    assert!(page.contains(GENUINE), "the genuine article is shown");
+    for f in files(folder) {
+        let bytes = std::fs::read(folder.join(&f)).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(ALTERED),
+            "altered content kept in {f}"
+        );
+    }
+}
+
+fn outcome_of<'r>(report: &'r ReadReport, source: &str) -> &'r Outcome {
+    &report
+        .attempts
+        .iter()
+        .find(|a| a.source == source)
+        .unwrap_or_else(|| panic!("no attempt for {source}: {report:#?}"))
+        .outcome
+}
+
+#[test]
+fn every_blocking_scenario_ends_with_the_genuine_newest_copy() {
+    let w = world();
+    type Check = fn(&Outcome) -> bool;
+    let cases: [(&str, &str, Check); 7] = [
+        ("refused", &w.refused, |o| {
+            matches!(o, Outcome::Unreachable { .. })
+        }),
+        ("hang after ClientHello", &w.hang, |o| {
+            matches!(o, Outcome::Unreachable { .. })
+        }),
+        ("reset", &w.reset, |o| {
+            matches!(o, Outcome::Unreachable { .. })
+        }),
+        ("throttled", &w.throttled, |o| matches!(o, Outcome::Slower)),
+        ("state-root MITM altering the article", &w.mitm, |o| {
+            matches!(o, Outcome::NotGenuine { .. })
+        }),
+        ("stale", &w.stale, |o| matches!(o, Outcome::Stale { .. })),
+        ("tampered tile", &w.tampered, |o| {
+            matches!(o, Outcome::NotGenuine { .. })
+        }),
+    ];
+    for (name, bad, expected) in cases {
+        let folder = w.folder(&name.replace(' ', "-"));
+        // The blocked copy worked last time: it is tried first.
+        ReaderState {
+            key: w.news.log.verifier_key().to_string(),
+            sources: vec![bad.to_string(), w.working.clone()],
+            last_good: Some(bad.to_string()),
+            last_verified: None,
+        }
+        .save(&folder)
+        .unwrap();
+        let report = sync(&w.options(&folder, &[])).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_genuine_newest(&w, &folder, &report);
+        let got = outcome_of(&report, bad);
+        assert!(expected(got), "{name}: {got:?}");
+        assert_eq!(
+            outcome_of(&report, &w.working),
+            &Outcome::Used { size: w.new_size },
+            "{name}"
+        );
+        assert_eq!(report.last_verified, Some(NOW));
+        let state = ReaderState::load(&folder);
+        assert_eq!(
+            state.last_good.as_deref(),
+            Some(w.working.as_str()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn all_at_once_and_then_a_rolled_back_copy_changes_nothing() {
+    let w = world();
+    let folder = w.folder("all");
+    let all = [
+        w.refused.as_str(),
+        &w.hang,
+        &w.reset,
+        &w.throttled,
+        &w.mitm,
+        &w.stale,
+        &w.tampered,
+        &w.working,
+    ];
+    let report = sync(&w.options(&folder, &all)).unwrap();
+    assert_genuine_newest(&w, &folder, &report);
+    assert_eq!(
+        outcome_of(&report, &w.working),
+        &Outcome::Used { size: w.new_size }
+    );
+    assert!(matches!(
+        outcome_of(&report, &w.stale),
+        Outcome::Stale { .. }
+    ));
+    // Later, only the stale copy answers: it is older than the copy held.
+    ReaderState {
+        key: w.news.log.verifier_key().to_string(),
+        sources: vec![w.stale.clone()],
+        last_good: Some(w.working.clone()),
+        last_verified: Some(NOW),
+    }
+    .save(&folder)
+    .unwrap();
+    let mut o = w.options(&folder, &[]);
+    o.now = NOW + 60;
+    let report = sync(&o).unwrap();
+    assert_eq!(
+        outcome_of(&report, &w.stale),
+        &Outcome::Stale {
+            size: w.old_size,
+            have: w.new_size
+        }
+    );
+    assert_genuine_newest(&w, &folder, &report);
+}
+
+#[test]
+fn a_reader_learns_new_copies_from_the_verified_log() {
+    let w = world();
+    let folder = w.folder("learn");
+    // Only the stale copy is known: its log names the working one.
+    let report = sync(&w.options(&folder, &[&w.stale])).unwrap();
+    assert_eq!(report.new_size, w.old_size);
+    assert_eq!(report.learned, vec![w.working.clone()]);
+    let report = sync(&w.options(&folder, &[])).unwrap();
+    assert_genuine_newest(&w, &folder, &report);
+}
+
+#[test]
+fn a_bundle_is_read_with_no_network() {
+    let w = world();
+    let folder = w.folder("bundle");
+    let bundle = w.tmp.path().join("habar.tar.gz");
+    erkin_mirror::write_bundle(&w.news.p, &bundle, 0).unwrap();
+    let report = sync(&w.options(&folder, &[bundle.to_str().unwrap()])).unwrap();
+    assert_genuine_newest(&w, &folder, &report);
+    assert!(w.mirrors.seen.lock().unwrap().is_empty(), "no request made");
+}
