@@ -312,3 +312,130 @@ fn a_bundle_is_read_with_no_network() {
     assert_genuine_newest(&w, &folder, &report);
     assert!(w.mirrors.seen.lock().unwrap().is_empty(), "no request made");
 }
+
+/// Every file of the local copy, with its bytes.
+fn snapshot(folder: &Path) -> Vec<(String, Vec<u8>)> {
+    let copy = folder.join("copy");
+    files(&copy)
+        .into_iter()
+        .filter(|f| !f.starts_with(".sync"))
+        .map(|f| {
+            let b = std::fs::read(copy.join(&f)).unwrap();
+            (f, b)
+        })
+        .collect()
+}
+
+#[test]
+fn bad_input_gets_a_clear_reason_and_the_local_copy_stays_intact() {
+    let w = world();
+    let folder = w.folder("bad");
+    sync(&w.options(&folder, &[&w.working])).unwrap();
+    let ip = |last: u8| std::net::IpAddr::from([127, 0, 0, last]);
+    // Another publication (another log key) served as if it were this one.
+    let other_dir = w.tmp.path().join("other");
+    let mut other = Newsroom::found(&w.tmp.path().join("other-news"));
+    for i in 0..60 {
+        other.statement(&format!("Forged {i}"));
+    }
+    other.export(&other_dir);
+    let forged = w.mirrors.start(
+        w.mirrors.bind([127, 0, 0, 11]),
+        w.public.server_config(ip(11)),
+        Behaviour::Serve {
+            root: other_dir,
+            rate: None,
+        },
+    );
+    let redirect = w.mirrors.start(
+        w.mirrors.bind([127, 0, 0, 12]),
+        w.public.server_config(ip(12)),
+        Behaviour::Redirect("https://elsewhere.example/".into()),
+    );
+    let endless = w.mirrors.start(
+        w.mirrors.bind([127, 0, 0, 13]),
+        w.public.server_config(ip(13)),
+        Behaviour::Endless,
+    );
+    let malformed = "htps:/habar example";
+    let before = snapshot(&folder);
+    // Only the bad sources are known this time.
+    ReaderState {
+        key: w.news.log.verifier_key().to_string(),
+        sources: vec![],
+        last_good: None,
+        last_verified: Some(NOW),
+    }
+    .save(&folder)
+    .unwrap();
+    let report = sync(&w.options(&folder, &[&forged, &redirect, &endless, malformed])).unwrap();
+    match outcome_of(&report, &forged) {
+        Outcome::NotGenuine { reason } => assert!(reason.contains("checkpoint"), "{reason}"),
+        o => panic!("forged: {o:?}"),
+    }
+    match outcome_of(&report, &redirect) {
+        Outcome::Unreachable { reason } => {
+            assert!(
+                reason.contains("redirects to \"https://elsewhere.example/checkpoint\""),
+                "{reason}"
+            )
+        }
+        o => panic!("redirect: {o:?}"),
+    }
+    match outcome_of(&report, &endless) {
+        Outcome::NotGenuine { reason } => assert!(reason.contains("larger than"), "{reason}"),
+        o => panic!("endless: {o:?}"),
+    }
+    match outcome_of(&report, malformed) {
+        Outcome::Skipped { reason } => assert!(reason.contains("neither"), "{reason}"),
+        o => panic!("malformed: {o:?}"),
+    }
+    assert_eq!(report.new_size, w.new_size);
+    assert_eq!(snapshot(&folder), before, "the local copy changed");
+    assert_eq!(
+        report.last_verified,
+        Some(NOW),
+        "no new verification claimed"
+    );
+}
+
+#[test]
+fn a_socks5h_proxy_carries_every_request_and_resolves_the_names() {
+    let w = world();
+    let name = "habar-mirror.test";
+    let l = w.mirrors.bind([127, 0, 0, 14]);
+    let addr = l.local_addr().unwrap();
+    // A copy reachable only by a name the test machine cannot resolve.
+    let new_dir = w.tmp.path().join("new");
+    w.mirrors.start(
+        l,
+        w.public.server_config_for(name),
+        Behaviour::Serve {
+            root: new_dir,
+            rate: None,
+        },
+    );
+    assert!(
+        std::net::ToSocketAddrs::to_socket_addrs(&(name, 443)).is_err(),
+        "{name} must not resolve here"
+    );
+    let (proxy, seen) = w.mirrors.socks5(vec![(name.to_string(), addr)]);
+    let url = format!("https://{name}:{}/", addr.port());
+    let folder = w.folder("socks");
+    let mut o = w.options(&folder, &[&url]);
+    o.http.proxy = Some(proxy);
+    let report = sync(&o).unwrap();
+    assert_genuine_newest(&w, &folder, &report);
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    let wanted = format!("{name}:{}", addr.port());
+    assert!(
+        seen.iter().all(|s| *s == wanted),
+        "every connection asked the proxy for the name: {seen:?}"
+    );
+    let served = w.mirrors.seen.lock().unwrap().len();
+    assert!(
+        served >= seen.len(),
+        "each request through the proxy reached the copy"
+    );
+}

@@ -58,8 +58,13 @@ impl Ca {
 
     /// A leaf certificate for `ip` and its key, for a rustls server.
     pub fn server_config(&self, ip: IpAddr) -> Arc<rustls::ServerConfig> {
+        self.server_config_for(&ip.to_string())
+    }
+
+    /// The same for a host name or an address.
+    pub fn server_config_for(&self, name: &str) -> Arc<rustls::ServerConfig> {
         let key = KeyPair::generate().unwrap();
-        let params = CertificateParams::new(vec![ip.to_string()]).unwrap();
+        let params = CertificateParams::new(vec![name.to_string()]).unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         let chain = vec![cert.der().clone()];
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
@@ -376,4 +381,88 @@ fn safe_join(root: &Path, path: &str) -> Option<PathBuf> {
         }
     }
     out.is_file().then_some(out)
+}
+
+// ---------------------------------------------------------------------------
+// A SOCKS5 proxy (RFC 1928, no authentication, CONNECT only) that records
+// what it was asked for and resolves names from its own table: a name the
+// test machine cannot resolve reaches a mirror only through it.
+
+/// What the proxy saw: each CONNECT's target as the client sent it
+/// (`name:port` for a domain name, `ip:port` for an address).
+pub type Seen = Arc<Mutex<Vec<String>>>;
+
+impl Mirrors {
+    /// Starts the proxy on 127.0.0.1; `names` maps host names to addresses.
+    pub fn socks5(&self, names: Vec<(String, SocketAddr)>) -> (String, Seen) {
+        let listener = self.bind([127, 0, 0, 1]);
+        let addr = listener.local_addr().unwrap();
+        let seen: Seen = Arc::default();
+        let log = seen.clone();
+        let names = Arc::new(names);
+        self.rt.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let log = log.clone();
+                let names = names.clone();
+                tokio::spawn(async move {
+                    let _ = socks_connection(tcp, &names, &log).await;
+                });
+            }
+        });
+        (format!("socks5h://{addr}"), seen)
+    }
+}
+
+async fn socks_connection(
+    mut c: tokio::net::TcpStream,
+    names: &[(String, SocketAddr)],
+    seen: &Seen,
+) -> std::io::Result<()> {
+    let mut head = [0u8; 2];
+    c.read_exact(&mut head).await?;
+    let mut methods = vec![0u8; head[1] as usize];
+    c.read_exact(&mut methods).await?;
+    c.write_all(&[5, 0]).await?;
+    let mut req = [0u8; 4];
+    c.read_exact(&mut req).await?;
+    let (target, shown) = match req[3] {
+        3 => {
+            let mut len = [0u8; 1];
+            c.read_exact(&mut len).await?;
+            let mut name = vec![0u8; len[0] as usize];
+            c.read_exact(&mut name).await?;
+            let mut port = [0u8; 2];
+            c.read_exact(&mut port).await?;
+            let name = String::from_utf8_lossy(&name).into_owned();
+            let port = u16::from_be_bytes(port);
+            let target = names
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, a)| SocketAddr::new(a.ip(), port));
+            (target, format!("{name}:{port}"))
+        }
+        1 => {
+            let mut ip = [0u8; 4];
+            c.read_exact(&mut ip).await?;
+            let mut port = [0u8; 2];
+            c.read_exact(&mut port).await?;
+            let a = SocketAddr::from((ip, u16::from_be_bytes(port)));
+            (Some(a), a.to_string())
+        }
+        _ => (None, "unsupported address type".into()),
+    };
+    seen.lock().unwrap().push(shown);
+    let Some(target) = target else {
+        // 4: host unreachable.
+        c.write_all(&[5, 4, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+        return Ok(());
+    };
+    let mut upstream = tokio::net::TcpStream::connect(target).await?;
+    c.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+    tokio::io::copy_bidirectional(&mut c, &mut upstream).await?;
+    Ok(())
 }
