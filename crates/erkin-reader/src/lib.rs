@@ -34,4 +34,4 @@ pub mod sync;
 
 pub use serve::{serve, Banner};
 pub use state::{data_dir, ReaderState, STATE_FILE};
-pub use sync::{sync, Attempt, Outcome, ReadError, ReadOptions, ReadReport};
+pub use sync::{reader_http, sync, Attempt, Outcome, ReadError, ReadOptions, ReadReport};

@@ -36,20 +36,26 @@ pub struct ReadOptions {
     pub now: u64,
 }
 
+/// A reader's HTTP settings: short phases (a blocked handshake fails in
+/// 6 s), no retries (another copy is tried instead), no redirects.
+pub fn reader_http() -> HttpOptions {
+    HttpOptions {
+        timeout: Duration::from_secs(20),
+        retries: 0,
+        concurrency: 4,
+        phase_timeout: Some(Duration::from_secs(6)),
+        follow_redirects: false,
+        ..HttpOptions::default()
+    }
+}
+
 impl ReadOptions {
     pub fn new(key: VerifierKey, folder: PathBuf, now: u64) -> Self {
         Self {
             key,
             folder,
             sources: Vec::new(),
-            http: HttpOptions {
-                timeout: Duration::from_secs(20),
-                retries: 0,
-                concurrency: 4,
-                phase_timeout: Some(Duration::from_secs(6)),
-                follow_redirects: false,
-                ..HttpOptions::default()
-            },
+            http: reader_http(),
             head_start: Duration::from_secs(2),
             patience: Duration::from_secs(10),
             deadline: Duration::from_secs(300),

@@ -225,7 +225,13 @@ fn every_blocking_scenario_ends_with_the_genuine_newest_copy() {
         }
         .save(&folder)
         .unwrap();
+        let started = std::time::Instant::now();
         let report = sync(&w.options(&folder, &[])).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // A figure for the report, never an assertion.
+        eprintln!(
+            "scenario {name}: genuine newest copy in {:?}",
+            started.elapsed()
+        );
         assert_genuine_newest(&w, &folder, &report);
         let got = outcome_of(&report, bad);
         assert!(expected(got), "{name}: {got:?}");
@@ -258,7 +264,12 @@ fn all_at_once_and_then_a_rolled_back_copy_changes_nothing() {
         &w.tampered,
         &w.working,
     ];
+    let started = std::time::Instant::now();
     let report = sync(&w.options(&folder, &all)).unwrap();
+    eprintln!(
+        "all eight at once: genuine newest copy in {:?}",
+        started.elapsed()
+    );
     assert_genuine_newest(&w, &folder, &report);
     assert_eq!(
         outcome_of(&report, &w.working),
