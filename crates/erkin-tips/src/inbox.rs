@@ -182,12 +182,14 @@ impl Inbox {
                  day INTEGER NOT NULL,
                  body BLOB NOT NULL);",
         )?;
-        Ok(Inbox {
+        let inbox = Inbox {
             dir,
             salt,
             cost,
             conn: Mutex::new(conn),
-        })
+        };
+        inbox.blur_times(today());
+        Ok(inbox)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -280,6 +282,7 @@ impl Inbox {
         let t = day_start(day);
         for p in [
             self.dir.join("tips.sqlite"),
+            self.dir.join("salt"),
             self.dir.clone(),
             self.tmp_dir(),
         ] {

@@ -79,6 +79,7 @@ fn takes_server(command: &Command) -> bool {
             | Command::Resign(_)
             | Command::StepDown(_)
             | Command::Mirrors(_)
+            | Command::Tips(_)
     )
 }
 

@@ -50,9 +50,9 @@ pub struct PublishArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The newsroom's server (or its tips listener).
-    #[arg(long, value_name = "URL")]
-    pub server: String,
+    /// The newsroom's server (or its tips listener): --server URL.
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file (signs the requests).
     #[arg(long)]
     pub key: PathBuf,
@@ -76,9 +76,9 @@ pub struct FetchArgs {
 
 #[derive(Debug, Args)]
 pub struct ReplyArgs {
-    /// The newsroom's server (or its tips listener).
-    #[arg(long, value_name = "URL")]
-    pub server: String,
+    /// The newsroom's server (or its tips listener): --server URL.
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Your member key file.
     #[arg(long)]
     pub key: PathBuf,
@@ -171,7 +171,13 @@ pub fn run(place: impl FnOnce(PlaceArgs) -> Place, command: TipsCommand) -> Resu
             eprintln!("Recorded as entry {index}: the inbox seals new tips to this recipient.");
             Ok(exit::SUCCESS)
         }
-        TipsCommand::Fetch(args) => fetch(args),
+        TipsCommand::Fetch(args) => {
+            let server = server_of(place(PlaceArgs {
+                dir: None,
+                server: args.place.server.clone(),
+            }))?;
+            fetch(&server, args)
+        }
         TipsCommand::Reply(args) => {
             let text = match (&args.message, &args.file) {
                 (Some(m), _) => m.clone(),
@@ -179,7 +185,11 @@ pub fn run(place: impl FnOnce(PlaceArgs) -> Place, command: TipsCommand) -> Resu
                     .with_context(|| format!("reading {}", f.display()))?,
                 (None, None) => bail!("give the reply with --message TEXT or --file FILE"),
             };
-            let c = client(&args.server, &args.key)?;
+            let server = server_of(place(PlaceArgs {
+                dir: None,
+                server: args.place.server.clone(),
+            }))?;
+            let c = client(&server, &args.key)?;
             let id = c.reply(&args.thread, &text)?;
             outln!("{id}");
             eprintln!("The reply is sealed to the source's codename and waits on the server.");
@@ -202,12 +212,19 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn fetch(args: FetchArgs) -> Result<u8> {
+/// The server a command must talk to (its --server, or ERKIN_SERVER).
+fn server_of(place: Place) -> Result<String> {
+    place
+        .server
+        .ok_or_else(|| anyhow::anyhow!("name the newsroom's server with --server URL"))
+}
+
+fn fetch(server: &str, args: FetchArgs) -> Result<u8> {
     if args.clean {
         bail!("--clean is not built yet: nothing was fetched. Clean files by hand (exiftool, mat2) before sharing them");
     }
     let identity = open_identity(&args.identity)?;
-    let c = client(&args.server, &args.key)?;
+    let c = client(server, &args.key)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let mut fetched = Vec::new();

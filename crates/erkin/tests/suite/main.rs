@@ -14,6 +14,7 @@ mod mirror_e2e;
 mod reader_cli;
 mod s3_e2e;
 mod site_e2e;
+mod tips;
 
 /// In CI every test must run: a program the suite drives that is missing
 /// fails here, where elsewhere its tests are reported as ignored (see
