@@ -675,6 +675,12 @@ pub enum CharterChange {
         old: BoardRule,
         new: BoardRule,
     },
+    /// The time zone readers are shown dates in (IANA names, the default
+    /// spelled out when a charter names none).
+    TimeZone {
+        old: String,
+        new: String,
+    },
 }
 
 /// What changes from the charter `old` to `new`, rule by rule, in the
@@ -714,6 +720,13 @@ pub fn changes(old: &Charter, new: &Charter) -> Vec<CharterChange> {
         out.push(CharterChange::Board {
             old: old.board,
             new: new.board,
+        });
+    }
+    // Compared as readers see it: naming the default zone changes nothing.
+    if old.time_zone() != new.time_zone() {
+        out.push(CharterChange::TimeZone {
+            old: old.time_zone().to_string(),
+            new: new.time_zone().to_string(),
         });
     }
     out

@@ -161,14 +161,15 @@ fn sitemap(state: &State, config: &SiteConfig, articles: &[&Article]) -> String 
             rfc3339(a.updated_at().unwrap_or(a.published_at()))
         ));
     }
-    out.push_str(&format!(
-        "<url><loc>{}</loc></url>\n",
-        x(&format!("{base}coop/"))
-    ));
-    out.push_str(&format!(
-        "<url><loc>{}</loc></url>\n",
-        x(&format!("{base}mirrors/"))
-    ));
+    // The cooperative and the mirrors live in each language's section.
+    for lang in &state.charter().languages {
+        for page in ["coop/", "mirrors/"] {
+            out.push_str(&format!(
+                "<url><loc>{}</loc></url>\n",
+                x(&format!("{base}{lang}/{page}"))
+            ));
+        }
+    }
     out.push_str("</urlset>\n");
     out
 }

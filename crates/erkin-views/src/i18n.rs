@@ -535,6 +535,14 @@ impl Words {
                     board(new.seats, new.term_days)
                 )
             }
+            CharterChange::TimeZone { old, new } => {
+                let label = match self.lang {
+                    "kk" => "оқырманға күндер көрсетілетін уақыт белдеуі",
+                    "ru" => "часовой пояс, в котором читателям показаны даты",
+                    _ => "the time zone readers are shown dates in",
+                };
+                format!("{label}: {old} → {new}")
+            }
         }
     }
 

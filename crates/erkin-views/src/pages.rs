@@ -16,7 +16,7 @@ use erkin_core::action::Motion;
 use erkin_core::article::Article;
 use erkin_core::governance::{Judged, Proposal};
 use erkin_core::mirrors::MirrorKind;
-use erkin_core::state::State;
+use erkin_core::state::{State, StatementRecord};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use num_traits::ToPrimitive;
 
@@ -347,6 +347,14 @@ impl Site<'_> {
         let sw = site_words(head.lang);
         let root = head.root;
         let base = head.base;
+        // The cooperative and the mirrors live in the language sections
+        // only: the root section leads to its language's.
+        let gov = if base.is_empty() {
+            format!("{}/", self.default_lang)
+        } else {
+            base.to_string()
+        };
+        let gov = gov.as_str();
         let name = strip_bidi(self.state.name());
         html! {
             (DOCTYPE)
@@ -371,23 +379,25 @@ impl Site<'_> {
                             a.name href={ (root) (base) "index.html" } dir="auto" { (name) }
                             nav.site {
                                 a href={ (root) (base) "archive/index.html" } { (sw.archive) }
-                                a href={ (root) (base) "coop/index.html" } { (w.coop) }
-                                a href={ (root) (base) "mirrors/index.html" } { (w.mirrors) }
+                                a href={ (root) (gov) "coop/index.html" } { (w.coop) }
+                                a href={ (root) (gov) "mirrors/index.html" } { (w.mirrors) }
                                 a href={ (root) (head.lang) "/feed.atom" } { (w.feed) }
                             }
                             nav.langs aria-label=(sw.language) {
+                                // On a phone the languages are their codes, so the
+                                // header stays two lines (name and languages, links).
                                 @for (l, href) in &head.languages {
                                     @if l == head.lang {
-                                        a.current href=(href) lang=(l) hreflang=(l) aria-current="true" { (words(l).name) }
+                                        a.current href=(href) lang=(l) hreflang=(l) aria-current="true" aria-label=(words(l).name) { span.long { (words(l).name) } span.short { (l.to_uppercase()) } }
                                     } @else {
-                                        a href=(href) lang=(l) hreflang=(l) { (words(l).name) }
+                                        a href=(href) lang=(l) hreflang=(l) aria-label=(words(l).name) { span.long { (words(l).name) } span.short { (l.to_uppercase()) } }
                                     }
                                 }
                             }
                         }
                     }
                     main { (body) }
-                    footer.site { div.wrap { p { (w.verify_note) " " a href={ (root) (base) "mirrors/index.html" } { (w.mirrors) } } } }
+                    footer.site { div.wrap { p { (w.verify_note) " " a href={ (root) (gov) "mirrors/index.html" } { (w.mirrors) } } } }
                 }
             }
         }
@@ -502,8 +512,47 @@ impl Site<'_> {
                 files,
             );
         }
-        self.governance(s, files);
-        files.push(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
+        if s.only.is_some() {
+            self.governance(s, &by_author, files);
+            files.push(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
+        } else {
+            // The root section's governance would repeat its language's
+            // page for page: its old addresses lead there instead.
+            for rel in ["coop/index.html", "mirrors/index.html"] {
+                files.push(page(rel, self.moved(rel)));
+            }
+        }
+    }
+
+    /// A page at `rel` of the root section that moved to the same place in
+    /// the first language's section: a meta refresh (no script, so it works
+    /// from `file://` and under any prefix: the target is relative) and a
+    /// link for browsers that do not follow it.
+    fn moved(&self, rel: &str) -> Markup {
+        let lang = self.default_lang;
+        let target = format!("{lang}/{rel}");
+        let root = root_of(rel);
+        let title = if rel.starts_with("coop/") {
+            words(lang).coop
+        } else {
+            words(lang).mirrors
+        };
+        html! {
+            (DOCTYPE)
+            html lang=(lang) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="referrer" content="no-referrer";
+                    meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'";
+                    meta http-equiv="refresh" content={ "0; url=" (root) (target) };
+                    title { (title) " — " (strip_bidi(self.state.name())) }
+                    link rel="icon" type="image/svg+xml" href={ (root) "favicon.svg" };
+                    link rel="canonical" href=(self.url(target.trim_end_matches("index.html")));
+                }
+                body { p { a href={ (root) (target) } { (title) } } }
+            }
+        }
     }
 
     fn front(&self, s: &Section, list: &[&Article]) -> Markup {
@@ -966,7 +1015,15 @@ impl Site<'_> {
     }
 
     /// The cooperative's pages in section `s`.
-    fn governance(&self, s: &Section, files: &mut Vec<File>) {
+    /// The cooperative's pages in section `s`; `by_author` holds the
+    /// section's articles by author, newest first, so that a member's page
+    /// looks its articles up rather than scanning the archive.
+    fn governance(
+        &self,
+        s: &Section,
+        by_author: &BTreeMap<&str, Vec<&Article>>,
+        files: &mut Vec<File>,
+    ) {
         let base = s.base.as_str();
         files.push(page(&format!("{base}coop/index.html"), self.coop(s)));
         for p in self.state.proposals() {
@@ -975,10 +1032,24 @@ impl Site<'_> {
                 self.proposal(s, p),
             ));
         }
+        // Each member's newest statements, in one pass over the list.
+        let mut statements: BTreeMap<&str, Vec<&StatementRecord>> = BTreeMap::new();
+        for x in self.state.statements().iter().rev() {
+            let mine = statements.entry(x.handle.as_str()).or_default();
+            if mine.len() < PER_PAGE {
+                mine.push(x);
+            }
+        }
         for m in self.state.members() {
+            let h = m.handle.as_str();
             files.push(page(
-                &format!("{base}coop/m/{}/index.html", handle_path(&m.handle)),
-                self.member(s, &m.handle),
+                &format!("{base}coop/m/{}/index.html", handle_path(h)),
+                self.member(
+                    s,
+                    h,
+                    by_author.get(h).map_or(&[], Vec::as_slice),
+                    statements.get(h).map_or(&[], Vec::as_slice),
+                ),
             ));
         }
         self.statements(s, files);
@@ -1007,9 +1078,10 @@ impl Site<'_> {
         }
     }
 
-    /// One line of a proposal's state: voting until …, or closed … with
-    /// its result.
-    fn status(&self, lang: &str, p: &Proposal) -> Markup {
+    /// One line of a proposal's state: voting until …, or closed … (and,
+    /// with `effect`, its result: the proposal's own page says the result
+    /// once, under its outcome, beside the tally).
+    fn status(&self, lang: &str, p: &Proposal, effect: bool) -> Markup {
         let w = words(lang);
         let sw = site_words(lang);
         html! {
@@ -1017,7 +1089,8 @@ impl Site<'_> {
                 None => { strong { (w.open) } " · " (sw.voting_until) " " (self.time(lang, p.closes_at)) }
                 Some(o) => {
                     strong { @if o.passed { (w.passed) } @else { (w.failed) } }
-                    " · " (sw.closed) " " (self.time(lang, o.closed_at)) ". " (w.effect(&o.effect)) "."
+                    " · " (sw.closed) " " (self.time(lang, o.closed_at)) "."
+                    @if effect { " " (w.effect(&o.effect)) "." }
                 }
             }
         }
@@ -1052,7 +1125,7 @@ impl Site<'_> {
                         @if !changes.is_empty() {
                             ul.changes { @for c in &changes { li { (w.charter_change(c)) } } }
                         }
-                        p { (self.status(s.lang, p)) }
+                        p { (self.status(s.lang, p, true)) }
                     }
                 }
             }
@@ -1089,7 +1162,7 @@ impl Site<'_> {
             h1 dir="auto" { (strip_bidi(&p.title)) }
             p dir="auto" { (strip_bidi(&w.motion(&p.motion))) }
             p.meta { (w.proposed_by) ": " (self.member_link(root, base, &p.proposer)) " · " (sw.opened) " " (self.time(s.lang, p.opened_at)) }
-            p { (self.status(s.lang, p)) }
+            p { (self.status(s.lang, p, false)) }
             @if !changes.is_empty() {
                 ul.changes { @for c in &changes { li { (w.charter_change(c)) } } }
             }
@@ -1151,7 +1224,15 @@ impl Site<'_> {
         })
     }
 
-    fn member(&self, s: &Section, handle: &str) -> Markup {
+    /// A member's page: `articles` (theirs in this section, newest first)
+    /// and `statements` (their newest, at most a page).
+    fn member(
+        &self,
+        s: &Section,
+        handle: &str,
+        articles: &[&Article],
+        statements: &[&StatementRecord],
+    ) -> Markup {
         let w = words(s.lang);
         let sw = site_words(s.lang);
         let base = s.base.as_str();
@@ -1163,24 +1244,7 @@ impl Site<'_> {
         let head = self.gov_head(s, &rel, format!("{} {name}", sw.member), root);
         let seat = st.board().iter().find(|x| x.handle == handle);
         let since = st.member(handle).map_or(0, |m| m.since);
-        let mut articles: Vec<&Article> = st
-            .articles()
-            .filter(|a| a.authors.iter().any(|h| h == handle))
-            .filter(|a| s.only.is_none_or(|l| a.lang == l))
-            .collect();
-        articles.sort_by(|a, b| {
-            b.published_at()
-                .cmp(&a.published_at())
-                .then(a.slug.cmp(&b.slug))
-        });
         let total = articles.len();
-        let statements: Vec<_> = st
-            .statements()
-            .iter()
-            .rev()
-            .filter(|x| x.handle == handle)
-            .take(PER_PAGE)
-            .collect();
         self.shell(head, html! {
             p.meta { a href={ (root) (base) "coop/index.html" } { (w.coop) } " › " (sw.member) }
             h1 { bdi { (name) } }
@@ -1191,7 +1255,7 @@ impl Site<'_> {
             }
             h2 { (sw.statements) }
             @if statements.is_empty() { p { (sw.no_statements) } }
-            ul.list { @for x in &statements { li.item { p.meta { (self.time(s.lang, x.log_time)) " · " (w.log_entry) " #" (x.index) } p.statement dir="auto" { (strip_bidi(&x.text)) } } } }
+            ul.list { @for x in statements { li.item { p.meta { (self.time(s.lang, x.log_time)) " · " (w.log_entry) " #" (x.index) } p.statement dir="auto" { (strip_bidi(&x.text)) } } } }
             h2 { (sw.articles) " (" (total) ")" }
             ul.list { @for a in articles.iter().take(PER_PAGE) { (self.article_item(a, root, base, s.lang, false)) } }
             @if total > 0 { p.more { a href={ (root) (base) "author/" (handle_path(handle)) "/index.html" } { (sw.all_in) " →" } } }

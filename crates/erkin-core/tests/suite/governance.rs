@@ -2795,6 +2795,7 @@ fn an_amendment_lists_the_rules_it_changes_against_the_charter_in_force() {
     };
     all.elect.min_hours += 24;
     all.board.seats = 5;
+    all.time_zone = Some("Europe/Moscow".into());
     let kinds: Vec<&str> = changes(&old, &all)
         .iter()
         .map(|c| match c {
@@ -2802,10 +2803,24 @@ fn an_amendment_lists_the_rules_it_changes_against_the_charter_in_force() {
             CharterChange::Rule { .. } => "rule",
             CharterChange::Election { .. } => "election",
             CharterChange::Board { .. } => "board",
+            CharterChange::TimeZone { .. } => "time_zone",
         })
         .collect();
-    assert_eq!(kinds, ["languages", "election", "board"]);
+    assert_eq!(kinds, ["languages", "election", "board", "time_zone"]);
+    assert_eq!(
+        changes(&old, &all).last(),
+        Some(&CharterChange::TimeZone {
+            old: "Asia/Almaty".into(),
+            new: "Europe/Moscow".into()
+        })
+    );
     assert!(changes(&old, &old).is_empty());
+    // Naming the zone in force is no change a reader could see.
+    let named = Charter {
+        time_zone: Some("Asia/Almaty".into()),
+        ..Charter::default()
+    };
+    assert!(changes(&old, &named).is_empty());
     // Other motions carry no charter.
     let (r, _) = p.propose_min("aigerim", T1, resolution("No change."));
     assert!(p.state.proposal(r).unwrap().charter_in_force.is_none());

@@ -1016,6 +1016,14 @@ pub fn check_page(label: &str, html: &str, expect_json_ld: bool) -> (PageFacts, 
                         } else {
                             out.push(format!("{label}: CSP without default-src 'none': {c:?}"));
                         }
+                    } else if h.eq_ignore_ascii_case("refresh")
+                        && el
+                            .attr("content")
+                            .and_then(|c| c.strip_prefix("0; url="))
+                            .is_some_and(|u| is_local_url(u) && !u.starts_with('/'))
+                    {
+                        // A moved page (the root's coop/, mirrors/) sends
+                        // readers on within the copy, relatively.
                     } else {
                         out.push(format!("{label}: <meta http-equiv={h:?}>"));
                     }

@@ -685,12 +685,12 @@ fn main_text(files: &[erkin_views::File], path: &str) -> String {
     text
 }
 
-/// The visible text of the root section's governance pages: the coop page
-/// and every proposal's page (an election's with its count).
-fn governance_text(files: &[erkin_views::File]) -> String {
-    let mut text = main_text(files, "coop/index.html");
+/// The visible text of a language section's governance pages: the coop
+/// page and every proposal's page (an election's with its count).
+fn governance_text(files: &[erkin_views::File], lang: &str) -> String {
+    let mut text = main_text(files, &format!("{lang}/coop/index.html"));
     for f in files {
-        if f.path.starts_with("coop/p/") {
+        if f.path.starts_with(&format!("{lang}/coop/p/")) {
             text.push_str(&main_text(files, &f.path));
         }
     }
@@ -796,7 +796,7 @@ fn the_kazakh_and_russian_coop_pages_have_no_english_governance_text() {
         assert!(effects
             .iter()
             .any(|e| matches!(e, Effect::CouldNotTakeEffect { .. })));
-        let text = governance_text(&f.render());
+        let text = governance_text(&f.render(), lang);
         for phrase in governance_phrases(&f, &EN) {
             assert!(
                 !text.contains(&phrase),
@@ -817,7 +817,7 @@ fn the_kazakh_and_russian_coop_pages_have_no_english_governance_text() {
 fn the_english_coop_page_says_it_in_english() {
     // The check above can fail: the English page holds every phrase and word.
     let f = decided("en");
-    let text = governance_text(&f.render());
+    let text = governance_text(&f.render(), "en");
     for phrase in governance_phrases(&f, &EN) {
         assert!(text.contains(&phrase), "no {phrase:?} in {text}");
     }

@@ -310,11 +310,13 @@ fn translations_are_linked_and_the_language_is_marked() {
     // The chooser in the header keeps the reader on the article.
     assert!(
         en.contains(
-            "<a href=\"../../a/su-tarifi/index.html\" lang=\"kk\" hreflang=\"kk\">Қазақша</a>"
+            "<a href=\"../../a/su-tarifi/index.html\" lang=\"kk\" hreflang=\"kk\" aria-label=\"Қазақша\"><span class=\"long\">Қазақша</span><span class=\"short\">KK</span></a>"
         ),
         "{en}"
     );
-    assert!(en.contains("aria-current=\"true\">English</a>"));
+    assert!(en.contains(
+        "aria-current=\"true\" aria-label=\"English\"><span class=\"long\">English</span>"
+    ));
 }
 
 #[test]
@@ -386,6 +388,16 @@ fn governance_has_a_page_per_proposal_and_member_and_the_statements() {
         html.contains("aigerim</bdi></a>: <span dir=\"auto\">yes</span>"),
         "{html}"
     );
+    // The result is said once, under the outcome, not also in the status line.
+    let decided = f
+        .state
+        .proposals()
+        .find(|x| p.path == format!("en/coop/p/{}/index.html", x.id))
+        .unwrap();
+    let effect = erkin_views::i18n::words("en").effect(&decided.outcome.as_ref().unwrap().effect);
+    assert_eq!(html.matches(effect.as_str()).count(), 1, "{effect}: {html}");
+    // The cooperative's list still says it beside each proposal.
+    assert!(get(&files, "en/coop/index.html").contains(effect.as_str()));
     let m = get(&files, "ru/coop/m/aigerim/index.html");
     assert!(m.contains("We stand by our reporting."));
     assert!(m.contains("член редакционного совета"));
@@ -524,4 +536,88 @@ fn the_mirrors_page_lists_the_signed_mirror_list_with_qr_codes_in_every_language
         // Addresses are text, never links out of the copy.
         assert!(!page.contains("href=\"https://habar.example"), "{lang}");
     }
+}
+
+#[test]
+fn an_amendment_of_the_time_zone_is_said_in_every_language() {
+    let mut f = Fixture::new("Erkin Habar");
+    let charter = erkin_core::action::Charter {
+        time_zone: Some("Europe/Moscow".into()),
+        ..f.state.charter().clone()
+    };
+    let id = f.act(Action::Propose(Propose {
+        title: "Moscow time".into(),
+        closes_at: f.time() + 60 + 24 * 366 * 3600 - 1,
+        motion: Motion::Amend { charter },
+    }));
+    let files = f.render();
+    for (lang, phrase) in [
+        (
+            "kk",
+            "оқырманға күндер көрсетілетін уақыт белдеуі: Asia/Almaty → Europe/Moscow",
+        ),
+        (
+            "ru",
+            "часовой пояс, в котором читателям показаны даты: Asia/Almaty → Europe/Moscow",
+        ),
+        (
+            "en",
+            "the time zone readers are shown dates in: Asia/Almaty → Europe/Moscow",
+        ),
+    ] {
+        for page in [
+            format!("{lang}/coop/p/{id}/index.html"),
+            format!("{lang}/coop/index.html"),
+        ] {
+            let html = get(&files, &page);
+            assert!(html.contains(phrase), "{page}: {html}");
+        }
+    }
+}
+
+#[test]
+fn governance_pages_are_written_once_and_the_root_leads_to_its_language() {
+    let f = site();
+    let files = f.render();
+    // The root section repeats no governance page of its language's...
+    for x in &files {
+        assert!(
+            !(x.path.starts_with("coop/") || x.path.starts_with("mirrors/"))
+                || x.path == "coop/index.html"
+                || x.path == "mirrors/index.html"
+                || x.path == "mirrors/key.svg",
+            "{} is written twice",
+            x.path
+        );
+    }
+    assert!(files.iter().any(|x| x.path.starts_with("kk/coop/p/")));
+    assert!(files.iter().any(|x| x.path.starts_with("kk/coop/m/")));
+    // ...its old addresses lead there, relatively (file://, any prefix).
+    for (rel, to) in [
+        ("coop/index.html", "../kk/coop/index.html"),
+        ("mirrors/index.html", "../kk/mirrors/index.html"),
+    ] {
+        let html = get(&files, rel);
+        assert!(
+            html.contains(&format!(
+                "<meta http-equiv=\"refresh\" content=\"0; url={to}\">"
+            )),
+            "{html}"
+        );
+        assert!(html.contains(&format!("<a href=\"{to}\">")), "{html}");
+    }
+    // The root's pages link to the first language's cooperative and mirrors.
+    for page in ["index.html", "archive/index.html", "404.html"] {
+        let html = get(&files, page);
+        let root = "../".repeat(page.matches('/').count());
+        assert!(
+            html.contains(&format!("href=\"{root}kk/coop/index.html\""))
+                && html.contains(&format!("href=\"{root}kk/mirrors/index.html\"")),
+            "{page}: {html}"
+        );
+    }
+    // The sitemap names each language's pages, not the moved ones.
+    let sitemap = get(&files, "sitemap.xml");
+    assert!(sitemap.contains("/kk/coop/</loc>") && sitemap.contains("/en/mirrors/</loc>"));
+    assert!(!sitemap.contains("erkin/coop/</loc>"), "{sitemap}");
 }
