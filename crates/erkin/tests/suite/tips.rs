@@ -536,3 +536,49 @@ fn a_sources_tip_reaches_only_the_tip_readers() {
     assert!(said.contains("never used again"), "{said}");
     server.stop();
 }
+
+#[test]
+fn serve_tips_addr_serves_the_inbox_alone() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let alice = member(root, "alice");
+    let dir = root.join("newsroom");
+    run(&[
+        "--dir",
+        s(&dir),
+        "init",
+        "--origin",
+        "news.example",
+        "--name",
+        "Tips test",
+        "--founder",
+        &alice.vk,
+    ]);
+    let port = erkin_testkit::free_port();
+    let tips_addr = format!("127.0.0.1:{port}");
+    let server = Server::start(&dir, &["--sequence", "--tips", &tips_addr]);
+    let addr: std::net::SocketAddr = tips_addr.parse().unwrap();
+    let get = |path: &str| send(addr, "GET", path, &[], b"").unwrap();
+    let root_page = get("/");
+    assert_eq!(root_page.status, 303);
+    assert_eq!(root_page.header("location"), Some("/tips/"));
+    let page = get("/tips/");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<html lang=\"kk\""));
+    assert_eq!(
+        page.header("content-security-policy"),
+        Some(erkin_tips::web::TIPS_CSP)
+    );
+    // Nothing of the newsroom's site or log on the inbox's own address.
+    for path in ["/checkpoint", "/erkin.json", "/desk/", "/api/v1/entries"] {
+        assert_eq!(get(path).status, 404, "{path}");
+    }
+    // Both addresses serve the same inbox.
+    assert_eq!(
+        send(server.addr, "GET", "/tips/ru/", &[], b"")
+            .unwrap()
+            .status,
+        200
+    );
+    server.stop();
+}
