@@ -21,8 +21,12 @@ pub struct ReaderState {
     pub key: String,
     /// Every copy known: given by the reader, or learned from the log.
     pub sources: Vec<String>,
-    /// The copy the last successful sync came from.
+    /// The copy address the last successful sync came from (tried first).
     pub last_good: Option<String>,
+    /// Where the copy held came from last: an address or a bundle file
+    /// (for the banner).
+    #[serde(default)]
+    pub source: Option<String>,
     /// When a copy last verified (Unix seconds): the local copy is at least
     /// as new as every copy that answered then.
     pub last_verified: Option<u64>,

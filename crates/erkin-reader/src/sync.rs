@@ -247,7 +247,7 @@ pub fn sync(options: &ReadOptions) -> Result<ReadReport, ReadError> {
     let mut report = ReadReport {
         old_size: local,
         new_size: local,
-        source: state.last_good.clone(),
+        source: state.source.clone(),
         last_verified: state.last_verified,
         ..ReadReport::default()
     };
@@ -269,6 +269,7 @@ pub fn sync(options: &ReadOptions) -> Result<ReadReport, ReadError> {
             Ok(r) => {
                 report.new_size = r.new_size;
                 report.source = Some(b.clone());
+                state.source = Some(b.clone());
                 report.last_verified = Some(options.now);
                 state.last_verified = Some(options.now);
                 report.attempts.push(Attempt {
@@ -303,7 +304,15 @@ pub fn sync(options: &ReadOptions) -> Result<ReadReport, ReadError> {
         }
     }
     if sources.is_empty() && report.attempts.is_empty() {
-        return Err(ReadError::NoSources);
+        if local == 0 {
+            return Err(ReadError::NoSources);
+        }
+        // Nothing to ask: the copy held is read as it is.
+        state.save(folder).map_err(|source| ReadError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        return Ok(report);
     }
 
     // Probe every copy's checkpoint, in parallel.
@@ -550,6 +559,7 @@ fn race(
                 report.source = Some(source.clone());
                 report.last_verified = Some(options.now);
                 state.last_good = Some(source.clone());
+                state.source = Some(source.clone());
                 state.last_verified = Some(options.now);
                 report.attempts.push(Attempt {
                     source,

@@ -221,6 +221,7 @@ fn every_blocking_scenario_ends_with_the_genuine_newest_copy() {
             key: w.news.log.verifier_key().to_string(),
             sources: vec![bad.to_string(), w.working.clone()],
             last_good: Some(bad.to_string()),
+            source: None,
             last_verified: None,
         }
         .save(&folder)
@@ -284,6 +285,7 @@ fn all_at_once_and_then_a_rolled_back_copy_changes_nothing() {
         key: w.news.log.verifier_key().to_string(),
         sources: vec![w.stale.clone()],
         last_good: Some(w.working.clone()),
+        source: None,
         last_verified: Some(NOW),
     }
     .save(&folder)
@@ -375,6 +377,7 @@ fn bad_input_gets_a_clear_reason_and_the_local_copy_stays_intact() {
         key: w.news.log.verifier_key().to_string(),
         sources: vec![],
         last_good: None,
+        source: None,
         last_verified: Some(NOW),
     }
     .save(&folder)
