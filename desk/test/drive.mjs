@@ -117,6 +117,9 @@ try {
       }
       now = await order();
       if (now[place] !== want[place]) throw new Error(`moving ${want[place]} to ${place + 1} by ${how} left ${now}`);
+      // What a screen reader heard (the live region), after each move.
+      out.heard = out.heard || [];
+      out.heard.push(await page.textContent(`li.proposal[data-id='${id}'] .rank-live`));
     }
     // Everyone not wanted is left off the ballot (the checkbox, by keyboard: Space).
     for (const c of await order()) {
