@@ -1354,6 +1354,16 @@ impl Site<'_> {
                 }
                 p { (sw.read_with_erkin) }
                 pre.cmd { code { "erkin read " (key) } }
+                @let readers: Vec<(&str, &str)> = self.state.tip_readers().recipients().collect();
+                @if !readers.is_empty() {
+                    h2 { (sw.tip_readers) }
+                    p { (sw.tip_readers_text) }
+                    ul.tip-readers {
+                        @for (handle, recipient) in &readers {
+                            li { bdi { (handle) } ": " span.key.select { (recipient) } }
+                        }
+                    }
+                }
                 h2 { (sw.bundle) }
                 p { (sw.bundle_text) }
                 h2 { (w.make_mirror) }

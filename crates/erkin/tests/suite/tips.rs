@@ -334,6 +334,19 @@ fn a_sources_tip_reaches_only_the_tip_readers() {
     })
     .is_some());
 
+    // The mirrors page lists them for sources to check, in every language.
+    for lang in ["kk", "ru", "en"] {
+        let path = format!("/{lang}/mirrors/index.html");
+        assert!(
+            eventually(Duration::from_secs(20), || {
+                let t = send(server.addr, "GET", &path, &[], b"").unwrap().text();
+                t.contains(&alice_r) && t.contains(&bob_r)
+            })
+            .is_some(),
+            "{path}"
+        );
+    }
+
     // A source submits a message and two files in Chromium, JavaScript off.
     let message = "The akimat's tender was rigged: see the two attached scans. Жасырын.";
     let file_a = root.join("tender-scan.pdf");
