@@ -107,6 +107,9 @@ pub enum Command {
     /// The publication's signed mirror list: list, add, remove (editors).
     #[command(subcommand)]
     Mirrors(crate::mirrors::MirrorsCommand),
+    /// Read a publication: find a working, genuine copy (or take a bundle),
+    /// keep it on this device and open it in the browser.
+    Read(crate::read::ReadArgs),
     /// Serve the reader site, the JSON API and the log over HTTP.
     Serve(ServeArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.

@@ -11,6 +11,7 @@ mod desk;
 mod exit;
 mod govern;
 mod mirrors;
+mod read;
 mod secret;
 mod term;
 mod tips;

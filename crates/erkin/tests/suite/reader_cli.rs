@@ -147,3 +147,113 @@ fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
         serde_json::from_str(&ok(&d, &["mirrors", "list", "--json"])).unwrap();
     assert_eq!(list.len(), 1);
 }
+
+/// `erkin read` through the binary: a bundle with no network (the key taken
+/// from it on first use, said loudly), then by key alone from the copy kept,
+/// served on 127.0.0.1 with the banner.
+#[test]
+fn erkin_read_takes_a_bundle_offline_and_serves_the_copy_with_its_banner() {
+    use std::io::{BufRead, Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let d = t.join("pub");
+    let key = t.join("aigerim.key");
+    let vk = ok(
+        t,
+        &[
+            "key",
+            "new",
+            "--name",
+            "aigerim",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    );
+    let log_vk = ok(
+        &d,
+        &[
+            "init",
+            "--origin",
+            "habar.example/news",
+            "--name",
+            "Habar",
+            "--founder",
+            &vk,
+        ],
+    );
+    ok(
+        &d,
+        &[
+            "statement",
+            "--key",
+            key.to_str().unwrap(),
+            "Reading around blocking.",
+        ],
+    );
+    let bundle = t.join("habar.tar.gz");
+    ok(&d, &["bundle", bundle.to_str().unwrap()]);
+    let data = t.join("reader");
+    let data_s = data.to_str().unwrap();
+    let (code, _, err) = erkin(
+        t,
+        &[
+            "read",
+            bundle.to_str().unwrap(),
+            "--data",
+            data_s,
+            "--sync-only",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("the key was taken from the copy itself"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Genuine copy of habar.example/news (2 entries)"),
+        "{err}"
+    );
+    // Later, by key alone: the copy kept is read with no source at all.
+    let (code, _, err) = erkin(t, &["read", &log_vk, "--data", data_s, "--sync-only"]);
+    assert_eq!(code, 0, "offline, from the copy kept: {err}");
+    let (code, _, err) = erkin(t, &["read", "not-a-key-or-copy", "--data", data_s]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not a verifier key, a copy's address"),
+        "{err}"
+    );
+    // Served on 127.0.0.1 with the banner on every page.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_erkin"))
+        .args(["read", &log_vk, "--data", data_s, "--no-open"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /en/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    s.read_to_string(&mut page).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        page.contains("Genuine copy: verified against the publication's key (2 entries)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("habar.tar.gz"),
+        "the banner names the copy's source"
+    );
+}

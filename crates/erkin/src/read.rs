@@ -1,0 +1,201 @@
+//! `erkin read KEY_OR_URL [COPY...]`: the reader's client (erkin-reader).
+//!
+//! Decisions:
+//! - The key is best given (`erkin read KEY`, from the mirrors page's QR
+//!   code or a friend). Given only a copy's address or a bundle, the key is
+//!   taken from it on first use and said loudly, with the advice to compare
+//!   it; after that the folder is pinned to it.
+//! - The copy is served on 127.0.0.1 only, on the port asked for (any free
+//!   one by default), and opened in the browser unless `--no-open`.
+//! - Nothing is sent anywhere but to the copies themselves (through
+//!   `--proxy` when given).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use erkin_core::keys::VerifierKey;
+use erkin_reader::sync::describe;
+use erkin_reader::{data_dir, sync, Banner, Outcome, ReadOptions};
+
+use crate::term::{now, outln, time};
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The publication's verifier key (best: from its mirrors page's QR code
+    /// or someone you trust), a copy's address, or a bundle file (.tar.gz).
+    pub target: String,
+    /// More copies to try: addresses or bundle files.
+    pub copies: Vec<String>,
+    /// The key to pin when TARGET is an address or a bundle.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Send every request through this proxy; socks5h://127.0.0.1:9050 is
+    /// Tor (host names are resolved by the proxy, not here).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Keep the copies under this folder instead of your data folder.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Serve on this port of 127.0.0.1 [default: any free port].
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Do not open the browser; print the address.
+    #[arg(long)]
+    pub no_open: bool,
+    /// Only bring the copy up to date; do not serve it.
+    #[arg(long)]
+    pub sync_only: bool,
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("https://") || s.starts_with("http://")
+}
+
+/// The key: given, or read from the copy (first use).
+fn find_key(
+    args: &ReadArgs,
+    options_http: &erkin_mirror::HttpOptions,
+) -> Result<(VerifierKey, Vec<String>)> {
+    let mut sources = args.copies.clone();
+    if let Ok(k) = VerifierKey::parse(args.target.trim()) {
+        return Ok((k, sources));
+    }
+    sources.insert(0, args.target.clone());
+    if let Some(k) = &args.key {
+        let k = VerifierKey::parse(k.trim()).context("--key")?;
+        return Ok((k, sources));
+    }
+    let advertised = if is_url(&args.target) {
+        let staging = tempfile::tempdir()?;
+        let copy = erkin_mirror::HttpCopy::new(&args.target, staging.path(), options_http.clone());
+        use erkin_core::verify::CopyReader;
+        let bytes = copy
+            .read(erkin_core::descriptor::DESCRIPTOR_FILE, 64 * 1024)
+            .with_context(|| format!("{}: reading its erkin.json", args.target))?
+            .with_context(|| {
+                format!(
+                    "{}: not a copy of a publication (no erkin.json)",
+                    args.target
+                )
+            })?;
+        let d: erkin_core::descriptor::Descriptor = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: erkin.json", args.target))?;
+        d.verifier_key
+    } else if std::path::Path::new(&args.target).is_file() {
+        let tmp = tempfile::tempdir()?;
+        let manifest = erkin_mirror::unpack_bundle(
+            std::path::Path::new(&args.target),
+            tmp.path(),
+            &erkin_mirror::BundleLimits::default(),
+        )?;
+        manifest.verifier_key
+    } else {
+        bail!(
+            "{}: not a verifier key, a copy's address (https://...) or a bundle file",
+            args.target
+        );
+    };
+    let key = VerifierKey::parse(&advertised).context("the copy's verifier key")?;
+    eprintln!(
+        "erkin: the key was taken from the copy itself: {key}\n\
+         erkin: compare it with the key on the publication's mirrors page or from someone you trust; \
+         from now on only copies signed by it are shown."
+    );
+    Ok((key, sources))
+}
+
+pub fn run(args: ReadArgs) -> Result<u8> {
+    if let Some(p) = &args.proxy {
+        erkin_mirror::check_proxy(p).map_err(|e| anyhow::anyhow!("--proxy {e}"))?;
+    }
+    let mut probe_http = erkin_reader::reader_http();
+    probe_http.proxy = args.proxy.clone();
+    let (key, sources) = find_key(&args, &probe_http)?;
+    let folder = data_dir(args.data.as_deref(), key.name())
+        .context("no data folder for this user (set --data)")?;
+    let mut options = ReadOptions::new(key.clone(), folder.clone(), now());
+    options.sources = sources;
+    options.http.proxy = args.proxy.clone();
+    let report = sync(&options);
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            if let erkin_reader::ReadError::NothingWorked { attempts } = &e {
+                for a in attempts {
+                    eprintln!("erkin: {}: {}", a.source, describe(&a.outcome));
+                }
+            }
+            return Err(e.into());
+        }
+    };
+    for a in &report.attempts {
+        let mark = match a.outcome {
+            Outcome::Used { .. } => "✓",
+            Outcome::NotGenuine { .. } => "✗",
+            _ => "·",
+        };
+        eprintln!("{mark} {}: {}", a.source, describe(&a.outcome));
+    }
+    for l in &report.learned {
+        eprintln!("+ learned from the log: {l}");
+    }
+    let verified = report
+        .last_verified
+        .map_or_else(|| "never against a live copy".to_string(), time);
+    let source = report
+        .source
+        .clone()
+        .unwrap_or_else(|| "this device".into());
+    eprintln!(
+        "Genuine copy of {} ({} entries), from {source}, last verified {verified}. Kept in {}.",
+        key.name(),
+        report.new_size,
+        folder.display()
+    );
+    if args.sync_only {
+        return Ok(0);
+    }
+    let site = folder.join("copy").join("site");
+    let banner = Banner {
+        source,
+        verified,
+        size: report.new_size,
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .context("listening on 127.0.0.1")?;
+        let url = format!("http://{}/", listener.local_addr()?);
+        outln!("{url}");
+        if !args.no_open {
+            open_browser(&url);
+        }
+        eprintln!("Serving the copy at {url} (Ctrl-C stops).");
+        erkin_reader::serve(listener, &site, banner, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        anyhow::Ok(())
+    })?;
+    Ok(0)
+}
+
+/// Opens `url` in the reader's browser, if one can be found; the address
+/// is printed either way.
+fn open_browser(url: &str) {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}
