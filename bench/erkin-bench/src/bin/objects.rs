@@ -191,8 +191,27 @@ fn files(dir: &Path) -> Result<BTreeMap<String, (u64, u64)>> {
     Ok(out)
 }
 
-/// `erkin export s3://erkin`: wall seconds and objects written.
-fn s3_export(erkin: &Path, data: &Path, g: &Garage, uploads: usize) -> Result<(f64, usize)> {
+/// What one `erkin export s3://erkin` did.
+struct Run {
+    seconds: f64,
+    /// Site objects uploaded.
+    written: u64,
+    /// Objects and bytes of the export's own record (manifest shards, root,
+    /// journal pages).
+    record_objects: u64,
+    record_bytes: u64,
+}
+
+fn json_number(out: &str, name: &str) -> Result<u64> {
+    out.split(&format!("\"{name}\":"))
+        .nth(1)
+        .and_then(|s| s.trim_start().split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("no {name} in {out}"))
+}
+
+/// `erkin export s3://erkin`: wall time, objects and record written.
+fn s3_export(erkin: &Path, data: &Path, g: &Garage, uploads: usize) -> Result<Run> {
     let _ = Command::new("sync").status();
     let started = Instant::now();
     let out = erkin_ok(
@@ -204,14 +223,12 @@ fn s3_export(erkin: &Path, data: &Path, g: &Garage, uploads: usize) -> Result<(f
             .env("AWS_ACCESS_KEY_ID", &g.key_id)
             .env("AWS_SECRET_ACCESS_KEY", &g.secret),
     )?;
-    let took = started.elapsed().as_secs_f64();
-    let written = out
-        .split("\"written\":")
-        .nth(1)
-        .and_then(|s| s.trim_start().split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("no written count in {out}"))?;
-    Ok((took, written))
+    Ok(Run {
+        seconds: started.elapsed().as_secs_f64(),
+        written: json_number(&out, "written")?,
+        record_objects: json_number(&out, "manifest_objects")?,
+        record_bytes: json_number(&out, "manifest_bytes")?,
+    })
 }
 
 /// Uploads `paths` (under `root`) into bucket `plain`, `uploads` at once:
@@ -309,11 +326,6 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let erkin_bucket = g.bucket("erkin")?;
-    let manifest_size = || -> Result<u64> {
-        Ok(rt
-            .block_on(erkin_bucket.head(&object_store::path::Path::from(".erkin-files")))?
-            .size)
-    };
 
     // The same files on disk, for the plain client (a directory export).
     let started = Instant::now();
@@ -329,8 +341,8 @@ fn main() -> Result<()> {
     let all: Vec<String> = before.keys().cloned().collect();
     let all_bytes: u64 = before.values().map(|(s, _)| s).sum();
 
-    let (full, full_written) = s3_export(&erkin, &data, &g, uploads)?;
-    let full_manifest = manifest_size()?;
+    let full_run = s3_export(&erkin, &data, &g, uploads)?;
+    let full = full_run.seconds;
     let plain_full = plain_put(&rt, &g, &site, &all, uploads)?;
     eprintln!("objects: full export {full:.2} s, plain {plain_full:.2} s");
 
@@ -362,8 +374,10 @@ fn main() -> Result<()> {
         .map(|(p, _)| p.clone())
         .collect();
     let changed_bytes: u64 = changed.iter().map(|p| after[p].0).sum();
-    let (incr, incr_written) = s3_export(&erkin, &data, &g, uploads)?;
-    let incr_manifest = manifest_size()?;
+    let incr_run = s3_export(&erkin, &data, &g, uploads)?;
+    let incr = incr_run.seconds;
+    // Nothing new: what a run costs when there is nothing to do.
+    let idle_run = s3_export(&erkin, &data, &g, uploads)?;
     let plain_incr = plain_put(&rt, &g, &site, &changed, uploads)?;
     let listed = rt
         .block_on(erkin_bucket.list(None).try_collect::<Vec<_>>())?
@@ -376,13 +390,15 @@ fn main() -> Result<()> {
         full / plain_full
     );
     println!(
-        "| full: objects uploaded | {} (with the manifest) | {} | — |",
-        full_written + 1,
+        "| full: objects uploaded | {} + {} of its record | {} | — |",
+        full_run.written,
+        full_run.record_objects,
         all.len()
     );
     println!(
-        "| full: bytes uploaded | {} | {} | — |",
-        mb(all_bytes + full_manifest),
+        "| full: bytes uploaded | {} (of which its record {}) | {} | — |",
+        mb(all_bytes + full_run.record_bytes),
+        mb(full_run.record_bytes),
         mb(all_bytes)
     );
     println!(
@@ -390,15 +406,20 @@ fn main() -> Result<()> {
         incr / plain_incr
     );
     println!(
-        "| after one new article: objects uploaded | {} (with the manifest) | {} | — |",
-        incr_written + 1,
+        "| after one new article: objects uploaded | {} + {} of its record | {} | — |",
+        incr_run.written,
+        incr_run.record_objects,
         changed.len()
     );
     println!(
-        "| after one new article: bytes uploaded | {} (of which the manifest {}) | {} | — |",
-        mb(changed_bytes + incr_manifest),
-        mb(incr_manifest),
+        "| after one new article: bytes uploaded | {} (of which its record {}) | {} | — |",
+        mb(changed_bytes + incr_run.record_bytes),
+        mb(incr_run.record_bytes),
         mb(changed_bytes)
+    );
+    println!(
+        "| nothing new: wall time, objects uploaded | {:.2} s, {} + {} | — | — |",
+        idle_run.seconds, idle_run.written, idle_run.record_objects
     );
     println!("| objects in the bucket afterwards | {listed} | — | — |");
     println!("| for reference: rendering the same site into a directory | {render:.2} s | — | — |");
