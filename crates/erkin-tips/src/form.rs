@@ -26,6 +26,12 @@ pub struct Limits {
     pub max_name_len: usize,
     /// Longest typed message, in bytes (held in memory while sealing).
     pub max_message: usize,
+    /// Most bytes of tips kept at once (until tip readers delete them):
+    /// past it the form answers 503, so nobody can fill the disk.
+    pub max_stored: u64,
+    /// Most submissions being received at once (each holds a temporary
+    /// file of up to `max_total`); more are answered 503.
+    pub max_receiving: usize,
 }
 
 impl Default for Limits {
@@ -35,6 +41,8 @@ impl Default for Limits {
             max_parts: 64,
             max_name_len: 1024,
             max_message: 1024 * 1024,
+            max_stored: 20 * 1024 * 1024 * 1024,
+            max_receiving: 8,
         }
     }
 }

@@ -219,6 +219,14 @@ impl Inbox {
         )
     }
 
+    /// Bytes of tips kept now.
+    pub fn stored_bytes(&self) -> Result<u64, InboxError> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT coalesce(sum(len), 0) FROM tips", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Whether a thread exists.
     pub fn has_thread(&self, thread: &str) -> Result<bool, InboxError> {
         Ok(self

@@ -56,6 +56,8 @@ pub struct Tips {
     readers: Arc<RwLock<Readers>>,
     limits: Limits,
     hashing: tokio::sync::Semaphore,
+    /// Submissions being received ([`Limits::max_receiving`]).
+    receiving: tokio::sync::Semaphore,
     nonces: Nonces,
 }
 
@@ -68,6 +70,7 @@ impl Tips {
             readers,
             limits: config.limits,
             hashing: tokio::sync::Semaphore::new(HASHERS),
+            receiving: tokio::sync::Semaphore::new(config.limits.max_receiving.max(1)),
             nonces: Nonces::default(),
         })
     }
@@ -211,6 +214,15 @@ async fn submit(State(t): S, UrlPath(lang): UrlPath<String>, req: Request) -> Re
         Ok(r) => r,
         Err(e) => return form_error(w, &FormError::Seal(e)),
     };
+    // Bounded: submissions at once, and bytes kept until readers delete.
+    let Ok(_receiving) = t.receiving.try_acquire() else {
+        return html(StatusCode::SERVICE_UNAVAILABLE, pages::error(w, w.busy));
+    };
+    match t.inbox.stored_bytes() {
+        Ok(n) if n.saturating_add(t.limits.max_total) <= t.limits.max_stored => {}
+        Ok(_) => return html(StatusCode::SERVICE_UNAVAILABLE, pages::error(w, w.full)),
+        Err(_) => return html(StatusCode::INTERNAL_SERVER_ERROR, pages::error(w, w.failed)),
+    }
     let (parts, body) = req.into_parts();
     let received = match form::receive(
         &parts.headers,

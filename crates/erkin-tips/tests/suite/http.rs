@@ -547,3 +547,34 @@ fn pages_are_plain_html_in_three_languages() {
         );
     }
 }
+
+#[test]
+fn a_full_inbox_refuses_rather_than_filling_the_disk() {
+    let inbox = start(Limits {
+        max_total: 1024 * 1024,
+        max_stored: 1024 * 1024 + 32 * 1024,
+        ..Limits::default()
+    });
+    let tip = |body: &'static [u8]| {
+        post_form(
+            inbox.addr,
+            "en",
+            &multipart(&[Part {
+                name: b"message",
+                file_name: None,
+                body,
+            }]),
+        )
+    };
+    assert_eq!(tip(b"first").status, 200);
+    let r = tip(b"second");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("inbox is full"));
+    assert_eq!(stored_tips(inbox.dir.path()).len(), 1);
+    // Once a reader deletes what they fetched, it takes tips again.
+    let c = client(&inbox);
+    let id = c.list().unwrap()[0].id.clone();
+    c.delete(&id).unwrap();
+    assert!(stored_tips(inbox.dir.path()).is_empty());
+    assert_eq!(tip(b"third").status, 200);
+}
