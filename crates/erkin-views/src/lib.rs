@@ -19,6 +19,7 @@ pub mod dates;
 pub mod diff;
 mod feeds;
 pub mod i18n;
+pub mod images;
 pub mod markdown;
 mod pages;
 pub mod site_words;
@@ -63,6 +64,8 @@ pub type BlobReader<'a> = dyn Fn(&BlobId) -> Option<Vec<u8>> + 'a;
 #[derive(Default)]
 pub struct BodyCache {
     bodies: std::sync::Mutex<std::collections::HashMap<BlobId, markdown::Rendered>>,
+    /// Lead images' smaller sizes, by path (which names the blob and width).
+    sizes: std::sync::Mutex<std::collections::HashMap<String, Option<Vec<u8>>>>,
 }
 
 impl BodyCache {
@@ -85,9 +88,29 @@ impl BodyCache {
         Some(rendered)
     }
 
-    pub(crate) fn keep_only(&self, used: &std::collections::HashSet<BlobId>) {
+    /// The size at `path` of the image `bytes`, `width` wide, resizing
+    /// (and remembering) it if new; `None` if it cannot be made.
+    pub(crate) fn size_or_make(&self, path: &str, bytes: &[u8], width: u32) -> Option<Vec<u8>> {
+        if let Some(made) = self.sizes.lock().ok().and_then(|m| m.get(path).cloned()) {
+            return made;
+        }
+        let made = images::resize(bytes, width);
+        if let Ok(mut m) = self.sizes.lock() {
+            m.insert(path.to_string(), made.clone());
+        }
+        made
+    }
+
+    pub(crate) fn keep_only(
+        &self,
+        used: &std::collections::HashSet<BlobId>,
+        sizes: &std::collections::HashSet<String>,
+    ) {
         if let Ok(mut m) = self.bodies.lock() {
             m.retain(|id, _| used.contains(id));
+        }
+        if let Ok(mut m) = self.sizes.lock() {
+            m.retain(|p, _| sizes.contains(p));
         }
     }
 }

@@ -44,7 +44,7 @@ impl MediaRef {
 
 /// Renders untrusted Markdown; `root` is the relative path from the page to
 /// the copy's root (`../../` for `a/<slug>/`). Returns the HTML and the media
-/// it shows.
+/// it shows, in order of first appearance.
 pub fn render(md: &str, root: &str) -> (String, Vec<MediaRef>) {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
@@ -140,8 +140,9 @@ pub fn render(md: &str, root: &str) -> (String, Vec<MediaRef>) {
     if truncated {
         html.push_str("<p>[…]</p>");
     }
-    media.sort();
-    media.dedup();
+    // In order of first appearance: the first is the article's lead image.
+    let mut seen = std::collections::BTreeSet::new();
+    media.retain(|m: &MediaRef| seen.insert(m.clone()));
     (sanitizer().clean(&html).to_string(), media)
 }
 

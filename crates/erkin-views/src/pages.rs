@@ -112,6 +112,7 @@ pub fn render(
         translation_groups,
         clock: Clock::new(state.charter().time_zone()),
         default_lang,
+        leads: Default::default(),
     };
     let mut files = Vec::new();
     let mut media = Vec::new();
@@ -128,10 +129,20 @@ pub fn render(
                 .map(|(html, refs)| {
                     // Only media the revision declares, so a body cannot pull in
                     // an arbitrary blob of the copy as an image.
-                    media.extend(
-                        refs.into_iter()
-                            .filter(|m| a.current().media.contains(&m.id)),
-                    );
+                    let declared: Vec<_> = refs
+                        .into_iter()
+                        .filter(|m| a.current().media.contains(&m.id))
+                        .filter(|m| !redacted_blobs.contains(&m.id))
+                        .collect();
+                    // The first image of the body leads the article in lists.
+                    if let Some(first) = declared.first() {
+                        if let Some(lead) =
+                            blobs(&first.id).and_then(|b| crate::images::lead(first, &b))
+                        {
+                            site.leads.borrow_mut().insert(a.slug.clone(), lead);
+                        }
+                    }
+                    media.extend(declared);
                     html
                 })
         };
@@ -168,7 +179,26 @@ pub fn render(
     for s in &sections {
         site.section(s, &newest, &mut files);
     }
-    cache.keep_only(&used);
+    // The lead images' smaller sizes (made once per server, see `images`).
+    let mut sizes = std::collections::HashSet::new();
+    for lead in site.leads.borrow().values() {
+        if lead.sizes.is_empty() {
+            continue;
+        }
+        let Some(bytes) = blobs(&lead.original.id) else {
+            continue;
+        };
+        for (w, path) in &lead.sizes {
+            sizes.insert(path.clone());
+            if let Some(made) = cache.size_or_make(path, &bytes, *w) {
+                files.push(File {
+                    path: path.clone(),
+                    bytes: made,
+                });
+            }
+        }
+    }
+    cache.keep_only(&used, &sizes);
     media.sort();
     media.dedup();
     for m in media {
@@ -278,6 +308,8 @@ struct Site<'a> {
     translation_groups: BTreeMap<&'a str, Vec<&'a Article>>,
     clock: Clock,
     default_lang: &'a str,
+    /// Articles' lead images, by slug (filled as bodies are rendered).
+    leads: std::cell::RefCell<BTreeMap<String, crate::images::Lead>>,
 }
 
 struct Head<'a> {
@@ -438,8 +470,24 @@ impl Site<'_> {
     fn article_item(&self, a: &Article, root: &str, base: &str, lang: &str, lead: bool) -> Markup {
         let r = a.current();
         let has_names = !a.authors.is_empty() || !a.bylines.is_empty();
+        let image = if lead {
+            self.leads.borrow().get(&a.slug).cloned()
+        } else {
+            None
+        };
         html! {
             li.item lang=(a.lang) {
+                @if let Some(img) = &image {
+                    // Decorative beside its headline; sized so nothing shifts
+                    // as it loads, the phone taking a small size.
+                    a.lead-image href={ (root) "a/" (a.slug) "/index.html" } tabindex="-1" aria-hidden="true" {
+                        img src={ (root) (img.original.path()) }
+                            srcset=(lead_srcset(img, root))
+                            sizes="(min-width: 48rem) 46rem, 100vw"
+                            width=(img.width) height=(img.height)
+                            loading="lazy" decoding="async" alt="";
+                    }
+                }
                 @if lead {
                     h2.lead dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(&r.title)) } }
                 } @else {
@@ -1397,6 +1445,16 @@ impl Site<'_> {
             },
         )
     }
+}
+
+/// A lead image's `srcset`: each smaller size, then the original.
+fn lead_srcset(img: &crate::images::Lead, root: &str) -> String {
+    img.sizes
+        .iter()
+        .map(|(w, p)| format!("{root}{p} {w}w"))
+        .chain([format!("{root}{} {}w", img.original.path(), img.width)])
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A word-level difference as markup: removed words in `<del>`, added in

@@ -621,3 +621,101 @@ fn governance_pages_are_written_once_and_the_root_leads_to_its_language() {
     assert!(sitemap.contains("/kk/coop/</loc>") && sitemap.contains("/en/mirrors/</loc>"));
     assert!(!sitemap.contains("erkin/coop/</loc>"), "{sitemap}");
 }
+
+/// A PNG of `w` x `h` pixels, opaque (so its sizes are JPEGs).
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let mut out = Vec::new();
+    img.write_with_encoder(image::codecs::png::PngEncoder::new(&mut out))
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_lead_image_is_offered_in_smaller_sizes_made_the_same_every_time() {
+    let mut f = Fixture::new("Erkin Habar");
+    let photo = png(1000, 600);
+    let id = f.blob(&photo);
+    let body = f.blob(format!("Before.\n\n![A square](blob:{id}.png)\n\nAfter.").as_bytes());
+    f.act(Action::Publish(Publish {
+        slug: "with-photo".into(),
+        lang: "kk".into(),
+        title: "Суретпен".into(),
+        summary: String::new(),
+        authors: vec![EDITOR.into()],
+        bylines: vec![],
+        tags: vec![],
+        body,
+        media: vec![id.clone()],
+        translation_of: None,
+        first_published: None,
+    }));
+    let files = f.render();
+    let front = get(&files, "kk/index.html");
+    // The lead story shows it: the sizes below its width, then the
+    // original, with its dimensions (no shift as it loads), lazily.
+    let srcset = format!(
+        "srcset=\"../media/{id}-320w.jpg 320w, ../media/{id}-640w.jpg 640w, ../media/{id}.png 1000w\""
+    );
+    assert!(front.contains(&srcset), "{front}");
+    assert!(
+        front.contains("width=\"1000\" height=\"600\" loading=\"lazy\""),
+        "{front}"
+    );
+    for (w, h) in [(320, 192), (640, 384)] {
+        let small = files
+            .iter()
+            .find(|x| x.path == format!("media/{id}-{w}w.jpg"))
+            .unwrap_or_else(|| panic!("no {w} px size"));
+        assert_eq!(erkin_views::images::dimensions(&small.bytes), Some((w, h)));
+        assert!(small.bytes.len() < photo.len());
+    }
+    assert!(
+        !files.iter().any(|x| x.path.contains("-1280w")),
+        "never enlarged"
+    );
+    // The same bytes on every render (so exports stay incremental), and
+    // the server's cache gives the same files.
+    let again = f.render();
+    assert_eq!(files, again);
+    let cache = erkin_views::BodyCache::default();
+    let cfg = erkin_views::SiteConfig::for_state(&f.state);
+    let reader = |b: &erkin_core::blob::BlobId| f.blobs.get(b).cloned();
+    let first = erkin_views::render_site_cached(&f.state, &reader, &cfg, &cache);
+    let second = erkin_views::render_site_cached(&f.state, &reader, &cfg, &cache);
+    assert_eq!(first, files);
+    assert_eq!(second, files);
+}
+
+#[test]
+fn a_hostile_lead_image_gets_no_sizes_and_the_site_still_renders() {
+    let mut f = Fixture::new("Erkin Habar");
+    // A PNG header declaring 100000 x 100000 pixels with no pixel data: a
+    // decompression bomb's shape. It is shown as it is, never decoded.
+    let mut bomb = png(1, 1);
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let id = f.blob(&bomb);
+    let body = f.blob(format!("![x](blob:{id}.png)").as_bytes());
+    f.act(Action::Publish(Publish {
+        slug: "bomb".into(),
+        lang: "kk".into(),
+        title: "Bomb".into(),
+        summary: String::new(),
+        authors: vec![EDITOR.into()],
+        bylines: vec![],
+        tags: vec![],
+        body,
+        media: vec![id.clone()],
+        translation_of: None,
+        first_published: None,
+    }));
+    let files = f.render();
+    assert!(!files
+        .iter()
+        .any(|x| x.path.starts_with(&format!("media/{id}-"))));
+    assert!(!get(&files, "kk/index.html").contains("srcset"));
+    assert!(files.iter().any(|x| x.path == format!("media/{id}.png")));
+}
