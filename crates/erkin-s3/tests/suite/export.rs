@@ -421,3 +421,76 @@ fn a_store_that_stalls_or_trickles_is_a_clear_error_not_a_hang() {
         }
     }
 }
+
+#[test]
+#[cfg_attr(not(erkin_test_garage), ignore = "garage is not installed")]
+fn a_record_tampered_with_is_refused_and_a_lost_shard_is_uploaded_again() {
+    use erkin_s3::manifest::{shard_of, shard_path};
+    use object_store::ObjectStoreExt as _;
+    let g = Garage::start();
+    // Enough files for two shards and more.
+    let n = newsroom("record.example/news", 12);
+    let url = BucketUrl::parse("s3://localhost").unwrap();
+    let p = Publication::open(&n.dir).unwrap();
+    let first = export(&p, &url, &g.options()).unwrap();
+    let shards = erkin_s3::manifest::shard_count(first.written);
+    assert!(shards >= 2, "{first:?}");
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("localhost")
+        .with_endpoint(&g.s3)
+        .with_allow_http(true)
+        .with_region("garage")
+        .with_access_key_id(&g.key_id)
+        .with_secret_access_key(&g.secret)
+        .build()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let put = |path: &str, bytes: Vec<u8>| {
+        rt.block_on(bucket.put(&object_store::path::Path::from(path), bytes.into()))
+            .unwrap();
+    };
+    let shard0 = shard_path(shards, 0);
+    let original = rt
+        .block_on(async {
+            bucket
+                .get(&object_store::path::Path::from(shard0.as_str()))
+                .await
+                .unwrap()
+                .bytes()
+                .await
+        })
+        .unwrap()
+        .to_vec();
+
+    // A shard naming a path that belongs to another shard.
+    let stranger = (0..)
+        .map(|i| format!("x/{i}"))
+        .find(|p| shard_of(p, shards) != 0)
+        .unwrap();
+    put(&shard0, format!(r#"{{"{stranger}":"00"}}"#).into_bytes());
+    match export(&p, &url, &g.options()) {
+        Err(S3Error::BadManifest { reason, .. }) => {
+            assert!(reason.contains("another shard"), "{reason}")
+        }
+        other => panic!("a shard with another's path: {other:?}"),
+    }
+    // A root that is not a record at all.
+    put(&shard0, original);
+    put(".erkin-files", b"<html>not a record</html>".to_vec());
+    assert!(matches!(
+        export(&p, &url, &g.options()),
+        Err(S3Error::BadManifest { .. })
+    ));
+    put(".erkin-files", erkin_s3::manifest::root_bytes(shards));
+    assert_eq!(export(&p, &url, &g.options()).unwrap().written, 0);
+
+    // A shard lost: what it named is uploaded again, never trusted.
+    rt.block_on(bucket.delete(&object_store::path::Path::from(shard0.as_str())))
+        .unwrap();
+    let again = export(&p, &url, &g.options()).unwrap();
+    assert!(again.written > 0, "{again:?}");
+    assert_eq!(export(&p, &url, &g.options()).unwrap().written, 0);
+}
