@@ -406,6 +406,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn replies_need_a_thread_and_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let cheap = Cost {
+            memory_kib: 64,
+            passes: 1,
+        };
+        let inbox = Inbox::open(dir.path(), cheap).unwrap();
+        assert!(matches!(
+            inbox.reply("no-such-thread", b"x"),
+            Err(InboxError::NoThread)
+        ));
+        assert!(matches!(
+            inbox.reply("no-such-thread", &vec![0; MAX_REPLY_LEN + 1]),
+            Err(InboxError::ReplyTooLarge)
+        ));
+        assert!(matches!(inbox.delete("zz"), Err(InboxError::NoTip)));
+        assert!(matches!(
+            inbox.delete(&"a".repeat(32)),
+            Err(InboxError::NoTip)
+        ));
+        // A damaged salt is named, not replaced.
+        drop(inbox);
+        std::fs::write(dir.path().join("tips/salt"), b"short").unwrap();
+        assert!(matches!(
+            Inbox::open(dir.path(), cheap),
+            Err(InboxError::BadSalt(_))
+        ));
+    }
+
+    #[test]
     fn days_are_dates() {
         assert_eq!(day_string(0), "1970-01-01");
         assert_eq!(day_string(19_723), "2024-01-01");

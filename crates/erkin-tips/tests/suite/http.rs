@@ -337,6 +337,7 @@ fn the_codename_opens_replies_and_a_wrong_one_looks_unknown() {
 fn bad_input_gets_a_clear_4xx_and_nothing_is_kept() {
     let limits = Limits {
         max_total: 1024 * 1024,
+        max_message: 64 * 1024,
         ..Limits::default()
     };
     let inbox = start(limits);
@@ -454,6 +455,19 @@ fn bad_input_gets_a_clear_4xx_and_nothing_is_kept() {
         }]),
     );
     assert_eq!(r.status, 400, "{}", r.text());
+
+    // A typed message over its own limit.
+    let long_message = vec![b'm'; limits.max_message + 1];
+    let r = post_form(
+        inbox.addr,
+        "en",
+        &multipart(&[Part {
+            name: b"message",
+            file_name: None,
+            body: &long_message,
+        }]),
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
 
     // Nothing to send, and a field the form does not have.
     let r = post_form(inbox.addr, "en", &multipart(&[ok_part(b"   ")]));
