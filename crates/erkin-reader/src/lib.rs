@@ -28,6 +28,7 @@
 //! at the proxy: Tor). Nothing is sent anywhere else: no analytics, no
 //! reports; the reader's list of copies stays in the data folder.
 
+pub mod probe;
 pub mod serve;
 pub mod state;
 pub mod sync;

@@ -453,3 +453,97 @@ fn a_socks5h_proxy_carries_every_request_and_resolves_the_names() {
         "each request through the proxy reached the copy"
     );
 }
+
+/// `erkin probe` names every scenario, names the interception's root, and
+/// every record validates against docs/probe.schema.json.
+#[test]
+fn the_probe_classifies_every_scenario_and_its_records_follow_the_schema() {
+    use erkin_reader::probe::{probe, ProbeOptions};
+    let w = world();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/probe.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(w.public.der()))
+        .unwrap();
+    let mut o = ProbeOptions::new(
+        w.news.log.verifier_key().clone(),
+        "2026-12-06 20:00:00".into(),
+    );
+    o.public_roots = Arc::new(roots);
+    o.local_size = w.new_size;
+    o.phase_timeout = Duration::from_secs(2);
+    o.local_size = w.new_size;
+    // The content check sees what the device trusts (the state root too).
+    o.scratch = Some(w.tmp.path().join("probe-scratch"));
+    o.http = w.options(&w.folder("probe"), &[]).http;
+    let cases = [
+        (&w.working, "ok"),
+        (&w.refused, "tcp_refused"),
+        (&w.hang, "tls_handshake_timeout"),
+        (&w.reset, "connection_reset"),
+        (&w.throttled, "throttled"),
+        (&w.mitm, "tls_interception"),
+        (&w.stale, "stale"),
+        (&w.tampered, "tampered"),
+    ];
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut records = Vec::new();
+    for (url, want) in cases {
+        let m = rt.block_on(probe(url, &[], &o));
+        let json = serde_json::to_value(&m).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{url}: {errors:?}");
+        assert_eq!(m.test_keys.x_erkin.classification, want, "{url}: {json:#}");
+        records.push(m);
+    }
+    let mitm = &records[5].test_keys;
+    assert_eq!(
+        mitm.tls_handshakes[0].failure.as_deref(),
+        Some("ssl_unknown_authority")
+    );
+    let root = mitm
+        .x_erkin
+        .interception_root
+        .as_ref()
+        .expect("the root named");
+    assert!(root.name.contains("ISCA"), "{root:?}");
+    assert!(root
+        .sources
+        .iter()
+        .any(|s| s.contains("bugzilla.mozilla.org")));
+    assert!(
+        mitm.x_erkin.verification.starts_with("NOT GENUINE"),
+        "the altered article is caught: {}",
+        mitm.x_erkin.verification
+    );
+    assert!(
+        !mitm.tls_handshakes[0].peer_certificates.is_empty(),
+        "the chain kept"
+    );
+    assert_eq!(mitm.blocking, serde_json::json!("http-failure"));
+    assert_eq!(records[0].test_keys.blocking, serde_json::json!(false));
+    assert!(records[0].test_keys.accessible);
+    // A pin the mirror list gives that the leaf does not match is interception too.
+    let m = rt.block_on(probe(&w.working, &["00".repeat(32)], &o));
+    assert_eq!(m.test_keys.x_erkin.classification, "tls_interception");
+    assert_eq!(m.test_keys.x_erkin.pin_match, Some(false));
+    // A schema that can fail: a record with a wrong blocking value is refused.
+    let mut bad = serde_json::to_value(&records[0]).unwrap();
+    bad["test_keys"]["blocking"] = serde_json::json!("blocked");
+    assert!(!validator.is_valid(&bad));
+    let html = erkin_reader::probe::html_report(&records);
+    assert!(
+        html.contains("tls_interception") && html.contains("ISCA") && !html.contains("<script")
+    );
+}
