@@ -13,6 +13,7 @@
 //! | `inbox` | `tips/` on disk: `tips.sqlite` (threads, tips, replies), `<id>.age`; days, never times |
 //! | `reply` | replies sealed to a codename's reply recipient |
 //! | `auth` | tip readers' requests signed by their member key |
+//! | `clean` | metadata hygiene: EXIF/XMP/IPTC out of JPEG, PNG, WebP (img-parts), Info and XMP out of PDF (lopdf); the rest said so |
 //! | `client` | the tip reader's side: signed requests, tips decrypted and unpacked locally |
 //! | `api` | the tip readers' API documents (server and CLI) |
 //! | `pages` | the source's pages in kk, ru, en |
@@ -22,6 +23,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod clean;
 pub mod client;
 pub mod codename;
 pub mod form;

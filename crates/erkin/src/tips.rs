@@ -65,8 +65,10 @@ pub struct FetchArgs {
     /// Delete each tip from the server once it is unpacked here.
     #[arg(long)]
     pub delete: bool,
-    /// Strip metadata from the files (not built yet: refused rather than
-    /// pretending).
+    /// Also write a copy of each file with its metadata stripped into the
+    /// tip's clean/ folder (EXIF, XMP, IPTC and comments of JPEG, PNG and
+    /// WebP; a PDF's information and XMP), and name what could not be
+    /// cleaned.
     #[arg(long)]
     pub clean: bool,
     /// Print what was fetched as JSON.
@@ -212,6 +214,37 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// Writes a cleaned copy of each file under `dir/clean/`, and warns about
+/// each file it could not clean.
+fn clean_into(dir: &Path, files: &[PathBuf]) -> Result<()> {
+    for f in files {
+        let rel = f.strip_prefix(dir).unwrap_or(f);
+        // The source's own message is ours to read, not a document.
+        if !rel.starts_with("files") {
+            continue;
+        }
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let (out, outcome) = erkin_tips::clean::clean(&bytes);
+        let target = dir.join("clean").join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&target, out).with_context(|| format!("writing {}", target.display()))?;
+        match outcome {
+            erkin_tips::clean::Outcome::Cleaned { kind, removed } => {
+                eprintln!("Cleaned {} ({kind}: removed {removed}).", target.display())
+            }
+            erkin_tips::clean::Outcome::Untouched { why } => eprintln!(
+                "erkin: warning: {} is NOT cleaned ({why}): check it by hand (mat2, exiftool) before it leaves this machine",
+                target.display()
+            ),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The server a command must talk to (its --server, or ERKIN_SERVER).
 fn server_of(place: Place) -> Result<String> {
     place
@@ -220,9 +253,6 @@ fn server_of(place: Place) -> Result<String> {
 }
 
 fn fetch(server: &str, args: FetchArgs) -> Result<u8> {
-    if args.clean {
-        bail!("--clean is not built yet: nothing was fetched. Clean files by hand (exiftool, mat2) before sharing them");
-    }
     let identity = open_identity(&args.identity)?;
     let c = client(server, &args.key)?;
     std::fs::create_dir_all(&args.out)
@@ -241,10 +271,13 @@ fn fetch(server: &str, args: FetchArgs) -> Result<u8> {
         std::fs::write(staging.join("reply-to"), format!("thread {}\n", tip.thread))?;
         std::fs::rename(&staging, &dir)
             .with_context(|| format!("renaming into {}", dir.display()))?;
-        let files = files
+        let files: Vec<PathBuf> = files
             .iter()
             .filter_map(|f| f.strip_prefix(&staging).ok().map(|p| dir.join(p)))
             .collect();
+        if args.clean {
+            clean_into(&dir, &files)?;
+        }
         if args.delete {
             c.delete(&tip.id)?;
         }

@@ -469,21 +469,39 @@ fn a_sources_tip_reaches_only_the_tip_readers() {
 
     // Bob fetches with erkin (his encrypted identity) and answers.
     let out_dir = root.join("bob-tips");
-    let listed = run(&[
-        "tips",
-        "fetch",
-        "--server",
-        &server.url,
-        "--key",
-        &bob.key,
-        "--identity",
-        s(&bob_id),
-        "--out",
-        s(&out_dir),
-    ]);
+    let fetched = erkin()
+        .args([
+            "tips",
+            "fetch",
+            "--server",
+            &server.url,
+            "--key",
+            &bob.key,
+            "--identity",
+            s(&bob_id),
+            "--out",
+            s(&out_dir),
+            "--clean",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    let listed = String::from_utf8(fetched.stdout).unwrap();
+    let said = String::from_utf8_lossy(&fetched.stderr);
+    // Neither file is a well-formed JPEG or PDF: both are named uncleaned.
+    assert_eq!(said.matches("is NOT cleaned").count(), 2, "{said}");
+    assert!(said.contains("a PDF that does not parse"), "{said}");
     let tip_dir = PathBuf::from(listed.lines().next().unwrap());
     assert_eq!(
         fs::read(tip_dir.join("files/01-tender-scan.pdf")).unwrap(),
+        bytes_a
+    );
+    assert_eq!(
+        fs::read(tip_dir.join("clean/files/01-tender-scan.pdf")).unwrap(),
         bytes_a
     );
     let thread = fs::read_to_string(tip_dir.join("reply-to")).unwrap();
