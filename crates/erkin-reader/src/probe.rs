@@ -504,7 +504,34 @@ async fn run(
             "tcp_timeout"
         };
     };
-    // TLS.
+    let plain = parsed.scheme() == "http";
+    let (mut stream, intercepted): (Box<dyn Stream>, bool) = if plain {
+        // An onion service or a plain-HTTP copy: no TLS to measure.
+        (Box::new(tcp), false)
+    } else {
+        match tls_phase(tcp, pins, &host, addr, o, start, keys).await {
+            Ok(r) => r,
+            Err(class) => return class,
+        }
+    };
+    http_phase(&mut stream, url, &parsed, o, start, keys, intercepted).await
+}
+
+/// Anything the HTTP phase reads from and writes to.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
+
+/// The TLS handshake: the stream and whether it is intercepted, or the
+/// classification of its failure.
+async fn tls_phase(
+    tcp: tokio::net::TcpStream,
+    pins: &[String],
+    host: &str,
+    addr: SocketAddr,
+    o: &ProbeOptions,
+    start: Instant,
+    keys: &mut TestKeys,
+) -> Result<(Box<dyn Stream>, bool), &'static str> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let Ok(inner) = rustls::client::WebPkiServerVerifier::builder_with_provider(
         o.public_roots.clone(),
@@ -512,7 +539,7 @@ async fn run(
     )
     .build() else {
         keys.x_erkin.verification = "no public roots".into();
-        return "http_failure";
+        return Err("http_failure");
     };
     let recorder = Arc::new(Recorder {
         inner,
@@ -521,22 +548,22 @@ async fn run(
     let Ok(builder) =
         rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()
     else {
-        return "http_failure";
+        return Err("http_failure");
     };
     let mut config = builder
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone())
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let Ok(server_name) = ServerName::try_from(host.clone()) else {
-        return "http_failure";
+    let Ok(server_name) = ServerName::try_from(host.to_string()) else {
+        return Err("http_failure");
     };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let t0 = Instant::now();
     let tls = tokio::time::timeout(o.phase_timeout, connector.connect(server_name, tcp)).await;
     let seen = recorder.seen.lock().ok().and_then(|mut s| s.take());
     let (chain, verdict) = seen.unwrap_or_default();
-    let (mut tls, failure) = match tls {
+    let (tls, failure) = match tls {
         Ok(Ok(s)) => (Some(s), None),
         Ok(Err(e)) => (None, Some(io_failure(&e))),
         Err(_) => (None, Some("generic_timeout_error".to_string())),
@@ -544,7 +571,7 @@ async fn run(
     let pki_failure = verdict.as_ref().map(tls_failure);
     let mut handshake = TlsHandshake {
         address: addr.to_string(),
-        server_name: host.clone(),
+        server_name: host.to_string(),
         tls_version: String::new(),
         cipher_suite: String::new(),
         negotiated_protocol: String::new(),
@@ -582,14 +609,27 @@ async fn run(
         keys.x_erkin.pin_match = Some(leaf.is_some_and(|l| pins.contains(&l)));
     }
     keys.x_erkin.interception_root = known_root(&chain);
-    let Some(tls) = tls.as_mut() else {
-        return match failure.as_deref() {
+    let Some(tls) = tls else {
+        return Err(match failure.as_deref() {
             Some("generic_timeout_error") => "tls_handshake_timeout",
             Some("connection_reset") | Some("eof_error") => "connection_reset",
             _ => "http_failure",
-        };
+        });
     };
     let intercepted = pki_failure.is_some() || keys.x_erkin.pin_match == Some(false);
+    Ok((Box::new(tls), intercepted))
+}
+
+/// The HTTP phase and the content check.
+async fn http_phase(
+    tls: &mut Box<dyn Stream>,
+    url: &str,
+    parsed: &url::Url,
+    o: &ProbeOptions,
+    start: Instant,
+    keys: &mut TestKeys,
+    intercepted: bool,
+) -> &'static str {
     // HTTP: the signed checkpoint, as evidence even over an intercepted
     // connection.
     let base = url.trim_end_matches('/');
