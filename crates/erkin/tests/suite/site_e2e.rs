@@ -257,8 +257,10 @@ struct Server {
 }
 
 /// Served from memory, not from the site: a page whose script loads a site
-/// page (`?p=`) in a 390 px wide frame and writes whether it scrolls
-/// sideways into its own DOM (the site's pages run no script themselves).
+/// page (`?p=`) in a 390 px wide frame and writes into its own DOM whether
+/// it scrolls sideways, and how many lines the site header's links take
+/// (links whose boxes overlap vertically share a line) and its height (the
+/// site's pages run no script themselves).
 const MEASURE_PATH: &str = "/__erkin_test__/measure.html";
 
 fn measure_html(page: &str) -> String {
@@ -266,8 +268,13 @@ fn measure_html(page: &str) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>measure</title></head>\
          <body style=\"margin:0\"><iframe id=\"f\" src=\"/{page}\" style=\"width:390px;height:844px;border:0\"></iframe>\
          <p id=\"out\">pending</p><script>document.getElementById('f').onload=function(){{\
-         var d=this.contentDocument.documentElement;\
-         document.getElementById('out').textContent='scroll-width='+d.scrollWidth+' client-width='+d.clientWidth;}};</script></body></html>"
+         var doc=this.contentDocument,d=doc.documentElement;\
+         var h=doc.querySelector('header.site');\
+         var rs=[].slice.call(doc.querySelectorAll('header.site a')).map(function(a){{return a.getBoundingClientRect();}})\
+         .filter(function(r){{return r.width>0&&r.height>0;}}).sort(function(a,b){{return a.top-b.top;}});\
+         var lines=0,bottom=-1e9;rs.forEach(function(r){{if(r.top>=bottom-2){{lines++;bottom=r.bottom;}}else{{bottom=Math.max(bottom,r.bottom);}}}});\
+         document.getElementById('out').textContent='scroll-width='+d.scrollWidth+' client-width='+d.clientWidth\
+         +' header-lines='+lines+' header-height='+(h?Math.round(h.getBoundingClientRect().height):-1);}};</script></body></html>"
     )
 }
 
@@ -750,7 +757,7 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
         ),
         (
             "coop".to_string(),
-            "coop/index.html".into(),
+            format!("{default_lang}/coop/index.html"),
             // The members, and the vote that retracted the article.
             vec![
                 format!("<h1>{}</h1>", w.coop),
@@ -792,7 +799,7 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
         ),
         (
             "mirrors".to_string(),
-            "mirrors/index.html".into(),
+            format!("{default_lang}/mirrors/index.html"),
             vec![
                 format!("<h1>{}</h1>", w.mirrors),
                 "erkin verify".into(),
@@ -912,6 +919,17 @@ fn chromium_without_javascript_renders_pages_and_contacts_no_one() {
         assert!(
             sw <= cw,
             "{page} scrolls sideways at 390 px: {sw} px wide in {cw} px"
+        );
+        // The header takes at most two lines on a phone (name and
+        // languages, then the links), and so stays short.
+        let (lines, height) = (num("header-lines="), num("header-height="));
+        assert!(
+            (1..=2).contains(&lines),
+            "{page}: the header takes {lines} lines at 390 px ({height} px high)"
+        );
+        assert!(
+            height <= 90,
+            "{page}: the header is {height} px high at 390 px"
         );
     }
     drop(server);
@@ -1092,8 +1110,10 @@ fn feeds_parse_with_feedparser_and_sitemap_lists_every_article() {
     for lang in languages() {
         wanted.push(format!("{}{lang}/", d.base_url));
     }
-    wanted.push(format!("{}coop/", d.base_url));
-    wanted.push(format!("{}mirrors/", d.base_url));
+    for lang in languages() {
+        wanted.push(format!("{}{lang}/coop/", d.base_url));
+        wanted.push(format!("{}{lang}/mirrors/", d.base_url));
+    }
     for w in &wanted {
         assert!(locs.contains(w.as_str()), "sitemap.xml lacks {w}: {locs:?}");
     }
