@@ -110,6 +110,9 @@ pub enum Command {
     /// Read a publication: find a working, genuine copy (or take a bundle),
     /// keep it on this device and open it in the browser.
     Read(crate::read::ReadArgs),
+    /// Measure how each known copy is reached (DNS, TCP, TLS, HTTP, the
+    /// content) and document blocking: OONI-shaped JSON, --html a report.
+    Probe(crate::read::ProbeArgs),
     /// Serve the reader site, the JSON API and the log over HTTP.
     Serve(ServeArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.

@@ -311,6 +311,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Resign(args) => govern::resign(&before.place(args.place), &args.key),
         Command::StepDown(args) => govern::step_down(&before.place(args.place), &args.key),
         Command::Read(args) => crate::read::run(args),
+        Command::Probe(args) => crate::read::probe(args),
         Command::Mirrors(mut command) => {
             let place = before.place(command.place());
             crate::mirrors::run(&place, command)

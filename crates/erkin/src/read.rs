@@ -199,3 +199,141 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
 }
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The publication's verifier key, or a copy's address; without one,
+    /// every publication read on this device.
+    pub target: Option<String>,
+    /// More copies to measure (addresses).
+    pub copies: Vec<String>,
+    /// The key to pin when TARGET is an address.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// The folder `erkin read --data` used.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Write the records (one JSON object a line) here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write a readable HTML report here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// What one publication's probe covers: its key, its copies with their
+/// pins, the size of the copy held.
+struct Target {
+    key: VerifierKey,
+    copies: Vec<(String, Vec<String>)>,
+    local_size: u64,
+}
+
+fn target_for(
+    key: VerifierKey,
+    extra: Vec<String>,
+    data: Option<&std::path::Path>,
+) -> Result<Target> {
+    let folder = data_dir(data, key.name()).context("no data folder for this user (set --data)")?;
+    let state = erkin_reader::ReaderState::load(&folder);
+    let mut copies: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |url: &str, pins: Vec<String>| {
+        if is_url(url) && !copies.iter().any(|(u, _)| u == url) {
+            copies.push((url.to_string(), pins));
+        }
+    };
+    let copy_dir = folder.join("copy");
+    let mut local_size = 0;
+    if copy_dir.join(erkin_store::store::DB_FILE).is_file() {
+        if let Ok(p) = erkin_store::Publication::open(&copy_dir) {
+            local_size = p.store().size();
+            for m in p.state().mirrors() {
+                add(&m.url, m.pins.clone());
+            }
+        }
+    }
+    for s in extra.iter().chain(&state.sources) {
+        add(s, vec![]);
+    }
+    Ok(Target {
+        key,
+        copies,
+        local_size,
+    })
+}
+
+pub fn probe(args: ProbeArgs) -> Result<u8> {
+    let data = args.data.as_deref();
+    let mut targets = Vec::new();
+    match &args.target {
+        Some(t) => {
+            let read_args = ReadArgs {
+                target: t.clone(),
+                copies: args.copies.clone(),
+                key: args.key.clone(),
+                proxy: None,
+                data: args.data.clone(),
+                port: 0,
+                no_open: true,
+                sync_only: true,
+            };
+            let (key, sources) = find_key(&read_args, &erkin_reader::reader_http())?;
+            targets.push(target_for(key, sources, data)?);
+        }
+        None => {
+            let base = match data {
+                Some(d) => d.to_path_buf(),
+                None => data_dir(None, "x")
+                    .and_then(|p| p.parent().map(PathBuf::from))
+                    .context("no data folder for this user (set --data)")?,
+            };
+            for e in std::fs::read_dir(&base)
+                .with_context(|| format!("{}: nothing read yet", base.display()))?
+            {
+                let state = erkin_reader::ReaderState::load(&e?.path());
+                if let Ok(key) = VerifierKey::parse(&state.key) {
+                    targets.push(target_for(key, args.copies.clone(), data)?);
+                }
+            }
+        }
+    }
+    if targets.iter().all(|t| t.copies.is_empty()) {
+        bail!("no copy's address is known to measure: give one (erkin probe KEY https://...)");
+    }
+    let start = time(now())
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_string();
+    let scratch = tempfile::tempdir()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut records = Vec::new();
+    for t in targets {
+        let mut o = erkin_reader::probe::ProbeOptions::new(t.key.clone(), start.clone());
+        o.local_size = t.local_size;
+        o.scratch = Some(scratch.path().to_path_buf());
+        for (url, pins) in &t.copies {
+            eprintln!("measuring {url} ...");
+            let m = rt.block_on(erkin_reader::probe::probe(url, pins, &o));
+            eprintln!(
+                "  {}: {}",
+                m.test_keys.x_erkin.classification, m.test_keys.x_erkin.verification
+            );
+            records.push(m);
+        }
+    }
+    let mut lines = String::new();
+    for m in &records {
+        lines.push_str(&serde_json::to_string(m)?);
+        lines.push('\n');
+    }
+    match &args.out {
+        Some(p) => std::fs::write(p, &lines).with_context(|| p.display().to_string())?,
+        None => outln!("{}", lines.trim_end()),
+    }
+    if let Some(p) = &args.html {
+        std::fs::write(p, erkin_reader::probe::html_report(&records))
+            .with_context(|| p.display().to_string())?;
+    }
+    eprintln!("Nothing was sent anywhere: the records are only where you wrote them.");
+    Ok(0)
+}

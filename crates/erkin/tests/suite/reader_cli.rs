@@ -257,3 +257,76 @@ fn erkin_read_takes_a_bundle_offline_and_serves_the_copy_with_its_banner() {
         "the banner names the copy's source"
     );
 }
+
+/// `erkin probe` through the binary against a served copy: one OONI-shaped
+/// record a line, the copy verified, an HTML report; nothing to measure is
+/// a clear error.
+#[test]
+fn erkin_probe_measures_a_served_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let d = t.join("pub");
+    let key = t.join("aigerim.key");
+    let vk = ok(
+        t,
+        &[
+            "key",
+            "new",
+            "--name",
+            "aigerim",
+            "--out",
+            key.to_str().unwrap(),
+        ],
+    );
+    let log_vk = ok(
+        &d,
+        &[
+            "init",
+            "--origin",
+            "habar.example/news",
+            "--name",
+            "Habar",
+            "--founder",
+            &vk,
+        ],
+    );
+    let data = t.join("reader");
+    let data_s = data.to_str().unwrap();
+    let (code, _, err) = erkin(t, &["probe", &log_vk, "--data", data_s]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no copy's address is known"), "{err}");
+    let server = crate::common::Server::start(&d, &[]);
+    let out = t.join("probe.jsonl");
+    let html = t.join("probe.html");
+    let (code, _, err) = erkin(
+        t,
+        &[
+            "probe",
+            &log_vk,
+            &server.url,
+            "--data",
+            data_s,
+            "--out",
+            out.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    server.stop();
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r["test_name"], "web_connectivity");
+    assert_eq!(r["test_keys"]["x_erkin"]["classification"], "ok", "{r:#}");
+    assert_eq!(r["test_keys"]["accessible"], true);
+    assert_eq!(r["test_keys"]["tcp_connect"][0]["status"]["success"], true);
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("verifies against the pinned key"));
+    assert!(err.contains("Nothing was sent anywhere"));
+}
