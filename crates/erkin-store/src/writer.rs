@@ -62,3 +62,33 @@ impl WriterLock {
         Ok(Self { _file: file })
     }
 }
+
+impl Drop for WriterLock {
+    /// Unlocks before the file is closed: a child process forked by
+    /// another thread at this moment holds a duplicate of the descriptor
+    /// until it execs, and closing ours alone would leave the lock held
+    /// (flock belongs to the open file, not to one descriptor).
+    fn drop(&mut self) {
+        let _ = self._file.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropping_releases_the_lock_while_a_duplicate_of_its_file_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = WriterLock::acquire(dir.path(), "first").unwrap();
+        // What a child forked at this moment holds until it execs.
+        let inherited = lock._file.try_clone().unwrap();
+        assert!(matches!(
+            WriterLock::acquire(dir.path(), "second"),
+            Err(StoreError::Locked { .. })
+        ));
+        drop(lock);
+        WriterLock::acquire(dir.path(), "second").unwrap();
+        drop(inherited);
+    }
+}
