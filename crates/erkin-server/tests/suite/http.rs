@@ -279,7 +279,10 @@ fn not_found_bad_paths_and_methods() {
             "{path}: {body}"
         );
         assert!(!body.contains("href=\"/"), "{path}: {body}");
-        assert!(body.contains("Табылмады") && body.contains("Не найдено"), "{path}");
+        assert!(
+            body.contains("Табылмады") && body.contains("Не найдено"),
+            "{path}"
+        );
     }
     // And the server is still whole afterwards.
     assert_eq!(get(addr, "/checkpoint").status, 200);
