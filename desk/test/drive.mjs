@@ -23,6 +23,10 @@ page.on("pageerror", (e) => errors.push(String(e)));
 // failed load; those are answers, not errors of the page.
 page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
 const out = {};
+// The requests the page made and their answers, shown if the scenario fails.
+const requests = [];
+page.on("requestfinished", async (r) => requests.push(`${r.method()} ${r.url()} ${(await r.response())?.status()}`));
+page.on("requestfailed", (r) => requests.push(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
 
 async function ready(hash = "") {
   await page.goto(`${url}/desk/${hash}`);
@@ -370,7 +374,11 @@ try {
   out.failed = String(e.stack || e);
   out.errors = errors;
   try {
+    out.requests = requests.slice(-12);
+    out.receipt_html = await page.innerHTML("#receipt").catch(() => null);
     out.status = await page.textContent("#status");
+    // Form fields the browser holds invalid (they stop a form's submission).
+    out.invalid = await page.evaluate(() => [...document.querySelectorAll("#propose-form :invalid, #draft-form :invalid")].map((e) => `${e.id}=${e.value}`));
     await page.screenshot({ path: `${shots}/failed-${scenario}.png` });
   } catch {}
 }

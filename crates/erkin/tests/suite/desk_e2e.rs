@@ -584,12 +584,17 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
         published["index"].as_str().unwrap()
     );
     let image_id = erkin_core::blob::BlobId::of(PNG_1X1).to_string();
-    let article: erkin_core::api::ArticleDocument = serde_json::from_slice(
-        &erkin_testkit::get(server.addr, "/api/v1/articles/river-news")
-            .unwrap()
-            .body,
-    )
-    .unwrap();
+    // The JSON API follows the log a moment behind.
+    let mut article = None;
+    erkin_testkit::eventually(std::time::Duration::from_secs(30), || {
+        article = erkin_testkit::get(server.addr, "/api/v1/articles/river-news")
+            .ok()
+            .filter(|r| r.status == 200)
+            .and_then(|r| serde_json::from_slice::<erkin_core::api::ArticleDocument>(&r.body).ok());
+        article.is_some()
+    })
+    .expect("the article in the JSON API");
+    let article = article.unwrap();
     assert_eq!(article.bylines, ["Photos: A. Photographer"]);
     assert_eq!(article.authors, ["dana"]);
     assert_eq!(
@@ -1101,7 +1106,13 @@ fn members_elect_the_board_from_the_browser() {
     room.submit(&bob, rank(&["bob", "dana", "alice"])).unwrap();
     room.submit(&carol, rank(&["alice", "dana"])).unwrap();
 
-    // Everyone voted: Alice closes it from the desk (allowed before the deadline).
+    // Everyone voted: Alice closes it from the desk (allowed before the
+    // deadline), once the pages the desk reads show every ballot.
+    room.state_when("every ballot", |s| {
+        s.proposals
+            .iter()
+            .any(|p| p.id.to_string() == id && p.votes.len() == 4)
+    });
     let closed = drive("close", &url, &alice_b, &[&id]);
     assert_eq!(closed["receipt"], "genuine", "{closed}");
     let after = room.state_when("the election closed", |s| {
@@ -1187,4 +1198,14 @@ fn members_elect_the_board_from_the_browser() {
         &sign_note(&c.text, &dana),
     )
     .api_error(401, "not_a_member");
+
+    // Alice steps down from the board; Dana resigns (with her new key).
+    let stepped = drive("act", &url, &alice_b, &["step-down"]);
+    assert_eq!(stepped["receipt"], "genuine", "{stepped}");
+    room.state_when("alice off the board", |s| {
+        !s.board.iter().any(|x| x.handle == "alice")
+    });
+    let resigned = drive("act", &url, &dana_b, &["resign"]);
+    assert_eq!(resigned["receipt"], "genuine", "{resigned}");
+    room.state_when("dana resigned", |s| !s.members.contains(&"dana".into()));
 }
