@@ -603,7 +603,7 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
             .iter()
             .map(|m| m.to_string())
             .collect::<Vec<_>>(),
-        [image_id.clone()]
+        [image_id]
     );
     // On the reader site.
     erkin_testkit::eventually(std::time::Duration::from_secs(30), || {
