@@ -214,6 +214,14 @@ fn every_blocking_scenario_ends_with_the_genuine_newest_copy() {
             matches!(o, Outcome::NotGenuine { .. })
         }),
     ];
+    // The reference: the same sync from the working copy alone.
+    let started = std::time::Instant::now();
+    let base = w.folder("reference");
+    sync(&w.options(&base, &[&w.working])).unwrap();
+    eprintln!(
+        "reference (the working copy alone): {:?}",
+        started.elapsed()
+    );
     for (name, bad, expected) in cases {
         let folder = w.folder(&name.replace(' ', "-"));
         // The blocked copy worked last time: it is tried first.
