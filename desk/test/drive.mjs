@@ -21,6 +21,8 @@ const errors = [];
 page.on("pageerror", (e) => errors.push(String(e)));
 // A refusal the desk shows (401 before admission) is logged by Chromium as a
 // failed load; those are answers, not errors of the page.
+const said = [];
+page.on("console", (m) => said.push(`${m.type()}: ${m.text()}`));
 page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
 const out = {};
 // The requests the page made and their answers, shown if the scenario fails.
@@ -375,6 +377,7 @@ try {
   out.errors = errors;
   try {
     out.requests = requests.slice(-12);
+    out.console = said.slice(-12);
     out.receipt_html = await page.innerHTML("#receipt").catch(() => null);
     out.status = await page.textContent("#status");
     // Form fields the browser holds invalid (they stop a form's submission).
