@@ -35,8 +35,8 @@ pub mod strict_json;
 pub mod stv;
 pub mod sync;
 pub mod tiled;
-pub mod tip_readers;
 pub mod tiles;
+pub mod tip_readers;
 pub mod tree;
 pub mod verify;
 
