@@ -1199,12 +1199,30 @@ fn members_elect_the_board_from_the_browser() {
     )
     .api_error(401, "not_a_member");
 
-    // Alice steps down from the board; Dana resigns (with her new key).
+    // Alice steps down from the board; a by-election for her seat is
+    // proposed from the desk; Dana resigns (with her new key).
     let stepped = drive("act", &url, &alice_b, &["step-down"]);
     assert_eq!(stepped["receipt"], "genuine", "{stepped}");
     room.state_when("alice off the board", |s| {
         !s.board.iter().any(|x| x.handle == "alice")
     });
+    let by = drive(
+        "propose",
+        &url,
+        &alice_b,
+        &["by_election", "Fill the seat", "", "7", "3"],
+    );
+    assert_eq!(by["receipt"], "genuine", "{by}");
+    let state = room.state_when("the by-election", |s| {
+        s.proposals.iter().any(|p| p.title == "Fill the seat")
+    });
+    let m = &state
+        .proposals
+        .iter()
+        .find(|p| p.title == "Fill the seat")
+        .unwrap()
+        .motion;
+    assert!(matches!(m, Motion::ByElection { seats: 1, .. }), "{m:?}");
     let resigned = drive("act", &url, &dana_b, &["resign"]);
     assert_eq!(resigned["receipt"], "genuine", "{resigned}");
     room.state_when("dana resigned", |s| !s.members.contains(&"dana".into()));
