@@ -706,6 +706,20 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
         &["resolution", "Print less", "Print on Fridays only.", "7"],
     );
     assert_eq!(made["receipt"], "genuine", "{made}");
+    // A retraction of the article, from the form (article and reason).
+    let retract = drive(
+        "propose",
+        &url,
+        &dana_profile,
+        &[
+            "retract",
+            "Retract river news",
+            "river-news",
+            "7",
+            "The river did not rise.",
+        ],
+    );
+    assert_eq!(retract["receipt"], "genuine", "{retract}");
     let proposals: serde_json::Value = serde_json::from_str(&ok(&[
         "--server",
         &url,
@@ -723,6 +737,23 @@ fn a_member_made_in_the_browser_is_admitted_writes_and_an_editor_publishes() {
             .any(|p| p["title"] == "Print less" && p["proposer"] == "dana"),
         "{proposals}"
     );
+    // The state document follows the log a moment behind.
+    let retracted = erkin_testkit::eventually(std::time::Duration::from_secs(30), || {
+        erkin_testkit::get(server.addr, "/api/v1/state")
+            .ok()
+            .and_then(|r| serde_json::from_slice::<erkin_core::api::StateDocument>(&r.body).ok())
+            .is_some_and(|s| {
+                s.proposals.iter().any(|p| {
+                    p.title == "Retract river news"
+                        && p.motion
+                            == erkin_core::action::Motion::Retract {
+                                article: "river-news".into(),
+                                reason: "The river did not rise.".into(),
+                            }
+                })
+            })
+    });
+    assert!(retracted.is_some(), "the retraction proposed from the desk");
 
     // An export of the newsroom verifies.
     let export = t.join("export");
