@@ -27,6 +27,7 @@ pub mod media;
 pub mod members;
 pub mod mirrors;
 pub mod note;
+pub mod recipient;
 pub mod rejection;
 pub mod serving;
 pub mod snapshot;

@@ -243,7 +243,7 @@ pub enum Rejection {
     NotTipReader { handle: String },
     #[error("the tip key is not an age X25519 recipient: {reason}")]
     BadTipRecipient {
-        reason: crate::tip_readers::RecipientError,
+        reason: crate::recipient::RecipientError,
     },
     #[error("this age recipient was replaced or held by a removed tip reader; it is never used again: make a new one (erkin tips key)")]
     TipRecipientRetired,

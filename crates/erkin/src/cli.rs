@@ -106,7 +106,7 @@ pub enum Command {
     StepDown(SignerArgs),
     /// The publication's signed mirror list: list, add, remove (editors).
     #[command(subcommand)]
-    Mirrors(crate::mirrors::MirrorsCommand),
+    Mirrors(MirrorsCommand),
     /// Read a publication: find a working, genuine copy (or take a bundle),
     /// keep it on this device and open it in the browser.
     Read(crate::read::ReadArgs),
@@ -127,7 +127,7 @@ pub enum Command {
     Evidence(EvidenceArgs),
     /// The source inbox: tip readers' keys, fetching tips, replying (docs/TIPS.md).
     #[command(subcommand)]
-    Tips(crate::tips::TipsCommand),
+    Tips(TipsCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into --out.
@@ -662,4 +662,145 @@ pub struct ServeArgs {
     /// Most MiB one tip may hold in all (text and files).
     #[arg(long, default_value_t = 100)]
     pub tips_max_mib: u64,
+}
+
+// `erkin mirrors` (crates/erkin/src/mirrors.rs does the work).
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorsCommand {
+    /// List the mirrors the log names.
+    List(MirrorsListArgs),
+    /// Add a mirror to the list (editors): an https:// copy, an http:// onion
+    /// service or a bundle (.tar.gz) at either.
+    Add(MirrorsAddArgs),
+    /// Remove a mirror from the list (editors).
+    Remove(MirrorsRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorsListArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Print JSON (the list as erkin.json carries it).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorsAddArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Your member key file (an editor's).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The mirror's address.
+    pub url: String,
+    /// SHA-256 (hex) of a certificate the mirror presents (https only;
+    /// repeat for the next certificate). Lets readers' clients report an
+    /// intercepted connection.
+    #[arg(long = "pin", value_name = "SHA256")]
+    pub pins: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorsRemoveArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Your member key file (an editor's).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The mirror's address, as listed.
+    pub url: String,
+}
+
+impl MirrorsCommand {
+    pub fn place(&mut self) -> PlaceArgs {
+        let place = match self {
+            MirrorsCommand::List(a) => &mut a.place,
+            MirrorsCommand::Add(a) => &mut a.place,
+            MirrorsCommand::Remove(a) => &mut a.place,
+        };
+        std::mem::take(place)
+    }
+}
+
+// `erkin tips` (crates/erkin/src/tips.rs does the work).
+
+#[derive(Debug, Subcommand)]
+pub enum TipsCommand {
+    /// Make a tip reader's age X25519 identity (encrypted at rest with a
+    /// passphrase); prints its recipient, to publish with `erkin tips publish`.
+    Key {
+        /// Where to write the encrypted identity (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Publish your recipient as a tip reader (a `tip_key` entry, signed by
+    /// your member key); the inbox seals the next tips to it.
+    Publish(TipsPublishArgs),
+    /// Download the tips sealed to you, decrypt them here and unpack each
+    /// into a folder of its own under --out.
+    Fetch(TipsFetchArgs),
+    /// Answer a conversation: the reply is sealed here to the source's
+    /// codename key and left on the server for them.
+    Reply(TipsReplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TipsPublishArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Your recipient (`age1...`, printed by `erkin tips key`).
+    #[arg(long)]
+    pub recipient: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TipsFetchArgs {
+    /// The newsroom's server (or its tips listener): --server URL.
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Your member key file (signs the requests).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Your tip reader identity (from `erkin tips key`).
+    #[arg(long)]
+    pub identity: PathBuf,
+    /// Where to unpack the tips (one folder per tip, named by its day and ID).
+    #[arg(long, default_value = "tips")]
+    pub out: PathBuf,
+    /// Delete each tip from the server once it is unpacked here.
+    #[arg(long)]
+    pub delete: bool,
+    /// Also write a copy of each file with its metadata stripped into the
+    /// tip's clean/ folder (EXIF, XMP, IPTC and comments of JPEG, PNG and
+    /// WebP; a PDF's information and XMP), and name what could not be
+    /// cleaned.
+    #[arg(long)]
+    pub clean: bool,
+    /// Print what was fetched as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TipsReplyArgs {
+    /// The newsroom's server (or its tips listener): --server URL.
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Your member key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The conversation (the `thread` in a fetched tip's `reply-to` file).
+    #[arg(long)]
+    pub thread: String,
+    /// The reply's text.
+    #[arg(long, conflicts_with = "file")]
+    pub message: Option<String>,
+    /// Read the reply's text from a file.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
 }

@@ -7,75 +7,14 @@
 //! first, so `https://Habar.Example` and `https://habar.example/` are one
 //! mirror.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
-use clap::{Args, Subcommand};
 use erkin_core::action::{Action, MirrorEntry, SetMirrors};
 use erkin_core::mirrors::{canonical_url, MirrorKind};
 
-use crate::cli::PlaceArgs;
+use crate::cli::{MirrorsAddArgs, MirrorsCommand, MirrorsRemoveArgs};
 use crate::desk::Place;
 use crate::govern::submit_action;
 use crate::term::{outln, print_json};
-
-#[derive(Debug, Subcommand)]
-pub enum MirrorsCommand {
-    /// List the mirrors the log names.
-    List(MirrorsListArgs),
-    /// Add a mirror to the list (editors): an https:// copy, an http:// onion
-    /// service or a bundle (.tar.gz) at either.
-    Add(MirrorsAddArgs),
-    /// Remove a mirror from the list (editors).
-    Remove(MirrorsRemoveArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct MirrorsListArgs {
-    #[command(flatten)]
-    pub place: PlaceArgs,
-    /// Print JSON (the list as erkin.json carries it).
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct MirrorsAddArgs {
-    #[command(flatten)]
-    pub place: PlaceArgs,
-    /// Your member key file (an editor's).
-    #[arg(long)]
-    pub key: PathBuf,
-    /// The mirror's address.
-    pub url: String,
-    /// SHA-256 (hex) of a certificate the mirror presents (https only;
-    /// repeat for the next certificate). Lets readers' clients report an
-    /// intercepted connection.
-    #[arg(long = "pin", value_name = "SHA256")]
-    pub pins: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct MirrorsRemoveArgs {
-    #[command(flatten)]
-    pub place: PlaceArgs,
-    /// Your member key file (an editor's).
-    #[arg(long)]
-    pub key: PathBuf,
-    /// The mirror's address, as listed.
-    pub url: String,
-}
-
-impl MirrorsCommand {
-    pub fn place(&mut self) -> PlaceArgs {
-        let place = match self {
-            MirrorsCommand::List(a) => &mut a.place,
-            MirrorsCommand::Add(a) => &mut a.place,
-            MirrorsCommand::Remove(a) => &mut a.place,
-        };
-        std::mem::take(place)
-    }
-}
 
 pub fn run(place: &Place, command: MirrorsCommand) -> Result<u8> {
     match command {

@@ -6,94 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
 use erkin_core::action::{Action, TipKey};
 use erkin_core::descriptor::Descriptor;
 use erkin_tips::client::{unpack, TipsClient};
 
-use crate::cli::PlaceArgs;
+use crate::cli::{PlaceArgs, TipsCommand, TipsFetchArgs};
 use crate::desk::Place;
 use crate::term::{outln, print_json};
 use crate::{exit, govern, secret};
-
-#[derive(Debug, Subcommand)]
-pub enum TipsCommand {
-    /// Make a tip reader's age X25519 identity (encrypted at rest with a
-    /// passphrase); prints its recipient, to publish with `erkin tips publish`.
-    Key {
-        /// Where to write the encrypted identity (never overwritten).
-        #[arg(long)]
-        out: PathBuf,
-    },
-    /// Publish your recipient as a tip reader (a `tip_key` entry, signed by
-    /// your member key); the inbox seals the next tips to it.
-    Publish(PublishArgs),
-    /// Download the tips sealed to you, decrypt them here and unpack each
-    /// into a folder of its own under --out.
-    Fetch(FetchArgs),
-    /// Answer a conversation: the reply is sealed here to the source's
-    /// codename key and left on the server for them.
-    Reply(ReplyArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct PublishArgs {
-    #[command(flatten)]
-    pub place: PlaceArgs,
-    /// Your member key file.
-    #[arg(long)]
-    pub key: PathBuf,
-    /// Your recipient (`age1...`, printed by `erkin tips key`).
-    #[arg(long)]
-    pub recipient: String,
-}
-
-#[derive(Debug, Args)]
-pub struct FetchArgs {
-    /// The newsroom's server (or its tips listener): --server URL.
-    #[command(flatten)]
-    pub place: PlaceArgs,
-    /// Your member key file (signs the requests).
-    #[arg(long)]
-    pub key: PathBuf,
-    /// Your tip reader identity (from `erkin tips key`).
-    #[arg(long)]
-    pub identity: PathBuf,
-    /// Where to unpack the tips (one folder per tip, named by its day and ID).
-    #[arg(long, default_value = "tips")]
-    pub out: PathBuf,
-    /// Delete each tip from the server once it is unpacked here.
-    #[arg(long)]
-    pub delete: bool,
-    /// Also write a copy of each file with its metadata stripped into the
-    /// tip's clean/ folder (EXIF, XMP, IPTC and comments of JPEG, PNG and
-    /// WebP; a PDF's information and XMP), and name what could not be
-    /// cleaned.
-    #[arg(long)]
-    pub clean: bool,
-    /// Print what was fetched as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ReplyArgs {
-    /// The newsroom's server (or its tips listener): --server URL.
-    #[command(flatten)]
-    pub place: PlaceArgs,
-    /// Your member key file.
-    #[arg(long)]
-    pub key: PathBuf,
-    /// The conversation (the `thread` in a fetched tip's `reply-to` file).
-    #[arg(long)]
-    pub thread: String,
-    /// The reply's text.
-    #[arg(long, conflicts_with = "file")]
-    pub message: Option<String>,
-    /// Read the reply's text from a file.
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-}
 
 /// What `tips fetch --json` prints.
 #[derive(serde::Serialize)]
@@ -252,7 +172,7 @@ fn server_of(place: Place) -> Result<String> {
         .ok_or_else(|| anyhow::anyhow!("name the newsroom's server with --server URL"))
 }
 
-fn fetch(server: &str, args: FetchArgs) -> Result<u8> {
+fn fetch(server: &str, args: TipsFetchArgs) -> Result<u8> {
     let identity = open_identity(&args.identity)?;
     let c = client(server, &args.key)?;
     std::fs::create_dir_all(&args.out)
