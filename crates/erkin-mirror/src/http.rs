@@ -17,6 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -59,6 +60,75 @@ pub struct HttpOptions {
     /// copy is read from the address it was given, and a redirect
     /// elsewhere is refused with its target named.
     pub follow_redirects: bool,
+    /// Host names connected to at a given address instead of the one DNS
+    /// answers, on any port (curl's `--resolve`): for a reader whose DNS is
+    /// poisoned, who knows a copy's real address. The URL keeps the name,
+    /// so TLS still sends it as SNI and checks the certificate against it.
+    /// Names are compared without case. With a `socks5h://` proxy the
+    /// proxy resolves names and this is not consulted for them.
+    pub resolve: Vec<(String, IpAddr)>,
+}
+
+/// Parses `NAME=ADDR` (`habar.kz=203.0.113.7`, `habar.kz=[2001:db8::1]`)
+/// for [`HttpOptions::resolve`]; the reason if it is not one.
+pub fn parse_resolve(s: &str) -> Result<(String, IpAddr), String> {
+    let (name, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected NAME=ADDRESS"))?;
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(format!("{s:?}: {name:?} is not a host name"));
+    }
+    let addr = addr.trim().trim_start_matches('[').trim_end_matches(']');
+    let ip = addr
+        .parse::<IpAddr>()
+        .map_err(|_| format!("{s:?}: {addr:?} is not an IP address"))?;
+    Ok((name, ip))
+}
+
+/// The address [`HttpOptions::resolve`] gives `host`, if any.
+pub fn resolve_override(resolve: &[(String, IpAddr)], host: &str) -> Option<IpAddr> {
+    let host = host.trim_end_matches('.');
+    resolve
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(host))
+        .map(|(_, ip)| *ip)
+}
+
+/// ureq's resolver with [`HttpOptions::resolve`] consulted first.
+#[derive(Debug)]
+struct OverrideResolver {
+    names: Vec<(String, IpAddr)>,
+    system: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl ureq::unversioned::resolver::Resolver for OverrideResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let fixed = uri.host().and_then(|h| resolve_override(&self.names, h));
+        let Some(ip) = fixed else {
+            return self.system.resolve(uri, config, timeout);
+        };
+        let port = uri
+            .port_u16()
+            .or_else(|| match uri.scheme_str() {
+                Some("http") => Some(80),
+                Some("https") => Some(443),
+                _ => None,
+            })
+            .ok_or(ureq::Error::HostNotFound)?;
+        let mut addrs = self.empty();
+        addrs.push(SocketAddr::new(ip, port));
+        Ok(addrs)
+    }
 }
 
 /// Whether `proxy` is a proxy address this client takes; the reason if not.
@@ -89,6 +159,7 @@ impl Default for HttpOptions {
             proxy: None,
             roots: None,
             follow_redirects: true,
+            resolve: Vec::new(),
         }
     }
 }
@@ -157,9 +228,21 @@ impl HttpCopy {
             // No identifying headers beyond what HTTP needs.
             .user_agent("erkin-mirror")
             .build();
+        let agent = if options.resolve.is_empty() {
+            config.into()
+        } else {
+            ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::default(),
+                OverrideResolver {
+                    names: options.resolve.clone(),
+                    system: Default::default(),
+                },
+            )
+        };
         Self {
             base,
-            agent: config.into(),
+            agent,
             options,
             staging: staging.to_path_buf(),
             fetched: Mutex::default(),

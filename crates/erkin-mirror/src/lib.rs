@@ -21,5 +21,5 @@ pub mod mirror;
 
 pub use bundle::{unpack_bundle, write_bundle, BundleError, BundleLimits, BundleManifest};
 pub use client::{ClientError, MembersClient, Receipt};
-pub use http::{check_proxy, HttpCopy, HttpOptions, Progress};
+pub use http::{check_proxy, parse_resolve, resolve_override, HttpCopy, HttpOptions, Progress};
 pub use mirror::{Blame, Mirror, MirrorConfig, MirrorError, SyncOptions, SyncReport};

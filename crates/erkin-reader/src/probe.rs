@@ -444,6 +444,25 @@ async fn run(
     // DNS.
     let addrs: Vec<SocketAddr> = if let Ok(ip) = host.parse::<std::net::IpAddr>() {
         vec![SocketAddr::new(ip, port)]
+    } else if let Some(ip) = erkin_mirror::resolve_override(&o.http.resolve, &host) {
+        // The reader's `--resolve`: no DNS asked. Recorded as its own
+        // engine so the record does not pass the address off as DNS's.
+        let now = secs(start, Instant::now());
+        keys.queries.push(Query {
+            engine: "erkin_resolve_override".into(),
+            hostname: host.clone(),
+            query_type: "ANY".into(),
+            answers: vec![Answer {
+                answer_type: if ip.is_ipv4() { "A" } else { "AAAA" }.into(),
+                ipv4: ip.is_ipv4().then(|| ip.to_string()),
+                ipv6: ip.is_ipv6().then(|| ip.to_string()),
+            }],
+            failure: None,
+            resolver_address: String::new(),
+            t0: now,
+            t: now,
+        });
+        vec![SocketAddr::new(ip, port)]
     } else {
         let t0 = Instant::now();
         let r = tokio::time::timeout(

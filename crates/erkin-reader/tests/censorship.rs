@@ -27,6 +27,8 @@ struct World {
     working: String,
     refused: String,
     hang: String,
+    /// Another name on the hanging copy's address, not filtered.
+    same_address: String,
     reset: String,
     throttled: String,
     mitm: String,
@@ -40,9 +42,8 @@ fn world() -> World {
     let mirrors = Mirrors::new();
     let public = Ca::new("Test Public Root CA");
     let state_root = Ca::new("Information Security Certification Authority CA");
-    let ip = |last: u8| std::net::IpAddr::from([127, 0, 0, last]);
     let l_working = mirrors.bind([127, 0, 0, 2]);
-    let working_url = format!("https://{}/", l_working.local_addr().unwrap());
+    let working_url = mirrors.url(&l_working);
     let mut news = Newsroom::found(&root.join("news"));
     news.publish("first", "The first story.");
     // The log names the working copy: a reader learns it from any copy.
@@ -91,36 +92,41 @@ fn world() -> World {
         root: dir.to_path_buf(),
         rate,
     };
-    let working = mirrors.start(l_working, public.server_config(ip(2)), serve(&new, None));
+    let working = mirrors.start_named(l_working, &public, serve(&new, None));
     let refused = mirrors.refused([127, 0, 0, 3]);
-    let hang = mirrors.start(
+    // The SNI filter: on 127.0.0.4 the handshake for mirror-4.test hangs
+    // after its ClientHello; another name on the same address is served.
+    let sni = mirrors.start_sni(
         mirrors.bind([127, 0, 0, 4]),
-        public.server_config(ip(4)),
-        Behaviour::HangAfterHello,
+        vec![
+            (
+                "mirror-4.test".into(),
+                public.server_config_for("mirror-4.test"),
+                Behaviour::HangAfterHello,
+            ),
+            (
+                "unlisted-4.test".into(),
+                public.server_config_for("unlisted-4.test"),
+                serve(&new, None),
+            ),
+        ],
     );
-    let reset = mirrors.start(
-        mirrors.bind([127, 0, 0, 5]),
-        public.server_config(ip(5)),
-        Behaviour::Reset,
-    );
-    let throttled = mirrors.start(
+    let (hang, same_address) = (sni[0].clone(), sni[1].clone());
+    let reset = mirrors.start_named(mirrors.bind([127, 0, 0, 5]), &public, Behaviour::Reset);
+    let throttled = mirrors.start_named(
         mirrors.bind([127, 0, 0, 6]),
-        public.server_config(ip(6)),
+        &public,
         serve(&new, Some(2 * 1024)),
     );
-    let mitm = mirrors.start(
+    let mitm = mirrors.start_named(
         mirrors.bind([127, 0, 0, 7]),
-        state_root.server_config(ip(7)),
+        &state_root,
         serve(&mitm_dir, None),
     );
-    let stale = mirrors.start(
-        mirrors.bind([127, 0, 0, 8]),
-        public.server_config(ip(8)),
-        serve(&old, None),
-    );
-    let tampered = mirrors.start(
+    let stale = mirrors.start_named(mirrors.bind([127, 0, 0, 8]), &public, serve(&old, None));
+    let tampered = mirrors.start_named(
         mirrors.bind([127, 0, 0, 9]),
-        public.server_config(ip(9)),
+        &public,
         serve(&tampered_dir, None),
     );
     World {
@@ -134,6 +140,7 @@ fn world() -> World {
         working,
         refused,
         hang,
+        same_address,
         reset,
         throttled,
         mitm,
@@ -153,6 +160,8 @@ impl World {
         );
         o.sources = sources.iter().map(|s| s.to_string()).collect();
         o.http.roots = Some(Arc::new(vec![self.public.der(), self.state_root.der()]));
+        // The harness's names are known to the reader only this way.
+        o.http.resolve = self.mirrors.resolve();
         o.http.phase_timeout = Some(Duration::from_secs(2));
         o.http.timeout = Duration::from_secs(10);
         o.head_start = Duration::from_millis(800);
@@ -352,7 +361,6 @@ fn bad_input_gets_a_clear_reason_and_the_local_copy_stays_intact() {
     let w = world();
     let folder = w.folder("bad");
     sync(&w.options(&folder, &[&w.working])).unwrap();
-    let ip = |last: u8| std::net::IpAddr::from([127, 0, 0, last]);
     // Another publication (another log key) served as if it were this one.
     let other_dir = w.tmp.path().join("other");
     let mut other = Newsroom::found(&w.tmp.path().join("other-news"));
@@ -360,22 +368,22 @@ fn bad_input_gets_a_clear_reason_and_the_local_copy_stays_intact() {
         other.statement(&format!("Forged {i}"));
     }
     other.export(&other_dir);
-    let forged = w.mirrors.start(
+    let forged = w.mirrors.start_named(
         w.mirrors.bind([127, 0, 0, 11]),
-        w.public.server_config(ip(11)),
+        &w.public,
         Behaviour::Serve {
             root: other_dir,
             rate: None,
         },
     );
-    let redirect = w.mirrors.start(
+    let redirect = w.mirrors.start_named(
         w.mirrors.bind([127, 0, 0, 12]),
-        w.public.server_config(ip(12)),
+        &w.public,
         Behaviour::Redirect("https://elsewhere.example/".into()),
     );
-    let endless = w.mirrors.start(
+    let endless = w.mirrors.start_named(
         w.mirrors.bind([127, 0, 0, 13]),
-        w.public.server_config(ip(13)),
+        &w.public,
         Behaviour::Endless,
     );
     let malformed = "htps:/habar example";
@@ -496,6 +504,7 @@ fn the_probe_classifies_every_scenario_and_its_records_follow_the_schema() {
         (&w.working, "ok"),
         (&w.refused, "tcp_refused"),
         (&w.hang, "tls_handshake_timeout"),
+        (&w.same_address, "ok"),
         (&w.reset, "connection_reset"),
         (&w.throttled, "throttled"),
         (&w.mitm, "tls_interception"),
@@ -515,7 +524,21 @@ fn the_probe_classifies_every_scenario_and_its_records_follow_the_schema() {
         assert_eq!(m.test_keys.x_erkin.classification, want, "{url}: {json:#}");
         records.push(m);
     }
-    let mitm = &records[5].test_keys;
+    // The SNI filter: the blocked name and the served one share an
+    // address; each handshake sent its own name.
+    let (hang, open) = (&records[2].test_keys, &records[3].test_keys);
+    assert_eq!(hang.tcp_connect[0].ip, open.tcp_connect[0].ip);
+    assert_eq!(hang.tcp_connect[0].port, open.tcp_connect[0].port);
+    assert_eq!(hang.tls_handshakes[0].server_name, "mirror-4.test");
+    assert_eq!(open.tls_handshakes[0].server_name, "unlisted-4.test");
+    assert_eq!(
+        hang.tls_handshakes[0].failure.as_deref(),
+        Some("generic_timeout_error")
+    );
+    assert!(open.accessible, "{:?}", open.x_erkin);
+    // No DNS was asked: the override is recorded as such.
+    assert_eq!(hang.queries[0].engine, "erkin_resolve_override");
+    let mitm = &records[6].test_keys;
     assert_eq!(
         mitm.tls_handshakes[0].failure.as_deref(),
         Some("ssl_unknown_authority")
@@ -554,4 +577,77 @@ fn the_probe_classifies_every_scenario_and_its_records_follow_the_schema() {
     assert!(
         html.contains("tls_interception") && html.contains("ISCA") && !html.contains("<script")
     );
+}
+
+/// The SNI filter as Kazakhstan's DPI applies it: the handshake for the
+/// blocked name hangs after its ClientHello; the same address under another
+/// name is read. The reader, told where the names are (`--resolve`), ends
+/// with the genuine newest copy from the other name.
+#[test]
+fn a_name_blocked_by_sni_hangs_and_another_name_on_the_same_address_is_read() {
+    let w = world();
+    let folder = w.folder("sni");
+    let addr_of = |url: &str| {
+        let host = url::Url::parse(url)
+            .unwrap()
+            .host_str()
+            .unwrap()
+            .to_string();
+        erkin_mirror::resolve_override(&w.mirrors.resolve(), &host).unwrap()
+    };
+    assert_eq!(addr_of(&w.hang), addr_of(&w.same_address), "one address");
+    ReaderState {
+        key: w.news.log.verifier_key().to_string(),
+        sources: vec![w.hang.clone(), w.same_address.clone()],
+        last_good: Some(w.hang.clone()),
+        source: None,
+        last_verified: None,
+    }
+    .save(&folder)
+    .unwrap();
+    let report = sync(&w.options(&folder, &[])).unwrap();
+    assert_genuine_newest(&w, &folder, &report);
+    match outcome_of(&report, &w.hang) {
+        Outcome::Unreachable { reason } => assert!(reason.contains("mirror-4.test"), "{reason}"),
+        o => panic!("the blocked name: {o:?}"),
+    }
+    assert_eq!(
+        outcome_of(&report, &w.same_address),
+        &Outcome::Used { size: w.new_size }
+    );
+    // Without the override the harness's names do not resolve: it is what
+    // took the reader there.
+    let bare = w.folder("sni-no-resolve");
+    let mut o = w.options(&bare, &[&w.same_address]);
+    o.http.resolve.clear();
+    assert!(sync(&o).is_err(), "a name nobody resolves was reached");
+}
+
+#[test]
+fn resolve_overrides_parse_or_say_why_not() {
+    use erkin_mirror::parse_resolve;
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    assert_eq!(
+        parse_resolve("Habar.KZ.=203.0.113.7").unwrap(),
+        ("habar.kz".to_string(), ip("203.0.113.7"))
+    );
+    assert_eq!(
+        parse_resolve("habar.kz=[2001:db8::1]").unwrap().1,
+        ip("2001:db8::1")
+    );
+    for (bad, says) in [
+        ("habar.kz", "expected NAME=ADDRESS"),
+        ("=203.0.113.7", "is not a host name"),
+        ("ha bar.kz=203.0.113.7", "is not a host name"),
+        ("habar.kz=habar.example", "is not an IP address"),
+    ] {
+        let e = parse_resolve(bad).unwrap_err();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+    let names = vec![("habar.kz".to_string(), ip("203.0.113.7"))];
+    assert_eq!(
+        erkin_mirror::resolve_override(&names, "HABAR.kz."),
+        Some(ip("203.0.113.7"))
+    );
+    assert_eq!(erkin_mirror::resolve_override(&names, "other.kz"), None);
 }

@@ -34,6 +34,11 @@ pub struct ReadArgs {
     /// Tor (host names are resolved by the proxy, not here).
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
+    /// Connect to NAME at ADDR instead of what DNS answers (curl's
+    /// --resolve), when your DNS is poisoned and you know a copy's real
+    /// address; the certificate is still checked for NAME. Repeatable.
+    #[arg(long, value_name = "NAME=ADDR", value_parser = erkin_mirror::parse_resolve)]
+    pub resolve: Vec<(String, std::net::IpAddr)>,
     /// Keep the copies under this folder instead of your data folder.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -111,12 +116,14 @@ pub fn run(args: ReadArgs) -> Result<u8> {
     }
     let mut probe_http = erkin_reader::reader_http();
     probe_http.proxy = args.proxy.clone();
+    probe_http.resolve = args.resolve.clone();
     let (key, sources) = find_key(&args, &probe_http)?;
     let folder = data_dir(args.data.as_deref(), key.name())
         .context("no data folder for this user (set --data)")?;
     let mut options = ReadOptions::new(key.clone(), folder.clone(), now());
     options.sources = sources;
     options.http.proxy = args.proxy.clone();
+    options.http.resolve = args.resolve.clone();
     let report = sync(&options);
     let report = match report {
         Ok(r) => r,
@@ -219,6 +226,10 @@ pub struct ProbeArgs {
     /// Also write a readable HTML report here.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Connect to NAME at ADDR instead of asking DNS (as `erkin read
+    /// --resolve`); the record names it as no DNS answer. Repeatable.
+    #[arg(long, value_name = "NAME=ADDR", value_parser = erkin_mirror::parse_resolve)]
+    pub resolve: Vec<(String, std::net::IpAddr)>,
 }
 
 /// What one publication's probe covers: its key, its copies with their
@@ -272,12 +283,15 @@ pub fn probe(args: ProbeArgs) -> Result<u8> {
                 copies: args.copies.clone(),
                 key: args.key.clone(),
                 proxy: None,
+                resolve: args.resolve.clone(),
                 data: args.data.clone(),
                 port: 0,
                 no_open: true,
                 sync_only: true,
             };
-            let (key, sources) = find_key(&read_args, &erkin_reader::reader_http())?;
+            let mut http = erkin_reader::reader_http();
+            http.resolve = args.resolve.clone();
+            let (key, sources) = find_key(&read_args, &http)?;
             targets.push(target_for(key, sources, data)?);
         }
         None => {
@@ -311,6 +325,7 @@ pub fn probe(args: ProbeArgs) -> Result<u8> {
         let mut o = erkin_reader::probe::ProbeOptions::new(t.key.clone(), start.clone());
         o.local_size = t.local_size;
         o.scratch = Some(scratch.path().to_path_buf());
+        o.http.resolve = args.resolve.clone();
         for (url, pins) in &t.copies {
             eprintln!("measuring {url} ...");
             let m = rt.block_on(erkin_reader::probe::probe(url, pins, &o));

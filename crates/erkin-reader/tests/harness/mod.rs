@@ -5,12 +5,18 @@
 //! - a test CA plays the public web PKI; a second plays the state's
 //!   interception root, which the reader's device trusts (as pressured
 //!   users' devices did in 2019, 2020 and 2024);
-//! - each mirror has its own address and a certificate for it. Addresses,
-//!   not host names: the test machine resolves no names, so a certificate
-//!   names its IP address and the "SNI" filter is the address (the client
-//!   sends no SNI for an IP); the behaviours are the same per connection;
+//! - each mirror has its own address, a host name (`mirror-N.test` for
+//!   127.0.0.N) and a certificate for that name. The test machine resolves
+//!   no such names: the reader is told where they are with the HTTP
+//!   client's resolve override (`erkin read --resolve NAME=ADDR`,
+//!   [`Mirrors::resolve`]), so every connection sends its name as SNI as a
+//!   real reader's does;
 //! - behaviours: serve (optionally throttled to a few KB/s), refuse TCP
-//!   (nothing listens), hang after the ClientHello, reset after it.
+//!   (nothing listens), hang after the ClientHello, reset after it;
+//! - [`Mirrors::start_sni`] filters by SNI as Kazakhstan's DPI does: one
+//!   address, several names, the ClientHello read with rustls' server-side
+//!   `Acceptor` and the connection handled by the name it asks for (a
+//!   blocked name hangs, another on the same address is served).
 //!
 //! HTTP/1.1 is spoken by hand (one request per connection, `Connection:
 //! close`), so every byte and every pause is the harness's.
@@ -209,6 +215,17 @@ pub struct Mirrors {
     rt: tokio::runtime::Runtime,
     /// Requests served, by mirror address.
     pub seen: Arc<Mutex<Vec<(SocketAddr, String)>>>,
+    /// Each mirror's host name and address, for the client's resolve
+    /// override.
+    names: Mutex<Vec<(String, IpAddr)>>,
+}
+
+/// The harness's host name for a mirror on `addr` (127.0.0.N: mirror-N.test).
+pub fn mirror_name(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(v4) => format!("mirror-{}.test", v4.octets()[3]),
+        IpAddr::V6(_) => "mirror-v6.test".into(),
+    }
 }
 
 impl Mirrors {
@@ -221,6 +238,7 @@ impl Mirrors {
         Self {
             rt,
             seen: Arc::default(),
+            names: Mutex::default(),
         }
     }
 
@@ -231,16 +249,103 @@ impl Mirrors {
         l
     }
 
+    /// What the client's resolve override needs: every mirror's name and
+    /// address.
+    pub fn resolve(&self) -> Vec<(String, IpAddr)> {
+        self.names.lock().unwrap().clone()
+    }
+
+    /// Registers `name` at `addr`; the URL of that name there.
+    pub fn name(&self, name: &str, addr: SocketAddr) -> String {
+        let mut names = self.names.lock().unwrap();
+        if !names.iter().any(|(n, _)| n == name) {
+            names.push((name.to_string(), addr.ip()));
+        }
+        format!("https://{name}:{}/", addr.port())
+    }
+
+    /// The URL (by its name) of a mirror on `listener`.
+    pub fn url(&self, listener: &std::net::TcpListener) -> String {
+        let addr = listener.local_addr().unwrap();
+        self.name(&mirror_name(addr), addr)
+    }
+
     /// An address where nothing listens (TCP refused).
     pub fn refused(&self, ip: [u8; 4]) -> String {
         let l = self.bind(ip);
-        let addr = l.local_addr().unwrap();
+        let url = self.url(&l);
         drop(l);
-        format!("https://{addr}/")
+        url
+    }
+
+    /// Starts a mirror on `listener` named `mirror-N.test`, with `ca`'s
+    /// certificate for that name, behaving as `behaviour`; returns its URL.
+    pub fn start_named(
+        &self,
+        listener: std::net::TcpListener,
+        ca: &Ca,
+        behaviour: Behaviour,
+    ) -> String {
+        let url = self.url(&listener);
+        let name = mirror_name(listener.local_addr().unwrap());
+        self.start(listener, ca.server_config_for(&name), behaviour);
+        url
+    }
+
+    /// One address, several names, each with its certificate and its
+    /// behaviour ([`Behaviour::HangAfterHello`] or [`Behaviour::Serve`]),
+    /// chosen by the ClientHello's SNI as read by rustls' `Acceptor`. A
+    /// name not listed (or none) is dropped. Returns each name's URL.
+    pub fn start_sni(
+        &self,
+        listener: std::net::TcpListener,
+        names: Vec<(String, Arc<rustls::ServerConfig>, Behaviour)>,
+    ) -> Vec<String> {
+        let addr = listener.local_addr().unwrap();
+        let urls = names.iter().map(|(n, _, _)| self.name(n, addr)).collect();
+        let seen = self.seen.clone();
+        let names = Arc::new(names);
+        self.rt.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let names = names.clone();
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let acceptor = tokio_rustls::LazyConfigAcceptor::new(
+                        rustls::server::Acceptor::default(),
+                        tcp,
+                    );
+                    let Ok(start) = acceptor.await else { return };
+                    let sni = start.client_hello().server_name().map(str::to_string);
+                    let Some((_, tls, behaviour)) =
+                        names.iter().find(|(n, _, _)| Some(n) == sni.as_ref())
+                    else {
+                        return;
+                    };
+                    match behaviour {
+                        Behaviour::HangAfterHello => {
+                            // Hold the connection, answer nothing.
+                            let _held = start;
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                        }
+                        Behaviour::Serve { .. } => {
+                            if let Ok(stream) = start.into_stream(tls.clone()).await {
+                                respond(stream, behaviour.clone(), addr, seen).await;
+                            }
+                        }
+                        _ => panic!("start_sni: hang or serve only"),
+                    }
+                });
+            }
+        });
+        urls
     }
 
     /// Starts a mirror on `listener` with `tls` behaving as `behaviour`;
-    /// returns its URL.
+    /// returns its URL by address (no SNI sent).
     pub fn start(
         &self,
         listener: std::net::TcpListener,
@@ -299,9 +404,19 @@ async fn connection(
         }
         _ => {}
     }
-    let Ok(mut tls) = acceptor.accept(tcp).await else {
+    let Ok(tls) = acceptor.accept(tcp).await else {
         return;
     };
+    respond(tls, behaviour, addr, seen).await;
+}
+
+/// Reads one request over `tls` and answers it as `behaviour` says.
+async fn respond(
+    mut tls: tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+    behaviour: Behaviour,
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<(SocketAddr, String)>>>,
+) {
     let mut req = Vec::new();
     let mut buf = [0u8; 1024];
     while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 16 * 1024 {
