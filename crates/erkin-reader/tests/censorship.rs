@@ -191,6 +191,16 @@ fn assert_genuine_newest(w: &World, folder: &Path, report: &ReadReport) {
     }
 }
 
+/// A figure for bench/reader.sh (never an assertion): the time from an
+/// empty reader folder to the genuine newest copy, one line
+/// `bench-reader: LABEL: MS ms`.
+fn figure(label: &str, started: std::time::Instant) {
+    eprintln!(
+        "bench-reader: {label}: {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
 fn outcome_of<'r>(report: &'r ReadReport, source: &str) -> &'r Outcome {
     &report
         .attempts
@@ -227,10 +237,7 @@ fn every_blocking_scenario_ends_with_the_genuine_newest_copy() {
     let started = std::time::Instant::now();
     let base = w.folder("reference");
     sync(&w.options(&base, &[&w.working])).unwrap();
-    eprintln!(
-        "reference (the working copy alone): {:?}",
-        started.elapsed()
-    );
+    figure("reference (the working copy alone)", started);
     for (name, bad, expected) in cases {
         let folder = w.folder(&name.replace(' ', "-"));
         // The blocked copy worked last time: it is tried first.
@@ -246,10 +253,7 @@ fn every_blocking_scenario_ends_with_the_genuine_newest_copy() {
         let started = std::time::Instant::now();
         let report = sync(&w.options(&folder, &[])).unwrap_or_else(|e| panic!("{name}: {e}"));
         // A figure for the report, never an assertion.
-        eprintln!(
-            "scenario {name}: genuine newest copy in {:?}",
-            started.elapsed()
-        );
+        figure(name, started);
         assert_genuine_newest(&w, &folder, &report);
         let got = outcome_of(&report, bad);
         assert!(expected(got), "{name}: {got:?}");
@@ -282,12 +286,13 @@ fn all_at_once_and_then_a_rolled_back_copy_changes_nothing() {
         &w.tampered,
         &w.working,
     ];
+    // The reference in this world: the working copy alone.
+    let started = std::time::Instant::now();
+    sync(&w.options(&w.folder("all-reference"), &[&w.working])).unwrap();
+    figure("reference (the working copy alone)", started);
     let started = std::time::Instant::now();
     let report = sync(&w.options(&folder, &all)).unwrap();
-    eprintln!(
-        "all eight at once: genuine newest copy in {:?}",
-        started.elapsed()
-    );
+    figure("all eight at once", started);
     assert_genuine_newest(&w, &folder, &report);
     assert_eq!(
         outcome_of(&report, &w.working),
@@ -605,7 +610,9 @@ fn a_name_blocked_by_sni_hangs_and_another_name_on_the_same_address_is_read() {
     }
     .save(&folder)
     .unwrap();
+    let started = std::time::Instant::now();
     let report = sync(&w.options(&folder, &[])).unwrap();
+    figure("SNI-blocked name, another name on its address", started);
     assert_genuine_newest(&w, &folder, &report);
     match outcome_of(&report, &w.hang) {
         Outcome::Unreachable { reason } => assert!(reason.contains("mirror-4.test"), "{reason}"),
