@@ -312,7 +312,62 @@ fn erkin_probe_measures_a_served_copy() {
             html.to_str().unwrap(),
         ],
     );
+    // --resolve: a name nothing resolves, taken to the server's address;
+    // no DNS asked, and the record says so.
+    let named = server.url.replace("127.0.0.1", "habar-copy.test");
+    assert_ne!(named, server.url);
+    let resolve = "habar-copy.test=127.0.0.1";
+    let named_out = t.join("named.jsonl");
+    let (named_code, _, named_err) = erkin(
+        t,
+        &[
+            "probe",
+            &log_vk,
+            &named,
+            "--data",
+            data_s,
+            "--resolve",
+            resolve,
+            "--out",
+            named_out.to_str().unwrap(),
+        ],
+    );
+    let other = t.join("reader-named");
+    let (read_code, _, read_err) = erkin(
+        t,
+        &[
+            "read",
+            &log_vk,
+            &named,
+            "--resolve",
+            resolve,
+            "--data",
+            other.to_str().unwrap(),
+            "--sync-only",
+        ],
+    );
+    let (bad_code, _, bad_err) = erkin(t, &["read", &log_vk, "--resolve", "habar-copy.test"]);
     server.stop();
+    assert_eq!(named_code, 0, "{named_err}");
+    let r: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&named_out).unwrap().trim()).unwrap();
+    assert_eq!(r["test_keys"]["x_erkin"]["classification"], "ok", "{r:#}");
+    assert_eq!(
+        r["test_keys"]["queries"][0]["engine"],
+        "erkin_resolve_override"
+    );
+    assert_eq!(r["test_keys"]["queries"][0]["hostname"], "habar-copy.test");
+    assert_eq!(read_code, 0, "{read_err}");
+    assert!(
+        read_err.contains("Genuine copy of habar.example/news"),
+        "{read_err}"
+    );
+    assert!(
+        read_err.contains(&format!("from {named}")),
+        "read by its name: {read_err}"
+    );
+    assert_ne!(bad_code, 0);
+    assert!(bad_err.contains("expected NAME=ADDRESS"), "{bad_err}");
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&out).unwrap();
     let records: Vec<serde_json::Value> = text
