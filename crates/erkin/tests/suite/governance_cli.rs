@@ -2,43 +2,9 @@
 //! elect a board by ranked ballots, amend the charter from a TOML file, and
 //! every refusal is named.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-const PASSPHRASE: &str = "correct horse battery";
-
-fn erkin(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
-        .env("ERKIN_PASSPHRASE", PASSPHRASE)
-        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
-        .env_remove("ERKIN_DIR")
-        .stdin(Stdio::null())
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().expect("exited normally"),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, out, err) = erkin(dir, args);
-    assert_eq!(code, 0, "erkin {args:?} failed: {out}{err}");
-    out.trim().to_string()
-}
-
-fn refused(dir: &Path, args: &[&str], phrase: &str) {
-    let (code, out, err) = erkin(dir, args);
-    assert_eq!(code, 1, "erkin {args:?} should fail: {out}{err}");
-    assert!(
-        err.contains(phrase),
-        "erkin {args:?}: expected {phrase:?} in {err}"
-    );
-}
+use crate::binary::{erkin, ok, refused, PASSPHRASE};
 
 #[test]
 fn members_govern_from_the_command_line() {

@@ -1,43 +1,9 @@
 //! The reader's side through the real binary (issue 19): editors keep the
 //! signed mirror list with `erkin mirrors`, and it reaches `erkin.json`.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-const PASSPHRASE: &str = "correct horse battery";
-
-fn erkin(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
-        .env("ERKIN_PASSPHRASE", PASSPHRASE)
-        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
-        .env_remove("ERKIN_DIR")
-        .stdin(Stdio::null())
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.code().expect("exited normally"),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, out, err) = erkin(dir, args);
-    assert_eq!(code, 0, "erkin {args:?} failed: {out}{err}");
-    out.trim().to_string()
-}
-
-fn refused(dir: &Path, args: &[&str], phrase: &str) {
-    let (code, out, err) = erkin(dir, args);
-    assert_eq!(code, 1, "erkin {args:?} should fail: {out}{err}");
-    assert!(
-        err.contains(phrase),
-        "erkin {args:?}: expected {phrase:?} in {err}"
-    );
-}
+use crate::binary::{erkin, ok, refused};
 
 #[test]
 fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
