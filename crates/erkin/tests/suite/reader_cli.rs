@@ -1,15 +1,14 @@
 //! The reader's side through the real binary (issue 19): editors keep the
 //! signed mirror list with `erkin mirrors`, and it reaches `erkin.json`.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::binary::{erkin, ok, refused};
 
-#[test]
-fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path();
-    let d = t.join("pub");
+/// Founds Habar in `d` with one member, aigerim, whose key file is in `t`;
+/// returns her key file and the publication's verifier key.
+fn found(t: &Path, d: &Path) -> (PathBuf, String) {
     let key = t.join("aigerim.key");
     let vk = ok(
         t,
@@ -22,8 +21,8 @@ fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
             key.to_str().unwrap(),
         ],
     );
-    ok(
-        &d,
+    let log_vk = ok(
+        d,
         &[
             "init",
             "--origin",
@@ -34,6 +33,15 @@ fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
             &vk,
         ],
     );
+    (key, log_vk)
+}
+
+#[test]
+fn editors_keep_the_mirror_list_and_it_reaches_erkin_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let d = t.join("pub");
+    let (key, _) = found(t, &d);
     let k = key.to_str().unwrap();
     assert_eq!(ok(&d, &["mirrors", "list", "--json"]), "[]");
     let pin = "AB:".repeat(31) + "AB";
@@ -123,30 +131,7 @@ fn erkin_read_takes_a_bundle_offline_and_serves_the_copy_with_its_banner() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let d = t.join("pub");
-    let key = t.join("aigerim.key");
-    let vk = ok(
-        t,
-        &[
-            "key",
-            "new",
-            "--name",
-            "aigerim",
-            "--out",
-            key.to_str().unwrap(),
-        ],
-    );
-    let log_vk = ok(
-        &d,
-        &[
-            "init",
-            "--origin",
-            "habar.example/news",
-            "--name",
-            "Habar",
-            "--founder",
-            &vk,
-        ],
-    );
+    let (key, log_vk) = found(t, &d);
     ok(
         &d,
         &[
@@ -232,30 +217,7 @@ fn erkin_probe_measures_a_served_copy() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let d = t.join("pub");
-    let key = t.join("aigerim.key");
-    let vk = ok(
-        t,
-        &[
-            "key",
-            "new",
-            "--name",
-            "aigerim",
-            "--out",
-            key.to_str().unwrap(),
-        ],
-    );
-    let log_vk = ok(
-        &d,
-        &[
-            "init",
-            "--origin",
-            "habar.example/news",
-            "--name",
-            "Habar",
-            "--founder",
-            &vk,
-        ],
-    );
+    let (_, log_vk) = found(t, &d);
     let data = t.join("reader");
     let data_s = data.to_str().unwrap();
     let (code, _, err) = erkin(t, &["probe", &log_vk, "--data", data_s]);
