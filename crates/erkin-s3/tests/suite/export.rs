@@ -4,74 +4,20 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use erkin_core::action::{Action, Charter, Publish};
-use erkin_core::entry::EntryBody;
-use erkin_core::keys::SecretKey;
 use erkin_s3::{export, BucketUrl, S3Error};
 use erkin_store::Publication;
 
 use crate::garage::Garage;
 
-pub const T0: u64 = 1_790_000_000;
+pub use crate::newsroom::{publish, Newsroom, T0};
 
-pub struct Newsroom {
-    _tmp: tempfile::TempDir,
-    pub dir: std::path::PathBuf,
-    log: SecretKey,
-    editor: SecretKey,
-}
-
+/// A newsroom with `articles` articles, each published in a batch of its own.
 pub fn newsroom(origin: &str, articles: usize) -> Newsroom {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    let log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
-    let editor = SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap();
-    Publication::found(
-        &dir,
-        "Bucket test",
-        &log,
-        &[editor.verifier_key().clone()],
-        Charter::default(),
-        T0,
-    )
-    .unwrap();
-    let n = Newsroom {
-        _tmp: tmp,
-        dir,
-        log,
-        editor,
-    };
+    let n = crate::newsroom::found(origin);
     for i in 0..articles {
         publish(&n, &format!("story-{i}"));
     }
     n
-}
-
-pub fn publish(n: &Newsroom, slug: &str) {
-    let mut p = Publication::open(&n.dir).unwrap();
-    let id = p
-        .put_blob(
-            format!("# {slug}\n\nThe text of {slug}.").as_bytes(),
-            1 << 20,
-        )
-        .unwrap();
-    let action = Action::Publish(Publish {
-        slug: slug.into(),
-        lang: "en".into(),
-        title: format!("Title of {slug}"),
-        summary: format!("Summary of {slug}"),
-        authors: vec!["aigerim".into()],
-        bylines: vec![],
-        tags: vec!["press-freedom".into()],
-        body: id.to_string(),
-        media: vec![],
-        translation_of: None,
-        first_published: None,
-    });
-    let now = T0 + p.state().size();
-    let entry = p.sign(&EntryBody { time: now, action }, &n.editor).unwrap();
-    let outcome = p.submit(&[entry], now, &n.log).unwrap();
-    assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
 }
 
 /// A GET from the website endpoint: status, headers (lowercase), body.

@@ -8,6 +8,7 @@ mod cluster;
 mod export;
 mod garage;
 mod interrupt;
+mod newsroom;
 
 /// In CI the object-storage tests must run.
 #[test]

@@ -7,15 +7,12 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use erkin_core::action::{Action, Charter, Publish};
-use erkin_core::entry::EntryBody;
-use erkin_core::keys::SecretKey;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_s3::BucketUrl;
 use erkin_store::Publication;
@@ -27,69 +24,22 @@ use crate::common::{erkin, s, Server};
 mod garage;
 use garage::Garage;
 
-const T0: u64 = 1_790_000_000;
+#[allow(dead_code)]
+#[path = "../../../erkin-s3/tests/suite/newsroom.rs"]
+mod newsroom;
+use newsroom::Newsroom;
 
-struct Newsroom {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    log: SecretKey,
-    editor: SecretKey,
-}
-
+/// A newsroom with `articles` articles, committed in one batch.
 fn newsroom(origin: &str, articles: usize) -> Newsroom {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("data");
-    let log = SecretKey::generate(&mut rand_core::OsRng, origin).unwrap();
-    let editor = SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap();
-    Publication::found(
-        &dir,
-        "Bucket e2e",
-        &log,
-        &[editor.verifier_key().clone()],
-        Charter::default(),
-        T0,
-    )
-    .unwrap();
-    let n = Newsroom {
-        _tmp: tmp,
-        dir,
-        log,
-        editor,
-    };
+    let n = newsroom::found(origin);
     publish(&n, articles, "story");
     n
 }
 
 /// `count` more articles, committed in one batch.
 fn publish(n: &Newsroom, count: usize, stem: &str) {
-    let mut p = Publication::open(&n.dir).unwrap();
-    let now = T0 + p.state().size();
-    let mut entries = Vec::new();
-    for i in 0..count {
-        let slug = format!("{stem}-{i}");
-        let id = p
-            .put_blob(
-                format!("# {slug}\n\nThe text of {slug}.").as_bytes(),
-                1 << 20,
-            )
-            .unwrap();
-        let action = Action::Publish(Publish {
-            slug: slug.clone(),
-            lang: "en".into(),
-            title: format!("Title of {slug}"),
-            summary: format!("Summary of {slug}"),
-            authors: vec!["aigerim".into()],
-            bylines: vec![],
-            tags: vec!["press-freedom".into()],
-            body: id.to_string(),
-            media: vec![],
-            translation_of: None,
-            first_published: None,
-        });
-        entries.push(p.sign(&EntryBody { time: now, action }, &n.editor).unwrap());
-    }
-    let outcome = p.submit(&entries, now, &n.log).unwrap();
-    assert!(outcome.results.iter().all(|r| r.is_ok()), "{outcome:?}");
+    let slugs: Vec<String> = (0..count).map(|i| format!("{stem}-{i}")).collect();
+    newsroom::publish_batch(n, &slugs);
 }
 
 fn key_of(n: &Newsroom) -> String {
