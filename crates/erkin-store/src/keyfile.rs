@@ -26,6 +26,22 @@ pub const MIN_PASSPHRASE_LEN: usize = 8;
 /// accepts what age accepts.
 pub const WORK_FACTOR: u8 = 18;
 
+thread_local! {
+    static DERIVATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many scrypt key derivations this thread has done, encrypting
+/// ([`encrypt_key`]) or decrypting ([`decrypt_key`]) a key file: each costs
+/// 2^work factor × 1 KiB of memory and its time, so a command should derive
+/// each key it needs once.
+pub fn derivations() -> u64 {
+    DERIVATIONS.with(|n| n.get())
+}
+
+fn count_derivation() {
+    DERIVATIONS.with(|n| n.set(n.get() + 1));
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     #[error("{path}: {source}")]
@@ -63,6 +79,7 @@ pub fn encrypt_key(
     }
     let mut recipient = age::scrypt::Recipient::new(SecretString::from(passphrase.to_string()));
     recipient.set_work_factor(work_factor.unwrap_or(WORK_FACTOR));
+    count_derivation();
     let encryptor =
         age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
             .expect("a single scrypt recipient is always accepted");
@@ -94,6 +111,7 @@ pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<Secret
         ));
     }
     let identity = age::scrypt::Identity::new(SecretString::from(passphrase.to_string()));
+    count_derivation();
     let mut plain = decryptor
         .decrypt(std::iter::once(&identity as &dyn age::Identity))
         .map_err(|e| match e {
@@ -214,6 +232,24 @@ mod tests {
         );
         let low = encrypt_key(&k, "correct horse", Some(10)).unwrap();
         assert_eq!(stanza_work_factor(&low), 10);
+    }
+
+    /// Every encryption and every decryption attempt is one derivation
+    /// (a wrong passphrase costs one too); a file that is not an age file
+    /// costs none.
+    #[test]
+    fn derivations_are_counted() {
+        let k = key();
+        let before = derivations();
+        let bytes = encrypt_key(&k, "correct horse", Some(10)).unwrap();
+        assert_eq!(derivations(), before + 1);
+        decrypt_key(&bytes, "correct horse", Path::new("k")).unwrap();
+        assert_eq!(derivations(), before + 2);
+        assert!(decrypt_key(&bytes, "wrong horse!", Path::new("k")).is_err());
+        assert_eq!(derivations(), before + 3);
+        assert!(decrypt_key(b"hello", "correct horse", Path::new("k")).is_err());
+        assert!(encrypt_key(&k, "short", Some(10)).is_err());
+        assert_eq!(derivations(), before + 3);
     }
 
     #[test]
