@@ -674,7 +674,7 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
     let Some(state) = snapshot
         .files
         .get(erkin_core::api::STATE_PATH)
-        .and_then(|p| serde_json::from_slice::<StateDocument>(&p.bytes).ok())
+        .and_then(|p| serde_json::from_slice::<StateDocument>(&p.body.bytes).ok())
     else {
         return refuse(DeskError::Busy);
     };

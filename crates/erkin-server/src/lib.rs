@@ -8,6 +8,7 @@
 //! address.
 
 pub mod api;
+mod blob_cache;
 pub mod desk;
 mod desk_i18n;
 mod listen;
@@ -111,6 +112,8 @@ struct Shared {
     slot: Option<Arc<StateSlot>>,
     /// Rendered article bodies, kept between renders.
     bodies: erkin_views::BodyCache,
+    /// Blobs readers asked for, kept in memory (bounded).
+    blobs: blob_cache::BlobCache,
     api: Option<api::Api>,
     /// The members' desk (`/desk/`), with the members' API only.
     desk: Option<desk::Desk>,
@@ -242,6 +245,7 @@ pub async fn serve_with(
         dir: dir.to_path_buf(),
         slot: api.as_ref().map(|_| slot),
         bodies,
+        blobs: blob_cache::BlobCache::default(),
         api,
         desk,
         read_only_hint: if follower.is_some() {
@@ -280,12 +284,15 @@ pub async fn serve_with(
             tips_listener = Some(tokio::spawn(listen::run(
                 listener,
                 own,
+                None,
                 limits.clone(),
                 stopped(),
             )));
         }
     }
-    let served = listen::run(listener, app, limits, stopped()).await;
+    let pages = shared.clone();
+    let fast: listen::FastPath = Arc::new(move |req| routes::reader_page(&pages, req));
+    let served = listen::run(listener, app, Some(fast), limits, stopped()).await;
     if let Some(t) = tips_listener {
         let _ = t.await;
     }

@@ -27,7 +27,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::http::{Request, Response};
 use axum::Router;
+use futures_util::future::Either;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -244,12 +248,18 @@ impl AsyncWrite for Stalling {
     }
 }
 
+/// Answers some requests before the router (the reader pages: see
+/// `routes::reader_page`); `None` hands the request to the router.
+pub(crate) type FastPath = Arc<dyn Fn(&Request<Incoming>) -> Option<Response<Body>> + Send + Sync>;
+
 /// Serves `app` on `listener` until `shutdown` resolves; then stops
 /// accepting, asks every connection to finish its current request, and
-/// returns once they have (or after [`SHUTDOWN_GRACE`]).
-pub async fn run(
+/// returns once they have (or after [`SHUTDOWN_GRACE`]). Requests `fast`
+/// answers never reach `app`.
+pub(crate) async fn run(
     listener: TcpListener,
     app: Router,
+    fast: Option<FastPath>,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -284,7 +294,14 @@ pub async fn run(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let routed = TowerToHyperService::new(app.clone());
+        let fast = fast.clone();
+        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            match fast.as_ref().and_then(|f| f(&req)) {
+                Some(answer) => Either::Left(std::future::ready(Ok(answer))),
+                None => Either::Right(hyper::service::Service::call(&routed, req)),
+            }
+        });
         let mut stop = stop_rx.clone();
         let stream = Stalling::new(stream, limits.stall);
         connections.spawn(async move {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::routing::{get, post};
 use axum::Router;
@@ -62,26 +62,73 @@ async fn decorate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     response
 }
 
+/// The first path segments the router answers with handlers of their own;
+/// a GET or HEAD of any other path is a page of the snapshot ([`page`]).
+const ROUTED: [&str; 5] = ["checkpoint", "tile", "blob", "desk", "tips"];
+
+/// A reader's GET or HEAD of a file in the snapshot, answered before the
+/// router: the very answer [`page`] and [`decorate`] give (the same
+/// `send`, the same security headers, the same log line), without the
+/// router's matching, boxing and middleware, which cost more than the page
+/// itself. Anything else (`None`) goes to the router.
+pub(crate) fn reader_page<B>(shared: &Shared, req: &Request<B>) -> Option<Response<Body>> {
+    let head = match *req.method() {
+        Method::GET => false,
+        Method::HEAD => true,
+        _ => return None,
+    };
+    let path = req.uri().path();
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if ROUTED.contains(&first) {
+        return None;
+    }
+    let started = Instant::now();
+    let layout = layout_path(path)?;
+    let snapshot = shared.snapshot.read().ok()?.clone();
+    let prepared = snapshot.files.get(&layout)?;
+    let mut response = send(req.headers(), prepared, head);
+    security_headers(response.headers_mut());
+    if shared.log_requests {
+        eprintln!(
+            "{} {path} {} {}ms",
+            req.method(),
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    Some(response)
+}
+
 /// Largest tile or bundle we serve (a full bundle of maximum-size entries).
 const MAX_LOG_FILE: u64 = erkin_core::tiles::MAX_BUNDLE_LEN as u64;
 
+const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-resource-policy");
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+
 /// The security headers every response carries.
 fn security_headers(h: &mut HeaderMap) {
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
     // The desk sets its own (scripts from the copy); everything else runs none.
-    h.entry("content-security-policy").or_insert(HeaderValue::from_static(
-        "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    ));
-    set(h, "referrer-policy", "no-referrer");
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "x-frame-options", "DENY");
-    set(h, "cross-origin-resource-policy", "same-site");
-    set(
-        h,
-        "permissions-policy",
-        "interest-cohort=(), browsing-topics=()",
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        CROSS_ORIGIN_RESOURCE_POLICY,
+        HeaderValue::from_static("same-site"),
+    );
+    h.insert(
+        PERMISSIONS_POLICY,
+        HeaderValue::from_static("interest-cohort=(), browsing-topics=()"),
     );
 }
 
@@ -258,19 +305,44 @@ async fn blob(
 /// How much of a blob is read from the store at a time.
 const BLOB_PIECE: usize = 128 * 1024;
 
-/// Serves a blob streamed from the store in pieces: a reader, however slow,
-/// holds at most one piece of the server's memory, never the whole blob.
-/// Uploads no entry names yet are not served. The blob's ID is its ETag.
+/// Serves a blob: from memory when kept ([`crate::blob_cache`]), otherwise
+/// streamed from the store in pieces, so a reader, however slow, holds at
+/// most one piece of the server's memory, never the whole blob. The store
+/// is asked on every request whether the blob may be served: uploads no
+/// entry names yet, and redacted blobs, are not. The blob's ID is its ETag.
 async fn send_blob(
     shared: &Arc<Shared>,
     id: BlobId,
     req_headers: &HeaderMap,
     head: bool,
 ) -> Response<Body> {
+    let etag = format!("\"{id}\"");
+    let modified = !not_modified(req_headers, &etag);
     let s = shared.clone();
-    let found = tokio::task::spawn_blocking(move || lock(&s.store).served_blob(&id)).await;
-    let blob = match found {
-        Ok(Ok(Some(blob))) => blob,
+    let found = tokio::task::spawn_blocking(move || {
+        let store = lock(&s.store);
+        let Some(blob) = store.served_blob(&id)? else {
+            return Ok(None);
+        };
+        if head || !modified {
+            return Ok(Some((blob, None)));
+        }
+        if let Some(kept) = s.blobs.get(&id) {
+            return Ok(Some((blob, Some(kept))));
+        }
+        if !s.blobs.may_keep(blob.len) {
+            return Ok(Some((blob, None)));
+        }
+        // One read of the whole blob, kept for the next readers if there
+        // is room; without room it is streamed like a large one.
+        let kept = store
+            .blob(&id, blob.len)?
+            .and_then(|bytes| s.blobs.keep(id, bytes));
+        Ok::<_, erkin_store::StoreError>(Some((blob, kept)))
+    })
+    .await;
+    let (blob, kept) = match found {
+        Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => return not_found_at("/blob/"),
         _ => {
             return status(
@@ -279,12 +351,11 @@ async fn send_blob(
             )
         }
     };
-    let etag = format!("\"{id}\"");
     let builder = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
         .header(header::VARY, "Accept-Encoding");
-    if not_modified(req_headers, &etag) {
+    if !modified {
         return builder
             .status(StatusCode::NOT_MODIFIED)
             .body(Body::empty())
@@ -297,6 +368,12 @@ async fn send_blob(
         return builder
             .status(StatusCode::OK)
             .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    if let Some(kept) = kept.filter(|k| u64::try_from(k.len()).ok() == Some(blob.len)) {
+        return builder
+            .status(StatusCode::OK)
+            .body(Body::from(kept))
             .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
     }
     let s = shared.clone();
@@ -390,35 +467,29 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
 }
 
 fn send(req_headers: &HeaderMap, p: &snapshot::Prepared, head: bool) -> Response<Body> {
-    let not_modified = not_modified(req_headers, &p.etag);
-    let mut builder = Response::builder()
-        .header(header::ETAG, &p.etag)
-        .header(header::CACHE_CONTROL, p.cache_control)
-        .header(header::VARY, "Accept-Encoding");
-    if not_modified {
-        return builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    let mut r = Response::new(Body::empty());
+    let h = r.headers_mut();
+    // The page's headers and the security headers, without growing the map.
+    h.reserve(16);
+    h.insert(header::ETAG, p.etag.clone());
+    h.insert(header::CACHE_CONTROL, p.cache_control.clone());
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if not_modified(req_headers, p.etag.to_str().unwrap_or("")) {
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        return r;
     }
-    let (body, encoding) = match (&p.br, &p.gzip) {
+    let (form, encoding) = match (&p.br, &p.gzip) {
         (Some(br), _) if accepts(req_headers, "br") => (br, Some("br")),
         (_, Some(gz)) if accepts(req_headers, "gzip") => (gz, Some("gzip")),
-        _ => (&p.bytes, None),
+        _ => (&p.body, None),
     };
-    builder = builder
-        .header(header::CONTENT_TYPE, p.content_type)
-        .header(header::CONTENT_LENGTH, body.len());
+    h.insert(header::CONTENT_TYPE, p.content_type.clone());
+    h.insert(header::CONTENT_LENGTH, form.length.clone());
     if let Some(e) = encoding {
-        builder = builder.header(header::CONTENT_ENCODING, e);
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
     }
-    let body = if head {
-        Body::empty()
-    } else {
-        Body::from(body.clone())
-    };
-    builder
-        .status(StatusCode::OK)
-        .body(body)
-        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+    if !head {
+        *r.body_mut() = Body::from(form.bytes.clone());
+    }
+    r
 }

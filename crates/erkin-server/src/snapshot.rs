@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use std::io::Write;
 
@@ -15,16 +16,31 @@ use erkin_core::state::State;
 use erkin_store::Store;
 use sha2::{Digest, Sha256};
 
-/// One prepared response body.
-pub struct Prepared {
+/// One form of a body (as it is, gzip or brotli) and its `Content-Length`.
+pub struct Form {
     /// Shared, not copied, by every response that sends it: a reader who
     /// never reads pins no copy of their own.
     pub bytes: Bytes,
-    pub gzip: Option<Bytes>,
-    pub br: Option<Bytes>,
-    pub etag: String,
-    pub content_type: &'static str,
-    pub cache_control: &'static str,
+    pub length: HeaderValue,
+}
+
+impl Form {
+    fn new(bytes: Bytes) -> Self {
+        let length = HeaderValue::from(bytes.len());
+        Self { bytes, length }
+    }
+}
+
+/// One prepared response: its bodies and header values, made once, so a
+/// request costs reference counts, not formatting or copying.
+pub struct Prepared {
+    pub body: Form,
+    pub gzip: Option<Form>,
+    pub br: Option<Form>,
+    /// The quoted ETag (`"…"`).
+    pub etag: HeaderValue,
+    pub content_type: HeaderValue,
+    pub cache_control: HeaderValue,
 }
 
 pub struct Snapshot {
@@ -69,13 +85,15 @@ fn prepare_with(path: &str, bytes: Vec<u8>, compress: bool) -> Prepared {
         (None, None)
     };
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
+    let form = |b: Vec<u8>| Form::new(Bytes::from(b));
     Prepared {
-        bytes: Bytes::from(bytes),
-        gzip: gzip.map(Bytes::from),
-        br: br.map(Bytes::from),
-        etag,
-        content_type,
-        cache_control: cache_control(path),
+        body: form(bytes),
+        gzip: gzip.map(form),
+        br: br.map(form),
+        // Hex between quotes is always a valid header value.
+        etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+        content_type: HeaderValue::from_static(content_type),
+        cache_control: HeaderValue::from_static(cache_control(path)),
     }
 }
 

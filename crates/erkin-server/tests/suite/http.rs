@@ -417,6 +417,67 @@ fn methods_a_path_does_not_take_get_405_with_allow() {
     );
 }
 
+/// Blobs are kept in memory after the first reader (`blob_cache`), but the
+/// store is asked on every request: a redacted blob is gone at once, before
+/// the pages are rendered again.
+#[test]
+fn a_blob_kept_in_memory_is_gone_the_moment_it_is_redacted() {
+    use erkin_core::action::{Ballot, Close, Motion, Propose, Vote};
+    let f = fixture();
+    let (addr, _stop) = start(&f.dir);
+    let body = "# Heading\n\nSome **text** for compression. ".repeat(40);
+    let path = format!("/blob/{}", erkin_core::blob::BlobId::of(body.as_bytes()));
+    // The first from the store, then from memory: the same answer.
+    for _ in 0..3 {
+        let r = get(addr, &path);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, body.as_bytes());
+        assert_eq!(
+            r.header("content-length"),
+            Some(body.len().to_string().as_str())
+        );
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    let etag = get(addr, &path).header("etag").unwrap().to_string();
+    let r = request(addr, "GET", &path, &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    let r = request(addr, "HEAD", &path, &[]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    // Redacted by vote while the server runs (another process's writes).
+    let mut p = Publication::open(&f.dir).unwrap();
+    let act = |p: &mut Publication, action: Action| {
+        let now = T0 + p.state().size();
+        let entry = p.sign(&EntryBody { time: now, action }, &f.editor).unwrap();
+        let outcome = p.submit(&[entry], T0, &f.log).unwrap();
+        assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
+        p.state().size() - 1
+    };
+    let proposal = act(
+        &mut p,
+        Action::Propose(Propose {
+            title: "Redact".into(),
+            closes_at: T0 + 30 * 24 * 3600,
+            motion: Motion::Redact {
+                target: "first-story".into(),
+                reason: "A court order.".into(),
+            },
+        }),
+    );
+    act(
+        &mut p,
+        Action::Vote(Vote {
+            proposal,
+            ballot: Ballot::Yes,
+        }),
+    );
+    act(&mut p, Action::Close(Close { proposal }));
+    assert_eq!(get(addr, &path).status, 404, "a redacted blob is served");
+    let r = request(addr, "GET", &path, &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 404, "a redacted blob answers 304");
+}
+
 #[test]
 fn pages_follow_the_log() {
     let f = fixture();

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Reader load (issue 17, item 7): `erkin serve` beside nginx serving the
+# export of the same publication, on the same machine, in the same run.
+#
+#   bench/serve-vs-nginx.sh [--erkin BIN] [--seconds 6] [--warmup 2]
+#                           [--rounds 3] [--connections 64,256]
+#                           [--blob-mib 4] [--work DIR]
+#
+# The publication: `erkin demo`, plus one article carrying a BLOB_MIB MiB
+# image (random bytes: incompressible), exported with `erkin export`; nginx
+# serves that export (`worker_processes auto`, `sendfile on`, `tcp_nopush`,
+# `access_log off`, keep-alive up to 100,000 requests per connection),
+# `erkin serve --quiet` the data directory. Both run throughout; only one is
+# under load at a time. Before measuring, the script checks that both answer
+# the same bytes for every target (the front page, an article, the blob).
+#
+# Method: for each target and connection count, a warm-up of WARMUP seconds
+# per server (discarded), then ROUNDS rounds of `wrk -t2 -cN -dS --latency`
+# per server, alternating, the order flipped every round (erkin, nginx;
+# nginx, erkin; ...) so slow drifts of the machine's load fall on both. The
+# table gives medians, the spread (lowest–highest) and the ratio of medians;
+# the load average is recorded before and after. wrk shares the cores with
+# the server under test; any other process on the machine adds noise to
+# both sides alike only because the rounds alternate.
+#
+# Prints a Markdown section body on stdout (progress on stderr).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec python3 - "$@" <<'PY'
+import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.getcwd()
+args = {"--erkin": os.path.join(ROOT, "target", "release", "erkin"), "--seconds": "6",
+        "--warmup": "2", "--rounds": "3", "--connections": "64,256", "--blob-mib": "4",
+        "--work": ""}
+argv = sys.argv[1:]
+while argv:
+    if argv[0] not in args or len(argv) < 2:
+        sys.exit("usage: bench/serve-vs-nginx.sh [--erkin BIN] [--seconds S] [--warmup S] "
+                 "[--rounds R] [--connections 64,256] [--blob-mib M] [--work DIR]")
+    args[argv[0]] = argv[1]
+    argv = argv[2:]
+ERKIN = os.path.abspath(args["--erkin"])
+SECONDS, WARMUP, ROUNDS = int(args["--seconds"]), int(args["--warmup"]), int(args["--rounds"])
+CONNS = [int(c) for c in args["--connections"].split(",")]
+BLOB_MIB = int(args["--blob-mib"])
+DEMO_PASSPHRASE = "erkin-demo-passphrase"
+
+
+def say(msg):
+    print(f"serve-vs-nginx: {msg}", file=sys.stderr, flush=True)
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def wrk(url, connections, seconds):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         check=True, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    ms = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    return rps, ms, errors
+
+
+def erkin(*a, **kw):
+    return subprocess.run([ERKIN, *a], check=True, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw).stdout
+
+
+def build(work):
+    """The demo, one article with a large image, and its export."""
+    erkin("demo", "--into", work, "--no-serve")
+    data, site = os.path.join(work, "data"), os.path.join(work, "site")
+    extra = os.path.join(work, "extra")
+    os.makedirs(extra)
+    with open(os.path.join(extra, "large.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + os.urandom(BLOB_MIB * 2**20 - 8))
+    env = dict(os.environ, ERKIN_PASSPHRASE=DEMO_PASSPHRASE)
+    # Whichever demo member is an editor publishes it.
+    for k in sorted(os.listdir(os.path.join(work, "keys"))):
+        handle = k.split(".")[0]
+        with open(os.path.join(extra, "large.md"), "w") as f:
+            f.write("---\ntitle: \"A large picture\"\nlang: en\nslug: a-large-picture\n"
+                    f"authors: [{handle}]\n"
+                    "summary: \"One article with a large image, for the reader-load benchmark.\"\n---\n\n"
+                    "The picture below is large.\n\n![A large picture](large.png)\n")
+        r = subprocess.run([ERKIN, "--dir", data, "publish", "--key", os.path.join(work, "keys", k),
+                            os.path.join(extra, "large.md")], env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode == 0:
+            break
+    else:
+        raise RuntimeError(f"no demo key could publish the large article: {r.stderr}")
+    erkin("--dir", data, "export", site)
+    # nginx's workers run as another user: they must be able to read the export.
+    for dirpath, dirnames, filenames in os.walk(work):
+        os.chmod(dirpath, 0o755)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    blobs = os.path.join(site, "blob")
+    blob = max(os.listdir(blobs), key=lambda b: os.path.getsize(os.path.join(blobs, b)))
+    article = sorted(a for a in os.listdir(os.path.join(site, "a")) if a != "a-large-picture")[0]
+    return data, site, ["", f"a/{article}/", f"blob/{blob}"]
+
+
+def nginx_conf(work, site, port):
+    conf = os.path.join(work, "nginx.conf")
+    os.makedirs(os.path.join(work, "tmp"), exist_ok=True)
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes auto;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    keepalive_timeout 65s;
+    include /etc/nginx/mime.types;
+    client_body_temp_path {work}/tmp;
+    proxy_temp_path {work}/tmp;
+    fastcgi_temp_path {work}/tmp;
+    uwsgi_temp_path {work}/tmp;
+    scgi_temp_path {work}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {site};
+        index index.html;
+    }}
+}}
+""")
+    return conf
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.read()
+
+
+def spread(xs, fmt):
+    return f"{fmt(statistics.median(xs))} ({fmt(min(xs))}–{fmt(max(xs))})"
+
+
+def main():
+    for prog in ["wrk", "nginx"]:
+        if not shutil.which(prog):
+            sys.exit(f"serve-vs-nginx: {prog} is missing: apt-get install nginx-light wrk")
+    work = args["--work"] or tempfile.mkdtemp(prefix="erkin-serve-vs-nginx-", dir=os.path.join(ROOT, "target"))
+    os.makedirs(work, exist_ok=True)
+    os.chmod(work, 0o755)
+    procs = []
+    try:
+        say(f"building the demo with a {BLOB_MIB} MiB image in {work}")
+        data, site, targets = build(work)
+        e_port, n_port = free_port(), free_port()
+        procs.append(subprocess.Popen([ERKIN, "--dir", data, "serve", "--quiet", "--listen", f"127.0.0.1:{e_port}"],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen(["nginx", "-c", nginx_conf(work, site, n_port), "-g", "daemon off;"],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(e_port)
+        wait_port(n_port)
+        sides = {"erkin": e_port, "nginx": n_port}
+        sizes = {}
+        for t in targets:
+            got = {s: fetch(f"http://127.0.0.1:{p}/{t}") for s, p in sides.items()}
+            if got["erkin"] != got["nginx"]:
+                raise RuntimeError(f"/{t}: erkin serve answers {len(got['erkin'])} bytes, nginx {len(got['nginx'])}, not the same")
+            sizes[t] = len(got["erkin"])
+        before = load()
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        rows = []
+        for t in targets:
+            for c in CONNS:
+                runs = {"erkin": [], "nginx": []}
+                for s, p in sides.items():
+                    wrk(f"http://127.0.0.1:{p}/{t}", c, WARMUP)
+                for r in range(ROUNDS):
+                    order = ["erkin", "nginx"] if r % 2 == 0 else ["nginx", "erkin"]
+                    for s in order:
+                        got = wrk(f"http://127.0.0.1:{sides[s]}/{t}", c, SECONDS)
+                        say(f"/{t} c={c} round {r + 1} {s}: {got[0]:.0f} req/s, p99 {got[1]:.2f} ms, errors {got[2]} (load {load()})")
+                        runs[s].append(got)
+                rows.append((t, c, runs))
+        after = load()
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGQUIT if p.args[0] == "nginx" else signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if not args["--work"]:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def name(t):
+        if t == "":
+            return f"/ (front page, {sizes[t]:,} B)"
+        if t.startswith("blob/"):
+            return f"/blob/… ({sizes[t] / 2**20:.0f} MiB)"
+        return f"/{t[:28]}… (article, {sizes[t]:,} B)"
+
+    print(f"When: {started}, {ROUNDS} alternating rounds of {SECONDS} s per side after a {WARMUP} s warm-up each; "
+          f"load average (1, 5, 15 min) {before} before, {after} after.")
+    print()
+    print("| target | conns | erkin req/s, median (range) | nginx req/s, median (range) | ratio | erkin p99 | nginx p99 | p99 ratio | errors (erkin / nginx) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    bad = []
+    for t, c, runs in rows:
+        e, n = runs["erkin"], runs["nginx"]
+        er, nr = [x[0] for x in e], [x[0] for x in n]
+        ep, np_ = [x[1] for x in e], [x[1] for x in n]
+        ee, ne = sum(x[2] for x in e), sum(x[2] for x in n)
+        if ee or ne:
+            bad.append((t, c))
+        print(f"| {name(t)} | {c} | {spread(er, lambda v: f'{v:,.0f}')} | {spread(nr, lambda v: f'{v:,.0f}')} | "
+              f"{statistics.median(er) / statistics.median(nr):.2f} | {spread(ep, lambda v: f'{v:.2f}')} ms | "
+              f"{spread(np_, lambda v: f'{v:.2f}')} ms | {statistics.median(ep) / statistics.median(np_):.2f} | {ee} / {ne} |")
+    if bad:
+        sys.exit(f"serve-vs-nginx: errors at {bad}")
+
+
+main()
+PY
