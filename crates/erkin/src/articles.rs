@@ -270,17 +270,15 @@ pub fn publish(place: &Place, args: &PublishArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
-    let mut p = Desk::open(place)?;
-    let editor = secret::open_key(&args.key, "your member key")?;
-    p.set_uploader(&editor);
+/// The correction a `correct` command records (uploading its body). A
+/// correction that replaces most of the text is a major one, whatever was
+/// asked: the entry says so, readers see it as one, and the member is told
+/// now (nothing is asked: scripts run this too).
+pub fn correction(p: &Desk, args: &CorrectArgs) -> Result<Action> {
     let article = read_article(&args.file)?;
     let slug = args.slug.as_str();
-    let mut action = correct_action(&p, slug, &article, args.note, args.major)?;
-    // A correction that replaces most of the text is a major one, whatever
-    // was asked: the entry says so, readers see it as one, and the member
-    // is told now (nothing is asked: scripts run this too).
-    if let Some(share) = replaced_share(&p, slug, &article) {
+    let mut action = correct_action(p, slug, &article, args.note.clone(), args.major)?;
+    if let Some(share) = replaced_share(p, slug, &article) {
         if share > erkin_views::diff::MAJOR_SHARE {
             if let Action::Correct(c) = &mut action {
                 if !c.major {
@@ -293,6 +291,15 @@ pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
             }
         }
     }
+    Ok(action)
+}
+
+pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
+    let mut p = Desk::open(place)?;
+    let editor = secret::open_key(&args.key, "your member key")?;
+    p.set_uploader(&editor);
+    let action = correction(&p, &args)?;
+    let slug = args.slug.as_str();
     let index = submit_one(&mut p, &editor, &args.file, action)?;
     if args.json {
         print_json(&Recorded { index, slug })?;

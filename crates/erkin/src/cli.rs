@@ -78,6 +78,10 @@ pub enum Command {
     Correct(CorrectArgs),
     /// Publish every Markdown file (Hugo/Jekyll front matter) below a directory.
     Import(ImportArgs),
+    /// Sign and submit a file of actions, one command line per line
+    /// (`statement "..."`, `publish a.md`, `vote 12 yes`, ...): each key is
+    /// opened once for the whole file.
+    Batch(BatchArgs),
     /// Put a motion to the members' vote.
     Propose(ProposeArgs),
     /// Vote on a proposal: yes, no or abstain, or --rank for elections.
@@ -299,6 +303,58 @@ pub struct ImportArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each line of FILE is one action, written as the arguments of the command it \
+stands for, with shell quoting: statement, publish, correct, propose, vote, \
+close, nominate, consent, resign, step-down (e.g. `vote 12 yes`, \
+`publish --key alibek.key a.md`). A line without --key is signed with this \
+command's --key. Blank lines and lines starting with # are skipped. Every \
+line is read and checked, and its files read, before anything is submitted: \
+a malformed line is reported by its number and nothing lands. The actions \
+are then submitted in order, each in turn; the first refused stops the \
+batch, and the error names its line and the lines that landed before it.")]
+pub struct BatchArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// The member key file that signs the lines without a --key of their own.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// The file of actions, one per line (`-`: standard input).
+    pub file: PathBuf,
+    /// Print the entries recorded as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One line of a batch file: the arguments of the command it stands for.
+#[derive(Debug, Parser)]
+#[command(
+    name = "line",
+    no_binary_name = true,
+    disable_help_subcommand = true,
+    disable_version_flag = true
+)]
+pub struct BatchLine {
+    #[command(subcommand)]
+    pub command: LineCommand,
+}
+
+/// The commands a batch line may stand for: those that sign one entry.
+#[derive(Debug, Subcommand)]
+pub enum LineCommand {
+    Statement(StatementArgs),
+    Publish(PublishArgs),
+    Correct(CorrectArgs),
+    Propose(ProposeArgs),
+    Vote(VoteArgs),
+    Close(CloseArgs),
+    Nominate(NominateArgs),
+    Consent(ConsentArgs),
+    Resign(SignerArgs),
+    StepDown(SignerArgs),
 }
 
 #[derive(Debug, Args)]

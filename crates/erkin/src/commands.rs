@@ -65,6 +65,7 @@ fn takes_server(command: &Command) -> bool {
             | Command::Publish(_)
             | Command::Correct(_)
             | Command::Import(_)
+            | Command::Batch(_)
             | Command::Propose(_)
             | Command::Vote(_)
             | Command::Close(_)
@@ -126,7 +127,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
                 "--server applies only to commands that act on a newsroom's publication \
-                 (log, statement, publish, correct, import, propose, vote, close, proposals, \
+                 (log, statement, publish, correct, import, batch, propose, vote, close, proposals, \
                  members, board, charter, tally, rotate-key, resign)",
             )
             .into());
@@ -272,6 +273,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Import(mut args) => {
             let place = before.place(std::mem::take(&mut args.place));
             articles::import(&place, &args)
+        }
+        Command::Batch(mut args) => {
+            let place = before.place(std::mem::take(&mut args.place));
+            crate::batch::run(&place, &args)
         }
         Command::Propose(mut args) => {
             let place = before.place(std::mem::take(&mut args.place));

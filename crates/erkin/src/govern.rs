@@ -86,8 +86,9 @@ struct Closed<'a> {
     effect: &'a str,
 }
 
-pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
-    let motion = match args.motion {
+/// The motion a `propose` command puts (a charter file is read and checked).
+fn motion_of(args: MotionArgs) -> Result<Motion> {
+    Ok(match args {
         MotionArgs::Admit { member_key } => {
             let key = VerifierKey::parse(&member_key).context("the new member's key")?;
             Motion::Admit {
@@ -111,41 +112,73 @@ pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
         MotionArgs::Redact { target, reason } => Motion::Redact { target, reason },
         MotionArgs::Resolution { text } => Motion::Resolution { text },
         MotionArgs::TipReaders { handles } => Motion::TipReaders { handles },
-    };
-    let title = args.title;
-    let hours = args.hours;
-    let nomination_hours = args.nomination_hours;
-    let mut closes_at = 0;
+    })
+}
+
+/// A proposal put now under `state`'s charter: the action, when voting
+/// closes and, for an election, when nominations close.
+struct Proposing {
+    action: Action,
+    closes_at: u64,
+    nominations_until: Option<u64>,
+}
+
+fn proposing(
+    state: &State,
+    title: String,
+    hours: Option<u32>,
+    nomination_hours: Option<u32>,
+    mut motion: Motion,
+) -> Proposing {
+    let charter = state.charter();
+    let mut start = now();
     let mut nominations_until = None;
-    let index = submit_action(place, &args.key, |state| {
-        let mut motion = motion;
-        let charter = state.charter();
-        let mut start = now();
-        if let Motion::Elect {
-            seats,
-            nominations_close,
+    if let Motion::Elect {
+        seats,
+        nominations_close,
+    }
+    | Motion::ByElection {
+        seats,
+        nominations_close,
+    } = &mut motion
+    {
+        if *seats == 0 {
+            *seats = charter.board.seats;
         }
-        | Motion::ByElection {
-            seats,
-            nominations_close,
-        } = &mut motion
-        {
-            if *seats == 0 {
-                *seats = charter.board.seats;
-            }
-            let h = nomination_hours.unwrap_or(charter.elect.nomination_hours);
-            *nominations_close = start + u64::from(h) * 3600;
-            start = *nominations_close;
-            nominations_until = Some(start);
-        }
-        let min = charter.min_hours(&motion);
-        let hours = hours.unwrap_or(min);
-        closes_at = start + u64::from(hours) * 3600;
-        Ok(Action::Propose(Propose {
+        let h = nomination_hours.unwrap_or(charter.elect.nomination_hours);
+        *nominations_close = start + u64::from(h) * 3600;
+        start = *nominations_close;
+        nominations_until = Some(start);
+    }
+    let min = charter.min_hours(&motion);
+    let closes_at = start + u64::from(hours.unwrap_or(min)) * 3600;
+    Proposing {
+        action: Action::Propose(Propose {
             title,
             closes_at,
             motion,
-        }))
+        }),
+        closes_at,
+        nominations_until,
+    }
+}
+
+/// The action a `propose` line of a batch stands for.
+pub fn propose_action(state: &State, args: ProposeArgs) -> Result<Action> {
+    let motion = motion_of(args.motion)?;
+    Ok(proposing(state, args.title, args.hours, args.nomination_hours, motion).action)
+}
+
+pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
+    let motion = motion_of(args.motion)?;
+    let (title, hours, nomination_hours) = (args.title, args.hours, args.nomination_hours);
+    let mut closes_at = 0;
+    let mut nominations_until = None;
+    let index = submit_action(place, &args.key, |state| {
+        let p = proposing(state, title, hours, nomination_hours, motion);
+        closes_at = p.closes_at;
+        nominations_until = p.nominations_until;
+        Ok(p.action)
     })?;
     if args.json {
         print_json(&Proposed {
@@ -166,8 +199,9 @@ pub fn propose(place: &Place, args: ProposeArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
-    let ballot = match (args.choice.as_deref(), args.rank) {
+/// The ballot a `vote` command casts: yes, no or abstain, or a ranking.
+pub fn ballot(choice: Option<&str>, rank: Option<Vec<String>>) -> Result<Ballot> {
+    Ok(match (choice, rank) {
         (Some("yes"), None) => Ballot::Yes,
         (Some("no"), None) => Ballot::No,
         (Some("abstain"), None) => Ballot::Abstain,
@@ -181,7 +215,11 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
         (None, None) => {
             bail!("say how you vote: yes, no or abstain (or --rank a,b,c for elections)")
         }
-    };
+    })
+}
+
+pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
+    let ballot = ballot(args.choice.as_deref(), args.rank)?;
     let proposal = args.proposal;
     let index = submit_action(place, &args.key, |_| {
         Ok(Action::Vote(Vote { proposal, ballot }))

@@ -3,6 +3,7 @@
 
 mod advice;
 mod articles;
+mod batch;
 mod cli;
 mod commands;
 mod copies;
@@ -23,7 +24,14 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    let result = commands::run(cli);
+    if std::env::var_os(secret::REPORT_DERIVATIONS_ENV).is_some_and(|v| !v.is_empty()) {
+        eprintln!(
+            "erkin: key derivations: {}",
+            erkin_store::keyfile::derivations()
+        );
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             match e.downcast_ref::<clap::Error>() {

@@ -12,6 +12,10 @@ pub const PASSPHRASE_ENV: &str = "ERKIN_PASSPHRASE";
 /// `keyfile::WORK_FACTOR` (2^18); lower values are for tests and make keys
 /// easier to brute-force.
 pub const WORK_FACTOR_ENV: &str = "ERKIN_SCRYPT_WORK_FACTOR";
+/// Set (to anything), erkin says on exit how many scrypt derivations the
+/// command paid (key files encrypted or opened): a diagnostic, and what the
+/// tests read to check that each key is derived once.
+pub const REPORT_DERIVATIONS_ENV: &str = "ERKIN_REPORT_DERIVATIONS";
 
 fn read_passphrase(prompt: &str, confirm: bool) -> Result<String> {
     if let Ok(p) = std::env::var(PASSPHRASE_ENV) {

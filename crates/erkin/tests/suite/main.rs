@@ -4,6 +4,7 @@
 //! a test file of its own; together they link once.
 
 mod age_cli;
+mod batch_cli;
 mod binary;
 mod cli;
 mod common;
