@@ -1,74 +1,259 @@
 #!/usr/bin/env bash
-# Scaling benchmark (issue 17): how the everyday paths grow with the archive.
+# Scaling benchmark (issue 17): how the everyday paths grow with the archive,
+# every size in one run, side by side, Hugo beside the full export.
 #
-#   bench/scale.sh [--erkin BIN] [--sizes "1000 10000"] [--work DIR] [--export-up-to N]
+#   bench/scale.sh [--erkin BIN] [--sizes "1000 10000 100000"] [--work DIR]
+#                  [--hugo-up-to N] [--hugo-timeout S] [--deadline EPOCH]
 #
-# For each size N of the generated corpus (../shared/bench/gen_corpus.py),
-# with GNU time (`/usr/bin/time -v`, Debian package `time`): `erkin import`
-# (wall time, peak memory), `erkin statement` on the imported publication,
-# the open of the publication (`erkin log --json | tail`), `erkin verify` of
-# the data directory, a mirror's incremental sync of one new entry from a
-# directory copy, and (up to --export-up-to, default 10000) a full `erkin
-# export`. Keys are made at a work factor of 10 (ERKIN_SCRYPT_WORK_FACTOR),
-# so the figures exclude key derivation (2^18 costs about 0.5 s and 256 MiB
-# per derivation on its own). Prints one Markdown table row per command and
-# size; nothing here is a test.
+# For each size N of the generated corpus (../shared/bench/gen_corpus.py
+# --hugo; generated once into WORK/corpus-N and kept), under GNU time
+# (`/usr/bin/time`, Debian package `time`) so each command's wall time, peak
+# memory (max RSS) and CPU are its own:
+#
+#   import          `erkin import` of the corpus into a fresh publication
+#   export          full `erkin export` into a fresh folder (files written)
+#   hugo            Hugo building the same Markdown files (`hugo -s CORPUS`),
+#                   last for each size, under `timeout --hugo-timeout`
+#                   (default 600 s; with --deadline, ending a minute before
+#                   it; above --hugo-up-to, default 10000, skipped when that
+#                   leaves less than 30 s)
+#   export +1       `erkin publish` of one new article (not timed), then
+#                   `erkin export` into the same folder (files written)
+#   export +0       `erkin export` again with nothing new
+#   statement       one local `erkin statement` (two key derivations, at the
+#                   work factor 10 every key here is made with: about 1 MiB
+#                   and a millisecond each, so the figure is the action's own;
+#                   at erkin's fixed 2^18 each adds 256 MiB and ~0.5 s)
+#   serve RSS       `erkin serve` started on the data directory: VmRSS from
+#                   /proc once it answers its first page (waiting up to 300 s);
+#                   its "wall time" is how long that first answer took
+#   mirror first    a mirror's first sync, from the data directory (--no-site)
+#   mirror +1       one statement, then the mirror's sync from the running
+#                   server over loopback HTTP (--no-site): requests and body
+#                   bytes from `erkin mirror --json`
+#   verify          `erkin verify` of the data directory, and of the export
+#
+# Then one table per figure with a column per size and the growth factor
+# between sizes, and the goals of issue 17 judged on the largest size.
+# Figures, never assertions: nothing here is a test. Raw rows go to
+# WORK/results.tsv (metric, N, wall s, peak MiB, CPU s, extra), written as
+# they are measured, so an interrupted run keeps what it finished.
+# --deadline (Unix seconds) shortens Hugo's timeout so the run ends by then.
 set -euo pipefail
 
 ERKIN=${ERKIN:-target/release/erkin}
-SIZES="1000 10000"
+SIZES="1000 10000 100000"
 WORK=${TMPDIR:-/tmp}/erkin-scale
-EXPORT_UP_TO=10000
+HUGO_UP_TO=10000
+HUGO_TIMEOUT=600
+DEADLINE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --erkin) ERKIN=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
-    --export-up-to) EXPORT_UP_TO=$2; shift 2 ;;
+    --hugo-up-to) HUGO_UP_TO=$2; shift 2 ;;
+    --hugo-timeout) HUGO_TIMEOUT=$2; shift 2 ;;
+    --deadline) DEADLINE=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 ERKIN=$(realpath "$ERKIN")
 GEN=$(realpath "$(dirname "$0")/../../shared/bench/gen_corpus.py")
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
+command -v curl > /dev/null || { echo "needs curl" >&2; exit 2; }
+HUGO=$(command -v hugo || true)
+[ -n "$HUGO" ] || echo "hugo not found (apt-get install hugo): its column stays empty" >&2
 export ERKIN_PASSPHRASE=bench-passphrase ERKIN_SCRYPT_WORK_FACTOR=10
+unset ERKIN_DIR ERKIN_SERVER
 mkdir -p "$WORK"
+WORK=$(realpath "$WORK")
+echo "bench/scale.sh: sizes $SIZES; erkin $ERKIN; checkout $(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?');" \
+  "started $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+SERVE_PID=
 
-# measure LABEL N CMD...: runs CMD under GNU time, prints a table row.
+cleanup() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2> /dev/null || true; }
+trap cleanup EXIT
+
+say() { echo "scale: $(date -u +%H:%M:%S) $*" >&2; }
+
+# record METRIC N WALL PEAK_MIB CPU [EXTRA]
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >> "$RESULTS"; }
+
+# measure METRIC N CMD...: runs CMD under GNU time (stdout kept in
+# $WORK/out.txt) and records its wall time, peak memory and CPU. Returns
+# the command's status (a failure is recorded as such).
 measure() {
-  local label=$1 n=$2; shift 2
-  local t="$WORK/time.txt"
-  if ! /usr/bin/time -v -o "$t" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt"; then
-    echo "| $label | $n | FAILED: $(tail -1 "$WORK/err.txt") | | |"
-    return
+  local metric=$1 n=$2; shift 2
+  local t="$WORK/time.txt" status=0
+  /usr/bin/time -f '%e %M %U %S' -o "$t" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || status=$?
+  if [ "$status" -ne 0 ]; then
+    say "$metric at $n FAILED ($status): $(grep -v '^Command exited' "$WORK/err.txt" | tail -2 | tr '\n' ' ')"
+    if [ "$status" -eq 124 ]; then
+      record "$metric" "$n" "TIMED OUT" "" "" "${EXTRA:-}"
+    else
+      record "$metric" "$n" FAILED "" "" "exit $status"
+    fi
+    return "$status"
   fi
-  local wall kb cpu
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$t")
-  kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$t")
-  cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u+s}' "$t")
-  printf '| %s | %s | %s | %d MiB | %s s |\n' "$label" "$n" "$wall" $((kb / 1024)) "$cpu"
+  read -r wall kb user sys < <(tail -1 "$t")
+  record "$metric" "$n" "$wall" $((kb / 1024)) "$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')" "${EXTRA:-}"
+  say "$metric at $n: ${wall} s, $((kb / 1024)) MiB"
 }
 
-echo "| command | articles | wall (m:ss) | peak memory (max RSS) | CPU (user+sys) |"
-echo "|---|---|---|---|---|"
+# A field of the JSON object in $WORK/out.txt (numbers only).
+json_field() { grep -o "\"$1\": *[0-9]*" "$WORK/out.txt" | head -1 | grep -o '[0-9]*$'; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 for n in $SIZES; do
   d="$WORK/$n"
   rm -rf "$d"; mkdir -p "$d"
-  [ -d "$WORK/corpus-$n" ] || python3 "$GEN" --n "$n" --out "$WORK/corpus-$n" > /dev/null
-  vkey=$("$ERKIN" key new --name editor --out "$d/editor.key" 2>/dev/null)
-  "$ERKIN" --dir "$d/data" init --origin bench.example/news --name Bench --founder "$vkey" > "$d/init.txt" 2>&1
-  logkey=$(grep -o 'bench.example/news+[0-9a-f]*+[A-Za-z0-9+/=]*' "$d/init.txt" | head -1)
-  measure "import" "$n" "$ERKIN" --dir "$d/data" import --key "$d/editor.key" "$WORK/corpus-$n/content"
-  measure "statement (one local action)" "$n" "$ERKIN" --dir "$d/data" statement --key "$d/editor.key" "one more"
-  measure "statement again" "$n" "$ERKIN" --dir "$d/data" statement --key "$d/editor.key" "and one more"
-  measure "log --json (open + list)" "$n" "$ERKIN" --dir "$d/data" log --json
-  if [ "$n" -le "$EXPORT_UP_TO" ]; then
-    measure "export (full, fresh folder)" "$n" "$ERKIN" --dir "$d/data" export "$d/site"
+  corpus="$WORK/corpus-$n"
+  if [ ! -f "$corpus/hugo.toml" ] && [ ! -f "$corpus/config.toml" ]; then
+    say "generating the corpus of $n articles (not timed)"
+    rm -rf "$corpus"
+    python3 "$GEN" --n "$n" --hugo --out "$corpus" > /dev/null
   fi
-  measure "verify (data directory)" "$n" "$ERKIN" verify "$d/data" --key "$logkey"
-  # A mirror of the data directory (no site: rendering is measured by
-  # export), then one new entry, then its sync.
-  measure "mirror (first sync, directory, --no-site)" "$n" "$ERKIN" mirror "$d/data" --into "$d/mirror" --key "$logkey" --no-site
+  vkey=$("$ERKIN" key new --name editor --out "$d/editor.key" 2> /dev/null)
+  logkey=$("$ERKIN" --dir "$d/data" init --origin bench.example/news --name Bench --founder "$vkey" 2> /dev/null)
+
+  measure import "$n" "$ERKIN" --dir "$d/data" import --key "$d/editor.key" "$corpus/content" || continue
+
+  # Full export, after a sync so it does not pay for earlier dirty pages.
+  sync
+  EXTRA= measure export "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
+    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+
+  # One new article, then the export into the same folder.
+  new="$d/new-article.md"
+  sed -e "s/^slug: .*/slug: scale-new-$n/" -e 's/^title: .*/title: "One new article"/' \
+    "$(find "$corpus/content" -name '*.md' | head -1)" > "$new"
+  "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$new" > /dev/null 2>&1
+  sync
+  measure "export +1" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
+    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+  measure "export +0" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
+    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+
+  EXTRA="2 derivations at 2^10" measure statement "$n" "$ERKIN" --dir "$d/data" statement --key "$d/editor.key" "one more" || true
+
+  # The server: resident memory once it answers.
+  port=$(free_port)
+  started=$(date +%s.%N)
+  "$ERKIN" serve --dir "$d/data" --listen "127.0.0.1:$port" --quiet > "$d/serve.log" 2>&1 &
+  SERVE_PID=$!
+  answered=
+  until_s=$(($(date +%s) + 300))
+  while [ "$(date +%s)" -lt "$until_s" ]; do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then answered=1; break; fi
+    kill -0 "$SERVE_PID" 2> /dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$answered" ]; then
+    ready=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+    rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$SERVE_PID/status")
+    hwm=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$SERVE_PID/status")
+    record "serve RSS" "$n" "$ready" "$rss" "" "first answer after $ready s; VmHWM $hwm MiB"
+    say "serve at $n: answered after $ready s, VmRSS $rss MiB (VmHWM $hwm MiB)"
+  else
+    record "serve RSS" "$n" FAILED "" "" "$(tail -1 "$d/serve.log")"
+  fi
+
+  # A mirror: its first sync from the directory, then one new entry and the
+  # incremental sync over HTTP from the server.
+  measure "mirror first" "$n" "$ERKIN" mirror "$d/data" --into "$d/mirror" --key "$logkey" --no-site --json || true
   "$ERKIN" --dir "$d/data" statement --key "$d/editor.key" "for the mirror" > /dev/null 2>&1
-  measure "mirror sync of one new entry (directory, --no-site)" "$n" "$ERKIN" mirror "$d/data" --into "$d/mirror" --no-site
+  if [ -n "$answered" ] &&
+    measure "mirror +1" "$n" "$ERKIN" mirror "http://127.0.0.1:$port/" --into "$d/mirror" --no-site --json; then
+    sed -i "\$s/\$/$(json_field requests) requests, $(json_field bytes) bytes, $(json_field old_size) -> $(json_field new_size)/" "$RESULTS"
+  fi
+  kill "$SERVE_PID" 2> /dev/null || true
+  wait "$SERVE_PID" 2> /dev/null || true
+  SERVE_PID=
+
+  measure "verify data" "$n" "$ERKIN" verify "$d/data" --key "$logkey" || true
+  measure "verify export" "$n" "$ERKIN" verify "$d/site" --key "$logkey" || true
+  rm -rf "$d/mirror"
+
+  # Hugo on the same files, last (at 100,000 it may take the rest of the
+  # time): under `timeout`, shortened to end a minute before --deadline.
+  if [ -n "$HUGO" ]; then
+    limit=$HUGO_TIMEOUT
+    if [ "$DEADLINE" -gt 0 ]; then
+      left=$((DEADLINE - $(date +%s) - 60))
+      [ "$left" -lt "$limit" ] && limit=$left
+    fi
+    if [ "$n" -le "$HUGO_UP_TO" ] || [ "$limit" -gt 30 ]; then
+      sync
+      EXTRA="timeout ${limit}s" measure hugo "$n" timeout "$limit" "$HUGO" --quiet -s "$corpus" -d "$d/hugo-out" || true
+      rm -rf "$d/hugo-out"
+    else
+      record hugo "$n" SKIPPED "" "" "no time left before the deadline"
+    fi
+  fi
 done
+
+# ---------------------------------------------------------------------------
+# The report: one table per figure, a column per size, growth between sizes.
+
+sizes=($SIZES)
+get() { # get METRIC N FIELD(3 wall, 4 peak, 5 cpu, 6 extra)
+  awk -F'\t' -v m="$1" -v n="$2" -v f="$3" '$1 == m && $2 == n {v = $f} END {print v}' "$RESULTS"
+}
+growth() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f×", b / a; else printf "—" }'; }
+
+table() { # table TITLE FIELD UNIT METRIC...
+  local title=$1 field=$2 unit=$3; shift 3
+  local head="| $title |" rule="|---|"
+  for n in "${sizes[@]}"; do head="$head $n |"; rule="$rule---|"; done
+  for ((i = 1; i < ${#sizes[@]}; i++)); do head="$head growth ${sizes[i-1]} → ${sizes[i]} |"; rule="$rule---|"; done
+  echo; echo "$head"; echo "$rule"
+  for m in "$@"; do
+    local row="| $m |" prev= v
+    local vals=()
+    for n in "${sizes[@]}"; do
+      v=$(get "$m" "$n" "$field")
+      vals+=("$v")
+      row="$row ${v:-—}${v:+ $unit} |"
+    done
+    for ((i = 1; i < ${#vals[@]}; i++)); do row="$row $(growth "${vals[i-1]}" "${vals[i]}") |"; done
+    echo "$row"
+  done
+}
+
+metrics=(import export hugo "export +1" "export +0" statement "serve RSS" "mirror first" "mirror +1" "verify data" "verify export")
+echo
+echo "erkin: $ERKIN ($("$ERKIN" --version)); ended $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+table "wall time" 3 s "${metrics[@]}"
+table "peak memory (max RSS; serve: VmRSS after its first answer)" 4 MiB "${metrics[@]}"
+table "CPU (user + system)" 5 s import export hugo "export +1" "export +0" statement "mirror first" "mirror +1" "verify data" "verify export"
+echo
+echo "| what | $(printf '%s | ' "${sizes[@]}")"
+echo "|---|$(printf -- '---|%.0s' "${sizes[@]}")"
+for m in export hugo "export +1" "export +0" statement "serve RSS" "mirror +1"; do
+  row="| $m: details |"
+  for n in "${sizes[@]}"; do row="$row $(get "$m" "$n" 6) |"; done
+  echo "$row"
+done
+row="| full export / Hugo (wall) |"
+for n in "${sizes[@]}"; do
+  row="$row $(awk -v a="$(get export "$n" 3)" -v b="$(get hugo "$n" 3)" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "—" }') |"
+done
+echo "$row"
+
+# The goals of issue 17, on the largest size measured (and 10,000 for Hugo).
+big=${sizes[-1]}
+echo
+echo "Goals of issue 17 at $big articles:"
+judge() { awk -v v="$1" -v lim="$2" 'BEGIN { if (v == "" || v == "FAILED") print "not measured"; else if (v + 0 <= lim + 0) print "met"; else print "NOT met" }'; }
+inc=$(get "export +1" "$big" 3)
+echo "- incremental export of one article <= 50 ms: ${inc:-—} s: $(judge "$inc" 0.05)"
+st=$(get statement "$big" 3)
+echo "- a local action <= 100 ms plus key derivation: ${st:-—} s: $(judge "$st" 0.1)"
+worst=$(awk -F'\t' -v n="$big" '$2 == n && $1 != "hugo" && $4 != "" && $4 + 0 > w {w = $4 + 0; m = $1} END {if (m != "") print w "\t" m}' "$RESULTS")
+echo "- peak memory of every command <= 250 MB (238 MiB): the largest is ${worst%%$'\t'*} MiB (${worst#*$'\t'}): $(judge "${worst%%$'\t'*}" 238)"
+ratio=$(awk -v a="$(get export 10000 3)" -v b="$(get hugo 10000 3)" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b }')
+echo "- full export of 10,000 articles <= 1/5 of Hugo's time: ${ratio:-—}: $(judge "$ratio" 0.2)"
