@@ -365,3 +365,66 @@ fn a_refused_action_stops_the_batch_and_names_its_line() {
         assert!(out.stderr.contains(p), "expected {p:?} in {}", out.stderr);
     }
 }
+
+/// The scrypt work factor in an armored age file's header.
+fn work_factor(file: &Path) -> u8 {
+    use std::io::Read as _;
+    let bytes = fs::read(file).unwrap();
+    let mut plain = Vec::new();
+    age::armor::ArmoredReader::new(&bytes[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    let text = String::from_utf8_lossy(&plain);
+    let stanza = text
+        .lines()
+        .find(|l| l.starts_with("-> scrypt "))
+        .unwrap_or_else(|| panic!("{}: no scrypt stanza", file.display()));
+    stanza.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Every key erkin makes, with no work factor asked for, gets the fixed 2^18
+/// (not age's calibration to the machine's load): a member's key, the log
+/// key, a rotated key, a tip reader's identity.
+#[test]
+fn every_key_erkin_makes_has_the_fixed_work_factor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let data = root.join("data");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
+            .env("ERKIN_PASSPHRASE", PASSPHRASE)
+            .env_remove("ERKIN_SCRYPT_WORK_FACTOR")
+            .env_remove("ERKIN_DIR")
+            .stdin(Stdio::null())
+            .arg("--dir")
+            .arg(&data)
+            .args(args)
+            .output()
+            .unwrap();
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out.trim().to_string()
+    };
+    let key = root.join("aigerim.key");
+    let vk = run(&["key", "new", "--name", "aigerim", "--out", s(&key)]);
+    run(&[
+        "init",
+        "--origin",
+        "wf.example/news",
+        "--name",
+        "WF",
+        "--founder",
+        &vk,
+    ]);
+    let rotated = root.join("aigerim-2.key");
+    run(&["rotate-key", "--key", s(&key), "--new", s(&rotated)]);
+    let identity = root.join("tips.age");
+    run(&["tips", "key", "--out", s(&identity)]);
+    for file in [key, data.join("log-key.age"), rotated, identity] {
+        assert_eq!(work_factor(&file), 18, "{}", file.display());
+    }
+}
