@@ -4,7 +4,7 @@
 #
 #   bench/serve-vs-nginx.sh [--erkin BIN] [--seconds 6] [--warmup 2]
 #                           [--rounds 3] [--connections 64,256]
-#                           [--blob-mib 4] [--work DIR]
+#                           [--blob-mib 4] [--work DIR] [--before OLDBIN]
 #
 # The publication: `erkin demo`, plus one article carrying a BLOB_MIB MiB
 # image (random bytes: incompressible), exported with `erkin export`; nginx
@@ -23,6 +23,11 @@
 # the server under test; any other process on the machine adds noise to
 # both sides alike only because the rounds alternate.
 #
+# With --before OLDBIN, a third server, OLDBIN's `erkin serve` on the same
+# data, takes part in the same alternation (erkin, before, nginx; then the
+# reverse), so a change is measured against the code before it under the
+# same noise.
+#
 # Prints a Markdown section body on stdout (progress on stderr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,18 +37,19 @@ import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, ti
 ROOT = os.getcwd()
 args = {"--erkin": os.path.join(ROOT, "target", "release", "erkin"), "--seconds": "6",
         "--warmup": "2", "--rounds": "3", "--connections": "64,256", "--blob-mib": "4",
-        "--work": ""}
+        "--work": "", "--before": ""}
 argv = sys.argv[1:]
 while argv:
     if argv[0] not in args or len(argv) < 2:
         sys.exit("usage: bench/serve-vs-nginx.sh [--erkin BIN] [--seconds S] [--warmup S] "
-                 "[--rounds R] [--connections 64,256] [--blob-mib M] [--work DIR]")
+                 "[--rounds R] [--connections 64,256] [--blob-mib M] [--work DIR] [--before OLDBIN]")
     args[argv[0]] = argv[1]
     argv = argv[2:]
 ERKIN = os.path.abspath(args["--erkin"])
 SECONDS, WARMUP, ROUNDS = int(args["--seconds"]), int(args["--warmup"]), int(args["--rounds"])
 CONNS = [int(c) for c in args["--connections"].split(",")]
 BLOB_MIB = int(args["--blob-mib"])
+BEFORE = os.path.abspath(args["--before"]) if args["--before"] else None
 DEMO_PASSPHRASE = "erkin-demo-passphrase"
 
 
@@ -186,9 +192,13 @@ def main():
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         procs.append(subprocess.Popen(["nginx", "-c", nginx_conf(work, site, n_port), "-g", "daemon off;"],
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_port(e_port)
-        wait_port(n_port)
         sides = {"erkin": e_port, "nginx": n_port}
+        if BEFORE:
+            sides["before"] = free_port()
+            procs.append(subprocess.Popen([BEFORE, "--dir", data, "serve", "--quiet", "--listen", f"127.0.0.1:{sides['before']}"],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for p in sides.values():
+            wait_port(p)
         sizes = {}
         for t in targets:
             got = {s: fetch(f"http://127.0.0.1:{p}/{t}") for s, p in sides.items()}
@@ -200,11 +210,11 @@ def main():
         rows = []
         for t in targets:
             for c in CONNS:
-                runs = {"erkin": [], "nginx": []}
+                runs = {s: [] for s in sides}
                 for s, p in sides.items():
                     wrk(f"http://127.0.0.1:{p}/{t}", c, WARMUP)
                 for r in range(ROUNDS):
-                    order = ["erkin", "nginx"] if r % 2 == 0 else ["nginx", "erkin"]
+                    order = list(sides) if r % 2 == 0 else list(reversed(sides))
                     for s in order:
                         got = wrk(f"http://127.0.0.1:{sides[s]}/{t}", c, SECONDS)
                         say(f"/{t} c={c} round {r + 1} {s}: {got[0]:.0f} req/s, p99 {got[1]:.2f} ms, errors {got[2]} (load {load()})")
@@ -232,8 +242,14 @@ def main():
     print(f"When: {started}, {ROUNDS} alternating rounds of {SECONDS} s per side after a {WARMUP} s warm-up each; "
           f"load average (1, 5, 15 min) {before} before, {after} after.")
     print()
-    print("| target | conns | erkin req/s, median (range) | nginx req/s, median (range) | ratio | erkin p99 | nginx p99 | p99 ratio | errors (erkin / nginx) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    extra_head = " before req/s, median (range) | ratio before | before p99 |" if BEFORE else ""
+    print("| target | conns | erkin req/s, median (range) | nginx req/s, median (range) | ratio | erkin p99 | nginx p99 | p99 ratio | errors (erkin / nginx) |" + extra_head)
+    print("|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if BEFORE else ""))
+    def before_cells(b, nr):
+        br, bp = [x[0] for x in b], [x[1] for x in b]
+        return (f" {spread(br, lambda v: f'{v:,.0f}')} | {statistics.median(br) / statistics.median(nr):.2f} | "
+                f"{spread(bp, lambda v: f'{v:.2f}')} ms |")
+
     bad = []
     for t, c, runs in rows:
         e, n = runs["erkin"], runs["nginx"]
@@ -244,7 +260,8 @@ def main():
             bad.append((t, c))
         print(f"| {name(t)} | {c} | {spread(er, lambda v: f'{v:,.0f}')} | {spread(nr, lambda v: f'{v:,.0f}')} | "
               f"{statistics.median(er) / statistics.median(nr):.2f} | {spread(ep, lambda v: f'{v:.2f}')} ms | "
-              f"{spread(np_, lambda v: f'{v:.2f}')} ms | {statistics.median(ep) / statistics.median(np_):.2f} | {ee} / {ne} |")
+              f"{spread(np_, lambda v: f'{v:.2f}')} ms | {statistics.median(ep) / statistics.median(np_):.2f} | {ee} / {ne} |"
+              + (before_cells(runs["before"], nr) if BEFORE else ""))
     if bad:
         sys.exit(f"serve-vs-nginx: errors at {bad}")
 
