@@ -13,7 +13,9 @@
 //! 2. Against the checkpoint this copy accepted last: smaller is a rollback,
 //!    same size with another root is a fork. Both are refused with evidence.
 //! 3. A consistency proof from the accepted tree to the served one, built from
-//!    the source's hash tiles (full tiles we already hold are read locally):
+//!    the source's hash tiles (what the accepted tree holds is read locally,
+//!    see `tiled`: one new entry costs the checkpoint, one level-0 tile and
+//!    its entry bundle):
 //!    tiles that do not hash to the signed root are tampered; a proof that
 //!    fails with authentic tiles is a fork. This runs before any entry is
 //!    downloaded, so a forked source costs a few tiles, not the whole log.
@@ -24,7 +26,9 @@
 //!    with evidence (a store holding it could not be opened: every copy folds
 //!    the same log) — or an altered entry. So a source cannot make a copy
 //!    read, stage or hold more than a few bundles of entries that are not
-//!    genuine, whatever size it claims.
+//!    genuine, whatever size it claims. The entries the fold takes go to the
+//!    adapter's [`EntrySink`] as they come (a mirror stages them on disk), so
+//!    a sync holds none of them beyond the bundles at hand.
 //! 5. The leaf hashes of all the new entries, on top of the accepted tree,
 //!    must give the signed root. If not, the source's level-0 tiles
 //!    (authenticated) say which entry was altered.
@@ -53,9 +57,10 @@ use crate::tree::{check_consistency, record_hash};
 pub const MAX_PLAUSIBLE_SIZE: u64 = 1 << 40;
 
 /// The default of [`Context::max_growth`]: the most entries one sync takes.
-/// Ten million entries is decades of a newsroom's log; the entries of one
-/// sync are held in memory until its one commit (about 300 bytes each, a
-/// few GB at this limit), so a mirror further behind raises it knowingly.
+/// Ten million entries is decades of a newsroom's log. A sync does not hold
+/// its entries (they go to an [`EntrySink`]), but it keeps two tree hashes
+/// per new entry until its commit (64 bytes each, 640 MB at this limit), so
+/// a mirror further behind raises it knowingly.
 pub const DEFAULT_MAX_GROWTH: u64 = 10_000_000;
 
 /// Entry bundles read (and, from a remote copy, fetched) at a time: a source
@@ -63,6 +68,24 @@ pub const DEFAULT_MAX_GROWTH: u64 = 10_000_000;
 /// sync holds at most this many bundles' bytes beyond the entries it keeps
 /// (8 x 16 MiB at worst, about 80 KiB each in a real log).
 pub const BUNDLES_AT_A_TIME: usize = 8;
+
+/// Where the new entries go, in order, as the fold takes them: the adapter
+/// keeps them for its commit (a mirror stages them on disk), so a sync of
+/// many entries does not hold them in memory. Nothing given to it may be
+/// committed unless [`plan`] returns an [`Update`].
+pub trait EntrySink {
+    /// Takes entry `index`. An error stops the sync as this copy's own
+    /// failure ([`Refusal::Staging`]), not the source's.
+    fn put(&mut self, index: u64, entry: &[u8]) -> Result<(), String>;
+}
+
+/// Entries kept in memory, for a caller with few of them.
+impl EntrySink for Vec<Vec<u8>> {
+    fn put(&mut self, _: u64, entry: &[u8]) -> Result<(), String> {
+        self.push(entry.to_vec());
+        Ok(())
+    }
+}
 
 /// What this copy holds already.
 pub struct Accepted<'a> {
@@ -100,8 +123,8 @@ pub enum Planned {
 pub struct Update {
     pub checkpoint: Checkpoint,
     pub note: Vec<u8>,
-    /// The entries after the accepted size, in order.
-    pub entries: Vec<Vec<u8>>,
+    /// How many entries after the accepted size went to the [`EntrySink`].
+    pub new_entries: u64,
     /// The state after folding them.
     pub state: State,
     /// Blobs the new entries name and no passed redaction removed.
@@ -157,6 +180,10 @@ pub enum Refusal {
     /// This copy's own log could not be read: nothing is said of the source.
     #[error("this copy's own log could not be read ({0})")]
     LocalCopy(String),
+    /// The new entries could not be kept for the commit (the adapter's
+    /// [`EntrySink`] failed: a full disk): nothing is said of the source.
+    #[error("the new entries could not be staged on this machine ({0})")]
+    Staging(String),
     /// The log's time (a tick) runs ahead of this machine's clock by more
     /// than the bound: the sequencer's clock is wrong (or this one is). The
     /// evidence holds the tick and its inclusion proof.
@@ -190,10 +217,12 @@ impl Refusal {
 }
 
 /// Decides what to take from `source`. See the module docs for the order.
+/// The new entries go to `sink` as they are folded.
 pub fn plan(
     ctx: &Context,
     accepted: Option<Accepted>,
     source: &dyn CopyReader,
+    sink: &mut dyn EntrySink,
 ) -> Result<Planned, Refusal> {
     let note = source
         .read("checkpoint", MAX_CHECKPOINT_LEN as u64)
@@ -283,7 +312,7 @@ pub fn plan(
     let empty = NoHashes;
     let below: &dyn HashReader = accepted.as_ref().map_or(&empty, |a| a.hashes);
     let mut overlay = Overlay::new(below, old_size);
-    let mut entries: Vec<Vec<u8>> = Vec::new();
+    let mut new_entries = 0u64;
     let mut blobs = BTreeSet::new();
     // The fold continues the accepted state in place, or starts afresh.
     let mut accepted = accepted;
@@ -379,7 +408,9 @@ pub fn plan(
                                 .into_iter()
                                 .filter_map(|b| b.parse::<BlobId>().ok()),
                         );
-                        entries.push(entry.to_vec());
+                        sink.put(index, entry)
+                            .map_err(|e| Refusal::Staging(format!("entry {index}: {e}")))?;
+                        new_entries += 1;
                     }
                     Err(rejection) => {
                         return Err(judge_rejected(
@@ -404,7 +435,7 @@ pub fn plan(
         return Err(locate_tampering(
             &served,
             old_size,
-            &entries,
+            &overlay,
             source,
             accepted.as_ref(),
         ));
@@ -419,7 +450,7 @@ pub fn plan(
     Ok(Planned::Update(Box::new(Update {
         checkpoint: served,
         note,
-        entries,
+        new_entries,
         state,
         blobs,
         proof,
@@ -573,11 +604,12 @@ fn prove_extension(
     })
 }
 
-/// The new entries do not give the signed root: find out which file lies.
+/// The new entries (their leaves in `overlay`) do not give the signed root:
+/// find out which file lies.
 fn locate_tampering(
     served: &Checkpoint,
     old_size: u64,
-    entries: &[Vec<u8>],
+    overlay: &Overlay,
     source: &dyn CopyReader,
     accepted: Option<&Accepted>,
 ) -> Refusal {
@@ -590,12 +622,16 @@ fn locate_tampering(
         Err(TileProblem::Unreadable(e)) => Refusal::Unreadable(e),
         Err(p) => Refusal::TamperedTile(p),
         Ok(leaves) => {
-            let bad = entries
-                .iter()
+            let bad = (old_size..)
                 .zip(&leaves)
-                .position(|(e, leaf)| record_hash(e) != *leaf)
-                .unwrap_or(0) as u64
-                + old_size;
+                .find(|(i, leaf)| {
+                    overlay
+                        .read_hashes(&[tlog_tiles::stored_hash_index(0, *i)])
+                        .ok()
+                        .and_then(|h| h.first().copied())
+                        != Some(**leaf)
+                })
+                .map_or(old_size, |(i, _)| i);
             Refusal::TamperedEntry {
                 index: bad,
                 path: bundle_of_entry(bad, served.size).to_string(),

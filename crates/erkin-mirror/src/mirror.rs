@@ -8,24 +8,30 @@
 //! - `site/`: the static copy (pages, log, blobs), ready for any web server,
 //!   static host or USB stick — unless made with `--no-site`;
 //! - `evidence/`: evidence files of rollbacks, forks and misbehaviour;
-//! - `.sync/`: what a sync in progress has fetched (cleared after it).
+//! - `.sync/`: what a sync in progress has fetched, and the new entries it
+//!   has verified (`.sync/entries`, read back by the commit), cleared after it.
 //!
 //! Invariants:
 //! - The pinned key is the store's log key, fixed by the first sync.
 //! - A sync commits in one store transaction (entries, tree hashes and the
 //!   source's checkpoint) after every check has passed; blobs are stored
-//!   just before, each checked against its name. A refused or interrupted
+//!   just before, each checked against its name. The new entries are staged
+//!   on disk as they are verified and streamed into that transaction, so a
+//!   sync of many entries does not hold them in memory. A refused or interrupted
 //!   sync leaves the store as it was (plus, at most, verified blobs).
 //! - The site is exported after the commit; its checkpoint is written last.
 //! - One sync at a time per directory (a lock file).
 
+use std::borrow::Cow;
 use std::fs;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use erkin_core::blob::{BlobError, BlobId, DEFAULT_MAX_BLOB_LEN};
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::keys::VerifierKey;
-use erkin_core::sync::{plan, Accepted, Context, Planned, Refusal, DEFAULT_MAX_GROWTH};
+use erkin_core::sync::{plan, Accepted, Context, EntrySink, Planned, Refusal, DEFAULT_MAX_GROWTH};
+use erkin_core::tiles::MAX_ENTRY_LEN;
 use erkin_core::verify::{CopyReader, ReadError};
 use erkin_export::{export, DirCopy, ExportError, ExportStats};
 use erkin_store::{Publication, PublicationError, Store, StoreError};
@@ -38,6 +44,8 @@ pub const CONFIG_FILE: &str = "mirror.json";
 pub const SITE_DIR: &str = "site";
 pub const EVIDENCE_DIR: &str = "evidence";
 const STAGING_DIR: &str = ".sync";
+/// The verified new entries of a sync in progress, in the staging directory.
+const STAGED_ENTRIES: &str = "entries";
 const LOCK_FILE: &str = ".sync.lock";
 const MAX_CONFIG_LEN: u64 = 64 * 1024;
 
@@ -119,7 +127,9 @@ impl MirrorError {
                 Refusal::Fork { .. } => Blame::Fork,
                 Refusal::Misbehaviour { .. } => Blame::Misbehaviour,
                 // A network failure is not the copy's fault: try again later.
-                Refusal::Unreadable(ReadError::Io { .. }) | Refusal::LocalCopy(_) => Blame::Local,
+                Refusal::Unreadable(ReadError::Io { .. })
+                | Refusal::LocalCopy(_)
+                | Refusal::Staging(_) => Blame::Local,
                 _ => Blame::Source,
             },
             MirrorError::TamperedBlob { .. }
@@ -460,6 +470,7 @@ impl Mirror {
             max_growth: options.max_growth,
         };
         let reader = source.reader();
+        let mut staged = Staged::create(&self.staging().join(STAGED_ENTRIES))?;
         let planned = {
             let accepted = match &self.publication {
                 None => None,
@@ -485,7 +496,7 @@ impl Mirror {
                 }),
                 _ => None,
             };
-            plan(&ctx, accepted, reader)
+            plan(&ctx, accepted, reader, &mut staged)
         };
         let update = match planned {
             Ok(Planned::UpToDate { size }) => {
@@ -546,12 +557,22 @@ impl Mirror {
                 }
                 _ => Some(erkin_core::snapshot::encode(&update.state)),
             };
-            store.append_signed_snapshot(
-                &update.entries,
+            let mut entries = staged.entries()?;
+            let appended = store.append_signed_from(
+                &mut entries,
                 &update.note,
                 report.old_size,
                 snap.as_ref(),
-            )?;
+            );
+            // A staged file that could not be read back ends the entries
+            // early, and the store refuses the short tree: say why.
+            if let Some(source) = entries.failure.take() {
+                return Err(MirrorError::Io {
+                    path: staged.path.clone(),
+                    source,
+                });
+            }
+            appended?;
             Ok::<_, MirrorError>(())
         })();
         if let Err(e) = committed {
@@ -656,6 +677,112 @@ impl Mirror {
         }
         erkin_export::atomic_write(&path, &evidence.to_json(), true)?;
         Ok(path)
+    }
+}
+
+/// The new entries of a sync, staged on disk as the fold takes them (each a
+/// 4-byte big-endian length, then its bytes) and read back one at a time
+/// by the commit: a sync of many entries holds none of them in memory. The
+/// file is the mirror's own (written and read by this process, removed
+/// when done); the store checks the entries it reads against the signed
+/// checkpoint all the same.
+struct Staged {
+    path: PathBuf,
+    out: Option<BufWriter<fs::File>>,
+    count: u64,
+}
+
+impl Staged {
+    fn create(path: &Path) -> Result<Self, MirrorError> {
+        let io = |source| MirrorError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = fs::File::create(path).map_err(io)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            out: Some(BufWriter::with_capacity(1 << 20, file)),
+            count: 0,
+        })
+    }
+
+    /// Ends the writing; the entries, in order.
+    fn entries(&mut self) -> Result<StagedEntries, MirrorError> {
+        let io = |source| MirrorError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(mut out) = self.out.take() {
+            out.flush().map_err(io)?;
+        }
+        let file = fs::File::open(&self.path).map_err(io)?;
+        Ok(StagedEntries {
+            input: BufReader::with_capacity(1 << 20, file),
+            left: self.count,
+            failure: None,
+        })
+    }
+}
+
+impl EntrySink for Staged {
+    fn put(&mut self, _: u64, entry: &[u8]) -> Result<(), String> {
+        let out = self.out.as_mut().ok_or("the staged entries are closed")?;
+        let len = u32::try_from(entry.len()).map_err(|_| "an entry over 4 GiB".to_string())?;
+        out.write_all(&len.to_be_bytes())
+            .and_then(|()| out.write_all(entry))
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.count += 1;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        self.out = None;
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// The staged entries, read back one at a time. A read failure ends them
+/// early and is kept in `failure`.
+struct StagedEntries {
+    input: BufReader<fs::File>,
+    left: u64,
+    failure: Option<std::io::Error>,
+}
+
+impl Iterator for StagedEntries {
+    type Item = Cow<'static, [u8]>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 || self.failure.is_some() {
+            return None;
+        }
+        let mut len = [0u8; 4];
+        let read = self.input.read_exact(&mut len).and_then(|()| {
+            let len = u32::from_be_bytes(len) as usize;
+            if len > MAX_ENTRY_LEN {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a staged entry of {len} bytes, longer than any entry"),
+                ));
+            }
+            let mut entry = vec![0; len];
+            self.input.read_exact(&mut entry).map(|()| entry)
+        });
+        match read {
+            Ok(entry) => {
+                self.left -= 1;
+                Some(Cow::Owned(entry))
+            }
+            Err(e) => {
+                self.failure = Some(e);
+                None
+            }
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! - Nothing in the store is trusted on open: the latest checkpoint must verify
 //!   against the log key recorded at creation and match the stored tree.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use erkin_core::blob::{check_blob_len, BlobError, BlobId};
@@ -333,11 +334,18 @@ impl Store {
             });
         }
         let origin = self.log_key.name().to_string();
-        self.append_with(entries, named, expected_size, snapshot, |size, root| {
-            let checkpoint = Checkpoint { origin, size, root };
-            let note = checkpoint.sign(log_key);
-            Ok((checkpoint, note))
-        })
+        let mut entries = entries.iter().map(|e| Cow::Borrowed(e.as_slice()));
+        self.append_with(
+            &mut entries,
+            named,
+            expected_size,
+            snapshot,
+            |size, root| {
+                let checkpoint = Checkpoint { origin, size, root };
+                let note = checkpoint.sign(log_key);
+                Ok((checkpoint, note))
+            },
+        )
     }
 
     /// [`Store::append`] for entries that name the blobs `named`: in the
@@ -376,6 +384,22 @@ impl Store {
         expected_size: u64,
         snapshot: Option<&Encoded>,
     ) -> Result<Checkpoint, StoreError> {
+        let mut entries = entries.iter().map(|e| Cow::Borrowed(e.as_slice()));
+        self.append_signed_from(&mut entries, checkpoint_note, expected_size, snapshot)
+    }
+
+    /// [`Store::append_signed_snapshot`] for entries taken one at a time
+    /// from `entries` (a mirror's, staged on disk), so they need not all be
+    /// in memory: each is written as it comes, in the one transaction. If
+    /// `entries` ends early (its reader failed), the stored tree plus what
+    /// it gave is not the checkpoint's, and nothing is written.
+    pub fn append_signed_from(
+        &mut self,
+        entries: &mut dyn Iterator<Item = Cow<'_, [u8]>>,
+        checkpoint_note: &[u8],
+        expected_size: u64,
+        snapshot: Option<&Encoded>,
+    ) -> Result<Checkpoint, StoreError> {
         let checkpoint = Checkpoint::open(checkpoint_note, &self.log_key).map_err(|e| {
             StoreError::ForeignCheckpoint {
                 reason: e.to_string(),
@@ -392,27 +416,18 @@ impl Store {
         })
     }
 
-    /// The one append path: checks sizes, computes the tree hashes of
-    /// `entries` on top of the stored tree, asks `checkpoint_for(size, root)`
-    /// for the checkpoint to store, and commits all of it in one transaction.
+    /// The one append path: checks sizes, writes `entries` as they come and
+    /// computes their tree hashes on top of the stored tree, asks
+    /// `checkpoint_for(size, root)` for the checkpoint to store, and commits
+    /// all of it in one transaction (or, on any error, nothing).
     fn append_with(
         &mut self,
-        entries: &[Vec<u8>],
+        entries: &mut dyn Iterator<Item = Cow<'_, [u8]>>,
         named: &[BlobId],
         expected_size: u64,
         snapshot: Option<&Encoded>,
         checkpoint_for: impl FnOnce(u64, Hash) -> Result<(Checkpoint, Vec<u8>), StoreError>,
     ) -> Result<Checkpoint, StoreError> {
-        if let Some((index, e)) = entries
-            .iter()
-            .enumerate()
-            .find(|(_, e)| e.len() > MAX_ENTRY_LEN)
-        {
-            return Err(StoreError::EntryTooLarge {
-                index,
-                len: e.len(),
-            });
-        }
         let path = self.path.clone();
         let sql = |source| sql_err(&path, source);
         let tx =
@@ -432,22 +447,36 @@ impl Store {
             });
         }
         let base = tlog_tiles::stored_hash_count(size);
-        let mut pending: Vec<Hash> = Vec::with_capacity(entries.len() * 2);
-        for (i, e) in entries.iter().enumerate() {
-            let reader = DbHashes {
-                conn: &tx,
-                base,
-                pending: &pending,
-            };
-            let new = tlog_tiles::stored_hashes(size + i as u64, e, &reader).map_err(|e| {
-                StoreError::Corrupt {
-                    path: path.clone(),
-                    reason: format!("tree hashes: {e}"),
+        let mut pending: Vec<Hash> = Vec::new();
+        let mut new_size = size;
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)")
+                .map_err(sql)?;
+            for (i, e) in entries.enumerate() {
+                if e.len() > MAX_ENTRY_LEN {
+                    // The transaction is rolled back as it is dropped.
+                    return Err(StoreError::EntryTooLarge {
+                        index: i,
+                        len: e.len(),
+                    });
                 }
-            })?;
-            pending.extend(new);
+                let reader = DbHashes {
+                    conn: &tx,
+                    base,
+                    pending: &pending,
+                };
+                let new = tlog_tiles::stored_hashes(new_size, &e, &reader).map_err(|e| {
+                    StoreError::Corrupt {
+                        path: path.clone(),
+                        reason: format!("tree hashes: {e}"),
+                    }
+                })?;
+                pending.extend(new);
+                ins.execute(params![new_size, &*e]).map_err(sql)?;
+                new_size += 1;
+            }
         }
-        let new_size = size + entries.len() as u64;
         if let Some(snap) = snapshot {
             if snap.size != new_size {
                 return Err(StoreError::SnapshotSize {
@@ -470,12 +499,6 @@ impl Store {
         })?;
         let (checkpoint, note) = checkpoint_for(new_size, root)?;
         {
-            let mut ins = tx
-                .prepare_cached("INSERT INTO entries (idx, data) VALUES (?1, ?2)")
-                .map_err(sql)?;
-            for (i, e) in entries.iter().enumerate() {
-                ins.execute(params![size + i as u64, e]).map_err(sql)?;
-            }
             let mut ins = tx
                 .prepare_cached("INSERT INTO hashes (id, hash) VALUES (?1, ?2)")
                 .map_err(sql)?;

@@ -6,3 +6,4 @@
 mod bundle_names;
 mod common;
 mod hostile_source;
+mod requests;
