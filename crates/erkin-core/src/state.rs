@@ -130,6 +130,16 @@ pub struct State {
     /// itself, so not part of the digest.
     #[serde(skip)]
     pub(crate) statements: Vec<StatementRecord>,
+    /// The articles published or corrected since the log size
+    /// `touched_since` (the size of the last snapshot stored,
+    /// [`State::clear_touched`]): what an incremental snapshot writes
+    /// (`snapshot.rs`). Not recorded while `touched_since` is 0 (a fold
+    /// from genesis: every article is new). Bookkeeping, not state: not
+    /// part of the digest.
+    #[serde(skip)]
+    pub(crate) touched: BTreeSet<String>,
+    #[serde(skip)]
+    pub(crate) touched_since: u64,
 }
 
 /// A member's statement as the log recorded it.
@@ -249,6 +259,8 @@ impl State {
             seen: HashSet::new(),
             retired: BTreeMap::new(),
             statements: Vec::new(),
+            touched: BTreeSet::new(),
+            touched_since: 0,
         };
         let applied = state.record(&entry, origin.to_string());
         Ok((state, applied))
@@ -502,11 +514,13 @@ impl State {
             Change::Leave { handle } => self.remove_member(&handle),
             Change::StepDown { handle } => self.board.retain(|s| s.handle != handle),
             Change::Article(ArticleChange::Published(a)) => {
+                self.touch(&a.slug);
                 self.articles.insert(a.slug.clone(), a);
             }
             Change::Article(ArticleChange::Corrected { slug, revision }) => {
                 if let Some(a) = self.articles.get_mut(&slug) {
                     a.revisions.push(revision);
+                    self.touch(&slug);
                 }
             }
             Change::Governance(g) => self.commit_governance(*g),
@@ -690,6 +704,33 @@ impl State {
     }
     pub fn articles(&self) -> impl Iterator<Item = &Article> {
         self.articles.values()
+    }
+    /// How many articles there are.
+    pub fn article_count(&self) -> usize {
+        self.articles.len()
+    }
+    /// The slugs of the articles published or corrected since the log size
+    /// [`State::touched_since`] (empty while that is 0: then every article
+    /// counts as changed).
+    pub fn touched_articles(&self) -> &BTreeSet<String> {
+        &self.touched
+    }
+    /// The log size from which [`State::touched_articles`] counts: the
+    /// size of the snapshot last stored or loaded, 0 for a state folded
+    /// from genesis.
+    pub fn touched_since(&self) -> u64 {
+        self.touched_since
+    }
+    /// Marks the state as stored at its size: changed articles count from
+    /// here ([`State::touched_articles`]).
+    pub fn clear_touched(&mut self) {
+        self.touched.clear();
+        self.touched_since = self.size;
+    }
+    fn touch(&mut self, slug: &str) {
+        if self.touched_since > 0 && !self.touched.contains(slug) {
+            self.touched.insert(slug.to_string());
+        }
     }
     pub fn article(&self, slug: &str) -> Option<&Article> {
         self.articles.get(slug)

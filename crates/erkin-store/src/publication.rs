@@ -2,14 +2,18 @@
 //! sequencer that admits new entries.
 //!
 //! The state is a cache of the log. The store keeps a snapshot of it
-//! (`erkin_core::snapshot`), tied to a log size, the tree root at that size
-//! and the state's digest, written in the same transaction as the batch that
-//! takes the log [`SNAPSHOT_EVERY`] entries past the previous one. Opening
-//! reads the snapshot and folds only the entries after it; a snapshot that
-//! is missing, of another format, of another tree, or whose state does not
-//! hash to its digest is not trusted: the whole log is folded and a new one
-//! stored ([`Opened`] says which happened). `erkin verify --deep` compares
-//! the snapshot with a refold ([`check_snapshot`]).
+//! (`erkin_core::snapshot`: a small head and one row per article), tied to
+//! a log size, the tree root at that size and the state's digest, written
+//! in the same transaction as the batch that takes the log far enough past
+//! the previous one ([`snapshot_due`]); a snapshot writes the head and the
+//! rows of the articles changed since the previous one only. Opening reads
+//! the head and the rows (one at a time) and folds only the entries after
+//! it; a snapshot that is missing, of another format, of another tree, whose
+//! recorded digest is not the one it is filed under or whose rows are not
+//! the head's is not trusted: the whole log is folded and a new one stored
+//! ([`Opened`] says which happened). The digest is recorded when the
+//! snapshot is written, not recomputed on open: `erkin verify --deep`
+//! compares the snapshot and its digest with a refold ([`check_snapshot`]).
 
 use std::path::Path;
 
@@ -56,14 +60,16 @@ pub const SNAPSHOT_EVERY: u64 = 1024;
 pub const SNAPSHOT_BYTES_PER_ENTRY: u64 = 8192;
 
 /// Whether the batch that takes the log to `size` entries stores a new
-/// snapshot, the stored one being of `at` entries and `len` bytes: once
+/// snapshot, the stored one being of `at` entries and weighing `len` bytes
+/// (the bytes its state's digest hashes, [`Store::snapshot_extent`]): once
 /// the log has run [`SNAPSHOT_EVERY`] entries past it, or, for a large
-/// snapshot, one entry per [`SNAPSHOT_BYTES_PER_ENTRY`] of its bytes —
-/// about the point where folding the entries since it costs as much as
-/// writing it again (about 40 µs per entry folded, about 5 ns per byte
-/// written). Opening then folds at most that many entries after the
-/// snapshot, and a bulk import writes O(log size) snapshot bytes per entry
-/// rather than O(archive).
+/// state, one entry per [`SNAPSHOT_BYTES_PER_ENTRY`] of its weight — about
+/// the point where folding the entries since it costs as much as storing
+/// one again (about 40 µs per entry folded; storing computes the state's
+/// digest, a few ns per byte, and writes the head and the changed articles'
+/// rows). Opening then folds at most that many entries after the snapshot,
+/// and a bulk import spends O(log size) per entry on snapshots rather than
+/// O(archive).
 pub fn snapshot_due(size: u64, at: u64, len: u64) -> bool {
     size >= at + SNAPSHOT_EVERY.max(len / SNAPSHOT_BYTES_PER_ENTRY)
 }
@@ -86,7 +92,8 @@ pub enum Refold {
     /// There is none (a new store, or one an older erkin wrote).
     Missing,
     /// Its bytes were refused: another format version, another log, another
-    /// size, a state that does not hash to its digest, or damage.
+    /// size, a recorded digest that is not the one it is filed under,
+    /// article rows that are not the head's, or damage.
     Refused(SnapshotError),
     /// It is filed at a size the log does not reach.
     BeyondLog { size: u64, log: u64 },
@@ -105,8 +112,8 @@ pub enum SnapshotCheck {
     Agrees { size: u64 },
     /// The snapshot would not be used on open (it is rebuilt then).
     Unusable { why: Refold },
-    /// The snapshot decodes and hashes to its digest, but is not the state
-    /// the log folds to at its size.
+    /// The snapshot decodes, but it (or the digest recorded with it) is not
+    /// the state the log folds to at its size.
     Differs { size: u64 },
 }
 
@@ -162,13 +169,15 @@ impl Publication {
         let (state, _) =
             State::genesis(log_key.verifier_key(), &bytes).map_err(PublicationError::Genesis)?;
         let mut store = Store::create(dir, log_key.verifier_key())?;
+        let mut state = state;
         let snap = snapshot::encode(&state);
         store.append_naming_snapshot(&[bytes], &[], log_key, 0, Some(&snap))?;
+        state.clear_touched();
         Ok(Self {
             store,
             state,
             snapshot_size: 1,
-            snapshot_len: snap.bytes.len() as u64,
+            snapshot_len: snap.weight,
             opened: Opened::Snapshot { size: 1, folded: 0 },
             stale: false,
             writer: None,
@@ -182,13 +191,15 @@ impl Publication {
     /// past the stored one.
     pub fn open(dir: &Path) -> Result<Self, PublicationError> {
         let store = Store::open(dir)?;
-        let (state, opened, mut snapshot_size, mut snapshot_len) = load(&store)?;
+        let (mut state, opened, mut snapshot_size, mut snapshot_len) = load(&store)?;
         let refolded = matches!(opened, Opened::Refolded { .. });
         if refolded || snapshot_due(state.size(), snapshot_size, snapshot_len) {
             let snap = snapshot::encode(&state);
-            store.put_snapshot(&snap, refolded)?;
-            snapshot_size = snap.size;
-            snapshot_len = snap.bytes.len() as u64;
+            if store.put_snapshot(&snap, refolded)? {
+                state.clear_touched();
+                snapshot_size = snap.size;
+                snapshot_len = snap.weight;
+            }
         }
         let publication = Self {
             store,
@@ -208,10 +219,15 @@ impl Publication {
     /// A publication whose state the caller has just folded from exactly
     /// this store's log — a mirror that verified every entry before
     /// committing it — so the log is not folded a second time.
-    pub fn from_folded(store: Store, state: State) -> Self {
+    pub fn from_folded(store: Store, mut state: State) -> Self {
         debug_assert_eq!(store.size(), state.size());
         let (snapshot_size, snapshot_len) =
             store.snapshot_extent().ok().flatten().unwrap_or((0, 0));
+        // The stored snapshot is of this very state: later snapshots
+        // write the articles changed from here.
+        if snapshot_size == state.size() {
+            state.clear_touched();
+        }
         Self {
             store,
             state,
@@ -363,7 +379,8 @@ impl Publication {
                 Ok(checkpoint) => {
                     if let Some(s) = &snap {
                         self.snapshot_size = s.size;
-                        self.snapshot_len = s.bytes.len() as u64;
+                        self.snapshot_len = s.weight;
+                        self.state.clear_touched();
                     }
                     self.purge_redacted()?;
                     return Ok(BatchOutcome {
@@ -586,7 +603,7 @@ fn admit(
 /// and the size and length of the usable snapshot (0 if none).
 fn load(store: &Store) -> Result<(State, Opened, u64, u64), PublicationError> {
     let why = match usable_snapshot(store)? {
-        Ok((mut state, len)) => {
+        Ok((mut state, len, _)) => {
             let size = state.size();
             fold_tail(store, &mut state)?;
             let folded = state.size() - size;
@@ -598,9 +615,14 @@ fn load(store: &Store) -> Result<(State, Opened, u64, u64), PublicationError> {
     Ok((state, Opened::Refolded { why }, 0, 0))
 }
 
-/// The stored snapshot's state (and its length) if it can be trusted, or
-/// why not.
-fn usable_snapshot(store: &Store) -> Result<Result<(State, u64), Refold>, PublicationError> {
+/// A stored snapshot read back: the state, the snapshot's weight and the
+/// digest recorded with it.
+type Loaded = (State, u64, [u8; 32]);
+
+/// The stored snapshot's state (and its weight and recorded digest) if it
+/// can be trusted, or why not. The head is read whole, the article rows one
+/// at a time.
+fn usable_snapshot(store: &Store) -> Result<Result<Loaded, Refold>, PublicationError> {
     let snap = match store.snapshot() {
         Ok(Some(s)) => s,
         Ok(None) => return Ok(Err(Refold::Missing)),
@@ -616,12 +638,24 @@ fn usable_snapshot(store: &Store) -> Result<Result<(State, u64), Refold>, Public
     if store.root_at(snap.size)? != snap.root {
         return Ok(Err(Refold::OtherTree { size: snap.size }));
     }
-    let len = snap.bytes.len() as u64;
-    Ok(
-        snapshot::decode(&snap.bytes, store.log_key(), snap.size, &snap.digest)
-            .map(|state| (state, len))
-            .map_err(Refold::Refused),
-    )
+    let weight = snap.weight;
+    let digest = snap.digest;
+    let mut decoder =
+        match snapshot::Decoder::new(&snap.bytes, store.log_key(), snap.size, &snap.digest) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(Refold::Refused(e))),
+        };
+    drop(snap);
+    match store.for_each_snapshot_article(|slug, bytes| decoder.article(slug, bytes)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Ok(Err(Refold::Refused(e))),
+        Err(StoreError::Corrupt { .. }) => return Ok(Err(Refold::Unreadable)),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(decoder
+        .finish()
+        .map(|state| (state, weight, digest))
+        .map_err(Refold::Refused))
 }
 
 /// Folds the store's entries after `state`'s size into it.
@@ -649,13 +683,17 @@ pub fn check_snapshot(store: &Store) -> Result<SnapshotCheck, PublicationError> 
         None => return Ok(SnapshotCheck::Missing),
         Some(size) => size,
     };
-    let state = match usable_snapshot(store)? {
-        Ok((state, _)) => state,
+    let (state, digest) = match usable_snapshot(store)? {
+        Ok((state, _, digest)) => (state, digest),
         Err(why) => return Ok(SnapshotCheck::Unusable { why }),
     };
     let refold = fold_store_until(store, size, |_| {})?;
+    // Opening trusts the digest recorded with the snapshot; here it is
+    // checked, with everything else the state holds.
     Ok(
-        if snapshot::fingerprint(&state) == snapshot::fingerprint(&refold) {
+        if snapshot::digest(&refold) == digest
+            && snapshot::fingerprint(&state) == snapshot::fingerprint(&refold)
+        {
             SnapshotCheck::Agrees { size }
         } else {
             SnapshotCheck::Differs { size }

@@ -85,21 +85,26 @@ pub enum StoreError {
     SnapshotSize { size: u64, snapshot: u64 },
 }
 
-/// The state snapshot stored with the log ([`Store::snapshot`]): bytes in
-/// `erkin_core::snapshot`'s format, tied to the log size it was taken at,
-/// the tree root at that size, and the state's digest.
+/// The state snapshot's head stored with the log ([`Store::snapshot`]):
+/// bytes in `erkin_core::snapshot`'s format, tied to the log size it was
+/// taken at, the tree root at that size, and the state's digest. Its
+/// article rows are read one at a time
+/// ([`Store::for_each_snapshot_article`]).
 #[derive(Debug, Clone)]
 pub struct StoredSnapshot {
     pub size: u64,
     pub root: Hash,
     pub digest: [u8; 32],
+    /// The bytes the state's digest hashes, as recorded (0 if unknown).
+    pub weight: u64,
     pub bytes: Vec<u8>,
 }
 
-/// A stored snapshot longer than this is not read (a damaged or hostile
-/// data directory); it is rebuilt from the log instead. A state of 100,000
-/// articles is about 60 MB.
-pub const MAX_SNAPSHOT_LEN: u64 = 1 << 30;
+/// A stored snapshot head or article row longer than this is not read (a
+/// damaged or hostile data directory); it is rebuilt from the log instead.
+/// The head of a log of 100,000 entries is about 5 MB, an article's row
+/// about 700 bytes per revision.
+pub const MAX_SNAPSHOT_LEN: u64 = 1 << 28;
 
 /// Where a stored blob is, for reading it in pieces.
 #[derive(Debug, Clone, Copy)]
@@ -181,6 +186,7 @@ impl Store {
         configure(&store.conn)
             .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
             .and_then(|()| store.conn.execute_batch(SNAPSHOT_TABLE))
+            .and_then(|()| add_snapshot_weight(&store.conn))
             .map_err(|source| sql_err(&store.path, source))?;
         store.size = store.check_head().map_err(|reason| StoreError::Corrupt {
             path: store.path.clone(),
@@ -537,7 +543,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT size, root, digest, length(data),
-                        CASE WHEN length(data) <= ?1 THEN data END
+                        CASE WHEN length(data) <= ?1 THEN data END, weight
                  FROM state_snapshot WHERE id = 1",
                 params![MAX_SNAPSHOT_LEN],
                 |r| {
@@ -547,16 +553,23 @@ impl Store {
                         r.get::<_, Vec<u8>>(2)?,
                         r.get::<_, u64>(3)?,
                         r.get::<_, Option<Vec<u8>>>(4)?,
+                        r.get::<_, u64>(5)?,
                     ))
                 },
             )
             .optional();
         let row = match row {
             Ok(r) => r,
-            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
+            // No snapshot table (or none of this format: no weight
+            // column) in a store no writer of this version has opened.
+            Err(rusqlite::Error::SqliteFailure(_, Some(m)))
+                if m.contains("no such table") || m.contains("no such column") =>
+            {
+                None
+            }
             Err(e) => return Err(sql_err(&self.path, e)),
         };
-        let Some((size, root, digest, len, data)) = row else {
+        let Some((size, root, digest, len, data, weight)) = row else {
             return Ok(None);
         };
         let corrupt = |reason: String| StoreError::Corrupt {
@@ -574,8 +587,56 @@ impl Store {
             size,
             root: Hash(root),
             digest,
+            weight,
             bytes,
         }))
+    }
+
+    /// Calls `f` with each article row of the stored snapshot (slug and
+    /// bytes, in no particular order), one row in memory at a time; stops
+    /// at the first error `f` returns and gives it back. A row longer than
+    /// [`MAX_SNAPSHOT_LEN`] is [`StoreError::Corrupt`].
+    pub fn for_each_snapshot_article<E>(
+        &self,
+        mut f: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<Result<(), E>, StoreError> {
+        let sql = |e| sql_err(&self.path, e);
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let mut stmt = match self.conn.prepare(
+            "SELECT slug, length(data), CASE WHEN length(data) <= ?1 THEN data END
+             FROM state_articles",
+        ) {
+            Ok(s) => s,
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+                return Ok(Ok(()))
+            }
+            Err(e) => return Err(sql(e)),
+        };
+        let mut rows = stmt.query(params![MAX_SNAPSHOT_LEN]).map_err(sql)?;
+        while let Some(row) = rows.next().map_err(sql)? {
+            let slug = row.get_ref(0).map_err(sql)?;
+            let slug = match slug {
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                    .map_err(|_| corrupt("a snapshot article's slug is not UTF-8".into()))?,
+                _ => return Err(corrupt("a snapshot article's slug is not text".into())),
+            };
+            let data = match row.get_ref(2).map_err(sql)? {
+                rusqlite::types::ValueRef::Blob(b) => b,
+                _ => {
+                    let len: u64 = row.get(1).map_err(sql)?;
+                    return Err(corrupt(format!(
+                        "the snapshot row of article {slug} is {len} bytes"
+                    )));
+                }
+            };
+            if let Err(e) = f(slug, data) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
     }
 
     /// Stores `snapshot` (of the state after its `size` entries of this
@@ -603,9 +664,9 @@ impl Store {
         if !replace_any && newer.is_some_and(|n| n > snapshot.size) {
             return Ok(false);
         }
-        write_snapshot(&tx, snapshot, &root).map_err(sql)?;
+        let written = write_snapshot(&tx, snapshot, &root).map_err(sql)?;
         tx.commit().map_err(sql)?;
-        Ok(true)
+        Ok(written)
     }
 
     /// The log size of the stored snapshot, if there is one.
@@ -625,13 +686,14 @@ impl Store {
         }
     }
 
-    /// The log size and byte length of the stored snapshot, if there is
+    /// The log size and weight of the stored snapshot (the bytes its
+    /// state's digest hashes: what storing another costs), if there is
     /// one, without reading it.
     pub fn snapshot_extent(&self) -> Result<Option<(u64, u64)>, StoreError> {
         match self
             .conn
             .query_row(
-                "SELECT size, length(data) FROM state_snapshot WHERE id = 1",
+                "SELECT size, MAX(weight, length(data)) FROM state_snapshot WHERE id = 1",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -648,8 +710,7 @@ impl Store {
     /// Removes the stored snapshot (tests; a snapshot is rebuilt on open).
     pub fn drop_snapshot(&self) -> Result<(), StoreError> {
         self.conn
-            .execute("DELETE FROM state_snapshot", [])
-            .map(|_| ())
+            .execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")
             .map_err(|e| sql_err(&self.path, e))
     }
 
@@ -1152,6 +1213,7 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
          CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
          {PENDING_TABLE}
          {SNAPSHOT_TABLE}
+         ALTER TABLE state_snapshot ADD COLUMN weight INTEGER NOT NULL DEFAULT 0;
          PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {FORMAT_VERSION};"
     ))
@@ -1172,20 +1234,73 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
 /// stores when they are opened for writing; older erkins ignore it.
 const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS pending_blobs (id BLOB PRIMARY KEY, at INTEGER NOT NULL, len INTEGER NOT NULL) STRICT;";
 
-/// The folded state kept beside the log (one row): a cache, rebuilt from
-/// the log whenever it is missing, stale or not trusted
-/// (`crate::publication`). Added in place to older stores when they are
-/// opened for writing; older erkins ignore it.
-const SNAPSHOT_TABLE: &str = "CREATE TABLE IF NOT EXISTS state_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL) STRICT;";
+/// The folded state kept beside the log: a cache, rebuilt from the log
+/// whenever it is missing, stale or not trusted (`crate::publication`).
+/// `state_snapshot` holds the head (one row: everything but the articles,
+/// tied to a log size, the tree root at that size and the state's digest;
+/// `weight`, added by [`add_snapshot_weight`], is the bytes the digest
+/// hashes), `state_articles` one row per article, rewritten only when the
+/// article changed. Added in place to older stores when they are opened for
+/// writing; older erkins ignore them.
+const SNAPSHOT_TABLE: &str = "CREATE TABLE IF NOT EXISTS state_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS state_articles (slug TEXT PRIMARY KEY, data BLOB NOT NULL) STRICT;";
 
-/// Replaces the stored snapshot inside the caller's transaction.
-fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<()> {
+/// Adds the head's `weight` column to a snapshot table made before it.
+fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
+    let has: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('state_snapshot') WHERE name = 'weight'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        conn.execute_batch(
+            "ALTER TABLE state_snapshot ADD COLUMN weight INTEGER NOT NULL DEFAULT 0",
+        )?;
+    }
+    Ok(())
+}
+
+/// Stores a snapshot inside the caller's transaction: the head replaced,
+/// the article rows it carries written (all others removed first if it
+/// carries every article). An incremental snapshot (rows of the articles
+/// changed since its `since` only) completes the stored one only if that
+/// is of at least `since` entries; otherwise (two processes racing, one of
+/// them rebuilding) the stored snapshot is removed instead, so the next
+/// open rebuilds it whole, and nothing is written: returns whether it was.
+fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<bool> {
+    if snap.complete {
+        tx.execute("DELETE FROM state_articles", [])?;
+    } else {
+        let stored: u64 = tx
+            .query_row("SELECT size FROM state_snapshot WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0);
+        if stored < snap.since {
+            tx.execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")?;
+            return Ok(false);
+        }
+    }
+    {
+        let mut ins = tx
+            .prepare_cached("INSERT OR REPLACE INTO state_articles (slug, data) VALUES (?1, ?2)")?;
+        for (slug, bytes) in &snap.articles {
+            ins.execute(params![slug, bytes])?;
+        }
+    }
     tx.execute(
-        "INSERT OR REPLACE INTO state_snapshot (id, size, root, digest, data)
-         VALUES (1, ?1, ?2, ?3, ?4)",
-        params![snap.size, &root.0[..], &snap.digest[..], &snap.bytes],
-    )
-    .map(|_| ())
+        "INSERT OR REPLACE INTO state_snapshot (id, size, root, digest, data, weight)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        params![
+            snap.size,
+            &root.0[..],
+            &snap.digest[..],
+            &snap.bytes,
+            snap.weight
+        ],
+    )?;
+    Ok(true)
 }
 
 /// Whether `path` is what an erkin killed while creating a store left

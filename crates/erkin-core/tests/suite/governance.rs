@@ -3357,8 +3357,10 @@ fn editors_set_the_mirror_list_and_it_reaches_the_descriptor_and_snapshot() {
     assert_eq!(back, d);
     // The snapshot carries it.
     let enc = erkin_core::snapshot::encode(&p.state);
+    let rows = enc.articles.iter().map(|(s, b)| (s.as_str(), b.as_slice()));
     let state =
-        erkin_core::snapshot::decode(&enc.bytes, p.state.log_key(), enc.size, &enc.digest).unwrap();
+        erkin_core::snapshot::decode(&enc.bytes, rows, p.state.log_key(), enc.size, &enc.digest)
+            .unwrap();
     assert_eq!(state.mirrors(), p.state.mirrors());
     // A later list replaces it, and an empty one clears it.
     p.act("bolat", T1 + 60, mirrors(&["https://other.example/"]));

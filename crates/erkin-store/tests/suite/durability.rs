@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use erkin_core::action::{Action, Charter, Statement};
+use erkin_core::action::{Action, Charter, Correct, Publish, Statement};
 use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
 use erkin_core::tree::MemoryTree;
@@ -42,13 +42,52 @@ fn child_appender() {
     loop {
         let n = 1 + (rng.next_u32() % 32) as usize;
         let start = publication.state().size();
+        // Statements, new articles and corrections of the articles there
+        // are, so snapshot updates write article rows too.
+        let existing: Vec<String> = publication
+            .state()
+            .articles()
+            .map(|a| a.slug.clone())
+            .collect();
         let entries: Vec<Vec<u8>> = (0..n)
             .map(|i| {
+                let k = start + i as u64;
+                let nonce = rng.next_u64();
+                let text = format!("entry {k} nonce {nonce:016x}");
+                let blob = || {
+                    publication
+                        .put_blob(text.as_bytes(), 1 << 20)
+                        .unwrap()
+                        .to_string()
+                };
+                let action = match nonce % 3 {
+                    1 => Action::Publish(Publish {
+                        slug: format!("story-{k}"),
+                        lang: "en".into(),
+                        title: format!("Story {k}"),
+                        summary: String::new(),
+                        authors: vec!["aigerim".into()],
+                        bylines: vec![],
+                        tags: vec![],
+                        body: blob(),
+                        media: vec![],
+                        translation_of: None,
+                        first_published: None,
+                    }),
+                    2 if !existing.is_empty() => Action::Correct(Correct {
+                        slug: existing[(nonce as usize / 3) % existing.len()].clone(),
+                        title: format!("Story corrected at {k}"),
+                        summary: String::new(),
+                        body: blob(),
+                        media: vec![],
+                        note: "Corrected.".into(),
+                        major: false,
+                    }),
+                    _ => Action::Statement(Statement { text }),
+                };
                 let body = EntryBody {
                     time: T0 + start + i as u64,
-                    action: Action::Statement(Statement {
-                        text: format!("entry {} nonce {:016x}", start + i as u64, rng.next_u64()),
-                    }),
+                    action,
                 };
                 publication.sign(&body, &member).unwrap()
             })
@@ -77,9 +116,11 @@ fn sigkill_while_appending_loses_nothing_acknowledged() {
     kill_trials(false);
 }
 
-/// The same with a snapshot update after every batch: a kill in the middle
-/// of one leaves the previous snapshot or the new one, never a torn one —
-/// the store opens from a snapshot it trusts, which agrees with a refold.
+/// The same with a snapshot update after every batch (its head and the rows
+/// of the articles changed since the state was opened): a kill in the
+/// middle of one leaves the previous snapshot or the new one, never a torn
+/// one — the store opens from a snapshot it trusts, which agrees with a
+/// refold (its digest too).
 #[test]
 fn sigkill_while_updating_the_snapshot_leaves_a_store_that_opens_and_verifies() {
     kill_trials(true);
@@ -184,5 +225,11 @@ fn kill_trials(snapshots: bool) {
     assert!(
         total_acked > 0,
         "the child never acknowledged a batch: the test did not test anything"
+    );
+    // The kills landed among article rows too: the child published.
+    let publication = Publication::open(dir.path()).unwrap();
+    assert!(
+        publication.state().articles().count() > 0,
+        "no article was published: snapshot updates wrote no article rows"
     );
 }
