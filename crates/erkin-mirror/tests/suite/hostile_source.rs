@@ -2277,3 +2277,34 @@ fn incremental_bundle_with_a_new_blob_is_imported() {
     assert_eq!((report.old_size, report.new_size), (SMALL, GROWN));
     assert_eq!(report.blobs_fetched, 1);
 }
+
+// ---------------------------------------------------------------------------
+// This machine's own trouble
+
+/// The disk fills while the verified entries are staged for the commit
+/// (`.sync/entries` on /dev/full): a local failure, naming the file; the
+/// log is as it was (the checked blobs may stay), staging is cleared, and
+/// the next sync takes everything.
+#[test]
+fn a_full_disk_while_staging_entries_writes_no_log() {
+    let mut w = World::new();
+    w.grow();
+    let staging = w.mirror.join(".sync");
+    fs::create_dir_all(&staging).unwrap();
+    std::os::unix::fs::symlink("/dev/full", staging.join("entries")).unwrap();
+    let before = w.snapshot();
+    let err = w.sync().unwrap_err();
+    assert_eq!(err.blame(), Blame::Local, "{err}");
+    match &err {
+        MirrorError::Io { path, source } => {
+            assert!(path.ends_with(".sync/entries"), "{}", path.display());
+            assert_eq!(source.kind(), std::io::ErrorKind::StorageFull, "{source}");
+        }
+        other => panic!("expected Io, got {other:?}"),
+    }
+    let after = w.snapshot();
+    let (b, a) = (before.store.unwrap(), after.store.unwrap());
+    assert_eq!((a.0, &a.1), (b.0, &b.1), "the log changed");
+    assert!(w.staging_cleared());
+    w.recovers();
+}
