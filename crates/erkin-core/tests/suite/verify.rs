@@ -673,3 +673,44 @@ fn checkpoint_of_a_longer_log_finds_missing_pieces() {
         ]
     );
 }
+
+/// A sync hands the new entries to its sink as it folds them, in order,
+/// holding none itself; a sink that fails stops it as this machine's own
+/// failure (`Refusal::Staging`), naming the entry, with no update.
+#[test]
+fn sync_hands_entries_to_its_sink_and_a_failing_sink_is_staging() {
+    use erkin_core::sync::{plan, Context, EntrySink, Planned, Refusal};
+    let f = fixture();
+    let ctx = Context {
+        key: f.log.verifier_key(),
+        source: "memory",
+        now: T0 + 86_400,
+        max_growth: 1_000_000,
+    };
+    let mut got: Vec<Vec<u8>> = Vec::new();
+    match plan(&ctx, None, &f.copy, &mut got) {
+        Ok(Planned::Update(u)) => assert_eq!(u.new_entries, SIZE),
+        Ok(Planned::UpToDate { .. }) => panic!("an empty copy is not up to date"),
+        Err(e) => panic!("{e}"),
+    }
+    assert_eq!(got, f.entries);
+
+    struct Full;
+    impl EntrySink for Full {
+        fn put(&mut self, index: u64, _: &[u8]) -> Result<(), String> {
+            if index == 300 {
+                Err("no space left on device".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+    match plan(&ctx, None, &f.copy, &mut Full) {
+        Err(Refusal::Staging(reason)) => {
+            assert!(reason.contains("entry 300"), "{reason}");
+            assert!(reason.contains("no space left"), "{reason}");
+        }
+        Err(other) => panic!("expected Staging, got {other:?}"),
+        Ok(_) => panic!("a sync whose sink failed gave an update"),
+    }
+}
