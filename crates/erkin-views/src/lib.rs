@@ -69,23 +69,16 @@ pub struct BodyCache {
 }
 
 impl BodyCache {
-    /// The rendered body of blob `id`, rendering (and remembering) it if new.
-    pub(crate) fn get_or_render(
-        &self,
-        id: &BlobId,
-        blobs: &BlobReader,
-        used: &mut std::collections::HashSet<BlobId>,
-    ) -> Option<markdown::Rendered> {
-        used.insert(*id);
-        if let Some(r) = self.bodies.lock().ok().and_then(|m| m.get(id).cloned()) {
-            return Some(r);
-        }
-        let bytes = blobs(id)?;
-        let rendered = markdown::render(&String::from_utf8_lossy(&bytes), "../../");
+    /// The rendered body of blob `id`, if rendered before.
+    pub(crate) fn get(&self, id: &BlobId) -> Option<markdown::Rendered> {
+        self.bodies.lock().ok().and_then(|m| m.get(id).cloned())
+    }
+
+    /// Remembers the rendered body of blob `id`.
+    pub(crate) fn insert(&self, id: BlobId, rendered: markdown::Rendered) {
         if let Ok(mut m) = self.bodies.lock() {
-            m.insert(*id, rendered.clone());
+            m.insert(id, rendered);
         }
-        Some(rendered)
     }
 
     /// The size at `path` of the image `bytes`, `width` wide, resizing

@@ -25,6 +25,7 @@ use crate::diff::{self, Piece};
 use crate::i18n::{words, Words};
 use crate::site_words::site_words;
 use crate::{BlobReader, File, SiteConfig};
+use erkin_core::blob::BlobId;
 
 /// Items on one page of any list.
 pub const PER_PAGE: usize = 30;
@@ -83,12 +84,43 @@ const FRONT_SECTION_ITEMS: usize = 3;
 /// is shown flagged, beside the log time.
 const EDITOR_DATE_SLACK: u64 = 24 * 3600;
 
+/// Articles whose inputs are read (from the blob reader, which need not
+/// be thread-safe) before they are rendered on every core: bounds the bodies
+/// held in memory at once.
+const ARTICLE_BATCH: usize = 512;
+
+/// What an article page renders from, read from the blobs beforehand.
+struct ArticleInput {
+    /// The body: rendered already (cached), its Markdown, or nothing
+    /// (redacted, or the copy lacks the blob).
+    body: BodyInput,
+    /// Every revision's body, where the article has history (`None` where
+    /// redacted or missing).
+    revisions: Option<Vec<Option<Vec<u8>>>>,
+}
+
+enum BodyInput {
+    None,
+    Cached(crate::markdown::Rendered),
+    Source(Vec<u8>),
+}
+
+/// An article's rendered pages and what the rest of the site needs of it.
+struct ArticleOutput {
+    files: Vec<File>,
+    /// The media its body shows (declared by the revision, not redacted).
+    media: Vec<crate::markdown::MediaRef>,
+    /// A body rendered now, for the cache.
+    rendered: Option<crate::markdown::Rendered>,
+}
+
 pub fn render(
     state: &State,
     blobs: &BlobReader,
     config: &SiteConfig,
     cache: &crate::BodyCache,
 ) -> Vec<File> {
+    use rayon::prelude::*;
     let mut used = std::collections::HashSet::new();
     let mut translation_groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
     for a in state.articles() {
@@ -106,64 +138,76 @@ pub fn render(
         .languages
         .first()
         .map_or("en", String::as_str);
-    let site = Site {
+    let mut site = Site {
         state,
         config,
         translation_groups,
         clock: Clock::new(state.charter().time_zone()),
         default_lang,
-        leads: Default::default(),
+        leads: BTreeMap::new(),
     };
     let mut files = Vec::new();
     let mut media = Vec::new();
+    let mut leads = BTreeMap::new();
     // A redacted body may still be in the cache: never show it.
     let redacted_blobs = state.redacted_blobs();
-    for a in &newest {
-        let redacted =
-            state.redacted().contains(&a.slug) || redacted_blobs.contains(&a.current().body);
-        let body = if redacted {
-            None
-        } else {
-            cache
-                .get_or_render(&a.current().body, blobs, &mut used)
-                .map(|(html, refs)| {
-                    // Only media the revision declares, so a body cannot pull in
-                    // an arbitrary blob of the copy as an image.
-                    let declared: Vec<_> = refs
-                        .into_iter()
-                        .filter(|m| a.current().media.contains(&m.id))
-                        .filter(|m| !redacted_blobs.contains(&m.id))
-                        .collect();
-                    // The first image of the body leads the article in lists.
-                    if let Some(first) = declared.first() {
-                        if let Some(lead) =
-                            blobs(&first.id).and_then(|b| crate::images::lead(first, &b))
-                        {
-                            site.leads.borrow_mut().insert(a.slug.clone(), lead);
-                        }
+    let is_redacted = |a: &Article| {
+        state.redacted().contains(&a.slug) || redacted_blobs.contains(&a.current().body)
+    };
+    // Articles in batches: each batch's blobs read here, in order, then its
+    // pages rendered on every core (the output in the same order).
+    for batch in newest.chunks(ARTICLE_BATCH) {
+        let inputs: Vec<ArticleInput> = batch
+            .iter()
+            .map(|a| {
+                let body = if is_redacted(a) {
+                    BodyInput::None
+                } else {
+                    let id = &a.current().body;
+                    used.insert(*id);
+                    match cache.get(id) {
+                        Some(r) => BodyInput::Cached(r),
+                        None => blobs(id).map_or(BodyInput::None, BodyInput::Source),
                     }
-                    media.extend(declared);
-                    html
-                })
-        };
-        let texts = if a.revisions.len() > 1 {
-            Some(site.revision_texts(a, blobs))
-        } else {
-            None
-        };
-        files.push(page(
-            &format!("a/{}/index.html", a.slug),
-            site.article(a, body, texts.as_deref()),
-        ));
-        // A history page only where there is history: a single revision is
-        // fully described on the article page (log index, entry hash).
-        if let Some(texts) = &texts {
-            files.push(page(
-                &format!("a/{}/history/index.html", a.slug),
-                site.history(a, texts),
-            ));
+                };
+                let revisions = (a.revisions.len() > 1).then(|| {
+                    let redacted = state.redacted().contains(&a.slug);
+                    a.revisions
+                        .iter()
+                        .map(|r| {
+                            if redacted || redacted_blobs.contains(&r.body) {
+                                None
+                            } else {
+                                blobs(&r.body)
+                            }
+                        })
+                        .collect()
+                });
+                ArticleInput { body, revisions }
+            })
+            .collect();
+        let site = &site;
+        let outputs: Vec<ArticleOutput> = batch
+            .par_iter()
+            .zip(inputs)
+            .map(|(a, input)| site.article_pages(a, input, &redacted_blobs))
+            .collect();
+        for (a, out) in batch.iter().zip(outputs) {
+            // The first image of the body leads the article in lists.
+            if let Some(first) = out.media.first() {
+                if let Some(lead) = blobs(&first.id).and_then(|b| crate::images::lead(first, &b)) {
+                    leads.insert(a.slug.clone(), lead);
+                }
+            }
+            if let Some(r) = out.rendered {
+                cache.insert(a.current().body, r);
+            }
+            media.extend(out.media);
+            files.extend(out.files);
         }
     }
+    site.leads = leads;
+    let site = &site;
     let mut sections = vec![Section {
         base: String::new(),
         lang: default_lang,
@@ -176,28 +220,38 @@ pub fn render(
             only: Some(l),
         });
     }
-    for s in &sections {
-        site.section(s, &newest, &mut files);
-    }
-    // The lead images' smaller sizes (made once per server, see `images`).
+    let rendered: Vec<Vec<File>> = sections
+        .par_iter()
+        .map(|s| site.section(s, &newest))
+        .collect();
+    files.extend(rendered.into_iter().flatten());
+    // The lead images' smaller sizes (made once per server, see `images`),
+    // the originals read here, the sizes made on every core.
     let mut sizes = std::collections::HashSet::new();
-    for lead in site.leads.borrow().values() {
+    let mut to_make = Vec::new();
+    for lead in site.leads.values() {
         if lead.sizes.is_empty() {
             continue;
         }
         let Some(bytes) = blobs(&lead.original.id) else {
             continue;
         };
+        let bytes = std::sync::Arc::new(bytes);
         for (w, path) in &lead.sizes {
             sizes.insert(path.clone());
-            if let Some(made) = cache.size_or_make(path, &bytes, *w) {
-                files.push(File {
-                    path: path.clone(),
-                    bytes: made,
-                });
-            }
+            to_make.push((path.clone(), bytes.clone(), *w));
         }
     }
+    let made: Vec<Option<File>> = to_make
+        .par_iter()
+        .map(|(path, bytes, w)| {
+            cache.size_or_make(path, bytes, *w).map(|made| File {
+                path: path.clone(),
+                bytes: made,
+            })
+        })
+        .collect();
+    files.extend(made.into_iter().flatten());
     cache.keep_only(&used, &sizes);
     media.sort();
     media.dedup();
@@ -308,8 +362,9 @@ struct Site<'a> {
     translation_groups: BTreeMap<&'a str, Vec<&'a Article>>,
     clock: Clock,
     default_lang: &'a str,
-    /// Articles' lead images, by slug (filled as bodies are rendered).
-    leads: std::cell::RefCell<BTreeMap<String, crate::images::Lead>>,
+    /// Articles' lead images, by slug (filled once every body is rendered,
+    /// before the lists that show them).
+    leads: BTreeMap<String, crate::images::Lead>,
 }
 
 struct Head<'a> {
@@ -471,7 +526,7 @@ impl Site<'_> {
         let r = a.current();
         let has_names = !a.authors.is_empty() || !a.bylines.is_empty();
         let image = if lead {
-            self.leads.borrow().get(&a.slug).cloned()
+            self.leads.get(&a.slug).cloned()
         } else {
             None
         };
@@ -502,8 +557,11 @@ impl Site<'_> {
         }
     }
 
-    /// Writes every page of `section`.
-    fn section(&self, s: &Section, newest: &[&Article], files: &mut Vec<File>) {
+    /// Every page of `section`, its lists' pages rendered on every core
+    /// (in the same order as one by one).
+    fn section(&self, s: &Section, newest: &[&Article]) -> Vec<File> {
+        use rayon::prelude::*;
+        let mut files = Vec::new();
         let list: Vec<&Article> = newest
             .iter()
             .copied()
@@ -523,15 +581,6 @@ impl Site<'_> {
             &format!("{base}archive/index.html"),
             self.archive(s, &months),
         ));
-        for (m, items) in &months {
-            self.paginated(
-                s,
-                &format!("archive/{m}/"),
-                &month_title(s.lang, m),
-                items,
-                files,
-            );
-        }
         let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         for a in &list {
@@ -542,26 +591,32 @@ impl Site<'_> {
                 by_author.entry(h).or_default().push(a);
             }
         }
+        // Every list: (folder, title, articles), months, tags, authors.
+        let mut lists: Vec<(String, String, &[&Article])> = Vec::new();
+        for (m, items) in &months {
+            lists.push((format!("archive/{m}/"), month_title(s.lang, m), items));
+        }
         for (tag, items) in &by_tag {
-            self.paginated(
-                s,
-                &format!("tag/{tag}/"),
-                &format!("#{}", strip_bidi(tag)),
+            lists.push((
+                format!("tag/{tag}/"),
+                format!("#{}", strip_bidi(tag)),
                 items,
-                files,
-            );
+            ));
         }
         for (handle, items) in &by_author {
-            self.paginated(
-                s,
-                &format!("author/{}/", handle_path(handle)),
-                &strip_bidi(handle),
+            lists.push((
+                format!("author/{}/", handle_path(handle)),
+                strip_bidi(handle),
                 items,
-                files,
-            );
+            ));
         }
+        let pages: Vec<Vec<File>> = lists
+            .par_iter()
+            .map(|(dir, title, items)| self.paginated(s, dir, title, items))
+            .collect();
+        files.extend(pages.into_iter().flatten());
         if s.only.is_some() {
-            self.governance(s, &by_author, files);
+            self.governance(s, &by_author, &mut files);
             files.push(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
         } else {
             // The root section's governance would repeat its language's
@@ -570,6 +625,7 @@ impl Site<'_> {
                 files.push(page(rel, self.moved(rel)));
             }
         }
+        files
     }
 
     /// A page at `rel` of the root section that moved to the same place in
@@ -706,14 +762,8 @@ impl Site<'_> {
     /// A list of articles at `{base}{dir}`, newest first, paged as
     /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
     /// stable numbered pages at `n/index.html`, with links between them.
-    fn paginated(
-        &self,
-        s: &Section,
-        dir: &str,
-        title: &str,
-        items: &[&Article],
-        files: &mut Vec<File>,
-    ) {
+    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[&Article]) -> Vec<File> {
+        use rayon::prelude::*;
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let paging = Paging::new(items.len());
@@ -724,7 +774,7 @@ impl Site<'_> {
                 format!("{base}{dir}{n}/index.html")
             }
         };
-        for n in 0..=paging.numbered {
+        (0..=paging.numbered).into_par_iter().map(|n| {
             let path = at(n);
             let root = root_of(&path);
             let chunk = &items[paging.range(n)];
@@ -761,8 +811,8 @@ impl Site<'_> {
                     }
                 },
             );
-            files.push(page(&path, markup));
-        }
+            page(&path, markup)
+        }).collect()
     }
 
     /// The article's translations (including itself), by language.
@@ -783,16 +833,73 @@ impl Site<'_> {
         out
     }
 
-    /// Every revision's texts, and how much each correction changed.
-    fn revision_texts(&self, a: &Article, blobs: &BlobReader) -> Vec<RevisionText> {
+    /// An article's page and, where it has history, its history page,
+    /// from the inputs read for it.
+    fn article_pages(
+        &self,
+        a: &Article,
+        input: ArticleInput,
+        redacted_blobs: &std::collections::BTreeSet<BlobId>,
+    ) -> ArticleOutput {
+        let (rendered, fresh) = match input.body {
+            BodyInput::None => (None, false),
+            BodyInput::Cached(r) => (Some(r), false),
+            BodyInput::Source(bytes) => (
+                Some(crate::markdown::render(
+                    &String::from_utf8_lossy(&bytes),
+                    "../../",
+                )),
+                true,
+            ),
+        };
+        let mut media = Vec::new();
+        let mut kept = None;
+        let body = rendered.map(|r| {
+            // Only media the revision declares, so a body cannot pull in an
+            // arbitrary blob of the copy as an image.
+            media =
+                r.1.iter()
+                    .filter(|m| a.current().media.contains(&m.id))
+                    .filter(|m| !redacted_blobs.contains(&m.id))
+                    .cloned()
+                    .collect();
+            let html = r.0.clone();
+            if fresh {
+                kept = Some(r);
+            }
+            html
+        });
+        let texts = input.revisions.map(|bodies| self.revision_texts(a, bodies));
+        let mut files = vec![page(
+            &format!("a/{}/index.html", a.slug),
+            self.article(a, body, texts.as_deref()),
+        )];
+        // A history page only where there is history: a single revision is
+        // fully described on the article page (log index, entry hash).
+        if let Some(texts) = &texts {
+            files.push(page(
+                &format!("a/{}/history/index.html", a.slug),
+                self.history(a, texts),
+            ));
+        }
+        ArticleOutput {
+            files,
+            media,
+            rendered: kept,
+        }
+    }
+
+    /// Every revision's texts, and how much each correction changed, from
+    /// each revision's body (`None` where redacted or missing).
+    fn revision_texts(&self, a: &Article, bodies: Vec<Option<Vec<u8>>>) -> Vec<RevisionText> {
         let redacted = self.state.redacted().contains(&a.slug);
         let redacted_blobs = self.state.redacted_blobs();
         let mut out: Vec<RevisionText> = Vec::new();
-        for r in &a.revisions {
+        for (r, bytes) in a.revisions.iter().zip(bodies) {
             let body = if redacted || redacted_blobs.contains(&r.body) {
                 None
             } else {
-                blobs(&r.body).map(|b| String::from_utf8_lossy(&b).into_owned())
+                bytes.map(|b| String::from_utf8_lossy(&b).into_owned())
             };
             let (major, changed) = match (out.last(), &body) {
                 (Some(prev), Some(now)) => {

@@ -719,3 +719,114 @@ fn a_hostile_lead_image_gets_no_sizes_and_the_site_still_renders() {
     assert!(!get(&files, "kk/index.html").contains("srcset"));
     assert!(files.iter().any(|x| x.path == format!("media/{id}.png")));
 }
+
+/// The site is rendered on every core: its articles in batches, its lists
+/// page by page. On one thread or on four, in a fresh cache or a warm one,
+/// it must be the same files with the same bytes in the same order — over
+/// more articles than one batch holds, with translations, corrections,
+/// images, a retraction and a redaction among them.
+#[test]
+fn rendering_on_every_core_gives_the_files_one_thread_gives() {
+    use erkin_core::action::Correct;
+    let mut f = Fixture::new("Erkin Habar");
+    let photo = png(700, 400);
+    let photo_id = f.blob(&photo);
+    let langs = ["kk", "ru", "en"];
+    let tags = ["economy", "courts", "energy", "culture", "sport"];
+    for i in 0..700usize {
+        let lang = langs[i % 3];
+        let with_photo = i % 97 == 0;
+        let text = if with_photo {
+            format!("Paragraph {i}.\n\n![A photo](blob:{photo_id}.png)\n\n*Caption* {i}.")
+        } else {
+            format!("Paragraph {i}, [a link](https://example.org/{i}).\n\n- one\n- two {i}\n")
+        };
+        let body = f.blob(text.as_bytes());
+        // Every fifth original gets translations (filed right after it).
+        let translation_of = (i % 5 != 0 && i % 3 != 0).then(|| format!("story-{}", i - i % 3));
+        f.act(Action::Publish(Publish {
+            slug: format!("story-{i}"),
+            lang: lang.into(),
+            title: format!("Story {i}"),
+            summary: format!("Summary {i}"),
+            authors: vec![EDITOR.into()],
+            bylines: vec![format!("Reporter {}", i % 7)],
+            tags: vec![tags[i % 5].into(), tags[(i / 5) % 5].into()],
+            body,
+            media: if with_photo {
+                vec![photo_id.clone()]
+            } else {
+                vec![]
+            },
+            translation_of,
+            first_published: None,
+        }));
+        if i % 50 == 0 {
+            f.advance(10 * 24 * 3600);
+        }
+    }
+    for i in (0..700).step_by(41) {
+        let body = f.blob(format!("Corrected paragraph {i}.").as_bytes());
+        f.act(Action::Correct(Correct {
+            slug: format!("story-{i}"),
+            title: format!("Story {i}, corrected"),
+            summary: format!("Summary {i}"),
+            body,
+            media: vec![],
+            note: "A name was wrong.".into(),
+            major: i % 2 == 0,
+        }));
+    }
+    let decide = |f: &mut Fixture, motion: Motion| {
+        let id = f.act(Action::Propose(Propose {
+            title: "Decision".into(),
+            closes_at: f.time() + 60 + 24 * 366 * 3600 - 1,
+            motion,
+        }));
+        f.act(Action::Vote(Vote {
+            proposal: id,
+            ballot: Ballot::Yes,
+        }));
+        f.act(Action::Close(Close { proposal: id }));
+    };
+    decide(
+        &mut f,
+        Motion::Retract {
+            article: "story-10".into(),
+            reason: "Wrong".into(),
+        },
+    );
+    decide(
+        &mut f,
+        Motion::Redact {
+            target: "story-20".into(),
+            reason: "Harm".into(),
+        },
+    );
+    assert!(f.state.retracted().contains("story-10"));
+    assert!(f.state.redacted().contains("story-20"));
+    let reader = |id: &erkin_core::blob::BlobId| f.blobs.get(id).cloned();
+    let cfg = erkin_views::SiteConfig::for_state(&f.state);
+    let on = |threads: usize, cache: &erkin_views::BodyCache| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| erkin_views::render_site_cached(&f.state, &reader, &cfg, cache))
+    };
+    let one = on(1, &erkin_views::BodyCache::default());
+    let articles = one
+        .iter()
+        .filter(|x| x.path.starts_with("a/") && x.path.ends_with("/index.html"))
+        .filter(|x| !x.path.contains("/history/"))
+        .count();
+    assert_eq!(articles, 700, "more than one batch of articles");
+    assert!(one.iter().any(|x| x.path.contains("-320w.")), "image sizes");
+    let cache = erkin_views::BodyCache::default();
+    let four = on(4, &cache);
+    let paths = |files: &[File]| files.iter().map(|x| x.path.clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&four), paths(&one));
+    assert!(four == one, "same paths, different bytes");
+    // Warm: the bodies and sizes from the cache.
+    assert!(on(4, &cache) == one, "a warm cache changed the bytes");
+}
