@@ -6,8 +6,15 @@
 //! the blobs (`blob/<sha256>`) and the `erkin.json` descriptor.
 //!
 //! Invariants:
-//! - Every file is written to a temporary name, synced and renamed into place,
-//!   so a reader never sees half a file.
+//! - A file an earlier export wrote is replaced whole (temporary name, then
+//!   rename), so a reader never sees half of it. A file new to the copy
+//!   (every file of a fresh export) is written straight to its name: nothing
+//!   links to it yet, and should a crash cut it short, the manifest (written
+//!   last) does not list it, so the next export reads it back and replaces it.
+//! - The log's tiles and the checkpoint always go through a temporary name,
+//!   are fsynced before the rename and their folder after it (and a folder
+//!   made for them has its parent fsynced).
+//! - Each folder is made once per export, not once per file.
 //! - The checkpoint is written last, after everything it covers is in place:
 //!   a reader who fetches the checkpoint can always fetch its tiles.
 //! - Files whose bytes would not change are not rewritten (incremental, and

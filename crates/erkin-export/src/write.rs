@@ -1,6 +1,6 @@
 //! Writing a store out as a static copy.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -189,16 +189,23 @@ pub fn export_with_progress(
         stats: ExportStats::default(),
         old: &old,
         new: BTreeMap::new(),
+        dirs: HashSet::from([out.to_path_buf()]),
     };
     let root = out.to_path_buf();
     let skip = |rel: &str, part: Part| match part {
-        // Full tiles never change once written, blobs never: present is
-        // enough. (Partial tiles are superseded, so they are rewritten.)
+        // Full tiles never change once written: present is enough (they are
+        // written whole, under a temporary name). (Partial tiles are
+        // superseded, so they are rewritten.)
         Part::Log => {
             erkin_core::tiles::TilePath::parse(rel).is_ok_and(|t| t.is_full())
                 && root.join(rel).is_file()
         }
-        Part::Blob => root.join(rel).is_file(),
+        // Blobs never change either, but a new one is written straight to
+        // its name: only one an earlier export finished (its manifest
+        // lists it) and still of its length is known to be whole.
+        Part::Blob => old.get(rel).copied().flatten().is_some_and(|(len, _)| {
+            fs::metadata(root.join(rel)).is_ok_and(|m| m.is_file() && m.len() == len)
+        }),
         _ => false,
     };
     let selection = Selection {
@@ -323,6 +330,9 @@ struct Writer<'a> {
     stats: ExportStats,
     old: &'a BTreeMap<String, Option<Fingerprint>>,
     new: BTreeMap<String, Option<Fingerprint>>,
+    /// Folders known to exist (made or found by this export): each is
+    /// made once, not once per file.
+    dirs: HashSet<PathBuf>,
 }
 
 impl Writer<'_> {
@@ -335,40 +345,121 @@ impl Writer<'_> {
     }
 
     /// Writes `bytes` at `rel` unless the file already holds exactly them
-    /// (as the manifest records, or as read). The file appears whole
-    /// (temporary name, then rename). `durable` files are fsynced before the
-    /// rename: the log's tiles and bundles and the checkpoint, so a
-    /// checkpoint that survives a crash never names tiles that did not.
-    /// Pages are not: after a crash a re-run rewrites whatever is wrong, and
-    /// nothing checks pages against the log.
+    /// (as the manifest records, or as read).
+    ///
+    /// `durable` files — the log's tiles and bundles and the checkpoint —
+    /// are written under a temporary name, fsynced, renamed into place and
+    /// their folder fsynced, so a checkpoint that survives a crash never
+    /// names tiles that did not, and a tile present is a tile whole.
+    ///
+    /// The rest (pages, blobs) are not fsynced: after a crash a re-run
+    /// rewrites whatever is wrong. A file an earlier export wrote (the
+    /// manifest lists it) may be read by someone while it changes: it is
+    /// replaced whole, by a rename. A file new to this copy (every file of
+    /// a fresh export) has no reader yet, and nothing links to it before
+    /// the lists written after it: it is written straight to its name,
+    /// without reading anything back. Should a crash cut it short, the
+    /// manifest (written last) does not list it, so the next export reads
+    /// it back, finds it wrong and replaces it.
     fn write(&mut self, rel: &str, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
         let path = self.root.join(rel);
         let fp = fingerprint(bytes);
         self.new.insert(rel.to_string(), Some(fp));
-        let same = match self.old.get(rel).copied().flatten() {
-            // Recorded with these bytes: trust the record if the file is
-            // still there with the right length (someone may have deleted it).
-            Some(old) if old == fp => fs::metadata(&path).is_ok_and(|m| m.len() == fp.0),
-            _ => fs::read(&path).is_ok_and(|old| old == bytes),
-        };
-        if same {
+        let listed = self.old.get(rel).copied();
+        // Recorded with these bytes: trust the record if the file is still
+        // there with the right length (someone may have deleted it).
+        if listed.flatten() == Some(fp) && fs::metadata(&path).is_ok_and(|m| m.len() == fp.0) {
             self.stats.unchanged += 1;
             return Ok(());
         }
-        atomic_write(&path, bytes, durable)?;
+        let io = |source| ExportError::Io {
+            path: path.clone(),
+            source,
+        };
+        let parent = path.parent().expect("layout paths have a parent");
+        self.make_dir(parent, durable).map_err(io)?;
+        if !durable && listed.is_none() {
+            match create_new(&path, bytes) {
+                Ok(()) => {
+                    self.stats.written += 1;
+                    return Ok(());
+                }
+                // Not this export's file, or one a crash cut short: read
+                // it back, as below.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => return Err(io(source)),
+            }
+        }
+        // Listed with other bytes: it changed (a read-back would only find
+        // what the manifest says). Otherwise compare with what is there.
+        let changed = matches!(listed, Some(Some(_)));
+        if !changed && fs::read(&path).is_ok_and(|old| old == bytes) {
+            self.stats.unchanged += 1;
+            return Ok(());
+        }
+        replace_whole(&path, bytes, durable)?;
         self.stats.written += 1;
+        Ok(())
+    }
+
+    /// Makes folder `dir` (and any missing above it) unless this export
+    /// already has. A folder made for a `durable` file has its own parent
+    /// fsynced, so the new name survives a power loss with the files in it.
+    fn make_dir(&mut self, dir: &Path, durable: bool) -> std::io::Result<()> {
+        if self.dirs.contains(dir) {
+            return Ok(());
+        }
+        match fs::create_dir(dir) {
+            Ok(()) => {
+                if durable {
+                    crate::dir::sync_dir(dir.parent().unwrap_or(Path::new("")))?;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if !fs::metadata(dir)?.is_dir() {
+                    return Err(e);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let parent = dir.parent().ok_or(e)?;
+                self.make_dir(parent, durable)?;
+                return self.make_dir(dir, durable);
+            }
+            Err(e) => return Err(e),
+        }
+        self.dirs.insert(dir.to_path_buf());
         Ok(())
     }
 }
 
+/// Writes `bytes` to a file that must not exist yet (`AlreadyExists` if
+/// it does: nothing is touched then).
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
 /// Writes a file whole: temporary name in the same directory, then rename.
 pub fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
+    let parent = path.parent().expect("layout paths have a parent");
+    fs::create_dir_all(parent).map_err(|source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    replace_whole(path, bytes, durable)
+}
+
+/// [`atomic_write`] into a folder that exists. `durable`: the file is
+/// fsynced before the rename and its folder after it.
+fn replace_whole(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
     let io = |source| ExportError::Io {
         path: path.to_path_buf(),
         source,
     };
     let parent = path.parent().expect("layout paths have a parent");
-    fs::create_dir_all(parent).map_err(io)?;
     let tmp = parent.join(format!(
         ".{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file")

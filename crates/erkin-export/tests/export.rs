@@ -168,3 +168,130 @@ fn verify_reports_a_missing_article_body() {
         "a missing blob does not unsettle the state"
     );
 }
+
+/// Every file below `dir` (relative path, bytes), sorted.
+fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A fresh export writes its pages and blobs straight to their names, with
+/// no temporary file. Should it be cut short (files half written, the
+/// manifest not yet written), the next export must find and replace every
+/// wrong file — a half blob too, which a mere "is it there" would keep —
+/// and leave exactly what an export into an empty folder leaves.
+#[test]
+fn an_export_cut_short_is_made_whole_by_the_next() {
+    use erkin_core::action::Publish;
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    let mut entries = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let text = format!("The body of story {i}, long enough to be cut in half.");
+        let id = p.put_blob(text.as_bytes(), 1 << 20).unwrap();
+        ids.push(id);
+        let action = Action::Publish(Publish {
+            slug: format!("story-{i}"),
+            lang: "en".into(),
+            title: format!("Story {i}"),
+            summary: "Summary".into(),
+            authors: vec!["saule".into()],
+            bylines: vec![],
+            tags: vec!["news".into()],
+            body: id.to_string(),
+            media: vec![],
+            translation_of: None,
+            first_published: None,
+        });
+        entries.push(p.sign(&EntryBody { time: T0, action }, &member).unwrap());
+    }
+    let results = p.submit(&entries, T0, &log).unwrap().results;
+    assert!(results.iter().all(|r| r.is_ok()));
+    let reference = tmp.path().join("reference");
+    let stats = export(&p, &reference).unwrap();
+    assert_eq!((stats.unchanged, stats.deleted), (0, 0));
+    let files = tree(&reference);
+    assert_eq!(
+        stats.written,
+        files.len() - 1,
+        "every file but the manifest"
+    );
+    assert!(
+        !files.iter().any(|(rel, _)| rel.ends_with(".tmp")),
+        "no temporary file left"
+    );
+
+    // The same export, cut short: no manifest yet, a page and a blob half
+    // written, another page not written at all.
+    let out = tmp.path().join("out");
+    export(&p, &out).unwrap();
+    std::fs::remove_file(out.join(erkin_export::MANIFEST_FILE)).unwrap();
+    let half = |rel: &str| {
+        let path = out.join(rel);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    };
+    half("a/story-3/index.html");
+    half(&format!("blob/{}", ids[7]));
+    std::fs::remove_file(out.join("a/story-5/index.html")).unwrap();
+    let again = export(&p, &out).unwrap();
+    assert_eq!(again.written, 3, "{again:?}");
+    assert_eq!(tree(&out), files);
+
+    // A blob the manifest lists, cut short afterwards (by a power loss
+    // before its data reached the disk, say): its length gives it away.
+    half(&format!("blob/{}", ids[9]));
+    let again = export(&p, &out).unwrap();
+    assert_eq!(again.written, 1, "{again:?}");
+    assert_eq!(tree(&out), files);
+    // And a file that is not the export's in the way of a new one is read
+    // and replaced, not taken as is.
+    std::fs::remove_file(out.join(erkin_export::MANIFEST_FILE)).unwrap();
+    std::fs::write(out.join("a/story-8/index.html"), b"someone else's").unwrap();
+    let again = export(&p, &out).unwrap();
+    assert_eq!(again.written, 1, "{again:?}");
+    assert_eq!(tree(&out), files);
+}
+
+/// The log's files and the checkpoint are renamed into place and their
+/// folders fsynced (and each folder made for them has its own parent
+/// fsynced), so a power loss cannot leave a checkpoint whose tiles are
+/// missing; the site's thousands of files are not.
+#[test]
+fn an_export_syncs_the_folders_of_the_log_and_the_checkpoint_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    add(&mut p, &log, &member, 300);
+    let out = tmp.path().join("out");
+    let before = erkin_export::dir_syncs();
+    export(&p, &out).unwrap();
+    let synced = erkin_export::dir_syncs() - before;
+    // 301 entries: tile/0/000, tile/0/001.p/45, tile/1/000.p/1,
+    // tile/entries/000, tile/entries/001.p/45 and the checkpoint, each
+    // renamed (6), and the folders tile, tile/0, tile/0/001.p, tile/1,
+    // tile/1/000.p, tile/entries, tile/entries/001.p made (7).
+    let log_files = tree(&out)
+        .iter()
+        .filter(|(rel, _)| rel.starts_with("tile/") || rel == "checkpoint")
+        .count();
+    assert_eq!(log_files, 6);
+    assert_eq!(synced, 6 + 7);
+}
