@@ -373,46 +373,29 @@ impl CopyReader for MapCopy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::check_consistency;
+    use crate::tree::{check_consistency, MemoryTree};
 
-    /// Every stored hash of a tree, in memory.
-    struct Hashes(Vec<Hash>);
-
-    impl HashReader for Hashes {
-        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-            indexes
-                .iter()
-                .map(|&i| {
-                    usize::try_from(i)
-                        .ok()
-                        .and_then(|i| self.0.get(i).copied())
-                        .ok_or(tlog_tiles::Error::IndexesNotInTree)
-                })
-                .collect()
-        }
-    }
-
-    fn hashes(leaves: u64) -> Hashes {
-        let mut h = Hashes(Vec::new());
+    /// Every stored hash of a tree of `leaves` entries, in memory.
+    fn hashes(leaves: u64) -> MemoryTree {
+        let mut tree = MemoryTree::new();
         for i in 0..leaves {
-            let new = tlog_tiles::stored_hashes(i, &i.to_be_bytes(), &h).unwrap();
-            h.0.extend(new);
+            tree.push_entry(&i.to_be_bytes());
         }
-        h
+        tree
     }
 
     /// The hash tiles of the tree of the first `size` leaves of `hashes`,
     /// as a copy serves them; every read is recorded, and `altered` tiles
     /// are served instead of the real ones.
     struct TreeCopy<'a> {
-        hashes: &'a Hashes,
+        hashes: &'a MemoryTree,
         size: u64,
         reads: RefCell<Vec<String>>,
         altered: BTreeMap<String, Vec<u8>>,
     }
 
     impl<'a> TreeCopy<'a> {
-        fn new(hashes: &'a Hashes, size: u64) -> Self {
+        fn new(hashes: &'a MemoryTree, size: u64) -> Self {
             Self {
                 hashes,
                 size,
