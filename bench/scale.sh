@@ -31,7 +31,8 @@
 #   mirror +1       one statement, then the mirror's sync from the running
 #                   server over loopback HTTP (--no-site): requests and body
 #                   bytes from `erkin mirror --json`
-#   verify          `erkin verify` of the data directory, and of the export
+#   verify          `erkin verify` of the data directory, and of the export;
+#                   `verify --deep` (the refold checked against the snapshot)
 #
 # Then one table per figure with a column per size and the growth factor
 # between sizes, and the goals of issue 17 judged on the largest size.
@@ -181,6 +182,7 @@ for n in $SIZES; do
 
   measure "verify data" "$n" "$ERKIN" verify "$d/data" --key "$logkey" || true
   measure "verify export" "$n" "$ERKIN" verify "$d/site" --key "$logkey" || true
+  measure "verify --deep" "$n" "$ERKIN" verify "$d/data" --key "$logkey" --deep || true
   rm -rf "$d/mirror"
 
   # Hugo on the same files, last (at 100,000 it may take the rest of the
@@ -232,12 +234,12 @@ table() { # table TITLE FIELD UNIT METRIC...
   done
 }
 
-metrics=(import export hugo "export +1" "export +0" statement "serve RSS" "mirror first" "mirror +1" "verify data" "verify export")
+metrics=(import export hugo "export +1" "export +0" statement "serve RSS" "mirror first" "mirror +1" "verify data" "verify export" "verify --deep")
 echo
 echo "erkin: $ERKIN ($("$ERKIN" --version)); ended $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 table "wall time" 3 s "${metrics[@]}"
 table "peak memory (max RSS; serve: VmRSS after its first answer)" 4 MiB "${metrics[@]}"
-table "CPU (user + system)" 5 s import export hugo "export +1" "export +0" statement "mirror first" "mirror +1" "verify data" "verify export"
+table "CPU (user + system)" 5 s import export hugo "export +1" "export +0" statement "mirror first" "mirror +1" "verify data" "verify export" "verify --deep"
 echo
 echo "| what | $(printf '%s | ' "${sizes[@]}")"
 echo "|---|$(printf -- '---|%.0s' "${sizes[@]}")"
