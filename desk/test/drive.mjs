@@ -27,7 +27,15 @@ page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed t
 const out = {};
 // The requests the page made and their answers, shown if the scenario fails.
 const requests = [];
-page.on("requestfinished", async (r) => requests.push(`${r.method()} ${r.url()} ${(await r.response())?.status()}`));
+// The answer is asked for after the request finished; if the scenario has
+// closed the browser meanwhile, that question fails, and must not end the
+// script before it prints its JSON (an unhandled rejection would).
+page.on("requestfinished", (r) =>
+  r.response().then(
+    (a) => requests.push(`${r.method()} ${r.url()} ${a?.status()}`),
+    () => requests.push(`${r.method()} ${r.url()} (answer not read: browser closed)`),
+  ),
+);
 page.on("requestfailed", (r) => requests.push(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
 
 async function ready(hash = "") {
@@ -387,5 +395,5 @@ try {
     await page.screenshot({ path: `${shots}/failed-${scenario}.png` });
   } catch {}
 }
-await ctx.close();
+await ctx.close().catch((e) => (out.close_failed = String(e)));
 process.stdout.write(JSON.stringify(out));
