@@ -22,19 +22,24 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn start(
-    dir: &std::path::Path,
-    log: &SecretKey,
-    delay: Duration,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    start_with_clock(dir, log, delay, Clock::system())
-}
-
 fn start_with_clock(
     dir: &std::path::Path,
     log: &SecretKey,
     delay: Duration,
     clock: Clock,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let sequencer = erkin_server::SequencerConfig {
+        max_delay: delay,
+        clock,
+        ..Default::default()
+    };
+    start_with_config(dir, log, sequencer)
+}
+
+fn start_with_config(
+    dir: &std::path::Path,
+    log: &SecretKey,
+    sequencer: erkin_server::SequencerConfig,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -50,11 +55,7 @@ fn start_with_clock(
             let options = erkin_server::ServeOptions {
                 members: Some(erkin_server::MembersApi {
                     log_key,
-                    sequencer: erkin_server::SequencerConfig {
-                        max_delay: delay,
-                        clock,
-                        ..Default::default()
-                    },
+                    sequencer,
                     limits: Default::default(),
                 }),
                 ..Default::default()
@@ -99,8 +100,20 @@ fn a_batch_is_sequenced_in_arrival_order_after_its_tick_and_receipts_verify() {
         )
         .unwrap(),
     );
-    // A long batch window, so both submissions land in one batch.
-    let (url, stop) = start(&tmp.path().join("d"), &log, Duration::from_millis(400));
+    // A batch of two, held open long enough for both submissions: the batch
+    // is committed when the second arrives. The second is sent well after
+    // the first (half a second), so that "arrival order" holds on a loaded
+    // machine too (with 50 ms, it once did not); later single submissions
+    // each wait out the window.
+    let (url, stop) = start_with_config(
+        &tmp.path().join("d"),
+        &log,
+        erkin_server::SequencerConfig {
+            max_batch: 2,
+            max_delay: Duration::from_secs(2),
+            ..Default::default()
+        },
+    );
     let later = statement(origin, &a, t0 + 1, "signed a second later, arrives first");
     let earlier = statement(origin, &b, t0, "signed first, arrives second");
     let submit = |entry: Vec<u8>, pause: u64| {
@@ -112,7 +125,7 @@ fn a_batch_is_sequenced_in_arrival_order_after_its_tick_and_receipts_verify() {
         })
     };
     let first = submit(later, 0);
-    let second = submit(earlier, 50);
+    let second = submit(earlier, 500);
     let later_receipt = first.join().unwrap().expect("the later entry is admitted");
     let earlier_receipt = second
         .join()
@@ -126,6 +139,10 @@ fn a_batch_is_sequenced_in_arrival_order_after_its_tick_and_receipts_verify() {
     // Genesis, the batch's tick, the two statements.
     assert_eq!(later_receipt.index, 2, "the tick leads the batch");
     assert_eq!(later_receipt.checkpoint.size, 4);
+    assert_eq!(
+        earlier_receipt.checkpoint.size, 4,
+        "both in one batch, one checkpoint"
+    );
 
     // An entry dated before the last one is admitted too: members' own
     // times need no order (the log time is the ticks').
