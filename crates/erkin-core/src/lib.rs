@@ -14,6 +14,7 @@
 pub mod action;
 pub mod api;
 pub mod article;
+pub mod ballot;
 pub mod blob;
 pub mod charter;
 pub mod checkpoint;
