@@ -667,16 +667,9 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
     if !["kk", "ru", "en"].contains(&lang.as_str()) {
         return refuse(DeskError::NotFound);
     }
-    let snapshot = match shared.snapshot.read() {
-        Ok(g) => g.clone(),
+    let state: StateDocument = match shared.state.read() {
+        Ok(g) => crate::api_docs::state_document(&g),
         Err(_) => return refuse(DeskError::Busy),
-    };
-    let Some(state) = snapshot
-        .files
-        .get(erkin_core::api::STATE_PATH)
-        .and_then(|p| serde_json::from_slice::<StateDocument>(&p.body.bytes).ok())
-    else {
-        return refuse(DeskError::Busy);
     };
     let w = erkin_views::i18n::words(&lang);
     let proposals = state

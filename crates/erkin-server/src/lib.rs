@@ -1,23 +1,30 @@
 //! `erkin serve`: the reader site, the JSON API and the log over HTTP.
 //!
-//! Pages are rendered when entries land, not when readers ask: a snapshot of
-//! every page (with ETags and gzip/brotli forms) is built whenever the log
-//! grows, and requests are answered from it. The log's tiles and blobs come
-//! from the store, read-only. Every response carries strict security headers;
-//! the access log records method, path, status and time — never the client's
-//! address.
+//! Pages are rendered when entries land, not when readers ask: the one
+//! export path writes the served copy (`DIR/site/`, see `site.rs`) whenever
+//! the log grows — incrementally, only what changed — and pages are read
+//! from it as readers ask, prepared once (ETag, gzip and brotli forms) and
+//! kept in a page cache bounded by bytes (`page_cache.rs`). The JSON API's
+//! documents are made from the state as asked for (`api_docs.rs`). The
+//! log's tiles and blobs come from the store, read-only. Every response
+//! carries strict security headers; the access log records method, path,
+//! status and time — never the client's address.
 
 pub mod api;
+mod api_docs;
 mod blob_cache;
 pub mod desk;
 mod desk_i18n;
 mod listen;
+mod page_cache;
+mod prepared;
 mod routes;
 pub mod sequencer;
-mod snapshot;
+mod site;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -32,8 +39,26 @@ pub use listen::ConnectionLimits;
 pub fn default_connection_limits() -> ConnectionLimits {
     ConnectionLimits::for_process(16_384, 256, Duration::from_secs(60))
 }
+pub use page_cache::CAPACITY as PAGE_CACHE_BYTES;
 pub use sequencer::SequencerConfig;
-pub use snapshot::{build as build_snapshot, Snapshot};
+pub use site::SITE_DIR;
+
+/// What a server has done, for tests and operators: counted as it happens.
+#[derive(Debug, Default)]
+pub struct ServeStats {
+    /// Renders of the served copy (exports) completed by this server.
+    pub renders: AtomicU64,
+    /// Files those renders wrote (new or changed).
+    pub files_written: AtomicU64,
+    /// Bytes the page cache holds now, the most it ever held, and its bound.
+    pub cache_held: AtomicU64,
+    pub cache_peak: AtomicU64,
+    pub cache_capacity: AtomicU64,
+}
+
+/// How long a page request waits for the first render of an empty copy
+/// before it is answered 503 with Retry-After.
+pub const FIRST_RENDER_WAIT: Duration = Duration::from_secs(3);
 
 /// What a server does besides serving readers.
 #[derive(Default)]
@@ -49,6 +74,16 @@ pub struct ServeOptions {
     /// The source inbox (`erkin-tips`) at `/tips/`, with the members' API
     /// only (the sequencer knows the current tip readers).
     pub tips: Option<TipsOptions>,
+    /// The page cache's bound in bytes; `None`: [`PAGE_CACHE_BYTES`].
+    pub page_cache_bytes: Option<usize>,
+    /// Counters this server keeps up to date (hold a clone to read them).
+    pub stats: Arc<ServeStats>,
+    /// How long a page waits for the first render; `None`:
+    /// [`FIRST_RENDER_WAIT`].
+    pub first_render_wait: Option<Duration>,
+    /// For tests and tools: the first render (when there is one to do)
+    /// starts only once this receives a message or its sender is dropped.
+    pub render_gate: Option<std::sync::mpsc::Receiver<()>>,
 }
 
 /// The source inbox: where it keeps submissions and its limits, and an own
@@ -110,8 +145,17 @@ struct Shared {
     dir: PathBuf,
     /// The sequencer's state, when this server sequences.
     slot: Option<Arc<StateSlot>>,
-    /// Rendered article bodies, kept between renders.
-    bodies: erkin_views::BodyCache,
+    /// The served copy and its page cache.
+    site: site::Site,
+    /// The state the JSON documents are made from: the latest rendered.
+    state: RwLock<Arc<erkin_core::state::State>>,
+    /// The log size the copy was last rendered at (0: not this run, or
+    /// not current at startup).
+    rendered: AtomicU64,
+    /// One whole-archive article list made at a time.
+    list_permit: tokio::sync::Semaphore,
+    stats: Arc<ServeStats>,
+    first_render_wait: Duration,
     /// Blobs readers asked for, kept in memory (bounded).
     blobs: blob_cache::BlobCache,
     api: Option<api::Api>,
@@ -119,7 +163,6 @@ struct Shared {
     desk: Option<desk::Desk>,
     /// Where members should send entries when this node does not take them.
     read_only_hint: &'static str,
-    snapshot: RwLock<Arc<Snapshot>>,
     /// A read-only store for tiles and blobs (SQLite connections are not
     /// shared across threads, hence the mutex).
     store: Mutex<Store>,
@@ -162,9 +205,21 @@ pub async fn serve_with(
             "erkin serve --sequence; send entries through its members' API with --server",
         )?;
     }
-    let bodies = erkin_views::BodyCache::default();
-    let snapshot = snapshot::build(publication.state(), publication.store(), &bodies);
+    let stats = options.stats.clone();
+    let site = site::Site::new(
+        dir,
+        options.page_cache_bytes.unwrap_or(PAGE_CACHE_BYTES),
+        stats.clone(),
+    );
+    // A current copy is served as it is: nothing is rendered.
+    let current = site.is_current(&publication);
+    let size = publication.store().size();
+    let state = Arc::new(publication.state().clone());
     let slot = Arc::new(StateSlot::default());
+    // The first render, when one is due, runs in the background from the
+    // publication opened here (from a copy of its state when the sequencer
+    // takes it).
+    let mut first: Option<Publication> = None;
     let mut desk = None;
     let mut tips = None;
     let api = match options.members {
@@ -198,6 +253,12 @@ pub async fn serve_with(
                     &t.config,
                     readers.clone(),
                 )?));
+            }
+            if !current {
+                first = Some(Publication::from_folded(
+                    Store::open_unverified(dir)?,
+                    (*state).clone(),
+                ));
             }
             let wanted = slot.clone();
             let origin = publication.state().origin().to_string();
@@ -237,14 +298,21 @@ pub async fn serve_with(
             })
         }
         None => {
-            drop(publication);
+            if !current {
+                first = Some(publication);
+            }
             None
         }
     };
     let shared = Arc::new(Shared {
         dir: dir.to_path_buf(),
         slot: api.as_ref().map(|_| slot),
-        bodies,
+        site,
+        state: RwLock::new(state),
+        rendered: AtomicU64::new(if current { size } else { 0 }),
+        list_permit: tokio::sync::Semaphore::new(1),
+        stats,
+        first_render_wait: options.first_render_wait.unwrap_or(FIRST_RENDER_WAIT),
         blobs: blob_cache::BlobCache::default(),
         api,
         desk,
@@ -253,11 +321,10 @@ pub async fn serve_with(
         } else {
             "this server does not take members' entries (start it with --sequence)"
         },
-        snapshot: RwLock::new(Arc::new(snapshot)),
         store: Mutex::new(Store::open_unverified(dir)?),
         log_requests: options.log_requests,
     });
-    tokio::spawn(reload_loop(shared.clone()));
+    tokio::spawn(reload_loop(shared.clone(), first, options.render_gate));
     let mut app = routes::router(shared.clone());
     let limits = options
         .connections
@@ -386,10 +453,26 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 
 /// Watches the log and re-renders when it grows. With a sequencer, the
 /// state comes from it (asked for, then taken on the next tick); otherwise
-/// (another process appends: the CLI, a follower's mirror) the log is folded
-/// from disk. After a render that took d, the loop rests d: rendering takes
-/// at most half a core from serving however fast the log grows.
-async fn reload_loop(shared: Arc<Shared>) {
+/// (another process appends: the CLI, a follower's mirror) the publication
+/// is opened from disk (its stored state snapshot, not a refold). After a
+/// render that took d, the loop rests d: rendering takes at most half a
+/// core from serving however fast the log grows. `first` is the render due
+/// at startup, if any.
+async fn reload_loop(
+    shared: Arc<Shared>,
+    first: Option<Publication>,
+    gate: Option<std::sync::mpsc::Receiver<()>>,
+) {
+    if let Some(p) = first {
+        let s = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(gate) = gate {
+                let _ = gate.recv();
+            }
+            render(&s, &p);
+        })
+        .await;
+    }
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let s = shared.clone();
@@ -400,41 +483,69 @@ async fn reload_loop(shared: Arc<Shared>) {
     }
 }
 
-/// One look at the log; a new snapshot if it grew. Returns the render time.
+/// One look at the log; a new render if it grew. Returns the render time.
 fn rebuild(s: &Shared) -> Option<Duration> {
     let size = lock(&s.store).refresh().ok()?;
-    let current = s.snapshot.read().map(|g| g.size).unwrap_or(0);
+    let current = s.rendered.load(Ordering::Acquire);
     if size == current {
         return None;
     }
     let started = Instant::now();
-    let fresh = match &s.slot {
+    let publication = match &s.slot {
         Some(slot) => {
             let state = slot.latest.lock().ok()?.take();
             match state {
                 Some(state) if state.size() > current => {
+                    // The export reads the log's files from the store: it
+                    // must hold exactly the state's entries. If the
+                    // sequencer committed again meanwhile, ask again.
                     let store = Store::open_unverified(&s.dir).ok()?;
-                    snapshot::build(&state, &store, &s.bodies)
+                    if store.size() != state.size() {
+                        slot.wanted.store(true, Ordering::Release);
+                        return None;
+                    }
+                    Publication::from_folded(store, state)
                 }
                 _ => {
-                    slot.wanted
-                        .store(true, std::sync::atomic::Ordering::Release);
+                    slot.wanted.store(true, Ordering::Release);
                     return None;
                 }
             }
         }
         None => match Publication::open(&s.dir) {
-            Ok(p) => snapshot::build(p.state(), p.store(), &s.bodies),
+            Ok(p) => p,
             Err(e) => {
                 eprintln!("erkin serve: cannot re-render after the log grew: {e}");
                 return None;
             }
         },
     };
-    if let Ok(mut guard) = s.snapshot.write() {
-        *guard = Arc::new(fresh);
-    }
+    render(s, &publication);
     Some(started.elapsed())
+}
+
+/// Renders the served copy from `publication` and makes its state the one
+/// the JSON documents are made from.
+fn render(s: &Shared, publication: &Publication) {
+    if let Ok(mut guard) = s.state.write() {
+        *guard = Arc::new(publication.state().clone());
+    }
+    // The JSON documents change with the state, before the pages do.
+    s.site.bump();
+    match s.site.render(publication) {
+        Ok(stats) => {
+            s.rendered
+                .store(publication.state().size(), Ordering::Release);
+            s.stats.renders.fetch_add(1, Ordering::Relaxed);
+            s.stats
+                .files_written
+                .fetch_add(stats.written as u64, Ordering::Relaxed);
+        }
+        Err(e) => eprintln!(
+            "erkin serve: cannot render the site into {}: {e}",
+            s.site.root().display()
+        ),
+    }
 }
 
 /// The handles holding a board seat at the log time.

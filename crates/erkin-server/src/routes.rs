@@ -4,8 +4,9 @@
 //! Routing and method handling are axum's (`Router`, `MethodRouter`: 405
 //! with `Allow` for a method a path does not take; HEAD answered by the GET
 //! handler). Conditional requests use the `headers` crate's `If-None-Match`.
-//! Pages come from the rendered snapshot with their gzip and brotli forms
-//! made ahead of time; the checkpoint, tiles and blobs come from the store.
+//! Pages come from the served copy (`site.rs`) through the page cache, with
+//! their gzip and brotli forms made once; the JSON documents from the state
+//! (`api_docs.rs`); the checkpoint, tiles and blobs from the store.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,7 +21,7 @@ use erkin_core::blob::BlobId;
 use erkin_core::verify::CopyReader;
 use headers::HeaderMapExt as _;
 
-use crate::{api, lock, snapshot, Shared};
+use crate::{api, api_docs, lock, prepared, site, Shared};
 
 /// The whole HTTP surface of `erkin serve`.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -63,14 +64,16 @@ async fn decorate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
 }
 
 /// The first path segments the router answers with handlers of their own;
-/// a GET or HEAD of any other path is a page of the snapshot ([`page`]).
+/// a GET or HEAD of any other path is a page of the copy or a JSON
+/// document ([`page`]).
 const ROUTED: [&str; 5] = ["checkpoint", "tile", "blob", "desk", "tips"];
 
-/// A reader's GET or HEAD of a file in the snapshot, answered before the
-/// router: the very answer [`page`] and [`decorate`] give (the same
-/// `send`, the same security headers, the same log line), without the
+/// A reader's GET or HEAD of a page in the page cache and current, answered
+/// before the router: the very answer [`page`] and [`decorate`] give (the
+/// same `send`, the same security headers, the same log line), without the
 /// router's matching, boxing and middleware, which cost more than the page
-/// itself. Anything else (`None`) goes to the router.
+/// itself. Anything else (`None`: not kept, or kept from an older
+/// generation, or another route) goes to the router.
 pub(crate) fn reader_page<B>(shared: &Shared, req: &Request<B>) -> Option<Response<Body>> {
     let head = match *req.method() {
         Method::GET => false,
@@ -84,9 +87,11 @@ pub(crate) fn reader_page<B>(shared: &Shared, req: &Request<B>) -> Option<Respon
     }
     let started = Instant::now();
     let layout = layout_path(path)?;
-    let snapshot = shared.snapshot.read().ok()?.clone();
-    let prepared = snapshot.files.get(&layout)?;
-    let mut response = send(req.headers(), prepared, head);
+    let cached = shared.site.cache.get(&layout)?;
+    if !cached.current(shared.site.generation()) {
+        return None;
+    }
+    let mut response = send(req.headers(), &cached.prepared, head);
     security_headers(response.headers_mut());
     if shared.log_requests {
         eprintln!(
@@ -180,10 +185,24 @@ async fn post_elsewhere(State(shared): State<Arc<Shared>>) -> Response<Body> {
     }
 }
 
+/// The longest request path taken.
+const MAX_PATH: usize = 1024;
+
 /// Maps a request path to a layout path: `/` and `.../` mean `index.html`.
+/// `None` (400) for anything a layout path never is: `.` or `..` segments,
+/// empty segments (`//`), backslashes, `%` escapes, control characters, or
+/// longer than [`MAX_PATH`].
 fn layout_path(uri_path: &str) -> Option<String> {
-    let p = uri_path.trim_start_matches('/');
-    if p.split('/').any(|seg| seg == ".." || seg == ".") || p.contains('\\') || p.contains('%') {
+    let p = uri_path.strip_prefix('/').unwrap_or(uri_path);
+    let body = p.strip_suffix('/').unwrap_or(p);
+    if p.len() > MAX_PATH
+        || (!body.is_empty()
+            && body
+                .split('/')
+                .any(|seg| seg.is_empty() || seg == ".." || seg == "."))
+        || p.contains(['\\', '%'])
+        || p.chars().any(char::is_control)
+    {
         return None;
     }
     if p.is_empty() || p.ends_with('/') {
@@ -203,7 +222,8 @@ fn status(code: StatusCode, text: &'static str) -> Response<Body> {
     r
 }
 
-/// A page, a feed, the descriptor or a JSON document: from the snapshot.
+/// A page, a feed, the descriptor or a JSON document: from the page cache,
+/// else from the served copy or the state, prepared and kept.
 async fn page(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -213,26 +233,85 @@ async fn page(
     let Some(path) = layout_path(uri.path()) else {
         return status(StatusCode::BAD_REQUEST, "Bad path.\n");
     };
-    let snapshot = match shared.snapshot.read() {
-        Ok(g) => g.clone(),
-        Err(_) => return status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
-    };
-    if let Some(p) = snapshot.files.get(&path) {
-        return send(&headers, p, method == Method::HEAD);
-    }
-    // A directory without its slash: send readers to the page.
-    if !path.ends_with(".html") && snapshot.files.contains_key(&format!("{path}/index.html")) {
-        let mut r = status(StatusCode::MOVED_PERMANENTLY, "Moved.\n");
-        let location = format!("{}/", uri.path());
-        if let Ok(v) = HeaderValue::from_str(&location) {
-            r.headers_mut().insert(header::LOCATION, v);
+    let head = method == Method::HEAD;
+    if let Some(c) = shared.site.cache.get(&path) {
+        if c.current(shared.site.generation()) {
+            return send(&headers, &c.prepared, head);
         }
-        return r;
     }
-    not_found_at(uri.path())
+    if let Some(doc) = api_docs::doc_of(&path) {
+        let whole_list = matches!(doc, api_docs::Doc::List);
+        // The list grows with the archive: one is made at a time.
+        let _permit = if whole_list {
+            shared.list_permit.acquire().await.ok()
+        } else {
+            None
+        };
+        let s = shared.clone();
+        let made = tokio::task::spawn_blocking(move || json_document(&s, &path)).await;
+        return match made {
+            Ok(Some(c)) => send(&headers, &c.prepared, head),
+            Ok(None) => not_found_at(uri.path()),
+            Err(_) => status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
+        };
+    }
+    if !shared.site.is_ready() && !shared.site.wait_ready(shared.first_render_wait).await {
+        return rendering();
+    }
+    let s = shared.clone();
+    let found = tokio::task::spawn_blocking(move || s.site.find(&path)).await;
+    match found {
+        Ok(site::Found::Page(c)) => send(&headers, &c.prepared, head),
+        // A directory without its slash: send readers to the page.
+        Ok(site::Found::Folder) => {
+            let mut r = status(StatusCode::MOVED_PERMANENTLY, "Moved.\n");
+            let location = format!("{}/", uri.path());
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        }
+        Ok(site::Found::Missing) => not_found_at(uri.path()),
+        Err(_) => unreadable(),
+    }
 }
 
-/// The checkpoint comes from the store, not the snapshot: a member who just
+/// A JSON API document made from the current state and kept for this
+/// generation; `None` for a path that names none (an unknown article).
+fn json_document(shared: &Shared, path: &str) -> Option<Arc<crate::page_cache::Cached>> {
+    let doc = api_docs::doc_of(path)?;
+    // Read before the state: a render swaps the state, then bumps.
+    let generation = shared.site.generation();
+    if let Some(c) = shared.site.cache.get(path) {
+        if c.current(generation) {
+            return Some(c);
+        }
+    }
+    let state = shared.state.read().ok()?.clone();
+    let bytes = api_docs::bytes(&state, &doc)?;
+    let entry = crate::page_cache::Cached::new(prepared::prepare(path, bytes), None, generation);
+    Some(shared.site.cache.insert(path, entry))
+}
+
+/// Until the first render of an empty copy completes: 503, with when to
+/// come back, in the site's three languages (the server cannot know which
+/// one the reader wants).
+fn rendering() -> Response<Body> {
+    let mut r = Response::new(Body::from(
+        "<!DOCTYPE html><html lang=\"kk\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Сайт дайындалып жатыр · Сайт готовится · The site is being prepared</title></head><body><h1>Сайт дайындалып жатыр</h1><p>Бірнеше секундтан кейін қайта көріңіз.</p><p lang=\"ru\">Сайт готовится. Попробуйте снова через несколько секунд.</p><p lang=\"en\">The site is being prepared. Try again in a few seconds.</p></body></html>",
+    ));
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The checkpoint comes from the store, not the served copy: a member who just
 /// got a receipt, or a mirror, must see the log as it is now, and the
 /// store's checkpoint always has its tiles (same database).
 async fn checkpoint(
@@ -249,7 +328,7 @@ async fn checkpoint(
     match read {
         Ok(Ok(Some(cp))) => send(
             &headers,
-            &snapshot::prepare("checkpoint", cp),
+            &prepared::prepare("checkpoint", cp),
             method == Method::HEAD,
         ),
         Ok(Ok(None)) => not_found_at("/checkpoint"),
@@ -279,7 +358,7 @@ async fn tile(
         let bytes = store.read(&path, MAX_LOG_FILE).map_err(|_| ())?;
         drop(store);
         // Hashing for the ETag happens here too, off the async threads.
-        Ok::<_, ()>(bytes.map(|b| snapshot::prepare_raw(&path, b)))
+        Ok::<_, ()>(bytes.map(|b| prepared::prepare_raw(&path, b)))
     })
     .await;
     match read {
@@ -466,7 +545,7 @@ fn accepts(headers: &HeaderMap, coding: &str) -> bool {
         })
 }
 
-fn send(req_headers: &HeaderMap, p: &snapshot::Prepared, head: bool) -> Response<Body> {
+fn send(req_headers: &HeaderMap, p: &prepared::Prepared, head: bool) -> Response<Body> {
     let mut r = Response::new(Body::empty());
     let h = r.headers_mut();
     // The page's headers and the security headers, without growing the map.

@@ -117,7 +117,8 @@ pub enum Command {
     /// Measure how each known copy is reached (DNS, TCP, TLS, HTTP, the
     /// content) and document blocking: OONI-shaped JSON, --html a report.
     Probe(crate::read::ProbeArgs),
-    /// Serve the reader site, the JSON API and the log over HTTP.
+    /// Serve the reader site, the JSON API and the log over HTTP. Pages are
+    /// read from the static copy it keeps rendered in DIR/site/.
     Serve(ServeArgs),
     /// Write the static copy (log, blobs, erkin.json) into a directory.
     Export(ExportArgs),
@@ -698,6 +699,10 @@ pub struct ServeArgs {
     /// Seconds a connection may go with no byte moving either way.
     #[arg(long, default_value_t = 60)]
     pub stall_timeout: u64,
+    /// Memory, in MiB, for the pages readers asked for lately (prepared
+    /// with their compressed forms); the rest are read from DIR/site/.
+    #[arg(long, default_value_t = 64)]
+    pub page_cache_mib: usize,
     /// Bytes that all blob uploads being received may hold together.
     #[arg(long, default_value_t = 4 * erkin_core::blob::DEFAULT_MAX_BLOB_LEN)]
     pub upload_budget: u64,

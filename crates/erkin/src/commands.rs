@@ -143,6 +143,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                     args.max_connections_per_client.max(1),
                     std::time::Duration::from_secs(args.stall_timeout.max(1)),
                 )),
+                page_cache_bytes: Some(args.page_cache_mib.clamp(1, 1 << 20) << 20),
                 ..Default::default()
             };
             if args.sequence {

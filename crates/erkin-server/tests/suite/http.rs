@@ -15,7 +15,7 @@ use erkin_testkit::{request, Reply};
 
 /// The fixture's time: its sequencer's clock stands at the founding time,
 /// so the log records no tick and sizes are the entries' own count.
-const T0: u64 = 1_790_000_000;
+pub(crate) const T0: u64 = 1_790_000_000;
 
 /// A request with a body: `extra` says its length (a test may declare more
 /// than it sends). The server must answer.
@@ -23,18 +23,18 @@ fn send(addr: SocketAddr, method: &str, path: &str, extra: &[(&str, &str)], body
     erkin_testkit::send(addr, method, path, extra, body).expect("the server answers")
 }
 
-fn get(addr: SocketAddr, path: &str) -> Reply {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Reply {
     request(addr, "GET", path, &[])
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    dir: std::path::PathBuf,
-    log: SecretKey,
-    editor: SecretKey,
+pub(crate) struct Fixture {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) log: SecretKey,
+    pub(crate) editor: SecretKey,
 }
 
-fn publish(p: &mut Publication, f: &Fixture, slug: &str, lang: &str, body: &str) {
+pub(crate) fn publish(p: &mut Publication, f: &Fixture, slug: &str, lang: &str, body: &str) {
     let id = p.put_blob(body.as_bytes(), 1 << 20).unwrap();
     let action = Action::Publish(Publish {
         slug: slug.into(),
@@ -55,7 +55,7 @@ fn publish(p: &mut Publication, f: &Fixture, slug: &str, lang: &str, body: &str)
     assert!(outcome.results[0].is_ok(), "{:?}", outcome.results);
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let log = SecretKey::generate(&mut rand_core::OsRng, "serve.example/news").unwrap();
@@ -103,12 +103,12 @@ fn fixture() -> Fixture {
 }
 
 /// Starts the server on a free loopback port in a background thread.
-fn start(dir: &Path) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+pub(crate) fn start(dir: &Path) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     start_with(dir, erkin_server::ServeOptions::default())
 }
 
 /// Starts the server with `options` (the members' API, limits).
-fn start_with(
+pub(crate) fn start_with(
     dir: &Path,
     options: erkin_server::ServeOptions,
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {

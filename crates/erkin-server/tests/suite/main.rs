@@ -5,3 +5,4 @@
 
 mod http;
 mod sequencing;
+mod served_copy;

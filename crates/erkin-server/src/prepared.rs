@@ -1,19 +1,15 @@
-//! Everything the server answers from memory, rendered when entries land.
-//!
-//! A snapshot is built once per log size: every page from the one renderer,
-//! the JSON API documents, the checkpoint and the descriptor, each with its
-//! ETag and its gzip and brotli forms. Requests then cost a hash lookup; the
-//! log's tiles and blobs, which can be large, are read from the store.
-
-use std::collections::HashMap;
+//! A response prepared once: its body, its gzip and brotli forms, its ETag
+//! and header values, so sending it again costs reference counts, not
+//! formatting, hashing or compressing. Pages read from the served copy and
+//! JSON documents are prepared when first asked for and kept in the page
+//! cache (`page_cache.rs`); the checkpoint and tiles are prepared per
+//! request.
 
 use axum::http::HeaderValue;
 use bytes::Bytes;
 use std::io::Write;
 
 use erkin_core::serving::{cache_control, content_type};
-use erkin_core::state::State;
-use erkin_store::Store;
 use sha2::{Digest, Sha256};
 
 /// One form of a body (as it is, gzip or brotli) and its `Content-Length`.
@@ -41,12 +37,6 @@ pub struct Prepared {
     pub etag: HeaderValue,
     pub content_type: HeaderValue,
     pub cache_control: HeaderValue,
-}
-
-pub struct Snapshot {
-    /// The log size this snapshot renders.
-    pub size: u64,
-    pub files: HashMap<String, Prepared>,
 }
 
 /// Bodies smaller than this are sent as they are: compression would not pay.
@@ -94,27 +84,5 @@ fn prepare_with(path: &str, bytes: Vec<u8>, compress: bool) -> Prepared {
         etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
         content_type: HeaderValue::from_static(content_type),
         cache_control: HeaderValue::from_static(cache_control(path)),
-    }
-}
-
-/// Renders a snapshot of `state`, reading blobs from `store`.
-pub fn build(state: &State, store: &Store, cache: &erkin_views::BodyCache) -> Snapshot {
-    let blobs = |id: &erkin_core::blob::BlobId| {
-        store
-            .blob(id, erkin_core::blob::DEFAULT_MAX_BLOB_LEN)
-            .ok()
-            .flatten()
-    };
-    let config = erkin_views::SiteConfig::for_state(state);
-    let mut files = HashMap::new();
-    // The site and the JSON API documents, both rendered by the views.
-    let site = erkin_views::render_site_cached(state, &blobs, &config, cache);
-    for f in site.into_iter().chain(erkin_views::api::documents(state)) {
-        files.insert(f.path.clone(), prepare(&f.path, f.bytes));
-    }
-    // The checkpoint is not here: it is served from the store (see lib.rs).
-    Snapshot {
-        size: state.size(),
-        files,
     }
 }
