@@ -4,7 +4,7 @@
 use erkin_core::article::Article;
 use erkin_core::state::State;
 
-use crate::pages::rfc3339;
+use crate::pages::{rfc3339, Pick};
 use crate::{File, SiteConfig};
 
 const FEED_ENTRIES: usize = 50;
@@ -27,33 +27,74 @@ fn x(s: &str) -> String {
     out
 }
 
-pub fn render(state: &State, config: &SiteConfig) -> Vec<File> {
-    let mut articles: Vec<&Article> = state.articles().collect();
-    articles.sort_by(|a, b| {
-        b.published_at()
-            .cmp(&a.published_at())
-            .then(a.slug.cmp(&b.slug))
-    });
-    let mut files = vec![File {
+/// Articles in one sitemap shard: fixed chunks counted from the oldest
+/// article, like the lists' numbered pages, so a new article rewrites only
+/// the newest shard and the index (well under the protocol's 50,000 URLs
+/// and 50 MB a file).
+pub const SITEMAP_SHARD: usize = 1000;
+
+/// The feeds and the sitemap `pick` names, from `newest` (every article,
+/// newest first), handed to `sink`.
+pub(crate) fn render(
+    state: &State,
+    config: &SiteConfig,
+    newest: &[&Article],
+    pick: &Pick,
+    sink: &mut dyn FnMut(File),
+) {
+    if !pick.all && pick.listed.is_empty() {
+        return;
+    }
+    sink(File {
         path: "feed.atom".into(),
-        bytes: feed(state, config, &articles, None).into_bytes(),
-    }];
+        bytes: feed(state, config, newest, None).into_bytes(),
+    });
     for lang in &state.charter().languages {
-        let list: Vec<&Article> = articles
-            .iter()
-            .copied()
-            .filter(|a| &a.lang == lang)
-            .collect();
-        files.push(File {
+        let list: Vec<&Article> = newest.iter().copied().filter(|a| &a.lang == lang).collect();
+        sink(File {
             path: format!("{lang}/feed.atom"),
             bytes: feed(state, config, &list, Some(lang)).into_bytes(),
         });
     }
-    files.push(File {
+    let len = newest.len();
+    let shards = len.div_ceil(SITEMAP_SHARD);
+    let mut due = std::collections::BTreeSet::new();
+    if pick.all {
+        due.extend(1..=shards);
+        sink(File {
+            path: "sitemap/pages.xml".into(),
+            bytes: sitemap_pages(state, config).into_bytes(),
+        });
+    } else {
+        for (i, a) in newest.iter().enumerate() {
+            if !pick.listed(a) {
+                continue;
+            }
+            let n = (len - 1 - i) / SITEMAP_SHARD + 1;
+            due.insert(n);
+            if pick.published.contains(a.slug.as_str()) {
+                due.extend(n..=shards);
+            }
+        }
+    }
+    sink(File {
         path: "sitemap.xml".into(),
-        bytes: sitemap(state, config, &articles).into_bytes(),
+        bytes: sitemap_index(config, shards).into_bytes(),
     });
-    files
+    for n in due {
+        // Oldest first within the shard, as counted.
+        let start = len.saturating_sub(n * SITEMAP_SHARD);
+        let end = len - (n - 1) * SITEMAP_SHARD;
+        sink(File {
+            path: sitemap_shard_path(n),
+            bytes: sitemap_shard(config, &newest[start..end]).into_bytes(),
+        });
+    }
+}
+
+/// The `n`th (from 1) shard of the articles' sitemap.
+fn sitemap_shard_path(n: usize) -> String {
+    format!("sitemap/{n}.xml")
 }
 
 fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<&str>) -> String {
@@ -143,22 +184,34 @@ fn last_change(state: &State, a: &Article) -> u64 {
     revised.max(decided)
 }
 
-fn sitemap(state: &State, config: &SiteConfig, articles: &[&Article]) -> String {
+/// `sitemap.xml`: the sitemap index (sitemaps.org), naming the site's
+/// fixed pages' sitemap and each shard of the articles', oldest first. No
+/// `lastmod`: the index changes only when a shard is added.
+fn sitemap_index(config: &SiteConfig, shards: usize) -> String {
     let base = &config.base_url;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let paths = std::iter::once("sitemap/pages.xml".to_string())
+        .chain((1..=shards).map(sitemap_shard_path));
+    for path in paths {
+        out.push_str(&format!(
+            "<sitemap><loc>{}</loc></sitemap>\n",
+            x(&format!("{base}{path}"))
+        ));
+    }
+    out.push_str("</sitemapindex>\n");
+    out
+}
+
+/// The site's fixed pages: the front pages, the cooperative and the
+/// mirrors in each language.
+fn sitemap_pages(state: &State, config: &SiteConfig) -> String {
+    let base = &config.base_url;
+    let mut out = String::from(URLSET);
     out.push_str(&format!("<url><loc>{}</loc></url>\n", x(base)));
     for lang in &state.charter().languages {
         out.push_str(&format!(
             "<url><loc>{}</loc></url>\n",
             x(&format!("{base}{lang}/"))
-        ));
-    }
-    for a in articles {
-        // lastmod is the article's own last change, never the build time.
-        out.push_str(&format!(
-            "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
-            x(&format!("{base}a/{}/", a.slug)),
-            rfc3339(a.updated_at().unwrap_or(a.published_at()))
         ));
     }
     // The cooperative and the mirrors live in each language's section.
@@ -169,6 +222,25 @@ fn sitemap(state: &State, config: &SiteConfig, articles: &[&Article]) -> String 
                 x(&format!("{base}{lang}/{page}"))
             ));
         }
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+const URLSET: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n";
+
+/// One shard of the articles' sitemap: `articles` newest first, written
+/// oldest first.
+fn sitemap_shard(config: &SiteConfig, articles: &[&Article]) -> String {
+    let base = &config.base_url;
+    let mut out = String::from(URLSET);
+    for a in articles.iter().rev() {
+        // lastmod is the article's own last change, never the build time.
+        out.push_str(&format!(
+            "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
+            x(&format!("{base}a/{}/", a.slug)),
+            rfc3339(a.updated_at().unwrap_or(a.published_at()))
+        ));
     }
     out.push_str("</urlset>\n");
     out

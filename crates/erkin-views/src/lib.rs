@@ -15,6 +15,7 @@
 //! static host, or opened from a USB stick with `file://`.
 
 pub mod api;
+pub mod changes;
 pub mod dates;
 pub mod diff;
 mod feeds;
@@ -26,6 +27,7 @@ pub mod site_words;
 
 pub use pages::{decimal, handle_path, strip_bidi, PER_PAGE};
 
+pub use changes::Changes;
 use erkin_core::blob::BlobId;
 use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
 use erkin_core::state::State;
@@ -113,23 +115,51 @@ pub fn render_site(state: &State, blobs: &BlobReader, config: &SiteConfig) -> Ve
     render_site_cached(state, blobs, config, &BodyCache::default())
 }
 
-/// Renders the whole site, reusing bodies rendered by earlier calls.
+/// Renders the whole site, reusing bodies rendered by earlier calls: the
+/// files of [`render_into`] collected and sorted by path.
 pub fn render_site_cached(
     state: &State,
     blobs: &BlobReader,
     config: &SiteConfig,
     cache: &BodyCache,
 ) -> Vec<File> {
-    let mut files = pages::render(state, blobs, config, cache);
-    files.extend(feeds::render(state, config));
-    files.push(File {
-        path: "style.css".into(),
-        bytes: include_bytes!("style.css").to_vec(),
-    });
-    files.push(api::json_file(
-        DESCRIPTOR_FILE.into(),
-        &Descriptor::for_state(state),
-    ));
+    let mut files = Vec::new();
+    render_into(state, blobs, config, cache, None, &mut |f| files.push(f));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// Renders the site's files that `changes` can alter — the whole site with
+/// `None` (or [`Changes::everything`]) — handing each to `sink` as it is
+/// made: a batch of articles or of lists at a time, never the whole site in
+/// memory. Files come in no particular order.
+///
+/// With `changes` from the entries after a copy's size up to `state`, the
+/// files made, written over that copy, give the copy of `state`, once the
+/// files under the returned prefixes that were not made are deleted: the
+/// prefixes this render covered whole (`""` for a whole render; a
+/// medium's `media/<id>` whose articles no longer show it, a member's
+/// pages, the mirrors' QR codes).
+pub fn render_into(
+    state: &State,
+    blobs: &BlobReader,
+    config: &SiteConfig,
+    cache: &BodyCache,
+    changes: Option<&Changes>,
+    sink: &mut dyn FnMut(File),
+) -> Vec<String> {
+    let covered = pages::render(state, blobs, config, cache, changes, sink);
+    if covered.first().is_some_and(String::is_empty) {
+        sink(File {
+            path: "style.css".into(),
+            bytes: include_bytes!("style.css").to_vec(),
+        });
+    }
+    if changes.is_none_or(|c| !c.is_empty()) {
+        sink(api::json_file(
+            DESCRIPTOR_FILE.into(),
+            &Descriptor::for_state(state),
+        ));
+    }
+    covered
 }

@@ -9,9 +9,10 @@
 //! article is reachable from every front page by links. Articles live once,
 //! at `a/<slug>/`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::changes::Changes;
 use erkin_core::action::Motion;
 use erkin_core::article::Article;
 use erkin_core::governance::{Judged, Proposal};
@@ -114,25 +115,171 @@ struct ArticleOutput {
     rendered: Option<crate::markdown::Rendered>,
 }
 
+/// Which pages a render makes: every one, or those a run of entries
+/// ([`Changes`]) can alter.
+pub(crate) struct Pick<'a> {
+    pub(crate) all: bool,
+    /// Articles whose entries in lists changed (published or altered).
+    pub(crate) listed: HashSet<&'a str>,
+    /// Articles new to every list that holds them.
+    pub(crate) published: HashSet<&'a str>,
+    /// The cooperative's and mirrors' pages.
+    pub(crate) governance: bool,
+    /// The cooperative's front page (it names the offset at the log time).
+    pub(crate) clock: bool,
+}
+
+impl<'a> Pick<'a> {
+    fn new(changes: Option<&'a Changes>) -> Self {
+        match changes.filter(|c| !c.everything) {
+            None => Pick {
+                all: true,
+                listed: HashSet::new(),
+                published: HashSet::new(),
+                governance: true,
+                clock: true,
+            },
+            Some(c) => Pick {
+                all: false,
+                listed: c.articles().collect(),
+                published: c.published.iter().map(String::as_str).collect(),
+                governance: c.governance,
+                clock: c.clock,
+            },
+        }
+    }
+
+    pub(crate) fn listed(&self, a: &Article) -> bool {
+        self.all || self.listed.contains(a.slug.as_str())
+    }
+
+    /// The pages of a paged list of `len` items (newest first) to render:
+    /// the index; the numbered page of each changed item; from a new item's
+    /// page to the newest numbered page (items after it moved up), and the
+    /// one before the newest (its link to a newer page).
+    pub(crate) fn pages(&self, items: &[&Article], chunk: usize) -> Vec<usize> {
+        let len = items.len();
+        let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
+        if self.all {
+            return (0..=numbered).collect();
+        }
+        let mut set = std::collections::BTreeSet::from([0]);
+        if numbered > 0 {
+            for (i, a) in items.iter().enumerate() {
+                if !self.listed.contains(a.slug.as_str()) {
+                    continue;
+                }
+                let n = (len - 1 - i) / chunk + 1;
+                set.insert(n);
+                if self.published.contains(a.slug.as_str()) {
+                    set.extend(n..=numbered);
+                    set.insert(numbered - 1);
+                }
+            }
+        }
+        set.into_iter().collect()
+    }
+}
+
+/// Articles by the slug of the original they translate (an original under
+/// its own slug): every group (`None`), or those of the originals `keys`.
+fn translation_groups<'a>(
+    state: &'a State,
+    keys: Option<&HashSet<&str>>,
+) -> BTreeMap<&'a str, Vec<&'a Article>> {
+    let mut groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+    for a in state.articles() {
+        let original = a.translation_of.as_deref().unwrap_or(&a.slug);
+        if keys.is_none_or(|k| k.contains(original)) {
+            groups.entry(original).or_default().push(a);
+        }
+    }
+    groups
+}
+
+/// The articles whose own pages show one of `changed` (themselves, their
+/// originals, their translations, and articles translating them), and the
+/// translation groups those pages need.
+fn pages_showing<'a>(
+    state: &'a State,
+    changed: &HashSet<&str>,
+) -> (Vec<&'a Article>, BTreeMap<&'a str, Vec<&'a Article>>) {
+    let original = |a: &'a Article| a.translation_of.as_deref().unwrap_or(&a.slug);
+    let mut keys: HashSet<&str> = HashSet::new();
+    for slug in changed {
+        if let Some(a) = state.article(slug) {
+            keys.insert(original(a));
+            keys.insert(&a.slug);
+        }
+    }
+    loop {
+        let groups = translation_groups(state, Some(&keys));
+        let mut shown: BTreeMap<&str, &Article> = BTreeMap::new();
+        for slug in changed {
+            let Some(a) = state.article(slug) else {
+                continue;
+            };
+            shown.insert(&a.slug, a);
+            for k in [original(a), a.slug.as_str()] {
+                if let Some(o) = state.article(k) {
+                    shown.insert(&o.slug, o);
+                }
+                for t in groups.get(k).into_iter().flatten() {
+                    shown.insert(&t.slug, t);
+                }
+            }
+        }
+        // Each page shown needs its own original's group.
+        let more: Vec<&str> = shown
+            .values()
+            .map(|a| original(a))
+            .filter(|k| !keys.contains(k))
+            .collect();
+        if more.is_empty() {
+            return (shown.into_values().collect(), groups);
+        }
+        keys.extend(more);
+    }
+}
+
+/// Lists' pages are rendered on every core this many lists at a time, and
+/// handed on before the next: bounds what is held in memory.
+const LIST_BATCH: usize = 32;
+
+/// Renders the pages (and feeds) `changes` can alter — every one with
+/// `None` or [`Changes::everything`] — handing each file to `sink` as it is
+/// made, in batches (never the whole site in memory). Returns the path
+/// prefixes rendered whole: a file under one of them that this render did
+/// not make is no longer part of the site (`""` for a whole render).
 pub fn render(
     state: &State,
     blobs: &BlobReader,
     config: &SiteConfig,
     cache: &crate::BodyCache,
-) -> Vec<File> {
+    changes: Option<&Changes>,
+    sink: &mut dyn FnMut(File),
+) -> Vec<String> {
     use rayon::prelude::*;
-    let mut used = std::collections::HashSet::new();
-    let mut translation_groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-    for a in state.articles() {
-        let original = a.translation_of.as_deref().unwrap_or(&a.slug);
-        translation_groups.entry(original).or_default().push(a);
+    let pick = Pick::new(changes);
+    let mut covered = Vec::new();
+    if pick.all {
+        covered.push(String::new());
+    } else if changes.is_none_or(Changes::is_empty) {
+        return covered;
     }
+    let mut used = std::collections::HashSet::new();
+    let (to_render, translation_groups) = if pick.all {
+        (Vec::new(), translation_groups(state, None))
+    } else {
+        pages_showing(state, &pick.listed)
+    };
     let mut newest: Vec<&Article> = state.articles().collect();
     newest.sort_by(|a, b| {
         b.published_at()
             .cmp(&a.published_at())
             .then(a.slug.cmp(&b.slug))
     });
+    let to_render = if pick.all { newest.clone() } else { to_render };
     let default_lang = state
         .charter()
         .languages
@@ -146,7 +293,6 @@ pub fn render(
         default_lang,
         leads: BTreeMap::new(),
     };
-    let mut files = Vec::new();
     let mut media = Vec::new();
     let mut leads = BTreeMap::new();
     // A redacted body may still be in the cache: never show it.
@@ -156,7 +302,7 @@ pub fn render(
     };
     // Articles in batches: each batch's blobs read here, in order, then its
     // pages rendered on every core (the output in the same order).
-    for batch in newest.chunks(ARTICLE_BATCH) {
+    for batch in to_render.chunks(ARTICLE_BATCH) {
         let inputs: Vec<ArticleInput> = batch
             .iter()
             .map(|a| {
@@ -194,20 +340,48 @@ pub fn render(
             .collect();
         for (a, out) in batch.iter().zip(outputs) {
             // The first image of the body leads the article in lists.
-            if let Some(first) = out.media.first() {
-                if let Some(lead) = blobs(&first.id).and_then(|b| crate::images::lead(first, &b)) {
-                    leads.insert(a.slug.clone(), lead);
+            if pick.all {
+                if let Some(first) = out.media.first() {
+                    if let Some(lead) =
+                        blobs(&first.id).and_then(|b| crate::images::lead(first, &b))
+                    {
+                        leads.insert(a.slug.clone(), lead);
+                    }
                 }
+                media.extend(out.media);
             }
             if let Some(r) = out.rendered {
                 cache.insert(a.current().body, r);
             }
-            media.extend(out.media);
-            files.extend(out.files);
+            for f in out.files {
+                sink(f);
+            }
         }
     }
-    site.leads = leads;
-    let site = &site;
+    // The media an article's body shows, as the full render finds them.
+    let media_of = |a: &Article| -> Vec<crate::markdown::MediaRef> {
+        if is_redacted(a) {
+            return Vec::new();
+        }
+        let id = &a.current().body;
+        let rendered = match cache.get(id) {
+            Some(r) => r,
+            None => {
+                let Some(bytes) = blobs(id) else {
+                    return Vec::new();
+                };
+                let r = crate::markdown::render(&String::from_utf8_lossy(&bytes), "../../");
+                cache.insert(*id, r.clone());
+                r
+            }
+        };
+        rendered
+            .1
+            .into_iter()
+            .filter(|m| a.current().media.contains(&m.id))
+            .filter(|m| !redacted_blobs.contains(&m.id))
+            .collect()
+    };
     let mut sections = vec![Section {
         base: String::new(),
         lang: default_lang,
@@ -220,69 +394,162 @@ pub fn render(
             only: Some(l),
         });
     }
-    let rendered: Vec<Vec<File>> = sections
-        .par_iter()
-        .map(|s| site.section(s, &newest))
-        .collect();
-    files.extend(rendered.into_iter().flatten());
-    // The lead images' smaller sizes (made once per server, see `images`),
-    // the originals read here, the sizes made on every core.
-    let mut sizes = std::collections::HashSet::new();
-    let mut to_make = Vec::new();
-    for lead in site.leads.values() {
-        if lead.sizes.is_empty() {
-            continue;
-        }
-        let Some(bytes) = blobs(&lead.original.id) else {
-            continue;
-        };
-        let bytes = std::sync::Arc::new(bytes);
-        for (w, path) in &lead.sizes {
-            sizes.insert(path.clone());
-            to_make.push((path.clone(), bytes.clone(), *w));
+    if !pick.all {
+        // Only the front pages' lead stories show their image in a list.
+        for s in &sections {
+            let standing = |a: &&&Article| {
+                s.only.is_none_or(|l| a.lang == l)
+                    && !state.retracted().contains(&a.slug)
+                    && !state.redacted().contains(&a.slug)
+            };
+            if let Some(a) = newest.iter().find(standing) {
+                if leads.contains_key(&a.slug) {
+                    continue;
+                }
+                if let Some(first) = media_of(a).first() {
+                    if let Some(lead) =
+                        blobs(&first.id).and_then(|b| crate::images::lead(first, &b))
+                    {
+                        leads.insert(a.slug.clone(), lead);
+                    }
+                }
+            }
         }
     }
-    let made: Vec<Option<File>> = to_make
-        .par_iter()
-        .map(|(path, bytes, w)| {
-            cache.size_or_make(path, bytes, *w).map(|made| File {
-                path: path.clone(),
-                bytes: made,
-            })
-        })
-        .collect();
-    files.extend(made.into_iter().flatten());
-    cache.keep_only(&used, &sizes);
-    media.sort();
-    media.dedup();
-    for m in media {
-        if redacted_blobs.contains(&m.id) {
-            continue;
+    site.leads = leads;
+    let site = &site;
+    for s in &sections {
+        site.section(s, &newest, &pick, sink, &mut covered);
+    }
+    crate::feeds::render(state, config, &newest, &pick, sink);
+    if pick.all {
+        // The lead images' smaller sizes (made once per server, see
+        // `images`), the originals read here, the sizes made on every core.
+        let mut sizes = std::collections::HashSet::new();
+        let mut to_make = Vec::new();
+        for lead in site.leads.values() {
+            if lead.sizes.is_empty() {
+                continue;
+            }
+            if lead.sizes.iter().all(|(_, p)| sizes.contains(p)) {
+                continue;
+            }
+            let Some(bytes) = blobs(&lead.original.id) else {
+                continue;
+            };
+            let bytes = std::sync::Arc::new(bytes);
+            for (w, path) in &lead.sizes {
+                if sizes.insert(path.clone()) {
+                    to_make.push((path.clone(), bytes.clone(), *w));
+                }
+            }
         }
-        if let Some(bytes) = blobs(&m.id) {
-            files.push(File {
-                path: m.path(),
-                bytes,
+        for chunk in to_make.chunks(LIST_BATCH) {
+            let made: Vec<Option<File>> = chunk
+                .par_iter()
+                .map(|(path, bytes, w)| {
+                    cache.size_or_make(path, bytes, *w).map(|made| File {
+                        path: path.clone(),
+                        bytes: made,
+                    })
+                })
+                .collect();
+            for f in made.into_iter().flatten() {
+                sink(f);
+            }
+        }
+        cache.keep_only(&used, &sizes);
+        media.sort();
+        media.dedup();
+        for m in media {
+            if redacted_blobs.contains(&m.id) {
+                continue;
+            }
+            if let Some(bytes) = blobs(&m.id) {
+                sink(File {
+                    path: m.path(),
+                    bytes,
+                });
+            }
+        }
+    } else {
+        // Every medium any revision of a page rendered names: its files
+        // as the whole site has them now (whichever articles show it),
+        // and none where no article shows it any more.
+        let mut ids = std::collections::BTreeSet::new();
+        for a in &to_render {
+            for r in &a.revisions {
+                ids.extend(r.media.iter().copied());
+            }
+        }
+        for id in ids {
+            covered.push(format!("media/{id}"));
+            if redacted_blobs.contains(&id) {
+                continue;
+            }
+            let mut paths = std::collections::BTreeSet::new();
+            let mut lead = None;
+            for u in state.articles() {
+                if !u.current().media.contains(&id) {
+                    continue;
+                }
+                let refs = media_of(u);
+                for (i, m) in refs.iter().enumerate() {
+                    if m.id != id {
+                        continue;
+                    }
+                    paths.insert(m.path());
+                    if i == 0 && lead.is_none() {
+                        lead = Some(m.clone());
+                    }
+                }
+            }
+            if paths.is_empty() {
+                continue;
+            }
+            let Some(bytes) = blobs(&id) else {
+                continue;
+            };
+            if let Some(lead) = lead.and_then(|m| crate::images::lead(&m, &bytes)) {
+                for (w, path) in &lead.sizes {
+                    if let Some(made) = cache.size_or_make(path, &bytes, *w) {
+                        sink(File {
+                            path: path.clone(),
+                            bytes: made,
+                        });
+                    }
+                }
+            }
+            for path in paths {
+                sink(File {
+                    path,
+                    bytes: bytes.clone(),
+                });
+            }
+        }
+    }
+    if pick.all {
+        sink(page("404.html", site.not_found()));
+        sink(File {
+            path: "favicon.svg".into(),
+            bytes: include_bytes!("favicon.svg").to_vec(),
+        });
+    }
+    if pick.governance {
+        sink(File {
+            path: "mirrors/key.svg".into(),
+            bytes: qr_svg(state.log_key().as_str()).into_bytes(),
+        });
+        // One QR code per listed mirror, by its place in the list.
+        covered.push("mirrors/mirror-".into());
+        for (i, m) in state.mirrors().iter().enumerate() {
+            sink(File {
+                path: mirror_qr_path(i),
+                bytes: qr_svg(&m.url).into_bytes(),
             });
         }
     }
-    files.push(page("404.html", site.not_found()));
-    files.push(File {
-        path: "mirrors/key.svg".into(),
-        bytes: qr_svg(state.log_key().as_str()).into_bytes(),
-    });
-    // One QR code per listed mirror, by its place in the list.
-    for (i, m) in state.mirrors().iter().enumerate() {
-        files.push(File {
-            path: mirror_qr_path(i),
-            bytes: qr_svg(&m.url).into_bytes(),
-        });
-    }
-    files.push(File {
-        path: "favicon.svg".into(),
-        bytes: include_bytes!("favicon.svg").to_vec(),
-    });
-    files
+    covered
 }
 
 fn page(path: &str, markup: Markup) -> File {
@@ -557,39 +824,86 @@ impl Site<'_> {
         }
     }
 
-    /// Every page of `section`, its lists' pages rendered on every core
-    /// (in the same order as one by one).
-    fn section(&self, s: &Section, newest: &[&Article]) -> Vec<File> {
+    /// The pages of `section` that `pick` names, its lists' pages rendered
+    /// on every core (in the same order as one by one), a batch of lists at
+    /// a time handed to `sink`.
+    fn section(
+        &self,
+        s: &Section,
+        newest: &[&Article],
+        pick: &Pick,
+        sink: &mut dyn FnMut(File),
+        covered: &mut Vec<String>,
+    ) {
         use rayon::prelude::*;
-        let mut files = Vec::new();
         let list: Vec<&Article> = newest
             .iter()
             .copied()
             .filter(|a| s.only.is_none_or(|l| a.lang == l))
             .collect();
+        let touched: Vec<&Article> = if pick.all {
+            Vec::new()
+        } else {
+            list.iter().copied().filter(|a| pick.listed(a)).collect()
+        };
+        let articles_changed = pick.all || !touched.is_empty();
+        let governance = s.only.is_some() && pick.governance;
         let base = s.base.as_str();
-        files.push(page(&format!("{base}index.html"), self.front(s, &list)));
-        // The archive: months, each month paginated.
-        let mut months: BTreeMap<String, Vec<&Article>> = BTreeMap::new();
-        for a in &list {
-            months
-                .entry(self.clock.month_key(a.published_at()))
-                .or_default()
-                .push(a);
+        if s.only.is_some() && pick.clock && !governance {
+            sink(page(&format!("{base}coop/index.html"), self.coop(s)));
         }
-        files.push(page(
-            &format!("{base}archive/index.html"),
-            self.archive(s, &months),
-        ));
+        if !articles_changed && !governance {
+            return;
+        }
+        if articles_changed {
+            sink(page(&format!("{base}index.html"), self.front(s, &list)));
+        }
+        // The lists that show a changed article (every list, for a whole
+        // render), and each member's articles where members' pages are due.
+        let want_month: std::collections::BTreeSet<String> = touched
+            .iter()
+            .map(|a| self.clock.month_key(a.published_at()))
+            .collect();
+        let want_tag: HashSet<&str> = touched
+            .iter()
+            .flat_map(|a| a.tags.iter().map(String::as_str))
+            .collect();
+        let mut want_author: HashSet<&str> = touched
+            .iter()
+            .flat_map(|a| a.authors.iter().map(String::as_str))
+            .collect();
+        if governance {
+            want_author.extend(self.state.members().map(|m| m.handle.as_str()));
+        }
+        // The archive: months (each month paginated), with their counts.
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut months: BTreeMap<String, Vec<&Article>> = BTreeMap::new();
         let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         for a in &list {
+            if articles_changed {
+                let m = self.clock.month_key(a.published_at());
+                *counts.entry(m.clone()).or_default() += 1;
+                if pick.all || want_month.contains(&m) {
+                    months.entry(m).or_default().push(a);
+                }
+            }
             for t in &a.tags {
-                by_tag.entry(t).or_default().push(a);
+                if pick.all || want_tag.contains(t.as_str()) {
+                    by_tag.entry(t).or_default().push(a);
+                }
             }
             for h in &a.authors {
-                by_author.entry(h).or_default().push(a);
+                if pick.all || want_author.contains(h.as_str()) {
+                    by_author.entry(h).or_default().push(a);
+                }
             }
+        }
+        if articles_changed {
+            sink(page(
+                &format!("{base}archive/index.html"),
+                self.archive(s, &counts),
+            ));
         }
         // Every list: (folder, title, articles), months, tags, authors.
         let mut lists: Vec<(String, String, &[&Article])> = Vec::new();
@@ -604,28 +918,44 @@ impl Site<'_> {
             ));
         }
         for (handle, items) in &by_author {
+            if !pick.all && !items.iter().any(|a| pick.listed(a)) {
+                continue;
+            }
             lists.push((
                 format!("author/{}/", handle_path(handle)),
                 strip_bidi(handle),
                 items,
             ));
         }
-        let pages: Vec<Vec<File>> = lists
-            .par_iter()
-            .map(|(dir, title, items)| self.paginated(s, dir, title, items))
-            .collect();
-        files.extend(pages.into_iter().flatten());
+        for batch in lists.chunks(LIST_BATCH) {
+            let pages: Vec<Vec<File>> = batch
+                .par_iter()
+                .map(|(dir, title, items)| {
+                    self.paginated(s, dir, title, items, &pick.pages(items, PER_PAGE))
+                })
+                .collect();
+            for f in pages.into_iter().flatten() {
+                sink(f);
+            }
+        }
         if s.only.is_some() {
-            self.governance(s, &by_author, &mut files);
-            files.push(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
-        } else {
+            if governance {
+                covered.push(format!("{base}coop/m/"));
+                self.governance(s, &by_author, None, sink);
+                sink(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
+            } else {
+                // A member's page lists their newest articles.
+                let mut authors: Vec<&str> = want_author.into_iter().collect();
+                authors.sort_unstable();
+                self.governance(s, &by_author, Some(&authors), sink);
+            }
+        } else if pick.all {
             // The root section's governance would repeat its language's
             // page for page: its old addresses lead there instead.
             for rel in ["coop/index.html", "mirrors/index.html"] {
-                files.push(page(rel, self.moved(rel)));
+                sink(page(rel, self.moved(rel)));
             }
         }
-        files
     }
 
     /// A page at `rel` of the root section that moved to the same place in
@@ -730,7 +1060,7 @@ impl Site<'_> {
         )
     }
 
-    fn archive(&self, s: &Section, months: &BTreeMap<String, Vec<&Article>>) -> Markup {
+    fn archive(&self, s: &Section, months: &BTreeMap<String, usize>) -> Markup {
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let path = format!("{base}archive/index.html");
@@ -751,8 +1081,8 @@ impl Site<'_> {
             html! {
                 h1 { (sw.archive) }
                 ul.months {
-                    @for (m, items) in months.iter().rev() {
-                        li { a href={ (root) (base) "archive/" (m) "/index.html" } { (month_title(s.lang, m)) } " · " span.meta { (sw.articles_count(items.len())) } }
+                    @for (m, count) in months.iter().rev() {
+                        li { a href={ (root) (base) "archive/" (m) "/index.html" } { (month_title(s.lang, m)) } " · " span.meta { (sw.articles_count(*count)) } }
                     }
                 }
             },
@@ -762,7 +1092,14 @@ impl Site<'_> {
     /// A list of articles at `{base}{dir}`, newest first, paged as
     /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
     /// stable numbered pages at `n/index.html`, with links between them.
-    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[&Article]) -> Vec<File> {
+    fn paginated(
+        &self,
+        s: &Section,
+        dir: &str,
+        title: &str,
+        items: &[&Article],
+        pages: &[usize],
+    ) -> Vec<File> {
         use rayon::prelude::*;
         let sw = site_words(s.lang);
         let base = s.base.as_str();
@@ -774,7 +1111,7 @@ impl Site<'_> {
                 format!("{base}{dir}{n}/index.html")
             }
         };
-        (0..=paging.numbered).into_par_iter().map(|n| {
+        pages.par_iter().map(|&n| {
             let path = at(n);
             let root = root_of(&path);
             let chunk = &items[paging.range(n)];
@@ -1177,15 +1514,18 @@ impl Site<'_> {
         &self,
         s: &Section,
         by_author: &BTreeMap<&str, Vec<&Article>>,
-        files: &mut Vec<File>,
+        only_members: Option<&[&str]>,
+        sink: &mut dyn FnMut(File),
     ) {
         let base = s.base.as_str();
-        files.push(page(&format!("{base}coop/index.html"), self.coop(s)));
-        for p in self.state.proposals() {
-            files.push(page(
-                &format!("{base}coop/p/{}/index.html", p.id),
-                self.proposal(s, p),
-            ));
+        if only_members.is_none() {
+            sink(page(&format!("{base}coop/index.html"), self.coop(s)));
+            for p in self.state.proposals() {
+                sink(page(
+                    &format!("{base}coop/p/{}/index.html", p.id),
+                    self.proposal(s, p),
+                ));
+            }
         }
         // Each member's newest statements, in one pass over the list.
         let mut statements: BTreeMap<&str, Vec<&StatementRecord>> = BTreeMap::new();
@@ -1197,7 +1537,10 @@ impl Site<'_> {
         }
         for m in self.state.members() {
             let h = m.handle.as_str();
-            files.push(page(
+            if only_members.is_some_and(|o| o.binary_search(&h).is_err()) {
+                continue;
+            }
+            sink(page(
                 &format!("{base}coop/m/{}/index.html", handle_path(h)),
                 self.member(
                     s,
@@ -1207,7 +1550,9 @@ impl Site<'_> {
                 ),
             ));
         }
-        self.statements(s, files);
+        if only_members.is_none() {
+            self.statements(s, sink);
+        }
     }
 
     fn gov_head<'h>(&'h self, s: &'h Section, rel: &str, title: String, root: &'h str) -> Head<'h> {
@@ -1417,7 +1762,7 @@ impl Site<'_> {
         })
     }
 
-    fn statements(&self, s: &Section, files: &mut Vec<File>) {
+    fn statements(&self, s: &Section, sink: &mut dyn FnMut(File)) {
         let w = words(s.lang);
         let sw = site_words(s.lang);
         let base = s.base.as_str();
@@ -1458,7 +1803,7 @@ impl Site<'_> {
                     }
                 }
             });
-            files.push(page(&format!("{base}{rel}"), markup));
+            sink(page(&format!("{base}{rel}"), markup));
         }
     }
 

@@ -37,6 +37,8 @@ pub struct Fixture {
     editor: SecretKey,
     log: SecretKey,
     time: u64,
+    /// Every action applied after the founding, ticks included, in order.
+    pub actions: Vec<Action>,
 }
 
 /// What an article is published with; everything but the body has defaults.
@@ -87,6 +89,7 @@ impl Fixture {
             editor,
             log,
             time: T0,
+            actions: Vec::new(),
         }
     }
 
@@ -111,6 +114,8 @@ impl Fixture {
         )
         .expect("sign tick");
         self.state.apply(&tick).expect("a tick forward is accepted");
+        self.actions.push(Action::Tick(Tick {}));
+        self.actions.push(action.clone());
         let bytes = sign_entry(
             ORIGIN,
             &EntryBody {

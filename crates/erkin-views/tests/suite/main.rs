@@ -6,4 +6,5 @@
 mod chromium;
 mod common;
 mod hostile;
+mod incremental;
 mod site;
