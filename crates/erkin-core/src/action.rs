@@ -69,6 +69,22 @@ pub enum Action {
     /// Set the publication's mirror list, replacing the previous one
     /// (editors only; see `mirrors.rs`).
     SetMirrors(SetMirrors),
+    /// Register (or replace) the signer's ballot key for secret ballots: a
+    /// Semaphore identity commitment, for proposals made from then on (any
+    /// member; see `ballot_keys.rs`, docs/BALLOT.md §5.1).
+    BallotKey(BallotKey),
+}
+
+/// A member's ballot key for secret ballots (see [`Action::BallotKey`];
+/// docs/BALLOT.md §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotKey {
+    /// The ballot scheme: `semaphore-v3-16`.
+    pub scheme: String,
+    /// The Semaphore identity commitment: 64 lowercase hex digits, a
+    /// non-zero element of BN254's scalar field, never registered before.
+    pub commitment: String,
 }
 
 /// A tip reader's age recipient (see [`Action::TipKey`]).
@@ -317,6 +333,7 @@ impl Action {
             Action::Tick(_) => "tick",
             Action::TipKey(_) => "tip_key",
             Action::SetMirrors(_) => "set_mirrors",
+            Action::BallotKey(_) => "ballot_key",
         }
     }
 }

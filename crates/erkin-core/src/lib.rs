@@ -15,6 +15,7 @@ pub mod action;
 pub mod api;
 pub mod article;
 pub mod ballot;
+pub mod ballot_keys;
 pub mod blob;
 pub mod charter;
 pub mod checkpoint;

@@ -253,6 +253,12 @@ pub enum Rejection {
     TipReaderTwice { handle: String },
     #[error("at most {max} tip readers")]
     TooManyTipReaders { max: usize },
+
+    // Ballot keys (`ballot_key`, docs/BALLOT.md §5.1).
+    #[error("action is invalid: ballot key: {reason}")]
+    BadBallotKey { reason: crate::ballot::BallotError },
+    #[error("this ballot key has been registered before (a ballot key is registered once, ever, by one member): make a new one")]
+    BallotKeyTaken,
 }
 
 impl Rejection {
@@ -295,7 +301,8 @@ impl Rejection {
             | NoOriginal { .. }
             | SameLanguage { .. }
             | FirstPublishedLater { .. }
-            | BlobNotUploaded { .. } => "invalid_action",
+            | BlobNotUploaded { .. }
+            | BadBallotKey { .. } => "invalid_action",
             UnknownProposal(_) => "unknown_proposal",
             ProposalClosed(_) => "proposal_closed",
             VotingEnded { .. } => "voting_ended",
@@ -339,6 +346,7 @@ impl Rejection {
             TipRecipientTaken { .. } => "tip_recipient_taken",
             TipReaderTwice { .. } => "tip_reader_twice",
             TooManyTipReaders { .. } => "too_many_tip_readers",
+            BallotKeyTaken => "ballot_key_taken",
         }
     }
 }

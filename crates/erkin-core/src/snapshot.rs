@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use tlog_tiles::Hash;
 
 use crate::article::Article;
+use crate::ballot_keys::BallotKeys;
 use crate::charter::Charter;
 use crate::governance::Proposal;
 use crate::keys::VerifierKey;
@@ -124,6 +125,9 @@ struct Out<'a> {
     redacted: &'a BTreeSet<String>,
     mirrors: &'a [MirrorEntry],
     tip_readers: &'a TipReaders,
+    /// Absent while empty, so heads without ballot keys read as before.
+    #[serde(skip_serializing_if = "BallotKeys::is_empty")]
+    ballot_keys: &'a BallotKeys,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -150,6 +154,8 @@ struct In {
     redacted: BTreeSet<String>,
     mirrors: Vec<MirrorEntry>,
     tip_readers: TipReaders,
+    #[serde(default)]
+    ballot_keys: BallotKeys,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -188,6 +194,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         redacted,
         mirrors,
         tip_readers,
+        ballot_keys,
         size,
         log_time,
         time_leaf,
@@ -220,6 +227,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         redacted,
         mirrors,
         tip_readers,
+        ballot_keys,
         size: *size,
         log_time: *log_time,
         time_leaf: hex::encode(time_leaf.0),
@@ -400,6 +408,7 @@ impl Decoder {
             redacted: i.redacted,
             mirrors: i.mirrors,
             tip_readers: i.tip_readers,
+            ballot_keys: i.ballot_keys,
             size: i.size,
             log_time: i.log_time,
             time_leaf: Hash(time_leaf),

@@ -33,6 +33,7 @@ use tlog_tiles::Hash;
 
 use crate::action::{Action, Genesis, MAX_FOUNDERS, MAX_NAME_LEN, MAX_STATEMENT_LEN};
 use crate::article::{self, Article, ArticleChange, Signed};
+use crate::ballot_keys::BallotKeys;
 use crate::charter::Charter;
 use crate::entry::{EntryBody, ParsedEntry};
 use crate::governance::{self, Edit, GovernanceChange, Proposal};
@@ -106,6 +107,10 @@ pub struct State {
     /// from the digest's JSON while empty, so older states hash the same.
     #[serde(skip_serializing_if = "TipReaders::is_empty")]
     pub(crate) tip_readers: TipReaders,
+    /// Members' ballot keys and the retired ones (`ballot_keys.rs`); absent
+    /// from the digest's JSON while empty, so older states hash the same.
+    #[serde(skip_serializing_if = "BallotKeys::is_empty")]
+    pub(crate) ballot_keys: BallotKeys,
     pub(crate) size: u64,
     /// The log time: the time of the latest tick (or of genesis). Never
     /// moves backwards; every time-dependent rule reads it.
@@ -182,6 +187,11 @@ enum Change {
         handle: String,
         recipient: String,
     },
+    /// A member's new ballot key.
+    BallotKey {
+        handle: String,
+        commitment: String,
+    },
 }
 
 impl Change {
@@ -252,6 +262,7 @@ impl State {
             redacted: BTreeSet::new(),
             mirrors: Vec::new(),
             tip_readers: TipReaders::default(),
+            ballot_keys: BallotKeys::default(),
             size: 0,
             log_time: time,
             time_leaf: entry.leaf_hash,
@@ -487,6 +498,13 @@ impl State {
                     recipient: k.recipient.clone(),
                 }
             }
+            Action::BallotKey(k) => {
+                self.ballot_keys.check(k)?;
+                Change::BallotKey {
+                    handle: handle.to_string(),
+                    commitment: k.commitment.clone(),
+                }
+            }
             Action::SetMirrors(m) => {
                 if !self.roll().is_editor(handle, time) {
                     return Err(Rejection::NotEditor {
@@ -526,6 +544,7 @@ impl State {
             Change::Governance(g) => self.commit_governance(*g),
             Change::Mirrors(list) => self.mirrors = list,
             Change::TipKey { handle, recipient } => self.tip_readers.set_key(&handle, recipient),
+            Change::BallotKey { handle, commitment } => self.ballot_keys.set(&handle, commitment),
         }
     }
 
@@ -630,6 +649,7 @@ impl State {
         self.retired.remove(handle);
         self.board.retain(|s| s.handle != handle);
         self.tip_readers.leave(handle);
+        self.ballot_keys.leave(handle);
     }
 
     /// The membership and the board, as the rules read them.
@@ -752,6 +772,11 @@ impl State {
     /// The tip readers and their published age recipients.
     pub fn tip_readers(&self) -> &TipReaders {
         &self.tip_readers
+    }
+    /// Members' ballot keys (Semaphore identity commitments) and the
+    /// retired ones.
+    pub fn ballot_keys(&self) -> &BallotKeys {
+        &self.ballot_keys
     }
     /// Every blob a passed redaction removed: all blobs of redacted articles,
     /// and blobs redacted by ID. Stores and mirrors delete these.

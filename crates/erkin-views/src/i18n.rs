@@ -598,6 +598,7 @@ pub fn action_summary(a: &Action) -> String {
         Action::Tick(_) => "records the log time".into(),
         Action::TipKey(k) => format!("publishes a tip key: {}", k.recipient),
         Action::SetMirrors(m) => format!("sets the mirror list ({} mirrors)", m.mirrors.len()),
+        Action::BallotKey(_) => "registers a ballot key".into(),
     }
 }
 

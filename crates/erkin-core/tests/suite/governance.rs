@@ -3610,3 +3610,221 @@ fn tip_reader_rejections_have_stable_codes() {
         assert_eq!(r.code(), code);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Ballot keys (issue 15, docs/BALLOT.md §5.1): each member registers a
+// Semaphore identity commitment for secret ballots; a commitment is
+// registered once, ever; replaced and departed members' keys are retired.
+
+fn commitment(n: u64) -> String {
+    format!("{n:064x}")
+}
+
+fn ballot_key(c: &str) -> Action {
+    Action::BallotKey(erkin_core::action::BallotKey {
+        scheme: erkin_core::ballot::SCHEME.into(),
+        commitment: c.into(),
+    })
+}
+
+fn ballot_keys(p: &Pub) -> Vec<(String, String)> {
+    p.state
+        .ballot_keys()
+        .current
+        .iter()
+        .map(|(h, c)| (h.clone(), c.clone()))
+        .collect()
+}
+
+#[test]
+fn members_register_ballot_keys_once_ever() {
+    let mut p = six();
+    let digest_before = p.state.digest();
+    let applied = p.act("aigerim", T1, ballot_key(&commitment(1)));
+    assert_eq!(applied.body.action.kind(), "ballot_key");
+    assert_eq!(ballot_keys(&p), [("aigerim".into(), commitment(1))]);
+    assert_eq!(
+        p.state.ballot_keys().get("aigerim"),
+        Some(erkin_core::ballot::FieldElement::from_hex(&commitment(1)).unwrap())
+    );
+    assert_eq!(p.state.ballot_keys().get("bolat"), None);
+    assert_ne!(
+        p.state.digest(),
+        digest_before,
+        "ballot keys are in the digest"
+    );
+
+    // Another member's current key, or one's own again: taken.
+    p.refuse(
+        "bolat",
+        T1 + 1,
+        ballot_key(&commitment(1)),
+        Rejection::BallotKeyTaken,
+    );
+    p.refuse(
+        "aigerim",
+        T1 + 1,
+        ballot_key(&commitment(1)),
+        Rejection::BallotKeyTaken,
+    );
+    p.act("bolat", T1 + 2, ballot_key(&commitment(2)));
+    // A replacement retires the old key: nobody may register it again.
+    p.act("aigerim", T1 + 3, ballot_key(&commitment(3)));
+    assert_eq!(
+        ballot_keys(&p),
+        [
+            ("aigerim".into(), commitment(3)),
+            ("bolat".into(), commitment(2))
+        ]
+    );
+    assert!(p.state.ballot_keys().retired.contains(&commitment(1)));
+    for who in ["aigerim", "dana"] {
+        p.refuse(
+            who,
+            T1 + 4,
+            ballot_key(&commitment(1)),
+            Rejection::BallotKeyTaken,
+        );
+    }
+    // A member who leaves: their key is retired with them.
+    p.act("bolat", T1 + 5, Action::Resign(Resign {}));
+    assert_eq!(ballot_keys(&p), [("aigerim".into(), commitment(3))]);
+    p.refuse(
+        "dana",
+        T1 + 6,
+        ballot_key(&commitment(2)),
+        Rejection::BallotKeyTaken,
+    );
+
+    // The state with ballot keys survives a snapshot.
+    use erkin_core::snapshot;
+    let snap = snapshot::encode(&p.state);
+    let back = snapshot::decode(
+        &snap.bytes,
+        snap.articles
+            .iter()
+            .map(|(s, b)| (s.as_str(), b.as_slice())),
+        key(ORIGIN).verifier_key(),
+        snap.size,
+        &snap.digest,
+    )
+    .unwrap();
+    assert_eq!(back.ballot_keys(), p.state.ballot_keys());
+    assert_eq!(
+        snapshot::fingerprint(&back),
+        snapshot::fingerprint(&p.state)
+    );
+}
+
+#[test]
+fn malformed_ballot_keys_are_refused() {
+    use erkin_core::ballot::BallotError;
+    let mut p = six();
+    let bad = |reason| Rejection::BadBallotKey { reason };
+    // Zero: the value of an empty leaf.
+    p.refuse(
+        "aigerim",
+        T1,
+        ballot_key(&commitment(0)),
+        bad(BallotError::ZeroCommitment),
+    );
+    // r (the field's order): non-canonical; so is anything above it.
+    let r = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    p.refuse("aigerim", T1, ballot_key(r), bad(BallotError::NonCanonical));
+    p.refuse(
+        "aigerim",
+        T1,
+        ballot_key(&"f".repeat(64)),
+        bad(BallotError::NonCanonical),
+    );
+    // Not 64 lowercase hex digits.
+    for c in [
+        String::new(),
+        commitment(1)[1..].to_string(),
+        commitment(10).to_uppercase(),
+        format!("0x{}", &commitment(1)[2..]),
+    ] {
+        p.refuse("aigerim", T1, ballot_key(&c), bad(BallotError::BadEncoding));
+    }
+    // Another scheme.
+    p.refuse(
+        "aigerim",
+        T1,
+        Action::BallotKey(erkin_core::action::BallotKey {
+            scheme: "semaphore-v4-16".into(),
+            commitment: commitment(1),
+        }),
+        bad(BallotError::UnknownScheme),
+    );
+    // An unknown field in the action: the entry is refused as malformed.
+    let json = format!(
+        r#"{{"time":{T1},"action":{{"ballot_key":{{"scheme":"semaphore-v3-16","commitment":"{}","epoch":1}}}}}}"#,
+        commitment(1)
+    );
+    let text = format!("{}\n{ORIGIN}\n{json}\n", erkin_core::entry::ENTRY_FORMAT);
+    let bytes = erkin_core::note::sign_note(&text, &p.keys["aigerim"]);
+    let before = snapshot(&p.state);
+    let r = p.state.apply(&bytes);
+    assert!(
+        matches!(r, Err(Rejection::Entry(EntryError::Json(_)))),
+        "{r:?}"
+    );
+    assert_eq!(r.unwrap_err().code(), "bad_entry");
+    assert_eq!(snapshot(&p.state), before);
+    assert!(ballot_keys(&p).is_empty());
+    assert_eq!(
+        Rejection::BadBallotKey {
+            reason: BallotError::ZeroCommitment
+        }
+        .code(),
+        "invalid_action"
+    );
+    assert_eq!(Rejection::BallotKeyTaken.code(), "ballot_key_taken");
+}
+
+#[test]
+fn only_members_register_ballot_keys() {
+    let mut p = six();
+    let mallory = key("mallory");
+    let bytes = p.sign_with(&mallory, T1, ballot_key(&commitment(5)));
+    p.refuse_bytes(
+        &bytes,
+        Rejection::NotAMember {
+            name: "mallory".into(),
+            id: mallory.verifier_key().key_id(),
+        },
+    );
+    // The log key is not a member either.
+    let bytes = sign_entry(
+        ORIGIN,
+        &EntryBody {
+            time: T1,
+            action: ballot_key(&commitment(5)),
+        },
+        &key(ORIGIN),
+    )
+    .unwrap();
+    p.refuse_bytes(&bytes, Rejection::LogKeyAction { kind: "ballot_key" });
+    // A member's rotated-away key: retired, not theirs any more.
+    let old = p.keys["aigerim"].clone();
+    let new = key_n("aigerim", 1);
+    p.act(
+        "aigerim",
+        T1 + 1,
+        Action::RotateKey(RotateKey {
+            new_key: new.verifier_key().to_string(),
+        }),
+    );
+    p.keys.insert("aigerim".into(), new);
+    let bytes = p.sign_with(&old, T1 + 2, ballot_key(&commitment(5)));
+    p.refuse_bytes(
+        &bytes,
+        Rejection::RetiredKey {
+            handle: "aigerim".into(),
+            id: old.verifier_key().key_id(),
+        },
+    );
+    assert!(ballot_keys(&p).is_empty());
+    p.act("aigerim", T1 + 3, ballot_key(&commitment(5)));
+    assert_eq!(ballot_keys(&p), [("aigerim".into(), commitment(5))]);
+}
