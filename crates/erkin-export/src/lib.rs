@@ -25,10 +25,12 @@
 //!   all) and never touches a file it did not write.
 
 mod dir;
+mod manifest;
 mod write;
 
 pub use dir::{dir_syncs, read_bounded, sync_dir, DirCopy};
+pub use manifest::JOURNAL_FILE;
 pub use write::{
-    atomic_write, export, export_with_progress, for_each_file, Descriptor, ExportError,
-    ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,
+    atomic_write, export, export_whole, export_with_progress, for_each_file, for_each_file_changed,
+    Descriptor, ExportError, ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,
 };

@@ -9,6 +9,8 @@ use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, StoreError};
+
+use crate::manifest::Manifest;
 use sha2::{Digest, Sha256};
 
 pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
@@ -85,6 +87,19 @@ pub fn for_each_file<E: From<StoreError>>(
     selection: &Selection,
     visit: &mut Visit<'_, E>,
 ) -> Result<(), E> {
+    for_each_file_changed(publication, selection, None, visit).map(|_| ())
+}
+
+/// [`for_each_file`], the site limited to what `changes` can alter (the
+/// whole site with `None`); returns the prefixes the site's render covered
+/// whole (see [`erkin_views::render_into`]). The site's files are handed on
+/// as they are rendered, never held all at once.
+pub fn for_each_file_changed<E: From<StoreError>>(
+    publication: &Publication,
+    selection: &Selection,
+    changes: Option<&erkin_views::Changes>,
+    visit: &mut Visit<'_, E>,
+) -> Result<Vec<String>, E> {
     let store = publication.store();
     let state = publication.state();
     let size = store.size();
@@ -119,6 +134,7 @@ pub fn for_each_file<E: From<StoreError>>(
             visit(&rel, Part::Blob, Some(&bytes))?;
         }
     }
+    let mut covered = Vec::new();
     if selection.site {
         // The same files `erkin serve` serves, from the one renderer.
         let blobs = |id: &BlobId| {
@@ -128,14 +144,23 @@ pub fn for_each_file<E: From<StoreError>>(
                 .flatten()
         };
         let config = erkin_views::SiteConfig::for_state(state);
-        for file in erkin_views::render_site(state, &blobs, &config) {
-            visit(&file.path, Part::Site, Some(&file.bytes))?;
+        let cache = erkin_views::BodyCache::default();
+        let mut failed = None;
+        covered = erkin_views::render_into(state, &blobs, &config, &cache, changes, &mut |file| {
+            if failed.is_none() {
+                if let Err(e) = visit(&file.path, Part::Site, Some(&file.bytes)) {
+                    failed = Some(e);
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
     }
     if let Some(cp) = store.latest_checkpoint_bytes()? {
         visit("checkpoint", Part::Checkpoint, Some(&cp))?;
     }
-    Ok(())
+    Ok(covered)
 }
 
 /// Blobs that entries from `since` on name and the store holds.
@@ -173,6 +198,11 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
 /// [`export`], telling `progress` the part of each file as it is handled
 /// (written or found unchanged), in write order. The caller decides how to
 /// show it; the library never prints.
+///
+/// A copy whose manifest says the log size its site was made at gets only
+/// what the entries since then can alter (their cost, not the archive's);
+/// any other copy, or a run of entries that changes every page (a charter
+/// amendment), gets the whole site, every file checked.
 pub fn export_with_progress(
     publication: &Publication,
     out: &Path,
@@ -183,31 +213,72 @@ pub fn export_with_progress(
         path: out.to_path_buf(),
         source,
     })?;
-    let old = read_manifest(out);
+    let manifest = Manifest::open(out);
+    let size = publication.store().size();
+    if let Some(since) = manifest
+        .size()
+        .filter(|s| *s <= size && size - s <= MAX_BEHIND)
+    {
+        let changes = changes_since(publication, since)?;
+        if !changes.everything {
+            return export_changes(publication, out, &manifest, since, &changes, progress);
+        }
+    }
+    export_whole(publication, out, progress)
+}
+
+/// A copy further behind than this many entries is exported whole (which
+/// holds nothing per entry in memory) rather than from its entries.
+const MAX_BEHIND: u64 = 20_000;
+
+/// What the entries from `since` on changed for readers.
+fn changes_since(
+    publication: &Publication,
+    since: u64,
+) -> Result<erkin_views::Changes, StoreError> {
+    let state = publication.state();
+    let origin = state.origin().to_string();
+    let mut actions = Vec::new();
+    let mut unreadable = false;
+    publication.store().for_each_entry(since, |_, e| {
+        match erkin_core::entry::ParsedEntry::parse(e, &origin) {
+            Ok(parsed) => actions.push(parsed.body.action),
+            Err(_) => unreadable = true,
+        }
+        Ok(())
+    })?;
+    if unreadable {
+        return Ok(erkin_views::Changes::everything());
+    }
+    Ok(erkin_views::Changes::of(&actions, state))
+}
+
+/// Writes the whole static copy of `publication` into `out`: every file
+/// rendered and checked against the manifest and the folder (a file cut
+/// short by a crash or a power loss is rewritten), files the site no longer
+/// has deleted, and a new manifest written.
+pub fn export_whole(
+    publication: &Publication,
+    out: &Path,
+    progress: &mut dyn FnMut(Part),
+) -> Result<ExportStats, ExportError> {
+    refuse_overwriting(out, publication)?;
+    fs::create_dir_all(out).map_err(|source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let old = Manifest::open(out).load_all();
+    let lookup = |rel: &str| old.get(rel).copied();
     let mut w = Writer {
         root: out.to_path_buf(),
         stats: ExportStats::default(),
-        old: &old,
+        old: &lookup,
         new: BTreeMap::new(),
         dirs: HashSet::from([out.to_path_buf()]),
+        unsynced: None,
     };
     let root = out.to_path_buf();
-    let skip = |rel: &str, part: Part| match part {
-        // Full tiles never change once written: present is enough (they are
-        // written whole, under a temporary name). (Partial tiles are
-        // superseded, so they are rewritten.)
-        Part::Log => {
-            erkin_core::tiles::TilePath::parse(rel).is_ok_and(|t| t.is_full())
-                && root.join(rel).is_file()
-        }
-        // Blobs never change either, but a new one is written straight to
-        // its name: only one an earlier export finished (its manifest
-        // lists it) and still of its length is known to be whole.
-        Part::Blob => old.get(rel).copied().flatten().is_some_and(|(len, _)| {
-            fs::metadata(root.join(rel)).is_ok_and(|m| m.is_file() && m.len() == len)
-        }),
-        _ => false,
-    };
+    let skip = |rel: &str, part: Part| skip_present(&root, &lookup, rel, part);
     let selection = Selection {
         since: 0,
         site: true,
@@ -216,11 +287,7 @@ pub fn export_with_progress(
     // Files arrive log first and the checkpoint last, once everything it
     // covers is in place; the log and the checkpoint are fsynced.
     for_each_file::<ExportError>(publication, &selection, &mut |rel, part, bytes| {
-        match (part, bytes) {
-            (_, None) => w.keep(rel)?,
-            (Part::Log | Part::Checkpoint, Some(b)) => w.write(rel, b, true)?,
-            (_, Some(b)) => w.write(rel, b, false)?,
-        }
+        w.handle(rel, part, bytes)?;
         progress(part);
         Ok(())
     })?;
@@ -233,21 +300,157 @@ pub fn export_with_progress(
         .filter(|p| !w.new.contains_key(*p) && *p != "checkpoint")
         .cloned()
         .collect();
-    for id in publication.state().redacted_blobs() {
-        stale.insert(format!("blob/{id}"));
-        for ext in erkin_core::media::MEDIA_EXTENSIONS {
-            stale.insert(format!("media/{id}.{ext}"));
-        }
-    }
+    stale.extend(redacted_paths(publication));
     for rel in stale {
-        let path = out.join(&rel);
-        match fs::remove_file(&path) {
-            Ok(()) => w.stats.deleted += 1,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(ExportError::Io { path, source }),
+        w.delete(&rel)?;
+    }
+    let new = std::mem::take(&mut w.new);
+    crate::manifest::write_base(out, &new, publication.store().size())?;
+    Ok(w.stats)
+}
+
+/// The paths of every blob a passed redaction deleted, and of its media.
+fn redacted_paths(publication: &Publication) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in publication.state().redacted_blobs() {
+        out.push(format!("blob/{id}"));
+        for ext in erkin_core::media::MEDIA_EXTENSIONS {
+            out.push(format!("media/{id}.{ext}"));
         }
     }
-    write_manifest(out, &w.new)?;
+    out
+}
+
+/// Whether a log file or blob is known to be in place already.
+fn skip_present(
+    root: &Path,
+    lookup: &dyn Fn(&str) -> Option<Option<Fingerprint>>,
+    rel: &str,
+    part: Part,
+) -> bool {
+    match part {
+        // Full tiles never change once written: present is enough (they are
+        // written whole, under a temporary name). (Partial tiles are
+        // superseded, so they are rewritten.)
+        Part::Log => {
+            erkin_core::tiles::TilePath::parse(rel).is_ok_and(|t| t.is_full())
+                && root.join(rel).is_file()
+        }
+        // Blobs never change either, but a new one is written straight to
+        // its name: only one an earlier export finished (its manifest
+        // lists it) and still of its length is known to be whole.
+        Part::Blob => lookup(rel).flatten().is_some_and(|(len, _)| {
+            fs::metadata(root.join(rel)).is_ok_and(|m| m.is_file() && m.len() == len)
+        }),
+        _ => false,
+    }
+}
+
+/// Brings a copy made at log size `since` up to date: the log's new tiles,
+/// the new blobs, the pages `changes` can alter, the checkpoint; then the
+/// files under the render's covered prefixes that it did not make, the
+/// superseded partial tiles and redacted blobs deleted; then one group
+/// appended to the manifest's journal. Nothing in it reads or writes
+/// anything per article of the archive.
+fn export_changes(
+    publication: &Publication,
+    out: &Path,
+    manifest: &Manifest,
+    since: u64,
+    changes: &erkin_views::Changes,
+    progress: &mut dyn FnMut(Part),
+) -> Result<ExportStats, ExportError> {
+    let size = publication.store().size();
+    let lookup = |rel: &str| manifest.get(rel);
+    let mut w = Writer {
+        root: out.to_path_buf(),
+        stats: ExportStats::default(),
+        old: &lookup,
+        new: BTreeMap::new(),
+        dirs: HashSet::from([out.to_path_buf()]),
+        unsynced: Some(Vec::new()),
+    };
+    let root = out.to_path_buf();
+    let skip = |rel: &str, part: Part| skip_present(&root, &lookup, rel, part);
+    let selection = Selection {
+        since,
+        site: true,
+        skip: &skip,
+    };
+    let covered = for_each_file_changed::<ExportError>(
+        publication,
+        &selection,
+        Some(changes),
+        &mut |rel, part, bytes| {
+            w.handle(rel, part, bytes)?;
+            progress(part);
+            Ok(())
+        },
+    )?;
+    let mut stale = BTreeSet::new();
+    for prefix in &covered {
+        for rel in manifest.listed_under(prefix) {
+            if !w.new.contains_key(&rel) {
+                stale.insert(rel);
+            }
+        }
+    }
+    // The partial tiles of the old size, superseded.
+    if since > 0 && since < size {
+        for tile in entry_bundles(since - 1, since)
+            .into_iter()
+            .chain(hash_tiles(since - 1, since))
+        {
+            let rel = tile.to_string();
+            if !tile.is_full() && !w.new.contains_key(&rel) && manifest.get(&rel).is_some() {
+                stale.insert(rel);
+            }
+        }
+    }
+    stale.extend(redacted_paths(publication));
+    let mut group: BTreeMap<String, crate::manifest::Entry> = BTreeMap::new();
+    for rel in stale {
+        let listed = manifest.get(&rel).is_some();
+        w.delete(&rel)?;
+        if listed {
+            group.insert(rel, crate::manifest::Entry::Gone);
+        }
+    }
+    for (rel, fp) in std::mem::take(&mut w.new) {
+        // Recorded only where it differs from the record.
+        if manifest.get(&rel) != Some(fp) {
+            group.insert(rel, crate::manifest::Entry::Listed(fp));
+        }
+    }
+    if group.is_empty() && manifest.size() == Some(size) {
+        return Ok(w.stats);
+    }
+    if w.stats.written > 0 || w.stats.deleted > 0 {
+        // What this export wrote reaches the disk before the record that
+        // says it is there (pages and blobs are not fsynced one by one).
+        crate::dir::sync_files(w.unsynced.as_deref().unwrap_or_default()).map_err(|source| {
+            ExportError::Io {
+                path: out.to_path_buf(),
+                source,
+            }
+        })?;
+    }
+    if manifest.wants_compaction() {
+        let mut all = manifest.load_all();
+        for (rel, e) in group {
+            match e {
+                crate::manifest::Entry::Listed(fp) => {
+                    all.insert(rel, fp);
+                }
+                crate::manifest::Entry::Gone => {
+                    all.remove(&rel);
+                }
+            }
+        }
+        crate::manifest::write_base(out, &all, size)?;
+    } else {
+        crate::manifest::append_group(out, manifest, &group, size)?;
+    }
     Ok(w.stats)
 }
 
@@ -270,7 +473,7 @@ fn refuse_overwriting(out: &Path, publication: &Publication) -> Result<(), Expor
 }
 
 /// A file's fingerprint in the manifest: length and truncated SHA-256.
-type Fingerprint = (u64, [u8; 16]);
+pub(crate) type Fingerprint = (u64, [u8; 16]);
 
 fn fingerprint(bytes: &[u8]) -> Fingerprint {
     let digest = Sha256::digest(bytes);
@@ -279,67 +482,47 @@ fn fingerprint(bytes: &[u8]) -> Fingerprint {
     (bytes.len() as u64, short)
 }
 
-/// Only plain relative paths (no `..`, no root, no empty parts) are taken
-/// from a manifest, which anyone with write access to the copy could edit.
-fn is_plain_relative(path: &str) -> bool {
-    !path.is_empty()
-        && path.len() <= 1024
-        && !path.contains('\\')
-        && path
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
-}
-
-fn read_manifest(out: &Path) -> BTreeMap<String, Option<Fingerprint>> {
-    let Ok(text) = fs::read_to_string(out.join(MANIFEST_FILE)) else {
-        return BTreeMap::new();
-    };
-    let mut map = BTreeMap::new();
-    for line in text.lines() {
-        let mut parts = line.splitn(3, ' ');
-        let (Some(hash), Some(len), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        if !is_plain_relative(path) {
-            continue;
-        }
-        let fp = hex::decode(hash)
-            .ok()
-            .and_then(|h| <[u8; 16]>::try_from(h).ok())
-            .zip(len.parse::<u64>().ok())
-            .map(|(h, l)| (l, h));
-        map.insert(path.to_string(), fp);
-    }
-    map
-}
-
-fn write_manifest(
-    out: &Path,
-    files: &BTreeMap<String, Option<Fingerprint>>,
-) -> Result<(), ExportError> {
-    let mut text = String::new();
-    for (path, fp) in files {
-        let (len, hash) = fp.map_or((0, String::from("-")), |(l, h)| (l, hex::encode(h)));
-        text.push_str(&format!("{hash} {len} {path}\n"));
-    }
-    atomic_write(&out.join(MANIFEST_FILE), text.as_bytes(), false)
-}
-
 struct Writer<'a> {
     root: PathBuf,
     stats: ExportStats,
-    old: &'a BTreeMap<String, Option<Fingerprint>>,
+    /// What the manifest records of a path.
+    old: &'a dyn Fn(&str) -> Option<Option<Fingerprint>>,
     new: BTreeMap<String, Option<Fingerprint>>,
     /// Folders known to exist (made or found by this export): each is
     /// made once, not once per file.
     dirs: HashSet<PathBuf>,
+    /// Files written without an fsync (pages, blobs), where kept (an
+    /// incremental export syncs them before its record).
+    unsynced: Option<Vec<PathBuf>>,
 }
 
 impl Writer<'_> {
+    /// Handles one file of the copy as `for_each_file` hands it on.
+    fn handle(&mut self, rel: &str, part: Part, bytes: Option<&[u8]>) -> Result<(), ExportError> {
+        match (part, bytes) {
+            (_, None) => self.keep(rel),
+            (Part::Log | Part::Checkpoint, Some(b)) => self.write(rel, b, true),
+            (_, Some(b)) => self.write(rel, b, false),
+        }
+    }
+
+    /// Deletes a file the site no longer has; whether it was there.
+    fn delete(&mut self, rel: &str) -> Result<bool, ExportError> {
+        let path = self.root.join(rel);
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                self.stats.deleted += 1;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(ExportError::Io { path, source }),
+        }
+    }
+
     /// A file the caller knows is in place (a full tile, a blob).
     fn keep(&mut self, rel: &str) -> Result<(), ExportError> {
         self.stats.unchanged += 1;
-        let fp = self.old.get(rel).copied().flatten();
+        let fp = (self.old)(rel).flatten();
         self.new.insert(rel.to_string(), fp);
         Ok(())
     }
@@ -365,7 +548,7 @@ impl Writer<'_> {
         let path = self.root.join(rel);
         let fp = fingerprint(bytes);
         self.new.insert(rel.to_string(), Some(fp));
-        let listed = self.old.get(rel).copied();
+        let listed = (self.old)(rel);
         // Recorded with these bytes: trust the record if the file is still
         // there with the right length (someone may have deleted it).
         if listed.flatten() == Some(fp) && fs::metadata(&path).is_ok_and(|m| m.len() == fp.0) {
@@ -382,6 +565,9 @@ impl Writer<'_> {
             match create_new(&path, bytes) {
                 Ok(()) => {
                     self.stats.written += 1;
+                    if let Some(u) = &mut self.unsynced {
+                        u.push(path);
+                    }
                     return Ok(());
                 }
                 // Not this export's file, or one a crash cut short: read
@@ -399,6 +585,9 @@ impl Writer<'_> {
         }
         replace_whole(&path, bytes, durable)?;
         self.stats.written += 1;
+        if let (Some(u), false) = (&mut self.unsynced, durable) {
+            u.push(path);
+        }
         Ok(())
     }
 
