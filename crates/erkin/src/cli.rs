@@ -579,6 +579,12 @@ pub struct ExportArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub s3: S3Args,
+    /// Render the whole site and check every file of the directory against
+    /// it (repairs files changed or cut short since the last export). By
+    /// default only what the entries since the last export can alter is
+    /// rendered.
+    #[arg(long)]
+    pub full: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

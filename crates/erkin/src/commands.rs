@@ -341,10 +341,12 @@ pub fn run(cli: Cli) -> Result<u8> {
                 }
                 None => {
                     let bar = progress(None, "files exported");
-                    let stats =
-                        erkin_export::export_with_progress(&publication, &args.out, &mut |_| {
-                            bar.inc(1)
-                        });
+                    let export = if args.full {
+                        erkin_export::export_whole
+                    } else {
+                        erkin_export::export_with_progress
+                    };
+                    let stats = export(&publication, &args.out, &mut |_| bar.inc(1));
                     bar.finish_and_clear();
                     stats?
                 }
