@@ -463,3 +463,85 @@ fn semaphore_rs_arkzkey() -> Vec<u8> {
     }
     panic!("semaphore-rs 0.6.0's assets/16/semaphore.arkzkey not found under {src:?}");
 }
+
+/// Fixed vectors, for the desk's JavaScript and any other implementation
+/// (BALLOT.md §13): a fixed ballot secret's identity and commitment
+/// (`semaphore-rs`'s derivation, zk-kit's), a scope, a signal and the
+/// nullifier. Computed once with `semaphore-rs` 0.6.0 and pinned here: a
+/// change to any derivation fails this test.
+#[test]
+fn fixed_vectors() {
+    let mut secret: [u8; 32] = std::array::from_fn(|i| i as u8 + 1);
+    let id = Identity::from_secret(&mut secret, None);
+    let scope = ballot::scope("news.example/erkin", 14, &[0xab; 32]);
+    let choice =
+        ballot::choice_json(&Ballot::Ranked(vec!["saule".into(), "aigerim".into()])).unwrap();
+    let signal = ballot::signal("news.example/erkin", 14, 2, &choice);
+    let got = [
+        fe(id.trapdoor).to_hex(),
+        fe(id.nullifier).to_hex(),
+        fe(id.commitment()).to_hex(),
+        scope.to_hex(),
+        signal.to_hex(),
+        ballot::nullifier(fe(id.nullifier), scope).unwrap().to_hex(),
+        ElectorateTree::new(&[fe(id.commitment())])
+            .unwrap()
+            .root()
+            .to_hex(),
+    ];
+    if std::env::var_os("ERKIN_PRINT_BALLOT_VECTORS").is_some() {
+        println!("{got:#?}");
+    }
+    assert_eq!(got, VECTORS);
+}
+
+/// identity trapdoor, identity nullifier, commitment, scope, signal,
+/// nullifier, root of the one-leaf tree holding the commitment.
+const VECTORS: [&str; 7] = [
+    "19551a6ec2eff7b91bf4682e3ae96beb4611005202bf433aacde73f1a4343770",
+    "27e1d5aef52b57e5521555a231ac9e9d84794d6d24042e82fc62deb5f260f825",
+    "06434e561a37b0c07089f1054ed1ccd6fe47a95bcf1e2a4464ffe2ecf106abc4",
+    "002b3d7cdb930cd217fc5e606d0b6b57ccacb9d460eaa9eb70021c820ab81d16",
+    "0004300681e7317427dcfd497610f86c1eca35a01f3b1f883dbcd7101a85cbe0",
+    "0fcf82f014c1b4ca648a066b0e579373e1ee40c1e8c3ef7d97a75d2e7147950d",
+    "01cc4caba6ea21226ea0dd27615047fc4cd631f1dfcbc47cb0ec9b0548526301",
+];
+
+/// A proof made once by `semaphore-rs` 0.6.0 (member 3 of the fixture's 20,
+/// proposal 14, "yes", seq 1) and pinned: it verifies under the pinned key
+/// against the tree the core builds today, with no prover involved.
+#[test]
+fn a_pinned_proof_still_verifies() {
+    let f = fixture();
+    if std::env::var_os("ERKIN_PRINT_BALLOT_VECTORS").is_some() {
+        println!(
+            "{}\n{}",
+            f.ballot.proof.to_hex(),
+            f.ballot.nullifier.to_hex()
+        );
+    }
+    let ballot = BallotProof {
+        root: f.tree.root(),
+        nullifier: FieldElement::from_hex(PINNED_NULLIFIER).unwrap(),
+        signal: signal_of(PROPOSAL, 1, &Ballot::Yes),
+        scope: scope_of(PROPOSAL),
+        proof: Proof::from_hex(PINNED_PROOF).unwrap(),
+    };
+    assert_eq!(ballot.nullifier, f.ballot.nullifier);
+    assert_eq!(
+        verifier().verify(&ballot, scope_of(PROPOSAL), &[f.tree.root()]),
+        Ok(())
+    );
+}
+
+const PINNED_PROOF: &str = concat!(
+    "24508771230f8a4f1f532640f48b4e42049bba3f623f5c5fef7eca116f64365b",
+    "16ae9bdcada70c2122e62efaca6ec62f773fbea12901d1256cc6a3add91c7908",
+    "215c32d52b907bc53930ce8877d8deffa8b0f2eabfaa2d54e9edd8dfec35df16",
+    "2e7771388af51dd129974122407039a6b4064549e370a6b286b7c55065f8bbf9",
+    "10232e558a91ff00d0c9e6df73f1f77004b8fc234d20e919b08a7b194671c65f",
+    "2a8a67ca452e33418360b86ed477b873bcfe40edfd9020796b10960c728676df",
+    "285127bf3dd4fa534187ce20276a857ccccb97d15b8d5a1aba8978ec7c74c811",
+    "2736e541a3719d04597cb3347a39ca3b31a21fceb3a700d23d63ed54834050aa",
+);
+const PINNED_NULLIFIER: &str = "078aa5b2ccbd09fa5dc74a6e460522b636a0b26dc575cb3403a0ad536e81c92b";
