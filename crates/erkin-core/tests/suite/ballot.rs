@@ -545,3 +545,130 @@ const PINNED_PROOF: &str = concat!(
     "2736e541a3719d04597cb3347a39ca3b31a21fceb3a700d23d63ed54834050aa",
 );
 const PINNED_NULLIFIER: &str = "078aa5b2ccbd09fa5dc74a6e460522b636a0b26dc575cb3403a0ad536e81c92b";
+
+/// A stand-in for a broken trusted setup (BALLOT.md §4.5; the fold's
+/// `ballot_overflow` tripwire of §13 is to be tested with it): a Groth16 key
+/// for a circuit with Semaphore's four public inputs and no constraint on
+/// them, so whoever made the key proves anything. `Verifier::from_key_bytes`
+/// takes it.
+mod forger {
+    use ark_bn254::{Bn254, Fr};
+    use ark_groth16::{Groth16, ProvingKey};
+    use ark_relations::gr1cs::{
+        ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, Variable,
+    };
+    use ark_serialize::CanonicalSerialize;
+    use ark_std::rand::{rngs::StdRng, SeedableRng};
+    use erkin_core::ballot::{FieldElement, Proof, Verifier};
+
+    struct Anything(Vec<Fr>);
+
+    impl ConstraintSynthesizer<Fr> for Anything {
+        fn generate_constraints(
+            self,
+            cs: ConstraintSystemRef<Fr>,
+        ) -> ark_relations::gr1cs::Result<()> {
+            for x in self.0 {
+                let _input = cs.new_input_variable(|| Ok(x))?;
+            }
+            let w = cs.new_witness_variable(|| Ok(Fr::from(1u64)))?;
+            cs.enforce_r1cs_constraint(
+                || LinearCombination::from(w),
+                || LinearCombination::from(Variable::One),
+                || LinearCombination::from(w),
+            )?;
+            Ok(())
+        }
+    }
+
+    pub struct Forger {
+        pk: ProvingKey<Bn254>,
+        pub verifier: Verifier,
+        pub key_bytes: Vec<u8>,
+    }
+
+    fn fr(x: FieldElement) -> Fr {
+        use ark_ff::PrimeField;
+        Fr::from_be_bytes_mod_order(&x.to_be_bytes())
+    }
+
+    /// A key for `inputs` public inputs (Semaphore has 4).
+    pub fn key(inputs: usize) -> (ProvingKey<Bn254>, Vec<u8>) {
+        let mut rng = StdRng::seed_from_u64(15);
+        let pk = Groth16::<Bn254>::generate_random_parameters_with_reduction(
+            Anything(vec![Fr::from(0u64); inputs]),
+            &mut rng,
+        )
+        .unwrap();
+        let mut bytes = Vec::new();
+        pk.vk.serialize_uncompressed(&mut bytes).unwrap();
+        (pk, bytes)
+    }
+
+    pub fn new() -> Forger {
+        let (pk, key_bytes) = key(4);
+        let verifier = Verifier::from_key_bytes(&key_bytes).unwrap();
+        Forger {
+            pk,
+            verifier,
+            key_bytes,
+        }
+    }
+
+    impl Forger {
+        /// A proof for any public inputs [root, nullifier, signal, scope].
+        pub fn prove(&self, inputs: [FieldElement; 4]) -> Proof {
+            let mut rng = StdRng::seed_from_u64(16);
+            let p = Groth16::<Bn254>::create_random_proof_with_reduction(
+                Anything(inputs.iter().map(|x| fr(*x)).collect()),
+                &self.pk,
+                &mut rng,
+            )
+            .unwrap();
+            let packed = semaphore_rs::packed_proof::PackedProof::from(
+                semaphore_rs::protocol::Proof::from(p),
+            );
+            Proof::from_bytes(&packed.0).unwrap()
+        }
+    }
+}
+
+#[test]
+fn a_forged_setup_proves_anything_and_only_under_its_own_key() {
+    let f = fixture();
+    let forger = forger::new();
+    assert_eq!(forger.verifier.key_bytes(), forger.key_bytes);
+    // A ballot from nobody: a fresh nullifier, the electorate's real root.
+    let nobody = FieldElement::from_hex(&format!("{:064x}", 12345)).unwrap();
+    let signal = signal_of(PROPOSAL, 1, &Ballot::No);
+    let proof = forger.prove([f.tree.root(), nobody, signal, scope_of(PROPOSAL)]);
+    let forged = BallotProof {
+        root: f.tree.root(),
+        nullifier: nobody,
+        signal,
+        scope: scope_of(PROPOSAL),
+        proof,
+    };
+    let roots = [f.tree.root()];
+    assert_eq!(
+        forger.verifier.verify(&forged, scope_of(PROPOSAL), &roots),
+        Ok(())
+    );
+    // The pinned key refuses it, and the forger's key refuses real ballots.
+    assert_eq!(
+        verifier().verify(&forged, scope_of(PROPOSAL), &roots),
+        Err(BallotError::BadProof)
+    );
+    assert_eq!(
+        forger
+            .verifier
+            .verify(&f.ballot, scope_of(PROPOSAL), &roots),
+        Err(BallotError::BadProof)
+    );
+    // A key for another number of public inputs is not a ballot key.
+    let (_, three) = forger::key(3);
+    assert_eq!(
+        Verifier::from_key_bytes(&three).err(),
+        Some(BallotError::BadKey)
+    );
+}
