@@ -151,6 +151,25 @@ impl Clock {
         }
     }
 
+    /// The month `t` falls in, as [`Clock::month_key`] names it, and the
+    /// times it spans: from its first second to the next month's first
+    /// (just `t` where the zone's rules cannot say).
+    pub fn month_span(&self, t: u64) -> (String, u64, u64) {
+        let key = self.month_key(t);
+        let span = (|| {
+            let ts = Timestamp::from_second(i64::try_from(t).ok()?).ok()?;
+            let z = ts.to_zoned_datetime(self.tz.clone());
+            let start = z.first_of_month().ok()?.start_of_day().ok()?;
+            let end = start.checked_add(jiff::Span::new().months(1)).ok()?;
+            let (s, e) = (start.timestamp().as_second(), end.timestamp().as_second());
+            Some((u64::try_from(s).ok()?, u64::try_from(e).ok()?))
+        })();
+        match span {
+            Some((s, e)) if s <= t && t < e => (key, s, e),
+            _ => (key, t, t.saturating_add(1)),
+        }
+    }
+
     /// The month `t` falls in, as a path part (`2026-10`).
     pub fn month_key(&self, t: u64) -> String {
         let l = self.local(t);
@@ -189,6 +208,14 @@ mod tests {
         assert_eq!(c.date_time("en", t), "5 October 2026, 14:00");
         assert_eq!(c.offset(t), "UTC+5");
         assert_eq!(c.month_key(t), "2026-10");
+        // A month's span holds exactly the times of its key.
+        let (key, start, end) = c.month_span(t);
+        assert_eq!(key, "2026-10");
+        assert!(start <= t && t < end);
+        assert_eq!(c.month_key(start), "2026-10");
+        assert_eq!(c.month_key(start - 1), "2026-09");
+        assert_eq!(c.month_key(end - 1), "2026-10");
+        assert_eq!(c.month_key(end), "2026-11");
         assert_eq!(month_title("ru", "2026-10"), "Октябрь 2026");
         // Late evening UTC is the next day in Almaty.
         assert_eq!(c.month_key(1_790_812_800 - 3600), "2026-10");

@@ -273,12 +273,10 @@ pub fn render(
     } else {
         pages_showing(state, &pick.listed)
     };
-    let mut newest: Vec<&Article> = state.articles().collect();
-    newest.sort_by(|a, b| {
-        b.published_at()
-            .cmp(&a.published_at())
-            .then(a.slug.cmp(&b.slug))
-    });
+    // Newest first (ties by slug), the dates read once per article.
+    let mut dated: Vec<(u64, &Article)> = state.articles().map(|a| (a.published_at(), a)).collect();
+    dated.sort_unstable_by(|(ta, a), (tb, b)| tb.cmp(ta).then(a.slug.cmp(&b.slug)));
+    let newest: Vec<&Article> = dated.into_iter().map(|(_, a)| a).collect();
     let to_render = if pick.all { newest.clone() } else { to_render };
     let default_lang = state
         .charter()
@@ -876,18 +874,30 @@ impl Site<'_> {
             want_author.extend(self.state.members().map(|m| m.handle.as_str()));
         }
         // The archive: months (each month paginated), with their counts.
+        // The list is newest first, so each month is one run of it: its
+        // key is worked out once per month, not once per article.
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut months: BTreeMap<String, Vec<&Article>> = BTreeMap::new();
+        let mut months: BTreeMap<String, &[&Article]> = BTreeMap::new();
+        if articles_changed {
+            let mut i = 0;
+            while i < list.len() {
+                let (key, start, _) = self.clock.month_span(list[i].published_at());
+                let run = list[i..]
+                    .iter()
+                    .take_while(|a| a.published_at() >= start)
+                    .count()
+                    .max(1);
+                let items = &list[i..i + run];
+                *counts.entry(key.clone()).or_default() += run;
+                if pick.all || want_month.contains(&key) {
+                    months.insert(key, items);
+                }
+                i += run;
+            }
+        }
         let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         for a in &list {
-            if articles_changed {
-                let m = self.clock.month_key(a.published_at());
-                *counts.entry(m.clone()).or_default() += 1;
-                if pick.all || want_month.contains(&m) {
-                    months.entry(m).or_default().push(a);
-                }
-            }
             for t in &a.tags {
                 if pick.all || want_tag.contains(t.as_str()) {
                     by_tag.entry(t).or_default().push(a);
@@ -908,7 +918,7 @@ impl Site<'_> {
         // Every list: (folder, title, articles), months, tags, authors.
         let mut lists: Vec<(String, String, &[&Article])> = Vec::new();
         for (m, items) in &months {
-            lists.push((format!("archive/{m}/"), month_title(s.lang, m), items));
+            lists.push((format!("archive/{m}/"), month_title(s.lang, m), *items));
         }
         for (tag, items) in &by_tag {
             lists.push((
