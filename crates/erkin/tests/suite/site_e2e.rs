@@ -1009,6 +1009,7 @@ root = ET.parse(sys.argv[1]).getroot()
 print(json.dumps({
     "root": root.tag,
     "locs": [u.findtext("s:loc", default="", namespaces=ns) for u in root.findall("s:url", ns)],
+    "sitemaps": [u.findtext("s:loc", default="", namespaces=ns) for u in root.findall("s:sitemap", ns)],
 }))
 "#;
 
@@ -1085,22 +1086,50 @@ fn feeds_parse_with_feedparser_and_sitemap_lists_every_article() {
         assert_eq!(slugs, expected, "{feed}: the wrong articles");
     }
 
+    // sitemap.xml is a sitemap index; its sitemaps (the fixed pages, the
+    // articles' shards) are sitemaps of the copy, and together list
+    // everything.
     let python = python_with("xml.etree.ElementTree").unwrap_or(python);
-    let sitemap = python_json(
+    let index = python_json(
         &python,
         SITEMAP_SCRIPT,
         &[d.site.join("sitemap.xml").display().to_string()],
     );
     assert_eq!(
-        sitemap["root"], "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset",
-        "{sitemap}"
+        index["root"], "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex",
+        "{index}"
     );
-    let locs: BTreeSet<&str> = sitemap["locs"]
+    let mut all_locs: Vec<String> = Vec::new();
+    let shards: Vec<&str> = index["sitemaps"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    assert!(shards.len() >= 2, "the fixed pages and a shard: {index}");
+    for shard in shards {
+        let rel = shard
+            .strip_prefix(d.base_url.as_str())
+            .unwrap_or_else(|| panic!("sitemap.xml names {shard}, outside {}", d.base_url));
+        let sitemap = python_json(
+            &python,
+            SITEMAP_SCRIPT,
+            &[d.site.join(rel).display().to_string()],
+        );
+        assert_eq!(
+            sitemap["root"], "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset",
+            "{rel}: {sitemap}"
+        );
+        all_locs.extend(
+            sitemap["locs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string),
+        );
+    }
+    let locs: BTreeSet<&str> = all_locs.iter().map(String::as_str).collect();
     let mut wanted: Vec<String> = d
         .articles
         .iter()
