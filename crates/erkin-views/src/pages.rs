@@ -242,9 +242,13 @@ fn pages_showing<'a>(
     }
 }
 
-/// Lists' pages are rendered on every core this many lists at a time, and
-/// handed on before the next: bounds what is held in memory.
-const LIST_BATCH: usize = 32;
+/// Lists' pages are rendered on every core this
+/// many at a time, and handed on before the next: bounds what is held in
+/// memory, whatever the lists' lengths.
+const PAGE_BATCH: usize = 256;
+
+/// Lead images' sizes made at a time (each reads its original).
+const IMAGE_BATCH: usize = 32;
 
 /// Renders the pages (and feeds) `changes` can alter — every one with
 /// `None` or [`Changes::everything`] — handing each file to `sink` as it is
@@ -426,26 +430,23 @@ pub fn render(
         let mut sizes = std::collections::HashSet::new();
         let mut to_make = Vec::new();
         for lead in site.leads.values() {
-            if lead.sizes.is_empty() {
-                continue;
-            }
-            if lead.sizes.iter().all(|(_, p)| sizes.contains(p)) {
-                continue;
-            }
-            let Some(bytes) = blobs(&lead.original.id) else {
-                continue;
-            };
-            let bytes = std::sync::Arc::new(bytes);
             for (w, path) in &lead.sizes {
                 if sizes.insert(path.clone()) {
-                    to_make.push((path.clone(), bytes.clone(), *w));
+                    to_make.push((path.clone(), lead.original.id, *w));
                 }
             }
         }
-        for chunk in to_make.chunks(LIST_BATCH) {
+        // A batch at a time, its originals read for it (never every
+        // original at once).
+        for chunk in to_make.chunks(IMAGE_BATCH) {
+            let mut originals: BTreeMap<BlobId, Option<Vec<u8>>> = BTreeMap::new();
+            for (_, id, _) in chunk {
+                originals.entry(*id).or_insert_with(|| blobs(id));
+            }
             let made: Vec<Option<File>> = chunk
                 .par_iter()
-                .map(|(path, bytes, w)| {
+                .map(|(path, id, w)| {
+                    let bytes = originals.get(id)?.as_ref()?;
                     cache.size_or_make(path, bytes, *w).map(|made| File {
                         path: path.clone(),
                         bytes: made,
@@ -937,14 +938,21 @@ impl Site<'_> {
                 items,
             ));
         }
-        for batch in lists.chunks(LIST_BATCH) {
-            let pages: Vec<Vec<File>> = batch
+        // Every page due of every list, rendered on every core a batch of
+        // pages at a time (a list may have thousands).
+        let mut jobs: Vec<(usize, usize)> = Vec::new();
+        for (l, (_, _, items)) in lists.iter().enumerate() {
+            jobs.extend(pick.pages(items, PER_PAGE).into_iter().map(|n| (l, n)));
+        }
+        for batch in jobs.chunks(PAGE_BATCH) {
+            let pages: Vec<File> = batch
                 .par_iter()
-                .map(|(dir, title, items)| {
-                    self.paginated(s, dir, title, items, &pick.pages(items, PER_PAGE))
+                .map(|&(l, n)| {
+                    let (dir, title, items) = &lists[l];
+                    self.paginated(s, dir, title, items, n)
                 })
                 .collect();
-            for f in pages.into_iter().flatten() {
+            for f in pages {
                 sink(f);
             }
         }
@@ -1102,15 +1110,7 @@ impl Site<'_> {
     /// A list of articles at `{base}{dir}`, newest first, paged as
     /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
     /// stable numbered pages at `n/index.html`, with links between them.
-    fn paginated(
-        &self,
-        s: &Section,
-        dir: &str,
-        title: &str,
-        items: &[&Article],
-        pages: &[usize],
-    ) -> Vec<File> {
-        use rayon::prelude::*;
+    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[&Article], n: usize) -> File {
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let paging = Paging::new(items.len());
@@ -1121,7 +1121,7 @@ impl Site<'_> {
                 format!("{base}{dir}{n}/index.html")
             }
         };
-        pages.par_iter().map(|&n| {
+        {
             let path = at(n);
             let root = root_of(&path);
             let chunk = &items[paging.range(n)];
@@ -1159,7 +1159,7 @@ impl Site<'_> {
                 },
             );
             page(&path, markup)
-        }).collect()
+        }
     }
 
     /// The article's translations (including itself), by language.
