@@ -9,8 +9,8 @@
 //! equals, byte for byte, the one `erkin_views::api::documents` makes.
 
 use erkin_core::api::{
-    article_path, ArticleDocument, ArticleList, ArticleSummary, CorrectionDocument,
-    OutcomeDocument, ProposalDocument, RevisionDocument, StateDocument, ARTICLES_PATH, STATE_PATH,
+    article_path, ArticleDocument, ArticleSummary, CorrectionDocument, OutcomeDocument,
+    ProposalDocument, RevisionDocument, StateDocument, ARTICLES_PATH, STATE_PATH,
 };
 use erkin_core::article::{Article, Revision};
 use erkin_core::governance::{Outcome, Proposal};
@@ -37,18 +37,55 @@ pub fn doc_of(path: &str) -> Option<Doc<'_>> {
 }
 
 /// The bytes of the document, as `erkin_views::api::documents` writes
-/// them; `None` for an article the state does not have.
+/// them; `None` for an article the state does not have, and for the list
+/// (which grows with the archive, so it is never made whole: see
+/// [`list_items`]).
 pub fn bytes(state: &State, doc: &Doc<'_>) -> Option<Vec<u8>> {
     match doc {
-        Doc::List => Some(json(&ArticleList {
-            articles: state.articles().map(|a| summary(state, a)).collect(),
-        })),
+        // Streamed a batch at a time: `list_items`.
+        Doc::List => None,
         Doc::State => Some(json(&state_document(state))),
         Doc::Article(slug) => {
             let a = state.article(slug)?;
             debug_assert_eq!(article_path(&a.slug), format!("{ARTICLES_PATH}/{slug}"));
             Some(json(&document(state, a)))
         }
+    }
+}
+
+/// The whole-archive list, written a batch of articles at a time: the
+/// bytes of `serde_json::to_vec_pretty(&ArticleList { .. })` and a final
+/// newline, as erkin-views writes them, without the list in memory. It
+/// begins with [`LIST_HEAD`], then each article's item ([`list_items`]),
+/// then [`LIST_TAIL`]; with no article it is [`LIST_EMPTY`].
+pub const LIST_HEAD: &[u8] = b"{\n  \"articles\": [\n";
+pub const LIST_TAIL: &[u8] = b"\n  ]\n}\n";
+pub const LIST_EMPTY: &[u8] = b"{\n  \"articles\": []\n}\n";
+
+/// The items of the articles `skip..skip + take` (in the state's order,
+/// the list's), each preceded by `,\n` unless it is the very first.
+pub fn list_items(state: &State, skip: usize, take: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, a) in state.articles().skip(skip).take(take).enumerate() {
+        if skip + i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        item(&mut out, &summary(state, a));
+    }
+    out
+}
+
+/// One summary as an item of the pretty-printed list: its own pretty JSON
+/// with every line indented by four spaces (JSON strings hold no raw
+/// newline, so every line break is the printer's).
+fn item(out: &mut Vec<u8>, s: &ArticleSummary) {
+    let pretty = serde_json::to_vec_pretty(s).unwrap_or_default();
+    for (i, line) in pretty.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"    ");
+        out.extend_from_slice(line);
     }
 }
 
@@ -116,13 +153,40 @@ fn revision(r: &Revision) -> RevisionDocument {
     }
 }
 
+/// [`State::digest`] without the state's whole JSON in memory: the same
+/// compact JSON, hashed as it is written (at 100,000 articles the JSON is
+/// tens of megabytes).
+fn digest(state: &State) -> [u8; 32] {
+    use sha2::Digest as _;
+    struct Hashing(sha2::Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(sha2::Sha256::new());
+    match serde_json::to_writer(&mut h, state) {
+        Ok(()) => h.0.finalize().into(),
+        Err(_) => state.digest(),
+    }
+}
+
+/// The proposals of the state document, without the rest (the desk's).
+pub(crate) fn proposals(state: &State) -> Vec<ProposalDocument> {
+    state.proposals().map(|p| proposal(state, p)).collect()
+}
+
 pub(crate) fn state_document(state: &State) -> StateDocument {
     StateDocument {
         origin: state.origin().to_string(),
         name: state.name().to_string(),
         verifier_key: state.log_key().as_str().to_string(),
         size: state.size(),
-        digest: state.digest(),
+        digest: digest(state),
         members: state.members().map(|m| m.handle.clone()).collect(),
         board: state.board().to_vec(),
         charter: state.charter().clone(),
@@ -163,5 +227,52 @@ fn outcome(o: &Outcome) -> OutcomeDocument {
         counted: o.counted.clone(),
         elected: o.elected.clone(),
         effect: o.effect.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use erkin_core::api::ArticleList;
+
+    fn summary(n: usize) -> ArticleSummary {
+        ArticleSummary {
+            slug: format!("story-{n}"),
+            lang: "kk".into(),
+            title: format!("Title \"{n}\"\nwith a newline"),
+            summary: String::new(),
+            authors: vec!["aigerim".into(), "dauren".into()],
+            bylines: vec![],
+            tags: vec!["tag".into()],
+            published: 1_790_000_000 + n as u64,
+            updated: n.is_multiple_of(2).then_some(1_790_000_100),
+            retracted: false,
+            redacted: n == 2,
+            url: format!("a/story-{n}/"),
+        }
+    }
+
+    #[test]
+    fn the_list_written_in_pieces_is_the_pretty_printed_list() {
+        let empty = json(&ArticleList { articles: vec![] });
+        assert_eq!(empty, LIST_EMPTY);
+        for n in 1..4 {
+            let articles: Vec<_> = (0..n).map(summary).collect();
+            let whole = json(&ArticleList {
+                articles: articles.clone(),
+            });
+            let mut pieces = LIST_HEAD.to_vec();
+            for (i, a) in articles.iter().enumerate() {
+                if i > 0 {
+                    pieces.extend_from_slice(b",\n");
+                }
+                item(&mut pieces, a);
+            }
+            pieces.extend_from_slice(LIST_TAIL);
+            assert_eq!(
+                String::from_utf8(pieces).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
     }
 }

@@ -26,7 +26,7 @@ use axum::Router;
 use erkin_core::api::{
     ApiError, DeskChallenge, DeskCount, DeskMessages, DeskNomination, DeskProposal, DeskProposals,
     DeskSession, DeskStage, DraftFields, DraftList, ErrorDocument, PreviewDocument, PreviewRequest,
-    StateDocument, DESK_CHALLENGE_FORMAT,
+    DESK_CHALLENGE_FORMAT,
 };
 use erkin_core::note::ParsedNote;
 use erkin_store::drafts::{DraftError, Drafts};
@@ -667,13 +667,12 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
     if !["kk", "ru", "en"].contains(&lang.as_str()) {
         return refuse(DeskError::NotFound);
     }
-    let state: StateDocument = match shared.state.read() {
-        Ok(g) => crate::api_docs::state_document(&g),
+    let (proposals, log_size) = match shared.state.lock() {
+        Ok(g) => (crate::api_docs::proposals(g.state()), g.state().size()),
         Err(_) => return refuse(DeskError::Busy),
     };
     let w = erkin_views::i18n::words(&lang);
-    let proposals = state
-        .proposals
+    let proposals = proposals
         .into_iter()
         .map(|p| {
             let count = |b: erkin_core::action::Ballot| {
@@ -729,7 +728,7 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
     json(
         StatusCode::OK,
         &DeskProposals {
-            log_size: state.size,
+            log_size,
             proposals,
         },
     )

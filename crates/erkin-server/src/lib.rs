@@ -141,6 +141,23 @@ impl StateSlot {
     }
 }
 
+/// The state the JSON documents are made from, kept without a copy where
+/// possible: the publication a render used (or opened at startup) is kept
+/// whole; a copy only while a first render or the sequencer has the state.
+enum Folded {
+    Publication(Box<Publication>),
+    State(Box<erkin_core::state::State>),
+}
+
+impl Folded {
+    fn state(&self) -> &erkin_core::state::State {
+        match self {
+            Folded::Publication(p) => p.state(),
+            Folded::State(s) => s,
+        }
+    }
+}
+
 struct Shared {
     dir: PathBuf,
     /// The sequencer's state, when this server sequences.
@@ -148,12 +165,10 @@ struct Shared {
     /// The served copy and its page cache.
     site: site::Site,
     /// The state the JSON documents are made from: the latest rendered.
-    state: RwLock<Arc<erkin_core::state::State>>,
+    state: Mutex<Folded>,
     /// The log size the copy was last rendered at (0: not this run, or
     /// not current at startup).
     rendered: AtomicU64,
-    /// One whole-archive article list made at a time.
-    list_permit: tokio::sync::Semaphore,
     stats: Arc<ServeStats>,
     first_render_wait: Duration,
     /// Blobs readers asked for, kept in memory (bounded).
@@ -214,7 +229,7 @@ pub async fn serve_with(
     // A current copy is served as it is: nothing is rendered.
     let current = site.is_current(&publication);
     let size = publication.store().size();
-    let state = Arc::new(publication.state().clone());
+    let folded: Folded;
     let slot = Arc::new(StateSlot::default());
     // The first render, when one is due, runs in the background from the
     // publication opened here (from a copy of its state when the sequencer
@@ -257,9 +272,10 @@ pub async fn serve_with(
             if !current {
                 first = Some(Publication::from_folded(
                     Store::open_unverified(dir)?,
-                    (*state).clone(),
+                    publication.state().clone(),
                 ));
             }
+            folded = Folded::State(Box::new(publication.state().clone()));
             let wanted = slot.clone();
             let origin = publication.state().origin().to_string();
             let sequencer = sequencer::Sequencer::start(
@@ -298,7 +314,12 @@ pub async fn serve_with(
             })
         }
         None => {
-            if !current {
+            if current {
+                folded = Folded::Publication(Box::new(publication));
+            } else {
+                // Readers of the JSON documents are served from a copy
+                // while the first render has the publication.
+                folded = Folded::State(Box::new(publication.state().clone()));
                 first = Some(publication);
             }
             None
@@ -308,9 +329,8 @@ pub async fn serve_with(
         dir: dir.to_path_buf(),
         slot: api.as_ref().map(|_| slot),
         site,
-        state: RwLock::new(state),
+        state: Mutex::new(folded),
         rendered: AtomicU64::new(if current { size } else { 0 }),
-        list_permit: tokio::sync::Semaphore::new(1),
         stats,
         first_render_wait: options.first_render_wait.unwrap_or(FIRST_RENDER_WAIT),
         blobs: blob_cache::BlobCache::default(),
@@ -469,7 +489,7 @@ async fn reload_loop(
             if let Some(gate) = gate {
                 let _ = gate.recv();
             }
-            render(&s, &p);
+            render(&s, p);
         })
         .await;
     }
@@ -520,22 +540,17 @@ fn rebuild(s: &Shared) -> Option<Duration> {
             }
         },
     };
-    render(s, &publication);
+    render(s, publication);
     Some(started.elapsed())
 }
 
-/// Renders the served copy from `publication` and makes its state the one
+/// Renders the served copy from `publication`, then keeps it as the one
 /// the JSON documents are made from.
-fn render(s: &Shared, publication: &Publication) {
-    if let Ok(mut guard) = s.state.write() {
-        *guard = Arc::new(publication.state().clone());
-    }
-    // The JSON documents change with the state, before the pages do.
-    s.site.bump();
-    match s.site.render(publication) {
+fn render(s: &Shared, publication: Publication) {
+    let size = publication.state().size();
+    match s.site.render(&publication) {
         Ok(stats) => {
-            s.rendered
-                .store(publication.state().size(), Ordering::Release);
+            s.rendered.store(size, Ordering::Release);
             s.stats.renders.fetch_add(1, Ordering::Relaxed);
             s.stats
                 .files_written
@@ -546,6 +561,11 @@ fn render(s: &Shared, publication: &Publication) {
             s.site.root().display()
         ),
     }
+    let mut folded = s.state.lock().unwrap_or_else(|p| p.into_inner());
+    *folded = Folded::Publication(Box::new(publication));
+    drop(folded);
+    // The JSON documents made from the old state are made again.
+    s.site.bump();
 }
 
 /// The handles holding a board seat at the log time.

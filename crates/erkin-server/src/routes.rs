@@ -240,13 +240,9 @@ async fn page(
         }
     }
     if let Some(doc) = api_docs::doc_of(&path) {
-        let whole_list = matches!(doc, api_docs::Doc::List);
-        // The list grows with the archive: one is made at a time.
-        let _permit = if whole_list {
-            shared.list_permit.acquire().await.ok()
-        } else {
-            None
-        };
+        if matches!(doc, api_docs::Doc::List) {
+            return article_list(&shared, &headers, head);
+        }
         let s = shared.clone();
         let made = tokio::task::spawn_blocking(move || json_document(&s, &path)).await;
         return match made {
@@ -276,6 +272,91 @@ async fn page(
     }
 }
 
+/// Articles of the list written per piece of a streamed response.
+const LIST_BATCH: usize = 256;
+
+/// The whole-archive article list, streamed: written a batch of articles
+/// at a time from the state, so a server holds one batch per reader, never
+/// the list (tens of megabytes at 100,000 articles). Its bytes are the
+/// views' (`api_docs::list_items`); not compressed; its ETag names the log
+/// size it lists (the log only grows, so a size is one state). Should a
+/// render change the state while it is sent, the response is cut short:
+/// a reader sees a broken transfer, never a list of two states.
+fn article_list(shared: &Arc<Shared>, req_headers: &HeaderMap, head: bool) -> Response<Body> {
+    let (size, count) = {
+        let folded = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        (folded.state().size(), folded.state().articles().count())
+    };
+    let etag = format!("\"articles-{size}-{}\"", env!("CARGO_PKG_VERSION"));
+    let builder = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(
+            header::CACHE_CONTROL,
+            erkin_core::serving::cache_control(erkin_core::api::ARTICLES_PATH),
+        )
+        .header(header::VARY, "Accept-Encoding");
+    if not_modified(req_headers, &etag) {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let builder = builder.status(StatusCode::OK).header(
+        header::CONTENT_TYPE,
+        erkin_core::serving::content_type(erkin_core::api::ARTICLES_PATH),
+    );
+    if head {
+        return builder
+            .body(Body::empty())
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    if count == 0 {
+        return builder
+            .body(Body::from(api_docs::LIST_EMPTY))
+            .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    let s = shared.clone();
+    // (next article, whether the tail is sent)
+    let pieces = futures_util::stream::try_unfold((0usize, false), move |(next, ended)| {
+        let s = s.clone();
+        async move {
+            if ended {
+                return Ok(None);
+            }
+            if next >= count {
+                return Ok(Some((
+                    bytes::Bytes::from_static(api_docs::LIST_TAIL),
+                    (next, true),
+                )));
+            }
+            let piece = tokio::task::spawn_blocking(move || {
+                let folded = s.state.lock().unwrap_or_else(|p| p.into_inner());
+                if folded.state().size() != size {
+                    return Err(std::io::Error::other(
+                        "the state changed while the list was sent",
+                    ));
+                }
+                let mut piece = if next == 0 {
+                    api_docs::LIST_HEAD.to_vec()
+                } else {
+                    Vec::new()
+                };
+                piece.extend(api_docs::list_items(folded.state(), next, LIST_BATCH));
+                Ok(piece)
+            })
+            .await
+            .map_err(std::io::Error::other)??;
+            Ok::<_, std::io::Error>(Some((
+                bytes::Bytes::from(piece),
+                (next + LIST_BATCH, false),
+            )))
+        }
+    });
+    builder
+        .body(Body::from_stream(pieces))
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
 /// A JSON API document made from the current state and kept for this
 /// generation; `None` for a path that names none (an unknown article).
 fn json_document(shared: &Shared, path: &str) -> Option<Arc<crate::page_cache::Cached>> {
@@ -287,8 +368,9 @@ fn json_document(shared: &Shared, path: &str) -> Option<Arc<crate::page_cache::C
             return Some(c);
         }
     }
-    let state = shared.state.read().ok()?.clone();
-    let bytes = api_docs::bytes(&state, &doc)?;
+    let folded = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+    let bytes = api_docs::bytes(folded.state(), &doc)?;
+    drop(folded);
     let entry = crate::page_cache::Cached::new(prepared::prepare(path, bytes), None, generation);
     Some(shared.site.cache.insert(path, entry))
 }

@@ -184,8 +184,14 @@ fn every_page_type_and_endpoint() {
             "application/atom+xml; charset=utf-8",
             "Title of vtoraya",
         ),
+        // A sitemap index, and its shard of the oldest 1,000 articles.
         (
             "/sitemap.xml",
+            "application/xml; charset=utf-8",
+            "sitemap/1.xml",
+        ),
+        (
+            "/sitemap/1.xml",
             "application/xml; charset=utf-8",
             "a/first-story/",
         ),

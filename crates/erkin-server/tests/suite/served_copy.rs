@@ -328,3 +328,58 @@ fn json_documents_are_the_views_documents_byte_for_byte() {
     assert_eq!(get(addr, "/api/v1/articles/missing").status, 404);
     assert_eq!(get(addr, "/api/v1/articles/first-story/x").status, 404);
 }
+
+#[test]
+fn the_article_list_is_streamed_with_the_views_bytes_over_several_batches() {
+    use erkin_core::action::{Action, Publish};
+    use erkin_core::entry::EntryBody;
+    let f = fixture();
+    {
+        let mut p = Publication::open(&f.dir).unwrap();
+        let mut entries = Vec::new();
+        for n in 0..600 {
+            let id = p
+                .put_blob(format!("Body {n}.").as_bytes(), 1 << 20)
+                .unwrap();
+            let action = Action::Publish(Publish {
+                slug: format!("many-{n:04}"),
+                lang: "kk".into(),
+                title: format!("Title \"{n}\""),
+                summary: format!("Summary {n}"),
+                authors: vec!["aigerim".into()],
+                bylines: vec![],
+                tags: vec![],
+                body: id.to_string(),
+                media: vec![],
+                translation_of: None,
+                first_published: None,
+            });
+            let now = crate::http::T0 + p.state().size();
+            entries.push(p.sign(&EntryBody { time: now, action }, &f.editor).unwrap());
+        }
+        let outcome = p.submit(&entries, crate::http::T0, &f.log).unwrap();
+        assert!(outcome.results.iter().all(|r| r.is_ok()));
+    }
+    let (addr, _stop) = start_with(&f.dir, ServeOptions::default());
+    let p = Publication::open(&f.dir).unwrap();
+    let want = erkin_views::api::documents(p.state())
+        .into_iter()
+        .find(|d| d.path == erkin_core::api::ARTICLES_PATH)
+        .unwrap();
+    let r = get(addr, "/api/v1/articles");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(want.bytes.len() > 100_000, "{}", want.bytes.len());
+    assert_eq!(r.text(), String::from_utf8(want.bytes).unwrap());
+    // Its ETag names the log size: asked again, 304; HEAD has no body.
+    let etag = r.header("etag").unwrap().to_string();
+    assert!(
+        etag.contains(&format!("articles-{}", p.state().size())),
+        "{etag}"
+    );
+    let again = request(addr, "GET", "/api/v1/articles", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    let head = request(addr, "HEAD", "/api/v1/articles", &[]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
