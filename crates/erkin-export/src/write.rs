@@ -144,7 +144,8 @@ pub fn for_each_file_changed<E: From<StoreError>>(
                 .flatten()
         };
         let config = erkin_views::SiteConfig::for_state(state);
-        let cache = erkin_views::BodyCache::default();
+        // Rendered once: nothing kept between batches.
+        let cache = erkin_views::BodyCache::unkept();
         let mut failed = None;
         covered = erkin_views::render_into(state, &blobs, &config, &cache, changes, &mut |file| {
             if failed.is_none() {

@@ -68,9 +68,21 @@ pub struct BodyCache {
     bodies: std::sync::Mutex<std::collections::HashMap<BlobId, markdown::Rendered>>,
     /// Lead images' smaller sizes, by path (which names the blob and width).
     sizes: std::sync::Mutex<std::collections::HashMap<String, Option<Vec<u8>>>>,
+    /// Keeps nothing: for a caller that renders once (an export), where a
+    /// cache would only hold every body of the archive until the end.
+    unkept: bool,
 }
 
 impl BodyCache {
+    /// A cache that keeps nothing (see [`BodyCache`]): memory bounded by a
+    /// batch, whatever the archive's size.
+    pub fn unkept() -> Self {
+        BodyCache {
+            unkept: true,
+            ..BodyCache::default()
+        }
+    }
+
     /// The rendered body of blob `id`, if rendered before.
     pub(crate) fn get(&self, id: &BlobId) -> Option<markdown::Rendered> {
         self.bodies.lock().ok().and_then(|m| m.get(id).cloned())
@@ -78,6 +90,9 @@ impl BodyCache {
 
     /// Remembers the rendered body of blob `id`.
     pub(crate) fn insert(&self, id: BlobId, rendered: markdown::Rendered) {
+        if self.unkept {
+            return;
+        }
         if let Ok(mut m) = self.bodies.lock() {
             m.insert(id, rendered);
         }
@@ -90,6 +105,9 @@ impl BodyCache {
             return made;
         }
         let made = images::resize(bytes, width);
+        if self.unkept {
+            return made;
+        }
         if let Ok(mut m) = self.sizes.lock() {
             m.insert(path.to_string(), made.clone());
         }

@@ -9,7 +9,7 @@
 //! article is reachable from every front page by links. Articles live once,
 //! at `a/<slug>/`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::changes::Changes;
@@ -115,14 +115,47 @@ struct ArticleOutput {
     rendered: Option<crate::markdown::Rendered>,
 }
 
+/// A small set of names (the slugs, tags, authors a change names), asked
+/// about once per article of the archive: a sorted list, scanned or
+/// searched, cheaper there than hashing every name asked about.
+#[derive(Default)]
+pub(crate) struct Few<'a>(Vec<&'a str>);
+
+impl<'a> FromIterator<&'a str> for Few<'a> {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        let mut v: Vec<&str> = iter.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        Few(v)
+    }
+}
+
+impl<'a> Few<'a> {
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        if self.0.len() <= 8 {
+            self.0.contains(&name)
+        } else {
+            self.0.binary_search(&name).is_ok()
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.0.iter().copied()
+    }
+}
+
 /// Which pages a render makes: every one, or those a run of entries
 /// ([`Changes`]) can alter.
 pub(crate) struct Pick<'a> {
     pub(crate) all: bool,
     /// Articles whose entries in lists changed (published or altered).
-    pub(crate) listed: HashSet<&'a str>,
+    pub(crate) listed: Few<'a>,
     /// Articles new to every list that holds them.
-    pub(crate) published: HashSet<&'a str>,
+    pub(crate) published: Few<'a>,
     /// The cooperative's and mirrors' pages.
     pub(crate) governance: bool,
     /// The cooperative's front page (it names the offset at the log time).
@@ -134,8 +167,8 @@ impl<'a> Pick<'a> {
         match changes.filter(|c| !c.everything) {
             None => Pick {
                 all: true,
-                listed: HashSet::new(),
-                published: HashSet::new(),
+                listed: Few::default(),
+                published: Few::default(),
                 governance: true,
                 clock: true,
             },
@@ -185,7 +218,7 @@ impl<'a> Pick<'a> {
 /// its own slug): every group (`None`), or those of the originals `keys`.
 fn translation_groups<'a>(
     state: &'a State,
-    keys: Option<&HashSet<&str>>,
+    keys: Option<&Few>,
 ) -> BTreeMap<&'a str, Vec<&'a Article>> {
     let mut groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
     for a in state.articles() {
@@ -202,20 +235,21 @@ fn translation_groups<'a>(
 /// translation groups those pages need.
 fn pages_showing<'a>(
     state: &'a State,
-    changed: &HashSet<&str>,
+    changed: &Few,
 ) -> (Vec<&'a Article>, BTreeMap<&'a str, Vec<&'a Article>>) {
     let original = |a: &'a Article| a.translation_of.as_deref().unwrap_or(&a.slug);
-    let mut keys: HashSet<&str> = HashSet::new();
-    for slug in changed {
+    let mut keys: Vec<&str> = Vec::new();
+    for slug in changed.iter() {
         if let Some(a) = state.article(slug) {
-            keys.insert(original(a));
-            keys.insert(&a.slug);
+            keys.push(original(a));
+            keys.push(&a.slug);
         }
     }
     loop {
-        let groups = translation_groups(state, Some(&keys));
+        let few: Few = keys.iter().copied().collect();
+        let groups = translation_groups(state, Some(&few));
         let mut shown: BTreeMap<&str, &Article> = BTreeMap::new();
-        for slug in changed {
+        for slug in changed.iter() {
             let Some(a) = state.article(slug) else {
                 continue;
             };
@@ -233,7 +267,7 @@ fn pages_showing<'a>(
         let more: Vec<&str> = shown
             .values()
             .map(|a| original(a))
-            .filter(|k| !keys.contains(k))
+            .filter(|k| !few.contains(k))
             .collect();
         if more.is_empty() {
             return (shown.into_values().collect(), groups);
@@ -420,8 +454,17 @@ pub fn render(
     }
     site.leads = leads;
     let site = &site;
+    // Each language's articles, newest first, in one pass.
+    let mut by_lang: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+    for a in &newest {
+        by_lang.entry(a.lang.as_str()).or_default().push(a);
+    }
     for s in &sections {
-        site.section(s, &newest, &pick, sink, &mut covered);
+        let list = match s.only {
+            None => newest.as_slice(),
+            Some(l) => by_lang.get(l).map_or(&[][..], Vec::as_slice),
+        };
+        site.section(s, list, &pick, sink, &mut covered);
     }
     crate::feeds::render(state, config, &newest, &pick, sink);
     if pick.all {
@@ -829,17 +872,12 @@ impl Site<'_> {
     fn section(
         &self,
         s: &Section,
-        newest: &[&Article],
+        list: &[&Article],
         pick: &Pick,
         sink: &mut dyn FnMut(File),
         covered: &mut Vec<String>,
     ) {
         use rayon::prelude::*;
-        let list: Vec<&Article> = newest
-            .iter()
-            .copied()
-            .filter(|a| s.only.is_none_or(|l| a.lang == l))
-            .collect();
         let touched: Vec<&Article> = if pick.all {
             Vec::new()
         } else {
@@ -855,7 +893,7 @@ impl Site<'_> {
             return;
         }
         if articles_changed {
-            sink(page(&format!("{base}index.html"), self.front(s, &list)));
+            sink(page(&format!("{base}index.html"), self.front(s, list)));
         }
         // The lists that show a changed article (every list, for a whole
         // render), and each member's articles where members' pages are due.
@@ -863,17 +901,18 @@ impl Site<'_> {
             .iter()
             .map(|a| self.clock.month_key(a.published_at()))
             .collect();
-        let want_tag: HashSet<&str> = touched
+        let want_tag: Few = touched
             .iter()
             .flat_map(|a| a.tags.iter().map(String::as_str))
             .collect();
-        let mut want_author: HashSet<&str> = touched
+        let mut authors_due: Vec<&str> = touched
             .iter()
             .flat_map(|a| a.authors.iter().map(String::as_str))
             .collect();
         if governance {
-            want_author.extend(self.state.members().map(|m| m.handle.as_str()));
+            authors_due.extend(self.state.members().map(|m| m.handle.as_str()));
         }
+        let want_author: Few = authors_due.into_iter().collect();
         // The archive: months (each month paginated), with their counts.
         // The list is newest first, so each month is one run of it: its
         // key is worked out once per month, not once per article.
@@ -898,7 +937,8 @@ impl Site<'_> {
         }
         let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
         let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-        for a in &list {
+        let grouped = pick.all || !want_tag.is_empty() || !want_author.is_empty();
+        for a in list.iter().filter(|_| grouped) {
             for t in &a.tags {
                 if pick.all || want_tag.contains(t.as_str()) {
                     by_tag.entry(t).or_default().push(a);
@@ -963,8 +1003,7 @@ impl Site<'_> {
                 sink(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
             } else {
                 // A member's page lists their newest articles.
-                let mut authors: Vec<&str> = want_author.into_iter().collect();
-                authors.sort_unstable();
+                let authors: Vec<&str> = want_author.iter().collect();
                 self.governance(s, &by_author, Some(&authors), sink);
             }
         } else if pick.all {
