@@ -667,9 +667,16 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
     if !["kk", "ru", "en"].contains(&lang.as_str()) {
         return refuse(DeskError::NotFound);
     }
-    let (proposals, log_size) = match shared.state.lock() {
-        Ok(g) => (crate::api_docs::proposals(g.state()), g.state().size()),
-        Err(_) => return refuse(DeskError::Busy),
+    // Off the async threads: a re-render holds the state for a while.
+    let s = shared.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let g = s.state.lock().ok()?;
+        let state = g.state()?;
+        Some((crate::api_docs::proposals(state), state.size()))
+    })
+    .await;
+    let Ok(Some((proposals, log_size))) = read else {
+        return refuse(DeskError::Busy);
     };
     let w = erkin_views::i18n::words(&lang);
     let proposals = proposals

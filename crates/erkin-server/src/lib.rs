@@ -144,16 +144,21 @@ impl StateSlot {
 /// The state the JSON documents are made from, kept without a copy where
 /// possible: the publication a render used (or opened at startup) is kept
 /// whole; a copy only while a first render or the sequencer has the state.
+/// A re-render lets the old state go before it reads the new one, and holds
+/// the lock meanwhile (`Gone` only if reading the new one failed), so one
+/// state is in memory at a time.
 enum Folded {
     Publication(Box<Publication>),
     State(Box<erkin_core::state::State>),
+    Gone,
 }
 
 impl Folded {
-    fn state(&self) -> &erkin_core::state::State {
+    fn state(&self) -> Option<&erkin_core::state::State> {
         match self {
-            Folded::Publication(p) => p.state(),
-            Folded::State(s) => s,
+            Folded::Publication(p) => Some(p.state()),
+            Folded::State(s) => Some(s),
+            Folded::Gone => None,
         }
     }
 }
@@ -489,7 +494,10 @@ async fn reload_loop(
             if let Some(gate) = gate {
                 let _ = gate.recv();
             }
-            render(&s, p);
+            rendered(&s, s.site.render(&p), p.state().size());
+            *lock_state(&s) = Folded::Publication(Box::new(p));
+            // The JSON documents made from the old state are made again.
+            s.site.bump();
         })
         .await;
     }
@@ -511,6 +519,9 @@ fn rebuild(s: &Shared) -> Option<Duration> {
         return None;
     }
     let started = Instant::now();
+    // The JSON documents not kept wait for the render (pages do not: they
+    // come from the copy); the old state goes before the new one is read.
+    let mut folded = lock_state(s);
     let publication = match &s.slot {
         Some(slot) => {
             let state = slot.latest.lock().ok()?.take();
@@ -524,6 +535,7 @@ fn rebuild(s: &Shared) -> Option<Duration> {
                         slot.wanted.store(true, Ordering::Release);
                         return None;
                     }
+                    *folded = Folded::Gone;
                     Publication::from_folded(store, state)
                 }
                 _ => {
@@ -532,23 +544,38 @@ fn rebuild(s: &Shared) -> Option<Duration> {
                 }
             }
         }
-        None => match Publication::open(&s.dir) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("erkin serve: cannot re-render after the log grew: {e}");
-                return None;
+        None => {
+            *folded = Folded::Gone;
+            match Publication::open(&s.dir) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("erkin serve: cannot re-render after the log grew: {e}");
+                    return None;
+                }
             }
-        },
+        }
     };
-    render(s, publication);
+    rendered(s, s.site.render(&publication), publication.state().size());
+    *folded = Folded::Publication(Box::new(publication));
+    drop(folded);
+    // The JSON documents made from the old state are made again.
+    s.site.bump();
     Some(started.elapsed())
 }
 
-/// Renders the served copy from `publication`, then keeps it as the one
-/// the JSON documents are made from.
-fn render(s: &Shared, publication: Publication) {
-    let size = publication.state().size();
-    match s.site.render(&publication) {
+/// Locks the state, recovering from a panic elsewhere (it is replaced
+/// whole, never left half-changed).
+fn lock_state(s: &Shared) -> std::sync::MutexGuard<'_, Folded> {
+    s.state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Counts a render of the copy at log size `size`, or says why it failed.
+fn rendered(
+    s: &Shared,
+    outcome: Result<erkin_export::ExportStats, erkin_export::ExportError>,
+    size: u64,
+) {
+    match outcome {
         Ok(stats) => {
             s.rendered.store(size, Ordering::Release);
             s.stats.renders.fetch_add(1, Ordering::Relaxed);
@@ -561,11 +588,6 @@ fn render(s: &Shared, publication: Publication) {
             s.site.root().display()
         ),
     }
-    let mut folded = s.state.lock().unwrap_or_else(|p| p.into_inner());
-    *folded = Folded::Publication(Box::new(publication));
-    drop(folded);
-    // The JSON documents made from the old state are made again.
-    s.site.bump();
 }
 
 /// The handles holding a board seat at the log time.

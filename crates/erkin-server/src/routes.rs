@@ -241,14 +241,14 @@ async fn page(
     }
     if let Some(doc) = api_docs::doc_of(&path) {
         if matches!(doc, api_docs::Doc::List) {
-            return article_list(&shared, &headers, head);
+            return article_list(&shared, &headers, head).await;
         }
         let s = shared.clone();
         let made = tokio::task::spawn_blocking(move || json_document(&s, &path)).await;
         return match made {
-            Ok(Some(c)) => send(&headers, &c.prepared, head),
-            Ok(None) => not_found_at(uri.path()),
-            Err(_) => status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
+            Ok(Ok(Some(c))) => send(&headers, &c.prepared, head),
+            Ok(Ok(None)) => not_found_at(uri.path()),
+            _ => status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n"),
         };
     }
     if !shared.site.is_ready() && !shared.site.wait_ready(shared.first_render_wait).await {
@@ -282,10 +282,17 @@ const LIST_BATCH: usize = 256;
 /// size it lists (the log only grows, so a size is one state). Should a
 /// render change the state while it is sent, the response is cut short:
 /// a reader sees a broken transfer, never a list of two states.
-fn article_list(shared: &Arc<Shared>, req_headers: &HeaderMap, head: bool) -> Response<Body> {
-    let (size, count) = {
-        let folded = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        (folded.state().size(), folded.state().articles().count())
+async fn article_list(shared: &Arc<Shared>, req_headers: &HeaderMap, head: bool) -> Response<Body> {
+    let s = shared.clone();
+    let counted = tokio::task::spawn_blocking(move || {
+        let folded = s.state.lock().unwrap_or_else(|p| p.into_inner());
+        folded
+            .state()
+            .map(|state| (state.size(), state.articles().count()))
+    })
+    .await;
+    let Ok(Some((size, count))) = counted else {
+        return status(StatusCode::SERVICE_UNAVAILABLE, "Try again.\n");
     };
     let etag = format!("\"articles-{size}-{}\"", env!("CARGO_PKG_VERSION"));
     let builder = Response::builder()
@@ -331,17 +338,17 @@ fn article_list(shared: &Arc<Shared>, req_headers: &HeaderMap, head: bool) -> Re
             }
             let piece = tokio::task::spawn_blocking(move || {
                 let folded = s.state.lock().unwrap_or_else(|p| p.into_inner());
-                if folded.state().size() != size {
+                let Some(state) = folded.state().filter(|st| st.size() == size) else {
                     return Err(std::io::Error::other(
                         "the state changed while the list was sent",
                     ));
-                }
+                };
                 let mut piece = if next == 0 {
                     api_docs::LIST_HEAD.to_vec()
                 } else {
                     Vec::new()
                 };
-                piece.extend(api_docs::list_items(folded.state(), next, LIST_BATCH));
+                piece.extend(api_docs::list_items(state, next, LIST_BATCH));
                 Ok(piece)
             })
             .await
@@ -358,21 +365,30 @@ fn article_list(shared: &Arc<Shared>, req_headers: &HeaderMap, head: bool) -> Re
 }
 
 /// A JSON API document made from the current state and kept for this
-/// generation; `None` for a path that names none (an unknown article).
-fn json_document(shared: &Shared, path: &str) -> Option<Arc<crate::page_cache::Cached>> {
-    let doc = api_docs::doc_of(path)?;
+/// generation; `None` for a path that names none (an unknown article);
+/// `Err` while there is no state (a re-render failed to read it).
+fn json_document(
+    shared: &Shared,
+    path: &str,
+) -> Result<Option<Arc<crate::page_cache::Cached>>, ()> {
+    let Some(doc) = api_docs::doc_of(path) else {
+        return Ok(None);
+    };
     // Read before the state: a render swaps the state, then bumps.
     let generation = shared.site.generation();
     if let Some(c) = shared.site.cache.get(path) {
         if c.current(generation) {
-            return Some(c);
+            return Ok(Some(c));
         }
     }
     let folded = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-    let bytes = api_docs::bytes(folded.state(), &doc)?;
+    let bytes = api_docs::bytes(folded.state().ok_or(())?, &doc);
     drop(folded);
+    let Some(bytes) = bytes else {
+        return Ok(None);
+    };
     let entry = crate::page_cache::Cached::new(prepared::prepare(path, bytes), None, generation);
-    Some(shared.site.cache.insert(path, entry))
+    Ok(Some(shared.site.cache.insert(path, entry)))
 }
 
 /// Until the first render of an empty copy completes: 503, with when to
