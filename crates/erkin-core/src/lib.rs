@@ -17,6 +17,7 @@ pub mod article;
 pub mod ballot;
 pub mod ballot_keys;
 pub mod blob;
+pub mod changes;
 pub mod charter;
 pub mod checkpoint;
 pub mod copy;

@@ -15,7 +15,6 @@
 //! static host, or opened from a USB stick with `file://`.
 
 pub mod api;
-pub mod changes;
 pub mod dates;
 pub mod diff;
 mod feeds;
@@ -27,8 +26,8 @@ pub mod site_words;
 
 pub use pages::{decimal, handle_path, strip_bidi, PER_PAGE};
 
-pub use changes::Changes;
 use erkin_core::blob::BlobId;
+pub use erkin_core::changes::Changes;
 use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
 use erkin_core::state::State;
 

@@ -12,9 +12,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::changes::Changes;
 use erkin_core::action::Motion;
 use erkin_core::article::Article;
+use erkin_core::changes::Changes;
 use erkin_core::governance::{Judged, Proposal};
 use erkin_core::mirrors::MirrorKind;
 use erkin_core::state::{State, StatementRecord};

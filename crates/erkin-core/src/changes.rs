@@ -15,8 +15,8 @@
 
 use std::collections::BTreeSet;
 
-use erkin_core::action::{Action, Motion};
-use erkin_core::state::State;
+use crate::action::{Action, Motion};
+use crate::state::State;
 
 /// What changed for readers between two sizes of a log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
