@@ -313,7 +313,8 @@ pub fn render(
     };
     // Newest first (ties by slug), the dates read once per article.
     let mut dated: Vec<(u64, &Article)> = state.articles().map(|a| (a.published_at(), a)).collect();
-    dated.sort_unstable_by(|(ta, a), (tb, b)| tb.cmp(ta).then(a.slug.cmp(&b.slug)));
+    // On every core (a total order: slugs are unique, so the same result).
+    dated.par_sort_unstable_by(|(ta, a), (tb, b)| tb.cmp(ta).then(a.slug.cmp(&b.slug)));
     let newest: Vec<&Article> = dated.into_iter().map(|(_, a)| a).collect();
     let to_render = if pick.all { newest.clone() } else { to_render };
     let default_lang = state
