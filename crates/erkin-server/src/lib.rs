@@ -176,8 +176,7 @@ impl RenderThread {
         let (tx, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
         std::thread::Builder::new()
             .name("erkin-render".into())
-            // As the main thread's: folding and rendering recurse deeply
-            // in unoptimised builds (only pages touched are resident).
+            // As the main thread's, where `erkin export` renders.
             .stack_size(8 << 20)
             .spawn(move || {
                 for job in rx {
@@ -202,6 +201,8 @@ impl RenderThread {
 struct Shared {
     dir: PathBuf,
     render: RenderThread,
+    /// Set when the server stops: no render starts after it.
+    stopping: std::sync::atomic::AtomicBool,
     /// The sequencer's state, when this server sequences.
     slot: Option<Arc<StateSlot>>,
     /// The served copy and its page cache.
@@ -381,6 +382,7 @@ pub async fn serve_with(
         dir: dir.to_path_buf(),
         slot: api.as_ref().map(|_| slot),
         render,
+        stopping: std::sync::atomic::AtomicBool::new(false),
         site,
         state: Mutex::new(folded),
         rendered: AtomicU64::new(if current { size } else { 0 }),
@@ -446,6 +448,10 @@ pub async fn serve_with(
         })
         .await;
     }
+    // A render under way finishes before the server returns (its folder may
+    // go once it has), and none starts after.
+    shared.stopping.store(true, Ordering::Release);
+    let _ = shared.render.run(|| ()).await;
     stop_following.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(f) = follower {
         let _ = tokio::task::spawn_blocking(move || f.join()).await;
@@ -544,6 +550,9 @@ async fn reload_loop(
                 if let Some(gate) = gate {
                     let _ = gate.recv();
                 }
+                if s.stopping.load(Ordering::Acquire) {
+                    return;
+                }
                 rendered(&s, s.site.render(&p), p.state().size());
                 *lock_state(&s) = Folded::Publication(Box::new(p));
                 // The JSON documents made from the old state are made again.
@@ -563,6 +572,9 @@ async fn reload_loop(
 
 /// One look at the log; a new render if it grew. Returns the render time.
 fn rebuild(s: &Shared) -> Option<Duration> {
+    if s.stopping.load(Ordering::Acquire) {
+        return None;
+    }
     let size = lock(&s.store).refresh().ok()?;
     let current = s.rendered.load(Ordering::Acquire);
     if size == current {

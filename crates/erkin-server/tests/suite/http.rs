@@ -102,20 +102,46 @@ pub(crate) fn fixture() -> Fixture {
     f
 }
 
+/// Stops a server started by [`start`] when dropped, and waits until it
+/// has returned (a render it had under way included), so a test's folder is
+/// never deleted under a server still writing its copy.
+pub(crate) struct Stop {
+    tx: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Stop {
+    pub(crate) fn new(
+        tx: tokio::sync::oneshot::Sender<()>,
+        thread: std::thread::JoinHandle<()>,
+    ) -> Self {
+        Self {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Starts the server on a free loopback port in a background thread.
-pub(crate) fn start(dir: &Path) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+pub(crate) fn start(dir: &Path) -> (SocketAddr, Stop) {
     start_with(dir, erkin_server::ServeOptions::default())
 }
 
 /// Starts the server with `options` (the members' API, limits).
-pub(crate) fn start_with(
-    dir: &Path,
-    options: erkin_server::ServeOptions,
-) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+pub(crate) fn start_with(dir: &Path, options: erkin_server::ServeOptions) -> (SocketAddr, Stop) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let dir = dir.to_path_buf();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
             let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
@@ -129,7 +155,10 @@ pub(crate) fn start_with(
             .unwrap();
         });
     });
-    (addr_rx.recv_timeout(Duration::from_secs(30)).unwrap(), tx)
+    (
+        addr_rx.recv_timeout(Duration::from_secs(30)).unwrap(),
+        Stop::new(tx, thread),
+    )
 }
 
 #[test]

@@ -27,7 +27,7 @@ fn start_with_clock(
     log: &SecretKey,
     delay: Duration,
     clock: Clock,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
+) -> (String, crate::http::Stop) {
     let sequencer = erkin_server::SequencerConfig {
         max_delay: delay,
         clock,
@@ -40,12 +40,12 @@ fn start_with_config(
     dir: &std::path::Path,
     log: &SecretKey,
     sequencer: erkin_server::SequencerConfig,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
+) -> (String, crate::http::Stop) {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let dir = dir.to_path_buf();
     let log_key = SecretKey::parse(log.expose_secret_text()).unwrap();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async move {
             let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
@@ -68,7 +68,10 @@ fn start_with_config(
         });
     });
     let addr = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
-    (format!("http://{addr}/"), tx)
+    (
+        format!("http://{addr}/"),
+        crate::http::Stop::new(tx, thread),
+    )
 }
 
 fn statement(origin: &str, key: &SecretKey, time: u64, text: &str) -> Vec<u8> {
@@ -161,7 +164,7 @@ fn a_batch_is_sequenced_in_arrival_order_after_its_tick_and_receipts_verify() {
         wrong.submit(&fresh),
         Err(ClientError::BadReceipt(_))
     ));
-    let _ = stop.send(());
+    drop(stop);
 }
 
 // ---------------------------------------------------------------------------
@@ -174,7 +177,7 @@ const H: u64 = 3600;
 struct Newsroom {
     _tmp: tempfile::TempDir,
     url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<crate::http::Stop>,
     log: SecretKey,
     members: Vec<SecretKey>,
     /// The sequencer's clock, set by the test.
@@ -272,7 +275,7 @@ impl Newsroom {
 impl Drop for Newsroom {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            drop(stop);
         }
     }
 }
