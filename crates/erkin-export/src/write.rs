@@ -593,32 +593,94 @@ impl Writer<'_> {
     }
 
     /// Makes folder `dir` (and any missing above it) unless this export
-    /// already has. A folder made for a `durable` file has its own parent
-    /// fsynced, so the new name survives a power loss with the files in it.
+    /// already has; see [`make_dir`].
     fn make_dir(&mut self, dir: &Path, durable: bool) -> std::io::Result<()> {
-        if self.dirs.contains(dir) {
-            return Ok(());
+        make_dir(&mut self.dirs, dir, durable)
+    }
+}
+
+/// Makes folder `dir` (and any missing above it) unless it is in `made`
+/// (the folders this export made or found). A folder made for a `durable`
+/// file has its own parent fsynced, so the new name survives a power loss
+/// with the files in it.
+///
+/// A folder in `made` can vanish behind the export's back (someone deletes
+/// it meanwhile): `dir` then cannot be made for want of its parent, which is
+/// forgotten and made again, once; if `dir` still cannot be made, that is
+/// the error. Each call goes up at most the depth of `dir`, and never
+/// loops.
+fn make_dir(made: &mut HashSet<PathBuf>, dir: &Path, durable: bool) -> std::io::Result<()> {
+    if made.contains(dir) {
+        return Ok(());
+    }
+    let created = match fs::create_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = dir.parent().ok_or(e)?;
+            made.remove(parent);
+            make_dir(made, parent, durable)?;
+            fs::create_dir(dir)
         }
-        match fs::create_dir(dir) {
-            Ok(()) => {
-                if durable {
-                    crate::dir::sync_dir(dir.parent().unwrap_or(Path::new("")))?;
-                }
+        other => other,
+    };
+    match created {
+        Ok(()) => {
+            if durable {
+                crate::dir::sync_dir(dir.parent().unwrap_or(Path::new("")))?;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                if !fs::metadata(dir)?.is_dir() {
-                    return Err(e);
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let parent = dir.parent().ok_or(e)?;
-                self.make_dir(parent, durable)?;
-                return self.make_dir(dir, durable);
-            }
-            Err(e) => return Err(e),
         }
-        self.dirs.insert(dir.to_path_buf());
-        Ok(())
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if !fs::metadata(dir)?.is_dir() {
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    made.insert(dir.to_path_buf());
+    Ok(())
+}
+
+#[cfg(test)]
+mod folder_tests {
+    use super::*;
+
+    /// A folder the export made, deleted behind its back, is made again
+    /// (this recursed without end and overflowed the stack).
+    #[test]
+    fn a_folder_deleted_meanwhile_is_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let mut made = HashSet::from([root.clone()]);
+        make_dir(&mut made, &root.join("a/b/c"), true).unwrap();
+        assert!(root.join("a/b/c").is_dir());
+        fs::remove_dir_all(root.join("a")).unwrap();
+        make_dir(&mut made, &root.join("a/b/d"), false).unwrap();
+        assert!(root.join("a/b/d").is_dir());
+    }
+
+    /// A file where a folder should be is an error, not a loop.
+    #[test]
+    fn a_file_in_the_way_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let mut made = HashSet::from([root.clone()]);
+        fs::write(root.join("a"), b"not a folder").unwrap();
+        let e = make_dir(&mut made, &root.join("a"), false).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        let e = make_dir(&mut made, &root.join("a/b/c"), false).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotADirectory);
+        assert!(!made.contains(&root.join("a")));
+    }
+
+    /// The export's root itself gone: made again too.
+    #[test]
+    fn a_root_deleted_meanwhile_is_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("copy");
+        fs::create_dir(&root).unwrap();
+        let mut made = HashSet::from([root.clone()]);
+        fs::remove_dir(&root).unwrap();
+        make_dir(&mut made, &root.join("x"), false).unwrap();
+        assert!(root.join("x").is_dir());
     }
 }
 

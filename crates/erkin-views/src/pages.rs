@@ -330,8 +330,14 @@ pub fn render(
         default_lang,
         leads: BTreeMap::new(),
     };
-    let mut media = Vec::new();
     let mut leads = BTreeMap::new();
+    // Pages are handed on after the media they show (and the lists after
+    // the lead images' sizes), so a reader of a copy being written in place
+    // never meets a page whose image is not there yet: a whole render's
+    // media go with each batch; an incremental render holds its few
+    // article pages until its media are out.
+    let mut sent_media = std::collections::HashSet::new();
+    let mut held: Vec<File> = Vec::new();
     // A redacted body may still be in the cache: never show it.
     let redacted_blobs = state.redacted_blobs();
     let is_redacted = |a: &Article| {
@@ -385,13 +391,27 @@ pub fn render(
                         leads.insert(a.slug.clone(), lead);
                     }
                 }
-                media.extend(out.media);
+                for m in &out.media {
+                    if redacted_blobs.contains(&m.id) || !sent_media.insert(m.path()) {
+                        continue;
+                    }
+                    if let Some(bytes) = blobs(&m.id) {
+                        sink(File {
+                            path: m.path(),
+                            bytes,
+                        });
+                    }
+                }
             }
             if let Some(r) = out.rendered {
                 cache.insert(a.current().body, r);
             }
-            for f in out.files {
-                sink(f);
+            if pick.all {
+                for f in out.files {
+                    sink(f);
+                }
+            } else {
+                held.extend(out.files);
             }
         }
     }
@@ -454,20 +474,6 @@ pub fn render(
         }
     }
     site.leads = leads;
-    let site = &site;
-    // Each language's articles, newest first, in one pass.
-    let mut by_lang: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-    for a in &newest {
-        by_lang.entry(a.lang.as_str()).or_default().push(a);
-    }
-    for s in &sections {
-        let list = match s.only {
-            None => newest.as_slice(),
-            Some(l) => by_lang.get(l).map_or(&[][..], Vec::as_slice),
-        };
-        site.section(s, list, &pick, sink, &mut covered);
-    }
-    crate::feeds::render(state, config, &newest, &pick, sink);
     if pick.all {
         // The lead images' smaller sizes (made once per server, see
         // `images`), the originals read here, the sizes made on every core.
@@ -502,19 +508,6 @@ pub fn render(
             }
         }
         cache.keep_only(&used, &sizes);
-        media.sort();
-        media.dedup();
-        for m in media {
-            if redacted_blobs.contains(&m.id) {
-                continue;
-            }
-            if let Some(bytes) = blobs(&m.id) {
-                sink(File {
-                    path: m.path(),
-                    bytes,
-                });
-            }
-        }
     } else {
         // Every medium any revision of a page rendered names: its files
         // as the whole site has them now (whichever articles show it),
@@ -571,6 +564,23 @@ pub fn render(
             }
         }
     }
+    for f in held {
+        sink(f);
+    }
+    let site = &site;
+    // Each language's articles, newest first, in one pass.
+    let mut by_lang: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+    for a in &newest {
+        by_lang.entry(a.lang.as_str()).or_default().push(a);
+    }
+    for s in &sections {
+        let list = match s.only {
+            None => newest.as_slice(),
+            Some(l) => by_lang.get(l).map_or(&[][..], Vec::as_slice),
+        };
+        site.section(s, list, &pick, sink, &mut covered);
+    }
+    crate::feeds::render(state, config, &newest, &pick, sink);
     if pick.all {
         sink(page("404.html", site.not_found()));
         sink(File {

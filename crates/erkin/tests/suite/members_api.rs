@@ -364,20 +364,11 @@ fn members_govern_and_publish_through_the_server_only() {
         page.contains(&format!("media/{photo_id}.png")),
         "the page shows the uploaded photo: {page}"
     );
-    // The served copy is written in place by the export, which writes an
-    // article's page before its media: the photo follows within the render.
-    let mut media = None;
-    let waited = eventually(Duration::from_secs(10), || {
-        match get(server.addr, &format!("/media/{photo_id}.png")) {
-            Ok(r) if r.status == 200 => {
-                media = Some(r.body);
-                true
-            }
-            _ => false,
-        }
-    });
-    assert!(waited.is_some(), "the photo was never served");
-    assert_eq!(media.as_deref(), Some(PHOTO));
+    // The export writes a page's media before the page: once the page is
+    // served, so is its photo.
+    let media = get(server.addr, &format!("/media/{photo_id}.png")).unwrap();
+    assert_eq!(media.status, 200);
+    assert_eq!(media.body, PHOTO);
     let blob = get(server.addr, &format!("/blob/{photo_id}")).unwrap();
     assert_eq!(blob.status, 200);
     assert_eq!(blob.body, PHOTO);
