@@ -158,7 +158,15 @@ pub fn for_each_file_changed<E: From<StoreError>>(
             return Err(e);
         }
     }
-    if let Some(cp) = store.latest_checkpoint_bytes()? {
+    // The checkpoint of the tiles written above: with a sequencer appending
+    // meanwhile, the latest may name a tree this copy lacks tiles of.
+    if size > 0 {
+        let cp = store
+            .checkpoint_bytes_at(size)?
+            .ok_or_else(|| StoreError::Corrupt {
+                path: store.path().to_path_buf(),
+                reason: format!("no checkpoint of the tree of size {size}"),
+            })?;
         visit("checkpoint", Part::Checkpoint, Some(&cp))?;
     }
     Ok(covered)

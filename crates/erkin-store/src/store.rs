@@ -736,6 +736,31 @@ impl Store {
             .transpose()
     }
 
+    /// The signed checkpoint note of the tree of `size` leaves, if one was
+    /// stored (every committed batch stores the one of its size). An export
+    /// names the size it wrote the tiles of, not the latest, which a writer
+    /// may have moved on meanwhile.
+    pub fn checkpoint_bytes_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT CASE WHEN length(note) <= ?1 THEN note END, length(note)
+                 FROM checkpoints WHERE size = ?2",
+                params![MAX_CHECKPOINT_LEN as u64, size],
+                |r| Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, u64>(1)?)),
+            )
+            .optional()
+            .map_err(|e| sql_err(&self.path, e))?
+            .map(|(note, len)| {
+                note.ok_or_else(|| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "the checkpoint of size {size} is {len} bytes, more than any checkpoint"
+                    ),
+                })
+            })
+            .transpose()
+    }
+
     /// A proof that the tree of `old` leaves is a prefix of the stored tree
     /// (RFC 6962 consistency proof; empty for `old` 0 or the whole tree).
     pub fn consistency_proof(&self, old: u64) -> Result<tlog_tiles::TreeProof, StoreError> {

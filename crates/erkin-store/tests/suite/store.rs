@@ -605,3 +605,42 @@ fn uploads_are_served_only_once_named_and_collected_if_never_named() {
     assert!(p.store().has_blob(&named).unwrap());
     assert_eq!(p.store().pending_bytes().unwrap(), 0);
 }
+
+/// The size a checkpoint note names (its second line).
+fn note_size(note: &[u8]) -> u64 {
+    let text = std::str::from_utf8(note).unwrap();
+    text.lines().nth(1).unwrap().parse().unwrap()
+}
+
+/// Every committed batch's checkpoint stays readable by its size (an export
+/// names the size it wrote tiles for, not whatever is latest by then);
+/// sizes that were never a batch's end have none.
+#[test]
+fn each_batchs_checkpoint_is_kept_by_its_size() {
+    let (f, mut p) = found();
+    let mut ends = vec![p.store().size()];
+    for i in 0..3u64 {
+        let batch: Vec<Vec<u8>> = (0..4)
+            .map(|j| statement(&p, &f.member, T0 + 10 * i + j, &format!("b{i}-{j}")))
+            .collect();
+        let outcome = p.submit(&batch, T0 + 10 * i, &f.log_key).unwrap();
+        assert!(outcome.results.iter().all(|r| r.is_ok()));
+        ends.push(p.store().size());
+    }
+    let store = p.store();
+    for &size in &ends {
+        let note = store
+            .checkpoint_bytes_at(size)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no checkpoint of size {size}"));
+        assert_eq!(note_size(&note), size);
+    }
+    let latest = store.latest_checkpoint_bytes().unwrap().unwrap();
+    assert_eq!(
+        Some(latest),
+        store.checkpoint_bytes_at(store.size()).unwrap()
+    );
+    // Within a batch, and beyond the tree: none.
+    assert_eq!(store.checkpoint_bytes_at(ends[1] - 1).unwrap(), None);
+    assert_eq!(store.checkpoint_bytes_at(store.size() + 1).unwrap(), None);
+}
