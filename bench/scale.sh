@@ -24,9 +24,12 @@
 #                   work factor 10 every key here is made with: about 1 MiB
 #                   and a millisecond each, so the figure is the action's own;
 #                   at erkin's fixed 2^18 each adds 256 MiB and ~0.5 s)
-#   serve RSS       `erkin serve` started on the data directory: VmRSS from
-#                   /proc once it answers its first page (waiting up to 300 s);
-#                   its "wall time" is how long that first answer took
+#   serve first     `erkin serve` started on the data directory for the first
+#                   time: it renders its copy (DIR/site) before the first page;
+#                   how long that first answer took (waiting up to 300 s) and
+#                   VmHWM from /proc
+#   serve RSS       `erkin serve` restarted on its current copy (nothing to
+#                   render): how long its first answer took, and VmRSS then
 #   mirror first    a mirror's first sync, from the data directory (--no-site)
 #   mirror +1       one statement, then the mirror's sync from the running
 #                   server over loopback HTTP (--no-site): requests and body
@@ -141,27 +144,38 @@ for n in $SIZES; do
 
   EXTRA="2 derivations at 2^10" measure statement "$n" "$ERKIN" --dir "$d/data" statement --key "$d/editor.key" "one more" || true
 
-  # The server: resident memory once it answers.
-  port=$(free_port)
-  started=$(date +%s.%N)
-  "$ERKIN" serve --dir "$d/data" --listen "127.0.0.1:$port" --quiet > "$d/serve.log" 2>&1 &
-  SERVE_PID=$!
-  answered=
-  until_s=$(($(date +%s) + 300))
-  while [ "$(date +%s)" -lt "$until_s" ]; do
-    if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then answered=1; break; fi
-    kill -0 "$SERVE_PID" 2> /dev/null || break
-    sleep 0.1
-  done
-  if [ -n "$answered" ]; then
-    ready=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
-    rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$SERVE_PID/status")
-    hwm=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$SERVE_PID/status")
-    record "serve RSS" "$n" "$ready" "$rss" "" "first answer after $ready s; VmHWM $hwm MiB"
-    say "serve at $n: answered after $ready s, VmRSS $rss MiB (VmHWM $hwm MiB)"
-  else
-    record "serve RSS" "$n" FAILED "" "" "$(tail -1 "$d/serve.log")"
-  fi
+  # The server, twice: first on a data directory it has never served (it
+  # renders its copy, DIR/site, before the first page: "serve first", its
+  # memory the high-water mark), then restarted on that current copy
+  # ("serve RSS": nothing to render; VmRSS once it answers). The second
+  # one stays up for the mirror's sync.
+  start_serve() {
+    port=$(free_port)
+    started=$(date +%s.%N)
+    "$ERKIN" serve --dir "$d/data" --listen "127.0.0.1:$port" --quiet > "$d/serve.log" 2>&1 &
+    SERVE_PID=$!
+    answered=
+    until_s=$(($(date +%s) + 300))
+    while [ "$(date +%s)" -lt "$until_s" ]; do
+      if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then answered=1; break; fi
+      kill -0 "$SERVE_PID" 2> /dev/null || break
+      sleep 0.1
+    done
+    if [ -n "$answered" ]; then
+      ready=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
+      rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$SERVE_PID/status")
+      hwm=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$SERVE_PID/status")
+      if [ "$1" = "serve first" ]; then shown=$hwm; else shown=$rss; fi
+      record "$1" "$n" "$ready" "$shown" "" "first answer after $ready s; VmRSS $rss MiB, VmHWM $hwm MiB"
+      say "$1 at $n: answered after $ready s, VmRSS $rss MiB (VmHWM $hwm MiB)"
+    else
+      record "$1" "$n" FAILED "" "" "$(tail -1 "$d/serve.log")"
+    fi
+  }
+  start_serve "serve first"
+  kill "$SERVE_PID" 2> /dev/null || true
+  wait "$SERVE_PID" 2> /dev/null || true
+  start_serve "serve RSS"
 
   # A mirror: its first sync from the directory, then one new entry and the
   # incremental sync over HTTP from the server.
@@ -234,16 +248,16 @@ table() { # table TITLE FIELD UNIT METRIC...
   done
 }
 
-metrics=(import export hugo "export +1" "export +0" statement "serve RSS" "mirror first" "mirror +1" "verify data" "verify export" "verify --deep")
+metrics=(import export hugo "export +1" "export +0" statement "serve first" "serve RSS" "mirror first" "mirror +1" "verify data" "verify export" "verify --deep")
 echo
 echo "erkin: $ERKIN ($("$ERKIN" --version)); ended $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 table "wall time" 3 s "${metrics[@]}"
-table "peak memory (max RSS; serve: VmRSS after its first answer)" 4 MiB "${metrics[@]}"
+table "peak memory (max RSS; serve first: VmHWM, serve RSS: VmRSS after its first answer)" 4 MiB "${metrics[@]}"
 table "CPU (user + system)" 5 s import export hugo "export +1" "export +0" statement "mirror first" "mirror +1" "verify data" "verify export" "verify --deep"
 echo
 echo "| what | $(printf '%s | ' "${sizes[@]}")"
 echo "|---|$(printf -- '---|%.0s' "${sizes[@]}")"
-for m in export hugo "export +1" "export +0" statement "serve RSS" "mirror +1"; do
+for m in export hugo "export +1" "export +0" statement "serve first" "serve RSS" "mirror +1"; do
   row="| $m: details |"
   for n in "${sizes[@]}"; do row="$row $(get "$m" "$n" 6) |"; done
   echo "$row"
