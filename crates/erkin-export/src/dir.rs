@@ -168,6 +168,14 @@ impl CopyReader for DirCopy {
 thread_local! {
     /// Directory fsyncs done by this thread (tests check the path is taken).
     static DIR_SYNCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Whole-filesystem syncs done by this thread ([`sync_filesystem`]).
+    static FS_SYNCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread made a whole export durable
+/// ([`sync_filesystem`]).
+pub fn filesystem_syncs() -> u64 {
+    FS_SYNCS.with(|n| n.get())
 }
 
 /// Fsyncs the directory `dir`, so that names created or renamed in it are as
@@ -196,6 +204,24 @@ pub fn sync_files(files: &[PathBuf]) -> std::io::Result<()> {
     files
         .par_iter()
         .try_for_each(|f| fs::File::open(f).and_then(|f| f.sync_all()))
+}
+
+/// Makes everything written to the filesystem holding `dir` durable: on
+/// Linux one `syncfs(2)` (a whole export's pages, blobs and folders, before
+/// the record that says they are there); elsewhere each of `files`.
+pub fn sync_filesystem(dir: &Path, files: &[PathBuf]) -> std::io::Result<()> {
+    FS_SYNCS.with(|n| n.set(n.get() + 1));
+    #[cfg(target_os = "linux")]
+    {
+        let _ = files;
+        let d = fs::File::open(dir)?;
+        rustix::fs::syncfs(&d).map_err(std::io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        sync_files(files)
+    }
 }
 
 /// How many directory fsyncs this thread has done ([`sync_dir`]).

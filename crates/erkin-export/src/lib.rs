@@ -15,6 +15,10 @@
 //!   are fsynced before the rename and their folder after it (and a folder
 //!   made for them has its parent fsynced).
 //! - Each folder is made once per export, not once per file.
+//! - What an export wrote is durable before the record that lists it: an
+//!   incremental export fsyncs the few files it wrote, a whole export syncs
+//!   the filesystem once (`syncfs(2)` on Linux), since the next export
+//!   trusts the record.
 //! - The checkpoint is written last, after everything it covers is in place:
 //!   a reader who fetches the checkpoint can always fetch its tiles.
 //! - Files whose bytes would not change are not rewritten (incremental, and
@@ -28,7 +32,7 @@ mod dir;
 mod manifest;
 mod write;
 
-pub use dir::{dir_syncs, read_bounded, sync_dir, DirCopy};
+pub use dir::{dir_syncs, filesystem_syncs, read_bounded, sync_dir, DirCopy};
 pub use manifest::JOURNAL_FILE;
 pub use write::{
     atomic_write, export, export_whole, export_with_progress, for_each_file, for_each_file_changed,

@@ -284,7 +284,8 @@ pub fn export_whole(
         old: &lookup,
         new: BTreeMap::new(),
         dirs: HashSet::from([out.to_path_buf()]),
-        unsynced: None,
+        // On Linux the whole filesystem is synced at the end instead.
+        unsynced: (!cfg!(target_os = "linux")).then(Vec::new),
     };
     let root = out.to_path_buf();
     let skip = |rel: &str, part: Part| skip_present(&root, &lookup, rel, part);
@@ -313,6 +314,15 @@ pub fn export_whole(
     for rel in stale {
         w.delete(&rel)?;
     }
+    // What this export wrote reaches the disk before the record that says
+    // it is there: the next export trusts the record, so a page a power
+    // loss emptied would otherwise stay empty until an `--full` export.
+    crate::dir::sync_filesystem(out, w.unsynced.as_deref().unwrap_or_default()).map_err(
+        |source| ExportError::Io {
+            path: out.to_path_buf(),
+            source,
+        },
+    )?;
     let new = std::mem::take(&mut w.new);
     crate::manifest::write_base(out, &new, publication.store().size())?;
     Ok(w.stats)

@@ -299,3 +299,20 @@ fn an_export_syncs_the_folders_of_the_log_and_the_checkpoint_only() {
     assert_eq!(log_files, 6);
     assert_eq!(synced, 6 + 7);
 }
+
+/// A whole export makes what it wrote durable (one syncfs on Linux) before
+/// it writes the record the next export trusts; an export with nothing new
+/// writes nothing and syncs nothing.
+#[test]
+fn a_whole_export_is_made_durable_before_its_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    add(&mut p, &log, &member, 20);
+    let out = tmp.path().join("out");
+    let before = erkin_export::filesystem_syncs();
+    export(&p, &out).unwrap();
+    assert_eq!(erkin_export::filesystem_syncs() - before, 1);
+    let again = export(&p, &out).unwrap();
+    assert_eq!(again.written, 0, "{again:?}");
+    assert_eq!(erkin_export::filesystem_syncs() - before, 1);
+}
