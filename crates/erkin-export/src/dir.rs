@@ -1,12 +1,14 @@
 //! Reading an exported directory as a [`CopyReader`].
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use erkin_core::blob::BlobId;
 use erkin_core::tiles::TilePath;
 use erkin_core::verify::{CopyReader, ReadError};
+
+use crate::error::ExportError;
 
 /// A directory in the static layout (an export, or a mirror's files).
 pub struct DirCopy {
@@ -116,7 +118,7 @@ fn check_dirs(root: &Path, path: &str) -> Result<(), ReadError> {
 /// may come from a network) from naming anything outside the copy.
 fn is_layout_path(path: &str) -> bool {
     path == "checkpoint"
-        || path == crate::DESCRIPTOR_FILE
+        || path == erkin_core::descriptor::DESCRIPTOR_FILE
         || path
             .strip_prefix("blob/")
             .is_some_and(|h| h.parse::<BlobId>().is_ok())
@@ -163,6 +165,41 @@ impl CopyReader for DirCopy {
         ids.sort();
         Ok(ids)
     }
+}
+
+/// Writes a file whole: temporary name in the same directory, then rename.
+pub fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
+    let parent = path.parent().expect("layout paths have a parent");
+    fs::create_dir_all(parent).map_err(|source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    replace_whole(path, bytes, durable)
+}
+
+/// [`atomic_write`] into a folder that exists. `durable`: the file is
+/// fsynced before the rename and its folder after it.
+pub(crate) fn replace_whole(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let parent = path.parent().expect("layout paths have a parent");
+    let tmp = parent.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    let mut f = fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes)
+        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
+        .map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)?;
+    // The rename is durable only once its directory is synced: a checkpoint
+    // must never survive a power loss that its tiles did not.
+    if durable {
+        sync_dir(parent).map_err(io)?;
+    }
+    Ok(())
 }
 
 thread_local! {
@@ -241,10 +278,10 @@ mod sync_tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tile/0/000");
         let before = dir_syncs();
-        crate::write::atomic_write(&path, b"tile", true).unwrap();
+        crate::dir::atomic_write(&path, b"tile", true).unwrap();
         assert_eq!(dir_syncs(), before + 1);
         assert_eq!(fs::read(&path).unwrap(), b"tile");
-        crate::write::atomic_write(&dir.path().join("index.html"), b"page", false).unwrap();
+        crate::dir::atomic_write(&dir.path().join("index.html"), b"page", false).unwrap();
         assert_eq!(dir_syncs(), before + 1);
         // A directory that is not there cannot be synced: an error, not a
         // silent success.

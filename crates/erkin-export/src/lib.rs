@@ -29,12 +29,13 @@
 //!   all) and never touches a file it did not write.
 
 mod dir;
+mod error;
 mod manifest;
 mod write;
 
-pub use dir::{dir_syncs, filesystem_syncs, read_bounded, sync_dir, DirCopy};
+pub use dir::{atomic_write, dir_syncs, filesystem_syncs, read_bounded, sync_dir, DirCopy};
 pub use manifest::JOURNAL_FILE;
 pub use write::{
-    atomic_write, export, export_whole, export_with_progress, for_each_file, for_each_file_changed,
-    Descriptor, ExportError, ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,
+    export, export_whole, export_with_progress, for_each_file, for_each_file_changed, Descriptor,
+    ExportError, ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,
 };

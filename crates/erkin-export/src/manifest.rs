@@ -27,7 +27,20 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use crate::write::{atomic_write, ExportError, Fingerprint};
+use sha2::{Digest, Sha256};
+
+use crate::dir::atomic_write;
+use crate::error::ExportError;
+
+/// A file's fingerprint in the manifest: length and truncated SHA-256.
+pub(crate) type Fingerprint = (u64, [u8; 16]);
+
+pub(crate) fn fingerprint(bytes: &[u8]) -> Fingerprint {
+    let digest = Sha256::digest(bytes);
+    let mut short = [0u8; 16];
+    short.copy_from_slice(&digest[..16]);
+    (bytes.len() as u64, short)
+}
 
 pub const JOURNAL_FILE: &str = ".erkin-files.journal";
 const HEADER: &str = "# erkin-files 2 size=";

@@ -10,8 +10,9 @@ use erkin_core::checkpoint::Checkpoint;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, StoreError};
 
-use crate::manifest::Manifest;
-use sha2::{Digest, Sha256};
+use crate::dir::replace_whole;
+pub use crate::error::ExportError;
+use crate::manifest::{fingerprint, Fingerprint, Manifest};
 
 pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
 
@@ -20,26 +21,6 @@ pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
 /// the site no longer has (a redacted image, a page that went away) without
 /// ever touching a file it did not write.
 pub const MANIFEST_FILE: &str = ".erkin-files";
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}: holds a copy of another publication (its checkpoint is not signed by this log key); export into an empty directory")]
-    ForeignCopy(PathBuf),
-    #[error("{path}: holds a newer copy ({theirs} entries) than this data directory ({ours}); exporting would roll readers back. Sync the data directory first")]
-    Rollback {
-        path: PathBuf,
-        theirs: u64,
-        ours: u64,
-    },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ExportStats {
@@ -491,16 +472,6 @@ fn refuse_overwriting(out: &Path, publication: &Publication) -> Result<(), Expor
     }
 }
 
-/// A file's fingerprint in the manifest: length and truncated SHA-256.
-pub(crate) type Fingerprint = (u64, [u8; 16]);
-
-fn fingerprint(bytes: &[u8]) -> Fingerprint {
-    let digest = Sha256::digest(bytes);
-    let mut short = [0u8; 16];
-    short.copy_from_slice(&digest[..16]);
-    (bytes.len() as u64, short)
-}
-
 struct Writer<'a> {
     root: PathBuf,
     stats: ExportStats,
@@ -657,6 +628,16 @@ fn make_dir(made: &mut HashSet<PathBuf>, dir: &Path, durable: bool) -> std::io::
     Ok(())
 }
 
+/// Writes `bytes` to a file that must not exist yet (`AlreadyExists` if
+/// it does: nothing is touched then).
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
 #[cfg(test)]
 mod folder_tests {
     use super::*;
@@ -700,49 +681,4 @@ mod folder_tests {
         make_dir(&mut made, &root.join("x"), false).unwrap();
         assert!(root.join("x").is_dir());
     }
-}
-
-/// Writes `bytes` to a file that must not exist yet (`AlreadyExists` if
-/// it does: nothing is touched then).
-fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    f.write_all(bytes)
-}
-
-/// Writes a file whole: temporary name in the same directory, then rename.
-pub fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
-    let parent = path.parent().expect("layout paths have a parent");
-    fs::create_dir_all(parent).map_err(|source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    replace_whole(path, bytes, durable)
-}
-
-/// [`atomic_write`] into a folder that exists. `durable`: the file is
-/// fsynced before the rename and its folder after it.
-fn replace_whole(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let parent = path.parent().expect("layout paths have a parent");
-    let tmp = parent.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    let mut f = fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes)
-        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
-        .map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)?;
-    // The rename is durable only once its directory is synced: a checkpoint
-    // must never survive a power loss that its tiles did not.
-    if durable {
-        crate::dir::sync_dir(parent).map_err(io)?;
-    }
-    Ok(())
 }

@@ -193,6 +193,13 @@ fn offset_rfc(o: i32) -> String {
     format!("{sign}{:02}:{:02}", o.abs() / 3600, o.abs() % 3600 / 60)
 }
 
+/// An RFC 3339 time in UTC to the second (`2026-10-05T09:00:00Z`): the
+/// machine-readable form of feeds.
+pub(crate) fn rfc3339(t: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

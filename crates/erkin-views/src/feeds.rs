@@ -4,7 +4,8 @@
 use erkin_core::article::Article;
 use erkin_core::state::State;
 
-use crate::pages::{rfc3339, Pick};
+use crate::dates::rfc3339;
+use crate::pick::Pick;
 use crate::{File, SiteConfig};
 
 const FEED_ENTRIES: usize = 50;

@@ -22,6 +22,7 @@ pub mod i18n;
 pub mod images;
 pub mod markdown;
 mod pages;
+mod pick;
 pub mod site_words;
 
 pub use pages::{decimal, handle_path, strip_bidi, PER_PAGE};

@@ -1,0 +1,105 @@
+//! Which pages a render makes: every one, or those a run of entries
+//! ([`Changes`]) can alter. Shared by the pages and the feeds.
+
+use erkin_core::article::Article;
+
+use erkin_core::changes::Changes;
+
+/// A small set of names (the slugs, tags, authors a change names), asked
+/// about once per article of the archive: a sorted list, scanned or
+/// searched, cheaper there than hashing every name asked about.
+#[derive(Default)]
+pub(crate) struct Few<'a>(Vec<&'a str>);
+
+impl<'a> FromIterator<&'a str> for Few<'a> {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
+        let mut v: Vec<&str> = iter.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        Few(v)
+    }
+}
+
+impl<'a> Few<'a> {
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        if self.0.len() <= 8 {
+            self.0.contains(&name)
+        } else {
+            self.0.binary_search(&name).is_ok()
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// Which pages a render makes: every one, or those a run of entries
+/// ([`Changes`]) can alter.
+pub(crate) struct Pick<'a> {
+    pub(crate) all: bool,
+    /// Articles whose entries in lists changed (published or altered).
+    pub(crate) listed: Few<'a>,
+    /// Articles new to every list that holds them.
+    pub(crate) published: Few<'a>,
+    /// The cooperative's and mirrors' pages.
+    pub(crate) governance: bool,
+    /// The cooperative's front page (it names the offset at the log time).
+    pub(crate) clock: bool,
+}
+
+impl<'a> Pick<'a> {
+    pub(crate) fn new(changes: Option<&'a Changes>) -> Self {
+        match changes.filter(|c| !c.everything) {
+            None => Pick {
+                all: true,
+                listed: Few::default(),
+                published: Few::default(),
+                governance: true,
+                clock: true,
+            },
+            Some(c) => Pick {
+                all: false,
+                listed: c.articles().collect(),
+                published: c.published.iter().map(String::as_str).collect(),
+                governance: c.governance,
+                clock: c.clock,
+            },
+        }
+    }
+
+    pub(crate) fn listed(&self, a: &Article) -> bool {
+        self.all || self.listed.contains(a.slug.as_str())
+    }
+
+    /// The pages of a paged list of `len` items (newest first) to render:
+    /// the index; the numbered page of each changed item; from a new item's
+    /// page to the newest numbered page (items after it moved up), and the
+    /// one before the newest (its link to a newer page).
+    pub(crate) fn pages(&self, items: &[&Article], chunk: usize) -> Vec<usize> {
+        let len = items.len();
+        let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
+        if self.all {
+            return (0..=numbered).collect();
+        }
+        let mut set = std::collections::BTreeSet::from([0]);
+        if numbered > 0 {
+            for (i, a) in items.iter().enumerate() {
+                if !self.listed.contains(a.slug.as_str()) {
+                    continue;
+                }
+                let n = (len - 1 - i) / chunk + 1;
+                set.insert(n);
+                if self.published.contains(a.slug.as_str()) {
+                    set.extend(n..=numbered);
+                    set.insert(numbered - 1);
+                }
+            }
+        }
+        set.into_iter().collect()
+    }
+}
