@@ -269,7 +269,7 @@ pub fn article_bytes(article: &Article) -> Vec<u8> {
 /// for a state folded from genesis (`complete`) — so a store that holds the
 /// snapshot the state was loaded from (or last stored) writes only those.
 pub fn encode(state: &State) -> Encoded {
-    let (digest, weight) = digest_and_weight(state);
+    let (digest, weight) = state.digest_and_weight();
     let since = state.touched_since();
     let complete = since == 0;
     let articles = if complete {
@@ -296,30 +296,9 @@ pub fn encode(state: &State) -> Encoded {
     }
 }
 
-/// [`State::digest`] without holding its input: the same JSON, hashed as it
-/// is written (at 100,000 articles the input is some 60 MB).
+/// [`State::digest`] (hashed as the JSON is written, never held whole).
 pub fn digest(state: &State) -> [u8; 32] {
-    digest_and_weight(state).0
-}
-
-/// [`digest`], and how many bytes it hashed.
-fn digest_and_weight(state: &State) -> ([u8; 32], u64) {
-    use sha2::Digest as _;
-    struct Hashing(sha2::Sha256, u64);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            self.1 += buf.len() as u64;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hashing(sha2::Sha256::new(), 0);
-    // The same value `digest_input` serializes, into a hash: cannot fail.
-    serde_json::to_writer(&mut h, state).expect("serializing a state");
-    (h.0.finalize().into(), h.1)
+    state.digest()
 }
 
 /// The format version a snapshot head declares, if it is one.

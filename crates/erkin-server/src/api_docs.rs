@@ -1,20 +1,11 @@
 //! The JSON API documents (`api/v1/...`), made from the state when asked
-//! for, one at a time, rather than all of them at every render.
-//!
-//! The mapping from the state to the typed documents of [`erkin_core::api`]
-//! is erkin-views' (`erkin_views::api::documents`, which makes every
-//! document at once); it is repeated here, a document at a time, until
-//! erkin-views offers one document by path (see the serve's notes in
-//! docs/ARCHITECTURE.md). The suite checks that every document served
-//! equals, byte for byte, the one `erkin_views::api::documents` makes.
+//! for, one at a time, rather than all of them at every render; each
+//! document is erkin-views' (`erkin_views::api`), so its bytes are those
+//! `erkin_views::api::documents` writes (the suite checks every one).
 
-use erkin_core::api::{
-    article_path, ArticleDocument, ArticleSummary, CorrectionDocument, OutcomeDocument,
-    ProposalDocument, RevisionDocument, StateDocument, ARTICLES_PATH, STATE_PATH,
-};
-use erkin_core::article::{Article, Revision};
-use erkin_core::governance::{Outcome, Proposal};
+use erkin_core::api::{article_path, ArticleSummary, ProposalDocument, ARTICLES_PATH, STATE_PATH};
 use erkin_core::state::State;
+use erkin_views::api::{document, json, proposal, state_document, summary};
 
 /// What a JSON API path is.
 pub enum Doc<'a> {
@@ -89,145 +80,9 @@ fn item(out: &mut Vec<u8>, s: &ArticleSummary) {
     }
 }
 
-/// Pretty-printed, with a final newline (as erkin-views writes them).
-fn json(value: &impl serde::Serialize) -> Vec<u8> {
-    // Serializing these structs cannot fail: every key is a string and
-    // nothing holds a non-finite float.
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
-}
-
-fn summary(state: &State, a: &Article) -> ArticleSummary {
-    let r = a.current();
-    ArticleSummary {
-        slug: a.slug.clone(),
-        lang: a.lang.clone(),
-        title: r.title.clone(),
-        summary: r.summary.clone(),
-        authors: a.authors.clone(),
-        bylines: a.bylines.clone(),
-        tags: a.tags.clone(),
-        published: a.published_at(),
-        updated: a.updated_at(),
-        retracted: state.retracted().contains(&a.slug),
-        redacted: state.redacted().contains(&a.slug),
-        url: format!("a/{}/", a.slug),
-    }
-}
-
-fn document(state: &State, a: &Article) -> ArticleDocument {
-    let s = summary(state, a);
-    ArticleDocument {
-        slug: s.slug,
-        lang: s.lang,
-        title: s.title,
-        summary: s.summary,
-        authors: s.authors,
-        bylines: s.bylines,
-        tags: s.tags,
-        published: s.published,
-        updated: s.updated,
-        retracted: s.retracted,
-        redacted: s.redacted,
-        url: s.url,
-        translation_of: a.translation_of.clone(),
-        revisions: a.revisions.iter().map(revision).collect(),
-    }
-}
-
-fn revision(r: &Revision) -> RevisionDocument {
-    RevisionDocument {
-        index: r.index,
-        entry_hash: r.entry_hash.clone(),
-        time: r.time,
-        editor: r.editor.clone(),
-        title: r.title.clone(),
-        summary: r.summary.clone(),
-        body: r.body,
-        media: r.media.clone(),
-        correction: r.correction.as_ref().map(|c| CorrectionDocument {
-            note: c.note.clone(),
-            major: c.major,
-        }),
-    }
-}
-
-/// [`State::digest`] without the state's whole JSON in memory: the same
-/// compact JSON, hashed as it is written (at 100,000 articles the JSON is
-/// tens of megabytes).
-fn digest(state: &State) -> [u8; 32] {
-    use sha2::Digest as _;
-    struct Hashing(sha2::Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hashing(sha2::Sha256::new());
-    match serde_json::to_writer(&mut h, state) {
-        Ok(()) => h.0.finalize().into(),
-        Err(_) => state.digest(),
-    }
-}
-
 /// The proposals of the state document, without the rest (the desk's).
 pub(crate) fn proposals(state: &State) -> Vec<ProposalDocument> {
     state.proposals().map(|p| proposal(state, p)).collect()
-}
-
-pub(crate) fn state_document(state: &State) -> StateDocument {
-    StateDocument {
-        origin: state.origin().to_string(),
-        name: state.name().to_string(),
-        verifier_key: state.log_key().as_str().to_string(),
-        size: state.size(),
-        digest: digest(state),
-        members: state.members().map(|m| m.handle.clone()).collect(),
-        board: state.board().to_vec(),
-        charter: state.charter().clone(),
-        proposals: state.proposals().map(|p| proposal(state, p)).collect(),
-    }
-}
-
-fn proposal(state: &State, p: &Proposal) -> ProposalDocument {
-    ProposalDocument {
-        id: p.id,
-        proposer: p.proposer.clone(),
-        title: p.title.clone(),
-        motion: p.motion.clone(),
-        opened_at: p.opened_at,
-        closes_at: p.closes_at,
-        rule: p.rule,
-        electorate: p.electorate.clone(),
-        votes: p.votes.clone(),
-        seed: p.seed,
-        outcome: p.outcome.as_ref().map(outcome),
-        nominations: p.nominations.clone(),
-        standing: match (&p.rule, &p.outcome) {
-            (erkin_core::governance::Judged::Election(_), Some(o)) => {
-                state.stv_election(p, &o.counted).candidates
-            }
-            _ => Vec::new(),
-        },
-    }
-}
-
-fn outcome(o: &Outcome) -> OutcomeDocument {
-    OutcomeDocument {
-        closed_at: o.closed_at,
-        closed_by: o.closed_by,
-        quorum_met: o.quorum_met,
-        passed: o.passed,
-        tally: o.tally,
-        counted: o.counted.clone(),
-        elected: o.elected.clone(),
-        effect: o.effect.clone(),
-    }
 }
 
 #[cfg(test)]

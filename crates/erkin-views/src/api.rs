@@ -30,14 +30,23 @@ pub fn documents(state: &State) -> Vec<File> {
 
 /// A JSON file: pretty-printed, with a final newline.
 pub(crate) fn json_file(path: String, value: &impl serde::Serialize) -> File {
+    File {
+        path,
+        bytes: json(value),
+    }
+}
+
+/// A document's bytes: pretty-printed, with a final newline.
+pub fn json(value: &impl serde::Serialize) -> Vec<u8> {
     // Serializing these structs cannot fail: every key is a string and
     // nothing holds a non-finite float.
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
-    File { path, bytes }
+    bytes
 }
 
-fn summary(state: &State, a: &Article) -> ArticleSummary {
+/// The list item of article `a`.
+pub fn summary(state: &State, a: &Article) -> ArticleSummary {
     let r = a.current();
     ArticleSummary {
         slug: a.slug.clone(),
@@ -55,7 +64,8 @@ fn summary(state: &State, a: &Article) -> ArticleSummary {
     }
 }
 
-fn document(state: &State, a: &Article) -> ArticleDocument {
+/// The document of article `a` (`api/v1/articles/<slug>`).
+pub fn document(state: &State, a: &Article) -> ArticleDocument {
     let s = summary(state, a);
     ArticleDocument {
         slug: s.slug,
@@ -92,7 +102,8 @@ fn revision(r: &Revision) -> RevisionDocument {
     }
 }
 
-fn state_document(state: &State) -> StateDocument {
+/// The state document (`api/v1/state`).
+pub fn state_document(state: &State) -> StateDocument {
     StateDocument {
         origin: state.origin().to_string(),
         name: state.name().to_string(),
@@ -106,7 +117,8 @@ fn state_document(state: &State) -> StateDocument {
     }
 }
 
-fn proposal(state: &State, p: &Proposal) -> ProposalDocument {
+/// One proposal as the state document shows it.
+pub fn proposal(state: &State, p: &Proposal) -> ProposalDocument {
     ProposalDocument {
         id: p.id,
         proposer: p.proposer.clone(),

@@ -707,6 +707,9 @@ proptest! {
         prop_assert_eq!(snap.size, state.size());
         prop_assert_eq!(snap.digest, state.digest());
         prop_assert_eq!(snap.weight, state.digest_input().len() as u64);
+        // Hashed as written, the same as hashing the whole input.
+        let whole: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(state.digest_input()).into();
+        prop_assert_eq!(state.digest(), whole);
         // Folded from genesis: every article's row.
         prop_assert!(snap.complete);
         prop_assert_eq!(snap.articles.len(), state.articles().count());
