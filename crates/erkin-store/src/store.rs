@@ -716,24 +716,7 @@ impl Store {
 
     /// The latest signed checkpoint note.
     pub fn latest_checkpoint_bytes(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT CASE WHEN length(note) <= ?1 THEN note END, length(note)
-                 FROM checkpoints ORDER BY size DESC LIMIT 1",
-                params![MAX_CHECKPOINT_LEN as u64],
-                |r| Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, u64>(1)?)),
-            )
-            .optional()
-            .map_err(|e| sql_err(&self.path, e))?
-            .map(|(note, len)| {
-                note.ok_or_else(|| StoreError::Corrupt {
-                    path: self.path.clone(),
-                    reason: format!(
-                        "the latest checkpoint is {len} bytes, more than any checkpoint"
-                    ),
-                })
-            })
-            .transpose()
+        self.checkpoint_note("ORDER BY size DESC LIMIT 1", None)
     }
 
     /// The signed checkpoint note of the tree of `size` leaves, if one was
@@ -741,21 +724,32 @@ impl Store {
     /// names the size it wrote the tiles of, not the latest, which a writer
     /// may have moved on meanwhile.
     pub fn checkpoint_bytes_at(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT CASE WHEN length(note) <= ?1 THEN note END, length(note)
-                 FROM checkpoints WHERE size = ?2",
-                params![MAX_CHECKPOINT_LEN as u64, size],
-                |r| Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, u64>(1)?)),
-            )
+        self.checkpoint_note("WHERE size = ?2", Some(size))
+    }
+
+    /// The one checkpoint note `tail` (a fixed clause of this file) picks,
+    /// refused as corrupt if it is longer than any checkpoint can be.
+    fn checkpoint_note(
+        &self,
+        tail: &str,
+        size: Option<u64>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = format!(
+            "SELECT CASE WHEN length(note) <= ?1 THEN note END, length(note) FROM checkpoints {tail}"
+        );
+        let max = MAX_CHECKPOINT_LEN as u64;
+        let row = |r: &rusqlite::Row| Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, u64>(1)?));
+        let found = match size {
+            Some(size) => self.conn.query_row(&sql, params![max, size], row),
+            None => self.conn.query_row(&sql, params![max], row),
+        };
+        found
             .optional()
             .map_err(|e| sql_err(&self.path, e))?
             .map(|(note, len)| {
                 note.ok_or_else(|| StoreError::Corrupt {
                     path: self.path.clone(),
-                    reason: format!(
-                        "the checkpoint of size {size} is {len} bytes, more than any checkpoint"
-                    ),
+                    reason: format!("a stored checkpoint is {len} bytes, more than any checkpoint"),
                 })
             })
             .transpose()
