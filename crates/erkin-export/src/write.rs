@@ -198,11 +198,7 @@ pub fn export_with_progress(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
-    refuse_overwriting(out, publication)?;
-    fs::create_dir_all(out).map_err(|source| ExportError::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    prepare_folder(publication, out)?;
     let manifest = Manifest::open(out);
     let size = publication.store().size();
     if let Some(since) = manifest
@@ -214,7 +210,17 @@ pub fn export_with_progress(
             return export_changes(publication, out, &manifest, since, &changes, progress);
         }
     }
-    export_whole(publication, out, progress)
+    whole(publication, out, progress)
+}
+
+/// Refuses a folder holding another publication's copy or a newer one,
+/// and makes the folder if it is missing.
+fn prepare_folder(publication: &Publication, out: &Path) -> Result<(), ExportError> {
+    refuse_overwriting(out, publication)?;
+    fs::create_dir_all(out).map_err(|source| ExportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })
 }
 
 /// A copy further behind than this many entries is exported whole (which
@@ -252,11 +258,16 @@ pub fn export_whole(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
-    refuse_overwriting(out, publication)?;
-    fs::create_dir_all(out).map_err(|source| ExportError::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    prepare_folder(publication, out)?;
+    whole(publication, out, progress)
+}
+
+/// [`export_whole`] into a folder [`prepare_folder`] has checked.
+fn whole(
+    publication: &Publication,
+    out: &Path,
+    progress: &mut dyn FnMut(Part),
+) -> Result<ExportStats, ExportError> {
     let old = Manifest::open(out).load_all();
     let lookup = |rel: &str| old.get(rel).copied();
     let mut w = Writer {
