@@ -268,25 +268,32 @@ fn random_step(x: &mut Press, rng: &mut Rng, images: &[String], n: &mut usize) -
     }
 }
 
+impl Press {
+    /// A one-member publication founded at `T0` in `dir`.
+    fn found(dir: &std::path::Path) -> Self {
+        let log = SecretKey::generate(&mut rand_core::OsRng, "export.example/a").unwrap();
+        let member = SecretKey::generate(&mut rand_core::OsRng, "saule").unwrap();
+        let p = Publication::found(
+            dir,
+            "Incremental",
+            &log,
+            &[member.verifier_key().clone()],
+            Charter::default(),
+            T0,
+        )
+        .unwrap();
+        Press {
+            p,
+            log,
+            member,
+            now: T0,
+        }
+    }
+}
+
 fn run(seed: u64, steps: usize) {
     let tmp = tempfile::tempdir().unwrap();
-    let log = SecretKey::generate(&mut rand_core::OsRng, "export.example/a").unwrap();
-    let member = SecretKey::generate(&mut rand_core::OsRng, "saule").unwrap();
-    let p = Publication::found(
-        &tmp.path().join("d"),
-        "Incremental",
-        &log,
-        &[member.verifier_key().clone()],
-        Charter::default(),
-        T0,
-    )
-    .unwrap();
-    let mut x = Press {
-        p,
-        log,
-        member,
-        now: T0,
-    };
+    let mut x = Press::found(&tmp.path().join("d"));
     let images: Vec<String> = (0..2)
         .map(|k| x.p.put_blob(&png(k), 1 << 22).unwrap().to_string())
         .collect();
@@ -335,23 +342,7 @@ fn an_export_kept_up_to_date_equals_a_fresh_one_after_every_step() {
 #[test]
 fn one_new_article_writes_as_many_files_at_twice_the_archive() {
     let tmp = tempfile::tempdir().unwrap();
-    let log = SecretKey::generate(&mut rand_core::OsRng, "export.example/a").unwrap();
-    let member = SecretKey::generate(&mut rand_core::OsRng, "saule").unwrap();
-    let p = Publication::found(
-        &tmp.path().join("d"),
-        "Incremental",
-        &log,
-        &[member.verifier_key().clone()],
-        Charter::default(),
-        T0,
-    )
-    .unwrap();
-    let mut x = Press {
-        p,
-        log,
-        member,
-        now: T0,
-    };
+    let mut x = Press::found(&tmp.path().join("d"));
     let publish = |x: &mut Press, i: usize| {
         let body =
             x.p.put_blob(format!("Story {i}.").as_bytes(), 1 << 20)
