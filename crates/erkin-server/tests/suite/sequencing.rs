@@ -41,37 +41,16 @@ fn start_with_config(
     log: &SecretKey,
     sequencer: erkin_server::SequencerConfig,
 ) -> (String, crate::http::Stop) {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let dir = dir.to_path_buf();
-    let log_key = SecretKey::parse(log.expose_secret_text()).unwrap();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
-                .await
-                .unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            let options = erkin_server::ServeOptions {
-                members: Some(erkin_server::MembersApi {
-                    log_key,
-                    sequencer,
-                    limits: Default::default(),
-                }),
-                ..Default::default()
-            };
-            erkin_server::serve_with(listener, &dir, options, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let addr = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
-    (
-        format!("http://{addr}/"),
-        crate::http::Stop::new(tx, thread),
-    )
+    let options = erkin_server::ServeOptions {
+        members: Some(erkin_server::MembersApi {
+            log_key: SecretKey::parse(log.expose_secret_text()).unwrap(),
+            sequencer,
+            limits: Default::default(),
+        }),
+        ..Default::default()
+    };
+    let (addr, stop) = crate::http::start_with(dir, options);
+    (format!("http://{addr}/"), stop)
 }
 
 fn statement(origin: &str, key: &SecretKey, time: u64, text: &str) -> Vec<u8> {

@@ -75,37 +75,19 @@ fn site_files(root: &Path) -> Vec<String> {
 /// runtime is gone (no render of it can still be running).
 struct Running {
     addr: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
+    stop: crate::http::Stop,
 }
 
 impl Running {
     fn stop(self) {
+        // Stop's drop ends the server and joins its thread.
         drop(self.stop);
-        self.thread.join().unwrap();
     }
 }
 
 fn run(dir: &Path, options: ServeOptions) -> Running {
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let dir = dir.to_path_buf();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let listener = erkin_server::bind("127.0.0.1:0".parse().unwrap())
-                .await
-                .unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            erkin_server::serve_with(listener, &dir, options, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let addr = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
-    Running { addr, stop, thread }
+    let (addr, stop) = crate::http::start_with(dir, options);
+    Running { addr, stop }
 }
 
 fn site_of(dir: &Path) -> PathBuf {
