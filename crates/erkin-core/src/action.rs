@@ -174,6 +174,10 @@ pub struct Propose {
     pub motion: Motion,
 }
 
+// An amendment carries a whole charter (some 270 bytes, the other motions
+// under 50): motions are few, parsed once per entry and kept in proposals,
+// so boxing it would buy nothing but a changed type for every reader.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Motion {

@@ -60,7 +60,13 @@ pub const ENTRENCHED_AMEND: Rule = Rule {
     threshold: AMEND_THRESHOLD_FLOOR,
     quorum: PROTECTED_QUORUM_FLOOR,
     min_hours: PROTECTED_MIN_HOURS_FLOOR,
+    secret: false,
 };
+/// The decisions whose secrecy is entrenched once on: votes on people
+/// (the board, a member's removal, an editor's recall), where pressure on
+/// members is greatest. An amendment may make any decision secret, but may
+/// not make these open again (docs/BALLOT.md §5.7).
+pub const ENTRENCHED_SECRET: [&str; 3] = ["elect", "remove", "recall"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +112,15 @@ pub struct Rule {
     pub quorum: Fraction,
     /// The shortest voting period a proposal of this kind may have.
     pub min_hours: u32,
+    /// Whether proposals of this kind are decided by secret ballot
+    /// (docs/BALLOT.md). Absent (so its bytes are unchanged) when false: a
+    /// charter written before secret ballots reads every kind as open.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub secret: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Elections are counted by STV; only participation and time are ruled
@@ -120,6 +135,9 @@ pub struct ElectionRule {
     /// deadline (a charter written before nominations: 72).
     #[serde(default = "default_nomination_hours")]
     pub nomination_hours: u32,
+    /// Whether elections are by secret ballot (see [`Rule::secret`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub secret: bool,
 }
 
 fn default_nomination_hours() -> u32 {
@@ -183,11 +201,15 @@ const fn rule(
         },
         quorum,
         min_hours,
+        secret: false,
     }
 }
 
 impl Default for Charter {
-    /// The defaults of DESIGN.md §4.
+    /// The defaults of DESIGN.md §4. Every decision is open (roll-call)
+    /// for now: secret ballots are cast by the sequencer, the command line
+    /// and the desk, which do not do so yet (docs/BALLOT.md, "What is
+    /// built"); a charter may already make any kind secret.
     fn default() -> Self {
         use Comparison::*;
         Self {
@@ -200,12 +222,14 @@ impl Default for Charter {
                 quorum: frac(1, 3),
                 min_hours: 168,
                 nomination_hours: 72,
+                secret: false,
             },
             // Two thirds of all members: the entrenched floor.
             amend: Rule {
                 threshold: AMEND_THRESHOLD_FLOOR,
                 quorum: frac(1, 2),
                 min_hours: 168,
+                secret: false,
             },
             retract: rule(Greater, frac(1, 2), frac(1, 3), 72),
             // Irreversible (the text is gone from every copy): like removal.
@@ -481,6 +505,24 @@ impl Charter {
     }
 }
 
+impl Charter {
+    /// Checks a charter proposed by amendment against `in_force`, beyond
+    /// [`Charter::validate`]: a decision on people made secret
+    /// ([`ENTRENCHED_SECRET`]) stays secret.
+    pub fn check_amendment_of(&self, in_force: &Charter) -> Result<(), CharterError> {
+        for (rule, was, is) in [
+            ("elect.secret", in_force.elect.secret, self.elect.secret),
+            ("remove.secret", in_force.remove.secret, self.remove.secret),
+            ("recall.secret", in_force.recall.secret, self.recall.secret),
+        ] {
+            if was && !is {
+                return Err(CharterError::SecretEntrenched { rule });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Whether the amendment rule `r` demands no more than the cap: a
 /// threshold and quorum of at most [`AMEND_CAP`] (a threshold of votes cast
 /// is below any share of members, so always within it; "more than 3/4" is
@@ -535,6 +577,10 @@ pub enum CharterError {
     /// An entrenched floor: the shortest voting periods.
     #[error("{rule}.min_hours: at least {floor}")]
     PeriodBelowFloor { rule: &'static str, floor: u32 },
+    /// Entrenched once on: elections, removals and recalls, once secret,
+    /// are not made open again. `rule` names the field (`elect.secret`).
+    #[error("{rule}: a vote on people, once secret, stays secret (an amendment may not make it open again)")]
+    SecretEntrenched { rule: &'static str },
 }
 
 #[cfg(test)]

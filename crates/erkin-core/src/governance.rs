@@ -470,7 +470,10 @@ impl Facts<'_> {
                 }
                 Ok(())
             }
-            Motion::Amend { charter } => charter.validate().map_err(Rejection::BadCharter),
+            Motion::Amend { charter } => charter
+                .validate()
+                .and_then(|()| charter.check_amendment_of(self.charter))
+                .map_err(Rejection::BadCharter),
             Motion::Retract { article, reason } => {
                 check_text(TextField::Reason, reason, MAX_STATEMENT_LEN)?;
                 if !self.articles.contains_key(article) {

@@ -21,22 +21,22 @@ use sha2::{Digest, Sha256};
 
 const ORIGIN: &str = "ballot.example/log";
 
-fn fe(x: Field) -> FieldElement {
+pub(crate) fn fe(x: Field) -> FieldElement {
     FieldElement::from_be_bytes(x.to_be_bytes::<32>()).expect("semaphore-rs fields are canonical")
 }
 
-fn field(x: FieldElement) -> Field {
+pub(crate) fn field(x: FieldElement) -> Field {
     Field::from_be_bytes(x.to_be_bytes())
 }
 
 /// Member `i`'s identity, from a fixed secret (as `erkin ballot-key new`
 /// will make from 32 random bytes).
-fn identity(domain: &str, i: usize) -> Identity {
+pub(crate) fn identity(domain: &str, i: usize) -> Identity {
     let mut secret: [u8; 32] = Sha256::digest(format!("{domain}/{i}")).into();
     Identity::from_secret(&mut secret, None)
 }
 
-fn commitments(ids: &[Identity]) -> Vec<FieldElement> {
+pub(crate) fn commitments(ids: &[Identity]) -> Vec<FieldElement> {
     ids.iter().map(|id| fe(id.commitment())).collect()
 }
 
@@ -59,7 +59,7 @@ fn signal_of(proposal: u64, seq: u64, choice: &Ballot) -> FieldElement {
 
 /// Proves with `semaphore-rs` for leaf `index` of `tree`, using the core's
 /// Merkle path (so the path is checked too).
-fn prove(
+pub(crate) fn prove(
     id: &Identity,
     tree: &ElectorateTree,
     index: usize,

@@ -30,12 +30,12 @@ use erkin_core::stv;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
-const ORIGIN: &str = "news.example/erkin";
-const T0: u64 = 1_764_345_600;
-const H: u64 = 3600;
+pub(crate) const ORIGIN: &str = "news.example/erkin";
+pub(crate) const T0: u64 = 1_764_345_600;
+pub(crate) const H: u64 = 3600;
 /// When the scenarios start: an hour after genesis.
-const T1: u64 = T0 + H;
-const FOUNDERS: [&str; 6] = ["aigerim", "bolat", "dana", "erlan", "farida", "kairat"];
+pub(crate) const T1: u64 = T0 + H;
+pub(crate) const FOUNDERS: [&str; 6] = ["aigerim", "bolat", "dana", "erlan", "farida", "kairat"];
 const ELIGIBLE: u64 = FOUNDERS.len() as u64;
 
 const THRESHOLD_FAILED: Effect = Effect::Rejected;
@@ -62,26 +62,26 @@ fn cannot(why: NoEffect) -> Effect {
 // STV lot (seeded by the propose entry's hash) is the same every time.
 
 /// The `n`th test key named `name`.
-fn key_n(name: &str, n: u32) -> SecretKey {
+pub(crate) fn key_n(name: &str, n: u32) -> SecretKey {
     common::seeded_key("erkin governance test key\n", name, n)
 }
 
-fn key(name: &str) -> SecretKey {
+pub(crate) fn key(name: &str) -> SecretKey {
     key_n(name, 0)
 }
 
 // ---------------------------------------------------------------------------
 // A publication under test.
 
-struct Pub {
-    state: State,
+pub(crate) struct Pub {
+    pub(crate) state: State,
     /// The key each handle signs with now.
-    keys: BTreeMap<String, SecretKey>,
+    pub(crate) keys: BTreeMap<String, SecretKey>,
     /// Every accepted entry's body, genesis first.
-    log: Vec<EntryBody>,
+    pub(crate) log: Vec<EntryBody>,
 }
 
-fn publication(founders: &[&str], charter: Charter) -> Pub {
+pub(crate) fn publication(founders: &[&str], charter: Charter) -> Pub {
     let log = key(ORIGIN);
     let keys: BTreeMap<String, SecretKey> =
         founders.iter().map(|h| (h.to_string(), key(h))).collect();
@@ -107,7 +107,7 @@ fn publication(founders: &[&str], charter: Charter) -> Pub {
 }
 
 /// Six founders under the default charter.
-fn six() -> Pub {
+pub(crate) fn six() -> Pub {
     publication(&FOUNDERS, Charter::default())
 }
 
@@ -137,14 +137,14 @@ fn six_with_articles() -> Pub {
     p
 }
 
-fn snapshot(s: &State) -> ([u8; 32], u64) {
+pub(crate) fn snapshot(s: &State) -> ([u8; 32], u64) {
     (s.digest(), s.size())
 }
 
 impl Pub {
     /// Records `time` as the log time, as the sequencer does before a batch
     /// (a tick signed by the log key), if it is later than the log time.
-    fn tick(&mut self, time: u64) {
+    pub(crate) fn tick(&mut self, time: u64) {
         if time > self.state.log_time() {
             let bytes = sign_entry(
                 ORIGIN,
@@ -164,12 +164,12 @@ impl Pub {
 
     /// Signs as `k` at `time`, the entry reaching the sequencer at that
     /// time (the log time is brought up to it first).
-    fn sign_with(&mut self, k: &SecretKey, time: u64, action: Action) -> Vec<u8> {
+    pub(crate) fn sign_with(&mut self, k: &SecretKey, time: u64, action: Action) -> Vec<u8> {
         self.tick(time);
         sign_entry(ORIGIN, &EntryBody { time, action }, k).unwrap()
     }
 
-    fn sign(&mut self, who: &str, time: u64, action: Action) -> Vec<u8> {
+    pub(crate) fn sign(&mut self, who: &str, time: u64, action: Action) -> Vec<u8> {
         let k = self
             .keys
             .get(who)
@@ -178,7 +178,7 @@ impl Pub {
         self.sign_with(&k, time, action)
     }
 
-    fn apply_bytes(&mut self, bytes: &[u8]) -> Applied {
+    pub(crate) fn apply_bytes(&mut self, bytes: &[u8]) -> Applied {
         let before = snapshot(&self.state);
         match self.state.apply(bytes) {
             Ok(a) => {
@@ -194,7 +194,7 @@ impl Pub {
         }
     }
 
-    fn act(&mut self, who: &str, time: u64, action: Action) -> Applied {
+    pub(crate) fn act(&mut self, who: &str, time: u64, action: Action) -> Applied {
         // An election's ballots move the log time past its nomination
         // deadline; what a scenario does "later" happens at that log time.
         let time = time.max(self.state.log_time());
@@ -203,7 +203,7 @@ impl Pub {
     }
 
     /// Expects `bytes` to be refused with exactly `expected`, changing nothing.
-    fn refuse_bytes(&mut self, bytes: &[u8], expected: Rejection) {
+    pub(crate) fn refuse_bytes(&mut self, bytes: &[u8], expected: Rejection) {
         let before = snapshot(&self.state);
         assert_eq!(self.state.apply(bytes), Err(expected));
         assert_eq!(
@@ -213,12 +213,12 @@ impl Pub {
         );
     }
 
-    fn refuse(&mut self, who: &str, time: u64, action: Action, expected: Rejection) {
+    pub(crate) fn refuse(&mut self, who: &str, time: u64, action: Action, expected: Rejection) {
         let bytes = self.sign(who, time, action);
         self.refuse_bytes(&bytes, expected);
     }
 
-    fn propose(&mut self, who: &str, time: u64, closes_at: u64, motion: Motion) -> u64 {
+    pub(crate) fn propose(&mut self, who: &str, time: u64, closes_at: u64, motion: Motion) -> u64 {
         let id = self.act(who, time, propose(time, closes_at, motion)).index;
         assert!(self.state.proposal(id).unwrap().outcome.is_none());
         id
@@ -226,7 +226,7 @@ impl Pub {
 
     /// Proposes with the shortest period the charter allows; returns the ID
     /// and the deadline.
-    fn propose_min(&mut self, who: &str, time: u64, motion: Motion) -> (u64, u64) {
+    pub(crate) fn propose_min(&mut self, who: &str, time: u64, motion: Motion) -> (u64, u64) {
         let mut motion = motion;
         let mut start = time;
         if let Motion::Elect {
@@ -252,13 +252,13 @@ impl Pub {
     }
 
     /// `by` nominates `handle` in election `id`.
-    fn nominate(&mut self, by: &str, time: u64, id: u64, handle: &str) {
+    pub(crate) fn nominate(&mut self, by: &str, time: u64, id: u64, handle: &str) {
         self.act(by, time, nominate(id, handle));
     }
 
     /// A time `time` in an election's voting period: shifted past the
     /// nomination deadline by as long as it is after the proposal.
-    fn ballot_time(&self, proposal: u64, time: u64) -> u64 {
+    pub(crate) fn ballot_time(&self, proposal: u64, time: u64) -> u64 {
         match self.state.proposal(proposal) {
             Some(p) => match p.motion.election() {
                 Some((_, nc)) if time < nc => nc + time.saturating_sub(p.opened_at),
@@ -268,7 +268,7 @@ impl Pub {
         }
     }
 
-    fn vote(&mut self, who: &str, time: u64, proposal: u64, ballot: Ballot) {
+    pub(crate) fn vote(&mut self, who: &str, time: u64, proposal: u64, ballot: Ballot) {
         let time = self.ballot_time(proposal, time);
         self.act(who, time, vote(proposal, ballot));
         assert!(self
@@ -279,13 +279,13 @@ impl Pub {
             .contains_key(who));
     }
 
-    fn votes(&mut self, time: u64, proposal: u64, ballots: &[(&str, Ballot)]) {
+    pub(crate) fn votes(&mut self, time: u64, proposal: u64, ballots: &[(&str, Ballot)]) {
         for (who, b) in ballots {
             self.vote(who, time, proposal, b.clone());
         }
     }
 
-    fn close(&mut self, who: &str, time: u64, proposal: u64) -> Outcome {
+    pub(crate) fn close(&mut self, who: &str, time: u64, proposal: u64) -> Outcome {
         let time = time.max(self.state.log_time());
         let applied = self.act(who, time, close(proposal));
         let o = self.outcome(proposal);
@@ -294,7 +294,7 @@ impl Pub {
         o
     }
 
-    fn outcome(&self, proposal: u64) -> Outcome {
+    pub(crate) fn outcome(&self, proposal: u64) -> Outcome {
         self.state
             .proposal(proposal)
             .unwrap()
@@ -305,12 +305,12 @@ impl Pub {
 
     /// Proposes `motion` at T1 (shortest period), casts `ballots` a minute
     /// later, and closes at the deadline.
-    fn decide(&mut self, motion: Motion, ballots: &[(&str, Ballot)]) -> (u64, Outcome) {
+    pub(crate) fn decide(&mut self, motion: Motion, ballots: &[(&str, Ballot)]) -> (u64, Outcome) {
         self.decide_at(T1, motion, ballots)
     }
 
     /// As [`Pub::decide`], proposed at `time`.
-    fn decide_at(
+    pub(crate) fn decide_at(
         &mut self,
         time: u64,
         motion: Motion,
@@ -322,11 +322,11 @@ impl Pub {
         (id, o)
     }
 
-    fn is_member(&self, handle: &str) -> bool {
+    pub(crate) fn is_member(&self, handle: &str) -> bool {
         self.state.member(handle).is_some()
     }
 
-    fn board(&self) -> Vec<String> {
+    pub(crate) fn board(&self) -> Vec<String> {
         self.state
             .board()
             .iter()
@@ -338,7 +338,7 @@ impl Pub {
 // ---------------------------------------------------------------------------
 // Actions and motions.
 
-fn propose(time: u64, closes_at: u64, motion: Motion) -> Action {
+pub(crate) fn propose(time: u64, closes_at: u64, motion: Motion) -> Action {
     Action::Propose(Propose {
         title: format!("{} (proposed at {time})", motion.kind()),
         closes_at,
@@ -346,11 +346,11 @@ fn propose(time: u64, closes_at: u64, motion: Motion) -> Action {
     })
 }
 
-fn vote(proposal: u64, ballot: Ballot) -> Action {
+pub(crate) fn vote(proposal: u64, ballot: Ballot) -> Action {
     Action::Vote(Vote { proposal, ballot })
 }
 
-fn nominate(proposal: u64, handle: &str) -> Action {
+pub(crate) fn nominate(proposal: u64, handle: &str) -> Action {
     Action::Nominate(erkin_core::action::Nominate {
         proposal,
         handle: handle.into(),
@@ -361,7 +361,7 @@ fn consent(proposal: u64) -> Action {
     Action::Consent(erkin_core::action::Consent { proposal })
 }
 
-fn close(proposal: u64) -> Action {
+pub(crate) fn close(proposal: u64) -> Action {
     Action::Close(Close { proposal })
 }
 
@@ -375,7 +375,7 @@ fn admit(k: &SecretKey) -> Motion {
     }
 }
 
-fn remove(handle: &str) -> Motion {
+pub(crate) fn remove(handle: &str) -> Motion {
     Motion::Remove {
         handle: handle.into(),
     }
@@ -389,7 +389,7 @@ thread_local! {
 
 /// An election for the charter's 3 seats; `propose_min` nominates
 /// `candidates` (self-nominations) and votes follow the nomination deadline.
-fn elect(candidates: &[&str]) -> Motion {
+pub(crate) fn elect(candidates: &[&str]) -> Motion {
     STANDING.with(|s| *s.borrow_mut() = candidates.iter().map(|c| c.to_string()).collect());
     Motion::Elect {
         seats: 3,
@@ -398,9 +398,9 @@ fn elect(candidates: &[&str]) -> Motion {
 }
 
 /// The default nomination period, in seconds.
-const NOMINATIONS: u64 = 72 * H;
+pub(crate) const NOMINATIONS: u64 = 72 * H;
 
-fn amend(charter: Charter) -> Motion {
+pub(crate) fn amend(charter: Charter) -> Motion {
     Motion::Amend { charter }
 }
 
@@ -422,11 +422,11 @@ fn resolution(text: &str) -> Motion {
     Motion::Resolution { text: text.into() }
 }
 
-fn ranked(handles: &[&str]) -> Ballot {
+pub(crate) fn ranked(handles: &[&str]) -> Ballot {
     Ballot::Ranked(handles.iter().map(|s| s.to_string()).collect())
 }
 
-fn min_hours(c: &Charter, m: &Motion) -> u64 {
+pub(crate) fn min_hours(c: &Charter, m: &Motion) -> u64 {
     u64::from(match m {
         Motion::Admit { .. } | Motion::TipReaders { .. } => c.admit.min_hours,
         Motion::Remove { .. } => c.remove.min_hours,
@@ -876,6 +876,7 @@ fn captured_charter() -> Charter {
             },
             quorum: frac(0, 1),
             min_hours: 1,
+            secret: false,
         };
     }
     c.elect.quorum = frac(0, 1);
@@ -1090,6 +1091,7 @@ fn each_floor_is_refused_with_its_own_reason_and_the_floor_itself_is_allowed() {
         threshold: THRESHOLD_FLOOR,
         quorum: frac(0, 1),
         min_hours: MIN_HOURS_FLOOR,
+        secret: false,
     };
     c.admit = at_floor;
     c.retract = at_floor;
@@ -1099,6 +1101,7 @@ fn each_floor_is_refused_with_its_own_reason_and_the_floor_itself_is_allowed() {
         threshold: THRESHOLD_FLOOR,
         quorum: PROTECTED_QUORUM_FLOOR,
         min_hours: PROTECTED_MIN_HOURS_FLOOR,
+        secret: false,
     };
     c.redact = c.remove;
     c.amend = ENTRENCHED_AMEND;
@@ -1122,6 +1125,7 @@ fn tight_amendment_charter() -> Charter {
             },
             quorum: frac(2, 3),
             min_hours: 240,
+            secret: false,
         },
         ..Charter::default()
     }
@@ -1184,12 +1188,14 @@ fn loosening_the_amendment_rule_needs_the_entrenched_majority_even_under_a_loose
         threshold: THRESHOLD_FLOOR,
         quorum: frac(1, 3),
         min_hours: 1,
+        secret: false,
     };
     let tighter = Charter {
         amend: Rule {
             threshold: THRESHOLD_FLOOR,
             quorum: frac(1, 2),
             min_hours: 1,
+            secret: false,
         },
         ..Charter::default()
     };
@@ -1198,6 +1204,7 @@ fn loosening_the_amendment_rule_needs_the_entrenched_majority_even_under_a_loose
             threshold: THRESHOLD_FLOOR,
             quorum: frac(1, 4),
             min_hours: 1,
+            secret: false,
         },
         ..Charter::default()
     };
@@ -1849,6 +1856,7 @@ fn an_amendment_applies_only_to_later_proposals() {
         },
         quorum: Fraction { num: 1, den: 3 },
         min_hours: 72,
+        secret: false,
     };
     let charter = Charter {
         admit: new_rule,
@@ -3616,11 +3624,11 @@ fn tip_reader_rejections_have_stable_codes() {
 // Semaphore identity commitment for secret ballots; a commitment is
 // registered once, ever; replaced and departed members' keys are retired.
 
-fn commitment(n: u64) -> String {
+pub(crate) fn commitment(n: u64) -> String {
     format!("{n:064x}")
 }
 
-fn ballot_key(c: &str) -> Action {
+pub(crate) fn ballot_key(c: &str) -> Action {
     Action::BallotKey(erkin_core::action::BallotKey {
         scheme: erkin_core::ballot::SCHEME.into(),
         commitment: c.into(),

@@ -11,5 +11,6 @@ mod fold;
 mod governance;
 mod proofs;
 mod properties;
+mod secret;
 mod stv_examples;
 mod verify;
