@@ -16,6 +16,7 @@ pub mod api;
 pub mod article;
 pub mod ballot;
 pub mod ballot_keys;
+pub mod ballot_secret;
 pub mod blob;
 pub mod changes;
 pub mod charter;
