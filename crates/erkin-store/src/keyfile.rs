@@ -6,12 +6,18 @@
 //! re-encrypt a key with standard tools (`age -d member.key.age`), and that the
 //! encryption is a well-reviewed one. Key files are created with mode 0600 and
 //! never overwritten.
+//!
+//! A member's ballot secret (docs/BALLOT.md §4.2) is kept the same way, in
+//! its own file (`ballot.age`), whose plaintext is
+//! `erkin-ballot-secret/v1 <base64>`: never derived from the signing key, so
+//! handing one over does not hand over the other.
 
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use age::secrecy::SecretString;
+use erkin_core::ballot_secret::{BallotSecret, BallotSecretError};
 use erkin_core::keys::{KeyError, SecretKey};
 
 /// A key file is a few hundred bytes; anything much larger is not one.
@@ -62,6 +68,12 @@ pub enum KeyFileError {
         #[source]
         source: KeyError,
     },
+    #[error("{path}: not a ballot secret: {source}")]
+    BadBallotSecret {
+        path: PathBuf,
+        #[source]
+        source: BallotSecretError,
+    },
     #[error("the passphrase is too short: use at least {MIN_PASSPHRASE_LEN} characters")]
     WeakPassphrase,
 }
@@ -71,6 +83,83 @@ pub enum KeyFileError {
 /// the file easier to brute-force).
 pub fn encrypt_key(
     key: &SecretKey,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<Vec<u8>, KeyFileError> {
+    encrypt_text(key.expose_secret_text(), passphrase, work_factor)
+}
+
+/// Decrypts a key file's bytes; `path` is only used to name the file in errors.
+pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<SecretKey, KeyFileError> {
+    let text = decrypt_text(bytes, passphrase, path)?;
+    SecretKey::parse(&text).map_err(|source| KeyFileError::BadContents {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a new key file (never replacing one), readable only by its owner,
+/// and syncs it to disk before returning.
+pub fn write_key_file(
+    path: &Path,
+    key: &SecretKey,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<(), KeyFileError> {
+    write_new_file(path, &encrypt_key(key, passphrase, work_factor)?)
+}
+
+pub fn read_key_file(path: &Path, passphrase: &str) -> Result<SecretKey, KeyFileError> {
+    decrypt_key(&read_small_file(path)?, passphrase, path)
+}
+
+/// Encrypts a ballot secret to `passphrase`, as [`encrypt_key`] does a key.
+pub fn encrypt_ballot_secret(
+    secret: &BallotSecret,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<Vec<u8>, KeyFileError> {
+    encrypt_text(&secret.expose_secret_text(), passphrase, work_factor)
+}
+
+/// Decrypts a ballot secret file's bytes; `path` names the file in errors.
+/// A member key file opened here is refused as not a ballot secret.
+pub fn decrypt_ballot_secret(
+    bytes: &[u8],
+    passphrase: &str,
+    path: &Path,
+) -> Result<BallotSecret, KeyFileError> {
+    let text = decrypt_text(bytes, passphrase, path)?;
+    BallotSecret::parse(&text).map_err(|source| KeyFileError::BadBallotSecret {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a new ballot secret file (`ballot.age`) as [`write_key_file`]
+/// writes a key file: never replacing one, mode 0600, synced.
+pub fn write_ballot_secret_file(
+    path: &Path,
+    secret: &BallotSecret,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<(), KeyFileError> {
+    write_new_file(
+        path,
+        &encrypt_ballot_secret(secret, passphrase, work_factor)?,
+    )
+}
+
+pub fn read_ballot_secret_file(
+    path: &Path,
+    passphrase: &str,
+) -> Result<BallotSecret, KeyFileError> {
+    decrypt_ballot_secret(&read_small_file(path)?, passphrase, path)
+}
+
+/// age (scrypt, ASCII armor) of `text` and a newline.
+fn encrypt_text(
+    text: &str,
     passphrase: &str,
     work_factor: Option<u8>,
 ) -> Result<Vec<u8>, KeyFileError> {
@@ -90,15 +179,16 @@ pub fn encrypt_key(
         .wrap_output(armor)
         .expect("writing to a Vec cannot fail");
     writer
-        .write_all(format!("{}\n", key.expose_secret_text()).as_bytes())
+        .write_all(format!("{text}\n").as_bytes())
         .and_then(|_| writer.finish())
         .and_then(|armor| armor.finish())
         .expect("writing to a Vec cannot fail");
     Ok(out)
 }
 
-/// Decrypts a key file's bytes; `path` is only used to name the file in errors.
-pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<SecretKey, KeyFileError> {
+/// The plaintext of a passphrase-encrypted age file (at most
+/// [`MAX_KEY_FILE_LEN`] bytes of it).
+fn decrypt_text(bytes: &[u8], passphrase: &str, path: &Path) -> Result<String, KeyFileError> {
     let not_key = |reason: String| KeyFileError::NotAKeyFile {
         path: path.to_path_buf(),
         reason,
@@ -126,21 +216,12 @@ pub fn decrypt_key(bytes: &[u8], passphrase: &str, path: &Path) -> Result<Secret
         .take(MAX_KEY_FILE_LEN)
         .read_to_string(&mut text)
         .map_err(|e| not_key(e.to_string()))?;
-    SecretKey::parse(&text).map_err(|source| KeyFileError::BadContents {
-        path: path.to_path_buf(),
-        source,
-    })
+    Ok(text)
 }
 
-/// Writes a new key file (never replacing one), readable only by its owner,
-/// and syncs it to disk before returning.
-pub fn write_key_file(
-    path: &Path,
-    key: &SecretKey,
-    passphrase: &str,
-    work_factor: Option<u8>,
-) -> Result<(), KeyFileError> {
-    let bytes = encrypt_key(key, passphrase, work_factor)?;
+/// Creates `path` (never replacing a file), mode 0600, writes `bytes` and
+/// syncs the file and its directory.
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), KeyFileError> {
     let io = |source| KeyFileError::Io {
         path: path.to_path_buf(),
         source,
@@ -159,14 +240,15 @@ pub fn write_key_file(
             io(e)
         }
     })?;
-    file.write_all(&bytes)
+    file.write_all(bytes)
         .and_then(|_| file.sync_all())
         .map_err(io)?;
     crate::sync_parent_dir(path).map_err(io)?;
     Ok(())
 }
 
-pub fn read_key_file(path: &Path, passphrase: &str) -> Result<SecretKey, KeyFileError> {
+/// A key file's bytes; one larger than [`MAX_KEY_FILE_LEN`] is not read.
+fn read_small_file(path: &Path) -> Result<Vec<u8>, KeyFileError> {
     let io = |source| KeyFileError::Io {
         path: path.to_path_buf(),
         source,
@@ -182,7 +264,7 @@ pub fn read_key_file(path: &Path, passphrase: &str) -> Result<SecretKey, KeyFile
             reason: "too large".into(),
         });
     }
-    decrypt_key(&bytes, passphrase, path)
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -293,5 +375,50 @@ mod tests {
             read_key_file(&path, "passphrase").unwrap().verifier_key(),
             k.verifier_key()
         );
+    }
+
+    #[test]
+    fn ballot_secrets_round_trip_never_overwrite_and_are_not_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ballot.age");
+        let secret = BallotSecret::from_bytes([9; 32]);
+        write_ballot_secret_file(&path, &secret, "passphrase", Some(10)).unwrap();
+        let armored = fs::read_to_string(&path).unwrap();
+        assert!(!armored.contains(&secret.expose_secret_text()));
+        assert!(!armored.contains("erkin-ballot-secret"));
+        assert!(matches!(
+            write_ballot_secret_file(&path, &secret, "passphrase", Some(10)),
+            Err(KeyFileError::Exists(_))
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "a ballot secret must not be readable by others"
+            );
+        }
+        let back = read_ballot_secret_file(&path, "passphrase").unwrap();
+        assert_eq!(back.commitment().unwrap(), secret.commitment().unwrap());
+        assert!(matches!(
+            read_ballot_secret_file(&path, "wrong phrase"),
+            Err(KeyFileError::WrongPassphrase(_))
+        ));
+        // A member key file is not a ballot secret, and the other way round.
+        let key_path = dir.path().join("member.age");
+        write_key_file(&key_path, &key(), "passphrase", Some(10)).unwrap();
+        assert!(matches!(
+            read_ballot_secret_file(&key_path, "passphrase"),
+            Err(KeyFileError::BadBallotSecret {
+                source: BallotSecretError::Malformed,
+                ..
+            })
+        ));
+        assert!(matches!(
+            read_key_file(&path, "passphrase"),
+            Err(KeyFileError::BadContents { .. })
+        ));
     }
 }
