@@ -66,6 +66,10 @@ pub enum Command {
     /// Make or inspect member keys (encrypted at rest with a passphrase).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Make, show or register your ballot key for secret votes (kept in its
+    /// own encrypted file, apart from your member key: docs/BALLOT.md).
+    #[command(subcommand)]
+    BallotKey(BallotKeyCommand),
     /// Found a publication from its founders' verifier keys.
     Init(InitArgs),
     /// List the log's entries.
@@ -233,6 +237,39 @@ pub enum KeyCommand {
     },
     /// Print the verifier key of a key file.
     Show { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BallotKeyCommand {
+    /// Make a new ballot secret (32 random bytes, encrypted with a
+    /// passphrase); prints its ballot key. Keep it apart from your member
+    /// key: whoever holds it can find your secret ballots.
+    New {
+        /// Where to write the encrypted ballot secret (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the ballot key of a ballot secret file.
+    Show { file: PathBuf },
+    /// Register the ballot key with the publication (a `ballot_key` entry
+    /// signed with your member key), for secret votes on proposals made
+    /// from then on.
+    Register(BallotKeyRegisterArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BallotKeyRegisterArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
+    /// Your member key file (signs the registration).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Your ballot secret file (`erkin ballot-key new`).
+    #[arg(long = "ballot-key")]
+    pub ballot_key: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::CommandFactory as _;
-use erkin_core::action::{Action, Charter, Statement};
+use erkin_core::action::{Action, BallotKey, Charter, Statement};
+use erkin_core::ballot_secret::BallotSecret;
 use erkin_core::blob::DEFAULT_MAX_BLOB_LEN;
 use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::state::Applied;
@@ -14,7 +15,7 @@ use erkin_store::publication::fold_store;
 use erkin_store::{Publication, Store, LOG_KEY_FILE};
 use serde::Serialize;
 
-use crate::cli::{self, Cli, Command, KeyCommand, PlaceArgs};
+use crate::cli::{self, BallotKeyCommand, Cli, Command, KeyCommand, PlaceArgs};
 use crate::desk::Place;
 use crate::exit;
 use crate::secret;
@@ -62,6 +63,7 @@ fn takes_server(command: &Command) -> bool {
         command,
         Command::Log(_)
             | Command::Statement(_)
+            | Command::BallotKey(BallotKeyCommand::Register(_))
             | Command::Publish(_)
             | Command::Correct(_)
             | Command::Import(_)
@@ -217,6 +219,43 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Key(KeyCommand::Show { file }) => {
             let key = secret::open_key(&file, "the key")?;
             outln!("{}", key.verifier_key());
+            Ok(exit::SUCCESS)
+        }
+        Command::BallotKey(BallotKeyCommand::New { out }) => {
+            let secret = BallotSecret::generate(&mut rand_core::OsRng);
+            let commitment = secret.commitment()?;
+            secret::write_new_ballot_secret(&out, &secret)?;
+            outln!("{commitment}");
+            eprintln!(
+                "Wrote {} (encrypted). The line above is your ballot key: register it with `erkin ballot-key register`. Keep the file apart from your member key and never share it: whoever holds it can find how you voted.",
+                out.display()
+            );
+            Ok(exit::SUCCESS)
+        }
+        Command::BallotKey(BallotKeyCommand::Show { file }) => {
+            let secret = secret::open_ballot_secret(&file)?;
+            outln!("{}", secret.commitment()?);
+            Ok(exit::SUCCESS)
+        }
+        Command::BallotKey(BallotKeyCommand::Register(args)) => {
+            let place = before.place(args.place);
+            // The ballot secret is opened first: a wrong passphrase for it
+            // costs no member-key derivation and signs nothing.
+            let commitment = secret::open_ballot_secret(&args.ballot_key)?
+                .commitment()?
+                .to_hex();
+            let index = govern::submit_action(&place, &args.key, |_| {
+                Ok(Action::BallotKey(BallotKey {
+                    scheme: erkin_core::ballot::SCHEME.to_string(),
+                    commitment,
+                }))
+            })?;
+            if args.json {
+                print_json(&Entry { index })?;
+            } else {
+                outln!("{index}");
+                eprintln!("Registered as entry {index}: your ballot key counts for proposals made from now on.");
+            }
             Ok(exit::SUCCESS)
         }
         Command::Init(args) => {

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use erkin_core::ballot_secret::BallotSecret;
 use erkin_core::keys::SecretKey;
 use erkin_store::keyfile;
 
@@ -78,4 +79,20 @@ pub fn open_key(path: &Path, what: &str) -> Result<SecretKey> {
         false,
     )?;
     Ok(keyfile::read_key_file(path, &pass)?)
+}
+
+/// Asks for a new passphrase and writes a new ballot secret file with it.
+pub fn write_new_ballot_secret(path: &Path, secret: &BallotSecret) -> Result<()> {
+    let pass = new_passphrase("the ballot secret")?;
+    keyfile::write_ballot_secret_file(path, secret, &pass, work_factor()?)?;
+    Ok(())
+}
+
+/// Asks for the passphrase and opens a ballot secret file.
+pub fn open_ballot_secret(path: &Path) -> Result<BallotSecret> {
+    let pass = read_passphrase(
+        &format!("Passphrase for your ballot secret ({}): ", path.display()),
+        false,
+    )?;
+    Ok(keyfile::read_ballot_secret_file(path, &pass)?)
 }

@@ -435,6 +435,116 @@ fn init_without_a_founder_is_a_usage_error() {
 // ---------------------------------------------------------------------------
 // 3, 4. statement and log
 
+/// `erkin ballot-key new | show | register`: a ballot secret in its own
+/// encrypted file, its ballot key printed and registered by a member's
+/// signed `ballot_key` entry; each refusal names its reason.
+#[test]
+fn ballot_key_new_show_and_register() {
+    let f = fixture();
+    let path = f.path("ballot.age");
+    let made = run_in(&f.data, &["ballot-key", "new", "--out", s(&path)]);
+    let key = made.ok_line();
+    assert!(
+        key.len() == 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "a ballot key is 64 lowercase hex digits: {made:#?}"
+    );
+    let bytes = fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("erkin-ballot-secret"),
+        "plaintext secret: {text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "ballot secret mode {mode:o} is readable by others"
+        );
+    }
+    assert_eq!(
+        run_in(&f.data, &["ballot-key", "show", s(&path)]).ok_line(),
+        key
+    );
+
+    // Never overwritten; a wrong passphrase, or a member key file given as
+    // a ballot secret, is named.
+    run_in(&f.data, &["ballot-key", "new", "--out", s(&path)]).fails_with(1, &["already exists"]);
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        bytes,
+        "the ballot secret was changed"
+    );
+    let wrong = run_cmd(erkin().env("ERKIN_PASSPHRASE", "not the passphrase").args([
+        "--dir",
+        s(&f.data),
+        "ballot-key",
+        "show",
+        s(&path),
+    ]));
+    wrong.fails_with(1, &["passphrase is wrong"]);
+    assert!(wrong.stdout.is_empty(), "{wrong:#?}");
+    run_in(&f.data, &["ballot-key", "show", s(&f.key_a)]).fails_with(1, &["not a ballot secret"]);
+
+    let before = log_without_ticks(&f.data).len();
+    // A non-member cannot register one.
+    run_in(
+        &f.data,
+        &[
+            "ballot-key",
+            "register",
+            "--key",
+            s(&f.key_c),
+            "--ballot-key",
+            s(&path),
+        ],
+    )
+    .fails_with(1, &["not a member"]);
+    let index = run_in(
+        &f.data,
+        &[
+            "ballot-key",
+            "register",
+            "--key",
+            s(&f.key_a),
+            "--ballot-key",
+            s(&path),
+            "--json",
+        ],
+    );
+    assert_eq!(index.code, 0, "{index:#?}");
+    let entry: Value = serde_json::from_str(&index.stdout).unwrap();
+    let log = log_without_ticks(&f.data);
+    assert_eq!(log.len(), before + 1, "{log:#?}");
+    let last = log.last().unwrap();
+    assert_eq!(last["index"], entry["index"], "{log:#?}");
+    assert_eq!(last["action"], "ballot_key");
+    assert_eq!(last["signer"], "aigerim");
+    // The same key again is refused: a ballot key is registered once, ever.
+    run_in(
+        &f.data,
+        &[
+            "ballot-key",
+            "register",
+            "--key",
+            s(&f.key_a),
+            "--ballot-key",
+            s(&path),
+        ],
+    )
+    .fails_with(1, &["registered before"]);
+    assert_eq!(log_without_ticks(&f.data).len(), before + 1);
+}
+
 #[test]
 fn statements_and_the_log() {
     let f = fixture();
