@@ -5,6 +5,7 @@
 #   bench/serve-vs-nginx.sh [--erkin BIN] [--seconds 6] [--warmup 2]
 #                           [--rounds 3] [--connections 64,256]
 #                           [--blob-mib 4] [--work DIR] [--before OLDBIN]
+#                           [--targets front,article,blob]
 #
 # The publication: `erkin demo`, plus one article carrying a BLOB_MIB MiB
 # image (random bytes: incompressible), exported with `erkin export`; nginx
@@ -14,6 +15,12 @@
 # under load at a time. Before measuring, the script checks that both answer
 # the same bytes for every target (the front page, an article, the blob).
 #
+# Each run also counts the zero receive windows TCP advertised meanwhile
+# (`TCPToZeroWindowAdv` in /proc/net/netstat, machine-wide): readers whose
+# windows close wait on the server's zero-window probes, which is what made
+# large blobs' p99 latency several times nginx's before the server fixed its
+# connections' send buffer (crates/erkin-server/src/listen.rs).
+#
 # Method: for each target and connection count, a warm-up of WARMUP seconds
 # per server (discarded), then ROUNDS rounds of `wrk -t2 -cN -dS --latency`
 # per server (`--timeout 10s`), alternating, the order flipped every round (erkin, nginx;
@@ -22,6 +29,8 @@
 # the load average is recorded before and after. wrk shares the cores with
 # the server under test; any other process on the machine adds noise to
 # both sides alike only because the rounds alternate.
+#
+# --targets measures only the targets named (all three are still checked).
 #
 # With --before OLDBIN, a third server, OLDBIN's `erkin serve` on the same
 # data, takes part in the same alternation (erkin, before, nginx; then the
@@ -37,12 +46,13 @@ import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, ti
 ROOT = os.getcwd()
 args = {"--erkin": os.path.join(ROOT, "target", "release", "erkin"), "--seconds": "6",
         "--warmup": "2", "--rounds": "3", "--connections": "64,256", "--blob-mib": "4",
-        "--work": "", "--before": ""}
+        "--work": "", "--before": "", "--targets": "front,article,blob"}
 argv = sys.argv[1:]
 while argv:
     if argv[0] not in args or len(argv) < 2:
         sys.exit("usage: bench/serve-vs-nginx.sh [--erkin BIN] [--seconds S] [--warmup S] "
-                 "[--rounds R] [--connections 64,256] [--blob-mib M] [--work DIR] [--before OLDBIN]")
+                 "[--rounds R] [--connections 64,256] [--blob-mib M] [--work DIR] [--before OLDBIN] "
+                 "[--targets front,article,blob]")
     args[argv[0]] = argv[1]
     argv = argv[2:]
 ERKIN = os.path.abspath(args["--erkin"])
@@ -50,6 +60,9 @@ SECONDS, WARMUP, ROUNDS = int(args["--seconds"]), int(args["--warmup"]), int(arg
 CONNS = [int(c) for c in args["--connections"].split(",")]
 BLOB_MIB = int(args["--blob-mib"])
 BEFORE = os.path.abspath(args["--before"]) if args["--before"] else None
+TARGETS = args["--targets"].split(",")
+if not TARGETS or any(t not in ("front", "article", "blob") for t in TARGETS):
+    sys.exit("serve-vs-nginx: --targets takes front, article and/or blob, comma-separated")
 DEMO_PASSPHRASE = "erkin-demo-passphrase"
 
 
@@ -79,10 +92,26 @@ def wait_port(port, timeout=60):
     raise RuntimeError(f"nothing listens on port {port}")
 
 
+def zero_windows():
+    """TCP's count of zero receive windows advertised, machine-wide (the
+    readers' windows closing: wrk is the only heavy TCP user during a run)."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+        for names, values in zip(lines[::2], lines[1::2]):
+            if names.startswith("TcpExt:"):
+                row = dict(zip(names.split()[1:], values.split()[1:]))
+                return int(row.get("TCPToZeroWindowAdv", 0))
+    except OSError:
+        pass
+    return 0
+
+
 def wrk(url, connections, seconds):
     # A 10 s timeout (wrk's default is 2 s): on a busy 2-core machine a 4 MiB
     # answer to 256 connections at once can take longer, which is latency
     # (in the p99), not an error.
+    closed = zero_windows()
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", url],
                          check=True, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -95,7 +124,7 @@ def wrk(url, connections, seconds):
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         errors += sum(int(x) for x in m.groups())
-    return rps, ms, errors
+    return rps, ms, errors, zero_windows() - closed
 
 
 def erkin(*a, **kw):
@@ -205,13 +234,16 @@ def main():
         sizes = {}
         for t in targets:
             got = {s: fetch(f"http://127.0.0.1:{p}/{t}") for s, p in sides.items()}
+            if BEFORE and got["before"] != got["nginx"]:
+                raise RuntimeError(f"/{t}: the before server answers {len(got['before'])} bytes, nginx {len(got['nginx'])}, not the same")
             if got["erkin"] != got["nginx"]:
                 raise RuntimeError(f"/{t}: erkin serve answers {len(got['erkin'])} bytes, nginx {len(got['nginx'])}, not the same")
             sizes[t] = len(got["erkin"])
         before = load()
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         rows = []
-        for t in targets:
+        kinds = dict(zip(["front", "article", "blob"], targets))
+        for t in [kinds[k] for k in TARGETS]:
             for c in CONNS:
                 runs = {s: [] for s in sides}
                 for s, p in sides.items():
@@ -220,7 +252,8 @@ def main():
                     order = list(sides) if r % 2 == 0 else list(reversed(sides))
                     for s in order:
                         got = wrk(f"http://127.0.0.1:{sides[s]}/{t}", c, SECONDS)
-                        say(f"/{t} c={c} round {r + 1} {s}: {got[0]:.0f} req/s, p99 {got[1]:.2f} ms, errors {got[2]} (load {load()})")
+                        say(f"/{t} c={c} round {r + 1} {s}: {got[0]:.0f} req/s, p99 {got[1]:.2f} ms, errors {got[2]}, "
+                            f"zero windows {got[3]} (load {load()})")
                         runs[s].append(got)
                 rows.append((t, c, runs))
         after = load()
@@ -245,13 +278,13 @@ def main():
     print(f"When: {started}, {ROUNDS} alternating rounds of {SECONDS} s per side after a {WARMUP} s warm-up each; "
           f"load average (1, 5, 15 min) {before} before, {after} after.")
     print()
-    extra_head = " before req/s, median (range) | ratio before | before p99 |" if BEFORE else ""
-    print("| target | conns | erkin req/s, median (range) | nginx req/s, median (range) | ratio | erkin p99 | nginx p99 | p99 ratio | errors (erkin / nginx) |" + extra_head)
-    print("|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if BEFORE else ""))
+    extra_head = " before req/s, median (range) | ratio before | before p99 | before zero windows |" if BEFORE else ""
+    print("| target | conns | erkin req/s, median (range) | nginx req/s, median (range) | ratio | erkin p99 | nginx p99 | p99 ratio | errors (erkin / nginx) | zero windows, median (erkin / nginx) |" + extra_head)
+    print("|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|---|" if BEFORE else ""))
     def before_cells(b, nr):
         br, bp = [x[0] for x in b], [x[1] for x in b]
         return (f" {spread(br, lambda v: f'{v:,.0f}')} | {statistics.median(br) / statistics.median(nr):.2f} | "
-                f"{spread(bp, lambda v: f'{v:.2f}')} ms |")
+                f"{spread(bp, lambda v: f'{v:.2f}')} ms | {statistics.median([x[3] for x in b]):,.0f} |")
 
     bad = []
     for t, c, runs in rows:
@@ -263,7 +296,8 @@ def main():
             bad.append((t, c))
         print(f"| {name(t)} | {c} | {spread(er, lambda v: f'{v:,.0f}')} | {spread(nr, lambda v: f'{v:,.0f}')} | "
               f"{statistics.median(er) / statistics.median(nr):.2f} | {spread(ep, lambda v: f'{v:.2f}')} ms | "
-              f"{spread(np_, lambda v: f'{v:.2f}')} ms | {statistics.median(ep) / statistics.median(np_):.2f} | {ee} / {ne} |"
+              f"{spread(np_, lambda v: f'{v:.2f}')} ms | {statistics.median(ep) / statistics.median(np_):.2f} | {ee} / {ne} | "
+              f"{statistics.median([x[3] for x in e]):,.0f} / {statistics.median([x[3] for x in n]):,.0f} |"
               + (before_cells(runs["before"], nr) if BEFORE else ""))
     if bad:
         sys.exit(f"serve-vs-nginx: errors at {bad}")
