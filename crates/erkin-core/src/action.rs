@@ -73,6 +73,32 @@ pub enum Action {
     /// Semaphore identity commitment, for proposals made from then on (any
     /// member; see `ballot_keys.rs`, docs/BALLOT.md §5.1).
     BallotKey(BallotKey),
+    /// A secret ballot, signed by the log key as its publisher: the proof
+    /// is the member's authentication, and its author is deliberately
+    /// unknown. Published only in the run of ballots right before the
+    /// secret proposal's close (docs/BALLOT.md §5.3, `secret.rs`).
+    Ballot(CastBallot),
+}
+
+/// An anonymous secret ballot (see [`Action::Ballot`]): exactly what the
+/// member submitted, so its hash is the same at intake, in the receipt and
+/// in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CastBallot {
+    /// The secret proposal's ID.
+    pub proposal: u64,
+    /// The root of the electorate tree the proof is made against (one of
+    /// the proposal's epoch roots), 64 lowercase hex digits.
+    pub root: String,
+    /// Poseidon(scope, identity nullifier): the same for all of one
+    /// member's ballots in this proposal, linked to no member.
+    pub nullifier: String,
+    /// The member's own sequence number, from 1: the highest counts.
+    pub seq: u64,
+    pub choice: Ballot,
+    /// The Groth16 proof, 256 bytes as 512 lowercase hex digits.
+    pub proof: String,
 }
 
 /// A member's ballot key for secret ballots (see [`Action::BallotKey`];
@@ -338,6 +364,7 @@ impl Action {
             Action::TipKey(_) => "tip_key",
             Action::SetMirrors(_) => "set_mirrors",
             Action::BallotKey(_) => "ballot_key",
+            Action::Ballot(_) => "ballot",
         }
     }
 }

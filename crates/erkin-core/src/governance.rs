@@ -50,16 +50,18 @@ use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
 use crate::action::{
-    Ballot, Consent, Motion, Nominate, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN,
+    Ballot, CastBallot, Consent, Motion, Nominate, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN,
     MAX_TITLE_LEN, REOPEN_NOMINATIONS,
 };
 use crate::article::Article;
+use crate::ballot_keys::BallotKeys;
 use crate::charter::{
     amendment_min_hours, judge_amendment, quorum_met, Charter, ElectionRule, Rule, Tally, MAX_HOURS,
 };
 use crate::keys::VerifierKey;
 use crate::members::{Member, Roll, Seat, DAY_SECS};
 use crate::rejection::{check_text, BallotKind, KeyConflict, KeyField, Rejection, TextField};
+use crate::secret::{PublishedBallot, SecretTally, SecretVote};
 use crate::stv;
 
 /// Longest article slug or redaction target named in a motion.
@@ -71,6 +73,16 @@ pub const MAX_TARGET_LEN: usize = 256;
 pub enum Judged {
     Vote(Rule),
     Election(ElectionRule),
+}
+
+impl Judged {
+    /// Whether the rule decides by secret ballot.
+    pub fn secret(&self) -> bool {
+        match self {
+            Judged::Vote(r) => r.secret,
+            Judged::Election(r) => r.secret,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +110,10 @@ pub struct Proposal {
     /// For an election: the members nominated, by handle.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub nominations: BTreeMap<String, Nomination>,
+    /// For a proposal made under a secret rule: its scope, electorate tree
+    /// and published ballots (`secret.rs`); `votes` stays empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Box<SecretVote>>,
 }
 
 /// One nomination in an election.
@@ -162,6 +178,10 @@ pub struct Outcome {
     pub elected: Vec<String>,
     /// What the decision did.
     pub effect: Effect,
+    /// For a secret proposal: turnout, departures and the tree's roots
+    /// (`counted` is empty: nobody knows whose ballots counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretTally>,
 }
 
 /// What a closed proposal did, as data. Exhaustive on purpose: whoever puts
@@ -305,6 +325,8 @@ pub struct Facts<'a> {
     pub proposals: &'a BTreeMap<u64, Proposal>,
     /// The leaf hash of the entry that set the log time (the latest tick).
     pub time_leaf: &'a Hash,
+    /// Members' ballot keys: a secret proposal's tree is built from them.
+    pub ballot_keys: &'a BallotKeys,
 }
 
 /// What an accepted propose, vote or close entry changes.
@@ -326,6 +348,11 @@ pub enum GovernanceChange {
     },
     /// `handle` consents to stand in election `proposal`.
     Consented { proposal: u64, handle: String },
+    /// A secret ballot on `proposal` is published (its close run is open).
+    Balloted {
+        proposal: u64,
+        ballot: PublishedBallot,
+    },
     /// `proposal` is decided: its outcome, the lot's seed drawn at the
     /// close, and what it changes if it took effect.
     Closed {
@@ -349,10 +376,12 @@ pub enum Edit {
 }
 
 impl Facts<'_> {
-    /// Checks a propose entry made by `proposer` at log `index` and `time`.
+    /// Checks a propose entry made by `proposer` at log `index` and `time`;
+    /// `leaf` is the entry's leaf hash (a secret proposal's scope names it).
     pub fn check_propose(
         &self,
         index: u64,
+        leaf: &Hash,
         proposer: &str,
         time: u64,
         p: &Propose,
@@ -392,6 +421,17 @@ impl Facts<'_> {
             });
         }
         self.check_motion(time, &p.motion)?;
+        let secret = if rule.secret() {
+            Some(Box::new(SecretVote::new(
+                self.origin,
+                index,
+                &leaf.0,
+                self.roll.members.keys(),
+                self.ballot_keys,
+            )?))
+        } else {
+            None
+        };
         Ok(GovernanceChange::Proposed(Proposal {
             id: index,
             proposer: proposer.to_string(),
@@ -407,6 +447,7 @@ impl Facts<'_> {
             charter_in_force: matches!(p.motion, Motion::Amend { .. })
                 .then(|| Box::new(self.charter.clone())),
             nominations: BTreeMap::new(),
+            secret,
         }))
     }
 
@@ -519,6 +560,9 @@ impl Facts<'_> {
         v: &Vote,
     ) -> Result<GovernanceChange, Rejection> {
         let p = self.open_proposal(v.proposal)?;
+        if p.secret.is_some() {
+            return Err(Rejection::SecretBallot { proposal: p.id });
+        }
         if time >= p.closes_at {
             return Err(Rejection::VotingEnded {
                 proposal: p.id,
@@ -527,8 +571,7 @@ impl Facts<'_> {
             });
         }
         self.check_eligible(handle, p)?;
-        let election = p.motion.election();
-        if let Some((_, nominations_close)) = election {
+        if let Some((_, nominations_close)) = p.motion.election() {
             if time < nominations_close {
                 return Err(Rejection::NominationsOpen {
                     proposal: p.id,
@@ -537,39 +580,44 @@ impl Facts<'_> {
                 });
             }
         }
-        let ballot = match (election, &v.ballot) {
-            (Some(_), Ballot::Ranked(ranking)) => {
-                let mut seen = BTreeSet::new();
-                for c in ranking {
-                    if c != REOPEN_NOMINATIONS {
-                        match p.nominations.get(c) {
-                            Some(n) if n.consented => {}
-                            Some(_) => return Err(Rejection::NoConsent { handle: c.clone() }),
-                            None => return Err(Rejection::NotACandidate { handle: c.clone() }),
-                        }
-                    }
-                    if !seen.insert(c) {
-                        return Err(Rejection::RankedTwice { handle: c.clone() });
-                    }
-                }
-                v.ballot.clone()
-            }
-            (Some(_), Ballot::Abstain) => Ballot::Ranked(Vec::new()),
-            (Some(_), _) => {
-                return Err(Rejection::WrongBallot {
-                    expected: BallotKind::Ranking,
-                })
-            }
-            (_, Ballot::Ranked(_)) => {
-                return Err(Rejection::WrongBallot {
-                    expected: BallotKind::YesNo,
-                })
-            }
-            (_, b) => b.clone(),
-        };
+        let ballot = check_choice(p, &v.ballot)?;
         Ok(GovernanceChange::Voted {
             proposal: p.id,
             handle: handle.to_string(),
+            ballot,
+        })
+    }
+
+    /// Checks a secret ballot published by the log key at log `index` and
+    /// `time` (docs/BALLOT.md §6, items 2–8; item 1, the signer, is the
+    /// fold's).
+    pub fn check_ballot(
+        &self,
+        index: u64,
+        time: u64,
+        b: &CastBallot,
+    ) -> Result<GovernanceChange, Rejection> {
+        let p = self
+            .proposals
+            .get(&b.proposal)
+            .ok_or(Rejection::UnknownProposal(b.proposal))?;
+        let Some(secret) = p.secret.as_deref() else {
+            return Err(Rejection::BallotOnOpenVote { proposal: p.id });
+        };
+        if p.outcome.is_some() {
+            return Err(Rejection::ProposalClosed(p.id));
+        }
+        if time < p.closes_at {
+            return Err(Rejection::BallotTooEarly {
+                proposal: p.id,
+                closes_at: p.closes_at,
+                time,
+            });
+        }
+        let choice = check_choice(p, &b.choice)?;
+        let ballot = secret.check_ballot(self.origin, p.id, index, b, choice)?;
+        Ok(GovernanceChange::Balloted {
+            proposal: p.id,
             ballot,
         })
     }
@@ -685,13 +733,17 @@ impl Facts<'_> {
         Ok(p)
     }
 
-    /// Checks a close entry at log `index` and `time`: counts the proposal
-    /// and decides what it does.
+    /// Checks a close entry at log `index` and `time`, signed by the log
+    /// key (`by_log_key`) or a member: counts the proposal and decides what
+    /// it does. A secret proposal is closed by the log key only, at its
+    /// deadline, and counted from its published ballots (the last one per
+    /// nullifier, docs/BALLOT.md §7).
     pub fn check_close(
         &self,
         index: u64,
         time: u64,
         id: u64,
+        by_log_key: bool,
     ) -> Result<GovernanceChange, Rejection> {
         let p = self.open_proposal(id)?;
         let eligible: Vec<&String> = p
@@ -699,26 +751,58 @@ impl Facts<'_> {
             .iter()
             .filter(|h| self.roll.member_before(h, p.id))
             .collect();
-        let all_voted = eligible.iter().all(|h| p.votes.contains_key(*h));
-        if time < p.closes_at && !all_voted {
+        let secret = p.secret.as_deref();
+        let early = match secret {
+            Some(_) if !by_log_key => return Err(Rejection::SecretCloseByMember { proposal: id }),
+            // Nobody but the sequencer knows who has voted: no early close.
+            Some(_) => time < p.closes_at,
+            None => time < p.closes_at && !eligible.iter().all(|h| p.votes.contains_key(*h)),
+        };
+        if early {
             return Err(Rejection::TooEarly {
                 proposal: id,
                 closes_at: p.closes_at,
                 time,
             });
         }
-        let counted: Vec<String> = eligible
-            .iter()
-            .filter(|h| p.votes.contains_key(**h))
-            .map(|h| h.to_string())
-            .collect();
+        let counted: Vec<String> = match secret {
+            Some(_) => Vec::new(),
+            None => eligible
+                .iter()
+                .filter(|h| p.votes.contains_key(**h))
+                .map(|h| h.to_string())
+                .collect(),
+        };
+        let secret_tally = match secret {
+            None => None,
+            Some(s) => {
+                let turnout = s.turnout();
+                if turnout > s.voters_possible() {
+                    return Err(Rejection::BallotOverflow {
+                        proposal: id,
+                        nullifiers: turnout,
+                        leaves: s.voters_possible(),
+                    });
+                }
+                Some(SecretTally {
+                    turnout,
+                    ballots: s.ballots.len() as u64,
+                    departed: (p.electorate.len() - eligible.len()) as u64,
+                    roots: s.roots.clone(),
+                })
+            }
+        };
+        let choices: Vec<&Ballot> = match secret {
+            Some(s) => s.counted().into_iter().map(|b| &b.choice).collect(),
+            None => counted.iter().filter_map(|h| p.votes.get(h)).collect(),
+        };
         let mut tally = Tally {
             yes: 0,
             no: 0,
             abstain: 0,
             eligible: eligible.len() as u64,
         };
-        for ballot in counted.iter().filter_map(|h| p.votes.get(h)) {
+        for ballot in choices {
             match ballot {
                 Ballot::Yes => tally.yes += 1,
                 Ballot::No => tally.no += 1,
@@ -797,6 +881,7 @@ impl Facts<'_> {
                 counted,
                 elected,
                 effect,
+                secret: secret_tally,
             },
             edit,
             seed,
@@ -965,6 +1050,43 @@ impl Facts<'_> {
     }
 }
 
+/// Whether `ballot` fits proposal `p`: for an election a ranking of its
+/// consenting candidates (and "re-open nominations"), each once, or
+/// abstain; yes, no or abstain otherwise. Returns the ballot as counted (an
+/// election's abstention is an empty ranking).
+fn check_choice(p: &Proposal, ballot: &Ballot) -> Result<Ballot, Rejection> {
+    Ok(match (p.motion.election(), ballot) {
+        (Some(_), Ballot::Ranked(ranking)) => {
+            let mut seen = BTreeSet::new();
+            for c in ranking {
+                if c != REOPEN_NOMINATIONS {
+                    match p.nominations.get(c) {
+                        Some(n) if n.consented => {}
+                        Some(_) => return Err(Rejection::NoConsent { handle: c.clone() }),
+                        None => return Err(Rejection::NotACandidate { handle: c.clone() }),
+                    }
+                }
+                if !seen.insert(c) {
+                    return Err(Rejection::RankedTwice { handle: c.clone() });
+                }
+            }
+            ballot.clone()
+        }
+        (Some(_), Ballot::Abstain) => Ballot::Ranked(Vec::new()),
+        (Some(_), _) => {
+            return Err(Rejection::WrongBallot {
+                expected: BallotKind::Ranking,
+            })
+        }
+        (_, Ballot::Ranked(_)) => {
+            return Err(Rejection::WrongBallot {
+                expected: BallotKind::YesNo,
+            })
+        }
+        (_, b) => b.clone(),
+    })
+}
+
 /// The seed of the lot of proposal `id`, drawn at its close from the leaf
 /// hash of the entry that set the log time then (`time_leaf`: the tick the
 /// sequencer signed before the batch holding the close). Nobody knows it
@@ -996,7 +1118,8 @@ fn count_election(election: &stv::Election) -> Vec<String> {
 /// The election as STV counts it: the candidates who consented and are
 /// still members, then "re-open nominations" ([`REOPEN_NOMINATIONS`]),
 /// counted like a candidate; the counted members' rankings restricted to
-/// them.
+/// them (for a secret election, whose ballots name no member, the counted
+/// ballots' rankings: `counted` is not read).
 pub fn stv_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> stv::Election {
     let Some((seats, _)) = p.motion.election() else {
         return stv::Election {
@@ -1012,17 +1135,33 @@ pub fn stv_election(roll: Roll<'_>, p: &Proposal, counted: &[String]) -> stv::El
         .filter(|c| roll.member_before(c, p.id))
         .chain(std::iter::once(REOPEN_NOMINATIONS.to_string()))
         .collect();
-    let ballots = counted
-        .iter()
-        .filter_map(|h| match p.votes.get(h) {
-            Some(Ballot::Ranked(r)) => Some(stv::Ballot {
-                weight: 1,
-                ranking: r
-                    .iter()
-                    .filter_map(|c| standing.iter().position(|s| s == c))
-                    .collect(),
-            }),
-            _ => None,
+    // A secret election's rankings are its counted ballots (nobody knows
+    // whose); an open one's, the counted members' votes.
+    let rankings: Vec<&Vec<String>> = match p.secret.as_deref() {
+        Some(s) => s
+            .counted()
+            .into_iter()
+            .filter_map(|b| match &b.choice {
+                Ballot::Ranked(r) => Some(r),
+                _ => None,
+            })
+            .collect(),
+        None => counted
+            .iter()
+            .filter_map(|h| match p.votes.get(h) {
+                Some(Ballot::Ranked(r)) => Some(r),
+                _ => None,
+            })
+            .collect(),
+    };
+    let ballots = rankings
+        .into_iter()
+        .map(|r| stv::Ballot {
+            weight: 1,
+            ranking: r
+                .iter()
+                .filter_map(|c| standing.iter().position(|s| s == c))
+                .collect(),
         })
         .collect();
     stv::Election {

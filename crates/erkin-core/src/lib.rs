@@ -33,6 +33,7 @@ pub mod mirrors;
 pub mod note;
 pub mod recipient;
 pub mod rejection;
+pub mod secret;
 pub mod serving;
 pub mod snapshot;
 pub mod state;

@@ -46,7 +46,7 @@ pub enum Rejection {
     #[error("only the log key records the log's time (a tick)")]
     TickNotByLogKey,
     #[error(
-        "the log key is not a member: it signs only the genesis, ticks and closes, not a {kind} entry"
+        "the log key is not a member: it signs only the genesis, ticks, closes and secret ballots, not a {kind} entry"
     )]
     LogKeyAction { kind: &'static str },
     #[error("this exact entry is already in the log (replay)")]
@@ -259,6 +259,48 @@ pub enum Rejection {
     BadBallotKey { reason: crate::ballot::BallotError },
     #[error("this ballot key has been registered before (a ballot key is registered once, ever, by one member): make a new one")]
     BallotKeyTaken,
+
+    // Secret proposals and their ballots (docs/BALLOT.md §6).
+    #[error("proposal #{proposal} is decided by secret ballot: an open vote would publish how you voted; cast a secret ballot instead")]
+    SecretBallot { proposal: u64 },
+    #[error("proposal #{proposal} is an open (roll-call) vote: it takes members' signed votes, not secret ballots")]
+    BallotOnOpenVote { proposal: u64 },
+    #[error(
+        "not permitted: a secret ballot is published by the log key, never signed by a member"
+    )]
+    BallotNotByLogKey,
+    #[error("not permitted: only the sequencer (the log key) closes secret proposal #{proposal}, at its deadline, with the ballots it holds")]
+    SecretCloseByMember { proposal: u64 },
+    #[error("secret ballots on proposal #{proposal} are published only at its close ({closes_at}); the log time is {time}")]
+    BallotTooEarly {
+        proposal: u64,
+        closes_at: u64,
+        time: u64,
+    },
+    #[error("the ballot is malformed or its proof does not hold: {reason}")]
+    BadBallot { reason: crate::ballot::BallotError },
+    #[error("the ballot's seq must be at least 1")]
+    BallotSeqZero,
+    #[error("the ballot's root is not one of proposal #{proposal}'s electorate trees")]
+    StaleRoot { proposal: u64 },
+    #[error("the ballots of proposal #{proposal} must be published in ascending (epoch, ballot hash) order, each once")]
+    BallotUnsorted { proposal: u64 },
+    #[error("the ballots of proposal #{proposal} are being published: only its next ballot or its close may follow")]
+    BallotRunOpen { proposal: u64 },
+    #[error("a later ballot with this nullifier on proposal #{proposal} needs a later epoch and a higher seq than {previous} (this one has {seq})")]
+    BallotSeqNotAbove {
+        proposal: u64,
+        seq: u64,
+        previous: u64,
+    },
+    #[error("proposal #{proposal} has ballots from {nullifiers} distinct nullifiers but only {leaves} members could cast one: a forged ballot (the trusted setup may be broken)")]
+    BallotOverflow {
+        proposal: u64,
+        nullifiers: u64,
+        leaves: u64,
+    },
+    #[error("the electorate tree of a secret proposal cannot be built: {reason}")]
+    SecretElectorate { reason: crate::ballot::BallotError },
 }
 
 impl Rejection {
@@ -302,7 +344,8 @@ impl Rejection {
             | SameLanguage { .. }
             | FirstPublishedLater { .. }
             | BlobNotUploaded { .. }
-            | BadBallotKey { .. } => "invalid_action",
+            | BadBallotKey { .. }
+            | SecretElectorate { .. } => "invalid_action",
             UnknownProposal(_) => "unknown_proposal",
             ProposalClosed(_) => "proposal_closed",
             VotingEnded { .. } => "voting_ended",
@@ -347,6 +390,15 @@ impl Rejection {
             TipReaderTwice { .. } => "tip_reader_twice",
             TooManyTipReaders { .. } => "too_many_tip_readers",
             BallotKeyTaken => "ballot_key_taken",
+            SecretBallot { .. } | BallotOnOpenVote { .. } => "secret_ballot",
+            BallotNotByLogKey | SecretCloseByMember { .. } => "not_permitted",
+            BallotTooEarly { .. } => "too_early",
+            BadBallot { .. } | BallotSeqZero => "bad_ballot",
+            StaleRoot { .. } => "stale_root",
+            BallotOverflow { .. } => "ballot_overflow",
+            BallotUnsorted { .. } | BallotRunOpen { .. } | BallotSeqNotAbove { .. } => {
+                "ballot_order"
+            }
         }
     }
 }
@@ -377,6 +429,9 @@ impl Rejection {
                 closes_at, time, ..
             }
             | TooEarly {
+                closes_at, time, ..
+            }
+            | BallotTooEarly {
                 closes_at, time, ..
             } => (time, closes_at),
             PeriodTooShort {

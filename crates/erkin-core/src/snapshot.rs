@@ -51,8 +51,9 @@ use crate::tip_readers::TipReaders;
 /// writes change meaning (a field added to the state, a changed encoding);
 /// snapshots of any other version are rebuilt, never read. Format 3 was the
 /// whole state in one JSON document whose digest was recomputed on open;
-/// format 4 is a small head plus one row per article.
-pub const FORMAT: u32 = 4;
+/// format 4 is a small head plus one row per article; format 5 adds secret
+/// proposals (their tree, ballots and secret tallies).
+pub const FORMAT: u32 = 5;
 
 /// The first line of every snapshot head, before the version number.
 const MAGIC: &str = "erkin-state ";
@@ -204,6 +205,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         statements,
         touched: _,
         touched_since: _,
+        ballot_run: _,
     } = state;
     let mut leaves: Vec<&[u8; 32]> = seen.iter().collect();
     leaves.sort_unstable();
@@ -374,7 +376,7 @@ impl Decoder {
                 .map_err(|e| malformed(format!("retired key: {e}")))?;
             retired.insert(handle, keys);
         }
-        let state = State {
+        let mut state = State {
             origin: i.origin,
             name: i.name,
             log_key: log_key.clone(),
@@ -406,7 +408,16 @@ impl Decoder {
                 .collect(),
             touched: BTreeSet::new(),
             touched_since: i.size,
+            ballot_run: None,
         };
+        // Derived: the open secret proposal whose ballots are being published.
+        state.ballot_run = state
+            .proposals
+            .values()
+            .find(|p| {
+                p.outcome.is_none() && p.secret.as_ref().is_some_and(|s| !s.ballots.is_empty())
+            })
+            .map(|p| p.id);
         Ok(Self {
             state,
             expected: i.articles,

@@ -145,6 +145,12 @@ pub struct State {
     pub(crate) touched: BTreeSet<String>,
     #[serde(skip)]
     pub(crate) touched_since: u64,
+    /// The secret proposal whose close run is being published: from its
+    /// first `ballot` to its close, only its next ballot or its close may
+    /// follow (docs/BALLOT.md §6, item 5). Derived from the proposals (the
+    /// open one with ballots), so not part of the digest.
+    #[serde(skip)]
+    pub(crate) ballot_run: Option<u64>,
 }
 
 /// A member's statement as the log recorded it.
@@ -272,6 +278,7 @@ impl State {
             statements: Vec::new(),
             touched: BTreeSet::new(),
             touched_since: 0,
+            ballot_run: None,
         };
         let applied = state.record(&entry, origin.to_string());
         Ok((state, applied))
@@ -289,6 +296,18 @@ impl State {
         // else is now wrong with them (an old key, an old time).
         if self.seen.contains(&entry.leaf_hash.0) {
             return Err(Rejection::Duplicate);
+        }
+        // A secret proposal's ballots and its close form one run: nothing
+        // may come between them.
+        if let Some(run) = self.ballot_run {
+            let next = match &entry.body.action {
+                Action::Ballot(b) => b.proposal == run,
+                Action::Close(c) => c.proposal == run,
+                _ => false,
+            };
+            if !next {
+                return Err(Rejection::BallotRunOpen { proposal: run });
+            }
         }
         let (name, id) = entry.signer();
         if name == self.origin {
@@ -373,6 +392,7 @@ impl State {
             Action::Tick(_) => {}
             Action::Genesis(_) => return Err(Rejection::SecondGenesis),
             Action::Close(c) => return self.apply_log_key_close(entry, c.proposal),
+            Action::Ballot(b) => return self.apply_log_key_ballot(entry, b),
             other => return Err(Rejection::LogKeyAction { kind: other.kind() }),
         }
         let time = entry.body.time;
@@ -415,7 +435,23 @@ impl State {
         self.check_near_log_time(time)?;
         let change = self
             .governance()
-            .check_close(self.size, self.log_time, proposal)?;
+            .check_close(self.size, self.log_time, proposal, true)?;
+        self.commit(Change::governance(change));
+        Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// A secret ballot, published by the log key in the run before its
+    /// proposal's close (docs/BALLOT.md §5.3): dated like a log key's close,
+    /// judged at the log time; it does not move the log time.
+    fn apply_log_key_ballot(
+        &mut self,
+        entry: &ParsedEntry,
+        ballot: &crate::action::CastBallot,
+    ) -> Result<Applied, Rejection> {
+        self.check_near_log_time(entry.body.time)?;
+        let change = self
+            .governance()
+            .check_ballot(self.size, self.log_time, ballot)?;
         self.commit(Change::governance(change));
         Ok(self.record(entry, self.origin.clone()))
     }
@@ -456,9 +492,10 @@ impl State {
                     text: s.text.clone(),
                 })
             }
-            Action::Propose(p) => {
-                Change::governance(self.governance().check_propose(index, handle, time, p)?)
-            }
+            Action::Propose(p) => Change::governance(
+                self.governance()
+                    .check_propose(index, leaf, handle, time, p)?,
+            ),
             Action::Vote(v) => Change::governance(self.governance().check_vote(handle, time, v)?),
             Action::Nominate(n) => {
                 Change::governance(self.governance().check_nominate(index, handle, time, n)?)
@@ -466,9 +503,11 @@ impl State {
             Action::Consent(c) => {
                 Change::governance(self.governance().check_consent(handle, time, c)?)
             }
-            Action::Close(c) => {
-                Change::governance(self.governance().check_close(index, time, c.proposal)?)
-            }
+            Action::Close(c) => Change::governance(
+                self.governance()
+                    .check_close(index, time, c.proposal, false)?,
+            ),
+            Action::Ballot(_) => return Err(Rejection::BallotNotByLogKey),
             Action::RotateKey(r) => self.check_rotate_key(handle, &r.new_key)?,
             Action::Resign(_) => {
                 if self.members.len() == 1 {
@@ -571,6 +610,16 @@ impl State {
                     p.nominations.insert(handle, nomination);
                 }
             }
+            GovernanceChange::Balloted { proposal, ballot } => {
+                if let Some(s) = self
+                    .proposals
+                    .get_mut(&proposal)
+                    .and_then(|p| p.secret.as_deref_mut())
+                {
+                    s.ballots.push(ballot);
+                    self.ballot_run = Some(proposal);
+                }
+            }
             GovernanceChange::Consented { proposal, handle } => {
                 if let Some(n) = self
                     .proposals
@@ -589,6 +638,9 @@ impl State {
                 if let Some(p) = self.proposals.get_mut(&proposal) {
                     p.outcome = Some(outcome);
                     p.seed = seed;
+                }
+                if self.ballot_run == Some(proposal) {
+                    self.ballot_run = None;
                 }
                 match edit {
                     None => {}
@@ -650,6 +702,15 @@ impl State {
         self.board.retain(|s| s.handle != handle);
         self.tip_readers.leave(handle);
         self.ballot_keys.leave(handle);
+        // Their leaf in every open secret proposal's tree is zeroed: a new
+        // epoch (docs/BALLOT.md §4.4).
+        for p in self.proposals.values_mut() {
+            if p.outcome.is_none() {
+                if let Some(s) = p.secret.as_deref_mut() {
+                    s.leave(handle);
+                }
+            }
+        }
     }
 
     /// The membership and the board, as the rules read them.
@@ -681,6 +742,7 @@ impl State {
             retracted: &self.retracted,
             proposals: &self.proposals,
             time_leaf: &self.time_leaf,
+            ballot_keys: &self.ballot_keys,
         }
     }
 

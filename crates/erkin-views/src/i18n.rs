@@ -5,6 +5,7 @@
 
 use erkin_core::action::REOPEN_NOMINATIONS;
 use erkin_core::action::{Action, Ballot, Motion};
+use erkin_core::ballot::BallotError;
 use erkin_core::charter::{
     Base, Charter, CharterChange, Comparison, Fraction, Rule, RuleKind, Tally, Threshold,
 };
@@ -458,7 +459,7 @@ impl Words {
     /// A yes/no rule of the charter, in full.
     pub fn rule_in_full(&self, r: &Rule) -> String {
         let (t, q, h) = (self.threshold(&r.threshold), frac(r.quorum), r.min_hours);
-        match self.lang {
+        let rule = match self.lang {
             "kk" => format!(
                 "{t}; мүшелердің кемінде {q} бөлігі дауыс береді; дауыс беру кемінде {h} сағатқа ашылады."
             ),
@@ -466,6 +467,18 @@ impl Words {
                 "{t}; голосуют не меньше {q} членов; голосование открыто не меньше {h} ч."
             ),
             _ => format!("{t}; at least {q} of members vote; open at least {h} hours."),
+        };
+        format!("{rule}{}", self.secret_ballot(r.secret))
+    }
+
+    /// " By secret ballot." after a rule that is secret; nothing otherwise
+    /// (open, roll-call votes are the rule's default).
+    pub fn secret_ballot(&self, secret: bool) -> &'static str {
+        match (secret, self.lang) {
+            (false, _) => "",
+            (true, "kk") => " Жасырын дауыс беру.",
+            (true, "ru") => " Тайное голосование.",
+            (true, _) => " By secret ballot.",
         }
     }
 
@@ -510,12 +523,14 @@ impl Words {
                     }
                 };
                 format!(
-                    "{}: {}{} → {}{}",
+                    "{}: {}{}{} → {}{}{}",
                     self.elect_board,
                     rule(old.quorum, old.min_hours),
                     self.nomination_period(old.nomination_hours),
+                    self.secret_ballot(old.secret),
                     rule(new.quorum, new.min_hours),
-                    self.nomination_period(new.nomination_hours)
+                    self.nomination_period(new.nomination_hours),
+                    self.secret_ballot(new.secret)
                 )
             }
             CharterChange::Board { old, new } => {
@@ -599,6 +614,7 @@ pub fn action_summary(a: &Action) -> String {
         Action::TipKey(k) => format!("publishes a tip key: {}", k.recipient),
         Action::SetMirrors(m) => format!("sets the mirror list ({} mirrors)", m.mirrors.len()),
         Action::BallotKey(_) => "registers a ballot key".into(),
+        Action::Ballot(b) => format!("publishes a secret ballot on #{}", b.proposal),
     }
 }
 
@@ -770,9 +786,13 @@ impl Words {
     }
 
     /// Why the fold refused an election entry (nominations, consent,
-    /// by-elections, recall), in this language; `None` for other refusals.
+    /// by-elections, recall) or a secret ballot (a vote, ballot or close of
+    /// a secret proposal), in this language; `None` for other refusals.
     pub fn election_refusal(&self, r: &Rejection) -> Option<String> {
         use Rejection::*;
+        if let Some(said) = self.secret_ballot_refusal(r) {
+            return Some(said);
+        }
         Some(match (self.lang, r) {
             ("kk", NominationPeriodTooShort { min_hours, .. }) => format!(
                 "кандидат ұсыну мерзімі тым қысқа: жарғы бойынша кемінде {min_hours} сағат"
@@ -892,6 +912,144 @@ impl Words {
     }
 }
 
+impl Words {
+    /// Why the fold refused a secret ballot, a vote on a secret proposal or
+    /// its close (docs/BALLOT.md §6), in this language; `None` for other
+    /// refusals.
+    pub fn secret_ballot_refusal(&self, r: &Rejection) -> Option<String> {
+        use Rejection::*;
+        let proof = |reason: &BallotError| {
+            matches!(
+                reason,
+                BallotError::BadProof | BallotError::WrongScope | BallotError::UnknownRoot
+            )
+        };
+        Some(match (self.lang, r) {
+            ("kk", SecretBallot { proposal }) => format!(
+                "№{proposal} ұсыныс жасырын дауыспен шешіледі: ашық дауыс сіздің қалай дауыс бергеніңізді жариялар еді; жасырын бюллетень беріңіз"
+            ),
+            ("kk", BallotOnOpenVote { proposal }) => format!(
+                "№{proposal} ұсыныс бойынша дауыс ашық беріледі: жасырын бюллетень қабылданбайды"
+            ),
+            ("kk", BallotNotByLogKey) => {
+                "жасырын бюллетеньді мүше қол қоймайды, оны журнал кілті жариялайды".into()
+            }
+            ("kk", SecretCloseByMember { proposal }) => format!(
+                "№{proposal} жасырын дауыс беруді тек секвенсер (журнал кілті) мерзімі біткенде жабады"
+            ),
+            ("kk", BallotTooEarly { proposal, .. }) => format!(
+                "№{proposal} ұсыныс бойынша жасырын бюллетеньдер тек дауыс беру аяқталғанда жарияланады"
+            ),
+            ("kk", BadBallot { reason }) if proof(reason) => {
+                "бюллетеньнің дәлелі расталмады: ол бұл ұсыныстың сайлаушыларынан емес немесе өзгертілген".into()
+            }
+            ("kk", BadBallot { .. }) => {
+                "бюллетень бұзылған: өрістерінің бірі дұрыс пішімде емес".into()
+            }
+            ("kk", BallotSeqZero) => "бюллетеньнің реттік нөмірі (seq) 1-ден басталады".into(),
+            ("kk", StaleRoot { proposal }) => format!(
+                "бюллетень №{proposal} ұсыныстың сайлаушылар ағаштарының ешқайсысына жасалмаған"
+            ),
+            ("kk", BallotUnsorted { proposal }) => format!(
+                "№{proposal} бюллетеньдері (дәуір, хэш) ретімен, әрқайсысы бір рет жариялануы керек"
+            ),
+            ("kk", BallotRunOpen { proposal }) => format!(
+                "№{proposal} бюллетеньдері жариялануда: олардан кейін тек келесі бюллетень не жабу жазбасы келе алады"
+            ),
+            ("kk", BallotSeqNotAbove { proposal, seq, previous }) => format!(
+                "№{proposal} бойынша осы нуллификатордың келесі бюллетені кейінгі дәуірде және seq {previous}-ден үлкен болуы керек (мұнда {seq})"
+            ),
+            ("kk", BallotOverflow { proposal, nullifiers, leaves }) => format!(
+                "№{proposal} бойынша {nullifiers} түрлі дауыс берушінің бюллетені бар, ал дауыс бере алатындар тек {leaves}: бюллетень жалған (сенімді баптау бұзылған болуы мүмкін)"
+            ),
+            ("kk", SecretElectorate { .. }) => {
+                "жасырын дауыс берудің сайлаушылар ағашын құру мүмкін емес".into()
+            }
+            ("ru", SecretBallot { proposal }) => format!(
+                "предложение №{proposal} решается тайным голосованием: открытый голос раскрыл бы, как вы голосовали; подайте тайный бюллетень"
+            ),
+            ("ru", BallotOnOpenVote { proposal }) => format!(
+                "по предложению №{proposal} голосуют открыто: тайные бюллетени не принимаются"
+            ),
+            ("ru", BallotNotByLogKey) => {
+                "тайный бюллетень не подписывает член: его публикует ключ журнала".into()
+            }
+            ("ru", SecretCloseByMember { proposal }) => format!(
+                "тайное голосование №{proposal} закрывает только секвенсор (ключ журнала), по истечении срока"
+            ),
+            ("ru", BallotTooEarly { proposal, .. }) => format!(
+                "тайные бюллетени по предложению №{proposal} публикуются только по окончании голосования"
+            ),
+            ("ru", BadBallot { reason }) if proof(reason) => {
+                "доказательство бюллетеня не сходится: он не от избирателей этого предложения или изменён".into()
+            }
+            ("ru", BadBallot { .. }) => {
+                "бюллетень повреждён: одно из полей в неверном формате".into()
+            }
+            ("ru", BallotSeqZero) => "порядковый номер бюллетеня (seq) начинается с 1".into(),
+            ("ru", StaleRoot { proposal }) => format!(
+                "бюллетень составлен не по одному из деревьев избирателей предложения №{proposal}"
+            ),
+            ("ru", BallotUnsorted { proposal }) => format!(
+                "бюллетени №{proposal} публикуются по порядку (эпоха, хэш), каждый один раз"
+            ),
+            ("ru", BallotRunOpen { proposal }) => format!(
+                "идёт публикация бюллетеней №{proposal}: за ними может следовать только следующий бюллетень или закрытие"
+            ),
+            ("ru", BallotSeqNotAbove { proposal, seq, previous }) => format!(
+                "следующий бюллетень с этим нуллификатором по №{proposal} должен быть в более поздней эпохе и с seq больше {previous} (здесь {seq})"
+            ),
+            ("ru", BallotOverflow { proposal, nullifiers, leaves }) => format!(
+                "по №{proposal} бюллетени от {nullifiers} разных голосующих, а голосовать могли только {leaves}: бюллетень подделан (доверенная настройка могла быть нарушена)"
+            ),
+            ("ru", SecretElectorate { .. }) => {
+                "невозможно построить дерево избирателей тайного голосования".into()
+            }
+            (_, SecretBallot { proposal }) => format!(
+                "proposal #{proposal} is decided by secret ballot: an open vote would publish how you voted; cast a secret ballot instead"
+            ),
+            (_, BallotOnOpenVote { proposal }) => format!(
+                "proposal #{proposal} is an open vote: it takes members' signed votes, not secret ballots"
+            ),
+            (_, BallotNotByLogKey) => {
+                "a secret ballot is not signed by a member: the log key publishes it".into()
+            }
+            (_, SecretCloseByMember { proposal }) => format!(
+                "only the sequencer (the log key) closes secret vote #{proposal}, at its deadline"
+            ),
+            (_, BallotTooEarly { proposal, .. }) => format!(
+                "secret ballots on proposal #{proposal} are published only when its vote closes"
+            ),
+            (_, BadBallot { reason }) if proof(reason) => {
+                "the ballot's proof does not hold: it is not from this proposal's electorate, or it was altered".into()
+            }
+            (_, BadBallot { .. }) => {
+                "the ballot is malformed: one of its fields is not in the right form".into()
+            }
+            (_, BallotSeqZero) => "a ballot's sequence number (seq) starts at 1".into(),
+            (_, StaleRoot { proposal }) => format!(
+                "the ballot was not made against any of proposal #{proposal}'s electorate trees"
+            ),
+            (_, BallotUnsorted { proposal }) => format!(
+                "the ballots of #{proposal} must be published in (epoch, hash) order, each once"
+            ),
+            (_, BallotRunOpen { proposal }) => format!(
+                "the ballots of #{proposal} are being published: only its next ballot or its close may follow"
+            ),
+            (_, BallotSeqNotAbove { proposal, seq, previous }) => format!(
+                "a later ballot with this nullifier on #{proposal} needs a later epoch and a seq above {previous} (this one has {seq})"
+            ),
+            (_, BallotOverflow { proposal, nullifiers, leaves }) => format!(
+                "#{proposal} has ballots from {nullifiers} distinct voters but only {leaves} members could cast one: a forged ballot (the trusted setup may be broken)"
+            ),
+            (_, SecretElectorate { .. }) => {
+                "the electorate tree of a secret vote cannot be built".into()
+            }
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod election_words {
     use super::*;
@@ -957,6 +1115,68 @@ mod election_words {
             three(|w| w.election_refusal(&r).expect("an election refusal"));
         }
         assert_eq!(EN.election_refusal(&Rejection::Duplicate), None);
+    }
+
+    #[test]
+    fn every_secret_ballot_refusal_is_said_in_kk_ru_and_en() {
+        use Rejection::*;
+        for r in [
+            SecretBallot { proposal: 3 },
+            BallotOnOpenVote { proposal: 3 },
+            BallotNotByLogKey,
+            SecretCloseByMember { proposal: 3 },
+            BallotTooEarly {
+                proposal: 3,
+                closes_at: 2,
+                time: 1,
+            },
+            BadBallot {
+                reason: BallotError::BadProof,
+            },
+            BadBallot {
+                reason: BallotError::NonCanonical,
+            },
+            BallotSeqZero,
+            StaleRoot { proposal: 3 },
+            BallotUnsorted { proposal: 3 },
+            BallotRunOpen { proposal: 3 },
+            BallotSeqNotAbove {
+                proposal: 3,
+                seq: 1,
+                previous: 2,
+            },
+            BallotOverflow {
+                proposal: 3,
+                nullifiers: 7,
+                leaves: 6,
+            },
+            SecretElectorate {
+                reason: BallotError::TooManyLeaves,
+            },
+        ] {
+            three(|w| {
+                w.secret_ballot_refusal(&r)
+                    .expect("a secret-ballot refusal")
+            });
+            // The API's sentence for it (the server sends election_refusal's).
+            three(|w| w.election_refusal(&r).expect("said by election_refusal"));
+        }
+        // A proof that fails and a malformed field are told apart.
+        let said = |reason| EN.secret_ballot_refusal(&BadBallot { reason }).unwrap();
+        assert_ne!(said(BallotError::BadProof), said(BallotError::BadEncoding));
+        assert_eq!(EN.secret_ballot_refusal(&Rejection::Duplicate), None);
+        // A secret rule says so, in every language; an open one says nothing more.
+        let mut c = erkin_core::charter::Charter::default();
+        let open: Vec<String> = LANGS.iter().map(|w| w.rule_in_full(&c.remove)).collect();
+        c.remove.secret = true;
+        three(|w| w.rule_in_full(&c.remove));
+        for (w, o) in LANGS.iter().zip(&open) {
+            let secret = w.rule_in_full(&c.remove);
+            assert!(
+                secret.starts_with(o.as_str()) && secret.len() > o.len(),
+                "{secret}"
+            );
+        }
     }
 
     #[test]

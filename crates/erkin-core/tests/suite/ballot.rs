@@ -41,7 +41,7 @@ pub(crate) fn commitments(ids: &[Identity]) -> Vec<FieldElement> {
 }
 
 /// The same leaves in `semaphore-rs`'s tree, by successive updates.
-fn semaphore_root(leaves: &[FieldElement]) -> FieldElement {
+pub(crate) fn semaphore_root(leaves: &[FieldElement]) -> FieldElement {
     let mut tree = LazyPoseidonTree::new(ballot::DEPTH, Field::from(0)).derived();
     for (i, leaf) in leaves.iter().enumerate() {
         tree = tree.update(i, &field(*leaf));

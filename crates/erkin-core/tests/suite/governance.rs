@@ -418,7 +418,7 @@ fn redact(target: &str) -> Motion {
     }
 }
 
-fn resolution(text: &str) -> Motion {
+pub(crate) fn resolution(text: &str) -> Motion {
     Motion::Resolution { text: text.into() }
 }
 

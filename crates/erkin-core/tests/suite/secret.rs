@@ -1,11 +1,21 @@
 //! Secret proposals in the fold (issue 15, docs/BALLOT.md §4.4, §5.2–§7):
-//! the charter's `secret` field and its entrenched floor.
+//! the charter's `secret` field and its entrenched floor; secret
+//! proposals, their ballots (real proofs from semaphore-rs) and their count.
 
 use erkin_core::action::Charter;
 use erkin_core::charter::CharterError;
 use erkin_core::state::Rejection;
 
+use crate::ballot::{fe, identity, prove};
 use crate::governance::{amend, propose, publication, FOUNDERS, H, T1};
+use crate::governance::{ballot_key, elect, key, resolution, Pub, ORIGIN, T0};
+use erkin_core::action::{Action, Ballot, CastBallot, Close, Resign, Statement, Vote};
+use erkin_core::ballot::{self, BallotError, ElectorateTree, FieldElement};
+use erkin_core::entry::{sign_entry, EntryBody};
+use erkin_core::governance::{Effect, Outcome};
+use erkin_core::secret::{SecretTally, SecretVote};
+use semaphore_rs::identity::Identity;
+use sha2::{Digest, Sha256};
 
 /// A charter with every decision secret.
 fn all_secret() -> Charter {
@@ -107,4 +117,658 @@ fn an_amendment_may_not_make_a_vote_on_people_open_again() {
         })
     );
     assert_eq!(all_secret().check_amendment_of(&Charter::default()), Ok(()));
+}
+
+// ---------------------------------------------------------------------------
+// Secret proposals and their ballots in the fold (§4.4, §5.2–§7), with real
+// proofs from semaphore-rs.
+
+/// The founders' ballot identities, in FOUNDERS' order.
+fn ids() -> Vec<Identity> {
+    (0..FOUNDERS.len())
+        .map(|i| identity("secret-fold", i))
+        .collect()
+}
+
+/// Resolutions, removals and elections decided secretly.
+fn secret_charter() -> Charter {
+    let mut c = Charter::default();
+    c.resolution.secret = true;
+    c.remove.secret = true;
+    c.elect.secret = true;
+    c
+}
+
+/// Six founders under [`secret_charter`]; all but kairat register a ballot key.
+fn secret_pub() -> (Pub, Vec<Identity>) {
+    let mut p = publication(&FOUNDERS, secret_charter());
+    let ids = ids();
+    for (h, id) in FOUNDERS.iter().zip(&ids).take(5) {
+        p.act(h, T0 + 60, ballot_key(&fe(id.commitment()).to_hex()));
+    }
+    (p, ids)
+}
+
+fn secret_of(p: &Pub, id: u64) -> SecretVote {
+    (**p.state
+        .proposal(id)
+        .unwrap()
+        .secret
+        .as_ref()
+        .expect("a secret proposal"))
+    .clone()
+}
+
+/// The tree of proposal `id` in `epoch`, from what the state records.
+fn tree_of(p: &Pub, id: u64, epoch: usize) -> ElectorateTree {
+    let s = secret_of(p, id);
+    let leaves: Vec<FieldElement> = s
+        .leaves
+        .iter()
+        .map(|l| {
+            if s.departed[..epoch].contains(&l.handle) {
+                FieldElement::ZERO
+            } else {
+                FieldElement::from_hex(&l.commitment).unwrap()
+            }
+        })
+        .collect();
+    let tree = ElectorateTree::new(&leaves).unwrap();
+    assert_eq!(tree.root().to_hex(), s.roots[epoch]);
+    tree
+}
+
+/// Member `who`'s ballot on proposal `id`, proved against `epoch`'s tree.
+fn cast_in(
+    p: &Pub,
+    ids: &[Identity],
+    id: u64,
+    epoch: usize,
+    who: &str,
+    seq: u64,
+    choice: Ballot,
+) -> CastBallot {
+    let s = secret_of(p, id);
+    let tree = tree_of(p, id, epoch);
+    let pos = s
+        .leaves
+        .iter()
+        .position(|l| l.handle == who)
+        .expect("a leaf");
+    let i = FOUNDERS.iter().position(|h| *h == who).unwrap();
+    let scope = FieldElement::from_hex(&s.scope).unwrap();
+    let signal = ballot::signal(ORIGIN, id, seq, &ballot::choice_json(&choice).unwrap());
+    let b = prove(&ids[i], &tree, pos, scope, signal);
+    CastBallot {
+        proposal: id,
+        root: b.root.to_hex(),
+        nullifier: b.nullifier.to_hex(),
+        seq,
+        choice,
+        proof: b.proof.to_hex(),
+    }
+}
+
+fn cast(p: &Pub, ids: &[Identity], id: u64, who: &str, seq: u64, choice: Ballot) -> CastBallot {
+    cast_in(p, ids, id, 0, who, seq, choice)
+}
+
+fn ballot_hash(b: &CastBallot) -> String {
+    hex::encode(Sha256::digest(serde_json::to_vec(b).unwrap()))
+}
+
+/// `action` signed by the log key, dated `time`.
+fn log_key_entry(time: u64, action: Action) -> Vec<u8> {
+    sign_entry(ORIGIN, &EntryBody { time, action }, &key(ORIGIN)).unwrap()
+}
+
+/// `action` signed by the log key, dated at the log time.
+fn by_log_key(p: &Pub, action: Action) -> Vec<u8> {
+    log_key_entry(p.state.log_time(), action)
+}
+
+/// Ballots of one epoch in the order the sequencer publishes them.
+fn sorted(mut ballots: Vec<CastBallot>) -> Vec<CastBallot> {
+    ballots.sort_by_key(ballot_hash);
+    ballots
+}
+
+fn publish(p: &mut Pub, b: CastBallot) {
+    let bytes = by_log_key(p, Action::Ballot(b));
+    p.apply_bytes(&bytes);
+}
+
+fn log_key_close(p: &mut Pub, id: u64) -> Outcome {
+    let bytes = by_log_key(p, Action::Close(Close { proposal: id }));
+    p.apply_bytes(&bytes);
+    p.outcome(id)
+}
+
+/// The close batch: a tick at `closes_at`, the ballots in order, the log
+/// key's close.
+fn close_batch(p: &mut Pub, id: u64, closes_at: u64, ballots: Vec<CastBallot>) -> Outcome {
+    p.tick(closes_at);
+    for b in ballots {
+        publish(p, b);
+    }
+    log_key_close(p, id)
+}
+
+fn refuse_ballot(p: &mut Pub, b: CastBallot, expected: Rejection) {
+    let bytes = by_log_key(p, Action::Ballot(b));
+    p.refuse_bytes(&bytes, expected);
+}
+
+#[test]
+fn a_secret_proposal_records_its_scope_and_the_tree_of_ballot_keys() {
+    let (mut p, ids) = secret_pub();
+    let (id, _) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let prop = p.state.proposal(id).unwrap().clone();
+    assert!(prop.rule.secret());
+    let s = secret_of(&p, id);
+    // Five leaves in handle order; kairat, without a ballot key, has none
+    // (every leaf after the fifth is zero).
+    let handles: Vec<&str> = s.leaves.iter().map(|l| l.handle.as_str()).collect();
+    assert_eq!(handles, &FOUNDERS[..5]);
+    let commitments: Vec<FieldElement> = ids[..5].iter().map(|i| fe(i.commitment())).collect();
+    for (l, c) in s.leaves.iter().zip(&commitments) {
+        assert_eq!(l.commitment, c.to_hex());
+    }
+    // Epoch 0's root is semaphore-rs's tree over those leaves.
+    assert_eq!(
+        s.roots,
+        vec![crate::ballot::semaphore_root(&commitments).to_hex()]
+    );
+    // The scope names the origin, the proposal and its propose entry's leaf.
+    let leaf = p
+        .state
+        .entry_hashes()
+        .find(|h| ballot::scope(ORIGIN, id, &h.0).to_hex() == s.scope);
+    assert!(leaf.is_some(), "the scope is of one of the log's entries");
+    assert!(s.ballots.is_empty() && s.departed.is_empty());
+    assert!(prop.votes.is_empty());
+    // A ballot key registered after the proposal does not enter its tree.
+    p.act(
+        "kairat",
+        T1 + 60,
+        ballot_key(&fe(ids[5].commitment()).to_hex()),
+    );
+    assert_eq!(secret_of(&p, id).leaves.len(), 5);
+    // A proposal under an open rule records none of it, and its JSON (the
+    // digest's input) has no `secret` field.
+    let mut open = publication(&FOUNDERS, Charter::default());
+    let (oid, _) = open.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let op = open.state.proposal(oid).unwrap();
+    assert!(op.secret.is_none() && !op.rule.secret());
+    assert!(!serde_json::to_string(op).unwrap().contains("secret"));
+    assert!(serde_json::to_string(&prop)
+        .unwrap()
+        .contains("\"secret\":{"));
+}
+
+#[test]
+fn a_secret_yes_no_vote_counts_the_last_ballot_per_nullifier() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    // Epoch 0: aigerim no (seq 1), bolat yes, dana yes, erlan abstains.
+    let mut epoch0 = vec![
+        cast(&p, &ids, id, "aigerim", 1, Ballot::No),
+        cast(&p, &ids, id, "bolat", 1, Ballot::Yes),
+        cast(&p, &ids, id, "dana", 1, Ballot::Yes),
+        cast(&p, &ids, id, "erlan", 1, Ballot::Abstain),
+    ];
+    // farida resigns while the vote is open: her leaf is zeroed, epoch 1.
+    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    let s = secret_of(&p, id);
+    assert_eq!(s.roots.len(), 2);
+    assert_eq!(s.departed, ["farida"]);
+    // aigerim votes again, later, against the new tree: yes, seq 2.
+    let revote = cast_in(&p, &ids, id, 1, "aigerim", 2, Ballot::Yes);
+    epoch0 = sorted(epoch0);
+    let mut run = epoch0.clone();
+    run.push(revote);
+    let digest_before = p.state.digest();
+    let o = close_batch(&mut p, id, closes_at, run);
+    // Counted: aigerim's later ballot (yes), bolat, dana (yes), erlan
+    // (abstain); eligible: the five still members.
+    assert_eq!(
+        (o.tally.yes, o.tally.no, o.tally.abstain, o.tally.eligible),
+        (3, 0, 1, 5)
+    );
+    assert!(o.quorum_met && o.passed, "{o:?}");
+    assert_eq!(o.effect, Effect::Resolved);
+    assert!(o.counted.is_empty(), "nobody knows whose ballots counted");
+    assert_eq!(
+        o.secret,
+        Some(SecretTally {
+            turnout: 4,
+            ballots: 5,
+            departed: 1,
+            roots: s.roots.clone(),
+        })
+    );
+    let s = secret_of(&p, id);
+    assert_eq!(s.ballots.len(), 5);
+    assert_eq!(s.counted().len(), 4);
+    assert_eq!(
+        s.counted().iter().filter(|b| b.seq == 2).count(),
+        1,
+        "the re-vote counts, not the first"
+    );
+    assert_ne!(p.state.digest(), digest_before);
+    // After the close the run is over: any entry may follow.
+    p.act(
+        "bolat",
+        closes_at + 1,
+        Action::Statement(Statement {
+            text: "done".into(),
+        }),
+    );
+    // The state survives a snapshot, secret proposal and all.
+    use erkin_core::snapshot;
+    let snap = snapshot::encode(&p.state);
+    let back = snapshot::decode(
+        &snap.bytes,
+        snap.articles
+            .iter()
+            .map(|(s, b)| (s.as_str(), b.as_slice())),
+        key(ORIGIN).verifier_key(),
+        snap.size,
+        &snap.digest,
+    )
+    .unwrap();
+    assert_eq!(back.proposal(id), p.state.proposal(id));
+    assert_eq!(back.digest(), p.state.digest());
+    assert_eq!(snapshot::FORMAT, 5);
+
+    // The same count with aigerim's re-vote left out: her "no" counts.
+    let (mut q, ids) = secret_pub();
+    let (id, closes_at) = q.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let run = sorted(vec![
+        cast(&q, &ids, id, "aigerim", 1, Ballot::No),
+        cast(&q, &ids, id, "bolat", 1, Ballot::Yes),
+    ]);
+    let o = close_batch(&mut q, id, closes_at, run);
+    assert_eq!((o.tally.yes, o.tally.no, o.tally.eligible), (1, 1, 6));
+    assert!(!o.passed && o.quorum_met);
+    assert_eq!(o.secret.as_ref().unwrap().turnout, 2);
+}
+
+#[test]
+fn a_secret_close_with_no_ballots_fails_on_quorum_and_is_the_log_keys_at_its_deadline() {
+    let (mut p, _) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    // A member may not close a secret proposal, even after its deadline.
+    p.refuse(
+        "bolat",
+        closes_at,
+        erkin_core::action::Action::Close(Close { proposal: id }),
+        Rejection::SecretCloseByMember { proposal: id },
+    );
+    assert_eq!(
+        Rejection::SecretCloseByMember { proposal: id }.code(),
+        "not_permitted"
+    );
+    // Nor the log key before it (no early close of a secret vote).
+    let mut early = secret_pub().0;
+    let (eid, ecloses) = early.propose_min("aigerim", T1, resolution("Publish the audit"));
+    early.tick(ecloses - 1);
+    let bytes = by_log_key(&early, Action::Close(Close { proposal: eid }));
+    early.refuse_bytes(
+        &bytes,
+        Rejection::TooEarly {
+            proposal: eid,
+            closes_at: ecloses,
+            time: ecloses - 1,
+        },
+    );
+    let o = log_key_close(&mut p, id);
+    assert_eq!(o.effect, Effect::NoQuorum);
+    assert_eq!(o.secret.as_ref().map(|s| s.turnout), Some(0));
+}
+
+#[test]
+fn a_secret_stv_election_counts_the_rankings() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) =
+        p.propose_min("aigerim", T1, elect(&["aigerim", "bolat", "dana", "erlan"]));
+    // Nominations are public and signed, as in an open election.
+    assert_eq!(p.state.proposal(id).unwrap().candidates().len(), 4);
+    let rankings = [
+        ("aigerim", vec!["aigerim", "bolat"]),
+        ("bolat", vec!["bolat", "aigerim"]),
+        ("dana", vec!["dana", "aigerim"]),
+        ("erlan", vec!["aigerim", "dana"]),
+        ("farida", vec!["bolat", "dana"]),
+    ];
+    let ballots: Vec<CastBallot> = rankings
+        .iter()
+        .map(|(who, r)| {
+            cast(
+                &p,
+                &ids,
+                id,
+                who,
+                1,
+                Ballot::Ranked(r.iter().map(|s| s.to_string()).collect()),
+            )
+        })
+        .collect();
+    let o = close_batch(&mut p, id, closes_at, sorted(ballots));
+    assert!(o.quorum_met && o.passed, "{o:?}");
+    assert!(o.counted.is_empty());
+    assert_eq!(o.secret.as_ref().unwrap().turnout, 5);
+    // The same rankings counted by STV directly, with the seed drawn at
+    // the close, elect the same editors.
+    let prop = p.state.proposal(id).unwrap();
+    let election = p.state.stv_election(prop, &[]);
+    assert_eq!(election.ballots.len(), 5);
+    assert_eq!(election.seed, prop.seed);
+    let outcome = erkin_core::stv::count(&election).unwrap();
+    let elected: Vec<String> = outcome
+        .elected
+        .iter()
+        .map(|&i| election.candidates[i].clone())
+        .collect();
+    assert_eq!(o.elected, elected);
+    assert_eq!(o.elected.len(), 3);
+    assert!(matches!(o.effect, Effect::BoardElected { .. }), "{o:?}");
+    let mut board = p.board();
+    board.sort();
+    let mut want = o.elected.clone();
+    want.sort();
+    assert_eq!(board, want);
+}
+
+#[test]
+fn a_ballot_for_another_proposal_or_from_an_outsider_is_refused() {
+    let (mut p, ids) = secret_pub();
+    let (a, _) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let (b, closes_b) = p.propose_min("aigerim", T1 + 60, resolution("Buy a printer"));
+    // Same electorate, same keys: the same tree, different scopes.
+    assert_eq!(secret_of(&p, a).roots, secret_of(&p, b).roots);
+    assert_ne!(secret_of(&p, a).scope, secret_of(&p, b).scope);
+    let for_a = cast(&p, &ids, a, "bolat", 1, Ballot::Yes);
+    p.tick(closes_b);
+    // Replayed under b: its proof does not open for b's scope and signal.
+    let replayed = CastBallot {
+        proposal: b,
+        ..for_a.clone()
+    };
+    let r = || Rejection::BadBallot {
+        reason: BallotError::BadProof,
+    };
+    assert_eq!(r().code(), "bad_ballot");
+    refuse_ballot(&mut p, replayed, r());
+    // An outsider: a real identity, proved against a tree holding the
+    // electorate and them. Its root is none of b's.
+    let stranger = identity("secret-outsider", 0);
+    let s = secret_of(&p, b);
+    let mut leaves: Vec<FieldElement> = s
+        .leaves
+        .iter()
+        .map(|l| FieldElement::from_hex(&l.commitment).unwrap())
+        .collect();
+    leaves.push(fe(stranger.commitment()));
+    let bigger = ElectorateTree::new(&leaves).unwrap();
+    let scope = FieldElement::from_hex(&s.scope).unwrap();
+    let signal = ballot::signal(ORIGIN, b, 1, "\"no\"");
+    let proof = prove(&stranger, &bigger, 5, scope, signal);
+    let outsider = CastBallot {
+        proposal: b,
+        root: proof.root.to_hex(),
+        nullifier: proof.nullifier.to_hex(),
+        seq: 1,
+        choice: Ballot::No,
+        proof: proof.proof.to_hex(),
+    };
+    let stale = Rejection::StaleRoot { proposal: b };
+    assert_eq!(stale.code(), "stale_root");
+    refuse_ballot(&mut p, outsider.clone(), stale);
+    // Claiming the electorate's root: no leaf of it opens to the proof.
+    let claimed = CastBallot {
+        root: s.roots[0].clone(),
+        ..outsider
+    };
+    refuse_ballot(&mut p, claimed, r());
+    // A forged linkage: bolat's ballot with dana's nullifier.
+    let danas = cast(&p, &ids, b, "dana", 1, Ballot::Yes);
+    let bolats = cast(&p, &ids, b, "bolat", 1, Ballot::Yes);
+    let forged = CastBallot {
+        nullifier: danas.nullifier.clone(),
+        ..bolats.clone()
+    };
+    refuse_ballot(&mut p, forged, r());
+    // A changed choice: the signal binds it.
+    let changed = CastBallot {
+        choice: Ballot::No,
+        ..bolats.clone()
+    };
+    refuse_ballot(&mut p, changed, r());
+    // The genuine ballot is accepted.
+    publish(&mut p, bolats);
+}
+
+#[test]
+fn ballots_wait_for_the_deadline_and_members_cannot_vote_openly() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    // A member's signed vote on a secret proposal would publish their choice.
+    let r = Rejection::SecretBallot { proposal: id };
+    assert_eq!(r.code(), "secret_ballot");
+    p.refuse(
+        "bolat",
+        T1 + 60,
+        Action::Vote(Vote {
+            proposal: id,
+            ballot: Ballot::Yes,
+        }),
+        r,
+    );
+    // A real ballot, published before the deadline: too early.
+    let b = cast(&p, &ids, id, "bolat", 1, Ballot::Yes);
+    p.tick(closes_at - 1);
+    let early = Rejection::BallotTooEarly {
+        proposal: id,
+        closes_at,
+        time: closes_at - 1,
+    };
+    assert_eq!(early.code(), "too_early");
+    assert_eq!(
+        early.times().map(|t| (t.time, t.reference)),
+        Some((closes_at - 1, closes_at))
+    );
+    refuse_ballot(&mut p, b.clone(), early);
+    // A ballot signed by a member, not the log key: refused.
+    p.tick(closes_at);
+    let bytes = p.sign("bolat", closes_at, Action::Ballot(b.clone()));
+    p.refuse_bytes(&bytes, Rejection::BallotNotByLogKey);
+    assert_eq!(Rejection::BallotNotByLogKey.code(), "not_permitted");
+    // A ballot on an open (roll-call) proposal, on none, on a closed one.
+    let mut open = publication(&FOUNDERS, Charter::default());
+    let (oid, ocloses) = open.propose_min("aigerim", T1, resolution("Publish the audit"));
+    open.tick(ocloses);
+    let on_open = CastBallot {
+        proposal: oid,
+        ..b.clone()
+    };
+    let r = Rejection::BallotOnOpenVote { proposal: oid };
+    assert_eq!(r.code(), "secret_ballot");
+    refuse_ballot(&mut open, on_open, r);
+    let none = CastBallot {
+        proposal: 999,
+        ..b.clone()
+    };
+    refuse_ballot(&mut p, none, Rejection::UnknownProposal(999));
+    log_key_close(&mut p, id);
+    refuse_ballot(&mut p, b, Rejection::ProposalClosed(id));
+}
+
+#[test]
+fn malformed_ballots_are_refused_with_their_own_reason() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let b = cast(&p, &ids, id, "bolat", 1, Ballot::Yes);
+    p.tick(closes_at);
+    let bad = |reason| Rejection::BadBallot { reason };
+    let r = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    for (ballot, expected) in [
+        (
+            CastBallot {
+                root: b.root[1..].into(),
+                ..b.clone()
+            },
+            bad(BallotError::BadEncoding),
+        ),
+        (
+            CastBallot {
+                root: b.root.to_uppercase(),
+                ..b.clone()
+            },
+            bad(BallotError::BadEncoding),
+        ),
+        (
+            CastBallot {
+                nullifier: r.into(),
+                ..b.clone()
+            },
+            bad(BallotError::NonCanonical),
+        ),
+        (
+            CastBallot {
+                proof: "0".repeat(512),
+                ..b.clone()
+            },
+            bad(BallotError::PointAtInfinity),
+        ),
+        (
+            CastBallot {
+                proof: b.proof[2..].into(),
+                ..b.clone()
+            },
+            bad(BallotError::BadEncoding),
+        ),
+        (
+            CastBallot {
+                seq: 0,
+                ..b.clone()
+            },
+            Rejection::BallotSeqZero,
+        ),
+        (
+            CastBallot {
+                choice: Ballot::Ranked(vec!["bolat".into()]),
+                ..b.clone()
+            },
+            Rejection::WrongBallot {
+                expected: erkin_core::rejection::BallotKind::YesNo,
+            },
+        ),
+    ] {
+        refuse_ballot(&mut p, ballot, expected);
+    }
+    assert_eq!(Rejection::BallotSeqZero.code(), "bad_ballot");
+    // An unknown field: the entry is malformed.
+    let json = serde_json::to_string(&Action::Ballot(b.clone()))
+        .unwrap()
+        .replacen("{\"proposal\"", "{\"epoch\":0,\"proposal\"", 1);
+    let text = format!(
+        "{}\n{ORIGIN}\n{{\"time\":{},\"action\":{json}}}\n",
+        erkin_core::entry::ENTRY_FORMAT,
+        p.state.log_time()
+    );
+    let bytes = erkin_core::note::sign_note(&text, &key(ORIGIN));
+    let before = (p.state.digest(), p.state.size());
+    assert_eq!(p.state.apply(&bytes).unwrap_err().code(), "bad_entry");
+    assert_eq!((p.state.digest(), p.state.size()), before);
+    publish(&mut p, b);
+}
+
+#[test]
+fn the_run_is_sorted_and_unbroken() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let (other, _) = p.propose_min("aigerim", T1, resolution("Buy a printer"));
+    let ballots = sorted(vec![
+        cast(&p, &ids, id, "aigerim", 1, Ballot::Yes),
+        cast(&p, &ids, id, "bolat", 1, Ballot::No),
+        cast(&p, &ids, id, "dana", 1, Ballot::Yes),
+    ]);
+    p.tick(closes_at);
+    publish(&mut p, ballots[1].clone());
+    // Out of hash order: refused.
+    let unsorted = || Rejection::BallotUnsorted { proposal: id };
+    assert_eq!(unsorted().code(), "ballot_order");
+    refuse_ballot(&mut p, ballots[0].clone(), unsorted());
+    // The same ballot again (a new entry: another date): refused.
+    let bytes = log_key_entry(p.state.log_time() + 1, Action::Ballot(ballots[1].clone()));
+    p.refuse_bytes(&bytes, unsorted());
+    // Nothing else may come between the ballots and their close.
+    let run = || Rejection::BallotRunOpen { proposal: id };
+    assert_eq!(run().code(), "ballot_order");
+    p.refuse(
+        "erlan",
+        closes_at,
+        Action::Statement(Statement {
+            text: "hello".into(),
+        }),
+        run(),
+    );
+    let tick = log_key_entry(closes_at + 60, Action::Tick(erkin_core::action::Tick {}));
+    p.refuse_bytes(&tick, run());
+    let bytes = by_log_key(&p, Action::Close(Close { proposal: other }));
+    p.refuse_bytes(&bytes, run());
+    let elsewhere = CastBallot {
+        proposal: other,
+        ..ballots[2].clone()
+    };
+    refuse_ballot(&mut p, elsewhere, run());
+    publish(&mut p, ballots[2].clone());
+    let o = log_key_close(&mut p, id);
+    assert_eq!(o.secret.as_ref().unwrap().turnout, 2);
+}
+
+#[test]
+fn a_nullifier_votes_once_per_epoch_with_a_rising_seq() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    // Two ballots of aigerim's in epoch 0: whichever sorts second is refused.
+    let pair = sorted(vec![
+        cast(&p, &ids, id, "aigerim", 1, Ballot::Yes),
+        cast(&p, &ids, id, "aigerim", 2, Ballot::No),
+    ]);
+    assert_eq!(pair[0].nullifier, pair[1].nullifier);
+    // farida leaves: epoch 1. aigerim's epoch-1 ballots: seq 1 (not above
+    // her epoch-0 ballot's) and seq 3.
+    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    let low = cast_in(&p, &ids, id, 1, "aigerim", pair[0].seq, Ballot::No);
+    let high = cast_in(&p, &ids, id, 1, "aigerim", 3, Ballot::No);
+    p.tick(closes_at);
+    publish(&mut p, pair[0].clone());
+    let twice = Rejection::BallotSeqNotAbove {
+        proposal: id,
+        seq: pair[1].seq,
+        previous: pair[0].seq,
+    };
+    assert_eq!(twice.code(), "ballot_order");
+    refuse_ballot(&mut p, pair[1].clone(), twice);
+    refuse_ballot(
+        &mut p,
+        low,
+        Rejection::BallotSeqNotAbove {
+            proposal: id,
+            seq: pair[0].seq,
+            previous: pair[0].seq,
+        },
+    );
+    publish(&mut p, high);
+    let o = log_key_close(&mut p, id);
+    // One member voted; her last ballot (no) counts; farida left.
+    assert_eq!((o.tally.yes, o.tally.no, o.tally.eligible), (0, 1, 5));
+    assert_eq!(
+        o.secret
+            .as_ref()
+            .map(|s| (s.turnout, s.ballots, s.departed)),
+        Some((1, 2, 1))
+    );
 }

@@ -1,0 +1,276 @@
+//! Secret proposals in the fold (docs/BALLOT.md §4.4, §5.2–§7): what a
+//! proposal made under a secret rule records (its scope and electorate
+//! tree), the checks of one published `ballot`, and the count of a secret
+//! close (the last ballot per nullifier).
+//!
+//! The governance rules (`governance.rs`) call these; the cryptography is
+//! `ballot.rs`'s. Pure: no I/O, no clock, no randomness. The verifying key
+//! is the pinned one, prepared once per process.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::action::{Ballot, CastBallot};
+use crate::ballot::{
+    self, BallotError, BallotProof, ElectorateTree, FieldElement, Proof, Verifier,
+};
+use crate::ballot_keys::BallotKeys;
+use crate::rejection::Rejection;
+
+/// One leaf of a secret proposal's electorate tree: a member of the
+/// electorate with a ballot key when the proposal was made, and that key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Leaf {
+    pub handle: String,
+    /// The member's ballot key then (64 lowercase hex).
+    pub commitment: String,
+}
+
+/// What a secret proposal records besides an open one's fields: fixed when
+/// it is made (scope, leaves, epoch 0's root), then the ballots of its close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretVote {
+    /// The scope (Semaphore's external nullifier) its ballots prove for
+    /// (BALLOT.md §4.3), hex.
+    pub scope: String,
+    /// The tree's leaves at positions 0…k−1: the electorate's members who
+    /// had a ballot key when it was made, in ascending handle order; every
+    /// other leaf is zero (§4.4).
+    pub leaves: Vec<Leaf>,
+    /// The tree's root in each epoch, hex; epoch 0 is fixed by the propose
+    /// entry, and each member of the tree who leaves while it is open
+    /// starts the next, their leaf zeroed (§4.4).
+    pub roots: Vec<String>,
+    /// The members of the tree who left while it was open, in order: epoch
+    /// k's tree has the leaves of the first k zeroed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departed: Vec<String>,
+    /// The ballots published in its close run, in log order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ballots: Vec<PublishedBallot>,
+}
+
+/// One ballot as the log published it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedBallot {
+    /// The log index of the `ballot` entry.
+    pub index: u64,
+    /// The ballot hash: SHA-256 of the canonical JSON of the entry's
+    /// `ballot` object, hex (the same at intake, in the receipt and here).
+    pub hash: String,
+    /// The epoch whose root it proves against.
+    pub epoch: u32,
+    pub nullifier: String,
+    pub seq: u64,
+    pub choice: Ballot,
+}
+
+/// The public part of a secret count, in the outcome: how many members
+/// cast a ballot (not who), how many of the electorate left during the
+/// vote, and the tree's roots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretTally {
+    /// Distinct nullifiers: members who cast a ballot.
+    pub turnout: u64,
+    /// Ballots published, re-votes included.
+    pub ballots: u64,
+    /// Members of the electorate who were no longer members at the close
+    /// (up to this many counted ballots may be theirs, cast before they left).
+    pub departed: u64,
+    /// The roots of the electorate tree, epoch by epoch, hex.
+    pub roots: Vec<String>,
+}
+
+/// The pinned verifier, prepared once (a pairing) and kept.
+fn verifier() -> Result<&'static Verifier, BallotError> {
+    static V: OnceLock<Result<Verifier, BallotError>> = OnceLock::new();
+    V.get_or_init(Verifier::semaphore_v3_16)
+        .as_ref()
+        .map_err(|e| *e)
+}
+
+impl SecretVote {
+    /// What a secret proposal with ID `id`, made by the entry with leaf hash
+    /// `propose_leaf`, records: its scope and the tree over the ballot keys
+    /// `keys` of the `electorate` (ascending handles) now.
+    pub fn new<'a>(
+        origin: &str,
+        id: u64,
+        propose_leaf: &[u8; 32],
+        electorate: impl Iterator<Item = &'a String>,
+        keys: &BallotKeys,
+    ) -> Result<Self, Rejection> {
+        let leaves: Vec<Leaf> = electorate
+            .filter_map(|h| {
+                keys.current.get(h).map(|c| Leaf {
+                    handle: h.clone(),
+                    commitment: c.clone(),
+                })
+            })
+            .collect();
+        let commitments = leaves
+            .iter()
+            .map(|l| FieldElement::from_hex(&l.commitment))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| Rejection::SecretElectorate { reason })?;
+        let tree = ElectorateTree::new(&commitments)
+            .map_err(|reason| Rejection::SecretElectorate { reason })?;
+        Ok(SecretVote {
+            scope: ballot::scope(origin, id, propose_leaf).to_hex(),
+            leaves,
+            roots: vec![tree.root().to_hex()],
+            departed: Vec::new(),
+            ballots: Vec::new(),
+        })
+    }
+
+    /// `handle` stopped being a member while the proposal is open: if they
+    /// hold a leaf, it is zeroed in a new epoch, so a ballot proved after
+    /// that (against the new root) cannot be theirs. Returns whether a new
+    /// epoch began.
+    pub(crate) fn leave(&mut self, handle: &str) -> bool {
+        if !self.leaves.iter().any(|l| l.handle == handle)
+            || self.departed.iter().any(|h| h == handle)
+        {
+            return false;
+        }
+        self.departed.push(handle.to_string());
+        let leaves: Vec<FieldElement> = self
+            .leaves
+            .iter()
+            .map(|l| {
+                if self.departed.contains(&l.handle) {
+                    FieldElement::ZERO
+                } else {
+                    // Checked when the proposal was made.
+                    FieldElement::from_hex(&l.commitment).unwrap_or(FieldElement::ZERO)
+                }
+            })
+            .collect();
+        match ElectorateTree::new(&leaves) {
+            Ok(tree) => {
+                self.roots.push(tree.root().to_hex());
+                true
+            }
+            // Cannot happen: the same leaves built epoch 0's tree.
+            Err(_) => {
+                self.departed.pop();
+                false
+            }
+        }
+    }
+
+    /// Leaves holding a ballot key in epoch 0: the most members who can
+    /// have cast a ballot.
+    pub fn voters_possible(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    /// The ballots counted: for each nullifier the one with the highest
+    /// `seq` (BALLOT.md §7), in the order the log published them.
+    pub fn counted(&self) -> Vec<&PublishedBallot> {
+        let mut last: BTreeMap<&str, &PublishedBallot> = BTreeMap::new();
+        for b in &self.ballots {
+            match last.get(b.nullifier.as_str()) {
+                Some(prev) if prev.seq >= b.seq => {}
+                _ => {
+                    last.insert(&b.nullifier, b);
+                }
+            }
+        }
+        let mut out: Vec<&PublishedBallot> = last.into_values().collect();
+        out.sort_by_key(|b| b.index);
+        out
+    }
+
+    /// Distinct nullifiers among the ballots.
+    pub fn turnout(&self) -> u64 {
+        self.counted().len() as u64
+    }
+
+    /// Checks a `ballot` entry at log `index` for this proposal (`id`)
+    /// whose choice `check_choice` has already accepted as `choice`: shape
+    /// (§6 item 3), root (4), order within the run (5, 6), and the proof
+    /// (8). Returns the ballot as published.
+    pub fn check_ballot(
+        &self,
+        origin: &str,
+        id: u64,
+        index: u64,
+        b: &CastBallot,
+        choice: Ballot,
+    ) -> Result<PublishedBallot, Rejection> {
+        let bad = |reason| Rejection::BadBallot { reason };
+        let root = FieldElement::from_hex(&b.root).map_err(bad)?;
+        let nullifier = FieldElement::from_hex(&b.nullifier).map_err(bad)?;
+        if b.seq == 0 {
+            return Err(Rejection::BallotSeqZero);
+        }
+        let proof = Proof::from_hex(&b.proof).map_err(bad)?;
+        let roots = self
+            .roots
+            .iter()
+            .map(|r| FieldElement::from_hex(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(bad)?;
+        let epoch = roots
+            .iter()
+            .position(|r| *r == root)
+            .ok_or(Rejection::StaleRoot { proposal: id })? as u32;
+        let hash = hex::encode(Sha256::digest(
+            serde_json::to_vec(b).map_err(|_| bad(BallotError::BadEncoding))?,
+        ));
+        if let Some(last) = self.ballots.last() {
+            if (epoch, hash.as_str()) <= (last.epoch, last.hash.as_str()) {
+                return Err(Rejection::BallotUnsorted { proposal: id });
+            }
+        }
+        let nullifier_hex = nullifier.to_hex();
+        if let Some(prev) = self
+            .ballots
+            .iter()
+            .rev()
+            .find(|p| p.nullifier == nullifier_hex)
+        {
+            if prev.epoch >= epoch || prev.seq >= b.seq {
+                return Err(Rejection::BallotSeqNotAbove {
+                    proposal: id,
+                    seq: b.seq,
+                    previous: prev.seq,
+                });
+            }
+        }
+        let scope = FieldElement::from_hex(&self.scope).map_err(bad)?;
+        let signal = ballot::signal(
+            origin,
+            id,
+            b.seq,
+            &ballot::choice_json(&b.choice).map_err(bad)?,
+        );
+        let claim = BallotProof {
+            root,
+            nullifier,
+            signal,
+            scope,
+            proof,
+        };
+        verifier()
+            .and_then(|v| v.verify(&claim, scope, &roots))
+            .map_err(bad)?;
+        Ok(PublishedBallot {
+            index,
+            hash,
+            epoch,
+            nullifier: nullifier_hex,
+            seq: b.seq,
+            choice,
+        })
+    }
+}
