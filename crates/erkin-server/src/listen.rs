@@ -24,12 +24,12 @@
 //! to Linux's autotuning, which grows it up to `tcp_wmem`'s maximum (often
 //! 4 MiB). With autotuning, a large blob is copied into the kernel whole for
 //! every reader at once; the readers' receive windows then close again and
-//! again (about 60× as often as against nginx serving the same file, counted
-//! by `nstat`'s `TCPToZeroWindowAdv`), and some responses wait for TCP's
-//! zero-window probes, which back off from 200 ms: under 64 and 256 readers
-//! of a 4 MiB blob, a p99 latency 6–7× nginx's
-//! (`docs/BENCHMARKS.md`, "Reader load"). With the buffer fixed, the
-//! windows close as often as against nginx and the tail goes. The cost: one
+//! again (20–60× as often as against nginx serving the same file, counted
+//! by `TCPToZeroWindowAdv` in `/proc/net/netstat`), and some responses wait
+//! for TCP's zero-window probes, which back off from 200 ms: under 64 and
+//! 256 readers of a 4 MiB blob, a p99 latency 6–7× nginx's. With the buffer
+//! fixed, the windows close about as often as against nginx, and so does
+//! the p99 (`docs/BENCHMARKS.md`, "Reader load"). The cost: one
 //! connection keeps at most about twice [`SEND_BUFFER`] in flight (the
 //! kernel doubles the value for its bookkeeping), about 40 Mbit/s per
 //! reader at a 100 ms round trip — more than a reader on a mobile network
