@@ -327,6 +327,9 @@ pub struct Facts<'a> {
     pub time_leaf: &'a Hash,
     /// Members' ballot keys: a secret proposal's tree is built from them.
     pub ballot_keys: &'a BallotKeys,
+    /// The key secret ballots are verified with; `None`: the pinned key
+    /// (always, but in tests standing in for a broken setup).
+    pub ballot_verifier: Option<&'a crate::ballot::Verifier>,
 }
 
 /// What an accepted propose, vote or close entry changes.
@@ -615,7 +618,8 @@ impl Facts<'_> {
             });
         }
         let choice = check_choice(p, &b.choice)?;
-        let ballot = secret.check_ballot(self.origin, p.id, index, b, choice)?;
+        let ballot =
+            secret.check_ballot(self.origin, p.id, index, b, choice, self.ballot_verifier)?;
         Ok(GovernanceChange::Balloted {
             proposal: p.id,
             ballot,

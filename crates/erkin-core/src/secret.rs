@@ -198,7 +198,8 @@ impl SecretVote {
     /// Checks a `ballot` entry at log `index` for this proposal (`id`)
     /// whose choice `check_choice` has already accepted as `choice`: shape
     /// (§6 item 3), root (4), order within the run (5, 6), and the proof
-    /// (8). Returns the ballot as published.
+    /// (8), under the pinned key unless `with` names another (tests). Returns
+    /// the ballot as published.
     pub fn check_ballot(
         &self,
         origin: &str,
@@ -206,6 +207,7 @@ impl SecretVote {
         index: u64,
         b: &CastBallot,
         choice: Ballot,
+        with: Option<&Verifier>,
     ) -> Result<PublishedBallot, Rejection> {
         let bad = |reason| Rejection::BadBallot { reason };
         let root = FieldElement::from_hex(&b.root).map_err(bad)?;
@@ -261,9 +263,12 @@ impl SecretVote {
             scope,
             proof,
         };
-        verifier()
-            .and_then(|v| v.verify(&claim, scope, &roots))
-            .map_err(bad)?;
+        match with {
+            Some(v) => Ok(v),
+            None => verifier(),
+        }
+        .and_then(|v| v.verify(&claim, scope, &roots))
+        .map_err(bad)?;
         Ok(PublishedBallot {
             index,
             hash,

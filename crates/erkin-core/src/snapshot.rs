@@ -206,6 +206,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         touched: _,
         touched_since: _,
         ballot_run: _,
+        ballot_verifier: _,
     } = state;
     let mut leaves: Vec<&[u8; 32]> = seen.iter().collect();
     leaves.sort_unstable();
@@ -409,6 +410,7 @@ impl Decoder {
             touched: BTreeSet::new(),
             touched_since: i.size,
             ballot_run: None,
+            ballot_verifier: None,
         };
         // Derived: the open secret proposal whose ballots are being published.
         state.ballot_run = state

@@ -151,6 +151,10 @@ pub struct State {
     /// open one with ballots), so not part of the digest.
     #[serde(skip)]
     pub(crate) ballot_run: Option<u64>,
+    /// The key secret ballots are verified with when not the pinned one
+    /// ([`State::judge_ballots_with`], tests only).
+    #[serde(skip)]
+    pub(crate) ballot_verifier: Option<std::sync::Arc<crate::ballot::Verifier>>,
 }
 
 /// A member's statement as the log recorded it.
@@ -279,6 +283,7 @@ impl State {
             touched: BTreeSet::new(),
             touched_since: 0,
             ballot_run: None,
+            ballot_verifier: None,
         };
         let applied = state.record(&entry, origin.to_string());
         Ok((state, applied))
@@ -454,6 +459,16 @@ impl State {
             .check_ballot(self.size, self.log_time, ballot)?;
         self.commit(Change::governance(change));
         Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// Verifies secret ballots with `verifier` instead of the pinned key of
+    /// `semaphore-v3-16`. For tests only: a stand-in for a broken trusted
+    /// setup (docs/BALLOT.md §13), whose proofs reach the checks after the
+    /// proof (the `ballot_overflow` tripwire). A state so made judges no
+    /// real publication's log.
+    #[doc(hidden)]
+    pub fn judge_ballots_with(&mut self, verifier: crate::ballot::Verifier) {
+        self.ballot_verifier = Some(std::sync::Arc::new(verifier));
     }
 
     /// The open proposals whose deadline has passed at log time `time`: the
@@ -743,6 +758,7 @@ impl State {
             proposals: &self.proposals,
             time_leaf: &self.time_leaf,
             ballot_keys: &self.ballot_keys,
+            ballot_verifier: self.ballot_verifier.as_deref(),
         }
     }
 

@@ -551,7 +551,7 @@ const PINNED_NULLIFIER: &str = "078aa5b2ccbd09fa5dc74a6e460522b636a0b26dc575cb34
 /// for a circuit with Semaphore's four public inputs and no constraint on
 /// them, so whoever made the key proves anything. `Verifier::from_key_bytes`
 /// takes it.
-mod forger {
+pub(crate) mod forger {
     use ark_bn254::{Bn254, Fr};
     use ark_groth16::{Groth16, ProvingKey};
     use ark_relations::gr1cs::{

@@ -772,3 +772,65 @@ fn a_nullifier_votes_once_per_epoch_with_a_rising_seq() {
         Some((1, 2, 1))
     );
 }
+
+/// A forger's ballot on proposal `id`: any nullifier, proved under a key
+/// whose setup the forger knows (`crate::ballot::forger`).
+fn forged(p: &Pub, forger: &crate::ballot::forger::Forger, id: u64, n: u64) -> CastBallot {
+    let s = secret_of(p, id);
+    let root = FieldElement::from_hex(&s.roots[0]).unwrap();
+    let nullifier = FieldElement::from_hex(&format!("{n:064x}")).unwrap();
+    let scope = FieldElement::from_hex(&s.scope).unwrap();
+    let signal = ballot::signal(ORIGIN, id, 1, "\"yes\"");
+    CastBallot {
+        proposal: id,
+        root: root.to_hex(),
+        nullifier: nullifier.to_hex(),
+        seq: 1,
+        choice: Ballot::Yes,
+        proof: forger.prove([root, nullifier, signal, scope]).to_hex(),
+    }
+}
+
+#[test]
+fn more_nullifiers_than_ballot_keys_is_a_broken_setup_and_refused() {
+    let forger = crate::ballot::forger::new();
+    // Under the pinned key a forged ballot is refused outright.
+    let (mut honest, _) = secret_pub();
+    let (id, closes_at) = honest.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let ballot = forged(&honest, &forger, id, 1);
+    honest.tick(closes_at);
+    refuse_ballot(
+        &mut honest,
+        ballot,
+        Rejection::BadBallot {
+            reason: BallotError::BadProof,
+        },
+    );
+    // A fold whose key the forger holds (a broken trusted setup): six
+    // ballots with distinct nullifiers, but only five ballot keys.
+    let (mut p, _) = secret_pub();
+    p.state.judge_ballots_with(forger.verifier.clone());
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let six = sorted((1..=6).map(|n| forged(&p, &forger, id, n)).collect());
+    p.tick(closes_at);
+    for b in six {
+        publish(&mut p, b);
+    }
+    let r = Rejection::BallotOverflow {
+        proposal: id,
+        nullifiers: 6,
+        leaves: 5,
+    };
+    assert_eq!(r.code(), "ballot_overflow");
+    let bytes = by_log_key(&p, Action::Close(Close { proposal: id }));
+    p.refuse_bytes(&bytes, r);
+    // Five forged ballots pass the tripwire: a forger can take the place
+    // of members who did not vote (BALLOT.md §4.5), which is why it is
+    // stated, not hidden.
+    let (mut q, _) = secret_pub();
+    q.state.judge_ballots_with(forger.verifier.clone());
+    let (id, closes_at) = q.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let five = sorted((1..=5).map(|n| forged(&q, &forger, id, n)).collect());
+    let o = close_batch(&mut q, id, closes_at, five);
+    assert_eq!(o.secret.as_ref().map(|s| s.turnout), Some(5));
+}
