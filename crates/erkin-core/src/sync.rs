@@ -112,9 +112,12 @@ pub struct Context<'a> {
 }
 
 pub enum Planned {
-    /// The source has nothing newer.
+    /// The source has nothing newer. `state` is the accepted copy's state,
+    /// handed back unchanged (so a caller that moved its state in, rather
+    /// than cloning it, keeps it); `None` when no copy was accepted.
     UpToDate {
         size: u64,
+        state: Option<Box<State>>,
     },
     Update(Box<Update>),
 }
@@ -290,7 +293,11 @@ pub fn plan(
             }
             if served.size == old.size {
                 if served.root == old.root {
-                    return Ok(Planned::UpToDate { size: old.size });
+                    let size = old.size;
+                    return Ok(Planned::UpToDate {
+                        size,
+                        state: accepted.map(|a| Box::new(a.state)),
+                    });
                 }
                 let explanation = format!(
                     "the log key signed two different trees of {} entries",

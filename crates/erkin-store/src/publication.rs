@@ -252,6 +252,13 @@ impl Publication {
         self.store
     }
 
+    /// The store and the folded state, apart: for a caller that folds more
+    /// entries onto the state without keeping a copy of it (a mirror's sync;
+    /// [`Publication::from_folded`] puts them together again).
+    pub fn into_parts(self) -> (Store, State) {
+        (self.store, self.state)
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -2308,3 +2308,52 @@ fn a_full_disk_while_staging_entries_writes_no_log() {
     assert!(w.staging_cleared());
     w.recovers();
 }
+
+/// One `Mirror` kept open across syncs (as `erkin serve --follow` keeps
+/// it): its folded state is moved into each sync, not cloned, so a sync
+/// that fails — a refusal, a missing blob — must leave it with the state
+/// of its store, and an up-to-date sync must hand it back.
+#[test]
+fn a_mirror_kept_open_keeps_its_state_through_failures_and_up_to_date_syncs() {
+    let mut w = World::new();
+    let id = w.grow();
+    let mut m = Mirror::open(&w.mirror).unwrap();
+    let digest_at_small = m.publication().expect("synced once").state().digest();
+    let same_as_stored = |m: &Mirror, size: u64| {
+        let p = m.publication().expect("the mirror keeps its publication");
+        assert_eq!(p.state().size(), size);
+        assert_eq!(p.store().size(), size);
+        let fresh = erkin_store::Publication::open(&w.mirror).unwrap();
+        assert_eq!(
+            p.state().digest(),
+            fresh.state().digest(),
+            "the kept state is the store's"
+        );
+    };
+
+    // A refusal (a tampered hash tile on the new tree's edge).
+    let tile = "tile/0/001.p/44";
+    w.server
+        .set(tile, Rule::Bytes(flip_byte(&w.served(tile), 3)));
+    let err = m.sync(Some(&w.server.url()), &w.options()).unwrap_err();
+    assert!(matches!(err, MirrorError::Refused { .. }), "{err:?}");
+    same_as_stored(&m, SMALL);
+    assert_eq!(m.publication().unwrap().state().digest(), digest_at_small);
+
+    // A failure after the plan: the new article's body is missing.
+    w.server.honest();
+    w.server.set(&format!("blob/{id}"), Rule::NotFound);
+    let err = m.sync(Some(&w.server.url()), &w.options()).unwrap_err();
+    assert!(matches!(err, MirrorError::MissingBlob { .. }), "{err:?}");
+    same_as_stored(&m, SMALL);
+
+    // Honest again: the same mirror catches up, then is up to date and
+    // still holds its state.
+    w.server.honest();
+    let report = m.sync(Some(&w.server.url()), &w.options()).unwrap();
+    assert_eq!((report.old_size, report.new_size), (SMALL, GROWN));
+    same_as_stored(&m, GROWN);
+    let report = m.sync(Some(&w.server.url()), &w.options()).unwrap();
+    assert_eq!((report.old_size, report.new_size), (GROWN, GROWN));
+    same_as_stored(&m, GROWN);
+}
