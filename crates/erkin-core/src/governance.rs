@@ -256,6 +256,11 @@ pub enum NoEffect {
     NotOnBoard { handle: String },
     /// A by-election elected more than the seats vacant at its close.
     NoVacancy { vacant: u32 },
+    /// An amendment would make a vote on people open again, which the
+    /// charter in force at its close makes secret (another amendment made
+    /// it secret after this one was proposed): `field` names it
+    /// (`elect.secret`, `remove.secret`, `recall.secret`).
+    SecretEntrenched { field: String },
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -1016,9 +1021,17 @@ impl Facts<'_> {
                     Some(Edit::Board(board)),
                 )
             }
-            Motion::Amend { charter } => {
-                (Effect::CharterAmended, Some(Edit::Charter(charter.clone())))
-            }
+            Motion::Amend { charter } => match charter.check_amendment_of(self.charter) {
+                // Checked again at the close: an amendment proposed while
+                // elections were open must not undo one that has since
+                // made them secret.
+                Err(crate::charter::CharterError::SecretEntrenched { rule }) => {
+                    cannot(NoEffect::SecretEntrenched {
+                        field: rule.to_string(),
+                    })
+                }
+                _ => (Effect::CharterAmended, Some(Edit::Charter(charter.clone()))),
+            },
             Motion::Retract { article, .. } => (
                 Effect::Retracted {
                     slug: article.clone(),

@@ -366,6 +366,9 @@ impl Words {
                 format!("{handle} бұған дейін мүшеліктен шығып кеткен")
             }
             ("kk", NoEffect::LastMember) => "соңғы мүшені шығаруға болмайды".into(),
+            ("kk", NoEffect::SecretEntrenched { field }) => format!(
+                "ол адамдар туралы дауыс беруді қайта ашық етер еді, ал қазіргі жарғы бойынша ол жасырын ({field})"
+            ),
             ("ru", NoEffect::HandleTaken { handle }) => {
                 format!("имя «{handle}» уже занято другим членом")
             }
@@ -377,6 +380,9 @@ impl Words {
                 format!("членство {handle} к тому времени уже прекратилось")
             }
             ("ru", NoEffect::LastMember) => "нельзя исключить последнего члена".into(),
+            ("ru", NoEffect::SecretEntrenched { field }) => format!(
+                "она снова сделала бы открытым голосование о людях, которое действующий устав сделал тайным ({field})"
+            ),
             (_, NoEffect::HandleTaken { handle }) => {
                 format!("the handle {handle:?} is already a member's")
             }
@@ -384,6 +390,9 @@ impl Words {
             (_, NoEffect::KeyTaken) => "that key is already a member's".into(),
             (_, NoEffect::AlreadyLeft { handle }) => format!("{handle} had already left"),
             (_, NoEffect::LastMember) => "the last member cannot be removed".into(),
+            (_, NoEffect::SecretEntrenched { field }) => format!(
+                "it would make a vote on people open again, which the charter in force makes secret ({field})"
+            ),
         }
     }
 
@@ -1165,6 +1174,14 @@ mod election_words {
         let said = |reason| EN.secret_ballot_refusal(&BadBallot { reason }).unwrap();
         assert_ne!(said(BallotError::BadProof), said(BallotError::BadEncoding));
         assert_eq!(EN.secret_ballot_refusal(&Rejection::Duplicate), None);
+        // An amendment undone at its close by the entrenched secrecy.
+        three(|w| {
+            w.effect(&Effect::CouldNotTakeEffect {
+                why: NoEffect::SecretEntrenched {
+                    field: "elect.secret".into(),
+                },
+            })
+        });
         // A secret rule says so, in every language; an open one says nothing more.
         let mut c = erkin_core::charter::Charter::default();
         let open: Vec<String> = LANGS.iter().map(|w| w.rule_in_full(&c.remove)).collect();

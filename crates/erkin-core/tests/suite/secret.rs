@@ -834,3 +834,40 @@ fn more_nullifiers_than_ballot_keys_is_a_broken_setup_and_refused() {
     let o = close_batch(&mut q, id, closes_at, five);
     assert_eq!(o.secret.as_ref().map(|s| s.turnout), Some(5));
 }
+
+#[test]
+fn an_amendment_cannot_undo_at_its_close_the_secrecy_another_has_since_made() {
+    use erkin_core::governance::NoEffect;
+    let mut p = publication(&FOUNDERS, Charter::default());
+    // A: proposed while elections are open, leaves them open (and changes
+    // something else). B: makes elections secret, and closes first.
+    let mut a_charter = Charter::default();
+    a_charter.admit.min_hours = 96;
+    let a = p.propose("aigerim", T1, T1 + 200 * H, amend(a_charter));
+    let mut b_charter = Charter::default();
+    b_charter.elect.secret = true;
+    let b = p.propose("bolat", T1, T1 + 168 * H, amend(b_charter.clone()));
+    for who in FOUNDERS {
+        p.vote(who, T1 + 60, a, Ballot::Yes);
+        p.vote(who, T1 + 60, b, Ballot::Yes);
+    }
+    // Everyone has voted: both may close now; B first.
+    let o = p.close("dana", T1 + 120, b);
+    assert_eq!(o.effect, Effect::CharterAmended);
+    assert!(p.state.charter().elect.secret);
+    let o = p.close("dana", T1 + 180, a);
+    assert!(o.passed);
+    assert_eq!(
+        o.effect,
+        Effect::CouldNotTakeEffect {
+            why: NoEffect::SecretEntrenched {
+                field: "elect.secret".into()
+            }
+        }
+    );
+    assert_eq!(*p.state.charter(), b_charter, "B's charter stays in force");
+    assert_eq!(
+        serde_json::to_string(&o.effect).unwrap(),
+        r#"{"kind":"could_not_take_effect","why":{"reason":"secret_entrenched","field":"elect.secret"}}"#
+    );
+}
