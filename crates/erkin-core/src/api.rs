@@ -250,6 +250,13 @@ pub struct ProposalDocument {
     /// count (`stv::count`) from this document alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub standing: Vec<String>,
+    /// For a secret proposal (docs/BALLOT.md §7): its scope, the tree's
+    /// leaves in order (handle and ballot key), each epoch's root and the
+    /// members of the tree who left, for a client to prove a ballot
+    /// against; its ballots once published, in the close's run. Never a
+    /// count while it is open: none exists in the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<crate::secret::SecretVote>,
 }
 
 /// How a closed proposal ended; `effect` is data, never a sentence.
@@ -267,6 +274,10 @@ pub struct OutcomeDocument {
     /// For elections: the handles elected, in order.
     pub elected: Vec<String>,
     pub effect: Effect,
+    /// For a secret proposal: turnout, ballots published, departures
+    /// during the vote and the tree's roots (`counted` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<crate::secret::SecretTally>,
 }
 
 // ---------------------------------------------------------------------------

@@ -138,6 +138,7 @@ pub fn proposal(state: &State, p: &Proposal) -> ProposalDocument {
             }
             _ => Vec::new(),
         },
+        secret: p.secret.as_deref().cloned(),
     }
 }
 
@@ -151,5 +152,6 @@ fn outcome(o: &Outcome) -> OutcomeDocument {
         counted: o.counted.clone(),
         elected: o.elected.clone(),
         effect: o.effect.clone(),
+        secret: o.secret.clone(),
     }
 }

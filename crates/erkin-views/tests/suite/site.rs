@@ -832,3 +832,44 @@ fn rendering_on_every_core_gives_the_files_one_thread_gives() {
     // Warm: the bodies and sizes from the cache.
     assert!(on(4, &cache) == one, "a warm cache changed the bytes");
 }
+
+/// A secret proposal (docs/BALLOT.md) in the state document: its tree for
+/// provers (leaves, roots), no votes and no count while it is open; the
+/// site renders it.
+#[test]
+fn a_secret_proposal_shows_its_tree_and_no_count() {
+    let mut charter = erkin_core::charter::Charter::default();
+    charter.resolution.secret = true;
+    let mut f = Fixture::with_charter("Secret", charter);
+    f.act(Action::BallotKey(erkin_core::action::BallotKey {
+        scheme: erkin_core::ballot::SCHEME.into(),
+        commitment: format!("{:064x}", 7),
+    }));
+    let closes_at = f.time() + 60 + 72 * 3600;
+    let id = f.act(Action::Propose(Propose {
+        title: "Buy a printer".into(),
+        closes_at,
+        motion: Motion::Resolution {
+            text: "Buy one.".into(),
+        },
+    }));
+    let doc = erkin_views::api::state_document(&f.state);
+    let p = doc.proposals.iter().find(|p| p.id == id).unwrap();
+    assert!(p.rule.secret());
+    let s = p.secret.as_ref().expect("a secret proposal's tree");
+    assert_eq!(s.leaves.len(), 1);
+    assert_eq!(s.leaves[0].handle, EDITOR);
+    assert_eq!(s.leaves[0].commitment, format!("{:064x}", 7));
+    assert_eq!(s.roots.len(), 1);
+    assert!(s.ballots.is_empty() && p.votes.is_empty() && p.outcome.is_none());
+    let json = serde_json::to_string(&doc).unwrap();
+    assert!(json.contains("\"roots\":[") && !json.contains("\"ballots\""));
+    // An open proposal's document has no `secret` field.
+    let open = Fixture::new("Open");
+    assert!(
+        !serde_json::to_string(&erkin_views::api::state_document(&open.state))
+            .unwrap()
+            .contains("secret")
+    );
+    assert!(!f.render().is_empty());
+}
