@@ -871,3 +871,47 @@ fn an_amendment_cannot_undo_at_its_close_the_secrecy_another_has_since_made() {
         r#"{"kind":"could_not_take_effect","why":{"reason":"secret_entrenched","field":"elect.secret"}}"#
     );
 }
+
+#[test]
+fn a_secret_removal_passes_and_starts_a_new_epoch_in_another_open_secret_vote() {
+    use crate::governance::remove;
+    let (mut p, ids) = secret_pub();
+    let (other, _) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let (id, closes_at) = p.propose_min("aigerim", T1 + 60, remove("farida"));
+    assert!(p.state.proposal(id).unwrap().rule.secret());
+    let ballots: Vec<CastBallot> = [
+        ("aigerim", Ballot::Yes),
+        ("bolat", Ballot::Yes),
+        ("dana", Ballot::Yes),
+        ("farida", Ballot::No),
+    ]
+    .into_iter()
+    .map(|(who, b)| cast(&p, &ids, id, who, 1, b))
+    .collect();
+    let hashes: Vec<String> = sorted(ballots.clone()).iter().map(ballot_hash).collect();
+    let o = close_batch(&mut p, id, closes_at, sorted(ballots));
+    // 3 yes, 1 no: at least 2/3 of the votes cast, 4 of 6 took part.
+    assert_eq!((o.tally.yes, o.tally.no, o.tally.eligible), (3, 1, 6));
+    assert_eq!(
+        o.effect,
+        Effect::Removed {
+            handle: "farida".into()
+        }
+    );
+    assert!(p.state.member("farida").is_none());
+    // The log published each ballot under the hash the member computed.
+    let published: Vec<String> = secret_of(&p, id)
+        .ballots
+        .iter()
+        .map(|b| b.hash.clone())
+        .collect();
+    assert_eq!(published, hashes);
+    // farida held a leaf in the other open secret vote: it starts epoch 1
+    // without her.
+    let s = secret_of(&p, other);
+    assert_eq!(s.departed, ["farida"]);
+    assert_eq!(s.roots.len(), 2);
+    tree_of(&p, other, 1);
+    // Her ballot key is retired with her membership.
+    assert!(p.state.ballot_keys().get("farida").is_none());
+}
