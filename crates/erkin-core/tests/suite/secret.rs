@@ -915,3 +915,30 @@ fn a_secret_removal_passes_and_starts_a_new_epoch_in_another_open_secret_vote() 
     // Her ballot key is retired with her membership.
     assert!(p.state.ballot_keys().get("farida").is_none());
 }
+
+#[test]
+fn a_departed_members_proof_does_not_open_under_the_new_root() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    // farida can only prove against epoch 0's tree (her leaf is zero in
+    // epoch 1's); presented with epoch 1's root, the proof does not open.
+    let old = cast_in(&p, &ids, id, 0, "farida", 1, Ballot::Yes);
+    let s = secret_of(&p, id);
+    assert_eq!(old.root, s.roots[0]);
+    let relabelled = CastBallot {
+        root: s.roots[1].clone(),
+        ..old
+    };
+    p.tick(closes_at);
+    refuse_ballot(
+        &mut p,
+        relabelled,
+        Rejection::BadBallot {
+            reason: BallotError::BadProof,
+        },
+    );
+    // A member still in the tree proves against the new root.
+    let danas = cast_in(&p, &ids, id, 1, "dana", 1, Ballot::Yes);
+    publish(&mut p, danas);
+}
