@@ -1548,6 +1548,7 @@ impl Site<'_> {
                     @if effect { " " (w.effect(&o.effect)) "." }
                 }
             }
+            (w.secret_ballot(p.rule.secret()))
         }
     }
 

@@ -871,5 +871,11 @@ fn a_secret_proposal_shows_its_tree_and_no_count() {
             .unwrap()
             .contains("secret")
     );
-    assert!(!f.render().is_empty());
+    // The proposal's page says it is decided by secret ballot.
+    let files = f.render();
+    let page = files
+        .iter()
+        .find(|x| x.path.ends_with(&format!("coop/p/{id}/index.html")))
+        .expect("the proposal's page");
+    assert!(String::from_utf8_lossy(&page.bytes).contains("By secret ballot."));
 }
