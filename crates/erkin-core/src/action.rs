@@ -78,6 +78,24 @@ pub enum Action {
     /// unknown. Published only in the run of ballots right before the
     /// secret proposal's close (docs/BALLOT.md §5.3, `secret.rs`).
     Ballot(CastBallot),
+    /// The sequencer's seal of the secret ballots it holds for an open
+    /// secret proposal, signed by the log key, right before an entry that
+    /// changes the proposal's electorate tree (a member of it leaving):
+    /// the close opens it (docs/BALLOT.md §5.4).
+    Seal(Seal),
+}
+
+/// A seal (see [`Action::Seal`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// The secret proposal's ID.
+    pub proposal: u64,
+    /// SHA-256 (64 lowercase hex digits) of `erkin.seal/v1\n` ‖ origin ‖
+    /// `\n` ‖ proposal ‖ `\n` ‖ epoch ‖ `\n` ‖ a 32-byte salt ‖ the
+    /// hashes of the ballots held for that epoch, sorted ascending
+    /// ([`crate::secret::seal_commitment`]).
+    pub commitment: String,
 }
 
 /// An anonymous secret ballot (see [`Action::Ballot`]): exactly what the
@@ -260,6 +278,11 @@ pub enum Ballot {
 #[serde(deny_unknown_fields)]
 pub struct Close {
     pub proposal: u64,
+    /// For a secret proposal: the salt of each of its seals, in order, 64
+    /// lowercase hex digits (docs/BALLOT.md §5.5); absent when empty, so
+    /// every other close keeps its bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub salts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -365,6 +388,7 @@ impl Action {
             Action::SetMirrors(_) => "set_mirrors",
             Action::BallotKey(_) => "ballot_key",
             Action::Ballot(_) => "ballot",
+            Action::Seal(_) => "seal",
         }
     }
 }

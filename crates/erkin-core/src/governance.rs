@@ -50,8 +50,8 @@ use sha2::{Digest, Sha256};
 use tlog_tiles::Hash;
 
 use crate::action::{
-    Ballot, CastBallot, Consent, Motion, Nominate, Propose, Vote, MAX_FOUNDERS, MAX_STATEMENT_LEN,
-    MAX_TITLE_LEN, REOPEN_NOMINATIONS,
+    Ballot, CastBallot, Consent, Motion, Nominate, Propose, Seal, Vote, MAX_FOUNDERS,
+    MAX_STATEMENT_LEN, MAX_TITLE_LEN, REOPEN_NOMINATIONS,
 };
 use crate::article::Article;
 use crate::ballot_keys::BallotKeys;
@@ -361,6 +361,9 @@ pub enum GovernanceChange {
         proposal: u64,
         ballot: PublishedBallot,
     },
+    /// The sequencer seals the ballots it holds for `proposal`'s current
+    /// epoch; the entry that changes its tree follows.
+    Sealed { proposal: u64, commitment: String },
     /// `proposal` is decided: its outcome, the lot's seed drawn at the
     /// close, and what it changes if it took effect.
     Closed {
@@ -631,6 +634,38 @@ impl Facts<'_> {
         })
     }
 
+    /// Checks a seal published by the log key at log `time` (docs/BALLOT.md
+    /// §6, "seal"; what must follow it is the fold's).
+    pub fn check_seal(&self, time: u64, s: &Seal) -> Result<GovernanceChange, Rejection> {
+        let p = self
+            .proposals
+            .get(&s.proposal)
+            .ok_or(Rejection::UnknownProposal(s.proposal))?;
+        let Some(secret) = p.secret.as_deref() else {
+            return Err(Rejection::BallotOnOpenVote { proposal: p.id });
+        };
+        if p.outcome.is_some() {
+            return Err(Rejection::ProposalClosed(p.id));
+        }
+        if time >= p.closes_at {
+            return Err(Rejection::VotingEnded {
+                proposal: p.id,
+                closes_at: p.closes_at,
+                time,
+            });
+        }
+        if !crate::secret::is_commitment(&s.commitment) {
+            return Err(Rejection::BadSeal);
+        }
+        if secret.seal_pending() {
+            return Err(Rejection::SealNotFollowed { proposal: p.id });
+        }
+        Ok(GovernanceChange::Sealed {
+            proposal: p.id,
+            commitment: s.commitment.clone(),
+        })
+    }
+
     /// Whether `handle` may act on proposal `p`: a member since before it.
     fn check_eligible(&self, handle: &str, p: &Proposal) -> Result<(), Rejection> {
         if !p.electorate.contains(handle) || !self.roll.member_before(handle, p.id) {
@@ -753,6 +788,7 @@ impl Facts<'_> {
         time: u64,
         id: u64,
         by_log_key: bool,
+        salts: &[String],
     ) -> Result<GovernanceChange, Rejection> {
         let p = self.open_proposal(id)?;
         let eligible: Vec<&String> = p
@@ -783,8 +819,10 @@ impl Facts<'_> {
                 .collect(),
         };
         let secret_tally = match secret {
+            None if !salts.is_empty() => return Err(Rejection::SealMismatch { proposal: id }),
             None => None,
             Some(s) => {
+                s.check_seals(self.origin, id, salts)?;
                 let turnout = s.turnout();
                 if turnout > s.voters_possible() {
                     return Err(Rejection::BallotOverflow {

@@ -46,7 +46,7 @@ pub enum Rejection {
     #[error("only the log key records the log's time (a tick)")]
     TickNotByLogKey,
     #[error(
-        "the log key is not a member: it signs only the genesis, ticks, closes and secret ballots, not a {kind} entry"
+        "the log key is not a member: it signs only the genesis, ticks, closes, secret ballots and seals, not a {kind} entry"
     )]
     LogKeyAction { kind: &'static str },
     #[error("this exact entry is already in the log (replay)")]
@@ -299,6 +299,16 @@ pub enum Rejection {
         nullifiers: u64,
         leaves: u64,
     },
+    #[error("not permitted: a seal is the sequencer's (the log key's), never a member's")]
+    SealNotByLogKey,
+    #[error("a seal's commitment must be 64 lowercase hex digits")]
+    BadSeal,
+    #[error("this entry changes the electorate tree of open secret proposal #{proposal} (a member of it leaves): a seal of #{proposal} must come right before it")]
+    MissingSeal { proposal: u64 },
+    #[error("the seal of secret proposal #{proposal} must be followed, after any other seals and the closing proposal's ballots, by the entry that changes its tree")]
+    SealNotFollowed { proposal: u64 },
+    #[error("the close's salts do not open the seals of secret proposal #{proposal} over its ballots of the sealed epochs")]
+    SealMismatch { proposal: u64 },
     #[error("the electorate tree of a secret proposal cannot be built: {reason}")]
     SecretElectorate { reason: crate::ballot::BallotError },
 }
@@ -345,7 +355,8 @@ impl Rejection {
             | FirstPublishedLater { .. }
             | BlobNotUploaded { .. }
             | BadBallotKey { .. }
-            | SecretElectorate { .. } => "invalid_action",
+            | SecretElectorate { .. }
+            | BadSeal => "invalid_action",
             UnknownProposal(_) => "unknown_proposal",
             ProposalClosed(_) => "proposal_closed",
             VotingEnded { .. } => "voting_ended",
@@ -391,7 +402,9 @@ impl Rejection {
             TooManyTipReaders { .. } => "too_many_tip_readers",
             BallotKeyTaken => "ballot_key_taken",
             SecretBallot { .. } | BallotOnOpenVote { .. } => "secret_ballot",
-            BallotNotByLogKey | SecretCloseByMember { .. } => "not_permitted",
+            BallotNotByLogKey | SecretCloseByMember { .. } | SealNotByLogKey => "not_permitted",
+            MissingSeal { .. } | SealNotFollowed { .. } => "missing_seal",
+            SealMismatch { .. } => "seal_mismatch",
             BallotTooEarly { .. } => "too_early",
             BadBallot { .. } | BallotSeqZero => "bad_ballot",
             StaleRoot { .. } => "stale_root",

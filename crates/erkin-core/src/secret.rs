@@ -50,6 +50,10 @@ pub struct SecretVote {
     /// k's tree has the leaves of the first k zeroed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departed: Vec<String>,
+    /// The sequencer's seals, in order: seal k commits to the ballots it
+    /// held for epoch k when the member who started epoch k+1 left (§5.4).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seals: Vec<String>,
     /// The ballots published in its close run, in log order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ballots: Vec<PublishedBallot>,
@@ -86,6 +90,42 @@ pub struct SecretTally {
     pub departed: u64,
     /// The roots of the electorate tree, epoch by epoch, hex.
     pub roots: Vec<String>,
+}
+
+/// A seal's commitment (BALLOT.md §5.4): SHA-256 of `erkin.seal/v1\n` ‖
+/// origin ‖ `\n` ‖ proposal ‖ `\n` ‖ epoch ‖ `\n` ‖ the 32-byte salt ‖
+/// the held ballots' hashes (32 bytes each) sorted ascending, as 64
+/// lowercase hex digits. The salt keeps an empty or small set from being
+/// recognised before the close reveals it.
+pub fn seal_commitment(
+    origin: &str,
+    proposal: u64,
+    epoch: u64,
+    salt: &[u8; 32],
+    sorted_hashes: &[[u8; 32]],
+) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("erkin.seal/v1\n{origin}\n{proposal}\n{epoch}\n").as_bytes());
+    h.update(salt);
+    for x in sorted_hashes {
+        h.update(x);
+    }
+    hex::encode(h.finalize())
+}
+
+/// 64 lowercase hex digits as 32 bytes.
+fn decode32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+/// Whether `s` is a well-formed seal commitment (64 lowercase hex digits).
+pub fn is_commitment(s: &str) -> bool {
+    decode32(s).is_some()
 }
 
 /// The pinned verifier, prepared once (a pairing) and kept.
@@ -127,8 +167,43 @@ impl SecretVote {
             leaves,
             roots: vec![tree.root().to_hex()],
             departed: Vec::new(),
+            seals: Vec::new(),
             ballots: Vec::new(),
         })
+    }
+
+    /// Whether a seal waits for the entry that changes the tree.
+    pub fn seal_pending(&self) -> bool {
+        self.seals.len() > self.departed.len()
+    }
+
+    /// Whether `handle` holds a leaf not yet zeroed: their leaving changes
+    /// the tree.
+    pub fn holds_leaf(&self, handle: &str) -> bool {
+        self.leaves.iter().any(|l| l.handle == handle) && !self.departed.iter().any(|h| h == handle)
+    }
+
+    /// Checks the close's `salts` open every seal over the published
+    /// ballots of its epoch (§6 item 10).
+    pub fn check_seals(&self, origin: &str, id: u64, salts: &[String]) -> Result<(), Rejection> {
+        let mismatch = Rejection::SealMismatch { proposal: id };
+        if salts.len() != self.seals.len() {
+            return Err(mismatch);
+        }
+        for (epoch, (seal, salt)) in self.seals.iter().zip(salts).enumerate() {
+            let salt: [u8; 32] = decode32(salt).ok_or(Rejection::SealMismatch { proposal: id })?;
+            let mut hashes: Vec<[u8; 32]> = self
+                .ballots
+                .iter()
+                .filter(|b| b.epoch as usize == epoch)
+                .filter_map(|b| decode32(&b.hash))
+                .collect();
+            hashes.sort_unstable();
+            if seal_commitment(origin, id, epoch as u64, &salt, &hashes) != *seal {
+                return Err(Rejection::SealMismatch { proposal: id });
+            }
+        }
+        Ok(())
     }
 
     /// `handle` stopped being a member while the proposal is open: if they

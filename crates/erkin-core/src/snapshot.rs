@@ -206,6 +206,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         touched: _,
         touched_since: _,
         ballot_run: _,
+        sealed: _,
         ballot_verifier: _,
     } = state;
     let mut leaves: Vec<&[u8; 32]> = seen.iter().collect();
@@ -410,8 +411,15 @@ impl Decoder {
             touched: BTreeSet::new(),
             touched_since: i.size,
             ballot_run: None,
+            sealed: BTreeSet::new(),
             ballot_verifier: None,
         };
+        state.sealed = state
+            .proposals
+            .values()
+            .filter(|p| p.outcome.is_none() && p.secret.as_ref().is_some_and(|s| s.seal_pending()))
+            .map(|p| p.id)
+            .collect();
         // Derived: the open secret proposal whose ballots are being published.
         state.ballot_run = state
             .proposals

@@ -151,6 +151,11 @@ pub struct State {
     /// open one with ballots), so not part of the digest.
     #[serde(skip)]
     pub(crate) ballot_run: Option<u64>,
+    /// The open secret proposals whose seal waits for the entry that
+    /// changes their tree (docs/BALLOT.md §6, "seal"). Derived from the
+    /// proposals, so not part of the digest.
+    #[serde(skip)]
+    pub(crate) sealed: BTreeSet<u64>,
     /// The key secret ballots are verified with when not the pinned one
     /// ([`State::judge_ballots_with`], tests only).
     #[serde(skip)]
@@ -283,6 +288,7 @@ impl State {
             touched: BTreeSet::new(),
             touched_since: 0,
             ballot_run: None,
+            sealed: BTreeSet::new(),
             ballot_verifier: None,
         };
         let applied = state.record(&entry, origin.to_string());
@@ -312,6 +318,16 @@ impl State {
             };
             if !next {
                 return Err(Rejection::BallotRunOpen { proposal: run });
+            }
+        }
+        // A seal is followed only by other seals, the closing proposal's
+        // ballots and the entry that changes the sealed trees.
+        if let Some(&sealed) = self.sealed.iter().next() {
+            if !matches!(
+                entry.body.action,
+                Action::Seal(_) | Action::Ballot(_) | Action::Close(_) | Action::Resign(_)
+            ) {
+                return Err(Rejection::SealNotFollowed { proposal: sealed });
             }
         }
         let (name, id) = entry.signer();
@@ -344,6 +360,7 @@ impl State {
         // change; only `commit` writes, after everything has passed, so a
         // rejection leaves the state exactly as it was.
         let change = self.check(entry, &handle)?;
+        self.check_tree_changes(&change)?;
         self.commit(change);
         Ok(self.record(entry, handle))
     }
@@ -398,6 +415,7 @@ impl State {
             Action::Genesis(_) => return Err(Rejection::SecondGenesis),
             Action::Close(c) => return self.apply_log_key_close(entry, c.proposal),
             Action::Ballot(b) => return self.apply_log_key_ballot(entry, b),
+            Action::Seal(s) => return self.apply_log_key_seal(entry, s),
             other => return Err(Rejection::LogKeyAction { kind: other.kind() }),
         }
         let time = entry.body.time;
@@ -438,11 +456,77 @@ impl State {
     ) -> Result<Applied, Rejection> {
         let time = entry.body.time;
         self.check_near_log_time(time)?;
-        let change = self
-            .governance()
-            .check_close(self.size, self.log_time, proposal, true)?;
+        let salts = match &entry.body.action {
+            Action::Close(c) => c.salts.as_slice(),
+            _ => &[],
+        };
+        let change =
+            self.governance()
+                .check_close(self.size, self.log_time, proposal, true, salts)?;
+        let change = Change::governance(change);
+        self.check_tree_changes(&change)?;
+        self.commit(change);
+        Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// A seal, published by the log key (docs/BALLOT.md §5.4): dated like a
+    /// log key's close; it does not move the log time.
+    fn apply_log_key_seal(
+        &mut self,
+        entry: &ParsedEntry,
+        seal: &crate::action::Seal,
+    ) -> Result<Applied, Rejection> {
+        self.check_near_log_time(entry.body.time)?;
+        let change = self.governance().check_seal(self.log_time, seal)?;
         self.commit(Change::governance(change));
         Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// An entry that changes an open secret proposal's tree (a member of it
+    /// leaving, by resignation or by a close that removes them) needs a
+    /// seal of that proposal right before it (`missing_seal`); a pending
+    /// seal needs this entry to change its proposal's tree.
+    fn check_tree_changes(&self, change: &Change) -> Result<(), Rejection> {
+        let (departing, closing) = match change {
+            Change::Leave { handle } => (Some(handle.as_str()), None),
+            Change::Governance(g) => match &**g {
+                GovernanceChange::Closed { proposal, edit, .. } => (
+                    match edit {
+                        Some(Edit::Remove { handle }) => Some(handle.as_str()),
+                        _ => None,
+                    },
+                    Some(*proposal),
+                ),
+                _ => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        let affected: BTreeSet<u64> = match departing {
+            None => BTreeSet::new(),
+            Some(h) => self.tree_holders(h, closing),
+        };
+        if let Some(&p) = affected.iter().find(|p| !self.sealed.contains(p)) {
+            return Err(Rejection::MissingSeal { proposal: p });
+        }
+        if let Some(&p) = self.sealed.iter().find(|p| !affected.contains(p)) {
+            return Err(Rejection::SealNotFollowed { proposal: p });
+        }
+        Ok(())
+    }
+
+    /// The open secret proposals (other than `closing`), still before their
+    /// deadline, whose tree has a leaf of `handle` not yet zeroed.
+    fn tree_holders(&self, handle: &str, closing: Option<u64>) -> BTreeSet<u64> {
+        self.proposals
+            .values()
+            .filter(|p| {
+                p.outcome.is_none()
+                    && Some(p.id) != closing
+                    && self.log_time < p.closes_at
+                    && p.secret.as_deref().is_some_and(|s| s.holds_leaf(handle))
+            })
+            .map(|p| p.id)
+            .collect()
     }
 
     /// A secret ballot, published by the log key in the run before its
@@ -520,8 +604,9 @@ impl State {
             }
             Action::Close(c) => Change::governance(
                 self.governance()
-                    .check_close(index, time, c.proposal, false)?,
+                    .check_close(index, time, c.proposal, false, &c.salts)?,
             ),
+            Action::Seal(_) => return Err(Rejection::SealNotByLogKey),
             Action::Ballot(_) => return Err(Rejection::BallotNotByLogKey),
             Action::RotateKey(r) => self.check_rotate_key(handle, &r.new_key)?,
             Action::Resign(_) => {
@@ -635,6 +720,19 @@ impl State {
                     self.ballot_run = Some(proposal);
                 }
             }
+            GovernanceChange::Sealed {
+                proposal,
+                commitment,
+            } => {
+                if let Some(s) = self
+                    .proposals
+                    .get_mut(&proposal)
+                    .and_then(|p| p.secret.as_deref_mut())
+                {
+                    s.seals.push(commitment);
+                    self.sealed.insert(proposal);
+                }
+            }
             GovernanceChange::Consented { proposal, handle } => {
                 if let Some(n) = self
                     .proposals
@@ -657,6 +755,7 @@ impl State {
                 if self.ballot_run == Some(proposal) {
                     self.ballot_run = None;
                 }
+                self.sealed.remove(&proposal);
                 match edit {
                     None => {}
                     Some(Edit::Admit(m)) => {
@@ -719,10 +818,13 @@ impl State {
         self.ballot_keys.leave(handle);
         // Their leaf in every open secret proposal's tree is zeroed: a new
         // epoch (docs/BALLOT.md §4.4).
+        // Only before the deadline: no ballot can be cast after it.
         for p in self.proposals.values_mut() {
-            if p.outcome.is_none() {
+            if p.outcome.is_none() && self.log_time < p.closes_at {
                 if let Some(s) = p.secret.as_deref_mut() {
-                    s.leave(handle);
+                    if s.leave(handle) {
+                        self.sealed.remove(&p.id);
+                    }
                 }
             }
         }

@@ -78,7 +78,10 @@ impl Press {
             proposal: id,
             ballot: Ballot::Yes,
         })]);
-        self.act(vec![Action::Close(Close { proposal: id })]);
+        self.act(vec![Action::Close(Close {
+            proposal: id,
+            salts: Vec::new(),
+        })]);
     }
 }
 

@@ -423,7 +423,10 @@ impl Publication {
     fn close(&self, id: u64, log_key: &SecretKey) -> Result<Vec<u8>, PublicationError> {
         let body = EntryBody {
             time: self.state.log_time(),
-            action: Action::Close(Close { proposal: id }),
+            action: Action::Close(Close {
+                proposal: id,
+                salts: Vec::new(),
+            }),
         };
         sign_entry(self.state.origin(), &body, log_key)
             .map_err(|e| PublicationError::Tick(Rejection::Entry(e)))

@@ -624,6 +624,7 @@ pub fn action_summary(a: &Action) -> String {
         Action::SetMirrors(m) => format!("sets the mirror list ({} mirrors)", m.mirrors.len()),
         Action::BallotKey(_) => "registers a ballot key".into(),
         Action::Ballot(b) => format!("publishes a secret ballot on #{}", b.proposal),
+        Action::Seal(s) => format!("seals the ballots held for #{}", s.proposal),
     }
 }
 
@@ -971,6 +972,17 @@ impl Words {
             ("kk", BallotOverflow { proposal, nullifiers, leaves }) => format!(
                 "№{proposal} бойынша {nullifiers} түрлі дауыс берушінің бюллетені бар, ал дауыс бере алатындар тек {leaves}: бюллетень жалған (сенімді баптау бұзылған болуы мүмкін)"
             ),
+            ("kk", SealNotByLogKey) => "мөрді мүше емес, тек секвенсер (журнал кілті) басады".into(),
+            ("kk", BadSeal) => "мөрдің міндеттемесі 64 кіші он алтылық цифр болуы керек".into(),
+            ("kk", MissingSeal { proposal }) => format!(
+                "бұл жазба №{proposal} жасырын дауыс берудің сайлаушылар ағашын өзгертеді: алдымен №{proposal} мөрі келуі керек"
+            ),
+            ("kk", SealNotFollowed { proposal }) => format!(
+                "№{proposal} мөрінен кейін оның ағашын өзгертетін жазба келуі керек"
+            ),
+            ("kk", SealMismatch { proposal }) => format!(
+                "жабу жазбасының тұздары №{proposal} мөрлерін жарияланған бюллетеньдермен ашпайды"
+            ),
             ("kk", SecretElectorate { .. }) => {
                 "жасырын дауыс берудің сайлаушылар ағашын құру мүмкін емес".into()
             }
@@ -1011,6 +1023,17 @@ impl Words {
             ("ru", BallotOverflow { proposal, nullifiers, leaves }) => format!(
                 "по №{proposal} бюллетени от {nullifiers} разных голосующих, а голосовать могли только {leaves}: бюллетень подделан (доверенная настройка могла быть нарушена)"
             ),
+            ("ru", SealNotByLogKey) => "печать ставит только секвенсор (ключ журнала), а не член".into(),
+            ("ru", BadSeal) => "обязательство печати — 64 строчные шестнадцатеричные цифры".into(),
+            ("ru", MissingSeal { proposal }) => format!(
+                "эта запись меняет дерево избирателей тайного голосования №{proposal}: прямо перед ней должна стоять печать №{proposal}"
+            ),
+            ("ru", SealNotFollowed { proposal }) => format!(
+                "за печатью №{proposal} должна следовать запись, меняющая его дерево"
+            ),
+            ("ru", SealMismatch { proposal }) => format!(
+                "соли в записи о закрытии не открывают печати №{proposal} над опубликованными бюллетенями"
+            ),
             ("ru", SecretElectorate { .. }) => {
                 "невозможно построить дерево избирателей тайного голосования".into()
             }
@@ -1050,6 +1073,17 @@ impl Words {
             ),
             (_, BallotOverflow { proposal, nullifiers, leaves }) => format!(
                 "#{proposal} has ballots from {nullifiers} distinct voters but only {leaves} members could cast one: a forged ballot (the trusted setup may be broken)"
+            ),
+            (_, SealNotByLogKey) => "a seal is the sequencer's (the log key's), never a member's".into(),
+            (_, BadSeal) => "a seal's commitment must be 64 lowercase hex digits".into(),
+            (_, MissingSeal { proposal }) => format!(
+                "this entry changes the electorate tree of secret vote #{proposal}: a seal of #{proposal} must come right before it"
+            ),
+            (_, SealNotFollowed { proposal }) => format!(
+                "the seal of #{proposal} must be followed by the entry that changes its tree"
+            ),
+            (_, SealMismatch { proposal }) => format!(
+                "the close's salts do not open the seals of #{proposal} over the ballots published"
             ),
             (_, SecretElectorate { .. }) => {
                 "the electorate tree of a secret vote cannot be built".into()
@@ -1162,6 +1196,11 @@ mod election_words {
             SecretElectorate {
                 reason: BallotError::TooManyLeaves,
             },
+            SealNotByLogKey,
+            BadSeal,
+            MissingSeal { proposal: 3 },
+            SealNotFollowed { proposal: 3 },
+            SealMismatch { proposal: 3 },
         ] {
             three(|w| {
                 w.secret_ballot_refusal(&r)

@@ -190,6 +190,7 @@ fn build(desk: &Desk, command: LineCommand) -> Result<Action> {
         }),
         LineCommand::Close(a) => Action::Close(Close {
             proposal: a.proposal,
+            salts: Vec::new(),
         }),
         LineCommand::Nominate(a) => Action::Nominate(Nominate {
             proposal: a.proposal,

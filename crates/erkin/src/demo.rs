@@ -261,7 +261,10 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
         &mut publication,
         &log_key,
         &members[1],
-        Action::Close(Close { proposal: admit }),
+        Action::Close(Close {
+            proposal: admit,
+            salts: Vec::new(),
+        }),
     )?;
     members.push(nurlan);
     // The board election opens for nominations: two members stand, one
@@ -373,7 +376,10 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
         &mut publication,
         &log_key,
         &members[1],
-        Action::Close(Close { proposal: retract }),
+        Action::Close(Close {
+            proposal: retract,
+            salts: Vec::new(),
+        }),
     )?;
 
     let stats = erkin_export::export(&publication, &site)?;

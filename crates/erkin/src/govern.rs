@@ -234,7 +234,12 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
 
 pub fn close(place: &Place, args: &CloseArgs) -> Result<u8> {
     let proposal = args.proposal;
-    let index = submit_action(place, &args.key, |_| Ok(Action::Close(Close { proposal })))?;
+    let index = submit_action(place, &args.key, |_| {
+        Ok(Action::Close(Close {
+            proposal,
+            salts: Vec::new(),
+        }))
+    })?;
     let state = crate::desk::view(place)?;
     let p = state
         .state()

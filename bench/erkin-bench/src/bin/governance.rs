@@ -118,7 +118,10 @@ fn main() -> Result<()> {
             (40, Some(&p)) if i % 200 == 40 => {
                 time += 72 * 3600;
                 open.pop();
-                Action::Close(Close { proposal: p })
+                Action::Close(Close {
+                    proposal: p,
+                    salts: Vec::new(),
+                })
             }
             _ => Action::Statement(Statement {
                 text: format!("Statement {i}"),

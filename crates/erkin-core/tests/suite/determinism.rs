@@ -359,6 +359,7 @@ fn build(state: &State, made: &[Vec<u8>], s: &Step, time: u64) -> Vec<u8> {
         }
         Op::Close { pick } => Action::Close(Close {
             proposal: pick_proposal(*pick),
+            salts: Vec::new(),
         }),
         Op::Rotate { to } => {
             // Mostly the member's other key; sometimes another name's key.

@@ -362,7 +362,10 @@ fn consent(proposal: u64) -> Action {
 }
 
 pub(crate) fn close(proposal: u64) -> Action {
-    Action::Close(Close { proposal })
+    Action::Close(Close {
+        proposal,
+        salts: Vec::new(),
+    })
 }
 
 fn statement(text: &str) -> Action {

@@ -172,7 +172,13 @@ impl Sequencer {
             }
         }
         for id in self.state.overdue(self.state.log_time()) {
-            let bytes = self.signed(self.state.log_time(), Action::Close(Close { proposal: id }));
+            let bytes = self.signed(
+                self.state.log_time(),
+                Action::Close(Close {
+                    proposal: id,
+                    salts: Vec::new(),
+                }),
+            );
             if self.state.apply(&bytes).is_ok() {
                 admitted += 1;
             }
@@ -244,6 +250,7 @@ impl Sequencer {
             }),
             What::Close { pick } => Action::Close(Close {
                 proposal: self.pick(pick),
+                salts: Vec::new(),
             }),
         }
     }

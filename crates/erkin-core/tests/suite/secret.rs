@@ -239,7 +239,13 @@ fn publish(p: &mut Pub, b: CastBallot) {
 }
 
 fn log_key_close(p: &mut Pub, id: u64) -> Outcome {
-    let bytes = by_log_key(p, Action::Close(Close { proposal: id }));
+    let bytes = by_log_key(
+        p,
+        Action::Close(Close {
+            proposal: id,
+            salts: Vec::new(),
+        }),
+    );
     p.apply_bytes(&bytes);
     p.outcome(id)
 }
@@ -317,8 +323,15 @@ fn a_secret_yes_no_vote_counts_the_last_ballot_per_nullifier() {
         cast(&p, &ids, id, "dana", 1, Ballot::Yes),
         cast(&p, &ids, id, "erlan", 1, Ballot::Abstain),
     ];
-    // farida resigns while the vote is open: her leaf is zeroed, epoch 1.
-    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    // farida resigns while the vote is open (the sequencer seals the
+    // ballots it holds first): her leaf is zeroed, epoch 1.
+    seal_then_resign(
+        &mut p,
+        id,
+        "farida",
+        T1 + H,
+        &epoch0.iter().collect::<Vec<_>>(),
+    );
     let s = secret_of(&p, id);
     assert_eq!(s.roots.len(), 2);
     assert_eq!(s.departed, ["farida"]);
@@ -328,7 +341,7 @@ fn a_secret_yes_no_vote_counts_the_last_ballot_per_nullifier() {
     let mut run = epoch0.clone();
     run.push(revote);
     let digest_before = p.state.digest();
-    let o = close_batch(&mut p, id, closes_at, run);
+    let o = close_batch_with(&mut p, id, closes_at, run, &[SALT]);
     // Counted: aigerim's later ballot (yes), bolat, dana (yes), erlan
     // (abstain); eligible: the five still members.
     assert_eq!(
@@ -402,7 +415,10 @@ fn a_secret_close_with_no_ballots_fails_on_quorum_and_is_the_log_keys_at_its_dea
     p.refuse(
         "bolat",
         closes_at,
-        erkin_core::action::Action::Close(Close { proposal: id }),
+        erkin_core::action::Action::Close(Close {
+            proposal: id,
+            salts: Vec::new(),
+        }),
         Rejection::SecretCloseByMember { proposal: id },
     );
     assert_eq!(
@@ -413,7 +429,13 @@ fn a_secret_close_with_no_ballots_fails_on_quorum_and_is_the_log_keys_at_its_dea
     let mut early = secret_pub().0;
     let (eid, ecloses) = early.propose_min("aigerim", T1, resolution("Publish the audit"));
     early.tick(ecloses - 1);
-    let bytes = by_log_key(&early, Action::Close(Close { proposal: eid }));
+    let bytes = by_log_key(
+        &early,
+        Action::Close(Close {
+            proposal: eid,
+            salts: Vec::new(),
+        }),
+    );
     early.refuse_bytes(
         &bytes,
         Rejection::TooEarly {
@@ -716,7 +738,13 @@ fn the_run_is_sorted_and_unbroken() {
     );
     let tick = log_key_entry(closes_at + 60, Action::Tick(erkin_core::action::Tick {}));
     p.refuse_bytes(&tick, run());
-    let bytes = by_log_key(&p, Action::Close(Close { proposal: other }));
+    let bytes = by_log_key(
+        &p,
+        Action::Close(Close {
+            proposal: other,
+            salts: Vec::new(),
+        }),
+    );
     p.refuse_bytes(&bytes, run());
     let elsewhere = CastBallot {
         proposal: other,
@@ -738,9 +766,10 @@ fn a_nullifier_votes_once_per_epoch_with_a_rising_seq() {
         cast(&p, &ids, id, "aigerim", 2, Ballot::No),
     ]);
     assert_eq!(pair[0].nullifier, pair[1].nullifier);
-    // farida leaves: epoch 1. aigerim's epoch-1 ballots: seq 1 (not above
+    // farida leaves: epoch 1 (the sequencer held pair[0], the later of
+    // the two it was sent). aigerim's epoch-1 ballots: seq 1 (not above
     // her epoch-0 ballot's) and seq 3.
-    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    seal_then_resign(&mut p, id, "farida", T1 + H, &[&pair[0]]);
     let low = cast_in(&p, &ids, id, 1, "aigerim", pair[0].seq, Ballot::No);
     let high = cast_in(&p, &ids, id, 1, "aigerim", 3, Ballot::No);
     p.tick(closes_at);
@@ -762,7 +791,9 @@ fn a_nullifier_votes_once_per_epoch_with_a_rising_seq() {
         },
     );
     publish(&mut p, high);
-    let o = log_key_close(&mut p, id);
+    let bytes = by_log_key(&p, salted_close(id, &[SALT]));
+    p.apply_bytes(&bytes);
+    let o = p.outcome(id);
     // One member voted; her last ballot (no) counts; farida left.
     assert_eq!((o.tally.yes, o.tally.no, o.tally.eligible), (0, 1, 5));
     assert_eq!(
@@ -822,7 +853,13 @@ fn more_nullifiers_than_ballot_keys_is_a_broken_setup_and_refused() {
         leaves: 5,
     };
     assert_eq!(r.code(), "ballot_overflow");
-    let bytes = by_log_key(&p, Action::Close(Close { proposal: id }));
+    let bytes = by_log_key(
+        &p,
+        Action::Close(Close {
+            proposal: id,
+            salts: Vec::new(),
+        }),
+    );
     p.refuse_bytes(&bytes, r);
     // Five forged ballots pass the tripwire: a forger can take the place
     // of members who did not vote (BALLOT.md §4.5), which is why it is
@@ -876,8 +913,9 @@ fn an_amendment_cannot_undo_at_its_close_the_secrecy_another_has_since_made() {
 fn a_secret_removal_passes_and_starts_a_new_epoch_in_another_open_secret_vote() {
     use crate::governance::remove;
     let (mut p, ids) = secret_pub();
-    let (other, _) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
     let (id, closes_at) = p.propose_min("aigerim", T1 + 60, remove("farida"));
+    // Another secret vote, still open when the removal closes.
+    let (other, _) = p.propose_min("aigerim", T1 + 100 * H, resolution("Publish the audit"));
     assert!(p.state.proposal(id).unwrap().rule.secret());
     let ballots: Vec<CastBallot> = [
         ("aigerim", Ballot::Yes),
@@ -889,6 +927,10 @@ fn a_secret_removal_passes_and_starts_a_new_epoch_in_another_open_secret_vote() 
     .map(|(who, b)| cast(&p, &ids, id, who, 1, b))
     .collect();
     let hashes: Vec<String> = sorted(ballots.clone()).iter().map(ballot_hash).collect();
+    // The close batch: tick, the seal of the other vote, the ballots, the close.
+    p.tick(closes_at);
+    let bytes = by_log_key(&p, seal(other, commit_to(other, 0, &SALT, &[])));
+    p.apply_bytes(&bytes);
     let o = close_batch(&mut p, id, closes_at, sorted(ballots));
     // 3 yes, 1 no: at least 2/3 of the votes cast, 4 of 6 took part.
     assert_eq!((o.tally.yes, o.tally.no, o.tally.eligible), (3, 1, 6));
@@ -920,7 +962,7 @@ fn a_secret_removal_passes_and_starts_a_new_epoch_in_another_open_secret_vote() 
 fn a_departed_members_proof_does_not_open_under_the_new_root() {
     let (mut p, ids) = secret_pub();
     let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
-    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    seal_then_resign(&mut p, id, "farida", T1 + H, &[]);
     // farida can only prove against epoch 0's tree (her leaf is zero in
     // epoch 1's); presented with epoch 1's root, the proof does not open.
     let old = cast_in(&p, &ids, id, 0, "farida", 1, Ballot::Yes);
@@ -941,4 +983,228 @@ fn a_departed_members_proof_does_not_open_under_the_new_root() {
     // A member still in the tree proves against the new root.
     let danas = cast_in(&p, &ids, id, 1, "dana", 1, Ballot::Yes);
     publish(&mut p, danas);
+}
+
+// ---------------------------------------------------------------------------
+// Seals (§5.4, §6 "seal"): a departure during a secret vote is announced by
+// a seal of the ballots held so far, and the close opens it.
+
+fn seal(id: u64, commitment: String) -> Action {
+    Action::Seal(erkin_core::action::Seal {
+        proposal: id,
+        commitment,
+    })
+}
+
+fn hash_bytes(b: &CastBallot) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(b).unwrap()).into()
+}
+
+/// The commitment to `held` for epoch `epoch` of proposal `id`.
+fn commit_to(id: u64, epoch: u64, salt: &[u8; 32], held: &[&CastBallot]) -> String {
+    let mut hashes: Vec<[u8; 32]> = held.iter().map(|b| hash_bytes(b)).collect();
+    hashes.sort_unstable();
+    erkin_core::secret::seal_commitment(ORIGIN, id, epoch, salt, &hashes)
+}
+
+fn salted_close(id: u64, salts: &[[u8; 32]]) -> Action {
+    Action::Close(Close {
+        proposal: id,
+        salts: salts.iter().map(hex::encode).collect(),
+    })
+}
+
+const SALT: [u8; 32] = [7; 32];
+
+/// A secret vote on which aigerim's ballot is held when farida leaves: the
+/// seal of epoch 0, then her resignation.
+fn sealed_scenario() -> (Pub, Vec<Identity>, u64, u64, CastBallot) {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let a = cast(&p, &ids, id, "aigerim", 1, Ballot::Yes);
+    p.tick(T1 + H);
+    let bytes = by_log_key(&p, seal(id, commit_to(id, 0, &SALT, &[&a])));
+    p.apply_bytes(&bytes);
+    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    (p, ids, id, closes_at, a)
+}
+
+#[test]
+fn a_departure_during_a_secret_vote_is_sealed_and_the_close_opens_the_seal() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let a = cast(&p, &ids, id, "aigerim", 1, Ballot::Yes);
+    // A resignation that changes the open vote's tree needs a seal first.
+    let missing = Rejection::MissingSeal { proposal: id };
+    assert_eq!(missing.code(), "missing_seal");
+    p.refuse("farida", T1 + H, Action::Resign(Resign {}), missing);
+    // Seals: the log key's only, on an open secret vote before its
+    // deadline, with a well-formed commitment.
+    let commitment = commit_to(id, 0, &SALT, &[&a]);
+    let bytes = p.sign("bolat", T1 + H, seal(id, commitment.clone()));
+    p.refuse_bytes(&bytes, Rejection::SealNotByLogKey);
+    assert_eq!(Rejection::SealNotByLogKey.code(), "not_permitted");
+    let bytes = by_log_key(&p, seal(id, "ab".into()));
+    p.refuse_bytes(&bytes, Rejection::BadSeal);
+    let bytes = by_log_key(&p, seal(999, commitment.clone()));
+    p.refuse_bytes(&bytes, Rejection::UnknownProposal(999));
+    let mut open = publication(&FOUNDERS, Charter::default());
+    let (oid, _) = open.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let bytes = by_log_key(&open, seal(oid, commitment.clone()));
+    open.refuse_bytes(&bytes, Rejection::BallotOnOpenVote { proposal: oid });
+    // The seal; then anything but the tree's change is refused, a second
+    // seal of the same vote too.
+    let bytes = by_log_key(&p, seal(id, commitment.clone()));
+    p.apply_bytes(&bytes);
+    assert_eq!(secret_of(&p, id).seals, std::slice::from_ref(&commitment));
+    let not_followed = || Rejection::SealNotFollowed { proposal: id };
+    assert_eq!(not_followed().code(), "missing_seal");
+    p.refuse(
+        "bolat",
+        T1 + H,
+        Action::Statement(Statement { text: "hi".into() }),
+        not_followed(),
+    );
+    let bytes = by_log_key(&p, seal(id, commit_to(id, 0, &[9; 32], &[])));
+    p.refuse_bytes(&bytes, not_followed());
+    // A resignation that changes no sealed tree does not follow it either
+    // (kairat holds no leaf).
+    p.refuse("kairat", T1 + H, Action::Resign(Resign {}), not_followed());
+    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    assert_eq!(secret_of(&p, id).roots.len(), 2);
+    p.act(
+        "bolat",
+        T1 + H + 60,
+        Action::Statement(Statement { text: "hi".into() }),
+    );
+    let d = cast_in(&p, &ids, id, 1, "dana", 1, Ballot::Yes);
+    // At the close: the epoch-0 ballots, the epoch-1 ballots, the salts.
+    p.tick(closes_at);
+    publish(&mut p, a);
+    publish(&mut p, d);
+    let mismatch = || Rejection::SealMismatch { proposal: id };
+    assert_eq!(mismatch().code(), "seal_mismatch");
+    for salts in [vec![], vec![[8; 32]], vec![SALT, SALT]] {
+        let bytes = by_log_key(&p, salted_close(id, &salts));
+        p.refuse_bytes(&bytes, mismatch());
+    }
+    let bytes = by_log_key(&p, salted_close(id, &[SALT]));
+    p.apply_bytes(&bytes);
+    let o = p.outcome(id);
+    assert_eq!((o.tally.yes, o.tally.eligible), (2, 5));
+    // After the deadline a seal is too late.
+    let (mut late, _) = secret_pub();
+    let (lid, lcloses) = late.propose_min("aigerim", T1, resolution("Publish the audit"));
+    late.tick(lcloses);
+    let bytes = by_log_key(&late, seal(lid, commitment));
+    late.refuse_bytes(
+        &bytes,
+        Rejection::VotingEnded {
+            proposal: lid,
+            closes_at: lcloses,
+            time: lcloses,
+        },
+    );
+    // And a departure after the deadline needs none (no ballot can be
+    // cast any more): the tree stays as it was.
+    late.act("farida", lcloses, Action::Resign(Resign {}));
+    assert_eq!(secret_of(&late, lid).roots.len(), 1);
+    // Salts on an open vote's close: nothing to open.
+    let (ocloses, oid2) = {
+        let (i, c) = open.propose_min("bolat", T1 + 60, resolution("Buy a printer"));
+        (c, i)
+    };
+    open.tick(ocloses);
+    let bytes = by_log_key(&open, salted_close(oid2, &[SALT]));
+    open.refuse_bytes(&bytes, Rejection::SealMismatch { proposal: oid2 });
+}
+
+#[test]
+fn a_ballot_added_to_or_dropped_from_a_sealed_epoch_does_not_open_the_seal() {
+    // farida's ballot made after she left, against the old tree (she still
+    // knows her secret), slipped into the sealed epoch by the sequencer.
+    let (mut p, ids, id, closes_at, a) = sealed_scenario();
+    let late = cast_in(&p, &ids, id, 0, "farida", 1, Ballot::No);
+    p.tick(closes_at);
+    for b in sorted(vec![a, late]) {
+        publish(&mut p, b);
+    }
+    let bytes = by_log_key(&p, salted_close(id, &[SALT]));
+    p.refuse_bytes(&bytes, Rejection::SealMismatch { proposal: id });
+    // aigerim's sealed ballot dropped from the close.
+    let (mut q, _, id, closes_at, _) = sealed_scenario();
+    q.tick(closes_at);
+    let bytes = by_log_key(&q, salted_close(id, &[SALT]));
+    q.refuse_bytes(&bytes, Rejection::SealMismatch { proposal: id });
+}
+
+#[test]
+fn a_removal_by_a_close_needs_seals_for_the_other_open_secret_votes() {
+    use crate::governance::remove;
+    for sealed in [false, true] {
+        let (mut p, ids) = secret_pub();
+        let (r, r_closes) = p.propose_min("aigerim", T1, remove("farida"));
+        // Another secret vote, still open when the removal closes.
+        let (other, other_closes) =
+            p.propose_min("bolat", T1 + 100 * H, resolution("Publish the audit"));
+        assert!(other_closes > r_closes);
+        let ballots = sorted(
+            ["aigerim", "bolat", "dana"]
+                .into_iter()
+                .map(|who| cast(&p, &ids, r, who, 1, Ballot::Yes))
+                .collect(),
+        );
+        p.tick(r_closes);
+        if sealed {
+            let bytes = by_log_key(&p, seal(other, commit_to(other, 0, &SALT, &[])));
+            p.apply_bytes(&bytes);
+        }
+        for b in ballots {
+            publish(&mut p, b);
+        }
+        let bytes = by_log_key(&p, salted_close(r, &[]));
+        if !sealed {
+            p.refuse_bytes(&bytes, Rejection::MissingSeal { proposal: other });
+            continue;
+        }
+        p.apply_bytes(&bytes);
+        assert_eq!(
+            p.outcome(r).effect,
+            Effect::Removed {
+                handle: "farida".into()
+            }
+        );
+        let s = secret_of(&p, other);
+        assert_eq!((s.departed.len(), s.roots.len(), s.seals.len()), (1, 2, 1));
+        // The other vote closes with its salt: no ballot was held in epoch 0.
+        let d = cast_in(&p, &ids, other, 1, "dana", 1, Ballot::Yes);
+        let o = close_batch_with(&mut p, other, other_closes, vec![d], &[SALT]);
+        assert_eq!(o.secret.as_ref().map(|s| s.turnout), Some(1));
+    }
+}
+
+fn close_batch_with(
+    p: &mut Pub,
+    id: u64,
+    closes_at: u64,
+    ballots: Vec<CastBallot>,
+    salts: &[[u8; 32]],
+) -> Outcome {
+    p.tick(closes_at);
+    for b in ballots {
+        publish(p, b);
+    }
+    let bytes = by_log_key(p, salted_close(id, salts));
+    p.apply_bytes(&bytes);
+    p.outcome(id)
+}
+
+/// The sequencer's seal of `held` (the ballots it holds for proposal
+/// `id`'s current epoch), then `who`'s resignation.
+fn seal_then_resign(p: &mut Pub, id: u64, who: &str, time: u64, held: &[&CastBallot]) {
+    p.tick(time);
+    let epoch = secret_of(p, id).seals.len() as u64;
+    let bytes = by_log_key(p, seal(id, commit_to(id, epoch, &SALT, held)));
+    p.apply_bytes(&bytes);
+    p.act(who, time, Action::Resign(Resign {}));
 }

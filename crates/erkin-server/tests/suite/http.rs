@@ -507,7 +507,13 @@ fn a_blob_kept_in_memory_is_gone_the_moment_it_is_redacted() {
             ballot: Ballot::Yes,
         }),
     );
-    act(&mut p, Action::Close(Close { proposal }));
+    act(
+        &mut p,
+        Action::Close(Close {
+            proposal,
+            salts: Vec::new(),
+        }),
+    );
     assert_eq!(get(addr, &path).status, 404, "a redacted blob is served");
     let r = request(addr, "GET", &path, &[("If-None-Match", &etag)]);
     assert_eq!(r.status, 404, "a redacted blob answers 304");
@@ -599,7 +605,13 @@ fn fixture_with_decisions() -> Fixture {
         }),
     );
     // Every eligible member voted: it may close before its deadline.
-    act(&mut p, Action::Close(Close { proposal: redact }));
+    act(
+        &mut p,
+        Action::Close(Close {
+            proposal: redact,
+            salts: Vec::new(),
+        }),
+    );
     act(
         &mut p,
         propose(Motion::Resolution {

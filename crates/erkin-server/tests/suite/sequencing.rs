@@ -374,7 +374,14 @@ fn the_sequencer_closes_a_proposal_at_its_deadline_in_log_time() {
     n.set_clock(closes_at - 1);
     n.submit(2, closes_at - 1, say("still open?")).unwrap();
     let (status, early) = n
-        .submit_full(2, closes_at - 1, Action::Close(Close { proposal: id }))
+        .submit_full(
+            2,
+            closes_at - 1,
+            Action::Close(Close {
+                proposal: id,
+                salts: Vec::new(),
+            }),
+        )
         .unwrap_err();
     assert_eq!((status, early.code.as_str()), (422, "too_early"));
     // The refusal carries its times, for clients to show in local time:
@@ -407,7 +414,10 @@ fn the_sequencer_closes_a_proposal_at_its_deadline_in_log_time() {
     assert_eq!(tick.body.time, closes_at);
     assert_eq!(
         close.body.action,
-        Action::Close(Close { proposal: id }),
+        Action::Close(Close {
+            proposal: id,
+            salts: Vec::new(),
+        }),
         "the entry after the tick is the close"
     );
     assert_eq!(close.signer().0, ORIGIN, "signed by the log key");
@@ -415,7 +425,14 @@ fn the_sequencer_closes_a_proposal_at_its_deadline_in_log_time() {
     drop(state);
     // Closed once: a member's close afterwards is refused.
     assert_eq!(
-        n.submit(3, closes_at, Action::Close(Close { proposal: id })),
+        n.submit(
+            3,
+            closes_at,
+            Action::Close(Close {
+                proposal: id,
+                salts: Vec::new(),
+            })
+        ),
         Err((422, "proposal_closed".into()))
     );
 }

@@ -562,7 +562,10 @@ fn decided(lang: &str) -> Fixture {
         }
         // Every member has voted: each may close at once.
         for (id, _) in ids {
-            f.act(Action::Close(Close { proposal: id }));
+            f.act(Action::Close(Close {
+                proposal: id,
+                salts: Vec::new(),
+            }));
         }
     };
     // The amendment is decided by the founder alone: amendments need 2/3 of
@@ -639,7 +642,10 @@ fn decided(lang: &str) -> Fixture {
         proposal: election,
         ballot: Ranked(vec![EDITOR.into()]),
     }));
-    f.act(Action::Close(Close { proposal: election }));
+    f.act(Action::Close(Close {
+        proposal: election,
+        salts: Vec::new(),
+    }));
     assert!(
         f.state.proposals().any(|p| p
             .outcome

@@ -110,7 +110,10 @@ fn decide(f: &mut Fixture, motion: Motion) {
         proposal: id,
         ballot: Ballot::Yes,
     }));
-    f.act(Action::Close(Close { proposal: id }));
+    f.act(Action::Close(Close {
+        proposal: id,
+        salts: Vec::new(),
+    }));
 }
 
 /// One random step; returns what it did, for the failure message.

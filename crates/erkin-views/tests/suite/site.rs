@@ -98,7 +98,10 @@ fn site() -> Fixture {
         proposal: id,
         ballot: Ballot::Yes,
     }));
-    f.act(Action::Close(Close { proposal: id }));
+    f.act(Action::Close(Close {
+        proposal: id,
+        salts: Vec::new(),
+    }));
     f.correct(
         "water-tariff",
         "Water tariff",
@@ -442,7 +445,10 @@ fn an_election_page_shows_the_stv_count_stage_by_stage() {
         ballot: Ballot::Ranked(vec![EDITOR.into()]),
     }));
     f.advance(u64::from(charter.elect.min_hours) * 3600);
-    f.act(Action::Close(Close { proposal: id }));
+    f.act(Action::Close(Close {
+        proposal: id,
+        salts: Vec::new(),
+    }));
     let files = f.render();
     let html = get(&files, &format!("en/coop/p/{id}/index.html"));
     assert!(html.contains("The count, stage by stage"), "{html}");
@@ -789,7 +795,10 @@ fn rendering_on_every_core_gives_the_files_one_thread_gives() {
             proposal: id,
             ballot: Ballot::Yes,
         }));
-        f.act(Action::Close(Close { proposal: id }));
+        f.act(Action::Close(Close {
+            proposal: id,
+            salts: Vec::new(),
+        }));
     };
     decide(
         &mut f,

@@ -1006,7 +1006,10 @@ fn members_elect_the_board_from_the_browser() {
     }
     room.submit(
         &alice,
-        Action::Close(erkin_core::action::Close { proposal: admit }),
+        Action::Close(erkin_core::action::Close {
+            proposal: admit,
+            salts: Vec::new(),
+        }),
     )
     .unwrap();
     let before = room.state_when("dana admitted", |s| s.members.contains(&"dana".into()));
