@@ -310,18 +310,32 @@ impl SecretVote {
             }
         }
         let nullifier_hex = nullifier.to_hex();
-        if let Some(prev) = self
+        match self
             .ballots
             .iter()
             .rev()
             .find(|p| p.nullifier == nullifier_hex)
         {
-            if prev.epoch >= epoch || prev.seq >= b.seq {
+            Some(prev) if prev.epoch >= epoch || prev.seq >= b.seq => {
                 return Err(Rejection::BallotSeqNotAbove {
                     proposal: id,
                     seq: b.seq,
                     previous: prev.seq,
                 });
+            }
+            Some(_) => {}
+            // A new nullifier: no more of them than ballot keys (§6 item
+            // 11, checked here too so that a run stays bounded: at most one
+            // ballot per leaf and epoch).
+            None => {
+                let nullifiers = self.turnout() + 1;
+                if nullifiers > self.voters_possible() {
+                    return Err(Rejection::BallotOverflow {
+                        proposal: id,
+                        nullifiers,
+                        leaves: self.voters_possible(),
+                    });
+                }
             }
         }
         let scope = FieldElement::from_hex(&self.scope).map_err(bad)?;
