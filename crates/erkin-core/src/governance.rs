@@ -33,6 +33,12 @@
 //! - **By-elections** fill vacant seats, the sitting editors staying, until
 //!   the sitting board's term ends; a **recall** vacates one editor's seat
 //!   (the one held when it was proposed), keeping the membership.
+//! - **Secret proposals** (a charter rule with `secret`, docs/BALLOT.md):
+//!   members do not `vote`; the sequencer publishes their anonymous
+//!   ballots (proofs of membership in the electorate tree fixed when the
+//!   proposal was made, `secret.rs`) in one sorted run right before its
+//!   close, at the deadline, and the last ballot per nullifier counts.
+//!   Nobody, the fold included, knows whose ballots they are.
 //! - **Effects that can no longer happen** (admitting a handle someone else
 //!   took meanwhile, removing the last member) are recorded as passed without
 //!   effect, with the reason.
