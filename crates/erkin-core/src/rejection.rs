@@ -281,6 +281,12 @@ pub enum Rejection {
     BadBallot { reason: crate::ballot::BallotError },
     #[error("the ballot's seq must be at least 1")]
     BallotSeqZero,
+    /// A secret ballot's entry is dated exactly at the log time (the close
+    /// batch's tick): any other date, even one a member's entry could
+    /// carry, would let the sequencer write when each ballot arrived into
+    /// the public log (docs/BALLOT.md §5.3, §9).
+    #[error("a secret ballot is dated at the log time ({log_time}), not {time}: any other date could tell when it arrived")]
+    BallotNotAtLogTime { time: u64, log_time: u64 },
     #[error("the ballot's root is not one of proposal #{proposal}'s electorate trees")]
     StaleRoot { proposal: u64 },
     #[error("the ballots of proposal #{proposal} must be published in ascending (epoch, ballot hash) order, each once")]
@@ -406,7 +412,7 @@ impl Rejection {
             MissingSeal { .. } | SealNotFollowed { .. } => "missing_seal",
             SealMismatch { .. } => "seal_mismatch",
             BallotTooEarly { .. } => "too_early",
-            BadBallot { .. } | BallotSeqZero => "bad_ballot",
+            BadBallot { .. } | BallotSeqZero | BallotNotAtLogTime { .. } => "bad_ballot",
             StaleRoot { .. } => "stale_root",
             BallotOverflow { .. } => "ballot_overflow",
             BallotUnsorted { .. } | BallotRunOpen { .. } | BallotSeqNotAbove { .. } => {

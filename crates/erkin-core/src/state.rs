@@ -537,7 +537,12 @@ impl State {
         entry: &ParsedEntry,
         ballot: &crate::action::CastBallot,
     ) -> Result<Applied, Rejection> {
-        self.check_near_log_time(entry.body.time)?;
+        if entry.body.time != self.log_time {
+            return Err(Rejection::BallotNotAtLogTime {
+                time: entry.body.time,
+                log_time: self.log_time,
+            });
+        }
         let change = self
             .governance()
             .check_ballot(self.size, self.log_time, ballot)?;

@@ -957,6 +957,9 @@ impl Words {
                 "бюллетень бұзылған: өрістерінің бірі дұрыс пішімде емес".into()
             }
             ("kk", BallotSeqZero) => "бюллетеньнің реттік нөмірі (seq) 1-ден басталады".into(),
+            ("kk", BallotNotAtLogTime { .. }) => {
+                "жасырын бюллетень журнал уақытымен белгіленеді: басқа уақыт оның қашан келгенін көрсетер еді".into()
+            }
             ("kk", StaleRoot { proposal }) => format!(
                 "бюллетень №{proposal} ұсыныстың сайлаушылар ағаштарының ешқайсысына жасалмаған"
             ),
@@ -1008,6 +1011,9 @@ impl Words {
                 "бюллетень повреждён: одно из полей в неверном формате".into()
             }
             ("ru", BallotSeqZero) => "порядковый номер бюллетеня (seq) начинается с 1".into(),
+            ("ru", BallotNotAtLogTime { .. }) => {
+                "тайный бюллетень датируется временем журнала: другая дата выдала бы, когда он поступил".into()
+            }
             ("ru", StaleRoot { proposal }) => format!(
                 "бюллетень составлен не по одному из деревьев избирателей предложения №{proposal}"
             ),
@@ -1059,6 +1065,9 @@ impl Words {
                 "the ballot is malformed: one of its fields is not in the right form".into()
             }
             (_, BallotSeqZero) => "a ballot's sequence number (seq) starts at 1".into(),
+            (_, BallotNotAtLogTime { .. }) => {
+                "a secret ballot is dated at the log time: any other date could tell when it arrived".into()
+            }
             (_, StaleRoot { proposal }) => format!(
                 "the ballot was not made against any of proposal #{proposal}'s electorate trees"
             ),
@@ -1180,6 +1189,10 @@ mod election_words {
                 reason: BallotError::NonCanonical,
             },
             BallotSeqZero,
+            BallotNotAtLogTime {
+                time: 1,
+                log_time: 2,
+            },
             StaleRoot { proposal: 3 },
             BallotUnsorted { proposal: 3 },
             BallotRunOpen { proposal: 3 },

@@ -1667,7 +1667,14 @@ impl Site<'_> {
                 }
             }
             h2 { (sw.votes) }
-            ul {
+            @if p.rule.secret() {
+                // Who cast a secret ballot is recorded nowhere: no list of
+                // members, only the turnout once the close counts it.
+                p { @match p.outcome.as_ref().and_then(|o| o.secret.as_ref()) {
+                    Some(t) => (sw.secret_turnout(t.turnout, p.electorate.len() as u64)),
+                    None => (sw.secret_ballots_at_close),
+                } }
+            } @else { ul {
                 @for m in &p.electorate {
                     li { (self.member_link(root, base, m)) ": "
                         @match p.votes.get(m) {
@@ -1676,7 +1683,7 @@ impl Site<'_> {
                         }
                     }
                 }
-            }
+            } }
         })
     }
 

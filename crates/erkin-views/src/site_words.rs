@@ -29,6 +29,8 @@ pub struct SiteWords {
     pub outcome: &'static str,
     pub rule_in_force: &'static str,
     pub not_voted: &'static str,
+    /// A secret vote still open: what a reader can and cannot see.
+    pub secret_ballots_at_close: &'static str,
     pub count: &'static str,
     pub quota: &'static str,
     pub stage: &'static str,
@@ -96,6 +98,7 @@ pub const KK: SiteWords = SiteWords {
     outcome: "Нәтиже",
     rule_in_force: "Күшіндегі ереже",
     not_voted: "дауыс бермеді",
+    secret_ballots_at_close: "Бюллетеньдер жасырын: олар тек дауыс беру жабылғанда жарияланады, кім дауыс бергені ешқайда жазылмайды.",
     count: "Дауыс санау кезеңдері",
     quota: "Квота",
     stage: "Кезең",
@@ -163,6 +166,7 @@ pub const RU: SiteWords = SiteWords {
     outcome: "Итог",
     rule_in_force: "Действующее правило",
     not_voted: "не голосовал(а)",
+    secret_ballots_at_close: "Бюллетени тайные: они публикуются только при закрытии голосования, кто голосовал, нигде не записывается.",
     count: "Подсчёт по этапам",
     quota: "Квота",
     stage: "Этап",
@@ -230,6 +234,7 @@ pub const EN: SiteWords = SiteWords {
     outcome: "Outcome",
     rule_in_force: "Rule in force",
     not_voted: "did not vote",
+    secret_ballots_at_close: "Ballots are secret: they are published only when the vote closes, and who voted is recorded nowhere.",
     count: "The count, stage by stage",
     quota: "Quota",
     stage: "Stage",
@@ -329,6 +334,15 @@ impl SiteWords {
     }
 
     /// An election's ballots ("5 ballots, 1 blank").
+    /// A closed secret vote's turnout: how many cast a ballot, never who.
+    pub fn secret_turnout(&self, turnout: u64, electorate: u64) -> String {
+        match self.lang() {
+            "kk" => format!("{electorate} мүшенің {turnout}-і жасырын бюллетень берді; кімнің бергені жазылмайды."),
+            "ru" => format!("Тайные бюллетени подали {turnout} из {electorate} членов; кто именно, не записывается."),
+            _ => format!("{turnout} of {electorate} members cast a secret ballot; who did is recorded nowhere."),
+        }
+    }
+
     pub fn ballots(&self, ranked: u64, blank: u64) -> String {
         match self.lang() {
             "kk" => format!("бюллетеньдер: {ranked}, бос: {blank}"),

@@ -722,9 +722,19 @@ fn the_run_is_sorted_and_unbroken() {
     let unsorted = || Rejection::BallotUnsorted { proposal: id };
     assert_eq!(unsorted().code(), "ballot_order");
     refuse_ballot(&mut p, ballots[0].clone(), unsorted());
-    // The same ballot again (a new entry: another date): refused.
+    // The same ballot again: the same entry bytes (a ballot is dated at
+    // the log time, and Ed25519 signs deterministically), so a replay; in
+    // an entry dated otherwise, refused for its date.
+    let again = by_log_key(&p, Action::Ballot(ballots[1].clone()));
+    p.refuse_bytes(&again, Rejection::Duplicate);
     let bytes = log_key_entry(p.state.log_time() + 1, Action::Ballot(ballots[1].clone()));
-    p.refuse_bytes(&bytes, unsorted());
+    p.refuse_bytes(
+        &bytes,
+        Rejection::BallotNotAtLogTime {
+            time: p.state.log_time() + 1,
+            log_time: p.state.log_time(),
+        },
+    );
     // Nothing else may come between the ballots and their close.
     let run = || Rejection::BallotRunOpen { proposal: id };
     assert_eq!(run().code(), "ballot_order");
@@ -1300,4 +1310,25 @@ fn a_log_with_secret_votes_folds_to_a_fixed_digest() {
         hex::encode(p.state.digest()),
         "685b5a1c6719f1d7f7c8f099a99845f806e6176c93802035abf5e28f46659e6f"
     );
+}
+
+/// A ballot's entry carries the log time and nothing else: a date a
+/// member's entry may carry (minutes around the log time) could tell when
+/// each ballot arrived (BALLOT.md §5.3, §9).
+#[test]
+fn a_ballot_is_dated_exactly_at_the_log_time() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let b = cast(&p, &ids, id, "aigerim", 1, Ballot::Yes);
+    p.tick(closes_at);
+    let log_time = p.state.log_time();
+    for time in [log_time - 1, log_time + 1, log_time - 600] {
+        let bytes = log_key_entry(time, Action::Ballot(b.clone()));
+        let expected = Rejection::BallotNotAtLogTime { time, log_time };
+        assert_eq!(expected.code(), "bad_ballot");
+        p.refuse_bytes(&bytes, expected);
+    }
+    publish(&mut p, b);
+    let o = log_key_close(&mut p, id);
+    assert_eq!(o.secret.as_ref().unwrap().turnout, 1);
 }

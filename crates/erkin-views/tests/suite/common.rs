@@ -131,6 +131,13 @@ impl Fixture {
         }
     }
 
+    /// The same, signed by the log key (the sequencer's own entries: a
+    /// secret vote's close).
+    pub fn act_as_log(&mut self, action: Action) -> u64 {
+        let log = self.log.clone();
+        self.act_as(&log, action)
+    }
+
     /// Moves the clock on by `secs` (the next entry's tick records it).
     pub fn advance(&mut self, secs: u64) {
         self.time += secs;

@@ -886,5 +886,28 @@ fn a_secret_proposal_shows_its_tree_and_no_count() {
         .iter()
         .find(|x| x.path.ends_with(&format!("coop/p/{id}/index.html")))
         .expect("the proposal's page");
-    assert!(String::from_utf8_lossy(&page.bytes).contains("By secret ballot."));
+    let html = String::from_utf8_lossy(&page.bytes);
+    assert!(html.contains("By secret ballot."));
+    // No member is listed as having voted or not: only that ballots come
+    // at the close.
+    assert!(!html.contains("did not vote"), "{html}");
+    assert!(html.contains("Ballots are secret: they are published only when the vote closes"));
+
+    // Closed by the sequencer at its deadline: the turnout, never who.
+    f.advance(closes_at - f.time() - 60);
+    f.act_as_log(Action::Close(erkin_core::action::Close {
+        proposal: id,
+        salts: Vec::new(),
+    }));
+    let files = f.render();
+    let page = files
+        .iter()
+        .find(|x| x.path.ends_with(&format!("coop/p/{id}/index.html")))
+        .expect("the proposal's page");
+    let html = String::from_utf8_lossy(&page.bytes);
+    assert!(
+        html.contains("0 of 1 members cast a secret ballot; who did is recorded nowhere."),
+        "{html}"
+    );
+    assert!(!html.contains("did not vote"), "{html}");
 }
