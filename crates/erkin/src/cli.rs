@@ -566,8 +566,12 @@ pub struct TallyArgs {
     /// Write the election's ballots in BLT format (anonymised) for recounting.
     #[arg(long)]
     pub blt: bool,
-    /// Print JSON instead of text.
+    /// List every ballot a secret vote's close published (nullifier, epoch,
+    /// seq, choice, counted or superseded), to recount by hand.
     #[arg(long, conflicts_with = "blt")]
+    pub ballots: bool,
+    /// Print JSON instead of text.
+    #[arg(long, conflicts_with_all = ["blt", "ballots"])]
     pub json: bool,
 }
 

@@ -556,6 +556,40 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
         );
         return Ok(0);
     }
+    if args.ballots {
+        let Some(secret) = &p.secret else {
+            bail!(
+                "proposal #{} is decided by open vote: `erkin tally {}` lists every member's vote",
+                p.id,
+                p.id
+            );
+        };
+        if p.outcome.is_none() {
+            bail!(
+                "proposal #{} is a secret vote still open: its ballots are published only at its close ({})",
+                p.id,
+                time(p.closes_at)
+            );
+        }
+        let counted: std::collections::BTreeSet<u64> =
+            secret.counted().iter().map(|b| b.index).collect();
+        for b in &secret.ballots {
+            outln!(
+                "{}\tepoch {}\tseq {}\t{}\t{}\t{}",
+                b.index,
+                b.epoch,
+                b.seq,
+                b.nullifier,
+                erkin_views::site_words::EN.ballot(&b.choice),
+                if counted.contains(&b.index) {
+                    "counted"
+                } else {
+                    "superseded"
+                }
+            );
+        }
+        return Ok(0);
+    }
     if args.json {
         print_json(p)?;
         return Ok(0);
@@ -572,6 +606,10 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
         outln!("Changes {}", EN.charter_change(&c));
     }
     match &p.outcome {
+        None if p.secret.is_some() => outln!(
+            "Open until {}; by secret ballot: the ballots are published at the close, and who voted is recorded nowhere.",
+            time(p.closes_at)
+        ),
         None => outln!(
             "Open until {}; {} of {} have voted.",
             time(p.closes_at),
@@ -590,6 +628,21 @@ pub fn tally(place: &Place, args: TallyArgs) -> Result<u8> {
                 if o.passed { "passed" } else { "failed" }
             );
             outln!("Effect: {}", EN.effect(&o.effect));
+            if let Some(t) = &o.secret {
+                outln!(
+                    "Secret ballot: {} of {} members cast a ballot ({} published, re-votes included; `--ballots` lists them); who did is recorded nowhere.",
+                    t.turnout,
+                    p.electorate.len(),
+                    t.ballots
+                );
+                if t.departed > 0 {
+                    outln!(
+                        "{} of them left during the vote: up to {} counted ballots may be theirs, cast before they left.",
+                        t.departed,
+                        t.departed
+                    );
+                }
+            }
         }
     }
     if let Judged::Election(_) = p.rule {

@@ -303,3 +303,109 @@ fn members_govern_from_the_command_line() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("OK"), "{out}");
 }
+
+/// A publication whose charter decides resolutions by secret ballot: a
+/// member registers a ballot key, a resolution is proposed, and `tally`
+/// says the ballots come at the close instead of counting open votes; an
+/// open vote on it is refused, and `tally --ballots` names why it has
+/// nothing to list, for a secret vote still open and for an open vote.
+#[test]
+fn a_secret_vote_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let path = |name: &str| t.join(name).to_str().unwrap().to_string();
+    let a = path("aigerim.key");
+    let a_vk = ok(t, &["key", "new", "--name", "aigerim", "--out", &a]);
+    // The charter: the defaults, with resolutions secret.
+    let open = t.join("open");
+    ok(
+        &open,
+        &[
+            "init",
+            "--origin",
+            "open.example/news",
+            "--name",
+            "Open",
+            "--founder",
+            &a_vk,
+        ],
+    );
+    let defaults = ok(&open, &["charter", "--toml"]);
+    assert!(defaults.contains("[resolution]"), "{defaults}");
+    let secret_toml = defaults.replace("[resolution]\n", "[resolution]\nsecret = true\n");
+    assert_ne!(secret_toml, defaults);
+    std::fs::write(t.join("secret.toml"), &secret_toml).unwrap();
+    let d = t.join("secret");
+    ok(
+        &d,
+        &[
+            "init",
+            "--origin",
+            "secret.example/news",
+            "--name",
+            "Secret",
+            "--founder",
+            &a_vk,
+            "--charter",
+            &path("secret.toml"),
+        ],
+    );
+    let ballot = path("aigerim.ballot");
+    ok(t, &["ballot-key", "new", "--out", &ballot]);
+    ok(
+        &d,
+        &[
+            "ballot-key",
+            "register",
+            "--key",
+            &a,
+            "--ballot-key",
+            &ballot,
+        ],
+    );
+    let id = ok(
+        &d,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Audit",
+            "resolution",
+            "Publish the audit.",
+        ],
+    );
+    let id = id.as_str();
+
+    refused(
+        &d,
+        &["vote", id, "yes", "--key", &a],
+        "decided by secret ballot",
+    );
+    let tally = ok(&d, &["tally", id]);
+    assert!(
+        tally.contains("by secret ballot: the ballots are published at the close, and who voted is recorded nowhere"),
+        "{tally}"
+    );
+    assert!(!tally.contains("have voted"), "{tally}");
+    refused(&d, &["tally", id, "--ballots"], "a secret vote still open");
+
+    // An open vote has no ballots to list: its votes are the tally itself.
+    let open_id = ok(
+        &open,
+        &[
+            "propose",
+            "--key",
+            &a,
+            "--title",
+            "Open",
+            "resolution",
+            "Meet on Mondays.",
+        ],
+    );
+    refused(
+        &open,
+        &["tally", &open_id, "--ballots"],
+        "decided by open vote",
+    );
+}
