@@ -29,8 +29,9 @@
 //! for TCP's zero-window probes, which back off from 200 ms: under 64 and
 //! 256 readers of a 4 MiB blob, a p99 latency 6–7× nginx's. With the buffer
 //! fixed, the windows close about as often as against nginx, and at 64
-//! readers the p99 is nginx's; at 256 a tail remains, for another reason
-//! not yet found (`docs/BENCHMARKS.md`, "Reader load"). The cost: one
+//! readers the p99 is nginx's; at 256 a tail remains, in two runs on a
+//! busy machine longer than with autotuning — to be settled on a quiet one
+//! (`docs/BENCHMARKS.md`, "Reader load"). The cost: one
 //! connection keeps at most about twice [`SEND_BUFFER`] in flight (the
 //! kernel doubles the value for its bookkeeping), about 40 Mbit/s per
 //! reader at a 100 ms round trip — more than a reader on a mobile network
