@@ -639,11 +639,14 @@ fn rendered(
 ) {
     match outcome {
         Ok(stats) => {
-            s.rendered.store(size, Ordering::Release);
+            // Counted before pages are let through, so whoever got a page
+            // sees the render that made it counted.
             s.stats.renders.fetch_add(1, Ordering::Relaxed);
             s.stats
                 .files_written
                 .fetch_add(stats.written as u64, Ordering::Relaxed);
+            s.rendered.store(size, Ordering::Release);
+            s.site.mark_ready();
         }
         Err(e) => eprintln!(
             "erkin serve: cannot render the site into {}: {e}",

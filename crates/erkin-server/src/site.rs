@@ -110,6 +110,9 @@ impl Site {
 
     /// Renders the copy with the one export path (incremental: files whose
     /// bytes would not change are not written), then starts a generation.
+    /// Pages wait until the caller says the copy is ready
+    /// ([`Site::mark_ready`]), after it has counted the render: a reader
+    /// who got a page can rely on the render being counted.
     pub fn render(
         &self,
         publication: &Publication,
@@ -117,10 +120,12 @@ impl Site {
         let stats = erkin_export::export(publication, &self.root);
         // Bumped even after a failure: files may have changed.
         self.bump();
-        if stats.is_ok() {
-            self.ready.send_replace(true);
-        }
         stats
+    }
+
+    /// Lets pages be served: a render has completed.
+    pub fn mark_ready(&self) {
+        self.ready.send_replace(true);
     }
 
     /// Finds `path` (a layout path from `routes::layout_path`): from the
