@@ -41,7 +41,7 @@ pub fn default_connection_limits() -> ConnectionLimits {
 }
 pub use page_cache::CAPACITY as PAGE_CACHE_BYTES;
 pub use sequencer::SequencerConfig;
-pub use site::SITE_DIR;
+pub use site::{LARGE_PAGE, SITE_DIR};
 
 /// What a server has done, for tests and operators: counted as it happens.
 #[derive(Debug, Default)]
@@ -50,6 +50,9 @@ pub struct ServeStats {
     pub renders: AtomicU64,
     /// Files those renders wrote (new or changed).
     pub files_written: AtomicU64,
+    /// Files of the copy read from disk and prepared for serving (each
+    /// read a page cache miss).
+    pub pages_read: AtomicU64,
     /// Bytes the page cache holds now, the most it ever held, and its bound.
     pub cache_held: AtomicU64,
     pub cache_peak: AtomicU64,

@@ -43,12 +43,23 @@ pub const SITE_DIR: &str = "site";
 /// The largest page, feed or file of the copy served.
 pub const MAX_PAGE: u64 = 64 << 20;
 
+/// Files larger than this are read and prepared (compressed) by one
+/// request at a time, and the last one prepared is kept for the others:
+/// otherwise every concurrent first reader of a large page (an article
+/// with a long body) would read and compress it at once — 64 readers of a
+/// compressible 8 MiB file took 1.6 GB.
+pub const LARGE_PAGE: u64 = 1 << 20;
+
 pub struct Site {
     root: PathBuf,
     generation: AtomicU64,
     /// Whether a render has completed into the folder (this run or before).
     ready: tokio::sync::watch::Sender<bool>,
     pub cache: PageCache,
+    /// The large file prepared last (its path), shared by its readers; its
+    /// lock makes large files prepared one at a time.
+    large: std::sync::Mutex<Option<(String, Arc<Cached>)>>,
+    stats: Arc<crate::ServeStats>,
 }
 
 /// What a layout path finds in the copy.
@@ -67,7 +78,9 @@ impl Site {
             root,
             generation: AtomicU64::new(1),
             ready: tokio::sync::watch::Sender::new(ready),
-            cache: PageCache::new(cache_bytes, stats),
+            cache: PageCache::new(cache_bytes, stats.clone()),
+            large: std::sync::Mutex::new(None),
+            stats,
         }
     }
 
@@ -161,10 +174,29 @@ impl Site {
                 return Found::Page(c);
             }
         }
+        // A large file: one reader at a time prepares it, the others take
+        // what it prepared (from the cache, or the slot when too large for
+        // the cache).
+        let mut large =
+            (meta.len() > LARGE_PAGE).then(|| self.large.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(slot) = &large {
+            if let Some(c) = self.cache.get(path) {
+                if c.file == Some(before) {
+                    c.generation.store(generation, Ordering::Release);
+                    return Found::Page(c);
+                }
+            }
+            if let Some((p, c)) = slot.as_ref() {
+                if p == path && c.file == Some(before) {
+                    return Found::Page(c.clone());
+                }
+            }
+        }
         let bytes = match erkin_export::read_bounded(&file, path, MAX_PAGE) {
             Ok(Some(b)) => b,
             _ => return Found::Missing,
         };
+        self.stats.pages_read.fetch_add(1, Ordering::Relaxed);
         // Written to while we read (an export's new file): serve what was
         // read, but keep it only if the file stood still.
         let after = std::fs::symlink_metadata(&file)
@@ -176,11 +208,15 @@ impl Site {
             Some(before),
             if stable { generation } else { 0 },
         );
-        if stable {
-            Found::Page(self.cache.insert(path, entry))
+        let entry = if stable {
+            self.cache.insert(path, entry)
         } else {
-            Found::Page(Arc::new(entry))
+            Arc::new(entry)
+        };
+        if let (Some(slot), true) = (large.as_mut(), stable) {
+            **slot = Some((path.to_string(), entry.clone()));
         }
+        Found::Page(entry)
     }
 
     /// The metadata of `path` if it is a regular file reached through
