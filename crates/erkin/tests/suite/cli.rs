@@ -496,31 +496,23 @@ fn ballot_key_new_show_and_register() {
     run_in(&f.data, &["ballot-key", "show", s(&f.key_a)]).fails_with(1, &["not a ballot secret"]);
 
     let before = log_without_ticks(&f.data).len();
+    let register = |key: &Path, json: bool| {
+        let mut args = vec![
+            "ballot-key",
+            "register",
+            "--key",
+            s(key),
+            "--ballot-key",
+            s(&path),
+        ];
+        if json {
+            args.push("--json");
+        }
+        run_in(&f.data, &args)
+    };
     // A non-member cannot register one.
-    run_in(
-        &f.data,
-        &[
-            "ballot-key",
-            "register",
-            "--key",
-            s(&f.key_c),
-            "--ballot-key",
-            s(&path),
-        ],
-    )
-    .fails_with(1, &["not a member"]);
-    let index = run_in(
-        &f.data,
-        &[
-            "ballot-key",
-            "register",
-            "--key",
-            s(&f.key_a),
-            "--ballot-key",
-            s(&path),
-            "--json",
-        ],
-    );
+    register(&f.key_c, false).fails_with(1, &["not a member"]);
+    let index = register(&f.key_a, true);
     assert_eq!(index.code, 0, "{index:#?}");
     let entry: Value = serde_json::from_str(&index.stdout).unwrap();
     let log = log_without_ticks(&f.data);
@@ -530,18 +522,7 @@ fn ballot_key_new_show_and_register() {
     assert_eq!(last["action"], "ballot_key");
     assert_eq!(last["signer"], "aigerim");
     // The same key again is refused: a ballot key is registered once, ever.
-    run_in(
-        &f.data,
-        &[
-            "ballot-key",
-            "register",
-            "--key",
-            s(&f.key_a),
-            "--ballot-key",
-            s(&path),
-        ],
-    )
-    .fails_with(1, &["registered before"]);
+    register(&f.key_a, false).fails_with(1, &["registered before"]);
     assert_eq!(log_without_ticks(&f.data).len(), before + 1);
 }
 
