@@ -115,6 +115,10 @@ fn motion_of(args: MotionArgs) -> Result<Motion> {
     })
 }
 
+/// How far past the charter's minimum a default deadline is set (see
+/// [`proposing`]).
+const DEADLINE_SLACK: u64 = 60;
+
 /// A proposal put now under `state`'s charter: the action, when voting
 /// closes and, for an election, when nominations close.
 struct Proposing {
@@ -131,6 +135,12 @@ fn proposing(
     mut motion: Motion,
 ) -> Proposing {
     let charter = state.charter();
+    // A deadline left to the charter's minimum is set a minute past it:
+    // the sequencer records the proposal at its own clock's second, which
+    // may be later than this one, and the minimum runs from that log time,
+    // so exactly the minimum from now could come out a second short. A
+    // period asked for (--hours) is kept as asked.
+    let slack = |asked: Option<u32>| if asked.is_none() { DEADLINE_SLACK } else { 0 };
     let mut start = now();
     let mut nominations_until = None;
     if let Motion::Elect {
@@ -146,12 +156,12 @@ fn proposing(
             *seats = charter.board.seats;
         }
         let h = nomination_hours.unwrap_or(charter.elect.nomination_hours);
-        *nominations_close = start + u64::from(h) * 3600;
+        *nominations_close = start + u64::from(h) * 3600 + slack(nomination_hours);
         start = *nominations_close;
         nominations_until = Some(start);
     }
     let min = charter.min_hours(&motion);
-    let closes_at = start + u64::from(hours.unwrap_or(min)) * 3600;
+    let closes_at = start + u64::from(hours.unwrap_or(min)) * 3600 + slack(hours);
     Proposing {
         action: Action::Propose(Propose {
             title,
