@@ -66,6 +66,19 @@ pub(crate) fn prove(
     scope: FieldElement,
     signal: FieldElement,
 ) -> BallotProof {
+    prove_with(id, tree, index, scope, signal, None)
+}
+
+/// As [`prove`], the proof's randomness drawn from `rng` when given (the
+/// same bytes on every run), else from the thread's generator.
+pub(crate) fn prove_with(
+    id: &Identity,
+    tree: &ElectorateTree,
+    index: usize,
+    scope: FieldElement,
+    signal: FieldElement,
+    rng: Option<&mut ark_std::rand::rngs::StdRng>,
+) -> BallotProof {
     let path = tree.path(index).unwrap();
     let branches = path
         .iter()
@@ -77,8 +90,14 @@ pub(crate) fn prove(
             }
         })
         .collect();
-    let proof = generate_proof(id, &MerklePath { 0: branches }, field(scope), field(signal))
-        .expect("semaphore-rs proves");
+    let path = MerklePath { 0: branches };
+    let proof = match rng {
+        Some(rng) => {
+            semaphore_rs::protocol::generate_proof_rng(id, &path, field(scope), field(signal), rng)
+        }
+        None => generate_proof(id, &path, field(scope), field(signal)),
+    }
+    .expect("semaphore-rs proves");
     let packed = PackedProof::from(proof);
     BallotProof {
         root: tree.root(),

@@ -50,3 +50,20 @@ pub fn seeded_key(domain: &str, name: &str, n: u32) -> SecretKey {
     };
     SecretKey::generate(&mut rng, name).unwrap()
 }
+
+/// `state` written as a snapshot and read back (its log key, size and
+/// digest as recorded), for tests that a state survives the round trip.
+pub fn through_snapshot(state: &erkin_core::state::State) -> erkin_core::state::State {
+    use erkin_core::snapshot;
+    let snap = snapshot::encode(state);
+    snapshot::decode(
+        &snap.bytes,
+        snap.articles
+            .iter()
+            .map(|(s, b)| (s.as_str(), b.as_slice())),
+        state.log_key(),
+        snap.size,
+        &snap.digest,
+    )
+    .expect("a state's own snapshot reads back")
+}

@@ -3367,11 +3367,7 @@ fn editors_set_the_mirror_list_and_it_reaches_the_descriptor_and_snapshot() {
     let back: erkin_core::descriptor::Descriptor = serde_json::from_str(&json).unwrap();
     assert_eq!(back, d);
     // The snapshot carries it.
-    let enc = erkin_core::snapshot::encode(&p.state);
-    let rows = enc.articles.iter().map(|(s, b)| (s.as_str(), b.as_slice()));
-    let state =
-        erkin_core::snapshot::decode(&enc.bytes, rows, p.state.log_key(), enc.size, &enc.digest)
-            .unwrap();
+    let state = common::through_snapshot(&p.state);
     assert_eq!(state.mirrors(), p.state.mirrors());
     // A later list replaces it, and an empty one clears it.
     p.act("bolat", T1 + 60, mirrors(&["https://other.example/"]));
@@ -3708,22 +3704,11 @@ fn members_register_ballot_keys_once_ever() {
     );
 
     // The state with ballot keys survives a snapshot.
-    use erkin_core::snapshot;
-    let snap = snapshot::encode(&p.state);
-    let back = snapshot::decode(
-        &snap.bytes,
-        snap.articles
-            .iter()
-            .map(|(s, b)| (s.as_str(), b.as_slice())),
-        key(ORIGIN).verifier_key(),
-        snap.size,
-        &snap.digest,
-    )
-    .unwrap();
+    let back = common::through_snapshot(&p.state);
     assert_eq!(back.ballot_keys(), p.state.ballot_keys());
     assert_eq!(
-        snapshot::fingerprint(&back),
-        snapshot::fingerprint(&p.state)
+        erkin_core::snapshot::fingerprint(&back),
+        erkin_core::snapshot::fingerprint(&p.state)
     );
 }
 

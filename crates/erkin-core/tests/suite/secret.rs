@@ -6,7 +6,7 @@ use erkin_core::action::Charter;
 use erkin_core::charter::CharterError;
 use erkin_core::state::Rejection;
 
-use crate::ballot::{fe, identity, prove};
+use crate::ballot::{fe, identity, prove, prove_with};
 use crate::governance::{amend, propose, publication, FOUNDERS, H, T1};
 use crate::governance::{ballot_key, elect, key, resolution, Pub, ORIGIN, T0};
 use erkin_core::action::{Action, Ballot, CastBallot, Close, Resign, Statement, Vote};
@@ -188,6 +188,21 @@ fn cast_in(
     seq: u64,
     choice: Ballot,
 ) -> CastBallot {
+    cast_with(p, ids, id, epoch, who, seq, choice, None)
+}
+
+/// [`cast_in`] with the proof's randomness from `rng` when given.
+#[allow(clippy::too_many_arguments)]
+fn cast_with(
+    p: &Pub,
+    ids: &[Identity],
+    id: u64,
+    epoch: usize,
+    who: &str,
+    seq: u64,
+    choice: Ballot,
+    rng: Option<&mut ark_std::rand::rngs::StdRng>,
+) -> CastBallot {
     let s = secret_of(p, id);
     let tree = tree_of(p, id, epoch);
     let pos = s
@@ -198,7 +213,7 @@ fn cast_in(
     let i = FOUNDERS.iter().position(|h| *h == who).unwrap();
     let scope = FieldElement::from_hex(&s.scope).unwrap();
     let signal = ballot::signal(ORIGIN, id, seq, &ballot::choice_json(&choice).unwrap());
-    let b = prove(&ids[i], &tree, pos, scope, signal);
+    let b = prove_with(&ids[i], &tree, pos, scope, signal, rng);
     CastBallot {
         proposal: id,
         root: b.root.to_hex(),
@@ -378,21 +393,10 @@ fn a_secret_yes_no_vote_counts_the_last_ballot_per_nullifier() {
         }),
     );
     // The state survives a snapshot, secret proposal and all.
-    use erkin_core::snapshot;
-    let snap = snapshot::encode(&p.state);
-    let back = snapshot::decode(
-        &snap.bytes,
-        snap.articles
-            .iter()
-            .map(|(s, b)| (s.as_str(), b.as_slice())),
-        key(ORIGIN).verifier_key(),
-        snap.size,
-        &snap.digest,
-    )
-    .unwrap();
+    let back = crate::common::through_snapshot(&p.state);
     assert_eq!(back.proposal(id), p.state.proposal(id));
     assert_eq!(back.digest(), p.state.digest());
-    assert_eq!(snapshot::FORMAT, 5);
+    assert_eq!(erkin_core::snapshot::FORMAT, 5);
 
     // The same count with aigerim's re-vote left out: her "no" counts.
     let (mut q, ids) = secret_pub();
@@ -1228,45 +1232,7 @@ fn cast_seeded(
     choice: Ballot,
     rng: &mut ark_std::rand::rngs::StdRng,
 ) -> CastBallot {
-    use semaphore_rs::packed_proof::PackedProof;
-    use semaphore_rs::poseidon_tree::{Branch, Proof as MerklePath};
-    use semaphore_rs::protocol::{generate_nullifier_hash, generate_proof_rng};
-    use semaphore_rs::Field;
-    let s = secret_of(p, id);
-    let tree = tree_of(p, id, epoch);
-    let pos = s.leaves.iter().position(|l| l.handle == who).unwrap();
-    let i = FOUNDERS.iter().position(|h| *h == who).unwrap();
-    let scope = FieldElement::from_hex(&s.scope).unwrap();
-    let signal = ballot::signal(ORIGIN, id, seq, &ballot::choice_json(&choice).unwrap());
-    let f = |x: FieldElement| Field::from_be_bytes(x.to_be_bytes());
-    let branches = tree
-        .path(pos)
-        .unwrap()
-        .iter()
-        .map(|(sibling, right)| {
-            if *right {
-                Branch::Right(f(*sibling))
-            } else {
-                Branch::Left(f(*sibling))
-            }
-        })
-        .collect();
-    let proof = generate_proof_rng(
-        &ids[i],
-        &MerklePath { 0: branches },
-        f(scope),
-        f(signal),
-        rng,
-    )
-    .expect("semaphore-rs proves");
-    CastBallot {
-        proposal: id,
-        root: tree.root().to_hex(),
-        nullifier: fe(generate_nullifier_hash(&ids[i], f(scope))).to_hex(),
-        seq,
-        choice,
-        proof: hex::encode(PackedProof::from(proof).0),
-    }
+    cast_with(p, ids, id, epoch, who, seq, choice, Some(rng))
 }
 
 /// A golden digest of a log with a secret resolution (a sealed departure,

@@ -881,12 +881,15 @@ fn a_secret_proposal_shows_its_tree_and_no_count() {
             .contains("secret")
     );
     // The proposal's page says it is decided by secret ballot.
-    let files = f.render();
-    let page = files
-        .iter()
-        .find(|x| x.path.ends_with(&format!("coop/p/{id}/index.html")))
-        .expect("the proposal's page");
-    let html = String::from_utf8_lossy(&page.bytes);
+    let proposal_page = |f: &Fixture| {
+        let files = f.render();
+        let page = files
+            .iter()
+            .find(|x| x.path.ends_with(&format!("coop/p/{id}/index.html")))
+            .expect("the proposal's page");
+        String::from_utf8_lossy(&page.bytes).into_owned()
+    };
+    let html = proposal_page(&f);
     assert!(html.contains("By secret ballot."));
     // No member is listed as having voted or not: only that ballots come
     // at the close.
@@ -899,12 +902,7 @@ fn a_secret_proposal_shows_its_tree_and_no_count() {
         proposal: id,
         salts: Vec::new(),
     }));
-    let files = f.render();
-    let page = files
-        .iter()
-        .find(|x| x.path.ends_with(&format!("coop/p/{id}/index.html")))
-        .expect("the proposal's page");
-    let html = String::from_utf8_lossy(&page.bytes);
+    let html = proposal_page(&f);
     assert!(
         html.contains("0 of 1 members cast a secret ballot; who did is recorded nowhere."),
         "{html}"
