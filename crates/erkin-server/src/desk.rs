@@ -458,6 +458,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/desk/api/preview", post(preview))
         .route("/desk/api/messages/{lang}", get(messages))
         .route("/desk/api/proposals/{lang}", get(proposals))
+        .route("/desk/api/ballot-key", get(ballot_key))
 }
 
 fn redirect() -> Response<Body> {
@@ -694,6 +695,22 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
                     eligible: p.electorate.len() as u64,
                 },
             };
+            // A secret vote has no count while it is open (none exists in
+            // the log: "0 of N" would be false) and names no voter; once
+            // closed, its count and the turnout, as the proposal's page.
+            let tally = if p.rule.secret() {
+                let sw = erkin_views::site_words::site_words(&lang);
+                match p.outcome.as_ref().and_then(|o| o.secret.as_ref()) {
+                    Some(s) => format!(
+                        "{} · {}",
+                        w.tally(&tally),
+                        sw.secret_turnout(s.turnout, p.electorate.len() as u64)
+                    ),
+                    None => sw.secret_ballots_at_close.to_string(),
+                }
+            } else {
+                w.tally(&tally)
+            };
             let count = election_count(&p, &lang);
             let nominations = p
                 .nominations
@@ -720,7 +737,7 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
                 motion: w.motion(&p.motion),
                 closes_at: p.closes_at,
                 open: p.outcome.is_none(),
-                tally: w.tally(&tally),
+                tally,
                 outcome: p.outcome.as_ref().map(|o| w.effect(&o.effect)),
                 electorate: p.electorate.into_iter().collect(),
                 votes: p.votes,
@@ -741,6 +758,33 @@ async fn proposals(State(shared): S, UrlPath(lang): UrlPath<String>) -> Response
     )
 }
 
+/// `desk/api/ballot-key`: the signed-in member's registered ballot key
+/// (docs/BALLOT.md §5.1; public, as it is in their `ballot_key` entry), or
+/// null, so the desk can say whether they can cast secret ballots in
+/// proposals made from now on.
+#[derive(serde::Serialize)]
+struct DeskBallotKey {
+    commitment: Option<String>,
+}
+
+async fn ballot_key(State(shared): S, headers: HeaderMap) -> Response<Body> {
+    let s = match desk(&shared).session(&headers) {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
+    let state = shared.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let g = state.state.lock().ok()?;
+        let st = g.state()?;
+        Some(st.ballot_keys().get(&s.handle).map(|k| k.to_hex()))
+    })
+    .await;
+    match read {
+        Ok(Some(commitment)) => json(StatusCode::OK, &DeskBallotKey { commitment }),
+        _ => refuse(DeskError::Busy),
+    }
+}
+
 /// A closed election's STV count, stage by stage, in words: the same count
 /// as the fold's (`erkin_core::stv::count` over the counted members'
 /// ranked ballots, the candidates as they stood, the proposal's seed) and
@@ -753,18 +797,34 @@ fn election_count(p: &erkin_core::api::ProposalDocument, lang: &str) -> Option<D
     if p.standing.is_empty() {
         return None;
     }
-    let ballots = o
-        .counted
-        .iter()
-        .filter_map(|h| match p.votes.get(h) {
-            Some(Ballot::Ranked(r)) => Some(stv::Ballot {
-                weight: 1,
-                ranking: r
-                    .iter()
-                    .filter_map(|c| p.standing.iter().position(|s| s == c))
-                    .collect(),
-            }),
-            _ => None,
+    // A secret election's rankings are its counted ballots (nobody knows
+    // whose), as the fold counts them; an open one's, the counted members'.
+    let rankings: Vec<&Vec<String>> = match &p.secret {
+        Some(s) => s
+            .counted()
+            .into_iter()
+            .filter_map(|b| match &b.choice {
+                Ballot::Ranked(r) => Some(r),
+                _ => None,
+            })
+            .collect(),
+        None => o
+            .counted
+            .iter()
+            .filter_map(|h| match p.votes.get(h) {
+                Some(Ballot::Ranked(r)) => Some(r),
+                _ => None,
+            })
+            .collect(),
+    };
+    let ballots = rankings
+        .into_iter()
+        .map(|r| stv::Ballot {
+            weight: 1,
+            ranking: r
+                .iter()
+                .filter_map(|c| p.standing.iter().position(|s| s == c))
+                .collect(),
         })
         .collect();
     let e = stv::Election {

@@ -234,6 +234,46 @@ const MESSAGES: &[(&str, [&str; 3])] = &[
     ("elected_list", ["Сайланғандар: {elected}", "Избраны: {elected}", "Elected: {elected}"]),
     ("close_count", ["Жабу және санау", "Закрыть и подсчитать", "Close and count"]),
     ("closed_done", ["Ұсыныс жабылды (журналда №{index}).", "Предложение закрыто (в журнале №{index}).", "The proposal is closed (log index {index})."]),
+    ("ballot_key_heading", ["Жасырын дауыс беруге арналған бюллетень кілті", "Ключ бюллетеня для тайного голосования", "Ballot key for secret votes"]),
+    ("ballot_key_text", [
+        "Жасырын дауыс беру (әдепкі бойынша сайлау, мүшелікке қабылдау және шығару) сіздің кілтіңізден бөлек сақталатын жеке бюллетень кілтімен өтеді. Үстел оны осында жасайды, ашық бөлігін (кілтіңіздің қолтаңбасымен) тіркейді және құпиясын құпия сөз тіркесімен шифрланған файл ретінде жүктейді: кілтіңізден басқа сөз тіркесін таңдаңыз және файлды кілт файлынан бөлек сақтаңыз. Бұл браузер оны сақтамайды. Файлы мен оның сөз тіркесі бар адам сіздің жасырын қалай дауыс бергеніңізді біліп, сіздің орныңызға дауыс бере алады. Жаңа бюллетень кілті бұдан кейін енгізілген ұсыныстар үшін ескісін ауыстырады: бұрын енгізілген ұсыныстар жабылғанша ескі файлды сақтаңыз.",
+        "Тайные голосования (по умолчанию выборы, приём и исключение членов) проходят с отдельным ключом бюллетеня, который хранится отдельно от вашего ключа. Рабочий стол создаёт его здесь, регистрирует его открытую часть (с подписью вашего ключа) и скачивает его секрет файлом, зашифрованным парольной фразой: выберите другую фразу, чем для ключа, и храните файл отдельно от файла ключа. Этот браузер его не хранит. Тот, у кого есть файл и его фраза, может узнать, как вы голосовали тайно, и голосовать вместо вас. Новый ключ бюллетеня заменяет прежний для предложений, внесённых после этого: храните прежний файл, пока не закроются предложения, внесённые раньше.",
+        "Secret votes (by default elections, admissions and removals) are cast with a ballot key of their own, kept apart from your key. The desk makes it here, registers its public part (signed with your key) and downloads its secret as a file encrypted with a passphrase: choose another passphrase than your key's, and keep the file apart from your key file. This browser does not keep it. Whoever has the file and its passphrase can find how you voted in secret, and vote in your place. A new ballot key replaces the old one for proposals made from then on: keep the old file until the proposals made before are closed.",
+    ]),
+    ("ballot_key_none", ["Сізде тіркелген бюллетень кілті жоқ.", "У вас нет зарегистрированного ключа бюллетеня.", "You have no ballot key registered."]),
+    ("ballot_key_registered", ["Тіркелген бюллетень кілтіңіз: {key}…", "Ваш зарегистрированный ключ бюллетеня: {key}…", "Your registered ballot key: {key}…"]),
+    ("ballot_pass_label", [
+        "Бюллетень кілті файлының құпия сөз тіркесі (кілтіңіздікі емес)",
+        "Парольная фраза для файла ключа бюллетеня (не та, что у ключа)",
+        "Passphrase for the ballot key file (not your key's)",
+    ]),
+    ("ballot_key_button", [
+        "Бюллетень кілтін жасап, тіркеп, файлын жүктеу",
+        "Создать и зарегистрировать ключ бюллетеня и скачать его файл",
+        "Make and register a ballot key, and download its file",
+    ]),
+    ("making_ballot_key", ["Бюллетень кілті жасалуда…", "Создаётся ключ бюллетеня…", "Making the ballot key…"]),
+    ("ballot_key_done", [
+        "Бюллетень кілтіңіз тіркелді (№{index} жазба), оның {file} файлы жүктелді. Файлды кілт файлынан бөлек сақтаңыз.",
+        "Ключ бюллетеня зарегистрирован (запись №{index}), его файл {file} скачан. Храните файл отдельно от файла ключа.",
+        "Your ballot key is registered (entry {index}) and its file {file} is downloaded. Keep the file apart from your key file.",
+    ]),
+    ("secret_vote_note", [
+        "Бұл жасырын дауыс беру. Үстел жасырын бюллетень жібере алмайды: өзіңіздікін өз компьютеріңізден командалық жолмен, бюллетень кілті файлымен, мүмкін болса сервер мекенжайыңызды білмеуі үшін Tor арқылы жіберіңіз. Бұл жол қалай болса да қауіпсіздеу: үстел оны жіберетін серверден артық сенімді бола алмайды. Тек соңғы бюллетеніңіз есептеледі; бюллетеньдер дауыс беру жабылғанда жарияланады, және олардың кімдікі екенін ешкім білмейді.",
+        "Это тайное голосование. Рабочий стол не умеет подавать тайные бюллетени: подайте свой со своего компьютера из командной строки с файлом ключа бюллетеня, по возможности через Tor, чтобы сервер не узнал ваш адрес. Этот путь и так надёжнее: рабочий стол не может быть надёжнее сервера, который его присылает. Засчитывается только последний бюллетень; бюллетени публикуются при закрытии голосования, и никто не узнаёт, чьи они.",
+        "This vote is by secret ballot. The desk cannot cast secret ballots: cast yours from your own computer with the command line and your ballot key file, through Tor if you can, so that the server does not learn your address. That is the safer path anyway: a desk can be no more trustworthy than the server that sends it. Only your last ballot counts; the ballots are published when the vote closes, and nobody learns whose they are.",
+    ]),
+    ("secret_vote_command", ["Пәрмен:", "Команда:", "The command:"]),
+    ("secret_vote_no_key", [
+        "Бұл ұсыныс енгізілгенде сізде тіркелген бюллетень кілті болмады, сондықтан онда жасырын бюллетень бере алмайсыз.",
+        "Когда это предложение было внесено, у вас не было зарегистрированного ключа бюллетеня, поэтому в нём вы не можете подать тайный бюллетень.",
+        "You had no registered ballot key when this proposal was made, so you cannot cast a secret ballot in it.",
+    ]),
+    ("refused_ballot_key_taken", [
+        "Сервер жазбаны қабылдамады: бұл бюллетень кілті бұрын тіркелген (жаңасын жасаңыз).",
+        "Сервер отклонил запись: этот ключ бюллетеня уже зарегистрирован (создайте новый).",
+        "The server refused the entry: this ballot key is registered already (make a new one).",
+    ]),
     ("refused_said", ["Сервер жазбаны қабылдамады: {why}.", "Сервер отклонил запись: {why}.", "The server refused the entry: {why}."]),
     ("refused_other", ["Сервер жазбаны қабылдамады ({code}).", "Сервер отклонил запись ({code}).", "The server refused the entry ({code})."]),
     // The desk's own API.
@@ -368,6 +408,7 @@ mod tests {
             "redacted",
             "pending_full",
             "blob_mismatch",
+            "ballot_key_taken",
         ];
         for code in CODES {
             wanted.push(format!("refused_{code}"));
