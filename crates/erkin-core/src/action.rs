@@ -83,6 +83,18 @@ pub enum Action {
     /// changes the proposal's electorate tree (a member of it leaving):
     /// the close opens it (docs/BALLOT.md §5.4).
     Seal(Seal),
+    /// The sequencer's ballot box: the age X25519 recipient members encrypt
+    /// their secret ballots to before sending them (docs/BALLOT.md §5.6,
+    /// §9). Signed by the log key only; the latest one is in force.
+    BallotBox(BallotBox),
+}
+
+/// The sequencer's ballot-box recipient (see [`Action::BallotBox`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotBox {
+    /// `age1...`: an age X25519 recipient, lowercase Bech32.
+    pub recipient: String,
 }
 
 /// A seal (see [`Action::Seal`]).
@@ -117,6 +129,24 @@ pub struct CastBallot {
     pub choice: Ballot,
     /// The Groth16 proof, 256 bytes as 512 lowercase hex digits.
     pub proof: String,
+}
+
+impl CastBallot {
+    /// The ballot's canonical JSON: the object inside the `ballot` action,
+    /// exactly as the log carries it and as a member submits it.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        // Strings, integers and a plain enum: serializing into memory
+        // cannot fail.
+        serde_json::to_vec(self).expect("serializing a ballot into memory")
+    }
+
+    /// The **ballot hash** (docs/BALLOT.md §5.3): SHA-256 of
+    /// [`CastBallot::canonical_json`], the same at intake, in the receipt,
+    /// in a seal and in the log.
+    pub fn hash(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(self.canonical_json()).into()
+    }
 }
 
 /// A member's ballot key for secret ballots (see [`Action::BallotKey`];
@@ -389,6 +419,7 @@ impl Action {
             Action::BallotKey(_) => "ballot_key",
             Action::Ballot(_) => "ballot",
             Action::Seal(_) => "seal",
+            Action::BallotBox(_) => "ballot_box",
         }
     }
 }

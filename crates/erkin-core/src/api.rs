@@ -18,11 +18,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::action::{Ballot, Motion};
+use crate::action::{Ballot, CastBallot, Motion};
 use crate::blob::BlobId;
 use crate::charter::{Charter, Tally};
 use crate::governance::{Effect, Judged, Nomination};
+use crate::keys::{SecretKey, VerifierKey};
 use crate::members::Seat;
+use crate::note::{sign_note, NoteError, ParsedNote};
 use crate::Hash;
 
 /// `POST` a signed entry here.
@@ -36,6 +38,11 @@ pub const UPLOAD_HEADER: &str = "erkin-upload";
 pub const ARTICLES_PATH: &str = "api/v1/articles";
 /// The publication's state ([`StateDocument`]).
 pub const STATE_PATH: &str = "api/v1/state";
+/// `POST` a secret ballot here (docs/BALLOT.md §8), on the members'
+/// listener and on the tips listener: the body is an age ciphertext (binary,
+/// to the state's [`StateDocument::ballot_box`] recipient) of
+/// [`pad_ballot`]'s plaintext; the answer a [`BallotReceipt`].
+pub const BALLOTS_PATH: &str = "api/v1/ballots";
 
 /// The path of one article's document ([`ArticleDocument`]).
 pub fn article_path(slug: &str) -> String {
@@ -95,6 +102,11 @@ pub struct ApiError {
     /// member's language, else their own sentence for `code`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub said: BTreeMap<String, String>,
+    /// For `stale_ballot` (a secret ballot whose `seq` is not above the
+    /// one the sequencer holds for its nullifier): that held `seq`, so the
+    /// member's client can prove again with `held_seq + 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_seq: Option<u64>,
 }
 
 impl ApiError {
@@ -104,6 +116,7 @@ impl ApiError {
             message: message.to_string(),
             times: None,
             said: BTreeMap::new(),
+            held_seq: None,
         }
     }
 
@@ -114,6 +127,187 @@ impl ApiError {
             ..Self::new(r.code(), r)
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Secret ballots (docs/BALLOT.md §8, §9)
+
+/// Every ballot's plaintext is exactly this long before encryption: the
+/// ballot's canonical JSON, a newline, then NUL bytes ([`pad_ballot`]), so
+/// every submission has the same size whatever the ranking's length.
+pub const BALLOT_PLAINTEXT_LEN: usize = 8192;
+
+/// The text of a ballot receipt's note (docs/BALLOT.md §8 item 5).
+pub const BALLOT_RECEIPT_FORMAT: &str = "erkin.ballot-receipt/v1";
+
+/// A receipt note is five short lines and one signature.
+pub const MAX_BALLOT_RECEIPT_LEN: usize = 4096;
+
+/// Why a ballot's plaintext is not [`BALLOT_PLAINTEXT_LEN`] bytes of one
+/// canonical ballot, a newline and NUL padding. The first four are the
+/// body's form (API code [`BallotBodyError::code`] `bad_body`), the last
+/// two the ballot's (`bad_ballot`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BallotBodyError {
+    #[error("the ballot is {len} bytes: with its newline it must fit in {max}")]
+    TooLong { len: usize, max: usize },
+    #[error("the ballot's plaintext has no newline after its JSON")]
+    NoNewline,
+    #[error("the ballot's padding holds a byte other than NUL")]
+    BadPadding,
+    #[error("the ballot's plaintext is {len} bytes, not {expected}")]
+    WrongLength { len: usize, expected: usize },
+    #[error("the ballot is not a ballot object: {reason}")]
+    BadJson { reason: String },
+    #[error("the ballot's JSON is not in canonical form (field order, spacing, escapes)")]
+    NotCanonical,
+}
+
+impl BallotBodyError {
+    /// The API's error code: `bad_body` for the padding and length,
+    /// `bad_ballot` for the JSON inside.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BallotBodyError::BadJson { .. } | BallotBodyError::NotCanonical => "bad_ballot",
+            _ => "bad_body",
+        }
+    }
+}
+
+/// The plaintext a member encrypts: `json` (the ballot's canonical JSON,
+/// [`CastBallot::canonical_json`]), a newline, NUL bytes up to
+/// [`BALLOT_PLAINTEXT_LEN`]. `json` may hold no newline.
+pub fn pad_ballot(json: &[u8]) -> Result<Vec<u8>, BallotBodyError> {
+    if json.len() >= BALLOT_PLAINTEXT_LEN {
+        return Err(BallotBodyError::TooLong {
+            len: json.len(),
+            max: BALLOT_PLAINTEXT_LEN,
+        });
+    }
+    if json.contains(&b'\n') {
+        return Err(BallotBodyError::NotCanonical);
+    }
+    let mut out = Vec::with_capacity(BALLOT_PLAINTEXT_LEN);
+    out.extend_from_slice(json);
+    out.push(b'\n');
+    out.resize(BALLOT_PLAINTEXT_LEN, 0);
+    Ok(out)
+}
+
+/// The ballot's JSON inside a padded plaintext: exactly
+/// [`BALLOT_PLAINTEXT_LEN`] bytes, the JSON up to the first newline, NUL
+/// bytes after it.
+pub fn unpad_ballot(plain: &[u8]) -> Result<&[u8], BallotBodyError> {
+    if plain.len() != BALLOT_PLAINTEXT_LEN {
+        return Err(BallotBodyError::WrongLength {
+            len: plain.len(),
+            expected: BALLOT_PLAINTEXT_LEN,
+        });
+    }
+    let end = plain
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or(BallotBodyError::NoNewline)?;
+    if plain[end + 1..].iter().any(|&b| b != 0) {
+        return Err(BallotBodyError::BadPadding);
+    }
+    Ok(&plain[..end])
+}
+
+/// The ballot in a padded plaintext ([`unpad_ballot`]), parsed strictly
+/// and in canonical form: its bytes are exactly
+/// [`CastBallot::canonical_json`], so its hash is the one the log will show.
+pub fn read_ballot(plain: &[u8]) -> Result<CastBallot, BallotBodyError> {
+    let json = unpad_ballot(plain)?;
+    let ballot: CastBallot =
+        serde_json::from_slice(json).map_err(|e| BallotBodyError::BadJson {
+            reason: e.to_string(),
+        })?;
+    if ballot.canonical_json() != json {
+        return Err(BallotBodyError::NotCanonical);
+    }
+    Ok(ballot)
+}
+
+/// A ballot receipt's note text: `erkin.ballot-receipt/v1\n<origin>\n
+/// <proposal>\n<epoch>\n<ballot hash hex>\n`.
+pub fn ballot_receipt_text(origin: &str, proposal: u64, epoch: u64, hash: &[u8; 32]) -> String {
+    format!(
+        "{BALLOT_RECEIPT_FORMAT}\n{origin}\n{proposal}\n{epoch}\n{}\n",
+        hex::encode(hash)
+    )
+}
+
+/// The answer to a secret ballot, once the sequencer holds it durably
+/// (docs/BALLOT.md §8 item 5): which proposal and epoch it counts in, its
+/// hash, and the log key's signed note of [`ballot_receipt_text`]. With
+/// the log, a receipt whose ballot (or a later one of its nullifier) the
+/// close left out is evidence of a dropped ballot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotReceipt {
+    pub proposal: u64,
+    pub epoch: u64,
+    /// SHA-256 of the ballot's canonical JSON ([`CastBallot::hash`]), hex.
+    #[serde(with = "hex_bytes")]
+    pub ballot_hash: [u8; 32],
+    /// The signed note (the signed-note format of checkpoints), signed by
+    /// the log key.
+    pub receipt: String,
+}
+
+impl BallotReceipt {
+    /// The log key's receipt for a ballot of `proposal` in `epoch` with
+    /// hash `hash` (the origin is the log key's name).
+    pub fn sign(log_key: &SecretKey, proposal: u64, epoch: u64, hash: &[u8; 32]) -> Self {
+        let text = ballot_receipt_text(log_key.name(), proposal, epoch, hash);
+        let note = sign_note(&text, log_key);
+        BallotReceipt {
+            proposal,
+            epoch,
+            ballot_hash: *hash,
+            // A note is UTF-8 text.
+            receipt: String::from_utf8_lossy(&note).into_owned(),
+        }
+    }
+}
+
+/// Why a ballot receipt does not hold.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BallotReceiptError {
+    #[error("ballot receipt: {0}")]
+    Note(#[from] NoteError),
+    #[error("the ballot receipt's signed text is not the receipt of its proposal, epoch and ballot hash for this publication")]
+    WrongText,
+    #[error("the ballot receipt is for another ballot (its hash is not the one sent)")]
+    OtherBallot,
+}
+
+/// Checks a receipt for the ballot with hash `sent` against the pinned log
+/// key: signed by it, for this publication (the key's name is the origin),
+/// and its text exactly [`ballot_receipt_text`] of the receipt's fields.
+pub fn verify_ballot_receipt(
+    receipt: &BallotReceipt,
+    log_key: &VerifierKey,
+    sent: &[u8; 32],
+) -> Result<(), BallotReceiptError> {
+    if receipt.ballot_hash != *sent {
+        return Err(BallotReceiptError::OtherBallot);
+    }
+    let note = ParsedNote::parse(receipt.receipt.as_bytes(), MAX_BALLOT_RECEIPT_LEN)?;
+    note.verify_by(log_key)?;
+    let expected = ballot_receipt_text(
+        log_key.name(),
+        receipt.proposal,
+        receipt.epoch,
+        &receipt.ballot_hash,
+    );
+    if note.text() != expected {
+        return Err(BallotReceiptError::WrongText);
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -218,6 +412,11 @@ pub struct StateDocument {
     pub board: Vec<Seat>,
     pub charter: Charter,
     pub proposals: Vec<ProposalDocument>,
+    /// The ballot-box recipient in force (`age1…`, docs/BALLOT.md §5.6):
+    /// what a member encrypts a secret ballot to. Absent until the
+    /// sequencer publishes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballot_box: Option<String>,
 }
 
 /// A proposal, open or closed.

@@ -46,7 +46,7 @@ pub enum Rejection {
     #[error("only the log key records the log's time (a tick)")]
     TickNotByLogKey,
     #[error(
-        "the log key is not a member: it signs only the genesis, ticks, closes, secret ballots and seals, not a {kind} entry"
+        "the log key is not a member: it signs only the genesis, ticks, closes, secret ballots, seals and the ballot box, not a {kind} entry"
     )]
     LogKeyAction { kind: &'static str },
     #[error("this exact entry is already in the log (replay)")]
@@ -317,6 +317,12 @@ pub enum Rejection {
     SealMismatch { proposal: u64 },
     #[error("the electorate tree of a secret proposal cannot be built: {reason}")]
     SecretElectorate { reason: crate::ballot::BallotError },
+    #[error("not permitted: the ballot box is the sequencer's (the log key's), never a member's")]
+    BallotBoxNotByLogKey,
+    #[error("action is invalid: the ballot box is not an age X25519 recipient: {reason}")]
+    BadBallotBox {
+        reason: crate::recipient::RecipientError,
+    },
 }
 
 impl Rejection {
@@ -362,7 +368,8 @@ impl Rejection {
             | BlobNotUploaded { .. }
             | BadBallotKey { .. }
             | SecretElectorate { .. }
-            | BadSeal => "invalid_action",
+            | BadSeal
+            | BadBallotBox { .. } => "invalid_action",
             UnknownProposal(_) => "unknown_proposal",
             ProposalClosed(_) => "proposal_closed",
             VotingEnded { .. } => "voting_ended",
@@ -408,7 +415,10 @@ impl Rejection {
             TooManyTipReaders { .. } => "too_many_tip_readers",
             BallotKeyTaken => "ballot_key_taken",
             SecretBallot { .. } | BallotOnOpenVote { .. } => "secret_ballot",
-            BallotNotByLogKey | SecretCloseByMember { .. } | SealNotByLogKey => "not_permitted",
+            BallotNotByLogKey
+            | SecretCloseByMember { .. }
+            | SealNotByLogKey
+            | BallotBoxNotByLogKey => "not_permitted",
             MissingSeal { .. } | SealNotFollowed { .. } => "missing_seal",
             SealMismatch { .. } => "seal_mismatch",
             BallotTooEarly { .. } => "too_early",

@@ -301,9 +301,7 @@ impl SecretVote {
             .iter()
             .position(|r| *r == root)
             .ok_or(Rejection::StaleRoot { proposal: id })? as u32;
-        let hash = hex::encode(Sha256::digest(
-            serde_json::to_vec(b).map_err(|_| bad(BallotError::BadEncoding))?,
-        ));
+        let hash = hex::encode(b.hash());
         if let Some(last) = self.ballots.last() {
             if (epoch, hash.as_str()) <= (last.epoch, last.hash.as_str()) {
                 return Err(Rejection::BallotUnsorted { proposal: id });

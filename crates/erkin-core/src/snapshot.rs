@@ -52,8 +52,9 @@ use crate::tip_readers::TipReaders;
 /// snapshots of any other version are rebuilt, never read. Format 3 was the
 /// whole state in one JSON document whose digest was recomputed on open;
 /// format 4 is a small head plus one row per article; format 5 adds secret
-/// proposals (their tree, ballots and secret tallies).
-pub const FORMAT: u32 = 5;
+/// proposals (their tree, ballots and secret tallies); format 6 adds the
+/// ballot box (the sequencer's age recipient for secret ballots).
+pub const FORMAT: u32 = 6;
 
 /// The first line of every snapshot head, before the version number.
 const MAGIC: &str = "erkin-state ";
@@ -129,6 +130,9 @@ struct Out<'a> {
     /// Absent while empty, so heads without ballot keys read as before.
     #[serde(skip_serializing_if = "BallotKeys::is_empty")]
     ballot_keys: &'a BallotKeys,
+    /// Absent while none is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ballot_box: Option<&'a str>,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -157,6 +161,8 @@ struct In {
     tip_readers: TipReaders,
     #[serde(default)]
     ballot_keys: BallotKeys,
+    #[serde(default)]
+    ballot_box: Option<String>,
     size: u64,
     log_time: u64,
     time_leaf: String,
@@ -196,6 +202,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         mirrors,
         tip_readers,
         ballot_keys,
+        ballot_box,
         size,
         log_time,
         time_leaf,
@@ -232,6 +239,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         mirrors,
         tip_readers,
         ballot_keys,
+        ballot_box: ballot_box.as_deref(),
         size: *size,
         log_time: *log_time,
         time_leaf: hex::encode(time_leaf.0),
@@ -392,6 +400,7 @@ impl Decoder {
             mirrors: i.mirrors,
             tip_readers: i.tip_readers,
             ballot_keys: i.ballot_keys,
+            ballot_box: i.ballot_box,
             size: i.size,
             log_time: i.log_time,
             time_leaf: Hash(time_leaf),

@@ -111,6 +111,11 @@ pub struct State {
     /// from the digest's JSON while empty, so older states hash the same.
     #[serde(skip_serializing_if = "BallotKeys::is_empty")]
     pub(crate) ballot_keys: BallotKeys,
+    /// The sequencer's ballot-box recipient (the latest `ballot_box`
+    /// entry's, docs/BALLOT.md §5.6); absent from the digest's JSON while
+    /// none is set, so older states hash the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ballot_box: Option<String>,
     pub(crate) size: u64,
     /// The log time: the time of the latest tick (or of genesis). Never
     /// moves backwards; every time-dependent rule reads it.
@@ -278,6 +283,7 @@ impl State {
             mirrors: Vec::new(),
             tip_readers: TipReaders::default(),
             ballot_keys: BallotKeys::default(),
+            ballot_box: None,
             size: 0,
             log_time: time,
             time_leaf: entry.leaf_hash,
@@ -416,6 +422,7 @@ impl State {
             Action::Close(c) => return self.apply_log_key_close(entry, c.proposal),
             Action::Ballot(b) => return self.apply_log_key_ballot(entry, b),
             Action::Seal(s) => return self.apply_log_key_seal(entry, s),
+            Action::BallotBox(b) => return self.apply_ballot_box(entry, b),
             other => return Err(Rejection::LogKeyAction { kind: other.kind() }),
         }
         let time = entry.body.time;
@@ -479,6 +486,21 @@ impl State {
         self.check_near_log_time(entry.body.time)?;
         let change = self.governance().check_seal(self.log_time, seal)?;
         self.commit(Change::governance(change));
+        Ok(self.record(entry, self.origin.clone()))
+    }
+
+    /// The sequencer's ballot-box recipient, published by the log key
+    /// (docs/BALLOT.md §5.6): dated like a log key's close; it does not
+    /// move the log time. The latest one is in force.
+    fn apply_ballot_box(
+        &mut self,
+        entry: &ParsedEntry,
+        b: &crate::action::BallotBox,
+    ) -> Result<Applied, Rejection> {
+        self.check_near_log_time(entry.body.time)?;
+        crate::recipient::check_recipient(&b.recipient)
+            .map_err(|reason| Rejection::BadBallotBox { reason })?;
+        self.ballot_box = Some(b.recipient.clone());
         Ok(self.record(entry, self.origin.clone()))
     }
 
@@ -613,6 +635,7 @@ impl State {
             ),
             Action::Seal(_) => return Err(Rejection::SealNotByLogKey),
             Action::Ballot(_) => return Err(Rejection::BallotNotByLogKey),
+            Action::BallotBox(_) => return Err(Rejection::BallotBoxNotByLogKey),
             Action::RotateKey(r) => self.check_rotate_key(handle, &r.new_key)?,
             Action::Resign(_) => {
                 if self.members.len() == 1 {
@@ -962,6 +985,12 @@ impl State {
     /// retired ones.
     pub fn ballot_keys(&self) -> &BallotKeys {
         &self.ballot_keys
+    }
+    /// The ballot-box recipient in force (docs/BALLOT.md §5.6): what
+    /// members encrypt secret ballots to; `None` until the sequencer
+    /// publishes one.
+    pub fn ballot_box(&self) -> Option<&str> {
+        self.ballot_box.as_deref()
     }
     /// Every blob a passed redaction removed: all blobs of redacted articles,
     /// and blobs redacted by ID. Stores and mirrors delete these.

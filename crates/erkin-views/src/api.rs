@@ -114,6 +114,7 @@ pub fn state_document(state: &State) -> StateDocument {
         board: state.board().to_vec(),
         charter: state.charter().clone(),
         proposals: state.proposals().map(|p| proposal(state, p)).collect(),
+        ballot_box: state.ballot_box().map(str::to_string),
     }
 }
 

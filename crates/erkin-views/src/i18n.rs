@@ -625,6 +625,7 @@ pub fn action_summary(a: &Action) -> String {
         Action::BallotKey(_) => "registers a ballot key".into(),
         Action::Ballot(b) => format!("publishes a secret ballot on #{}", b.proposal),
         Action::Seal(s) => format!("seals the ballots held for #{}", s.proposal),
+        Action::BallotBox(b) => format!("sets the ballot box: {}", b.recipient),
     }
 }
 
@@ -989,6 +990,12 @@ impl Words {
             ("kk", SecretElectorate { .. }) => {
                 "жасырын дауыс берудің сайлаушылар ағашын құру мүмкін емес".into()
             }
+            ("kk", BallotBoxNotByLogKey) => {
+                "бюллетень жәшігін мүше емес, тек секвенсер (журнал кілті) жариялайды".into()
+            }
+            ("kk", BadBallotBox { .. }) => {
+                "бюллетень жәшігі age X25519 алушысы емес".into()
+            }
             ("ru", SecretBallot { proposal }) => format!(
                 "предложение №{proposal} решается тайным голосованием: открытый голос раскрыл бы, как вы голосовали; подайте тайный бюллетень"
             ),
@@ -1042,6 +1049,12 @@ impl Words {
             ),
             ("ru", SecretElectorate { .. }) => {
                 "невозможно построить дерево избирателей тайного голосования".into()
+            }
+            ("ru", BallotBoxNotByLogKey) => {
+                "урну для бюллетеней публикует только секвенсор (ключ журнала), а не член".into()
+            }
+            ("ru", BadBallotBox { .. }) => {
+                "урна для бюллетеней — не получатель age X25519".into()
             }
             (_, SecretBallot { proposal }) => format!(
                 "proposal #{proposal} is decided by secret ballot: an open vote would publish how you voted; cast a secret ballot instead"
@@ -1097,6 +1110,10 @@ impl Words {
             (_, SecretElectorate { .. }) => {
                 "the electorate tree of a secret vote cannot be built".into()
             }
+            (_, BallotBoxNotByLogKey) => {
+                "the ballot box is the sequencer's (the log key's), never a member's".into()
+            }
+            (_, BadBallotBox { .. }) => "the ballot box is not an age X25519 recipient".into(),
             _ => return None,
         })
     }
@@ -1214,6 +1231,10 @@ mod election_words {
             MissingSeal { proposal: 3 },
             SealNotFollowed { proposal: 3 },
             SealMismatch { proposal: 3 },
+            BallotBoxNotByLogKey,
+            BadBallotBox {
+                reason: erkin_core::recipient::RecipientError::NotAge,
+            },
         ] {
             three(|w| {
                 w.secret_ballot_refusal(&r)

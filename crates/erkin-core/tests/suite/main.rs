@@ -4,6 +4,7 @@
 //! a test file of its own; together they link once.
 
 mod ballot;
+mod ballot_box;
 mod ballot_secret;
 mod common;
 mod determinism;
