@@ -640,6 +640,69 @@ impl Facts<'_> {
         })
     }
 
+    /// The sequencer's intake of a secret ballot (docs/BALLOT.md §8 item
+    /// 2) at `now`, its clock (or the log time if later): the proposal
+    /// exists, is secret, open and before its deadline (`voting_ended`),
+    /// an election's nominations have closed; the ballot is against the
+    /// proposal's **current** epoch root (`stale_root`: an honest sequencer
+    /// takes no ballot against an old tree, so a member who left cannot
+    /// vote again even before a seal), its choice fits; then the fold's
+    /// own checks of a published ballot ([`SecretVote::check_ballot`]:
+    /// encodings, then the proof). Nothing about held ballots (their
+    /// `seq`, how many): the sequencer's store judges that.
+    pub fn check_intake(
+        &self,
+        now: u64,
+        b: &CastBallot,
+    ) -> Result<crate::secret::IntakeBallot, Rejection> {
+        let p = self
+            .proposals
+            .get(&b.proposal)
+            .ok_or(Rejection::UnknownProposal(b.proposal))?;
+        let Some(secret) = p.secret.as_deref() else {
+            return Err(Rejection::BallotOnOpenVote { proposal: p.id });
+        };
+        if p.outcome.is_some() {
+            return Err(Rejection::ProposalClosed(p.id));
+        }
+        if now >= p.closes_at {
+            return Err(Rejection::VotingEnded {
+                proposal: p.id,
+                closes_at: p.closes_at,
+                time: now,
+            });
+        }
+        if let Some((_, nominations_close)) = p.motion.election() {
+            if now < nominations_close {
+                return Err(Rejection::NominationsOpen {
+                    proposal: p.id,
+                    nominations_close,
+                    time: now,
+                });
+            }
+        }
+        let root = crate::ballot::FieldElement::from_hex(&b.root)
+            .map_err(|reason| Rejection::BadBallot { reason })?;
+        let current = secret
+            .roots
+            .last()
+            .and_then(|r| crate::ballot::FieldElement::from_hex(r).ok());
+        if current != Some(root) {
+            return Err(Rejection::StaleRoot { proposal: p.id });
+        }
+        let choice = check_choice(p, &b.choice)?;
+        let published =
+            secret.check_ballot(self.origin, p.id, 0, b, choice, self.ballot_verifier)?;
+        Ok(crate::secret::IntakeBallot {
+            proposal: p.id,
+            epoch: u64::from(published.epoch),
+            hash: b.hash(),
+            nullifier: published.nullifier,
+            seq: b.seq,
+            leaves: secret.voters_possible(),
+        })
+    }
+
     /// Checks a seal published by the log key at log `time` (docs/BALLOT.md
     /// §6, "seal"; what must follow it is the fold's).
     pub fn check_seal(&self, time: u64, s: &Seal) -> Result<GovernanceChange, Rejection> {

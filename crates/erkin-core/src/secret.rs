@@ -92,6 +92,24 @@ pub struct SecretTally {
     pub roots: Vec<String>,
 }
 
+/// A ballot the sequencer's intake accepted (docs/BALLOT.md §8,
+/// [`crate::state::State::check_ballot_intake`]): what its store keeps it
+/// by. Nothing here names a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeBallot {
+    pub proposal: u64,
+    /// The epoch whose root it proves against: the proposal's current one.
+    pub epoch: u64,
+    /// The ballot hash ([`CastBallot::hash`]).
+    pub hash: [u8; 32],
+    /// The nullifier, 64 lowercase hex digits (canonical).
+    pub nullifier: String,
+    pub seq: u64,
+    /// The ballot keys in the proposal's tree: the most distinct
+    /// nullifiers its close may publish (`ballot_overflow`).
+    pub leaves: u64,
+}
+
 /// A seal's commitment (BALLOT.md §5.4): SHA-256 of `erkin.seal/v1\n` ‖
 /// origin ‖ `\n` ‖ proposal ‖ `\n` ‖ epoch ‖ `\n` ‖ the 32-byte salt ‖
 /// the held ballots' hashes (32 bytes each) sorted ascending, as 64

@@ -572,6 +572,20 @@ impl State {
         Ok(self.record(entry, self.origin.clone()))
     }
 
+    /// The sequencer's intake of a secret ballot at `now`, its clock
+    /// (docs/BALLOT.md §8; [`governance::Facts::check_intake`]): every
+    /// check the state can make before the ballot is held, the proof
+    /// last. Not part of the fold (it reads the sequencer's clock, given
+    /// here); the close's run is judged by the fold again.
+    pub fn check_ballot_intake(
+        &self,
+        now: u64,
+        ballot: &crate::action::CastBallot,
+    ) -> Result<crate::secret::IntakeBallot, Rejection> {
+        self.governance()
+            .check_intake(now.max(self.log_time), ballot)
+    }
+
     /// Verifies secret ballots with `verifier` instead of the pinned key of
     /// `semaphore-v3-16`. For tests only: a stand-in for a broken trusted
     /// setup (docs/BALLOT.md §13), whose proofs reach the checks after the

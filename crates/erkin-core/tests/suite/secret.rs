@@ -1298,3 +1298,111 @@ fn a_ballot_is_dated_exactly_at_the_log_time() {
     let o = log_key_close(&mut p, id);
     assert_eq!(o.secret.as_ref().unwrap().turnout, 1);
 }
+
+// ---------------------------------------------------------------------------
+// The sequencer's intake (§8 item 2): the state's checks of a ballot before
+// it is held, by the sequencer's clock.
+
+#[test]
+fn the_intake_takes_a_ballot_for_the_current_tree_before_the_deadline_only() {
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let a = cast(&p, &ids, id, "aigerim", 1, Ballot::Yes);
+    let now = p.state.log_time();
+    let held = p.state.check_ballot_intake(now, &a).unwrap();
+    assert_eq!(
+        (held.proposal, held.epoch, held.hash, held.seq, held.leaves),
+        (id, 0, a.hash(), 1, 5)
+    );
+    assert_eq!(held.nullifier, a.nullifier);
+    // At the deadline by the sequencer's clock (the log time is earlier).
+    let ended = Rejection::VotingEnded {
+        proposal: id,
+        closes_at,
+        time: closes_at,
+    };
+    assert_eq!(ended.code(), "voting_ended");
+    assert_eq!(p.state.check_ballot_intake(closes_at, &a), Err(ended));
+    // Made for another proposal: its scope differs, the proof fails.
+    let (other, _) = p.propose_min("bolat", T1 + 60, resolution("Publish the ledger"));
+    let elsewhere = CastBallot {
+        proposal: other,
+        ..a.clone()
+    };
+    // The two proposals have the same electorate, so the same root.
+    assert_eq!(secret_of(&p, other).roots, secret_of(&p, id).roots);
+    let r = p.state.check_ballot_intake(now, &elsewhere).unwrap_err();
+    assert_eq!(r.code(), "bad_ballot");
+    assert_eq!(
+        r,
+        Rejection::BadBallot {
+            reason: BallotError::BadProof
+        }
+    );
+    // Its choice changed after proving: the signal differs.
+    let changed = CastBallot {
+        choice: Ballot::No,
+        ..a.clone()
+    };
+    assert_eq!(
+        p.state
+            .check_ballot_intake(now, &changed)
+            .unwrap_err()
+            .code(),
+        "bad_ballot"
+    );
+    // An open proposal; an unknown one; a choice that does not fit.
+    let mut open = publication(&FOUNDERS, Charter::default());
+    let (oid, _) = open.propose_min("aigerim", T1, resolution("Publish the audit"));
+    assert_eq!(
+        open.state.check_ballot_intake(
+            now,
+            &CastBallot {
+                proposal: oid,
+                ..a.clone()
+            }
+        ),
+        Err(Rejection::BallotOnOpenVote { proposal: oid })
+    );
+    assert_eq!(
+        p.state.check_ballot_intake(
+            now,
+            &CastBallot {
+                proposal: 999,
+                ..a.clone()
+            }
+        ),
+        Err(Rejection::UnknownProposal(999))
+    );
+    assert_eq!(
+        p.state
+            .check_ballot_intake(
+                now,
+                &CastBallot {
+                    choice: Ballot::Ranked(vec!["dana".into()]),
+                    ..a.clone()
+                }
+            )
+            .unwrap_err()
+            .code(),
+        "wrong_ballot"
+    );
+    // A member leaves: the tree's new epoch is the only one the intake
+    // takes (the fold would still take epoch 0's at the close, sealed).
+    p.tick(T1 + H);
+    let seal_bytes = by_log_key(&p, seal(id, commit_to(id, 0, &SALT, &[&a])));
+    // (the other proposal's tree changes too)
+    p.apply_bytes(&seal_bytes);
+    let seal_other = by_log_key(&p, seal(other, commit_to(other, 0, &SALT, &[])));
+    p.apply_bytes(&seal_other);
+    p.act("farida", T1 + H, Action::Resign(Resign {}));
+    let now = p.state.log_time();
+    assert_eq!(
+        p.state.check_ballot_intake(now, &a),
+        Err(Rejection::StaleRoot { proposal: id })
+    );
+    let again = cast_in(&p, &ids, id, 1, "aigerim", 2, Ballot::No);
+    let held = p.state.check_ballot_intake(now, &again).unwrap();
+    assert_eq!((held.epoch, held.seq), (1, 2));
+    assert_eq!(held.nullifier, a.nullifier, "one member, one nullifier");
+}
