@@ -76,7 +76,8 @@ fn parts(command: &LineCommand) -> (&PlaceArgs, bool, &Path) {
         LineCommand::Publish(a) => (&a.place, a.json, &a.key),
         LineCommand::Correct(a) => (&a.place, a.json, &a.key),
         LineCommand::Propose(a) => (&a.place, a.json, &a.key),
-        LineCommand::Vote(a) => (&a.place, a.json, &a.key),
+        // `parse` puts a --key on every line that has none.
+        LineCommand::Vote(a) => (&a.place, a.json, a.key.as_deref().unwrap_or(Path::new(""))),
         LineCommand::Close(a) => (&a.place, a.json, &a.key),
         LineCommand::Nominate(a) => (&a.place, a.json, &a.key),
         LineCommand::Consent(a) => (&a.place, a.json, &a.key),
@@ -141,6 +142,9 @@ fn parse(text: &str, default_key: Option<&Path>) -> Result<Vec<Line>, LineError>
     Ok(lines)
 }
 
+/// Why a batch casts no secret ballot.
+const SECRET_ALONE: &str = "a secret ballot is cast alone, with `erkin vote P CHOICE --ballot-key FILE`, never in a batch of signed entries (sent with them, it could be linked to you)";
+
 /// What can be checked of a line without a key or the publication: the
 /// files it names are articles (or a charter), its ballot is one, a new
 /// member's key is one.
@@ -158,6 +162,13 @@ fn check(command: &LineCommand) -> Result<()> {
             }
         }
         LineCommand::Vote(a) => {
+            if a.ballot_key.is_some()
+                || a.proxy.is_some()
+                || a.receipt.is_some()
+                || a.ballot_server.is_some()
+            {
+                bail!("{SECRET_ALONE}");
+            }
             govern::ballot(a.choice.as_deref(), a.rank.clone())?;
         }
         LineCommand::Propose(a) => match &a.motion {
@@ -184,10 +195,22 @@ fn build(desk: &Desk, command: LineCommand) -> Result<Action> {
         }
         LineCommand::Correct(a) => articles::correction(desk, &a)?,
         LineCommand::Propose(a) => govern::propose_action(desk.state(), a)?,
-        LineCommand::Vote(a) => Action::Vote(Vote {
-            proposal: a.proposal,
-            ballot: govern::ballot(a.choice.as_deref(), a.rank)?,
-        }),
+        LineCommand::Vote(a) => {
+            if desk
+                .state()
+                .proposal(a.proposal)
+                .is_some_and(|p| p.secret.is_some())
+            {
+                bail!(
+                    "proposal #{} is decided by secret ballot: {SECRET_ALONE}",
+                    a.proposal
+                );
+            }
+            Action::Vote(Vote {
+                proposal: a.proposal,
+                ballot: govern::ballot(a.choice.as_deref(), a.rank)?,
+            })
+        }
         LineCommand::Close(a) => Action::Close(Close {
             proposal: a.proposal,
             salts: Vec::new(),

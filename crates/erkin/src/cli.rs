@@ -483,9 +483,29 @@ pub struct VoteArgs {
     /// `+reopen` stands for "re-open nominations".
     #[arg(long, value_delimiter = ',')]
     pub rank: Option<Vec<String>>,
-    /// Your member key file.
-    #[arg(long)]
-    pub key: PathBuf,
+    /// Your member key file (signs an open vote; for a secret ballot, only
+    /// where your ballot secret is found by default).
+    #[arg(long, required_unless_present = "ballot_key")]
+    pub key: Option<PathBuf>,
+    /// A secret ballot: your ballot secret file [default: ballot.age beside
+    /// --key]. The proposal decides: a secret one gets an anonymous ballot,
+    /// never a signed vote.
+    #[arg(long = "ballot-key", value_name = "FILE")]
+    pub ballot_key: Option<PathBuf>,
+    /// A secret ballot goes through this SOCKS5 proxy, socks5h://HOST:PORT
+    /// only (Tor: socks5h://127.0.0.1:9050), with fresh credentials for each
+    /// ballot so that Tor sends it on its own circuit [default:
+    /// $ERKIN_BALLOT_PROXY; none: the server sees your address].
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// A secret ballot is sent here instead of --server: the server's other
+    /// address, e.g. its onion address (the tips listener takes ballots too).
+    #[arg(long = "ballot-server", value_name = "URL")]
+    pub ballot_server: Option<String>,
+    /// Save the server's signed receipt for your secret ballot here (it
+    /// holds the ballot's hash: keep it private; never printed otherwise).
+    #[arg(long, value_name = "FILE")]
+    pub receipt: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

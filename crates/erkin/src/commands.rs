@@ -160,6 +160,11 @@ pub fn run(cli: Cli) -> Result<u8> {
                         unnamed_grace: std::time::Duration::from_secs_f64(
                             (args.unnamed_blob_hours * 3600.0).clamp(1.0, 1e9),
                         ),
+                        clock: if crate::term::test_clock() {
+                            erkin_server::sequencer::Clock::new(crate::term::now)
+                        } else {
+                            erkin_server::sequencer::Clock::system()
+                        },
                         ..Default::default()
                     },
                     limits: erkin_server::ApiLimits {

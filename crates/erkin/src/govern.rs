@@ -228,10 +228,65 @@ pub fn ballot(choice: Option<&str>, rank: Option<Vec<String>>) -> Result<Ballot>
     })
 }
 
+/// `erkin vote`: a signed vote on an open vote, an anonymous ballot on a
+/// secret one (`ballot.rs`) — which one is the state's to say, never the
+/// member's, so an open vote is never sent for a secret proposal.
 pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
     let ballot = ballot(args.choice.as_deref(), args.rank)?;
     let proposal = args.proposal;
-    let index = submit_action(place, &args.key, |_| {
+    let mut desk = Desk::open(place)?;
+    let secret_vote = desk
+        .state()
+        .proposal(proposal)
+        .is_some_and(|p| p.secret.is_some());
+    if secret_vote {
+        let Some(server) = place.server.as_deref() else {
+            bail!(
+                "proposal #{proposal} is decided by secret ballot: a ballot goes to the newsroom server's ballot box, not into a local log; vote with --server URL (and --dir, your copy)"
+            );
+        };
+        let ballot_key = match (&args.ballot_key, &args.key) {
+            (Some(b), _) => b.clone(),
+            (None, Some(k)) => k
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
+                .join("ballot.age"),
+            (None, None) => bail!("a secret ballot needs your ballot secret: --ballot-key FILE"),
+        };
+        let proxy = match args
+            .proxy
+            .or_else(|| std::env::var(crate::ballot::PROXY_ENV).ok())
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => Some(crate::ballot::check_proxy(&p)?),
+            None => None,
+        };
+        let log_key = desk.publication().store().log_key().clone();
+        return crate::ballot::cast(
+            desk.state(),
+            &log_key,
+            proposal,
+            &ballot,
+            &crate::ballot::Casting {
+                url: args.ballot_server.as_deref().unwrap_or(server),
+                proxy: proxy.as_deref(),
+                ballot_key: &ballot_key,
+                receipt: args.receipt.as_deref(),
+                json: args.json,
+            },
+        );
+    }
+    if args.ballot_key.is_some() || args.proxy.is_some() || args.receipt.is_some() {
+        bail!(
+            "proposal #{proposal} is decided by open vote: your vote is signed with your member key and published; --ballot-key, --proxy and --receipt are for secret ballots"
+        );
+    }
+    let key = args
+        .key
+        .context("an open vote is signed with your member key: --key FILE")?;
+    let member = secret::open_key(&key, "your member key")?;
+    let index = submit_signed(&mut desk, &member, |_| {
         Ok(Action::Vote(Vote { proposal, ballot }))
     })?;
     if args.json {

@@ -3,6 +3,7 @@
 
 mod advice;
 mod articles;
+mod ballot;
 mod batch;
 mod cli;
 mod commands;
@@ -12,6 +13,7 @@ mod desk;
 mod exit;
 mod govern;
 mod mirrors;
+mod prove;
 mod read;
 mod secret;
 mod term;

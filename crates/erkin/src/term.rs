@@ -12,12 +12,39 @@ use serde::Serialize;
 
 use crate::exit;
 
-/// Now, in Unix seconds: the one clock of the command line.
+/// Now, in Unix seconds: the one clock of the command line (and of
+/// `erkin serve`'s sequencer).
 pub fn now() -> u64 {
-    SystemTime::now()
+    let system = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
-        .as_secs()
+        .as_secs();
+    system.saturating_add_signed(test_clock_offset())
+}
+
+/// For the suite only, and only in debug builds: a file named by
+/// `ERKIN_TEST_CLOCK_FILE` holds seconds added to the system clock, read on
+/// every call, so a test can move a running server's and the command
+/// line's time past a deadline of days without waiting. A release build
+/// ignores it: its clock is the system's.
+pub const TEST_CLOCK_ENV: &str = "ERKIN_TEST_CLOCK_FILE";
+
+#[cfg(debug_assertions)]
+fn test_clock_offset() -> i64 {
+    std::env::var_os(TEST_CLOCK_ENV)
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(not(debug_assertions))]
+fn test_clock_offset() -> i64 {
+    0
+}
+
+/// Whether the clock is moved by [`TEST_CLOCK_ENV`] (debug builds only).
+pub fn test_clock() -> bool {
+    cfg!(debug_assertions) && std::env::var_os(TEST_CLOCK_ENV).is_some()
 }
 
 /// A Unix time as RFC 3339 in UTC, to the second (`2026-10-05T09:00:00Z`).

@@ -1,0 +1,418 @@
+//! Secret ballots from the command line (docs/BALLOT.md §8, §9, §11):
+//! `erkin vote P CHOICE` on a proposal the state says is secret.
+//!
+//! From the member's verified copy: the tree of the proposal's current
+//! epoch (as the state records its leaves and departures), the member's
+//! leaf found by their ballot key, the scope and signal (the core's
+//! encodings), a proof (`prove.rs`, `semaphore-rs`) checked with the core's
+//! own verifier before anything is sent. Then the ballot's canonical JSON
+//! is padded to a fixed length, encrypted to the ballot box (age X25519),
+//! and posted on a fresh HTTP agent of its own — no cookie, no connection
+//! that carried a signed entry, through a SOCKS5 proxy with fresh
+//! credentials when given (Tor's stream isolation). The receipt is checked
+//! against the pinned log key.
+//!
+//! The member's `seq` for each proposal is kept in `ballots.json` beside
+//! the ballot secret (proposal → seq only: no choice, no nullifier), or
+//! taken from the sequencer's `stale_ballot` answer.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use erkin_core::action::{Ballot, CastBallot};
+use erkin_core::api::{self, ApiError, BallotReceipt, ErrorDocument};
+use erkin_core::ballot::{self as core_ballot, ElectorateTree, FieldElement};
+use erkin_core::ballot_secret::BallotSecret;
+use erkin_core::governance::{Judged, Proposal};
+use erkin_core::keys::VerifierKey;
+use erkin_core::secret::SecretVote;
+use erkin_core::state::State;
+use rand_core::RngCore as _;
+use serde::Serialize;
+
+use crate::prove;
+
+/// The proxy secret ballots go through when `--proxy` is not given.
+pub const PROXY_ENV: &str = "ERKIN_BALLOT_PROXY";
+
+/// The file of `seq` counters, beside the ballot secret.
+pub const COUNTERS_FILE: &str = "ballots.json";
+
+/// The longest a ballot's answer may be (a receipt is well under 1 KiB).
+const MAX_ANSWER: u64 = 64 * 1024;
+
+/// The tree of a secret proposal's current epoch, as the state records it:
+/// its leaves in order, those of the members who left zeroed; the epoch
+/// number; and that epoch's root as recorded (checked against the tree).
+pub fn current_tree(secret: &SecretVote) -> Result<(ElectorateTree, u64)> {
+    let leaves = secret
+        .leaves
+        .iter()
+        .map(|l| {
+            if secret.departed.contains(&l.handle) {
+                Ok(FieldElement::ZERO)
+            } else {
+                FieldElement::from_hex(&l.commitment)
+                    .map_err(|e| anyhow!("a ballot key in the state does not decode: {e}"))
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tree = ElectorateTree::new(&leaves).map_err(|e| anyhow!("the electorate tree: {e}"))?;
+    let epoch = secret
+        .roots
+        .len()
+        .checked_sub(1)
+        .context("the proposal records no electorate root")?;
+    if tree.root().to_hex() != secret.roots[epoch] {
+        bail!(
+            "the electorate tree built from your copy does not give the root the state records for epoch {epoch}: your copy may be damaged (run `erkin verify --deep`)"
+        );
+    }
+    Ok((tree, epoch as u64))
+}
+
+/// Why a member cannot cast a secret ballot in `p`, before any proving.
+fn check_eligible(p: &Proposal, secret: &SecretVote, commitment: &str) -> Result<usize> {
+    let position = secret
+        .leaves
+        .iter()
+        .position(|l| l.commitment == commitment);
+    let Some(position) = position else {
+        bail!(
+            "your ballot key is not in the electorate of proposal #{}: only members with a ballot key registered before it was made can cast a secret ballot in it (keys registered later count for later proposals)",
+            p.id
+        );
+    };
+    let handle = &secret.leaves[position].handle;
+    if secret.departed.contains(handle) {
+        bail!(
+            "your ballot key's place in proposal #{}'s electorate was withdrawn when its member left: a ballot from it would not count",
+            p.id
+        );
+    }
+    Ok(position)
+}
+
+/// A proved ballot, ready to send.
+pub struct Prepared {
+    pub ballot: CastBallot,
+    pub epoch: u64,
+}
+
+/// Builds and proves member `secret`'s ballot `choice` with `seq` in the
+/// secret proposal `p` of `state`, and checks it with the core's verifier.
+pub fn prepare(
+    state: &State,
+    p: &Proposal,
+    secret_key: &BallotSecret,
+    choice: &Ballot,
+    seq: u64,
+) -> Result<Prepared> {
+    let secret = p
+        .secret
+        .as_deref()
+        .with_context(|| format!("proposal #{} is decided by open vote", p.id))?;
+    let commitment = secret_key
+        .commitment()
+        .map_err(|e| anyhow!("your ballot key: {e}"))?
+        .to_hex();
+    let position = check_eligible(p, secret, &commitment)?;
+    let (tree, epoch) = current_tree(secret)?;
+    let scope = FieldElement::from_hex(&secret.scope)
+        .map_err(|e| anyhow!("the proposal's scope does not decode: {e}"))?;
+    let choice_json = core_ballot::choice_json(choice).map_err(|e| anyhow!("the choice: {e}"))?;
+    let signal = core_ballot::signal(state.origin(), p.id, seq, &choice_json);
+    let identity = secret_key.identity();
+    let claim = prove::prove(&identity, &tree, position, scope, signal)?;
+    // The core's own verifier, under the pinned key, against this epoch's
+    // root: a ballot the fold would refuse is never sent.
+    let roots = [tree.root()];
+    core_ballot::verify(&claim, scope, &roots)
+        .map_err(|e| anyhow!("the proof made here does not verify ({e}): nothing was sent"))?;
+    let expected = core_ballot::nullifier(identity.nullifier, scope)
+        .map_err(|e| anyhow!("the nullifier: {e}"))?;
+    if expected != claim.nullifier {
+        bail!("the prover's nullifier is not the core's: nothing was sent");
+    }
+    Ok(Prepared {
+        ballot: CastBallot {
+            proposal: p.id,
+            root: claim.root.to_hex(),
+            nullifier: claim.nullifier.to_hex(),
+            seq,
+            choice: choice.clone(),
+            proof: claim.proof.to_hex(),
+        },
+        epoch,
+    })
+}
+
+/// The choice a secret ballot may carry in `p`: a ranking for an
+/// election, yes/no/abstain for a motion (the sequencer checks the rest).
+fn check_choice_kind(p: &Proposal, choice: &Ballot) -> Result<()> {
+    match (&p.rule, choice) {
+        (Judged::Election(_), Ballot::Ranked(_) | Ballot::Abstain) => Ok(()),
+        (Judged::Election(_), _) => bail!(
+            "proposal #{} is an election: rank the candidates with --rank a,b,c (or abstain)",
+            p.id
+        ),
+        (Judged::Vote(_), Ballot::Ranked(_)) => bail!(
+            "proposal #{} is not an election: vote yes, no or abstain",
+            p.id
+        ),
+        (Judged::Vote(_), _) => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The counter file
+
+/// `ballots.json` beside the ballot secret: proposal → the highest `seq`
+/// this member sent (and had received).
+fn counters_path(ballot_key: &Path) -> PathBuf {
+    ballot_key
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+        .join(COUNTERS_FILE)
+}
+
+fn read_counters(path: &Path) -> Result<BTreeMap<u64, u64>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a ballot counter file", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Writes the counters atomically: a temporary file beside it, synced,
+/// renamed over it.
+fn write_counters(path: &Path, counters: &BTreeMap<u64, u64>) -> Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing beside {}", path.display()))?;
+    tmp.write_all(&serde_json::to_vec(counters)?)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+
+/// `--proxy`: `socks5h://HOST:PORT` only (names resolved by the proxy, so
+/// no DNS query leaves the machine), without credentials (erkin makes
+/// fresh ones for every ballot). `None`: no proxy.
+pub fn check_proxy(proxy: &str) -> Result<String> {
+    let rest = proxy.strip_prefix("socks5h://").with_context(|| {
+        format!("--proxy {proxy}: a secret ballot goes only through a SOCKS5 proxy that resolves names itself: socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050)")
+    })?;
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.contains(['@', '/', '?', '#']) {
+        bail!("--proxy {proxy}: give socks5h://HOST:PORT only, without a user name or password: erkin makes fresh ones for every ballot");
+    }
+    Ok(rest.to_string())
+}
+
+/// What the sequencer answered.
+enum Answer {
+    Receipt(BallotReceipt),
+    Refused(ApiError),
+}
+
+/// Random SOCKS credentials: Tor puts each distinct pair on its own
+/// circuit (IsolateSOCKSAuth).
+fn fresh_credentials() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    (hex::encode(&bytes[..16]), hex::encode(&bytes[16..]))
+}
+
+/// Posts one encrypted ballot to `url` on an agent made for it alone.
+fn post(url: &str, proxy: Option<&str>, body: &[u8]) -> Result<Answer> {
+    let mut config = ureq::Agent::config_builder();
+    if let Some(hostport) = proxy {
+        let (user, pass) = fresh_credentials();
+        let proxy = ureq::Proxy::new(&format!("socks5h://{user}:{pass}@{hostport}"))
+            .map_err(|e| anyhow!("--proxy socks5h://{hostport}: {e}"))?;
+        config = config.proxy(Some(proxy));
+    }
+    let agent: ureq::Agent = config
+        // Tor circuits are slow to build.
+        .timeout_global(Some(Duration::from_secs(180)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        // The same for every member.
+        .user_agent("erkin")
+        .build()
+        .into();
+    let mut response = agent
+        .post(url)
+        .header("content-type", "application/octet-stream")
+        .send(body)
+        .with_context(|| format!("sending the ballot to {url}"))?;
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER)
+        .read_to_string()
+        .with_context(|| format!("reading the answer from {url}"))?;
+    let not_ours = |e: serde_json::Error| {
+        anyhow!(
+            "{url} answered HTTP {status}, not the ballot API's document ({e}): {}",
+            text.chars().take(200).collect::<String>()
+        )
+    };
+    if status == 200 {
+        return Ok(Answer::Receipt(
+            serde_json::from_str(&text).map_err(not_ours)?,
+        ));
+    }
+    let ErrorDocument { error } = serde_json::from_str(&text).map_err(not_ours)?;
+    Ok(Answer::Refused(error))
+}
+
+/// The refusal of a ballot in words, by its code (the sequencer's English
+/// message for codes this version does not know).
+pub fn refusal(proposal: u64, error: &ApiError) -> String {
+    let said = match error.code.as_str() {
+        "stale_root" => format!(
+            "the ballot was proved against an electorate of proposal #{proposal} that is no longer current (a member left meanwhile, or the ballot key is not in it): sync and vote again"
+        ),
+        "bad_ballot" => format!(
+            "the sequencer found the ballot invalid for proposal #{proposal}: {}",
+            error.message
+        ),
+        "voting_ended" => match error.times.and_then(|t| crate::when::explain("voting_ended", t)) {
+            Some(words) => format!("proposal #{proposal}: {words}"),
+            None => format!("voting on proposal #{proposal} has ended: the ballot was not taken"),
+        },
+        "stale_ballot" => format!(
+            "the sequencer already holds a later ballot of yours for proposal #{proposal} (sequence {}): this one was not taken",
+            error.held_seq.map_or_else(|| "unknown".to_string(), |s| s.to_string())
+        ),
+        "secret_ballot" | "ballot_on_open_vote" | "not_secret" => format!(
+            "proposal #{proposal} is not decided by secret ballot: vote with your member key"
+        ),
+        "unknown_proposal" => format!("there is no proposal #{proposal}"),
+        "proposal_closed" => format!("proposal #{proposal} is already closed"),
+        "no_ballot_box" => "the server has no ballot box yet: ask the newsroom to run `erkin serve --sequence` with this version".into(),
+        "bad_body" => format!(
+            "the server could not read the encrypted ballot ({}): its ballot box may have changed; sync and vote again",
+            error.message
+        ),
+        "busy" | "rate_limited" => "the server is busy: try again in a moment".into(),
+        _ => error.message.clone(),
+    };
+    format!("{said} ({})", error.code)
+}
+
+/// What `vote --json` prints for a secret ballot: no nullifier, no hash.
+#[derive(Serialize)]
+struct Cast {
+    proposal: u64,
+    epoch: u64,
+    seq: u64,
+}
+
+/// Where and how a secret ballot goes.
+pub struct Casting<'a> {
+    /// The base URL of the server (or its tips listener) to post to.
+    pub url: &'a str,
+    /// `HOST:PORT` of a `socks5h://` proxy ([`check_proxy`]).
+    pub proxy: Option<&'a str>,
+    pub ballot_key: &'a Path,
+    pub receipt: Option<&'a Path>,
+    pub json: bool,
+}
+
+/// Casts `choice` in the secret proposal `id`: proves, encrypts, sends,
+/// checks the receipt; once more with the held `seq + 1` if the sequencer
+/// holds a later ballot of this member's.
+pub fn cast(
+    state: &State,
+    log_key: &VerifierKey,
+    id: u64,
+    choice: &Ballot,
+    how: &Casting,
+) -> Result<u8> {
+    let p = state
+        .proposal(id)
+        .with_context(|| format!("there is no proposal #{id}"))?;
+    if p.outcome.is_some() {
+        bail!("proposal #{id} is already closed");
+    }
+    check_choice_kind(p, choice)?;
+    let recipient = state.ballot_box().with_context(|| {
+        "the publication has no ballot box yet (no `ballot_box` entry in the log): its sequencer publishes one when it runs this version"
+    })?;
+    let recipient = age::x25519::Recipient::from_str(recipient)
+        .map_err(|e| anyhow!("the log's ballot box {recipient:?}: {e}"))?;
+    // The ballot secret only now: nothing above needed it.
+    let secret_key = crate::secret::open_ballot_secret(how.ballot_key)?;
+    let counters_path = counters_path(how.ballot_key);
+    let mut counters = read_counters(&counters_path)?;
+    let mut seq = counters.get(&id).copied().unwrap_or(0).saturating_add(1);
+    let url = format!("{}/{}", how.url.trim_end_matches('/'), api::BALLOTS_PATH);
+    for attempt in 0..2 {
+        let prepared = prepare(state, p, &secret_key, choice, seq)?;
+        let json = prepared.ballot.canonical_json();
+        let plain = api::pad_ballot(&json).map_err(|e| anyhow!("the ballot: {e}"))?;
+        let body = age::encrypt(&recipient, &plain)
+            .map_err(|e| anyhow!("encrypting the ballot to the ballot box: {e}"))?;
+        match post(&url, how.proxy, &body)? {
+            Answer::Receipt(receipt) => {
+                let hash = prepared.ballot.hash();
+                api::verify_ballot_receipt(&receipt, log_key, &hash)
+                    .map_err(|e| anyhow!("the server's receipt does not hold: {e}"))?;
+                if (receipt.proposal, receipt.epoch) != (id, prepared.epoch) {
+                    bail!(
+                        "the server's receipt is for proposal #{} epoch {}, but the ballot was made for proposal #{id} epoch {}",
+                        receipt.proposal,
+                        receipt.epoch,
+                        prepared.epoch
+                    );
+                }
+                counters.insert(id, seq);
+                write_counters(&counters_path, &counters)?;
+                if let Some(path) = how.receipt {
+                    let mut text = serde_json::to_string_pretty(&receipt)?;
+                    text.push('\n');
+                    std::fs::write(path, text)
+                        .with_context(|| format!("writing the receipt to {}", path.display()))?;
+                }
+                if how.json {
+                    crate::term::print_json(&Cast {
+                        proposal: id,
+                        epoch: receipt.epoch,
+                        seq,
+                    })?;
+                } else {
+                    eprintln!(
+                        "Your secret ballot on proposal #{id} was received. It is published, with every other, at the close ({}); until then you may vote again, and only your last ballot counts.",
+                        crate::when::local(p.closes_at)
+                    );
+                }
+                return Ok(crate::exit::SUCCESS);
+            }
+            Answer::Refused(error)
+                if error.code == "stale_ballot" && attempt == 0 && error.held_seq.is_some() =>
+            {
+                // Another device of this member's sent a later one: go
+                // above it.
+                seq = error.held_seq.unwrap_or(seq).saturating_add(1);
+            }
+            Answer::Refused(error) => {
+                bail!("the ballot was refused: {}", refusal(id, &error));
+            }
+        }
+    }
+    bail!("the ballot was refused twice as stale: another device may be voting with the same ballot key at this moment")
+}
