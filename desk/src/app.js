@@ -4,6 +4,7 @@
 // (`desk/api/messages/<lang>`, kk, ru, en); this file holds message keys only.
 
 import * as c from "./crypto.js";
+import * as ballots from "./ballot.js";
 import { rankingList } from "./rank.js";
 
 const $ = (id) => document.getElementById(id);
@@ -199,7 +200,7 @@ async function signIn() {
   learnTime();
   showWho();
   say($("status"), "signed_in", { handle: session.handle }, "ok");
-  await listDrafts();
+  await Promise.all([listDrafts(), showBallotKey()]);
 }
 
 async function checkSession() {
@@ -208,6 +209,51 @@ async function checkSession() {
   if (session) learnTime();
   showWho();
   if (!session && member) await signIn();
+  else if (session) await showBallotKey();
+}
+
+// ---------------------------------------------------------------------------
+// The ballot key (docs/BALLOT.md §4.2, §11): made here, registered with the
+// member's key, its secret downloaded encrypted and not kept in this
+// browser (the desk cannot cast secret ballots; `erkin vote` does).
+
+function sayBallotKey(commitment) {
+  const el = $("ballot-key-state");
+  el.dataset.commitment = commitment || "";
+  say(el, commitment ? "ballot_key_registered" : "ballot_key_none", { key: (commitment || "").slice(0, 16) }, commitment ? "ok" : "none");
+}
+
+async function showBallotKey() {
+  if (!session) return;
+  const r = await api("ballot-key");
+  if (r.ok) sayBallotKey(r.body.commitment);
+}
+
+async function makeBallotKey(ev) {
+  ev.preventDefault();
+  const pass = $("ballot-pass").value;
+  if (pass.length < 8) return say($("status"), "weak_passphrase", {}, "error");
+  if (pass !== $("ballot-pass2").value) return say($("status"), "passphrases_differ", {}, "error");
+  say($("status"), "making_ballot_key", {}, "busy");
+  // The file is made before the key is registered, so a registered key
+  // always has its file; the secret's bytes are wiped once both are made.
+  const secret = ballots.newSecret();
+  let commitment;
+  let file;
+  try {
+    commitment = await ballots.commitment(secret);
+    file = await c.encryptKeyFile(ballots.secretText(secret), pass);
+  } finally {
+    secret.fill(0);
+  }
+  const index = await submit(c.actions.ballotKey(ballots.SCHEME, commitment));
+  if (index === null) return;
+  const name = `${member.name}.ballot.age`;
+  download(name, file);
+  $("ballot-pass").value = $("ballot-pass2").value = "";
+  // The log has it (the receipt says so); the state the desk reads follows a moment behind.
+  sayBallotKey(commitment);
+  say($("status"), "ballot_key_done", { index, file: name }, "ok");
 }
 
 // ---------------------------------------------------------------------------
@@ -598,6 +644,41 @@ function count(p) {
   return box;
 }
 
+/**
+ * Whether proposal `id` is decided by secret ballot, from the published
+ * state (its rule, fixed when it was made); null while the state does not
+ * show it yet, when the desk offers no vote at all.
+ */
+function secretOf(id) {
+  const d = published && published.proposals.find((x) => x.id === id);
+  if (!d) return null;
+  const rule = d.rule && Object.values(d.rule)[0];
+  return !!(d.secret || (rule && rule.secret));
+}
+
+/**
+ * A secret vote, for a member of its electorate: the desk casts no secret
+ * ballot (no prover here: docs/BALLOT.md §14), so it says how to cast one
+ * with `erkin vote` from the member's own machine, through Tor if possible.
+ */
+function secretNote(p, election) {
+  const box = el("div", { className: "secret-vote" });
+  const d = published.proposals.find((x) => x.id === p.id);
+  const leaves = (d && d.secret && d.secret.leaves) || [];
+  if (!leaves.some((l) => l.handle === session.handle)) {
+    box.append(el("p", { className: "secret-no-key", textContent: t("secret_vote_no_key") }));
+    return box;
+  }
+  const server = new URL("..", location.href).href;
+  const choice = election ? `--rank ${p.candidates.join(",") || "+reopen"}` : "yes";
+  const command = `erkin --server ${server} vote ${p.id} ${choice} --ballot-key ${session.handle}.ballot.age --proxy socks5h://127.0.0.1:9050`;
+  box.append(
+    el("p", { className: "secret-note", textContent: t("secret_vote_note") }),
+    el("p", {}, t("secret_vote_command"), " ", el("code", { className: "secret-command", textContent: command })),
+  );
+  return box;
+}
+
 async function listProposals() {
   const [r] = await Promise.all([fetch(`api/proposals/${lang}`), loadPublished()]);
   if (!r.ok) return;
@@ -606,7 +687,8 @@ async function listProposals() {
   ul.replaceChildren();
   const at = now();
   for (const p of doc.proposals.slice().reverse()) {
-    const li = el("li", { className: "proposal", dataset: { id: p.id, kind: p.kind, open: String(p.open) } });
+    const secret = secretOf(p.id);
+    const li = el("li", { className: "proposal", dataset: { id: p.id, kind: p.kind, open: String(p.open), secret: String(secret) } });
     li.append(
       el("h3", { textContent: `#${p.id} ${p.title}` }),
       el("p", { textContent: `${p.motion} · ${t("proposed_by", { handle: p.proposer })}` }),
@@ -614,12 +696,17 @@ async function listProposals() {
     );
     const election = p.nominations_close !== null;
     const voter = session && p.open && p.electorate.includes(session.handle);
+    // A secret vote takes no signed vote (the fold refuses one:
+    // secret_ballot), and only the sequencer closes it, at its deadline.
     if (election && p.open && at < p.nominations_close) li.append(nominations(p));
-    else if (election && voter) li.append(ballot(p));
+    else if (secret === true && voter) li.append(secretNote(p, election));
+    else if (secret !== false) {
+      // A secret vote for someone not in its electorate, or one the state does not show yet: nothing to cast.
+    } else if (election && voter) li.append(ballot(p));
     else if (voter) li.append(voteButtons(p));
     if (p.count) li.append(count(p));
     const everyone = p.electorate.every((h) => h in p.votes);
-    if (session && p.open && (at >= p.closes_at || (everyone && (!election || at >= p.nominations_close)))) {
+    if (secret === false && session && p.open && (at >= p.closes_at || (everyone && (!election || at >= p.nominations_close)))) {
       const close = el("button", { type: "button", className: "close", textContent: t("close_count") });
       close.addEventListener("click", act(c.actions.close(p.id), "closed_done"));
       li.append(el("p", {}, close));
@@ -762,6 +849,7 @@ async function start() {
   $("propose-form").addEventListener("submit", propose);
   $("p-kind").addEventListener("change", showKindFields);
   $("rotate-form").addEventListener("submit", rotateKey);
+  $("ballot-key-form").addEventListener("submit", makeBallotKey);
   $("step-down").addEventListener("click", stepDown);
   $("resign").addEventListener("click", resign);
   $("insert-image").addEventListener("click", insertImage);

@@ -227,6 +227,7 @@ export const actions = {
   close: (proposal) => ({ close: { proposal } }),
   rotateKey: (newKey) => ({ rotate_key: { new_key: newKey } }),
   resign: () => ({ resign: {} }),
+  ballotKey: (scheme, commitment) => ({ ballot_key: { scheme, commitment } }),
   stepDown: () => ({ step_down: {} }),
   correct: (f) => ({
     correct: { slug: f.slug, title: f.title, summary: f.summary, body: f.body, media: f.media || [], note: f.note, major: !!f.major },

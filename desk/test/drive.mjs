@@ -362,6 +362,63 @@ try {
     await receipt();
     out.index = await page.getAttribute("#receipt", "data-index");
     await shot(`propose-${kind}-${out.receipt}`);
+  } else if (scenario === "ballot-key") {
+    // ARGS: passphrase, where to save the downloaded ballot key file.
+    const [pass, outFile] = args;
+    await ready("#key");
+    await signedIn();
+    await page.waitForSelector("#ballot-key-state[data-code]");
+    out.before = await page.getAttribute("#ballot-key-state", "data-code");
+    await page.fill("#ballot-pass", pass);
+    await page.fill("#ballot-pass2", pass);
+    const download = page.waitForEvent("download");
+    await page.click("#make-ballot-key");
+    await receipt();
+    if (out.receipt === "genuine") {
+      const d = await download;
+      out.file_name = d.suggestedFilename();
+      await d.saveAs(outFile);
+      await page.waitForSelector("#status[data-code='ballot_key_done']");
+      out.status_code = await page.getAttribute("#status", "data-code");
+    }
+    out.after = await page.getAttribute("#ballot-key-state", "data-code");
+    out.commitment = await page.getAttribute("#ballot-key-state", "data-commitment");
+    await shot("ballot-key");
+    // Everything this browser keeps for the desk (IndexedDB and
+    // localStorage), bytes as hex: the ballot secret must not be in it.
+    out.storage = await page.evaluate(async () => {
+      const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+      const show = (v) =>
+        JSON.stringify(v, (k, x) => (x instanceof CryptoKey ? `CryptoKey(${x.type},${x.extractable})` : x instanceof Uint8Array ? hex(x) : x));
+      const db = await new Promise((resolve, reject) => {
+        const open = indexedDB.open("erkin-desk", 2);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => resolve(open.result);
+      });
+      const all = [];
+      for (const name of db.objectStoreNames) {
+        const store = db.transaction(name).objectStore(name);
+        const [keys, values] = await Promise.all(
+          [store.getAllKeys(), store.getAll()].map((r) => new Promise((resolve) => (r.onsuccess = () => resolve(r.result)))),
+        );
+        keys.forEach((k, i) => all.push(`${name}/${k}=${show(values[i])}`));
+      }
+      for (let i = 0; i < localStorage.length; i++) all.push(`local/${localStorage.key(i)}=${localStorage.getItem(localStorage.key(i))}`);
+      return all.join("\n");
+    });
+  } else if (scenario === "secret-view") {
+    // ARGS: proposal, what to wait for in it (a selector).
+    const [id, wait] = args;
+    const at = await proposal(id, wait);
+    const li = `li.proposal[data-id='${id}']`;
+    out.secret = await page.getAttribute(li, "data-secret");
+    out.tally = await page.textContent(`${li} .tally`);
+    out.buttons = await page.$$eval(`${li} button`, (bs) => bs.map((b) => b.className));
+    out.note = await page.$eval(li, (e) => (e.querySelector(".secret-note, .secret-no-key") || {}).textContent || null);
+    out.command = await page.$eval(li, (e) => (e.querySelector(".secret-command") || {}).textContent || null);
+    out.found = await page.textContent(at);
+    await shot(`secret-${id}-${await page.getAttribute("html", "lang")}`);
+    out.html = await page.content();
   } else if (scenario === "preview-hostile") {
     // Hostile Markdown (the markers of erkin-views' hostile corpus) in a
     // draft's preview: nothing may run.

@@ -794,13 +794,18 @@ mod clocked {
         /// Founds a publication in `dir` with `founders` and serves it with
         /// the members' API and the desk, on a clock starting now.
         pub fn start(dir: &Path, founders: &[&SecretKey]) -> Self {
+            Self::start_with(dir, founders, Charter::default())
+        }
+
+        /// [`Newsroom::start`] with `charter`.
+        pub fn start_with(dir: &Path, founders: &[&SecretKey], charter: Charter) -> Self {
             let log = SecretKey::generate(&mut rand_core::OsRng, ORIGIN).unwrap();
             let t0 = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap()
                 .as_secs();
             let keys: Vec<_> = founders.iter().map(|k| k.verifier_key().clone()).collect();
-            drop(Publication::found(dir, "Clocked", &log, &keys, Charter::default(), t0).unwrap());
+            drop(Publication::found(dir, "Clocked", &log, &keys, charter, t0).unwrap());
             let clock = Arc::new(AtomicU64::new(t0));
             let c = clock.clone();
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -1260,4 +1265,253 @@ fn members_elect_the_board_from_the_browser() {
     let resigned = drive("act", &url, &dana_b, &["resign"]);
     assert_eq!(resigned["receipt"], "genuine", "{resigned}");
     room.state_when("dana resigned", |s| !s.members.contains(&"dana".into()));
+}
+
+/// The desk's ballot identity is the core's: for fixed and random ballot
+/// secrets, `desk/src/ballot.js` (WebCrypto SHA-256, poseidon-lite) gives
+/// the trapdoor, nullifier, commitment and `ballot.age` text that
+/// `erkin_core::ballot_secret` gives (whose own test pins them to
+/// `semaphore-rs`); the secret 1, 2, ..., 32 gives the published vector.
+#[test]
+#[cfg_attr(
+    not(erkin_test_node),
+    ignore = "node with desk/node_modules is missing (apt-get install nodejs npm; cd desk && npm ci)"
+)]
+fn the_desks_ballot_key_is_the_cores() {
+    use erkin_core::ballot_secret::BallotSecret;
+    use rand_core::RngCore as _;
+    let mut secrets: Vec<[u8; 32]> =
+        vec![std::array::from_fn(|i| i as u8 + 1), [0; 32], [0xff; 32]];
+    for _ in 0..8 {
+        let mut b = [0u8; 32];
+        rand_core::OsRng.fill_bytes(&mut b);
+        secrets.push(b);
+    }
+    let o = Command::new("node")
+        .current_dir(desk_dir())
+        .arg("test/ballot-vectors.mjs")
+        .args(secrets.iter().map(hex::encode))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(got.len(), secrets.len());
+    for (b, js) in secrets.iter().zip(&got) {
+        let secret = BallotSecret::from_bytes(*b);
+        let id = secret.identity();
+        let want = serde_json::json!({
+            "trapdoor": id.trapdoor.to_hex(),
+            "nullifier": id.nullifier.to_hex(),
+            "commitment": secret.commitment().unwrap().to_hex(),
+            "text": secret.expose_secret_text(),
+        });
+        assert_eq!(*js, want, "secret {}", hex::encode(b));
+    }
+    assert_eq!(
+        got[0]["commitment"],
+        "06434e561a37b0c07089f1054ed1ccd6fe47a95bcf1e2a4464ffe2ecf106abc4"
+    );
+}
+
+/// Secret votes in the desk (docs/BALLOT.md §11, §14: the desk cannot prove
+/// a ballot): a member makes a ballot key in the browser and registers it;
+/// its downloaded file opens with `erkin ballot-key show` to the same ballot
+/// key, which the fold puts in the next secret proposal's tree; the browser
+/// keeps no ballot secret. A secret proposal shows no vote, ranking or close
+/// button, says how to cast a secret ballot with `erkin vote`, and has no
+/// count while open; a member without a ballot key is told they cannot
+/// cast one in it. An open vote on it is refused by the fold.
+#[test]
+#[cfg_attr(
+    not(all(erkin_test_chromium, erkin_test_node)),
+    ignore = "chromium or node with desk/node_modules is missing (apt-get install chromium nodejs npm; cd desk && npm ci)"
+)]
+fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
+    use erkin_core::action::{Action, Ballot, BallotKey, Charter, Motion, Propose, Vote};
+    use erkin_core::ballot_secret::BallotSecret;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (alice, alice_file) = keyed(t, "alice");
+    let (bob, _) = keyed(t, "bob");
+    let (carol, carol_file) = keyed(t, "carol");
+    let mut charter = Charter::default();
+    charter.resolution.secret = true;
+    let room = clocked::Newsroom::start_with(&t.join("d"), &[&alice, &bob, &carol], charter);
+    let url = room.url.clone();
+    let (alice_b, carol_b) = (t.join("alice-browser"), t.join("carol-browser"));
+    let opened = drive(
+        "open-key",
+        &url,
+        &alice_b,
+        &[s(&alice_file), PASSPHRASE, "en"],
+    );
+    assert_eq!(opened["handle"], "alice", "{opened}");
+
+    // Alice makes and registers a ballot key in the desk; its file is
+    // what `erkin ballot-key new` writes: the CLI opens it.
+    let file = t.join("alice.ballot.age");
+    let made = drive("ballot-key", &url, &alice_b, &[PASSPHRASE, s(&file)]);
+    assert_eq!(made["before"], "ballot_key_none", "{made}");
+    assert_eq!(made["receipt"], "genuine", "{made}");
+    assert_eq!(made["file_name"], "alice.ballot.age", "{made}");
+    assert_eq!(made["after"], "ballot_key_registered", "{made}");
+    let commitment = made["commitment"].as_str().unwrap().to_string();
+    assert_eq!(commitment.len(), 64, "{made}");
+    let shown = ok(&["ballot-key", "show", s(&file)]);
+    assert_eq!(
+        shown, commitment,
+        "the CLI reads the desk's ballot key file"
+    );
+    let secret = erkin_store::keyfile::read_ballot_secret_file(&file, PASSPHRASE).unwrap();
+    assert_eq!(secret.commitment().unwrap().to_hex(), commitment);
+    // The browser keeps no ballot secret: neither its bytes nor its text.
+    let text = secret.expose_secret_text();
+    let b64 = text.split(' ').nth(1).unwrap();
+    let storage = made["storage"].as_str().unwrap();
+    assert!(storage.contains("keys/member="), "{storage}");
+    assert!(
+        !storage.contains(b64),
+        "the ballot secret is kept: {storage}"
+    );
+    let id = secret.identity();
+    for part in [id.trapdoor.to_hex(), id.nullifier.to_hex()] {
+        assert!(!storage.contains(&part), "the identity is kept: {storage}");
+    }
+    // A wrong passphrase does not open it.
+    let wrong = erkin_store::keyfile::read_ballot_secret_file(&file, "not the passphrase");
+    assert!(
+        matches!(
+            wrong,
+            Err(erkin_store::keyfile::KeyFileError::WrongPassphrase(_))
+        ),
+        "{wrong:?}"
+    );
+
+    // The desk's API tells Alice her registered key once the state has it;
+    // Bob registers one by his own client, Carol none.
+    let (cookie, _) = sign_in(room.addr, &alice);
+    let registered = erkin_testkit::eventually(std::time::Duration::from_secs(30), || {
+        let r = request(room.addr, "GET", "/desk/api/ballot-key", Some(&cookie), b"");
+        serde_json::from_slice::<serde_json::Value>(&r.body)
+            .is_ok_and(|v| v["commitment"] == commitment.as_str())
+    });
+    assert!(
+        registered.is_some(),
+        "desk/api/ballot-key never showed the key"
+    );
+    request(room.addr, "GET", "/desk/api/ballot-key", None, b"").api_error(401, "no_session");
+    let bob_secret = BallotSecret::generate(&mut rand_core::OsRng);
+    room.submit(
+        &bob,
+        Action::BallotKey(BallotKey {
+            scheme: erkin_core::ballot::SCHEME.into(),
+            commitment: bob_secret.commitment().unwrap().to_hex(),
+        }),
+    )
+    .unwrap();
+    // Alice's key again (by anyone) is refused: a ballot key is one member's.
+    let taken = room.submit(
+        &carol,
+        Action::BallotKey(BallotKey {
+            scheme: erkin_core::ballot::SCHEME.into(),
+            commitment: commitment.clone(),
+        }),
+    );
+    assert_eq!(taken.unwrap_err().code, "ballot_key_taken");
+
+    // A secret resolution: its tree holds the key the browser made.
+    let id = room
+        .submit(
+            &bob,
+            Action::Propose(Propose {
+                title: "Audit".into(),
+                closes_at: room.now() + 30 * 24 * 3600,
+                motion: Motion::Resolution {
+                    text: "Publish the audit.".into(),
+                },
+            }),
+        )
+        .unwrap();
+    let state = room.state_when("the secret resolution", |s| {
+        s.proposals.iter().any(|p| p.id == id)
+    });
+    let p = state.proposals.iter().find(|p| p.id == id).unwrap();
+    let leaves: Vec<(&str, &str)> = p
+        .secret
+        .as_ref()
+        .expect("a secret proposal")
+        .leaves
+        .iter()
+        .map(|l| (l.handle.as_str(), l.commitment.as_str()))
+        .collect();
+    let bob_key = bob_secret.commitment().unwrap().to_hex();
+    assert_eq!(
+        leaves,
+        [("alice", commitment.as_str()), ("bob", bob_key.as_str())]
+    );
+    // An open vote on it would publish how one voted: the fold refuses it.
+    let open_vote = room.submit(
+        &alice,
+        Action::Vote(Vote {
+            proposal: id,
+            ballot: Ballot::Yes,
+        }),
+    );
+    assert_eq!(open_vote.unwrap_err().code, "secret_ballot");
+
+    // Alice's desk: no vote or close button, how to vote with the CLI, and
+    // no count while open.
+    let id_s = id.to_string();
+    let seen = drive("secret-view", &url, &alice_b, &[&id_s, ".secret-note"]);
+    assert_eq!(seen["secret"], "true", "{seen}");
+    assert_eq!(seen["buttons"], serde_json::json!([]), "{seen}");
+    assert!(
+        seen["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("This vote is by secret ballot. The desk cannot cast secret ballots"),
+        "{seen}"
+    );
+    let command = seen["command"].as_str().unwrap();
+    assert!(
+        command.starts_with(&format!("erkin --server {url}/ vote {id} yes --ballot-key alice.ballot.age --proxy socks5h://127.0.0.1:9050")),
+        "{seen}"
+    );
+    // "Open until <date> · <the site's sentence>": no count, no "0 of 3".
+    let tally = seen["tally"].as_str().unwrap();
+    assert!(
+        tally.ends_with(&format!(
+            " · {}",
+            erkin_views::site_words::site_words("en").secret_ballots_at_close
+        )),
+        "{seen}"
+    );
+    assert!(!tally.contains("yes"), "{seen}");
+    nu_check(seen["html"].as_str().unwrap(), t, "secret");
+
+    // Carol, in Russian, had no ballot key when it was made: she is told so.
+    let opened = drive(
+        "open-key",
+        &url,
+        &carol_b,
+        &[s(&carol_file), PASSPHRASE, "ru"],
+    );
+    assert_eq!(opened["handle"], "carol", "{opened}");
+    let seen = drive("secret-view", &url, &carol_b, &[&id_s, ".secret-no-key"]);
+    assert_eq!(seen["buttons"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["command"], serde_json::Value::Null, "{seen}");
+    assert!(
+        seen["note"]
+            .as_str()
+            .unwrap()
+            .contains("у вас не было зарегистрированного ключа бюллетеня"),
+        "{seen}"
+    );
+    assert!(
+        seen["tally"]
+            .as_str()
+            .unwrap()
+            .contains(erkin_views::site_words::site_words("ru").secret_ballots_at_close),
+        "{seen}"
+    );
 }
