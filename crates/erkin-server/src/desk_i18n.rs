@@ -264,6 +264,16 @@ const MESSAGES: &[(&str, [&str; 3])] = &[
         "This vote is by secret ballot. The desk cannot cast secret ballots: cast yours from your own computer with the command line and your ballot key file, through Tor if you can, so that the server does not learn your address. That is the safer path anyway: a desk can be no more trustworthy than the server that sends it. Only your last ballot counts; the ballots are published when the vote closes, and nobody learns whose they are.",
     ]),
     ("secret_vote_command", ["Пәрмен:", "Команда:", "The command:"]),
+    ("secret_vote_choice", [
+        "CHOICE орнына: yes (иә), no (жоқ) немесе abstain (қалыс).",
+        "Вместо CHOICE: yes (за), no (против) или abstain (воздержаться).",
+        "For CHOICE: yes, no or abstain.",
+    ]),
+    ("secret_vote_ranking", [
+        "RANKING орнына: кандидаттар өз ретіңізбен, үтір арқылы, бос орынсыз — {candidates} (+reopen: кандидаттарды ұсынуды қайта ашу).",
+        "Вместо RANKING: кандидаты в вашем порядке через запятую без пробелов — {candidates} (+reopen: заново открыть выдвижение).",
+        "For RANKING: the candidates in your order, separated by commas without spaces — {candidates} (+reopen: re-open nominations).",
+    ]),
     ("secret_vote_no_key", [
         "Бұл ұсыныс енгізілгенде сізде тіркелген бюллетень кілті болмады, сондықтан онда жасырын бюллетень бере алмайсыз.",
         "Когда это предложение было внесено, у вас не было зарегистрированного ключа бюллетеня, поэтому в нём вы не можете подать тайный бюллетень.",
