@@ -669,12 +669,17 @@ function secretNote(p, election) {
     box.append(el("p", { className: "secret-no-key", textContent: t("secret_vote_no_key") }));
     return box;
   }
+  // Placeholders, not a choice: a command pasted unread must not vote.
   const server = new URL("..", location.href).href;
-  const choice = election ? `--rank ${p.candidates.join(",") || "+reopen"}` : "yes";
+  const choice = election ? "--rank RANKING" : "CHOICE";
   const command = `erkin --server ${server} vote ${p.id} ${choice} --ballot-key ${session.handle}.ballot.age --proxy socks5h://127.0.0.1:9050`;
   box.append(
     el("p", { className: "secret-note", textContent: t("secret_vote_note") }),
     el("p", {}, t("secret_vote_command"), " ", el("code", { className: "secret-command", textContent: command })),
+    el("p", {
+      className: "secret-choice",
+      textContent: election ? t("secret_vote_ranking", { candidates: p.candidates.join(", ") || "—" }) : t("secret_vote_choice"),
+    }),
   );
   return box;
 }

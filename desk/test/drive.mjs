@@ -416,6 +416,7 @@ try {
     out.buttons = await page.$$eval(`${li} button`, (bs) => bs.map((b) => b.className));
     out.note = await page.$eval(li, (e) => (e.querySelector(".secret-note, .secret-no-key") || {}).textContent || null);
     out.command = await page.$eval(li, (e) => (e.querySelector(".secret-command") || {}).textContent || null);
+    out.choice = await page.$eval(li, (e) => (e.querySelector(".secret-choice") || {}).textContent || null);
     out.found = await page.textContent(at);
     await shot(`secret-${id}-${await page.getAttribute("html", "lang")}`);
     out.html = await page.content();

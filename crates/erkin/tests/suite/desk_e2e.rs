@@ -1472,11 +1472,13 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
             .starts_with("This vote is by secret ballot. The desk cannot cast secret ballots"),
         "{seen}"
     );
-    let command = seen["command"].as_str().unwrap();
-    assert!(
-        command.starts_with(&format!("erkin --server {url}/ vote {id} yes --ballot-key alice.ballot.age --proxy socks5h://127.0.0.1:9050")),
+    // Placeholders, not a choice: the command pasted unread casts nothing.
+    assert_eq!(
+        seen["command"],
+        format!("erkin --server {url}/ vote {id} CHOICE --ballot-key alice.ballot.age --proxy socks5h://127.0.0.1:9050"),
         "{seen}"
     );
+    assert_eq!(seen["choice"], "For CHOICE: yes, no or abstain.", "{seen}");
     // "Open until <date> · <the site's sentence>": no count, no "0 of 3".
     let tally = seen["tally"].as_str().unwrap();
     assert!(
@@ -1500,6 +1502,7 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
     let seen = drive("secret-view", &url, &carol_b, &[&id_s, ".secret-no-key"]);
     assert_eq!(seen["buttons"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["command"], serde_json::Value::Null, "{seen}");
+    assert_eq!(seen["choice"], serde_json::Value::Null, "{seen}");
     assert!(
         seen["note"]
             .as_str()
