@@ -76,6 +76,8 @@ pub enum KeyFileError {
     },
     #[error("the passphrase is too short: use at least {MIN_PASSPHRASE_LEN} characters")]
     WeakPassphrase,
+    #[error("{0}: decrypted, but the contents are not an age X25519 identity (the ballot box's)")]
+    BadBallotBox(PathBuf),
 }
 
 /// Encrypts `key` to `passphrase`. `work_factor` is scrypt's log2(N); `None`
@@ -155,6 +157,61 @@ pub fn read_ballot_secret_file(
     passphrase: &str,
 ) -> Result<BallotSecret, KeyFileError> {
     decrypt_ballot_secret(&read_small_file(path)?, passphrase, path)
+}
+
+/// Encrypts the sequencer's ballot-box identity (docs/BALLOT.md §5.6) to
+/// `passphrase`, as [`encrypt_key`] does a key: its plaintext is age's own
+/// `AGE-SECRET-KEY-1…` line, so `age -d` opens it and `age-keygen -y` gives
+/// the recipient.
+pub fn encrypt_ballot_box(
+    identity: &age::x25519::Identity,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<Vec<u8>, KeyFileError> {
+    use age::secrecy::ExposeSecret as _;
+    encrypt_text(
+        identity.to_string().expose_secret(),
+        passphrase,
+        work_factor,
+    )
+}
+
+/// Decrypts a ballot-box file's bytes; `path` names the file in errors.
+pub fn decrypt_ballot_box(
+    bytes: &[u8],
+    passphrase: &str,
+    path: &Path,
+) -> Result<age::x25519::Identity, KeyFileError> {
+    let text = decrypt_text(bytes, passphrase, path)?;
+    text.trim_end_matches('\n')
+        .parse::<age::x25519::Identity>()
+        .map_err(|_| KeyFileError::BadBallotBox(path.to_path_buf()))
+}
+
+/// The ballot box's identity in `path` (`ballot-box.age` beside the log
+/// key, [`crate::BALLOT_BOX_FILE`]), encrypted to `passphrase` like the log
+/// key; made from the OS generator and written (never replacing a file,
+/// mode 0600, synced) when there is none. Its plaintext is never written.
+pub fn open_or_make_ballot_box(
+    path: &Path,
+    passphrase: &str,
+    work_factor: Option<u8>,
+) -> Result<age::x25519::Identity, KeyFileError> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => decrypt_ballot_box(&read_small_file(path)?, passphrase, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let identity = age::x25519::Identity::generate();
+            write_new_file(
+                path,
+                &encrypt_ballot_box(&identity, passphrase, work_factor)?,
+            )?;
+            Ok(identity)
+        }
+        Err(source) => Err(KeyFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// age (scrypt, ASCII armor) of `text` and a newline.
@@ -284,6 +341,35 @@ mod tests {
         assert!(!text.contains("PRIVATE"));
         let back = decrypt_key(&bytes, "correct horse", Path::new("k")).unwrap();
         assert_eq!(back.verifier_key(), k.verifier_key());
+    }
+
+    #[test]
+    fn the_ballot_box_is_made_once_encrypted_and_opened_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::BALLOT_BOX_FILE);
+        let made = open_or_make_ballot_box(&path, "correct horse", Some(10)).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+        assert!(!text.contains("AGE-SECRET-KEY"), "never plaintext");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let opened = open_or_make_ballot_box(&path, "correct horse", Some(10)).unwrap();
+        assert_eq!(opened.to_public().to_string(), made.to_public().to_string());
+        assert!(matches!(
+            open_or_make_ballot_box(&path, "wrong horse!", Some(10)),
+            Err(KeyFileError::WrongPassphrase(_))
+        ));
+        // A member's key file is not a ballot box.
+        let other = dir.path().join("k.age");
+        write_key_file(&other, &key(), "correct horse", Some(10)).unwrap();
+        assert!(matches!(
+            open_or_make_ballot_box(&other, "correct horse", Some(10)),
+            Err(KeyFileError::BadBallotBox(_))
+        ));
     }
 
     /// The scrypt stanza's work factor, read from the age header.

@@ -6,17 +6,24 @@
 //!   that admits entries.
 //! - [`drafts`]: members' private drafts for the desk, in their own file
 //!   (`drafts.sqlite`), never in the log.
-//! - [`keyfile`]: secret keys encrypted at rest as age passphrase files.
+//! - [`keyfile`]: secret keys encrypted at rest as age passphrase files
+//!   (the log key, a member's key and ballot secret, the ballot box).
+//! - [`ballots`]: the sequencer's intake of secret ballots (decrypting a
+//!   submission, holding it until the close: `held`'s table).
 //! - `writer`: the one-writer lock on a data directory.
 //!
 //! Everything here is an adapter around `erkin-core`: the rules live there.
 
+pub mod ballots;
 pub mod drafts;
+mod held;
 pub mod keyfile;
 pub mod publication;
 pub mod store;
 mod writer;
 
+pub use ballots::{open_ballot, BallotRefusal, MAX_BALLOT_BODY_LEN};
+pub use held::HeldBallot;
 pub use publication::{
     check_snapshot, BatchOutcome, Opened, Publication, PublicationError, Refold, SnapshotCheck,
 };
@@ -25,6 +32,9 @@ pub use writer::WriterLock;
 
 /// The file name of the publication's log key inside a data directory.
 pub const LOG_KEY_FILE: &str = "log-key.age";
+/// The file name of the sequencer's ballot-box identity (an age X25519
+/// identity, encrypted like the log key: docs/BALLOT.md §5.6), beside it.
+pub const BALLOT_BOX_FILE: &str = "ballot-box.age";
 
 /// Fsyncs the directory holding `path`, so a newly created file's name is as
 /// durable as its contents.

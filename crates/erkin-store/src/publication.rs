@@ -17,7 +17,8 @@
 
 use std::path::Path;
 
-use erkin_core::action::{Action, Charter, Close, Genesis, Tick};
+use erkin_core::action::{Action, BallotBox, CastBallot, Charter, Close, Genesis, Seal, Tick};
+use erkin_core::api::BallotReceipt;
 use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
@@ -25,6 +26,7 @@ use erkin_core::keys::{SecretKey, VerifierKey};
 use erkin_core::snapshot::{self, SnapshotError};
 use erkin_core::state::{check_clock, Applied, Rejection, State};
 
+use crate::ballots::BallotRefusal;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,14 @@ pub enum PublicationError {
     /// after unnamed ones are collected).
     #[error("uploads waiting for an entry to name them already hold {max} bytes; publish the entries that name them, then retry")]
     PendingFull { max: u64 },
+    /// The ballot box could not be published (`set_ballot_box`).
+    #[error("cannot publish the ballot box: {0}")]
+    BallotBox(Rejection),
+    /// The seals an entry needed were put before it, but it was then
+    /// refused (cannot happen: the fold refuses a missing seal only after
+    /// every other check); the batch is not written.
+    #[error("an entry needing seals was refused after them: {0}")]
+    Unsealable(Rejection),
     #[error("{path}: entry {index} in the store breaks the rules ({rejection}); the store was altered or written by a faulty sequencer")]
     Invalid {
         path: String,
@@ -337,13 +347,13 @@ impl Publication {
                     None
                 };
             for e in entries {
-                let result = match admit(&mut self.state, &self.store, e, now) {
+                let result = match self.admit_sealed(e, Some(now), log_key, &mut admitted) {
                     Ok(result) => result,
                     // Not the entry's fault: the batch fails as storage, and
                     // the entries folded so far are undone by a rebuild.
                     Err(e) => {
                         self.stale = true;
-                        return Err(e.into());
+                        return Err(e);
                     }
                 };
                 if let Ok((_, blobs)) = &result {
@@ -354,11 +364,29 @@ impl Publication {
             }
             // After the members' entries (a member's own close in this batch
             // stands), the log key closes every proposal whose deadline has
-            // passed in log time, judged by the fold like a member's close.
+            // passed in log time, judged by the fold like a member's close;
+            // a secret proposal's close follows the ballots held for it.
+            let mut closed_secret = Vec::new();
             for id in self.state.overdue(self.state.log_time()) {
-                let bytes = self.close(id, log_key)?;
-                if self.state.apply(&bytes).is_ok() {
-                    admitted.push(bytes);
+                let secret = self.state.proposal(id).is_some_and(|p| p.secret.is_some());
+                if secret {
+                    if let Err(e) = self.close_secret(id, log_key, &mut admitted) {
+                        self.stale = true;
+                        return Err(e);
+                    }
+                    if self.state.proposal(id).is_some_and(|p| p.outcome.is_some()) {
+                        closed_secret.push(id);
+                    }
+                    continue;
+                }
+                let bytes = self.close(id, Vec::new(), log_key)?;
+                match self.admit_sealed(&bytes, None, log_key, &mut admitted) {
+                    Ok(Ok(_)) => admitted.push(bytes),
+                    Ok(Err(_)) => {}
+                    Err(e) => {
+                        self.stale = true;
+                        return Err(e);
+                    }
                 }
             }
             if admitted.len() == usize::from(tick.is_some()) {
@@ -390,6 +418,7 @@ impl Publication {
                         self.state.clear_touched();
                     }
                     self.purge_redacted()?;
+                    self.drop_closed_ballots(&closed_secret)?;
                     return Ok(BatchOutcome {
                         results,
                         checkpoint: Some(checkpoint),
@@ -419,17 +448,285 @@ impl Publication {
             .map_err(|e| PublicationError::Tick(Rejection::Entry(e)))
     }
 
-    /// The close of proposal `id` at the log time, signed by the log key.
-    fn close(&self, id: u64, log_key: &SecretKey) -> Result<Vec<u8>, PublicationError> {
+    /// The close of proposal `id` at the log time, signed by the log key,
+    /// with the salts of its seals (a secret proposal's).
+    fn close(
+        &self,
+        id: u64,
+        salts: Vec<String>,
+        log_key: &SecretKey,
+    ) -> Result<Vec<u8>, PublicationError> {
+        self.by_log_key(
+            Action::Close(Close {
+                proposal: id,
+                salts,
+            }),
+            log_key,
+        )
+    }
+
+    /// `action` signed by the log key, dated at the log time.
+    fn by_log_key(&self, action: Action, log_key: &SecretKey) -> Result<Vec<u8>, PublicationError> {
         let body = EntryBody {
             time: self.state.log_time(),
-            action: Action::Close(Close {
-                proposal: id,
-                salts: Vec::new(),
-            }),
+            action,
         };
         sign_entry(self.state.origin(), &body, log_key)
             .map_err(|e| PublicationError::Tick(Rejection::Entry(e)))
+    }
+
+    /// Admits `entry` — a member's (`now`: the sequencer's clock, checked
+    /// as [`admit`] does) or the log key's (`None`) — putting right before
+    /// it a seal of every open secret proposal whose tree it changes (a
+    /// member of it leaving: the fold's `missing_seal`), each pushed to
+    /// `admitted` (the entry itself is the caller's to push).
+    fn admit_sealed(
+        &mut self,
+        entry: &[u8],
+        now: Option<u64>,
+        log_key: &SecretKey,
+        admitted: &mut Vec<Vec<u8>>,
+    ) -> Result<Result<(Applied, Vec<BlobId>), Rejection>, PublicationError> {
+        let mut sealed: Vec<u64> = Vec::new();
+        loop {
+            let result = match now {
+                Some(now) => admit(&mut self.state, &self.store, entry, now)?,
+                None => self.state.apply(entry).map(|a| (a, Vec::new())),
+            };
+            match result {
+                Err(Rejection::MissingSeal { proposal }) if !sealed.contains(&proposal) => {
+                    let seal = self.seal(proposal, log_key)?;
+                    if let Err(r) = self.state.apply(&seal) {
+                        self.stale = true;
+                        return Err(PublicationError::Unsealable(r));
+                    }
+                    admitted.push(seal);
+                    sealed.push(proposal);
+                }
+                Err(r) if !sealed.is_empty() => {
+                    // The seals stand in the state without their entry:
+                    // rebuilt before the next batch.
+                    self.stale = true;
+                    return Err(PublicationError::Unsealable(r));
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// The seal of secret proposal `id`'s current epoch (docs/BALLOT.md
+    /// §5.4), signed by the log key at the log time: a fresh salt from the
+    /// OS generator, kept durably before the seal is returned, and the
+    /// hashes of the ballots held for that epoch.
+    fn seal(&self, id: u64, log_key: &SecretKey) -> Result<Vec<u8>, PublicationError> {
+        use rand_core::RngCore as _;
+        let epoch = self
+            .state
+            .proposal(id)
+            .and_then(|p| p.secret.as_deref())
+            .map_or(0, |s| s.roots.len().saturating_sub(1)) as u64;
+        let mut salt = [0u8; 32];
+        rand_core::OsRng.fill_bytes(&mut salt);
+        let hashes = self.store.held_hashes(id, epoch)?;
+        let commitment =
+            erkin_core::secret::seal_commitment(self.state.origin(), id, epoch, &salt, &hashes);
+        self.store.put_salt(id, epoch, &salt)?;
+        self.by_log_key(
+            Action::Seal(Seal {
+                proposal: id,
+                commitment,
+            }),
+            log_key,
+        )
+    }
+
+    /// Closes secret proposal `id` (docs/BALLOT.md §8): the seals its close
+    /// needs (its removal of a member of another open secret proposal's
+    /// tree), then every held ballot in (epoch, hash) order, each signed by
+    /// the log key at the log time, then the close with its seals' salts —
+    /// tried on a copy of the state first, so a close the fold would not
+    /// take leaves the state, and the proposal, as they were (it stays
+    /// overdue; the next batch tries again).
+    fn close_secret(
+        &mut self,
+        id: u64,
+        log_key: &SecretKey,
+        admitted: &mut Vec<Vec<u8>>,
+    ) -> Result<(), PublicationError> {
+        let Some(secret) = self.state.proposal(id).and_then(|p| p.secret.as_deref()) else {
+            return Ok(());
+        };
+        let seals = secret.seals.len() as u64;
+        let mut salts = Vec::new();
+        for epoch in 0..seals {
+            match self.store.salt(id, epoch)? {
+                Some(salt) => salts.push(hex_encode(&salt)),
+                // A seal whose salt is lost can never be opened.
+                None => return Ok(()),
+            }
+        }
+        let mut ballots = Vec::new();
+        for held in self.store.held_ballots(id)? {
+            let Ok(b) = serde_json::from_slice::<CastBallot>(&held.body) else {
+                continue;
+            };
+            ballots.push(self.by_log_key(Action::Ballot(b), log_key)?);
+        }
+        let close = self.close(id, salts, log_key)?;
+        let mut seals_first: Vec<(u64, Vec<u8>)> = Vec::new();
+        loop {
+            let mut trial = self.state.clone();
+            let mut run = Vec::new();
+            for (_, seal) in &seals_first {
+                if trial.apply(seal).is_err() {
+                    return Ok(());
+                }
+                run.push(seal.clone());
+            }
+            for b in &ballots {
+                if trial.apply(b).is_ok() {
+                    run.push(b.clone());
+                }
+            }
+            match trial.apply(&close) {
+                Ok(_) => {
+                    run.push(close);
+                    self.state = trial;
+                    admitted.extend(run);
+                    return Ok(());
+                }
+                Err(Rejection::MissingSeal { proposal })
+                    if !seals_first.iter().any(|(p, _)| *p == proposal) =>
+                {
+                    let seal = self.seal(proposal, log_key)?;
+                    seals_first.push((proposal, seal));
+                }
+                Err(_) => return Ok(()),
+            }
+        }
+    }
+
+    /// Deletes the held ballots and salts of the secret proposals `closed`
+    /// in the batch just written, and of any other proposal no longer open
+    /// (a crash between a close's batch and this).
+    fn drop_closed_ballots(&self, closed: &[u64]) -> Result<(), PublicationError> {
+        for id in closed {
+            self.store.drop_held(*id)?;
+        }
+        for id in self.store.held_proposals()? {
+            let open = self.state.proposal(id).is_some_and(|p| p.outcome.is_none());
+            if !open {
+                self.store.drop_held(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The sequencer's intake of a secret ballot at `now`, its clock
+    /// (docs/BALLOT.md §8): the state's checks (open, secret, before the
+    /// deadline, the current epoch's root, the choice, then the proof),
+    /// then the nullifier's held `seq` (a ballot must go above it:
+    /// [`BallotRefusal::StaleBallot`]) and the count of nullifiers (no more
+    /// than ballot keys in the tree: `ballot_overflow`); then held durably
+    /// — replacing the nullifier's ballot of this epoch — and answered
+    /// with the log key's receipt. The same ballot sent again is answered
+    /// with its receipt again.
+    pub fn hold_ballot(
+        &mut self,
+        ballot: &CastBallot,
+        now: u64,
+        log_key: &SecretKey,
+    ) -> Result<BallotReceipt, BallotRefusal> {
+        if self.writer.is_none() {
+            self.claim_writer("erkin")?;
+        }
+        self.catch_up()?;
+        let hash = ballot.hash();
+        let open = self
+            .state
+            .proposal(ballot.proposal)
+            .is_some_and(|p| p.outcome.is_none() && now.max(self.state.log_time()) < p.closes_at);
+        if open {
+            if let Some(epoch) = self.store.held_ballot_epoch(ballot.proposal, &hash)? {
+                return Ok(BallotReceipt::sign(log_key, ballot.proposal, epoch, &hash));
+            }
+        }
+        let intake = self
+            .state
+            .check_ballot_intake(now, ballot)
+            .map_err(BallotRefusal::Rejected)?;
+        match self.store.held_seq(intake.proposal, &intake.nullifier)? {
+            Some(held_seq) if ballot.seq <= held_seq => {
+                return Err(BallotRefusal::StaleBallot { held_seq })
+            }
+            Some(_) => {}
+            None => {
+                let nullifiers = self.store.held_nullifiers(intake.proposal)? + 1;
+                if nullifiers > intake.leaves {
+                    return Err(BallotRefusal::Rejected(Rejection::BallotOverflow {
+                        proposal: intake.proposal,
+                        nullifiers,
+                        leaves: intake.leaves,
+                    }));
+                }
+            }
+        }
+        self.store.hold_ballot(
+            intake.proposal,
+            intake.epoch,
+            &hash,
+            &intake.nullifier,
+            intake.seq,
+            &ballot.canonical_json(),
+        )?;
+        Ok(BallotReceipt::sign(
+            log_key,
+            intake.proposal,
+            intake.epoch,
+            &hash,
+        ))
+    }
+
+    /// [`Publication::hold_ballot`] of a submission's body, decrypted with
+    /// the ballot box's `identity` ([`crate::ballots::open_ballot`]).
+    pub fn take_ballot(
+        &mut self,
+        body: &[u8],
+        identity: &age::x25519::Identity,
+        now: u64,
+        log_key: &SecretKey,
+    ) -> Result<BallotReceipt, BallotRefusal> {
+        let ballot = crate::ballots::open_ballot(body, identity)?;
+        self.hold_ballot(&ballot, now, log_key)
+    }
+
+    /// Publishes `recipient` as the ballot box (a `ballot_box` entry signed
+    /// by the log key, in a batch of its own, ticked at `now`) unless it is
+    /// the one in force. Returns whether it appended one.
+    pub fn set_ballot_box(
+        &mut self,
+        recipient: &str,
+        now: u64,
+        log_key: &SecretKey,
+    ) -> Result<bool, PublicationError> {
+        self.catch_up()?;
+        if self.state.ballot_box() == Some(recipient) {
+            return Ok(false);
+        }
+        let body = EntryBody {
+            time: now.max(self.state.log_time()),
+            action: Action::BallotBox(BallotBox {
+                recipient: recipient.to_string(),
+            }),
+        };
+        let bytes = sign_entry(self.state.origin(), &body, log_key)
+            .map_err(|e| PublicationError::BallotBox(Rejection::Entry(e)))?;
+        let outcome = self.submit(&[bytes], now, log_key)?;
+        match outcome.results.into_iter().next() {
+            Some(Ok(_)) => Ok(true),
+            Some(Err(r)) => Err(PublicationError::BallotBox(r)),
+            None => Ok(false),
+        }
     }
 
     /// Whether a proposal is due to close at `now` (by the sequencer's clock,
@@ -559,6 +856,11 @@ impl Publication {
             body.time += 1;
         }
     }
+}
+
+/// Lowercase hex of 32 bytes.
+fn hex_encode(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How old the log time may grow before a batch that no time rule judges

@@ -114,8 +114,8 @@ pub struct BlobHandle {
 }
 
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
     log_key: VerifierKey,
     size: u64,
 }
@@ -186,6 +186,7 @@ impl Store {
         configure(&store.conn)
             .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
             .and_then(|()| store.conn.execute_batch(SNAPSHOT_TABLE))
+            .and_then(|()| store.conn.execute_batch(crate::held::HELD_TABLES))
             .and_then(|()| add_snapshot_weight(&store.conn))
             .map_err(|source| sql_err(&store.path, source))?;
         store.size = store.check_head().map_err(|reason| StoreError::Corrupt {
@@ -1232,9 +1233,11 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
          CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
          {PENDING_TABLE}
          {SNAPSHOT_TABLE}
+         {held}
          ALTER TABLE state_snapshot ADD COLUMN weight INTEGER NOT NULL DEFAULT 0;
          PRAGMA application_id = {APPLICATION_ID};
-         PRAGMA user_version = {FORMAT_VERSION};"
+         PRAGMA user_version = {FORMAT_VERSION};",
+        held = crate::held::HELD_TABLES,
     ))
     .map_err(sql)?;
     conn.execute(
@@ -1369,15 +1372,19 @@ fn remove_db_files(path: &Path) -> std::io::Result<()> {
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // WAL + FULL: each commit fsyncs the write-ahead log, so a commit that
     // returned is on disk. busy_timeout lets a reader wait out a writer.
+    // secure_delete: deleted rows (held secret ballots after their close,
+    // redacted blobs) are overwritten with zeros, not left in free pages
+    // (docs/BALLOT.md §8).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
          PRAGMA busy_timeout = 5000;",
     )
 }
 
-fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
+pub(crate) fn sql_err(path: &Path, source: rusqlite::Error) -> StoreError {
     StoreError::Sqlite {
         path: path.to_path_buf(),
         source,

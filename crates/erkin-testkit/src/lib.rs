@@ -4,6 +4,10 @@
 //! loopback ports; polling with a deadline.
 //!
 //! A dev-dependency of the suites only; nothing here is in the binary.
+//! With the feature `ballots`: real secret ballots ([`ballots`]).
+
+#[cfg(feature = "ballots")]
+pub mod ballots;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

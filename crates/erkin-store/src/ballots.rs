@@ -1,0 +1,106 @@
+//! The sequencer's intake of secret ballots (docs/BALLOT.md §8, §9): a
+//! submission decrypted in memory with the ballot box's identity, read as
+//! one canonical ballot, checked by the state
+//! ([`erkin_core::state::State::check_ballot_intake`]) and by what the
+//! sequencer holds, then held durably until the close
+//! ([`crate::Publication::hold_ballot`]).
+//!
+//! Nothing here records when a ballot arrived or from where: the held row
+//! is the ballot's own bytes, keyed by (proposal, epoch, ballot hash).
+
+use std::io::Read as _;
+
+use erkin_core::action::CastBallot;
+use erkin_core::api::{read_ballot, BallotBodyError, BALLOT_PLAINTEXT_LEN};
+use erkin_core::state::Rejection;
+
+use crate::publication::PublicationError;
+
+/// The largest submission body read: an age file of one X25519 stanza and
+/// [`BALLOT_PLAINTEXT_LEN`] bytes of payload is some 8,500 bytes; the rest
+/// is slack for the header, never for a longer plaintext.
+pub const MAX_BALLOT_BODY_LEN: usize = 16 * 1024;
+
+/// Why the sequencer does not hold a ballot. [`BallotRefusal::code`] is the
+/// API's code.
+#[derive(Debug, thiserror::Error)]
+pub enum BallotRefusal {
+    /// Not an age file to the ballot box's recipient (another recipient, a
+    /// passphrase, armored, damaged), or larger than
+    /// [`MAX_BALLOT_BODY_LEN`].
+    #[error("the ballot does not decrypt with the ballot box's identity: encrypt it, unarmored, to the ballot box in the state")]
+    Undecryptable,
+    /// Decrypted, but not exactly one padded canonical ballot.
+    #[error(transparent)]
+    Body(#[from] BallotBodyError),
+    /// What the state refuses (the fold's codes, and `voting_ended` by the
+    /// sequencer's clock).
+    #[error("{0}")]
+    Rejected(Rejection),
+    /// The ballot's `seq` is not above the highest the sequencer holds for
+    /// its nullifier in any epoch: prove again with `held_seq + 1`.
+    #[error("a ballot with this nullifier and seq {held_seq} is held already: send one with a seq above it")]
+    StaleBallot { held_seq: u64 },
+    /// The store failed (the ballot is not held).
+    #[error(transparent)]
+    Publication(#[from] PublicationError),
+}
+
+impl BallotRefusal {
+    /// The API's error code: `bad_body`, `bad_ballot`, the fold's codes,
+    /// `voting_ended`, `stale_ballot`, or `storage`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BallotRefusal::Undecryptable => "bad_body",
+            BallotRefusal::Body(e) => e.code(),
+            BallotRefusal::Rejected(r) => r.code(),
+            BallotRefusal::StaleBallot { .. } => "stale_ballot",
+            BallotRefusal::Publication(_) => "storage",
+        }
+    }
+
+    /// Whether the refusal came after the ballot's proof was decoded or
+    /// verified (the costly part, some milliseconds): what a server's
+    /// budget for refused proofs counts.
+    pub fn spent_proof(&self) -> bool {
+        matches!(
+            self,
+            BallotRefusal::Rejected(Rejection::BadBallot { .. })
+                | BallotRefusal::Rejected(Rejection::BallotOverflow { .. })
+                | BallotRefusal::StaleBallot { .. }
+        )
+    }
+}
+
+impl From<crate::store::StoreError> for BallotRefusal {
+    fn from(e: crate::store::StoreError) -> Self {
+        BallotRefusal::Publication(e.into())
+    }
+}
+
+/// Decrypts a submission with the ballot box's `identity` (in memory;
+/// binary age, an X25519 stanza, never a passphrase's scrypt, whose work
+/// factor the sender would choose) and reads the ballot in its padded
+/// plaintext.
+pub fn open_ballot(
+    body: &[u8],
+    identity: &age::x25519::Identity,
+) -> Result<CastBallot, BallotRefusal> {
+    if body.len() > MAX_BALLOT_BODY_LEN {
+        return Err(BallotRefusal::Undecryptable);
+    }
+    let decryptor = age::Decryptor::new(body).map_err(|_| BallotRefusal::Undecryptable)?;
+    if decryptor.is_scrypt() {
+        return Err(BallotRefusal::Undecryptable);
+    }
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|_| BallotRefusal::Undecryptable)?;
+    let mut plain = Vec::with_capacity(BALLOT_PLAINTEXT_LEN + 1);
+    reader
+        .by_ref()
+        .take(BALLOT_PLAINTEXT_LEN as u64 + 1)
+        .read_to_end(&mut plain)
+        .map_err(|_| BallotRefusal::Undecryptable)?;
+    Ok(read_ballot(&plain)?)
+}

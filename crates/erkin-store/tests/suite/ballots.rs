@@ -1,0 +1,535 @@
+//! The sequencer's secret ballots (issue 15, docs/BALLOT.md §8): intake
+//! with real proofs, the held table, seals before a departure, and the
+//! close's run of ballots that the fold accepts.
+
+use erkin_core::action::{Action, Ballot, BallotKey, CastBallot, Charter, Motion, Propose, Resign};
+use erkin_core::api::{pad_ballot, verify_ballot_receipt, BallotBodyError, BALLOT_PLAINTEXT_LEN};
+use erkin_core::ballot::BallotError;
+use erkin_core::ballot_secret::BallotSecret;
+use erkin_core::entry::{EntryBody, ParsedEntry};
+use erkin_core::keys::SecretKey;
+use erkin_core::secret::SecretVote;
+use erkin_core::state::Rejection;
+use erkin_store::{BallotRefusal, Publication};
+use erkin_testkit::ballots::{body, cast, commitment, encrypt, secret};
+
+const T0: u64 = 1_790_000_000;
+const H: u64 = 3600;
+/// When the proposals are made.
+const T1: u64 = T0 + 60;
+/// When members vote.
+const T2: u64 = T1 + 60;
+const CLOSES: u64 = T1 + 200 * H;
+const ORIGIN: &str = "store.example/log";
+const FOUNDERS: [&str; 4] = ["aigerim", "bolat", "dana", "erlan"];
+
+struct Vote {
+    _dir: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    p: Publication,
+    log: SecretKey,
+    keys: Vec<SecretKey>,
+    secrets: Vec<BallotSecret>,
+    identity: age::x25519::Identity,
+    recipient: String,
+}
+
+fn secret_charter() -> Charter {
+    let mut c = Charter::default();
+    c.resolution.secret = true;
+    c.remove.secret = true;
+    c
+}
+
+/// Submits `entries` at `now`; each must be admitted. Their indexes.
+fn admit(v: &mut Vote, entries: &[Vec<u8>], now: u64) -> Vec<u64> {
+    let out = v.p.submit(entries, now, &v.log).unwrap();
+    out.results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("refused: {e:?}")))
+        .collect()
+}
+
+fn signed(v: &Vote, who: usize, time: u64, action: Action) -> Vec<u8> {
+    v.p.sign(&EntryBody { time, action }, &v.keys[who]).unwrap()
+}
+
+/// Four founders under a charter deciding resolutions and removals
+/// secretly; each registers a ballot key; the ballot box is published.
+fn founded() -> Vote {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SecretKey::generate(&mut rand_core::OsRng, ORIGIN).unwrap();
+    let keys: Vec<SecretKey> = FOUNDERS
+        .iter()
+        .map(|h| SecretKey::generate(&mut rand_core::OsRng, h).unwrap())
+        .collect();
+    let p = Publication::found(
+        dir.path(),
+        "Ballot test",
+        &log,
+        &keys
+            .iter()
+            .map(|k| k.verifier_key().clone())
+            .collect::<Vec<_>>(),
+        secret_charter(),
+        T0,
+    )
+    .unwrap();
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let mut v = Vote {
+        dir: dir.path().to_path_buf(),
+        _dir: dir,
+        p,
+        log,
+        keys,
+        secrets: (0..FOUNDERS.len()).map(|i| secret("store", i)).collect(),
+        identity,
+        recipient,
+    };
+    let registrations: Vec<Vec<u8>> = (0..FOUNDERS.len())
+        .map(|i| {
+            signed(
+                &v,
+                i,
+                T0 + 10,
+                Action::BallotKey(BallotKey {
+                    scheme: "semaphore-v3-16".into(),
+                    commitment: commitment(&v.secrets[i]),
+                }),
+            )
+        })
+        .collect();
+    admit(&mut v, &registrations, T0 + 10);
+    let recipient = v.recipient.clone();
+    assert!(v.p.set_ballot_box(&recipient, T0 + 20, &v.log).unwrap());
+    assert!(!v.p.set_ballot_box(&recipient, T0 + 30, &v.log).unwrap());
+    assert_eq!(v.p.state().ballot_box(), Some(recipient.as_str()));
+    v
+}
+
+fn propose(v: &mut Vote, who: usize, motion: Motion) -> u64 {
+    propose_until(v, who, motion, CLOSES)
+}
+
+fn propose_until(v: &mut Vote, who: usize, motion: Motion, closes_at: u64) -> u64 {
+    let e = signed(
+        v,
+        who,
+        T1,
+        Action::Propose(Propose {
+            title: "A question".into(),
+            closes_at,
+            motion,
+        }),
+    );
+    admit(v, &[e], T1)[0]
+}
+
+fn resolution(v: &mut Vote) -> u64 {
+    propose(
+        v,
+        0,
+        Motion::Resolution {
+            text: "Publish the audit".into(),
+        },
+    )
+}
+
+fn vote_of(v: &Vote, id: u64) -> SecretVote {
+    (**v.p.state().proposal(id).unwrap().secret.as_ref().unwrap()).clone()
+}
+
+/// Member `who`'s ballot on `id` against its current epoch's tree.
+fn ballot(v: &Vote, id: u64, who: usize, seq: u64, choice: Ballot) -> CastBallot {
+    let vote = vote_of(v, id);
+    let epoch = vote.roots.len() - 1;
+    cast(ORIGIN, id, &vote, epoch, &v.secrets[who], seq, choice)
+}
+
+fn hold(
+    v: &mut Vote,
+    b: &CastBallot,
+    now: u64,
+) -> Result<erkin_core::api::BallotReceipt, BallotRefusal> {
+    let identity = v.identity.clone();
+    v.p.take_ballot(&body(b, &v.recipient), &identity, now, &v.log)
+}
+
+fn refused_with(
+    r: Result<erkin_core::api::BallotReceipt, BallotRefusal>,
+    code: &str,
+) -> BallotRefusal {
+    let e = r.expect_err("refused");
+    assert_eq!(e.code(), code, "{e:?}");
+    e
+}
+
+/// The kinds of the log's entries from `from` on, ticks left out (where
+/// the sequencer puts one is its own affair).
+fn kinds(v: &Vote, from: u64) -> Vec<&'static str> {
+    let size = v.p.store().size();
+    v.p.store()
+        .entries(from, size)
+        .unwrap()
+        .iter()
+        .map(|e| ParsedEntry::parse(e, ORIGIN).unwrap().body.action.kind())
+        .filter(|k| *k != "tick")
+        .collect()
+}
+
+#[test]
+fn a_held_ballot_gets_a_receipt_and_a_re_vote_replaces_it() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let a = ballot(&v, id, 0, 1, Ballot::Yes);
+    let size = v.p.store().size();
+    let r = hold(&mut v, &a, T2).unwrap();
+    assert_eq!((r.proposal, r.epoch, r.ballot_hash), (id, 0, a.hash()));
+    verify_ballot_receipt(&r, v.log.verifier_key(), &a.hash()).unwrap();
+    // Held, not logged: nothing is appended before the close.
+    assert_eq!(v.p.store().size(), size);
+    let held = v.p.store().held_ballots(id).unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!((held[0].epoch, held[0].hash), (0, a.hash()));
+    assert_eq!(held[0].body, a.canonical_json());
+    // The same ballot again (a lost answer): the same receipt.
+    assert_eq!(hold(&mut v, &a, T2 + 1).unwrap(), r);
+    // A second ballot with the same seq: stale, with the held seq; the
+    // retry above it replaces the held one.
+    let b = ballot(&v, id, 0, 1, Ballot::No);
+    match refused_with(hold(&mut v, &b, T2 + 2), "stale_ballot") {
+        BallotRefusal::StaleBallot { held_seq } => assert_eq!(held_seq, 1),
+        other => panic!("{other:?}"),
+    }
+    let b = ballot(&v, id, 0, 2, Ballot::No);
+    let r = hold(&mut v, &b, T2 + 3).unwrap();
+    verify_ballot_receipt(&r, v.log.verifier_key(), &b.hash()).unwrap();
+    let held = v.p.store().held_ballots(id).unwrap();
+    assert_eq!(
+        held.len(),
+        1,
+        "a re-vote in the same epoch replaces the row"
+    );
+    assert_eq!(held[0].hash, b.hash());
+    // A lower seq than held is stale too.
+    let old = ballot(&v, id, 0, 1, Ballot::Abstain);
+    match refused_with(hold(&mut v, &old, T2 + 4), "stale_ballot") {
+        BallotRefusal::StaleBallot { held_seq } => assert_eq!(held_seq, 2),
+        other => panic!("{other:?}"),
+    }
+    // Another member's ballot is a row of its own.
+    let c = ballot(&v, id, 1, 1, Ballot::Yes);
+    hold(&mut v, &c, T2 + 5).unwrap();
+    assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 2);
+}
+
+#[test]
+fn every_refusal_of_the_intake_has_its_code() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let other = propose(
+        &mut v,
+        1,
+        Motion::Remove {
+            handle: "erlan".into(),
+        },
+    );
+    let a = ballot(&v, id, 0, 1, Ballot::Yes);
+    // After the deadline by the sequencer's clock.
+    match refused_with(hold(&mut v, &a, CLOSES), "voting_ended") {
+        BallotRefusal::Rejected(Rejection::VotingEnded {
+            closes_at, time, ..
+        }) => {
+            assert_eq!((closes_at, time), (CLOSES, CLOSES))
+        }
+        other => panic!("{other:?}"),
+    }
+    // Made for another proposal (same electorate, so the same root): the
+    // scope differs and the proof fails.
+    let elsewhere = CastBallot {
+        proposal: other,
+        ..a.clone()
+    };
+    match refused_with(hold(&mut v, &elsewhere, T2), "bad_ballot") {
+        BallotRefusal::Rejected(Rejection::BadBallot { reason }) => {
+            assert_eq!(reason, BallotError::BadProof)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(hold(&mut v, &elsewhere, T2).unwrap_err().spent_proof());
+    // A ballot on an open (roll-call) vote: admissions are open under
+    // this charter.
+    let open = propose(
+        &mut v,
+        2,
+        Motion::Admit {
+            key: SecretKey::generate(&mut rand_core::OsRng, "farida")
+                .unwrap()
+                .verifier_key()
+                .to_string(),
+        },
+    );
+    let on_open = CastBallot {
+        proposal: open,
+        ..a.clone()
+    };
+    match refused_with(hold(&mut v, &on_open, T2), "secret_ballot") {
+        BallotRefusal::Rejected(Rejection::BallotOnOpenVote { proposal }) => {
+            assert_eq!(proposal, open)
+        }
+        other => panic!("{other:?}"),
+    }
+    // A ballot of a member who left, against the tree they were in: the
+    // intake takes only the current epoch's root.
+    let erlans = ballot(&v, id, 3, 1, Ballot::No);
+    let resign = signed(&v, 3, T2 + 10, Action::Resign(Resign {}));
+    admit(&mut v, &[resign], T2 + 10);
+    match refused_with(hold(&mut v, &erlans, T2 + 20), "stale_root") {
+        BallotRefusal::Rejected(Rejection::StaleRoot { proposal }) => assert_eq!(proposal, id),
+        other => panic!("{other:?}"),
+    }
+    // Bodies: not to the ballot box, armored, damaged, too long, or a
+    // plaintext of the wrong length.
+    let identity = v.identity.clone();
+    let stranger = age::x25519::Identity::generate().to_public().to_string();
+    let plain = pad_ballot(&a.canonical_json()).unwrap();
+    let mut damaged = body(&a, &v.recipient);
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    for bad in [
+        encrypt(&plain, &stranger),
+        damaged,
+        b"not age at all".to_vec(),
+        vec![0; erkin_store::MAX_BALLOT_BODY_LEN + 1],
+    ] {
+        let e = refused_with(v.p.take_ballot(&bad, &identity, T2, &v.log), "bad_body");
+        assert!(matches!(e, BallotRefusal::Undecryptable), "{e:?}");
+    }
+    let e = refused_with(
+        v.p.take_ballot(
+            &encrypt(&plain[..BALLOT_PLAINTEXT_LEN - 1], &v.recipient),
+            &identity,
+            T2,
+            &v.log,
+        ),
+        "bad_body",
+    );
+    assert!(
+        matches!(
+            e,
+            BallotRefusal::Body(BallotBodyError::WrongLength { len, .. }) if len == BALLOT_PLAINTEXT_LEN - 1
+        ),
+        "{e:?}"
+    );
+    let mut long = plain.clone();
+    long.push(0);
+    let e = refused_with(
+        v.p.take_ballot(&encrypt(&long, &v.recipient), &identity, T2, &v.log),
+        "bad_body",
+    );
+    assert!(
+        matches!(e, BallotRefusal::Body(BallotBodyError::WrongLength { .. })),
+        "{e:?}"
+    );
+    // Not canonical JSON inside: bad_ballot.
+    let spaced = String::from_utf8(a.canonical_json())
+        .unwrap()
+        .replace(",\"seq\"", ", \"seq\"");
+    let e = refused_with(
+        v.p.take_ballot(
+            &encrypt(&pad_ballot(spaced.as_bytes()).unwrap(), &v.recipient),
+            &identity,
+            T2,
+            &v.log,
+        ),
+        "bad_ballot",
+    );
+    assert!(
+        matches!(e, BallotRefusal::Body(BallotBodyError::NotCanonical)),
+        "{e:?}"
+    );
+    // Nothing refused was held.
+    assert!(v.p.store().held_ballots(id).unwrap().is_empty());
+}
+
+#[test]
+fn a_departure_is_sealed_and_the_close_publishes_every_held_ballot() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let a = ballot(&v, id, 0, 1, Ballot::Yes);
+    let d = ballot(&v, id, 3, 1, Ballot::No);
+    hold(&mut v, &a, T2).unwrap();
+    hold(&mut v, &d, T2).unwrap();
+    // erlan resigns: a seal of the vote's epoch 0 goes right before.
+    let from = v.p.store().size();
+    let resign = signed(&v, 3, T2 + 10, Action::Resign(Resign {}));
+    admit(&mut v, &[resign], T2 + 10);
+    assert_eq!(kinds(&v, from), ["seal", "resign"]);
+    let vote = vote_of(&v, id);
+    assert_eq!((vote.seals.len(), vote.roots.len()), (1, 2));
+    // aigerim votes again in epoch 1; bolat votes for the first time.
+    let a2 = ballot(&v, id, 0, 2, Ballot::No);
+    let r = hold(&mut v, &a2, T2 + 20).unwrap();
+    assert_eq!(r.epoch, 1);
+    let b = ballot(&v, id, 1, 1, Ballot::No);
+    hold(&mut v, &b, T2 + 20).unwrap();
+    assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 4);
+    // The deadline passes: one batch of the tick, the held ballots in
+    // (epoch, hash) order and the close with the seal's salt.
+    let from = v.p.store().size();
+    let out = v.p.submit(&[], CLOSES + 5, &v.log).unwrap();
+    assert!(out.checkpoint.is_some());
+    assert_eq!(
+        kinds(&v, from),
+        ["ballot", "ballot", "ballot", "ballot", "close"]
+    );
+    let size = v.p.store().size();
+    let entries = v.p.store().entries(from, size).unwrap();
+    let published: Vec<(u64, [u8; 32])> = entries
+        .iter()
+        .filter_map(|e| match ParsedEntry::parse(e, ORIGIN).unwrap().body {
+            EntryBody {
+                time,
+                action: Action::Ballot(b),
+            } => {
+                assert_eq!(time, v.p.state().log_time(), "dated at the log time");
+                let epoch = if b.root == vote.roots[0] { 0 } else { 1 };
+                Some((epoch, b.hash()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut sorted = published.clone();
+    sorted.sort();
+    assert_eq!(published, sorted);
+    let mut expected = vec![(0, a.hash()), (0, d.hash()), (1, a2.hash()), (1, b.hash())];
+    expected.sort();
+    assert_eq!(published, expected);
+    let p = v.p.state().proposal(id).unwrap();
+    let outcome = p.outcome.as_ref().expect("closed");
+    let tally = outcome.secret.as_ref().unwrap();
+    // aigerim counted once (her later "no"), erlan's "no" from before he
+    // left, bolat's "no".
+    assert_eq!((tally.turnout, tally.ballots, tally.departed), (3, 4, 1));
+    assert_eq!((outcome.tally.yes, outcome.tally.no), (0, 3));
+    // The held rows are gone; a refold of the log agrees.
+    assert!(v.p.store().held_ballots(id).unwrap().is_empty());
+    assert!(v.p.store().held_proposals().unwrap().is_empty());
+    let digest = v.p.state().digest();
+    drop(v.p);
+    let again = Publication::open(&v.dir).unwrap();
+    assert_eq!(again.state().digest(), digest);
+}
+
+#[test]
+fn held_ballots_survive_reopening_and_are_published_at_the_close() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let a = ballot(&v, id, 0, 1, Ballot::Yes);
+    let b = ballot(&v, id, 1, 1, Ballot::Yes);
+    hold(&mut v, &a, T2).unwrap();
+    hold(&mut v, &b, T2).unwrap();
+    // The server stops (its publication dropped) and starts again.
+    let reopened = Publication::open(&v.dir).unwrap();
+    v.p = reopened;
+    assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 2);
+    let from = v.p.store().size();
+    v.p.submit(&[], CLOSES, &v.log).unwrap();
+    assert_eq!(kinds(&v, from), ["ballot", "ballot", "close"]);
+    let outcome = v.p.state().proposal(id).unwrap().outcome.clone().unwrap();
+    assert!(outcome.passed);
+    assert_eq!(outcome.secret.unwrap().turnout, 2);
+}
+
+#[test]
+fn the_held_table_keeps_no_time_and_no_order() {
+    let v = founded();
+    let conn = rusqlite::Connection::open(v.dir.join("erkin.sqlite")).unwrap();
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('held_ballots') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        columns,
+        [
+            "proposal",
+            "epoch",
+            "ballot_hash",
+            "nullifier",
+            "seq",
+            "body"
+        ]
+    );
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'held_ballots'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+    assert!(
+        sql.contains("PRIMARY KEY (proposal, epoch, ballot_hash)"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn a_secret_removal_seals_the_other_secret_vote_its_member_leaves() {
+    let mut v = founded();
+    let remove = propose(
+        &mut v,
+        0,
+        Motion::Remove {
+            handle: "erlan".into(),
+        },
+    );
+    let later = CLOSES + 10 * H;
+    let id = propose_until(
+        &mut v,
+        1,
+        Motion::Resolution {
+            text: "Publish the audit".into(),
+        },
+        later,
+    );
+    // erlan votes on the resolution; three members vote to remove him.
+    let e = ballot(&v, id, 3, 1, Ballot::Yes);
+    hold(&mut v, &e, T2).unwrap();
+    for who in 0..3 {
+        let b = ballot(&v, remove, who, 1, Ballot::Yes);
+        hold(&mut v, &b, T2).unwrap();
+    }
+    // At the removal's deadline: the resolution's seal, then the removal's
+    // run of ballots and its close (which removes erlan).
+    let from = v.p.store().size();
+    v.p.submit(&[], CLOSES, &v.log).unwrap();
+    assert_eq!(
+        kinds(&v, from),
+        ["seal", "ballot", "ballot", "ballot", "close"]
+    );
+    let outcome =
+        v.p.state()
+            .proposal(remove)
+            .unwrap()
+            .outcome
+            .clone()
+            .unwrap();
+    assert!(outcome.passed, "{outcome:?}");
+    assert!(!v.p.state().members().any(|m| m.handle == "erlan"));
+    let vote = vote_of(&v, id);
+    assert_eq!((vote.seals.len(), vote.roots.len()), (1, 2));
+    assert!(v.p.store().held_ballots(remove).unwrap().is_empty());
+    // The resolution goes on in epoch 1; its close opens the seal.
+    let a = ballot(&v, id, 0, 1, Ballot::No);
+    assert_eq!(hold(&mut v, &a, CLOSES + 60).unwrap().epoch, 1);
+    let from = v.p.store().size();
+    v.p.submit(&[], later, &v.log).unwrap();
+    assert_eq!(kinds(&v, from), ["ballot", "ballot", "close"]);
+    let outcome = v.p.state().proposal(id).unwrap().outcome.clone().unwrap();
+    assert_eq!(outcome.secret.unwrap().turnout, 2);
+}

@@ -1,0 +1,150 @@
+//! Secret ballots for the suites (feature `ballots`, docs/BALLOT.md): ballot
+//! secrets from fixed seeds, real Groth16 proofs by `semaphore-rs` against a
+//! proposal's electorate tree as the state records it, and a submission's
+//! body (padded, age-encrypted to the ballot box) as a member's client
+//! sends it.
+
+use erkin_core::action::{Ballot, CastBallot};
+use erkin_core::api::pad_ballot;
+use erkin_core::ballot::{self, ElectorateTree, FieldElement};
+use erkin_core::ballot_secret::BallotSecret;
+use erkin_core::secret::SecretVote;
+use semaphore_rs::identity::Identity;
+use semaphore_rs::packed_proof::PackedProof;
+use semaphore_rs::poseidon_tree::{Branch, Proof as MerklePath};
+use semaphore_rs::protocol::{generate_nullifier_hash, generate_proof};
+use semaphore_rs::Field;
+use sha2::{Digest, Sha256};
+
+/// Member `i`'s ballot secret, from a fixed seed.
+pub fn secret(domain: &str, i: usize) -> BallotSecret {
+    BallotSecret::from_bytes(Sha256::digest(format!("{domain}/{i}")).into())
+}
+
+/// The secret's ballot key (commitment), 64 lowercase hex digits, as a
+/// `ballot_key` entry registers it.
+pub fn commitment(s: &BallotSecret) -> String {
+    s.commitment().expect("a ballot key").to_hex()
+}
+
+fn field(x: FieldElement) -> Field {
+    Field::from_be_bytes(x.to_be_bytes())
+}
+
+/// The tree of a secret proposal in `epoch`: its leaves, the first `epoch`
+/// members who left zeroed (docs/BALLOT.md §4.4).
+pub fn tree(vote: &SecretVote, epoch: usize) -> ElectorateTree {
+    let leaves: Vec<FieldElement> = vote
+        .leaves
+        .iter()
+        .map(|l| {
+            if vote.departed[..epoch].contains(&l.handle) {
+                FieldElement::ZERO
+            } else {
+                FieldElement::from_hex(&l.commitment).expect("a recorded ballot key")
+            }
+        })
+        .collect();
+    let tree = ElectorateTree::new(&leaves).expect("the tree builds");
+    assert_eq!(tree.root().to_hex(), vote.roots[epoch], "the recorded root");
+    tree
+}
+
+/// The ballot of the holder of `s` (a leaf of `vote`) on proposal
+/// `proposal` of the publication `origin`, proved against `epoch`'s tree.
+pub fn cast(
+    origin: &str,
+    proposal: u64,
+    vote: &SecretVote,
+    epoch: usize,
+    s: &BallotSecret,
+    seq: u64,
+    choice: Ballot,
+) -> CastBallot {
+    let mine = commitment(s);
+    let index = vote
+        .leaves
+        .iter()
+        .position(|l| l.commitment == mine)
+        .expect("the secret's key is a leaf of the tree");
+    cast_at(origin, proposal, vote, epoch, s, index, seq, choice)
+}
+
+/// [`cast`] for leaf `index`, whoever holds it: with another member's
+/// leaf the proof cannot hold (a test of a forged claim).
+#[allow(clippy::too_many_arguments)]
+pub fn cast_at(
+    origin: &str,
+    proposal: u64,
+    vote: &SecretVote,
+    epoch: usize,
+    s: &BallotSecret,
+    index: usize,
+    seq: u64,
+    choice: Ballot,
+) -> CastBallot {
+    let tree = tree(vote, epoch);
+    let scope = FieldElement::from_hex(&vote.scope).expect("a recorded scope");
+    let signal = ballot::signal(
+        origin,
+        proposal,
+        seq,
+        &ballot::choice_json(&choice).expect("a choice"),
+    );
+    let id = s.identity();
+    let identity = Identity {
+        trapdoor: field(id.trapdoor),
+        nullifier: field(id.nullifier),
+    };
+    let branches = tree
+        .path(index)
+        .expect("a leaf of the tree")
+        .into_iter()
+        .map(|(sibling, right)| {
+            if right {
+                Branch::Right(field(sibling))
+            } else {
+                Branch::Left(field(sibling))
+            }
+        })
+        .collect();
+    let path = MerklePath { 0: branches };
+    let proof =
+        generate_proof(&identity, &path, field(scope), field(signal)).expect("semaphore-rs proves");
+    let nullifier = generate_nullifier_hash(&identity, field(scope));
+    CastBallot {
+        proposal,
+        root: tree.root().to_hex(),
+        nullifier: FieldElement::from_be_bytes(nullifier.to_be_bytes::<32>())
+            .expect("a canonical nullifier")
+            .to_hex(),
+        seq,
+        choice,
+        proof: ballot::Proof::from_bytes(&PackedProof::from(proof).0)
+            .expect("a real proof decodes")
+            .to_hex(),
+    }
+}
+
+/// `plain` encrypted to the age X25519 `recipient`, binary (not armored).
+pub fn encrypt(plain: &[u8], recipient: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let recipient: age::x25519::Recipient = recipient.parse().expect("an age recipient");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .expect("one recipient");
+    let mut out = Vec::new();
+    let mut w = encryptor.wrap_output(&mut out).expect("into memory");
+    w.write_all(plain).expect("into memory");
+    w.finish().expect("into memory");
+    out
+}
+
+/// A submission's body: the ballot's canonical JSON padded to 8,192 bytes
+/// and encrypted to the ballot box's `recipient`.
+pub fn body(ballot: &CastBallot, recipient: &str) -> Vec<u8> {
+    encrypt(
+        &pad_ballot(&ballot.canonical_json()).expect("a ballot fits"),
+        recipient,
+    )
+}
