@@ -104,3 +104,48 @@ pub fn open_ballot(
         .map_err(|_| BallotRefusal::Undecryptable)?;
     Ok(read_ballot(&plain)?)
 }
+
+/// The sequencer's ballot box (docs/BALLOT.md §5.6): its age X25519
+/// identity, whose recipient the log publishes (`ballot_box`) and members
+/// encrypt secret ballots to. Kept at rest in `ballot-box.age`, encrypted
+/// like the log key ([`crate::keyfile::open_or_make_ballot_box`]). Its
+/// `Debug` shows the recipient only.
+#[derive(Clone)]
+pub struct BallotBox(std::sync::Arc<age::x25519::Identity>);
+
+impl BallotBox {
+    pub fn new(identity: age::x25519::Identity) -> Self {
+        BallotBox(std::sync::Arc::new(identity))
+    }
+
+    /// A fresh identity from the OS generator (tests; a server keeps its
+    /// own in `ballot-box.age`).
+    pub fn generate() -> Self {
+        Self::new(age::x25519::Identity::generate())
+    }
+
+    /// The one in `path`, made there when missing, encrypted to
+    /// `passphrase` (`work_factor` as for key files).
+    pub fn open_or_make(
+        path: &std::path::Path,
+        passphrase: &str,
+        work_factor: Option<u8>,
+    ) -> Result<Self, crate::keyfile::KeyFileError> {
+        crate::keyfile::open_or_make_ballot_box(path, passphrase, work_factor).map(Self::new)
+    }
+
+    /// The recipient (`age1…`), as the `ballot_box` entry carries it.
+    pub fn recipient(&self) -> String {
+        self.0.to_public().to_string()
+    }
+
+    pub fn identity(&self) -> &age::x25519::Identity {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for BallotBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BallotBox({})", self.recipient())
+    }
+}
