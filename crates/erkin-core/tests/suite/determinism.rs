@@ -769,6 +769,16 @@ proptest! {
             }
             head = snap.bytes;
             stored.extend(snap.articles);
+            // The fingerprint hashed as it is written (what `verify --deep`
+            // compares) is the SHA-256 of its text, and gives the state
+            // back as it was, touched articles and all.
+            let touched = state.touched_articles().clone();
+            let print = snapshot::fingerprint(&state);
+            let hashed = snapshot::fingerprint_digest(&mut state);
+            let whole: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(print.as_bytes()).into();
+            prop_assert_eq!(hashed, whole);
+            prop_assert_eq!(state.touched_articles(), &touched);
+            prop_assert_eq!(snapshot::fingerprint(&state), print);
             state.clear_touched();
             let back = snapshot::decode(
                 &head,
@@ -778,8 +788,9 @@ proptest! {
                 &snap.digest,
             );
             prop_assert!(back.is_ok(), "{:?}", back.err());
-            let back = back.unwrap();
+            let mut back = back.unwrap();
             prop_assert_eq!(snapshot::fingerprint(&back), snapshot::fingerprint(&state));
+            prop_assert_eq!(snapshot::fingerprint_digest(&mut back), hashed);
             prop_assert_eq!(snapshot::digest(&back), snap.digest);
         }
         prop_assert_eq!(snapshot::fingerprint(&state), snapshot::fingerprint(&first.state));
@@ -877,6 +888,10 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     .unwrap();
     assert_ne!(snapshot::digest(&back), snap.digest);
     assert_ne!(snapshot::fingerprint(&back), snapshot::fingerprint(&state));
+    assert_ne!(
+        snapshot::fingerprint_digest(&mut back.clone()),
+        snapshot::fingerprint_digest(&mut state.clone())
+    );
     // Article rows that are not the head's: one missing, one too many, one
     // filed under another slug, one damaged.
     assert_eq!(
