@@ -995,16 +995,19 @@ pub fn check_snapshot(store: &Store) -> Result<SnapshotCheck, PublicationError> 
         None => return Ok(SnapshotCheck::Missing),
         Some(size) => size,
     };
-    let (state, digest) = match usable_snapshot(store)? {
-        Ok((state, _, digest)) => (state, digest),
+    // One state in memory at a time (each is some 200 MiB at 100,000
+    // articles): the snapshot's is read and kept only as the hash of its
+    // fingerprint, then dropped before the refold.
+    let (recorded, snapshot_print) = match usable_snapshot(store)? {
+        Ok((mut state, _, digest)) => (digest, snapshot::fingerprint_digest(&mut state)),
         Err(why) => return Ok(SnapshotCheck::Unusable { why }),
     };
-    let refold = fold_store_until(store, size, |_| {})?;
+    let mut refold = fold_store_until(store, size, |_| {})?;
     // Opening trusts the digest recorded with the snapshot; here it is
-    // checked, with everything else the state holds.
+    // checked first, then everything else the state holds.
     Ok(
-        if snapshot::digest(&refold) == digest
-            && snapshot::fingerprint(&state) == snapshot::fingerprint(&refold)
+        if snapshot::digest(&refold) == recorded
+            && snapshot::fingerprint_digest(&mut refold) == snapshot_print
         {
             SnapshotCheck::Agrees { size }
         } else {
