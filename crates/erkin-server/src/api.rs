@@ -22,6 +22,16 @@
 //! - a member's rate limit is charged only for an authenticated entry the
 //!   log does not already hold: replaying a member's logged entries (they
 //!   are public) is refused as `duplicate` without touching their allowance.
+//!
+//! - `POST /api/v1/ballots` — body: a secret ballot, an age file to the
+//!   ballot box (docs/BALLOT.md §8, §9), on this listener and the tips
+//!   listener. No session: no cookie is read or set, nothing identifies the
+//!   sender; 200: the log key's `BallotReceipt` once it is held durably.
+//!   Its budget: a body of at most [`MAX_BALLOT_BODY_LEN`] bytes, and a
+//!   global token bucket of refused proofs ([`ApiLimits::ballot_proof_rate`]):
+//!   a proof costs milliseconds to check, and nobody is charged per member
+//!   (there is no member), so while the bucket is empty every ballot is
+//!   answered 429 before it is decrypted.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -39,7 +49,9 @@ use erkin_core::tiles::MAX_ENTRY_LEN;
 use http_body_util::BodyExt as _;
 use tokio::sync::Semaphore;
 
-use crate::sequencer::{Sequencer, SubmitError};
+use erkin_store::{BallotRefusal, MAX_BALLOT_BODY_LEN};
+
+use crate::sequencer::{BallotSubmitError, Sequencer, SubmitError};
 
 #[derive(Debug, Clone)]
 pub struct ApiLimits {
@@ -52,6 +64,12 @@ pub struct ApiLimits {
     pub max_blob_len: u64,
     /// The most bytes all uploads being received may hold together.
     pub upload_budget: u64,
+    /// Secret ballots whose proof was checked and refused, per second,
+    /// sustained, for all senders together (0: no limit): each costs a
+    /// Groth16 verification (some 3 to 5 ms).
+    pub ballot_proof_rate: f64,
+    /// Refused proofs taken at once before the rate applies.
+    pub ballot_proof_burst: f64,
 }
 
 impl Default for ApiLimits {
@@ -62,6 +80,62 @@ impl Default for ApiLimits {
             body_timeout: Duration::from_secs(30),
             max_blob_len: erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
             upload_budget: 4 * erkin_core::blob::DEFAULT_MAX_BLOB_LEN,
+            ballot_proof_rate: 2.0,
+            ballot_proof_burst: 100.0,
+        }
+    }
+}
+
+/// The budget of refused secret-ballot proofs, for all senders together (a
+/// token bucket: [`ApiLimits::ballot_proof_rate`] tokens a second, up to
+/// [`ApiLimits::ballot_proof_burst`]). A ballot is let through while a
+/// token is left; one whose proof was checked and refused takes one. No
+/// address or sender is kept.
+#[derive(Default)]
+pub struct ProofBudget {
+    bucket: Mutex<Option<(f64, Instant)>>,
+}
+
+impl ProofBudget {
+    /// The tokens now, refilled for the time since the last look.
+    fn refill(
+        &self,
+        limits: &ApiLimits,
+    ) -> Option<std::sync::MutexGuard<'_, Option<(f64, Instant)>>> {
+        let mut b = self.bucket.lock().ok()?;
+        let now = Instant::now();
+        let (tokens, at) = b.get_or_insert((limits.ballot_proof_burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * limits.ballot_proof_rate)
+            .min(limits.ballot_proof_burst);
+        *at = now;
+        Some(b)
+    }
+
+    /// `Err(seconds)` to wait while the budget is spent.
+    fn check(&self, limits: &ApiLimits) -> Result<(), u64> {
+        if limits.ballot_proof_rate <= 0.0 {
+            return Ok(());
+        }
+        match self.refill(limits) {
+            Some(b) => match *b {
+                Some((tokens, _)) if tokens < 1.0 => {
+                    Err(((1.0 - tokens) / limits.ballot_proof_rate).ceil().max(1.0) as u64)
+                }
+                _ => Ok(()),
+            },
+            None => Err(1),
+        }
+    }
+
+    /// A refused proof: one token.
+    fn spend(&self, limits: &ApiLimits) {
+        if limits.ballot_proof_rate <= 0.0 {
+            return;
+        }
+        if let Some(mut b) = self.refill(limits) {
+            if let Some((tokens, _)) = b.as_mut() {
+                *tokens = (*tokens - 1.0).max(0.0);
+            }
         }
     }
 }
@@ -237,6 +311,47 @@ fn submit_error(e: SubmitError) -> Response<Body> {
     }
 }
 
+/// A refused secret ballot as the API sends it (docs/FORMATS.md, "Secret
+/// ballots"): 400 `bad_body`, 409 `stale_ballot` with `held_seq`, 422 with
+/// the fold's codes (and `voting_ended`, with `times`), 503.
+fn ballot_error(e: BallotSubmitError) -> Response<Body> {
+    let unavailable = |code: &str, e: &dyn std::fmt::Display, wait: &'static str| {
+        let mut r = error(StatusCode::SERVICE_UNAVAILABLE, code, e);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(wait));
+        r
+    };
+    let refusal = match e {
+        BallotSubmitError::Refused(r) => r,
+        BallotSubmitError::NoBallotBox => {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "no_ballot_box", &e)
+        }
+        BallotSubmitError::Busy => return unavailable("busy", &e, "1"),
+        BallotSubmitError::ShuttingDown => return unavailable("shutting_down", &e, "5"),
+    };
+    let code = refusal.code();
+    match refusal {
+        BallotRefusal::Rejected(r) => json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ErrorDocument {
+                error: rejected(&r),
+            },
+        ),
+        BallotRefusal::StaleBallot { held_seq } => {
+            let mut doc = ApiError::new(code, &refusal);
+            doc.held_seq = Some(held_seq);
+            json_response(StatusCode::CONFLICT, &ErrorDocument { error: doc })
+        }
+        BallotRefusal::Body(_) if code == "bad_ballot" => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, code, &refusal)
+        }
+        BallotRefusal::Undecryptable | BallotRefusal::Body(_) => {
+            error(StatusCode::BAD_REQUEST, code, &refusal)
+        }
+        BallotRefusal::Publication(_) => unavailable("storage", &refusal, "1"),
+    }
+}
+
 /// The members' verifier keys by handle, as of the last committed batch.
 pub type MemberKeys = Arc<RwLock<HashMap<String, VerifierKey>>>;
 
@@ -255,6 +370,8 @@ pub struct Api {
     pub store: Mutex<erkin_store::Store>,
     /// The publication's origin, which upload notes must name.
     pub origin: String,
+    /// Refused secret-ballot proofs (CPU), for all senders together.
+    pub proofs: ProofBudget,
 }
 
 /// Reserved upload bytes, returned when the upload is done with.
@@ -407,6 +524,39 @@ impl Api {
             ),
             Err(e) => submit_error(e),
         }
+    }
+
+    /// `POST /api/v1/ballots` (docs/BALLOT.md §8): no session and nothing
+    /// read of the request but its body (no cookie, no header); the answer
+    /// sets no cookie and is never cached.
+    pub async fn post_ballot(&self, req: Request<Body>) -> Response<Body> {
+        if let Err(wait) = self.proofs.check(&self.limits) {
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many refused ballots lately; retry in {wait} s"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+        let body = match read_body(req, MAX_BALLOT_BODY_LEN as u64, self.limits.body_timeout).await
+        {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let mut r = match self.sequencer.submit_ballot(body).await {
+            Ok(receipt) => json_response(StatusCode::OK, &receipt),
+            Err(e) => {
+                if matches!(&e, BallotSubmitError::Refused(r) if r.spent_proof()) {
+                    self.proofs.spend(&self.limits);
+                }
+                ballot_error(e)
+            }
+        };
+        r.headers_mut().remove(header::SET_COOKIE);
+        r
     }
 
     /// `POST /api/v1/blobs`.

@@ -330,6 +330,15 @@ const MESSAGES: &[(&str, [&str; 3])] = &[
     ("refused_busy", ["Сервер бос емес; сәлден соң қайталаңыз.", "Сервер занят; повторите чуть позже.", "The server is busy; try again shortly."]),
     ("refused_redacted", ["Сервер қабылдамады: бұл мазмұн алынып тасталған.", "Сервер отклонил: это содержание удалено.", "The server refused it: this content was redacted."]),
     ("refused_pending_full", ["Сервер қазір жаңа файлдар қабылдамайды; кейінірек қайталаңыз.", "Сервер сейчас не принимает новые файлы; повторите позже.", "The server takes no more files for now; try again later."]),
+    // Refusals of a secret ballot (docs/BALLOT.md §8): the fold's codes
+    // that fit and the intake's own.
+    ("refused_secret_ballot", ["Сервер бюллетеньді қабылдамады: бұл ұсыныс бойынша дауыс ашық беріледі (немесе керісінше).", "Сервер отклонил бюллетень: по этому предложению голосуют открыто (или наоборот).", "The server refused the ballot: this proposal is voted on openly (or the other way round)."]),
+    ("refused_bad_ballot", ["Сервер бюллетеньді қабылдамады: ол бұзылған немесе оның дәлелі расталмады.", "Сервер отклонил бюллетень: он повреждён или его доказательство не сходится.", "The server refused the ballot: it is damaged, or its proof does not hold."]),
+    ("refused_stale_root", ["Сервер бюллетеньді қабылдамады: сайлаушылар тізімі өзгерді; көшірмені жаңартып, қайта дауыс беріңіз.", "Сервер отклонил бюллетень: список избирателей изменился; обновите копию и проголосуйте снова.", "The server refused the ballot: the electorate changed; refresh your copy and vote again."]),
+    ("refused_ballot_overflow", ["Сервер бюллетеньді қабылдамады: дауыс берушілер бюллетень кілттерінен көп болып кетер еді.", "Сервер отклонил бюллетень: голосующих стало бы больше, чем ключей бюллетеня.", "The server refused the ballot: there would be more voters than ballot keys."]),
+    ("refused_stale_ballot", ["Сервер бюллетеньді қабылдамады: сізде кейінірек бюллетень бар; қайта жіберіңіз.", "Сервер отклонил бюллетень: у вас уже есть более поздний бюллетень; отправьте снова.", "The server refused the ballot: a later ballot of yours is held; send it again."]),
+    ("refused_bad_body", ["Сервер қабылдамады: жіберілген мазмұн оқылмады (бюллетень жәшігінің кілті өзгерген болуы мүмкін).", "Сервер отклонил: отправленное не читается (ключ урны для бюллетеней мог смениться).", "The server refused it: what was sent cannot be read (the ballot box's key may have changed)."]),
+    ("refused_no_ballot_box", ["Бұл сервер жасырын бюллетеньдерді қабылдамайды.", "Этот сервер не принимает тайные бюллетени.", "This server takes no secret ballots."]),
     ("refused_blob_mismatch", ["Сервер қабылдамады: файл қолтаңбадағыдан өзгеше.", "Сервер отклонил: файл не совпадает с подписанным.", "The server refused it: the file is not the one signed for."]),
 ];
 
@@ -419,6 +428,13 @@ mod tests {
             "pending_full",
             "blob_mismatch",
             "ballot_key_taken",
+            "secret_ballot",
+            "bad_ballot",
+            "stale_root",
+            "ballot_overflow",
+            "stale_ballot",
+            "bad_body",
+            "no_ballot_box",
         ];
         for code in CODES {
             wanted.push(format!("refused_{code}"));

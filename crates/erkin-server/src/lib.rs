@@ -66,8 +66,11 @@ pub const FIRST_RENDER_WAIT: Duration = Duration::from_secs(3);
 /// What a server does besides serving readers.
 #[derive(Default)]
 pub struct ServeOptions {
-    /// Log each request (method, path, status, time; never the client).
+    /// Log each request (method, path, status, time; never the client;
+    /// never a secret ballot).
     pub log_requests: bool,
+    /// Where the request log's lines go; `None`: standard error.
+    pub request_log: Option<RequestLog>,
     /// Caps on connections; `None`: [`default_connection_limits`].
     pub connections: Option<ConnectionLimits>,
     /// Accept members' signed entries and blobs (the newsroom's server).
@@ -88,6 +91,9 @@ pub struct ServeOptions {
     /// starts only once this receives a message or its sender is dropped.
     pub render_gate: Option<std::sync::mpsc::Receiver<()>>,
 }
+
+/// A sink for the request log's lines (tests read what it would print).
+pub type RequestLog = Arc<dyn Fn(String) + Send + Sync>;
 
 /// The source inbox: where it keeps submissions and its limits, and an own
 /// listener (`serve --tips ADDR`) that serves nothing but the inbox.
@@ -228,6 +234,17 @@ struct Shared {
     /// shared across threads, hence the mutex).
     store: Mutex<Store>,
     log_requests: bool,
+    request_log: Option<RequestLog>,
+}
+
+impl Shared {
+    /// One line of the request log.
+    fn log_line(&self, line: String) {
+        match &self.request_log {
+            Some(sink) => sink(line),
+            None => eprintln!("{line}"),
+        }
+    }
 }
 
 /// Serves the publication in `dir` on `listener` until `shutdown` resolves.
@@ -367,6 +384,7 @@ pub async fn serve_with(
                 logged: RwLock::new(logged),
                 store: Mutex::new(Store::open_unverified(dir)?),
                 origin,
+                proofs: api::ProofBudget::default(),
             })
         }
         None => {
@@ -401,6 +419,7 @@ pub async fn serve_with(
         },
         store: Mutex::new(Store::open_unverified(dir)?),
         log_requests: options.log_requests,
+        request_log: options.request_log,
     });
     tokio::spawn(reload_loop(shared.clone(), first, options.render_gate));
     let mut app = routes::router(shared.clone());
@@ -423,7 +442,8 @@ pub async fn serve_with(
     if let Some(t) = tips {
         app = app.merge(erkin_tips::router(t.clone()));
         if let Some(listener) = options.tips.and_then(|o| o.listener) {
-            let own = erkin_tips::standalone_router(t);
+            // The tips listener (the onion's) takes secret ballots too.
+            let own = erkin_tips::standalone_router(t).merge(routes::ballot_router(shared.clone()));
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
             tips_listener = Some(tokio::spawn(listen::run(

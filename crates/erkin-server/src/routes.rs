@@ -38,27 +38,40 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/blob/{id}", get(blob))
         .route("/api/v1/entries", post(post_entry).get(page))
         .route("/api/v1/blobs", post(post_blob).get(page))
+        .route(BALLOTS_ROUTE, post(post_ballot).get(page))
         .route("/api/{*rest}", post(post_elsewhere).get(page))
         .fallback_service(pages.with_state(shared.clone()))
         .layer(middleware::from_fn_with_state(shared.clone(), decorate))
         .with_state(shared)
 }
 
+/// Where secret ballots are posted (`erkin_core::api::BALLOTS_PATH`).
+const BALLOTS_ROUTE: &str = "/api/v1/ballots";
+
+/// The route of secret ballots alone, for the tips listener (the onion
+/// service's), which logs no request at all.
+pub(crate) fn ballot_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(BALLOTS_ROUTE, post(post_ballot))
+        .with_state(shared)
+}
+
 /// Every answer: the security headers, and (if asked) a log line with the
-/// method, path, status and time — deliberately never the client's address.
+/// method, path, status and time — deliberately never the client's
+/// address, and no line at all for a secret ballot (its time would be the
+/// leak: docs/BALLOT.md §9).
 async fn decorate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response<Body> {
     let started = Instant::now();
-    let line = shared
-        .log_requests
+    let line = (shared.log_requests && req.uri().path() != BALLOTS_ROUTE)
         .then(|| format!("{} {}", req.method(), req.uri().path()));
     let mut response = next.run(req).await;
     security_headers(response.headers_mut());
     if let Some(line) = line {
-        eprintln!(
+        shared.log_line(format!(
             "{line} {} {}ms",
             response.status().as_u16(),
             started.elapsed().as_millis()
-        );
+        ));
     }
     response
 }
@@ -94,12 +107,12 @@ pub(crate) fn reader_page<B>(shared: &Shared, req: &Request<B>) -> Option<Respon
     let mut response = send(req.headers(), &cached.prepared, head);
     security_headers(response.headers_mut());
     if shared.log_requests {
-        eprintln!(
+        shared.log_line(format!(
             "{} {path} {} {}ms",
             req.method(),
             response.status().as_u16(),
             started.elapsed().as_millis()
-        );
+        ));
     }
     Some(response)
 }
@@ -174,12 +187,19 @@ async fn post_blob(State(shared): State<Arc<Shared>>, req: Request) -> Response<
     }
 }
 
+async fn post_ballot(State(shared): State<Arc<Shared>>, req: Request) -> Response<Body> {
+    match &shared.api {
+        Some(api) => api.post_ballot(req).await,
+        None => read_only(&shared),
+    }
+}
+
 async fn post_elsewhere(State(shared): State<Arc<Shared>>) -> Response<Body> {
     match &shared.api {
         Some(_) => api::error(
             StatusCode::NOT_FOUND,
             "not_found",
-            "POST goes to api/v1/entries or api/v1/blobs",
+            "POST goes to api/v1/entries, api/v1/blobs or api/v1/ballots",
         ),
         None => read_only(&shared),
     }

@@ -17,17 +17,23 @@
 //!   proposal whose deadline has passed in log time.
 //! - On shutdown the queue is closed, everything already pooled is
 //!   committed and answered, and only then does the thread end.
+//! - Secret ballots (docs/BALLOT.md §8) are taken on this same thread, so
+//!   intake and a seal or a close never race: decrypted in memory, checked,
+//!   held durably, then answered with a receipt. Nothing about a ballot is
+//!   ever printed. When it starts with a ballot box that the state does not
+//!   name yet, the sequencer publishes it (a `ballot_box` entry).
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use erkin_core::api::BallotReceipt;
 use erkin_core::blob::BlobId;
 use erkin_core::keys::SecretKey;
 use erkin_core::state::Rejection;
 use erkin_core::Hash;
-use erkin_store::{Publication, PublicationError};
+use erkin_store::{BallotBox, BallotRefusal, Publication, PublicationError};
 use tokio::sync::oneshot;
 
 /// The sequencer's clock, in Unix seconds: the system clock, or a fake one
@@ -85,6 +91,9 @@ pub struct SequencerConfig {
     pub unnamed_grace: Duration,
     /// The sequencer's clock (the system clock by default).
     pub clock: Clock,
+    /// The ballot box secret ballots are encrypted to (`ballot-box.age`);
+    /// `None`: secret ballots are refused (`no_ballot_box`).
+    pub ballot_box: Option<BallotBox>,
 }
 
 impl Default for SequencerConfig {
@@ -97,6 +106,7 @@ impl Default for SequencerConfig {
             max_pending: 1024 * 1024 * 1024,
             unnamed_grace: Duration::from_secs(24 * 3600),
             clock: Clock::system(),
+            ballot_box: None,
         }
     }
 }
@@ -133,9 +143,27 @@ pub enum SubmitError {
     Storage(#[source] Arc<PublicationError>),
 }
 
+/// Why a secret ballot was not held.
+#[derive(Debug, thiserror::Error)]
+pub enum BallotSubmitError {
+    #[error(transparent)]
+    Refused(BallotRefusal),
+    /// This server has no ballot box (it was started without one).
+    #[error("this server takes no secret ballots (it has no ballot box)")]
+    NoBallotBox,
+    #[error("the server is busy; retry shortly")]
+    Busy,
+    #[error("the server is shutting down; retry shortly")]
+    ShuttingDown,
+}
+
 enum Job {
     Entry(Vec<u8>, oneshot::Sender<Result<Receipt, SubmitError>>),
     Blob(Vec<u8>, oneshot::Sender<Result<BlobId, SubmitError>>),
+    Ballot(
+        Vec<u8>,
+        oneshot::Sender<Result<BallotReceipt, BallotSubmitError>>,
+    ),
 }
 
 /// The handle the HTTP side holds.
@@ -188,6 +216,18 @@ impl Sequencer {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Blob(bytes, tx))?;
         rx.await.map_err(|_| SubmitError::ShuttingDown)?
+    }
+
+    /// A secret ballot's body (an age file to the ballot box), taken on the
+    /// sequencer's thread ([`Publication::take_ballot`]): its receipt once
+    /// it is held durably.
+    pub async fn submit_ballot(&self, body: Vec<u8>) -> Result<BallotReceipt, BallotSubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Ballot(body, tx)).map_err(|e| match e {
+            SubmitError::Busy => BallotSubmitError::Busy,
+            _ => BallotSubmitError::ShuttingDown,
+        })?;
+        rx.await.map_err(|_| BallotSubmitError::ShuttingDown)?
     }
 
     /// Closes the queue, lets the thread commit and answer everything
@@ -249,6 +289,13 @@ fn run(
     on_commit: impl Fn(&Publication, bool),
 ) {
     let mut collected = Instant::now();
+    if let Some(ballot_box) = &config.ballot_box {
+        match publication.set_ballot_box(&ballot_box.recipient(), config.clock.now(), &log_key) {
+            Ok(true) => on_commit(&publication, true),
+            Ok(false) => {}
+            Err(e) => eprintln!("erkin serve: the ballot box could not be published: {e}"),
+        }
+    }
     loop {
         // Disconnected only once the queue is closed and empty: the drain.
         let first = match rx.recv_timeout(IDLE_TICK) {
@@ -299,6 +346,17 @@ fn run(
                 Job::Entry(bytes, reply) => {
                     entries.push(bytes);
                     waiting.push(reply);
+                }
+                // Ballots before the batch's entries, like blobs: a
+                // departure in this batch then seals them in their epoch.
+                Job::Ballot(body, reply) => {
+                    let result = match &config.ballot_box {
+                        Some(b) => publication
+                            .take_ballot(&body, b.identity(), config.clock.now(), &log_key)
+                            .map_err(BallotSubmitError::Refused),
+                        None => Err(BallotSubmitError::NoBallotBox),
+                    };
+                    let _ = reply.send(result);
                 }
             }
         }

@@ -1,0 +1,464 @@
+//! Secret ballots over HTTP (issue 15, docs/BALLOT.md §8, §9): the route
+//! on the members' listener and the tips listener, its receipt and every
+//! refusal's status and code, the budget of refused proofs, no cookie and
+//! no line in the request log; the close publishes what was held.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use erkin_core::action::{Action, Ballot, BallotKey, CastBallot, Charter, Motion, Propose};
+use erkin_core::api::{
+    pad_ballot, verify_ballot_receipt, ApiError, BallotReceipt, ErrorDocument, StateDocument,
+    BALLOTS_PATH, BALLOT_PLAINTEXT_LEN,
+};
+use erkin_core::ballot_secret::BallotSecret;
+use erkin_core::entry::EntryBody;
+use erkin_core::keys::SecretKey;
+use erkin_core::secret::SecretVote;
+use erkin_server::sequencer::Clock;
+use erkin_store::{BallotBox, Publication};
+use erkin_testkit::ballots::{body, cast, commitment, encrypt, secret};
+use erkin_testkit::Reply;
+
+const ORIGIN: &str = "ballots.example/news";
+const T0: u64 = 1_790_000_000;
+const H: u64 = 3600;
+const T1: u64 = T0 + 60;
+const CLOSES: u64 = T1 + 100 * H;
+
+struct Newsroom {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    addr: SocketAddr,
+    tips: Option<SocketAddr>,
+    stop: Option<crate::http::Stop>,
+    log: SecretKey,
+    secrets: Vec<BallotSecret>,
+    ballot_box: BallotBox,
+    clock: Arc<AtomicU64>,
+    /// The request log's lines.
+    logged: Arc<Mutex<Vec<String>>>,
+    /// The secret resolution and an open admission.
+    secret_id: u64,
+    other_id: u64,
+    open_id: u64,
+}
+
+fn propose(p: &mut Publication, log: &SecretKey, key: &SecretKey, motion: Motion) -> u64 {
+    let e = p
+        .sign(
+            &EntryBody {
+                time: T1,
+                action: Action::Propose(Propose {
+                    title: "A question".into(),
+                    closes_at: CLOSES,
+                    motion,
+                }),
+            },
+            key,
+        )
+        .unwrap();
+    let mut out = p.submit(&[e], T1, log).unwrap();
+    out.results.remove(0).unwrap()
+}
+
+impl Newsroom {
+    /// Four founders with ballot keys; a secret resolution, a second one,
+    /// and an open admission; the server's clock at T1 + 60; `limits` for
+    /// the API; a tips listener if `tips`.
+    fn new(limits: erkin_server::ApiLimits, tips: bool, with_box: bool) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d");
+        let log = SecretKey::generate(&mut rand_core::OsRng, ORIGIN).unwrap();
+        let members: Vec<SecretKey> = ["aigerim", "bolat", "dana", "erlan"]
+            .iter()
+            .map(|h| SecretKey::generate(&mut rand_core::OsRng, h).unwrap())
+            .collect();
+        let mut charter = Charter::default();
+        charter.resolution.secret = true;
+        let mut p = Publication::found(
+            &dir,
+            "Ballots",
+            &log,
+            &members
+                .iter()
+                .map(|k| k.verifier_key().clone())
+                .collect::<Vec<_>>(),
+            charter,
+            T0,
+        )
+        .unwrap();
+        let secrets: Vec<BallotSecret> = (0..4).map(|i| secret("server", i)).collect();
+        let keys: Vec<Vec<u8>> = members
+            .iter()
+            .zip(&secrets)
+            .map(|(k, s)| {
+                p.sign(
+                    &EntryBody {
+                        time: T0 + 10,
+                        action: Action::BallotKey(BallotKey {
+                            scheme: "semaphore-v3-16".into(),
+                            commitment: commitment(s),
+                        }),
+                    },
+                    k,
+                )
+                .unwrap()
+            })
+            .collect();
+        assert!(p
+            .submit(&keys, T0 + 10, &log)
+            .unwrap()
+            .results
+            .iter()
+            .all(|r| r.is_ok()));
+        let resolution = |text: &str| Motion::Resolution { text: text.into() };
+        let secret_id = propose(&mut p, &log, &members[0], resolution("Publish the audit"));
+        let other_id = propose(&mut p, &log, &members[1], resolution("Publish the ledger"));
+        let newcomer = SecretKey::generate(&mut rand_core::OsRng, "farida").unwrap();
+        let open_id = propose(
+            &mut p,
+            &log,
+            &members[2],
+            Motion::Admit {
+                key: newcomer.verifier_key().to_string(),
+            },
+        );
+        drop(p);
+        let clock = Arc::new(AtomicU64::new(T1 + 60));
+        let c = clock.clone();
+        let ballot_box = BallotBox::generate();
+        let logged = Arc::new(Mutex::new(Vec::new()));
+        let sink = logged.clone();
+        let tips_listener = tips.then(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let tips_addr = tips_listener.as_ref().map(|l| l.local_addr().unwrap());
+        let options = erkin_server::ServeOptions {
+            log_requests: true,
+            request_log: Some(Arc::new(move |line| sink.lock().unwrap().push(line))),
+            members: Some(erkin_server::MembersApi {
+                log_key: SecretKey::parse(log.expose_secret_text()).unwrap(),
+                sequencer: erkin_server::SequencerConfig {
+                    max_delay: Duration::from_millis(1),
+                    clock: Clock::new(move || c.load(Ordering::SeqCst)),
+                    ballot_box: with_box.then(|| ballot_box.clone()),
+                    ..Default::default()
+                },
+                limits,
+            }),
+            tips: tips_listener.map(|l| erkin_server::TipsOptions {
+                config: erkin_tips::TipsConfig::new(dir.clone()),
+                listener: Some(l),
+            }),
+            ..Default::default()
+        };
+        let (addr, stop) = crate::http::start_with(&dir, options);
+        let room = Newsroom {
+            _tmp: tmp,
+            dir,
+            addr,
+            tips: tips_addr,
+            stop: Some(stop),
+            log,
+            secrets,
+            ballot_box,
+            clock,
+            logged,
+            secret_id,
+            other_id,
+            open_id,
+        };
+        if with_box {
+            room.wait_for(|s| s.ballot_box.is_some(), "the ballot box published");
+        }
+        room
+    }
+
+    /// The served state document, once `ok` holds of it (10 s at most).
+    fn wait_for(&self, ok: impl Fn(&StateDocument) -> bool, what: &str) -> StateDocument {
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = crate::http::get(self.addr, "/api/v1/state");
+            if r.status == 200 {
+                let doc: StateDocument = serde_json::from_slice(&r.body).unwrap();
+                if ok(&doc) {
+                    return doc;
+                }
+            }
+            assert!(Instant::now() < until, "never: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn vote_of(&self, id: u64) -> SecretVote {
+        let p = Publication::open(&self.dir).unwrap();
+        let vote = p.state().proposal(id).unwrap().secret.clone().unwrap();
+        *vote
+    }
+
+    fn ballot(&self, id: u64, who: usize, seq: u64, choice: Ballot) -> CastBallot {
+        let vote = self.vote_of(id);
+        cast(
+            ORIGIN,
+            id,
+            &vote,
+            vote.roots.len() - 1,
+            &self.secrets[who],
+            seq,
+            choice,
+        )
+    }
+
+    fn post_to(&self, addr: SocketAddr, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+        let len = body.len().to_string();
+        let mut headers = headers.to_vec();
+        headers.push(("Content-Length", &len));
+        erkin_testkit::send(addr, "POST", &format!("/{BALLOTS_PATH}"), &headers, body)
+            .expect("the server answers")
+    }
+
+    fn post(&self, body: &[u8]) -> Reply {
+        self.post_to(self.addr, body, &[])
+    }
+
+    fn send(&self, b: &CastBallot) -> Reply {
+        self.post(&body(b, &self.ballot_box.recipient()))
+    }
+}
+
+impl Drop for Newsroom {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+    }
+}
+
+fn receipt(r: &Reply) -> BallotReceipt {
+    assert_eq!(r.status, 200, "{}", r.text());
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+fn refusal(r: &Reply, status: u16, code: &str) -> ApiError {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let doc: ErrorDocument = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(doc.error.code, code, "{}", r.text());
+    doc.error
+}
+
+#[test]
+fn a_ballot_is_held_with_a_receipt_and_no_cookie_or_log_line_and_published_at_the_close() {
+    let room = Newsroom::new(Default::default(), false, true);
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    // A cookie is sent (as a careless client might): it changes nothing,
+    // and none comes back.
+    let r = room.post_to(
+        room.addr,
+        &body(&a, &room.ballot_box.recipient()),
+        &[("Cookie", "erkin_desk=whatever")],
+    );
+    let rc = receipt(&r);
+    assert_eq!(r.header("set-cookie"), None);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!((rc.proposal, rc.epoch), (room.secret_id, 0));
+    verify_ballot_receipt(&rc, room.log.verifier_key(), &a.hash()).unwrap();
+    // The receipt is the shared struct, all of it.
+    let served: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(serde_json::to_value(&rc).unwrap(), served);
+    // A stale seq: 409 with the held seq; the retry above it is taken.
+    let again = room.ballot(room.secret_id, 0, 1, Ballot::No);
+    let e = refusal(&room.send(&again), 409, "stale_ballot");
+    assert_eq!(e.held_seq, Some(1));
+    let again = room.ballot(room.secret_id, 0, 2, Ballot::No);
+    receipt(&room.send(&again));
+    let b = room.ballot(room.secret_id, 1, 1, Ballot::No);
+    receipt(&room.send(&b));
+    // Nothing in the log before the close, and no ballot in the state.
+    let doc = room.wait_for(|_| true, "the state");
+    let p = doc
+        .proposals
+        .iter()
+        .find(|p| p.id == room.secret_id)
+        .unwrap();
+    assert!(p.secret.as_ref().unwrap().ballots.is_empty());
+    // The request log has lines (the state's GETs) but none for a ballot.
+    let lines = room.logged.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.contains("/api/v1/state")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("ballots")), "{lines:?}");
+    // At the deadline: voting_ended with the two times; then the idle
+    // sequencer closes it with the held ballots.
+    room.clock.store(CLOSES, Ordering::SeqCst);
+    // (The idle sequencer may close it first: then it is closed. The
+    // store's suite checks voting_ended without that race.)
+    let late = room.ballot(room.secret_id, 2, 1, Ballot::Yes);
+    let r = room.send(&late);
+    let code = serde_json::from_slice::<ErrorDocument>(&r.body)
+        .unwrap()
+        .error
+        .code;
+    if code == "voting_ended" {
+        let e = refusal(&r, 422, "voting_ended");
+        let times = e.times.expect("the times compared");
+        assert_eq!((times.time, times.reference), (CLOSES, CLOSES));
+    } else {
+        refusal(&r, 422, "proposal_closed");
+    }
+    let doc = room.wait_for(
+        |d| {
+            d.proposals
+                .iter()
+                .any(|p| p.id == room.secret_id && p.outcome.is_some())
+        },
+        "the secret resolution closed",
+    );
+    let p = doc
+        .proposals
+        .iter()
+        .find(|p| p.id == room.secret_id)
+        .unwrap();
+    let secret = p.secret.as_ref().unwrap();
+    // aigerim's re-vote replaced her first ballot (same epoch): two.
+    assert_eq!(secret.ballots.len(), 2);
+    let mut published: Vec<&str> = secret.ballots.iter().map(|b| b.hash.as_str()).collect();
+    let mut sorted = published.clone();
+    sorted.sort();
+    assert_eq!(published, sorted, "published in hash order");
+    published.sort();
+    let mut sent = [hex(again.hash()), hex(b.hash())];
+    assert!(!published.contains(&hex(a.hash()).as_str()));
+    sent.sort();
+    assert_eq!(
+        published,
+        sent.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let outcome = p.outcome.as_ref().unwrap();
+    assert_eq!(outcome.secret.as_ref().unwrap().turnout, 2);
+    assert_eq!((outcome.tally.yes, outcome.tally.no), (0, 2));
+    assert!(!room
+        .logged
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("ballots")));
+}
+
+fn hex(h: [u8; 32]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn every_refusal_of_the_route_has_its_status_and_code() {
+    let room = Newsroom::new(Default::default(), false, true);
+    let recipient = room.ballot_box.recipient();
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    // Bodies that do not decrypt, or whose plaintext is not 8,192 bytes.
+    let plain = pad_ballot(&a.canonical_json()).unwrap();
+    let stranger = BallotBox::generate().recipient();
+    for bad in [
+        encrypt(&plain, &stranger),
+        b"not age".to_vec(),
+        encrypt(&plain[..BALLOT_PLAINTEXT_LEN - 1], &recipient),
+    ] {
+        refusal(&room.post(&bad), 400, "bad_body");
+    }
+    // Too large a body.
+    refusal(&room.post(&vec![0u8; 64 * 1024]), 413, "too_large");
+    // Made for another proposal: the proof fails for its scope.
+    let elsewhere = CastBallot {
+        proposal: room.other_id,
+        ..a.clone()
+    };
+    refusal(&room.send(&elsewhere), 422, "bad_ballot");
+    // On an open (roll-call) vote.
+    let open = CastBallot {
+        proposal: room.open_id,
+        ..a.clone()
+    };
+    refusal(&room.send(&open), 422, "secret_ballot");
+    // A JSON that is not canonical inside a good body.
+    let spaced = String::from_utf8(a.canonical_json())
+        .unwrap()
+        .replace(",\"seq\"", ", \"seq\"");
+    refusal(
+        &room.post(&encrypt(
+            &pad_ballot(spaced.as_bytes()).unwrap(),
+            &recipient,
+        )),
+        422,
+        "bad_ballot",
+    );
+    // Any other path under the API is still not found.
+    let r = erkin_testkit::send(
+        room.addr,
+        "POST",
+        "/api/v1/ballot",
+        &[("Content-Length", "1")],
+        b"x",
+    )
+    .unwrap();
+    refusal(&r, 404, "not_found");
+    // The good ballot is still taken after all of that.
+    receipt(&room.send(&a));
+}
+
+#[test]
+fn refused_proofs_spend_a_budget_after_which_ballots_wait() {
+    let limits = erkin_server::ApiLimits {
+        ballot_proof_rate: 0.001,
+        ballot_proof_burst: 2.0,
+        ..Default::default()
+    };
+    let room = Newsroom::new(limits, false, true);
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    let elsewhere = CastBallot {
+        proposal: room.other_id,
+        ..a.clone()
+    };
+    refusal(&room.send(&elsewhere), 422, "bad_ballot");
+    refusal(&room.send(&elsewhere), 422, "bad_ballot");
+    // The budget is spent: even a good ballot waits, before it is read.
+    let r = room.send(&a);
+    refusal(&r, 429, "rate_limited");
+    assert!(r.header("retry-after").is_some());
+    // Bodies refused before any proof spend nothing (checked on a fresh
+    // server: a hundred undecryptable bodies, then a good ballot).
+    let room = Newsroom::new(
+        erkin_server::ApiLimits {
+            ballot_proof_rate: 0.001,
+            ballot_proof_burst: 2.0,
+            ..Default::default()
+        },
+        false,
+        true,
+    );
+    for _ in 0..20 {
+        refusal(&room.post(b"not age"), 400, "bad_body");
+    }
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    receipt(&room.send(&a));
+}
+
+#[test]
+fn the_tips_listener_takes_ballots_and_a_server_without_a_box_refuses_them() {
+    let room = Newsroom::new(Default::default(), true, true);
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    let r = room.post_to(
+        room.tips.expect("a tips listener"),
+        &body(&a, &room.ballot_box.recipient()),
+        &[],
+    );
+    let rc = receipt(&r);
+    assert_eq!(r.header("set-cookie"), None);
+    verify_ballot_receipt(&rc, room.log.verifier_key(), &a.hash()).unwrap();
+    // Without a ballot box: 503 no_ballot_box.
+    let bare = Newsroom::new(Default::default(), false, false);
+    let b = bare.ballot(bare.secret_id, 0, 1, Ballot::Yes);
+    refusal(
+        &bare.post(&body(&b, &BallotBox::generate().recipient())),
+        503,
+        "no_ballot_box",
+    );
+}
