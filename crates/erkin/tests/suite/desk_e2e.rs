@@ -825,6 +825,8 @@ mod clocked {
                             sequencer: erkin_server::SequencerConfig {
                                 max_delay: Duration::from_millis(1),
                                 clock: Clock::new(move || c.load(Ordering::SeqCst)),
+                                // Secret ballots are taken (encrypted to it).
+                                ballot_box: Some(erkin_store::BallotBox::generate()),
                                 ..Default::default()
                             },
                             limits: Default::default(),
@@ -1420,12 +1422,13 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
     assert_eq!(taken.unwrap_err().code, "ballot_key_taken");
 
     // A secret resolution: its tree holds the key the browser made.
+    let closes_at = room.now() + 30 * 24 * 3600;
     let id = room
         .submit(
             &bob,
             Action::Propose(Propose {
                 title: "Audit".into(),
-                closes_at: room.now() + 30 * 24 * 3600,
+                closes_at,
                 motion: Motion::Resolution {
                     text: "Publish the audit.".into(),
                 },
@@ -1517,4 +1520,61 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
             .contains(erkin_views::site_words::site_words("ru").secret_ballots_at_close),
         "{seen}"
     );
+
+    // Alice casts her secret ballot as the desk tells her: `erkin vote`
+    // with the ballot key file the desk made (it reads the secret, proves,
+    // and the server holds the ballot and gives a receipt).
+    let receipt = t.join("alice.receipt");
+    ok(&[
+        "--server",
+        &url,
+        "--dir",
+        s(&t.join("alice-copy")),
+        "vote",
+        &id_s,
+        "yes",
+        "--ballot-key",
+        s(&file),
+        "--receipt",
+        s(&receipt),
+    ]);
+    assert!(receipt.is_file());
+    // At the deadline the sequencer closes the vote and publishes the
+    // ballot: its nullifier is the desk-made secret's for this proposal.
+    room.advance(closes_at - room.now() + 60);
+    let closed = room.state_when("the secret resolution closed", |s| {
+        s.proposals
+            .iter()
+            .any(|p| p.id == id && p.outcome.is_some())
+    });
+    let p = closed.proposals.iter().find(|p| p.id == id).unwrap();
+    let vote = p.secret.as_ref().unwrap();
+    let scope = erkin_core::ballot::FieldElement::from_hex(&vote.scope).unwrap();
+    let nullifier = erkin_core::ballot::nullifier(secret.identity().nullifier, scope)
+        .unwrap()
+        .to_hex();
+    let published: Vec<(&str, &Ballot)> = vote
+        .ballots
+        .iter()
+        .map(|b| (b.nullifier.as_str(), &b.choice))
+        .collect();
+    assert_eq!(published, [(nullifier.as_str(), &Ballot::Yes)]);
+    let outcome = p.outcome.as_ref().unwrap();
+    assert_eq!(outcome.secret.as_ref().unwrap().turnout, 1);
+    assert!(outcome.counted.is_empty(), "{outcome:?}");
+
+    // The desk after the close: the count and the turnout, never who; no
+    // button, and nothing of the ballot itself.
+    let seen = drive("secret-view", &url, &alice_b, &[&id_s, ".tally"]);
+    assert_eq!(seen["buttons"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["note"], serde_json::Value::Null, "{seen}");
+    let tally = seen["tally"].as_str().unwrap();
+    assert!(
+        tally.ends_with(&erkin_views::site_words::site_words("en").secret_turnout(1, 3)),
+        "{seen}"
+    );
+    assert!(tally.contains("yes 1, no 0, abstain 0 of 3 eligible"), "{seen}");
+    let html = seen["html"].as_str().unwrap();
+    assert!(!html.contains(&nullifier), "the desk shows the nullifier");
+    nu_check(html, t, "secret-closed");
 }
