@@ -1573,7 +1573,10 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
         tally.ends_with(&erkin_views::site_words::site_words("en").secret_turnout(1, 3)),
         "{seen}"
     );
-    assert!(tally.contains("yes 1, no 0, abstain 0 of 3 eligible"), "{seen}");
+    assert!(
+        tally.contains("yes 1, no 0, abstain 0 of 3 eligible"),
+        "{seen}"
+    );
     let html = seen["html"].as_str().unwrap();
     assert!(!html.contains(&nullifier), "the desk shows the nullifier");
     nu_check(html, t, "secret-closed");
