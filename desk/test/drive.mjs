@@ -161,6 +161,10 @@ try {
     out.elected = await page.textContent(`li.proposal[data-id='${id}'] .elected-list`);
     out.board = await page.getAttribute("#board", "data-board");
     out.table = await page.textContent(at);
+    // Each candidate's first-stage votes, as shown.
+    out.first = Object.fromEntries(
+      await page.$$eval(`li.proposal[data-id='${id}'] table.stv tr[data-candidate]`, (rows) => rows.map((r) => [r.dataset.candidate, r.querySelector("td").textContent])),
+    );
     await shot("election-count");
     out.html = await page.content();
   } else if (scenario === "act") {

@@ -1338,6 +1338,7 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
     let (carol, carol_file) = keyed(t, "carol");
     let mut charter = Charter::default();
     charter.resolution.secret = true;
+    charter.elect.secret = true;
     let room = clocked::Newsroom::start_with(&t.join("d"), &[&alice, &bob, &carol], charter);
     let url = room.url.clone();
     let (alice_b, carol_b) = (t.join("alice-browser"), t.join("carol-browser"));
@@ -1580,4 +1581,99 @@ fn a_ballot_key_made_in_the_browser_and_secret_votes_in_the_desk() {
     let html = seen["html"].as_str().unwrap();
     assert!(!html.contains(&nullifier), "the desk shows the nullifier");
     nu_check(html, t, "secret-closed");
+
+    // A secret board election: Alice and Bob rank from their own machines
+    // (the desk says how, naming the candidates); the desk's STV count is
+    // made from the published ballots.
+    let seats = closed.charter.board.seats;
+    let nominations_close = room.now() + 4 * 24 * 3600;
+    let election = room
+        .submit(
+            &alice,
+            Action::Propose(Propose {
+                title: "Board".into(),
+                closes_at: nominations_close + 8 * 24 * 3600,
+                motion: Motion::Elect {
+                    seats,
+                    nominations_close,
+                },
+            }),
+        )
+        .unwrap();
+    for k in [&alice, &bob, &carol] {
+        room.submit(
+            k,
+            Action::Nominate(erkin_core::action::Nominate {
+                proposal: election,
+                handle: k.name().to_string(),
+            }),
+        )
+        .unwrap();
+    }
+    room.advance(nominations_close - room.now() + 60);
+    let eid = election.to_string();
+    let seen = drive("secret-view", &url, &alice_b, &[&eid, ".secret-note"]);
+    assert_eq!(seen["buttons"], serde_json::json!([]), "{seen}");
+    assert_eq!(
+        seen["command"],
+        format!("erkin --server {url}/ vote {election} --rank RANKING --ballot-key alice.ballot.age --proxy socks5h://127.0.0.1:9050"),
+        "{seen}"
+    );
+    assert!(
+        seen["choice"]
+            .as_str()
+            .unwrap()
+            .contains("alice, bob, carol"),
+        "{seen}"
+    );
+    // The CLI on the server's clock (days ahead of this machine's).
+    let clock = t.join("clock");
+    let skew = room.now() as i64
+        - std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+    fs::write(&clock, skew.to_string()).unwrap();
+    let bob_file = t.join("bob.ballot.age");
+    erkin_store::keyfile::write_ballot_secret_file(&bob_file, &bob_secret, PASSPHRASE, Some(10))
+        .unwrap();
+    for (who, file, ranking) in [
+        ("alice", &file, "bob,alice"),
+        ("bob", &bob_file, "bob,carol"),
+    ] {
+        let o = erkin()
+            .env("ERKIN_TEST_CLOCK_FILE", &clock)
+            .args(["--server", &url, "--dir"])
+            .arg(t.join(format!("{who}-copy")))
+            .args(["vote", &eid, "--rank", ranking, "--ballot-key"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{who}'s secret ballot: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    room.advance(8 * 24 * 3600 + 60);
+    let done = room.state_when("the secret election closed", |s| {
+        s.proposals
+            .iter()
+            .any(|p| p.id == election && p.outcome.is_some())
+    });
+    let p = done.proposals.iter().find(|p| p.id == election).unwrap();
+    assert_eq!(p.secret.as_ref().unwrap().ballots.len(), 2);
+    let outcome = p.outcome.as_ref().unwrap();
+    assert!(outcome.elected.contains(&"bob".to_string()), "{outcome:?}");
+    let count = drive("count", &url, &alice_b, &[&eid]);
+    // First preferences: both ballots put Bob first (none counted by name).
+    assert_eq!(count["first"]["bob"], "2 elected", "{count}");
+    assert_eq!(count["first"]["alice"], "0", "{count}");
+    for h in &outcome.elected {
+        assert!(
+            count["elected"].as_str().unwrap().contains(h.as_str()),
+            "{count}"
+        );
+    }
+    nu_check(count["html"].as_str().unwrap(), t, "secret-count");
 }
