@@ -128,37 +128,22 @@ impl Newsroom {
         );
         drop(p);
         let clock = Arc::new(AtomicU64::new(T1 + 60));
-        let c = clock.clone();
         let ballot_box = BallotBox::generate();
         let logged = Arc::new(Mutex::new(Vec::new()));
-        let sink = logged.clone();
-        let tips_listener = tips.then(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
-        let tips_addr = tips_listener.as_ref().map(|l| l.local_addr().unwrap());
-        let options = erkin_server::ServeOptions {
-            log_requests: true,
-            request_log: Some(Arc::new(move |line| sink.lock().unwrap().push(line))),
-            members: Some(erkin_server::MembersApi {
-                log_key: SecretKey::parse(log.expose_secret_text()).unwrap(),
-                sequencer: erkin_server::SequencerConfig {
-                    max_delay: Duration::from_millis(1),
-                    clock: Clock::new(move || c.load(Ordering::SeqCst)),
-                    ballot_box: with_box.then(|| ballot_box.clone()),
-                    ..Default::default()
-                },
-                limits,
-            }),
-            tips: tips_listener.map(|l| erkin_server::TipsOptions {
-                config: erkin_tips::TipsConfig::new(dir.clone()),
-                listener: Some(l),
-            }),
-            ..Default::default()
-        };
-        let (addr, stop) = crate::http::start_with(&dir, options);
+        let (addr, tips, stop) = serve(
+            &dir,
+            &log,
+            &clock,
+            &logged,
+            limits,
+            tips,
+            with_box.then(|| ballot_box.clone()),
+        );
         let room = Newsroom {
             _tmp: tmp,
             dir,
             addr,
-            tips: tips_addr,
+            tips,
             stop: Some(stop),
             log,
             secrets,
@@ -173,6 +158,24 @@ impl Newsroom {
             room.wait_for(|s| s.ballot_box.is_some(), "the ballot box published");
         }
         room
+    }
+
+    /// Stops the server and starts it again on the same data directory,
+    /// with the same ballot box.
+    fn restart(&mut self) {
+        drop(self.stop.take());
+        let (addr, tips, stop) = serve(
+            &self.dir,
+            &self.log,
+            &self.clock,
+            &self.logged,
+            Default::default(),
+            false,
+            Some(self.ballot_box.clone()),
+        );
+        self.addr = addr;
+        self.tips = tips;
+        self.stop = Some(stop);
     }
 
     /// The served state document, once `ok` holds of it (10 s at most).
@@ -225,6 +228,44 @@ impl Newsroom {
     fn send(&self, b: &CastBallot) -> Reply {
         self.post(&body(b, &self.ballot_box.recipient()))
     }
+}
+
+/// Starts a sequencing server on `dir` with the test's clock and request
+/// log; a tips listener if `tips`.
+fn serve(
+    dir: &std::path::Path,
+    log: &SecretKey,
+    clock: &Arc<AtomicU64>,
+    logged: &Arc<Mutex<Vec<String>>>,
+    limits: erkin_server::ApiLimits,
+    tips: bool,
+    ballot_box: Option<BallotBox>,
+) -> (SocketAddr, Option<SocketAddr>, crate::http::Stop) {
+    let c = clock.clone();
+    let sink = logged.clone();
+    let tips_listener = tips.then(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let tips_addr = tips_listener.as_ref().map(|l| l.local_addr().unwrap());
+    let options = erkin_server::ServeOptions {
+        log_requests: true,
+        request_log: Some(Arc::new(move |line| sink.lock().unwrap().push(line))),
+        members: Some(erkin_server::MembersApi {
+            log_key: SecretKey::parse(log.expose_secret_text()).unwrap(),
+            sequencer: erkin_server::SequencerConfig {
+                max_delay: Duration::from_millis(1),
+                clock: Clock::new(move || c.load(Ordering::SeqCst)),
+                ballot_box,
+                ..Default::default()
+            },
+            limits,
+        }),
+        tips: tips_listener.map(|l| erkin_server::TipsOptions {
+            config: erkin_tips::TipsConfig::new(dir.to_path_buf()),
+            listener: Some(l),
+        }),
+        ..Default::default()
+    };
+    let (addr, stop) = crate::http::start_with(dir, options);
+    (addr, tips_addr, stop)
 }
 
 impl Drop for Newsroom {
@@ -461,4 +502,55 @@ fn the_tips_listener_takes_ballots_and_a_server_without_a_box_refuses_them() {
         503,
         "no_ballot_box",
     );
+}
+
+#[test]
+fn held_ballots_survive_a_restart_and_the_box_is_published_once() {
+    let mut room = Newsroom::new(Default::default(), false, true);
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    let b = room.ballot(room.secret_id, 1, 1, Ballot::Yes);
+    receipt(&room.send(&a));
+    receipt(&room.send(&b));
+    room.restart();
+    // The same box: no second ballot_box entry.
+    let boxes = || {
+        let p = Publication::open(&room.dir).unwrap();
+        let size = p.store().size();
+        p.store()
+            .entries(0, size)
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                matches!(
+                    erkin_core::entry::ParsedEntry::parse(e, ORIGIN)
+                        .unwrap()
+                        .body
+                        .action,
+                    Action::BallotBox(_)
+                )
+            })
+            .count()
+    };
+    assert_eq!(boxes(), 1);
+    // The ballot sent again after the restart is held already: its receipt.
+    verify_ballot_receipt(&receipt(&room.send(&a)), room.log.verifier_key(), &a.hash()).unwrap();
+    room.clock.store(CLOSES, Ordering::SeqCst);
+    let doc = room.wait_for(
+        |d| {
+            d.proposals
+                .iter()
+                .any(|p| p.id == room.secret_id && p.outcome.is_some())
+        },
+        "the secret resolution closed",
+    );
+    let p = doc
+        .proposals
+        .iter()
+        .find(|p| p.id == room.secret_id)
+        .unwrap();
+    assert_eq!(p.secret.as_ref().unwrap().ballots.len(), 2);
+    let outcome = p.outcome.as_ref().unwrap();
+    assert!(outcome.passed);
+    assert_eq!(outcome.tally.yes, 2);
+    assert_eq!(boxes(), 1);
 }
