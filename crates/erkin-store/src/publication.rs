@@ -702,7 +702,9 @@ impl Publication {
 
     /// Publishes `recipient` as the ballot box (a `ballot_box` entry signed
     /// by the log key, in a batch of its own, ticked at `now`) unless it is
-    /// the one in force. Returns whether it appended one.
+    /// the one in force. Returns whether it appended one. (The sequencer
+    /// calls it when it starts: it first deletes the held ballots of any
+    /// proposal no longer open, which a crash right after its close left.)
     pub fn set_ballot_box(
         &mut self,
         recipient: &str,
@@ -710,6 +712,12 @@ impl Publication {
         log_key: &SecretKey,
     ) -> Result<bool, PublicationError> {
         self.catch_up()?;
+        if self.writer.is_none() {
+            self.claim_writer("erkin")?;
+        }
+        // Held rows of proposals closed before a crash kept them from
+        // being deleted go now, at the sequencer's start.
+        self.drop_closed_ballots(&[])?;
         if self.state.ballot_box() == Some(recipient) {
             return Ok(false);
         }
