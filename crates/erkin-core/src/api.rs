@@ -283,6 +283,67 @@ pub enum BallotReceiptError {
     WrongText,
     #[error("the ballot receipt is for another ballot (its hash is not the one sent)")]
     OtherBallot,
+    #[error("the ballot receipt names proposal #{receipt}, the ballot #{ballot}")]
+    OtherProposal { receipt: u64, ballot: u64 },
+    #[error("this copy of the log has no secret proposal #{proposal} (sync it, or it is another publication's)")]
+    NoSuchProposal { proposal: u64 },
+}
+
+/// What the log did with a ballot the sequencer gave a receipt for
+/// ([`judge_ballot_receipt`], docs/BALLOT.md §8 item 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptVerdict {
+    /// The proposal is still open: the ballot is held until its close.
+    Open,
+    /// Published in the close's run, at this log index.
+    Published { index: u64 },
+    /// Not published, but a later ballot of the same nullifier (a higher
+    /// `seq`) was, at this index: the member's own re-vote — or, if they
+    /// cast none, a forged one (§4.5), which only they can tell.
+    Superseded { index: u64, seq: u64 },
+    /// The proposal closed without it and without any later ballot of its
+    /// nullifier: the receipt and the log prove the sequencer dropped it.
+    Dropped,
+}
+
+/// Judges a ballot receipt against a folded copy of the log: the receipt
+/// must hold for `ballot` under the state's log key
+/// ([`verify_ballot_receipt`]) and name its proposal; then whether the
+/// close published the ballot, superseded it by a later one of its
+/// nullifier, or dropped it.
+pub fn judge_ballot_receipt(
+    state: &crate::state::State,
+    ballot: &CastBallot,
+    receipt: &BallotReceipt,
+) -> Result<ReceiptVerdict, BallotReceiptError> {
+    verify_ballot_receipt(receipt, state.log_key(), &ballot.hash())?;
+    if receipt.proposal != ballot.proposal {
+        return Err(BallotReceiptError::OtherProposal {
+            receipt: receipt.proposal,
+            ballot: ballot.proposal,
+        });
+    }
+    let no_such = || BallotReceiptError::NoSuchProposal {
+        proposal: ballot.proposal,
+    };
+    let p = state.proposal(ballot.proposal).ok_or_else(no_such)?;
+    let secret = p.secret.as_deref().ok_or_else(no_such)?;
+    if p.outcome.is_none() {
+        return Ok(ReceiptVerdict::Open);
+    }
+    let hash = hex::encode(ballot.hash());
+    if let Some(b) = secret.ballots.iter().find(|b| b.hash == hash) {
+        return Ok(ReceiptVerdict::Published { index: b.index });
+    }
+    Ok(secret
+        .ballots
+        .iter()
+        .filter(|b| b.nullifier == ballot.nullifier && b.seq > ballot.seq)
+        .max_by_key(|b| b.seq)
+        .map_or(ReceiptVerdict::Dropped, |b| ReceiptVerdict::Superseded {
+            index: b.index,
+            seq: b.seq,
+        }))
 }
 
 /// Checks a receipt for the ballot with hash `sent` against the pinned log

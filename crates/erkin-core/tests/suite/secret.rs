@@ -1406,3 +1406,78 @@ fn the_intake_takes_a_ballot_for_the_current_tree_before_the_deadline_only() {
     assert_eq!((held.epoch, held.seq), (1, 2));
     assert_eq!(held.nullifier, a.nullifier, "one member, one nullifier");
 }
+
+// ---------------------------------------------------------------------------
+// Receipts against the log (§8 item 5): published, superseded, dropped.
+
+#[test]
+fn a_receipt_shows_whether_the_close_published_superseded_or_dropped_the_ballot() {
+    use erkin_core::api::{
+        judge_ballot_receipt, BallotReceipt, BallotReceiptError, ReceiptVerdict,
+    };
+    let (mut p, ids) = secret_pub();
+    let (id, closes_at) = p.propose_min("aigerim", T1, resolution("Publish the audit"));
+    let receipt = |b: &CastBallot| BallotReceipt::sign(&key(ORIGIN), b.proposal, 0, &b.hash());
+    let a1 = cast(&p, &ids, id, "aigerim", 1, Ballot::Yes);
+    let a2 = cast(&p, &ids, id, "aigerim", 2, Ballot::No);
+    let b = cast(&p, &ids, id, "bolat", 1, Ballot::Yes);
+    let d = cast(&p, &ids, id, "dana", 1, Ballot::No);
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &d, &receipt(&d)),
+        Ok(ReceiptVerdict::Open)
+    );
+    // The close publishes aigerim's re-vote and bolat's, not dana's.
+    close_batch(&mut p, id, closes_at, sorted(vec![a2.clone(), b.clone()]));
+    let index_of = |x: &CastBallot| {
+        secret_of(&p, id)
+            .ballots
+            .iter()
+            .find(|y| y.hash == hex::encode(x.hash()))
+            .unwrap()
+            .index
+    };
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &b, &receipt(&b)),
+        Ok(ReceiptVerdict::Published {
+            index: index_of(&b)
+        })
+    );
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &a1, &receipt(&a1)),
+        Ok(ReceiptVerdict::Superseded {
+            index: index_of(&a2),
+            seq: 2
+        })
+    );
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &d, &receipt(&d)),
+        Ok(ReceiptVerdict::Dropped)
+    );
+    // A receipt for another ballot, one naming another proposal, one not
+    // signed by the log key, one for a proposal this copy lacks.
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &d, &receipt(&b)),
+        Err(BallotReceiptError::OtherBallot)
+    );
+    let elsewhere = BallotReceipt::sign(&key(ORIGIN), id + 1, 0, &d.hash());
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &d, &elsewhere),
+        Err(BallotReceiptError::OtherProposal {
+            receipt: id + 1,
+            ballot: id
+        })
+    );
+    let forged = BallotReceipt::sign(&key("dana"), id, 0, &d.hash());
+    assert!(matches!(
+        judge_ballot_receipt(&p.state, &d, &forged),
+        Err(BallotReceiptError::Note(_))
+    ));
+    let unknown = CastBallot {
+        proposal: 999,
+        ..d.clone()
+    };
+    assert_eq!(
+        judge_ballot_receipt(&p.state, &unknown, &receipt(&unknown)),
+        Err(BallotReceiptError::NoSuchProposal { proposal: 999 })
+    );
+}
