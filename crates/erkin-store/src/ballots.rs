@@ -78,15 +78,45 @@ impl From<crate::store::StoreError> for BallotRefusal {
     }
 }
 
+/// The most stanzas a submission's age header may carry: an honest one
+/// has the ballot box's X25519 stanza and perhaps one of age's "grease".
+pub const MAX_BALLOT_STANZAS: usize = 4;
+
+/// Whether a submission's age header is one a client makes: binary, one
+/// X25519 stanza, at most [`MAX_BALLOT_STANZAS`] in all. Checked before
+/// decrypting: each X25519 stanza costs a Diffie-Hellman to try, and the
+/// sequencer's one thread should not try a hundred for one body.
+fn plausible_header(body: &[u8]) -> bool {
+    let Some(rest) = body.strip_prefix(b"age-encryption.org/v1\n") else {
+        return false;
+    };
+    let (mut stanzas, mut x25519) = (0, 0);
+    for line in rest.split(|&b| b == b'\n') {
+        if line.starts_with(b"---") {
+            return x25519 == 1;
+        }
+        if line.starts_with(b"-> ") {
+            stanzas += 1;
+            if line.starts_with(b"-> X25519 ") {
+                x25519 += 1;
+            }
+            if stanzas > MAX_BALLOT_STANZAS || x25519 > 1 {
+                return false;
+            }
+        }
+    }
+    false
+}
+
 /// Decrypts a submission with the ballot box's `identity` (in memory;
-/// binary age, an X25519 stanza, never a passphrase's scrypt, whose work
+/// binary age, one X25519 stanza, never a passphrase's scrypt, whose work
 /// factor the sender would choose) and reads the ballot in its padded
 /// plaintext.
 pub fn open_ballot(
     body: &[u8],
     identity: &age::x25519::Identity,
 ) -> Result<CastBallot, BallotRefusal> {
-    if body.len() > MAX_BALLOT_BODY_LEN {
+    if body.len() > MAX_BALLOT_BODY_LEN || !plausible_header(body) {
         return Err(BallotRefusal::Undecryptable);
     }
     let decryptor = age::Decryptor::new(body).map_err(|_| BallotRefusal::Undecryptable)?;

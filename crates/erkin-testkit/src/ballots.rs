@@ -128,11 +128,19 @@ pub fn cast_at(
 
 /// `plain` encrypted to the age X25519 `recipient`, binary (not armored).
 pub fn encrypt(plain: &[u8], recipient: &str) -> Vec<u8> {
+    encrypt_to(plain, &[recipient])
+}
+
+/// `plain` encrypted to every one of the age X25519 `recipients`, binary.
+pub fn encrypt_to(plain: &[u8], recipients: &[&str]) -> Vec<u8> {
     use std::io::Write as _;
-    let recipient: age::x25519::Recipient = recipient.parse().expect("an age recipient");
+    let recipients: Vec<age::x25519::Recipient> = recipients
+        .iter()
+        .map(|r| r.parse().expect("an age recipient"))
+        .collect();
     let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .expect("one recipient");
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .expect("recipients");
     let mut out = Vec::new();
     let mut w = encryptor.wrap_output(&mut out).expect("into memory");
     w.write_all(plain).expect("into memory");

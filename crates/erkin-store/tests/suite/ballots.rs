@@ -297,8 +297,12 @@ fn every_refusal_of_the_intake_has_its_code() {
     let mut damaged = body(&a, &v.recipient);
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
+    // (Two X25519 stanzas, the box's among them: a client makes one, and
+    // each costs a Diffie-Hellman to try.)
+    let two = erkin_testkit::ballots::encrypt_to(&plain, &[&stranger, &v.recipient]);
     for bad in [
         encrypt(&plain, &stranger),
+        two,
         damaged,
         b"not age at all".to_vec(),
         vec![0; erkin_store::MAX_BALLOT_BODY_LEN + 1],
