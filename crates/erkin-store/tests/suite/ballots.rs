@@ -417,6 +417,20 @@ fn a_departure_is_sealed_and_the_close_publishes_every_held_ballot() {
     // left, bolat's "no".
     assert_eq!((tally.turnout, tally.ballots, tally.departed), (3, 4, 1));
     assert_eq!((outcome.tally.yes, outcome.tally.no), (0, 3));
+    // A ballot after the close: proposal_closed (whatever the clock).
+    let c = cast(
+        ORIGIN,
+        id,
+        &vote_of(&v, id),
+        1,
+        &v.secrets[2],
+        1,
+        Ballot::Yes,
+    );
+    match refused_with(hold(&mut v, &c, T2 + 30), "proposal_closed") {
+        BallotRefusal::Rejected(Rejection::ProposalClosed(p)) => assert_eq!(p, id),
+        other => panic!("{other:?}"),
+    }
     // The held rows are gone; a refold of the log agrees.
     assert!(v.p.store().held_ballots(id).unwrap().is_empty());
     assert!(v.p.store().held_proposals().unwrap().is_empty());
