@@ -282,6 +282,13 @@ fn post(url: &str, proxy: Option<&str>, body: &[u8]) -> Result<Answer> {
 /// The refusal of a ballot in words, by its code (the sequencer's English
 /// message for codes this version does not know).
 pub fn refusal(proposal: u64, error: &ApiError) -> String {
+    // A refusal about time, in the member's local time.
+    if let Some(words) = error
+        .times
+        .and_then(|t| crate::when::explain(&error.code, t))
+    {
+        return format!("proposal #{proposal}: {words} ({})", error.code);
+    }
     let said = match error.code.as_str() {
         "stale_root" => format!(
             "the ballot was proved against an electorate of proposal #{proposal} that is no longer current (a member left meanwhile, or the ballot key is not in it): sync and vote again"
@@ -290,10 +297,12 @@ pub fn refusal(proposal: u64, error: &ApiError) -> String {
             "the sequencer found the ballot invalid for proposal #{proposal}: {}",
             error.message
         ),
-        "voting_ended" => match error.times.and_then(|t| crate::when::explain("voting_ended", t)) {
-            Some(words) => format!("proposal #{proposal}: {words}"),
-            None => format!("voting on proposal #{proposal} has ended: the ballot was not taken"),
-        },
+        "voting_ended" => {
+            format!("voting on proposal #{proposal} has ended: the ballot was not taken")
+        }
+        "nominations_open" => format!(
+            "nominations for election #{proposal} are still open: ballots are cast after they close"
+        ),
         "stale_ballot" => format!(
             "the sequencer already holds a later ballot of yours for proposal #{proposal} (sequence {}): this one was not taken",
             error.held_seq.map_or_else(|| "unknown".to_string(), |s| s.to_string())

@@ -57,6 +57,30 @@ impl Before {
     }
 }
 
+/// Whether the sequencer of the publication in `dir` takes secret ballots:
+/// its charter in force decides something by secret ballot, or it has a
+/// ballot box already. A publication without either gets no `ballot_box`
+/// entry (its log stays as before); one whose charter is amended to make a
+/// decision secret gets its ballot box at the sequencer's next start.
+fn takes_secret_ballots(dir: &Path) -> Result<bool> {
+    let publication = erkin_store::Publication::open(dir)?;
+    let state = publication.state();
+    let c = state.charter();
+    let any_secret = [
+        &c.admit,
+        &c.remove,
+        &c.amend,
+        &c.retract,
+        &c.redact,
+        &c.resolution,
+        &c.recall,
+    ]
+    .iter()
+    .any(|r| r.secret)
+        || c.elect.secret;
+    Ok(any_secret || state.ballot_box().is_some())
+}
+
 /// Whether a command acts through `--server`.
 fn takes_server(command: &Command) -> bool {
     matches!(
@@ -149,8 +173,25 @@ pub fn run(cli: Cli) -> Result<u8> {
                 ..Default::default()
             };
             if args.sequence {
-                let log_key =
-                    secret::open_key(&dir.join(LOG_KEY_FILE), "the publication's log key")?;
+                // The ballot box (docs/BALLOT.md §5.6) is encrypted with the
+                // log key's passphrase, asked once for both; made on the
+                // first start of a publication that has secret votes.
+                let (log_key, passphrase) = secret::open_key_keeping_passphrase(
+                    &dir.join(LOG_KEY_FILE),
+                    "the publication's log key",
+                )?;
+                let ballot_box = if takes_secret_ballots(&dir)? {
+                    Some(
+                        erkin_store::BallotBox::open_or_make(
+                            &dir.join(erkin_store::BALLOT_BOX_FILE),
+                            &passphrase,
+                            secret::work_factor()?,
+                        )
+                        .context("the sequencer's ballot box")?,
+                    )
+                } else {
+                    None
+                };
                 options.members = Some(erkin_server::MembersApi {
                     log_key,
                     sequencer: erkin_server::SequencerConfig {
@@ -160,6 +201,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                         unnamed_grace: std::time::Duration::from_secs_f64(
                             (args.unnamed_blob_hours * 3600.0).clamp(1.0, 1e9),
                         ),
+                        ballot_box,
                         clock: if crate::term::test_clock() {
                             erkin_server::sequencer::Clock::new(crate::term::now)
                         } else {

@@ -81,6 +81,17 @@ pub fn open_key(path: &Path, what: &str) -> Result<SecretKey> {
     Ok(keyfile::read_key_file(path, &pass)?)
 }
 
+/// [`open_key`], and the passphrase that opened it, for another file kept
+/// under the same one (the sequencer's ballot box beside its log key).
+pub fn open_key_keeping_passphrase(path: &Path, what: &str) -> Result<(SecretKey, String)> {
+    let pass = read_passphrase(
+        &format!("Passphrase for {what} ({}): ", path.display()),
+        false,
+    )?;
+    let key = keyfile::read_key_file(path, &pass)?;
+    Ok((key, pass))
+}
+
 /// Asks for a new passphrase and writes a new ballot secret file with it.
 pub fn write_new_ballot_secret(path: &Path, secret: &BallotSecret) -> Result<()> {
     let pass = new_passphrase("the ballot secret")?;

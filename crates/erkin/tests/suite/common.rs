@@ -32,6 +32,17 @@ pub fn s(p: &Path) -> &str {
 // ---------------------------------------------------------------------------
 // Servers: `erkin serve` as a child process
 
+/// How [`Server::start_with`] starts a server beyond its arguments.
+#[derive(Default)]
+pub struct Launch {
+    /// Environment variables set for it (and nothing else changed).
+    pub env: Vec<(String, String)>,
+    /// Log requests (no `--quiet`).
+    pub log_requests: bool,
+    /// Its stdout goes to the log too (else nowhere).
+    pub stdout_to_log: bool,
+}
+
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
@@ -62,6 +73,18 @@ impl Server {
     /// [`Server::start_limited`], its stderr appended to `log` (kept across
     /// restarts of the same server).
     pub fn start_logged(dir: &Path, extra: &[&str], nofile: Option<u32>, log: &Path) -> Self {
+        Self::start_with(dir, extra, nofile, log, &Launch::default())
+    }
+
+    /// [`Server::start_logged`] as `launch` says: with these environment
+    /// variables, logging requests (no `--quiet`), stdout into the log too.
+    pub fn start_with(
+        dir: &Path,
+        extra: &[&str],
+        nofile: Option<u32>,
+        log: &Path,
+        launch: &Launch,
+    ) -> Self {
         let log = log.to_path_buf();
         for _attempt in 0..5 {
             let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
@@ -71,14 +94,21 @@ impl Server {
                 "serve".into(),
                 "--listen".into(),
                 addr.to_string(),
-                "--quiet".into(),
             ];
+            if !launch.log_requests {
+                argv.push("--quiet".into());
+            }
             argv.extend(extra.iter().map(|a| a.to_string()));
             let stderr = fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&log)
                 .unwrap();
+            let stdout = if launch.stdout_to_log {
+                Stdio::from(stderr.try_clone().unwrap())
+            } else {
+                Stdio::null()
+            };
             let mut command = erkin();
             if let Some(n) = nofile {
                 let program = command.get_program().to_os_string();
@@ -90,9 +120,12 @@ impl Server {
                     .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
                     .arg(program);
             }
+            for (k, v) in &launch.env {
+                command.env(k, v);
+            }
             let child = command
                 .args(&argv)
-                .stdout(Stdio::null())
+                .stdout(stdout)
                 .stderr(stderr)
                 .spawn()
                 .unwrap();

@@ -15,6 +15,7 @@ mod members_api;
 mod mirror_e2e;
 mod reader_cli;
 mod s3_e2e;
+mod secret_ballot;
 mod site_e2e;
 mod tips;
 
