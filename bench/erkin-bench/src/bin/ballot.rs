@@ -389,16 +389,20 @@ fn electorate(state: &State, id: u64, n: usize) -> Result<Electorate> {
         .collect::<Result<_, _>>()?;
     let tree = ElectorateTree::new(&leaves)?;
     ensure!(tree.root().to_hex() == s.roots[0], "the tree's root");
-    let mut position = Vec::with_capacity(n);
-    for i in 0..n {
-        let h = handle(i);
-        position.push(
-            s.leaves
-                .iter()
-                .position(|l| l.handle == h)
-                .with_context(|| format!("{h} has no leaf"))?,
-        );
-    }
+    let at: BTreeMap<&str, usize> = s
+        .leaves
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (l.handle.as_str(), k))
+        .collect();
+    let position = (0..n)
+        .map(|i| {
+            let h = handle(i);
+            at.get(h.as_str())
+                .copied()
+                .with_context(|| format!("{h} has no leaf"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Electorate {
         id,
         scope: FieldElement::from_hex(&s.scope)?,
