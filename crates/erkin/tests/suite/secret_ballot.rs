@@ -185,8 +185,14 @@ impl World {
     /// `erkin ARGS` with the test clock, as a member: through the server,
     /// with the shared copy, every secret ballot through the proxy.
     fn member_cmd(&self, args: &[&str]) -> Run {
+        self.member_cmd_with(args, &[])
+    }
+
+    /// [`World::member_cmd`] with more environment variables.
+    fn member_cmd_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let server = self.server.as_ref().expect("the server runs");
         let out = erkin()
+            .envs(env.iter().copied())
             .env(CLOCK_ENV, &self.clock)
             .env(
                 "ERKIN_BALLOT_PROXY",
@@ -861,17 +867,22 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         ],
         "was withdrawn when its member left",
     );
-    // m14's second ballot, in epoch 1.
-    let r = w.member_cmd(&[
-        "vote",
-        &election.to_string(),
-        "--rank",
-        "m04",
-        "--key",
-        &key(14),
-        "--json",
-    ]);
+    // m14's second ballot, in epoch 1. The member key only says where the
+    // ballot secret is: one key derivation, the ballot secret's.
+    let r = w.member_cmd_with(
+        &[
+            "vote",
+            &election.to_string(),
+            "--rank",
+            "m04",
+            "--key",
+            &key(14),
+            "--json",
+        ],
+        &[("ERKIN_REPORT_DERIVATIONS", "1")],
+    );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(r.err.contains("erkin: key derivations: 1\n"), "{}", r.err);
     let cast: serde_json::Value = serde_json::from_str(r.out.trim()).unwrap();
     assert_eq!(
         (cast["epoch"].as_u64(), cast["seq"].as_u64()),
