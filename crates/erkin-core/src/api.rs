@@ -41,7 +41,9 @@ pub const STATE_PATH: &str = "api/v1/state";
 /// `POST` a secret ballot here (docs/BALLOT.md §8), on the members'
 /// listener and on the tips listener: the body is an age ciphertext (binary,
 /// to the state's [`StateDocument::ballot_box`] recipient) of
-/// [`pad_ballot`]'s plaintext; the answer a [`BallotReceipt`].
+/// [`pad_ballot`]'s plaintext; the answer, to a body that decrypts, is
+/// always 200 with an age file to the plaintext's reply recipient of
+/// [`pad_ballot_answer`]'s (a [`BallotAnswer`]).
 pub const BALLOTS_PATH: &str = "api/v1/ballots";
 
 /// The path of one article's document ([`ArticleDocument`]).
@@ -133,9 +135,18 @@ impl ApiError {
 // Secret ballots (docs/BALLOT.md §8, §9)
 
 /// Every ballot's plaintext is exactly this long before encryption: the
-/// ballot's canonical JSON, a newline, then NUL bytes ([`pad_ballot`]), so
-/// every submission has the same size whatever the ranking's length.
+/// ballot's canonical JSON, a newline, the reply recipient, a newline, then
+/// NUL bytes ([`pad_ballot`]), so every submission has the same size
+/// whatever the ranking's length.
 pub const BALLOT_PLAINTEXT_LEN: usize = 8192;
+
+/// Every answer to a submission that decrypts is exactly this long before
+/// it is encrypted to the submission's reply recipient: the answer's JSON
+/// (a [`BallotReceipt`] or an [`ErrorDocument`]), then NUL bytes
+/// ([`pad_ballot_answer`]). So neither its HTTP status (always 200) nor its
+/// size tells an onlooker of the connection — who can read TLS, or replays
+/// a captured body — whether the ballot was held, refused or stale.
+pub const BALLOT_ANSWER_LEN: usize = 4096;
 
 /// The text of a ballot receipt's note (docs/BALLOT.md §8 item 5).
 pub const BALLOT_RECEIPT_FORMAT: &str = "erkin.ballot-receipt/v1";
@@ -144,16 +155,24 @@ pub const BALLOT_RECEIPT_FORMAT: &str = "erkin.ballot-receipt/v1";
 pub const MAX_BALLOT_RECEIPT_LEN: usize = 4096;
 
 /// Why a ballot's plaintext is not [`BALLOT_PLAINTEXT_LEN`] bytes of one
-/// canonical ballot, a newline and NUL padding. The first four are the
-/// body's form (API code [`BallotBodyError::code`] `bad_body`), the last
-/// two the ballot's (`bad_ballot`).
+/// canonical ballot, a newline, a reply recipient, a newline and NUL
+/// padding. All but the last two are the body's form (API code
+/// [`BallotBodyError::code`] `bad_body`, answered in clear: no reply
+/// recipient could be read, or none is to be trusted), the last two the
+/// ballot's (`bad_ballot`, answered to the reply recipient).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BallotBodyError {
-    #[error("the ballot is {len} bytes: with its newline it must fit in {max}")]
+    #[error(
+        "the ballot is {len} bytes: with its reply recipient and two newlines it must fit in {max}"
+    )]
     TooLong { len: usize, max: usize },
     #[error("the ballot's plaintext has no newline after its JSON")]
     NoNewline,
+    #[error("the ballot's plaintext has no reply recipient and newline after its JSON")]
+    NoReply,
+    #[error("the ballot's reply recipient is not an age X25519 recipient: {0}")]
+    BadReply(crate::recipient::RecipientError),
     #[error("the ballot's padding holds a byte other than NUL")]
     BadPadding,
     #[error("the ballot's plaintext is {len} bytes, not {expected}")]
@@ -165,8 +184,8 @@ pub enum BallotBodyError {
 }
 
 impl BallotBodyError {
-    /// The API's error code: `bad_body` for the padding and length,
-    /// `bad_ballot` for the JSON inside.
+    /// The API's error code: `bad_body` for the padding, length and reply
+    /// recipient, `bad_ballot` for the JSON inside.
     pub fn code(&self) -> &'static str {
         match self {
             BallotBodyError::BadJson { .. } | BallotBodyError::NotCanonical => "bad_ballot",
@@ -176,10 +195,13 @@ impl BallotBodyError {
 }
 
 /// The plaintext a member encrypts: `json` (the ballot's canonical JSON,
-/// [`CastBallot::canonical_json`]), a newline, NUL bytes up to
+/// [`CastBallot::canonical_json`]), a newline, `reply` (an age X25519
+/// recipient, `age1…`, made fresh for this one submission: the sequencer
+/// encrypts its answer to it), a newline, NUL bytes up to
 /// [`BALLOT_PLAINTEXT_LEN`]. `json` may hold no newline.
-pub fn pad_ballot(json: &[u8]) -> Result<Vec<u8>, BallotBodyError> {
-    if json.len() >= BALLOT_PLAINTEXT_LEN {
+pub fn pad_ballot(json: &[u8], reply: &str) -> Result<Vec<u8>, BallotBodyError> {
+    crate::recipient::check_recipient(reply).map_err(BallotBodyError::BadReply)?;
+    if json.len() + reply.len() + 2 > BALLOT_PLAINTEXT_LEN {
         return Err(BallotBodyError::TooLong {
             len: json.len(),
             max: BALLOT_PLAINTEXT_LEN,
@@ -191,14 +213,17 @@ pub fn pad_ballot(json: &[u8]) -> Result<Vec<u8>, BallotBodyError> {
     let mut out = Vec::with_capacity(BALLOT_PLAINTEXT_LEN);
     out.extend_from_slice(json);
     out.push(b'\n');
+    out.extend_from_slice(reply.as_bytes());
+    out.push(b'\n');
     out.resize(BALLOT_PLAINTEXT_LEN, 0);
     Ok(out)
 }
 
-/// The ballot's JSON inside a padded plaintext: exactly
-/// [`BALLOT_PLAINTEXT_LEN`] bytes, the JSON up to the first newline, NUL
-/// bytes after it.
-pub fn unpad_ballot(plain: &[u8]) -> Result<&[u8], BallotBodyError> {
+/// The ballot's JSON and the reply recipient inside a padded plaintext:
+/// exactly [`BALLOT_PLAINTEXT_LEN`] bytes, the JSON up to the first
+/// newline, the recipient (checked: an age X25519 recipient) up to the
+/// second, NUL bytes after it.
+pub fn unpad_ballot(plain: &[u8]) -> Result<(&[u8], &str), BallotBodyError> {
     if plain.len() != BALLOT_PLAINTEXT_LEN {
         return Err(BallotBodyError::WrongLength {
             len: plain.len(),
@@ -209,17 +234,24 @@ pub fn unpad_ballot(plain: &[u8]) -> Result<&[u8], BallotBodyError> {
         .iter()
         .position(|&b| b == b'\n')
         .ok_or(BallotBodyError::NoNewline)?;
-    if plain[end + 1..].iter().any(|&b| b != 0) {
+    let rest = &plain[end + 1..];
+    let reply_end = rest
+        .iter()
+        .position(|&b| b == b'\n' || b == 0)
+        .filter(|&i| rest[i] == b'\n')
+        .ok_or(BallotBodyError::NoReply)?;
+    if rest[reply_end + 1..].iter().any(|&b| b != 0) {
         return Err(BallotBodyError::BadPadding);
     }
-    Ok(&plain[..end])
+    let reply = std::str::from_utf8(&rest[..reply_end])
+        .map_err(|_| BallotBodyError::BadReply(crate::recipient::RecipientError::NotBech32))?;
+    crate::recipient::check_recipient(reply).map_err(BallotBodyError::BadReply)?;
+    Ok((&plain[..end], reply))
 }
 
-/// The ballot in a padded plaintext ([`unpad_ballot`]), parsed strictly
-/// and in canonical form: its bytes are exactly
+/// A ballot's canonical JSON, parsed strictly: its bytes must be exactly
 /// [`CastBallot::canonical_json`], so its hash is the one the log will show.
-pub fn read_ballot(plain: &[u8]) -> Result<CastBallot, BallotBodyError> {
-    let json = unpad_ballot(plain)?;
+pub fn parse_ballot(json: &[u8]) -> Result<CastBallot, BallotBodyError> {
     let ballot: CastBallot =
         serde_json::from_slice(json).map_err(|e| BallotBodyError::BadJson {
             reason: e.to_string(),
@@ -228,6 +260,81 @@ pub fn read_ballot(plain: &[u8]) -> Result<CastBallot, BallotBodyError> {
         return Err(BallotBodyError::NotCanonical);
     }
     Ok(ballot)
+}
+
+/// The ballot in a padded plaintext ([`unpad_ballot`], [`parse_ballot`])
+/// and its reply recipient.
+pub fn read_ballot(plain: &[u8]) -> Result<(CastBallot, String), BallotBodyError> {
+    let (json, reply) = unpad_ballot(plain)?;
+    Ok((parse_ballot(json)?, reply.to_string()))
+}
+
+/// The sequencer's answer to a submission that decrypted, as its reply
+/// recipient reads it: the receipt, or the refusal (with its code, and
+/// `held_seq` for `stale_ballot`). As JSON it is exactly the document:
+/// `{"proposal", "epoch", "ballot_hash", "receipt"}` or `{"error": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BallotAnswer {
+    Refused(ErrorDocument),
+    Receipt(BallotReceipt),
+}
+
+/// Why a decrypted answer is not [`BALLOT_ANSWER_LEN`] bytes of one
+/// answer's JSON and NUL padding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BallotAnswerError {
+    #[error("the ballot's answer is {len} bytes, not {expected}")]
+    WrongLength { len: usize, expected: usize },
+    #[error("the ballot's answer holds a byte other than NUL after its JSON")]
+    BadPadding,
+    #[error("the ballot's answer is neither a receipt nor an error document: {reason}")]
+    BadJson { reason: String },
+}
+
+/// The answer's plaintext: its JSON, NUL bytes up to [`BALLOT_ANSWER_LEN`].
+/// A refusal too long for it (no refusal is, today) goes with its code,
+/// its times and `held_seq` but a short message, so every answer fits.
+pub fn pad_ballot_answer(answer: &BallotAnswer) -> Vec<u8> {
+    let mut out = serde_json::to_vec(answer).unwrap_or_default();
+    if out.len() > BALLOT_ANSWER_LEN {
+        let short = match answer {
+            BallotAnswer::Refused(doc) => ApiError {
+                times: doc.error.times,
+                held_seq: doc.error.held_seq,
+                ..ApiError::new(
+                    &doc.error.code,
+                    "the ballot was refused (its message was too long to send)",
+                )
+            },
+            BallotAnswer::Receipt(_) => {
+                ApiError::new("storage", "the ballot's receipt was too long to send")
+            }
+        };
+        out = serde_json::to_vec(&BallotAnswer::Refused(ErrorDocument { error: short }))
+            .unwrap_or_default();
+        out.truncate(BALLOT_ANSWER_LEN);
+    }
+    out.resize(BALLOT_ANSWER_LEN, 0);
+    out
+}
+
+/// The answer in a decrypted answer's plaintext ([`pad_ballot_answer`]).
+pub fn read_ballot_answer(plain: &[u8]) -> Result<BallotAnswer, BallotAnswerError> {
+    if plain.len() != BALLOT_ANSWER_LEN {
+        return Err(BallotAnswerError::WrongLength {
+            len: plain.len(),
+            expected: BALLOT_ANSWER_LEN,
+        });
+    }
+    let end = plain.iter().position(|&b| b == 0).unwrap_or(plain.len());
+    if plain[end..].iter().any(|&b| b != 0) {
+        return Err(BallotAnswerError::BadPadding);
+    }
+    serde_json::from_slice(&plain[..end]).map_err(|e| BallotAnswerError::BadJson {
+        reason: e.to_string(),
+    })
 }
 
 /// A ballot receipt's note text: `erkin.ballot-receipt/v1\n<origin>\n

@@ -26,8 +26,14 @@
 //! - `POST /api/v1/ballots` — body: a secret ballot, an age file to the
 //!   ballot box (docs/BALLOT.md §8, §9), on this listener and the tips
 //!   listener. No session: no cookie is read or set, nothing identifies the
-//!   sender; 200: the log key's `BallotReceipt` once it is held durably.
-//!   Its budget: a body of at most [`MAX_BALLOT_BODY_LEN`] bytes, and a
+//!   sender. A body that decrypts and names its one-time reply recipient
+//!   is always answered 200 `application/octet-stream`: an age file to
+//!   that recipient of a fixed-length answer (the log key's
+//!   `BallotReceipt` once it is held durably, or the refusal with its code
+//!   and `held_seq`), so neither status nor size tells a TLS interceptor,
+//!   or someone replaying a captured body, what became of the ballot.
+//!   Bodies that do not decrypt, too large, rate limited or busy are
+//!   answered in clear (they carry nothing of a ballot). Its budget: a body of at most [`MAX_BALLOT_BODY_LEN`] bytes, and a
 //!   global token bucket of refused proofs ([`ApiLimits::ballot_proof_rate`]):
 //!   a proof costs milliseconds to check, and nobody is charged per member
 //!   (there is no member), so while the bucket is empty every ballot is
@@ -39,7 +45,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, Response, StatusCode};
-use erkin_core::api::{ApiError, BlobReceipt, EntryReceipt, ErrorDocument, UPLOAD_HEADER};
+use erkin_core::api::{
+    ApiError, BallotAnswer, BlobReceipt, EntryReceipt, ErrorDocument, UPLOAD_HEADER,
+};
 use erkin_core::blob::BlobId;
 use erkin_core::entry::EntryError;
 use erkin_core::keys::VerifierKey;
@@ -311,9 +319,10 @@ fn submit_error(e: SubmitError) -> Response<Body> {
     }
 }
 
-/// A refused secret ballot as the API sends it (docs/FORMATS.md, "Secret
-/// ballots"): 400 `bad_body`, 409 `stale_ballot` with `held_seq`, 422 with
-/// the fold's codes (and `voting_ended`, with `times`), 503.
+/// A secret ballot refused before any reply recipient was read, or not
+/// taken at all, as the API sends it in clear (docs/FORMATS.md, "Secret
+/// ballots"): 400 `bad_body`, 503 `no_ballot_box`, `busy`,
+/// `shutting_down`.
 fn ballot_error(e: BallotSubmitError) -> Response<Body> {
     let unavailable = |code: &str, e: &dyn std::fmt::Display, wait: &'static str| {
         let mut r = error(StatusCode::SERVICE_UNAVAILABLE, code, e);
@@ -321,35 +330,55 @@ fn ballot_error(e: BallotSubmitError) -> Response<Body> {
             .insert(header::RETRY_AFTER, HeaderValue::from_static(wait));
         r
     };
-    let refusal = match e {
-        BallotSubmitError::Refused(r) => r,
+    match e {
+        BallotSubmitError::Refused(refusal) => error(StatusCode::BAD_REQUEST, "bad_body", &refusal),
         BallotSubmitError::NoBallotBox => {
-            return error(StatusCode::SERVICE_UNAVAILABLE, "no_ballot_box", &e)
+            error(StatusCode::SERVICE_UNAVAILABLE, "no_ballot_box", &e)
         }
-        BallotSubmitError::Busy => return unavailable("busy", &e, "1"),
-        BallotSubmitError::ShuttingDown => return unavailable("shutting_down", &e, "5"),
-    };
-    let code = refusal.code();
-    match refusal {
-        BallotRefusal::Rejected(r) => json_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &ErrorDocument {
-                error: rejected(&r),
-            },
-        ),
-        BallotRefusal::StaleBallot { held_seq } => {
-            let mut doc = ApiError::new(code, &refusal);
-            doc.held_seq = Some(held_seq);
-            json_response(StatusCode::CONFLICT, &ErrorDocument { error: doc })
-        }
-        BallotRefusal::Body(_) if code == "bad_ballot" => {
-            error(StatusCode::UNPROCESSABLE_ENTITY, code, &refusal)
-        }
-        BallotRefusal::Undecryptable | BallotRefusal::Body(_) => {
-            error(StatusCode::BAD_REQUEST, code, &refusal)
-        }
-        BallotRefusal::Publication(_) => unavailable("storage", &refusal, "1"),
+        BallotSubmitError::Busy => unavailable("busy", &e, "1"),
+        BallotSubmitError::ShuttingDown => unavailable("shutting_down", &e, "5"),
     }
+}
+
+/// A refused secret ballot as its reply recipient reads it (inside the
+/// encrypted answer): the fold's codes (and `voting_ended`, with
+/// `times`), `bad_ballot`, `stale_ballot` with `held_seq`, `storage`.
+fn ballot_refusal(refusal: &BallotRefusal) -> ErrorDocument {
+    let code = refusal.code();
+    let error = match refusal {
+        BallotRefusal::Rejected(r) => rejected(r),
+        BallotRefusal::StaleBallot { held_seq } => {
+            let mut doc = ApiError::new(code, refusal);
+            doc.held_seq = Some(*held_seq);
+            doc
+        }
+        _ => ApiError::new(code, refusal),
+    };
+    ErrorDocument { error }
+}
+
+/// The answer to a body that decrypted: 200, `application/octet-stream`,
+/// an age file to its reply recipient of the fixed-length answer.
+fn ballot_answer(taken: erkin_store::Taken) -> Response<Body> {
+    let answer = match &taken.outcome {
+        Ok(receipt) => BallotAnswer::Receipt(receipt.clone()),
+        Err(refusal) => BallotAnswer::Refused(ballot_refusal(refusal)),
+    };
+    let Ok(bytes) = erkin_store::seal_answer(&answer, &taken.reply) else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage",
+            "the answer could not be encrypted; retry shortly",
+        );
+    };
+    let mut r = Response::new(Body::from(bytes));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// The members' verifier keys by handle, as of the last committed batch.
@@ -547,13 +576,13 @@ impl Api {
             Err(r) => return r,
         };
         let mut r = match self.sequencer.submit_ballot(body).await {
-            Ok(receipt) => json_response(StatusCode::OK, &receipt),
-            Err(e) => {
-                if matches!(&e, BallotSubmitError::Refused(r) if r.spent_proof()) {
+            Ok(taken) => {
+                if matches!(&taken.outcome, Err(r) if r.spent_proof()) {
                     self.proofs.spend(&self.limits);
                 }
-                ballot_error(e)
+                ballot_answer(taken)
             }
+            Err(e) => ballot_error(e),
         };
         r.headers_mut().remove(header::SET_COOKIE);
         r

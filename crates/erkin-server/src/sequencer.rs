@@ -28,12 +28,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use erkin_core::api::BallotReceipt;
 use erkin_core::blob::BlobId;
 use erkin_core::keys::SecretKey;
 use erkin_core::state::Rejection;
 use erkin_core::Hash;
-use erkin_store::{BallotBox, BallotRefusal, Publication, PublicationError};
+use erkin_store::{BallotBox, BallotRefusal, Publication, PublicationError, Taken};
 use tokio::sync::oneshot;
 
 /// The sequencer's clock, in Unix seconds: the system clock, or a fake one
@@ -160,10 +159,7 @@ pub enum BallotSubmitError {
 enum Job {
     Entry(Vec<u8>, oneshot::Sender<Result<Receipt, SubmitError>>),
     Blob(Vec<u8>, oneshot::Sender<Result<BlobId, SubmitError>>),
-    Ballot(
-        Vec<u8>,
-        oneshot::Sender<Result<BallotReceipt, BallotSubmitError>>,
-    ),
+    Ballot(Vec<u8>, oneshot::Sender<Result<Taken, BallotSubmitError>>),
 }
 
 /// The handle the HTTP side holds.
@@ -219,9 +215,10 @@ impl Sequencer {
     }
 
     /// A secret ballot's body (an age file to the ballot box), taken on the
-    /// sequencer's thread ([`Publication::take_ballot`]): its receipt once
-    /// it is held durably.
-    pub async fn submit_ballot(&self, body: Vec<u8>) -> Result<BallotReceipt, BallotSubmitError> {
+    /// sequencer's thread ([`Publication::take_ballot`]): for a body that
+    /// names its reply recipient, the outcome (its receipt once it is held
+    /// durably, or its refusal) to answer to that recipient alone.
+    pub async fn submit_ballot(&self, body: Vec<u8>) -> Result<Taken, BallotSubmitError> {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Ballot(body, tx)).map_err(|e| match e {
             SubmitError::Busy => BallotSubmitError::Busy,

@@ -11,7 +11,10 @@
 use std::io::Read as _;
 
 use erkin_core::action::CastBallot;
-use erkin_core::api::{read_ballot, BallotBodyError, BALLOT_PLAINTEXT_LEN};
+use erkin_core::api::{
+    pad_ballot_answer, parse_ballot, read_ballot_answer, unpad_ballot, BallotAnswer,
+    BallotAnswerError, BallotBodyError, BallotReceipt, BALLOT_ANSWER_LEN, BALLOT_PLAINTEXT_LEN,
+};
 use erkin_core::state::Rejection;
 
 use crate::publication::PublicationError;
@@ -108,14 +111,26 @@ fn plausible_header(body: &[u8]) -> bool {
     false
 }
 
+/// A submission that decrypted and named its reply recipient: the
+/// ballot in it, or why its JSON is not one (answered, like every outcome
+/// from here on, to the reply recipient only).
+#[derive(Debug)]
+pub struct OpenedBallot {
+    /// The one-time age recipient the client made for this submission.
+    pub reply: age::x25519::Recipient,
+    pub ballot: Result<CastBallot, BallotBodyError>,
+}
+
 /// Decrypts a submission with the ballot box's `identity` (in memory;
 /// binary age, one X25519 stanza, never a passphrase's scrypt, whose work
-/// factor the sender would choose) and reads the ballot in its padded
-/// plaintext.
+/// factor the sender would choose) and reads its padded plaintext: the
+/// reply recipient, and the ballot. `Err` only where no reply recipient
+/// could be read (the refusal is answered in clear: it says nothing of a
+/// ballot).
 pub fn open_ballot(
     body: &[u8],
     identity: &age::x25519::Identity,
-) -> Result<CastBallot, BallotRefusal> {
+) -> Result<OpenedBallot, BallotRefusal> {
     if body.len() > MAX_BALLOT_BODY_LEN || !plausible_header(body) {
         return Err(BallotRefusal::Undecryptable);
     }
@@ -132,7 +147,78 @@ pub fn open_ballot(
         .take(BALLOT_PLAINTEXT_LEN as u64 + 1)
         .read_to_end(&mut plain)
         .map_err(|_| BallotRefusal::Undecryptable)?;
-    Ok(read_ballot(&plain)?)
+    let (json, reply) = unpad_ballot(&plain)?;
+    let reply: age::x25519::Recipient = reply.parse().map_err(|_| {
+        BallotRefusal::Body(BallotBodyError::BadReply(
+            erkin_core::recipient::RecipientError::WrongLength,
+        ))
+    })?;
+    Ok(OpenedBallot {
+        reply,
+        ballot: parse_ballot(json),
+    })
+}
+
+/// What the sequencer made of a submission that decrypted: its outcome,
+/// to be answered to `reply` alone ([`seal_answer`]).
+#[derive(Debug)]
+pub struct Taken {
+    pub reply: age::x25519::Recipient,
+    pub outcome: Result<BallotReceipt, BallotRefusal>,
+}
+
+/// Why an answer could not be made or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnswerError {
+    #[error("the answer could not be encrypted: {0}")]
+    Encrypt(#[from] age::EncryptError),
+    /// Not an age file to the reply identity, or larger than
+    /// [`MAX_BALLOT_ANSWER_BODY_LEN`].
+    #[error("the answer does not decrypt with this ballot's reply identity")]
+    Undecryptable,
+    #[error(transparent)]
+    Answer(#[from] BallotAnswerError),
+}
+
+/// The largest answer body a client reads: an age file of a header and
+/// [`BALLOT_ANSWER_LEN`] bytes of payload is some 4,400 bytes.
+pub const MAX_BALLOT_ANSWER_BODY_LEN: usize = 8 * 1024;
+
+/// The answer to a submission that decrypted: [`pad_ballot_answer`]'s
+/// fixed-length plaintext, age-encrypted (binary) to the submission's
+/// reply recipient. Every answer's ciphertext has one size but for the
+/// random "grease" stanza age adds, whatever the answer says.
+pub fn seal_answer(
+    answer: &BallotAnswer,
+    reply: &age::x25519::Recipient,
+) -> Result<Vec<u8>, AnswerError> {
+    Ok(age::encrypt(reply, &pad_ballot_answer(answer))?)
+}
+
+/// The client's side of [`seal_answer`]: the answer in `body`, decrypted
+/// with the one-time `identity` whose recipient the submission carried.
+pub fn open_answer(
+    body: &[u8],
+    identity: &age::x25519::Identity,
+) -> Result<BallotAnswer, AnswerError> {
+    if body.len() > MAX_BALLOT_ANSWER_BODY_LEN {
+        return Err(AnswerError::Undecryptable);
+    }
+    let decryptor = age::Decryptor::new(body).map_err(|_| AnswerError::Undecryptable)?;
+    if decryptor.is_scrypt() {
+        return Err(AnswerError::Undecryptable);
+    }
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|_| AnswerError::Undecryptable)?;
+    let mut plain = Vec::with_capacity(BALLOT_ANSWER_LEN + 1);
+    reader
+        .by_ref()
+        .take(BALLOT_ANSWER_LEN as u64 + 1)
+        .read_to_end(&mut plain)
+        .map_err(|_| AnswerError::Undecryptable)?;
+    Ok(read_ballot_answer(&plain)?)
 }
 
 /// The sequencer's ballot box (docs/BALLOT.md §5.6): its age X25519

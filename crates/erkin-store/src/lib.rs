@@ -22,7 +22,10 @@ pub mod publication;
 pub mod store;
 mod writer;
 
-pub use ballots::{open_ballot, BallotBox, BallotRefusal, MAX_BALLOT_BODY_LEN};
+pub use ballots::{
+    open_answer, open_ballot, seal_answer, AnswerError, BallotBox, BallotRefusal, OpenedBallot,
+    Taken, MAX_BALLOT_ANSWER_BODY_LEN, MAX_BALLOT_BODY_LEN,
+};
 pub use held::HeldBallot;
 pub use publication::{
     check_snapshot, BatchOutcome, Opened, Publication, PublicationError, Refold, SnapshotCheck,

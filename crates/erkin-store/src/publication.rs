@@ -688,16 +688,26 @@ impl Publication {
     }
 
     /// [`Publication::hold_ballot`] of a submission's body, decrypted with
-    /// the ballot box's `identity` ([`crate::ballots::open_ballot`]).
+    /// the ballot box's `identity` ([`crate::ballots::open_ballot`]): its
+    /// outcome for the reply recipient the body carries. `Err` only for a
+    /// body from which no reply recipient could be read (nothing of it was
+    /// looked at as a ballot).
     pub fn take_ballot(
         &mut self,
         body: &[u8],
         identity: &age::x25519::Identity,
         now: u64,
         log_key: &SecretKey,
-    ) -> Result<BallotReceipt, BallotRefusal> {
-        let ballot = crate::ballots::open_ballot(body, identity)?;
-        self.hold_ballot(&ballot, now, log_key)
+    ) -> Result<crate::ballots::Taken, BallotRefusal> {
+        let opened = crate::ballots::open_ballot(body, identity)?;
+        let outcome = match opened.ballot {
+            Ok(ballot) => self.hold_ballot(&ballot, now, log_key),
+            Err(e) => Err(e.into()),
+        };
+        Ok(crate::ballots::Taken {
+            reply: opened.reply,
+            outcome,
+        })
     }
 
     /// Publishes `recipient` as the ballot box (a `ballot_box` entry signed

@@ -5,7 +5,7 @@
 //! sends it.
 
 use erkin_core::action::{Ballot, CastBallot};
-use erkin_core::api::pad_ballot;
+use erkin_core::api::{pad_ballot, read_ballot_answer, BallotAnswer, BALLOT_ANSWER_LEN};
 use erkin_core::ballot::{self, ElectorateTree, FieldElement};
 use erkin_core::ballot_secret::BallotSecret;
 use erkin_core::secret::SecretVote;
@@ -148,11 +148,61 @@ pub fn encrypt_to(plain: &[u8], recipients: &[&str]) -> Vec<u8> {
     out
 }
 
-/// A submission's body: the ballot's canonical JSON padded to 8,192 bytes
-/// and encrypted to the ballot box's `recipient`.
+/// The one-time reply identity of this test process's submissions (a
+/// client makes one per ballot; the suites share one, so they can read
+/// every answer).
+pub fn reply_identity() -> &'static age::x25519::Identity {
+    static REPLY: std::sync::OnceLock<age::x25519::Identity> = std::sync::OnceLock::new();
+    REPLY.get_or_init(age::x25519::Identity::generate)
+}
+
+/// [`reply_identity`]'s recipient (`age1…`), as a submission carries it.
+pub fn reply() -> String {
+    reply_identity().to_public().to_string()
+}
+
+/// A submission's plaintext: the ballot's canonical JSON and [`reply`],
+/// padded to 8,192 bytes.
+pub fn plain(ballot: &CastBallot) -> Vec<u8> {
+    pad_ballot(&ballot.canonical_json(), &reply()).expect("a ballot fits")
+}
+
+/// A submission's body: [`plain`] encrypted to the ballot box's
+/// `recipient`.
 pub fn body(ballot: &CastBallot, recipient: &str) -> Vec<u8> {
-    encrypt(
-        &pad_ballot(&ballot.canonical_json()).expect("a ballot fits"),
-        recipient,
-    )
+    encrypt(&plain(ballot), recipient)
+}
+
+/// The sequencer's encrypted answer to a submission of this process,
+/// decrypted with [`reply_identity`] and read (age directly, apart from
+/// the store's own code): `None` if it does not decrypt or is not one
+/// fixed-length answer.
+pub fn answer(bytes: &[u8]) -> Option<BallotAnswer> {
+    use std::io::Read as _;
+    let decryptor = age::Decryptor::new(bytes).ok()?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(reply_identity() as &dyn age::Identity))
+        .ok()?;
+    let mut plain = Vec::new();
+    reader
+        .by_ref()
+        .take(BALLOT_ANSWER_LEN as u64 + 1)
+        .read_to_end(&mut plain)
+        .ok()?;
+    read_ballot_answer(&plain).ok()
+}
+
+/// The length of an age file without its header: the nonce and the
+/// payload's one chunk. Every answer's is the same; the header's length
+/// varies only with age's random "grease" stanza.
+pub fn payload_len(age_file: &[u8]) -> usize {
+    let mac = age_file
+        .windows(5)
+        .position(|w| w == b"\n--- ")
+        .expect("an age header's MAC line");
+    let end = age_file[mac + 1..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .expect("the MAC line ends");
+    age_file.len() - (mac + 1 + end + 1)
 }

@@ -4,8 +4,10 @@
 
 use erkin_core::action::{Action, Ballot, BallotBox, CastBallot};
 use erkin_core::api::{
-    ballot_receipt_text, pad_ballot, read_ballot, unpad_ballot, verify_ballot_receipt,
-    BallotBodyError, BallotReceipt, BallotReceiptError, BALLOT_PLAINTEXT_LEN,
+    ballot_receipt_text, pad_ballot, pad_ballot_answer, read_ballot, read_ballot_answer,
+    unpad_ballot, verify_ballot_receipt, ApiError, BallotAnswer, BallotAnswerError,
+    BallotBodyError, BallotReceipt, BallotReceiptError, ErrorDocument, BALLOT_ANSWER_LEN,
+    BALLOT_PLAINTEXT_LEN,
 };
 use erkin_core::note::NoteError;
 use erkin_core::recipient::RecipientError;
@@ -97,10 +99,13 @@ fn a_padded_ballot_reads_back_and_every_body_has_one_size() {
         Ballot::Ranked(vec!["saule".into(), "aigerim".into(), "+reopen".into()]),
     ] {
         let b = a_ballot(choice);
-        let plain = pad_ballot(&b.canonical_json()).unwrap();
+        let plain = pad_ballot(&b.canonical_json(), R2).unwrap();
         assert_eq!(plain.len(), BALLOT_PLAINTEXT_LEN);
-        assert_eq!(unpad_ballot(&plain).unwrap(), b.canonical_json().as_slice());
-        assert_eq!(read_ballot(&plain).unwrap(), b);
+        assert_eq!(
+            unpad_ballot(&plain).unwrap(),
+            (b.canonical_json().as_slice(), R2)
+        );
+        assert_eq!(read_ballot(&plain).unwrap(), (b, R2.to_string()));
     }
     // The hash is SHA-256 of the canonical JSON, the object of the entry.
     let b = a_ballot(Ballot::No);
@@ -115,17 +120,38 @@ fn a_padded_ballot_reads_back_and_every_body_has_one_size() {
 #[test]
 fn every_malformed_plaintext_is_refused_with_its_reason() {
     let json = a_ballot(Ballot::Yes).canonical_json();
-    let good = pad_ballot(&json).unwrap();
-    // Too long to pad.
-    let long = vec![b'x'; BALLOT_PLAINTEXT_LEN];
+    let good = pad_ballot(&json, R1).unwrap();
+    // Too long to pad with its reply recipient.
+    let long = vec![b'x'; BALLOT_PLAINTEXT_LEN - R1.len() - 1];
     assert_eq!(
-        pad_ballot(&long),
+        pad_ballot(&long, R1),
         Err(BallotBodyError::TooLong {
-            len: BALLOT_PLAINTEXT_LEN,
+            len: long.len(),
             max: BALLOT_PLAINTEXT_LEN
         })
     );
-    assert_eq!(pad_ballot(b"{}\n"), Err(BallotBodyError::NotCanonical));
+    assert!(pad_ballot(&long[1..], R1).is_ok());
+    assert_eq!(pad_ballot(b"{}\n", R1), Err(BallotBodyError::NotCanonical));
+    // A reply recipient that is not one.
+    assert_eq!(
+        pad_ballot(&json, "age1nope"),
+        Err(BallotBodyError::BadReply(RecipientError::NotBech32))
+    );
+    let mut p = good.clone();
+    p[json.len() + 4] ^= 1;
+    let e = unpad_ballot(&p).unwrap_err();
+    assert!(matches!(e, BallotBodyError::BadReply(_)), "{e:?}");
+    assert_eq!(e.code(), "bad_body");
+    // No reply recipient: the plaintext of a client of before (JSON, a
+    // newline, NULs), or a recipient without its newline.
+    let mut old = json.clone();
+    old.push(b'\n');
+    old.resize(BALLOT_PLAINTEXT_LEN, 0);
+    assert_eq!(unpad_ballot(&old), Err(BallotBodyError::NoReply));
+    let mut p = good.clone();
+    p[json.len() + 1 + R1.len()] = 0;
+    assert_eq!(unpad_ballot(&p), Err(BallotBodyError::NoReply));
+    assert_eq!(BallotBodyError::NoReply.code(), "bad_body");
     // Wrong length, either way.
     for len in [0, BALLOT_PLAINTEXT_LEN - 1, BALLOT_PLAINTEXT_LEN + 1] {
         let mut p = good.clone();
@@ -143,6 +169,7 @@ fn every_malformed_plaintext_is_refused_with_its_reason() {
     // No newline.
     let mut p = good.clone();
     p[json.len()] = 0;
+    p[json.len() + 1 + R1.len()] = 0;
     assert_eq!(unpad_ballot(&p), Err(BallotBodyError::NoNewline));
     // Something other than NUL in the padding.
     let mut p = good.clone();
@@ -164,7 +191,7 @@ fn every_malformed_plaintext_is_refused_with_its_reason() {
             true,
         ),
     ] {
-        let e = read_ballot(&pad_ballot(bad.as_bytes()).unwrap()).unwrap_err();
+        let e = read_ballot(&pad_ballot(bad.as_bytes(), R1).unwrap()).unwrap_err();
         assert_eq!(e.code(), "bad_ballot", "{bad}");
         assert_eq!(
             matches!(e, BallotBodyError::NotCanonical),
@@ -172,6 +199,68 @@ fn every_malformed_plaintext_is_refused_with_its_reason() {
             "{bad}: {e:?}"
         );
     }
+}
+
+#[test]
+fn every_answer_pads_to_one_length_and_reads_back() {
+    let log = key(ORIGIN);
+    let hash = a_ballot(Ballot::Yes).hash();
+    let receipt = BallotAnswer::Receipt(BallotReceipt::sign(&log, 14, 1, &hash));
+    let mut stale = ApiError::new("stale_ballot", "a later ballot is held");
+    stale.held_seq = Some(7);
+    let refused = |error| BallotAnswer::Refused(ErrorDocument { error });
+    let answers = [
+        receipt,
+        refused(stale),
+        refused(ApiError::new("bad_ballot", "the proof does not verify")),
+        refused(ApiError::rejected(&Rejection::UnknownProposal(3))),
+    ];
+    for a in &answers {
+        let plain = pad_ballot_answer(a);
+        assert_eq!(plain.len(), BALLOT_ANSWER_LEN);
+        assert_eq!(&read_ballot_answer(&plain).unwrap(), a);
+        // The JSON is the document as the API has always sent it.
+        let end = plain.iter().position(|&b| b == 0).unwrap();
+        assert_eq!(&plain[..end], serde_json::to_vec(a).unwrap().as_slice());
+    }
+    let BallotAnswer::Refused(doc) = read_ballot_answer(&pad_ballot_answer(&answers[1])).unwrap()
+    else {
+        panic!("a refusal");
+    };
+    assert_eq!(
+        (doc.error.code.as_str(), doc.error.held_seq),
+        ("stale_ballot", Some(7))
+    );
+    // A refusal too long to fit keeps its code and held seq.
+    let mut long = ApiError::new("stale_ballot", "x".repeat(2 * BALLOT_ANSWER_LEN));
+    long.held_seq = Some(9);
+    let plain = pad_ballot_answer(&refused(long));
+    assert_eq!(plain.len(), BALLOT_ANSWER_LEN);
+    let BallotAnswer::Refused(doc) = read_ballot_answer(&plain).unwrap() else {
+        panic!("a refusal");
+    };
+    assert_eq!(
+        (doc.error.code.as_str(), doc.error.held_seq),
+        ("stale_ballot", Some(9))
+    );
+    // Malformed answers.
+    let good = pad_ballot_answer(&answers[0]);
+    assert_eq!(
+        read_ballot_answer(&good[1..]),
+        Err(BallotAnswerError::WrongLength {
+            len: BALLOT_ANSWER_LEN - 1,
+            expected: BALLOT_ANSWER_LEN
+        })
+    );
+    let mut p = good.clone();
+    p[BALLOT_ANSWER_LEN - 1] = b' ';
+    assert_eq!(read_ballot_answer(&p), Err(BallotAnswerError::BadPadding));
+    let mut p = vec![0u8; BALLOT_ANSWER_LEN];
+    p[..2].copy_from_slice(b"{}");
+    assert!(matches!(
+        read_ballot_answer(&p),
+        Err(BallotAnswerError::BadJson { .. })
+    ));
 }
 
 #[test]

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use erkin_core::action::{Action, Ballot, BallotKey, CastBallot, Charter, Motion, Propose};
 use erkin_core::api::{
-    pad_ballot, verify_ballot_receipt, ApiError, BallotReceipt, ErrorDocument, StateDocument,
-    BALLOTS_PATH, BALLOT_PLAINTEXT_LEN,
+    pad_ballot, verify_ballot_receipt, ApiError, BallotAnswer, BallotReceipt, ErrorDocument,
+    StateDocument, BALLOTS_PATH, BALLOT_ANSWER_LEN, BALLOT_PLAINTEXT_LEN,
 };
 use erkin_core::ballot_secret::BallotSecret;
 use erkin_core::entry::EntryBody;
@@ -19,7 +19,7 @@ use erkin_core::keys::SecretKey;
 use erkin_core::secret::SecretVote;
 use erkin_server::sequencer::Clock;
 use erkin_store::{BallotBox, Publication};
-use erkin_testkit::ballots::{body, cast, commitment, encrypt, secret};
+use erkin_testkit::ballots::{body, cast, commitment, encrypt, payload_len, reply, secret};
 use erkin_testkit::Reply;
 
 const ORIGIN: &str = "ballots.example/news";
@@ -274,9 +274,43 @@ impl Drop for Newsroom {
     }
 }
 
-fn receipt(r: &Reply) -> BallotReceipt {
+/// The encrypted answer to a body that decrypted: always 200, binary,
+/// never cached, one length of payload; read with the testkit's reply
+/// identity.
+fn answer(r: &Reply) -> BallotAnswer {
     assert_eq!(r.status, 200, "{}", r.text());
-    serde_json::from_slice(&r.body).unwrap()
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("set-cookie"), None);
+    assert!(r.body.starts_with(b"age-encryption.org/v1\n"));
+    assert_eq!(
+        payload_len(&r.body),
+        ANSWER_PAYLOAD,
+        "every answer's payload has one length"
+    );
+    erkin_testkit::ballots::answer(&r.body).expect("the answer decrypts with the reply identity")
+}
+
+/// An age file's payload for the answer: its 16-byte nonce, then the one
+/// chunk of `BALLOT_ANSWER_LEN` bytes and its 16-byte tag.
+const ANSWER_PAYLOAD: usize = 16 + BALLOT_ANSWER_LEN + 16;
+
+fn receipt(r: &Reply) -> BallotReceipt {
+    match answer(r) {
+        BallotAnswer::Receipt(rc) => rc,
+        BallotAnswer::Refused(doc) => panic!("refused: {doc:?}"),
+    }
+}
+
+/// A refusal inside the encrypted answer.
+fn answered(r: &Reply, code: &str) -> ApiError {
+    match answer(r) {
+        BallotAnswer::Refused(doc) => {
+            assert_eq!(doc.error.code, code, "{doc:?}");
+            doc.error
+        }
+        BallotAnswer::Receipt(rc) => panic!("taken: {rc:?}"),
+    }
 }
 
 fn refusal(r: &Reply, status: u16, code: &str) -> ApiError {
@@ -303,12 +337,10 @@ fn a_ballot_is_held_with_a_receipt_and_no_cookie_or_log_line_and_published_at_th
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!((rc.proposal, rc.epoch), (room.secret_id, 0));
     verify_ballot_receipt(&rc, room.log.verifier_key(), &a.hash()).unwrap();
-    // The receipt is the shared struct, all of it.
-    let served: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(serde_json::to_value(&rc).unwrap(), served);
-    // A stale seq: 409 with the held seq; the retry above it is taken.
+    // A stale seq: its code with the held seq, in the encrypted answer;
+    // the retry above it is taken.
     let again = room.ballot(room.secret_id, 0, 1, Ballot::No);
-    let e = refusal(&room.send(&again), 409, "stale_ballot");
+    let e = answered(&room.send(&again), "stale_ballot");
     assert_eq!(e.held_seq, Some(1));
     let again = room.ballot(room.secret_id, 0, 2, Ballot::No);
     receipt(&room.send(&again));
@@ -336,16 +368,14 @@ fn a_ballot_is_held_with_a_receipt_and_no_cookie_or_log_line_and_published_at_th
     // store's suite checks voting_ended without that race.)
     let late = room.ballot(room.secret_id, 2, 1, Ballot::Yes);
     let r = room.send(&late);
-    let code = serde_json::from_slice::<ErrorDocument>(&r.body)
-        .unwrap()
-        .error
-        .code;
-    if code == "voting_ended" {
-        let e = refusal(&r, 422, "voting_ended");
-        let times = e.times.expect("the times compared");
+    let BallotAnswer::Refused(doc) = answer(&r) else {
+        panic!("a late ballot taken");
+    };
+    if doc.error.code == "voting_ended" {
+        let times = doc.error.times.expect("the times compared");
         assert_eq!((times.time, times.reference), (CLOSES, CLOSES));
     } else {
-        refusal(&r, 422, "proposal_closed");
+        answered(&r, "proposal_closed");
     }
     let doc = room.wait_for(
         |d| {
@@ -391,12 +421,57 @@ fn hex(h: [u8; 32]) -> String {
 }
 
 #[test]
+fn an_interceptor_or_a_replayer_learns_nothing_from_the_answer() {
+    // docs/BALLOT.md §9, TLS interception: whoever reads the connection
+    // (or replays the captured body later) sees one status, one type and
+    // one payload length whether the ballot was held, held already, stale
+    // or refused, and no ballot hash: the answer is to the one-time reply
+    // recipient the ballot's plaintext carries.
+    let room = Newsroom::new(Default::default(), false, true);
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    let body_a = body(&a, &room.ballot_box.recipient());
+    let first = room.post(&body_a);
+    let replayed = room.post(&body_a);
+    let b = room.ballot(room.secret_id, 0, 2, Ballot::No);
+    let re_vote = room.send(&b);
+    let stale = room.post(&body_a);
+    let elsewhere = CastBallot {
+        proposal: room.other_id,
+        ..a.clone()
+    };
+    let refused = room.send(&elsewhere);
+    let hash_hex = hex(a.hash());
+    for r in [&first, &replayed, &re_vote, &stale, &refused] {
+        let _ = answer(r);
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(!text.contains(&hash_hex), "the ballot hash in clear");
+        assert!(!text.contains("stale_ballot") && !text.contains("erkin.ballot-receipt"));
+    }
+    verify_ballot_receipt(&receipt(&first), room.log.verifier_key(), &a.hash()).unwrap();
+    verify_ballot_receipt(&receipt(&replayed), room.log.verifier_key(), &a.hash()).unwrap();
+    verify_ballot_receipt(&receipt(&re_vote), room.log.verifier_key(), &b.hash()).unwrap();
+    assert_eq!(answered(&stale, "stale_ballot").held_seq, Some(2));
+    answered(&refused, "bad_ballot");
+    // Another identity than the reply's cannot read it (the ballot box's
+    // included: the answer is not to the box).
+    let other = BallotBox::generate();
+    assert!(erkin_store::open_answer(&stale.body, other.identity()).is_err());
+    assert!(erkin_store::open_answer(&stale.body, room.ballot_box.identity()).is_err());
+    // The store's reader, with the reply identity, reads what the
+    // testkit's does.
+    assert_eq!(
+        erkin_store::open_answer(&stale.body, erkin_testkit::ballots::reply_identity()).unwrap(),
+        answer(&stale)
+    );
+}
+
+#[test]
 fn every_refusal_of_the_route_has_its_status_and_code() {
     let room = Newsroom::new(Default::default(), false, true);
     let recipient = room.ballot_box.recipient();
     let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
     // Bodies that do not decrypt, or whose plaintext is not 8,192 bytes.
-    let plain = pad_ballot(&a.canonical_json()).unwrap();
+    let plain = pad_ballot(&a.canonical_json(), &reply()).unwrap();
     let stranger = BallotBox::generate().recipient();
     for bad in [
         encrypt(&plain, &stranger),
@@ -412,25 +487,33 @@ fn every_refusal_of_the_route_has_its_status_and_code() {
         proposal: room.other_id,
         ..a.clone()
     };
-    refusal(&room.send(&elsewhere), 422, "bad_ballot");
+    answered(&room.send(&elsewhere), "bad_ballot");
     // On an open (roll-call) vote.
     let open = CastBallot {
         proposal: room.open_id,
         ..a.clone()
     };
-    refusal(&room.send(&open), 422, "secret_ballot");
+    answered(&room.send(&open), "secret_ballot");
     // A JSON that is not canonical inside a good body.
     let spaced = String::from_utf8(a.canonical_json())
         .unwrap()
         .replace(",\"seq\"", ", \"seq\"");
-    refusal(
+    answered(
         &room.post(&encrypt(
-            &pad_ballot(spaced.as_bytes()).unwrap(),
+            &pad_ballot(spaced.as_bytes(), &reply()).unwrap(),
             &recipient,
         )),
-        422,
         "bad_ballot",
     );
+    // A plaintext without a reply recipient (a client of before), or with
+    // one that is not a recipient: in clear, nothing read as a ballot.
+    let mut old = a.canonical_json();
+    old.push(b'\n');
+    old.resize(BALLOT_PLAINTEXT_LEN, 0);
+    refusal(&room.post(&encrypt(&old, &recipient)), 400, "bad_body");
+    let mut odd = pad_ballot(&a.canonical_json(), &reply()).unwrap();
+    odd[a.canonical_json().len() + 6] ^= 1;
+    refusal(&room.post(&encrypt(&odd, &recipient)), 400, "bad_body");
     // Any other path under the API is still not found.
     let r = erkin_testkit::send(
         room.addr,
@@ -458,8 +541,8 @@ fn refused_proofs_spend_a_budget_after_which_ballots_wait() {
         proposal: room.other_id,
         ..a.clone()
     };
-    refusal(&room.send(&elsewhere), 422, "bad_ballot");
-    refusal(&room.send(&elsewhere), 422, "bad_ballot");
+    answered(&room.send(&elsewhere), "bad_ballot");
+    answered(&room.send(&elsewhere), "bad_ballot");
     // The budget is spent: even a good ballot waits, before it is read.
     let r = room.send(&a);
     refusal(&r, 429, "rate_limited");

@@ -153,7 +153,17 @@ fn hold(
     now: u64,
 ) -> Result<erkin_core::api::BallotReceipt, BallotRefusal> {
     let identity = v.identity.clone();
-    v.p.take_ballot(&body(b, &v.recipient), &identity, now, &v.log)
+    taken(v.p.take_ballot(&body(b, &v.recipient), &identity, now, &v.log))
+}
+
+/// The outcome of a body that named its reply recipient (the testkit's):
+/// what the sequencer answers to that recipient alone.
+fn taken(
+    r: Result<erkin_store::Taken, BallotRefusal>,
+) -> Result<erkin_core::api::BallotReceipt, BallotRefusal> {
+    let t = r.expect("the body decrypts and names its reply recipient");
+    assert_eq!(t.reply.to_string(), erkin_testkit::ballots::reply());
+    t.outcome
 }
 
 fn refused_with(
@@ -293,7 +303,7 @@ fn every_refusal_of_the_intake_has_its_code() {
     // plaintext of the wrong length.
     let identity = v.identity.clone();
     let stranger = age::x25519::Identity::generate().to_public().to_string();
-    let plain = pad_ballot(&a.canonical_json()).unwrap();
+    let plain = erkin_testkit::ballots::plain(&a);
     let mut damaged = body(&a, &v.recipient);
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
@@ -307,7 +317,11 @@ fn every_refusal_of_the_intake_has_its_code() {
         b"not age at all".to_vec(),
         vec![0; erkin_store::MAX_BALLOT_BODY_LEN + 1],
     ] {
-        let e = refused_with(v.p.take_ballot(&bad, &identity, T2, &v.log), "bad_body");
+        let e = refused_with(
+            v.p.take_ballot(&bad, &identity, T2, &v.log)
+                .map(|t| t.outcome.unwrap()),
+            "bad_body",
+        );
         assert!(matches!(e, BallotRefusal::Undecryptable), "{e:?}");
     }
     let e = refused_with(
@@ -316,7 +330,8 @@ fn every_refusal_of_the_intake_has_its_code() {
             &identity,
             T2,
             &v.log,
-        ),
+        )
+        .map(|t| t.outcome.unwrap()),
         "bad_body",
     );
     assert!(
@@ -329,7 +344,8 @@ fn every_refusal_of_the_intake_has_its_code() {
     let mut long = plain.clone();
     long.push(0);
     let e = refused_with(
-        v.p.take_ballot(&encrypt(&long, &v.recipient), &identity, T2, &v.log),
+        v.p.take_ballot(&encrypt(&long, &v.recipient), &identity, T2, &v.log)
+            .map(|t| t.outcome.unwrap()),
         "bad_body",
     );
     assert!(
@@ -340,17 +356,35 @@ fn every_refusal_of_the_intake_has_its_code() {
     let spaced = String::from_utf8(a.canonical_json())
         .unwrap()
         .replace(",\"seq\"", ", \"seq\"");
+    // (Answered to the reply recipient: the body named one.)
     let e = refused_with(
-        v.p.take_ballot(
-            &encrypt(&pad_ballot(spaced.as_bytes()).unwrap(), &v.recipient),
+        taken(v.p.take_ballot(
+            &encrypt(
+                &pad_ballot(spaced.as_bytes(), &erkin_testkit::ballots::reply()).unwrap(),
+                &v.recipient,
+            ),
             &identity,
             T2,
             &v.log,
-        ),
+        )),
         "bad_ballot",
     );
     assert!(
         matches!(e, BallotRefusal::Body(BallotBodyError::NotCanonical)),
+        "{e:?}"
+    );
+    // A plaintext without a reply recipient (a client of before): refused
+    // in clear, nothing of it read as a ballot.
+    let mut old = a.canonical_json();
+    old.push(b'\n');
+    old.resize(BALLOT_PLAINTEXT_LEN, 0);
+    let e = refused_with(
+        v.p.take_ballot(&encrypt(&old, &v.recipient), &identity, T2, &v.log)
+            .map(|t| t.outcome.unwrap()),
+        "bad_body",
+    );
+    assert!(
+        matches!(e, BallotRefusal::Body(BallotBodyError::NoReply)),
         "{e:?}"
     );
     // Nothing refused was held.
