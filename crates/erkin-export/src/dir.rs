@@ -180,6 +180,16 @@ pub fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(), Expo
 /// [`atomic_write`] into a folder that exists. `durable`: the file is
 /// fsynced before the rename and its folder after it.
 pub(crate) fn replace_whole(path: &Path, bytes: &[u8], durable: bool) -> Result<(), ExportError> {
+    replace_whole_with(path, durable, &mut |f| f.write_all(bytes))
+}
+
+/// [`replace_whole`] of what `write` writes, as it writes it (through a
+/// buffer): a large file is never whole in memory.
+pub(crate) fn replace_whole_with(
+    path: &Path,
+    durable: bool,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
     let io = |source| ExportError::Io {
         path: path.to_path_buf(),
         source,
@@ -189,9 +199,11 @@ pub(crate) fn replace_whole(path: &Path, bytes: &[u8], durable: bool) -> Result<
         ".{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
     ));
-    let mut f = fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes)
-        .and_then(|_| if durable { f.sync_all() } else { Ok(()) })
+    let f = fs::File::create(&tmp).map_err(io)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, f);
+    write(&mut buffered)
+        .and_then(|_| buffered.into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| if durable { f.sync_all() } else { Ok(()) })
         .map_err(io)?;
     fs::rename(&tmp, path).map_err(io)?;
     // The rename is durable only once its directory is synced: a checkpoint

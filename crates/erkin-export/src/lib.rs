@@ -36,6 +36,7 @@ mod write;
 pub use dir::{atomic_write, dir_syncs, filesystem_syncs, read_bounded, sync_dir, DirCopy};
 pub use manifest::JOURNAL_FILE;
 pub use write::{
-    export, export_whole, export_with_progress, for_each_file, for_each_file_changed, Descriptor,
-    ExportError, ExportStats, Part, Selection, DESCRIPTOR_FILE, MANIFEST_FILE,
+    export, export_source, export_whole, export_with_progress, for_each_file,
+    for_each_file_changed, Descriptor, ExportError, ExportStats, Part, Selection, Source,
+    DESCRIPTOR_FILE, MANIFEST_FILE,
 };
