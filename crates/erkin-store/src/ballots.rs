@@ -62,15 +62,20 @@ impl BallotRefusal {
         }
     }
 
-    /// Whether the refusal came after the ballot's proof was decoded or
-    /// verified (the costly part, some milliseconds): what a server's
-    /// budget for refused proofs counts.
+    /// Whether the ballot's Groth16 proof was verified and failed (the
+    /// costly part, some milliseconds, for nothing): what a server's
+    /// budget for refused proofs counts. Refusals before the verification
+    /// (a malformed root, nullifier or proof, a stale root, the choice)
+    /// cost next to nothing and spend nothing; refusals after a proof that
+    /// verified (`stale_ballot`, `ballot_overflow`) came from someone
+    /// holding a real ballot and spend nothing either, so nobody without
+    /// a ballot key empties the budget but by sending proofs that fail.
     pub fn spent_proof(&self) -> bool {
         matches!(
             self,
-            BallotRefusal::Rejected(Rejection::BadBallot { .. })
-                | BallotRefusal::Rejected(Rejection::BallotOverflow { .. })
-                | BallotRefusal::StaleBallot { .. }
+            BallotRefusal::Rejected(Rejection::BadBallot {
+                reason: erkin_core::ballot::BallotError::BadProof
+            })
         )
     }
 }

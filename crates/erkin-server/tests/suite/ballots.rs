@@ -547,8 +547,10 @@ fn refused_proofs_spend_a_budget_after_which_ballots_wait() {
     let r = room.send(&a);
     refusal(&r, 429, "rate_limited");
     assert!(r.header("retry-after").is_some());
-    // Bodies refused before any proof spend nothing (checked on a fresh
-    // server: a hundred undecryptable bodies, then a good ballot).
+    // Bodies refused before any proof is verified spend nothing (checked
+    // on a fresh server: undecryptable bodies, then well-formed ones with
+    // a malformed root, nullifier or proof, a stale root, a wrong choice,
+    // each more times than the burst, then a good ballot).
     let room = Newsroom::new(
         erkin_server::ApiLimits {
             ballot_proof_rate: 0.001,
@@ -562,7 +564,51 @@ fn refused_proofs_spend_a_budget_after_which_ballots_wait() {
         refusal(&room.post(b"not age"), 400, "bad_body");
     }
     let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    let cheap = [
+        (
+            CastBallot {
+                root: "00".into(),
+                ..a.clone()
+            },
+            "bad_ballot",
+        ),
+        (
+            CastBallot {
+                nullifier: "zz".repeat(32),
+                ..a.clone()
+            },
+            "bad_ballot",
+        ),
+        (
+            CastBallot {
+                proof: "00".repeat(256),
+                ..a.clone()
+            },
+            "bad_ballot",
+        ),
+        (
+            CastBallot {
+                root: "1".repeat(64),
+                ..a.clone()
+            },
+            "stale_root",
+        ),
+    ];
+    for (b, code) in &cheap {
+        for _ in 0..3 {
+            answered(&room.send(b), code);
+        }
+    }
     receipt(&room.send(&a));
+    // Proofs that verified spend nothing either: a stale re-send of a
+    // real ballot, again and again.
+    let a2 = room.ballot(room.secret_id, 0, 2, Ballot::No);
+    receipt(&room.send(&a2));
+    for _ in 0..3 {
+        answered(&room.send(&a), "stale_ballot");
+    }
+    let b = room.ballot(room.secret_id, 1, 1, Ballot::Yes);
+    receipt(&room.send(&b));
 }
 
 #[test]

@@ -228,6 +228,8 @@ fn a_held_ballot_gets_a_receipt_and_a_re_vote_replaces_it() {
         BallotRefusal::StaleBallot { held_seq } => assert_eq!(held_seq, 2),
         other => panic!("{other:?}"),
     }
+    // (Its proof verified: a stale ballot spends no budget.)
+    assert!(!hold(&mut v, &old, T2 + 4).unwrap_err().spent_proof());
     // Another member's ballot is a row of its own.
     let c = ballot(&v, id, 1, 1, Ballot::Yes);
     hold(&mut v, &c, T2 + 5).unwrap();
@@ -268,6 +270,29 @@ fn every_refusal_of_the_intake_has_its_code() {
         other => panic!("{other:?}"),
     }
     assert!(hold(&mut v, &elsewhere, T2).unwrap_err().spent_proof());
+    // Only a proof that was verified and failed spends the budget: a
+    // malformed root, nullifier or proof, or a stale root, costs nothing.
+    for cheap in [
+        CastBallot {
+            root: "00".into(),
+            ..a.clone()
+        },
+        CastBallot {
+            nullifier: "zz".repeat(32),
+            ..a.clone()
+        },
+        CastBallot {
+            proof: "00".repeat(256),
+            ..a.clone()
+        },
+        CastBallot {
+            root: "1".repeat(64),
+            ..a.clone()
+        },
+    ] {
+        let e = hold(&mut v, &cheap, T2).unwrap_err();
+        assert!(!e.spent_proof(), "{e:?}");
+    }
     // A ballot on an open (roll-call) vote: admissions are open under
     // this charter.
     let open = propose(
