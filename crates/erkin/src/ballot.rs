@@ -234,8 +234,23 @@ fn fresh_credentials() -> (String, String) {
     (hex::encode(&bytes[..16]), hex::encode(&bytes[16..]))
 }
 
-/// Posts one encrypted ballot to `url` on an agent made for it alone.
-fn post(url: &str, proxy: Option<&str>, body: &[u8]) -> Result<Answer> {
+/// Posts a ballot's canonical JSON to `url`, encrypted to the ballot box
+/// with a reply recipient made for this one submission, on an agent made
+/// for it alone; the answer, decrypted (a submission that decrypts is
+/// answered with 200 and an age file to the reply recipient, so its status
+/// and size tell an onlooker nothing), or the refusal in clear of one that
+/// did not (`bad_body`, or the server busy).
+fn post(
+    url: &str,
+    proxy: Option<&str>,
+    ballot_box: &age::x25519::Recipient,
+    json: &[u8],
+) -> Result<Answer> {
+    let reply = age::x25519::Identity::generate();
+    let plain = api::pad_ballot(json, &reply.to_public().to_string())
+        .map_err(|e| anyhow!("the ballot: {e}"))?;
+    let body = age::encrypt(ballot_box, &plain)
+        .map_err(|e| anyhow!("encrypting the ballot to the ballot box: {e}"))?;
     let mut config = ureq::Agent::config_builder();
     if let Some(hostport) = proxy {
         let (user, pass) = fresh_credentials();
@@ -255,27 +270,35 @@ fn post(url: &str, proxy: Option<&str>, body: &[u8]) -> Result<Answer> {
     let mut response = agent
         .post(url)
         .header("content-type", "application/octet-stream")
-        .send(body)
+        .send(&body[..])
         .with_context(|| format!("sending the ballot to {url}"))?;
     let status = response.status().as_u16();
-    let text = response
+    let bytes = response
         .body_mut()
         .with_config()
         .limit(MAX_ANSWER)
-        .read_to_string()
+        .read_to_vec()
         .with_context(|| format!("reading the answer from {url}"))?;
-    let not_ours = |e: serde_json::Error| {
+    if status == 200 {
+        let plain = age::decrypt(&reply, &bytes).map_err(|e| {
+            anyhow!("{url} answered the ballot with something not encrypted to its reply key: {e}")
+        })?;
+        return Ok(
+            match api::read_ballot_answer(&plain)
+                .map_err(|e| anyhow!("{url}'s answer to the ballot: {e}"))?
+            {
+                api::BallotAnswer::Receipt(r) => Answer::Receipt(r),
+                api::BallotAnswer::Refused(ErrorDocument { error }) => Answer::Refused(error),
+            },
+        );
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let ErrorDocument { error } = serde_json::from_str(&text).map_err(|e| {
         anyhow!(
             "{url} answered HTTP {status}, not the ballot API's document ({e}): {}",
             text.chars().take(200).collect::<String>()
         )
-    };
-    if status == 200 {
-        return Ok(Answer::Receipt(
-            serde_json::from_str(&text).map_err(not_ours)?,
-        ));
-    }
-    let ErrorDocument { error } = serde_json::from_str(&text).map_err(not_ours)?;
+    })?;
     Ok(Answer::Refused(error))
 }
 
@@ -307,12 +330,16 @@ pub fn refusal(proposal: u64, error: &ApiError) -> String {
             "the sequencer already holds a later ballot of yours for proposal #{proposal} (sequence {}): this one was not taken",
             error.held_seq.map_or_else(|| "unknown".to_string(), |s| s.to_string())
         ),
-        "secret_ballot" | "ballot_on_open_vote" | "not_secret" => format!(
+        "secret_ballot" => format!(
             "proposal #{proposal} is not decided by secret ballot: vote with your member key"
         ),
         "unknown_proposal" => format!("there is no proposal #{proposal}"),
         "proposal_closed" => format!("proposal #{proposal} is already closed"),
-        "no_ballot_box" => "the server has no ballot box yet: ask the newsroom to run `erkin serve --sequence` with this version".into(),
+        "no_ballot_box" => "the server takes no secret ballots yet: its sequencer holds no ballot box (it makes one at its start once the charter decides something by secret ballot): ask the newsroom to restart `erkin serve --sequence`".into(),
+        "ballot_overflow" => format!(
+            "proposal #{proposal} already has as many voters as ballot keys in its electorate: the sequencer took no more (report this to the members: it can mean forged ballots)"
+        ),
+        "shutting_down" | "storage" => "the server could not take the ballot now: try again later".into(),
         "bad_body" => format!(
             "the server could not read the encrypted ballot ({}): its ballot box may have changed; sync and vote again",
             error.message
@@ -360,7 +387,7 @@ pub fn cast(
     }
     check_choice_kind(p, choice)?;
     let recipient = state.ballot_box().with_context(|| {
-        "the publication has no ballot box yet (no `ballot_box` entry in the log): its sequencer publishes one when it runs this version"
+        "the publication has no ballot box yet (no `ballot_box` entry in the log): its sequencer publishes one when it starts with a charter that decides something by secret ballot; ask the newsroom to restart `erkin serve --sequence`"
     })?;
     let recipient = age::x25519::Recipient::from_str(recipient)
         .map_err(|e| anyhow!("the log's ballot box {recipient:?}: {e}"))?;
@@ -373,10 +400,7 @@ pub fn cast(
     for attempt in 0..2 {
         let prepared = prepare(state, p, &secret_key, choice, seq)?;
         let json = prepared.ballot.canonical_json();
-        let plain = api::pad_ballot(&json).map_err(|e| anyhow!("the ballot: {e}"))?;
-        let body = age::encrypt(&recipient, &plain)
-            .map_err(|e| anyhow!("encrypting the ballot to the ballot box: {e}"))?;
-        match post(&url, how.proxy, &body)? {
+        match post(&url, how.proxy, &recipient, &json)? {
             Answer::Receipt(receipt) => {
                 let hash = prepared.ballot.hash();
                 api::verify_ballot_receipt(&receipt, log_key, &hash)

@@ -322,11 +322,32 @@ fn craft(
 }
 
 /// Posts `b` as a client does: padded, encrypted to the ballot box.
-fn submit(server: &Server, state: &State, b: &CastBallot) -> erkin_testkit::Reply {
+fn submit(server: &Server, state: &State, b: &CastBallot) -> Refusal {
     let recipient = age::x25519::Recipient::from_str(state.ballot_box().unwrap()).unwrap();
-    let plain = api::pad_ballot(&b.canonical_json()).unwrap();
+    let reply = age::x25519::Identity::generate();
+    let plain = api::pad_ballot(&b.canonical_json(), &reply.to_public().to_string()).unwrap();
     let body = age::encrypt(&recipient, &plain).unwrap();
-    post(server.addr, &format!("/{}", api::BALLOTS_PATH), &body).unwrap()
+    let r = post(server.addr, &format!("/{}", api::BALLOTS_PATH), &body).unwrap();
+    // A body that decrypts is answered 200, encrypted to its reply key.
+    assert_eq!(r.status, 200, "{}", r.text());
+    let answer = age::decrypt(&reply, &r.body).unwrap();
+    Refusal(api::read_ballot_answer(&answer).unwrap())
+}
+
+/// The sequencer's answer to a ballot the test expects refused.
+struct Refusal(api::BallotAnswer);
+
+impl Refusal {
+    /// Asserts a refusal with this code and a message.
+    fn code(&self, code: &str) {
+        match &self.0 {
+            api::BallotAnswer::Refused(doc) => {
+                assert_eq!(doc.error.code, code, "{doc:?}");
+                assert!(!doc.error.message.is_empty(), "{doc:?}");
+            }
+            other => panic!("expected {code}, the ballot was taken: {other:?}"),
+        }
+    }
 }
 
 /// Every `ballot` entry in the log of the copy: its index, its raw bytes
@@ -687,7 +708,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         1,
         &Ballot::No,
     );
-    submit(server, &st, &b).api_error(422, "stale_root");
+    submit(server, &st, &b).code("stale_root");
     // Another proposal's electorate: m19 is in the election's tree, not in
     // the removal's; a ballot for the removal proved against the
     // election's tree.
@@ -701,7 +722,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         1,
         &Ballot::No,
     );
-    submit(server, &st, &b).api_error(422, "stale_root");
+    submit(server, &st, &b).code("stale_root");
     // A ballot made for the election, relabelled for the removal (same
     // members, so the same tree): its scope and signal are the election's.
     let b = craft(
@@ -714,7 +735,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         7,
         &Ballot::No,
     );
-    submit(server, &st, &b).api_error(422, "bad_ballot");
+    submit(server, &st, &b).code("bad_ballot");
     // A forged linkage: m01's valid ballot carrying m02's nullifier.
     let mut b = craft(
         &origin,
@@ -730,7 +751,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
     b.nullifier = ballot::nullifier(w.members[2].secret.identity().nullifier, scope)
         .unwrap()
         .to_hex();
-    submit(server, &st, &b).api_error(422, "bad_ballot");
+    submit(server, &st, &b).code("bad_ballot");
     // A valid ballot of m17's, made now, sent after the deadline.
     let late = craft(
         &origin,
@@ -753,6 +774,23 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         } => *nominations_close,
         other => panic!("not an election: {other:?}"),
     };
+    // Before the nomination deadline the sequencer refuses a ballot, and
+    // `erkin vote` says why, in the member's local time.
+    let err = w.refused(
+        &[
+            "vote",
+            &election.to_string(),
+            "--rank",
+            "m01",
+            "--key",
+            &key(1),
+        ],
+        "the ballot was refused: proposal #",
+    );
+    assert!(
+        err.contains("nominations are still open: the log time is"),
+        "{err}"
+    );
     w.set_clock(nominations_until + 60);
     for i in 0..=6 {
         w.vote(i, election, &["m01", "m02"]);
@@ -842,7 +880,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
     // refused now that the sequencer has closed it. (Between the deadline
     // and the close, a window of one idle tick, the code is voting_ended:
     // the server's own suite covers it.)
-    submit(server, &st, &late).api_error(422, "proposal_closed");
+    submit(server, &st, &late).code("proposal_closed");
     // The removed member: a ballot proved against the tree they were in.
     let b = craft(
         &origin,
@@ -854,7 +892,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         2,
         &Ballot::Ranked(vec!["m02".into()]),
     );
-    submit(server, &st, &b).api_error(422, "stale_root");
+    submit(server, &st, &b).code("stale_root");
     // And `erkin vote` will not make one.
     w.refused(
         &[
@@ -905,11 +943,12 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
     // credentials, one request each, nothing identifying in it, every
     // body the same size.
     let seen = w.socks.seen();
-    // The removal's 19 and m00's second; the election's 20, m07's stale
-    // try and its retry, m14's second. Refused commands sent nothing.
+    // The removal's 19 and m00's second; one refused before the
+    // nomination deadline; the election's 20, m07's stale try and its
+    // retry, m14's second. Commands refused before sending sent nothing.
     assert_eq!(
         seen.len(),
-        20 + 20 + 2 + 1,
+        20 + 1 + 20 + 2 + 1,
         "one connection per ballot sent"
     );
     let creds: BTreeSet<(String, String)> = seen
