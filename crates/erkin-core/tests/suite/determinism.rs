@@ -714,6 +714,20 @@ proptest! {
         // Folded from genesis: every article's row.
         prop_assert!(snap.complete);
         prop_assert_eq!(snap.articles.len(), state.articles().count());
+        // Streamed (what a store writes): the same head and the same rows
+        // in the same order, made as they are handed on, none held.
+        let streamed = snapshot::encode_streamed(&state);
+        prop_assert!(streamed.articles.is_empty());
+        prop_assert_eq!(&streamed.bytes, &snap.bytes);
+        prop_assert_eq!((streamed.size, streamed.digest, streamed.complete), (snap.size, snap.digest, true));
+        let mut handed = Vec::new();
+        streamed
+            .for_each_row(|slug, row| {
+                handed.push((slug.to_string(), row.to_vec()));
+                Ok::<_, ()>(())
+            })
+            .unwrap();
+        prop_assert_eq!(&handed, &snap.articles);
         let back = snapshot::decode(&snap.bytes, rows(&snap.articles), keys().log.verifier_key(), snap.size, &snap.digest);
         prop_assert!(back.is_ok(), "{:?}", back.err());
         let mut back = back.unwrap();
@@ -761,6 +775,10 @@ proptest! {
             let snap = snapshot::encode(&state);
             prop_assert!(!snap.complete);
             prop_assert_eq!(snap.since, state.touched_since());
+            // Streamed, an incremental snapshot is the same: its few rows.
+            let streamed = snapshot::encode_streamed(&state);
+            prop_assert!(streamed.rows_of.is_none());
+            prop_assert_eq!(&streamed.articles, &snap.articles);
             // Only the articles the batch changed are written.
             prop_assert_eq!(snap.articles.len(), state.touched_articles().len());
             for (slug, row) in &snap.articles {
