@@ -12,7 +12,8 @@
 //!   crash. A crash before that loses only unacknowledged work, which the
 //!   member's client resubmits.
 //! - Blobs are stored durably (their own fsync) before they are acknowledged.
-//! - Proposals close at their deadline: when idle, and after each batch,
+//! - Proposals close at their deadline: at least every `IDLE_TICK` (even
+//!   while jobs keep arriving), and after each batch,
 //!   the sequencer appends a close signed by the log key for every open
 //!   proposal whose deadline has passed in log time.
 //! - On shutdown the queue is closed, everything already pooled is
@@ -293,14 +294,27 @@ fn run(
             Err(e) => eprintln!("erkin serve: the ballot box could not be published: {e}"),
         }
     }
+    // The idle work (closing what is due, `on_commit(_, false)`, deleting
+    // unnamed uploads) runs at least every IDLE_TICK by the wall clock,
+    // not only when the queue falls silent: a steady stream of jobs — a
+    // sender posting garbage ballots at 5 a second costs nothing — would
+    // otherwise keep every due proposal open.
+    let mut idle_done = Instant::now();
+    let mut idle_work = |publication: &mut Publication, idle_done: &mut Instant| {
+        close_due(publication, &log_key, &config, &on_commit);
+        on_commit(publication, false);
+        collect(publication, &config, &mut collected);
+        *idle_done = Instant::now();
+    };
     loop {
+        if idle_done.elapsed() >= IDLE_TICK {
+            idle_work(&mut publication, &mut idle_done);
+        }
         // Disconnected only once the queue is closed and empty: the drain.
         let first = match rx.recv_timeout(IDLE_TICK) {
             Ok(job) => job,
             Err(RecvTimeoutError::Timeout) => {
-                close_due(&mut publication, &log_key, &config, &on_commit);
-                on_commit(&publication, false);
-                collect(&publication, &config, &mut collected);
+                idle_work(&mut publication, &mut idle_done);
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => break,

@@ -466,6 +466,58 @@ fn an_interceptor_or_a_replayer_learns_nothing_from_the_answer() {
 }
 
 #[test]
+fn a_stream_of_garbage_ballots_does_not_keep_a_due_proposal_open() {
+    // Review finding 4: the sequencer closed due proposals only when its
+    // queue fell silent for 200 ms; a body every 20 ms (free to send: it
+    // does not decrypt) kept the secret resolution open forever.
+    let room = Newsroom::new(Default::default(), false, true);
+    let a = room.ballot(room.secret_id, 0, 1, Ballot::Yes);
+    receipt(&room.send(&a));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let addr = room.addr;
+    let flood = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut sent = 0u32;
+            while !stop.load(Ordering::SeqCst) {
+                let r = erkin_testkit::send(
+                    addr,
+                    "POST",
+                    &format!("/{BALLOTS_PATH}"),
+                    &[("Content-Length", "7")],
+                    b"not age",
+                )
+                .expect("the server answers");
+                assert_eq!(r.status, 400, "{}", r.text());
+                sent += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            sent
+        })
+    };
+    // Let the stream run, then pass the deadline while it still runs.
+    std::thread::sleep(Duration::from_millis(500));
+    room.clock.store(CLOSES, Ordering::SeqCst);
+    let doc = room.wait_for(
+        |d| {
+            d.proposals
+                .iter()
+                .any(|p| p.id == room.secret_id && p.outcome.is_some())
+        },
+        "the secret resolution closed under a stream of bodies",
+    );
+    stop.store(true, Ordering::SeqCst);
+    let sent = flood.join().unwrap();
+    assert!(sent > 10, "the stream ran: {sent} bodies");
+    let p = doc
+        .proposals
+        .iter()
+        .find(|p| p.id == room.secret_id)
+        .unwrap();
+    assert_eq!(p.secret.as_ref().unwrap().ballots.len(), 1);
+}
+
+#[test]
 fn every_refusal_of_the_route_has_its_status_and_code() {
     let room = Newsroom::new(Default::default(), false, true);
     let recipient = room.ballot_box.recipient();
