@@ -532,6 +532,33 @@ fn held_ballots_survive_reopening_and_are_published_at_the_close() {
 }
 
 #[test]
+fn the_write_ahead_log_keeps_no_held_ballot() {
+    // Review finding 6: each held ballot was a WAL commit of its own, its
+    // page (body, nullifier, choice) kept in erkin.sqlite-wal in arrival
+    // order between the log's appends until a later checkpoint.
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let wal = v.dir.join("erkin.sqlite-wal");
+    let a = ballot(&v, id, 0, 1, Ballot::Yes);
+    let b = ballot(&v, id, 1, 1, Ballot::No);
+    for x in [&a, &b] {
+        hold(&mut v, x, T2).unwrap();
+        let bytes = std::fs::read(&wal).unwrap_or_default();
+        for held in [&a, &b] {
+            for needle in [held.nullifier.as_bytes(), &held.proof.as_bytes()[..64]] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "a held ballot in the WAL ({} bytes)",
+                    bytes.len()
+                );
+            }
+        }
+    }
+    // The rows are in the database itself (held until the close).
+    assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 2);
+}
+
+#[test]
 fn the_held_table_keeps_no_time_and_no_order() {
     let v = founded();
     let conn = rusqlite::Connection::open(v.dir.join("erkin.sqlite")).unwrap();
