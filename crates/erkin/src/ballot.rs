@@ -223,7 +223,9 @@ pub fn check_proxy(proxy: &str) -> Result<String> {
 /// What the sequencer answered.
 enum Answer {
     Receipt(BallotReceipt),
-    Refused(ApiError),
+    /// The refusal, and the `Retry-After` seconds it came with (in clear:
+    /// 429, 503), if any.
+    Refused(ApiError, Option<u64>),
 }
 
 /// Random SOCKS credentials: Tor puts each distinct pair on its own
@@ -273,6 +275,11 @@ fn post(
         .send(&body[..])
         .with_context(|| format!("sending the ballot to {url}"))?;
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let bytes = response
         .body_mut()
         .with_config()
@@ -288,7 +295,7 @@ fn post(
                 .map_err(|e| anyhow!("{url}'s answer to the ballot: {e}"))?
             {
                 api::BallotAnswer::Receipt(r) => Answer::Receipt(r),
-                api::BallotAnswer::Refused(ErrorDocument { error }) => Answer::Refused(error),
+                api::BallotAnswer::Refused(ErrorDocument { error }) => Answer::Refused(error, None),
             },
         );
     }
@@ -299,7 +306,52 @@ fn post(
             text.chars().take(200).collect::<String>()
         )
     })?;
-    Ok(Answer::Refused(error))
+    Ok(Answer::Refused(error, retry_after))
+}
+
+/// How many times a ballot is sent again after the server said to wait,
+/// and the longest wait taken from its `Retry-After`.
+const MAX_WAITS: u32 = 5;
+const MAX_WAIT_SECS: u64 = 60;
+
+/// Whether to send a ballot again after `error` came with `retry_after`
+/// (429 `rate_limited`: the server's budget of failed proofs is spent;
+/// 503 `busy`, `shutting_down`), having waited `waited` times already:
+/// the seconds to wait first. Bounded: [`MAX_WAITS`] times, at most
+/// [`MAX_WAIT_SECS`] each.
+fn wait_before_retry(error: &ApiError, retry_after: Option<u64>, waited: u32) -> Option<u64> {
+    let transient = matches!(
+        error.code.as_str(),
+        "rate_limited" | "busy" | "shutting_down"
+    );
+    match retry_after {
+        Some(secs) if transient && waited < MAX_WAITS => Some(secs.clamp(1, MAX_WAIT_SECS)),
+        _ => None,
+    }
+}
+
+/// Writes `text` to `path` readable by its owner only (0600 on unix, an
+/// existing file's mode included): a receipt holds the ballot's hash,
+/// which the close's publication maps to its choice.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let context = || format!("writing the receipt to {}", path.display());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(context)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(context)?;
+    }
+    file.write_all(text.as_bytes()).with_context(context)?;
+    Ok(())
 }
 
 /// The refusal of a ballot in words, by its code (the sequencer's English
@@ -397,8 +449,9 @@ pub fn cast(
     let mut counters = read_counters(&counters_path)?;
     let mut seq = counters.get(&id).copied().unwrap_or(0).saturating_add(1);
     let url = format!("{}/{}", how.url.trim_end_matches('/'), api::BALLOTS_PATH);
-    for attempt in 0..2 {
-        let prepared = prepare(state, p, &secret_key, choice, seq)?;
+    let mut prepared = prepare(state, p, &secret_key, choice, seq)?;
+    let (mut stale_retried, mut waited) = (false, 0);
+    loop {
         let json = prepared.ballot.canonical_json();
         match post(&url, how.proxy, &recipient, &json)? {
             Answer::Receipt(receipt) => {
@@ -418,8 +471,7 @@ pub fn cast(
                 if let Some(path) = how.receipt {
                     let mut text = serde_json::to_string_pretty(&receipt)?;
                     text.push('\n');
-                    std::fs::write(path, text)
-                        .with_context(|| format!("writing the receipt to {}", path.display()))?;
+                    write_private(path, &text)?;
                 }
                 if how.json {
                     crate::term::print_json(&Cast {
@@ -435,17 +487,78 @@ pub fn cast(
                 }
                 return Ok(crate::exit::SUCCESS);
             }
-            Answer::Refused(error)
-                if error.code == "stale_ballot" && attempt == 0 && error.held_seq.is_some() =>
+            Answer::Refused(error, _)
+                if error.code == "stale_ballot" && error.held_seq.is_some() =>
             {
+                if stale_retried {
+                    break;
+                }
                 // Another device of this member's sent a later one: go
                 // above it.
+                stale_retried = true;
                 seq = error.held_seq.unwrap_or(seq).saturating_add(1);
+                prepared = prepare(state, p, &secret_key, choice, seq)?;
             }
-            Answer::Refused(error) => {
-                bail!("the ballot was refused: {}", refusal(id, &error));
+            Answer::Refused(error, retry_after) => {
+                let Some(wait) = wait_before_retry(&error, retry_after, waited) else {
+                    bail!("the ballot was refused: {}", refusal(id, &error));
+                };
+                // The same ballot again, on a fresh agent, credentials and
+                // reply key, once the server's wait is over.
+                waited += 1;
+                eprintln!(
+                    "The server is busy ({}): sending the ballot again in {wait} s.",
+                    error.code
+                );
+                std::thread::sleep(Duration::from_secs(wait));
             }
         }
     }
     bail!("the ballot was refused twice as stale: another device may be voting with the same ballot key at this moment")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_server_is_waited_for_a_bounded_number_of_times() {
+        let busy = |code| ApiError::new(code, "busy");
+        for code in ["rate_limited", "busy", "shutting_down"] {
+            assert_eq!(wait_before_retry(&busy(code), Some(3), 0), Some(3));
+            assert_eq!(wait_before_retry(&busy(code), Some(0), 0), Some(1));
+            assert_eq!(
+                wait_before_retry(&busy(code), Some(3600), 0),
+                Some(MAX_WAIT_SECS)
+            );
+            assert_eq!(
+                wait_before_retry(&busy(code), Some(3), MAX_WAITS - 1),
+                Some(3)
+            );
+            assert_eq!(wait_before_retry(&busy(code), Some(3), MAX_WAITS), None);
+            // No Retry-After: not told to wait, so not sent again.
+            assert_eq!(wait_before_retry(&busy(code), None, 0), None);
+        }
+        // Refusals of the ballot itself are never retried.
+        for code in ["bad_ballot", "bad_body", "stale_root", "no_ballot_box"] {
+            assert_eq!(wait_before_retry(&busy(code), Some(1), 0), None, "{code}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_receipt_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipt.json");
+        write_private(&path, "{}\n").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}\n");
+        // A file there already, world-readable: made private, replaced.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, "[]\n").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[]\n");
+    }
 }
