@@ -8,6 +8,7 @@
 //! is the pinned one, prepared once per process.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,64 @@ pub struct SecretVote {
     /// The ballots published in its close run, in log order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ballots: Vec<PublishedBallot>,
+    /// The number of distinct nullifiers among the first ballots, kept as
+    /// they are appended (not serialized: rebuilt on first use).
+    #[serde(skip)]
+    distinct: Distinct,
+}
+
+/// A running count of distinct nullifiers: how many of `ballots` it has
+/// seen (high 32 bits) and how many distinct nullifiers among them (low 32
+/// bits), in one atomic so that a state shared between threads stays
+/// `Sync`. Ballots are only ever appended, so each new one is looked at
+/// once (one scan of those before it, no allocation) instead of the whole
+/// count being rebuilt for every ballot checked (quadratic in a run of
+/// thousands, with a map built each time). A cache: it takes no part in
+/// equality, and a count that does not fit, or a list that shrank, is
+/// rebuilt from the ballots.
+#[derive(Default)]
+struct Distinct(AtomicU64);
+
+impl Distinct {
+    fn get(&self, ballots: &[PublishedBallot]) -> u64 {
+        let packed = self.0.load(Ordering::Relaxed);
+        let (mut seen, mut count) = ((packed >> 32) as usize, packed & 0xffff_ffff);
+        if seen > ballots.len() {
+            (seen, count) = (0, 0);
+        }
+        for (i, b) in ballots.iter().enumerate().skip(seen) {
+            if !ballots[..i].iter().any(|p| p.nullifier == b.nullifier) {
+                count += 1;
+            }
+        }
+        if let (Ok(seen), Ok(count)) = (u32::try_from(ballots.len()), u32::try_from(count)) {
+            self.0.store(
+                (u64::from(seen) << 32) | u64::from(count),
+                Ordering::Relaxed,
+            );
+        }
+        count
+    }
+}
+
+impl Clone for Distinct {
+    fn clone(&self) -> Self {
+        Distinct(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for Distinct {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Distinct {}
+
+impl std::fmt::Debug for Distinct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Distinct")
+    }
 }
 
 /// One ballot as the log published it.
@@ -187,6 +246,7 @@ impl SecretVote {
             departed: Vec::new(),
             seals: Vec::new(),
             ballots: Vec::new(),
+            distinct: Distinct::default(),
         })
     }
 
@@ -283,9 +343,10 @@ impl SecretVote {
         out
     }
 
-    /// Distinct nullifiers among the ballots.
+    /// Distinct nullifiers among the ballots (a running count: each
+    /// ballot appended since the last call is looked at once).
     pub fn turnout(&self) -> u64 {
-        self.counted().len() as u64
+        self.distinct.get(&self.ballots)
     }
 
     /// Checks a `ballot` entry at log `index` for this proposal (`id`)
@@ -382,5 +443,52 @@ impl SecretVote {
             seq: b.seq,
             choice,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn published(index: u64, nullifier: &str, seq: u64) -> PublishedBallot {
+        PublishedBallot {
+            index,
+            hash: format!("{index:064x}"),
+            epoch: 0,
+            nullifier: nullifier.to_string(),
+            seq,
+            choice: Ballot::Yes,
+        }
+    }
+
+    #[test]
+    fn the_running_turnout_is_the_number_of_distinct_nullifiers() {
+        let mut s: SecretVote =
+            serde_json::from_str(r#"{"scope":"00","leaves":[],"roots":[]}"#).unwrap();
+        assert_eq!(s.turnout(), 0);
+        let nullifiers = ["a", "b", "a", "c", "b", "b", "d", "a"];
+        for (i, n) in nullifiers.iter().enumerate() {
+            s.ballots.push(published(i as u64, n, i as u64 + 1));
+            assert_eq!(s.turnout(), s.counted().len() as u64, "after {}", i + 1);
+        }
+        assert_eq!(s.turnout(), 4);
+        // Several appended between two looks.
+        s.ballots.push(published(8, "e", 1));
+        s.ballots.push(published(9, "e", 2));
+        s.ballots.push(published(10, "f", 1));
+        assert_eq!(s.turnout(), 6);
+        // A clone keeps counting on its own; a copy read back from JSON
+        // (the count is not serialized) counts from the ballots.
+        let mut clone = s.clone();
+        clone.ballots.push(published(11, "g", 1));
+        assert_eq!((clone.turnout(), s.turnout()), (7, 6));
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("distinct"), "{json}");
+        let read: SecretVote = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, s);
+        assert_eq!(read.turnout(), 6);
+        // A list that shrank (never done by the fold) is counted afresh.
+        s.ballots.truncate(2);
+        assert_eq!(s.turnout(), 2);
     }
 }
