@@ -220,6 +220,34 @@ pub fn check_proxy(proxy: &str) -> Result<String> {
     Ok(rest.to_string())
 }
 
+/// The language of the member's locale for the warnings that matter most
+/// (`LC_ALL`, `LC_MESSAGES`, `LANG`, as the C library reads them): `kk`,
+/// `ru`, or `en` for anything else.
+pub fn language() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .map(|v| {
+            v.chars()
+                .take_while(char::is_ascii_alphabetic)
+                .collect::<String>()
+        })
+        .filter(|l| l == "kk" || l == "ru")
+        .unwrap_or_else(|| "en".to_string())
+}
+
+/// Said before a secret ballot is sent without a proxy, in `lang` (kk, ru,
+/// else en): the server and anyone on the path see the member's address
+/// when they vote (docs/BALLOT.md §9).
+pub fn no_proxy_warning(lang: &str) -> &'static str {
+    match lang {
+        "kk" => "ЕСКЕРТУ: бұл құпия бюллетень проксисіз, тікелей сіздің байланысыңызбен жіберіледі: сервер де, желідегі жолдағы кез келген адам да (провайдер, TLS-ті ашатын делдал) дауыс берген сәттегі IP мекенжайыңызды көреді, ал сервер бюллетеньді уақыты бойынша сізбен байланыстыра алады. Tor арқылы дауыс беріңіз: --proxy socks5h://127.0.0.1:9050 (немесе ERKIN_BALLOT_PROXY).",
+        "ru" => "ВНИМАНИЕ: этот тайный бюллетень отправляется без прокси, напрямую с вашего подключения: сервер и любой на сетевом пути (провайдер, посредник, вскрывающий TLS) видят ваш IP-адрес в момент голосования, и сервер может связать бюллетень с вами по времени. Голосуйте через Tor: --proxy socks5h://127.0.0.1:9050 (или ERKIN_BALLOT_PROXY).",
+        _ => "WARNING: this secret ballot is sent without a proxy, straight from your connection: the server and anyone on the network path (your provider, a TLS interceptor) see your IP address at the moment you vote, and the server can link the ballot to you by its time. Vote through Tor: --proxy socks5h://127.0.0.1:9050 (or ERKIN_BALLOT_PROXY).",
+    }
+}
+
 /// What the sequencer answered.
 enum Answer {
     Receipt(BallotReceipt),
@@ -230,7 +258,7 @@ enum Answer {
 
 /// Random SOCKS credentials: Tor puts each distinct pair on its own
 /// circuit (IsolateSOCKSAuth).
-fn fresh_credentials() -> (String, String) {
+pub(crate) fn fresh_credentials() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand_core::OsRng.fill_bytes(&mut bytes);
     (hex::encode(&bytes[..16]), hex::encode(&bytes[16..]))

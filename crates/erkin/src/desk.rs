@@ -65,20 +65,29 @@ pub enum Desk {
     },
 }
 
-/// How a member's copy syncs: no static site, only the store.
-fn copy_options() -> SyncOptions {
-    SyncOptions {
+/// How a member's copy syncs: no static site, only the store; through
+/// `proxy` (a full proxy URL) when given.
+fn copy_options(proxy: Option<String>) -> SyncOptions {
+    let mut options = SyncOptions {
         site: false,
         now: now(),
         ..SyncOptions::default()
+    };
+    if let Some(proxy) = proxy {
+        options.http.proxy = Some(proxy);
+        // Tor builds a circuit before the first answer.
+        options.http.phase_timeout = Some(Duration::from_secs(60));
+        options.http.timeout = Duration::from_secs(180);
     }
+    options
 }
 
-/// Syncs the member's copy from `url` into `dir`.
-fn sync_copy(dir: &Path, url: &str) -> Result<Mirror> {
+/// Syncs the member's copy from `url` into `dir`, through `proxy` when
+/// given.
+fn sync_copy(dir: &Path, url: &str, proxy: Option<String>) -> Result<Mirror> {
     let mut mirror = Mirror::open(dir)?;
     let report = mirror
-        .sync(Some(url), &copy_options())
+        .sync(Some(url), &copy_options(proxy))
         .with_context(|| format!("syncing your copy of {url} into {}", dir.display()))?;
     if let Some(k) = &report.trusted_on_first_use {
         eprintln!(
@@ -93,6 +102,16 @@ fn sync_copy(dir: &Path, url: &str) -> Result<Mirror> {
 impl Desk {
     /// The desk for `place`: local, or remote when it names a server.
     pub fn open(place: &Place) -> Result<Self> {
+        Self::open_through(place, None)
+    }
+
+    /// [`Desk::open`], a remote copy synced through the SOCKS5 proxy
+    /// `socks5h://HOST:PORT` given as `HOST:PORT`
+    /// ([`crate::ballot::check_proxy`]), with fresh credentials of its own
+    /// so that Tor puts the sync on a circuit of its own (`erkin vote` on a
+    /// secret proposal: the server must not see the member's address a few
+    /// seconds before their anonymous ballot).
+    pub fn open_through(place: &Place, proxy: Option<&str>) -> Result<Self> {
         let dir = place.dir.as_path();
         match place.server.as_deref() {
             None => Ok(Desk::Local {
@@ -101,7 +120,11 @@ impl Desk {
                 log_key: None,
             }),
             Some(url) => {
-                let mirror = sync_copy(dir, url)?;
+                let proxy = proxy.map(|hostport| {
+                    let (user, pass) = crate::ballot::fresh_credentials();
+                    format!("socks5h://{user}:{pass}@{hostport}")
+                });
+                let mirror = sync_copy(dir, url, proxy)?;
                 let key = mirror
                     .publication()
                     .context("the server's copy is empty")?
@@ -282,7 +305,7 @@ impl Desk {
                 }
                 // Bring the copy up to what was just recorded.
                 mirror
-                    .sync(Some(url.as_str()), &copy_options())
+                    .sync(Some(url.as_str()), &copy_options(None))
                     .with_context(|| format!("syncing your copy of {url}"))?;
                 Ok(results)
             }
@@ -295,7 +318,7 @@ impl Desk {
 pub fn view(place: &Place) -> Result<Publication> {
     match place.server.as_deref() {
         // The sync folded the copy already: take that, not a second fold.
-        Some(url) => sync_copy(&place.dir, url)?
+        Some(url) => sync_copy(&place.dir, url, None)?
             .into_publication()
             .context("the server's copy is empty"),
         None => Ok(Publication::open(&place.dir)?),
@@ -305,7 +328,7 @@ pub fn view(place: &Place) -> Result<Publication> {
 /// With `--server`, brings the member's copy up to date; locally, nothing.
 pub fn refresh(place: &Place) -> Result<()> {
     if let Some(url) = place.server.as_deref() {
-        sync_copy(&place.dir, url)?;
+        sync_copy(&place.dir, url, None)?;
     }
     Ok(())
 }

@@ -234,7 +234,21 @@ pub fn ballot(choice: Option<&str>, rank: Option<Vec<String>>) -> Result<Ballot>
 pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
     let ballot = ballot(args.choice.as_deref(), args.rank)?;
     let proposal = args.proposal;
-    let mut desk = Desk::open(place)?;
+    // With a proxy, every request of the command goes through it, the
+    // sync of the copy too (on credentials of its own): the server must
+    // not see the member's address seconds before an anonymous ballot
+    // (docs/BALLOT.md §9). A proxy that is not one is refused before
+    // anything is sent.
+    let proxy = match args
+        .proxy
+        .clone()
+        .or_else(|| std::env::var(crate::ballot::PROXY_ENV).ok())
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => Some(crate::ballot::check_proxy(&p)?),
+        None => None,
+    };
+    let mut desk = Desk::open_through(place, proxy.as_deref())?;
     let secret_vote = desk
         .state()
         .proposal(proposal)
@@ -254,14 +268,12 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
                 .join("ballot.age"),
             (None, None) => bail!("a secret ballot needs your ballot secret: --ballot-key FILE"),
         };
-        let proxy = match args
-            .proxy
-            .or_else(|| std::env::var(crate::ballot::PROXY_ENV).ok())
-            .filter(|p| !p.is_empty())
-        {
-            Some(p) => Some(crate::ballot::check_proxy(&p)?),
-            None => None,
-        };
+        if proxy.is_none() {
+            eprintln!(
+                "{}",
+                crate::ballot::no_proxy_warning(&crate::ballot::language())
+            );
+        }
         let log_key = desk.publication().store().log_key().clone();
         return crate::ballot::cast(
             desk.state(),

@@ -34,6 +34,10 @@ mod prove;
 
 const CLOCK_ENV: &str = "ERKIN_TEST_CLOCK_FILE";
 const MEMBERS: usize = 20;
+/// The server's name as `erkin vote` is given it when it votes through the
+/// proxy: only the proxy resolves it (to loopback), so a request that
+/// does not go through the proxy cannot reach the server at all.
+const PROXIED_HOST: &str = "ballots.invalid";
 
 fn handle(i: usize) -> String {
     format!("m{i:02}")
@@ -58,6 +62,8 @@ struct Seen {
     sent: Arc<Mutex<Vec<u8>>>,
     /// The proxy's own port towards the server: the address the server saw.
     outbound: u16,
+    /// The host the client asked for.
+    host: String,
 }
 
 struct Socks {
@@ -123,7 +129,12 @@ fn socks_connection(mut c: TcpStream, log: &Mutex<Vec<Seen>>) -> std::io::Result
     };
     let p = read_n(&mut c, 2)?;
     let port = u16::from_be_bytes([p[0], p[1]]);
-    let mut target = TcpStream::connect((host.as_str(), port))?;
+    let resolved = if host == PROXIED_HOST {
+        "127.0.0.1"
+    } else {
+        host.as_str()
+    };
+    let mut target = TcpStream::connect((resolved, port))?;
     c.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])?;
     let sent: Arc<Mutex<Vec<u8>>> = Arc::default();
     log.lock().unwrap().push(Seen {
@@ -131,6 +142,7 @@ fn socks_connection(mut c: TcpStream, log: &Mutex<Vec<Seen>>) -> std::io::Result
         pass,
         sent: sent.clone(),
         outbound: target.local_addr()?.port(),
+        host,
     });
     let mut back_from = target.try_clone()?;
     let mut back_to = c.try_clone()?;
@@ -173,6 +185,9 @@ struct World {
     members: Vec<Member>,
     socks: Socks,
     server: Option<Server>,
+    /// `erkin vote` commands run through the proxy that got as far as
+    /// syncing the copy.
+    proxied_votes: std::cell::Cell<usize>,
 }
 
 struct Run {
@@ -188,18 +203,30 @@ impl World {
         self.member_cmd_with(args, &[])
     }
 
-    /// [`World::member_cmd`] with more environment variables.
+    /// [`World::member_cmd`] with more environment variables. `erkin vote`
+    /// through the proxy is given the server by a name only the proxy
+    /// resolves ([`PROXIED_HOST`]): every request it makes, the sync of
+    /// the copy included, must go through the proxy.
     fn member_cmd_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let server = self.server.as_ref().expect("the server runs");
+        let proxied = args.first() == Some(&"vote")
+            && !env.iter().any(|(k, _)| *k == "ERKIN_BALLOT_PROXY")
+            && !args.contains(&"--proxy");
+        let url = if proxied {
+            self.proxied_votes.set(self.proxied_votes.get() + 1);
+            server.url.replace("127.0.0.1", PROXIED_HOST)
+        } else {
+            server.url.clone()
+        };
         let out = erkin()
-            .envs(env.iter().copied())
             .env(CLOCK_ENV, &self.clock)
             .env(
                 "ERKIN_BALLOT_PROXY",
                 format!("socks5h://{}", self.socks.addr),
             )
+            .envs(env.iter().copied())
             .args(args)
-            .args(["--dir", s(&self.copy), "--server", &server.url])
+            .args(["--dir", s(&self.copy), "--server", &url])
             .output()
             .unwrap();
         Run {
@@ -555,6 +582,7 @@ fn setup() -> (tempfile::TempDir, World) {
         members,
         socks,
         server: Some(server),
+        proxied_votes: std::cell::Cell::new(0),
     };
     // The sequencer publishes its ballot box.
     let mut state = None;
@@ -649,6 +677,41 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         "your ballot key is not in the electorate of proposal",
     );
     assert!(!err.contains(&w.members[19].commitment), "{err}");
+    // Through the proxy, no warning; without one, a warning that the
+    // server and the path see the member's address, in the locale's
+    // language (review finding 3).
+    assert!(!err.contains("without a proxy"), "{err}");
+    let without_proxy = |lang: &str| {
+        let r = w.member_cmd_with(
+            &["vote", &removal.to_string(), "no", "--key", &key(19)],
+            &[
+                ("ERKIN_BALLOT_PROXY", ""),
+                ("LC_ALL", ""),
+                ("LC_MESSAGES", ""),
+                ("LANG", lang),
+            ],
+        );
+        assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+        assert!(r.err.contains("is not in the electorate"), "{}", r.err);
+        r.err
+    };
+    let err = without_proxy("ru_RU.UTF-8");
+    assert!(
+        err.contains("ВНИМАНИЕ: этот тайный бюллетень отправляется без прокси")
+            && err.contains("видят ваш IP-адрес в момент голосования"),
+        "{err}"
+    );
+    let err = without_proxy("kk_KZ.UTF-8");
+    assert!(
+        err.contains("ЕСКЕРТУ: бұл құпия бюллетень проксисіз"),
+        "{err}"
+    );
+    let err = without_proxy("C.UTF-8");
+    assert!(
+        err.contains("WARNING: this secret ballot is sent without a proxy")
+            && err.contains("see your IP address at the moment you vote"),
+        "{err}"
+    );
     // Only a proxy that resolves names itself, and without credentials of
     // the member's choosing (fresh ones are made per ballot).
     let rid = removal.to_string();
@@ -942,7 +1005,19 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
     // ---- The proxy: one connection per ballot, each with fresh
     // credentials, one request each, nothing identifying in it, every
     // body the same size.
-    let seen = w.socks.seen();
+    let all = w.socks.seen();
+    // Every connection of `erkin vote` went through the proxy to the name
+    // only it resolves: the copy's sync too (review finding 3).
+    for x in &all {
+        assert_eq!(x.host, PROXIED_HOST);
+    }
+    let is_ballot = |x: &Seen| {
+        x.sent
+            .lock()
+            .unwrap()
+            .starts_with(format!("POST /{} ", api::BALLOTS_PATH).as_bytes())
+    };
+    let (seen, syncs): (Vec<Seen>, Vec<Seen>) = all.into_iter().partition(is_ballot);
     // The removal's 19 and m00's second; one refused before the
     // nomination deadline; the election's 20, m07's stale try and its
     // retry, m14's second. Commands refused before sending sent nothing.
@@ -960,6 +1035,23 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         seen.len(),
         "fresh credentials for every ballot"
     );
+    // The syncs: only reads, each command's on credentials of its own,
+    // never a ballot's (so Tor puts the sync and the ballot on different
+    // circuits); every proxied `erkin vote` synced that way, those refused
+    // for a bad --proxy not at all.
+    let sync_creds: BTreeSet<(String, String)> = syncs
+        .iter()
+        .map(|x| (x.user.clone(), x.pass.clone()))
+        .collect();
+    assert_eq!(sync_creds.len(), w.proxied_votes.get(), "one sync per vote");
+    assert!(sync_creds.is_disjoint(&creds));
+    for x in &syncs {
+        let sent = x.sent.lock().unwrap().clone();
+        let text = String::from_utf8_lossy(&sent);
+        for line in text.split("\r\n").filter(|l| l.contains(" HTTP/1.1")) {
+            assert!(line.starts_with("GET "), "{line}");
+        }
+    }
     let mut sizes = BTreeSet::new();
     let mut identities: Vec<String> = Vec::new();
     for m in &w.members {
