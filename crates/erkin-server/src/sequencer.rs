@@ -277,6 +277,17 @@ fn close_due(
         Ok(_) => {}
         Err(e) => eprintln!("erkin serve: proposals due could not be closed: {e}"),
     }
+    say_close_failures(publication);
+}
+
+/// One line per failed try at closing a secret proposal (review finding
+/// 7: it used to fail in silence), with its reason and the next try: the
+/// proposal's number and a code, never a ballot's hash, nullifier, seq or
+/// choice.
+fn say_close_failures(publication: &mut Publication) {
+    for failure in publication.take_close_failures() {
+        eprintln!("erkin serve: {failure}");
+    }
 }
 
 fn run(
@@ -377,7 +388,9 @@ fn run(
         // Entries are sequenced in the order they arrived: the fold judges
         // every time-dependent rule by the log time (the tick `submit` puts
         // before the batch), so members' own times need no order.
-        match publication.submit(&entries, config.clock.now(), &log_key) {
+        let submitted = publication.submit(&entries, config.clock.now(), &log_key);
+        say_close_failures(&mut publication);
+        match submitted {
             Ok(outcome) => {
                 let checkpoint = publication
                     .store()

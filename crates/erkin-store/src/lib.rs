@@ -28,7 +28,8 @@ pub use ballots::{
 };
 pub use held::HeldBallot;
 pub use publication::{
-    check_snapshot, BatchOutcome, Opened, Publication, PublicationError, Refold, SnapshotCheck,
+    check_snapshot, close_retry_secs, BatchOutcome, CloseFailure, CloseStuck, Opened, Publication,
+    PublicationError, Refold, SnapshotCheck, CLOSE_RETRY_MAX_SECS,
 };
 pub use store::{Store, StoreError, StoredSnapshot};
 pub use writer::WriterLock;

@@ -15,6 +15,7 @@
 //! snapshot is written, not recomputed on open: `erkin verify --deep`
 //! compares the snapshot and its digest with a refold ([`check_snapshot`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use erkin_core::action::{Action, BallotBox, CastBallot, Charter, Close, Genesis, Seal, Tick};
@@ -142,7 +143,76 @@ pub struct Publication {
     /// This process's claim to be the data directory's one writer, taken on
     /// the first submission (or by [`Publication::claim_writer`]) and kept.
     writer: Option<crate::WriterLock>,
+    /// Secret proposals whose close failed, and when to try again (in
+    /// memory: a restart tries at once).
+    stuck: BTreeMap<u64, Stuck>,
+    /// Close failures not yet taken by [`Publication::take_close_failures`].
+    failures: Vec<CloseFailure>,
 }
+
+/// Why a secret proposal due to close could not be (docs/BALLOT.md §8):
+/// nothing in it is a ballot's data — no hash, nullifier, choice or seq.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloseStuck {
+    /// The salt of a seal is not in this data directory (a copy moved
+    /// without its held tables): the seal can never be opened.
+    #[error("the salt of seal {epoch} is missing from this data directory")]
+    MissingSalt { epoch: u64 },
+    /// A held ballot's stored body does not read as a ballot.
+    #[error("a held ballot does not read as a ballot")]
+    UnreadableBallot,
+    /// The fold refuses a held ballot: closing without it would drop a
+    /// ballot the sequencer gave a receipt for.
+    #[error("the fold refuses a held ballot ({code})")]
+    BallotRefused { code: &'static str },
+    /// The fold refuses a seal the close needs.
+    #[error("the fold refuses a seal it needs ({code})")]
+    SealRefused { code: &'static str },
+    /// The fold refuses the close itself.
+    #[error("the fold refuses its close ({code})")]
+    CloseRefused { code: &'static str },
+}
+
+/// One failed try at closing a secret proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseFailure {
+    pub proposal: u64,
+    pub reason: CloseStuck,
+    /// Failed tries in a row, this one included.
+    pub tries: u32,
+    /// When the next try is (the sequencer's clock, Unix seconds).
+    pub retry_at: u64,
+}
+
+impl std::fmt::Display for CloseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "secret proposal #{} cannot close: {} (try {}; next at {})",
+            self.proposal, self.reason, self.tries, self.retry_at
+        )
+    }
+}
+
+/// A stuck close: failed tries in a row and the next one's time.
+#[derive(Debug, Clone, Copy)]
+struct Stuck {
+    tries: u32,
+    retry_at: u64,
+}
+
+/// The wait after the `tries`th failed close in a row: 1 s, doubled each
+/// time, at most [`CLOSE_RETRY_MAX_SECS`]. Each try re-signs every held
+/// ballot and verifies its proof on a copy of the state: seconds of the
+/// writer's time for thousands of ballots.
+pub fn close_retry_secs(tries: u32) -> u64 {
+    1u64.checked_shl(tries.saturating_sub(1))
+        .unwrap_or(u64::MAX)
+        .min(CLOSE_RETRY_MAX_SECS)
+}
+
+/// The longest wait between two tries at a stuck close.
+pub const CLOSE_RETRY_MAX_SECS: u64 = 600;
 
 /// The outcome of submitting a batch: each entry's index or its rejection,
 /// and the checkpoint that covers the admitted ones (None if none were).
@@ -191,6 +261,8 @@ impl Publication {
             opened: Opened::Snapshot { size: 1, folded: 0 },
             stale: false,
             writer: None,
+            stuck: BTreeMap::new(),
+            failures: Vec::new(),
         })
     }
 
@@ -219,6 +291,8 @@ impl Publication {
             opened,
             stale: false,
             writer: None,
+            stuck: BTreeMap::new(),
+            failures: Vec::new(),
         };
         // A crash between a redaction's commit and the deletion of its blobs
         // is finished here.
@@ -249,6 +323,8 @@ impl Publication {
             },
             stale: false,
             writer: None,
+            stuck: BTreeMap::new(),
+            failures: Vec::new(),
         }
     }
 
@@ -370,9 +446,19 @@ impl Publication {
             for id in self.state.overdue(self.state.log_time()) {
                 let secret = self.state.proposal(id).is_some_and(|p| p.secret.is_some());
                 if secret {
-                    if let Err(e) = self.close_secret(id, log_key, &mut admitted) {
-                        self.stale = true;
-                        return Err(e);
+                    // A close that failed waits out its back-off.
+                    if self.stuck.get(&id).is_some_and(|s| now < s.retry_at) {
+                        continue;
+                    }
+                    match self.close_secret(id, log_key, &mut admitted) {
+                        Ok(Ok(())) => {
+                            self.stuck.remove(&id);
+                        }
+                        Ok(Err(reason)) => self.close_failed(id, reason, now),
+                        Err(e) => {
+                            self.stale = true;
+                            return Err(e);
+                        }
                     }
                     if self.state.proposal(id).is_some_and(|p| p.outcome.is_some()) {
                         closed_secret.push(id);
@@ -545,16 +631,19 @@ impl Publication {
     /// tree), then every held ballot in (epoch, hash) order, each signed by
     /// the log key at the log time, then the close with its seals' salts —
     /// tried on a copy of the state first, so a close the fold would not
-    /// take leaves the state, and the proposal, as they were (it stays
-    /// overdue; the next batch tries again).
+    /// take leaves the state, the proposal and its held ballots as they
+    /// were, and says why (`Ok(Err(_))`: it stays overdue, and the next
+    /// try waits out a back-off). Every held ballot got a receipt: the
+    /// close never leaves one out — one that does not read, or that the
+    /// fold refuses, stops the close instead.
     fn close_secret(
         &mut self,
         id: u64,
         log_key: &SecretKey,
         admitted: &mut Vec<Vec<u8>>,
-    ) -> Result<(), PublicationError> {
+    ) -> Result<Result<(), CloseStuck>, PublicationError> {
         let Some(secret) = self.state.proposal(id).and_then(|p| p.secret.as_deref()) else {
-            return Ok(());
+            return Ok(Ok(()));
         };
         let seals = secret.seals.len() as u64;
         let mut salts = Vec::new();
@@ -562,13 +651,13 @@ impl Publication {
             match self.store.salt(id, epoch)? {
                 Some(salt) => salts.push(hex_encode(&salt)),
                 // A seal whose salt is lost can never be opened.
-                None => return Ok(()),
+                None => return Ok(Err(CloseStuck::MissingSalt { epoch })),
             }
         }
         let mut ballots = Vec::new();
         for held in self.store.held_ballots(id)? {
             let Ok(b) = serde_json::from_slice::<CastBallot>(&held.body) else {
-                continue;
+                return Ok(Err(CloseStuck::UnreadableBallot));
             };
             ballots.push(self.by_log_key(Action::Ballot(b), log_key)?);
         }
@@ -578,22 +667,23 @@ impl Publication {
             let mut trial = self.state.clone();
             let mut run = Vec::new();
             for (_, seal) in &seals_first {
-                if trial.apply(seal).is_err() {
-                    return Ok(());
+                if let Err(r) = trial.apply(seal) {
+                    return Ok(Err(CloseStuck::SealRefused { code: r.code() }));
                 }
                 run.push(seal.clone());
             }
             for b in &ballots {
-                if trial.apply(b).is_ok() {
-                    run.push(b.clone());
+                if let Err(r) = trial.apply(b) {
+                    return Ok(Err(CloseStuck::BallotRefused { code: r.code() }));
                 }
+                run.push(b.clone());
             }
             match trial.apply(&close) {
                 Ok(_) => {
                     run.push(close);
                     self.state = trial;
                     admitted.extend(run);
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
                 Err(Rejection::MissingSeal { proposal })
                     if !seals_first.iter().any(|(p, _)| *p == proposal) =>
@@ -601,9 +691,33 @@ impl Publication {
                     let seal = self.seal(proposal, log_key)?;
                     seals_first.push((proposal, seal));
                 }
-                Err(_) => return Ok(()),
+                Err(r) => return Ok(Err(CloseStuck::CloseRefused { code: r.code() })),
             }
         }
+    }
+
+    /// Records a failed try at closing secret proposal `id` at `now`: the
+    /// next waits [`close_retry_secs`].
+    fn close_failed(&mut self, id: u64, reason: CloseStuck, now: u64) {
+        let tries = self.stuck.get(&id).map_or(1, |s| s.tries.saturating_add(1));
+        let retry_at = now.saturating_add(close_retry_secs(tries));
+        self.stuck.insert(id, Stuck { tries, retry_at });
+        // Bounded: one per stuck proposal and try, and the sequencer takes
+        // them after every batch.
+        if self.failures.len() < 1024 {
+            self.failures.push(CloseFailure {
+                proposal: id,
+                reason,
+                tries,
+                retry_at,
+            });
+        }
+    }
+
+    /// The failed tries at closing a secret proposal since the last call
+    /// (for the server's log: they hold no ballot data).
+    pub fn take_close_failures(&mut self) -> Vec<CloseFailure> {
+        std::mem::take(&mut self.failures)
     }
 
     /// Deletes the held ballots and salts of the secret proposals `closed`
@@ -750,11 +864,13 @@ impl Publication {
     /// Whether a proposal is due to close at `now` (by the sequencer's clock,
     /// or the log time if that is later): an idle sequencer then submits an
     /// empty batch, which ticks and closes it.
+    /// A secret proposal whose close failed is not due again before its
+    /// back-off is over.
     pub fn close_due(&self, now: u64) -> bool {
-        !self
-            .state
+        self.state
             .overdue(now.max(self.state.log_time()))
-            .is_empty()
+            .into_iter()
+            .any(|id| self.stuck.get(&id).is_none_or(|s| now >= s.retry_at))
     }
 
     /// Deletes every blob a passed redaction removed. Idempotent.

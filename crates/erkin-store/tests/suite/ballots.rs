@@ -10,7 +10,7 @@ use erkin_core::entry::{EntryBody, ParsedEntry};
 use erkin_core::keys::SecretKey;
 use erkin_core::secret::SecretVote;
 use erkin_core::state::Rejection;
-use erkin_store::{BallotRefusal, Publication};
+use erkin_store::{BallotRefusal, CloseStuck, Publication, CLOSE_RETRY_MAX_SECS};
 use erkin_testkit::ballots::{body, cast, commitment, encrypt, secret};
 
 const T0: u64 = 1_790_000_000;
@@ -648,4 +648,98 @@ fn a_secret_removal_seals_the_other_secret_vote_its_member_leaves() {
     assert_eq!(kinds(&v, from), ["ballot", "ballot", "close"]);
     let outcome = v.p.state().proposal(id).unwrap().outcome.clone().unwrap();
     assert_eq!(outcome.secret.unwrap().turnout, 2);
+}
+
+/// Review finding 7: a secret close that fails is said (without a ballot's
+/// data), keeps every held ballot — each got a receipt — and is tried
+/// again only after a back-off that doubles.
+#[test]
+fn a_close_that_fails_keeps_its_held_ballots_says_why_and_backs_off() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let unreadable = resolution(&mut v);
+    let a = ballot(&v, id, 0, 1, Ballot::Yes);
+    hold(&mut v, &a, T2).unwrap();
+    // Held beside it (as a changed core or a damaged row would leave it):
+    // a ballot whose choice is not the one proved, which the fold refuses.
+    let mut b = ballot(&v, id, 1, 1, Ballot::Yes);
+    b.choice = Ballot::No;
+    v.p.store()
+        .hold_ballot(id, 0, &b.hash(), &b.nullifier, 1, &b.canonical_json())
+        .unwrap();
+    // And in the other proposal, a held row that does not read as a ballot.
+    let c = ballot(&v, unreadable, 2, 1, Ballot::Yes);
+    v.p.store()
+        .hold_ballot(unreadable, 0, &c.hash(), &c.nullifier, 1, b"{\"not\":")
+        .unwrap();
+
+    let from = v.p.store().size();
+    assert!(v.p.close_due(CLOSES));
+    v.p.submit(&[], CLOSES, &v.log).unwrap();
+    // Nothing closed, nothing dropped.
+    assert!(kinds(&v, from).is_empty(), "{:?}", kinds(&v, from));
+    for p in [id, unreadable] {
+        assert!(v.p.state().proposal(p).unwrap().outcome.is_none());
+    }
+    assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 2);
+    assert_eq!(v.p.store().held_ballots(unreadable).unwrap().len(), 1);
+    let failures = v.p.take_close_failures();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert_eq!(
+        (failures[0].proposal, &failures[0].reason),
+        (id, &CloseStuck::BallotRefused { code: "bad_ballot" })
+    );
+    assert_eq!(
+        (failures[1].proposal, &failures[1].reason),
+        (unreadable, &CloseStuck::UnreadableBallot)
+    );
+    for f in &failures {
+        assert_eq!((f.tries, f.retry_at), (1, CLOSES + 1));
+        let said = f.to_string();
+        assert!(
+            said.starts_with(&format!("secret proposal #{} cannot close: ", f.proposal)),
+            "{said}"
+        );
+        for x in [&a, &b, &c] {
+            for data in [
+                x.hash()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+                x.nullifier.clone(),
+                x.proof[..16].to_string(),
+            ] {
+                assert!(!said.contains(&data), "{said}");
+            }
+        }
+    }
+    assert!(v.p.take_close_failures().is_empty());
+
+    // Not due again, nor tried by a batch, before the back-off is over.
+    assert!(!v.p.close_due(CLOSES));
+    v.p.submit(&[], CLOSES, &v.log).unwrap();
+    assert!(v.p.take_close_failures().is_empty());
+    // Then tried, failing again: the wait doubles, 1, 2, 4 s...
+    let mut now = CLOSES + 1;
+    for (tries, wait) in [(2, 2), (3, 4), (4, 8)] {
+        assert!(v.p.close_due(now));
+        v.p.submit(&[], now, &v.log).unwrap();
+        let failures = v.p.take_close_failures();
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        for f in &failures {
+            assert_eq!((f.tries, f.retry_at), (tries, now + wait));
+        }
+        assert!(!v.p.close_due(now + wait - 1));
+        now += wait;
+    }
+    assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 2);
+    assert!(kinds(&v, from).is_empty(), "{:?}", kinds(&v, from));
+    // ... up to ten minutes.
+    assert_eq!(erkin_store::close_retry_secs(1), 1);
+    assert_eq!(erkin_store::close_retry_secs(10), 512);
+    assert_eq!(erkin_store::close_retry_secs(11), CLOSE_RETRY_MAX_SECS);
+    assert_eq!(
+        erkin_store::close_retry_secs(u32::MAX),
+        CLOSE_RETRY_MAX_SECS
+    );
 }
