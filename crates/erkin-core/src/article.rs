@@ -15,8 +15,10 @@
 //! [`ArticleChange`]; only the fold (`state.rs`) applies it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::marker::PhantomData;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use tlog_tiles::Hash;
 
@@ -39,13 +41,17 @@ pub const MAX_BYLINE_LEN: usize = 100;
 pub struct Article {
     pub slug: String,
     pub lang: String,
+    #[serde(deserialize_with = "exact_vec")]
     pub authors: Vec<String>,
+    #[serde(deserialize_with = "exact_vec")]
     pub bylines: Vec<String>,
+    #[serde(deserialize_with = "exact_vec")]
     pub tags: Vec<String>,
     pub translation_of: Option<String>,
     /// When it was first published elsewhere, for imported archives.
     pub first_published: Option<u64>,
     /// Oldest first; the last is the current text.
+    #[serde(deserialize_with = "exact_vec")]
     pub revisions: Vec<Revision>,
 }
 
@@ -53,9 +59,9 @@ pub struct Article {
 pub struct Revision {
     /// Log index and author time of the entry that made this revision.
     pub index: u64,
-    /// The entry's leaf hash (hex): with the index, anyone can find and check
+    /// The entry's leaf hash: with the index, anyone can find and check
     /// the signed entry in any copy of the log.
-    pub entry_hash: String,
+    pub entry_hash: EntryHash,
     pub time: u64,
     /// The log time when it was recorded (the sequencer's latest tick).
     /// Derived from the log, so not part of the state digest.
@@ -66,6 +72,7 @@ pub struct Revision {
     pub title: String,
     pub summary: String,
     pub body: BlobId,
+    #[serde(deserialize_with = "exact_vec")]
     pub media: Vec<BlobId>,
     /// None for the first publication.
     pub correction: Option<CorrectionNote>,
@@ -75,6 +82,102 @@ pub struct Revision {
 pub struct CorrectionNote {
     pub note: String,
     pub major: bool,
+}
+
+/// An entry's leaf hash as a revision records it: its 32 bytes in memory,
+/// 64 lowercase hex digits everywhere else — serde, `Display`, and `Debug`
+/// (quoted, as a `String`'s), so the state's JSON, its digest and its
+/// fingerprint are what they were when the hash was kept as hex text.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryHash(pub [u8; 32]);
+
+impl From<&Hash> for EntryHash {
+    fn from(h: &Hash) -> Self {
+        Self(h.0)
+    }
+}
+
+impl fmt::Display for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut hex = [0u8; 64];
+        // 64 bytes for 32: cannot fail.
+        hex::encode_to_slice(self.0, &mut hex).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl std::str::FromStr for EntryHash {
+    type Err = BadEntryHash;
+    /// 64 lowercase hex digits, the only form the fold writes.
+    fn from_str(s: &str) -> Result<Self, BadEntryHash> {
+        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(BadEntryHash);
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| BadEntryHash)?;
+        Ok(Self(out))
+    }
+}
+
+/// Text that is not an entry hash (64 lowercase hex digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not an entry hash (expected 64 lowercase hex digits)")]
+pub struct BadEntryHash;
+
+impl Serialize for EntryHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = EntryHash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("64 lowercase hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EntryHash, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A list read with no room to spare: serde's `Vec` grows as it reads (a
+/// list of one revision took room for four), and a state keeps every
+/// article's lists for as long as it lives (100,000 articles at once).
+fn exact_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let Some(first) = seq.next_element()? else {
+                return Ok(Vec::new());
+            };
+            let Some(second) = seq.next_element()? else {
+                return Ok(vec![first]);
+            };
+            let mut out = vec![first, second];
+            while let Some(next) = seq.next_element()? {
+                out.push(next);
+            }
+            out.shrink_to_fit();
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(V(PhantomData))
 }
 
 impl Article {
@@ -300,7 +403,7 @@ pub fn check_publish(
         first_published: p.first_published,
         revisions: vec![Revision {
             index: by.index,
-            entry_hash: hex::encode(by.leaf.0),
+            entry_hash: EntryHash::from(by.leaf),
             time: by.time,
             log_time: by.log_time,
             editor: by.editor.to_string(),
@@ -340,7 +443,7 @@ pub fn check_correct(
         slug: c.slug.clone(),
         revision: Revision {
             index: by.index,
-            entry_hash: hex::encode(by.leaf.0),
+            entry_hash: EntryHash::from(by.leaf),
             time: by.time,
             log_time: by.log_time,
             editor: by.editor.to_string(),
@@ -354,4 +457,81 @@ pub fn check_correct(
             }),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(revisions: usize) -> Article {
+        let revision = |i: u64| Revision {
+            index: i,
+            entry_hash: EntryHash([i as u8; 32]),
+            time: 100 + i,
+            log_time: 0,
+            editor: "ed".into(),
+            title: "Title \"quoted\"".into(),
+            summary: String::new(),
+            body: BlobId::of(b"body"),
+            media: vec![BlobId::of(b"a"), BlobId::of(b"b")],
+            correction: (i > 1).then(|| CorrectionNote {
+                note: "fixed".into(),
+                major: false,
+            }),
+        };
+        Article {
+            slug: "a-b".into(),
+            lang: "kk".into(),
+            authors: vec![],
+            bylines: vec!["One".into()],
+            tags: vec!["x".into(), "y".into(), "z".into()],
+            translation_of: None,
+            first_published: Some(7),
+            revisions: (1..=revisions as u64).map(revision).collect(),
+        }
+    }
+
+    #[test]
+    fn an_entry_hash_is_written_as_the_hex_text_it_replaced() {
+        let h = EntryHash([0xab; 32]);
+        let hex = "ab".repeat(32);
+        assert_eq!(h.to_string(), hex);
+        assert_eq!(format!("{h:?}"), format!("{hex:?}"));
+        assert_eq!(serde_json::to_string(&h).unwrap(), format!("\"{hex}\""));
+        assert_eq!(
+            serde_json::from_str::<EntryHash>(&format!("\"{hex}\"")).unwrap(),
+            h
+        );
+    }
+
+    #[test]
+    fn an_entry_hash_is_only_64_lowercase_hex_digits() {
+        for bad in [
+            "AB".repeat(32),
+            "ab".repeat(31),
+            "ab".repeat(33),
+            "zz".repeat(32),
+            String::new(),
+        ] {
+            assert_eq!(bad.parse::<EntryHash>(), Err(BadEntryHash), "{bad}");
+            let err = serde_json::from_str::<EntryHash>(&format!("\"{bad}\"")).unwrap_err();
+            assert!(err.to_string().contains("not an entry hash"), "{err}");
+        }
+        assert!(serde_json::from_str::<EntryHash>("17").is_err());
+    }
+
+    #[test]
+    fn an_article_reads_back_to_the_same_json_with_lists_of_exact_length() {
+        for n in [1, 2, 5] {
+            let a = article(n);
+            let json = serde_json::to_vec(&a).unwrap();
+            let back: Article = serde_json::from_slice(&json).unwrap();
+            assert_eq!(back, a);
+            assert_eq!(serde_json::to_vec(&back).unwrap(), json);
+            assert_eq!(back.revisions.capacity(), n);
+            assert_eq!(back.tags.capacity(), 3);
+            assert_eq!(back.bylines.capacity(), 1);
+            assert_eq!(back.revisions[0].media.capacity(), 2);
+        }
+    }
 }

@@ -90,9 +90,20 @@ impl serde::Serialize for BlobId {
 }
 
 impl<'de> serde::Deserialize<'de> for BlobId {
+    /// Read from the text in place, with no copy of it (a state decoded
+    /// from a snapshot reads some 100,000 of them).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = BlobId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a blob ID (64 lowercase hex digits)")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<BlobId, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

@@ -88,7 +88,7 @@ pub fn document(state: &State, a: &Article) -> ArticleDocument {
 fn revision(r: &Revision) -> RevisionDocument {
     RevisionDocument {
         index: r.index,
-        entry_hash: r.entry_hash.clone(),
+        entry_hash: r.entry_hash.to_string(),
         time: r.time,
         editor: r.editor.clone(),
         title: r.title.clone(),
