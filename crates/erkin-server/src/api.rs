@@ -342,7 +342,9 @@ fn ballot_error(e: BallotSubmitError) -> Response<Body> {
 
 /// A refused secret ballot as its reply recipient reads it (inside the
 /// encrypted answer): the fold's codes (and `voting_ended`, with
-/// `times`), `bad_ballot`, `stale_ballot` with `held_seq`, `storage`.
+/// `times`), `bad_ballot`, `stale_ballot` with `held_seq`,
+/// `revote_too_soon` with `times` (the sequencer's clock, then when to send
+/// it again), `storage`.
 fn ballot_refusal(refusal: &BallotRefusal) -> ErrorDocument {
     let code = refusal.code();
     let error = match refusal {
@@ -350,6 +352,14 @@ fn ballot_refusal(refusal: &BallotRefusal) -> ErrorDocument {
         BallotRefusal::StaleBallot { held_seq } => {
             let mut doc = ApiError::new(code, refusal);
             doc.held_seq = Some(*held_seq);
+            doc
+        }
+        BallotRefusal::RevoteTooSoon { now, retry_at } => {
+            let mut doc = ApiError::new(code, refusal);
+            doc.times = Some(erkin_core::rejection::RefusalTimes {
+                time: *now,
+                reference: *retry_at,
+            });
             doc
         }
         _ => ApiError::new(code, refusal),

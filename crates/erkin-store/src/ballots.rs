@@ -44,6 +44,11 @@ pub enum BallotRefusal {
     /// its nullifier in any epoch: prove again with `held_seq + 1`.
     #[error("a ballot with this nullifier and seq {held_seq} is held already: send one with a seq above it")]
     StaleBallot { held_seq: u64 },
+    /// A valid re-vote of a nullifier whose last ballot was held less than
+    /// [`crate::REVOTE_INTERVAL_SECS`] ago, at `now` by the sequencer's
+    /// clock: send it again at `retry_at`.
+    #[error("a ballot with this nullifier was held moments ago: send this one again at {retry_at} (Unix time), {} s from now", retry_at.saturating_sub(*now))]
+    RevoteTooSoon { now: u64, retry_at: u64 },
     /// The store failed (the ballot is not held).
     #[error(transparent)]
     Publication(#[from] PublicationError),
@@ -58,6 +63,7 @@ impl BallotRefusal {
             BallotRefusal::Body(e) => e.code(),
             BallotRefusal::Rejected(r) => r.code(),
             BallotRefusal::StaleBallot { .. } => "stale_ballot",
+            BallotRefusal::RevoteTooSoon { .. } => "revote_too_soon",
             BallotRefusal::Publication(_) => "storage",
         }
     }

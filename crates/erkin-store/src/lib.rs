@@ -29,7 +29,7 @@ pub use ballots::{
 pub use held::HeldBallot;
 pub use publication::{
     check_snapshot, close_retry_secs, BatchOutcome, CloseFailure, CloseStuck, Opened, Publication,
-    PublicationError, Refold, SnapshotCheck, CLOSE_RETRY_MAX_SECS,
+    PublicationError, Refold, SnapshotCheck, CLOSE_RETRY_MAX_SECS, REVOTE_INTERVAL_SECS,
 };
 pub use store::{Store, StoreError, StoredSnapshot};
 pub use writer::WriterLock;

@@ -148,7 +148,21 @@ pub struct Publication {
     stuck: BTreeMap<u64, Stuck>,
     /// Close failures not yet taken by [`Publication::take_close_failures`].
     failures: Vec<CloseFailure>,
+    /// When each nullifier's latest ballot was held, by (proposal,
+    /// nullifier), the sequencer's clock: a re-vote waits
+    /// [`REVOTE_INTERVAL_SECS`] (in memory; bounded by pruning).
+    last_held: BTreeMap<(u64, String), u64>,
 }
+
+/// The least time between two ballots of one nullifier that the sequencer
+/// holds (review finding 8, BALLOT.md §8 item 2): a member can prove
+/// thousands of re-votes in advance, and each one held costs the writer a
+/// proof check and a durable write.
+pub const REVOTE_INTERVAL_SECS: u64 = 10;
+
+/// How many (proposal, nullifier) times are kept before those older than
+/// [`REVOTE_INTERVAL_SECS`] are forgotten.
+const LAST_HELD_PRUNE_AT: usize = 4096;
 
 /// Why a secret proposal due to close could not be (docs/BALLOT.md §8):
 /// nothing in it is a ballot's data — no hash, nullifier, choice or seq.
@@ -263,6 +277,7 @@ impl Publication {
             writer: None,
             stuck: BTreeMap::new(),
             failures: Vec::new(),
+            last_held: BTreeMap::new(),
         })
     }
 
@@ -293,6 +308,7 @@ impl Publication {
             writer: None,
             stuck: BTreeMap::new(),
             failures: Vec::new(),
+            last_held: BTreeMap::new(),
         };
         // A crash between a redaction's commit and the deletion of its blobs
         // is finished here.
@@ -325,6 +341,7 @@ impl Publication {
             writer: None,
             stuck: BTreeMap::new(),
             failures: Vec::new(),
+            last_held: BTreeMap::new(),
         }
     }
 
@@ -773,7 +790,15 @@ impl Publication {
             Some(held_seq) if ballot.seq <= held_seq => {
                 return Err(BallotRefusal::StaleBallot { held_seq })
             }
-            Some(_) => {}
+            Some(_) => {
+                let key = (intake.proposal, intake.nullifier.clone());
+                if let Some(&last) = self.last_held.get(&key) {
+                    let retry_at = last.saturating_add(REVOTE_INTERVAL_SECS);
+                    if now < retry_at {
+                        return Err(BallotRefusal::RevoteTooSoon { now, retry_at });
+                    }
+                }
+            }
             None => {
                 let nullifiers = self.store.held_nullifiers(intake.proposal)? + 1;
                 if nullifiers > intake.leaves {
@@ -793,6 +818,12 @@ impl Publication {
             intake.seq,
             &ballot.canonical_json(),
         )?;
+        if self.last_held.len() >= LAST_HELD_PRUNE_AT {
+            self.last_held
+                .retain(|_, t| now < t.saturating_add(REVOTE_INTERVAL_SECS));
+        }
+        self.last_held
+            .insert((intake.proposal, intake.nullifier.clone()), now);
         Ok(BallotReceipt::sign(
             log_key,
             intake.proposal,

@@ -573,6 +573,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_re_vote_too_soon_is_explained_with_the_wait() {
+        let mut e = ApiError::new("revote_too_soon", "held moments ago");
+        e.times = Some(erkin_core::rejection::RefusalTimes {
+            time: 1_790_000_120,
+            reference: 1_790_000_130,
+        });
+        let said = refusal(14, &e);
+        assert!(
+            said.starts_with("proposal #14: the sequencer held a ballot from your ballot key on this proposal moments ago and takes the next one only 10 s from now"),
+            "{said}"
+        );
+        assert!(said.ends_with("(revote_too_soon)"), "{said}");
+        // Not retried on its own: the member decides to vote again.
+        assert_eq!(wait_before_retry(&e, None, 0), None);
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_receipt_file_is_readable_by_its_owner_only() {

@@ -54,6 +54,12 @@ pub fn explain(code: &str, t: RefusalTimes) -> Option<String> {
             local(time),
             local(reference)
         ),
+        // A secret ballot's re-vote too soon after the last one held
+        // (docs/BALLOT.md §8 item 2): the sequencer's time and when it
+        // takes the next.
+        "revote_too_soon" => format!(
+            "the sequencer held a ballot from your ballot key on this proposal moments ago and takes the next one only {gap} from now: vote again after that (only your last ballot counts)"
+        ),
         _ => return None,
     })
 }

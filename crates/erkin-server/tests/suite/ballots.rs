@@ -343,6 +343,17 @@ fn a_ballot_is_held_with_a_receipt_and_no_cookie_or_log_line_and_published_at_th
     let e = answered(&room.send(&again), "stale_ballot");
     assert_eq!(e.held_seq, Some(1));
     let again = room.ballot(room.secret_id, 0, 2, Ballot::No);
+    // Too soon after the first (review finding 8): refused with the
+    // sequencer's time and when to send it again, in the encrypted answer.
+    let held_at = room.clock.load(Ordering::SeqCst);
+    let e = answered(&room.send(&again), "revote_too_soon");
+    let times = e.times.expect("the times of a re-vote too soon");
+    assert_eq!(
+        (times.time, times.reference),
+        (held_at, held_at + erkin_store::REVOTE_INTERVAL_SECS)
+    );
+    room.clock
+        .fetch_add(erkin_store::REVOTE_INTERVAL_SECS, Ordering::SeqCst);
     receipt(&room.send(&again));
     let b = room.ballot(room.secret_id, 1, 1, Ballot::No);
     receipt(&room.send(&b));
@@ -433,6 +444,8 @@ fn an_interceptor_or_a_replayer_learns_nothing_from_the_answer() {
     let first = room.post(&body_a);
     let replayed = room.post(&body_a);
     let b = room.ballot(room.secret_id, 0, 2, Ballot::No);
+    room.clock
+        .fetch_add(erkin_store::REVOTE_INTERVAL_SECS, Ordering::SeqCst);
     let re_vote = room.send(&b);
     let stale = room.post(&body_a);
     let elsewhere = CastBallot {
@@ -655,6 +668,8 @@ fn refused_proofs_spend_a_budget_after_which_ballots_wait() {
     // Proofs that verified spend nothing either: a stale re-send of a
     // real ballot, again and again.
     let a2 = room.ballot(room.secret_id, 0, 2, Ballot::No);
+    room.clock
+        .fetch_add(erkin_store::REVOTE_INTERVAL_SECS, Ordering::SeqCst);
     receipt(&room.send(&a2));
     for _ in 0..3 {
         answered(&room.send(&a), "stale_ballot");

@@ -10,7 +10,9 @@ use erkin_core::entry::{EntryBody, ParsedEntry};
 use erkin_core::keys::SecretKey;
 use erkin_core::secret::SecretVote;
 use erkin_core::state::Rejection;
-use erkin_store::{BallotRefusal, CloseStuck, Publication, CLOSE_RETRY_MAX_SECS};
+use erkin_store::{
+    BallotRefusal, CloseStuck, Publication, CLOSE_RETRY_MAX_SECS, REVOTE_INTERVAL_SECS,
+};
 use erkin_testkit::ballots::{body, cast, commitment, encrypt, secret};
 
 const T0: u64 = 1_790_000_000;
@@ -213,8 +215,33 @@ fn a_held_ballot_gets_a_receipt_and_a_re_vote_replaces_it() {
         other => panic!("{other:?}"),
     }
     let b = ballot(&v, id, 0, 2, Ballot::No);
-    let r = hold(&mut v, &b, T2 + 3).unwrap();
+    // A valid re-vote less than REVOTE_INTERVAL_SECS after the nullifier's
+    // last held ballot waits (review finding 8): refused with the time to
+    // send it again, the held ballot kept, no budget spent.
+    for now in [T2 + 3, T2 + REVOTE_INTERVAL_SECS - 1] {
+        let e = refused_with(hold(&mut v, &b, now), "revote_too_soon");
+        assert!(!e.spent_proof());
+        match e {
+            BallotRefusal::RevoteTooSoon { now: at, retry_at } => {
+                assert_eq!((at, retry_at), (now, T2 + REVOTE_INTERVAL_SECS))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(v.p.store().held_ballots(id).unwrap()[0].hash, a.hash());
+    }
+    let r = hold(&mut v, &b, T2 + REVOTE_INTERVAL_SECS).unwrap();
     verify_ballot_receipt(&r, v.log.verifier_key(), &b.hash()).unwrap();
+    // The next re-vote waits from this one.
+    let b3 = ballot(&v, id, 0, 3, Ballot::Abstain);
+    match refused_with(
+        hold(&mut v, &b3, T2 + 2 * REVOTE_INTERVAL_SECS - 1),
+        "revote_too_soon",
+    ) {
+        BallotRefusal::RevoteTooSoon { retry_at, .. } => {
+            assert_eq!(retry_at, T2 + 2 * REVOTE_INTERVAL_SECS)
+        }
+        other => panic!("{other:?}"),
+    }
     let held = v.p.store().held_ballots(id).unwrap();
     assert_eq!(
         held.len(),
