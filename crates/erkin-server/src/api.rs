@@ -331,6 +331,9 @@ fn ballot_error(e: BallotSubmitError) -> Response<Body> {
         r
     };
     match e {
+        BallotSubmitError::Refused(BallotRefusal::Publication(e)) => {
+            unavailable("storage", &storage_failed(&e), "1")
+        }
         BallotSubmitError::Refused(refusal) => error(StatusCode::BAD_REQUEST, "bad_body", &refusal),
         BallotSubmitError::NoBallotBox => {
             error(StatusCode::SERVICE_UNAVAILABLE, "no_ballot_box", &e)
@@ -339,6 +342,16 @@ fn ballot_error(e: BallotSubmitError) -> Response<Body> {
         BallotSubmitError::ShuttingDown => unavailable("shutting_down", &e, "5"),
     }
 }
+
+/// What an anonymous ballot's sender is told when the store failed (review
+/// finding 10): a fixed sentence. The detail — the database's error and
+/// its path, never anything of the ballot — goes to the server's output.
+fn storage_failed(e: &erkin_store::PublicationError) -> &'static str {
+    eprintln!("erkin serve: a secret ballot could not be stored: {e}");
+    STORAGE_FAILED
+}
+
+const STORAGE_FAILED: &str = "the server could not store the ballot: try again later";
 
 /// A refused secret ballot as its reply recipient reads it (inside the
 /// encrypted answer): the fold's codes (and `voting_ended`, with
@@ -354,6 +367,8 @@ fn ballot_refusal(refusal: &BallotRefusal) -> ErrorDocument {
             doc.held_seq = Some(*held_seq);
             doc
         }
+        // The sender is anonymous: no SQLite message, no path.
+        BallotRefusal::Publication(e) => ApiError::new(code, storage_failed(e)),
         BallotRefusal::RevoteTooSoon { now, retry_at } => {
             let mut doc = ApiError::new(code, refusal);
             doc.times = Some(erkin_core::rejection::RefusalTimes {
@@ -646,6 +661,53 @@ impl Api {
         match self.sequencer.put_blob(body).await {
             Ok(id) => json_response(StatusCode::OK, &BlobReceipt { id }),
             Err(e) => submit_error(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Review finding 10: a storage failure reaches an anonymous sender as
+    /// `storage` and a fixed sentence, in the encrypted answer and in
+    /// clear alike, without the database's path or error.
+    #[test]
+    fn a_storage_failure_tells_a_ballot_sender_no_path() {
+        let path = "/srv/newsroom/data/erkin.sqlite";
+        let failure = || {
+            BallotRefusal::Publication(
+                erkin_store::StoreError::Corrupt {
+                    path: path.into(),
+                    reason: "disk I/O error in held_ballots".into(),
+                }
+                .into(),
+            )
+        };
+        // The error itself names the path (what the server's output gets).
+        assert!(failure().to_string().contains(path));
+        let doc = ballot_refusal(&failure());
+        assert_eq!(doc.error.code, "storage");
+        assert_eq!(doc.error.message, STORAGE_FAILED);
+        let body = serde_json::to_string(&doc).unwrap();
+        for leak in [path, "erkin.sqlite", "/srv", "held_ballots", "I/O"] {
+            assert!(!body.contains(leak), "{leak} in {body}");
+        }
+        let r = ballot_error(BallotSubmitError::Refused(failure()));
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(r.into_body(), 64 * 1024))
+            .unwrap();
+        let clear: ErrorDocument = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            (clear.error.code.as_str(), clear.error.message.as_str()),
+            ("storage", STORAGE_FAILED)
+        );
+        let body = String::from_utf8_lossy(&bytes);
+        for leak in [path, "erkin.sqlite", "/srv", "held_ballots", "I/O"] {
+            assert!(!body.contains(leak), "{leak} in {body}");
         }
     }
 }
