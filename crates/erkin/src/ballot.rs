@@ -344,16 +344,24 @@ const MAX_WAIT_SECS: u64 = 60;
 
 /// Whether to send a ballot again after `error` came with `retry_after`
 /// (429 `rate_limited`: the server's budget of failed proofs is spent;
-/// 503 `busy`, `shutting_down`), having waited `waited` times already:
-/// the seconds to wait first. Bounded: [`MAX_WAITS`] times, at most
-/// [`MAX_WAIT_SECS`] each.
+/// 503 `busy`, `shutting_down`; or, in the encrypted answer,
+/// `revote_too_soon` with the sequencer's time and when it takes the
+/// nullifier's next ballot — after a `stale_ballot` retry, say), having
+/// waited `waited` times already: the seconds to wait first. Bounded:
+/// [`MAX_WAITS`] times, at most [`MAX_WAIT_SECS`] each.
 fn wait_before_retry(error: &ApiError, retry_after: Option<u64>, waited: u32) -> Option<u64> {
     let transient = matches!(
         error.code.as_str(),
         "rate_limited" | "busy" | "shutting_down"
     );
+    let retry_after = match (error.code.as_str(), error.times) {
+        ("revote_too_soon", Some(t)) => Some(t.reference.saturating_sub(t.time)),
+        ("revote_too_soon", None) => None,
+        _ if transient => retry_after,
+        _ => None,
+    };
     match retry_after {
-        Some(secs) if transient && waited < MAX_WAITS => Some(secs.clamp(1, MAX_WAIT_SECS)),
+        Some(secs) if waited < MAX_WAITS => Some(secs.clamp(1, MAX_WAIT_SECS)),
         _ => None,
     }
 }
@@ -534,10 +542,16 @@ pub fn cast(
                 // The same ballot again, on a fresh agent, credentials and
                 // reply key, once the server's wait is over.
                 waited += 1;
-                eprintln!(
-                    "The server is busy ({}): sending the ballot again in {wait} s.",
-                    error.code
-                );
+                if error.code == "revote_too_soon" {
+                    eprintln!(
+                        "The server held a ballot of yours on proposal #{id} moments ago and takes the next one in {wait} s: sending this one then."
+                    );
+                } else {
+                    eprintln!(
+                        "The server is busy ({}): sending the ballot again in {wait} s.",
+                        error.code
+                    );
+                }
                 std::thread::sleep(Duration::from_secs(wait));
             }
         }
@@ -586,8 +600,19 @@ mod tests {
             "{said}"
         );
         assert!(said.ends_with("(revote_too_soon)"), "{said}");
-        // Not retried on its own: the member decides to vote again.
-        assert_eq!(wait_before_retry(&e, None, 0), None);
+        // The same ballot is sent again once the wait is over, as for a
+        // busy server, a bounded number of times.
+        assert_eq!(wait_before_retry(&e, None, 0), Some(10));
+        assert_eq!(wait_before_retry(&e, Some(1), 0), Some(10));
+        assert_eq!(wait_before_retry(&e, None, MAX_WAITS), None);
+        let mut late = e.clone();
+        late.times = Some(erkin_core::rejection::RefusalTimes {
+            time: 1_790_000_140,
+            reference: 1_790_000_130,
+        });
+        assert_eq!(wait_before_retry(&late, None, 0), Some(1));
+        late.times = None;
+        assert_eq!(wait_before_retry(&late, Some(5), 0), None);
     }
 
     #[cfg(unix)]
