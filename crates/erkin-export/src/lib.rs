@@ -15,6 +15,13 @@
 //!   are fsynced before the rename and their folder after it (and a folder
 //!   made for them has its parent fsynced).
 //! - Each folder is made once per export, not once per file.
+//! - A whole export writes its pages and blobs on several threads
+//!   ([`default_writers`]: rayon's, at most 8; [`export_whole_with`] picks),
+//!   the log's files and the checkpoint on the calling thread. A file is
+//!   started only after the files handed before it that it shows or links
+//!   to are written (blobs and media, then article pages, then lists:
+//!   `gate.rs`), at most 32 files per thread and 32 MiB in flight; the copy
+//!   and its record are the same, byte for byte, on any number of threads.
 //! - What an export wrote is durable before the record that lists it: an
 //!   incremental export fsyncs the few files it wrote, a whole export syncs
 //!   the filesystem once (`syncfs(2)` on Linux), since the next export
@@ -30,13 +37,14 @@
 
 mod dir;
 mod error;
+mod gate;
 mod manifest;
 mod write;
 
 pub use dir::{atomic_write, dir_syncs, filesystem_syncs, read_bounded, sync_dir, DirCopy};
 pub use manifest::JOURNAL_FILE;
 pub use write::{
-    export, export_source, export_whole, export_with_progress, for_each_file,
-    for_each_file_changed, Descriptor, ExportError, ExportStats, Part, Selection, Source,
-    DESCRIPTOR_FILE, MANIFEST_FILE,
+    default_writers, export, export_source, export_whole, export_whole_with, export_with_progress,
+    for_each_file, for_each_file_changed, Descriptor, ExportError, ExportStats, Part, Selection,
+    Source, DESCRIPTOR_FILE, MANIFEST_FILE,
 };

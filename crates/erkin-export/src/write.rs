@@ -11,8 +11,11 @@ use erkin_core::state::State;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, Store, StoreError};
 
+use std::sync::Mutex;
+
 use crate::dir::replace_whole;
 pub use crate::error::ExportError;
+use crate::gate::{BreakOnPanic, Gate};
 use crate::manifest::{fingerprint, Fingerprint, Manifest};
 
 pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
@@ -60,6 +63,10 @@ pub struct Selection<'a> {
 /// for a file the caller said it already has).
 pub type Visit<'a, E> = dyn FnMut(&str, Part, Option<&[u8]>) -> Result<(), E> + 'a;
 
+/// [`Visit`] with the path and bytes handed over, for a writer that passes
+/// them on to another thread.
+type VisitOwned<'a, E> = dyn FnMut(String, Part, Option<Vec<u8>>) -> Result<(), E> + 'a;
+
 /// Produces the files of a static copy of `publication` in write order —
 /// log, blobs, site, checkpoint last — handing each to `visit`. Skipped
 /// files are announced with `None`. The one definition of what a copy
@@ -69,7 +76,13 @@ pub fn for_each_file<E: From<StoreError>>(
     selection: &Selection,
     visit: &mut Visit<'_, E>,
 ) -> Result<(), E> {
-    files(publication.into(), selection, None, visit).map(|_| ())
+    files(
+        publication.into(),
+        selection,
+        None,
+        &mut |rel, part, bytes| visit(&rel, part, bytes.as_deref()),
+    )
+    .map(|_| ())
 }
 
 /// [`for_each_file`], the site limited to what `changes` can alter (the
@@ -82,7 +95,12 @@ pub fn for_each_file_changed<E: From<StoreError>>(
     changes: Option<&erkin_views::Changes>,
     visit: &mut Visit<'_, E>,
 ) -> Result<Vec<String>, E> {
-    files(publication.into(), selection, changes, visit)
+    files(
+        publication.into(),
+        selection,
+        changes,
+        &mut |rel, part, bytes| visit(&rel, part, bytes.as_deref()),
+    )
 }
 
 /// [`for_each_file_changed`] of a [`Source`].
@@ -90,7 +108,7 @@ fn files<E: From<StoreError>>(
     publication: Source<'_>,
     selection: &Selection,
     changes: Option<&erkin_views::Changes>,
-    visit: &mut Visit<'_, E>,
+    visit: &mut VisitOwned<'_, E>,
 ) -> Result<Vec<String>, E> {
     let store = publication.store();
     let state = publication.state();
@@ -104,14 +122,14 @@ fn files<E: From<StoreError>>(
     {
         let rel = tile.to_string();
         if (selection.skip)(&rel, Part::Log) {
-            visit(&rel, Part::Log, None)?;
+            visit(rel, Part::Log, None)?;
             continue;
         }
         let bytes = store.tile(&tile)?.ok_or_else(|| StoreError::Corrupt {
             path: store.path().to_path_buf(),
             reason: format!("{rel} is missing from a tree of size {size}"),
         })?;
-        visit(&rel, Part::Log, Some(&bytes))?;
+        visit(rel, Part::Log, Some(bytes))?;
     }
     // Only blobs the log names: a blob uploaded and never used (or stored by
     // anyone with access to the store) is not the publication's to publish.
@@ -119,11 +137,11 @@ fn files<E: From<StoreError>>(
     for id in blob_ids {
         let rel = format!("blob/{id}");
         if (selection.skip)(&rel, Part::Blob) {
-            visit(&rel, Part::Blob, None)?;
+            visit(rel, Part::Blob, None)?;
             continue;
         }
         if let Some(bytes) = store.blob(&id, erkin_core::blob::DEFAULT_MAX_BLOB_LEN)? {
-            visit(&rel, Part::Blob, Some(&bytes))?;
+            visit(rel, Part::Blob, Some(bytes))?;
         }
     }
     let mut covered = Vec::new();
@@ -141,7 +159,7 @@ fn files<E: From<StoreError>>(
         let mut failed = None;
         covered = erkin_views::render_into(state, &blobs, &config, &cache, changes, &mut |file| {
             if failed.is_none() {
-                if let Err(e) = visit(&file.path, Part::Site, Some(&file.bytes)) {
+                if let Err(e) = visit(file.path, Part::Site, Some(file.bytes)) {
                     failed = Some(e);
                 }
             }
@@ -159,7 +177,7 @@ fn files<E: From<StoreError>>(
                 path: store.path().to_path_buf(),
                 reason: format!("no checkpoint of the tree of size {size}"),
             })?;
-        visit("checkpoint", Part::Checkpoint, Some(&cp))?;
+        visit("checkpoint".to_string(), Part::Checkpoint, Some(cp))?;
     }
     Ok(covered)
 }
@@ -270,7 +288,7 @@ fn export_from(
             return export_changes(publication, out, &manifest, since, &changes, progress);
         }
     }
-    whole(publication, out, progress)
+    whole(publication, out, progress, default_writers())
 }
 
 /// Refuses a folder holding another publication's copy or a newer one,
@@ -315,9 +333,32 @@ pub fn export_whole(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
+    export_whole_with(publication, out, progress, default_writers())
+}
+
+/// [`export_whole`], its pages and blobs written by `writers` threads at
+/// once (1: in order, on the calling thread). The copy is the same, byte
+/// for byte and in its record, whatever the number.
+pub fn export_whole_with(
+    publication: &Publication,
+    out: &Path,
+    progress: &mut dyn FnMut(Part),
+    writers: usize,
+) -> Result<ExportStats, ExportError> {
     let publication = publication.into();
     prepare_folder(publication, out)?;
-    whole(publication, out, progress)
+    whole(publication, out, progress, writers)
+}
+
+/// The most threads a whole export writes with.
+const MAX_WRITERS: usize = 8;
+
+/// How many threads a whole export writes its pages and blobs with: as
+/// many as render them (`rayon`'s, which are the machine's cores, or
+/// `RAYON_NUM_THREADS`), at most 8. An incremental export
+/// writes its few files on the calling thread.
+pub fn default_writers() -> usize {
+    rayon::current_num_threads().clamp(1, MAX_WRITERS)
 }
 
 /// [`export_whole`] into a folder [`prepare_folder`] has checked.
@@ -325,6 +366,7 @@ fn whole(
     publication: Source<'_>,
     out: &Path,
     progress: &mut dyn FnMut(Part),
+    writers: usize,
 ) -> Result<ExportStats, ExportError> {
     let old = Manifest::open(out).load_all();
     let lookup = |rel: &str| old.get(rel).copied();
@@ -346,11 +388,7 @@ fn whole(
     };
     // Files arrive log first and the checkpoint last, once everything it
     // covers is in place; the log and the checkpoint are fsynced.
-    files::<ExportError>(publication, &selection, None, &mut |rel, part, bytes| {
-        w.handle(rel, part, bytes)?;
-        progress(part);
-        Ok(())
-    })?;
+    write_files(publication, &selection, &mut w, writers, progress)?;
     // Only then the files an earlier export wrote that the site no longer
     // has (a superseded partial tile, a redacted image), and the blobs of
     // any passed redaction even if no manifest lists them: until the new
@@ -451,7 +489,7 @@ fn export_changes(
         &selection,
         Some(changes),
         &mut |rel, part, bytes| {
-            w.handle(rel, part, bytes)?;
+            w.handle(&rel, part, bytes.as_deref())?;
             progress(part);
             Ok(())
         },
@@ -541,11 +579,147 @@ fn refuse_overwriting(out: &Path, publication: Source<'_>) -> Result<(), ExportE
     }
 }
 
+/// What the manifest records of a path (shared by the writer threads).
+type Lookup<'a> = &'a (dyn Fn(&str) -> Option<Option<Fingerprint>> + Sync);
+
+/// The most files of a whole export in flight (rendered, not yet written)
+/// per writer thread, and the most bytes in all (one larger blob still
+/// goes, alone): the export's memory stays what the render's batches hold.
+const FILES_IN_FLIGHT_PER_WRITER: usize = 32;
+const BYTES_IN_FLIGHT: usize = 32 << 20;
+
+/// A file handed to a writer thread.
+struct Job {
+    rel: String,
+    part: Part,
+    bytes: Vec<u8>,
+    level: usize,
+}
+
+/// Which writer thread writes `rel`: always the same one for the same path
+/// (FNV-1a), so a path handed twice is written in order, as on one thread.
+fn writer_of(rel: &str, writers: usize) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in rel.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % writers.max(1) as u64) as usize
+}
+
+/// Hands every file of a whole copy to `w`: the log's files and the
+/// checkpoint on this thread (the checkpoint once every other file is
+/// written), the pages and blobs on `writers` threads at once — each
+/// started only after the files handed before it that it shows or links to
+/// (see [`crate::gate`]) — and what those threads wrote merged into `w`.
+/// With `writers` 1, every file in order on this thread.
+fn write_files(
+    publication: Source<'_>,
+    selection: &Selection,
+    w: &mut Writer<'_>,
+    writers: usize,
+    progress: &mut dyn FnMut(Part),
+) -> Result<(), ExportError> {
+    if writers <= 1 {
+        files::<ExportError>(publication, selection, None, &mut |rel, part, bytes| {
+            w.handle(&rel, part, bytes.as_deref())?;
+            progress(part);
+            Ok(())
+        })?;
+        return Ok(());
+    }
+    let gate = Gate::new(writers * FILES_IN_FLIGHT_PER_WRITER, BYTES_IN_FLIGHT);
+    // The first error a writer thread met: the export stops there.
+    let failed: Mutex<Option<ExportError>> = Mutex::new(None);
+    let take_failed = || failed.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let root = w.root.clone();
+    let stopped = || ExportError::Io {
+        path: root.clone(),
+        source: std::io::Error::other("a writer thread of the export stopped"),
+    };
+    std::thread::scope(|s| {
+        let mut queues = Vec::with_capacity(writers);
+        let mut threads = Vec::with_capacity(writers);
+        for _ in 0..writers {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let mut mine = w.empty_like();
+            let (gate, failed) = (&gate, &failed);
+            threads.push(s.spawn(move || {
+                let _guard = BreakOnPanic(gate);
+                for job in rx {
+                    let go_on = failed.lock().map(|f| f.is_none()).unwrap_or(false);
+                    if go_on {
+                        if let Err(e) = mine.handle(&job.rel, job.part, Some(&job.bytes)) {
+                            failed
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(e);
+                        }
+                    }
+                    gate.leave(job.level, job.bytes.len());
+                }
+                mine
+            }));
+            queues.push(tx);
+        }
+        let handed = files::<ExportError>(publication, selection, None, &mut |rel, part, bytes| {
+            if let Some(e) = take_failed() {
+                return Err(e);
+            }
+            match (part, bytes) {
+                (Part::Blob | Part::Site, Some(bytes)) => {
+                    let level = crate::gate::level(&rel);
+                    gate.enter(level, bytes.len()).map_err(|_| stopped())?;
+                    let len = bytes.len();
+                    let job = Job {
+                        level,
+                        part,
+                        bytes,
+                        rel,
+                    };
+                    if queues[writer_of(&job.rel, writers)].send(job).is_err() {
+                        gate.leave(level, len);
+                        return Err(stopped());
+                    }
+                }
+                (Part::Log | Part::Checkpoint, Some(bytes)) => {
+                    // Durable, and the checkpoint only once everything it
+                    // covers is written.
+                    gate.drain().map_err(|_| stopped())?;
+                    if let Some(e) = take_failed() {
+                        return Err(e);
+                    }
+                    w.handle(&rel, part, Some(&bytes))?;
+                }
+                (_, None) => w.handle(&rel, part, None)?,
+            }
+            progress(part);
+            Ok(())
+        });
+        // The threads finish what they were handed, and stop.
+        drop(queues);
+        let mut lost = false;
+        for t in threads {
+            match t.join() {
+                Ok(mine) => w.absorb(mine),
+                Err(_) => lost = true,
+            }
+        }
+        if let Some(e) = take_failed() {
+            return Err(e);
+        }
+        handed?;
+        if lost {
+            return Err(stopped());
+        }
+        Ok(())
+    })
+}
+
 struct Writer<'a> {
     root: PathBuf,
     stats: ExportStats,
     /// What the manifest records of a path.
-    old: &'a dyn Fn(&str) -> Option<Option<Fingerprint>>,
+    old: Lookup<'a>,
     new: BTreeMap<String, Option<Fingerprint>>,
     /// Folders known to exist (made or found by this export): each is
     /// made once, not once per file.
@@ -555,7 +729,31 @@ struct Writer<'a> {
     unsynced: Option<Vec<PathBuf>>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    /// A writer of the same copy with nothing written yet (for another
+    /// thread; see [`Writer::absorb`]).
+    fn empty_like(&self) -> Writer<'a> {
+        Writer {
+            root: self.root.clone(),
+            stats: ExportStats::default(),
+            old: self.old,
+            new: BTreeMap::new(),
+            dirs: HashSet::from([self.root.clone()]),
+            unsynced: self.unsynced.as_ref().map(|_| Vec::new()),
+        }
+    }
+
+    /// Takes in what another writer of the same copy did.
+    fn absorb(&mut self, mut other: Writer<'_>) {
+        self.stats.written += other.stats.written;
+        self.stats.unchanged += other.stats.unchanged;
+        self.stats.deleted += other.stats.deleted;
+        self.new.append(&mut other.new);
+        if let (Some(mine), Some(theirs)) = (&mut self.unsynced, other.unsynced) {
+            mine.extend(theirs);
+        }
+    }
+
     /// Handles one file of the copy as `for_each_file` hands it on.
     fn handle(&mut self, rel: &str, part: Part, bytes: Option<&[u8]>) -> Result<(), ExportError> {
         match (part, bytes) {

@@ -316,3 +316,31 @@ fn a_whole_export_is_made_durable_before_its_record() {
     assert_eq!(again.written, 0, "{again:?}");
     assert_eq!(erkin_export::filesystem_syncs() - before, 1);
 }
+
+/// A page that cannot be written stops a whole export with that page's
+/// error, whether one thread or several write, and the checkpoint (which
+/// would tell readers the copy is complete) is not written.
+#[test]
+fn a_page_that_cannot_be_written_stops_the_export_before_its_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    add(&mut p, &log, &member, 40);
+    for writers in [1, 4] {
+        let out = tmp.path().join(format!("out-{writers}"));
+        // A folder, not empty, where the front page goes.
+        std::fs::create_dir_all(out.join("index.html/x")).unwrap();
+        let e = erkin_export::export_whole_with(&p, &out, &mut |_| {}, writers).unwrap_err();
+        match e {
+            ExportError::Io { path, .. } => {
+                assert_eq!(path, out.join("index.html"), "{writers} writers")
+            }
+            other => panic!("{writers} writers: {other:?}"),
+        }
+        assert!(!out.join("checkpoint").exists(), "{writers} writers");
+        assert!(!out.join(erkin_export::MANIFEST_FILE).exists());
+        // Out of the way, the next export completes the copy.
+        std::fs::remove_dir_all(out.join("index.html")).unwrap();
+        erkin_export::export_whole_with(&p, &out, &mut |_| {}, writers).unwrap();
+        assert!(out.join("checkpoint").is_file());
+    }
+}

@@ -380,3 +380,59 @@ fn one_new_article_writes_as_many_files_at_twice_the_archive() {
     assert_eq!(written[0], written[1], "{written:?}");
     assert!(written[0] < 40, "{written:?}");
 }
+
+/// Every file of a folder, the export's own record included.
+fn whole_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = tree(dir);
+    for record in [MANIFEST_FILE, JOURNAL_FILE] {
+        if let Ok(bytes) = std::fs::read(dir.join(record)) {
+            out.insert(record.to_string(), bytes);
+        }
+    }
+    out
+}
+
+/// A whole export written by several threads leaves the folder one thread
+/// leaves — every path, every byte, the same record and the same counts —
+/// into an empty folder and over an older copy (files replaced, unchanged
+/// and deleted), with images, translations, corrections and redactions.
+#[test]
+fn a_whole_export_on_several_threads_equals_one_on_one_thread() {
+    use erkin_export::export_whole_with;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut x = Press::found(&tmp.path().join("d"));
+    let images: Vec<String> = (0..2)
+        .map(|k| x.p.put_blob(&png(k), 1 << 22).unwrap().to_string())
+        .collect();
+    // (Longer runs of these steps can leave the member no editor: `run`
+    // keeps to 35 steps.)
+    let mut rng = Rng(7);
+    let mut n = 0;
+    let (one, many) = (tmp.path().join("one"), tmp.path().join("many"));
+    for round in 0..2 {
+        for _ in 0..17 {
+            random_step(&mut x, &mut rng, &images, &mut n);
+        }
+        let by_one = export_whole_with(&x.p, &one, &mut |_| {}, 1).unwrap();
+        let by_many = export_whole_with(&x.p, &many, &mut |_| {}, 4).unwrap();
+        assert_eq!(by_one, by_many, "round {round}");
+        assert!(by_one.written > 0, "round {round}: {by_one:?}");
+        if round > 0 {
+            assert!(by_one.unchanged > 0, "round {round}: {by_one:?}");
+        }
+        let (a, b) = (whole_tree(&one), whole_tree(&many));
+        assert!(a.contains_key(MANIFEST_FILE));
+        assert!(
+            a.keys().any(|p| p.starts_with("media/")),
+            "round {round}: no image in the copy: the test would not cover them"
+        );
+        let diff = differences(&b, &a);
+        assert!(diff.is_empty(), "round {round}: {diff:?}");
+        assert_eq!(a, b, "round {round}");
+    }
+    // And both equal an export into an empty folder by the default path.
+    let fresh = tmp.path().join("fresh");
+    export(&x.p, &fresh).unwrap();
+    let diff = differences(&tree(&many), &tree(&fresh));
+    assert!(diff.is_empty(), "{diff:?}");
+}

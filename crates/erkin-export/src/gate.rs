@@ -1,0 +1,286 @@
+//! The order and the memory bound of a whole export's parallel writes.
+//!
+//! A whole export hands its files, in the order the renderer makes them, to
+//! several writer threads. A reader of a copy written in place (the server's
+//! `DIR/site/` after a charter amendment) must still never meet a page
+//! whose image is missing, nor a list linking to an article page not yet
+//! written: so a file is started only once every file it may show or link
+//! to that was handed before it is written ([`level`]). The [`Gate`] keeps
+//! that order and bounds the files and bytes in flight (handed on, not yet
+//! written), whatever their sizes.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// How many kinds of file [`level`] tells apart.
+pub(crate) const LEVELS: usize = 3;
+
+/// What a file may depend on, as a rank: a file is written only after
+/// every file of a lower rank handed before it.
+///
+/// - 0: blobs and media, which pages show (`blob/`, `media/`);
+/// - 1: article pages (`a/`), which show media and which lists link to;
+/// - 2: everything else (lists, feeds, sitemaps, the front pages), which
+///   link to articles and show lead images.
+pub(crate) fn level(rel: &str) -> usize {
+    if rel.starts_with("blob/") || rel.starts_with("media/") {
+        0
+    } else if rel.starts_with("a/") {
+        1
+    } else {
+        2
+    }
+}
+
+/// A writer thread stopped (it panicked) with files still in its queue:
+/// the export cannot finish, and must not wait for them.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Broken;
+
+#[derive(Default)]
+struct State {
+    /// Files handed on and not yet written, by [`level`].
+    pending: [usize; LEVELS],
+    /// Their bytes.
+    bytes: usize,
+    broken: bool,
+}
+
+impl State {
+    fn count(&self) -> usize {
+        self.pending.iter().sum()
+    }
+}
+
+/// Files in flight between the renderer and the writer threads: see the
+/// module's documentation.
+pub(crate) struct Gate {
+    state: Mutex<State>,
+    changed: Condvar,
+    /// The most files in flight.
+    max_files: usize,
+    /// The most bytes in flight (one larger file still goes, alone).
+    max_bytes: usize,
+}
+
+impl Gate {
+    pub(crate) fn new(max_files: usize, max_bytes: usize) -> Gate {
+        Gate {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            max_files: max_files.max(1),
+            max_bytes,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A writer that panicked while holding the lock leaves nothing half
+        // changed (each change is one statement): go on with the state.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until a file of `level` and `len` bytes may be handed on —
+    /// nothing of a lower level in flight, and room for it — and counts it
+    /// in flight.
+    pub(crate) fn enter(&self, level: usize, len: usize) -> Result<(), Broken> {
+        let level = level.min(LEVELS - 1);
+        let mut s = self.lock();
+        loop {
+            if s.broken {
+                return Err(Broken);
+            }
+            let lower = s.pending[..level].iter().any(|n| *n > 0);
+            let full = s.count() > 0
+                && (s.count() >= self.max_files || s.bytes.saturating_add(len) > self.max_bytes);
+            if !lower && !full {
+                s.pending[level] += 1;
+                s.bytes += len;
+                return Ok(());
+            }
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A file [`entered`](Self::enter) with `level` and `len` is written
+    /// (or given up).
+    pub(crate) fn leave(&self, level: usize, len: usize) {
+        let level = level.min(LEVELS - 1);
+        let mut s = self.lock();
+        s.pending[level] = s.pending[level].saturating_sub(1);
+        s.bytes = s.bytes.saturating_sub(len);
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Waits until nothing is in flight.
+    pub(crate) fn drain(&self) -> Result<(), Broken> {
+        let mut s = self.lock();
+        loop {
+            if s.broken {
+                return Err(Broken);
+            }
+            if s.count() == 0 {
+                return Ok(());
+            }
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A writer thread stopped: wake and refuse every waiter from now on.
+    pub(crate) fn break_off(&self) {
+        self.lock().broken = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Breaks the gate off if dropped while its thread panics: a writer thread
+/// holds one, so a panic in it cannot leave the renderer waiting for files
+/// that will never be written.
+pub(crate) struct BreakOnPanic<'a>(pub(crate) &'a Gate);
+
+impl Drop for BreakOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.break_off();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn levels_follow_the_layout() {
+        assert_eq!(level("blob/ab12"), 0);
+        assert_eq!(level("media/ab12.png"), 0);
+        assert_eq!(level("media/ab12-480.webp"), 0);
+        assert_eq!(level("a/story/index.html"), 1);
+        assert_eq!(level("index.html"), 2);
+        assert_eq!(level("en/tag/news/index.html"), 2);
+        assert_eq!(level("archive/2020-01/index.html"), 2);
+        assert_eq!(level("sitemap/0.xml"), 2);
+        assert_eq!(level("feed.atom"), 2);
+        // Not a prefix by accident.
+        assert_eq!(level("about/index.html"), 2);
+        assert_eq!(level("blobs.html"), 2);
+    }
+
+    /// A page handed after a medium is started only once the medium is
+    /// written (the writer of the medium is slow here on purpose: with the
+    /// gate broken, the page would go first).
+    #[test]
+    fn a_page_waits_for_the_media_handed_before_it() {
+        let gate = Arc::new(Gate::new(64, 1 << 20));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        gate.enter(level("media/x.png"), 10).unwrap();
+        let page = {
+            let (gate, events) = (gate.clone(), events.clone());
+            std::thread::spawn(move || {
+                gate.enter(level("a/story/index.html"), 10).unwrap();
+                events.lock().unwrap().push("page started");
+                gate.leave(1, 10);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        events.lock().unwrap().push("medium written");
+        gate.leave(0, 10);
+        page.join().unwrap();
+        assert_eq!(
+            *events.lock().unwrap(),
+            vec!["medium written", "page started"]
+        );
+        // Files of the same level or a higher one do not wait for each
+        // other: an article page goes while a list is in flight.
+        gate.enter(2, 10).unwrap();
+        gate.enter(1, 10).unwrap();
+        gate.enter(0, 10).unwrap();
+        gate.leave(0, 10);
+        gate.leave(1, 10);
+        gate.leave(2, 10);
+        gate.drain().unwrap();
+    }
+
+    /// Lists wait for the article pages handed before them.
+    #[test]
+    fn a_list_waits_for_the_article_pages_handed_before_it() {
+        let gate = Arc::new(Gate::new(64, 1 << 20));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        gate.enter(1, 1).unwrap();
+        gate.enter(1, 1).unwrap();
+        let list = {
+            let (gate, events) = (gate.clone(), events.clone());
+            std::thread::spawn(move || {
+                gate.enter(level("index.html"), 1).unwrap();
+                events.lock().unwrap().push("list started");
+            })
+        };
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(30));
+            events.lock().unwrap().push("article written");
+            gate.leave(1, 1);
+        }
+        list.join().unwrap();
+        assert_eq!(
+            *events.lock().unwrap(),
+            vec!["article written", "article written", "list started"]
+        );
+    }
+
+    /// At most `max_files` files and `max_bytes` bytes in flight; one file
+    /// larger than the bound still goes, alone.
+    #[test]
+    fn files_and_bytes_in_flight_are_bounded() {
+        let gate = Arc::new(Gate::new(2, 100));
+        gate.enter(2, 10).unwrap();
+        gate.enter(2, 10).unwrap();
+        let third = {
+            let gate = gate.clone();
+            std::thread::spawn(move || gate.enter(2, 10))
+        };
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(!third.is_finished(), "a third file went with two in flight");
+        gate.leave(2, 10);
+        third.join().unwrap().unwrap();
+        gate.leave(2, 10);
+        gate.leave(2, 10);
+        gate.drain().unwrap();
+        // Bytes: a 60-byte file waits while 50 are in flight.
+        gate.enter(2, 50).unwrap();
+        let big = {
+            let gate = gate.clone();
+            std::thread::spawn(move || gate.enter(2, 60))
+        };
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(
+            !big.is_finished(),
+            "110 bytes in flight with a bound of 100"
+        );
+        gate.leave(2, 50);
+        big.join().unwrap().unwrap();
+        gate.leave(2, 60);
+        // Alone, a file larger than the bound goes.
+        gate.enter(2, 1000).unwrap();
+        gate.leave(2, 1000);
+        gate.drain().unwrap();
+    }
+
+    /// A writer thread that panics breaks the gate: whoever waits on it is
+    /// told, rather than waiting for good.
+    #[test]
+    fn a_writer_that_panics_breaks_the_gate_off() {
+        let gate = Arc::new(Gate::new(1, 100));
+        gate.enter(0, 1).unwrap();
+        let writer = {
+            let gate = gate.clone();
+            std::thread::spawn(move || {
+                let _guard = BreakOnPanic(&gate);
+                panic!("a writer's bug");
+            })
+        };
+        assert!(writer.join().is_err());
+        assert_eq!(gate.enter(1, 1), Err(Broken));
+        assert_eq!(gate.drain(), Err(Broken));
+    }
+}
