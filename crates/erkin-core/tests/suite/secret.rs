@@ -396,7 +396,7 @@ fn a_secret_yes_no_vote_counts_the_last_ballot_per_nullifier() {
     let back = crate::common::through_snapshot(&p.state);
     assert_eq!(back.proposal(id), p.state.proposal(id));
     assert_eq!(back.digest(), p.state.digest());
-    assert_eq!(erkin_core::snapshot::FORMAT, 6);
+    assert_eq!(erkin_core::snapshot::FORMAT, 7);
 
     // The same count with aigerim's re-vote left out: her "no" counts.
     let (mut q, ids) = secret_pub();

@@ -386,12 +386,16 @@ fn verify_deep_finds_an_altered_article_row_that_opening_trusts() {
             |r| r.get(0),
         )
         .unwrap();
-    let text = String::from_utf8(data).unwrap();
-    let altered = text.replacen("one at", "ONE AT", 1);
-    assert_ne!(altered, text);
+    // The title's text, altered in place in the (binary) row.
+    let at = data
+        .windows(6)
+        .position(|w| w == b"one at")
+        .expect("the title in the row");
+    let mut altered = data.clone();
+    altered[at..at + 6].copy_from_slice(b"ONE AT");
     conn.execute(
         "UPDATE state_articles SET data = ?1 WHERE slug = 'one'",
-        params![altered.as_bytes()],
+        params![altered],
     )
     .unwrap();
     let p = Publication::open(f.dir.path()).unwrap();
@@ -461,5 +465,60 @@ fn verify_deep_finds_a_snapshot_that_is_not_the_refold() {
     assert_eq!(
         check_snapshot(&store).unwrap(),
         SnapshotCheck::Differs { size: 1 }
+    );
+}
+
+/// A snapshot stored by an erkin of format 6 (the same head, article rows
+/// in JSON) is rebuilt, never read: its rows are written again in this
+/// format's binary, and the rebuilt snapshot agrees with a refold.
+#[test]
+fn a_snapshot_with_the_json_article_rows_of_format_6_is_rebuilt() {
+    let f = founded();
+    articles(&f, &["one", "two"]);
+    articles(&f, &["one"]);
+    store_snapshot(&f);
+    let p = Publication::open(f.dir.path()).unwrap();
+    let size = p.state().size();
+    let conn = db(f.dir.path());
+    let data: Vec<u8> = conn
+        .query_row("SELECT data FROM state_snapshot", [], |r| r.get(0))
+        .unwrap();
+    let body = &data[data.iter().position(|&b| b == b'\n').unwrap()..];
+    let mut old = b"erkin-state 6".to_vec();
+    old.extend_from_slice(body);
+    conn.execute("UPDATE state_snapshot SET data = ?1", params![old])
+        .unwrap();
+    // Each row as format 6 wrote it: {"article": …, "log_times": […]}.
+    for slug in ["one", "two"] {
+        let a = p.state().article(slug).unwrap();
+        let log_times: Vec<u64> = a.revisions.iter().map(|r| r.log_time).collect();
+        let row =
+            serde_json::to_vec(&serde_json::json!({"article": a, "log_times": log_times})).unwrap();
+        assert_eq!(row.first(), Some(&b'{'));
+        conn.execute(
+            "UPDATE state_articles SET data = ?1 WHERE slug = ?2",
+            params![row, slug],
+        )
+        .unwrap();
+    }
+    drop(p);
+    assert_eq!(
+        opened(f.dir.path()),
+        Opened::Refolded {
+            why: Refold::Refused(SnapshotError::Format { found: 6 })
+        }
+    );
+    let p = Publication::open(f.dir.path()).unwrap();
+    assert_eq!(p.opened(), &Opened::Snapshot { size, folded: 0 });
+    let rows = article_rows(f.dir.path());
+    assert_eq!(rows.len(), 2);
+    for (slug, _, data) in &rows {
+        let a = p.state().article(slug).unwrap();
+        assert_eq!(data, &erkin_core::snapshot::article_bytes(a), "{slug}");
+    }
+    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
+    assert_eq!(
+        check_snapshot(p.store()).unwrap(),
+        SnapshotCheck::Agrees { size }
     );
 }
