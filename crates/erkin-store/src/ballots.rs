@@ -41,12 +41,13 @@ pub enum BallotRefusal {
     #[error("{0}")]
     Rejected(Rejection),
     /// The ballot's `seq` is not above the highest the sequencer holds for
-    /// its nullifier in any epoch: prove again with `held_seq + 1`.
+    /// its nullifier in any epoch (its proof not looked at): prove again
+    /// with `held_seq + 1`.
     #[error("a ballot with this nullifier and seq {held_seq} is held already: send one with a seq above it")]
     StaleBallot { held_seq: u64 },
-    /// A valid re-vote of a nullifier whose last ballot was held less than
-    /// [`crate::REVOTE_INTERVAL_SECS`] ago, at `now` by the sequencer's
-    /// clock: send it again at `retry_at`.
+    /// A re-vote (its proof not looked at) of a nullifier whose last
+    /// ballot was held less than [`crate::REVOTE_INTERVAL_SECS`] ago, at
+    /// `now` by the sequencer's clock: send it again at `retry_at`.
     #[error("a ballot with this nullifier was held moments ago: send this one again at {retry_at} (Unix time), {} s from now", retry_at.saturating_sub(*now))]
     RevoteTooSoon { now: u64, retry_at: u64 },
     /// The store failed (the ballot is not held).
@@ -71,10 +72,11 @@ impl BallotRefusal {
     /// Whether the ballot's Groth16 proof was verified and failed (the
     /// costly part, some milliseconds, for nothing): what a server's
     /// budget for refused proofs counts. Refusals before the verification
-    /// (a malformed root, nullifier or proof, a stale root, the choice)
-    /// cost next to nothing and spend nothing; refusals after a proof that
-    /// verified (`stale_ballot`, `ballot_overflow`) came from someone
-    /// holding a real ballot and spend nothing either, so nobody without
+    /// (a malformed root, nullifier or proof, a stale root, the choice, and
+    /// `stale_ballot` and `revote_too_soon`, judged by the nullifier the
+    /// ballot claims) cost next to nothing and spend nothing; a refusal
+    /// after a proof that verified (`ballot_overflow`) came from someone
+    /// holding a real ballot and spends nothing either, so nobody without
     /// a ballot key empties the budget but by sending proofs that fail.
     pub fn spent_proof(&self) -> bool {
         matches!(

@@ -754,14 +754,19 @@ impl Publication {
     }
 
     /// The sequencer's intake of a secret ballot at `now`, its clock
-    /// (docs/BALLOT.md §8): the state's checks (open, secret, before the
-    /// deadline, the current epoch's root, the choice, then the proof),
-    /// then the nullifier's held `seq` (a ballot must go above it:
-    /// [`BallotRefusal::StaleBallot`]) and the count of nullifiers (no more
-    /// than ballot keys in the tree: `ballot_overflow`); then held durably
-    /// — replacing the nullifier's ballot of this epoch — and answered
-    /// with the log key's receipt. The same ballot sent again is answered
-    /// with its receipt again.
+    /// (docs/BALLOT.md §8): the held ballots of the nullifier the ballot
+    /// claims ([`Publication::check_held`]: a ballot must go above their
+    /// `seq`, [`BallotRefusal::StaleBallot`], and a re-vote waits
+    /// [`REVOTE_INTERVAL_SECS`], [`BallotRefusal::RevoteTooSoon`]) — looked
+    /// up before the proof is verified, so a member resending a superseded
+    /// or premature ballot of their own costs the writer a lookup, not a
+    /// Groth16 check (review s10 M1) — then the state's checks (open,
+    /// secret, before the deadline, the current epoch's root, the choice,
+    /// then the proof) and the count of nullifiers (no more than ballot
+    /// keys in the tree: `ballot_overflow`); then held durably — replacing
+    /// the nullifier's ballot of this epoch — and answered with the log
+    /// key's receipt. The same ballot sent again is answered with its
+    /// receipt again.
     pub fn hold_ballot(
         &mut self,
         ballot: &CastBallot,
@@ -777,37 +782,36 @@ impl Publication {
             .state
             .proposal(ballot.proposal)
             .is_some_and(|p| p.outcome.is_none() && now.max(self.state.log_time()) < p.closes_at);
+        // Before the proof, by the nullifier the ballot claims (canonical:
+        // the same the intake reads). A false claim only gets its sender a
+        // refusal; nobody but the holder of a ballot secret can name its
+        // nullifier before the close (BALLOT.md §8, SECURITY.md).
+        let mut held = None;
         if open {
             if let Some(epoch) = self.store.held_ballot_epoch(ballot.proposal, &hash)? {
                 return Ok(BallotReceipt::sign(log_key, ballot.proposal, epoch, &hash));
+            }
+            if erkin_core::ballot::FieldElement::from_hex(&ballot.nullifier).is_ok() {
+                held =
+                    Some(self.check_held(ballot.proposal, &ballot.nullifier, ballot.seq, now)?);
             }
         }
         let intake = self
             .state
             .check_ballot_intake(now, ballot)
             .map_err(BallotRefusal::Rejected)?;
-        match self.store.held_seq(intake.proposal, &intake.nullifier)? {
-            Some(held_seq) if ballot.seq <= held_seq => {
-                return Err(BallotRefusal::StaleBallot { held_seq })
-            }
-            Some(_) => {
-                let key = (intake.proposal, intake.nullifier.clone());
-                if let Some(&last) = self.last_held.get(&key) {
-                    let retry_at = last.saturating_add(REVOTE_INTERVAL_SECS);
-                    if now < retry_at {
-                        return Err(BallotRefusal::RevoteTooSoon { now, retry_at });
-                    }
-                }
-            }
-            None => {
-                let nullifiers = self.store.held_nullifiers(intake.proposal)? + 1;
-                if nullifiers > intake.leaves {
-                    return Err(BallotRefusal::Rejected(Rejection::BallotOverflow {
-                        proposal: intake.proposal,
-                        nullifiers,
-                        leaves: intake.leaves,
-                    }));
-                }
+        let held = match held {
+            Some(held) => held,
+            None => self.check_held(intake.proposal, &intake.nullifier, intake.seq, now)?,
+        };
+        if held.is_none() {
+            let nullifiers = self.store.held_nullifiers(intake.proposal)? + 1;
+            if nullifiers > intake.leaves {
+                return Err(BallotRefusal::Rejected(Rejection::BallotOverflow {
+                    proposal: intake.proposal,
+                    nullifiers,
+                    leaves: intake.leaves,
+                }));
             }
         }
         self.store.hold_ballot(
@@ -830,6 +834,35 @@ impl Publication {
             intake.epoch,
             &hash,
         ))
+    }
+
+    /// What the sequencer holds of `nullifier` (canonical hex) on
+    /// `proposal`, for a ballot of `seq` at `now`: the highest `seq` held
+    /// (`None`: a nullifier new to the proposal), or the refusal — `seq`
+    /// not above it ([`BallotRefusal::StaleBallot`]), or a re-vote less
+    /// than [`REVOTE_INTERVAL_SECS`] after the nullifier's last held
+    /// ballot ([`BallotRefusal::RevoteTooSoon`]). Reads the store and the
+    /// times in memory only: no proof is looked at.
+    fn check_held(
+        &mut self,
+        proposal: u64,
+        nullifier: &str,
+        seq: u64,
+        now: u64,
+    ) -> Result<Option<u64>, BallotRefusal> {
+        let Some(held_seq) = self.store.held_seq(proposal, nullifier)? else {
+            return Ok(None);
+        };
+        if seq <= held_seq {
+            return Err(BallotRefusal::StaleBallot { held_seq });
+        }
+        if let Some(&last) = self.last_held.get(&(proposal, nullifier.to_string())) {
+            let retry_at = last.saturating_add(REVOTE_INTERVAL_SECS);
+            if now < retry_at {
+                return Err(BallotRefusal::RevoteTooSoon { now, retry_at });
+            }
+        }
+        Ok(Some(held_seq))
     }
 
     /// [`Publication::hold_ballot`] of a submission's body, decrypted with

@@ -263,6 +263,71 @@ fn a_held_ballot_gets_a_receipt_and_a_re_vote_replaces_it() {
     assert_eq!(v.p.store().held_ballots(id).unwrap().len(), 2);
 }
 
+/// Review s10 M1: a member resending a superseded ballot of their own (or
+/// a premature re-vote) is refused by what is held for the nullifier it
+/// claims before its proof is verified — each resend cost the writer a
+/// Groth16 check and spent no budget. Shown with proofs that do not verify:
+/// the refusal is stale_ballot / revote_too_soon, not bad_ballot.
+#[test]
+fn a_superseded_or_premature_ballot_is_refused_before_its_proof_is_checked() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let a1 = ballot(&v, id, 0, 1, Ballot::Yes);
+    let a2 = ballot(&v, id, 0, 2, Ballot::No);
+    let a3 = ballot(&v, id, 0, 3, Ballot::Abstain);
+    let stranger = ballot(&v, id, 1, 1, Ballot::Yes);
+    hold(&mut v, &a1, T2).unwrap();
+    hold(&mut v, &a2, T2 + REVOTE_INTERVAL_SECS).unwrap();
+    // A well-formed proof that does not prove this ballot (another's).
+    let unproved = |b: &CastBallot| CastBallot {
+        proof: stranger.proof.clone(),
+        ..b.clone()
+    };
+    for _ in 0..3 {
+        let e = refused_with(
+            hold(&mut v, &unproved(&a1), T2 + REVOTE_INTERVAL_SECS + 1),
+            "stale_ballot",
+        );
+        assert!(
+            matches!(e, BallotRefusal::StaleBallot { held_seq: 2 }),
+            "{e:?}"
+        );
+        assert!(!e.spent_proof());
+    }
+    let e = refused_with(
+        hold(&mut v, &unproved(&a3), T2 + REVOTE_INTERVAL_SECS + 2),
+        "revote_too_soon",
+    );
+    match e {
+        BallotRefusal::RevoteTooSoon { now, retry_at } => assert_eq!(
+            (now, retry_at),
+            (T2 + REVOTE_INTERVAL_SECS + 2, T2 + 2 * REVOTE_INTERVAL_SECS)
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Once the wait is over the proof is checked as ever: the unproved
+    // re-vote is refused for its proof, the proved one held.
+    let later = T2 + 2 * REVOTE_INTERVAL_SECS;
+    match refused_with(hold(&mut v, &unproved(&a3), later), "bad_ballot") {
+        BallotRefusal::Rejected(Rejection::BadBallot { reason }) => {
+            assert_eq!(reason, BallotError::BadProof)
+        }
+        other => panic!("{other:?}"),
+    }
+    hold(&mut v, &a3, later).unwrap();
+    // A nullifier nothing is held for goes to the proof as before.
+    let fresh = unproved(&ballot(&v, id, 2, 1, Ballot::No));
+    match refused_with(hold(&mut v, &fresh, later), "bad_ballot") {
+        BallotRefusal::Rejected(Rejection::BadBallot { reason }) => {
+            assert_eq!(reason, BallotError::BadProof)
+        }
+        other => panic!("{other:?}"),
+    }
+    let held = v.p.store().held_ballots(id).unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].hash, a3.hash());
+}
+
 #[test]
 fn every_refusal_of_the_intake_has_its_code() {
     let mut v = founded();
