@@ -841,7 +841,8 @@ impl Publication {
     /// (`None`: a nullifier new to the proposal), or the refusal — `seq`
     /// not above it ([`BallotRefusal::StaleBallot`]), or a re-vote less
     /// than [`REVOTE_INTERVAL_SECS`] after the nullifier's last held
-    /// ballot ([`BallotRefusal::RevoteTooSoon`]). Reads the store and the
+    /// ballot ([`BallotRefusal::RevoteTooSoon`]; if the clock is now behind
+    /// that ballot's time, the wait is from now). Reads the store and the
     /// times in memory only: no proof is looked at.
     fn check_held(
         &mut self,
@@ -856,7 +857,11 @@ impl Publication {
         if seq <= held_seq {
             return Err(BallotRefusal::StaleBallot { held_seq });
         }
-        if let Some(&last) = self.last_held.get(&(proposal, nullifier.to_string())) {
+        if let Some(last) = self.last_held.get_mut(&(proposal, nullifier.to_string())) {
+            // A clock that stepped back behind the last held ballot makes
+            // the wait start now: at most REVOTE_INTERVAL_SECS, not that
+            // plus however far the clock went back (review s10 L5).
+            *last = (*last).min(now);
             let retry_at = last.saturating_add(REVOTE_INTERVAL_SECS);
             if now < retry_at {
                 return Err(BallotRefusal::RevoteTooSoon { now, retry_at });

@@ -328,6 +328,37 @@ fn a_superseded_or_premature_ballot_is_refused_before_its_proof_is_checked() {
     assert_eq!(held[0].hash, a3.hash());
 }
 
+/// Review s10 L5: the re-vote wait is by the sequencer's wall clock; if it
+/// steps back, a re-vote waits at most REVOTE_INTERVAL_SECS from now, not
+/// until the clock is back where the last ballot was held.
+#[test]
+fn a_clock_that_steps_back_delays_a_re_vote_by_the_interval_at_most() {
+    let mut v = founded();
+    let id = resolution(&mut v);
+    let a1 = ballot(&v, id, 0, 1, Ballot::Yes);
+    let a2 = ballot(&v, id, 0, 2, Ballot::No);
+    let ahead = T2 + H;
+    hold(&mut v, &a1, ahead).unwrap();
+    // The clock is set back an hour.
+    match refused_with(hold(&mut v, &a2, T2), "revote_too_soon") {
+        BallotRefusal::RevoteTooSoon { now, retry_at } => {
+            assert_eq!((now, retry_at), (T2, T2 + REVOTE_INTERVAL_SECS))
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = refused_with(
+        hold(&mut v, &a2, T2 + REVOTE_INTERVAL_SECS - 1),
+        "revote_too_soon",
+    );
+    assert!(
+        matches!(e, BallotRefusal::RevoteTooSoon { retry_at, .. } if retry_at == T2 + REVOTE_INTERVAL_SECS),
+        "{e:?}"
+    );
+    let r = hold(&mut v, &a2, T2 + REVOTE_INTERVAL_SECS).unwrap();
+    verify_ballot_receipt(&r, v.log.verifier_key(), &a2.hash()).unwrap();
+    assert_eq!(v.p.store().held_ballots(id).unwrap()[0].hash, a2.hash());
+}
+
 #[test]
 fn every_refusal_of_the_intake_has_its_code() {
     let mut v = founded();
