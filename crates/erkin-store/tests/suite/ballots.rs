@@ -773,6 +773,102 @@ fn a_secret_removal_seals_the_other_secret_vote_its_member_leaves() {
     assert_eq!(outcome.secret.unwrap().turnout, 2);
 }
 
+/// Member `who`'s ballot on `id`, held at `now` (it must be taken): its
+/// epoch.
+fn held(v: &mut Vote, id: u64, who: usize, seq: u64, choice: Ballot, now: u64) -> u64 {
+    let b = ballot(v, id, who, seq, choice);
+    hold(v, &b, now)
+        .unwrap_or_else(|e| panic!("refused at intake: {e:?}"))
+        .epoch
+}
+
+/// Review s10 M2: a held ballot the fold refuses stops its proposal's close
+/// for good, so every ballot the intake takes must be one the close's fold
+/// takes. Over the cases that change what is held: every ballot key used
+/// (the `ballot_overflow` edge), re-votes in one epoch and across epochs,
+/// a resignation sealing two open votes, a removal closing and sealing the
+/// other vote, the ballots of members who then left.
+#[test]
+fn every_ballot_the_intake_holds_is_published_by_the_close() {
+    let mut v = founded();
+    let later = CLOSES + 10 * H;
+    let id = propose_until(
+        &mut v,
+        0,
+        Motion::Resolution {
+            text: "Publish the audit".into(),
+        },
+        later,
+    );
+    let rm = propose(
+        &mut v,
+        1,
+        Motion::Remove {
+            handle: "erlan".into(),
+        },
+    );
+    let leaves = vote_of(&v, id).voters_possible();
+    assert_eq!(leaves, 4);
+    // Every ballot key votes on the resolution (as many nullifiers as
+    // leaves); aigerim votes again in epoch 0.
+    for who in 0..4 {
+        assert_eq!(held(&mut v, id, who, 1, Ballot::Yes, T2), 0);
+    }
+    assert_eq!(
+        held(&mut v, id, 0, 2, Ballot::No, T2 + REVOTE_INTERVAL_SECS),
+        0
+    );
+    for who in 0..3 {
+        held(&mut v, rm, who, 1, Ballot::Yes, T2);
+    }
+    // dana resigns: both votes are sealed and go to epoch 1.
+    let from = v.p.store().size();
+    let resign = signed(&v, 2, T2 + 100, Action::Resign(Resign {}));
+    admit(&mut v, &[resign], T2 + 100);
+    assert_eq!(kinds(&v, from), ["seal", "seal", "resign"]);
+    // Re-votes across the epochs: aigerim's third, erlan's second.
+    let t = T2 + 200;
+    assert_eq!(held(&mut v, id, 0, 3, Ballot::Yes, t), 1);
+    assert_eq!(held(&mut v, id, 3, 2, Ballot::No, t), 1);
+    // bolat votes again on the removal in its epoch 1.
+    assert_eq!(held(&mut v, rm, 1, 2, Ballot::Yes, t), 1);
+    // The removal closes: the resolution is sealed again (erlan's leaf).
+    let held_rm = v.p.store().held_ballots(rm).unwrap().len();
+    let from = v.p.store().size();
+    v.p.submit(&[], CLOSES, &v.log).unwrap();
+    assert!(v.p.take_close_failures().is_empty());
+    let mut expected = vec!["seal"];
+    expected.extend(std::iter::repeat_n("ballot", held_rm));
+    expected.push("close");
+    assert_eq!(kinds(&v, from), expected);
+    let o = v.p.state().proposal(rm).unwrap().outcome.clone().unwrap();
+    assert!(o.passed, "{o:?}");
+    assert!(!v.p.state().members().any(|m| m.handle == "erlan"));
+    assert_eq!(vote_of(&v, id).roots.len(), 3);
+    // Epoch 2: aigerim and bolat vote again; the departed members' ballots
+    // stay held.
+    let t = CLOSES + 60;
+    assert_eq!(held(&mut v, id, 0, 4, Ballot::No, t), 2);
+    assert_eq!(held(&mut v, id, 1, 2, Ballot::No, t), 2);
+    let rows = v.p.store().held_ballots(id).unwrap();
+    let epochs: Vec<u64> = rows.iter().map(|r| r.epoch).collect();
+    assert_eq!(epochs, [0, 0, 0, 0, 1, 1, 2, 2]);
+    // The close publishes every held ballot and counts each member once.
+    let from = v.p.store().size();
+    v.p.submit(&[], later, &v.log).unwrap();
+    assert!(v.p.take_close_failures().is_empty());
+    let mut expected = vec!["ballot"; rows.len()];
+    expected.push("close");
+    assert_eq!(kinds(&v, from), expected);
+    let o = v.p.state().proposal(id).unwrap().outcome.clone().unwrap();
+    let tally = o.secret.clone().unwrap();
+    assert_eq!((tally.turnout, tally.ballots, tally.departed), (4, 8, 2));
+    // aigerim's "no" (seq 4), bolat's "no", dana's "yes" and erlan's "no"
+    // (cast before they left).
+    assert_eq!((o.tally.yes, o.tally.no), (1, 3));
+    assert!(v.p.store().held_proposals().unwrap().is_empty());
+}
+
 /// Review finding 7: a secret close that fails is said (without a ballot's
 /// data), keeps every held ballot — each got a receipt — and is tried
 /// again only after a back-off that doubles.
