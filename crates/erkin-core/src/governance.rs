@@ -59,7 +59,7 @@ use crate::action::{
     Ballot, CastBallot, Consent, Motion, Nominate, Propose, Seal, Vote, MAX_FOUNDERS,
     MAX_STATEMENT_LEN, MAX_TITLE_LEN, REOPEN_NOMINATIONS,
 };
-use crate::article::Article;
+use crate::article::Articles;
 use crate::ballot_keys::BallotKeys;
 use crate::charter::{
     amendment_min_hours, judge_amendment, quorum_met, Charter, ElectionRule, Rule, Tally, MAX_HOURS,
@@ -331,7 +331,7 @@ pub struct Facts<'a> {
     pub origin: &'a str,
     pub charter: &'a Charter,
     pub roll: Roll<'a>,
-    pub articles: &'a BTreeMap<String, Article>,
+    pub articles: &'a Articles,
     pub retracted: &'a BTreeSet<String>,
     pub proposals: &'a BTreeMap<u64, Proposal>,
     /// The leaf hash of the entry that set the log time (the latest tick).

@@ -719,7 +719,7 @@ impl Decoder {
         if self
             .state
             .articles
-            .insert(slug.to_string(), article)
+            .insert(slug.to_string(), Box::new(article))
             .is_some()
         {
             return Err(malformed(format!("two rows of article {slug}")));

@@ -94,8 +94,8 @@ pub struct State {
     pub(crate) board: Vec<Seat>,
     /// Proposals by ID (the log index of the `propose` entry).
     pub(crate) proposals: BTreeMap<u64, Proposal>,
-    /// Articles by slug, with every revision.
-    pub(crate) articles: BTreeMap<String, Article>,
+    /// Articles by slug, with every revision (boxed: [`article::Articles`]).
+    pub(crate) articles: article::Articles,
     /// Articles retracted and articles or blobs redacted by passed votes.
     pub(crate) retracted: BTreeSet<String>,
     pub(crate) redacted: BTreeSet<String>,
@@ -714,7 +714,7 @@ impl State {
             Change::StepDown { handle } => self.board.retain(|s| s.handle != handle),
             Change::Article(ArticleChange::Published(a)) => {
                 self.touch(&a.slug);
-                self.articles.insert(a.slug.clone(), a);
+                self.articles.insert(a.slug.clone(), Box::new(a));
             }
             Change::Article(ArticleChange::Corrected { slug, revision }) => {
                 if let Some(a) = self.articles.get_mut(&slug) {
@@ -945,7 +945,7 @@ impl State {
         self.proposals.get(&id)
     }
     pub fn articles(&self) -> impl Iterator<Item = &Article> {
-        self.articles.values()
+        self.articles.values().map(|a| &**a)
     }
     /// How many articles there are.
     pub fn article_count(&self) -> usize {
@@ -975,7 +975,7 @@ impl State {
         }
     }
     pub fn article(&self, slug: &str) -> Option<&Article> {
-        self.articles.get(slug)
+        self.articles.get(slug).map(|a| &**a)
     }
     /// Members' signed statements, oldest first.
     pub fn statements(&self) -> &[StatementRecord] {
