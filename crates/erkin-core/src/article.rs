@@ -265,10 +265,7 @@ pub type Articles = BTreeMap<String, Box<Article>>;
 
 /// Every blob a passed redaction removed: all blobs of redacted articles,
 /// and blobs redacted by ID.
-pub fn redacted_blobs(
-    articles: &Articles,
-    redacted: &BTreeSet<String>,
-) -> BTreeSet<BlobId> {
+pub fn redacted_blobs(articles: &Articles, redacted: &BTreeSet<String>) -> BTreeSet<BlobId> {
     let mut out = BTreeSet::new();
     for target in redacted {
         if let Some(a) = articles.get(target) {
