@@ -494,10 +494,12 @@ pub struct VoteArgs {
     pub ballot_key: Option<PathBuf>,
     /// A secret ballot goes through this SOCKS5 proxy, socks5h://HOST:PORT
     /// only (Tor: socks5h://127.0.0.1:9050), with fresh credentials for each
-    /// ballot so that Tor sends it on its own circuit; so does every other
-    /// request of the command, the sync of your copy included, on
-    /// credentials of its own [default: $ERKIN_BALLOT_PROXY; none: the
-    /// server sees your address].
+    /// ballot so that Tor sends it on its own circuit; so does the sync of
+    /// your copy before it, on credentials of its own. For secret ballots
+    /// only: an open vote is signed and published under your name and goes
+    /// direct ($ERKIN_BALLOT_PROXY is ignored for it), but if your copy
+    /// does not have the proposal yet, that sync goes through the proxy
+    /// [default: $ERKIN_BALLOT_PROXY; none: the server sees your address].
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// A secret ballot is sent here instead of --server: the server's other

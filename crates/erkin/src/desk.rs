@@ -85,7 +85,18 @@ fn copy_options(proxy: Option<String>) -> SyncOptions {
 /// Syncs the member's copy from `url` into `dir`, through `proxy` when
 /// given.
 fn sync_copy(dir: &Path, url: &str, proxy: Option<String>) -> Result<Mirror> {
+    sync_copy_choosing(dir, url, |_| Ok(proxy))
+}
+
+/// [`sync_copy`] through the proxy `choose` picks from the copy's state
+/// as it is before the sync (`None`: no copy yet).
+fn sync_copy_choosing(
+    dir: &Path,
+    url: &str,
+    choose: impl FnOnce(Option<&State>) -> Result<Option<String>>,
+) -> Result<Mirror> {
     let mut mirror = Mirror::open(dir)?;
+    let proxy = choose(mirror.publication().map(Publication::state))?;
     let report = mirror
         .sync(Some(url), &copy_options(proxy))
         .with_context(|| format!("syncing your copy of {url} into {}", dir.display()))?;
@@ -102,16 +113,22 @@ fn sync_copy(dir: &Path, url: &str, proxy: Option<String>) -> Result<Mirror> {
 impl Desk {
     /// The desk for `place`: local, or remote when it names a server.
     pub fn open(place: &Place) -> Result<Self> {
-        Self::open_through(place, None)
+        Self::open_choosing(place, |_| Ok(None))
     }
 
     /// [`Desk::open`], a remote copy synced through the SOCKS5 proxy
-    /// `socks5h://HOST:PORT` given as `HOST:PORT`
-    /// ([`crate::ballot::check_proxy`]), with fresh credentials of its own
-    /// so that Tor puts the sync on a circuit of its own (`erkin vote` on a
-    /// secret proposal: the server must not see the member's address a few
-    /// seconds before their anonymous ballot).
-    pub fn open_through(place: &Place, proxy: Option<&str>) -> Result<Self> {
+    /// `socks5h://HOST:PORT` that `choose` gives as `HOST:PORT`
+    /// ([`crate::ballot::check_proxy`]), if any, from the member's copy as
+    /// it is before the sync (`None`: no copy yet) — with fresh credentials
+    /// of its own so that Tor puts the sync on a circuit of its own. A
+    /// local desk syncs nothing and asks nothing. (`erkin vote` on a secret
+    /// proposal: the server must not see the member's address a few
+    /// seconds before their anonymous ballot; a proposal's secrecy is fixed
+    /// when it is made, so a copy that has it already tells.)
+    pub fn open_choosing(
+        place: &Place,
+        choose: impl FnOnce(Option<&State>) -> Result<Option<String>>,
+    ) -> Result<Self> {
         let dir = place.dir.as_path();
         match place.server.as_deref() {
             None => Ok(Desk::Local {
@@ -120,11 +137,12 @@ impl Desk {
                 log_key: None,
             }),
             Some(url) => {
-                let proxy = proxy.map(|hostport| {
-                    let (user, pass) = crate::ballot::fresh_credentials();
-                    format!("socks5h://{user}:{pass}@{hostport}")
-                });
-                let mirror = sync_copy(dir, url, proxy)?;
+                let mirror = sync_copy_choosing(dir, url, |copy| {
+                    Ok(choose(copy)?.map(|hostport| {
+                        let (user, pass) = crate::ballot::fresh_credentials();
+                        format!("socks5h://{user}:{pass}@{hostport}")
+                    }))
+                })?;
                 let key = mirror
                     .publication()
                     .context("the server's copy is empty")?

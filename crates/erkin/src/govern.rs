@@ -234,21 +234,39 @@ pub fn ballot(choice: Option<&str>, rank: Option<Vec<String>>) -> Result<Ballot>
 pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
     let ballot = ballot(args.choice.as_deref(), args.rank)?;
     let proposal = args.proposal;
-    // With a proxy, every request of the command goes through it, the
-    // sync of the copy too (on credentials of its own): the server must
-    // not see the member's address seconds before an anonymous ballot
-    // (docs/BALLOT.md §9). A proxy that is not one is refused before
-    // anything is sent.
-    let proxy = match args
+    // The proxy is for secret ballots only: an open vote is a signed entry
+    // published under the member's name, and goes direct. With a proxy, a
+    // secret ballot's every request goes through it, the sync of the copy
+    // too (on credentials of its own): the server must not see the
+    // member's address seconds before an anonymous ballot (docs/BALLOT.md
+    // §9). A proposal's secrecy is fixed when it is made, so the copy as
+    // it is tells: an open vote there ignores $ERKIN_BALLOT_PROXY (and
+    // refuses --proxy); a secret one refuses a proxy that is not one
+    // before anything is sent; a proposal the copy does not have yet is
+    // synced through a good proxy, or direct past a bad one, which is
+    // then refused if the proposal is secret, before any ballot is made.
+    let asked = args
         .proxy
         .clone()
         .or_else(|| std::env::var(crate::ballot::PROXY_ENV).ok())
-        .filter(|p| !p.is_empty())
-    {
-        Some(p) => Some(crate::ballot::check_proxy(&p)?),
-        None => None,
-    };
-    let mut desk = Desk::open_through(place, proxy.as_deref())?;
+        .filter(|p| !p.is_empty());
+    let mut proxy: Option<String> = None;
+    let mut bad_proxy = None;
+    let mut desk = Desk::open_choosing(place, |copy| {
+        let known = copy
+            .and_then(|s| s.proposal(proposal))
+            .map(|p| p.secret.is_some());
+        match (known, &asked) {
+            (Some(false), _) if args.proxy.is_some() => bail!(open_vote_flags(proposal)),
+            (Some(false), _) | (_, None) => {}
+            (Some(true), Some(p)) => proxy = Some(crate::ballot::check_proxy(p)?),
+            (None, Some(p)) => match crate::ballot::check_proxy(p) {
+                Ok(p) => proxy = Some(p),
+                Err(e) => bad_proxy = Some(e),
+            },
+        }
+        Ok(proxy.clone())
+    })?;
     let secret_vote = desk
         .state()
         .proposal(proposal)
@@ -259,6 +277,9 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
                 "proposal #{proposal} is decided by secret ballot: a ballot goes to the newsroom server's ballot box, not into a local log; vote with --server URL (and --dir, your copy)"
             );
         };
+        if let Some(e) = bad_proxy {
+            return Err(e);
+        }
         let ballot_key = match (&args.ballot_key, &args.key) {
             (Some(b), _) => b.clone(),
             (None, Some(k)) => k
@@ -290,9 +311,7 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
         );
     }
     if args.ballot_key.is_some() || args.proxy.is_some() || args.receipt.is_some() {
-        bail!(
-            "proposal #{proposal} is decided by open vote: your vote is signed with your member key and published; --ballot-key, --proxy and --receipt are for secret ballots"
-        );
+        bail!(open_vote_flags(proposal));
     }
     let key = args
         .key
@@ -307,6 +326,13 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
     }
     eprintln!("Vote recorded as entry {index}. You may change it until the proposal closes.");
     Ok(0)
+}
+
+/// Why `--ballot-key`, `--proxy` and `--receipt` are refused on an open vote.
+fn open_vote_flags(proposal: u64) -> String {
+    format!(
+        "proposal #{proposal} is decided by open vote: your vote is signed with your member key and published; --ballot-key, --proxy and --receipt are for secret ballots"
+    )
 }
 
 pub fn close(place: &Place, args: &CloseArgs) -> Result<u8> {

@@ -70,7 +70,33 @@ fn members_govern_from_the_command_line() {
         "wrong kind of ballot",
     );
     refused(&d, &["vote", "99", "yes", "--key", &a], "no proposal #99");
-    ok(&d, &["vote", id, "yes", "--key", &a]);
+    // A proxy is for secret ballots: a malformed $ERKIN_BALLOT_PROXY does
+    // not stop an open vote (review s10 L6), and --proxy is refused on one.
+    refused(
+        &d,
+        &[
+            "vote",
+            id,
+            "yes",
+            "--key",
+            &a,
+            "--proxy",
+            "socks5h://127.0.0.1:9050",
+        ],
+        "--ballot-key, --proxy and --receipt are for secret ballots",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_erkin"))
+        .env("ERKIN_PASSPHRASE", PASSPHRASE)
+        .env("ERKIN_SCRYPT_WORK_FACTOR", "10")
+        .env_remove("ERKIN_DIR")
+        .env("ERKIN_BALLOT_PROXY", "socks5://me:secret@127.0.0.1:9050")
+        .stdin(Stdio::null())
+        .arg("--dir")
+        .arg(&d)
+        .args(["vote", id, "yes", "--key", &a])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     refused(
         &d,
         &["close", id, "--key", &a],
