@@ -7,8 +7,7 @@
 //! `ballot.rs`'s. Pure: no I/O, no clock, no randomness. The verifying key
 //! is the pinned one, prepared once per process.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -55,52 +54,58 @@ pub struct SecretVote {
     /// held for epoch k when the member who started epoch k+1 left (§5.4).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seals: Vec<String>,
-    /// The ballots published in its close run, in log order.
+    /// The ballots published in its close run, in log order. The fold
+    /// appends them with [`SecretVote::push_ballot`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ballots: Vec<PublishedBallot>,
-    /// The number of distinct nullifiers among the first ballots, kept as
-    /// they are appended (not serialized: rebuilt on first use).
+    /// The distinct nullifiers among the ballots, kept as they are pushed
+    /// (not serialized: rebuilt when needed).
     #[serde(skip)]
     distinct: Distinct,
 }
 
-/// A running count of distinct nullifiers: how many of `ballots` it has
-/// seen (high 32 bits) and how many distinct nullifiers among them (low 32
-/// bits), in one atomic so that a state shared between threads stays
-/// `Sync`. Ballots are only ever appended, so each new one is looked at
-/// once (one scan of those before it, no allocation) instead of the whole
-/// count being rebuilt for every ballot checked (quadratic in a run of
-/// thousands, with a map built each time). A cache: it takes no part in
-/// equality, and a count that does not fit, or a list that shrank, is
-/// rebuilt from the ballots.
+/// The distinct nullifiers among a proposal's `ballots`, kept as the fold
+/// appends them ([`SecretVote::push_ballot`]): the turnout, and whether a
+/// nullifier is new, in O(log n) per ballot instead of a scan of every
+/// ballot before it (quadratic over a run). A cache: it takes no part in
+/// equality or the Debug form, and is trusted only for the list it was
+/// built over — that length and that last ballot's log index; any other
+/// list (read from JSON, changed by hand, a clone's: a clone starts it
+/// empty, so a state cloned per batch copies no sets) is counted afresh,
+/// and the set rebuilt at the next push. An ordered set: no hidden
+/// randomness in the core.
 #[derive(Default)]
-struct Distinct(AtomicU64);
+struct Distinct {
+    /// The number of ballots and the last one's index it was built over
+    /// (`None`: no ballot).
+    over: Option<(usize, u64)>,
+    nullifiers: BTreeSet<[u8; 32]>,
+}
+
+/// A nullifier as the set keeps it: its 32 bytes (a published ballot's
+/// nullifier is 64 lowercase hex digits); anything else by its SHA-256.
+fn nullifier_key(n: &str) -> [u8; 32] {
+    decode32(n).unwrap_or_else(|| Sha256::digest(n.as_bytes()).into())
+}
 
 impl Distinct {
-    fn get(&self, ballots: &[PublishedBallot]) -> u64 {
-        let packed = self.0.load(Ordering::Relaxed);
-        let (mut seen, mut count) = ((packed >> 32) as usize, packed & 0xffff_ffff);
-        if seen > ballots.len() {
-            (seen, count) = (0, 0);
-        }
-        for (i, b) in ballots.iter().enumerate().skip(seen) {
-            if !ballots[..i].iter().any(|p| p.nullifier == b.nullifier) {
-                count += 1;
-            }
-        }
-        if let (Ok(seen), Ok(count)) = (u32::try_from(ballots.len()), u32::try_from(count)) {
-            self.0.store(
-                (u64::from(seen) << 32) | u64::from(count),
-                Ordering::Relaxed,
-            );
-        }
-        count
+    /// Whether it was built over `ballots` (as far as a cache can tell).
+    fn fits(&self, ballots: &[PublishedBallot]) -> bool {
+        self.over == ballots.last().map(|b| (ballots.len(), b.index))
+    }
+
+    fn rebuild(&mut self, ballots: &[PublishedBallot]) {
+        self.nullifiers = ballots
+            .iter()
+            .map(|b| nullifier_key(&b.nullifier))
+            .collect();
+        self.over = ballots.last().map(|b| (ballots.len(), b.index));
     }
 }
 
 impl Clone for Distinct {
     fn clone(&self) -> Self {
-        Distinct(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+        Distinct::default()
     }
 }
 
@@ -343,10 +348,40 @@ impl SecretVote {
         out
     }
 
-    /// Distinct nullifiers among the ballots (a running count: each
-    /// ballot appended since the last call is looked at once).
+    /// Distinct nullifiers among the ballots (kept as they are pushed;
+    /// counted afresh for a list not built by [`SecretVote::push_ballot`]).
     pub fn turnout(&self) -> u64 {
-        self.distinct.get(&self.ballots)
+        if self.distinct.fits(&self.ballots) {
+            self.distinct.nullifiers.len() as u64
+        } else {
+            self.ballots
+                .iter()
+                .map(|b| nullifier_key(&b.nullifier))
+                .collect::<BTreeSet<_>>()
+                .len() as u64
+        }
+    }
+
+    /// Whether a ballot with `nullifier` is among the ballots.
+    fn has_nullifier(&self, nullifier: &str) -> bool {
+        if self.distinct.fits(&self.ballots) {
+            self.distinct.nullifiers.contains(&nullifier_key(nullifier))
+        } else {
+            self.ballots.iter().any(|b| b.nullifier == nullifier)
+        }
+    }
+
+    /// Appends a ballot the fold accepted ([`SecretVote::check_ballot`]),
+    /// keeping the distinct nullifiers.
+    pub fn push_ballot(&mut self, ballot: PublishedBallot) {
+        if !self.distinct.fits(&self.ballots) {
+            self.distinct.rebuild(&self.ballots);
+        }
+        self.distinct
+            .nullifiers
+            .insert(nullifier_key(&ballot.nullifier));
+        self.distinct.over = Some((self.ballots.len() + 1, ballot.index));
+        self.ballots.push(ballot);
     }
 
     /// Checks a `ballot` entry at log `index` for this proposal (`id`)
@@ -387,12 +422,15 @@ impl SecretVote {
             }
         }
         let nullifier_hex = nullifier.to_hex();
-        match self
-            .ballots
-            .iter()
-            .rev()
-            .find(|p| p.nullifier == nullifier_hex)
-        {
+        let previous = match self.has_nullifier(&nullifier_hex) {
+            true => self
+                .ballots
+                .iter()
+                .rev()
+                .find(|p| p.nullifier == nullifier_hex),
+            false => None,
+        };
+        match previous {
             Some(prev) if prev.epoch >= epoch || prev.seq >= b.seq => {
                 return Err(Rejection::BallotSeqNotAbove {
                     proposal: id,
@@ -468,27 +506,52 @@ mod tests {
         assert_eq!(s.turnout(), 0);
         let nullifiers = ["a", "b", "a", "c", "b", "b", "d", "a"];
         for (i, n) in nullifiers.iter().enumerate() {
-            s.ballots.push(published(i as u64, n, i as u64 + 1));
+            assert_eq!(
+                s.has_nullifier(n),
+                nullifiers[..i].contains(n),
+                "before {}",
+                i + 1
+            );
+            s.push_ballot(published(i as u64, n, i as u64 + 1));
+            assert!(s.has_nullifier(n));
             assert_eq!(s.turnout(), s.counted().len() as u64, "after {}", i + 1);
         }
         assert_eq!(s.turnout(), 4);
-        // Several appended between two looks.
-        s.ballots.push(published(8, "e", 1));
-        s.ballots.push(published(9, "e", 2));
-        s.ballots.push(published(10, "f", 1));
+        s.push_ballot(published(8, "e", 1));
+        s.push_ballot(published(9, "e", 2));
+        s.push_ballot(published(10, "f", 1));
         assert_eq!(s.turnout(), 6);
-        // A clone keeps counting on its own; a copy read back from JSON
-        // (the count is not serialized) counts from the ballots.
+        // A clone keeps counting on its own (from its ballots: its set
+        // starts empty); a copy read back from JSON (the set is not
+        // serialized) counts from the ballots.
         let mut clone = s.clone();
-        clone.ballots.push(published(11, "g", 1));
+        assert_eq!(clone.turnout(), 6);
+        clone.push_ballot(published(11, "g", 1));
         assert_eq!((clone.turnout(), s.turnout()), (7, 6));
+        assert!(clone.has_nullifier("g") && !s.has_nullifier("g"));
         let json = serde_json::to_string(&s).unwrap();
         assert!(!json.contains("distinct"), "{json}");
-        let read: SecretVote = serde_json::from_str(&json).unwrap();
+        let mut read: SecretVote = serde_json::from_str(&json).unwrap();
         assert_eq!(read, s);
         assert_eq!(read.turnout(), 6);
-        // A list that shrank (never done by the fold) is counted afresh.
+        assert!(read.has_nullifier("a") && !read.has_nullifier("g"));
+        read.push_ballot(published(11, "a", 9));
+        assert_eq!(read.turnout(), 6);
+        // A list changed by hand (the fold never does) is counted afresh:
+        // shrunk, and shrunk then refilled to the length the set was
+        // built over (review s10 L4: a count keyed on the length alone
+        // took it for the old list).
         s.ballots.truncate(2);
         assert_eq!(s.turnout(), 2);
+        for i in 2..11 {
+            s.ballots.push(published(100 + i, "z", i));
+        }
+        assert_eq!(s.ballots.len(), 11);
+        assert_eq!(s.turnout(), 3);
+        assert!(s.has_nullifier("z") && !s.has_nullifier("c"));
+        // And pushed to again: rebuilt from the list as it is.
+        s.push_ballot(published(200, "y", 1));
+        assert_eq!(s.turnout(), 4);
+        assert_eq!(s.turnout(), s.counted().len() as u64);
     }
 }

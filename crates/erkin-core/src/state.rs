@@ -758,7 +758,7 @@ impl State {
                     .get_mut(&proposal)
                     .and_then(|p| p.secret.as_deref_mut())
                 {
-                    s.ballots.push(ballot);
+                    s.push_ballot(ballot);
                     self.ballot_run = Some(proposal);
                 }
             }
