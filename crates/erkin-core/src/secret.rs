@@ -210,6 +210,24 @@ pub fn is_commitment(s: &str) -> bool {
     decode32(s).is_some()
 }
 
+/// `ballot_overflow` (BALLOT.md §6 item 11): whether proposal `id` may
+/// take a ballot with a nullifier new to it, `distinct` nullifiers before
+/// it, its tree holding `leaves` ballot keys. The fold asks it over the
+/// close's run ([`SecretVote::check_ballot`]) and the sequencer's intake
+/// over the ballots it holds, which the close publishes: one rule, so
+/// that what the intake holds the close's fold takes.
+pub fn check_new_nullifier(id: u64, distinct: u64, leaves: u64) -> Result<(), Rejection> {
+    let nullifiers = distinct.saturating_add(1);
+    if nullifiers > leaves {
+        return Err(Rejection::BallotOverflow {
+            proposal: id,
+            nullifiers,
+            leaves,
+        });
+    }
+    Ok(())
+}
+
 /// The pinned verifier, prepared once (a pairing) and kept.
 fn verifier() -> Result<&'static Verifier, BallotError> {
     static V: OnceLock<Result<Verifier, BallotError>> = OnceLock::new();
@@ -442,16 +460,7 @@ impl SecretVote {
             // A new nullifier: no more of them than ballot keys (§6 item
             // 11, checked here too so that a run stays bounded: at most one
             // ballot per leaf and epoch).
-            None => {
-                let nullifiers = self.turnout() + 1;
-                if nullifiers > self.voters_possible() {
-                    return Err(Rejection::BallotOverflow {
-                        proposal: id,
-                        nullifiers,
-                        leaves: self.voters_possible(),
-                    });
-                }
-            }
+            None => check_new_nullifier(id, self.turnout(), self.voters_possible())?,
         }
         let scope = FieldElement::from_hex(&self.scope).map_err(bad)?;
         let signal = ballot::signal(
@@ -497,6 +506,24 @@ mod tests {
             seq,
             choice: Ballot::Yes,
         }
+    }
+
+    #[test]
+    fn a_new_nullifier_beyond_the_ballot_keys_overflows() {
+        assert_eq!(check_new_nullifier(7, 0, 1), Ok(()));
+        assert_eq!(check_new_nullifier(7, 3, 4), Ok(()));
+        assert_eq!(
+            check_new_nullifier(7, 4, 4),
+            Err(Rejection::BallotOverflow {
+                proposal: 7,
+                nullifiers: 5,
+                leaves: 4
+            })
+        );
+        assert_eq!(
+            check_new_nullifier(7, u64::MAX, 0).map_err(|r| r.code()),
+            Err("ballot_overflow")
+        );
     }
 
     #[test]

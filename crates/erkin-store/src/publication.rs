@@ -805,14 +805,13 @@ impl Publication {
             None => self.check_held(intake.proposal, &intake.nullifier, intake.seq, now)?,
         };
         if held.is_none() {
-            let nullifiers = self.store.held_nullifiers(intake.proposal)? + 1;
-            if nullifiers > intake.leaves {
-                return Err(BallotRefusal::Rejected(Rejection::BallotOverflow {
-                    proposal: intake.proposal,
-                    nullifiers,
-                    leaves: intake.leaves,
-                }));
-            }
+            // The fold's own rule over what the close will publish.
+            erkin_core::secret::check_new_nullifier(
+                intake.proposal,
+                self.store.held_nullifiers(intake.proposal)?,
+                intake.leaves,
+            )
+            .map_err(BallotRefusal::Rejected)?;
         }
         self.store.hold_ballot(
             intake.proposal,
