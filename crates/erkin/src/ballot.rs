@@ -220,23 +220,6 @@ pub fn check_proxy(proxy: &str) -> Result<String> {
     Ok(rest.to_string())
 }
 
-/// The language of the member's locale for the warnings that matter most
-/// (`LC_ALL`, `LC_MESSAGES`, `LANG`, as the C library reads them): `kk`,
-/// `ru`, or `en` for anything else.
-pub fn language() -> String {
-    ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|v| !v.is_empty())
-        .map(|v| {
-            v.chars()
-                .take_while(char::is_ascii_alphabetic)
-                .collect::<String>()
-        })
-        .filter(|l| l == "kk" || l == "ru")
-        .unwrap_or_else(|| "en".to_string())
-}
-
 /// Said before a secret ballot is sent without a proxy, in `lang` (kk, ru,
 /// else en): the server and anyone on the path see the member's address
 /// when they vote (docs/BALLOT.md §9).
@@ -245,6 +228,22 @@ pub fn no_proxy_warning(lang: &str) -> &'static str {
         "kk" => "ЕСКЕРТУ: бұл құпия бюллетень проксисіз, тікелей сіздің байланысыңызбен жіберіледі: сервер де, желідегі жолдағы кез келген адам да (провайдер, TLS-ті ашатын делдал) дауыс берген сәттегі IP мекенжайыңызды көреді, ал сервер бюллетеньді уақыты бойынша сізбен байланыстыра алады. Tor арқылы дауыс беріңіз: --proxy socks5h://127.0.0.1:9050 (немесе ERKIN_BALLOT_PROXY).",
         "ru" => "ВНИМАНИЕ: этот тайный бюллетень отправляется без прокси, напрямую с вашего подключения: сервер и любой на сетевом пути (провайдер, посредник, вскрывающий TLS) видят ваш IP-адрес в момент голосования, и сервер может связать бюллетень с вами по времени. Голосуйте через Tor: --proxy socks5h://127.0.0.1:9050 (или ERKIN_BALLOT_PROXY).",
         _ => "WARNING: this secret ballot is sent without a proxy, straight from your connection: the server and anyone on the network path (your provider, a TLS interceptor) see your IP address at the moment you vote, and the server can link the ballot to you by its time. Vote through Tor: --proxy socks5h://127.0.0.1:9050 (or ERKIN_BALLOT_PROXY).",
+    }
+}
+
+/// Said when a re-vote refused `revote_too_soon` is sent again in `wait`
+/// seconds, in `lang` (kk, ru, else en).
+pub fn revote_retry_notice(lang: &str, id: u64, wait: u64) -> String {
+    match lang {
+        "kk" => format!(
+            "Сервер #{id} ұсыныс бойынша бюллетеніңізді жаңа ғана қабылдады, келесісін {wait} секундтан кейін қабылдайды: бұл бюллетень сонда жіберіледі."
+        ),
+        "ru" => format!(
+            "Сервер только что принял ваш бюллетень по предложению #{id} и примет следующий через {wait} с: этот будет отправлен тогда."
+        ),
+        _ => format!(
+            "The server held a ballot of yours on proposal #{id} moments ago and takes the next one in {wait} s: sending this one then."
+        ),
     }
 }
 
@@ -393,12 +392,24 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// The refusal of a ballot in words, by its code (the sequencer's English
 /// message for codes this version does not know).
 pub fn refusal(proposal: u64, error: &ApiError) -> String {
+    refusal_in(&crate::when::language(), proposal, error)
+}
+
+/// [`refusal`], the sentences said in the locale's language
+/// (`revote_too_soon`'s) in `lang` (kk, ru, else en).
+fn refusal_in(lang: &str, proposal: u64, error: &ApiError) -> String {
     // A refusal about time, in the member's local time.
     if let Some(words) = error
         .times
-        .and_then(|t| crate::when::explain(&error.code, t))
+        .and_then(|t| crate::when::explain_in(lang, &error.code, t))
     {
-        return format!("proposal #{proposal}: {words} ({})", error.code);
+        // (The re-vote's words are in the locale's language: its prefix too.)
+        let prefix = match (error.code.as_str(), lang) {
+            ("revote_too_soon", "kk") => format!("#{proposal} ұсыныс"),
+            ("revote_too_soon", "ru") => format!("предложение #{proposal}"),
+            _ => format!("proposal #{proposal}"),
+        };
+        return format!("{prefix}: {words} ({})", error.code);
     }
     let said = match error.code.as_str() {
         "stale_root" => format!(
@@ -544,7 +555,8 @@ pub fn cast(
                 waited += 1;
                 if error.code == "revote_too_soon" {
                     eprintln!(
-                        "The server held a ballot of yours on proposal #{id} moments ago and takes the next one in {wait} s: sending this one then."
+                        "{}",
+                        revote_retry_notice(&crate::when::language(), id, wait)
                     );
                 } else {
                     eprintln!(
@@ -594,12 +606,38 @@ mod tests {
             time: 1_790_000_120,
             reference: 1_790_000_130,
         });
-        let said = refusal(14, &e);
+        let said = refusal_in("en", 14, &e);
         assert!(
             said.starts_with("proposal #14: the sequencer held a ballot from your ballot key on this proposal moments ago and takes the next one only 10 s from now"),
             "{said}"
         );
         assert!(said.ends_with("(revote_too_soon)"), "{said}");
+        // In the locale's language (review s10 L9), as the warning without
+        // a proxy: the refusal and the notice of the retry.
+        for (lang, refused, notice) in [
+            (
+                "kk",
+                "#14 ұсыныс: сервер осы ұсыныс бойынша бюллетень кілтіңізден бюллетеньді жаңа ғана қабылдады, келесісін тек 10 секундтан кейін қабылдайды: содан кейін қайта дауыс беріңіз (тек соңғы бюллетеніңіз есептеледі) (revote_too_soon)",
+                "Сервер #14 ұсыныс бойынша бюллетеніңізді жаңа ғана қабылдады, келесісін 10 секундтан кейін қабылдайды: бұл бюллетень сонда жіберіледі.",
+            ),
+            (
+                "ru",
+                "предложение #14: сервер только что принял бюллетень с вашим ключом бюллетеня по этому предложению и примет следующий только через 10 с: проголосуйте снова после этого (считается только ваш последний бюллетень) (revote_too_soon)",
+                "Сервер только что принял ваш бюллетень по предложению #14 и примет следующий через 10 с: этот будет отправлен тогда.",
+            ),
+            (
+                "en",
+                "proposal #14: the sequencer held a ballot from your ballot key on this proposal moments ago and takes the next one only 10 s from now: vote again after that (only your last ballot counts) (revote_too_soon)",
+                "The server held a ballot of yours on proposal #14 moments ago and takes the next one in 10 s: sending this one then.",
+            ),
+        ] {
+            assert_eq!(refusal_in(lang, 14, &e), refused);
+            assert_eq!(revote_retry_notice(lang, 14, 10), notice);
+        }
+        // Another refusal about time keeps its words.
+        let mut ended = e.clone();
+        ended.code = "voting_ended".into();
+        assert!(refusal_in("ru", 14, &ended).starts_with("proposal #14: voting has ended"));
         // The same ballot is sent again once the wait is over, as for a
         // busy server, a bounded number of times.
         assert_eq!(wait_before_retry(&e, None, 0), Some(10));

@@ -292,7 +292,7 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
         if proxy.is_none() {
             eprintln!(
                 "{}",
-                crate::ballot::no_proxy_warning(&crate::ballot::language())
+                crate::ballot::no_proxy_warning(&crate::when::language())
             );
         }
         let log_key = desk.publication().store().log_key().clone();

@@ -10,6 +10,12 @@ use erkin_core::rejection::RefusalTimes;
 
 /// A refusal about time in words, by its code; `None` for other codes.
 pub fn explain(code: &str, t: RefusalTimes) -> Option<String> {
+    explain_in(&language(), code, t)
+}
+
+/// [`explain`] with the language of the sentences said in the locale's
+/// (`revote_too_soon`'s) given: `lang` (kk, ru, else en).
+pub fn explain_in(lang: &str, code: &str, t: RefusalTimes) -> Option<String> {
     let (time, reference) = (t.time, t.reference);
     let gap = duration(time.abs_diff(reference));
     Some(match code {
@@ -57,11 +63,43 @@ pub fn explain(code: &str, t: RefusalTimes) -> Option<String> {
         // A secret ballot's re-vote too soon after the last one held
         // (docs/BALLOT.md §8 item 2): the sequencer's time and when it
         // takes the next.
-        "revote_too_soon" => format!(
-            "the sequencer held a ballot from your ballot key on this proposal moments ago and takes the next one only {gap} from now: vote again after that (only your last ballot counts)"
-        ),
+        "revote_too_soon" => revote_too_soon(lang, reference.saturating_sub(time)),
         _ => return None,
     })
+}
+
+/// The language of the member's locale for the sentences that are said
+/// in it (`LC_ALL`, `LC_MESSAGES`, `LANG`, as the C library reads them):
+/// `kk`, `ru`, or `en` for anything else.
+pub fn language() -> String {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .map(|v| {
+            v.chars()
+                .take_while(char::is_ascii_alphabetic)
+                .collect::<String>()
+        })
+        .filter(|l| l == "kk" || l == "ru")
+        .unwrap_or_else(|| "en".to_string())
+}
+
+/// `revote_too_soon` in words, in `lang` (kk, ru, else en): the sequencer
+/// takes the next ballot of this ballot key in `wait` seconds.
+pub fn revote_too_soon(lang: &str, wait: u64) -> String {
+    match lang {
+        "kk" => format!(
+            "сервер осы ұсыныс бойынша бюллетень кілтіңізден бюллетеньді жаңа ғана қабылдады, келесісін тек {wait} секундтан кейін қабылдайды: содан кейін қайта дауыс беріңіз (тек соңғы бюллетеніңіз есептеледі)"
+        ),
+        "ru" => format!(
+            "сервер только что принял бюллетень с вашим ключом бюллетеня по этому предложению и примет следующий только через {wait} с: проголосуйте снова после этого (считается только ваш последний бюллетень)"
+        ),
+        _ => format!(
+            "the sequencer held a ballot from your ballot key on this proposal moments ago and takes the next one only {} from now: vote again after that (only your last ballot counts)",
+            duration(wait)
+        ),
+    }
 }
 
 /// A span of seconds, to the minute once it is a minute or more:
