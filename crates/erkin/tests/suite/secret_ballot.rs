@@ -275,6 +275,13 @@ impl World {
         std::fs::write(&self.clock, offset.to_string()).unwrap();
     }
 
+    /// Moves the shared clock `secs` on (the sequencer's too).
+    fn advance_clock(&self, secs: u64) {
+        let offset: i64 =
+            std::fs::read_to_string(&self.clock).map_or(0, |t| t.trim().parse().unwrap());
+        std::fs::write(&self.clock, (offset + secs as i64).to_string()).unwrap();
+    }
+
     /// The state of the member's copy, synced from the server now.
     fn state(&self) -> State {
         self.ok(&["proposals"]);
@@ -670,7 +677,10 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
     for i in 17..=18 {
         w.vote(i, removal, &["abstain"]);
     }
-    // m00 changes their mind: the second ballot replaces the first.
+    // m00 changes their mind: the second ballot replaces the first. (The
+    // sequencer takes a nullifier's next ballot REVOTE_INTERVAL_SECS after
+    // its last, by the clock, not by how fast the commands between ran.)
+    w.advance_clock(erkin_store::REVOTE_INTERVAL_SECS);
     w.vote(0, removal, &["yes"]);
     let err = w.refused(
         &["vote", &removal.to_string(), "no", "--key", &key(19)],
@@ -880,6 +890,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
         serde_json::from_slice(&std::fs::read(&counters).unwrap()).unwrap();
     assert_eq!(before.get(&election.to_string()), Some(&1), "{before:?}");
     std::fs::remove_file(&counters).unwrap();
+    w.advance_clock(erkin_store::REVOTE_INTERVAL_SECS);
     let receipt = w.t.join("m07.receipt");
     let r = w.member_cmd(&[
         "vote",
