@@ -337,6 +337,7 @@ const MESSAGES: &[(&str, [&str; 3])] = &[
     ("refused_stale_root", ["Сервер бюллетеньді қабылдамады: сайлаушылар тізімі өзгерді; көшірмені жаңартып, қайта дауыс беріңіз.", "Сервер отклонил бюллетень: список избирателей изменился; обновите копию и проголосуйте снова.", "The server refused the ballot: the electorate changed; refresh your copy and vote again."]),
     ("refused_ballot_overflow", ["Сервер бюллетеньді қабылдамады: дауыс берушілер бюллетень кілттерінен көп болып кетер еді.", "Сервер отклонил бюллетень: голосующих стало бы больше, чем ключей бюллетеня.", "The server refused the ballot: there would be more voters than ballot keys."]),
     ("refused_stale_ballot", ["Сервер бюллетеньді қабылдамады: сізде кейінірек бюллетень бар; қайта жіберіңіз.", "Сервер отклонил бюллетень: у вас уже есть более поздний бюллетень; отправьте снова.", "The server refused the ballot: a later ballot of yours is held; send it again."]),
+    ("refused_revote_too_soon", ["Сервер бюллетеньді қабылдамады: сіздің бюллетеніңіз жаңа ғана қабылданды; бұл бюллетеньді он секундтан кейін қайта жіберіңіз (тек соңғысы есептеледі).", "Сервер отклонил бюллетень: ваш бюллетень принят только что; отправьте этот снова через десять секунд (считается только последний).", "The server refused the ballot: a ballot of yours was taken moments ago; send this one again in ten seconds (only your last ballot counts)."]),
     ("refused_bad_body", ["Сервер қабылдамады: жіберілген мазмұн оқылмады (бюллетень жәшігінің кілті өзгерген болуы мүмкін).", "Сервер отклонил: отправленное не читается (ключ урны для бюллетеней мог смениться).", "The server refused it: what was sent cannot be read (the ballot box's key may have changed)."]),
     ("refused_no_ballot_box", ["Бұл сервер жасырын бюллетеньдерді қабылдамайды.", "Этот сервер не принимает тайные бюллетени.", "This server takes no secret ballots."]),
     ("refused_blob_mismatch", ["Сервер қабылдамады: файл қолтаңбадағыдан өзгеше.", "Сервер отклонил: файл не совпадает с подписанным.", "The server refused it: the file is not the one signed for."]),
@@ -433,6 +434,7 @@ mod tests {
             "stale_root",
             "ballot_overflow",
             "stale_ballot",
+            "revote_too_soon",
             "bad_body",
             "no_ballot_box",
         ];
