@@ -244,10 +244,12 @@ pub fn render(
     let is_redacted = |a: &Article| {
         state.redacted().contains(&a.slug) || redacted_blobs.contains(&a.current().body)
     };
-    // Articles in batches: each batch's blobs read here, in order, then its
-    // pages rendered on every core (the output in the same order).
-    for batch in to_render.chunks(ARTICLE_BATCH) {
-        let inputs: Vec<ArticleInput> = batch
+    // Articles in batches: each batch's blobs read here, in order (the
+    // reader need not be thread-safe), then its pages rendered on every
+    // core (the output in the same order) while this thread reads the next
+    // batch's blobs.
+    let read_inputs = |batch: &[&Article], used: &mut std::collections::HashSet<BlobId>| {
+        batch
             .iter()
             .map(|a| {
                 let body = if is_redacted(a) {
@@ -275,13 +277,26 @@ pub fn render(
                 });
                 ArticleInput { body, revisions }
             })
-            .collect();
-        let site = &site;
-        let outputs: Vec<ArticleOutput> = batch
-            .par_iter()
-            .zip(inputs)
-            .map(|(a, input)| site.article_pages(a, input, &redacted_blobs))
-            .collect();
+            .collect::<Vec<ArticleInput>>()
+    };
+    let mut batches = to_render.chunks(ARTICLE_BATCH);
+    let mut next = batches.next().map(|b| (b, read_inputs(b, &mut used)));
+    while let Some((batch, inputs)) = next.take() {
+        let (site, redacted_blobs) = (&site, &redacted_blobs);
+        let mut outputs: Vec<ArticleOutput> = Vec::new();
+        // In the current pool (a caller's `install` is kept); the scope
+        // ends once the batch is rendered.
+        rayon::in_place_scope(|s| {
+            let rendered = &mut outputs;
+            s.spawn(move |_| {
+                *rendered = batch
+                    .par_iter()
+                    .zip(inputs)
+                    .map(|(a, input)| site.article_pages(a, input, redacted_blobs))
+                    .collect();
+            });
+            next = batches.next().map(|b| (b, read_inputs(b, &mut used)));
+        });
         for (a, out) in batch.iter().zip(outputs) {
             // The first image of the body leads the article in lists.
             if pick.all {
