@@ -585,6 +585,10 @@ pub fn format_of(bytes: &[u8]) -> Option<u32> {
 pub struct Decoder {
     state: State,
     expected: u64,
+    /// The rows read so far. The state's map is built from them in one go
+    /// when all are read ([`Decoder::finish`]): no search per row, and full
+    /// nodes (a map filled one row at a time in slug order is half empty).
+    rows: Vec<(String, Box<Article>)>,
 }
 
 impl Decoder {
@@ -699,13 +703,14 @@ impl Decoder {
         Ok(Self {
             state,
             expected: i.articles,
+            rows: Vec::new(),
         })
     }
 
     /// Reads the row stored under `slug`.
     pub fn article(&mut self, slug: &str, bytes: &[u8]) -> Result<(), SnapshotError> {
         let malformed = |reason: String| SnapshotError::Malformed { reason };
-        let found = self.state.articles.len() as u64 + 1;
+        let found = self.rows.len() as u64 + 1;
         if found > self.expected {
             return Err(SnapshotError::WrongArticles {
                 expected: self.expected,
@@ -716,26 +721,28 @@ impl Decoder {
         if article.slug != slug {
             return Err(malformed(format!("the row of article {slug}")));
         }
-        if self
-            .state
-            .articles
-            .insert(slug.to_string(), Box::new(article))
-            .is_some()
-        {
-            return Err(malformed(format!("two rows of article {slug}")));
-        }
+        self.rows.push((slug.to_string(), Box::new(article)));
         Ok(())
     }
 
     /// The state, once every row is read.
-    pub fn finish(self) -> Result<State, SnapshotError> {
-        let found = self.state.articles.len() as u64;
+    pub fn finish(mut self) -> Result<State, SnapshotError> {
+        let found = self.rows.len() as u64;
         if found != self.expected {
             return Err(SnapshotError::WrongArticles {
                 expected: self.expected,
                 found,
             });
         }
+        // Stored in slug order but for the rows rewritten since: nearly
+        // sorted already.
+        self.rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = self.rows.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(SnapshotError::Malformed {
+                reason: format!("two rows of article {}", w[0].0),
+            });
+        }
+        self.state.articles = self.rows.into_iter().collect();
         Ok(self.state)
     }
 }
