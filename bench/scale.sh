@@ -78,7 +78,22 @@ RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
 SERVE_PID=
 
-cleanup() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2> /dev/null || true; }
+cleanup() {
+  [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2> /dev/null || true
+  rm -rf "$WORK/.discarded"
+}
+
+# discard PATH: moves PATH aside (a rename), deleted when the run ends. On
+# ext4 without a journal (this machine's /), creating a file skips every
+# inode deleted in the last ~35 s and reads its inode-table block to find
+# out: an export right after a copy's 23,000 (or 228,000) files were
+# deleted paid for it, several times its own CPU (docs/BENCHMARKS.md, "Full
+# export on both cores"). Nothing is deleted while something is timed.
+discard() {
+  [ -e "$1" ] || return 0
+  mkdir -p "$WORK/.discarded"
+  mv "$1" "$(mktemp -u "$WORK/.discarded/XXXXXXXX")"
+}
 trap cleanup EXIT
 
 say() { echo "scale: $(date -u +%H:%M:%S) $*" >&2; }
@@ -114,7 +129,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 for n in $SIZES; do
   d="$WORK/$n"
-  rm -rf "$d"; mkdir -p "$d"
+  discard "$d"; mkdir -p "$d"
   corpus="$WORK/corpus-$n"
   if [ ! -f "$corpus/hugo.toml" ] && [ ! -f "$corpus/config.toml" ]; then
     say "generating the corpus of $n articles (not timed)"
@@ -197,7 +212,7 @@ for n in $SIZES; do
   measure "verify data" "$n" "$ERKIN" verify "$d/data" --key "$logkey" || true
   measure "verify export" "$n" "$ERKIN" verify "$d/site" --key "$logkey" || true
   measure "verify --deep" "$n" "$ERKIN" verify "$d/data" --key "$logkey" --deep || true
-  rm -rf "$d/mirror"
+  discard "$d/mirror"
 
   # Hugo on the same files, last (at 100,000 it may take the rest of the
   # time): under `timeout`, shortened to end a minute before --deadline.
@@ -213,7 +228,7 @@ for n in $SIZES; do
     if [ "$n" -le "$HUGO_UP_TO" ] || [ "$limit" -gt 30 ]; then
       sync
       EXTRA="timeout ${limit}s" measure hugo "$n" timeout "$limit" "$HUGO" --quiet --buildFuture -s "$corpus" -d "$d/hugo-out" || true
-      rm -rf "$d/hugo-out"
+      discard "$d/hugo-out"
     else
       record hugo "$n" SKIPPED "" "" "no time left before the deadline"
     fi
