@@ -11,6 +11,7 @@ use erkin_core::state::State;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
 use erkin_store::{Publication, Store, StoreError};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::dir::replace_whole;
@@ -628,9 +629,11 @@ fn write_files(
         return Ok(());
     }
     let gate = Gate::new(writers * FILES_IN_FLIGHT_PER_WRITER, BYTES_IN_FLIGHT);
-    // The first error a writer thread met: the export stops there.
+    // The first error a writer thread met, kept until the end so that it
+    // is the one returned; `stop` tells every thread and the handing loop
+    // that there is one (never cleared).
     let failed: Mutex<Option<ExportError>> = Mutex::new(None);
-    let take_failed = || failed.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let stop = AtomicBool::new(false);
     let root = w.root.clone();
     let stopped = || ExportError::Io {
         path: root.clone(),
@@ -642,17 +645,17 @@ fn write_files(
         for _ in 0..writers {
             let (tx, rx) = std::sync::mpsc::channel::<Job>();
             let mut mine = w.empty_like();
-            let (gate, failed) = (&gate, &failed);
+            let (gate, failed, stop) = (&gate, &failed, &stop);
             threads.push(s.spawn(move || {
                 let _guard = BreakOnPanic(gate);
                 for job in rx {
-                    let go_on = failed.lock().map(|f| f.is_none()).unwrap_or(false);
-                    if go_on {
+                    if !stop.load(Ordering::Acquire) {
                         if let Err(e) = mine.handle(&job.rel, job.part, Some(&job.bytes)) {
                             failed
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .get_or_insert(e);
+                            stop.store(true, Ordering::Release);
                         }
                     }
                     gate.leave(job.level, job.bytes.len());
@@ -662,8 +665,8 @@ fn write_files(
             queues.push(tx);
         }
         let handed = files::<ExportError>(publication, selection, None, &mut |rel, part, bytes| {
-            if let Some(e) = take_failed() {
-                return Err(e);
+            if stop.load(Ordering::Acquire) {
+                return Err(stopped());
             }
             match (part, bytes) {
                 (Part::Blob | Part::Site, Some(bytes)) => {
@@ -685,8 +688,8 @@ fn write_files(
                     // Durable, and the checkpoint only once everything it
                     // covers is written.
                     gate.drain().map_err(|_| stopped())?;
-                    if let Some(e) = take_failed() {
-                        return Err(e);
+                    if stop.load(Ordering::Acquire) {
+                        return Err(stopped());
                     }
                     w.handle(&rel, part, Some(&bytes))?;
                 }
@@ -704,7 +707,9 @@ fn write_files(
                 Err(_) => lost = true,
             }
         }
-        if let Some(e) = take_failed() {
+        // The writers' first error before the handing loop's own: when a
+        // writer failed, the loop's is only `stopped`.
+        if let Some(e) = failed.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(e);
         }
         handed?;
