@@ -940,18 +940,32 @@ impl Store {
     /// `max_len` before anything is read, so a hostile data directory with a
     /// huge row costs nothing to refuse ([`StoreError::Blob`]).
     pub fn blob(&self, id: &BlobId, max_len: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some((_, len)) = self.blob_row(id)? else {
+        // One cached statement (an export reads every body through here):
+        // the length from the row's header, the bytes only when they fit.
+        let found: Option<(u64, Option<Vec<u8>>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT length(data), CASE WHEN length(data) <= ?2 THEN data END \
+                 FROM blobs WHERE id = ?1",
+            )
+            .and_then(|mut st| {
+                st.query_row(
+                    params![&id.0[..], i64::try_from(max_len).unwrap_or(i64::MAX)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .map_err(|e| sql_err(&self.path, e))?;
+        let Some((len, data)) = found else {
             return Ok(None);
         };
         check_blob_len(len, max_len)?;
-        self.conn
-            .query_row(
-                "SELECT data FROM blobs WHERE id = ?1",
-                params![&id.0[..]],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| sql_err(&self.path, e))
+        // Fits by its length but was not read: the same row and the same
+        // comparison make this impossible short of a broken database.
+        data.map(Some).ok_or_else(|| StoreError::Corrupt {
+            path: self.path.clone(),
+            reason: format!("blob {id} fits by its length but was not read"),
+        })
     }
 
     /// A stored blob's row and length, without reading it.
