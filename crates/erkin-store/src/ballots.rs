@@ -3,7 +3,7 @@
 //! one canonical ballot, checked by the state
 //! ([`erkin_core::state::State::check_ballot_intake`]) and by what the
 //! sequencer holds, then held durably until the close
-//! ([`crate::Publication::hold_ballot`]).
+//! (`Publication::hold_ballot`).
 //!
 //! Nothing here records when a ballot arrived or from where: the held row
 //! is the ballot's own bytes, keyed by (proposal, epoch, ballot hash).
@@ -17,7 +17,7 @@ use erkin_core::api::{
 };
 use erkin_core::state::Rejection;
 
-use crate::publication::PublicationError;
+use crate::publication_error::PublicationError;
 
 /// The largest submission body read: an age file of one X25519 stanza and
 /// [`BALLOT_PLAINTEXT_LEN`] bytes of payload is some 8,500 bytes; the rest

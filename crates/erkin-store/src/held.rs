@@ -24,12 +24,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::store::{sql_err, Store, StoreError};
 
-/// The tables, made with the store and added in place to older stores when
-/// they are opened for writing (older erkins ignore them).
-pub(crate) const HELD_TABLES: &str = "CREATE TABLE IF NOT EXISTS held_ballots (proposal INTEGER NOT NULL, epoch INTEGER NOT NULL, ballot_hash BLOB NOT NULL, nullifier TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (proposal, epoch, ballot_hash)) STRICT, WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS held_ballots_hash ON held_ballots (proposal, ballot_hash);
-CREATE INDEX IF NOT EXISTS held_ballots_nullifier ON held_ballots (proposal, nullifier, seq);
-CREATE TABLE IF NOT EXISTS held_salts (proposal INTEGER NOT NULL, epoch INTEGER NOT NULL, salt BLOB NOT NULL, PRIMARY KEY (proposal, epoch)) STRICT, WITHOUT ROWID;";
+// The tables' schema is `store::HELD_TABLES`, beside the store's others.
 
 /// One held ballot, as the close publishes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

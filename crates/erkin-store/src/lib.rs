@@ -19,6 +19,7 @@ pub mod drafts;
 mod held;
 pub mod keyfile;
 pub mod publication;
+mod publication_error;
 pub mod store;
 mod writer;
 

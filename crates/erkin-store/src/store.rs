@@ -186,7 +186,7 @@ impl Store {
         configure(&store.conn)
             .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
             .and_then(|()| store.conn.execute_batch(SNAPSHOT_TABLE))
-            .and_then(|()| store.conn.execute_batch(crate::held::HELD_TABLES))
+            .and_then(|()| store.conn.execute_batch(HELD_TABLES))
             .and_then(|()| add_snapshot_weight(&store.conn))
             .map_err(|source| sql_err(&store.path, source))?;
         store.size = store.check_head().map_err(|reason| StoreError::Corrupt {
@@ -1251,7 +1251,7 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
          ALTER TABLE state_snapshot ADD COLUMN weight INTEGER NOT NULL DEFAULT 0;
          PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {FORMAT_VERSION};",
-        held = crate::held::HELD_TABLES,
+        held = HELD_TABLES,
     ))
     .map_err(sql)?;
     conn.execute(
@@ -1263,6 +1263,13 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
         .map_err(sql)?;
     conn.close().map_err(|(_, source)| sql(source))
 }
+
+/// The held ballots' tables (`held.rs`), made with the store and added in place to older stores when
+/// they are opened for writing (older erkins ignore them).
+const HELD_TABLES: &str = "CREATE TABLE IF NOT EXISTS held_ballots (proposal INTEGER NOT NULL, epoch INTEGER NOT NULL, ballot_hash BLOB NOT NULL, nullifier TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (proposal, epoch, ballot_hash)) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS held_ballots_hash ON held_ballots (proposal, ballot_hash);
+CREATE INDEX IF NOT EXISTS held_ballots_nullifier ON held_ballots (proposal, nullifier, seq);
+CREATE TABLE IF NOT EXISTS held_salts (proposal INTEGER NOT NULL, epoch INTEGER NOT NULL, salt BLOB NOT NULL, PRIMARY KEY (proposal, epoch)) STRICT, WITHOUT ROWID;";
 
 /// Blobs members uploaded that no logged entry names yet: not served, and
 /// deleted if no entry names them within the grace period
