@@ -18,6 +18,7 @@ use erkin_store::keyfile::write_key_file;
 use erkin_store::{Publication, LOG_KEY_FILE};
 
 use crate::exit;
+use crate::govern::DEADLINE_SLACK;
 use crate::term::{now, outln, shell_word};
 
 /// Demo keys are encrypted like real ones, with a passphrase everyone knows,
@@ -94,10 +95,14 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("aigerim", "Оқырман бақыланбайды: бөгде сұраулар жоқ, cookie жоқ, JavaScript қажет емес."),
 ];
 
+/// A proposal closing `hours` from now, and a minute more: the sequencer
+/// records it at its own clock's second, which may be later than this one,
+/// and a charter's minimum runs from that log time
+/// ([`crate::govern::DEADLINE_SLACK`], as `erkin propose` does).
 fn propose(title: &str, hours: u64, motion: Motion) -> Action {
     Action::Propose(Propose {
         title: title.to_string(),
-        closes_at: now() + hours * 3600,
+        closes_at: now() + hours * 3600 + DEADLINE_SLACK,
         motion,
     })
 }
@@ -272,7 +277,8 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
     // nomination deadline (three days of log time) has passed, so the
     // founders stay the board in the demo.
     let charter = publication.state().charter().clone();
-    let nominations_close = now() + u64::from(charter.elect.nomination_hours) * 3600;
+    let nominations_close =
+        now() + u64::from(charter.elect.nomination_hours) * 3600 + DEADLINE_SLACK;
     let elect = act(
         &mut publication,
         &log_key,

@@ -117,7 +117,7 @@ fn motion_of(args: MotionArgs) -> Result<Motion> {
 
 /// How far past the charter's minimum a default deadline is set (see
 /// [`proposing`]).
-const DEADLINE_SLACK: u64 = 60;
+pub(crate) const DEADLINE_SLACK: u64 = 60;
 
 /// A proposal put now under `state`'s charter: the action, when voting
 /// closes and, for an election, when nominations close.
