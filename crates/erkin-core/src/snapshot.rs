@@ -381,8 +381,10 @@ fn read_article(bytes: &[u8]) -> Result<Article, &'static str> {
     let tags = r.texts()?;
     let translation_of = r.option(Reader::text)?;
     let first_published = r.option(Reader::uint)?;
-    // A revision takes at least 69 bytes (two hashes and seven lengths).
-    let n = r.count(69)?;
+    // A revision takes at least 72 bytes: two hashes and eight fields of
+    // one byte or more (index, times, editor, title, summary, media, the
+    // correction flag).
+    let n = r.count(72)?;
     if n == 0 {
         // Not a state's: an article is published with its first revision.
         return Err("an article without revisions");
