@@ -20,7 +20,7 @@ use erkin_core::blob::{check_blob_len, BlobError, BlobId};
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::checkpoint::MAX_CHECKPOINT_LEN;
 use erkin_core::keys::{SecretKey, VerifierKey};
-use erkin_core::snapshot::Encoded;
+use erkin_core::snapshot::{self, Encoded};
 use erkin_core::tiles::{encode_bundle, TileKind, TilePath, MAX_ENTRY_LEN, TILE_WIDTH};
 use erkin_core::verify::{CopyReader, ReadError};
 use erkin_core::Hash;
@@ -1307,20 +1307,26 @@ fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
 /// the article rows it carries written (all others removed first if it
 /// carries every article). An incremental snapshot (rows of the articles
 /// changed since its `since` only) completes the stored one only if that
-/// is of at least `since` entries; otherwise (two processes racing, one of
-/// them rebuilding) the stored snapshot is removed instead, so the next
-/// open rebuilds it whole, and nothing is written: returns whether it was.
+/// is of at least `since` entries and of this build's format
+/// ([`snapshot::FORMAT`]); otherwise (two processes racing, one of them
+/// rebuilding, or an erkin of another version sharing the directory during
+/// an upgrade, whose rows this one does not read) the stored snapshot is
+/// removed instead, so the next open rebuilds it whole, and nothing is
+/// written: returns whether it was.
 fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<bool> {
     if snap.complete {
         tx.execute("DELETE FROM state_articles", [])?;
     } else {
-        let stored: u64 = tx
-            .query_row("SELECT size FROM state_snapshot WHERE id = 1", [], |r| {
-                r.get(0)
-            })
+        // The head's first line only ("erkin-state N\n"), not the head.
+        let (stored, first): (u64, Vec<u8>) = tx
+            .query_row(
+                "SELECT size, CAST(substr(data, 1, 32) AS BLOB) FROM state_snapshot WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
-            .unwrap_or(0);
-        if stored < snap.since {
+            .unwrap_or((0, Vec::new()));
+        if stored < snap.since || snapshot::format_of(&first) != Some(snapshot::FORMAT) {
             tx.execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")?;
             return Ok(false);
         }

@@ -72,6 +72,11 @@ fn statements(f: &Fixture, n: u64, batch: u64) {
 /// Publishes (or, if it exists, corrects) each of `slugs`, one batch.
 fn articles(f: &Fixture, slugs: &[&str]) {
     let mut p = Publication::open(f.dir.path()).unwrap();
+    articles_in(f, &mut p, slugs);
+}
+
+/// [`articles`] through the publication `p`, kept open.
+fn articles_in(f: &Fixture, p: &mut Publication, slugs: &[&str]) {
     let start = p.state().size();
     let entries: Vec<Vec<u8>> = slugs
         .iter()
@@ -516,6 +521,78 @@ fn a_snapshot_with_the_json_article_rows_of_format_6_is_rebuilt() {
         let a = p.state().article(slug).unwrap();
         assert_eq!(data, &erkin_core::snapshot::article_bytes(a), "{slug}");
     }
+    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
+    assert_eq!(
+        check_snapshot(p.store()).unwrap(),
+        SnapshotCheck::Agrees { size }
+    );
+}
+
+/// An erkin of format 7 does not complete a snapshot stored by an erkin of
+/// format 6 with its changed rows (the two sharing a directory during an
+/// upgrade): the untouched rows would be format 6's JSON under a format 7
+/// head. The stored snapshot is removed instead and nothing is written, so
+/// the next open rebuilds it because it is missing, not because it found
+/// rows of two formats.
+#[test]
+fn an_incremental_snapshot_does_not_complete_one_of_another_format() {
+    let f = founded();
+    articles(&f, &["one", "two"]);
+    store_snapshot(&f);
+    // This erkin opens from the stored snapshot and corrects "one": only
+    // that row is changed since.
+    let mut p = Publication::open(f.dir.path()).unwrap();
+    let since = p.state().size();
+    assert_eq!(
+        p.opened(),
+        &Opened::Snapshot {
+            size: since,
+            folded: 0
+        }
+    );
+    articles_in(&f, &mut p, &["one"]);
+    // Meanwhile an erkin of format 6 stored its snapshot at the same size:
+    // the head and every row in its JSON.
+    let conn = db(f.dir.path());
+    let data: Vec<u8> = conn
+        .query_row("SELECT data FROM state_snapshot", [], |r| r.get(0))
+        .unwrap();
+    let body = &data[data.iter().position(|&b| b == b'\n').unwrap()..];
+    let mut old = b"erkin-state 6".to_vec();
+    old.extend_from_slice(body);
+    conn.execute("UPDATE state_snapshot SET data = ?1", params![old])
+        .unwrap();
+    for slug in ["one", "two"] {
+        let row = serde_json::to_vec(&serde_json::json!({"article": slug})).unwrap();
+        conn.execute(
+            "UPDATE state_articles SET data = ?1 WHERE slug = ?2",
+            params![row, slug],
+        )
+        .unwrap();
+    }
+    let snap = erkin_core::snapshot::encode(p.state());
+    assert!(!snap.complete);
+    assert_eq!(snap.since, since);
+    assert_eq!(snap.articles.len(), 1);
+    assert!(!p.store().put_snapshot(&snap, false).unwrap());
+    assert_eq!(
+        db(f.dir.path())
+            .query_row("SELECT COUNT(*) FROM state_snapshot", [], |r| r
+                .get::<_, i64>(0))
+            .unwrap(),
+        0
+    );
+    assert!(article_rows(f.dir.path()).is_empty());
+    let size = p.state().size();
+    drop(p);
+    assert_eq!(
+        opened(f.dir.path()),
+        Opened::Refolded {
+            why: Refold::Missing
+        }
+    );
+    let p = Publication::open(f.dir.path()).unwrap();
+    assert_eq!(p.opened(), &Opened::Snapshot { size, folded: 0 });
     assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
     assert_eq!(
         check_snapshot(p.store()).unwrap(),
