@@ -148,8 +148,16 @@ impl Drop for BreakOnPanic<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
     use std::sync::Arc;
     use std::time::Duration;
+
+    /// How long the main thread lets a thread that said it is about to
+    /// enter the gate go on: with the gate broken, the thread is through
+    /// it by then. The thread says so only once it runs, so a thread
+    /// started late on a loaded machine cannot make the test pass anyway;
+    /// with the gate right, the thread waits whatever the time.
+    const LET_GO: Duration = Duration::from_millis(50);
 
     #[test]
     fn levels_follow_the_layout() {
@@ -175,15 +183,18 @@ mod tests {
         let gate = Arc::new(Gate::new(64, 1 << 20));
         let events = Arc::new(Mutex::new(Vec::new()));
         gate.enter(level("media/x.png"), 10).unwrap();
+        let (entering, about_to_enter) = mpsc::channel();
         let page = {
             let (gate, events) = (gate.clone(), events.clone());
             std::thread::spawn(move || {
+                entering.send(()).unwrap();
                 gate.enter(level("a/story/index.html"), 10).unwrap();
                 events.lock().unwrap().push("page started");
                 gate.leave(1, 10);
             })
         };
-        std::thread::sleep(Duration::from_millis(50));
+        about_to_enter.recv().unwrap();
+        std::thread::sleep(LET_GO);
         events.lock().unwrap().push("medium written");
         gate.leave(0, 10);
         page.join().unwrap();
@@ -209,15 +220,18 @@ mod tests {
         let events = Arc::new(Mutex::new(Vec::new()));
         gate.enter(1, 1).unwrap();
         gate.enter(1, 1).unwrap();
+        let (entering, about_to_enter) = mpsc::channel();
         let list = {
             let (gate, events) = (gate.clone(), events.clone());
             std::thread::spawn(move || {
+                entering.send(()).unwrap();
                 gate.enter(level("index.html"), 1).unwrap();
                 events.lock().unwrap().push("list started");
             })
         };
+        about_to_enter.recv().unwrap();
         for _ in 0..2 {
-            std::thread::sleep(Duration::from_millis(30));
+            std::thread::sleep(LET_GO);
             events.lock().unwrap().push("article written");
             gate.leave(1, 1);
         }
@@ -235,11 +249,16 @@ mod tests {
         let gate = Arc::new(Gate::new(2, 100));
         gate.enter(2, 10).unwrap();
         gate.enter(2, 10).unwrap();
+        let (entering, about_to_enter) = mpsc::channel();
         let third = {
             let gate = gate.clone();
-            std::thread::spawn(move || gate.enter(2, 10))
+            std::thread::spawn(move || {
+                entering.send(()).unwrap();
+                gate.enter(2, 10)
+            })
         };
-        std::thread::sleep(Duration::from_millis(30));
+        about_to_enter.recv().unwrap();
+        std::thread::sleep(LET_GO);
         assert!(!third.is_finished(), "a third file went with two in flight");
         gate.leave(2, 10);
         third.join().unwrap().unwrap();
@@ -248,11 +267,16 @@ mod tests {
         gate.drain().unwrap();
         // Bytes: a 60-byte file waits while 50 are in flight.
         gate.enter(2, 50).unwrap();
+        let (entering, about_to_enter) = mpsc::channel();
         let big = {
             let gate = gate.clone();
-            std::thread::spawn(move || gate.enter(2, 60))
+            std::thread::spawn(move || {
+                entering.send(()).unwrap();
+                gate.enter(2, 60)
+            })
         };
-        std::thread::sleep(Duration::from_millis(30));
+        about_to_enter.recv().unwrap();
+        std::thread::sleep(LET_GO);
         assert!(
             !big.is_finished(),
             "110 bytes in flight with a bound of 100"
