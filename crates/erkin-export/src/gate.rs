@@ -3,11 +3,21 @@
 //! A whole export hands its files, in the order the renderer makes them, to
 //! several writer threads. A reader of a copy written in place (the server's
 //! `DIR/site/` after a charter amendment) must still never meet a page
-//! whose image is missing, nor a list linking to an article page not yet
-//! written: so a file is started only once every file it may show or link
-//! to that was handed before it is written ([`level`]). The [`Gate`] keeps
-//! that order and bounds the files and bytes in flight (handed on, not yet
-//! written), whatever their sizes.
+//! whose image is missing, nor a page linking to another one handed before
+//! it and not yet written, as on one thread. Two rules keep that order:
+//!
+//! - Between kinds of file, the [`Gate`]: a file is started only once every
+//!   file of a kind it may show or link to that was handed before it is
+//!   written ([`level`]: media, then article pages, then lists). The gate
+//!   also bounds the files and bytes in flight (handed on, not yet written),
+//!   whatever their sizes.
+//! - Among article pages, which the gate lets go together, the thread: the
+//!   pages that link to one another — an article's page and its history,
+//!   and the pages of a translation family, each of which links to the
+//!   others (`hreflang` alternates and the language chooser) — are all
+//!   written by one thread, in the order they were handed ([`writer_of`]).
+//!   The first page of a family still links to translations written after
+//!   it, as it always did on one thread.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -30,6 +40,45 @@ pub(crate) fn level(rel: &str) -> usize {
         2
     }
 }
+
+/// Which of `writers` threads writes `rel`: always the same one for the
+/// same path (FNV-1a), so a path handed twice is written in order, as on
+/// one thread. An article's files (`a/{slug}/…`) go by the first article
+/// of the chain of translations `slug` is in (`original_of` gives the
+/// article an article translates, if any), so a translation family and
+/// each member's history page are written by one thread, in handing order.
+///
+/// A chain is followed at most [`MAX_CHAIN`] steps (each translation names
+/// an article published before it, so there is no loop, but the length is
+/// not bounded by the log); pages further down a longer chain may be
+/// written out of order, never lost.
+pub(crate) fn writer_of<'s>(
+    rel: &'s str,
+    writers: usize,
+    original_of: impl Fn(&str) -> Option<&'s str>,
+) -> usize {
+    let key = match rel.strip_prefix("a/") {
+        Some(rest) => {
+            let mut slug = rest.split('/').next().unwrap_or(rest);
+            for _ in 0..MAX_CHAIN {
+                match original_of(slug) {
+                    Some(original) if original != slug => slug = original,
+                    _ => break,
+                }
+            }
+            slug
+        }
+        None => rel,
+    };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % writers.max(1) as u64) as usize
+}
+
+/// The most steps [`writer_of`] follows a chain of translations.
+pub(crate) const MAX_CHAIN: usize = 64;
 
 /// A writer thread stopped (it panicked) with files still in its queue:
 /// the export cannot finish, and must not wait for them.
@@ -240,6 +289,58 @@ mod tests {
             *events.lock().unwrap(),
             vec!["article written", "article written", "list started"]
         );
+    }
+
+    /// The pages of a translation family (a chain: "three-ru" translates
+    /// "three-kk", which translates "three") and each one's history page go
+    /// to one writer thread, on any number of threads; other files by
+    /// their own path. With one thread per path, some family would be
+    /// split among threads for these counts of threads.
+    #[test]
+    fn a_translation_family_is_written_by_one_thread() {
+        let original_of = |slug: &str| match slug {
+            "three-kk" => Some("three"),
+            "three-ru" | "three-en" => Some("three-kk"),
+            "two-kk" => Some("two"),
+            "loop" => Some("loop"),
+            _ => None,
+        };
+        let families: [&[&str]; 2] = [
+            &[
+                "a/three/index.html",
+                "a/three/history/index.html",
+                "a/three-kk/index.html",
+                "a/three-ru/index.html",
+                "a/three-ru/history/index.html",
+                "a/three-en/index.html",
+            ],
+            &["a/two/index.html", "a/two-kk/index.html"],
+        ];
+        for writers in 1..=8 {
+            for family in families {
+                let first = writer_of(family[0], writers, original_of);
+                assert!(first < writers);
+                for rel in family {
+                    assert_eq!(writer_of(rel, writers, original_of), first, "{rel}");
+                }
+            }
+            // An article translating itself (no such state folds) ends the
+            // chain; a path outside a/ goes by itself.
+            assert!(writer_of("a/loop/index.html", writers, original_of) < writers);
+            for rel in ["index.html", "kk/index.html", "media/three.png"] {
+                assert_eq!(
+                    writer_of(rel, writers, original_of),
+                    writer_of(rel, writers, |_| None)
+                );
+            }
+        }
+        // A chain longer than MAX_CHAIN is cut, not followed for good.
+        let names: Vec<String> = (0..=MAX_CHAIN + 2).map(|i| format!("c{i}")).collect();
+        let long = |slug: &str| -> Option<&str> {
+            let i: usize = slug.strip_prefix('c')?.parse().ok()?;
+            names.get(i + 1).map(String::as_str)
+        };
+        assert!(writer_of("a/c0/index.html", 3, long) < 3);
     }
 
     /// At most `max_files` files and `max_bytes` bytes in flight; one file

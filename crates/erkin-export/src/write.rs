@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use crate::dir::replace_whole;
 pub use crate::error::ExportError;
-use crate::gate::{BreakOnPanic, Gate};
+use crate::gate::{writer_of, BreakOnPanic, Gate};
 use crate::manifest::{fingerprint, Fingerprint, Manifest};
 
 pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
@@ -597,16 +597,6 @@ struct Job {
     level: usize,
 }
 
-/// Which writer thread writes `rel`: always the same one for the same path
-/// (FNV-1a), so a path handed twice is written in order, as on one thread.
-fn writer_of(rel: &str, writers: usize) -> usize {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in rel.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    (h % writers.max(1) as u64) as usize
-}
-
 /// Hands every file of a whole copy to `w`: the log's files and the
 /// checkpoint on this thread (the checkpoint once every other file is
 /// written), the pages and blobs on `writers` threads at once — each
@@ -629,6 +619,7 @@ fn write_files(
         return Ok(());
     }
     let gate = Gate::new(writers * FILES_IN_FLIGHT_PER_WRITER, BYTES_IN_FLIGHT);
+    let state = publication.state();
     // The first error a writer thread met, kept until the end so that it
     // is the one returned; `stop` tells every thread and the handing loop
     // that there is one (never cleared).
@@ -679,7 +670,12 @@ fn write_files(
                         bytes,
                         rel,
                     };
-                    if queues[writer_of(&job.rel, writers)].send(job).is_err() {
+                    let to = writer_of(&job.rel, writers, |slug| {
+                        state
+                            .article(slug)
+                            .and_then(|a| a.translation_of.as_deref())
+                    });
+                    if queues[to].send(job).is_err() {
                         gate.leave(level, len);
                         return Err(stopped());
                     }
