@@ -14,11 +14,7 @@
 //! The rules read the state through [`Facts`] and return an
 //! [`ArticleChange`]; only the fold (`state.rs`) applies it.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeSet;
 
 use tlog_tiles::Hash;
 
@@ -37,174 +33,7 @@ pub const MAX_BYLINES: usize = 10;
 pub const MAX_MEDIA: usize = 100;
 pub const MAX_BYLINE_LEN: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Article {
-    pub slug: String,
-    pub lang: String,
-    #[serde(deserialize_with = "exact_vec")]
-    pub authors: Vec<String>,
-    #[serde(deserialize_with = "exact_vec")]
-    pub bylines: Vec<String>,
-    #[serde(deserialize_with = "exact_vec")]
-    pub tags: Vec<String>,
-    pub translation_of: Option<String>,
-    /// When it was first published elsewhere, for imported archives.
-    pub first_published: Option<u64>,
-    /// Oldest first; the last is the current text.
-    #[serde(deserialize_with = "exact_vec")]
-    pub revisions: Vec<Revision>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Revision {
-    /// Log index and author time of the entry that made this revision.
-    pub index: u64,
-    /// The entry's leaf hash: with the index, anyone can find and check
-    /// the signed entry in any copy of the log.
-    pub entry_hash: EntryHash,
-    pub time: u64,
-    /// The log time when it was recorded (the sequencer's latest tick).
-    /// Derived from the log, so not part of the state digest.
-    #[serde(skip)]
-    pub log_time: u64,
-    /// The editor who signed it.
-    pub editor: String,
-    pub title: String,
-    pub summary: String,
-    pub body: BlobId,
-    #[serde(deserialize_with = "exact_vec")]
-    pub media: Vec<BlobId>,
-    /// None for the first publication.
-    pub correction: Option<CorrectionNote>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CorrectionNote {
-    pub note: String,
-    pub major: bool,
-}
-
-/// An entry's leaf hash as a revision records it: its 32 bytes in memory,
-/// 64 lowercase hex digits everywhere else — serde, `Display`, and `Debug`
-/// (quoted, as a `String`'s), so the state's JSON, its digest and its
-/// fingerprint are what they were when the hash was kept as hex text.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EntryHash(pub [u8; 32]);
-
-impl From<&Hash> for EntryHash {
-    fn from(h: &Hash) -> Self {
-        Self(h.0)
-    }
-}
-
-impl fmt::Display for EntryHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut hex = [0u8; 64];
-        // 64 bytes for 32: cannot fail.
-        hex::encode_to_slice(self.0, &mut hex).map_err(|_| fmt::Error)?;
-        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
-    }
-}
-
-impl fmt::Debug for EntryHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{self}\"")
-    }
-}
-
-impl std::str::FromStr for EntryHash {
-    type Err = BadEntryHash;
-    /// 64 lowercase hex digits, the only form the fold writes.
-    fn from_str(s: &str) -> Result<Self, BadEntryHash> {
-        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(BadEntryHash);
-        }
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).map_err(|_| BadEntryHash)?;
-        Ok(Self(out))
-    }
-}
-
-/// Text that is not an entry hash (64 lowercase hex digits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("not an entry hash (expected 64 lowercase hex digits)")]
-pub struct BadEntryHash;
-
-impl Serialize for EntryHash {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for EntryHash {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = EntryHash;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("64 lowercase hex digits")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EntryHash, E> {
-                s.parse().map_err(E::custom)
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// A list read with no room to spare: serde's `Vec` grows as it reads (a
-/// list of one revision took room for four), and a state keeps every
-/// article's lists for as long as it lives (100,000 articles at once).
-fn exact_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    struct V<T>(PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
-        type Value = Vec<T>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let Some(first) = seq.next_element()? else {
-                return Ok(Vec::new());
-            };
-            let Some(second) = seq.next_element()? else {
-                return Ok(vec![first]);
-            };
-            let mut out = vec![first, second];
-            while let Some(next) = seq.next_element()? {
-                out.push(next);
-            }
-            out.shrink_to_fit();
-            Ok(out)
-        }
-    }
-    d.deserialize_seq(V(PhantomData))
-}
-
-impl Article {
-    pub fn current(&self) -> &Revision {
-        self.revisions
-            .last()
-            .expect("an article has at least one revision")
-    }
-    pub fn first(&self) -> &Revision {
-        &self.revisions[0]
-    }
-    /// The publication date shown to readers: the original date of an
-    /// imported article, otherwise when it entered the log.
-    pub fn published_at(&self) -> u64 {
-        self.first_published.unwrap_or(self.first().time)
-    }
-    /// The time of the last correction, if any.
-    pub fn updated_at(&self) -> Option<u64> {
-        (self.revisions.len() > 1).then(|| self.current().time)
-    }
-    /// Every blob any revision refers to.
-    pub fn blobs(&self) -> impl Iterator<Item = &BlobId> {
-        self.revisions
-            .iter()
-            .flat_map(|r| std::iter::once(&r.body).chain(&r.media))
-    }
-}
+pub use crate::articles::{Article, Articles, BadEntryHash, CorrectionNote, EntryHash, Revision};
 
 /// Lowercase ASCII letters, digits and single inner hyphens: safe in a path
 /// and in a URL on every copy (web server, static host, file://).
@@ -256,12 +85,6 @@ fn media(ids: &[String]) -> Result<Vec<BlobId>, Rejection> {
     at_most(Listed::Media, ids.len(), MAX_MEDIA)?;
     ids.iter().map(|m| blob_id(BlobField::Media, m)).collect()
 }
-
-/// The state's articles by slug. Each article is boxed so the map's nodes
-/// hold a pointer, not the article: a map filled in slug order (a snapshot's
-/// rows, a fold of the log) leaves its nodes about half full, and at
-/// 100,000 articles half-empty nodes of whole articles were some 17 MB.
-pub type Articles = BTreeMap<String, Box<Article>>;
 
 /// Every blob a passed redaction removed: all blobs of redacted articles,
 /// and blobs redacted by ID.

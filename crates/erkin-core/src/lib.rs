@@ -14,6 +14,7 @@
 pub mod action;
 pub mod api;
 pub mod article;
+pub mod articles;
 pub mod ballot;
 pub mod ballot_keys;
 pub mod ballot_secret;

@@ -28,8 +28,10 @@
 //! features a non-self-describing binary format cannot read back
 //! (internally tagged enums, fields skipped when empty). An article row is
 //! binary ([`article_bytes`]): an article is plain data, and a publication
-//! of 100,000 articles decodes 100,000 rows on every open, where JSON's
-//! parsing and hex cost most of the open. Every field of [`State`] and of
+//! of 100,000 articles reads 100,000 rows on every open, where JSON's
+//! parsing and hex cost most of the open. The rows are checked as they are
+//! read and kept as bytes; an article is decoded when something first
+//! reads it ([`crate::articles::Articles`]). Every field of [`State`] and of
 //! an article is named below without `..`, so a field added to either does
 //! not compile until the snapshot carries it.
 
@@ -39,9 +41,9 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use tlog_tiles::Hash;
 
-use crate::article::{Article, CorrectionNote, EntryHash, Revision};
+pub use crate::articles::article_bytes;
+use crate::articles::{Articles, RowsBuilder};
 use crate::ballot_keys::BallotKeys;
-use crate::blob::BlobId;
 use crate::charter::Charter;
 use crate::governance::Proposal;
 use crate::keys::VerifierKey;
@@ -280,245 +282,6 @@ pub fn to_bytes(state: &State) -> Vec<u8> {
     head(state, &digest(state))
 }
 
-/// One article's row. Deterministic. Binary: every number an unsigned
-/// LEB128 varint; every text its byte length (a varint) then its UTF-8;
-/// every hash (entry hashes, blob IDs) its 32 bytes; a list its length then
-/// its items; an absent optional value the byte 0, a present one 1 then the
-/// value; a flag 0 or 1. In order: slug, lang, authors, bylines, tags,
-/// translation_of, first_published, revisions; each revision: index,
-/// entry_hash, time, log_time (which the article's serde form, and so the
-/// digest, leave out), editor, title, summary, body, media, correction
-/// (note, major). The row ends there: trailing bytes are refused.
-pub fn article_bytes(article: &Article) -> Vec<u8> {
-    let Article {
-        slug,
-        lang,
-        authors,
-        bylines,
-        tags,
-        translation_of,
-        first_published,
-        revisions,
-    } = article;
-    let mut w = Vec::with_capacity(256);
-    put_text(&mut w, slug);
-    put_text(&mut w, lang);
-    for list in [authors, bylines, tags] {
-        put_uint(&mut w, list.len() as u64);
-        for t in list {
-            put_text(&mut w, t);
-        }
-    }
-    put_option(&mut w, translation_of.as_deref(), put_text);
-    put_option(&mut w, *first_published, put_uint);
-    put_uint(&mut w, revisions.len() as u64);
-    for r in revisions {
-        let Revision {
-            index,
-            entry_hash,
-            time,
-            log_time,
-            editor,
-            title,
-            summary,
-            body,
-            media,
-            correction,
-        } = r;
-        put_uint(&mut w, *index);
-        w.extend_from_slice(&entry_hash.0);
-        put_uint(&mut w, *time);
-        put_uint(&mut w, *log_time);
-        put_text(&mut w, editor);
-        put_text(&mut w, title);
-        put_text(&mut w, summary);
-        w.extend_from_slice(&body.0);
-        put_uint(&mut w, media.len() as u64);
-        for m in media {
-            w.extend_from_slice(&m.0);
-        }
-        put_option(&mut w, correction.as_ref(), |w, c| {
-            let CorrectionNote { note, major } = c;
-            put_text(w, note);
-            w.push(u8::from(*major));
-        });
-    }
-    w
-}
-
-fn put_uint(w: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        w.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    w.push(n as u8);
-}
-
-fn put_text(w: &mut Vec<u8>, t: &str) {
-    put_uint(w, t.len() as u64);
-    w.extend_from_slice(t.as_bytes());
-}
-
-fn put_option<T>(w: &mut Vec<u8>, v: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)) {
-    match v {
-        None => w.push(0),
-        Some(v) => {
-            w.push(1);
-            put(w, v);
-        }
-    }
-}
-
-/// Reads an article row ([`article_bytes`]); why not, if it is not one.
-/// Never allocates more than the row's own length can fill: a list's
-/// length is checked against the bytes left before room is made for it.
-fn read_article(bytes: &[u8]) -> Result<Article, &'static str> {
-    let mut r = Reader(bytes);
-    let slug = r.text()?;
-    let lang = r.text()?;
-    let authors = r.texts()?;
-    let bylines = r.texts()?;
-    let tags = r.texts()?;
-    let translation_of = r.option(Reader::text)?;
-    let first_published = r.option(Reader::uint)?;
-    // A revision takes at least 72 bytes: two hashes and eight fields of
-    // one byte or more (index, times, editor, title, summary, media, the
-    // correction flag).
-    let n = r.count(72)?;
-    if n == 0 {
-        // Not a state's: an article is published with its first revision.
-        return Err("an article without revisions");
-    }
-    let mut revisions = Vec::with_capacity(n);
-    for _ in 0..n {
-        let index = r.uint()?;
-        let entry_hash = EntryHash(r.hash()?);
-        let time = r.uint()?;
-        let log_time = r.uint()?;
-        let editor = r.text()?;
-        let title = r.text()?;
-        let summary = r.text()?;
-        let body = BlobId(r.hash()?);
-        let m = r.count(32)?;
-        let mut media = Vec::with_capacity(m);
-        for _ in 0..m {
-            media.push(BlobId(r.hash()?));
-        }
-        let correction = r.option(|r| {
-            let note = r.text()?;
-            let major = r.flag()?;
-            Ok(CorrectionNote { note, major })
-        })?;
-        revisions.push(Revision {
-            index,
-            entry_hash,
-            time,
-            log_time,
-            editor,
-            title,
-            summary,
-            body,
-            media,
-            correction,
-        });
-    }
-    if !r.0.is_empty() {
-        return Err("bytes after the article");
-    }
-    Ok(Article {
-        slug,
-        lang,
-        authors,
-        bylines,
-        tags,
-        translation_of,
-        first_published,
-        revisions,
-    })
-}
-
-/// The unread rest of a row.
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], &'static str> {
-        if n > self.0.len() {
-            return Err("cut short");
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-    fn byte(&mut self) -> Result<u8, &'static str> {
-        Ok(self.take(1)?[0])
-    }
-    fn uint(&mut self) -> Result<u64, &'static str> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            let bits = u64::from(b & 0x7f);
-            if shift == 63 && bits > 1 {
-                return Err("a number too large");
-            }
-            n |= bits << shift;
-            if b & 0x80 == 0 {
-                // One form per number: no zero bytes after the first.
-                if b == 0 && shift > 0 {
-                    return Err("a number not in its shortest form");
-                }
-                return Ok(n);
-            }
-        }
-        Err("a number too large")
-    }
-    /// A length of things of at least `min` bytes each: no more than the
-    /// bytes left can hold.
-    fn count(&mut self, min: usize) -> Result<usize, &'static str> {
-        let n = self.uint()?;
-        match usize::try_from(n) {
-            Ok(n) if n <= self.0.len() / min => Ok(n),
-            _ => Err("a length beyond the row"),
-        }
-    }
-    fn text(&mut self) -> Result<String, &'static str> {
-        let n = self.count(1)?;
-        let bytes = self.take(n)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| "text that is not UTF-8")
-    }
-    fn texts(&mut self) -> Result<Vec<String>, &'static str> {
-        let n = self.count(1)?;
-        let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.push(self.text()?);
-        }
-        Ok(out)
-    }
-    fn hash(&mut self) -> Result<[u8; 32], &'static str> {
-        let mut h = [0u8; 32];
-        h.copy_from_slice(self.take(32)?);
-        Ok(h)
-    }
-    fn flag(&mut self) -> Result<bool, &'static str> {
-        match self.byte()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err("a flag neither 0 nor 1"),
-        }
-    }
-    fn option<T>(
-        &mut self,
-        read: impl FnOnce(&mut Self) -> Result<T, &'static str>,
-    ) -> Result<Option<T>, &'static str> {
-        if self.flag()? {
-            read(self).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-}
-
 /// The state in snapshot form, tied to its size and digest, with the rows
 /// of the articles changed since [`State::touched_since`] — every article
 /// for a state folded from genesis (`complete`) — so a store that holds the
@@ -587,10 +350,9 @@ pub fn format_of(bytes: &[u8]) -> Option<u32> {
 pub struct Decoder {
     state: State,
     expected: u64,
-    /// The rows read so far. The state's map is built from them in one go
-    /// when all are read ([`Decoder::finish`]): no search per row, and full
-    /// nodes (a map filled one row at a time in slug order is half empty).
-    rows: Vec<(String, Box<Article>)>,
+    /// The rows read so far, checked, kept as bytes: an article is decoded
+    /// when something first reads it ([`Articles`]).
+    rows: RowsBuilder,
 }
 
 impl Decoder {
@@ -659,7 +421,7 @@ impl Decoder {
             members: i.members,
             board: i.board,
             proposals: i.proposals,
-            articles: BTreeMap::new(),
+            articles: Articles::default(),
             retracted: i.retracted,
             redacted: i.redacted,
             mirrors: i.mirrors,
@@ -705,13 +467,12 @@ impl Decoder {
         Ok(Self {
             state,
             expected: i.articles,
-            rows: Vec::new(),
+            rows: RowsBuilder::default(),
         })
     }
 
     /// Reads the row stored under `slug`.
     pub fn article(&mut self, slug: &str, bytes: &[u8]) -> Result<(), SnapshotError> {
-        let malformed = |reason: String| SnapshotError::Malformed { reason };
         let found = self.rows.len() as u64 + 1;
         if found > self.expected {
             return Err(SnapshotError::WrongArticles {
@@ -719,12 +480,11 @@ impl Decoder {
                 found,
             });
         }
-        let article = read_article(bytes).map_err(|e| malformed(format!("article {slug}: {e}")))?;
-        if article.slug != slug {
-            return Err(malformed(format!("the row of article {slug}")));
-        }
-        self.rows.push((slug.to_string(), Box::new(article)));
-        Ok(())
+        self.rows
+            .push(slug, bytes)
+            .map_err(|e| SnapshotError::Malformed {
+                reason: format!("article {slug}: {e}"),
+            })
     }
 
     /// The state, once every row is read.
@@ -736,15 +496,12 @@ impl Decoder {
                 found,
             });
         }
-        // Stored in slug order but for the rows rewritten since: nearly
-        // sorted already.
-        self.rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = self.rows.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(SnapshotError::Malformed {
-                reason: format!("two rows of article {}", w[0].0),
-            });
-        }
-        self.state.articles = self.rows.into_iter().collect();
+        self.state.articles = self
+            .rows
+            .finish()
+            .map_err(|slug| SnapshotError::Malformed {
+                reason: format!("two rows of article {slug}"),
+            })?;
         Ok(self.state)
     }
 }
@@ -813,133 +570,4 @@ fn write_fingerprint(state: &mut State, out: &mut dyn std::fmt::Write) -> std::f
     state.touched_since = touched_since;
     state.seen = replay;
     written
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn article(revisions: u64) -> Article {
-        let revision = |i: u64| Revision {
-            index: i * 300,
-            entry_hash: EntryHash([i as u8; 32]),
-            time: u64::MAX - i,
-            log_time: 1_796_610_492 + i,
-            editor: "редактор".into(),
-            title: "Қоғам \"сот\" \u{202e}".into(),
-            summary: String::new(),
-            body: BlobId::of(&i.to_le_bytes()),
-            media: (0..i).map(|m| BlobId::of(&[m as u8])).collect(),
-            correction: (i > 1).then(|| CorrectionNote {
-                note: "fixed".into(),
-                major: i.is_multiple_of(2),
-            }),
-        };
-        Article {
-            slug: "article-000001".into(),
-            lang: "kk".into(),
-            authors: vec!["ed".into()],
-            bylines: vec![],
-            tags: vec!["a".into(), "b".into(), "c".into()],
-            translation_of: (revisions > 1).then(|| "original".into()),
-            first_published: (revisions != 2).then_some(127),
-            revisions: (1..=revisions).map(revision).collect(),
-        }
-    }
-
-    #[test]
-    fn an_article_row_reads_back_to_the_article_with_its_log_times() {
-        for n in 1..=4 {
-            let a = article(n);
-            let row = article_bytes(&a);
-            let back = read_article(&row).unwrap();
-            assert_eq!(back, a);
-            // `==` compares the log times too (serde leaves them out).
-            let times: Vec<u64> = back.revisions.iter().map(|r| r.log_time).collect();
-            assert_eq!(
-                times,
-                a.revisions.iter().map(|r| r.log_time).collect::<Vec<_>>()
-            );
-            assert_eq!(article_bytes(&back), row);
-        }
-    }
-
-    #[test]
-    fn numbers_round_trip_in_their_shortest_form_only() {
-        for n in [
-            0,
-            1,
-            127,
-            128,
-            300,
-            u64::from(u32::MAX),
-            u64::MAX - 1,
-            u64::MAX,
-        ] {
-            let mut w = Vec::new();
-            put_uint(&mut w, n);
-            let mut r = Reader(&w);
-            assert_eq!(r.uint(), Ok(n));
-            assert!(r.0.is_empty());
-        }
-        // 0 written in two bytes; u64::MAX + 1 (a 65th bit); eleven bytes.
-        for bad in [&[0x80, 0x00][..], &[0xff; 9][..], &[0xff; 11][..]] {
-            let mut with_end = bad.to_vec();
-            if with_end.len() == 9 {
-                with_end.push(0x02);
-            }
-            assert!(Reader(&with_end).uint().is_err(), "{with_end:?}");
-        }
-    }
-
-    #[test]
-    fn every_cut_of_a_row_and_any_trailing_byte_is_refused() {
-        let row = article_bytes(&article(3));
-        for len in 0..row.len() {
-            assert!(read_article(&row[..len]).is_err(), "cut at {len}");
-        }
-        let mut longer = row.clone();
-        longer.push(0);
-        assert_eq!(read_article(&longer), Err("bytes after the article"));
-    }
-
-    #[test]
-    fn a_hostile_row_is_refused_without_a_panic_or_a_large_allocation() {
-        let row = article_bytes(&article(1));
-        // The slug's length made huge: no room is made for it.
-        let mut huge = vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
-        huge.extend_from_slice(&row[1..]);
-        assert_eq!(read_article(&huge), Err("a length beyond the row"));
-        // A slug that is not UTF-8.
-        let mut bad = row.clone();
-        bad[1] = 0xff;
-        assert_eq!(read_article(&bad), Err("text that is not UTF-8"));
-        // The translation_of flag neither 0 nor 1 (slug 14 bytes, lang 2,
-        // three list lengths of which tags holds "a", "b", "c").
-        let at = 1 + 14 + 1 + 2 + 1 + 1 + 3 + 1 + 3 * 2;
-        assert_eq!(row[at], 0, "translation_of is absent");
-        let mut flag = row.clone();
-        flag[at] = 2;
-        assert_eq!(read_article(&flag), Err("a flag neither 0 nor 1"));
-        // The JSON rows of format 6 are not rows of this format.
-        assert!(read_article(br#"{"article":{},"log_times":[]}"#).is_err());
-        // Every byte altered to every value: refused or read, never a panic.
-        for i in 0..row.len() {
-            for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
-                let mut r = row.clone();
-                r[i] = v;
-                let _ = read_article(&r);
-            }
-        }
-    }
-
-    #[test]
-    fn a_row_without_revisions_is_not_an_article() {
-        let mut a = article(1);
-        a.revisions.clear();
-        assert_eq!(
-            read_article(&article_bytes(&a)),
-            Err("an article without revisions")
-        );
-    }
 }

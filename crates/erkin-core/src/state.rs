@@ -277,7 +277,7 @@ impl State {
             members,
             board,
             proposals: BTreeMap::new(),
-            articles: BTreeMap::new(),
+            articles: article::Articles::default(),
             retracted: BTreeSet::new(),
             redacted: BTreeSet::new(),
             mirrors: Vec::new(),
@@ -945,7 +945,7 @@ impl State {
         self.proposals.get(&id)
     }
     pub fn articles(&self) -> impl Iterator<Item = &Article> {
-        self.articles.values().map(|a| &**a)
+        self.articles.values()
     }
     /// How many articles there are.
     pub fn article_count(&self) -> usize {
@@ -975,7 +975,7 @@ impl State {
         }
     }
     pub fn article(&self, slug: &str) -> Option<&Article> {
-        self.articles.get(slug).map(|a| &**a)
+        self.articles.get(slug)
     }
     /// Members' signed statements, oldest first.
     pub fn statements(&self) -> &[StatementRecord] {

@@ -1,0 +1,1002 @@
+//! The articles a state holds: their data ([`Article`], [`Revision`]), the
+//! binary row a snapshot stores for each ([`article_bytes`]), and the map
+//! by slug the state keeps them in ([`Articles`]).
+//!
+//! Why a map of its own: a publication of 100,000 articles opened from its
+//! snapshot has 100,000 rows, and decoding every one (some ten strings
+//! each) was most of what every command paid to open it. [`Articles`]
+//! keeps a snapshot's rows as they were read, in one buffer, checked but
+//! not decoded; an article is decoded the first time something reads it
+//! ([`Articles::get`], or an iteration), and one that the fold changes is
+//! decoded, moved out and kept beside the rows. A command that never reads
+//! an article (a statement, a vote, a mirror's sync with nothing new)
+//! decodes none.
+//!
+//! Pure data: no I/O. The rows come from the caller ([`RowsBuilder`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use tlog_tiles::Hash;
+
+use crate::blob::BlobId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    pub slug: String,
+    pub lang: String,
+    #[serde(deserialize_with = "exact_vec")]
+    pub authors: Vec<String>,
+    #[serde(deserialize_with = "exact_vec")]
+    pub bylines: Vec<String>,
+    #[serde(deserialize_with = "exact_vec")]
+    pub tags: Vec<String>,
+    pub translation_of: Option<String>,
+    /// When it was first published elsewhere, for imported archives.
+    pub first_published: Option<u64>,
+    /// Oldest first; the last is the current text.
+    #[serde(deserialize_with = "exact_vec")]
+    pub revisions: Vec<Revision>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Log index and author time of the entry that made this revision.
+    pub index: u64,
+    /// The entry's leaf hash: with the index, anyone can find and check
+    /// the signed entry in any copy of the log.
+    pub entry_hash: EntryHash,
+    pub time: u64,
+    /// The log time when it was recorded (the sequencer's latest tick).
+    /// Derived from the log, so not part of the state digest.
+    #[serde(skip)]
+    pub log_time: u64,
+    /// The editor who signed it.
+    pub editor: String,
+    pub title: String,
+    pub summary: String,
+    pub body: BlobId,
+    #[serde(deserialize_with = "exact_vec")]
+    pub media: Vec<BlobId>,
+    /// None for the first publication.
+    pub correction: Option<CorrectionNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionNote {
+    pub note: String,
+    pub major: bool,
+}
+
+/// An entry's leaf hash as a revision records it: its 32 bytes in memory,
+/// 64 lowercase hex digits everywhere else — serde, `Display`, and `Debug`
+/// (quoted, as a `String`'s), so the state's JSON, its digest and its
+/// fingerprint are what they were when the hash was kept as hex text.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryHash(pub [u8; 32]);
+
+impl From<&Hash> for EntryHash {
+    fn from(h: &Hash) -> Self {
+        Self(h.0)
+    }
+}
+
+impl fmt::Display for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut hex = [0u8; 64];
+        // 64 bytes for 32: cannot fail.
+        hex::encode_to_slice(self.0, &mut hex).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for EntryHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl std::str::FromStr for EntryHash {
+    type Err = BadEntryHash;
+    /// 64 lowercase hex digits, the only form the fold writes.
+    fn from_str(s: &str) -> Result<Self, BadEntryHash> {
+        if s.len() != 64 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(BadEntryHash);
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| BadEntryHash)?;
+        Ok(Self(out))
+    }
+}
+
+/// Text that is not an entry hash (64 lowercase hex digits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not an entry hash (expected 64 lowercase hex digits)")]
+pub struct BadEntryHash;
+
+impl Serialize for EntryHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = EntryHash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("64 lowercase hex digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<EntryHash, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A list read with no room to spare: serde's `Vec` grows as it reads (a
+/// list of one revision took room for four), and a state keeps every
+/// article's lists for as long as it lives (100,000 articles at once).
+fn exact_vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct V<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let Some(first) = seq.next_element()? else {
+                return Ok(Vec::new());
+            };
+            let Some(second) = seq.next_element()? else {
+                return Ok(vec![first]);
+            };
+            let mut out = vec![first, second];
+            while let Some(next) = seq.next_element()? {
+                out.push(next);
+            }
+            out.shrink_to_fit();
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(V(PhantomData))
+}
+
+impl Article {
+    pub fn current(&self) -> &Revision {
+        self.revisions
+            .last()
+            .expect("an article has at least one revision")
+    }
+    pub fn first(&self) -> &Revision {
+        &self.revisions[0]
+    }
+    /// The publication date shown to readers: the original date of an
+    /// imported article, otherwise when it entered the log.
+    pub fn published_at(&self) -> u64 {
+        self.first_published.unwrap_or(self.first().time)
+    }
+    /// The time of the last correction, if any.
+    pub fn updated_at(&self) -> Option<u64> {
+        (self.revisions.len() > 1).then(|| self.current().time)
+    }
+    /// Every blob any revision refers to.
+    pub fn blobs(&self) -> impl Iterator<Item = &BlobId> {
+        self.revisions
+            .iter()
+            .flat_map(|r| std::iter::once(&r.body).chain(&r.media))
+    }
+}
+
+/// The state's articles by slug: a snapshot's rows, decoded when first
+/// read, and the articles published or corrected since, decoded and boxed.
+///
+/// Reads see one map in slug order: an article the fold changed after the
+/// rows were read is found among the changed ones, never as its stale row.
+/// Equality, `Debug` and serde's form are the map's, whichever way each
+/// article is held, so the state's digest and fingerprint do not depend on
+/// whether it came from a snapshot or a fold.
+#[derive(Clone, Default)]
+pub struct Articles {
+    /// A snapshot's rows, each checked when it was read ([`RowsBuilder`]).
+    stored: Rows,
+    /// Articles published, or stored ones corrected, since. Boxed, so the
+    /// map's nodes hold a pointer, not the article (a map filled in slug
+    /// order leaves its nodes about half full).
+    changed: BTreeMap<String, Box<Article>>,
+    /// How many of `changed` have no stored row.
+    added: usize,
+}
+
+/// Rows in one buffer, by slug.
+#[derive(Clone, Default)]
+struct Rows {
+    bytes: Vec<u8>,
+    /// Sorted by slug; no slug twice.
+    slots: Vec<Slot>,
+    /// Each slot's article once decoded (`None` only if its row, checked
+    /// when read, were ever not to decode: the article then reads as
+    /// absent, never as a panic). Parallel to `slots`.
+    decoded: Vec<OnceLock<Option<Box<Article>>>>,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    /// The row: `bytes[row.0..row.1]`.
+    row: (usize, usize),
+    /// Its slug: `bytes[slug.0..slug.1]`, inside the row.
+    slug: (usize, usize),
+}
+
+impl Rows {
+    fn slug(&self, i: usize) -> &str {
+        let (a, b) = self.slots[i].slug;
+        // Checked as UTF-8 when the row was read.
+        std::str::from_utf8(&self.bytes[a..b]).unwrap_or_default()
+    }
+    fn find(&self, slug: &str) -> Option<usize> {
+        self.slots
+            .binary_search_by(|s| self.bytes[s.slug.0..s.slug.1].cmp(slug.as_bytes()))
+            .ok()
+    }
+    fn decode(&self, i: usize) -> Option<Article> {
+        let (a, b) = self.slots[i].row;
+        read_article(&self.bytes[a..b]).ok()
+    }
+    fn get(&self, i: usize) -> Option<&Article> {
+        self.decoded[i]
+            .get_or_init(|| self.decode(i).map(Box::new))
+            .as_deref()
+    }
+    /// The article of slot `i`, decoded, out of the rows (which keep its
+    /// row; the caller shadows it).
+    fn take(&mut self, i: usize) -> Option<Box<Article>> {
+        match self.decoded[i].take() {
+            Some(decoded) => decoded,
+            None => self.decode(i).map(Box::new),
+        }
+    }
+}
+
+/// Gathers a snapshot's article rows one at a time ([`RowsBuilder::push`]),
+/// then sorts them into an [`Articles`] ([`RowsBuilder::finish`]).
+#[derive(Default)]
+pub struct RowsBuilder {
+    rows: Rows,
+}
+
+impl RowsBuilder {
+    /// How many rows so far.
+    pub fn len(&self) -> usize {
+        self.rows.slots.len()
+    }
+    /// Whether no row was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.slots.is_empty()
+    }
+    /// Checks `row` (the whole grammar of [`article_bytes`], its texts'
+    /// UTF-8 included, without building the article) and that it is the
+    /// row of `slug`, then keeps its bytes.
+    pub fn push(&mut self, slug: &str, row: &[u8]) -> Result<(), &'static str> {
+        check_article(row)?;
+        let mut r = Reader::new(row);
+        let n = r.count(1)?;
+        let start = row.len() - r.rest.len();
+        if r.take(n)? != slug.as_bytes() {
+            return Err("the row of another article");
+        }
+        let at = self.rows.bytes.len();
+        self.rows.bytes.extend_from_slice(row);
+        self.rows.slots.push(Slot {
+            row: (at, at + row.len()),
+            slug: (at + start, at + start + n),
+        });
+        Ok(())
+    }
+    /// The articles, or the slug of a row read twice.
+    pub fn finish(mut self) -> Result<Articles, String> {
+        let Rows { bytes, slots, .. } = &mut self.rows;
+        // Stored in slug order but for the rows rewritten since: nearly
+        // sorted already.
+        slots.sort_unstable_by(|a, b| bytes[a.slug.0..a.slug.1].cmp(&bytes[b.slug.0..b.slug.1]));
+        if let Some(w) = slots
+            .windows(2)
+            .find(|w| bytes[w[0].slug.0..w[0].slug.1] == bytes[w[1].slug.0..w[1].slug.1])
+        {
+            return Err(String::from_utf8_lossy(&bytes[w[0].slug.0..w[0].slug.1]).into_owned());
+        }
+        let n = slots.len();
+        self.rows.bytes.shrink_to_fit();
+        self.rows.slots.shrink_to_fit();
+        self.rows.decoded = (0..n).map(|_| OnceLock::new()).collect();
+        Ok(Articles {
+            stored: self.rows,
+            changed: BTreeMap::new(),
+            added: 0,
+        })
+    }
+}
+
+impl Articles {
+    /// How many articles.
+    pub fn len(&self) -> usize {
+        self.stored.slots.len() + self.added
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn contains_key(&self, slug: &str) -> bool {
+        self.changed.contains_key(slug) || self.stored.find(slug).is_some()
+    }
+    /// The article `slug`, decoded if it was a row not read before.
+    pub fn get(&self, slug: &str) -> Option<&Article> {
+        match self.changed.get(slug) {
+            Some(a) => Some(a),
+            None => self.stored.get(self.stored.find(slug)?),
+        }
+    }
+    /// The article `slug`, to change: a stored one is moved out of the
+    /// rows first (they keep its old row, shadowed from then on).
+    pub fn get_mut(&mut self, slug: &str) -> Option<&mut Article> {
+        if !self.changed.contains_key(slug) {
+            let i = self.stored.find(slug)?;
+            let a = self.stored.take(i)?;
+            self.changed.insert(slug.to_string(), a);
+        }
+        self.changed.get_mut(slug).map(|a| &mut **a)
+    }
+    /// Adds (or replaces) the article `slug`.
+    pub fn insert(&mut self, slug: String, article: Box<Article>) {
+        let new = !self.changed.contains_key(&slug) && self.stored.find(&slug).is_none();
+        self.changed.insert(slug, article);
+        if new {
+            self.added += 1;
+        }
+    }
+    /// Every article, in slug order.
+    pub fn values(&self) -> impl Iterator<Item = &Article> {
+        self.iter().map(|(_, a)| a)
+    }
+    /// Every article with its slug, in slug order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            articles: self,
+            next_stored: 0,
+            changed: self.changed.iter().peekable(),
+        }
+    }
+}
+
+/// [`Articles::iter`]: the stored rows and the changed articles merged by
+/// slug, a changed article in place of its stored row.
+pub struct Iter<'a> {
+    articles: &'a Articles,
+    next_stored: usize,
+    changed: std::iter::Peekable<std::collections::btree_map::Iter<'a, String, Box<Article>>>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a Article);
+    fn next(&mut self) -> Option<Self::Item> {
+        let stored = &self.articles.stored;
+        loop {
+            let row =
+                (self.next_stored < stored.slots.len()).then(|| stored.slug(self.next_stored));
+            let changed = self.changed.peek().map(|(s, _)| s.as_str());
+            match (row, changed) {
+                (None, None) => return None,
+                (Some(r), Some(c)) if c <= r => {
+                    if c == r {
+                        // Shadowed: the changed article stands for it.
+                        self.next_stored += 1;
+                    }
+                    let (s, a) = self.changed.next()?;
+                    return Some((s, a));
+                }
+                (None, Some(_)) => {
+                    let (s, a) = self.changed.next()?;
+                    return Some((s, a));
+                }
+                (Some(r), _) => {
+                    let i = self.next_stored;
+                    self.next_stored += 1;
+                    // A row that would not decode (never, once checked)
+                    // is skipped rather than a panic.
+                    if let Some(a) = stored.get(i) {
+                        return Some((r, a));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Articles {
+    /// As the map of slugs to articles it stands for.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Articles {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Articles {}
+
+impl Serialize for Articles {
+    /// As the map of slugs to articles it stands for.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (slug, article) in self.iter() {
+            map.serialize_entry(slug, article)?;
+        }
+        map.end()
+    }
+}
+
+impl FromIterator<(String, Box<Article>)> for Articles {
+    fn from_iter<I: IntoIterator<Item = (String, Box<Article>)>>(iter: I) -> Self {
+        let changed: BTreeMap<String, Box<Article>> = iter.into_iter().collect();
+        Self {
+            added: changed.len(),
+            changed,
+            stored: Rows::default(),
+        }
+    }
+}
+
+/// One article's row. Deterministic. Binary: every number an unsigned
+/// LEB128 varint; every text its byte length (a varint) then its UTF-8;
+/// every hash (entry hashes, blob IDs) its 32 bytes; a list its length then
+/// its items; an absent optional value the byte 0, a present one 1 then the
+/// value; a flag 0 or 1. In order: slug, lang, authors, bylines, tags,
+/// translation_of, first_published, revisions; each revision: index,
+/// entry_hash, time, log_time (which the article's serde form, and so the
+/// digest, leave out), editor, title, summary, body, media, correction
+/// (note, major). The row ends there: trailing bytes are refused.
+pub fn article_bytes(article: &Article) -> Vec<u8> {
+    let Article {
+        slug,
+        lang,
+        authors,
+        bylines,
+        tags,
+        translation_of,
+        first_published,
+        revisions,
+    } = article;
+    let mut w = Vec::with_capacity(256);
+    put_text(&mut w, slug);
+    put_text(&mut w, lang);
+    for list in [authors, bylines, tags] {
+        put_uint(&mut w, list.len() as u64);
+        for t in list {
+            put_text(&mut w, t);
+        }
+    }
+    put_option(&mut w, translation_of.as_deref(), put_text);
+    put_option(&mut w, *first_published, put_uint);
+    put_uint(&mut w, revisions.len() as u64);
+    for r in revisions {
+        let Revision {
+            index,
+            entry_hash,
+            time,
+            log_time,
+            editor,
+            title,
+            summary,
+            body,
+            media,
+            correction,
+        } = r;
+        put_uint(&mut w, *index);
+        w.extend_from_slice(&entry_hash.0);
+        put_uint(&mut w, *time);
+        put_uint(&mut w, *log_time);
+        put_text(&mut w, editor);
+        put_text(&mut w, title);
+        put_text(&mut w, summary);
+        w.extend_from_slice(&body.0);
+        put_uint(&mut w, media.len() as u64);
+        for m in media {
+            w.extend_from_slice(&m.0);
+        }
+        put_option(&mut w, correction.as_ref(), |w, c| {
+            let CorrectionNote { note, major } = c;
+            put_text(w, note);
+            w.push(u8::from(*major));
+        });
+    }
+    w
+}
+
+fn put_uint(w: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        w.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    w.push(n as u8);
+}
+
+fn put_text(w: &mut Vec<u8>, t: &str) {
+    put_uint(w, t.len() as u64);
+    w.extend_from_slice(t.as_bytes());
+}
+
+fn put_option<T>(w: &mut Vec<u8>, v: Option<T>, put: impl FnOnce(&mut Vec<u8>, T)) {
+    match v {
+        None => w.push(0),
+        Some(v) => {
+            w.push(1);
+            put(w, v);
+        }
+    }
+}
+
+/// Reads an article row ([`article_bytes`]); why not, if it is not one.
+/// Never allocates more than the row's own length can fill: a list's
+/// length is checked against the bytes left before room is made for it.
+pub(crate) fn read_article(bytes: &[u8]) -> Result<Article, &'static str> {
+    read(Reader::new(bytes))
+}
+
+/// Checks a row as [`read_article`] does, by the same reader, without
+/// building the article: no allocation.
+pub(crate) fn check_article(bytes: &[u8]) -> Result<(), &'static str> {
+    read(Reader {
+        rest: bytes,
+        keep: false,
+    })
+    .map(drop)
+}
+
+/// The row's grammar, once. With `r.keep` unset every text is checked and
+/// dropped and no list is kept: the article returned is then empty.
+fn read(mut r: Reader<'_>) -> Result<Article, &'static str> {
+    let slug = r.text()?;
+    let lang = r.text()?;
+    let authors = r.texts()?;
+    let bylines = r.texts()?;
+    let tags = r.texts()?;
+    let translation_of = r.option(Reader::text)?;
+    let first_published = r.option(Reader::uint)?;
+    // A revision takes at least 72 bytes: two hashes and eight fields of
+    // one byte or more (index, times, editor, title, summary, media, the
+    // correction flag).
+    let n = r.count(72)?;
+    if n == 0 {
+        // Not a state's: an article is published with its first revision.
+        return Err("an article without revisions");
+    }
+    let mut revisions = Vec::with_capacity(if r.keep { n } else { 0 });
+    for _ in 0..n {
+        let index = r.uint()?;
+        let entry_hash = EntryHash(r.hash()?);
+        let time = r.uint()?;
+        let log_time = r.uint()?;
+        let editor = r.text()?;
+        let title = r.text()?;
+        let summary = r.text()?;
+        let body = BlobId(r.hash()?);
+        let m = r.count(32)?;
+        let mut media = Vec::with_capacity(if r.keep { m } else { 0 });
+        for _ in 0..m {
+            let id = BlobId(r.hash()?);
+            if r.keep {
+                media.push(id);
+            }
+        }
+        let correction = r.option(|r| {
+            let note = r.text()?;
+            let major = r.flag()?;
+            Ok(CorrectionNote { note, major })
+        })?;
+        if r.keep {
+            revisions.push(Revision {
+                index,
+                entry_hash,
+                time,
+                log_time,
+                editor,
+                title,
+                summary,
+                body,
+                media,
+                correction,
+            });
+        }
+    }
+    if !r.rest.is_empty() {
+        return Err("bytes after the article");
+    }
+    Ok(Article {
+        slug,
+        lang,
+        authors,
+        bylines,
+        tags,
+        translation_of,
+        first_published,
+        revisions,
+    })
+}
+
+/// The unread rest of a row; `keep`: whether texts are kept (or only
+/// checked).
+struct Reader<'a> {
+    rest: &'a [u8],
+    keep: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn new(rest: &'a [u8]) -> Self {
+        Self { rest, keep: true }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        if n > self.rest.len() {
+            return Err("cut short");
+        }
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(head)
+    }
+    fn byte(&mut self) -> Result<u8, &'static str> {
+        Ok(self.take(1)?[0])
+    }
+    fn uint(&mut self) -> Result<u64, &'static str> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            let bits = u64::from(b & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err("a number too large");
+            }
+            n |= bits << shift;
+            if b & 0x80 == 0 {
+                // One form per number: no zero bytes after the first.
+                if b == 0 && shift > 0 {
+                    return Err("a number not in its shortest form");
+                }
+                return Ok(n);
+            }
+        }
+        Err("a number too large")
+    }
+    /// A length of things of at least `min` bytes each: no more than the
+    /// bytes left can hold.
+    fn count(&mut self, min: usize) -> Result<usize, &'static str> {
+        let n = self.uint()?;
+        match usize::try_from(n) {
+            Ok(n) if n <= self.rest.len() / min => Ok(n),
+            _ => Err("a length beyond the row"),
+        }
+    }
+    fn text(&mut self) -> Result<String, &'static str> {
+        let n = self.count(1)?;
+        let bytes = self.take(n)?;
+        let text = simdutf8::basic::from_utf8(bytes).map_err(|_| "text that is not UTF-8")?;
+        Ok(if self.keep {
+            text.to_owned()
+        } else {
+            String::new()
+        })
+    }
+    fn texts(&mut self) -> Result<Vec<String>, &'static str> {
+        let n = self.count(1)?;
+        let mut out = Vec::with_capacity(if self.keep { n } else { 0 });
+        for _ in 0..n {
+            let text = self.text()?;
+            if self.keep {
+                out.push(text);
+            }
+        }
+        Ok(out)
+    }
+    fn hash(&mut self) -> Result<[u8; 32], &'static str> {
+        let mut h = [0u8; 32];
+        h.copy_from_slice(self.take(32)?);
+        Ok(h)
+    }
+    fn flag(&mut self) -> Result<bool, &'static str> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err("a flag neither 0 nor 1"),
+        }
+    }
+    fn option<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, &'static str>,
+    ) -> Result<Option<T>, &'static str> {
+        if self.flag()? {
+            read(self).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(revisions: u64) -> Article {
+        let revision = |i: u64| Revision {
+            index: i * 300,
+            entry_hash: EntryHash([i as u8; 32]),
+            time: u64::MAX - i,
+            log_time: 1_796_610_492 + i,
+            editor: "редактор".into(),
+            title: "Қоғам \"сот\" \u{202e}".into(),
+            summary: String::new(),
+            body: BlobId::of(&i.to_le_bytes()),
+            media: (0..i).map(|m| BlobId::of(&[m as u8])).collect(),
+            correction: (i > 1).then(|| CorrectionNote {
+                note: "fixed".into(),
+                major: i.is_multiple_of(2),
+            }),
+        };
+        Article {
+            slug: "article-000001".into(),
+            lang: "kk".into(),
+            authors: vec!["ed".into()],
+            bylines: vec![],
+            tags: vec!["a".into(), "b".into(), "c".into()],
+            translation_of: (revisions > 1).then(|| "original".into()),
+            first_published: (revisions != 2).then_some(127),
+            revisions: (1..=revisions).map(revision).collect(),
+        }
+    }
+
+    #[test]
+    fn an_article_row_reads_back_to_the_article_with_its_log_times() {
+        for n in 1..=4 {
+            let a = article(n);
+            let row = article_bytes(&a);
+            let back = read_article(&row).unwrap();
+            assert_eq!(back, a);
+            // `==` compares the log times too (serde leaves them out).
+            let times: Vec<u64> = back.revisions.iter().map(|r| r.log_time).collect();
+            assert_eq!(
+                times,
+                a.revisions.iter().map(|r| r.log_time).collect::<Vec<_>>()
+            );
+            assert_eq!(article_bytes(&back), row);
+        }
+    }
+
+    #[test]
+    fn numbers_round_trip_in_their_shortest_form_only() {
+        for n in [
+            0,
+            1,
+            127,
+            128,
+            300,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut w = Vec::new();
+            put_uint(&mut w, n);
+            let mut r = Reader::new(&w);
+            assert_eq!(r.uint(), Ok(n));
+            assert!(r.rest.is_empty());
+        }
+        // 0 written in two bytes; u64::MAX + 1 (a 65th bit); eleven bytes.
+        for bad in [&[0x80, 0x00][..], &[0xff; 9][..], &[0xff; 11][..]] {
+            let mut with_end = bad.to_vec();
+            if with_end.len() == 9 {
+                with_end.push(0x02);
+            }
+            assert!(Reader::new(&with_end).uint().is_err(), "{with_end:?}");
+        }
+    }
+
+    #[test]
+    fn every_cut_of_a_row_and_any_trailing_byte_is_refused() {
+        let row = article_bytes(&article(3));
+        for len in 0..row.len() {
+            assert!(read_article(&row[..len]).is_err(), "cut at {len}");
+        }
+        let mut longer = row.clone();
+        longer.push(0);
+        assert_eq!(read_article(&longer), Err("bytes after the article"));
+    }
+
+    #[test]
+    fn a_hostile_row_is_refused_without_a_panic_or_a_large_allocation() {
+        let row = article_bytes(&article(1));
+        // The slug's length made huge: no room is made for it.
+        let mut huge = vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
+        huge.extend_from_slice(&row[1..]);
+        assert_eq!(read_article(&huge), Err("a length beyond the row"));
+        // A slug that is not UTF-8.
+        let mut bad = row.clone();
+        bad[1] = 0xff;
+        assert_eq!(read_article(&bad), Err("text that is not UTF-8"));
+        // The translation_of flag neither 0 nor 1 (slug 14 bytes, lang 2,
+        // three list lengths of which tags holds "a", "b", "c").
+        let at = 1 + 14 + 1 + 2 + 1 + 1 + 3 + 1 + 3 * 2;
+        assert_eq!(row[at], 0, "translation_of is absent");
+        let mut flag = row.clone();
+        flag[at] = 2;
+        assert_eq!(read_article(&flag), Err("a flag neither 0 nor 1"));
+        // The JSON rows of format 6 are not rows of this format.
+        assert!(read_article(br#"{"article":{},"log_times":[]}"#).is_err());
+        // Every byte altered to every value: refused or read, never a panic.
+        for i in 0..row.len() {
+            for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                let mut r = row.clone();
+                r[i] = v;
+                let _ = read_article(&r);
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_without_revisions_is_not_an_article() {
+        let mut a = article(1);
+        a.revisions.clear();
+        assert_eq!(
+            read_article(&article_bytes(&a)),
+            Err("an article without revisions")
+        );
+    }
+
+    /// An article of slug `slug` with `revisions` revisions (1 or more).
+    fn named(slug: &str, revisions: u64) -> Article {
+        let mut a = article(revisions.max(1));
+        a.slug = slug.to_string();
+        a
+    }
+
+    /// `Articles` read from the rows of `articles` (in the order given).
+    fn from_rows<'a>(articles: impl IntoIterator<Item = &'a Article>) -> Articles {
+        let mut b = RowsBuilder::default();
+        for a in articles {
+            b.push(&a.slug, &article_bytes(a)).unwrap();
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn a_row_is_checked_as_it_is_read_and_must_be_its_slugs() {
+        let a = named("first", 2);
+        let row = article_bytes(&a);
+        let mut b = RowsBuilder::default();
+        assert_eq!(b.push("other", &row), Err("the row of another article"));
+        assert_eq!(b.push("first", &row[..row.len() - 1]), Err("cut short"));
+        let mut bad = row.clone();
+        bad[2] = 0xff;
+        assert_eq!(b.push("first", &bad), Err("text that is not UTF-8"));
+        assert!(b.is_empty());
+        b.push("first", &row).unwrap();
+        b.push("second", &article_bytes(&named("second", 1)))
+            .unwrap();
+        b.push("first", &row).unwrap();
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.finish().err().as_deref(), Some("first"));
+    }
+
+    #[test]
+    fn checking_a_row_refuses_exactly_what_reading_it_refuses() {
+        for n in 1..=3 {
+            let row = article_bytes(&article(n));
+            assert_eq!(check_article(&row), Ok(()));
+            for i in 0..row.len() {
+                for v in [0x00, 0x01, 0x02, 0x7f, 0x80, 0xc3, 0xff] {
+                    let mut r = row.clone();
+                    r[i] = v;
+                    assert_eq!(
+                        check_article(&r),
+                        read_article(&r).map(drop),
+                        "byte {i} set to {v:#x}"
+                    );
+                }
+                assert_eq!(check_article(&row[..i]), read_article(&row[..i]).map(drop));
+            }
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Publish an article of this slug (if it is new).
+        Publish(u8),
+        /// Correct the article of this slug (if there is one).
+        Correct(u8),
+        /// Read the article of this slug.
+        Read(u8),
+        /// Put an article of this slug in place of any there is.
+        Replace(u8),
+    }
+
+    fn slug(n: u8) -> String {
+        format!("a-{n:03}")
+    }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        /// A map read from rows, then changed as the fold changes it, is in
+        /// every way the map of boxed articles it stands for: the same
+        /// articles in the same order, the same `Debug` (the fingerprint's),
+        /// serde form (the digest's) and answers to every lookup.
+        #[test]
+        fn rows_then_changes_read_as_the_plain_map(
+            stored in proptest::collection::btree_set(0u8..40, 0..20),
+            ops in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (0u8..40).prop_map(Op::Publish),
+                    (0u8..40).prop_map(Op::Correct),
+                    (0u8..40).prop_map(Op::Read),
+                    (0u8..40).prop_map(Op::Replace),
+                ],
+                0..30,
+            ),
+        ) {
+            let mut model: BTreeMap<String, Box<Article>> = BTreeMap::new();
+            for &n in stored.iter().rev() {
+                model.insert(slug(n), Box::new(named(&slug(n), u64::from(n % 3) + 1)));
+            }
+            // Rows in reverse slug order: the reader sorts them.
+            let mut lazy = from_rows(model.values().rev().map(|a| &**a));
+            for op in ops {
+                match op {
+                    Op::Publish(n) => {
+                        if let std::collections::btree_map::Entry::Vacant(e) = model.entry(slug(n)) {
+                            let a = named(&slug(n), 1);
+                            e.insert(Box::new(a.clone()));
+                            lazy.insert(slug(n), Box::new(a));
+                        }
+                    }
+                    Op::Correct(n) => {
+                        let r = article(2).revisions[1].clone();
+                        if let Some(a) = model.get_mut(&slug(n)) {
+                            a.revisions.push(r.clone());
+                        }
+                        if let Some(a) = lazy.get_mut(&slug(n)) {
+                            a.revisions.push(r);
+                        }
+                    }
+                    Op::Replace(n) => {
+                        let a = named(&slug(n), 3);
+                        model.insert(slug(n), Box::new(a.clone()));
+                        lazy.insert(slug(n), Box::new(a));
+                    }
+                    Op::Read(n) => {
+                        prop_assert_eq!(lazy.get(&slug(n)), model.get(&slug(n)).map(|a| &**a));
+                    }
+                }
+                prop_assert_eq!(lazy.len(), model.len());
+            }
+            for n in 0..40 {
+                prop_assert_eq!(lazy.contains_key(&slug(n)), model.contains_key(&slug(n)));
+                prop_assert_eq!(lazy.get(&slug(n)), model.get(&slug(n)).map(|a| &**a));
+            }
+            let pairs: Vec<(&str, &Article)> = lazy.iter().collect();
+            let expected: Vec<(&str, &Article)> =
+                model.iter().map(|(s, a)| (s.as_str(), &**a)).collect();
+            prop_assert_eq!(pairs, expected);
+            prop_assert_eq!(format!("{lazy:?}"), format!("{model:?}"));
+            prop_assert_eq!(
+                serde_json::to_string(&lazy).unwrap(),
+                serde_json::to_string(&model).unwrap()
+            );
+            let plain: Articles = model.clone().into_iter().collect();
+            prop_assert_eq!(&plain, &lazy);
+            prop_assert_eq!(lazy.is_empty(), model.is_empty());
+        }
+    }
+}
