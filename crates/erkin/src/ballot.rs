@@ -34,6 +34,7 @@ use rand_core::RngCore as _;
 use serde::Serialize;
 
 use crate::prove;
+use crate::when::language;
 
 /// The proxy secret ballots go through when `--proxy` is not given.
 pub const PROXY_ENV: &str = "ERKIN_BALLOT_PROXY";
@@ -80,18 +81,21 @@ fn check_eligible(p: &Proposal, secret: &SecretVote, commitment: &str) -> Result
         .leaves
         .iter()
         .position(|l| l.commitment == commitment);
+    let id = p.id;
     let Some(position) = position else {
-        bail!(
-            "your ballot key is not in the electorate of proposal #{}: only members with a ballot key registered before it was made can cast a secret ballot in it (keys registered later count for later proposals)",
-            p.id
-        );
+        bail!(say(&language(), [
+            format!("бюллетень кілтіңіз #{id} ұсыныстың сайлаушылары арасында жоқ: онда жасырын бюллетеньді тек ұсыныс енгізілгенге дейін бюллетень кілтін тіркеген мүшелер бере алады (кейін тіркелген кілттер кейінгі ұсыныстарда есептеледі)"),
+            format!("вашего ключа бюллетеня нет среди голосующих по предложению #{id}: тайный бюллетень в нём могут подать только члены, зарегистрировавшие ключ бюллетеня до того, как оно было внесено (ключи, зарегистрированные позже, действуют для следующих предложений)"),
+            format!("your ballot key is not in the electorate of proposal #{id}: only members with a ballot key registered before it was made can cast a secret ballot in it (keys registered later count for later proposals)"),
+        ]));
     };
     let handle = &secret.leaves[position].handle;
     if secret.departed.contains(handle) {
-        bail!(
-            "your ballot key's place in proposal #{}'s electorate was withdrawn when its member left: a ballot from it would not count",
-            p.id
-        );
+        bail!(say(&language(), [
+            format!("бюллетень кілтіңіздің #{id} ұсыныстың сайлаушылары арасындағы орны оның мүшесі шыққанда алынып тасталды: одан берілген бюллетень есептелмейді"),
+            format!("место вашего ключа бюллетеня среди голосующих по предложению #{id} снято, когда его владелец покинул издание: бюллетень с ним не будет засчитан"),
+            format!("your ballot key's place in proposal #{id}'s electorate was withdrawn when its member left: a ballot from it would not count"),
+        ]));
     }
     Ok(position)
 }
@@ -111,10 +115,17 @@ pub fn prepare(
     choice: &Ballot,
     seq: u64,
 ) -> Result<Prepared> {
-    let secret = p
-        .secret
-        .as_deref()
-        .with_context(|| format!("proposal #{} is decided by open vote", p.id))?;
+    let secret = p.secret.as_deref().with_context(|| {
+        let id = p.id;
+        say(
+            &language(),
+            [
+                format!("#{id} ұсыныс бойынша дауыс ашық беріледі"),
+                format!("по предложению #{id} голосуют открыто"),
+                format!("proposal #{id} is decided by open vote"),
+            ],
+        )
+    })?;
     let commitment = secret_key
         .commitment()
         .map_err(|e| anyhow!("your ballot key: {e}"))?
@@ -153,16 +164,19 @@ pub fn prepare(
 /// The choice a secret ballot may carry in `p`: a ranking for an
 /// election, yes/no/abstain for a motion (the sequencer checks the rest).
 fn check_choice_kind(p: &Proposal, choice: &Ballot) -> Result<()> {
+    let id = p.id;
     match (&p.rule, choice) {
         (Judged::Election(_), Ballot::Ranked(_) | Ballot::Abstain) => Ok(()),
-        (Judged::Election(_), _) => bail!(
-            "proposal #{} is an election: rank the candidates with --rank a,b,c (or abstain)",
-            p.id
-        ),
-        (Judged::Vote(_), Ballot::Ranked(_)) => bail!(
-            "proposal #{} is not an election: vote yes, no or abstain",
-            p.id
-        ),
+        (Judged::Election(_), _) => bail!(say(&language(), [
+            format!("#{id} ұсыныс — сайлау: кандидаттарды --rank a,b,c арқылы рет-ретімен қойыңыз (немесе қалыс қалыңыз)"),
+            format!("предложение #{id} — выборы: расставьте кандидатов по порядку с --rank a,b,c (или воздержитесь)"),
+            format!("proposal #{id} is an election: rank the candidates with --rank a,b,c (or abstain)"),
+        ])),
+        (Judged::Vote(_), Ballot::Ranked(_)) => bail!(say(&language(), [
+            format!("#{id} ұсыныс сайлау емес: иә, жоқ немесе қалыс деп дауыс беріңіз (yes, no, abstain)"),
+            format!("предложение #{id} — не выборы: голосуйте за, против или воздержитесь (yes, no, abstain)"),
+            format!("proposal #{id} is not an election: vote yes, no or abstain"),
+        ])),
         (Judged::Vote(_), _) => Ok(()),
     }
 }
@@ -211,11 +225,19 @@ fn write_counters(path: &Path, counters: &BTreeMap<u64, u64>) -> Result<()> {
 /// fresh ones for every ballot). `None`: no proxy.
 pub fn check_proxy(proxy: &str) -> Result<String> {
     let rest = proxy.strip_prefix("socks5h://").with_context(|| {
-        format!("--proxy {proxy}: a secret ballot goes only through a SOCKS5 proxy that resolves names itself: socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050)")
+        say(&language(), [
+            format!("--proxy {proxy}: жасырын бюллетень тек атауларды өзі шешетін SOCKS5 проксиі арқылы жіберіледі: socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050)"),
+            format!("--proxy {proxy}: тайный бюллетень идёт только через SOCKS5-прокси, который сам разрешает имена: socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050)"),
+            format!("--proxy {proxy}: a secret ballot goes only through a SOCKS5 proxy that resolves names itself: socks5h://HOST:PORT (Tor: socks5h://127.0.0.1:9050)"),
+        ])
     })?;
     let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.contains(['@', '/', '?', '#']) {
-        bail!("--proxy {proxy}: give socks5h://HOST:PORT only, without a user name or password: erkin makes fresh ones for every ballot");
+        bail!(say(&language(), [
+            format!("--proxy {proxy}: тек socks5h://HOST:PORT беріңіз, пайдаланушы аты мен құпия сөзсіз: erkin әр бюллетеньге жаңаларын жасайды"),
+            format!("--proxy {proxy}: укажите только socks5h://HOST:PORT, без имени пользователя и пароля: erkin создаёт новые для каждого бюллетеня"),
+            format!("--proxy {proxy}: give socks5h://HOST:PORT only, without a user name or password: erkin makes fresh ones for every ballot"),
+        ]));
     }
     Ok(rest.to_string())
 }
@@ -244,6 +266,15 @@ pub fn revote_retry_notice(lang: &str, id: u64, wait: u64) -> String {
         _ => format!(
             "The server held a ballot of yours on proposal #{id} moments ago and takes the next one in {wait} s: sending this one then."
         ),
+    }
+}
+
+/// The sentence of `lang` (kk, ru, else en) among `[kk, ru, en]`.
+pub(crate) fn say(lang: &str, [kk, ru, en]: [String; 3]) -> String {
+    match lang {
+        "kk" => kk,
+        "ru" => ru,
+        _ => en,
     }
 }
 
@@ -390,60 +421,101 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// The refusal of a ballot in words, by its code (the sequencer's English
-/// message for codes this version does not know).
-pub fn refusal(proposal: u64, error: &ApiError) -> String {
-    refusal_in(&crate::when::language(), proposal, error)
-}
-
-/// [`refusal`], the sentences said in the locale's language
-/// (`revote_too_soon`'s) in `lang` (kk, ru, else en).
+/// message for codes this version does not know), in `lang` (kk, ru, else
+/// en).
 fn refusal_in(lang: &str, proposal: u64, error: &ApiError) -> String {
     // A refusal about time, in the member's local time.
     if let Some(words) = error
         .times
         .and_then(|t| crate::when::explain_in(lang, &error.code, t))
     {
-        // (The re-vote's words are in the locale's language: its prefix too.)
-        let prefix = match (error.code.as_str(), lang) {
-            ("revote_too_soon", "kk") => format!("#{proposal} ұсыныс"),
-            ("revote_too_soon", "ru") => format!("предложение #{proposal}"),
-            _ => format!("proposal #{proposal}"),
-        };
+        let prefix = say(
+            lang,
+            [
+                format!("#{proposal} ұсыныс"),
+                format!("предложение #{proposal}"),
+                format!("proposal #{proposal}"),
+            ],
+        );
         return format!("{prefix}: {words} ({})", error.code);
     }
+    let p = proposal;
     let said = match error.code.as_str() {
-        "stale_root" => format!(
-            "the ballot was proved against an electorate of proposal #{proposal} that is no longer current (a member left meanwhile, or the ballot key is not in it): sync and vote again"
-        ),
-        "bad_ballot" => format!(
-            "the sequencer found the ballot invalid for proposal #{proposal}: {}",
-            error.message
-        ),
-        "voting_ended" => {
-            format!("voting on proposal #{proposal} has ended: the ballot was not taken")
+        "stale_root" => say(lang, [
+            format!("бюллетень #{p} ұсыныстың енді күшінде емес сайлаушылар ағашына дәлелденген (осы аралықта бір мүше шығып кетті, не бюллетень кілтіңіз онда жоқ): көшірмені жаңартып, қайта дауыс беріңіз"),
+            format!("бюллетень доказан для дерева избирателей предложения #{p}, которое уже не действует (тем временем кто-то из членов вышел, или вашего ключа бюллетеня в нём нет): обновите копию и проголосуйте снова"),
+            format!("the ballot was proved against an electorate of proposal #{p} that is no longer current (a member left meanwhile, or the ballot key is not in it): sync and vote again"),
+        ]),
+        "bad_ballot" => {
+            let m = &error.message;
+            say(lang, [
+                format!("секвенсер бюллетеньді #{p} ұсыныс үшін жарамсыз деп тапты: {m}"),
+                format!("секвенсор признал бюллетень недействительным для предложения #{p}: {m}"),
+                format!("the sequencer found the ballot invalid for proposal #{p}: {m}"),
+            ])
         }
-        "nominations_open" => format!(
-            "nominations for election #{proposal} are still open: ballots are cast after they close"
-        ),
-        "stale_ballot" => format!(
-            "the sequencer already holds a later ballot of yours for proposal #{proposal} (sequence {}): this one was not taken",
-            error.held_seq.map_or_else(|| "unknown".to_string(), |s| s.to_string())
-        ),
-        "secret_ballot" => format!(
-            "proposal #{proposal} is not decided by secret ballot: vote with your member key"
-        ),
-        "unknown_proposal" => format!("there is no proposal #{proposal}"),
-        "proposal_closed" => format!("proposal #{proposal} is already closed"),
-        "no_ballot_box" => "the server takes no secret ballots yet: its sequencer holds no ballot box (it makes one at its start once the charter decides something by secret ballot): ask the newsroom to restart `erkin serve --sequence`".into(),
-        "ballot_overflow" => format!(
-            "proposal #{proposal} already has as many voters as ballot keys in its electorate: the sequencer took no more (report this to the members: it can mean forged ballots)"
-        ),
-        "shutting_down" | "storage" => "the server could not take the ballot now: try again later".into(),
-        "bad_body" => format!(
-            "the server could not read the encrypted ballot ({}): its ballot box may have changed; sync and vote again",
-            error.message
-        ),
-        "busy" | "rate_limited" => "the server is busy: try again in a moment".into(),
+        "voting_ended" => say(lang, [
+            format!("#{p} ұсыныс бойынша дауыс беру аяқталды: бюллетень қабылданбады"),
+            format!("голосование по предложению #{p} закончилось: бюллетень не принят"),
+            format!("voting on proposal #{p} has ended: the ballot was not taken"),
+        ]),
+        "nominations_open" => say(lang, [
+            format!("#{p} сайлауында кандидат ұсыну әлі жүріп жатыр: дауыс одан кейін беріледі"),
+            format!("выдвижение кандидатов на выборах #{p} ещё идёт: голосуют после него"),
+            format!("nominations for election #{p} are still open: ballots are cast after they close"),
+        ]),
+        "stale_ballot" => {
+            let seq = error.held_seq.map(|s| s.to_string());
+            let seq = |unknown: &str| seq.clone().unwrap_or_else(|| unknown.to_string());
+            say(lang, [
+                format!("секвенсерде #{p} ұсыныс бойынша сіздің кейінірек жіберілген бюллетеніңіз бар (реттік нөмірі {}): бұл бюллетень қабылданбады", seq("белгісіз")),
+                format!("у секвенсора уже есть ваш более поздний бюллетень по предложению #{p} (порядковый номер {}): этот не принят", seq("неизвестен")),
+                format!("the sequencer already holds a later ballot of yours for proposal #{p} (sequence {}): this one was not taken", seq("unknown")),
+            ])
+        }
+        "secret_ballot" => say(lang, [
+            format!("#{p} ұсыныс жасырын дауыспен шешілмейді: мүше кілтіңізбен дауыс беріңіз"),
+            format!("предложение #{p} решается не тайным голосованием: голосуйте своим ключом члена"),
+            format!("proposal #{p} is not decided by secret ballot: vote with your member key"),
+        ]),
+        "unknown_proposal" => say(lang, [
+            format!("#{p} ұсыныс жоқ"),
+            format!("предложения #{p} нет"),
+            format!("there is no proposal #{p}"),
+        ]),
+        "proposal_closed" => say(lang, [
+            format!("#{p} ұсыныс жабылып қойған"),
+            format!("предложение #{p} уже закрыто"),
+            format!("proposal #{p} is already closed"),
+        ]),
+        "no_ballot_box" => say(lang, [
+            "сервер әзірге жасырын бюллетень қабылдамайды: оның секвенсерінде бюллетень жәшігі жоқ (жарғы бір мәселені жасырын дауыспен шешетін болса, секвенсер оны іске қосылғанда жасайды): редакциядан `erkin serve --sequence` қайта іске қосуын сұраңыз".into(),
+            "сервер пока не принимает тайные бюллетени: у его секвенсора нет урны для бюллетеней (он создаёт её при запуске, если устав что-то решает тайным голосованием): попросите редакцию перезапустить `erkin serve --sequence`".into(),
+            "the server takes no secret ballots yet: its sequencer holds no ballot box (it makes one at its start once the charter decides something by secret ballot): ask the newsroom to restart `erkin serve --sequence`".into(),
+        ]),
+        "ballot_overflow" => say(lang, [
+            format!("#{p} ұсыныста дауыс берушілер саны оның сайлаушыларындағы бюллетень кілттерінің санына жетті: секвенсер бұдан артық қабылдамады (бұл туралы мүшелерге хабарлаңыз: бұл жалған бюллетеньдердің белгісі болуы мүмкін)"),
+            format!("по предложению #{p} уже столько голосующих, сколько ключей бюллетеня среди его избирателей: секвенсор больше не принимает (сообщите об этом членам: это может означать поддельные бюллетени)"),
+            format!("proposal #{p} already has as many voters as ballot keys in its electorate: the sequencer took no more (report this to the members: it can mean forged ballots)"),
+        ]),
+        "shutting_down" | "storage" => say(lang, [
+            "сервер бюллетеньді қазір қабылдай алмады: кейінірек қайталап көріңіз".into(),
+            "сервер не смог принять бюллетень сейчас: попробуйте позже".into(),
+            "the server could not take the ballot now: try again later".into(),
+        ]),
+        "bad_body" => {
+            let m = &error.message;
+            say(lang, [
+                format!("сервер шифрланған бюллетеньді оқи алмады ({m}): оның бюллетень жәшігі өзгерген болуы мүмкін; көшірмені жаңартып, қайта дауыс беріңіз"),
+                format!("сервер не смог прочитать зашифрованный бюллетень ({m}): возможно, его урна для бюллетеней сменилась; обновите копию и проголосуйте снова"),
+                format!("the server could not read the encrypted ballot ({m}): its ballot box may have changed; sync and vote again"),
+            ])
+        }
+        "busy" | "rate_limited" => say(lang, [
+            "сервер бос емес: сәлден кейін қайталап көріңіз".into(),
+            "сервер занят: попробуйте чуть позже".into(),
+            "the server is busy: try again in a moment".into(),
+        ]),
         _ => error.message.clone(),
     };
     format!("{said} ({})", error.code)
@@ -478,15 +550,20 @@ pub fn cast(
     choice: &Ballot,
     how: &Casting,
 ) -> Result<u8> {
+    let lang = language();
     let p = state
         .proposal(id)
-        .with_context(|| format!("there is no proposal #{id}"))?;
+        .with_context(|| refusal_words(&lang, id, "unknown_proposal"))?;
     if p.outcome.is_some() {
-        bail!("proposal #{id} is already closed");
+        bail!(refusal_words(&lang, id, "proposal_closed"));
     }
     check_choice_kind(p, choice)?;
     let recipient = state.ballot_box().with_context(|| {
-        "the publication has no ballot box yet (no `ballot_box` entry in the log): its sequencer publishes one when it starts with a charter that decides something by secret ballot; ask the newsroom to restart `erkin serve --sequence`"
+        say(&lang, [
+            "басылымда әзірге бюллетень жәшігі жоқ (журналда `ballot_box` жазбасы жоқ): жарғы бір мәселені жасырын дауыспен шешетін болса, секвенсер оны іске қосылғанда жариялайды; редакциядан `erkin serve --sequence` қайта іске қосуын сұраңыз".into(),
+            "у издания пока нет урны для бюллетеней (в журнале нет записи `ballot_box`): секвенсор публикует её при запуске, если устав что-то решает тайным голосованием; попросите редакцию перезапустить `erkin serve --sequence`".into(),
+            "the publication has no ballot box yet (no `ballot_box` entry in the log): its sequencer publishes one when it starts with a charter that decides something by secret ballot; ask the newsroom to restart `erkin serve --sequence`".into(),
+        ])
     })?;
     let recipient = age::x25519::Recipient::from_str(recipient)
         .map_err(|e| anyhow!("the log's ballot box {recipient:?}: {e}"))?;
@@ -503,15 +580,24 @@ pub fn cast(
         match post(&url, how.proxy, &recipient, &json)? {
             Answer::Receipt(receipt) => {
                 let hash = prepared.ballot.hash();
-                api::verify_ballot_receipt(&receipt, log_key, &hash)
-                    .map_err(|e| anyhow!("the server's receipt does not hold: {e}"))?;
+                api::verify_ballot_receipt(&receipt, log_key, &hash).map_err(|e| {
+                    anyhow!(say(
+                        &lang,
+                        [
+                            format!("сервердің түбіртегі тексеруден өтпеді: {e}"),
+                            format!("квитанция сервера не проходит проверку: {e}"),
+                            format!("the server's receipt does not hold: {e}"),
+                        ]
+                    ))
+                })?;
                 if (receipt.proposal, receipt.epoch) != (id, prepared.epoch) {
-                    bail!(
-                        "the server's receipt is for proposal #{} epoch {}, but the ballot was made for proposal #{id} epoch {}",
-                        receipt.proposal,
-                        receipt.epoch,
-                        prepared.epoch
-                    );
+                    let (their, their_epoch, epoch) =
+                        (receipt.proposal, receipt.epoch, prepared.epoch);
+                    bail!(say(&lang, [
+                        format!("сервердің түбіртегі #{their} ұсыныстың {their_epoch} дәуіріне берілген, ал бюллетень #{id} ұсыныстың {epoch} дәуіріне жасалған"),
+                        format!("квитанция сервера выдана для предложения #{their}, эпоха {their_epoch}, а бюллетень сделан для предложения #{id}, эпоха {epoch}"),
+                        format!("the server's receipt is for proposal #{their} epoch {their_epoch}, but the ballot was made for proposal #{id} epoch {epoch}"),
+                    ]));
                 }
                 counters.insert(id, seq);
                 write_counters(&counters_path, &counters)?;
@@ -527,10 +613,7 @@ pub fn cast(
                         seq,
                     })?;
                 } else {
-                    eprintln!(
-                        "Your secret ballot on proposal #{id} was received. It is published, with every other, at the close ({}); until then you may vote again, and only your last ballot counts.",
-                        crate::when::local(p.closes_at)
-                    );
+                    eprintln!("{}", received_notice(&lang, id, p.closes_at));
                 }
                 return Ok(crate::exit::SUCCESS);
             }
@@ -548,27 +631,65 @@ pub fn cast(
             }
             Answer::Refused(error, retry_after) => {
                 let Some(wait) = wait_before_retry(&error, retry_after, waited) else {
-                    bail!("the ballot was refused: {}", refusal(id, &error));
+                    let why = refusal_in(&lang, id, &error);
+                    bail!(say(
+                        &lang,
+                        [
+                            format!("бюллетень қабылданбады: {why}"),
+                            format!("бюллетень отклонён: {why}"),
+                            format!("the ballot was refused: {why}"),
+                        ]
+                    ));
                 };
                 // The same ballot again, on a fresh agent, credentials and
                 // reply key, once the server's wait is over.
                 waited += 1;
                 if error.code == "revote_too_soon" {
-                    eprintln!(
-                        "{}",
-                        revote_retry_notice(&crate::when::language(), id, wait)
-                    );
+                    eprintln!("{}", revote_retry_notice(&lang, id, wait));
                 } else {
-                    eprintln!(
-                        "The server is busy ({}): sending the ballot again in {wait} s.",
-                        error.code
-                    );
+                    eprintln!("{}", busy_retry_notice(&lang, &error.code, wait));
                 }
                 std::thread::sleep(Duration::from_secs(wait));
             }
         }
     }
-    bail!("the ballot was refused twice as stale: another device may be voting with the same ballot key at this moment")
+    bail!(say(&lang, [
+        "бюллетень ескірген деп екі рет қабылданбады: дәл қазір сол бюллетень кілтімен басқа құрылғыдан дауыс берілуі мүмкін".into(),
+        "бюллетень дважды отклонён как устаревший: возможно, прямо сейчас с тем же ключом бюллетеня голосует другое устройство".into(),
+        "the ballot was refused twice as stale: another device may be voting with the same ballot key at this moment".into(),
+    ]))
+}
+
+/// The words of the refusal `code` of a ballot in `proposal`, in `lang`,
+/// without the code.
+fn refusal_words(lang: &str, proposal: u64, code: &str) -> String {
+    let said = refusal_in(lang, proposal, &ApiError::new(code, ""));
+    said.strip_suffix(&format!(" ({code})"))
+        .map_or(said.clone(), str::to_string)
+}
+
+/// Said once the server took a secret ballot in `id`, which closes at
+/// `closes_at`, in `lang` (kk, ru, else en).
+fn received_notice(lang: &str, id: u64, closes_at: u64) -> String {
+    let close = crate::when::local(closes_at);
+    say(lang, [
+        format!("#{id} ұсыныс бойынша жасырын бюллетеніңіз қабылданды. Ол басқаларымен бірге дауыс беру жабылғанда ({close}) жарияланады; оған дейін қайта дауыс бере аласыз, тек соңғы бюллетеніңіз есептеледі."),
+        format!("Ваш тайный бюллетень по предложению #{id} принят. Он будет опубликован вместе со всеми остальными при закрытии ({close}); до тех пор вы можете проголосовать снова, и засчитывается только ваш последний бюллетень."),
+        format!("Your secret ballot on proposal #{id} was received. It is published, with every other, at the close ({close}); until then you may vote again, and only your last ballot counts."),
+    ])
+}
+
+/// Said when a ballot the busy server refused (`code`) is sent again in
+/// `wait` seconds, in `lang` (kk, ru, else en).
+fn busy_retry_notice(lang: &str, code: &str, wait: u64) -> String {
+    say(
+        lang,
+        [
+            format!("Сервер бос емес ({code}): бюллетень {wait} секундтан кейін қайта жіберіледі."),
+            format!("Сервер занят ({code}): бюллетень будет отправлен снова через {wait} с."),
+            format!("The server is busy ({code}): sending the ballot again in {wait} s."),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -622,7 +743,7 @@ mod tests {
             ),
             (
                 "ru",
-                "предложение #14: сервер только что принял бюллетень с вашим ключом бюллетеня по этому предложению и примет следующий только через 10 с: проголосуйте снова после этого (считается только ваш последний бюллетень) (revote_too_soon)",
+                "предложение #14: сервер только что принял бюллетень с вашим ключом бюллетеня по этому предложению и примет следующий только через 10 с: проголосуйте снова после этого (засчитывается только ваш последний бюллетень) (revote_too_soon)",
                 "Сервер только что принял ваш бюллетень по предложению #14 и примет следующий через 10 с: этот будет отправлен тогда.",
             ),
             (
@@ -634,10 +755,16 @@ mod tests {
             assert_eq!(refusal_in(lang, 14, &e), refused);
             assert_eq!(revote_retry_notice(lang, 14, 10), notice);
         }
-        // Another refusal about time keeps its words.
+        // Another refusal about time, in the same language.
         let mut ended = e.clone();
         ended.code = "voting_ended".into();
-        assert!(refusal_in("ru", 14, &ended).starts_with("proposal #14: voting has ended"));
+        let said = refusal_in("ru", 14, &ended);
+        assert!(
+            said.starts_with("предложение #14: голосование закончилось: это попало в журнал в ")
+                && said.contains(", через 10 с после срока (")
+                && said.ends_with(") (voting_ended)"),
+            "{said}"
+        );
         // The same ballot is sent again once the wait is over, as for a
         // busy server, a bounded number of times.
         assert_eq!(wait_before_retry(&e, None, 0), Some(10));
@@ -651,6 +778,108 @@ mod tests {
         assert_eq!(wait_before_retry(&late, None, 0), Some(1));
         late.times = None;
         assert_eq!(wait_before_retry(&late, Some(5), 0), None);
+    }
+
+    /// Whether `said` is in Kazakh or Russian: its letters Cyrillic but
+    /// for the words kept as they are (commands, codes, the ballot's
+    /// fields, the server's own message).
+    fn cyrillic(said: &str) -> bool {
+        let mut rest = said.to_string();
+        for kept in [
+            "erkin serve --sequence",
+            "ballot_box",
+            "socks5h",
+            "SOCKS5",
+            "HOST",
+            "PORT",
+            "Tor",
+            "--rank a,b,c",
+            "yes, no, abstain",
+            "--proxy",
+            "--server URL",
+            "--dir",
+            "--ballot-key FILE",
+            "--receipt",
+            "seq",
+            "tick",
+            "UTC",
+        ] {
+            rest = rest.replace(kept, "");
+        }
+        let letters: Vec<char> = rest.chars().filter(|c| c.is_alphabetic()).collect();
+        let latin = letters.iter().filter(|c| c.is_ascii_alphabetic()).count();
+        !letters.is_empty() && latin == 0
+    }
+
+    /// Every refusal of a ballot, and what is said around it (received,
+    /// busy, refused twice as stale), in kk and ru as well as en (review
+    /// s10 L9); the English words unchanged.
+    #[test]
+    fn every_refusal_of_a_ballot_is_said_in_the_locale_language() {
+        let codes = [
+            ("stale_root", "the ballot was proved against an electorate of proposal #14 that is no longer current (a member left meanwhile, or the ballot key is not in it): sync and vote again (stale_root)"),
+            ("bad_ballot", "the sequencer found the ballot invalid for proposal #14: 0 (bad_ballot)"),
+            ("voting_ended", "voting on proposal #14 has ended: the ballot was not taken (voting_ended)"),
+            ("nominations_open", "nominations for election #14 are still open: ballots are cast after they close (nominations_open)"),
+            ("stale_ballot", "the sequencer already holds a later ballot of yours for proposal #14 (sequence unknown): this one was not taken (stale_ballot)"),
+            ("secret_ballot", "proposal #14 is not decided by secret ballot: vote with your member key (secret_ballot)"),
+            ("unknown_proposal", "there is no proposal #14 (unknown_proposal)"),
+            ("proposal_closed", "proposal #14 is already closed (proposal_closed)"),
+            ("no_ballot_box", "the server takes no secret ballots yet: its sequencer holds no ballot box (it makes one at its start once the charter decides something by secret ballot): ask the newsroom to restart `erkin serve --sequence` (no_ballot_box)"),
+            ("ballot_overflow", "proposal #14 already has as many voters as ballot keys in its electorate: the sequencer took no more (report this to the members: it can mean forged ballots) (ballot_overflow)"),
+            ("shutting_down", "the server could not take the ballot now: try again later (shutting_down)"),
+            ("storage", "the server could not take the ballot now: try again later (storage)"),
+            ("bad_body", "the server could not read the encrypted ballot (0): its ballot box may have changed; sync and vote again (bad_body)"),
+            ("busy", "the server is busy: try again in a moment (busy)"),
+            ("rate_limited", "the server is busy: try again in a moment (rate_limited)"),
+        ];
+        for (code, en) in codes {
+            // (The server's message, said within two refusals, as it is.)
+            let e = ApiError::new(code, "0");
+            assert_eq!(refusal_in("en", 14, &e), en);
+            for lang in ["kk", "ru"] {
+                let said = refusal_in(lang, 14, &e);
+                let words = said.strip_suffix(&format!(" ({code})")).unwrap();
+                assert!(cyrillic(words), "{lang} {code}: {said}");
+                assert_eq!(said.contains("#14"), en.contains("#14"), "{said}");
+            }
+        }
+        let mut held = ApiError::new("stale_ballot", "0");
+        held.held_seq = Some(7);
+        assert!(refusal_in("kk", 14, &held).contains("(реттік нөмірі 7)"));
+        assert!(refusal_in("ru", 14, &held).contains("(порядковый номер 7)"));
+        // A code this version does not know: the server's message.
+        assert_eq!(
+            refusal_in("ru", 14, &ApiError::new("new_code", "said so")),
+            "said so (new_code)"
+        );
+        assert_eq!(
+            refusal_words("en", 3, "proposal_closed"),
+            "proposal #3 is already closed"
+        );
+        assert_eq!(
+            refusal_words("ru", 3, "unknown_proposal"),
+            "предложения #3 нет"
+        );
+        for lang in ["kk", "ru"] {
+            for said in [
+                received_notice(lang, 14, 1_790_000_000),
+                busy_retry_notice(lang, "", 5),
+                revote_retry_notice(lang, 14, 5),
+            ] {
+                assert!(cyrillic(&said), "{said}");
+            }
+        }
+        assert!(received_notice("en", 14, 1_790_000_000)
+            .starts_with("Your secret ballot on proposal #14 was received. It is published, with every other, at the close (2026-"));
+        assert_eq!(
+            busy_retry_notice("en", "busy", 5),
+            "The server is busy (busy): sending the ballot again in 5 s."
+        );
+        assert_eq!(
+            busy_retry_notice("ru", "busy", 5),
+            "Сервер занят (busy): бюллетень будет отправлен снова через 5 с."
+        );
     }
 
     #[cfg(unix)]

@@ -14,6 +14,7 @@ use erkin_core::stv;
 use erkin_views::i18n::EN;
 use serde::Serialize;
 
+use crate::ballot::say;
 use crate::cli::{
     CharterArgs, CloseArgs, ConsentArgs, MotionArgs, NominateArgs, ProposeArgs, RotateKeyArgs,
     TallyArgs, VoteArgs,
@@ -272,10 +273,13 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
         .proposal(proposal)
         .is_some_and(|p| p.secret.is_some());
     if secret_vote {
+        let lang = crate::when::language();
         let Some(server) = place.server.as_deref() else {
-            bail!(
-                "proposal #{proposal} is decided by secret ballot: a ballot goes to the newsroom server's ballot box, not into a local log; vote with --server URL (and --dir, your copy)"
-            );
+            bail!(say(&lang, [
+                format!("#{proposal} ұсыныс жасырын дауыспен шешіледі: бюллетень жергілікті журналға емес, редакция серверінің бюллетень жәшігіне түседі; --server URL арқылы дауыс беріңіз (және --dir — көшірмеңіз)"),
+                format!("предложение #{proposal} решается тайным голосованием: бюллетень идёт в урну для бюллетеней на сервере редакции, а не в локальный журнал; голосуйте с --server URL (и --dir — ваша копия)"),
+                format!("proposal #{proposal} is decided by secret ballot: a ballot goes to the newsroom server's ballot box, not into a local log; vote with --server URL (and --dir, your copy)"),
+            ]));
         };
         if let Some(e) = bad_proxy {
             return Err(e);
@@ -287,13 +291,18 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
                 .map(Path::to_path_buf)
                 .unwrap_or_default()
                 .join("ballot.age"),
-            (None, None) => bail!("a secret ballot needs your ballot secret: --ballot-key FILE"),
+            (None, None) => bail!(say(
+                &lang,
+                [
+                    "жасырын бюллетень үшін бюллетень құпияңыз керек: --ballot-key FILE".into(),
+                    "для тайного бюллетеня нужен секрет вашего ключа бюллетеня: --ballot-key FILE"
+                        .into(),
+                    "a secret ballot needs your ballot secret: --ballot-key FILE".into(),
+                ]
+            )),
         };
         if proxy.is_none() {
-            eprintln!(
-                "{}",
-                crate::ballot::no_proxy_warning(&crate::when::language())
-            );
+            eprintln!("{}", crate::ballot::no_proxy_warning(&lang));
         }
         let log_key = desk.publication().store().log_key().clone();
         return crate::ballot::cast(
@@ -330,9 +339,11 @@ pub fn vote(place: &Place, args: VoteArgs) -> Result<u8> {
 
 /// Why `--ballot-key`, `--proxy` and `--receipt` are refused on an open vote.
 fn open_vote_flags(proposal: u64) -> String {
-    format!(
-        "proposal #{proposal} is decided by open vote: your vote is signed with your member key and published; --ballot-key, --proxy and --receipt are for secret ballots"
-    )
+    say(&crate::when::language(), [
+        format!("#{proposal} ұсыныс бойынша дауыс ашық беріледі: дауысыңызға мүше кілтіңізбен қол қойылып, ол жарияланады; --ballot-key, --proxy және --receipt жасырын бюллетеньге арналған"),
+        format!("по предложению #{proposal} голосуют открыто: ваш голос подписывается вашим ключом члена и публикуется; --ballot-key, --proxy и --receipt — для тайных бюллетеней"),
+        format!("proposal #{proposal} is decided by open vote: your vote is signed with your member key and published; --ballot-key, --proxy and --receipt are for secret ballots"),
+    ])
 }
 
 pub fn close(place: &Place, args: &CloseArgs) -> Result<u8> {

@@ -691,7 +691,7 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
     // server and the path see the member's address, in the locale's
     // language (review finding 3).
     assert!(!err.contains("without a proxy"), "{err}");
-    let without_proxy = |lang: &str| {
+    let without_proxy = |lang: &str, refused: &str| {
         let r = w.member_cmd_with(
             &["vote", &removal.to_string(), "no", "--key", &key(19)],
             &[
@@ -702,21 +702,31 @@ fn a_secret_removal_and_a_secret_election_with_twenty_members() {
             ],
         );
         assert_eq!(r.code, 1, "{}{}", r.out, r.err);
-        assert!(r.err.contains("is not in the electorate"), "{}", r.err);
+        // The refusal in the same language (review s10 L9).
+        assert!(r.err.contains(refused), "{}", r.err);
         r.err
     };
-    let err = without_proxy("ru_RU.UTF-8");
+    let err = without_proxy(
+        "ru_RU.UTF-8",
+        &format!("вашего ключа бюллетеня нет среди голосующих по предложению #{removal}"),
+    );
     assert!(
         err.contains("ВНИМАНИЕ: этот тайный бюллетень отправляется без прокси")
             && err.contains("видят ваш IP-адрес в момент голосования"),
         "{err}"
     );
-    let err = without_proxy("kk_KZ.UTF-8");
+    let err = without_proxy(
+        "kk_KZ.UTF-8",
+        &format!("бюллетень кілтіңіз #{removal} ұсыныстың сайлаушылары арасында жоқ"),
+    );
     assert!(
         err.contains("ЕСКЕРТУ: бұл құпия бюллетень проксисіз"),
         "{err}"
     );
-    let err = without_proxy("C.UTF-8");
+    let err = without_proxy(
+        "C.UTF-8",
+        &format!("your ballot key is not in the electorate of proposal #{removal}"),
+    );
     assert!(
         err.contains("WARNING: this secret ballot is sent without a proxy")
             && err.contains("see your IP address at the moment you vote"),
