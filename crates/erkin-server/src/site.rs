@@ -126,11 +126,14 @@ impl Site {
     /// Pages wait until the caller says the copy is ready
     /// ([`Site::mark_ready`]), after it has counted the render: a reader
     /// who got a page can rely on the render being counted.
+    ///
+    /// `source` is a publication (`(&publication).into()`) or a store and
+    /// the state folded from it, which the caller may share meanwhile.
     pub fn render(
         &self,
-        publication: &Publication,
+        source: erkin_export::Source<'_>,
     ) -> Result<erkin_export::ExportStats, erkin_export::ExportError> {
-        let stats = erkin_export::export(publication, &self.root);
+        let stats = erkin_export::export_source(source, &self.root);
         // Bumped even after a failure: files may have changed.
         self.bump();
         stats

@@ -199,6 +199,10 @@ fn a_start_on_a_current_copy_renders_nothing_and_on_an_older_one_serves_it_meanw
     gate_tx.send(()).unwrap();
     until("the render", || renders(&stats) == 1);
     assert!(get(addr, "/").text().contains("Title of late-story"));
+    // The JSON documents are still made from the state the render read
+    // (shared with it, not a copy), after the render as during it.
+    assert!(get(addr, "/api/v1/articles").text().contains("late-story"));
+    assert_eq!(get(addr, "/api/v1/state").status, 200);
 }
 
 #[test]
