@@ -117,35 +117,91 @@ fn parse_date(path: &Path, d: &str) -> Result<u64> {
 /// copy's own `media/<sha256>.<ext>`. Remote images are left for the renderer, which never
 /// loads them from a third party.
 fn upload_media(p: &Desk, file: &ArticleFile) -> Result<(String, Vec<String>)> {
-    let dir = file.path.parent().unwrap_or(Path::new("."));
     let mut body = file.body.clone();
     let mut media = Vec::new();
-    for target in local_image_targets(&file.body) {
-        let path = dir.join(&target);
-        // Only files beside the article or below it: no `..` escapes.
-        if target.split('/').any(|c| c == ".." || c.is_empty()) || target.starts_with('/') {
-            bail!(
-                "{}: image {target:?} must be a relative path below the article's folder",
-                file.path.display()
-            );
-        }
-        let ext = target.rsplit_once('.').map_or("", |(_, e)| e);
-        let Some(ext) = erkin_core::media::media_extension(ext) else {
-            bail!(
-                "{}: image {target:?}: only {} images are accepted (SVG can carry scripts: convert it to PNG)",
-                file.path.display(),
-                erkin_core::media::MEDIA_EXTENSIONS.join(", ")
-            );
-        };
-        let bytes = std::fs::read(&path)
-            .with_context(|| format!("{}: image {target:?}", file.path.display()))?;
+    for image in local_images(file)? {
+        let bytes = std::fs::read(&image.path)
+            .with_context(|| format!("{}: image {:?}", file.path.display(), image.target))?;
         let id = p.put_blob(&bytes)?;
-        body = body.replace(&format!("]({target})"), &format!("](blob:{id}.{ext})"));
+        body = body.replace(
+            &format!("]({})", image.target),
+            &format!("](blob:{id}.{})", image.ext),
+        );
         media.push(id.to_string());
     }
     media.sort();
     media.dedup();
     Ok((body, media))
+}
+
+/// A local image an article's body refers to.
+struct LocalImage {
+    /// As the body writes it.
+    target: String,
+    /// The file: the target below the article's folder.
+    path: PathBuf,
+    /// Its extension as the copy names it.
+    ext: &'static str,
+}
+
+/// The local images `file`'s body refers to, each a relative path below
+/// the article's folder with an accepted extension.
+fn local_images(file: &ArticleFile) -> Result<Vec<LocalImage>> {
+    let dir = file.path.parent().unwrap_or(Path::new("."));
+    local_image_targets(&file.body)
+        .into_iter()
+        .map(|target| {
+            // Only files beside the article or below it: no `..` escapes.
+            if target.split('/').any(|c| c == ".." || c.is_empty()) || target.starts_with('/') {
+                bail!(
+                    "{}: image {target:?} must be a relative path below the article's folder",
+                    file.path.display()
+                );
+            }
+            let ext = target.rsplit_once('.').map_or("", |(_, e)| e);
+            let Some(ext) = erkin_core::media::media_extension(ext) else {
+                bail!(
+                    "{}: image {target:?}: only {} images are accepted (SVG can carry scripts: convert it to PNG)",
+                    file.path.display(),
+                    erkin_core::media::MEDIA_EXTENSIONS.join(", ")
+                );
+            };
+            Ok(LocalImage {
+                path: dir.join(&target),
+                target,
+                ext,
+            })
+        })
+        .collect()
+}
+
+/// Checks what [`publish_action`] would refuse of `file` without uploading
+/// anything: its date, and each local image (its path and extension, and
+/// that it is a readable file no larger than a blob may be).
+fn check_publishable(file: &ArticleFile) -> Result<()> {
+    if let Some(d) = &file.front.date {
+        parse_date(&file.path, d)?;
+    }
+    for image in local_images(file)? {
+        let meta = std::fs::metadata(&image.path)
+            .and_then(|m| {
+                if m.is_file() {
+                    Ok(m)
+                } else {
+                    Err(std::io::Error::other("not a file"))
+                }
+            })
+            .with_context(|| format!("{}: image {:?}", file.path.display(), image.target))?;
+        if meta.len() > DEFAULT_MAX_BLOB_LEN {
+            bail!(
+                "{}: image {:?}: {} bytes is more than a blob may be",
+                file.path.display(),
+                image.target,
+                meta.len()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The link targets of Markdown images that are local paths.
@@ -214,27 +270,45 @@ pub fn submit_actions(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    // Batches share one fsync; 256 keeps a failed batch's report short.
-    for chunk in actions.chunks(256) {
-        let just_actions: Vec<Action> = chunk.iter().map(|(_, a)| a.clone()).collect();
-        let results = p.sign_and_submit(editor, &just_actions)?;
-        for ((path, _), result) in chunk.iter().zip(results) {
-            match result {
-                Ok(i) => indexes.push(i),
-                Err(r) => {
-                    bar.abandon();
-                    bail!(
-                        "{}: refused: {r} ({} of {total} recorded before it)",
-                        path.display(),
-                        indexes.len()
-                    )
-                }
-            }
+    for chunk in actions.chunks(BATCH) {
+        if let Err(e) = submit_batch(p, editor, chunk, &mut indexes, total) {
+            bar.abandon();
+            return Err(e);
         }
         bar.set_position(indexes.len() as u64);
     }
     bar.finish_and_clear();
     Ok(indexes)
+}
+
+/// How many actions one batch signs and submits: they share one fsync, and
+/// 256 keeps a failed batch's report short. Also the most publish actions
+/// an import holds at once.
+const BATCH: usize = 256;
+
+/// Signs and submits one batch of actions, adding their indexes to
+/// `indexes`; the first refusal ends it, saying how many of `total` were
+/// recorded before it.
+fn submit_batch(
+    p: &mut Desk,
+    editor: &SecretKey,
+    batch: &[(PathBuf, Action)],
+    indexes: &mut Vec<u64>,
+    total: usize,
+) -> Result<()> {
+    let just_actions: Vec<Action> = batch.iter().map(|(_, a)| a.clone()).collect();
+    let results = p.sign_and_submit(editor, &just_actions)?;
+    for ((path, _), result) in batch.iter().zip(results) {
+        match result {
+            Ok(i) => indexes.push(i),
+            Err(r) => bail!(
+                "{}: refused: {r} ({} of {total} recorded before it)",
+                path.display(),
+                indexes.len()
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// What `publish --json` and `correct --json` print.
@@ -393,8 +467,8 @@ pub fn import(place: &Place, args: &ImportArgs) -> Result<u8> {
     let mut p = Desk::open(place)?;
     let editor = secret::open_key(&args.key, "your member key")?;
     p.set_uploader(&editor);
-    let actions = import_actions(&p, &args.root)?;
-    let indexes = submit_actions(&mut p, &editor, actions)?;
+    let files = import_order(&args.root)?;
+    let indexes = import_files(&mut p, &editor, &files)?;
     let n = indexes.len();
     if args.json {
         print_json(&Imported {
@@ -408,32 +482,56 @@ pub fn import(place: &Place, args: &ImportArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Reads every article below `root` (oldest first, originals before their
-/// translations) and builds its publish action, uploading bodies and images.
-pub fn import_actions(p: &Desk, root: &Path) -> Result<Vec<(PathBuf, Action)>> {
-    // The order needs only each file's front matter: the bodies are read
-    // again one at a time below, so the archive's text is never all in
-    // memory at once (100,000 articles held 714 MiB).
+/// Every article below `root` in the order an import records them: oldest
+/// first (by the front matter's date), originals before their translations.
+/// Each file is read and checked whole — its front matter, date and local
+/// images ([`check_publishable`]) — so a file that would be refused stops
+/// the import before anything is uploaded or recorded. Only the order is
+/// kept, never the archive's text.
+pub fn import_order(root: &Path) -> Result<Vec<PathBuf>> {
     let mut order = markdown_files(root)?
-        .iter()
+        .into_iter()
         .map(|f| {
-            read_article(f).map(|a| {
-                (
-                    a.front.translation_of.is_some(),
-                    a.front.date.clone(),
-                    a.path,
-                )
-            })
+            let a = read_article(&f)?;
+            check_publishable(&a)?;
+            Ok((a.front.translation_of.is_some(), a.front.date, f))
         })
         .collect::<Result<Vec<_>>>()?;
     order.sort();
-    let mut actions = Vec::with_capacity(order.len());
-    let bar = progress(Some(order.len() as u64), "articles read and uploaded");
-    for (_, _, path) in &order {
-        let f = read_article(path)?;
-        actions.push((f.path.clone(), publish_action(p, &f)?));
-        bar.inc(1);
+    Ok(order.into_iter().map(|(_, _, f)| f).collect())
+}
+
+/// Imports `files` in their order: reads each again, uploads its body and
+/// images and records its publish action, a batch ([`BATCH`]) at a time, so
+/// an import holds one batch of actions, never the archive's (100,000
+/// articles' actions were about 60 MiB beside the state). The indexes of
+/// the entries, in order. A file that cannot be read or uploaded now (it
+/// changed since [`import_order`] checked it) or an action refused ends the
+/// import, saying how many were recorded before it.
+pub fn import_files(p: &mut Desk, editor: &SecretKey, files: &[PathBuf]) -> Result<Vec<u64>> {
+    let total = files.len();
+    let mut indexes = Vec::with_capacity(total);
+    let bar = progress(Some(total as u64), "articles imported");
+    for chunk in files.chunks(BATCH) {
+        let batch = chunk
+            .iter()
+            .map(|path| {
+                let f = read_article(path)?;
+                let action = publish_action(p, &f)?;
+                Ok((f.path, action))
+            })
+            .collect::<Result<Vec<_>>>();
+        let done = match batch {
+            Ok(batch) => submit_batch(p, editor, &batch, &mut indexes, total),
+            Err(e) if indexes.is_empty() => Err(e),
+            Err(e) => Err(e.context(format!("{} of {total} recorded before it", indexes.len()))),
+        };
+        if let Err(e) = done {
+            bar.abandon();
+            return Err(e);
+        }
+        bar.set_position(indexes.len() as u64);
     }
     bar.finish_and_clear();
-    Ok(actions)
+    Ok(indexes)
 }

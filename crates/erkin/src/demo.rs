@@ -335,8 +335,8 @@ pub fn run(root: &Path, hints: &Hints) -> Result<(PathBuf, u8)> {
         .context("the demo has no editor")?
         .clone();
     let mut desk = crate::desk::Desk::with_log_key(publication, log_key.clone());
-    let actions = crate::articles::import_actions(&desk, &source.join("articles"))?;
-    crate::articles::submit_actions(&mut desk, &editor, actions)?;
+    let files = crate::articles::import_order(&source.join("articles"))?;
+    crate::articles::import_files(&mut desk, &editor, &files)?;
     let corrected = crate::articles::read_article(
         &source.join("corrections/demokent-council-raises-water-tariff.md"),
     )?;

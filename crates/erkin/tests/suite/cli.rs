@@ -1485,6 +1485,141 @@ fn import_and_export_print_only_their_result_when_stderr_is_not_a_terminal() {
     }
 }
 
+/// An article file dated `hour` hours into 2020 (UTC), in English or, with
+/// `original`, its Russian translation.
+fn dated_article(path: &Path, slug: &str, hour: u32, original: Option<&str>) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let (day, h) = (1 + hour / 24, hour % 24);
+    let translation = original.map_or(String::new(), |o| format!("translation_of: {o}\n"));
+    let lang = if original.is_some() { "ru" } else { "en" };
+    fs::write(
+        path,
+        format!("---\ntitle: Title of {slug}\nslug: {slug}\nlang: {lang}\n{translation}date: 2020-01-{day:02}T{h:02}:00:00Z\nauthors: [aigerim]\n---\n\nText of {slug}.\n"),
+    )
+    .unwrap();
+}
+
+/// The slug of a publish entry of `log --json` (its summary names the page).
+fn published_slug(entry: &Value) -> String {
+    let summary = entry["summary"].as_str().unwrap_or_default();
+    let start = summary
+        .find("a/")
+        .map(|i| i + 2)
+        .expect("a publish names its page");
+    let end = summary[start..].find('/').expect("a page path ends with /");
+    summary[start..start + end].to_string()
+}
+
+/// 300 articles: numbered so that neither their files' order nor their
+/// numbers are their dates' order, in folders, with two translations dated
+/// before every original.
+fn many_articles(folder: &Path) -> Vec<(bool, u32, String)> {
+    let mut expected = Vec::new();
+    for i in 0..300u32 {
+        let hour = 24 + (i * 7) % 300;
+        let slug = format!("story-{i:03}");
+        dated_article(
+            &folder.join(format!("{}/{slug}.md", i % 3)),
+            &slug,
+            hour,
+            None,
+        );
+        expected.push((false, hour, slug));
+    }
+    for (i, original) in [(0, "story-005"), (1, "story-250")] {
+        let slug = format!("perevod-{i}");
+        dated_article(&folder.join(format!("{slug}.md")), &slug, i, Some(original));
+        expected.push((true, i, slug));
+    }
+    expected.sort();
+    expected
+}
+
+#[test]
+fn import_records_every_article_in_order_over_several_batches_and_reports_each_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let (key, vk) = new_key(&root, "aigerim.key.age", "aigerim");
+    let data = root.join("data");
+    init(&data, &[&vk]).ok_line();
+    let folder = root.join("content");
+    let expected = many_articles(&folder);
+    let imported = json_of(&run_in(
+        &data,
+        &["import", "--key", s(&key), s(&folder), "--json"],
+    ));
+    assert_eq!(imported["imported"], 302, "{imported}");
+    let indexes: Vec<u64> = imported["indexes"]
+        .as_array()
+        .expect("the indexes are a list")
+        .iter()
+        .map(|i| i.as_u64().expect("an index is a number"))
+        .collect();
+    // Each index is its article's entry, in the order they were recorded:
+    // oldest first, translations after the originals.
+    let published: Vec<Value> = log_json(&data)
+        .into_iter()
+        .filter(|e| e["action"] == "publish")
+        .collect();
+    let logged: Vec<u64> = published
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, logged);
+    let slugs: Vec<String> = published.iter().map(published_slug).collect();
+    let in_order: Vec<String> = expected.into_iter().map(|(_, _, slug)| slug).collect();
+    assert_eq!(slugs, in_order);
+}
+
+#[test]
+fn an_import_with_a_file_it_would_refuse_records_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let (key, vk) = new_key(&root, "aigerim.key.age", "aigerim");
+    let data = root.join("data");
+    init(&data, &[&vk]).ok_line();
+    let folder = root.join("content");
+    many_articles(&folder);
+    // The newest article, recorded last (after a whole batch of others),
+    // is the one refused: nothing is recorded, not even the first batch.
+    let last = folder.join("zz-last.md");
+    for (text, error) in [
+        (
+            "date: 2020-12-31T09:00:00Z\n---\n\n![A photo](photos/missing.jpg)\n",
+            "zz-last.md: image \"photos/missing.jpg\"",
+        ),
+        (
+            "date: 2020-12-31T09:00:00Z\n---\n\n![A photo](../outside.jpg)\n",
+            "zz-last.md: image \"../outside.jpg\" must be a relative path below the article's folder",
+        ),
+        (
+            "date: 2020-12-31T09:00:00Z\n---\n\n![A drawing](drawing.svg)\n",
+            "zz-last.md: image \"drawing.svg\": only",
+        ),
+        (
+            "date: the last day of 2020\n---\n\nText.\n",
+            "zz-last.md: date \"the last day of 2020\" is not an RFC 3339 time",
+        ),
+    ] {
+        fs::write(
+            &last,
+            format!("---\ntitle: Last\nslug: zz-last\nlang: en\nauthors: [aigerim]\n{text}"),
+        )
+        .unwrap();
+        if text.contains("drawing.svg") {
+            fs::write(folder.join("drawing.svg"), "<svg/>").unwrap();
+        }
+        let out = run_in(&data, &["import", "--key", s(&key), s(&folder)]);
+        assert_ne!(out.code, 0, "{out:#?}");
+        assert!(out.stderr.contains(error), "{error}: {out:#?}");
+        let published = log_json(&data)
+            .into_iter()
+            .filter(|e| e["action"] == "publish")
+            .count();
+        assert_eq!(published, 0, "{error}: something was recorded");
+    }
+}
+
 #[test]
 fn completions_and_man_page_come_from_the_grammar() {
     for shell in ["bash", "zsh", "fish"] {
