@@ -233,13 +233,46 @@ struct Slot {
     row: (usize, usize),
     /// Its slug: `bytes[slug.0..slug.1]`, inside the row.
     slug: (usize, usize),
+    /// Its listing, found when the row was checked, as places in `bytes`.
+    listing: ListingAt,
+}
+
+/// A [`Listing`]'s texts as places in the rows' buffer (start, end), and
+/// its times.
+#[derive(Clone, Copy)]
+struct ListingAt {
+    lang: (usize, usize),
+    translation_of: Option<(usize, usize)>,
+    authors: (usize, usize),
+    tags: (usize, usize),
+    published_at: u64,
+    updated_at: Option<u64>,
 }
 
 impl Rows {
+    /// A text of a row, checked as UTF-8 when the row was read.
+    fn text(&self, (a, b): (usize, usize)) -> &str {
+        simdutf8::basic::from_utf8(&self.bytes[a..b]).unwrap_or_default()
+    }
     fn slug(&self, i: usize) -> &str {
+        self.text(self.slots[i].slug)
+    }
+    fn slug_bytes(&self, i: usize) -> &[u8] {
         let (a, b) = self.slots[i].slug;
-        // Checked as UTF-8 when the row was read.
-        std::str::from_utf8(&self.bytes[a..b]).unwrap_or_default()
+        &self.bytes[a..b]
+    }
+    fn listing(&self, i: usize) -> Listing<'_> {
+        let slot = &self.slots[i];
+        let l = &slot.listing;
+        Listing {
+            slug: self.text(slot.slug),
+            lang: self.text(l.lang),
+            translation_of: l.translation_of.map(|t| self.text(t)),
+            published_at: l.published_at,
+            updated_at: l.updated_at,
+            authors: Texts::Row(&self.bytes[l.authors.0..l.authors.1]),
+            tags: Texts::Row(&self.bytes[l.tags.0..l.tags.1]),
+        }
     }
     fn find(&self, slug: &str) -> Option<usize> {
         self.slots
@@ -273,6 +306,17 @@ pub struct RowsBuilder {
 }
 
 impl RowsBuilder {
+    /// Room for `rows` rows of about `bytes` bytes in all (what is not
+    /// filled is never touched, so costs no memory).
+    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
+        Self {
+            rows: Rows {
+                bytes: Vec::with_capacity(bytes),
+                slots: Vec::with_capacity(rows),
+                decoded: Vec::new(),
+            },
+        }
+    }
     /// How many rows so far.
     pub fn len(&self) -> usize {
         self.rows.slots.len()
@@ -285,19 +329,35 @@ impl RowsBuilder {
     /// UTF-8 included, without building the article) and that it is the
     /// row of `slug`, then keeps its bytes.
     pub fn push(&mut self, slug: &str, row: &[u8]) -> Result<(), &'static str> {
-        check_article(row)?;
-        let mut r = Reader::new(row);
-        let n = r.count(1)?;
-        let start = row.len() - r.rest.len();
-        if r.take(n)? != slug.as_bytes() {
+        let l = listing_of_row(row)?;
+        if l.slug != slug {
             return Err("the row of another article");
         }
         let at = self.rows.bytes.len();
-        self.rows.bytes.extend_from_slice(row);
-        self.rows.slots.push(Slot {
+        // Where a text of the row lies in the buffer once the row is in it.
+        let place = |t: &[u8]| {
+            let start = at + (t.as_ptr() as usize - row.as_ptr() as usize);
+            (start, start + t.len())
+        };
+        let texts = |t: Texts<'_>| match t {
+            Texts::Row(b) => place(b),
+            // A row's listing holds its lists as they lie in the row.
+            Texts::Decoded(_) => (at, at),
+        };
+        let slot = Slot {
             row: (at, at + row.len()),
-            slug: (at + start, at + start + n),
-        });
+            slug: place(l.slug.as_bytes()),
+            listing: ListingAt {
+                lang: place(l.lang.as_bytes()),
+                translation_of: l.translation_of.map(|t| place(t.as_bytes())),
+                authors: texts(l.authors),
+                tags: texts(l.tags),
+                published_at: l.published_at,
+                updated_at: l.updated_at,
+            },
+        };
+        self.rows.bytes.extend_from_slice(row);
+        self.rows.slots.push(slot);
         Ok(())
     }
     /// The articles, or the slug of a row read twice.
@@ -365,55 +425,84 @@ impl Articles {
         self.iter().map(|(_, a)| a)
     }
     /// Every article with its slug, in slug order.
-    pub fn iter(&self) -> Iter<'_> {
-        Iter {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Article)> {
+        let stored = &self.stored;
+        self.merged().filter_map(move |held| match held {
+            // A row that would not decode (never, once checked) is
+            // skipped rather than a panic.
+            Held::Row(i) => Some((stored.slug(i), stored.get(i)?)),
+            Held::Changed(slug, a) => Some((slug, a)),
+        })
+    }
+    /// Every article's [`Listing`], in slug order, without decoding any:
+    /// a stored article's is read from its row where it lies.
+    pub fn listings(&self) -> impl Iterator<Item = Listing<'_>> {
+        let stored = &self.stored;
+        self.merged().map(move |held| match held {
+            Held::Row(i) => stored.listing(i),
+            Held::Changed(_, a) => Listing::of(a),
+        })
+    }
+    fn merged(&self) -> Merged<'_> {
+        Merged {
             articles: self,
             next_stored: 0,
             changed: self.changed.iter().peekable(),
+            place: None,
         }
     }
 }
 
-/// [`Articles::iter`]: the stored rows and the changed articles merged by
-/// slug, a changed article in place of its stored row.
-pub struct Iter<'a> {
+/// Where an article is held.
+enum Held<'a> {
+    /// The stored row of this slot.
+    Row(usize),
+    Changed(&'a str, &'a Article),
+}
+
+/// The stored rows and the changed articles merged by slug, a changed
+/// article in place of its stored row.
+struct Merged<'a> {
     articles: &'a Articles,
     next_stored: usize,
     changed: std::iter::Peekable<std::collections::btree_map::Iter<'a, String, Box<Article>>>,
+    /// Where the next changed article goes among the stored rows (found
+    /// once, by a binary search), and whether it shadows the row there:
+    /// the rows before it are handed on without a comparison each.
+    place: Option<(usize, bool)>,
 }
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a str, &'a Article);
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Iterator for Merged<'a> {
+    type Item = Held<'a>;
+    fn next(&mut self) -> Option<Held<'a>> {
         let stored = &self.articles.stored;
-        loop {
-            let row =
-                (self.next_stored < stored.slots.len()).then(|| stored.slug(self.next_stored));
-            let changed = self.changed.peek().map(|(s, _)| s.as_str());
-            match (row, changed) {
-                (None, None) => return None,
-                (Some(r), Some(c)) if c <= r => {
-                    if c == r {
-                        // Shadowed: the changed article stands for it.
-                        self.next_stored += 1;
-                    }
-                    let (s, a) = self.changed.next()?;
-                    return Some((s, a));
-                }
-                (None, Some(_)) => {
-                    let (s, a) = self.changed.next()?;
-                    return Some((s, a));
-                }
-                (Some(r), _) => {
-                    let i = self.next_stored;
-                    self.next_stored += 1;
-                    // A row that would not decode (never, once checked)
-                    // is skipped rather than a panic.
-                    if let Some(a) = stored.get(i) {
-                        return Some((r, a));
-                    }
-                }
+        let place = match (self.place, self.changed.peek()) {
+            (Some(p), _) => Some(p),
+            (None, None) => None,
+            (None, Some((slug, _))) => {
+                let at = stored
+                    .slots
+                    .partition_point(|s| stored.bytes[s.slug.0..s.slug.1] < *slug.as_bytes());
+                let shadows = at < stored.slots.len() && stored.slug_bytes(at) == slug.as_bytes();
+                self.place = Some((at, shadows));
+                self.place
             }
+        };
+        match place {
+            Some((at, shadows)) if self.next_stored >= at => {
+                if shadows && self.next_stored == at {
+                    // Shadowed: the changed article stands for its row.
+                    self.next_stored += 1;
+                }
+                self.place = None;
+                let (s, a) = self.changed.next()?;
+                Some(Held::Changed(s, a))
+            }
+            _ if self.next_stored < stored.slots.len() => {
+                self.next_stored += 1;
+                Some(Held::Row(self.next_stored - 1))
+            }
+            _ => None,
         }
     }
 }
@@ -548,28 +637,41 @@ fn put_option<T>(w: &mut Vec<u8>, v: Option<T>, put: impl FnOnce(&mut Vec<u8>, T
 /// Never allocates more than the row's own length can fill: a list's
 /// length is checked against the bytes left before room is made for it.
 pub(crate) fn read_article(bytes: &[u8]) -> Result<Article, &'static str> {
-    read(Reader::new(bytes))
+    read(Reader::new(bytes)).map(|(a, _)| a)
 }
 
 /// Checks a row as [`read_article`] does, by the same reader, without
-/// building the article: no allocation.
-pub(crate) fn check_article(bytes: &[u8]) -> Result<(), &'static str> {
+/// building the article: no allocation (as [`RowsBuilder::push`] does).
+#[cfg(test)]
+fn check_article(bytes: &[u8]) -> Result<(), &'static str> {
+    listing_of_row(bytes).map(drop)
+}
+
+/// A row's [`Listing`], borrowed from the row, read (and the whole row
+/// checked) by the same reader as [`read_article`].
+fn listing_of_row(bytes: &[u8]) -> Result<Listing<'_>, &'static str> {
     read(Reader {
         rest: bytes,
         keep: false,
     })
-    .map(drop)
+    .map(|(_, l)| l)
 }
 
-/// The row's grammar, once. With `r.keep` unset every text is checked and
-/// dropped and no list is kept: the article returned is then empty.
-fn read(mut r: Reader<'_>) -> Result<Article, &'static str> {
-    let slug = r.text()?;
-    let lang = r.text()?;
+/// The row's grammar, once: the article (empty unless `r.keep`: every
+/// text is then checked and dropped, no list kept) and its listing.
+fn read(mut r: Reader<'_>) -> Result<(Article, Listing<'_>), &'static str> {
+    let keep = r.keep;
+    let own = |t: &str| if keep { t.to_owned() } else { String::new() };
+    let slug_str = r.str()?;
+    let lang_str = r.str()?;
+    let at = r.rest;
     let authors = r.texts()?;
+    let authors_row = &at[..at.len() - r.rest.len()];
     let bylines = r.texts()?;
+    let at = r.rest;
     let tags = r.texts()?;
-    let translation_of = r.option(Reader::text)?;
+    let tags_row = &at[..at.len() - r.rest.len()];
+    let translation_str = r.option(Reader::str)?;
     let first_published = r.option(Reader::uint)?;
     // A revision takes at least 72 bytes: two hashes and eight fields of
     // one byte or more (index, times, editor, title, summary, media, the
@@ -579,21 +681,26 @@ fn read(mut r: Reader<'_>) -> Result<Article, &'static str> {
         // Not a state's: an article is published with its first revision.
         return Err("an article without revisions");
     }
-    let mut revisions = Vec::with_capacity(if r.keep { n } else { 0 });
-    for _ in 0..n {
+    let mut revisions = Vec::with_capacity(if keep { n } else { 0 });
+    let (mut first_time, mut last_time) = (0, 0);
+    for i in 0..n {
         let index = r.uint()?;
         let entry_hash = EntryHash(r.hash()?);
         let time = r.uint()?;
+        if i == 0 {
+            first_time = time;
+        }
+        last_time = time;
         let log_time = r.uint()?;
         let editor = r.text()?;
         let title = r.text()?;
         let summary = r.text()?;
         let body = BlobId(r.hash()?);
         let m = r.count(32)?;
-        let mut media = Vec::with_capacity(if r.keep { m } else { 0 });
+        let mut media = Vec::with_capacity(if keep { m } else { 0 });
         for _ in 0..m {
             let id = BlobId(r.hash()?);
-            if r.keep {
+            if keep {
                 media.push(id);
             }
         }
@@ -602,7 +709,7 @@ fn read(mut r: Reader<'_>) -> Result<Article, &'static str> {
             let major = r.flag()?;
             Ok(CorrectionNote { note, major })
         })?;
-        if r.keep {
+        if keep {
             revisions.push(Revision {
                 index,
                 entry_hash,
@@ -620,16 +727,111 @@ fn read(mut r: Reader<'_>) -> Result<Article, &'static str> {
     if !r.rest.is_empty() {
         return Err("bytes after the article");
     }
-    Ok(Article {
-        slug,
-        lang,
+    let listing = Listing {
+        slug: slug_str,
+        lang: lang_str,
+        translation_of: translation_str,
+        published_at: first_published.unwrap_or(first_time),
+        updated_at: (n > 1).then_some(last_time),
+        authors: Texts::Row(authors_row),
+        tags: Texts::Row(tags_row),
+    };
+    let article = Article {
+        slug: own(slug_str),
+        lang: own(lang_str),
         authors,
         bylines,
         tags,
-        translation_of,
+        translation_of: translation_str.map(own),
         first_published,
         revisions,
-    })
+    };
+    Ok((article, listing))
+}
+
+/// What a site's lists need of an article, and not its texts: read from
+/// its row where it lies ([`Articles::listings`]: no allocation, nothing
+/// decoded) or borrowed from the article ([`Listing::of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a> {
+    pub slug: &'a str,
+    pub lang: &'a str,
+    pub translation_of: Option<&'a str>,
+    /// [`Article::published_at`].
+    pub published_at: u64,
+    /// [`Article::updated_at`].
+    pub updated_at: Option<u64>,
+    authors: Texts<'a>,
+    tags: Texts<'a>,
+}
+
+impl<'a> Listing<'a> {
+    /// The listing of a decoded article.
+    pub fn of(a: &'a Article) -> Self {
+        Self {
+            slug: &a.slug,
+            lang: &a.lang,
+            translation_of: a.translation_of.as_deref(),
+            published_at: a.published_at(),
+            updated_at: a.updated_at(),
+            authors: Texts::Decoded(&a.authors),
+            tags: Texts::Decoded(&a.tags),
+        }
+    }
+    /// [`Article::authors`], in order.
+    pub fn authors(&self) -> impl Iterator<Item = &'a str> {
+        self.authors.iter()
+    }
+    /// [`Article::tags`], in order.
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> {
+        self.tags.iter()
+    }
+}
+
+/// A list of texts: a checked row's (its count, then each text), or a
+/// decoded article's.
+#[derive(Debug, Clone, Copy)]
+enum Texts<'a> {
+    Row(&'a [u8]),
+    Decoded(&'a [String]),
+}
+
+impl<'a> Texts<'a> {
+    fn iter(self) -> TextsIter<'a> {
+        match self {
+            Texts::Row(row) => {
+                let mut r = Reader {
+                    rest: row,
+                    keep: false,
+                };
+                // Checked when the row was read: a count, then the texts.
+                let left = r.count(1).unwrap_or(0);
+                TextsIter::Row { r, left }
+            }
+            Texts::Decoded(list) => TextsIter::Decoded(list.iter()),
+        }
+    }
+}
+
+enum TextsIter<'a> {
+    Row { r: Reader<'a>, left: usize },
+    Decoded(std::slice::Iter<'a, String>),
+}
+
+impl<'a> Iterator for TextsIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            TextsIter::Row { r, left } => {
+                if *left == 0 {
+                    return None;
+                }
+                *left -= 1;
+                r.str().ok()
+            }
+            TextsIter::Decoded(list) => list.next().map(String::as_str),
+        }
+    }
 }
 
 /// The unread rest of a row; `keep`: whether texts are kept (or only
@@ -643,6 +845,7 @@ impl<'a> Reader<'a> {
     fn new(rest: &'a [u8]) -> Self {
         Self { rest, keep: true }
     }
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
         if n > self.rest.len() {
             return Err("cut short");
@@ -651,9 +854,11 @@ impl<'a> Reader<'a> {
         self.rest = rest;
         Ok(head)
     }
+    #[inline]
     fn byte(&mut self) -> Result<u8, &'static str> {
         Ok(self.take(1)?[0])
     }
+    #[inline]
     fn uint(&mut self) -> Result<u64, &'static str> {
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
@@ -675,6 +880,7 @@ impl<'a> Reader<'a> {
     }
     /// A length of things of at least `min` bytes each: no more than the
     /// bytes left can hold.
+    #[inline]
     fn count(&mut self, min: usize) -> Result<usize, &'static str> {
         let n = self.uint()?;
         match usize::try_from(n) {
@@ -682,16 +888,23 @@ impl<'a> Reader<'a> {
             _ => Err("a length beyond the row"),
         }
     }
-    fn text(&mut self) -> Result<String, &'static str> {
+    /// A text, checked, as it lies in the row.
+    #[inline]
+    fn str(&mut self) -> Result<&'a str, &'static str> {
         let n = self.count(1)?;
         let bytes = self.take(n)?;
-        let text = simdutf8::basic::from_utf8(bytes).map_err(|_| "text that is not UTF-8")?;
+        simdutf8::basic::from_utf8(bytes).map_err(|_| "text that is not UTF-8")
+    }
+    #[inline]
+    fn text(&mut self) -> Result<String, &'static str> {
+        let text = self.str()?;
         Ok(if self.keep {
             text.to_owned()
         } else {
             String::new()
         })
     }
+    #[inline]
     fn texts(&mut self) -> Result<Vec<String>, &'static str> {
         let n = self.count(1)?;
         let mut out = Vec::with_capacity(if self.keep { n } else { 0 });
@@ -703,11 +916,13 @@ impl<'a> Reader<'a> {
         }
         Ok(out)
     }
+    #[inline]
     fn hash(&mut self) -> Result<[u8; 32], &'static str> {
         let mut h = [0u8; 32];
         h.copy_from_slice(self.take(32)?);
         Ok(h)
     }
+    #[inline]
     fn flag(&mut self) -> Result<bool, &'static str> {
         match self.byte()? {
             0 => Ok(false),
@@ -859,6 +1074,7 @@ mod tests {
     fn named(slug: &str, revisions: u64) -> Article {
         let mut a = article(revisions.max(1));
         a.slug = slug.to_string();
+        a.authors = (0..revisions).map(|i| format!("автор-{i}")).collect();
         a
     }
 
@@ -994,6 +1210,20 @@ mod tests {
                 serde_json::to_string(&lazy).unwrap(),
                 serde_json::to_string(&model).unwrap()
             );
+            let project = |l: Listing<'_>| {
+                (
+                    l.slug.to_string(),
+                    l.lang.to_string(),
+                    l.translation_of.map(str::to_string),
+                    l.published_at,
+                    l.updated_at,
+                    l.authors().map(str::to_string).collect::<Vec<_>>(),
+                    l.tags().map(str::to_string).collect::<Vec<_>>(),
+                )
+            };
+            let listed: Vec<_> = lazy.listings().map(project).collect();
+            let of_model: Vec<_> = model.values().map(|a| project(Listing::of(a))).collect();
+            prop_assert_eq!(listed, of_model);
             let plain: Articles = model.clone().into_iter().collect();
             prop_assert_eq!(&plain, &lazy);
             prop_assert_eq!(lazy.is_empty(), model.is_empty());

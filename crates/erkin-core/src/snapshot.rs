@@ -62,6 +62,10 @@ use crate::tip_readers::TipReaders;
 /// writes the article rows in binary ([`article_bytes`]) instead of JSON.
 pub const FORMAT: u32 = 7;
 
+/// The most article rows [`Decoder`] makes room for before they are read
+/// (more are read as they come).
+const ROOM_FOR_ROWS: u64 = 1 << 20;
+
 /// The first line of every snapshot head, before the version number.
 const MAGIC: &str = "erkin-state ";
 
@@ -467,7 +471,14 @@ impl Decoder {
         Ok(Self {
             state,
             expected: i.articles,
-            rows: RowsBuilder::default(),
+            // Rows are a few hundred bytes: room for them all at once, not
+            // a buffer grown (and copied) twenty times. The head's count is
+            // trusted only as far as a bound: a damaged one costs address
+            // space, never memory, and the rows are counted as they come.
+            rows: RowsBuilder::with_capacity(
+                usize::try_from(i.articles.min(ROOM_FOR_ROWS)).unwrap_or(0),
+                usize::try_from(i.articles.min(ROOM_FOR_ROWS) * 512).unwrap_or(0),
+            ),
         })
     }
 

@@ -947,6 +947,11 @@ impl State {
     pub fn articles(&self) -> impl Iterator<Item = &Article> {
         self.articles.values()
     }
+    /// Every article's [`crate::articles::Listing`] (what lists show of
+    /// it), in slug order, without decoding the articles stored as rows.
+    pub fn listings(&self) -> impl Iterator<Item = crate::articles::Listing<'_>> {
+        self.articles.listings()
+    }
     /// How many articles there are.
     pub fn article_count(&self) -> usize {
         self.articles.len()

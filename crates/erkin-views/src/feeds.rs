@@ -1,7 +1,7 @@
 //! Atom feeds (RFC 4287) and the sitemap. These formats need absolute URLs,
 //! taken from the configured base URL.
 
-use erkin_core::article::Article;
+use erkin_core::articles::Listing;
 use erkin_core::state::State;
 
 use crate::dates::rfc3339;
@@ -39,7 +39,7 @@ pub const SITEMAP_SHARD: usize = 1000;
 pub(crate) fn render(
     state: &State,
     config: &SiteConfig,
-    newest: &[&Article],
+    newest: &[Listing],
     pick: &Pick,
     sink: &mut dyn FnMut(File),
 ) {
@@ -51,7 +51,7 @@ pub(crate) fn render(
         bytes: feed(state, config, newest, None).into_bytes(),
     });
     for lang in &state.charter().languages {
-        let list: Vec<&Article> = newest.iter().copied().filter(|a| &a.lang == lang).collect();
+        let list: Vec<Listing> = newest.iter().copied().filter(|a| a.lang == lang).collect();
         sink(File {
             path: format!("{lang}/feed.atom"),
             bytes: feed(state, config, &list, Some(lang)).into_bytes(),
@@ -68,12 +68,12 @@ pub(crate) fn render(
         });
     } else {
         for (i, a) in newest.iter().enumerate() {
-            if !pick.listed(a) {
+            if !pick.listed(a.slug) {
                 continue;
             }
             let n = (len - 1 - i) / SITEMAP_SHARD + 1;
             due.insert(n);
-            if pick.published.contains(a.slug.as_str()) {
+            if pick.published.contains(a.slug) {
                 due.extend(n..=shards);
             }
         }
@@ -98,14 +98,14 @@ fn sitemap_shard_path(n: usize) -> String {
     format!("sitemap/{n}.xml")
 }
 
-fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<&str>) -> String {
+fn feed(state: &State, config: &SiteConfig, articles: &[Listing], lang: Option<&str>) -> String {
     let base = &config.base_url;
     let self_path = lang.map_or("feed.atom".to_string(), |l| format!("{l}/feed.atom"));
     // A feed's `updated` is its newest entry's, never the build time, so the
     // same log renders the same feed.
     let updated = articles
         .iter()
-        .map(|a| a.updated_at().unwrap_or(a.published_at()))
+        .map(|a| a.updated_at.unwrap_or(a.published_at))
         .max()
         .unwrap_or(0);
     let mut out = String::new();
@@ -126,7 +126,12 @@ fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<
         "<link rel=\"alternate\" href=\"{}\"/>\n",
         x(&home)
     ));
-    for a in articles.iter().take(FEED_ENTRIES) {
+    // Only the entries shown are decoded.
+    for a in articles
+        .iter()
+        .take(FEED_ENTRIES)
+        .filter_map(|l| state.article(l.slug))
+    {
         let r = a.current();
         let url = format!("{base}a/{}/", a.slug);
         out.push_str(&format!("<entry xml:lang=\"{}\">\n", x(&a.lang)));
@@ -148,7 +153,7 @@ fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<
         ));
         out.push_str(&format!(
             "<updated>{}</updated>\n",
-            rfc3339(last_change(state, a))
+            rfc3339(last_change(state, &Listing::of(a)))
         ));
         for name in a.authors.iter().chain(&a.bylines) {
             out.push_str(&format!("<author><name>{}</name></author>\n", x(name)));
@@ -164,8 +169,8 @@ fn feed(state: &State, config: &SiteConfig, articles: &[&Article], lang: Option<
 
 /// When an article last changed for readers: its last revision, or the
 /// decision that retracted or redacted it.
-fn last_change(state: &State, a: &Article) -> u64 {
-    let revised = a.updated_at().unwrap_or(a.published_at());
+fn last_change(state: &State, a: &Listing) -> u64 {
+    let revised = a.updated_at.unwrap_or(a.published_at);
     let decided = state
         .proposals()
         .filter_map(|p| {
@@ -232,7 +237,7 @@ const URLSET: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=
 
 /// One shard of the articles' sitemap: `articles` newest first, written
 /// oldest first.
-fn sitemap_shard(config: &SiteConfig, articles: &[&Article]) -> String {
+fn sitemap_shard(config: &SiteConfig, articles: &[Listing]) -> String {
     let base = &config.base_url;
     let mut out = String::from(URLSET);
     for a in articles.iter().rev() {
@@ -240,7 +245,7 @@ fn sitemap_shard(config: &SiteConfig, articles: &[&Article]) -> String {
         out.push_str(&format!(
             "<url><loc>{}</loc><lastmod>{}</lastmod></url>\n",
             x(&format!("{base}a/{}/", a.slug)),
-            rfc3339(a.updated_at().unwrap_or(a.published_at()))
+            rfc3339(a.updated_at.unwrap_or(a.published_at))
         ));
     }
     out.push_str("</urlset>\n");

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use erkin_core::action::Motion;
 use erkin_core::article::Article;
+use erkin_core::articles::Listing;
 use erkin_core::changes::Changes;
 use erkin_core::governance::{Judged, Proposal};
 use erkin_core::mirrors::MirrorKind;
@@ -122,10 +123,24 @@ fn translation_groups<'a>(
     keys: Option<&Few>,
 ) -> BTreeMap<&'a str, Vec<&'a Article>> {
     let mut groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-    for a in state.articles() {
-        let original = a.translation_of.as_deref().unwrap_or(&a.slug);
-        if keys.is_none_or(|k| k.contains(original)) {
+    let Some(keys) = keys else {
+        for a in state.articles() {
+            let original = a.translation_of.as_deref().unwrap_or(&a.slug);
             groups.entry(original).or_default().push(a);
+        }
+        return groups;
+    };
+    // Only the groups named: found by the articles' listings, so no other
+    // article is decoded.
+    for l in state.listings() {
+        let original = l.translation_of.unwrap_or(l.slug);
+        if keys.contains(original) {
+            if let Some(a) = state.article(l.slug) {
+                groups
+                    .entry(a.translation_of.as_deref().unwrap_or(&a.slug))
+                    .or_default()
+                    .push(a);
+            }
         }
     }
     groups
@@ -212,12 +227,29 @@ pub fn render(
     } else {
         pages_showing(state, &pick.listed)
     };
-    // Newest first (ties by slug), the dates read once per article.
-    let mut dated: Vec<(u64, &Article)> = state.articles().map(|a| (a.published_at(), a)).collect();
-    // On every core (a total order: slugs are unique, so the same result).
-    dated.par_sort_unstable_by(|(ta, a), (tb, b)| tb.cmp(ta).then(a.slug.cmp(&b.slug)));
-    let newest: Vec<&Article> = dated.into_iter().map(|(_, a)| a).collect();
-    let to_render = if pick.all { newest.clone() } else { to_render };
+    // Newest first (ties by slug): the lists are made of the articles'
+    // listings, so only the articles whose pages or list entries are
+    // rendered are decoded.
+    // The listings come in slug order: ties are broken by that place, an
+    // integer, not by comparing slugs.
+    let listings: Vec<Listing> = state.listings().collect();
+    let mut order: Vec<(u64, usize)> = listings
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.published_at, i))
+        .collect();
+    // On every core (a total order, so the same result).
+    order.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let newest: Vec<Listing> = order.into_iter().map(|(_, i)| listings[i]).collect();
+    drop(listings);
+    let to_render = if pick.all {
+        newest
+            .iter()
+            .filter_map(|l| state.article(l.slug))
+            .collect()
+    } else {
+        to_render
+    };
     let default_lang = state
         .charter()
         .languages
@@ -370,15 +402,18 @@ pub fn render(
     if !pick.all {
         // Only the front pages' lead stories show their image in a list.
         for s in &sections {
-            let standing = |a: &&&Article| {
+            let standing = |a: &&Listing| {
                 s.only.is_none_or(|l| a.lang == l)
-                    && !state.retracted().contains(&a.slug)
-                    && !state.redacted().contains(&a.slug)
+                    && !state.retracted().contains(a.slug)
+                    && !state.redacted().contains(a.slug)
             };
             if let Some(a) = newest.iter().find(standing) {
-                if leads.contains_key(&a.slug) {
+                if leads.contains_key(a.slug) {
                     continue;
                 }
+                let Some(a) = state.article(a.slug) else {
+                    continue;
+                };
                 if let Some(first) = media_of(a).first() {
                     if let Some(lead) =
                         blobs(&first.id).and_then(|b| crate::images::lead(first, &b))
@@ -485,9 +520,9 @@ pub fn render(
     }
     let site = &site;
     // Each language's articles, newest first, in one pass.
-    let mut by_lang: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+    let mut by_lang: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
     for a in &newest {
-        by_lang.entry(a.lang.as_str()).or_default().push(a);
+        by_lang.entry(a.lang).or_default().push(*a);
     }
     for s in &sections {
         let list = match s.only {
@@ -752,7 +787,12 @@ impl Site<'_> {
         }
     }
 
-    fn article_item(&self, a: &Article, root: &str, base: &str, lang: &str, lead: bool) -> Markup {
+    /// A list's entry for the article `l` lists (decoded here: a list
+    /// decodes only the articles it shows).
+    fn article_item(&self, l: &Listing, root: &str, base: &str, lang: &str, lead: bool) -> Markup {
+        let Some(a) = self.state.article(l.slug) else {
+            return html! {};
+        };
         let r = a.current();
         let has_names = !a.authors.is_empty() || !a.bylines.is_empty();
         let image = if lead {
@@ -793,16 +833,19 @@ impl Site<'_> {
     fn section(
         &self,
         s: &Section,
-        list: &[&Article],
+        list: &[Listing],
         pick: &Pick,
         sink: &mut dyn FnMut(File),
         covered: &mut Vec<String>,
     ) {
         use rayon::prelude::*;
-        let touched: Vec<&Article> = if pick.all {
+        let touched: Vec<Listing> = if pick.all {
             Vec::new()
         } else {
-            list.iter().copied().filter(|a| pick.listed(a)).collect()
+            list.iter()
+                .copied()
+                .filter(|a| pick.listed(a.slug))
+                .collect()
         };
         let articles_changed = pick.all || !touched.is_empty();
         let governance = s.only.is_some() && pick.governance;
@@ -820,16 +863,10 @@ impl Site<'_> {
         // render), and each member's articles where members' pages are due.
         let want_month: std::collections::BTreeSet<String> = touched
             .iter()
-            .map(|a| self.clock.month_key(a.published_at()))
+            .map(|a| self.clock.month_key(a.published_at))
             .collect();
-        let want_tag: Few = touched
-            .iter()
-            .flat_map(|a| a.tags.iter().map(String::as_str))
-            .collect();
-        let mut authors_due: Vec<&str> = touched
-            .iter()
-            .flat_map(|a| a.authors.iter().map(String::as_str))
-            .collect();
+        let want_tag: Few = touched.iter().flat_map(|a| a.tags()).collect();
+        let mut authors_due: Vec<&str> = touched.iter().flat_map(|a| a.authors()).collect();
         if governance {
             authors_due.extend(self.state.members().map(|m| m.handle.as_str()));
         }
@@ -838,14 +875,14 @@ impl Site<'_> {
         // The list is newest first, so each month is one run of it: its
         // key is worked out once per month, not once per article.
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut months: BTreeMap<String, &[&Article]> = BTreeMap::new();
+        let mut months: BTreeMap<String, &[Listing]> = BTreeMap::new();
         if articles_changed {
             let mut i = 0;
             while i < list.len() {
-                let (key, start, _) = self.clock.month_span(list[i].published_at());
+                let (key, start, _) = self.clock.month_span(list[i].published_at);
                 let run = list[i..]
                     .iter()
-                    .take_while(|a| a.published_at() >= start)
+                    .take_while(|a| a.published_at >= start)
                     .count()
                     .max(1);
                 let items = &list[i..i + run];
@@ -856,18 +893,18 @@ impl Site<'_> {
                 i += run;
             }
         }
-        let mut by_tag: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-        let mut by_author: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
+        let mut by_tag: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
+        let mut by_author: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
         let grouped = pick.all || !want_tag.is_empty() || !want_author.is_empty();
         for a in list.iter().filter(|_| grouped) {
-            for t in &a.tags {
-                if pick.all || want_tag.contains(t.as_str()) {
-                    by_tag.entry(t).or_default().push(a);
+            for t in a.tags() {
+                if pick.all || want_tag.contains(t) {
+                    by_tag.entry(t).or_default().push(*a);
                 }
             }
-            for h in &a.authors {
-                if pick.all || want_author.contains(h.as_str()) {
-                    by_author.entry(h).or_default().push(a);
+            for h in a.authors() {
+                if pick.all || want_author.contains(h) {
+                    by_author.entry(h).or_default().push(*a);
                 }
             }
         }
@@ -878,7 +915,7 @@ impl Site<'_> {
             ));
         }
         // Every list: (folder, title, articles), months, tags, authors.
-        let mut lists: Vec<(String, String, &[&Article])> = Vec::new();
+        let mut lists: Vec<(String, String, &[Listing])> = Vec::new();
         for (m, items) in &months {
             lists.push((format!("archive/{m}/"), month_title(s.lang, m), *items));
         }
@@ -890,7 +927,7 @@ impl Site<'_> {
             ));
         }
         for (handle, items) in &by_author {
-            if !pick.all && !items.iter().any(|a| pick.listed(a)) {
+            if !pick.all && !items.iter().any(|a| pick.listed(a.slug)) {
                 continue;
             }
             lists.push((
@@ -967,26 +1004,27 @@ impl Site<'_> {
         }
     }
 
-    fn front(&self, s: &Section, list: &[&Article]) -> Markup {
+    fn front(&self, s: &Section, list: &[Listing]) -> Markup {
         let w = words(s.lang);
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let root = root_of(base);
         let root = root.as_str();
         // The lead: the newest article that stands (not retracted or redacted).
-        let standing = |a: &&Article| {
-            !self.state.retracted().contains(&a.slug) && !self.state.redacted().contains(&a.slug)
+        let standing = |a: &&Listing| {
+            !self.state.retracted().contains(a.slug) && !self.state.redacted().contains(a.slug)
         };
-        let lead = list.iter().copied().find(standing);
-        let latest: Vec<&Article> = list
+        let lead = list.iter().find(standing);
+        let latest: Vec<&Listing> = list
             .iter()
-            .copied()
             .filter(|a| lead.is_none_or(|l| l.slug != a.slug))
             .take(FRONT_LATEST)
             .collect();
-        let mut tag_counts: BTreeMap<&str, usize> = BTreeMap::new();
+        // Hashed, not ordered: one lookup per tag of every listed article.
+        let mut tag_counts: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::new();
         for a in list {
-            for t in &a.tags {
+            for t in a.tags() {
                 *tag_counts.entry(t).or_default() += 1;
             }
         }
@@ -1024,7 +1062,7 @@ impl Site<'_> {
                                 section.tag {
                                     h2 { a href={ (root) (base) "tag/" (tag) "/index.html" } { "#" (strip_bidi(tag)) } }
                                     ul.list.compact {
-                                        @for a in list.iter().filter(|a| a.tags.iter().any(|t| t == tag)).take(FRONT_SECTION_ITEMS) {
+                                        @for a in list.iter().filter(|a| a.tags().any(|t| t == *tag)).take(FRONT_SECTION_ITEMS) {
                                             (self.article_item(a, root, base, s.lang, false))
                                         }
                                     }
@@ -1070,7 +1108,7 @@ impl Site<'_> {
     /// A list of articles at `{base}{dir}`, newest first, paged as
     /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
     /// stable numbered pages at `n/index.html`, with links between them.
-    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[&Article], n: usize) -> File {
+    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[Listing], n: usize) -> File {
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let paging = Paging::new(items.len());
@@ -1483,7 +1521,7 @@ impl Site<'_> {
     fn governance(
         &self,
         s: &Section,
-        by_author: &BTreeMap<&str, Vec<&Article>>,
+        by_author: &BTreeMap<&str, Vec<Listing>>,
         only_members: Option<&[&str]>,
         sink: &mut dyn FnMut(File),
     ) {
@@ -1708,7 +1746,7 @@ impl Site<'_> {
         &self,
         s: &Section,
         handle: &str,
-        articles: &[&Article],
+        articles: &[Listing],
         statements: &[&StatementRecord],
     ) -> Markup {
         let w = words(s.lang);

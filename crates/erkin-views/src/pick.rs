@@ -1,7 +1,7 @@
 //! Which pages a render makes: every one, or those a run of entries
 //! ([`Changes`]) can alter. Shared by the pages and the feeds.
 
-use erkin_core::article::Article;
+use erkin_core::articles::Listing;
 
 use erkin_core::changes::Changes;
 
@@ -72,15 +72,15 @@ impl<'a> Pick<'a> {
         }
     }
 
-    pub(crate) fn listed(&self, a: &Article) -> bool {
-        self.all || self.listed.contains(a.slug.as_str())
+    pub(crate) fn listed(&self, slug: &str) -> bool {
+        self.all || self.listed.contains(slug)
     }
 
     /// The pages of a paged list of `len` items (newest first) to render:
     /// the index; the numbered page of each changed item; from a new item's
     /// page to the newest numbered page (items after it moved up), and the
     /// one before the newest (its link to a newer page).
-    pub(crate) fn pages(&self, items: &[&Article], chunk: usize) -> Vec<usize> {
+    pub(crate) fn pages(&self, items: &[Listing], chunk: usize) -> Vec<usize> {
         let len = items.len();
         let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
         if self.all {
@@ -89,12 +89,12 @@ impl<'a> Pick<'a> {
         let mut set = std::collections::BTreeSet::from([0]);
         if numbered > 0 {
             for (i, a) in items.iter().enumerate() {
-                if !self.listed.contains(a.slug.as_str()) {
+                if !self.listed.contains(a.slug) {
                     continue;
                 }
                 let n = (len - 1 - i) / chunk + 1;
                 set.insert(n);
-                if self.published.contains(a.slug.as_str()) {
+                if self.published.contains(a.slug) {
                     set.extend(n..=numbered);
                     set.insert(numbered - 1);
                 }
