@@ -860,6 +860,13 @@ impl<'a> Reader<'a> {
     }
     #[inline]
     fn uint(&mut self) -> Result<u64, &'static str> {
+        // Most numbers of a row (lengths, counts) are below 128: one byte.
+        if let Some((&b, rest)) = self.rest.split_first() {
+            if b < 0x80 {
+                self.rest = rest;
+                return Ok(u64::from(b));
+            }
+        }
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -891,7 +898,11 @@ impl<'a> Reader<'a> {
     /// A text, checked, as it lies in the row.
     #[inline]
     fn str(&mut self) -> Result<&'a str, &'static str> {
-        let n = self.count(1)?;
+        // A text's length: `count(1)` without its division.
+        let n = match usize::try_from(self.uint()?) {
+            Ok(n) if n <= self.rest.len() => n,
+            _ => return Err("a length beyond the row"),
+        };
         let bytes = self.take(n)?;
         simdutf8::basic::from_utf8(bytes).map_err(|_| "text that is not UTF-8")
     }
