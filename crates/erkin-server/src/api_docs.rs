@@ -57,7 +57,13 @@ pub const LIST_EMPTY: &[u8] = b"{\n  \"articles\": []\n}\n";
 /// the list's), each preceded by `,\n` unless it is the very first.
 pub fn list_items(state: &State, skip: usize, take: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    for (i, a) in state.articles().skip(skip).take(take).enumerate() {
+    // By the listings: the articles skipped are not decoded.
+    let page = state
+        .listings()
+        .skip(skip)
+        .take(take)
+        .filter_map(|l| state.article(l.slug));
+    for (i, a) in page.enumerate() {
         if skip + i > 0 {
             out.extend_from_slice(b",\n");
         }

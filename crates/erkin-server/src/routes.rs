@@ -308,7 +308,7 @@ async fn article_list(shared: &Arc<Shared>, req_headers: &HeaderMap, head: bool)
         let folded = s.state.lock().unwrap_or_else(|p| p.into_inner());
         folded
             .state()
-            .map(|state| (state.size(), state.articles().count()))
+            .map(|state| (state.size(), state.article_count()))
     })
     .await;
     let Ok(Some((size, count))) = counted else {
