@@ -786,6 +786,16 @@ impl<'a> Listing<'a> {
     pub fn tags(&self) -> impl Iterator<Item = &'a str> {
         self.tags.iter()
     }
+    /// [`Listing::tags`] as their UTF-8 bytes, not checked again: to
+    /// compare or count them by the hundred thousand (a text of a checked
+    /// row is made a `str` by checking it again).
+    pub fn tag_bytes(&self) -> impl Iterator<Item = &'a [u8]> {
+        self.tags.iter_bytes()
+    }
+    /// [`Listing::authors`] as their UTF-8 bytes (see [`Listing::tag_bytes`]).
+    pub fn author_bytes(&self) -> impl Iterator<Item = &'a [u8]> {
+        self.authors.iter_bytes()
+    }
 }
 
 /// A list of texts: a checked row's (its count, then each text), or a
@@ -810,6 +820,35 @@ impl<'a> Texts<'a> {
             }
             Texts::Decoded(list) => TextsIter::Decoded(list.iter()),
         }
+    }
+    fn iter_bytes(self) -> impl Iterator<Item = &'a [u8]> {
+        let (mut r, mut left, list) = match self {
+            Texts::Row(row) => {
+                let mut r = Reader {
+                    rest: row,
+                    keep: false,
+                };
+                let left = r.count(1).unwrap_or(0);
+                (r, left, [].iter())
+            }
+            Texts::Decoded(list) => (
+                Reader {
+                    rest: &[],
+                    keep: false,
+                },
+                0,
+                list.iter(),
+            ),
+        };
+        let row = std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            left -= 1;
+            let n = r.count(1).ok()?;
+            r.take(n).ok()
+        });
+        row.chain(list.map(String::as_bytes))
     }
 }
 
@@ -1232,6 +1271,10 @@ mod tests {
                     l.tags().map(str::to_string).collect::<Vec<_>>(),
                 )
             };
+            for l in lazy.listings() {
+                prop_assert!(l.tag_bytes().eq(l.tags().map(str::as_bytes)));
+                prop_assert!(l.author_bytes().eq(l.authors().map(str::as_bytes)));
+            }
             let listed: Vec<_> = lazy.listings().map(project).collect();
             let of_model: Vec<_> = model.values().map(|a| project(Listing::of(a))).collect();
             prop_assert_eq!(listed, of_model);

@@ -121,6 +121,7 @@ struct ArticleOutput {
 fn translation_groups<'a>(
     state: &'a State,
     keys: Option<&Few>,
+    listings: &[Listing<'a>],
 ) -> BTreeMap<&'a str, Vec<&'a Article>> {
     let mut groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
     let Some(keys) = keys else {
@@ -132,7 +133,7 @@ fn translation_groups<'a>(
     };
     // Only the groups named: found by the articles' listings, so no other
     // article is decoded.
-    for l in state.listings() {
+    for l in listings {
         let original = l.translation_of.unwrap_or(l.slug);
         if keys.contains(original) {
             if let Some(a) = state.article(l.slug) {
@@ -152,6 +153,7 @@ fn translation_groups<'a>(
 fn pages_showing<'a>(
     state: &'a State,
     changed: &Few,
+    listings: &[Listing<'a>],
 ) -> (Vec<&'a Article>, BTreeMap<&'a str, Vec<&'a Article>>) {
     let original = |a: &'a Article| a.translation_of.as_deref().unwrap_or(&a.slug);
     let mut keys: Vec<&str> = Vec::new();
@@ -163,7 +165,7 @@ fn pages_showing<'a>(
     }
     loop {
         let few: Few = keys.iter().copied().collect();
-        let groups = translation_groups(state, Some(&few));
+        let groups = translation_groups(state, Some(&few), listings);
         let mut shown: BTreeMap<&str, &Article> = BTreeMap::new();
         for slug in changed.iter() {
             let Some(a) = state.article(slug) else {
@@ -222,17 +224,17 @@ pub fn render(
         return covered;
     }
     let mut used = std::collections::HashSet::new();
-    let (to_render, translation_groups) = if pick.all {
-        (Vec::new(), translation_groups(state, None))
-    } else {
-        pages_showing(state, &pick.listed)
-    };
-    // Newest first (ties by slug): the lists are made of the articles'
-    // listings, so only the articles whose pages or list entries are
-    // rendered are decoded.
-    // The listings come in slug order: ties are broken by that place, an
-    // integer, not by comparing slugs.
+    // The lists are made of the articles' listings (in slug order), so
+    // only the articles whose pages or list entries are rendered are
+    // decoded.
     let listings: Vec<Listing> = state.listings().collect();
+    let (to_render, translation_groups) = if pick.all {
+        (Vec::new(), translation_groups(state, None, &listings))
+    } else {
+        pages_showing(state, &pick.listed, &listings)
+    };
+    // Newest first: ties are broken by the place in slug order, an
+    // integer, not by comparing slugs.
     let mut order: Vec<(u64, usize)> = listings
         .iter()
         .enumerate()
@@ -896,15 +898,28 @@ impl Site<'_> {
         let mut by_tag: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
         let mut by_author: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
         let grouped = pick.all || !want_tag.is_empty() || !want_author.is_empty();
-        for a in list.iter().filter(|_| grouped) {
-            for t in a.tags() {
-                if pick.all || want_tag.contains(t) {
+        if pick.all {
+            for a in list {
+                for t in a.tags() {
                     by_tag.entry(t).or_default().push(*a);
                 }
-            }
-            for h in a.authors() {
-                if pick.all || want_author.contains(h) {
+                for h in a.authors() {
                     by_author.entry(h).or_default().push(*a);
+                }
+            }
+        } else if grouped {
+            // Only the lists a changed article is on: each tag and author
+            // compared by its bytes, the name taken from the wanted ones.
+            for a in list {
+                for t in a.tag_bytes() {
+                    if let Some(t) = want_tag.find_bytes(t) {
+                        by_tag.entry(t).or_default().push(*a);
+                    }
+                }
+                for h in a.author_bytes() {
+                    if let Some(h) = want_author.find_bytes(h) {
+                        by_author.entry(h).or_default().push(*a);
+                    }
                 }
             }
         }
@@ -1020,15 +1035,19 @@ impl Site<'_> {
             .filter(|a| lead.is_none_or(|l| l.slug != a.slug))
             .take(FRONT_LATEST)
             .collect();
-        // Hashed, not ordered: one lookup per tag of every listed article.
-        let mut tag_counts: std::collections::HashMap<&str, usize> =
+        // Hashed by their bytes, not ordered: one lookup per tag of every
+        // listed article, and only the distinct tags made `str`s.
+        let mut tag_counts: std::collections::HashMap<&[u8], usize> =
             std::collections::HashMap::new();
         for a in list {
-            for t in a.tags() {
+            for t in a.tag_bytes() {
                 *tag_counts.entry(t).or_default() += 1;
             }
         }
-        let mut tags: Vec<(&str, usize)> = tag_counts.into_iter().collect();
+        let mut tags: Vec<(&str, usize)> = tag_counts
+            .into_iter()
+            .filter_map(|(t, n)| Some((std::str::from_utf8(t).ok()?, n)))
+            .collect();
         tags.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         tags.truncate(FRONT_SECTIONS);
         let head = Head {

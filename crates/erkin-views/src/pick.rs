@@ -29,6 +29,19 @@ impl<'a> Few<'a> {
         }
     }
 
+    /// The name of these whose UTF-8 is `name`, if any.
+    pub(crate) fn find_bytes(&self, name: &[u8]) -> Option<&'a str> {
+        if self.0.len() <= 8 {
+            self.0.iter().copied().find(|n| n.as_bytes() == name)
+        } else {
+            // A `str`'s order is its bytes' order.
+            self.0
+                .binary_search_by(|n| n.as_bytes().cmp(name))
+                .ok()
+                .map(|i| self.0[i])
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
