@@ -22,8 +22,9 @@
 //!   to are written (blobs and media, then article pages, then lists; the
 //!   pages of a translation family and an article's history on one thread,
 //!   in order: `gate.rs`), at most 32 files per thread and 32 MiB in
-//!   flight; the copy and its record are the same, byte for byte, on any
-//!   number of threads.
+//!   flight, and as many article pages (at most 8 MiB) held back while the
+//!   media before them are written; the copy and its record are the same,
+//!   byte for byte, on any number of threads.
 //! - What an export wrote is durable before the record that lists it: an
 //!   incremental export fsyncs the few files it wrote, a whole export syncs
 //!   the filesystem once (`syncfs(2)` on Linux), since the next export

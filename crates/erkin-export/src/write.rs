@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use crate::dir::replace_whole;
 pub use crate::error::ExportError;
-use crate::gate::{writer_of, BreakOnPanic, Gate};
+use crate::gate::{writer_of, BreakOnPanic, Gate, Handing};
 use crate::manifest::{fingerprint, Fingerprint, Manifest};
 
 pub use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
@@ -588,6 +588,9 @@ type Lookup<'a> = &'a (dyn Fn(&str) -> Option<Option<Fingerprint>> + Sync);
 /// goes, alone): the export's memory stays what the render's batches hold.
 const FILES_IN_FLIGHT_PER_WRITER: usize = 32;
 const BYTES_IN_FLIGHT: usize = 32 << 20;
+/// The most bytes of article pages a whole export holds back while media
+/// are written (and as many files as may be in flight).
+const BYTES_HELD: usize = 8 << 20;
 
 /// A file handed to a writer thread.
 struct Job {
@@ -655,6 +658,24 @@ fn write_files(
             }));
             queues.push(tx);
         }
+        // A file to its writer thread, once the gate lets it in.
+        let mut hand = |job: Job| -> Result<(), ExportError> {
+            let (level, len) = (job.level, job.bytes.len());
+            gate.enter(level, len).map_err(|_| stopped())?;
+            let to = writer_of(&job.rel, writers, |slug| {
+                state
+                    .article(slug)
+                    .and_then(|a| a.translation_of.as_deref())
+            });
+            if queues[to].send(job).is_err() {
+                gate.leave(level, len);
+                return Err(stopped());
+            }
+            Ok(())
+        };
+        // Article pages held back, in order, while media handed before them
+        // are being written (see `gate.rs` on what the order costs).
+        let mut handing = Handing::new(writers * FILES_IN_FLIGHT_PER_WRITER, BYTES_HELD);
         let handed = files::<ExportError>(publication, selection, None, &mut |rel, part, bytes| {
             if stop.load(Ordering::Acquire) {
                 return Err(stopped());
@@ -662,27 +683,19 @@ fn write_files(
             match (part, bytes) {
                 (Part::Blob | Part::Site, Some(bytes)) => {
                     let level = crate::gate::level(&rel);
-                    gate.enter(level, bytes.len()).map_err(|_| stopped())?;
-                    let len = bytes.len();
                     let job = Job {
                         level,
                         part,
                         bytes,
                         rel,
                     };
-                    let to = writer_of(&job.rel, writers, |slug| {
-                        state
-                            .article(slug)
-                            .and_then(|a| a.translation_of.as_deref())
-                    });
-                    if queues[to].send(job).is_err() {
-                        gate.leave(level, len);
-                        return Err(stopped());
-                    }
+                    let len = job.bytes.len();
+                    handing.file(&gate, level, len, job, &mut hand)?;
                 }
                 (Part::Log | Part::Checkpoint, Some(bytes)) => {
                     // Durable, and the checkpoint only once everything it
                     // covers is written.
+                    handing.flush(&mut hand)?;
                     gate.drain().map_err(|_| stopped())?;
                     if stop.load(Ordering::Acquire) {
                         return Err(stopped());
@@ -694,6 +707,8 @@ fn write_files(
             progress(part);
             Ok(())
         });
+        // (A copy without a checkpoint: an empty log.)
+        let handed = handed.and_then(|_| handing.flush(&mut hand));
         // The threads finish what they were handed, and stop.
         drop(queues);
         let mut lost = false;
