@@ -68,9 +68,11 @@ pub fn current_tree(secret: &SecretVote) -> Result<(ElectorateTree, u64)> {
         .checked_sub(1)
         .context("the proposal records no electorate root")?;
     if tree.root().to_hex() != secret.roots[epoch] {
-        bail!(
-            "the electorate tree built from your copy does not give the root the state records for epoch {epoch}: your copy may be damaged (run `erkin verify --deep`)"
-        );
+        bail!(say(&language(), [
+            format!("көшірмеңізден құрылған сайлаушылар ағашы күй {epoch} дәуірі үшін жазған түбірді бермейді: көшірмеңіз бүлінген болуы мүмкін (`erkin verify --deep` іске қосыңыз)"),
+            format!("дерево избирателей, построенное по вашей копии, не даёт корня, записанного в состоянии для эпохи {epoch}: возможно, копия повреждена (запустите `erkin verify --deep`)"),
+            format!("the electorate tree built from your copy does not give the root the state records for epoch {epoch}: your copy may be damaged (run `erkin verify --deep`)"),
+        ]));
     }
     Ok((tree, epoch as u64))
 }
@@ -142,11 +144,21 @@ pub fn prepare(
     // root: a ballot the fold would refuse is never sent.
     let roots = [tree.root()];
     core_ballot::verify(&claim, scope, &roots)
-        .map_err(|e| anyhow!("the proof made here does not verify ({e}): nothing was sent"))?;
+        .map_err(|e| {
+            anyhow!(say(&language(), [
+                format!("осында жасалған дәлел тексеруден өтпеді ({e}): ештеңе жіберілген жоқ"),
+                format!("доказательство, сделанное здесь, не проходит проверку ({e}): ничего не отправлено"),
+                format!("the proof made here does not verify ({e}): nothing was sent"),
+            ]))
+        })?;
     let expected = core_ballot::nullifier(identity.nullifier, scope)
         .map_err(|e| anyhow!("the nullifier: {e}"))?;
     if expected != claim.nullifier {
-        bail!("the prover's nullifier is not the core's: nothing was sent");
+        bail!(say(&language(), [
+            "дәлелдеушінің нуллификаторы ядроның нуллификаторымен сәйкес емес: ештеңе жіберілген жоқ".into(),
+            "нуллификатор доказывающей программы не совпадает с нуллификатором ядра: ничего не отправлено".into(),
+            "the prover's nullifier is not the core's: nothing was sent".into(),
+        ]));
     }
     Ok(Prepared {
         ballot: CastBallot {
@@ -196,8 +208,17 @@ fn counters_path(ballot_key: &Path) -> PathBuf {
 
 fn read_counters(path: &Path) -> Result<BTreeMap<u64, u64>> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .with_context(|| format!("{}: not a ballot counter file", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+            let path = path.display();
+            say(
+                &language(),
+                [
+                    format!("{path}: бюллетень есептегішінің файлы емес"),
+                    format!("{path}: не файл счётчиков бюллетеней"),
+                    format!("{path}: not a ballot counter file"),
+                ],
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
@@ -306,6 +327,7 @@ fn post(
     ballot_box: &age::x25519::Recipient,
     json: &[u8],
 ) -> Result<Answer> {
+    let lang = language();
     let reply = age::x25519::Identity::generate();
     let plain = api::pad_ballot(json, &reply.to_public().to_string())
         .map_err(|e| anyhow!("the ballot: {e}"))?;
@@ -331,7 +353,16 @@ fn post(
         .post(url)
         .header("content-type", "application/octet-stream")
         .send(&body[..])
-        .with_context(|| format!("sending the ballot to {url}"))?;
+        .with_context(|| {
+            say(
+                &lang,
+                [
+                    format!("бюллетень {url} мекенжайына жіберілмеді"),
+                    format!("не удалось отправить бюллетень на {url}"),
+                    format!("sending the ballot to {url}"),
+                ],
+            )
+        })?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -343,15 +374,35 @@ fn post(
         .with_config()
         .limit(MAX_ANSWER)
         .read_to_vec()
-        .with_context(|| format!("reading the answer from {url}"))?;
+        .with_context(|| {
+            say(
+                &lang,
+                [
+                    format!("{url} жауабы оқылмады"),
+                    format!("не удалось прочитать ответ {url}"),
+                    format!("reading the answer from {url}"),
+                ],
+            )
+        })?;
     if status == 200 {
         let plain = age::decrypt(&reply, &bytes).map_err(|e| {
-            anyhow!("{url} answered the ballot with something not encrypted to its reply key: {e}")
+            anyhow!(say(&lang, [
+                format!("{url} бюллетеньге жауап кілтіне шифрланбаған нәрсемен жауап берді: {e}"),
+                format!("{url} ответил на бюллетень чем-то, что не зашифровано для ключа ответа: {e}"),
+                format!("{url} answered the ballot with something not encrypted to its reply key: {e}"),
+            ]))
         })?;
         return Ok(
-            match api::read_ballot_answer(&plain)
-                .map_err(|e| anyhow!("{url}'s answer to the ballot: {e}"))?
-            {
+            match api::read_ballot_answer(&plain).map_err(|e| {
+                anyhow!(say(
+                    &lang,
+                    [
+                        format!("{url} бюллетеньге берген жауап: {e}"),
+                        format!("ответ {url} на бюллетень: {e}"),
+                        format!("{url}'s answer to the ballot: {e}"),
+                    ]
+                ))
+            })? {
                 api::BallotAnswer::Receipt(r) => Answer::Receipt(r),
                 api::BallotAnswer::Refused(ErrorDocument { error }) => Answer::Refused(error, None),
             },
@@ -359,10 +410,12 @@ fn post(
     }
     let text = String::from_utf8_lossy(&bytes);
     let ErrorDocument { error } = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{url} answered HTTP {status}, not the ballot API's document ({e}): {}",
-            text.chars().take(200).collect::<String>()
-        )
+        let text: String = text.chars().take(200).collect();
+        anyhow!(say(&lang, [
+            format!("{url} HTTP {status} деп жауап берді, бюллетень API құжатымен емес ({e}): {text}"),
+            format!("{url} ответил HTTP {status}, а не документом API бюллетеней ({e}): {text}"),
+            format!("{url} answered HTTP {status}, not the ballot API's document ({e}): {text}"),
+        ]))
     })?;
     Ok(Answer::Refused(error, retry_after))
 }
@@ -401,7 +454,17 @@ fn wait_before_retry(error: &ApiError, retry_after: Option<u64>, waited: u32) ->
 /// which the close's publication maps to its choice.
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;
-    let context = || format!("writing the receipt to {}", path.display());
+    let context = || {
+        let path = path.display();
+        say(
+            &language(),
+            [
+                format!("түбіртек {path} файлына жазылмады"),
+                format!("не удалось записать квитанцию в {path}"),
+                format!("writing the receipt to {path}"),
+            ],
+        )
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
