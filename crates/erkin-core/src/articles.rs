@@ -14,6 +14,7 @@
 //!
 //! Pure data: no I/O. The rows come from the caller ([`RowsBuilder`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -244,9 +245,14 @@ struct ListingAt {
     lang: (usize, usize),
     translation_of: Option<(usize, usize)>,
     authors: (usize, usize),
+    bylines: (usize, usize),
     tags: (usize, usize),
+    title: (usize, usize),
+    summary: (usize, usize),
     published_at: u64,
     updated_at: Option<u64>,
+    revisions: usize,
+    major_correction: bool,
 }
 
 impl Rows {
@@ -270,7 +276,12 @@ impl Rows {
             translation_of: l.translation_of.map(|t| self.text(t)),
             published_at: l.published_at,
             updated_at: l.updated_at,
+            title: self.text(l.title),
+            summary: self.text(l.summary),
+            revisions: l.revisions,
+            major_correction: l.major_correction,
             authors: Texts::Row(&self.bytes[l.authors.0..l.authors.1]),
+            bylines: Texts::Row(&self.bytes[l.bylines.0..l.bylines.1]),
             tags: Texts::Row(&self.bytes[l.tags.0..l.tags.1]),
         }
     }
@@ -351,9 +362,14 @@ impl RowsBuilder {
                 lang: place(l.lang.as_bytes()),
                 translation_of: l.translation_of.map(|t| place(t.as_bytes())),
                 authors: texts(l.authors),
+                bylines: texts(l.bylines),
                 tags: texts(l.tags),
+                title: place(l.title.as_bytes()),
+                summary: place(l.summary.as_bytes()),
                 published_at: l.published_at,
                 updated_at: l.updated_at,
+                revisions: l.revisions,
+                major_correction: l.major_correction,
             },
         };
         self.rows.bytes.extend_from_slice(row);
@@ -402,6 +418,26 @@ impl Articles {
             None => self.stored.get(self.stored.find(slug)?),
         }
     }
+    /// The article `slug`, decoded for the caller alone if it was a row
+    /// not read before (kept by no one once dropped: what a whole render
+    /// uses, one batch of articles at a time).
+    pub fn get_uncached(&self, slug: &str) -> Option<Cow<'_, Article>> {
+        if let Some(a) = self.changed.get(slug) {
+            return Some(Cow::Borrowed(a));
+        }
+        let i = self.stored.find(slug)?;
+        match self.stored.decoded[i].get() {
+            Some(decoded) => decoded.as_deref().map(Cow::Borrowed),
+            None => self.stored.decode(i).map(Cow::Owned),
+        }
+    }
+    /// The [`Listing`] of the article `slug`.
+    pub fn listing(&self, slug: &str) -> Option<Listing<'_>> {
+        match self.changed.get(slug) {
+            Some(a) => Some(Listing::of(a)),
+            None => self.stored.find(slug).map(|i| self.stored.listing(i)),
+        }
+    }
     /// The article `slug`, to change: a stored one is moved out of the
     /// rows first (they keep its old row, shadowed from then on).
     pub fn get_mut(&mut self, slug: &str) -> Option<&mut Article> {
@@ -432,6 +468,23 @@ impl Articles {
             // skipped rather than a panic.
             Held::Row(i) => Some((stored.slug(i), stored.get(i)?)),
             Held::Changed(slug, a) => Some((slug, a)),
+        })
+    }
+    /// Every article with its slug, in slug order, each stored one decoded
+    /// for the caller alone (see [`Articles::get_uncached`]): a pass over
+    /// the whole archive (the digest, a whole copy's blobs) that leaves no
+    /// article decoded behind it.
+    pub fn iter_uncached(&self) -> impl Iterator<Item = (&str, Cow<'_, Article>)> {
+        let stored = &self.stored;
+        self.merged().filter_map(move |held| match held {
+            Held::Row(i) => {
+                let a = match stored.decoded[i].get() {
+                    Some(decoded) => Cow::Borrowed(decoded.as_deref()?),
+                    None => Cow::Owned(stored.decode(i)?),
+                };
+                Some((stored.slug(i), a))
+            }
+            Held::Changed(slug, a) => Some((slug, Cow::Borrowed(a))),
         })
     }
     /// Every article's [`Listing`], in slug order, without decoding any:
@@ -510,13 +563,21 @@ impl<'a> Iterator for Merged<'a> {
 impl fmt::Debug for Articles {
     /// As the map of slugs to articles it stands for.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        let mut map = f.debug_map();
+        for (slug, article) in self.iter_uncached() {
+            map.entry(&slug, &*article);
+        }
+        map.finish()
     }
 }
 
 impl PartialEq for Articles {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        self.len() == other.len()
+            && self
+                .iter_uncached()
+                .zip(other.iter_uncached())
+                .all(|((s, a), (t, b))| s == t && a == b)
     }
 }
 
@@ -526,8 +587,10 @@ impl Serialize for Articles {
     /// As the map of slugs to articles it stands for.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.len()))?;
-        for (slug, article) in self.iter() {
-            map.serialize_entry(slug, article)?;
+        // Uncached: the digest serializes every article, and leaves none
+        // decoded behind it.
+        for (slug, article) in self.iter_uncached() {
+            map.serialize_entry(slug, &*article)?;
         }
         map.end()
     }
@@ -667,7 +730,9 @@ fn read(mut r: Reader<'_>) -> Result<(Article, Listing<'_>), &'static str> {
     let at = r.rest;
     let authors = r.texts()?;
     let authors_row = &at[..at.len() - r.rest.len()];
+    let at = r.rest;
     let bylines = r.texts()?;
+    let bylines_row = &at[..at.len() - r.rest.len()];
     let at = r.rest;
     let tags = r.texts()?;
     let tags_row = &at[..at.len() - r.rest.len()];
@@ -683,6 +748,7 @@ fn read(mut r: Reader<'_>) -> Result<(Article, Listing<'_>), &'static str> {
     }
     let mut revisions = Vec::with_capacity(if keep { n } else { 0 });
     let (mut first_time, mut last_time) = (0, 0);
+    let (mut title_str, mut summary_str, mut major_correction) = ("", "", false);
     for i in 0..n {
         let index = r.uint()?;
         let entry_hash = EntryHash(r.hash()?);
@@ -693,8 +759,9 @@ fn read(mut r: Reader<'_>) -> Result<(Article, Listing<'_>), &'static str> {
         last_time = time;
         let log_time = r.uint()?;
         let editor = r.text()?;
-        let title = r.text()?;
-        let summary = r.text()?;
+        title_str = r.str()?;
+        summary_str = r.str()?;
+        let (title, summary) = (own(title_str), own(summary_str));
         let body = BlobId(r.hash()?);
         let m = r.count(32)?;
         let mut media = Vec::with_capacity(if keep { m } else { 0 });
@@ -709,6 +776,7 @@ fn read(mut r: Reader<'_>) -> Result<(Article, Listing<'_>), &'static str> {
             let major = r.flag()?;
             Ok(CorrectionNote { note, major })
         })?;
+        major_correction |= correction.as_ref().is_some_and(|c| c.major);
         if keep {
             revisions.push(Revision {
                 index,
@@ -734,7 +802,12 @@ fn read(mut r: Reader<'_>) -> Result<(Article, Listing<'_>), &'static str> {
         published_at: first_published.unwrap_or(first_time),
         updated_at: (n > 1).then_some(last_time),
         authors: Texts::Row(authors_row),
+        bylines: Texts::Row(bylines_row),
         tags: Texts::Row(tags_row),
+        title: title_str,
+        summary: summary_str,
+        revisions: n,
+        major_correction,
     };
     let article = Article {
         slug: own(slug_str),
@@ -761,7 +834,15 @@ pub struct Listing<'a> {
     pub published_at: u64,
     /// [`Article::updated_at`].
     pub updated_at: Option<u64>,
+    /// The current revision's title and summary.
+    pub title: &'a str,
+    pub summary: &'a str,
+    /// How many revisions (more than one: corrected).
+    pub revisions: usize,
+    /// Whether any correction was a major one.
+    pub major_correction: bool,
     authors: Texts<'a>,
+    bylines: Texts<'a>,
     tags: Texts<'a>,
 }
 
@@ -774,9 +855,21 @@ impl<'a> Listing<'a> {
             translation_of: a.translation_of.as_deref(),
             published_at: a.published_at(),
             updated_at: a.updated_at(),
+            title: &a.current().title,
+            summary: &a.current().summary,
+            revisions: a.revisions.len(),
+            major_correction: a
+                .revisions
+                .iter()
+                .any(|r| r.correction.as_ref().is_some_and(|c| c.major)),
             authors: Texts::Decoded(&a.authors),
+            bylines: Texts::Decoded(&a.bylines),
             tags: Texts::Decoded(&a.tags),
         }
+    }
+    /// [`Article::bylines`], in order.
+    pub fn bylines(&self) -> impl Iterator<Item = &'a str> {
+        self.bylines.iter()
     }
     /// [`Article::authors`], in order.
     pub fn authors(&self) -> impl Iterator<Item = &'a str> {
@@ -1125,6 +1218,11 @@ mod tests {
         let mut a = article(revisions.max(1));
         a.slug = slug.to_string();
         a.authors = (0..revisions).map(|i| format!("автор-{i}")).collect();
+        a.bylines = (1..revisions).map(|i| format!("Reuters {i}")).collect();
+        for (i, r) in a.revisions.iter_mut().enumerate() {
+            r.title = format!("{slug}: тақырып {i}");
+            r.summary = format!("қысқаша {i}");
+        }
         a
     }
 
@@ -1247,9 +1345,33 @@ mod tests {
                 }
                 prop_assert_eq!(lazy.len(), model.len());
             }
+            let project = |l: Listing<'_>| {
+                (
+                    l.slug.to_string(),
+                    l.lang.to_string(),
+                    l.translation_of.map(str::to_string),
+                    l.published_at,
+                    l.updated_at,
+                    l.authors().map(str::to_string).collect::<Vec<_>>(),
+                    l.tags().map(str::to_string).collect::<Vec<_>>(),
+                    (
+                        l.bylines().map(str::to_string).collect::<Vec<_>>(),
+                        l.title.to_string(),
+                        l.summary.to_string(),
+                        l.revisions,
+                        l.major_correction,
+                    ),
+                )
+            };
             for n in 0..40 {
                 prop_assert_eq!(lazy.contains_key(&slug(n)), model.contains_key(&slug(n)));
                 prop_assert_eq!(lazy.get(&slug(n)), model.get(&slug(n)).map(|a| &**a));
+                let uncached = lazy.get_uncached(&slug(n));
+                prop_assert_eq!(uncached.as_deref(), model.get(&slug(n)).map(|a| &**a));
+                prop_assert_eq!(
+                    lazy.listing(&slug(n)).map(project),
+                    model.get(&slug(n)).map(|a| project(Listing::of(a)))
+                );
             }
             let pairs: Vec<(&str, &Article)> = lazy.iter().collect();
             let expected: Vec<(&str, &Article)> =
@@ -1260,17 +1382,6 @@ mod tests {
                 serde_json::to_string(&lazy).unwrap(),
                 serde_json::to_string(&model).unwrap()
             );
-            let project = |l: Listing<'_>| {
-                (
-                    l.slug.to_string(),
-                    l.lang.to_string(),
-                    l.translation_of.map(str::to_string),
-                    l.published_at,
-                    l.updated_at,
-                    l.authors().map(str::to_string).collect::<Vec<_>>(),
-                    l.tags().map(str::to_string).collect::<Vec<_>>(),
-                )
-            };
             for l in lazy.listings() {
                 prop_assert!(l.tag_bytes().eq(l.tags().map(str::as_bytes)));
                 prop_assert!(l.author_bytes().eq(l.authors().map(str::as_bytes)));

@@ -109,7 +109,7 @@ impl Changes {
         }
         if !blobs.is_empty() {
             // A redacted blob: every article any revision of which names it.
-            for a in state.articles() {
+            for a in state.articles_uncached() {
                 if a.blobs().any(|b| blobs.contains(&b.to_string())) {
                     c.altered.insert(a.slug.clone());
                 }

@@ -136,8 +136,8 @@ impl Encoded<'_> {
             row(slug, bytes)?;
         }
         if let Some(state) = self.rows_of {
-            for a in state.articles() {
-                row(&a.slug, &article_bytes(a))?;
+            for a in state.articles_uncached() {
+                row(&a.slug, &article_bytes(&a))?;
             }
         }
         Ok(())

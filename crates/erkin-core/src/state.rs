@@ -982,6 +982,16 @@ impl State {
     pub fn article(&self, slug: &str) -> Option<&Article> {
         self.articles.get(slug)
     }
+    /// [`State::article`], decoded for the caller alone if the state holds
+    /// it as a snapshot row not read before (see
+    /// [`crate::articles::Articles::get_uncached`]).
+    pub fn article_uncached(&self, slug: &str) -> Option<std::borrow::Cow<'_, Article>> {
+        self.articles.get_uncached(slug)
+    }
+    /// What lists show of the article `slug`, nothing decoded.
+    pub fn listing(&self, slug: &str) -> Option<crate::articles::Listing<'_>> {
+        self.articles.listing(slug)
+    }
     /// Members' signed statements, oldest first.
     pub fn statements(&self) -> &[StatementRecord] {
         &self.statements
@@ -1017,13 +1027,22 @@ impl State {
         article::redacted_blobs(&self.articles, &self.redacted)
     }
     /// Every blob an article revision names (bodies and media), redacted
-    /// or not: what a complete copy holds, less `redacted_blobs`.
+    /// or not: what a complete copy holds, less `redacted_blobs`. Leaves
+    /// no article decoded behind it.
     pub fn named_blobs(&self) -> BTreeSet<crate::blob::BlobId> {
-        self.articles
-            .values()
-            .flat_map(|a| &a.revisions)
-            .flat_map(|r| std::iter::once(r.body).chain(r.media.iter().copied()))
-            .collect()
+        let mut out = BTreeSet::new();
+        for (_, a) in self.articles.iter_uncached() {
+            for r in &a.revisions {
+                out.insert(r.body);
+                out.extend(r.media.iter().copied());
+            }
+        }
+        out
+    }
+    /// Every article, in slug order, each decoded for the caller alone
+    /// (see [`crate::articles::Articles::iter_uncached`]).
+    pub fn articles_uncached(&self) -> impl Iterator<Item = std::borrow::Cow<'_, Article>> {
+        self.articles.iter_uncached().map(|(_, a)| a)
     }
 
     /// The leaf hashes of every entry folded so far, in no order.

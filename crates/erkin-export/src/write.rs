@@ -662,10 +662,9 @@ fn write_files(
         let mut hand = |job: Job| -> Result<(), ExportError> {
             let (level, len) = (job.level, job.bytes.len());
             gate.enter(level, len).map_err(|_| stopped())?;
+            // By the listings: nothing decoded (or kept decoded) per page.
             let to = writer_of(&job.rel, writers, |slug| {
-                state
-                    .article(slug)
-                    .and_then(|a| a.translation_of.as_deref())
+                state.listing(slug).and_then(|l| l.translation_of)
             });
             if queues[to].send(job).is_err() {
                 gate.leave(level, len);

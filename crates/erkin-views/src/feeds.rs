@@ -39,7 +39,7 @@ pub const SITEMAP_SHARD: usize = 1000;
 pub(crate) fn render(
     state: &State,
     config: &SiteConfig,
-    newest: &[Listing],
+    newest: &[&Listing],
     pick: &Pick,
     sink: &mut dyn FnMut(File),
 ) {
@@ -51,7 +51,7 @@ pub(crate) fn render(
         bytes: feed(state, config, newest, None).into_bytes(),
     });
     for lang in &state.charter().languages {
-        let list: Vec<Listing> = newest.iter().copied().filter(|a| a.lang == lang).collect();
+        let list: Vec<&Listing> = newest.iter().copied().filter(|a| a.lang == lang).collect();
         sink(File {
             path: format!("{lang}/feed.atom"),
             bytes: feed(state, config, &list, Some(lang)).into_bytes(),
@@ -98,7 +98,7 @@ fn sitemap_shard_path(n: usize) -> String {
     format!("sitemap/{n}.xml")
 }
 
-fn feed(state: &State, config: &SiteConfig, articles: &[Listing], lang: Option<&str>) -> String {
+fn feed(state: &State, config: &SiteConfig, articles: &[&Listing], lang: Option<&str>) -> String {
     let base = &config.base_url;
     let self_path = lang.map_or("feed.atom".to_string(), |l| format!("{l}/feed.atom"));
     // A feed's `updated` is its newest entry's, never the build time, so the
@@ -237,7 +237,7 @@ const URLSET: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=
 
 /// One shard of the articles' sitemap: `articles` newest first, written
 /// oldest first.
-fn sitemap_shard(config: &SiteConfig, articles: &[Listing]) -> String {
+fn sitemap_shard(config: &SiteConfig, articles: &[&Listing]) -> String {
     let base = &config.base_url;
     let mut out = String::from(URLSET);
     for a in articles.iter().rev() {

@@ -116,79 +116,65 @@ struct ArticleOutput {
     rendered: Option<crate::markdown::Rendered>,
 }
 
-/// Articles by the slug of the original they translate (an original under
-/// its own slug): every group (`None`), or those of the originals `keys`.
-fn translation_groups<'a>(
-    state: &'a State,
+/// Articles' listings by the slug of the original they translate (an
+/// original under its own slug): every group (`None`), or those of the
+/// originals `keys`. Nothing decoded.
+fn translation_groups<'a, 'l>(
     keys: Option<&Few>,
-    listings: &[Listing<'a>],
-) -> BTreeMap<&'a str, Vec<&'a Article>> {
-    let mut groups: BTreeMap<&str, Vec<&Article>> = BTreeMap::new();
-    let Some(keys) = keys else {
-        for a in state.articles() {
-            let original = a.translation_of.as_deref().unwrap_or(&a.slug);
-            groups.entry(original).or_default().push(a);
-        }
-        return groups;
-    };
-    // Only the groups named: found by the articles' listings, so no other
-    // article is decoded.
+    listings: &'l [Listing<'a>],
+) -> BTreeMap<&'a str, Vec<&'l Listing<'a>>> {
+    let mut groups: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
     for l in listings {
         let original = l.translation_of.unwrap_or(l.slug);
-        if keys.contains(original) {
-            if let Some(a) = state.article(l.slug) {
-                groups
-                    .entry(a.translation_of.as_deref().unwrap_or(&a.slug))
-                    .or_default()
-                    .push(a);
-            }
+        if keys.is_none_or(|k| k.contains(original)) {
+            groups.entry(original).or_default().push(l);
         }
     }
     groups
 }
 
 /// The articles whose own pages show one of `changed` (themselves, their
-/// originals, their translations, and articles translating them), and the
-/// translation groups those pages need.
-fn pages_showing<'a>(
+/// originals, their translations, and articles translating them), by slug,
+/// and the translation groups those pages need.
+fn pages_showing<'a, 'l>(
     state: &'a State,
     changed: &Few,
-    listings: &[Listing<'a>],
-) -> (Vec<&'a Article>, BTreeMap<&'a str, Vec<&'a Article>>) {
-    let original = |a: &'a Article| a.translation_of.as_deref().unwrap_or(&a.slug);
+    listings: &'l [Listing<'a>],
+) -> (Vec<&'a str>, BTreeMap<&'a str, Vec<&'l Listing<'a>>>) {
+    let original = |l: &Listing<'a>| l.translation_of.unwrap_or(l.slug);
     let mut keys: Vec<&str> = Vec::new();
     for slug in changed.iter() {
-        if let Some(a) = state.article(slug) {
-            keys.push(original(a));
-            keys.push(&a.slug);
+        if let Some(l) = state.listing(slug) {
+            keys.push(original(&l));
+            keys.push(l.slug);
         }
     }
     loop {
         let few: Few = keys.iter().copied().collect();
-        let groups = translation_groups(state, Some(&few), listings);
-        let mut shown: BTreeMap<&str, &Article> = BTreeMap::new();
+        let groups = translation_groups(Some(&few), listings);
+        let mut shown: BTreeMap<&str, Listing> = BTreeMap::new();
         for slug in changed.iter() {
-            let Some(a) = state.article(slug) else {
+            let Some(l) = state.listing(slug) else {
                 continue;
             };
-            shown.insert(&a.slug, a);
-            for k in [original(a), a.slug.as_str()] {
-                if let Some(o) = state.article(k) {
-                    shown.insert(&o.slug, o);
+            shown.insert(l.slug, l);
+            for k in [original(&l), l.slug] {
+                if let Some(o) = state.listing(k) {
+                    shown.insert(o.slug, o);
                 }
                 for t in groups.get(k).into_iter().flatten() {
-                    shown.insert(&t.slug, t);
+                    shown.insert(t.slug, **t);
                 }
             }
         }
         // Each page shown needs its own original's group.
         let more: Vec<&str> = shown
             .values()
-            .map(|a| original(a))
+            .map(original)
             .filter(|k| !few.contains(k))
             .collect();
         if more.is_empty() {
-            return (shown.into_values().collect(), groups);
+            return (shown.into_keys().collect(), groups);
         }
         keys.extend(more);
     }
@@ -229,7 +215,7 @@ pub fn render(
     // decoded.
     let listings: Vec<Listing> = state.listings().collect();
     let (to_render, translation_groups) = if pick.all {
-        (Vec::new(), translation_groups(state, None, &listings))
+        (Vec::new(), translation_groups(None, &listings))
     } else {
         pages_showing(state, &pick.listed, &listings)
     };
@@ -242,13 +228,9 @@ pub fn render(
         .collect();
     // On every core (a total order, so the same result).
     order.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let newest: Vec<Listing> = order.into_iter().map(|(_, i)| listings[i]).collect();
-    drop(listings);
-    let to_render = if pick.all {
-        newest
-            .iter()
-            .filter_map(|l| state.article(l.slug))
-            .collect()
+    let newest: Vec<&Listing> = order.into_iter().map(|(_, i)| &listings[i]).collect();
+    let to_render: Vec<&str> = if pick.all {
+        newest.iter().map(|l| l.slug).collect()
     } else {
         to_render
     };
@@ -313,9 +295,22 @@ pub fn render(
             })
             .collect::<Vec<ArticleInput>>()
     };
+    // Each batch's articles decoded for it and dropped with it: a whole
+    // render never holds every article decoded at once.
+    let decode = |slugs: &[&str], used: &mut std::collections::HashSet<BlobId>| {
+        let articles: Vec<std::borrow::Cow<Article>> = slugs
+            .iter()
+            .filter_map(|slug| state.article_uncached(slug))
+            .collect();
+        let refs: Vec<&Article> = articles.iter().map(|a| &**a).collect();
+        let inputs = read_inputs(&refs, used);
+        (articles, inputs)
+    };
     let mut batches = to_render.chunks(ARTICLE_BATCH);
-    let mut next = batches.next().map(|b| (b, read_inputs(b, &mut used)));
-    while let Some((batch, inputs)) = next.take() {
+    let mut next = batches.next().map(|b| decode(b, &mut used));
+    while let Some((articles, inputs)) = next.take() {
+        let batch: Vec<&Article> = articles.iter().map(|a| &**a).collect();
+        let batch = batch.as_slice();
         let (site, redacted_blobs) = (&site, &redacted_blobs);
         let mut outputs: Vec<ArticleOutput> = Vec::new();
         // In the current pool (a caller's `install` is kept); the scope
@@ -329,7 +324,7 @@ pub fn render(
                     .map(|(a, input)| site.article_pages(a, input, redacted_blobs))
                     .collect();
             });
-            next = batches.next().map(|b| (b, read_inputs(b, &mut used)));
+            next = batches.next().map(|b| decode(b, &mut used));
         });
         for (a, out) in batch.iter().zip(outputs) {
             // The first image of the body leads the article in lists.
@@ -404,7 +399,7 @@ pub fn render(
     if !pick.all {
         // Only the front pages' lead stories show their image in a list.
         for s in &sections {
-            let standing = |a: &&Listing| {
+            let standing = |a: &&&Listing| {
                 s.only.is_none_or(|l| a.lang == l)
                     && !state.retracted().contains(a.slug)
                     && !state.redacted().contains(a.slug)
@@ -466,7 +461,7 @@ pub fn render(
         // as the whole site has them now (whichever articles show it),
         // and none where no article shows it any more.
         let mut ids = std::collections::BTreeSet::new();
-        for a in &to_render {
+        for a in to_render.iter().filter_map(|slug| state.article(slug)) {
             for r in &a.revisions {
                 ids.extend(r.media.iter().copied());
             }
@@ -522,9 +517,9 @@ pub fn render(
     }
     let site = &site;
     // Each language's articles, newest first, in one pass.
-    let mut by_lang: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
+    let mut by_lang: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
     for a in &newest {
-        by_lang.entry(a.lang).or_default().push(*a);
+        by_lang.entry(a.lang).or_default().push(a);
     }
     for s in &sections {
         let list = match s.only {
@@ -626,7 +621,7 @@ struct Site<'a> {
     /// Articles by the slug of the original they translate (an original
     /// under its own slug): built once, so finding an article's
     /// translations is a lookup, not a scan of the archive per page.
-    translation_groups: BTreeMap<&'a str, Vec<&'a Article>>,
+    translation_groups: BTreeMap<&'a str, Vec<&'a Listing<'a>>>,
     clock: Clock,
     default_lang: &'a str,
     /// Articles' lead images, by slug (filled once every body is rendered,
@@ -662,7 +657,7 @@ pub(crate) struct RevisionText {
     changed: u32,
 }
 
-impl Site<'_> {
+impl<'a> Site<'a> {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.config.base_url)
     }
@@ -758,47 +753,40 @@ impl Site<'_> {
     }
 
     /// Authors (linked to their page in `base`) and bylines, isolated.
-    fn byline(&self, a: &Article, root: &str, base: &str) -> Markup {
+    fn byline(&self, a: &Listing, root: &str, base: &str) -> Markup {
+        let has_authors = a.authors().next().is_some();
         html! {
-            @for (i, h) in a.authors.iter().enumerate() {
+            @for (i, h) in a.authors().enumerate() {
                 @if i > 0 { ", " }
                 a href={ (root) (base) "author/" (handle_path(h)) "/index.html" } { bdi { (strip_bidi(h)) } }
             }
-            @for (i, b) in a.bylines.iter().enumerate() {
-                @if i > 0 || !a.authors.is_empty() { ", " }
+            @for (i, b) in a.bylines().enumerate() {
+                @if i > 0 || has_authors { ", " }
                 bdi { (strip_bidi(b)) }
             }
         }
     }
 
     /// The labels of an article in a list: retracted, redacted, corrected.
-    fn labels(&self, a: &Article, lang: &str) -> Markup {
+    fn labels(&self, a: &Listing, lang: &str) -> Markup {
         let w = words(lang);
         let sw = site_words(lang);
-        let redacted = self.state.redacted().contains(&a.slug);
-        let retracted = self.state.retracted().contains(&a.slug);
-        let major = a
-            .revisions
-            .iter()
-            .any(|r| r.correction.as_ref().is_some_and(|c| c.major));
+        let redacted = self.state.redacted().contains(a.slug);
+        let retracted = self.state.retracted().contains(a.slug);
         html! {
             @if redacted { span.label.alert { (w.redacted) } " " }
             @else if retracted { span.label.alert { (w.retracted) } " " }
-            @if major { span.label { (sw.major_correction) } " " }
-            @else if a.revisions.len() > 1 { span.label { (sw.corrected) } " " }
+            @if a.major_correction { span.label { (sw.major_correction) } " " }
+            @else if a.revisions > 1 { span.label { (sw.corrected) } " " }
         }
     }
 
-    /// A list's entry for the article `l` lists (decoded here: a list
-    /// decodes only the articles it shows).
-    fn article_item(&self, l: &Listing, root: &str, base: &str, lang: &str, lead: bool) -> Markup {
-        let Some(a) = self.state.article(l.slug) else {
-            return html! {};
-        };
-        let r = a.current();
-        let has_names = !a.authors.is_empty() || !a.bylines.is_empty();
+    /// A list's entry for the article `a` lists: from its listing alone,
+    /// nothing decoded.
+    fn article_item(&self, a: &Listing, root: &str, base: &str, lang: &str, lead: bool) -> Markup {
+        let has_names = a.authors().next().is_some() || a.bylines().next().is_some();
         let image = if lead {
-            self.leads.get(&a.slug).cloned()
+            self.leads.get(a.slug).cloned()
         } else {
             None
         };
@@ -816,14 +804,14 @@ impl Site<'_> {
                     }
                 }
                 @if lead {
-                    h2.lead dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(&r.title)) } }
+                    h2.lead dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(a.title)) } }
                 } @else {
-                    h3 dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(&r.title)) } }
+                    h3 dir="auto" { (self.labels(a, lang)) a href={ (root) "a/" (a.slug) "/index.html" } { (strip_bidi(a.title)) } }
                 }
-                @if !r.summary.is_empty() { p.summary dir="auto" { (strip_bidi(&r.summary)) } }
+                @if !a.summary.is_empty() { p.summary dir="auto" { (strip_bidi(a.summary)) } }
                 p.meta {
                     @if has_names { (self.byline(a, root, base)) " · " }
-                    (self.day(lang, a.published_at()))
+                    (self.day(lang, a.published_at))
                 }
             }
         }
@@ -835,13 +823,13 @@ impl Site<'_> {
     fn section(
         &self,
         s: &Section,
-        list: &[Listing],
+        list: &[&Listing],
         pick: &Pick,
         sink: &mut dyn FnMut(File),
         covered: &mut Vec<String>,
     ) {
         use rayon::prelude::*;
-        let touched: Vec<Listing> = if pick.all {
+        let touched: Vec<&Listing> = if pick.all {
             Vec::new()
         } else {
             list.iter()
@@ -877,7 +865,7 @@ impl Site<'_> {
         // The list is newest first, so each month is one run of it: its
         // key is worked out once per month, not once per article.
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut months: BTreeMap<String, &[Listing]> = BTreeMap::new();
+        let mut months: BTreeMap<String, &[&Listing]> = BTreeMap::new();
         if articles_changed {
             let mut i = 0;
             while i < list.len() {
@@ -895,16 +883,17 @@ impl Site<'_> {
                 i += run;
             }
         }
-        let mut by_tag: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
-        let mut by_author: BTreeMap<&str, Vec<Listing>> = BTreeMap::new();
+        // References, not copies: an article is on several lists.
+        let mut by_tag: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
+        let mut by_author: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
         let grouped = pick.all || !want_tag.is_empty() || !want_author.is_empty();
         if pick.all {
             for a in list {
                 for t in a.tags() {
-                    by_tag.entry(t).or_default().push(*a);
+                    by_tag.entry(t).or_default().push(a);
                 }
                 for h in a.authors() {
-                    by_author.entry(h).or_default().push(*a);
+                    by_author.entry(h).or_default().push(a);
                 }
             }
         } else if grouped {
@@ -913,12 +902,12 @@ impl Site<'_> {
             for a in list {
                 for t in a.tag_bytes() {
                     if let Some(t) = want_tag.find_bytes(t) {
-                        by_tag.entry(t).or_default().push(*a);
+                        by_tag.entry(t).or_default().push(a);
                     }
                 }
                 for h in a.author_bytes() {
                     if let Some(h) = want_author.find_bytes(h) {
-                        by_author.entry(h).or_default().push(*a);
+                        by_author.entry(h).or_default().push(a);
                     }
                 }
             }
@@ -930,9 +919,9 @@ impl Site<'_> {
             ));
         }
         // Every list: (folder, title, articles), months, tags, authors.
-        let mut lists: Vec<(String, String, &[Listing])> = Vec::new();
+        let mut lists: Vec<(String, String, &[&Listing])> = Vec::new();
         for (m, items) in &months {
-            lists.push((format!("archive/{m}/"), month_title(s.lang, m), *items));
+            lists.push((format!("archive/{m}/"), month_title(s.lang, m), items));
         }
         for (tag, items) in &by_tag {
             lists.push((
@@ -1019,19 +1008,20 @@ impl Site<'_> {
         }
     }
 
-    fn front(&self, s: &Section, list: &[Listing]) -> Markup {
+    fn front(&self, s: &Section, list: &[&Listing]) -> Markup {
         let w = words(s.lang);
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let root = root_of(base);
         let root = root.as_str();
         // The lead: the newest article that stands (not retracted or redacted).
-        let standing = |a: &&Listing| {
+        let standing = |a: &&&Listing| {
             !self.state.retracted().contains(a.slug) && !self.state.redacted().contains(a.slug)
         };
-        let lead = list.iter().find(standing);
+        let lead = list.iter().find(standing).copied();
         let latest: Vec<&Listing> = list
             .iter()
+            .copied()
             .filter(|a| lead.is_none_or(|l| l.slug != a.slug))
             .take(FRONT_LATEST)
             .collect();
@@ -1127,7 +1117,7 @@ impl Site<'_> {
     /// A list of articles at `{base}{dir}`, newest first, paged as
     /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
     /// stable numbered pages at `n/index.html`, with links between them.
-    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[Listing], n: usize) -> File {
+    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[&Listing], n: usize) -> File {
         let sw = site_words(s.lang);
         let base = s.base.as_str();
         let paging = Paging::new(items.len());
@@ -1180,21 +1170,29 @@ impl Site<'_> {
     }
 
     /// The article's translations (including itself), by language.
-    fn translations(&self, a: &Article) -> Vec<&Article> {
+    fn translations(&self, a: &Article) -> Vec<Listing<'a>> {
         let original = a.translation_of.as_deref().unwrap_or(&a.slug);
-        let mut out = self
+        let mut out: Vec<Listing> = self
             .translation_groups
             .get(original)
-            .cloned()
+            .map(|g| g.iter().map(|l| **l).collect())
             .unwrap_or_default();
         // The original itself, should it be filed as a translation of another.
-        if let Some(o) = self.state.article(original) {
+        if let Some(o) = self.state.listing(original) {
             if o.translation_of.is_some() && !out.iter().any(|b| b.slug == o.slug) {
                 out.push(o);
             }
         }
-        out.sort_by(|x, y| x.lang.cmp(&y.lang).then(x.slug.cmp(&y.slug)));
+        out.sort_by(|x, y| x.lang.cmp(y.lang).then(x.slug.cmp(y.slug)));
         out
+    }
+
+    /// The current title of the article `slug` (decoded for this alone).
+    fn title_of(&self, slug: &str) -> String {
+        self.state
+            .article_uncached(slug)
+            .map(|a| a.current().title.clone())
+            .unwrap_or_default()
     }
 
     /// An article's page and, where it has history, its history page,
@@ -1304,7 +1302,7 @@ impl Site<'_> {
         let alternates: Vec<(String, String)> = if translations.len() > 1 {
             translations
                 .iter()
-                .map(|t| (t.lang.clone(), self.url(&format!("a/{}/", t.slug))))
+                .map(|t| (t.lang.to_string(), self.url(&format!("a/{}/", t.slug))))
                 .collect()
         } else {
             Vec::new()
@@ -1321,7 +1319,7 @@ impl Site<'_> {
                 } else {
                     translations
                         .iter()
-                        .find(|t| t.lang == *l)
+                        .find(|t| t.lang == l.as_str())
                         .map_or(format!("{root}{l}/index.html"), |t| {
                             format!("{root}a/{}/index.html", t.slug)
                         })
@@ -1404,7 +1402,7 @@ impl Site<'_> {
                 h1 dir="auto" { (title) }
                 @if !summary.is_empty() && !redacted { p.dek dir="auto" { (summary) } }
                 p.meta {
-                    @if !names.is_empty() { (w.by) " " (self.byline(a, root, base)) " · " }
+                    @if !names.is_empty() { (w.by) " " (self.byline(&Listing::of(a), root, base)) " · " }
                     span.when { (w.published) " " (self.time(lang, published)) }
                     @if editor_dated { " (" (sw.editor_date) ")" }
                     " · " span.when { (sw.recorded) " " (self.time(lang, recorded)) }
@@ -1416,9 +1414,9 @@ impl Site<'_> {
                         (w.in_other_languages) ": "
                         @for t in &translations {
                             @if t.slug == a.slug {
-                                strong lang=(t.lang) aria-current="page" { (words(&t.lang).name) }
+                                strong lang=(t.lang) aria-current="page" { (words(t.lang).name) }
                             } @else {
-                                a href={ (root) "a/" (t.slug) "/index.html" } hreflang=(t.lang) lang=(t.lang) { (words(&t.lang).name) ": " bdi { (strip_bidi(&t.current().title)) } }
+                                a href={ (root) "a/" (t.slug) "/index.html" } hreflang=(t.lang) lang=(t.lang) { (words(t.lang).name) ": " bdi { (strip_bidi(&self.title_of(t.slug))) } }
                             }
                             " "
                         }
@@ -1540,7 +1538,7 @@ impl Site<'_> {
     fn governance(
         &self,
         s: &Section,
-        by_author: &BTreeMap<&str, Vec<Listing>>,
+        by_author: &BTreeMap<&str, Vec<&Listing>>,
         only_members: Option<&[&str]>,
         sink: &mut dyn FnMut(File),
     ) {
@@ -1765,7 +1763,7 @@ impl Site<'_> {
         &self,
         s: &Section,
         handle: &str,
-        articles: &[Listing],
+        articles: &[&Listing],
         statements: &[&StatementRecord],
     ) -> Markup {
         let w = words(s.lang);

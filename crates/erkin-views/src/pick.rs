@@ -93,7 +93,7 @@ impl<'a> Pick<'a> {
     /// the index; the numbered page of each changed item; from a new item's
     /// page to the newest numbered page (items after it moved up), and the
     /// one before the newest (its link to a newer page).
-    pub(crate) fn pages(&self, items: &[Listing], chunk: usize) -> Vec<usize> {
+    pub(crate) fn pages(&self, items: &[&Listing], chunk: usize) -> Vec<usize> {
         let len = items.len();
         let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
         if self.all {
