@@ -62,9 +62,11 @@ use crate::tip_readers::TipReaders;
 /// writes the article rows in binary ([`article_bytes`]) instead of JSON.
 pub const FORMAT: u32 = 7;
 
-/// The most article rows [`Decoder`] makes room for before they are read
-/// (more are read as they come).
+/// The most article rows, and row bytes, [`Decoder`] makes room for
+/// before they are read (more are read as they come): a damaged head's
+/// count never asks for more than this.
 const ROOM_FOR_ROWS: u64 = 1 << 20;
+const ROOM_FOR_ROW_BYTES: u64 = 128 << 20;
 
 /// The first line of every snapshot head, before the version number.
 const MAGIC: &str = "erkin-state ";
@@ -477,7 +479,8 @@ impl Decoder {
             // space, never memory, and the rows are counted as they come.
             rows: RowsBuilder::with_capacity(
                 usize::try_from(i.articles.min(ROOM_FOR_ROWS)).unwrap_or(0),
-                usize::try_from(i.articles.min(ROOM_FOR_ROWS) * 512).unwrap_or(0),
+                usize::try_from(i.articles.saturating_mul(400).min(ROOM_FOR_ROW_BYTES))
+                    .unwrap_or(0),
             ),
         })
     }

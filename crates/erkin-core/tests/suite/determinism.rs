@@ -919,6 +919,25 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
             found: 0
         }
     );
+    // A head whose article count is huge (damaged, or hostile) makes
+    // room for a bounded number of rows, then counts the rows it gets.
+    let text = String::from_utf8(snap.bytes.clone()).unwrap();
+    let huge = text.replace("\"articles\":1,", &format!("\"articles\":{},", u64::MAX));
+    assert_ne!(huge, text);
+    assert_eq!(
+        snapshot::decode(
+            huge.as_bytes(),
+            rows(&snap.articles),
+            key,
+            snap.size,
+            &snap.digest
+        )
+        .unwrap_err(),
+        SnapshotError::WrongArticles {
+            expected: u64::MAX,
+            found: 1
+        }
+    );
     let mut two = snap.articles.clone();
     two.push(("other".into(), snap.articles[0].1.clone()));
     assert_eq!(
