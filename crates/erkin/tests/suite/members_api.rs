@@ -435,6 +435,10 @@ fn members_govern_and_publish_through_the_server_only() {
             }
         }
     }
+    assert_eq!(server.stop(), 0);
+    // Every file the server left in its data directory, read once it has
+    // stopped (while it runs, its copy's files are written through
+    // temporary files renamed into place: one listed may be gone when read).
     let mut server_files = Vec::new();
     files_below(&server_dir, &mut server_files);
     assert!(!server_files.is_empty());
@@ -466,7 +470,6 @@ fn members_govern_and_publish_through_the_server_only() {
 
     // Everything done through the API verifies, on the server and in the
     // members' own copies.
-    assert_eq!(server.stop(), 0);
     verify_ok(&server_dir, &log_vk);
     verify_ok(Path::new(&alice.copy), &log_vk);
     let log: Value =
