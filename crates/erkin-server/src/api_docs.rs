@@ -37,9 +37,11 @@ pub fn bytes(state: &State, doc: &Doc<'_>) -> Option<Vec<u8>> {
         Doc::List => None,
         Doc::State => Some(json(&state_document(state))),
         Doc::Article(slug) => {
-            let a = state.article(slug)?;
+            // Decoded for this answer alone: readers walking the archive
+            // leave the server's state as it was.
+            let a = state.article_uncached(slug)?;
             debug_assert_eq!(article_path(&a.slug), format!("{ARTICLES_PATH}/{slug}"));
-            Some(json(&document(state, a)))
+            Some(json(&document(state, &a)))
         }
     }
 }
@@ -57,17 +59,19 @@ pub const LIST_EMPTY: &[u8] = b"{\n  \"articles\": []\n}\n";
 /// the list's), each preceded by `,\n` unless it is the very first.
 pub fn list_items(state: &State, skip: usize, take: usize) -> Vec<u8> {
     let mut out = Vec::new();
-    // By the listings: the articles skipped are not decoded.
+    // By the listings: the articles skipped are not decoded, and those
+    // listed are decoded for this batch alone (a reader walking the list
+    // leaves the server's state as it was).
     let page = state
         .listings()
         .skip(skip)
         .take(take)
-        .filter_map(|l| state.article(l.slug));
+        .filter_map(|l| state.article_uncached(l.slug));
     for (i, a) in page.enumerate() {
         if skip + i > 0 {
             out.extend_from_slice(b",\n");
         }
-        item(&mut out, &summary(state, a));
+        item(&mut out, &summary(state, &a));
     }
     out
 }
