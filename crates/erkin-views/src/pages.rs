@@ -473,11 +473,12 @@ pub fn render(
             }
             let mut paths = std::collections::BTreeSet::new();
             let mut lead = None;
-            for u in state.articles() {
+            // Each article decoded for this pass alone (none kept).
+            for u in state.articles_uncached() {
                 if !u.current().media.contains(&id) {
                     continue;
                 }
-                let refs = media_of(u);
+                let refs = media_of(&u);
                 for (i, m) in refs.iter().enumerate() {
                     if m.id != id {
                         continue;
