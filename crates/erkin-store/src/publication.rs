@@ -249,6 +249,27 @@ impl Publication {
         })
     }
 
+    /// Stores a snapshot of the state now if the log has run past the
+    /// stored one, whatever [`snapshot_due`] says: a command that appended
+    /// many entries (an import) calls it last, so every later open folds
+    /// nothing rather than up to one entry per
+    /// [`SNAPSHOT_BYTES_PER_ENTRY`] of the state's weight (2,724 entries,
+    /// about 0.1 s, after an import of 100,000 articles). Whether one was
+    /// stored (not if another process stored a later one meanwhile).
+    pub fn store_snapshot(&mut self) -> Result<bool, PublicationError> {
+        if self.state.size() == self.snapshot_size {
+            return Ok(false);
+        }
+        let snap = snapshot::encode(&self.state);
+        let stored = self.store.put_snapshot(&snap, false)?;
+        if stored {
+            self.state.clear_touched();
+            self.snapshot_size = snap.size;
+            self.snapshot_len = snap.weight;
+        }
+        Ok(stored)
+    }
+
     /// Opens a publication: reads the stored state snapshot and folds the
     /// entries after it, or folds the whole log if the snapshot is missing
     /// or not trusted ([`Publication::opened`] says which), storing a new

@@ -469,6 +469,8 @@ pub fn import(place: &Place, args: &ImportArgs) -> Result<u8> {
     p.set_uploader(&editor);
     let files = import_order(&args.root)?;
     let indexes = import_files(&mut p, &editor, &files)?;
+    // Every later open reads the imported state whole, folding nothing.
+    p.store_snapshot()?;
     let n = indexes.len();
     if args.json {
         print_json(&Imported {

@@ -188,6 +188,16 @@ impl Desk {
         }
     }
 
+    /// A local publication stores its state's snapshot now (after an
+    /// import: see `Publication::store_snapshot`); a remote desk's server
+    /// keeps its own.
+    pub fn store_snapshot(&mut self) -> Result<()> {
+        if let Desk::Local { publication, .. } = self {
+            publication.store_snapshot()?;
+        }
+        Ok(())
+    }
+
     pub fn publication(&self) -> &Publication {
         match self {
             Desk::Local { publication, .. } => publication,

@@ -151,6 +151,31 @@ fn opened(dir: &Path) -> Opened {
 }
 
 #[test]
+fn a_snapshot_stored_on_request_leaves_nothing_to_fold() {
+    let f = founded();
+    statements(&f, 10, 4);
+    let mut p = Publication::open(f.dir.path()).unwrap();
+    let size = p.state().size();
+    assert!(size > 1);
+    assert_eq!(
+        p.opened(),
+        &Opened::Snapshot {
+            size: 1,
+            folded: size - 1
+        }
+    );
+    assert!(p.store_snapshot().unwrap());
+    // Nothing new since: nothing stored again.
+    assert!(!p.store_snapshot().unwrap());
+    drop(p);
+    assert_eq!(opened(f.dir.path()), Opened::Snapshot { size, folded: 0 });
+    assert_eq!(
+        check_snapshot(Publication::open(f.dir.path()).unwrap().store()).unwrap(),
+        SnapshotCheck::Agrees { size }
+    );
+}
+
+#[test]
 fn opening_reads_the_snapshot_and_folds_only_the_entries_after_it() {
     let f = founded();
     // The founding stores the first snapshot with the genesis entry.
