@@ -900,20 +900,14 @@ enum Texts<'a> {
 }
 
 impl<'a> Texts<'a> {
-    fn iter(self) -> TextsIter<'a> {
-        match self {
-            Texts::Row(row) => {
-                let mut r = Reader {
-                    rest: row,
-                    keep: false,
-                };
-                // Checked when the row was read: a count, then the texts.
-                let left = r.count(1).unwrap_or(0);
-                TextsIter::Row { r, left }
-            }
-            Texts::Decoded(list) => TextsIter::Decoded(list.iter()),
-        }
+    /// The texts as `str`s: [`Texts::iter_bytes`], each checked again
+    /// (short texts; there is no unchecked conversion without unsafe code).
+    fn iter(self) -> impl Iterator<Item = &'a str> {
+        self.iter_bytes()
+            .filter_map(|b| simdutf8::basic::from_utf8(b).ok())
     }
+    /// The texts' UTF-8 bytes: a checked row's walked (a count, then each
+    /// text), a decoded article's borrowed.
     fn iter_bytes(self) -> impl Iterator<Item = &'a [u8]> {
         let (mut r, mut left, list) = match self {
             Texts::Row(row) => {
@@ -942,27 +936,6 @@ impl<'a> Texts<'a> {
             r.take(n).ok()
         });
         row.chain(list.map(String::as_bytes))
-    }
-}
-
-enum TextsIter<'a> {
-    Row { r: Reader<'a>, left: usize },
-    Decoded(std::slice::Iter<'a, String>),
-}
-
-impl<'a> Iterator for TextsIter<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        match self {
-            TextsIter::Row { r, left } => {
-                if *left == 0 {
-                    return None;
-                }
-                *left -= 1;
-                r.str().ok()
-            }
-            TextsIter::Decoded(list) => list.next().map(String::as_str),
-        }
     }
 }
 
