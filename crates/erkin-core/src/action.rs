@@ -388,6 +388,37 @@ impl Motion {
 }
 
 impl Action {
+    /// Whether the fold reads the state's articles to judge this action:
+    /// to publish or correct one, or to propose its retraction or a
+    /// redaction (a redaction target may be any article's blob). A state
+    /// whose snapshot rows are not read refuses these
+    /// (`Rejection::ArticlesUnread`); every other action is judged without
+    /// them. (Carrying out a passed retraction or redaction at a close
+    /// names its target only.)
+    pub fn reads_articles(&self) -> bool {
+        match self {
+            Action::Publish(_) | Action::Correct(_) => true,
+            Action::Propose(p) => {
+                matches!(p.motion, Motion::Retract { .. } | Motion::Redact { .. })
+            }
+            Action::Genesis(_)
+            | Action::Statement(_)
+            | Action::Vote(_)
+            | Action::Close(_)
+            | Action::RotateKey(_)
+            | Action::Resign(_)
+            | Action::StepDown(_)
+            | Action::Nominate(_)
+            | Action::Consent(_)
+            | Action::Tick(_)
+            | Action::TipKey(_)
+            | Action::BallotKey(_)
+            | Action::SetMirrors(_)
+            | Action::Seal(_)
+            | Action::Ballot(_)
+            | Action::BallotBox(_) => false,
+        }
+    }
     /// The blob IDs the action names (an article's body and media), as
     /// written; the fold checks their form.
     pub fn blob_refs(&self) -> Vec<&String> {

@@ -214,6 +214,12 @@ pub struct Articles {
     changed: BTreeMap<String, Box<Article>>,
     /// How many of `changed` have no stored row.
     added: usize,
+    /// `Some(n)`: the snapshot's `n` rows are not read yet (a publication
+    /// opened for an action that reads no article: `State::apply` refuses
+    /// one that would, with `Rejection::ArticlesUnread`, until they are
+    /// read into it with [`Articles::read_rows`]). `stored` is then empty,
+    /// and nothing may be asked of the map but its length.
+    unread: Option<usize>,
 }
 
 /// Rows in one buffer, by slug.
@@ -396,14 +402,50 @@ impl RowsBuilder {
             stored: self.rows,
             changed: BTreeMap::new(),
             added: 0,
+            unread: None,
         })
     }
 }
 
 impl Articles {
+    /// A snapshot's `rows` articles, their rows not read (see
+    /// [`Articles::read_rows`]).
+    pub fn unread(rows: usize) -> Self {
+        Self {
+            unread: Some(rows),
+            ..Self::default()
+        }
+    }
+    /// Whether every article can be read: false only between
+    /// [`Articles::unread`] and [`Articles::read_rows`].
+    pub fn is_read(&self) -> bool {
+        self.unread.is_none()
+    }
+    /// Puts the snapshot's rows, read at last, under the articles changed
+    /// since (which shadow theirs). `rows` must be as many as
+    /// [`Articles::unread`] was told, else they are refused (given back as
+    /// their count) and nothing changes.
+    pub fn read_rows(&mut self, rows: Articles) -> Result<(), usize> {
+        let Some(expected) = self.unread else {
+            return Err(rows.len());
+        };
+        if rows.len() != expected || !rows.changed.is_empty() || !rows.is_read() {
+            return Err(rows.len());
+        }
+        self.stored = rows.stored;
+        self.added = self
+            .changed
+            .keys()
+            .filter(|slug| self.stored.find(slug).is_none())
+            .count();
+        self.unread = None;
+        Ok(())
+    }
     /// How many articles.
     pub fn len(&self) -> usize {
-        self.stored.slots.len() + self.added
+        self.unread
+            .unwrap_or(self.stored.slots.len())
+            .saturating_add(self.added)
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -603,6 +645,7 @@ impl FromIterator<(String, Box<Article>)> for Articles {
             added: changed.len(),
             changed,
             stored: Rows::default(),
+            unread: None,
         }
     }
 }
@@ -1206,6 +1249,40 @@ mod tests {
             b.push(&a.slug, &article_bytes(a)).unwrap();
         }
         b.finish().unwrap()
+    }
+
+    #[test]
+    fn rows_read_late_go_under_the_articles_changed_meanwhile() {
+        let stored: Vec<Article> = ["a", "b", "c"].iter().map(|s| named(s, 1)).collect();
+        let mut late = Articles::unread(3);
+        assert!(!late.is_read());
+        assert_eq!(late.len(), 3);
+        // Changed before the rows are read: "b" replaced, "d" new.
+        late.insert("b".into(), Box::new(named("b", 3)));
+        late.insert("d".into(), Box::new(named("d", 2)));
+        // Rows of another count are refused, and change nothing.
+        assert_eq!(late.read_rows(from_rows(&stored[..2])), Err(2));
+        assert!(!late.is_read());
+        // A map that is not rows alone is refused too.
+        let mut changed = from_rows(&stored);
+        changed.insert("e".into(), Box::new(named("e", 1)));
+        assert_eq!(late.read_rows(changed), Err(4));
+        late.read_rows(from_rows(&stored)).unwrap();
+        assert!(late.is_read());
+        let model: Articles = [
+            named("a", 1),
+            named("b", 3),
+            named("c", 1),
+            named("d", 2),
+        ]
+        .into_iter()
+        .map(|a| (a.slug.clone(), Box::new(a)))
+        .collect();
+        assert_eq!(late, model);
+        assert_eq!(late.len(), 4);
+        assert_eq!(late.get("b").unwrap().revisions.len(), 3);
+        // Read once: a second time is refused.
+        assert_eq!(late.read_rows(from_rows(&stored)), Err(3));
     }
 
     #[test]

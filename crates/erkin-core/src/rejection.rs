@@ -45,6 +45,15 @@ pub enum Rejection {
     FarFromLogTime { time: u64, log_time: u64 },
     #[error("only the log key records the log's time (a tick)")]
     TickNotByLogKey,
+    /// Not a fault of the entry: the state was opened without its
+    /// snapshot's article rows (`Articles::unread`) and the entry reads
+    /// articles. The caller reads the rows into the state
+    /// (`State::read_rows`) and applies the entry again; the state is as it
+    /// was. Never recorded, and never met by a state that reads them all.
+    #[error(
+        "the publication's articles were not read; this entry needs them: read them and try again"
+    )]
+    ArticlesUnread,
     #[error(
         "the log key is not a member: it signs only the genesis, ticks, closes, secret ballots, seals and the ballot box, not a {kind} entry"
     )]
@@ -341,6 +350,8 @@ impl Rejection {
             TimeWentBackwards { .. } => "time_went_backwards",
             ClockSkew { .. } | FarFromLogTime { .. } => "clock_skew",
             TickNotByLogKey => "not_permitted",
+            // The sequencer's own state, not the entry: try again.
+            ArticlesUnread => "busy",
             Duplicate => "duplicate",
             TextLength { .. }
             | TooLong { .. }

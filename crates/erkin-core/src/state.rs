@@ -309,6 +309,10 @@ impl State {
 
     /// Applies an entry already parsed for this publication's origin.
     pub fn apply_parsed(&mut self, entry: &ParsedEntry) -> Result<Applied, Rejection> {
+        // Articles are judged only by a state that holds them all.
+        if !self.articles.is_read() && entry.body.action.reads_articles() {
+            return Err(Rejection::ArticlesUnread);
+        }
         // A replay first: the same signed bytes again are a replay, whatever
         // else is now wrong with them (an old key, an old time).
         if self.seen.contains(&entry.leaf_hash.0) {
@@ -978,6 +982,30 @@ impl State {
         if self.touched_since > 0 && !self.touched.contains(slug) {
             self.touched.insert(slug.to_string());
         }
+    }
+    /// Whether the state holds every article: false for a state read from
+    /// a snapshot's head alone ([`crate::snapshot::Decoder::finish_unread`]),
+    /// which refuses entries that read articles
+    /// ([`Rejection::ArticlesUnread`]) and must not be asked about
+    /// articles, digested or encoded until [`State::read_rows`].
+    pub fn articles_read(&self) -> bool {
+        self.articles.is_read()
+    }
+    /// Reads the snapshot's article rows (a [`crate::snapshot::RowReader`]'s)
+    /// into a state read from its head alone; the articles changed since
+    /// shadow their rows. Refused, changing nothing, if the state holds its
+    /// rows already or they are not as many as its head counts.
+    pub fn read_rows(
+        &mut self,
+        rows: article::Articles,
+    ) -> Result<(), crate::snapshot::SnapshotError> {
+        let expected = self.articles.len() as u64;
+        self.articles.read_rows(rows).map_err(|found| {
+            crate::snapshot::SnapshotError::WrongArticles {
+                expected,
+                found: found as u64,
+            }
+        })
     }
     pub fn article(&self, slug: &str) -> Option<&Article> {
         self.articles.get(slug)

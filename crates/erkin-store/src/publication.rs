@@ -120,6 +120,11 @@ pub struct Publication {
     /// nullifier), the sequencer's clock: a re-vote waits
     /// [`REVOTE_INTERVAL_SECS`] (in memory; bounded by pruning).
     last_held: BTreeMap<(u64, String), u64>,
+    /// For a publication opened with [`Publication::open_lazily`] whose
+    /// state holds no article rows yet: the stored snapshot (size, digest)
+    /// whose rows are to be read into it when something needs them.
+    /// And how many redaction targets the state held then.
+    unread: Option<(u64, [u8; 32], usize)>,
 }
 
 /// The least time between two ballots of one nullifier that the sequencer
@@ -246,6 +251,7 @@ impl Publication {
             stuck: BTreeMap::new(),
             failures: Vec::new(),
             last_held: BTreeMap::new(),
+            unread: None,
         })
     }
 
@@ -258,6 +264,9 @@ impl Publication {
     /// stored (not if another process stored a later one meanwhile).
     pub fn store_snapshot(&mut self) -> Result<bool, PublicationError> {
         if self.state.size() == self.snapshot_size {
+            return Ok(false);
+        }
+        if !self.read_rows()? {
             return Ok(false);
         }
         let snap = snapshot::encode(&self.state);
@@ -287,7 +296,7 @@ impl Publication {
                 snapshot_len = snap.weight;
             }
         }
-        let publication = Self {
+        let mut publication = Self {
             store,
             state,
             snapshot_size,
@@ -298,11 +307,110 @@ impl Publication {
             stuck: BTreeMap::new(),
             failures: Vec::new(),
             last_held: BTreeMap::new(),
+            unread: None,
         };
         // A crash between a redaction's commit and the deletion of its blobs
         // is finished here.
         publication.purge_redacted()?;
         Ok(publication)
+    }
+
+    /// [`Publication::open`] for a member's action that reads no article
+    /// (a statement, a vote, a proposal that names none): the state is read
+    /// from the stored snapshot's head alone, and the article rows — some
+    /// 37 MB at 100,000 articles, most of what opening costs — are read
+    /// into it only if something needs them: an entry that reads articles
+    /// ([`erkin_core::action::Action::reads_articles`], submitted or
+    /// folded), a snapshot to store, a redaction to carry out. What the
+    /// state answers about articles before then is not to be trusted
+    /// ([`State::articles_read`]); nothing is judged wrongly meanwhile,
+    /// because the fold refuses to judge an entry that reads articles
+    /// without them ([`Rejection::ArticlesUnread`]). Blobs of a redaction
+    /// left by a crash are deleted by the next [`Publication::open`], not
+    /// here.
+    pub fn open_lazily(dir: &Path) -> Result<Self, PublicationError> {
+        let store = Store::open(dir)?;
+        let Some(Head {
+            state,
+            size,
+            weight: len,
+            digest,
+            folded,
+        }) = load_head(&store)?
+        else {
+            return Self::open(dir);
+        };
+        let mut publication = Self {
+            store,
+            state,
+            snapshot_size: size,
+            snapshot_len: len,
+            opened: Opened::Snapshot { size, folded },
+            stale: false,
+            writer: None,
+            stuck: BTreeMap::new(),
+            failures: Vec::new(),
+            last_held: BTreeMap::new(),
+            unread: Some((size, digest, 0)),
+        };
+        if let Some(u) = &mut publication.unread {
+            u.2 = publication.state.redacted().len();
+        }
+        if snapshot_due(publication.state.size(), size, len) {
+            publication.read_rows_or_reload()?;
+            publication.store_snapshot()?;
+        }
+        Ok(publication)
+    }
+
+    /// Reads the stored snapshot's article rows into a state read from its
+    /// head alone ([`Publication::open_lazily`]), in place: what the state
+    /// folded since stands. False if they cannot be: another snapshot is
+    /// stored now, or the rows are refused (the caller then reads the
+    /// publication again: [`Publication::read_rows_or_reload`]).
+    fn read_rows(&mut self) -> Result<bool, PublicationError> {
+        let Some((size, digest, _)) = self.unread else {
+            return Ok(true);
+        };
+        let mut reader = snapshot::RowReader::new(self.state.article_count() as u64);
+        let read = self
+            .store
+            .for_each_row_of_snapshot(size, &digest, |slug, bytes| reader.article(slug, bytes));
+        match read {
+            Ok(Some(Ok(()))) => {}
+            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let Ok(rows) = reader.finish() else {
+            return Ok(false);
+        };
+        if self.state.read_rows(rows).is_err() {
+            return Ok(false);
+        }
+        self.unread = None;
+        Ok(true)
+    }
+
+    /// [`PublicationError::ArticlesUnread`] unless the state holds every
+    /// article (what is asked of it reads them all).
+    fn all_articles(&self) -> Result<(), PublicationError> {
+        match self.unread {
+            None => Ok(()),
+            Some(_) => Err(PublicationError::ArticlesUnread),
+        }
+    }
+
+    /// Makes sure the state holds every article: its rows read in place,
+    /// or, if they cannot be, the publication read again from the store
+    /// (as [`Publication::open`] does). Only while the state holds nothing
+    /// the store does not.
+    fn read_rows_or_reload(&mut self) -> Result<(), PublicationError> {
+        if !self.read_rows()? {
+            self.unread = None;
+            self.stale = true;
+            self.catch_up()?;
+        }
+        Ok(())
     }
 
     /// A publication whose state the caller has just folded from exactly
@@ -331,6 +439,7 @@ impl Publication {
             stuck: BTreeMap::new(),
             failures: Vec::new(),
             last_held: BTreeMap::new(),
+            unread: None,
         }
     }
 
@@ -396,6 +505,14 @@ impl Publication {
         // two local writers racing, so a few attempts are plenty.
         const ATTEMPTS: usize = 5;
         let mut last_conflict = None;
+        if self.unread.is_some()
+            && entries.iter().any(|e| {
+                erkin_core::entry::ParsedEntry::parse(e, self.state.origin())
+                    .is_ok_and(|p| p.body.action.reads_articles())
+            })
+        {
+            self.read_rows_or_reload()?;
+        }
         for _ in 0..ATTEMPTS {
             self.catch_up()?;
             let expected = self.state.size();
@@ -494,8 +611,11 @@ impl Publication {
             }
             // Every SNAPSHOT_EVERY entries the state goes into the store
             // with the batch, in its transaction.
-            let snap = snapshot_due(self.state.size(), self.snapshot_size, self.snapshot_len)
-                .then(|| snapshot::encode(&self.state));
+            // A state without its rows stores one only if they can be read
+            // into it now (this process holds the writer lock: nobody else
+            // stores one meanwhile); if not, a later batch or open does.
+            let due = snapshot_due(self.state.size(), self.snapshot_size, self.snapshot_len);
+            let snap = (due && self.read_rows()?).then(|| snapshot::encode(&self.state));
             match self.store.append_naming_snapshot(
                 &admitted,
                 &named,
@@ -931,7 +1051,17 @@ impl Publication {
     }
 
     /// Deletes every blob a passed redaction removed. Idempotent.
-    fn purge_redacted(&self) -> Result<(), PublicationError> {
+    fn purge_redacted(&mut self) -> Result<(), PublicationError> {
+        // Which blobs a redacted article had needs its row. A state without
+        // its rows purges only for a redaction carried out since it was
+        // read (an earlier one was purged by the batch that carried it out,
+        // or, after a crash, is by the next `open`); if the rows cannot be
+        // read now, the next open purges.
+        if let Some((_, _, redacted)) = self.unread {
+            if self.state.redacted().len() == redacted || !self.read_rows()? {
+                return Ok(());
+            }
+        }
         for id in self.state.redacted_blobs() {
             self.store.delete_blob(&id)?;
         }
@@ -941,6 +1071,7 @@ impl Publication {
     /// Stores a blob for an entry to refer to (upload before the entry).
     pub fn put_blob(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, PublicationError> {
         let id = BlobId::of(bytes);
+        self.all_articles()?;
         if self.state.redacted_blobs().contains(&id) {
             return Err(PublicationError::Redacted(id));
         }
@@ -959,6 +1090,7 @@ impl Publication {
         now: u64,
     ) -> Result<BlobId, PublicationError> {
         let id = BlobId::of(bytes);
+        self.all_articles()?;
         if self.state.redacted_blobs().contains(&id) {
             return Err(PublicationError::Redacted(id));
         }
@@ -980,6 +1112,7 @@ impl Publication {
         if overdue.is_empty() {
             return Ok(0);
         }
+        self.all_articles()?;
         let named = self.state.named_blobs();
         let (keep, drop): (Vec<BlobId>, Vec<BlobId>) =
             overdue.into_iter().partition(|id| named.contains(id));
@@ -997,12 +1130,18 @@ impl Publication {
             self.store.refresh()?;
             let (state, _, snapshot_size, snapshot_len) = load(&self.store)?;
             self.state = state;
+            self.unread = None;
             self.snapshot_size = snapshot_size;
             self.snapshot_len = snapshot_len;
             self.stale = false;
         }
         let size = self.store.refresh()?;
         let from = self.state.size();
+        if from < size && self.unread.is_some() {
+            // Another process appended: its entries may read articles.
+            self.read_rows_or_reload()?;
+            return self.catch_up();
+        }
         if from < size {
             let path = self.store.path().display().to_string();
             let state = &mut self.state;
@@ -1116,6 +1255,70 @@ fn load(store: &Store) -> Result<(State, Opened, u64, u64), PublicationError> {
     };
     let state = fold_store(store, |_| {})?;
     Ok((state, Opened::Refolded { why }, 0, 0))
+}
+
+/// A state read from a snapshot's head, its rows not read, and the
+/// entries after the snapshot folded into it.
+struct Head {
+    state: State,
+    /// The snapshot's size, weight and recorded digest.
+    size: u64,
+    weight: u64,
+    digest: [u8; 32],
+    /// How many entries were folded after it.
+    folded: u64,
+}
+
+/// The stored snapshot's [`Head`] (see [`Publication::open_lazily`]), or
+/// `None` if that cannot be: no usable snapshot head, or an entry after it
+/// that reads articles (the caller opens as [`Publication::open`] does).
+fn load_head(store: &Store) -> Result<Option<Head>, PublicationError> {
+    let snap = match store.snapshot() {
+        Ok(Some(s)) => s,
+        Ok(None) | Err(StoreError::Corrupt { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if snap.size == 0 || snap.size > store.size() || store.root_at(snap.size)? != snap.root {
+        return Ok(None);
+    }
+    let Ok(decoder) = snapshot::Decoder::new(&snap.bytes, store.log_key(), snap.size, &snap.digest)
+    else {
+        return Ok(None);
+    };
+    let (size, weight, digest) = (snap.size, snap.weight, snap.digest);
+    drop(snap);
+    let mut state = decoder.finish_unread();
+    let mut needs_rows = false;
+    let mut failure = None;
+    store.for_each_entry(size, |index, e| {
+        if failure.is_none() && !needs_rows {
+            match state.apply(e) {
+                Ok(_) => {}
+                Err(Rejection::ArticlesUnread) => needs_rows = true,
+                Err(rejection) => {
+                    failure = Some(PublicationError::Invalid {
+                        path: store.path().display().to_string(),
+                        index,
+                        rejection,
+                    })
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    if needs_rows {
+        return Ok(None);
+    }
+    Ok(Some(Head {
+        folded: state.size() - size,
+        state,
+        size,
+        weight,
+        digest,
+    }))
 }
 
 /// A stored snapshot read back: the state, the snapshot's weight and the

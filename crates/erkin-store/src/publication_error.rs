@@ -14,6 +14,12 @@ pub enum PublicationError {
     Store(#[from] StoreError),
     #[error("blob {0} was redacted by a vote of the members and cannot be stored again")]
     Redacted(BlobId),
+    /// Asked of a publication opened without its articles
+    /// (`Publication::open_lazily`) something that needs them all (which
+    /// blobs are redacted or named). A programming error: open it with
+    /// `Publication::open` for that.
+    #[error("the publication was opened without its articles, which this needs")]
+    ArticlesUnread,
     #[error("cannot found the publication: {0}")]
     Genesis(Rejection),
     /// The log's time could not be recorded: the key given is not this

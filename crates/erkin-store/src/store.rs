@@ -640,6 +640,40 @@ impl Store {
         Ok(Ok(()))
     }
 
+    /// [`Store::for_each_snapshot_article`], if the stored snapshot is still
+    /// the one of `size` entries recorded with `digest`: both are read in
+    /// one transaction, so the rows are that snapshot's even if another
+    /// process stores a new one meanwhile. `Ok(None)`: another snapshot,
+    /// or none, is stored now (read the publication again).
+    pub fn for_each_row_of_snapshot<E>(
+        &self,
+        size: u64,
+        digest: &[u8; 32],
+        f: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    ) -> Result<Option<Result<(), E>>, StoreError> {
+        let sql = |e| sql_err(&self.path, e);
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
+        let stored: Option<(u64, Vec<u8>)> = match tx
+            .query_row(
+                "SELECT size, digest FROM state_snapshot WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        {
+            Ok(s) => s,
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
+            Err(e) => return Err(sql(e)),
+        };
+        if stored.is_none_or(|(s, d)| s != size || d.as_slice() != digest.as_slice()) {
+            return Ok(None);
+        }
+        let rows = self.for_each_snapshot_article(f)?;
+        tx.commit().map_err(sql)?;
+        Ok(Some(rows))
+    }
+
     /// Stores `snapshot` (of the state after its `size` entries of this
     /// log) in its own transaction, replacing the stored one, unless
     /// another process stored a snapshot of a longer log meanwhile (unless

@@ -5,5 +5,6 @@
 
 mod ballots;
 mod durability;
+mod lazy;
 mod snapshot;
 mod store;

@@ -17,15 +17,15 @@ use erkin_store::publication::SNAPSHOT_EVERY;
 use erkin_store::{check_snapshot, Opened, Publication, Refold, SnapshotCheck};
 use rusqlite::{params, Connection};
 
-const T0: u64 = 1_790_000_000;
+pub(crate) const T0: u64 = 1_790_000_000;
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    log_key: SecretKey,
-    member: SecretKey,
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) log_key: SecretKey,
+    pub(crate) member: SecretKey,
 }
 
-fn founded() -> Fixture {
+pub(crate) fn founded() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let log_key = SecretKey::generate(&mut rand_core::OsRng, "snap.example/log").unwrap();
     let member = SecretKey::generate(&mut rand_core::OsRng, "aigerim").unwrap();
@@ -46,7 +46,7 @@ fn founded() -> Fixture {
 }
 
 /// Appends `n` statements in batches of `batch`.
-fn statements(f: &Fixture, n: u64, batch: u64) {
+pub(crate) fn statements(f: &Fixture, n: u64, batch: u64) {
     let mut p = Publication::open(f.dir.path()).unwrap();
     let mut done = 0;
     while done < n {
@@ -70,7 +70,7 @@ fn statements(f: &Fixture, n: u64, batch: u64) {
 }
 
 /// Publishes (or, if it exists, corrects) each of `slugs`, one batch.
-fn articles(f: &Fixture, slugs: &[&str]) {
+pub(crate) fn articles(f: &Fixture, slugs: &[&str]) {
     let mut p = Publication::open(f.dir.path()).unwrap();
     articles_in(f, &mut p, slugs);
 }
@@ -123,7 +123,7 @@ fn articles_in(f: &Fixture, p: &mut Publication, slugs: &[&str]) {
 
 /// Stores the snapshot of the publication's state now (as a batch that
 /// is due does).
-fn store_snapshot(f: &Fixture) {
+pub(crate) fn store_snapshot(f: &Fixture) {
     let p = Publication::open(f.dir.path()).unwrap();
     let snap = erkin_core::snapshot::encode(p.state());
     assert!(p.store().put_snapshot(&snap, false).unwrap());
@@ -131,7 +131,7 @@ fn store_snapshot(f: &Fixture) {
 
 /// The stored article rows: slug, SQLite rowid (a row rewritten gets a new
 /// one) and bytes.
-fn article_rows(dir: &Path) -> Vec<(String, i64, Vec<u8>)> {
+pub(crate) fn article_rows(dir: &Path) -> Vec<(String, i64, Vec<u8>)> {
     let conn = db(dir);
     let mut stmt = conn
         .prepare("SELECT slug, rowid, data FROM state_articles ORDER BY slug")

@@ -1,0 +1,260 @@
+//! A publication opened without its articles' rows (`Publication::open_lazily`,
+//! what a member's statement or vote opens): the rows are read only when
+//! something needs them, and nothing is judged without them.
+
+use erkin_core::action::{Action, Correct, Motion, Propose, Publish, Statement};
+use erkin_core::entry::EntryBody;
+use erkin_core::rejection::Rejection;
+use erkin_core::snapshot;
+use erkin_store::publication::SNAPSHOT_EVERY;
+use erkin_store::{check_snapshot, Opened, Publication, PublicationError, SnapshotCheck};
+
+use crate::snapshot::{article_rows, articles, founded, statements, store_snapshot, Fixture, T0};
+
+/// `action` signed by the fixture's member, dated by the log's size.
+fn signed(f: &Fixture, p: &Publication, action: Action) -> Vec<u8> {
+    let body = EntryBody {
+        time: T0 + p.state().size(),
+        action,
+    };
+    p.sign(&body, &f.member).unwrap()
+}
+
+fn statement(text: &str) -> Action {
+    Action::Statement(Statement { text: text.into() })
+}
+
+fn publish(slug: &str, body: String) -> Action {
+    Action::Publish(Publish {
+        slug: slug.into(),
+        lang: "en".into(),
+        title: format!("{slug}, again"),
+        summary: String::new(),
+        authors: vec!["aigerim".into()],
+        bylines: vec![],
+        tags: vec![],
+        body,
+        media: vec![],
+        translation_of: None,
+        first_published: None,
+    })
+}
+
+fn correct(slug: &str, body: String) -> Action {
+    Action::Correct(Correct {
+        slug: slug.into(),
+        title: format!("{slug}, corrected"),
+        summary: String::new(),
+        body,
+        media: vec![],
+        note: "Corrected.".into(),
+        major: false,
+    })
+}
+
+/// Submits one entry; its result.
+fn submit_one(f: &Fixture, p: &mut Publication, entry: Vec<u8>) -> Result<u64, Rejection> {
+    let now = T0 + p.state().size();
+    let out = p.submit(&[entry], now, &f.log_key).unwrap();
+    out.results.into_iter().next().unwrap()
+}
+
+/// A publication of two articles whose snapshot holds them both.
+fn two_articles() -> Fixture {
+    let f = founded();
+    articles(&f, &["one", "two"]);
+    store_snapshot(&f);
+    f
+}
+
+/// The store agrees with a refold of its log: the snapshot, and the state
+/// an eager open gives.
+fn agrees_with_a_refold(f: &Fixture) {
+    let mut p = Publication::open(f.dir.path()).unwrap();
+    assert!(p.state().articles_read());
+    let size = p.state().size();
+    let mut refold = erkin_store::publication::fold_store(p.store(), |_| {}).unwrap();
+    assert_eq!(refold.size(), size);
+    let mut state = p.state().clone();
+    assert_eq!(
+        snapshot::fingerprint_digest(&mut state),
+        snapshot::fingerprint_digest(&mut refold)
+    );
+    if let Some(stored) = p.store().snapshot_size().unwrap() {
+        assert_eq!(
+            check_snapshot(p.store()).unwrap(),
+            SnapshotCheck::Agrees { size: stored }
+        );
+    }
+    drop(p.store_snapshot());
+}
+
+#[test]
+fn a_statement_reads_no_article_row() {
+    let f = two_articles();
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!p.state().articles_read());
+    // The head's count, not a row read.
+    assert_eq!(p.state().article_count(), 2);
+    let e = signed(&f, &p, statement("lazily"));
+    let index = submit_one(&f, &mut p, e).unwrap();
+    assert!(!p.state().articles_read(), "a statement read the rows");
+    assert!(index > 0);
+    drop(p);
+    agrees_with_a_refold(&f);
+    // Both rows as they were.
+    assert_eq!(article_rows(f.dir.path()).len(), 2);
+}
+
+#[test]
+fn the_fold_refuses_to_judge_an_article_without_the_rows_and_changes_nothing() {
+    let f = two_articles();
+    let p = Publication::open_lazily(f.dir.path()).unwrap();
+    let body = erkin_core::blob::BlobId::of(b"x").to_string();
+    let proposal = |motion| {
+        Action::Propose(Propose {
+            title: "t".into(),
+            closes_at: T0 + 30 * 86_400,
+            motion,
+        })
+    };
+    for action in [
+        publish("one", body.clone()),
+        publish("three", body.clone()),
+        correct("two", body.clone()),
+        proposal(Motion::Retract {
+            article: "one".into(),
+            reason: "r".into(),
+        }),
+        proposal(Motion::Redact {
+            target: body.clone(),
+            reason: "r".into(),
+        }),
+    ] {
+        let mut state = p.state().clone();
+        let size = state.size();
+        let e = signed(&f, &p, action);
+        assert_eq!(state.apply(&e), Err(Rejection::ArticlesUnread));
+        assert_eq!(state.size(), size);
+        // Not counted as seen: the same entry is judged once the rows are in.
+        assert!(!state.contains_entry(&erkin_core::tree::record_hash(&e)));
+    }
+    // Other actions are judged without them.
+    let mut state = p.state().clone();
+    let resolution = signed(
+        &f,
+        &p,
+        proposal(Motion::Resolution {
+            text: "We meet on Fridays.".into(),
+        }),
+    );
+    assert!(state.apply(&resolution).is_ok());
+}
+
+#[test]
+fn an_entry_that_reads_articles_has_the_rows_read_first() {
+    let f = two_articles();
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    // What needs every article is refused, not answered from none.
+    assert!(matches!(
+        p.put_blob(b"a body", 1 << 20),
+        Err(PublicationError::ArticlesUnread)
+    ));
+    assert!(matches!(
+        p.collect_unnamed_blobs(T0, 0),
+        Err(PublicationError::ArticlesUnread) | Ok(0)
+    ));
+    let body = p.store().put_blob(b"a body", 1 << 20).unwrap().to_string();
+    // An existing slug is still taken: judged with the rows, not without.
+    let e = signed(&f, &p, publish("one", body.clone()));
+    assert_eq!(
+        submit_one(&f, &mut p, e),
+        Err(Rejection::ArticleExists { slug: "one".into() })
+    );
+    assert!(p.state().articles_read());
+    let e = signed(&f, &p, correct("two", body));
+    submit_one(&f, &mut p, e).unwrap();
+    assert_eq!(p.state().article("two").unwrap().revisions.len(), 2);
+    assert_eq!(p.state().article_count(), 2);
+    drop(p);
+    agrees_with_a_refold(&f);
+}
+
+#[test]
+fn rows_replaced_by_another_process_are_not_read_into_the_old_head() {
+    let f = two_articles();
+    let mut lazy = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!lazy.state().articles_read());
+    // Meanwhile another process corrects an article and stores a new
+    // snapshot: as many rows as the old head counts, one of them newer.
+    articles(&f, &["one"]);
+    store_snapshot(&f);
+    let body = lazy.store().put_blob(b"two, again", 1 << 20).unwrap();
+    let e = signed(&f, &lazy, correct("two", body.to_string()));
+    // The lazy publication is behind the log and its head's rows are gone:
+    // it reads the publication again (the new rows under the old head, and
+    // the correction folded on top of its own row, would make three
+    // revisions of "one").
+    submit_one(&f, &mut lazy, e).unwrap();
+    assert!(lazy.state().articles_read());
+    assert_eq!(lazy.state().article("one").unwrap().revisions.len(), 2);
+    assert_eq!(lazy.state().article("two").unwrap().revisions.len(), 2);
+    // Then a new article, judged with every row.
+    let body = lazy.store().put_blob(b"three", 1 << 20).unwrap();
+    let e = signed(&f, &lazy, publish("three", body.to_string()));
+    submit_one(&f, &mut lazy, e).unwrap();
+    assert_eq!(lazy.state().article_count(), 3);
+    drop(lazy);
+    agrees_with_a_refold(&f);
+}
+
+#[test]
+fn a_tail_that_reads_articles_is_folded_with_the_rows() {
+    let f = two_articles();
+    // Entries after the snapshot: a correction among statements.
+    statements(&f, 3, 3);
+    articles(&f, &["one"]);
+    statements(&f, 2, 2);
+    let p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(p.state().articles_read());
+    assert!(matches!(p.opened(), Opened::Snapshot { folded, .. } if *folded > 0));
+    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
+    // A tail of statements alone leaves the rows unread.
+    drop(p);
+    store_snapshot(&f);
+    statements(&f, 3, 3);
+    let p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!p.state().articles_read());
+    assert!(matches!(p.opened(), Opened::Snapshot { folded, .. } if *folded > 0));
+}
+
+#[test]
+fn a_snapshot_due_in_a_lazy_batch_is_stored_with_every_row() {
+    let f = two_articles();
+    let first = Publication::open(f.dir.path())
+        .unwrap()
+        .store()
+        .snapshot_size()
+        .unwrap()
+        .unwrap();
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    let mut stored = first;
+    let mut rounds = 0;
+    while stored == first {
+        rounds += 1;
+        assert!(rounds <= SNAPSHOT_EVERY / 64 + 4, "no snapshot was stored");
+        let entries: Vec<Vec<u8>> = (0..64)
+            .map(|i| signed(&f, &p, statement(&format!("s{rounds}.{i}"))))
+            .collect();
+        let now = T0 + p.state().size();
+        let out = p.submit(&entries, now, &f.log_key).unwrap();
+        assert!(out.results.iter().all(|r| r.is_ok()), "{:?}", out.results);
+        stored = p.store().snapshot_size().unwrap().unwrap();
+    }
+    // Storing it read the rows in: the snapshot's digest is of every article.
+    assert!(p.state().articles_read());
+    assert_eq!(stored, p.state().size());
+    drop(p);
+    assert_eq!(article_rows(f.dir.path()).len(), 2);
+    agrees_with_a_refold(&f);
+}
