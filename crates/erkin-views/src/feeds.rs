@@ -34,27 +34,40 @@ fn x(s: &str) -> String {
 /// and 50 MB a file).
 pub const SITEMAP_SHARD: usize = 1000;
 
-/// The feeds and the sitemap `pick` names, from `newest` (every article,
-/// newest first), handed to `sink`.
+/// What the feeds and the sitemap are made of, gathered with the site's
+/// lists (see `pages::Gathered`): nothing here walks the archive again.
+pub(crate) struct Lists<'x, 'l, 'a> {
+    /// Every article, newest first.
+    pub(crate) newest: &'x [&'l Listing<'a>],
+    /// Their last change (the feed's `updated`).
+    pub(crate) updated: u64,
+    /// Each charter language's articles, newest first, and their last
+    /// change, in the charter's order.
+    pub(crate) languages: Vec<(&'x [&'l Listing<'a>], u64)>,
+    /// Where in `newest` the articles `pick` names are.
+    pub(crate) touched: &'x [usize],
+}
+
+/// The feeds and the sitemap `pick` names, from `lists`, handed to `sink`.
 pub(crate) fn render(
     state: &State,
     config: &SiteConfig,
-    newest: &[&Listing],
+    lists: &Lists,
     pick: &Pick,
     sink: &mut dyn FnMut(File),
 ) {
     if !pick.all && pick.listed.is_empty() {
         return;
     }
+    let newest = lists.newest;
     sink(File {
         path: "feed.atom".into(),
-        bytes: feed(state, config, newest, None).into_bytes(),
+        bytes: feed(state, config, newest, lists.updated, None).into_bytes(),
     });
-    for lang in &state.charter().languages {
-        let list: Vec<&Listing> = newest.iter().copied().filter(|a| a.lang == lang).collect();
+    for (lang, (list, updated)) in state.charter().languages.iter().zip(&lists.languages) {
         sink(File {
             path: format!("{lang}/feed.atom"),
-            bytes: feed(state, config, &list, Some(lang)).into_bytes(),
+            bytes: feed(state, config, list, *updated, Some(lang)).into_bytes(),
         });
     }
     let len = newest.len();
@@ -67,13 +80,10 @@ pub(crate) fn render(
             bytes: sitemap_pages(state, config).into_bytes(),
         });
     } else {
-        for (i, a) in newest.iter().enumerate() {
-            if !pick.listed(a.slug) {
-                continue;
-            }
+        for &i in lists.touched {
             let n = (len - 1 - i) / SITEMAP_SHARD + 1;
             due.insert(n);
-            if pick.published.contains(a.slug) {
+            if pick.published.contains(newest[i].slug) {
                 due.extend(n..=shards);
             }
         }
@@ -98,16 +108,18 @@ fn sitemap_shard_path(n: usize) -> String {
     format!("sitemap/{n}.xml")
 }
 
-fn feed(state: &State, config: &SiteConfig, articles: &[&Listing], lang: Option<&str>) -> String {
+/// A feed of `articles` (newest first); `updated`: their last change
+/// (their revisions', not any decision's), never the build time, so the
+/// same log renders the same feed.
+fn feed(
+    state: &State,
+    config: &SiteConfig,
+    articles: &[&Listing],
+    updated: u64,
+    lang: Option<&str>,
+) -> String {
     let base = &config.base_url;
     let self_path = lang.map_or("feed.atom".to_string(), |l| format!("{l}/feed.atom"));
-    // A feed's `updated` is its newest entry's, never the build time, so the
-    // same log renders the same feed.
-    let updated = articles
-        .iter()
-        .map(|a| a.updated_at.unwrap_or(a.published_at))
-        .max()
-        .unwrap_or(0);
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     out.push_str(&format!(

@@ -228,7 +228,9 @@ pub fn render(
         .collect();
     // On every core (a total order, so the same result).
     order.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let newest: Vec<&Listing> = order.into_iter().map(|(_, i)| &listings[i]).collect();
+    // Places in `listings` (slug order), newest first.
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    let newest: Vec<&Listing> = order.iter().map(|&i| &listings[i]).collect();
     let to_render: Vec<&str> = if pick.all {
         newest.iter().map(|l| l.slug).collect()
     } else {
@@ -517,19 +519,35 @@ pub fn render(
         sink(f);
     }
     let site = &site;
-    // Each language's articles, newest first, in one pass.
-    let mut by_lang: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
-    for a in &newest {
-        by_lang.entry(a.lang).or_default().push(a);
-    }
+    // Each section's articles, tag counts and changed lists, in one pass.
+    let gathered = Gathered::new(state, &listings, &order, &newest, &pick);
     for s in &sections {
-        let list = match s.only {
-            None => newest.as_slice(),
-            Some(l) => by_lang.get(l).map_or(&[][..], Vec::as_slice),
+        let column = gathered.column(s.only);
+        let list = match column {
+            0 => newest.as_slice(),
+            c => gathered.by_lang[c - 1].as_slice(),
         };
-        site.section(s, list, &pick, sink, &mut covered);
+        site.section(s, list, &gathered.shares[column], &pick, sink, &mut covered);
     }
-    crate::feeds::render(state, config, &newest, &pick, sink);
+    let feeds = crate::feeds::Lists {
+        newest: &newest,
+        updated: gathered.shares[0].updated,
+        languages: state
+            .charter()
+            .languages
+            .iter()
+            .map(|l| {
+                let c = gathered.column(Some(l));
+                let list = c.checked_sub(1).and_then(|j| gathered.by_lang.get(j));
+                (
+                    list.map_or(&[][..], Vec::as_slice),
+                    gathered.shares[c].updated,
+                )
+            })
+            .collect(),
+        touched: &gathered.touched_at,
+    };
+    crate::feeds::render(state, config, &feeds, &pick, sink);
     if pick.all {
         sink(page("404.html", site.not_found()));
         sink(File {
@@ -552,6 +570,334 @@ pub fn render(
         }
     }
     covered
+}
+
+/// Every section's share of the articles, gathered from the newest-first
+/// list in one pass: each listing's language, tags and authors looked at
+/// once, not once per section and per use. (An incremental render of a
+/// large archive spent most of its time walking them again: the front
+/// pages' tag counts and the changed tags' and authors' lists, section by
+/// section, then each language's feed.)
+///
+/// Columns: the root section's (0), then each charter language's (1 + its
+/// place in the charter; a language named twice is at its first place).
+struct Gathered<'l, 'a> {
+    languages: &'a [String],
+    /// Each charter language's articles, newest first, by its place.
+    by_lang: Vec<Vec<&'l Listing<'a>>>,
+    /// Per column.
+    shares: Vec<Share<'l, 'a>>,
+    /// Where in the newest-first list the articles `pick` names are, in
+    /// order.
+    touched_at: Vec<usize>,
+}
+
+/// What a section's pages (and its feed) need of its articles.
+#[derive(Default)]
+struct Share<'l, 'a> {
+    /// Its articles `pick` names, newest first (none for a whole render).
+    touched: Vec<&'l Listing<'a>>,
+    /// Its most used tags with their counts, most used first (then by
+    /// name), for its front page: where the front page is due.
+    top_tags: Vec<(&'a str, usize)>,
+    /// The lists due of its tags and authors, newest first: every one for
+    /// a whole render; else those of its changed articles (and every
+    /// member's, in a language section, where governance changed).
+    by_tag: BTreeMap<&'a str, Vec<&'l Listing<'a>>>,
+    by_author: BTreeMap<&'a str, Vec<&'l Listing<'a>>>,
+    /// The authors whose lists (and member pages) are due.
+    want_author: Few<'a>,
+    /// Its articles' last change (its feed's `updated`).
+    updated: u64,
+}
+
+/// Names (tags, authors) by their bytes, numbered as first met.
+#[derive(Default)]
+struct Names<'a> {
+    ids: std::collections::HashMap<&'a [u8], usize>,
+    names: Vec<&'a [u8]>,
+}
+
+impl<'a> Names<'a> {
+    /// The number of `name`, given one if new.
+    fn id(&mut self, name: &'a [u8]) -> usize {
+        let names = &mut self.names;
+        *self.ids.entry(name).or_insert_with(|| {
+            names.push(name);
+            names.len() - 1
+        })
+    }
+
+    fn get(&self, name: &[u8]) -> Option<usize> {
+        self.ids.get(name).copied()
+    }
+}
+
+/// Per name and column: a name's lists (those due) and counts.
+struct Tally<'l, 'a> {
+    columns: usize,
+    lists: Vec<Vec<&'l Listing<'a>>>,
+    /// Whether the list of a name in a column is due.
+    due: Vec<bool>,
+    counts: Vec<usize>,
+}
+
+impl<'l, 'a> Tally<'l, 'a> {
+    fn new(columns: usize) -> Self {
+        Tally {
+            columns,
+            lists: Vec::new(),
+            due: Vec::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// Makes room for name `id` (numbered in order) with its columns' lists
+    /// due where `due` says.
+    fn make(&mut self, id: usize, due: impl Fn(usize) -> bool) {
+        if id * self.columns < self.due.len() {
+            return;
+        }
+        for c in 0..self.columns {
+            self.due.push(due(c));
+            self.counts.push(0);
+            self.lists.push(Vec::new());
+        }
+    }
+
+    /// Counts name `id` once more in `column`; whether its list there is
+    /// due.
+    fn count(&mut self, id: usize, column: usize) -> bool {
+        let k = id * self.columns + column;
+        self.counts[k] += 1;
+        self.due[k]
+    }
+
+    /// Adds `a` to the list of name `id` in `column`, if that list is due.
+    fn push(&mut self, id: usize, column: usize, a: &'l Listing<'a>) {
+        let k = id * self.columns + column;
+        if self.due[k] {
+            self.lists[k].push(a);
+        }
+    }
+
+    /// The lists due of `column`, by name.
+    fn take_lists(
+        &mut self,
+        names: &Names<'a>,
+        column: usize,
+    ) -> BTreeMap<&'a str, Vec<&'l Listing<'a>>> {
+        let mut out = BTreeMap::new();
+        for (id, name) in names.names.iter().enumerate() {
+            let k = id * self.columns + column;
+            if k >= self.lists.len() || self.lists[k].is_empty() {
+                continue;
+            }
+            if let Ok(name) = std::str::from_utf8(name) {
+                out.insert(name, std::mem::take(&mut self.lists[k]));
+            }
+        }
+        out
+    }
+
+    /// The most used names of `column` (most used first, then by name).
+    fn top(&self, names: &Names<'a>, column: usize, n: usize) -> Vec<(&'a str, usize)> {
+        let mut top: Vec<(&str, usize)> = names
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(id, name)| {
+                let count = *self.counts.get(id * self.columns + column)?;
+                (count > 0).then_some((std::str::from_utf8(name).ok()?, count))
+            })
+            .collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        top.truncate(n);
+        top
+    }
+}
+
+/// Whether two short texts (languages) are the same, compared in place.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// Where `l` is in `list` (newest first, ties in slug order): found by its
+/// date, then among the articles of the same second.
+fn place(list: &[&Listing], l: &Listing) -> Option<usize> {
+    let start = list.partition_point(|a| a.published_at > l.published_at);
+    list[start..]
+        .iter()
+        .take_while(|a| a.published_at == l.published_at)
+        .position(|a| a.slug == l.slug)
+        .map(|i| start + i)
+}
+
+impl<'l, 'a> Gathered<'l, 'a> {
+    /// `listings`: every article's, in slug order; `order`: their places
+    /// there, newest first; `newest`: the listings in that order.
+    fn new(
+        state: &'a State,
+        listings: &'l [Listing<'a>],
+        order: &[usize],
+        newest: &[&'l Listing<'a>],
+        pick: &Pick,
+    ) -> Self {
+        let languages = state.charter().languages.as_slice();
+        let columns = 1 + languages.len();
+        let mut g = Gathered {
+            languages,
+            by_lang: vec![Vec::new(); languages.len()],
+            shares: (0..columns).map(|_| Share::default()).collect(),
+            touched_at: Vec::new(),
+        };
+        if !pick.all {
+            let mut at: Vec<usize> = pick
+                .listed
+                .iter()
+                .filter_map(|slug| place(newest, &state.listing(slug)?))
+                .collect();
+            at.sort_unstable();
+            at.dedup();
+            g.touched_at = at;
+        }
+        for &i in &g.touched_at {
+            let a = newest[i];
+            g.shares[0].touched.push(a);
+            if let Some(j) = g.place_of(a.lang) {
+                g.shares[1 + j].touched.push(a);
+            }
+        }
+        // Nothing of the lists, fronts or feeds is due (only the clock
+        // moved): no pass.
+        if !pick.all && pick.listed.is_empty() && !pick.governance {
+            return g;
+        }
+        let front: Vec<bool> = g
+            .shares
+            .iter()
+            .map(|s| pick.all || !s.touched.is_empty())
+            .collect();
+        let want_tag: Vec<Few> = g
+            .shares
+            .iter()
+            .map(|s| s.touched.iter().flat_map(|a| a.tags()).collect())
+            .collect();
+        for (c, share) in g.shares.iter_mut().enumerate() {
+            let mut due: Vec<&str> = share.touched.iter().flat_map(|a| a.authors()).collect();
+            if c > 0 && pick.governance {
+                due.extend(state.members().map(|m| m.handle.as_str()));
+            }
+            share.want_author = due.into_iter().collect();
+        }
+        // The tags are counted (and numbered) where a front page is due,
+        // which is wherever a tag's list is; the authors only where theirs
+        // are.
+        let count_tags = front.iter().any(|f| *f);
+        let mut tags = Names::default();
+        let mut tag_tally = Tally::new(columns);
+        let mut authors = Names::default();
+        let mut author_tally = Tally::new(columns);
+        if !pick.all {
+            for share in &g.shares {
+                for h in share.want_author.iter() {
+                    let id = authors.id(h.as_bytes());
+                    let shares = &g.shares;
+                    author_tally.make(id, |c| shares[c].want_author.contains(h));
+                }
+            }
+        }
+        let walk_authors = !authors.names.is_empty() || pick.all;
+        // First in slug order, the order the listings (and their rows) lie
+        // in memory: each one's language, its tags counted, and the names
+        // whose lists it is due on. A pass in date order would reach each
+        // listing (and its row) at a random place.
+        const NONE: u32 = u32::MAX;
+        let n = listings.len();
+        let mut slot: Vec<u32> = Vec::with_capacity(n);
+        // The names (numbers) of each listing's lists due: tags, then
+        // authors, each run ended at `ends[i]`.
+        let mut due: Vec<(bool, u32)> = Vec::new();
+        let mut ends: Vec<usize> = Vec::with_capacity(n);
+        for a in listings {
+            let place = g.place_of(a.lang);
+            slot.push(place.map_or(NONE, |j| j as u32));
+            let cols = [Some(0), place.map(|j| 1 + j)];
+            let t = a.updated_at.unwrap_or(a.published_at);
+            for c in cols.into_iter().flatten() {
+                let u = &mut g.shares[c].updated;
+                *u = (*u).max(t);
+            }
+            if count_tags {
+                for t in a.tag_bytes() {
+                    let id = tags.id(t);
+                    tag_tally.make(id, |c| pick.all || want_tag[c].find_bytes(t).is_some());
+                    let mut listed = false;
+                    for c in cols.into_iter().flatten() {
+                        listed |= tag_tally.count(id, c);
+                    }
+                    if listed {
+                        due.push((true, id as u32));
+                    }
+                }
+            }
+            if walk_authors {
+                for h in a.author_bytes() {
+                    let id = if pick.all {
+                        let id = authors.id(h);
+                        author_tally.make(id, |_| true);
+                        id
+                    } else {
+                        match authors.get(h) {
+                            Some(id) => id,
+                            None => continue,
+                        }
+                    };
+                    due.push((false, id as u32));
+                }
+            }
+            ends.push(due.len());
+        }
+        // Then newest first: each language's list and the lists due, in
+        // order, from what the first pass kept.
+        for &i in order {
+            let a = &listings[i];
+            let place = (slot[i] != NONE).then_some(slot[i] as usize);
+            if let Some(j) = place {
+                g.by_lang[j].push(a);
+            }
+            let cols = [Some(0), place.map(|j| 1 + j)];
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            for &(is_tag, id) in &due[start..ends[i]] {
+                let tally = if is_tag {
+                    &mut tag_tally
+                } else {
+                    &mut author_tally
+                };
+                for c in cols.into_iter().flatten() {
+                    tally.push(id as usize, c, a);
+                }
+            }
+        }
+        for (c, share) in g.shares.iter_mut().enumerate() {
+            if front[c] {
+                share.top_tags = tag_tally.top(&tags, c, FRONT_SECTIONS);
+            }
+            share.by_tag = tag_tally.take_lists(&tags, c);
+            share.by_author = author_tally.take_lists(&authors, c);
+        }
+        g
+    }
+
+    /// The place in the charter of language `lang`, if it has one.
+    fn place_of(&self, lang: &str) -> Option<usize> {
+        self.languages.iter().position(|l| same(l, lang))
+    }
+
+    /// The column of the section listing `only` (every language: `None`).
+    fn column(&self, only: Option<&str>) -> usize {
+        only.and_then(|l| self.place_of(l)).map_or(0, |j| 1 + j)
+    }
 }
 
 fn page(path: &str, markup: Markup) -> File {
@@ -825,19 +1171,13 @@ impl<'a> Site<'a> {
         &self,
         s: &Section,
         list: &[&Listing],
+        share: &Share,
         pick: &Pick,
         sink: &mut dyn FnMut(File),
         covered: &mut Vec<String>,
     ) {
         use rayon::prelude::*;
-        let touched: Vec<&Listing> = if pick.all {
-            Vec::new()
-        } else {
-            list.iter()
-                .copied()
-                .filter(|a| pick.listed(a.slug))
-                .collect()
-        };
+        let touched = &share.touched;
         let articles_changed = pick.all || !touched.is_empty();
         let governance = s.only.is_some() && pick.governance;
         let base = s.base.as_str();
@@ -848,23 +1188,23 @@ impl<'a> Site<'a> {
             return;
         }
         if articles_changed {
-            sink(page(&format!("{base}index.html"), self.front(s, list)));
+            sink(page(
+                &format!("{base}index.html"),
+                self.front(s, list, &share.top_tags),
+            ));
         }
         // The lists that show a changed article (every list, for a whole
-        // render), and each member's articles where members' pages are due.
+        // render), and each member's articles where members' pages are due:
+        // the tags' and authors' gathered (see `Gathered`).
         let want_month: std::collections::BTreeSet<String> = touched
             .iter()
             .map(|a| self.clock.month_key(a.published_at))
             .collect();
-        let want_tag: Few = touched.iter().flat_map(|a| a.tags()).collect();
-        let mut authors_due: Vec<&str> = touched.iter().flat_map(|a| a.authors()).collect();
-        if governance {
-            authors_due.extend(self.state.members().map(|m| m.handle.as_str()));
-        }
-        let want_author: Few = authors_due.into_iter().collect();
+        let want_author = &share.want_author;
         // The archive: months (each month paginated), with their counts.
-        // The list is newest first, so each month is one run of it: its
-        // key is worked out once per month, not once per article.
+        // The list is newest first, so each month is one run of it, found
+        // by a binary search: its key is worked out once per month, and
+        // nothing is done per article.
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         let mut months: BTreeMap<String, &[&Listing]> = BTreeMap::new();
         if articles_changed {
@@ -872,9 +1212,7 @@ impl<'a> Site<'a> {
             while i < list.len() {
                 let (key, start, _) = self.clock.month_span(list[i].published_at);
                 let run = list[i..]
-                    .iter()
-                    .take_while(|a| a.published_at >= start)
-                    .count()
+                    .partition_point(|a| a.published_at >= start)
                     .max(1);
                 let items = &list[i..i + run];
                 *counts.entry(key.clone()).or_default() += run;
@@ -884,35 +1222,8 @@ impl<'a> Site<'a> {
                 i += run;
             }
         }
-        // References, not copies: an article is on several lists.
-        let mut by_tag: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
-        let mut by_author: BTreeMap<&str, Vec<&Listing>> = BTreeMap::new();
-        let grouped = pick.all || !want_tag.is_empty() || !want_author.is_empty();
-        if pick.all {
-            for a in list {
-                for t in a.tags() {
-                    by_tag.entry(t).or_default().push(a);
-                }
-                for h in a.authors() {
-                    by_author.entry(h).or_default().push(a);
-                }
-            }
-        } else if grouped {
-            // Only the lists a changed article is on: each tag and author
-            // compared by its bytes, the name taken from the wanted ones.
-            for a in list {
-                for t in a.tag_bytes() {
-                    if let Some(t) = want_tag.find_bytes(t) {
-                        by_tag.entry(t).or_default().push(a);
-                    }
-                }
-                for h in a.author_bytes() {
-                    if let Some(h) = want_author.find_bytes(h) {
-                        by_author.entry(h).or_default().push(a);
-                    }
-                }
-            }
-        }
+        let by_tag = &share.by_tag;
+        let by_author = &share.by_author;
         if articles_changed {
             sink(page(
                 &format!("{base}archive/index.html"),
@@ -924,14 +1235,14 @@ impl<'a> Site<'a> {
         for (m, items) in &months {
             lists.push((format!("archive/{m}/"), month_title(s.lang, m), items));
         }
-        for (tag, items) in &by_tag {
+        for (tag, items) in by_tag {
             lists.push((
                 format!("tag/{tag}/"),
                 format!("#{}", strip_bidi(tag)),
                 items,
             ));
         }
-        for (handle, items) in &by_author {
+        for (handle, items) in by_author {
             if !pick.all && !items.iter().any(|a| pick.listed(a.slug)) {
                 continue;
             }
@@ -962,12 +1273,12 @@ impl<'a> Site<'a> {
         if s.only.is_some() {
             if governance {
                 covered.push(format!("{base}coop/m/"));
-                self.governance(s, &by_author, None, sink);
+                self.governance(s, by_author, None, sink);
                 sink(page(&format!("{base}mirrors/index.html"), self.mirrors(s)));
             } else {
                 // A member's page lists their newest articles.
                 let authors: Vec<&str> = want_author.iter().collect();
-                self.governance(s, &by_author, Some(&authors), sink);
+                self.governance(s, by_author, Some(&authors), sink);
             }
         } else if pick.all {
             // The root section's governance would repeat its language's
@@ -1009,7 +1320,9 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn front(&self, s: &Section, list: &[&Listing]) -> Markup {
+    /// A section's front page; `tags`: its most used tags and their
+    /// counts, most used first (see `Gathered`).
+    fn front(&self, s: &Section, list: &[&Listing], tags: &[(&str, usize)]) -> Markup {
         let w = words(s.lang);
         let sw = site_words(s.lang);
         let base = s.base.as_str();
@@ -1026,21 +1339,6 @@ impl<'a> Site<'a> {
             .filter(|a| lead.is_none_or(|l| l.slug != a.slug))
             .take(FRONT_LATEST)
             .collect();
-        // Hashed by their bytes, not ordered: one lookup per tag of every
-        // listed article, and only the distinct tags made `str`s.
-        let mut tag_counts: std::collections::HashMap<&[u8], usize> =
-            std::collections::HashMap::new();
-        for a in list {
-            for t in a.tag_bytes() {
-                *tag_counts.entry(t).or_default() += 1;
-            }
-        }
-        let mut tags: Vec<(&str, usize)> = tag_counts
-            .into_iter()
-            .filter_map(|(t, n)| Some((std::str::from_utf8(t).ok()?, n)))
-            .collect();
-        tags.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        tags.truncate(FRONT_SECTIONS);
         let head = Head {
             title: format!("{} — {}", self.state.name(), w.latest),
             description: "",
@@ -1068,7 +1366,7 @@ impl<'a> Site<'a> {
                     }
                     @if !tags.is_empty() {
                         section.sections aria-label=(sw.sections) {
-                            @for (tag, n) in &tags {
+                            @for (tag, n) in tags {
                                 section.tag {
                                     h2 { a href={ (root) (base) "tag/" (tag) "/index.html" } { "#" (strip_bidi(tag)) } }
                                     ul.list.compact {
