@@ -113,7 +113,15 @@ fn sync_copy_choosing(
 impl Desk {
     /// The desk for `place`: local, or remote when it names a server.
     pub fn open(place: &Place) -> Result<Self> {
-        Self::open_choosing(place, |_| Ok(None))
+        Self::open_with(place, false, |_| Ok(None))
+    }
+
+    /// [`Desk::open`] for a member's action that reads no article (a
+    /// statement, a vote, most proposals): a local publication is opened
+    /// without reading its articles' rows until something needs them
+    /// (`Publication::open_lazily`); a remote desk is as [`Desk::open`].
+    pub fn open_lazily(place: &Place) -> Result<Self> {
+        Self::open_with(place, true, |_| Ok(None))
     }
 
     /// [`Desk::open`], a remote copy synced through the SOCKS5 proxy
@@ -124,16 +132,31 @@ impl Desk {
     /// local desk syncs nothing and asks nothing. (`erkin vote` on a secret
     /// proposal: the server must not see the member's address a few
     /// seconds before their anonymous ballot; a proposal's secrecy is fixed
-    /// when it is made, so a copy that has it already tells.)
+    /// when it is made, so a copy that has it already tells.) A vote reads
+    /// no article: a local desk is opened as [`Desk::open_lazily`] does.
     pub fn open_choosing(
         place: &Place,
+        choose: impl FnOnce(Option<&State>) -> Result<Option<String>>,
+    ) -> Result<Self> {
+        Self::open_with(place, true, choose)
+    }
+
+    /// The desk for `place`; `lazily`: a local publication's articles are
+    /// read only when something needs them.
+    fn open_with(
+        place: &Place,
+        lazily: bool,
         choose: impl FnOnce(Option<&State>) -> Result<Option<String>>,
     ) -> Result<Self> {
         let dir = place.dir.as_path();
         match place.server.as_deref() {
             None => Ok(Desk::Local {
                 dir: dir.to_path_buf(),
-                publication: Box::new(Publication::open(dir)?),
+                publication: Box::new(if lazily {
+                    Publication::open_lazily(dir)?
+                } else {
+                    Publication::open(dir)?
+                }),
                 log_key: None,
             }),
             Some(url) => {
@@ -341,15 +364,17 @@ impl Desk {
     }
 }
 
-/// The publication to read from: the local one, or the member's copy of
-/// the server's, synced first.
+/// The publication to read the members, the board, the charter, the
+/// proposals or the mirror list from: the local one, its articles not read
+/// (`Publication::open_lazily`: none of these needs them), or the member's
+/// copy of the server's, synced first.
 pub fn view(place: &Place) -> Result<Publication> {
     match place.server.as_deref() {
         // The sync folded the copy already: take that, not a second fold.
         Some(url) => sync_copy(&place.dir, url, None)?
             .into_publication()
             .context("the server's copy is empty"),
-        None => Ok(Publication::open(&place.dir)?),
+        None => Ok(Publication::open_lazily(&place.dir)?),
     }
 }
 

@@ -24,13 +24,16 @@ use crate::secret;
 use crate::term::{now, outln, print_json, time};
 
 /// Signs `action` with the member key at `key_path`, submits it to the local
-/// publication and returns its log index.
+/// publication and returns its log index. `make` is given a state that may
+/// not hold the articles (`Desk::open_lazily`): it reads the members, the
+/// charter, the proposals, the mirrors; the fold reads the articles if the
+/// action needs them.
 pub fn submit_action(
     place: &Place,
     key_path: &Path,
     make: impl FnOnce(&State) -> Result<Action>,
 ) -> Result<u64> {
-    let mut desk = Desk::open(place)?;
+    let mut desk = Desk::open_lazily(place)?;
     let member = secret::open_key(key_path, "your member key")?;
     submit_signed(&mut desk, &member, make)
 }
@@ -419,7 +422,7 @@ pub fn consent(place: &Place, args: &ConsentArgs) -> Result<u8> {
     let proposal = args.proposal;
     let member = secret::open_key(&args.key, "your member key")?;
     let handle = member.name().to_string();
-    let mut desk = Desk::open(place)?;
+    let mut desk = Desk::open_lazily(place)?;
     let index = submit_signed(&mut desk, &member, |_| {
         Ok(Action::Consent(Consent { proposal }))
     })?;
@@ -446,7 +449,7 @@ fn nominee_consented(place: &Place, proposal: u64, handle: &str) -> Result<bool>
 }
 
 pub fn rotate_key(place: &Place, args: RotateKeyArgs) -> Result<u8> {
-    let mut desk = Desk::open(place)?;
+    let mut desk = Desk::open_lazily(place)?;
     let old = secret::open_key(&args.key, "your current key")?;
     let new = SecretKey::generate(&mut rand_core::OsRng, old.name())?;
     // The new key is on disk before the log knows it: a crash in between
