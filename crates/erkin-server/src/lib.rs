@@ -411,7 +411,7 @@ pub async fn serve_with(
         rendered: AtomicU64::new(if current { size } else { 0 }),
         stats,
         first_render_wait: options.first_render_wait.unwrap_or(FIRST_RENDER_WAIT),
-        blobs: blob_cache::BlobCache::default(),
+        blobs: blob_cache::BlobCache::with_files(dir.to_path_buf()),
         api,
         desk,
         read_only_hint: if follower.is_some() {

@@ -245,11 +245,42 @@ impl AsyncWrite for Stalling {
         self.wrote(cx, wrote)
     }
 
+    /// A kept blob's bytes (`blob_cache::sendable`) go with `sendfile`
+    /// from the blob's file, the rest as they are: the bytes before a kept
+    /// blob's in one write, then the blob's alone. Should `sendfile` fail,
+    /// the same bytes are written from memory.
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        let mut bufs = bufs;
+        let kept = bufs
+            .iter()
+            .enumerate()
+            .find_map(|(i, b)| crate::blob_cache::sendable(b).map(|s| (i, s)));
+        match kept {
+            Some((0, part)) => {
+                let this = &mut *self;
+                loop {
+                    match this.inner.poll_write_ready(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => return this.wrote(cx, Poll::Pending),
+                    }
+                    let inner = &this.inner;
+                    match inner.try_io(tokio::io::Interest::WRITABLE, || part.send(inner)) {
+                        Ok(n) if n > 0 => return this.wrote(cx, Poll::Ready(Ok(n))),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        // Nothing sent or an error: write the bytes instead.
+                        _ => break,
+                    }
+                }
+                bufs = &bufs[..1];
+            }
+            Some((first, _)) => bufs = &bufs[..first],
+            None => {}
+        }
         let wrote = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         self.wrote(cx, wrote)
     }
@@ -415,6 +446,63 @@ mod tests {
         tune(&autotuned, &limits(None));
         assert!(autotuned.nodelay().unwrap());
         assert_eq!(send_buffer(&autotuned), send_buffer(&untouched));
+    }
+
+    /// A kept blob's bytes are sent from its file, the bytes before them
+    /// as they are, and the reader gets exactly both.
+    #[tokio::test]
+    async fn a_kept_blob_goes_with_sendfile_and_arrives_whole() {
+        use std::future::poll_fn;
+        use std::io::IoSlice;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = crate::blob_cache::BlobCache::with_files(dir.path().to_path_buf());
+        // Larger than the socket's buffers: sent in many calls.
+        let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+        let kept = cache
+            .keep(erkin_core::blob::BlobId::of(&bytes), bytes.clone())
+            .expect("room");
+        let (server, client) = pair().await;
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                client.readable().await.unwrap();
+                match client.try_read(&mut buf) {
+                    Ok(0) => return got,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        });
+        let mut out = Stalling::new(server, Duration::from_secs(10));
+        let head = b"HTTP/1.1 200 OK\r\n\r\n";
+        let before = crate::blob_cache::SENT_FROM_FILES.with(|n| n.get());
+        // The head alone first: a write never mixes the two.
+        let n = poll_fn(|cx| {
+            Pin::new(&mut out).poll_write_vectored(cx, &[IoSlice::new(head), IoSlice::new(&kept)])
+        })
+        .await
+        .unwrap();
+        assert_eq!(n, head.len());
+        let mut sent = 0;
+        while sent < kept.len() {
+            sent += poll_fn(|cx| {
+                Pin::new(&mut out).poll_write_vectored(cx, &[IoSlice::new(&kept[sent..])])
+            })
+            .await
+            .unwrap();
+        }
+        poll_fn(|cx| Pin::new(&mut out).poll_shutdown(cx))
+            .await
+            .unwrap();
+        drop(out);
+        let from_files = crate::blob_cache::SENT_FROM_FILES.with(|n| n.get()) - before;
+        assert_eq!(from_files, bytes.len(), "all of it with sendfile");
+        let got = reader.await.unwrap();
+        assert_eq!(got.len(), head.len() + bytes.len());
+        assert_eq!(&got[..head.len()], head);
+        assert!(got[head.len()..] == bytes[..], "the blob's bytes, in order");
     }
 
     #[test]
