@@ -213,7 +213,11 @@ pub fn render(
     // The lists are made of the articles' listings (in slug order), so
     // only the articles whose pages or list entries are rendered are
     // decoded.
-    let listings: Vec<Listing> = state.listings().collect();
+    // Each listing's share of the sections' lists is taken as it is read,
+    // while its row is at hand (see `Gathering`).
+    let mut gathering = Gathering::new(state, &pick);
+    let mut listings: Vec<Listing> = Vec::with_capacity(state.article_count());
+    listings.extend(state.listings().inspect(|l| gathering.visit(l)));
     let (to_render, translation_groups) = if pick.all {
         (Vec::new(), translation_groups(None, &listings))
     } else {
@@ -520,7 +524,7 @@ pub fn render(
     }
     let site = &site;
     // Each section's articles, tag counts and changed lists, in one pass.
-    let gathered = Gathered::new(state, &listings, &order, &newest, &pick);
+    let gathered = gathering.finish(&listings, &order, &newest);
     for s in &sections {
         let column = gathered.column(s.only);
         let list = match column {
@@ -572,17 +576,49 @@ pub fn render(
     covered
 }
 
-/// Every section's share of the articles, gathered from the newest-first
-/// list in one pass: each listing's language, tags and authors looked at
-/// once, not once per section and per use. (An incremental render of a
-/// large archive spent most of its time walking them again: the front
-/// pages' tag counts and the changed tags' and authors' lists, section by
+/// Every section's share of the articles, gathered as the listings are
+/// read (in slug order, each row at hand) and put in date order once they
+/// are sorted: each listing's language, tags and authors looked at once,
+/// not once per section and per use. (An incremental render of a large
+/// archive spent most of its time walking them again: the front pages'
+/// tag counts and the changed tags' and authors' lists, section by
 /// section, then each language's feed.)
 ///
 /// Columns: the root section's (0), then each charter language's (1 + its
 /// place in the charter; a language named twice is at its first place).
-struct Gathered<'l, 'a> {
+struct Gathering<'a> {
     languages: &'a [String],
+    columns: usize,
+    all: bool,
+    /// Whether anything is gathered at all (not when only the clock moved).
+    due: bool,
+    /// Per column: whether its front page is due (its tags counted).
+    front: Vec<bool>,
+    /// Per column: its articles `pick` names, newest first.
+    touched: Vec<Vec<Listing<'a>>>,
+    /// Per column: the tags and authors whose lists are due.
+    want_tag: Vec<Few<'a>>,
+    want_author: Vec<Few<'a>>,
+    count_tags: bool,
+    tags: Names<'a>,
+    tag_tally: Tally,
+    authors: Names<'a>,
+    author_tally: Tally,
+    /// Per column: its articles' last change (its feed's `updated`).
+    updated: Vec<u64>,
+    /// Per listing (slug order): its language's place (`NONE`: none).
+    slot: Vec<u32>,
+    /// The names (numbers) of each listing's lists due, tags (`true`) and
+    /// authors, each listing's run ending at `ends[i]`.
+    due_names: Vec<(bool, u32)>,
+    ends: Vec<usize>,
+}
+
+/// A listing whose language is not the charter's.
+const NONE: u32 = u32::MAX;
+
+/// Every section's share of the articles (see [`Gathering`]).
+struct Gathered<'l, 'a> {
     /// Each charter language's articles, newest first, by its place.
     by_lang: Vec<Vec<&'l Listing<'a>>>,
     /// Per column.
@@ -590,13 +626,14 @@ struct Gathered<'l, 'a> {
     /// Where in the newest-first list the articles `pick` names are, in
     /// order.
     touched_at: Vec<usize>,
+    languages: &'a [String],
 }
 
 /// What a section's pages (and its feed) need of its articles.
 #[derive(Default)]
 struct Share<'l, 'a> {
     /// Its articles `pick` names, newest first (none for a whole render).
-    touched: Vec<&'l Listing<'a>>,
+    touched: Vec<Listing<'a>>,
     /// Its most used tags with their counts, most used first (then by
     /// name), for its front page: where the front page is due.
     top_tags: Vec<(&'a str, usize)>,
@@ -612,41 +649,77 @@ struct Share<'l, 'a> {
 }
 
 /// Names (tags, authors) by their bytes, numbered as first met.
-#[derive(Default)]
 struct Names<'a> {
     ids: std::collections::HashMap<&'a [u8], usize>,
     names: Vec<&'a [u8]>,
+    /// The number of a name recently met, by a cheap hash of it (checked
+    /// against the name, so a name that misses, or collides, is only
+    /// looked up in `ids`): an archive's few hundred tags, met a few
+    /// hundred thousand times, are mostly found here.
+    recent: Box<[u32; RECENT]>,
+}
+
+/// Slots of [`Names::recent`] (a power of two).
+const RECENT: usize = 1024;
+
+impl Default for Names<'_> {
+    fn default() -> Self {
+        Names {
+            ids: std::collections::HashMap::new(),
+            names: Vec::new(),
+            recent: Box::new([u32::MAX; RECENT]),
+        }
+    }
+}
+
+/// FNV-1a of `name`, folded to a slot of [`Names::recent`].
+fn recent_slot(name: &[u8]) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name {
+        h = (h ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+    }
+    (h ^ (h >> 16)) as usize % RECENT
 }
 
 impl<'a> Names<'a> {
     /// The number of `name`, given one if new.
     fn id(&mut self, name: &'a [u8]) -> usize {
+        let slot = recent_slot(name);
+        let hit = self.recent[slot] as usize;
+        if self.names.get(hit).is_some_and(|n| *n == name) {
+            return hit;
+        }
         let names = &mut self.names;
-        *self.ids.entry(name).or_insert_with(|| {
+        let id = *self.ids.entry(name).or_insert_with(|| {
             names.push(name);
             names.len() - 1
-        })
+        });
+        if let Ok(id) = u32::try_from(id) {
+            self.recent[slot] = id;
+        }
+        id
     }
 
     fn get(&self, name: &[u8]) -> Option<usize> {
         self.ids.get(name).copied()
     }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
 }
 
-/// Per name and column: a name's lists (those due) and counts.
-struct Tally<'l, 'a> {
+/// Per name and column: how many articles, and whether the list is due.
+struct Tally {
     columns: usize,
-    lists: Vec<Vec<&'l Listing<'a>>>,
-    /// Whether the list of a name in a column is due.
     due: Vec<bool>,
     counts: Vec<usize>,
 }
 
-impl<'l, 'a> Tally<'l, 'a> {
+impl Tally {
     fn new(columns: usize) -> Self {
         Tally {
             columns,
-            lists: Vec::new(),
             due: Vec::new(),
             counts: Vec::new(),
         }
@@ -661,7 +734,6 @@ impl<'l, 'a> Tally<'l, 'a> {
         for c in 0..self.columns {
             self.due.push(due(c));
             self.counts.push(0);
-            self.lists.push(Vec::new());
         }
     }
 
@@ -673,16 +745,47 @@ impl<'l, 'a> Tally<'l, 'a> {
         self.due[k]
     }
 
+    /// The most used names of `column` (most used first, then by name).
+    fn top<'a>(&self, names: &Names<'a>, column: usize, n: usize) -> Vec<(&'a str, usize)> {
+        let mut top: Vec<(&str, usize)> = names
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(id, name)| {
+                let count = *self.counts.get(id * self.columns + column)?;
+                (count > 0).then_some((std::str::from_utf8(name).ok()?, count))
+            })
+            .collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        top.truncate(n);
+        top
+    }
+}
+
+/// Per name and column, the lists due (see [`Tally`]), newest first.
+struct Lists<'l, 'a> {
+    columns: usize,
+    lists: Vec<Vec<&'l Listing<'a>>>,
+}
+
+impl<'l, 'a> Lists<'l, 'a> {
+    fn new(tally: &Tally) -> Self {
+        Lists {
+            columns: tally.columns,
+            lists: vec![Vec::new(); tally.due.len()],
+        }
+    }
+
     /// Adds `a` to the list of name `id` in `column`, if that list is due.
-    fn push(&mut self, id: usize, column: usize, a: &'l Listing<'a>) {
+    fn push(&mut self, tally: &Tally, id: usize, column: usize, a: &'l Listing<'a>) {
         let k = id * self.columns + column;
-        if self.due[k] {
+        if tally.due[k] {
             self.lists[k].push(a);
         }
     }
 
-    /// The lists due of `column`, by name.
-    fn take_lists(
+    /// The lists of `column`, by name.
+    fn take(
         &mut self,
         names: &Names<'a>,
         column: usize,
@@ -698,22 +801,6 @@ impl<'l, 'a> Tally<'l, 'a> {
             }
         }
         out
-    }
-
-    /// The most used names of `column` (most used first, then by name).
-    fn top(&self, names: &Names<'a>, column: usize, n: usize) -> Vec<(&'a str, usize)> {
-        let mut top: Vec<(&str, usize)> = names
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(id, name)| {
-                let count = *self.counts.get(id * self.columns + column)?;
-                (count > 0).then_some((std::str::from_utf8(name).ok()?, count))
-            })
-            .collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        top.truncate(n);
-        top
     }
 }
 
@@ -733,170 +820,200 @@ fn place(list: &[&Listing], l: &Listing) -> Option<usize> {
         .map(|i| start + i)
 }
 
-impl<'l, 'a> Gathered<'l, 'a> {
-    /// `listings`: every article's, in slug order; `order`: their places
-    /// there, newest first; `newest`: the listings in that order.
-    fn new(
-        state: &'a State,
-        listings: &'l [Listing<'a>],
-        order: &[usize],
-        newest: &[&'l Listing<'a>],
-        pick: &Pick,
-    ) -> Self {
+/// The place in `languages` of language `lang`, if it has one.
+fn place_of(languages: &[String], lang: &str) -> Option<usize> {
+    languages.iter().position(|l| same(l, lang))
+}
+
+impl<'a> Gathering<'a> {
+    /// What the sections' pages `pick` names need gathered.
+    fn new(state: &'a State, pick: &Pick) -> Self {
         let languages = state.charter().languages.as_slice();
         let columns = 1 + languages.len();
-        let mut g = Gathered {
-            languages,
-            by_lang: vec![Vec::new(); languages.len()],
-            shares: (0..columns).map(|_| Share::default()).collect(),
-            touched_at: Vec::new(),
-        };
+        let mut touched: Vec<Vec<Listing>> = vec![Vec::new(); columns];
         if !pick.all {
-            let mut at: Vec<usize> = pick
+            let mut listed: Vec<Listing> = pick
                 .listed
                 .iter()
-                .filter_map(|slug| place(newest, &state.listing(slug)?))
+                .filter_map(|slug| state.listing(slug))
                 .collect();
-            at.sort_unstable();
-            at.dedup();
-            g.touched_at = at;
-        }
-        for &i in &g.touched_at {
-            let a = newest[i];
-            g.shares[0].touched.push(a);
-            if let Some(j) = g.place_of(a.lang) {
-                g.shares[1 + j].touched.push(a);
+            // Newest first, ties in slug order (`pick.listed` is sorted).
+            listed.sort_by_key(|a| std::cmp::Reverse(a.published_at));
+            for a in listed {
+                if let Some(j) = place_of(languages, a.lang) {
+                    touched[1 + j].push(a);
+                }
+                touched[0].push(a);
             }
         }
-        // Nothing of the lists, fronts or feeds is due (only the clock
-        // moved): no pass.
-        if !pick.all && pick.listed.is_empty() && !pick.governance {
-            return g;
-        }
-        let front: Vec<bool> = g
-            .shares
+        let front: Vec<bool> = touched.iter().map(|t| pick.all || !t.is_empty()).collect();
+        let want_tag: Vec<Few> = touched
             .iter()
-            .map(|s| pick.all || !s.touched.is_empty())
+            .map(|t| t.iter().flat_map(|a| a.tags()).collect())
             .collect();
-        let want_tag: Vec<Few> = g
-            .shares
+        let want_author: Vec<Few> = touched
             .iter()
-            .map(|s| s.touched.iter().flat_map(|a| a.tags()).collect())
+            .enumerate()
+            .map(|(c, t)| {
+                let mut due: Vec<&str> = t.iter().flat_map(|a| a.authors()).collect();
+                if c > 0 && pick.governance {
+                    due.extend(state.members().map(|m| m.handle.as_str()));
+                }
+                due.into_iter().collect()
+            })
             .collect();
-        for (c, share) in g.shares.iter_mut().enumerate() {
-            let mut due: Vec<&str> = share.touched.iter().flat_map(|a| a.authors()).collect();
-            if c > 0 && pick.governance {
-                due.extend(state.members().map(|m| m.handle.as_str()));
-            }
-            share.want_author = due.into_iter().collect();
-        }
-        // The tags are counted (and numbered) where a front page is due,
-        // which is wherever a tag's list is; the authors only where theirs
-        // are.
-        let count_tags = front.iter().any(|f| *f);
-        let mut tags = Names::default();
-        let mut tag_tally = Tally::new(columns);
         let mut authors = Names::default();
         let mut author_tally = Tally::new(columns);
         if !pick.all {
-            for share in &g.shares {
-                for h in share.want_author.iter() {
+            for want in &want_author {
+                for h in want.iter() {
                     let id = authors.id(h.as_bytes());
-                    let shares = &g.shares;
-                    author_tally.make(id, |c| shares[c].want_author.contains(h));
+                    author_tally.make(id, |c| want_author[c].contains(h));
                 }
             }
         }
-        let walk_authors = !authors.names.is_empty() || pick.all;
-        // First in slug order, the order the listings (and their rows) lie
-        // in memory: each one's language, its tags counted, and the names
-        // whose lists it is due on. A pass in date order would reach each
-        // listing (and its row) at a random place.
-        const NONE: u32 = u32::MAX;
-        let n = listings.len();
-        let mut slot: Vec<u32> = Vec::with_capacity(n);
-        // The names (numbers) of each listing's lists due: tags, then
-        // authors, each run ended at `ends[i]`.
-        let mut due: Vec<(bool, u32)> = Vec::new();
-        let mut ends: Vec<usize> = Vec::with_capacity(n);
-        for a in listings {
-            let place = g.place_of(a.lang);
-            slot.push(place.map_or(NONE, |j| j as u32));
-            let cols = [Some(0), place.map(|j| 1 + j)];
-            let t = a.updated_at.unwrap_or(a.published_at);
-            for c in cols.into_iter().flatten() {
-                let u = &mut g.shares[c].updated;
-                *u = (*u).max(t);
-            }
-            if count_tags {
-                for t in a.tag_bytes() {
-                    let id = tags.id(t);
-                    tag_tally.make(id, |c| pick.all || want_tag[c].find_bytes(t).is_some());
-                    let mut listed = false;
-                    for c in cols.into_iter().flatten() {
-                        listed |= tag_tally.count(id, c);
-                    }
-                    if listed {
-                        due.push((true, id as u32));
-                    }
-                }
-            }
-            if walk_authors {
-                for h in a.author_bytes() {
-                    let id = if pick.all {
-                        let id = authors.id(h);
-                        author_tally.make(id, |_| true);
-                        id
-                    } else {
-                        match authors.get(h) {
-                            Some(id) => id,
-                            None => continue,
-                        }
-                    };
-                    due.push((false, id as u32));
-                }
-            }
-            ends.push(due.len());
+        Gathering {
+            languages,
+            columns,
+            all: pick.all,
+            // Nothing of the lists, fronts or feeds is due when only the
+            // clock moved.
+            due: pick.all || !pick.listed.is_empty() || pick.governance,
+            // The tags are counted (and numbered) where a front page is
+            // due, which is wherever a tag's list is.
+            count_tags: front.iter().any(|f| *f),
+            front,
+            touched,
+            want_tag,
+            want_author,
+            tags: Names::default(),
+            tag_tally: Tally::new(columns),
+            authors,
+            author_tally,
+            updated: vec![0; columns],
+            slot: Vec::new(),
+            due_names: Vec::new(),
+            ends: Vec::new(),
         }
-        // Then newest first: each language's list and the lists due, in
-        // order, from what the first pass kept.
-        for &i in order {
-            let a = &listings[i];
-            let place = (slot[i] != NONE).then_some(slot[i] as usize);
-            if let Some(j) = place {
-                g.by_lang[j].push(a);
-            }
-            let cols = [Some(0), place.map(|j| 1 + j)];
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            for &(is_tag, id) in &due[start..ends[i]] {
-                let tally = if is_tag {
-                    &mut tag_tally
-                } else {
-                    &mut author_tally
-                };
+    }
+
+    /// Takes in the next listing (in slug order).
+    fn visit(&mut self, a: &Listing<'a>) {
+        if !self.due {
+            return;
+        }
+        let place = place_of(self.languages, a.lang);
+        self.slot.push(place.map_or(NONE, |j| j as u32));
+        let cols = [Some(0), place.map(|j| 1 + j)];
+        let t = a.updated_at.unwrap_or(a.published_at);
+        for c in cols.into_iter().flatten() {
+            self.updated[c] = self.updated[c].max(t);
+        }
+        if self.count_tags {
+            for t in a.tag_bytes() {
+                let id = self.tags.id(t);
+                let (all, want) = (self.all, &self.want_tag);
+                self.tag_tally
+                    .make(id, |c| all || want[c].find_bytes(t).is_some());
+                let mut listed = false;
                 for c in cols.into_iter().flatten() {
-                    tally.push(id as usize, c, a);
+                    listed |= self.tag_tally.count(id, c);
+                }
+                if listed {
+                    self.due_names.push((true, id as u32));
                 }
             }
         }
-        for (c, share) in g.shares.iter_mut().enumerate() {
-            if front[c] {
-                share.top_tags = tag_tally.top(&tags, c, FRONT_SECTIONS);
+        if self.all || self.authors.len() > 0 {
+            for h in a.author_bytes() {
+                let id = if self.all {
+                    let id = self.authors.id(h);
+                    self.author_tally.make(id, |_| true);
+                    id
+                } else {
+                    match self.authors.get(h) {
+                        Some(id) => id,
+                        None => continue,
+                    }
+                };
+                self.due_names.push((false, id as u32));
             }
-            share.by_tag = tag_tally.take_lists(&tags, c);
-            share.by_author = author_tally.take_lists(&authors, c);
         }
-        g
+        self.ends.push(self.due_names.len());
     }
 
-    /// The place in the charter of language `lang`, if it has one.
-    fn place_of(&self, lang: &str) -> Option<usize> {
-        self.languages.iter().position(|l| same(l, lang))
+    /// The sections' shares: `listings`, every one visited in slug order;
+    /// `order`: their places there, newest first; `newest`: the listings in
+    /// that order.
+    fn finish<'l>(
+        self,
+        listings: &'l [Listing<'a>],
+        order: &[usize],
+        newest: &[&'l Listing<'a>],
+    ) -> Gathered<'l, 'a> {
+        let mut by_lang: Vec<Vec<&Listing>> = vec![Vec::new(); self.languages.len()];
+        let mut tag_lists = Lists::new(&self.tag_tally);
+        let mut author_lists = Lists::new(&self.author_tally);
+        // Every listing visited (else nothing is due).
+        if self.due && self.slot.len() == listings.len() {
+            for &i in order {
+                let a = &listings[i];
+                let place = (self.slot[i] != NONE).then_some(self.slot[i] as usize);
+                if let Some(j) = place {
+                    by_lang[j].push(a);
+                }
+                let cols = [Some(0), place.map(|j| 1 + j)];
+                let start = if i == 0 { 0 } else { self.ends[i - 1] };
+                for &(is_tag, id) in &self.due_names[start..self.ends[i]] {
+                    let (lists, tally) = if is_tag {
+                        (&mut tag_lists, &self.tag_tally)
+                    } else {
+                        (&mut author_lists, &self.author_tally)
+                    };
+                    for c in cols.into_iter().flatten() {
+                        lists.push(tally, id as usize, c, a);
+                    }
+                }
+            }
+        }
+        let touched_at: Vec<usize> = self
+            .touched
+            .first()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| place(newest, l))
+            .collect();
+        let mut shares = Vec::with_capacity(self.columns);
+        for (c, (touched, want_author)) in
+            self.touched.into_iter().zip(self.want_author).enumerate()
+        {
+            shares.push(Share {
+                touched,
+                top_tags: if self.front[c] {
+                    self.tag_tally.top(&self.tags, c, FRONT_SECTIONS)
+                } else {
+                    Vec::new()
+                },
+                by_tag: tag_lists.take(&self.tags, c),
+                by_author: author_lists.take(&self.authors, c),
+                want_author,
+                updated: self.updated[c],
+            });
+        }
+        Gathered {
+            by_lang,
+            shares,
+            touched_at,
+            languages: self.languages,
+        }
     }
+}
 
+impl Gathered<'_, '_> {
     /// The column of the section listing `only` (every language: `None`).
     fn column(&self, only: Option<&str>) -> usize {
-        only.and_then(|l| self.place_of(l)).map_or(0, |j| 1 + j)
+        only.and_then(|l| place_of(self.languages, l))
+            .map_or(0, |j| 1 + j)
     }
 }
 
@@ -2263,4 +2380,45 @@ pub fn decimal(r: &num_rational::BigRational) -> String {
         return r.to_integer().to_string();
     }
     format!("{:.2}", r.to_f64().unwrap_or(0.0))
+}
+
+#[cfg(test)]
+mod gathering_tests {
+    use super::*;
+
+    /// Each name has one number, whichever way it is found: the recent
+    /// slots are a shortcut, never an answer for another name, even for
+    /// names that share a slot.
+    #[test]
+    fn names_are_numbered_once_each_even_where_their_slots_collide() {
+        let texts: Vec<String> = (0..5000).map(|i| format!("tag{i}")).collect();
+        // Some names that share a slot with `tag0`.
+        let first = recent_slot(texts[0].as_bytes());
+        let colliding: Vec<&String> = texts[1..]
+            .iter()
+            .filter(|t| recent_slot(t.as_bytes()) == first)
+            .collect();
+        assert!(colliding.len() >= 2, "5,000 names fill every slot");
+        let mut names = Names::default();
+        let mut ids = Vec::new();
+        for round in 0..3 {
+            for (i, t) in texts.iter().enumerate() {
+                let id = names.id(t.as_bytes());
+                if round == 0 {
+                    ids.push(id);
+                } else {
+                    assert_eq!(id, ids[i], "{t} renumbered in round {round}");
+                }
+            }
+            // Alternating between names of one slot.
+            for t in [&texts[0], colliding[0], colliding[1], &texts[0]] {
+                let i = texts.iter().position(|x| x == t).unwrap();
+                assert_eq!(names.id(t.as_bytes()), ids[i]);
+                assert_eq!(names.get(t.as_bytes()), Some(ids[i]));
+            }
+        }
+        assert_eq!(ids, (0..texts.len()).collect::<Vec<_>>());
+        assert_eq!(names.len(), texts.len());
+        assert_eq!(names.get(b"not a tag"), None);
+    }
 }
