@@ -387,20 +387,50 @@ impl Motion {
     }
 }
 
+/// Which articles the fold reads to judge an action
+/// ([`Action::article_reads`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArticleReads<'a> {
+    /// None.
+    None,
+    /// These slugs' articles (or that there is none), and, if `redacted`,
+    /// every redaction target's.
+    Slugs { slugs: Vec<&'a str>, redacted: bool },
+    /// Every article.
+    All,
+}
+
 impl Action {
-    /// Whether the fold reads the state's articles to judge this action:
-    /// to publish or correct one, or to propose its retraction or a
-    /// redaction (a redaction target may be any article's blob). A state
-    /// whose snapshot rows are not read refuses these
-    /// (`Rejection::ArticlesUnread`); every other action is judged without
-    /// them. (Carrying out a passed retraction or redaction at a close
-    /// names its target only.)
-    pub fn reads_articles(&self) -> bool {
+    /// Which of the state's articles the fold reads to judge this action:
+    /// the article published (and its original, for a translation), the
+    /// article corrected, the article a retraction is proposed for — each
+    /// with every redaction target, whose blobs may not come back
+    /// ([`ArticleReads::Slugs`], the redaction targets added by the state);
+    /// every article for a proposed redaction (its target may be any
+    /// article's blob). A state whose snapshot rows are not read judges an
+    /// action only once it knows those articles, else it refuses it
+    /// (`Rejection::ArticlesUnread`). Carrying out a passed retraction or
+    /// redaction at a close names its target only.
+    pub fn article_reads(&self) -> ArticleReads<'_> {
         match self {
-            Action::Publish(_) | Action::Correct(_) => true,
-            Action::Propose(p) => {
-                matches!(p.motion, Motion::Retract { .. } | Motion::Redact { .. })
-            }
+            Action::Publish(p) => ArticleReads::Slugs {
+                slugs: std::iter::once(p.slug.as_str())
+                    .chain(p.translation_of.as_deref())
+                    .collect(),
+                redacted: true,
+            },
+            Action::Correct(c) => ArticleReads::Slugs {
+                slugs: vec![c.slug.as_str()],
+                redacted: true,
+            },
+            Action::Propose(p) => match &p.motion {
+                Motion::Retract { article, .. } => ArticleReads::Slugs {
+                    slugs: vec![article.as_str()],
+                    redacted: false,
+                },
+                Motion::Redact { .. } => ArticleReads::All,
+                _ => ArticleReads::None,
+            },
             Action::Genesis(_)
             | Action::Statement(_)
             | Action::Vote(_)
@@ -416,9 +446,10 @@ impl Action {
             | Action::SetMirrors(_)
             | Action::Seal(_)
             | Action::Ballot(_)
-            | Action::BallotBox(_) => false,
+            | Action::BallotBox(_) => ArticleReads::None,
         }
     }
+
     /// The blob IDs the action names (an article's body and media), as
     /// written; the fold checks their form.
     pub fn blob_refs(&self) -> Vec<&String> {

@@ -15,7 +15,7 @@
 //! Pure data: no I/O. The rows come from the caller ([`RowsBuilder`]).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -220,6 +220,10 @@ pub struct Articles {
     /// read into it with [`Articles::read_rows`]). `stored` is then empty,
     /// and nothing may be asked of the map but its length.
     unread: Option<usize>,
+    /// While unread: slugs looked up in the stored rows and found to have
+    /// none (the ones found are among `changed`, fetched): with those,
+    /// what the state knows of its articles ([`Articles::knows`]).
+    absent: BTreeSet<String>,
 }
 
 /// Rows in one buffer, by slug.
@@ -403,6 +407,7 @@ impl RowsBuilder {
             changed: BTreeMap::new(),
             added: 0,
             unread: None,
+            absent: BTreeSet::new(),
         })
     }
 }
@@ -421,6 +426,36 @@ impl Articles {
     pub fn is_read(&self) -> bool {
         self.unread.is_none()
     }
+    /// Whether the map can say what it holds under `slug`: always once
+    /// read; while unread, for the articles changed since and the slugs
+    /// fetched ([`Articles::fetch`]).
+    pub fn knows(&self, slug: &str) -> bool {
+        self.unread.is_none() || self.changed.contains_key(slug) || self.absent.contains(slug)
+    }
+    /// While unread: the stored row of `slug`, or `None` if it has none,
+    /// looked up by the caller among the rows stored with the head — so the
+    /// map then knows that article ([`Articles::knows`]). Checked and
+    /// decoded; a row of another slug, or damaged, is refused. Nothing to
+    /// do for a slug the map knows already.
+    pub fn fetch(&mut self, slug: &str, row: Option<&[u8]>) -> Result<(), &'static str> {
+        if self.knows(slug) {
+            return Ok(());
+        }
+        match row {
+            None => {
+                self.absent.insert(slug.to_string());
+            }
+            Some(row) => {
+                let a = read_article(row)?;
+                if a.slug != slug {
+                    return Err("the row of another article");
+                }
+                // Not counted as added: it is one of the unread rows.
+                self.changed.insert(slug.to_string(), Box::new(a));
+            }
+        }
+        Ok(())
+    }
     /// Puts the snapshot's rows, read at last, under the articles changed
     /// since (which shadow theirs). `rows` must be as many as
     /// [`Articles::unread`] was told, else they are refused (given back as
@@ -433,6 +468,7 @@ impl Articles {
             return Err(rows.len());
         }
         self.stored = rows.stored;
+        self.absent.clear();
         self.added = self
             .changed
             .keys()
@@ -493,6 +529,7 @@ impl Articles {
     /// Adds (or replaces) the article `slug`.
     pub fn insert(&mut self, slug: String, article: Box<Article>) {
         let new = !self.changed.contains_key(&slug) && self.stored.find(&slug).is_none();
+        self.absent.remove(&slug);
         self.changed.insert(slug, article);
         if new {
             self.added += 1;
@@ -646,6 +683,7 @@ impl FromIterator<(String, Box<Article>)> for Articles {
             changed,
             stored: Rows::default(),
             unread: None,
+            absent: BTreeSet::new(),
         }
     }
 }
@@ -1269,20 +1307,43 @@ mod tests {
         assert_eq!(late.read_rows(changed), Err(4));
         late.read_rows(from_rows(&stored)).unwrap();
         assert!(late.is_read());
-        let model: Articles = [
-            named("a", 1),
-            named("b", 3),
-            named("c", 1),
-            named("d", 2),
-        ]
-        .into_iter()
-        .map(|a| (a.slug.clone(), Box::new(a)))
-        .collect();
+        let model: Articles = [named("a", 1), named("b", 3), named("c", 1), named("d", 2)]
+            .into_iter()
+            .map(|a| (a.slug.clone(), Box::new(a)))
+            .collect();
         assert_eq!(late, model);
         assert_eq!(late.len(), 4);
         assert_eq!(late.get("b").unwrap().revisions.len(), 3);
         // Read once: a second time is refused.
         assert_eq!(late.read_rows(from_rows(&stored)), Err(3));
+    }
+
+    #[test]
+    fn an_unread_map_knows_what_was_fetched_and_nothing_else() {
+        let mut m = Articles::unread(2);
+        assert!(!m.knows("a"));
+        let row = article_bytes(&named("a", 2));
+        // A row of another slug, or a damaged one, is refused.
+        assert_eq!(m.fetch("b", Some(&row)), Err("the row of another article"));
+        assert!(m.fetch("a", Some(&row[..row.len() - 1])).is_err());
+        assert!(!m.knows("a") && !m.knows("b"));
+        m.fetch("a", Some(&row)).unwrap();
+        m.fetch("z", None).unwrap();
+        assert!(m.knows("a") && m.knows("z") && !m.knows("b"));
+        assert_eq!(m.get("a"), Some(&named("a", 2)));
+        assert!(!m.contains_key("z"));
+        // Fetched rows are among the unread ones: not counted again.
+        assert_eq!(m.len(), 2);
+        m.insert("z".into(), Box::new(named("z", 1)));
+        assert_eq!(m.len(), 3);
+        assert!(m.contains_key("z"));
+        // Read at last: the fetched row shadows its own, the new one counts.
+        m.read_rows(from_rows(&[named("a", 2), named("b", 1)]))
+            .unwrap();
+        assert_eq!(m.len(), 3);
+        assert!(m.knows("b"));
+        let slugs: Vec<&str> = m.iter().map(|(s, _)| s).collect();
+        assert_eq!(slugs, ["a", "b", "z"]);
     }
 
     #[test]

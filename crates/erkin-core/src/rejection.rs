@@ -47,9 +47,11 @@ pub enum Rejection {
     TickNotByLogKey,
     /// Not a fault of the entry: the state was opened without its
     /// snapshot's article rows (`Articles::unread`) and the entry reads
-    /// articles. The caller reads the rows into the state
-    /// (`State::read_rows`) and applies the entry again; the state is as it
-    /// was. Never recorded, and never met by a state that reads them all.
+    /// articles it does not know. The caller fetches them
+    /// (`State::article_slugs_for`, `State::fetch_article`) or reads every
+    /// row (`State::read_rows`) and applies the entry again; the state is
+    /// as it was. Never recorded, and never met by a state that reads them
+    /// all.
     #[error(
         "the publication's articles were not read; this entry needs them: read them and try again"
     )]

@@ -309,8 +309,8 @@ impl State {
 
     /// Applies an entry already parsed for this publication's origin.
     pub fn apply_parsed(&mut self, entry: &ParsedEntry) -> Result<Applied, Rejection> {
-        // Articles are judged only by a state that holds them all.
-        if !self.articles.is_read() && entry.body.action.reads_articles() {
+        // Articles are judged only by a state that knows them.
+        if !self.articles.is_read() && !self.knows_articles_for(&entry.body.action) {
             return Err(Rejection::ArticlesUnread);
         }
         // A replay first: the same signed bytes again are a replay, whatever
@@ -982,6 +982,50 @@ impl State {
         if self.touched_since > 0 && !self.touched.contains(slug) {
             self.touched.insert(slug.to_string());
         }
+    }
+    /// The slugs of the articles the fold reads to judge `action`, the
+    /// redaction targets included (see [`Action::article_reads`]); `None`
+    /// if it reads every article. What a state whose rows are not read
+    /// must fetch ([`State::fetch_article`]) before it judges the action.
+    pub fn article_slugs_for(&self, action: &Action) -> Option<Vec<String>> {
+        match action.article_reads() {
+            crate::action::ArticleReads::None => Some(Vec::new()),
+            crate::action::ArticleReads::All => None,
+            crate::action::ArticleReads::Slugs { slugs, redacted } => {
+                let mut out: Vec<String> = slugs.into_iter().map(str::to_string).collect();
+                if redacted {
+                    out.extend(self.redacted.iter().cloned());
+                }
+                Some(out)
+            }
+        }
+    }
+    /// Whether the state knows every article the fold reads to judge
+    /// `action`.
+    fn knows_articles_for(&self, action: &Action) -> bool {
+        match self.article_slugs_for(action) {
+            None => self.articles.is_read(),
+            Some(slugs) => slugs.iter().all(|s| self.articles.knows(s)),
+        }
+    }
+    /// Whether the state knows the article `slug` (or that there is none):
+    /// always once its rows are read; before, once fetched.
+    pub fn knows_article(&self, slug: &str) -> bool {
+        self.articles.knows(slug)
+    }
+    /// Into a state whose rows are not read: the stored row of `slug`
+    /// (`None`: there is none), read from the rows stored with its head
+    /// (see [`crate::articles::Articles::fetch`]).
+    pub fn fetch_article(
+        &mut self,
+        slug: &str,
+        row: Option<&[u8]>,
+    ) -> Result<(), crate::snapshot::SnapshotError> {
+        self.articles
+            .fetch(slug, row)
+            .map_err(|e| crate::snapshot::SnapshotError::Malformed {
+                reason: format!("article {slug}: {e}"),
+            })
     }
     /// Whether the state holds every article: false for a state read from
     /// a snapshot's head alone ([`crate::snapshot::Decoder::finish_unread`]),

@@ -250,6 +250,37 @@ pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, Expo
     export_from(publication.into(), out, &mut |_| {})
 }
 
+/// What [`export`] comes to for a copy it has nothing to add to, found
+/// without rendering or reading an article: the copy's record says it was
+/// made at the log's size, and its checkpoint is the store's at that size,
+/// byte for byte (so it is this publication's). `Some` (the checkpoint
+/// found unchanged) if so; `None` if the copy is behind, is another's, or
+/// has no record: [`export`] it. `erkin export` asks this first, of a
+/// publication opened without its articles (`Publication::open_lazily`),
+/// so an export with nothing new reads no article row. Files removed from
+/// the folder by hand are not looked for, as [`export`] does not look for
+/// them either (`erkin export --full` checks every file).
+pub fn up_to_date(
+    publication: &Publication,
+    out: &Path,
+) -> Result<Option<ExportStats>, ExportError> {
+    let store = publication.store();
+    let size = store.size();
+    if size == 0 || Manifest::open(out).size() != Some(size) {
+        return Ok(None);
+    }
+    let Ok(existing) = fs::read(out.join("checkpoint")) else {
+        return Ok(None);
+    };
+    let ours = store.checkpoint_bytes_at(size)?;
+    Ok(
+        (ours.as_deref() == Some(existing.as_slice())).then(|| ExportStats {
+            unchanged: 1,
+            ..ExportStats::default()
+        }),
+    )
+}
+
 /// [`export`] of a [`Source`].
 pub fn export_source(source: Source<'_>, out: &Path) -> Result<ExportStats, ExportError> {
     export_from(source, out, &mut |_| {})

@@ -381,6 +381,77 @@ fn one_new_article_writes_as_many_files_at_twice_the_archive() {
     assert!(written[0] < 40, "{written:?}");
 }
 
+/// `up_to_date` says a copy needs nothing only when its record is of the
+/// log's size and its checkpoint is this log's at that size; and then it
+/// says what an export would have (nothing written, the checkpoint
+/// unchanged), asked of a publication that has read no article.
+#[test]
+fn up_to_date_only_of_this_logs_copy_at_its_size() {
+    use erkin_export::up_to_date;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut x = Press::found(&tmp.path().join("d"));
+    let body = x.p.put_blob(b"Story.", 1 << 20).unwrap().to_string();
+    x.act(vec![Action::Publish(Publish {
+        slug: "story".into(),
+        lang: "en".into(),
+        title: "Story".into(),
+        summary: String::new(),
+        authors: vec!["saule".into()],
+        bylines: vec![],
+        tags: vec![],
+        body,
+        media: vec![],
+        translation_of: None,
+        first_published: None,
+    })]);
+    let out = tmp.path().join("out");
+    // No copy, no record.
+    assert_eq!(up_to_date(&x.p, &out).unwrap(), None);
+    export(&x.p, &out).unwrap();
+    let nothing_new = export(&x.p, &out).unwrap();
+    assert_eq!(up_to_date(&x.p, &out).unwrap(), Some(nothing_new));
+    let lazily = Publication::open_lazily(&tmp.path().join("d")).unwrap();
+    assert!(!lazily.state().articles_read());
+    assert_eq!(
+        up_to_date(&lazily, &out).unwrap(),
+        Some(erkin_export::ExportStats {
+            written: 0,
+            unchanged: 1,
+            deleted: 0
+        })
+    );
+    assert!(!lazily.state().articles_read());
+    drop(lazily);
+    // Behind the log by one statement.
+    x.act(vec![Action::Statement(Statement {
+        text: "Later.".into(),
+    })]);
+    assert_eq!(up_to_date(&x.p, &out).unwrap(), None);
+    export(&x.p, &out).unwrap();
+    assert!(up_to_date(&x.p, &out).unwrap().is_some());
+    // Its checkpoint damaged.
+    let cp = out.join("checkpoint");
+    let good = std::fs::read(&cp).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 2;
+    bad[last] ^= 1;
+    std::fs::write(&cp, &bad).unwrap();
+    assert_eq!(up_to_date(&x.p, &out).unwrap(), None);
+    std::fs::write(&cp, &good).unwrap();
+    // Another publication's copy at the same size.
+    let mut y = Press::found(&tmp.path().join("other"));
+    while y.p.state().size() < x.p.state().size() {
+        y.act(vec![Action::Statement(Statement {
+            text: "Filler.".into(),
+        })]);
+    }
+    assert_eq!(y.p.state().size(), x.p.state().size());
+    let theirs = tmp.path().join("theirs");
+    export(&y.p, &theirs).unwrap();
+    assert!(up_to_date(&y.p, &theirs).unwrap().is_some());
+    assert_eq!(up_to_date(&x.p, &theirs).unwrap(), None);
+}
+
 /// Every file of a folder, the export's own record included.
 fn whole_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = tree(dir);

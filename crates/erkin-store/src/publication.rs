@@ -122,9 +122,9 @@ pub struct Publication {
     last_held: BTreeMap<(u64, String), u64>,
     /// For a publication opened with [`Publication::open_lazily`] whose
     /// state holds no article rows yet: the stored snapshot (size, digest)
-    /// whose rows are to be read into it when something needs them.
-    /// And how many redaction targets the state held then.
-    unread: Option<(u64, [u8; 32], usize)>,
+    /// whose rows are fetched, or all read, into it when something needs
+    /// them.
+    unread: Option<(u64, [u8; 32])>,
 }
 
 /// The least time between two ballots of one nullifier that the sequencer
@@ -315,19 +315,21 @@ impl Publication {
         Ok(publication)
     }
 
-    /// [`Publication::open`] for a member's action that reads no article
-    /// (a statement, a vote, a proposal that names none): the state is read
-    /// from the stored snapshot's head alone, and the article rows — some
-    /// 37 MB at 100,000 articles, most of what opening costs — are read
-    /// into it only if something needs them: an entry that reads articles
-    /// ([`erkin_core::action::Action::reads_articles`], submitted or
-    /// folded), a snapshot to store, a redaction to carry out. What the
-    /// state answers about articles before then is not to be trusted
-    /// ([`State::articles_read`]); nothing is judged wrongly meanwhile,
-    /// because the fold refuses to judge an entry that reads articles
-    /// without them ([`Rejection::ArticlesUnread`]). Blobs of a redaction
-    /// left by a crash are deleted by the next [`Publication::open`], not
-    /// here.
+    /// [`Publication::open`] for a member's action (a statement, a vote,
+    /// a proposal, an article): the state is read from the stored
+    /// snapshot's head alone — the article rows, some 37 MB at 100,000
+    /// articles, are most of what opening costs. Into it are fetched the
+    /// rows of the articles it must know: every redaction target (whose
+    /// blobs may not come back), and those each entry folded or submitted
+    /// reads (`State::article_slugs_for`: the article published or
+    /// corrected, a translation's original). Every row is read only for an
+    /// entry that reads every article (a proposed redaction), a snapshot
+    /// to store, or [`Publication::read_articles`]. What the state answers
+    /// about an article it was not given is not to be trusted
+    /// ([`State::knows_article`], [`State::articles_read`]); nothing is
+    /// judged wrongly meanwhile, because the fold refuses to judge an
+    /// entry that reads articles it does not know
+    /// ([`Rejection::ArticlesUnread`]).
     pub fn open_lazily(dir: &Path) -> Result<Self, PublicationError> {
         let store = Store::open(dir)?;
         let Some(Head {
@@ -351,15 +353,22 @@ impl Publication {
             stuck: BTreeMap::new(),
             failures: Vec::new(),
             last_held: BTreeMap::new(),
-            unread: Some((size, digest, 0)),
+            unread: Some((size, digest)),
         };
-        if let Some(u) = &mut publication.unread {
-            u.2 = publication.state.redacted().len();
+        if !publication.know_redacted()? {
+            publication.read_rows_or_reload()?;
         }
-        if snapshot_due(publication.state.size(), size, len) {
+        if snapshot_due(
+            publication.state.size(),
+            publication.snapshot_size,
+            publication.snapshot_len,
+        ) {
             publication.read_rows_or_reload()?;
             publication.store_snapshot()?;
         }
+        // A crash between a redaction's commit and the deletion of its blobs
+        // is finished here.
+        publication.purge_redacted()?;
         Ok(publication)
     }
 
@@ -369,7 +378,7 @@ impl Publication {
     /// stored now, or the rows are refused (the caller then reads the
     /// publication again: [`Publication::read_rows_or_reload`]).
     fn read_rows(&mut self) -> Result<bool, PublicationError> {
-        let Some((size, digest, _)) = self.unread else {
+        let Some((size, digest)) = self.unread else {
             return Ok(true);
         };
         let mut reader = snapshot::RowReader::new(self.state.article_count() as u64);
@@ -398,6 +407,60 @@ impl Publication {
             None => Ok(()),
             Some(_) => Err(PublicationError::ArticlesUnread),
         }
+    }
+
+    /// Fetches into a state without its rows those of the redaction
+    /// targets it does not know yet (the redacted blobs are theirs). False
+    /// if they cannot be (another snapshot is stored now, or a row is
+    /// refused).
+    fn know_redacted(&mut self) -> Result<bool, PublicationError> {
+        let Some((size, digest)) = self.unread else {
+            return Ok(true);
+        };
+        let unknown: Vec<String> = self
+            .state
+            .redacted()
+            .iter()
+            .filter(|t| !self.state.knows_article(t))
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
+            return Ok(true);
+        }
+        let state = &mut self.state;
+        match self
+            .store
+            .for_each_row_by_slug(size, &digest, &unknown, |slug, row| {
+                state.fetch_article(slug, row)
+            }) {
+            Ok(Some(Ok(()))) => Ok(true),
+            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`PublicationError::ArticlesUnread`] unless the state knows which
+    /// blobs are redacted: it holds every article, or knows every
+    /// redaction target (see [`Publication::know_redacted`]).
+    fn redacted_known(&self) -> Result<(), PublicationError> {
+        match self.unread.is_none()
+            || self
+                .state
+                .redacted()
+                .iter()
+                .all(|t| self.state.knows_article(t))
+        {
+            true => Ok(()),
+            false => Err(PublicationError::ArticlesUnread),
+        }
+    }
+
+    /// Makes a publication opened with [`Publication::open_lazily`] what
+    /// [`Publication::open`] would have given: every article read (`erkin
+    /// export` once it finds its copy behind the log). Nothing to do for
+    /// one opened whole.
+    pub fn read_articles(&mut self) -> Result<(), PublicationError> {
+        self.read_rows_or_reload()
     }
 
     /// Makes sure the state holds every article: its rows read in place,
@@ -505,13 +568,15 @@ impl Publication {
         // two local writers racing, so a few attempts are plenty.
         const ATTEMPTS: usize = 5;
         let mut last_conflict = None;
-        if self.unread.is_some()
-            && entries.iter().any(|e| {
-                erkin_core::entry::ParsedEntry::parse(e, self.state.origin())
-                    .is_ok_and(|p| p.body.action.reads_articles())
-            })
-        {
-            self.read_rows_or_reload()?;
+        // A state without its rows fetches the articles the entries read
+        // (all of them, if one reads every article).
+        if let Some((size, digest)) = self.unread {
+            for e in entries {
+                if !fetch_articles_for(&self.store, &mut self.state, size, &digest, e)? {
+                    self.read_rows_or_reload()?;
+                    break;
+                }
+            }
         }
         for _ in 0..ATTEMPTS {
             self.catch_up()?;
@@ -1052,15 +1117,11 @@ impl Publication {
 
     /// Deletes every blob a passed redaction removed. Idempotent.
     fn purge_redacted(&mut self) -> Result<(), PublicationError> {
-        // Which blobs a redacted article had needs its row. A state without
-        // its rows purges only for a redaction carried out since it was
-        // read (an earlier one was purged by the batch that carried it out,
-        // or, after a crash, is by the next `open`); if the rows cannot be
-        // read now, the next open purges.
-        if let Some((_, _, redacted)) = self.unread {
-            if self.state.redacted().len() == redacted || !self.read_rows()? {
-                return Ok(());
-            }
+        // Which blobs a redacted article had needs its row: a state without
+        // its rows fetches the targets'; if they cannot be now, the next
+        // open purges.
+        if !self.know_redacted()? {
+            return Ok(());
         }
         for id in self.state.redacted_blobs() {
             self.store.delete_blob(&id)?;
@@ -1071,7 +1132,7 @@ impl Publication {
     /// Stores a blob for an entry to refer to (upload before the entry).
     pub fn put_blob(&self, bytes: &[u8], max_len: u64) -> Result<BlobId, PublicationError> {
         let id = BlobId::of(bytes);
-        self.all_articles()?;
+        self.redacted_known()?;
         if self.state.redacted_blobs().contains(&id) {
             return Err(PublicationError::Redacted(id));
         }
@@ -1090,7 +1151,7 @@ impl Publication {
         now: u64,
     ) -> Result<BlobId, PublicationError> {
         let id = BlobId::of(bytes);
-        self.all_articles()?;
+        self.redacted_known()?;
         if self.state.redacted_blobs().contains(&id) {
             return Err(PublicationError::Redacted(id));
         }
@@ -1291,17 +1352,29 @@ fn load_head(store: &Store) -> Result<Option<Head>, PublicationError> {
     let mut needs_rows = false;
     let mut failure = None;
     store.for_each_entry(size, |index, e| {
-        if failure.is_none() && !needs_rows {
-            match state.apply(e) {
-                Ok(_) => {}
-                Err(Rejection::ArticlesUnread) => needs_rows = true,
-                Err(rejection) => {
-                    failure = Some(PublicationError::Invalid {
-                        path: store.path().display().to_string(),
-                        index,
-                        rejection,
-                    })
-                }
+        if failure.is_some() || needs_rows {
+            return Ok(());
+        }
+        let mut applied = state.apply(e);
+        if applied == Err(Rejection::ArticlesUnread) {
+            // Fetch the articles it reads, and judge it again.
+            match fetch_articles_for(store, &mut state, size, &digest, e) {
+                Ok(true) => applied = state.apply(e),
+                Ok(false) => needs_rows = true,
+                Err(err) => failure = Some(err),
+            }
+        }
+        match applied {
+            _ if needs_rows || failure.is_some() => {}
+            Ok(_) => {}
+            // Still unknown (never, once fetched): read as `open` does.
+            Err(Rejection::ArticlesUnread) => needs_rows = true,
+            Err(rejection) => {
+                failure = Some(PublicationError::Invalid {
+                    path: store.path().display().to_string(),
+                    index,
+                    rejection,
+                })
             }
         }
         Ok(())
@@ -1319,6 +1392,43 @@ fn load_head(store: &Store) -> Result<Option<Head>, PublicationError> {
         weight,
         digest,
     }))
+}
+
+/// Into a state read from the head of the snapshot of `size` entries
+/// recorded with `digest`, its rows not read: the stored rows of the
+/// articles `entry` reads that it does not know yet (see
+/// `State::article_slugs_for`), read in one transaction that finds that
+/// snapshot still stored. False if they cannot be: the entry reads every
+/// article, another snapshot is stored now, or a row is refused (the
+/// caller reads every row, or the publication again). An entry that does
+/// not parse reads nothing (the fold refuses it).
+fn fetch_articles_for(
+    store: &Store,
+    state: &mut State,
+    size: u64,
+    digest: &[u8; 32],
+    entry: &[u8],
+) -> Result<bool, PublicationError> {
+    let Ok(parsed) = erkin_core::entry::ParsedEntry::parse(entry, state.origin()) else {
+        return Ok(true);
+    };
+    let Some(slugs) = state.article_slugs_for(&parsed.body.action) else {
+        return Ok(false);
+    };
+    let unknown: Vec<String> = slugs
+        .into_iter()
+        .filter(|s| !state.knows_article(s))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(true);
+    }
+    match store.for_each_row_by_slug(size, digest, &unknown, |slug, row| {
+        state.fetch_article(slug, row)
+    }) {
+        Ok(Some(Ok(()))) => Ok(true),
+        Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A stored snapshot read back: the state, the snapshot's weight and the

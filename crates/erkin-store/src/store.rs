@@ -674,6 +674,63 @@ impl Store {
         Ok(Some(rows))
     }
 
+    /// Calls `f` with each of `slugs` and its article row in the stored
+    /// snapshot (`None`: it has none), if the stored snapshot is still the
+    /// one of `size` entries recorded with `digest` — checked in the same
+    /// transaction, as [`Store::for_each_row_of_snapshot`] does. `Ok(None)`:
+    /// another snapshot, or none, is stored now. A row longer than
+    /// [`MAX_SNAPSHOT_LEN`] is [`StoreError::Corrupt`].
+    pub fn for_each_row_by_slug<E>(
+        &self,
+        size: u64,
+        digest: &[u8; 32],
+        slugs: &[String],
+        mut f: impl FnMut(&str, Option<&[u8]>) -> Result<(), E>,
+    ) -> Result<Option<Result<(), E>>, StoreError> {
+        let sql = |e| sql_err(&self.path, e);
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
+        let stored: Option<(u64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT size, digest FROM state_snapshot WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sql)?;
+        if stored.is_none_or(|(s, d)| s != size || d.as_slice() != digest.as_slice()) {
+            return Ok(None);
+        }
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT length(data), CASE WHEN length(data) <= ?2 THEN data END
+                 FROM state_articles WHERE slug = ?1",
+            )
+            .map_err(sql)?;
+        for slug in slugs {
+            let mut rows = stmt.query(params![slug, MAX_SNAPSHOT_LEN]).map_err(sql)?;
+            let result = match rows.next().map_err(sql)? {
+                None => f(slug, None),
+                Some(row) => match row.get_ref(1).map_err(sql)? {
+                    rusqlite::types::ValueRef::Blob(b) => f(slug, Some(b)),
+                    _ => {
+                        let len: u64 = row.get(0).map_err(sql)?;
+                        return Err(StoreError::Corrupt {
+                            path: self.path.clone(),
+                            reason: format!("the snapshot row of article {slug} is {len} bytes"),
+                        });
+                    }
+                },
+            };
+            if let Err(e) = result {
+                return Ok(Some(Err(e)));
+            }
+        }
+        drop(stmt);
+        tx.commit().map_err(sql)?;
+        Ok(Some(Ok(())))
+    }
+
     /// Stores `snapshot` (of the state after its `size` entries of this
     /// log) in its own transaction, replacing the stored one, unless
     /// another process stored a snapshot of a longer log meanwhile (unless

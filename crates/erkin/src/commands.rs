@@ -410,7 +410,17 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Export(args) => {
             let dir = before.dir(args.data.dir);
-            let publication = Publication::open(&dir)?;
+            // Opened without its articles: a copy already made at the
+            // log's size is found so, and left, without reading one.
+            let mut publication = Publication::open_lazily(&dir)?;
+            let to_bucket = args.out.to_string_lossy().starts_with("s3:");
+            let current = match args.full || to_bucket {
+                true => None,
+                false => erkin_export::up_to_date(&publication, &args.out)?,
+            };
+            if current.is_none() {
+                publication.read_articles()?;
+            }
             let mut manifest = None;
             let stats = match args.out.to_str().and_then(erkin_s3::BucketUrl::parse) {
                 Some(bucket) => {
@@ -419,12 +429,13 @@ pub fn run(cli: Cli) -> Result<u8> {
                     manifest = Some((report.manifest_objects, report.manifest_bytes));
                     report.files
                 }
-                None if args.out.to_string_lossy().starts_with("s3:") => {
+                None if to_bucket => {
                     bail!(
                         "{}: not a bucket URL (s3://BUCKET or s3://BUCKET/PREFIX)",
                         args.out.display()
                     )
                 }
+                None if current.is_some() => current.unwrap_or_default(),
                 None => {
                     let bar = progress(None, "files exported");
                     let export = if args.full {

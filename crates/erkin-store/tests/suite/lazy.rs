@@ -156,26 +156,37 @@ fn an_entry_that_reads_articles_has_the_rows_read_first() {
     let f = two_articles();
     let mut p = Publication::open_lazily(f.dir.path()).unwrap();
     // What needs every article is refused, not answered from none.
+    p.store().put_blob_pending(b"pending", 1 << 20, T0).unwrap();
     assert!(matches!(
-        p.put_blob(b"a body", 1 << 20),
+        p.collect_unnamed_blobs(T0 + 10, 0),
         Err(PublicationError::ArticlesUnread)
     ));
-    assert!(matches!(
-        p.collect_unnamed_blobs(T0, 0),
-        Err(PublicationError::ArticlesUnread) | Ok(0)
-    ));
-    let body = p.store().put_blob(b"a body", 1 << 20).unwrap().to_string();
-    // An existing slug is still taken: judged with the rows, not without.
+    // An upload needs the redaction targets only: known.
+    let body = p.put_blob(b"a body", 1 << 20).unwrap().to_string();
+    // An existing slug is still taken: judged with its row, fetched.
     let e = signed(&f, &p, publish("one", body.clone()));
     assert_eq!(
         submit_one(&f, &mut p, e),
         Err(Rejection::ArticleExists { slug: "one".into() })
     );
-    assert!(p.state().articles_read());
-    let e = signed(&f, &p, correct("two", body));
+    assert!(!p.state().articles_read());
+    assert!(p.state().knows_article("one"));
+    assert!(!p.state().knows_article("two"));
+    let e = signed(&f, &p, correct("two", body.clone()));
     submit_one(&f, &mut p, e).unwrap();
     assert_eq!(p.state().article("two").unwrap().revisions.len(), 2);
     assert_eq!(p.state().article_count(), 2);
+    // A new article, then its correction, in one batch.
+    let entries = vec![
+        signed(&f, &p, publish("three", body.clone())),
+        signed(&f, &p, correct("three", body)),
+    ];
+    let now = T0 + p.state().size();
+    let out = p.submit(&entries, now, &f.log_key).unwrap();
+    assert!(out.results.iter().all(|r| r.is_ok()), "{:?}", out.results);
+    assert_eq!(p.state().article_count(), 3);
+    assert_eq!(p.state().article("three").unwrap().revisions.len(), 2);
+    assert!(!p.state().articles_read());
     drop(p);
     agrees_with_a_refold(&f);
 }
@@ -215,17 +226,94 @@ fn a_tail_that_reads_articles_is_folded_with_the_rows() {
     statements(&f, 3, 3);
     articles(&f, &["one"]);
     statements(&f, 2, 2);
-    let p = Publication::open_lazily(f.dir.path()).unwrap();
-    assert!(p.state().articles_read());
-    assert!(matches!(p.opened(), Opened::Snapshot { folded, .. } if *folded > 0));
-    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
-    // A tail of statements alone leaves the rows unread.
-    drop(p);
-    store_snapshot(&f);
-    statements(&f, 3, 3);
+    // The corrected article's row is fetched, and no other.
     let p = Publication::open_lazily(f.dir.path()).unwrap();
     assert!(!p.state().articles_read());
     assert!(matches!(p.opened(), Opened::Snapshot { folded, .. } if *folded > 0));
+    assert!(p.state().knows_article("one"));
+    assert!(!p.state().knows_article("two"));
+    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
+    drop(p);
+    agrees_with_a_refold(&f);
+    // A proposed redaction reads every article (its target may be any
+    // article's blob): the tail is folded with every row.
+    store_snapshot(&f);
+    let mut eager = Publication::open(f.dir.path()).unwrap();
+    let e = signed(&f, &eager, redact("two"));
+    submit_one(&f, &mut eager, e).unwrap();
+    drop(eager);
+    let p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(p.state().articles_read());
+}
+
+fn redact(target: &str) -> Action {
+    Action::Propose(Propose {
+        title: "Redact".into(),
+        closes_at: T0 + 30 * 86_400,
+        motion: Motion::Redact {
+            target: target.into(),
+            reason: "A source's name.".into(),
+        },
+    })
+}
+
+/// A publication that redacted an article knows that article's blobs
+/// before it judges a new one: the redaction targets' rows are fetched
+/// with the article's own.
+#[test]
+fn a_redacted_articles_blobs_stay_refused_without_the_rows() {
+    let f = two_articles();
+    let mut eager = Publication::open(f.dir.path()).unwrap();
+    let body = eager.state().article("two").unwrap().current().body;
+    let e = signed(&f, &eager, redact("two"));
+    let proposal = submit_one(&f, &mut eager, e).unwrap();
+    for action in [
+        Action::Vote(erkin_core::action::Vote {
+            proposal,
+            ballot: erkin_core::action::Ballot::Yes,
+        }),
+        Action::Close(erkin_core::action::Close {
+            proposal,
+            salts: vec![],
+        }),
+    ] {
+        let e = signed(&f, &eager, action);
+        submit_one(&f, &mut eager, e).unwrap();
+    }
+    assert!(eager.state().redacted().contains("two"));
+    // The redaction's blobs are gone from the store.
+    assert!(!eager.store().has_blob(&body).unwrap());
+    drop(eager);
+    store_snapshot(&f);
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!p.state().articles_read());
+    // The body's bytes uploaded again behind the publication's back (its
+    // own upload refuses them), so the fold is what judges the entry.
+    let bytes = (0..64)
+        .map(|n| format!("two at {n}"))
+        .find(|t| erkin_core::blob::BlobId::of(t.as_bytes()) == body)
+        .expect("the fixture's body text");
+    // The redaction target's row was fetched on open: the upload is
+    // refused as the publication opened whole refuses it.
+    assert!(p.state().knows_article("two"));
+    assert!(!p.state().knows_article("one"));
+    assert!(matches!(
+        p.put_blob(bytes.as_bytes(), 1 << 20),
+        Err(PublicationError::Redacted(id)) if id == body
+    ));
+    p.store().put_blob(bytes.as_bytes(), 1 << 20).unwrap();
+    let e = signed(&f, &p, publish("three", body.to_string()));
+    assert_eq!(
+        submit_one(&f, &mut p, e),
+        Err(Rejection::BlobRedacted { blob: body })
+    );
+    assert!(!p.state().articles_read());
+    drop(p);
+    // A crash after the redaction's commit, before its blobs were deleted:
+    // the lazy open deletes them, as an open does.
+    let p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!p.store().has_blob(&body).unwrap());
+    assert!(!p.state().articles_read());
 }
 
 #[test]
