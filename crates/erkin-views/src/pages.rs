@@ -24,7 +24,7 @@ use num_traits::ToPrimitive;
 use crate::dates::{month_title, rfc3339, Clock};
 use crate::diff::{self, Piece};
 use crate::i18n::{words, Words};
-use crate::pick::{Few, Pick};
+use crate::pick::{place, Few, Pick};
 use crate::site_words::site_words;
 use crate::{BlobReader, File, SiteConfig};
 use erkin_core::blob::BlobId;
@@ -809,17 +809,6 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
-/// Where `l` is in `list` (newest first, ties in slug order): found by its
-/// date, then among the articles of the same second.
-fn place(list: &[&Listing], l: &Listing) -> Option<usize> {
-    let start = list.partition_point(|a| a.published_at > l.published_at);
-    list[start..]
-        .iter()
-        .take_while(|a| a.published_at == l.published_at)
-        .position(|a| a.slug == l.slug)
-        .map(|i| start + i)
-}
-
 /// The place in `languages` of language `lang`, if it has one.
 fn place_of(languages: &[String], lang: &str) -> Option<usize> {
     languages.iter().position(|l| same(l, lang))
@@ -1360,7 +1349,7 @@ impl<'a> Site<'a> {
             ));
         }
         for (handle, items) in by_author {
-            if !pick.all && !items.iter().any(|a| pick.listed(a.slug)) {
+            if !pick.all && !touched.iter().any(|t| place(items, t).is_some()) {
                 continue;
             }
             lists.push((
@@ -1373,7 +1362,11 @@ impl<'a> Site<'a> {
         // pages at a time (a list may have thousands).
         let mut jobs: Vec<(usize, usize)> = Vec::new();
         for (l, (_, _, items)) in lists.iter().enumerate() {
-            jobs.extend(pick.pages(items, PER_PAGE).into_iter().map(|n| (l, n)));
+            jobs.extend(
+                pick.pages(items, PER_PAGE, touched)
+                    .into_iter()
+                    .map(|n| (l, n)),
+            );
         }
         for batch in jobs.chunks(PAGE_BATCH) {
             let pages: Vec<File> = batch

@@ -85,15 +85,18 @@ impl<'a> Pick<'a> {
         }
     }
 
-    pub(crate) fn listed(&self, slug: &str) -> bool {
-        self.all || self.listed.contains(slug)
-    }
-
     /// The pages of a paged list of `len` items (newest first) to render:
     /// the index; the numbered page of each changed item; from a new item's
     /// page to the newest numbered page (items after it moved up), and the
-    /// one before the newest (its link to a newer page).
-    pub(crate) fn pages(&self, items: &[&Listing], chunk: usize) -> Vec<usize> {
+    /// one before the newest (its link to a newer page). `touched`: the
+    /// changed articles of the list's section (those of them in `items`
+    /// are found by their dates, not by a scan of the list).
+    pub(crate) fn pages(
+        &self,
+        items: &[&Listing],
+        chunk: usize,
+        touched: &[Listing],
+    ) -> Vec<usize> {
         let len = items.len();
         let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
         if self.all {
@@ -101,10 +104,10 @@ impl<'a> Pick<'a> {
         }
         let mut set = std::collections::BTreeSet::from([0]);
         if numbered > 0 {
-            for (i, a) in items.iter().enumerate() {
-                if !self.listed.contains(a.slug) {
+            for a in touched {
+                let Some(i) = place(items, a) else {
                     continue;
-                }
+                };
                 let n = (len - 1 - i) / chunk + 1;
                 set.insert(n);
                 if self.published.contains(a.slug) {
@@ -115,4 +118,16 @@ impl<'a> Pick<'a> {
         }
         set.into_iter().collect()
     }
+}
+
+/// Where `l` is in `list` (newest first, ties in slug order, as every list
+/// of a render is): found by its date, then among the articles of the same
+/// second.
+pub(crate) fn place(list: &[&Listing], l: &Listing) -> Option<usize> {
+    let start = list.partition_point(|a| a.published_at > l.published_at);
+    list[start..]
+        .iter()
+        .take_while(|a| a.published_at == l.published_at)
+        .position(|a| a.slug == l.slug)
+        .map(|i| start + i)
 }
