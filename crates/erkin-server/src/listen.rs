@@ -19,23 +19,17 @@
 //!   the descriptor limit so the server can still open its database; past it
 //!   the server stops accepting until a connection ends.
 //!
-//! Each connection's kernel send buffer is set to
-//! [`ConnectionLimits::send_buffer`] ([`SEND_BUFFER`]) instead of being left
-//! to Linux's autotuning, which grows it up to `tcp_wmem`'s maximum (often
-//! 4 MiB). With autotuning, a large blob is copied into the kernel whole for
-//! every reader at once; the readers' receive windows then close again and
-//! again (20–60× as often as against nginx serving the same file, counted
-//! by `TCPToZeroWindowAdv` in `/proc/net/netstat`), and some responses wait
-//! for TCP's zero-window probes, which back off from 200 ms: under 64 and
-//! 256 readers of a 4 MiB blob, a p99 latency 6–7× nginx's. With the buffer
-//! fixed, the windows close about as often as against nginx, and at 64
-//! readers the p99 is nginx's; at 256 a tail remains, in two runs on a
-//! busy machine longer than with autotuning — to be settled on a quiet one
-//! (`docs/BENCHMARKS.md`, "Reader load"). The cost: one
-//! connection keeps at most about twice [`SEND_BUFFER`] in flight (the
-//! kernel doubles the value for its bookkeeping), about 40 Mbit/s per
-//! reader at a 100 ms round trip — more than a reader on a mobile network
-//! gets, and pages (tens of kilobytes) are not affected.
+//! Each connection's kernel send buffer may be fixed
+//! ([`ConnectionLimits::send_buffer`]); by default it
+//! is left to Linux's autotuning, which grows it up to `tcp_wmem`'s maximum
+//! (often 4 MiB). When kept blobs were copied into the socket, autotuning
+//! made 64 and 256 readers of a 4 MiB blob close their receive windows
+//! 20–60× as often as against nginx, and the p99 latency 6–7× nginx's; a
+//! fixed 256 KiB buffer (d128051) cured it at 64 readers, not at 256. Kept
+//! blobs now go with `sendfile` (`blob_cache.rs`), like nginx's, and with
+//! `sendfile` autotuning measured better at 256 readers (p99 0.7–1.0×
+//! nginx's against 1.05–1.3× with 256 KiB) and alike at 64
+//! (`docs/BENCHMARKS.md`, "Reader load").
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -61,9 +55,6 @@ use tokio::time::{Instant, Sleep};
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long connections get to finish after shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// The kernel send buffer asked for each connection (see the module's
-/// documentation); Linux caps it at `net.core.wmem_max`.
-pub const SEND_BUFFER: usize = 256 * 1024;
 
 /// What the accept loop allows; see the module's documentation.
 #[derive(Debug, Clone)]
@@ -96,7 +87,7 @@ impl ConnectionLimits {
             total,
             per_client: per_client.min(total / 4).max(1),
             stall,
-            send_buffer: Some(SEND_BUFFER),
+            send_buffer: None,
         }
     }
 }
@@ -506,8 +497,8 @@ mod tests {
     }
 
     #[test]
-    fn the_process_limits_ask_for_the_fixed_send_buffer() {
+    fn the_process_limits_leave_the_send_buffer_to_the_kernel() {
         let l = ConnectionLimits::for_process(100, 10, Duration::from_secs(5));
-        assert_eq!(l.send_buffer, Some(SEND_BUFFER));
+        assert_eq!(l.send_buffer, None);
     }
 }
