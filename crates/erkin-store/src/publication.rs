@@ -455,6 +455,35 @@ impl Publication {
         }
     }
 
+    /// Into a publication opened with [`Publication::open_lazily`]: the
+    /// articles `slugs` (or that there is none), so that
+    /// [`State::article`] answers for them ([`State::knows_article`]); if
+    /// their rows cannot be fetched, every article is read. Nothing to do
+    /// for one opened whole.
+    pub fn fetch_articles(&mut self, slugs: &[&str]) -> Result<(), PublicationError> {
+        let Some((size, digest)) = self.unread else {
+            return Ok(());
+        };
+        let unknown: Vec<String> = slugs
+            .iter()
+            .filter(|s| !self.state.knows_article(s))
+            .map(|s| s.to_string())
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let state = &mut self.state;
+        match self
+            .store
+            .for_each_row_by_slug(size, &digest, &unknown, |slug, row| {
+                state.fetch_article(slug, row)
+            }) {
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => self.read_rows_or_reload(),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Makes a publication opened with [`Publication::open_lazily`] what
     /// [`Publication::open`] would have given: every article read (`erkin
     /// export` once it finds its copy behind the log). Nothing to do for

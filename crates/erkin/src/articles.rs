@@ -371,7 +371,9 @@ pub fn correction(p: &Desk, args: &CorrectArgs) -> Result<Action> {
 }
 
 pub fn correct(place: &Place, args: CorrectArgs) -> Result<u8> {
-    let mut p = Desk::open(place)?;
+    // Only the corrected article is read (to weigh how much it changes).
+    let mut p = Desk::open_lazily(place)?;
+    p.fetch_articles(&[args.slug.as_str()])?;
     let editor = secret::open_key(&args.key, "your member key")?;
     p.set_uploader(&editor);
     let action = correction(&p, &args)?;

@@ -234,6 +234,16 @@ impl Desk {
         self.publication().state()
     }
 
+    /// Makes [`Desk::state`] answer for the articles `slugs` (a desk opened
+    /// with [`Desk::open_lazily`] knows only those it fetched; a remote
+    /// desk's copy knows every article).
+    pub fn fetch_articles(&mut self, slugs: &[&str]) -> Result<()> {
+        if let Desk::Local { publication, .. } = self {
+            publication.fetch_articles(slugs)?;
+        }
+        Ok(())
+    }
+
     pub fn sign(&self, body: &EntryBody, key: &SecretKey) -> Result<Vec<u8>> {
         Ok(self.publication().sign(body, key)?)
     }

@@ -346,3 +346,23 @@ fn a_snapshot_due_in_a_lazy_batch_is_stored_with_every_row() {
     assert_eq!(article_rows(f.dir.path()).len(), 2);
     agrees_with_a_refold(&f);
 }
+
+#[test]
+fn articles_fetched_on_request_are_known_and_no_others() {
+    let f = two_articles();
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!p.state().knows_article("two"));
+    p.fetch_articles(&["two", "nope"]).unwrap();
+    assert!(p.state().knows_article("two") && p.state().knows_article("nope"));
+    assert!(!p.state().knows_article("one"));
+    assert_eq!(p.state().article("two").unwrap().slug, "two");
+    assert!(p.state().article("nope").is_none());
+    assert!(!p.state().articles_read());
+    // Once another process stored a newer snapshot, the head's rows are
+    // gone: every article is read instead, from the store as it is now.
+    articles(&f, &["one"]);
+    store_snapshot(&f);
+    p.fetch_articles(&["one"]).unwrap();
+    assert!(p.state().articles_read());
+    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
+}

@@ -1278,6 +1278,46 @@ fn article(path: &Path, slug: &str, title: &str) {
     .unwrap();
 }
 
+/// `erkin correct` weighs the correction against the article's current
+/// text when the article's row is in the stored snapshot, not in the
+/// entries after it (the command opens without reading every row and
+/// fetches that one).
+#[test]
+fn a_correction_of_an_article_in_the_snapshot_is_weighed_against_it() {
+    let f = fixture();
+    let story = f.path("story.md");
+    article(&story, "in-the-snapshot", "In the snapshot");
+    let ka = s(&f.key_a);
+    run_in(&f.data, &["publish", "--key", ka, s(&story)]).ok_line();
+    {
+        let mut p = erkin_store::Publication::open(&f.data).unwrap();
+        assert!(p.store_snapshot().unwrap());
+    }
+    fs::write(
+        &story,
+        "---\ntitle: In the snapshot\nslug: in-the-snapshot\nlang: en\nsummary: A test.\nauthors: [aigerim]\n---\n\nwithdrawn entirely\n",
+    )
+    .unwrap();
+    let r = run_in(
+        &f.data,
+        &[
+            "correct",
+            "in-the-snapshot",
+            s(&story),
+            "--key",
+            ka,
+            "--note",
+            "Withdrawn.",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("recorded as a major correction, and readers see it as one"),
+        "{r:#?}"
+    );
+}
+
 #[test]
 fn json_on_every_command_whose_output_is_data() {
     let tmp = tempfile::tempdir().unwrap();
