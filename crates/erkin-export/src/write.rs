@@ -534,14 +534,21 @@ fn export_changes(
             }
         }
     }
-    // The partial tiles of the old size, superseded.
+    // The partial tiles of the old size that the new size's supersede. (A
+    // partial tile of the old size may still be the new size's: a level-1
+    // tile written when a level-0 tile filled stays until the next one
+    // fills.)
     if since > 0 && since < size {
         for tile in entry_bundles(since - 1, since)
             .into_iter()
             .chain(hash_tiles(since - 1, since))
         {
             let rel = tile.to_string();
-            if !tile.is_full() && !w.new.contains_key(&rel) && manifest.get(&rel).is_some() {
+            if !tile.is_full()
+                && width_at(&tile, size) != u64::from(tile.width)
+                && !w.new.contains_key(&rel)
+                && manifest.get(&rel).is_some()
+            {
                 stale.insert(rel);
             }
         }
@@ -591,6 +598,23 @@ fn export_changes(
         crate::manifest::append_group(out, manifest, &group, size)?;
     }
     Ok(w.stats)
+}
+
+/// The width of the tile at `tile`'s place (kind, level, index) in the
+/// tree of `size` entries: 0 if the tree has none there yet.
+fn width_at(tile: &erkin_core::tiles::TilePath, size: u64) -> u64 {
+    use erkin_core::tiles::{TileKind, TILE_WIDTH};
+    let level = match tile.kind {
+        TileKind::Hashes { level } => u32::from(level),
+        TileKind::Entries => 0,
+    };
+    // The hashes at tile level L: one per 256^L entries.
+    let hashes = TILE_WIDTH
+        .checked_pow(level)
+        .map_or(0, |per_hash| size / per_hash);
+    hashes
+        .saturating_sub(tile.index.saturating_mul(TILE_WIDTH))
+        .min(TILE_WIDTH)
 }
 
 /// An export may only move a copy of the same publication forward.
@@ -815,6 +839,17 @@ impl<'a> Writer<'a> {
         match fs::remove_file(&path) {
             Ok(()) => {
                 self.stats.deleted += 1;
+                // A superseded partial tile's folder (`<n>.p/`), once its
+                // tile is full, holds nothing: gone too, as from a fresh
+                // copy (still holding the next width: left as it is).
+                if rel.starts_with("tile/") {
+                    if let Some(dir) = path.parent().filter(|d| {
+                        d.file_name()
+                            .is_some_and(|n| n.to_string_lossy().ends_with(".p"))
+                    }) {
+                        let _ = fs::remove_dir(dir);
+                    }
+                }
                 Ok(true)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

@@ -507,3 +507,72 @@ fn a_whole_export_on_several_threads_equals_one_on_one_thread() {
     let diff = differences(&tree(&many), &tree(&fresh));
     assert!(diff.is_empty(), "{diff:?}");
 }
+
+/// A level-1 tile written as a level-0 tile fills is still the log's after
+/// the next entries, until the next level-0 tile fills: the export after a
+/// copy made at exactly that size keeps it. (It deleted it as a superseded partial tile of the old
+/// size: the copy's checkpoint then named a tile the copy lacked until 256
+/// entries later.) The full tile's emptied `.p` folder goes, as a fresh
+/// copy has none.
+#[test]
+fn a_tile_written_as_a_level_zero_tile_fills_stays_after_the_next_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut x = Press::found(&tmp.path().join("d"));
+    let out = tmp.path().join("out");
+    let say = |x: &mut Press, n: usize| {
+        let statements = (0..n)
+            .map(|i| {
+                Action::Statement(Statement {
+                    text: format!("Statement {i} at {}", x.now),
+                })
+            })
+            .collect();
+        x.act(statements);
+    };
+    // A level-0 tile full, exported at exactly that size (a batch may
+    // bring a tick along: one statement at a time near the end, and the
+    // next tile if one passes it), having been exported a few entries short
+    // of it.
+    let mut full = 256;
+    // Entries a batch brings beside its statements (a tick), as seen.
+    let mut extra = 0;
+    loop {
+        let size = x.p.store().size();
+        if size == full {
+            break;
+        }
+        if size > full {
+            full += 256;
+            assert!(full <= 1024, "no export at a tile's end");
+            continue;
+        }
+        let left = (full - size) as usize;
+        if left <= 6 && !out.exists() {
+            export(&x.p, &out).unwrap();
+        }
+        let n = if left > 6 {
+            (left - 6).min(50)
+        } else {
+            left.saturating_sub(extra).max(1)
+        };
+        say(&mut x, n);
+        extra = (x.p.store().size() - size) as usize - n;
+    }
+    assert!(out.exists());
+    export(&x.p, &out).unwrap();
+    let level1 = format!("tile/1/000.p/{}", full / 256);
+    assert!(out.join(&level1).is_file());
+    say(&mut x, 1);
+    export(&x.p, &out).unwrap();
+    assert!(
+        out.join(&level1).is_file(),
+        "the level-1 tile of the checkpoint's tree was deleted"
+    );
+    let last = full / 256 - 1;
+    assert!(!out.join(format!("tile/0/{last:03}.p")).exists());
+    assert!(!out.join(format!("tile/entries/{last:03}.p")).exists());
+    let fresh = tmp.path().join("fresh");
+    export(&x.p, &fresh).unwrap();
+    let diff = differences(&tree(&out), &tree(&fresh));
+    assert!(diff.is_empty(), "{diff:?}");
+}
