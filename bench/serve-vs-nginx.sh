@@ -6,6 +6,7 @@
 #                           [--rounds 3] [--connections 64,256]
 #                           [--blob-mib 4] [--work DIR] [--before OLDBIN]
 #                           [--targets front,article,blob]
+#                           [--sides NAME=BIN,NAME=BIN...]
 #
 # The publication: `erkin demo`, plus one article carrying a BLOB_MIB MiB
 # image (random bytes: incompressible), exported with `erkin export`; nginx
@@ -37,6 +38,13 @@
 # reverse), so a change is measured against the code before it under the
 # same noise.
 #
+# With --sides, more servers take part in the same alternation: each BIN is
+# started as `BIN --dir DATA serve --quiet --listen ADDR` (a wrapper script
+# may set environment variables first, or start something else that
+# serves DATA/../site), is checked to answer nginx's bytes for every target
+# (twice: the second answer may come from a cache), and gets a line of
+# medians and ranges below the table, as multiples of nginx's.
+#
 # Prints a Markdown section body on stdout (progress on stderr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,13 +54,13 @@ import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, ti
 ROOT = os.getcwd()
 args = {"--erkin": os.path.join(ROOT, "target", "release", "erkin"), "--seconds": "6",
         "--warmup": "2", "--rounds": "3", "--connections": "64,256", "--blob-mib": "4",
-        "--work": "", "--before": "", "--targets": "front,article,blob"}
+        "--work": "", "--before": "", "--targets": "front,article,blob", "--sides": ""}
 argv = sys.argv[1:]
 while argv:
     if argv[0] not in args or len(argv) < 2:
         sys.exit("usage: bench/serve-vs-nginx.sh [--erkin BIN] [--seconds S] [--warmup S] "
                  "[--rounds R] [--connections 64,256] [--blob-mib M] [--work DIR] [--before OLDBIN] "
-                 "[--targets front,article,blob]")
+                 "[--targets front,article,blob] [--sides NAME=BIN,...]")
     args[argv[0]] = argv[1]
     argv = argv[2:]
 ERKIN = os.path.abspath(args["--erkin"])
@@ -229,6 +237,14 @@ def main():
             sides["before"] = free_port()
             procs.append(subprocess.Popen([BEFORE, "--dir", data, "serve", "--quiet", "--listen", f"127.0.0.1:{sides['before']}"],
                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for spec in [x for x in args["--sides"].split(",") if x]:
+            side, binary = spec.split("=", 1)
+            if side in sides:
+                sys.exit(f"serve-vs-nginx: --sides names {side} twice")
+            sides[side] = free_port()
+            procs.append(subprocess.Popen([os.path.abspath(binary), "--dir", data, "serve", "--quiet", "--listen",
+                                           f"127.0.0.1:{sides[side]}"],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for p in sides.values():
             wait_port(p)
         sizes = {}
@@ -238,6 +254,10 @@ def main():
                 raise RuntimeError(f"/{t}: the before server answers {len(got['before'])} bytes, nginx {len(got['nginx'])}, not the same")
             if got["erkin"] != got["nginx"]:
                 raise RuntimeError(f"/{t}: erkin serve answers {len(got['erkin'])} bytes, nginx {len(got['nginx'])}, not the same")
+            for s, body in got.items():
+                again = fetch(f"http://127.0.0.1:{sides[s]}/{t}")
+                if body != got["nginx"] or again != got["nginx"]:
+                    raise RuntimeError(f"/{t}: {s} answers {len(body)} then {len(again)} bytes, nginx {len(got['nginx'])}, not the same")
             sizes[t] = len(got["erkin"])
         before = load()
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -299,6 +319,19 @@ def main():
               f"{spread(np_, lambda v: f'{v:.2f}')} ms | {statistics.median(ep) / statistics.median(np_):.2f} | {ee} / {ne} | "
               f"{statistics.median([x[3] for x in e]):,.0f} / {statistics.median([x[3] for x in n]):,.0f} |"
               + (before_cells(runs["before"], nr) if BEFORE else ""))
+    extra = [s for s in sides if s not in ("erkin", "nginx", "before")]
+    if extra:
+        print()
+        print("Every server, as multiples of nginx's medians (req/s; p99):")
+        print()
+        for t, c, runs in rows:
+            nr = statistics.median([x[0] for x in runs["nginx"]])
+            np_ = statistics.median([x[1] for x in runs["nginx"]])
+            for s, xs in runs.items():
+                r, p = [x[0] for x in xs], [x[1] for x in xs]
+                print(f"- {name(t)}, {c} conns, {s}: {spread(r, lambda v: f'{v:,.0f}')} req/s ({statistics.median(r) / nr:.2f}x), "
+                      f"p99 {spread(p, lambda v: f'{v:,.0f}')} ms ({statistics.median(p) / np_:.2f}x), "
+                      f"zero windows {statistics.median([x[3] for x in xs]):,.0f}")
     if bad:
         sys.exit(f"serve-vs-nginx: errors at {bad}")
 
