@@ -48,8 +48,8 @@ pub enum Rejection {
     /// Not a fault of the entry: the state was opened without its
     /// snapshot's article rows (`Articles::unread`) and the entry reads
     /// articles it does not know. The caller fetches them
-    /// (`State::article_slugs_for`, `State::fetch_article`) or reads every
-    /// row (`State::read_rows`) and applies the entry again; the state is
+    /// (`State::article_slugs_for`, `snapshot::fetch_article`) or reads
+    /// every row (`snapshot::read_rows`) and applies the entry again; the state is
     /// as it was. Never recorded, and never met by a state that reads them
     /// all.
     #[error(

@@ -552,7 +552,7 @@ impl Decoder {
     /// articles as the head counts, but reads none of them — it refuses
     /// entries that would ([`crate::rejection::Rejection::ArticlesUnread`]),
     /// and must be neither asked about articles nor digested nor encoded
-    /// until the rows are read into it ([`State::read_rows`], from a
+    /// until the rows are read into it ([`read_rows`], from a
     /// [`RowReader`] of [`State::article_count`] rows). The rows must be
     /// those stored with this head: the caller reads them in one
     /// transaction that finds this head still stored. What an action that
@@ -564,6 +564,40 @@ impl Decoder {
             Articles::unread(usize::try_from(self.rows.expected).unwrap_or(usize::MAX));
         self.state
     }
+}
+
+/// Reads a snapshot's article rows (a [`RowReader`]'s) into a state read
+/// from its head alone ([`Decoder::finish_unread`]); the articles changed
+/// or fetched since shadow their rows. Refused, changing nothing, if the
+/// state holds its rows already or they are not as many as its head
+/// counts.
+pub fn read_rows(state: &mut State, rows: Articles) -> Result<(), SnapshotError> {
+    let expected = state.articles.len() as u64;
+    state
+        .articles
+        .read_rows(rows)
+        .map_err(|found| SnapshotError::WrongArticles {
+            expected,
+            found: found as u64,
+        })
+}
+
+/// Into a state read from its head alone: the stored row of `slug`
+/// (`None`: there is none), looked up among the rows stored with that head
+/// (see [`Articles::fetch`]); the state then knows that article
+/// ([`State::knows_article`]). A row of another slug, or damaged, is
+/// refused.
+pub fn fetch_article(
+    state: &mut State,
+    slug: &str,
+    row: Option<&[u8]>,
+) -> Result<(), SnapshotError> {
+    state
+        .articles
+        .fetch(slug, row)
+        .map_err(|e| SnapshotError::Malformed {
+            reason: format!("article {slug}: {e}"),
+        })
 }
 
 /// Reads a snapshot from its head and article rows (see [`Decoder`]).

@@ -986,7 +986,7 @@ impl State {
     /// The slugs of the articles the fold reads to judge `action`, the
     /// redaction targets included (see [`Action::article_reads`]); `None`
     /// if it reads every article. What a state whose rows are not read
-    /// must fetch ([`State::fetch_article`]) before it judges the action.
+    /// must fetch (`snapshot::fetch_article`) before it judges the action.
     pub fn article_slugs_for(&self, action: &Action) -> Option<Vec<String>> {
         match action.article_reads() {
             crate::action::ArticleReads::None => Some(Vec::new()),
@@ -1013,43 +1013,14 @@ impl State {
     pub fn knows_article(&self, slug: &str) -> bool {
         self.articles.knows(slug)
     }
-    /// Into a state whose rows are not read: the stored row of `slug`
-    /// (`None`: there is none), read from the rows stored with its head
-    /// (see [`crate::articles::Articles::fetch`]).
-    pub fn fetch_article(
-        &mut self,
-        slug: &str,
-        row: Option<&[u8]>,
-    ) -> Result<(), crate::snapshot::SnapshotError> {
-        self.articles
-            .fetch(slug, row)
-            .map_err(|e| crate::snapshot::SnapshotError::Malformed {
-                reason: format!("article {slug}: {e}"),
-            })
-    }
     /// Whether the state holds every article: false for a state read from
     /// a snapshot's head alone ([`crate::snapshot::Decoder::finish_unread`]),
     /// which refuses entries that read articles
     /// ([`Rejection::ArticlesUnread`]) and must not be asked about
-    /// articles, digested or encoded until [`State::read_rows`].
+    /// articles, digested or encoded until its rows are read
+    /// (`snapshot::read_rows`).
     pub fn articles_read(&self) -> bool {
         self.articles.is_read()
-    }
-    /// Reads the snapshot's article rows (a [`crate::snapshot::RowReader`]'s)
-    /// into a state read from its head alone; the articles changed since
-    /// shadow their rows. Refused, changing nothing, if the state holds its
-    /// rows already or they are not as many as its head counts.
-    pub fn read_rows(
-        &mut self,
-        rows: article::Articles,
-    ) -> Result<(), crate::snapshot::SnapshotError> {
-        let expected = self.articles.len() as u64;
-        self.articles.read_rows(rows).map_err(|found| {
-            crate::snapshot::SnapshotError::WrongArticles {
-                expected,
-                found: found as u64,
-            }
-        })
     }
     pub fn article(&self, slug: &str) -> Option<&Article> {
         self.articles.get(slug)

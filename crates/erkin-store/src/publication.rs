@@ -393,7 +393,7 @@ impl Publication {
         let Ok(rows) = reader.finish() else {
             return Ok(false);
         };
-        if self.state.read_rows(rows).is_err() {
+        if snapshot::read_rows(&mut self.state, rows).is_err() {
             return Ok(false);
         }
         self.unread = None;
@@ -431,7 +431,7 @@ impl Publication {
         match self
             .store
             .for_each_row_by_slug(size, &digest, &unknown, |slug, row| {
-                state.fetch_article(slug, row)
+                snapshot::fetch_article(state, slug, row)
             }) {
             Ok(Some(Ok(()))) => Ok(true),
             Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => Ok(false),
@@ -476,7 +476,7 @@ impl Publication {
         match self
             .store
             .for_each_row_by_slug(size, &digest, &unknown, |slug, row| {
-                state.fetch_article(slug, row)
+                snapshot::fetch_article(state, slug, row)
             }) {
             Ok(Some(Ok(()))) => Ok(()),
             Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => self.read_rows_or_reload(),
@@ -1452,7 +1452,7 @@ fn fetch_articles_for(
         return Ok(true);
     }
     match store.for_each_row_by_slug(size, digest, &unknown, |slug, row| {
-        state.fetch_article(slug, row)
+        snapshot::fetch_article(state, slug, row)
     }) {
         Ok(Some(Ok(()))) => Ok(true),
         Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => Ok(false),
