@@ -534,18 +534,16 @@ fn export_changes(
             }
         }
     }
-    // The partial tiles of the old size that the new size's supersede. (A
-    // partial tile of the old size may still be the new size's: a level-1
-    // tile written when a level-0 tile filled stays until the next one
-    // fills.)
+    // The partial tiles of the old size (one per level, and its bundle)
+    // that the new size's supersede: every one whose place holds a tile of
+    // another width now. (One of them may still be the new size's: a
+    // level-1 tile written when a level-0 tile filled stays until the next
+    // one fills. And one may have been written well before `since`: the
+    // level-1 tile the filling replaced.)
     if since > 0 && since < size {
-        for tile in entry_bundles(since - 1, since)
-            .into_iter()
-            .chain(hash_tiles(since - 1, since))
-        {
+        for tile in partial_tiles(since) {
             let rel = tile.to_string();
-            if !tile.is_full()
-                && width_at(&tile, size) != u64::from(tile.width)
+            if width_at(&tile, size) != u64::from(tile.width)
                 && !w.new.contains_key(&rel)
                 && manifest.get(&rel).is_some()
             {
@@ -598,6 +596,37 @@ fn export_changes(
         crate::manifest::append_group(out, manifest, &group, size)?;
     }
     Ok(w.stats)
+}
+
+/// The partial tiles of the tree of `size` entries: at each level the one
+/// after its full tiles (if any hashes are left over), and the entry
+/// bundle beside level 0's.
+fn partial_tiles(size: u64) -> Vec<erkin_core::tiles::TilePath> {
+    use erkin_core::tiles::{TileKind, TilePath, TILE_WIDTH};
+    let mut out = Vec::new();
+    let mut hashes = size;
+    let mut level = 0u8;
+    while hashes > 0 {
+        let width = hashes % TILE_WIDTH;
+        if width > 0 {
+            let index = hashes / TILE_WIDTH;
+            let kinds = if level == 0 {
+                vec![TileKind::Hashes { level }, TileKind::Entries]
+            } else {
+                vec![TileKind::Hashes { level }]
+            };
+            for kind in kinds {
+                out.push(TilePath {
+                    kind,
+                    index,
+                    width: width as u16,
+                });
+            }
+        }
+        hashes /= TILE_WIDTH;
+        level += 1;
+    }
+    out
 }
 
 /// The width of the tile at `tile`'s place (kind, level, index) in the

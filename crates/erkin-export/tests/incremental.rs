@@ -529,26 +529,50 @@ fn a_tile_written_as_a_level_zero_tile_fills_stays_after_the_next_entries() {
             .collect();
         x.act(statements);
     };
-    // A level-0 tile full, exported at exactly that size (a batch may
-    // bring a tick along: one statement at a time near the end, and the
-    // next tile if one passes it), having been exported a few entries short
-    // of it.
+    // Two level-0 tiles full, each exported at exactly that size (a batch
+    // may bring a tick along: one statement at a time near the end, and
+    // the next tile if one passes it), having been exported a few entries
+    // short of it, and again one entry later.
     let mut full = 256;
     // Entries a batch brings beside its statements (a tick), as seen.
     let mut extra = 0;
-    loop {
+    let mut ends = 0;
+    let mut short = false;
+    while ends < 2 {
         let size = x.p.store().size();
-        if size == full {
-            break;
-        }
         if size > full {
             full += 256;
-            assert!(full <= 1024, "no export at a tile's end");
+            short = false;
+            assert!(full <= 2048, "no export at a tile's end");
+            continue;
+        }
+        if size == full {
+            export(&x.p, &out).unwrap();
+            let level1 = format!("tile/1/000.p/{}", full / 256);
+            assert!(out.join(&level1).is_file());
+            say(&mut x, 1);
+            export(&x.p, &out).unwrap();
+            assert!(
+                out.join(&level1).is_file(),
+                "the level-1 tile of the checkpoint's tree was deleted"
+            );
+            let last = full / 256 - 1;
+            assert!(!out.join(format!("tile/0/{last:03}.p")).exists());
+            assert!(!out.join(format!("tile/entries/{last:03}.p")).exists());
+            let fresh = tmp.path().join(format!("fresh-{full}"));
+            export(&x.p, &fresh).unwrap();
+            // (The level-1 tile the filling replaced is gone too.)
+            let diff = differences(&tree(&out), &tree(&fresh));
+            assert!(diff.is_empty(), "at {full}: {diff:?}");
+            ends += 1;
+            full += 256;
+            short = false;
             continue;
         }
         let left = (full - size) as usize;
-        if left <= 6 && !out.exists() {
+        if left <= 6 && !short {
             export(&x.p, &out).unwrap();
+            short = true;
         }
         let n = if left > 6 {
             (left - 6).min(50)
@@ -558,19 +582,6 @@ fn a_tile_written_as_a_level_zero_tile_fills_stays_after_the_next_entries() {
         say(&mut x, n);
         extra = (x.p.store().size() - size) as usize - n;
     }
-    assert!(out.exists());
-    export(&x.p, &out).unwrap();
-    let level1 = format!("tile/1/000.p/{}", full / 256);
-    assert!(out.join(&level1).is_file());
-    say(&mut x, 1);
-    export(&x.p, &out).unwrap();
-    assert!(
-        out.join(&level1).is_file(),
-        "the level-1 tile of the checkpoint's tree was deleted"
-    );
-    let last = full / 256 - 1;
-    assert!(!out.join(format!("tile/0/{last:03}.p")).exists());
-    assert!(!out.join(format!("tile/entries/{last:03}.p")).exists());
     let fresh = tmp.path().join("fresh");
     export(&x.p, &fresh).unwrap();
     let diff = differences(&tree(&out), &tree(&fresh));
