@@ -129,18 +129,20 @@ pub(crate) fn sendable(buf: &[u8]) -> Option<Sendable> {
     if buf.is_empty() {
         return None;
     }
-    let files = registry().read().unwrap_or_else(|p| p.into_inner());
-    if files.is_empty() {
-        return None;
-    }
     let at = buf.as_ptr() as usize;
-    let (&start, (len, entry)) = files.range(..=at).next_back()?;
-    if at.checked_add(buf.len())? > start.checked_add(*len)? {
-        return None;
-    }
+    let (offset, entry) = {
+        let files = registry().read().unwrap_or_else(|p| p.into_inner());
+        let (&start, (len, entry)) = files.range(..=at).next_back()?;
+        if at.checked_add(buf.len())? > start.checked_add(*len)? {
+            return None;
+        }
+        (u64::try_from(at - start).ok()?, entry.clone())
+    };
+    // Upgraded only once the map is unlocked: an entry dropped here would
+    // take the map's write lock.
     Some(Sendable {
         entry: entry.upgrade()?,
-        offset: u64::try_from(at - start).ok()?,
+        offset,
         len: buf.len(),
     })
 }
