@@ -421,6 +421,11 @@ impl Articles {
             ..Self::default()
         }
     }
+    /// How many stored rows are not read yet (the head's count), if any
+    /// are not: what [`Articles::read_rows`] takes.
+    pub fn unread_rows(&self) -> Option<usize> {
+        self.unread
+    }
     /// Whether every article can be read: false only between
     /// [`Articles::unread`] and [`Articles::read_rows`].
     pub fn is_read(&self) -> bool {

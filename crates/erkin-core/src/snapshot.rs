@@ -376,7 +376,7 @@ pub struct RowReader {
 
 impl RowReader {
     /// Rows for a head that counts `expected` articles (for a state read
-    /// from its head alone, [`State::article_count`]).
+    /// from its head alone, see [`row_reader`]).
     pub fn new(expected: u64) -> Self {
         Self {
             expected,
@@ -552,8 +552,8 @@ impl Decoder {
     /// articles as the head counts, but reads none of them — it refuses
     /// entries that would ([`crate::rejection::Rejection::ArticlesUnread`]),
     /// and must be neither asked about articles nor digested nor encoded
-    /// until the rows are read into it ([`read_rows`], from a
-    /// [`RowReader`] of [`State::article_count`] rows). The rows must be
+    /// until the rows are read into it ([`read_rows`], from the
+    /// [`row_reader`] of the state). The rows must be
     /// those stored with this head: the caller reads them in one
     /// transaction that finds this head still stored. What an action that
     /// reads no article (a statement, a vote) opens, at a fraction of the
@@ -572,7 +572,7 @@ impl Decoder {
 /// state holds its rows already or they are not as many as its head
 /// counts.
 pub fn read_rows(state: &mut State, rows: Articles) -> Result<(), SnapshotError> {
-    let expected = state.articles.len() as u64;
+    let expected = state.articles.unread_rows().unwrap_or(0) as u64;
     state
         .articles
         .read_rows(rows)
@@ -580,6 +580,14 @@ pub fn read_rows(state: &mut State, rows: Articles) -> Result<(), SnapshotError>
             expected,
             found: found as u64,
         })
+}
+
+/// The reader of the rows a state read from its head alone lacks: as many
+/// as the head counts (not the state's articles, which count those
+/// published since). `None` for a state that holds its rows.
+pub fn row_reader(state: &State) -> Option<RowReader> {
+    let rows = state.articles.unread_rows()?;
+    Some(RowReader::new(rows as u64))
 }
 
 /// Into a state read from its head alone: the stored row of `slug`

@@ -381,7 +381,10 @@ impl Publication {
         let Some((size, digest)) = self.unread else {
             return Ok(true);
         };
-        let mut reader = snapshot::RowReader::new(self.state.article_count() as u64);
+        let Some(mut reader) = snapshot::row_reader(&self.state) else {
+            self.unread = None;
+            return Ok(true);
+        };
         let read = self
             .store
             .for_each_row_of_snapshot(size, &digest, |slug, bytes| reader.article(slug, bytes));
@@ -479,16 +482,20 @@ impl Publication {
                 snapshot::fetch_article(state, slug, row)
             }) {
             Ok(Some(Ok(()))) => Ok(()),
-            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => self.read_rows_or_reload(),
+            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => {
+                self.read_rows_or_reload().map(drop)
+            }
             Err(e) => Err(e.into()),
         }
     }
 
     /// Makes a publication opened with [`Publication::open_lazily`] what
     /// [`Publication::open`] would have given: every article read (`erkin
-    /// export` once it finds its copy behind the log). Nothing to do for
-    /// one opened whole.
-    pub fn read_articles(&mut self) -> Result<(), PublicationError> {
+    /// export` once it finds its copy behind the log). Whether the rows
+    /// were read into the state as it is (true; also for one opened whole),
+    /// or the publication was read again because they could not be
+    /// (another process stored a newer snapshot, or a row was refused).
+    pub fn read_articles(&mut self) -> Result<bool, PublicationError> {
         self.read_rows_or_reload()
     }
 
@@ -496,13 +503,15 @@ impl Publication {
     /// or, if they cannot be, the publication read again from the store
     /// (as [`Publication::open`] does). Only while the state holds nothing
     /// the store does not.
-    fn read_rows_or_reload(&mut self) -> Result<(), PublicationError> {
-        if !self.read_rows()? {
-            self.unread = None;
-            self.stale = true;
-            self.catch_up()?;
+    /// Whether the rows were read in place (false: read again).
+    fn read_rows_or_reload(&mut self) -> Result<bool, PublicationError> {
+        if self.read_rows()? {
+            return Ok(true);
         }
-        Ok(())
+        self.unread = None;
+        self.stale = true;
+        self.catch_up()?;
+        Ok(false)
     }
 
     /// A publication whose state the caller has just folded from exactly

@@ -523,3 +523,32 @@ fn lazy_and_whole_publications_decide_every_entry_alike() {
         agrees_with_a_refold(&f);
     }
 }
+
+/// The rows are read into the state as it is, even when the entries after
+/// the snapshot published articles (the head counts the stored rows, the
+/// state those and the new ones); only rows gone with a newer snapshot
+/// make it read the publication again.
+#[test]
+fn every_row_is_read_in_place_after_articles_published_since() {
+    let f = two_articles();
+    articles(&f, &["three", "four", "one"]);
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    assert!(!p.state().articles_read());
+    assert_eq!(p.state().article_count(), 4);
+    assert!(p.read_articles().unwrap(), "read again, not in place");
+    assert!(p.state().articles_read());
+    assert_eq!(p.state().article_count(), 4);
+    let slugs: Vec<&str> = p.state().articles().map(|a| a.slug.as_str()).collect();
+    assert_eq!(slugs, ["four", "one", "three", "two"]);
+    assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
+    // Read already: nothing to do.
+    assert!(p.read_articles().unwrap());
+    drop(p);
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    articles(&f, &["five"]);
+    store_snapshot(&f);
+    assert!(!p.read_articles().unwrap(), "rows of a replaced snapshot");
+    assert_eq!(p.state().article_count(), 5);
+    drop(p);
+    agrees_with_a_refold(&f);
+}
