@@ -1343,7 +1343,9 @@ fn admit(
 /// the whole log if the snapshot is not usable; with how it was obtained
 /// and the size and length of the usable snapshot (0 if none).
 fn load(store: &Store) -> Result<(State, Opened, u64, u64), PublicationError> {
-    let why = match usable_snapshot(store)? {
+    // The head and its rows of one moment: a sequencer may store a newer
+    // snapshot between the two reads, whose rows are not this head's.
+    let why = match store.read_at_once(usable_snapshot)?? {
         Ok((mut state, len, _)) => {
             let size = state.size();
             fold_tail(store, &mut state)?;
@@ -1540,7 +1542,7 @@ pub fn check_snapshot(store: &Store) -> Result<SnapshotCheck, PublicationError> 
     // One state in memory at a time (each is some 200 MiB at 100,000
     // articles): the snapshot's is read and kept only as the hash of its
     // fingerprint, then dropped before the refold.
-    let (recorded, snapshot_print) = match usable_snapshot(store)? {
+    let (recorded, snapshot_print) = match store.read_at_once(usable_snapshot)?? {
         Ok((mut state, _, digest)) => (digest, snapshot::fingerprint_digest(&mut state)),
         Err(why) => return Ok(SnapshotCheck::Unusable { why }),
     };

@@ -640,6 +640,19 @@ impl Store {
         Ok(Ok(()))
     }
 
+    /// Runs `f` in one read transaction of this store: everything it reads
+    /// is of one moment, whatever another process commits meanwhile (a
+    /// snapshot's head and its rows; `f` must not write, nor open a
+    /// transaction of its own).
+    pub fn read_at_once<T>(&self, f: impl FnOnce(&Self) -> T) -> Result<T, StoreError> {
+        let sql = |e| sql_err(&self.path, e);
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
+        let out = f(self);
+        tx.commit().map_err(sql)?;
+        Ok(out)
+    }
+
     /// [`Store::for_each_snapshot_article`], if the stored snapshot is still
     /// the one of `size` entries recorded with `digest`: both are read in
     /// one transaction, so the rows are that snapshot's even if another

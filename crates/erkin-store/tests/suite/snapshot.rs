@@ -624,3 +624,27 @@ fn an_incremental_snapshot_does_not_complete_one_of_another_format() {
         SnapshotCheck::Agrees { size }
     );
 }
+
+/// What `Store::read_at_once` reads is of one moment: a snapshot stored
+/// by another process meanwhile is not seen half (its head with the old
+/// rows), which `Publication::open` relies on while a server stores them.
+#[test]
+fn a_read_at_once_does_not_see_what_is_committed_meanwhile() {
+    let f = founded();
+    articles(&f, &["one"]);
+    store_snapshot(&f);
+    let p = Publication::open(f.dir.path()).unwrap();
+    let (before, after) = p
+        .store()
+        .read_at_once(|s| {
+            let before = s.snapshot_size().unwrap();
+            db(f.dir.path())
+                .execute("UPDATE state_snapshot SET size = size + 1", [])
+                .unwrap();
+            (before, s.snapshot_size().unwrap())
+        })
+        .unwrap();
+    assert!(before.is_some());
+    assert_eq!(before, after);
+    assert_eq!(p.store().snapshot_size().unwrap(), before.map(|s| s + 1));
+}
