@@ -16,26 +16,9 @@ use erkin_core::entry::EntryBody;
 use erkin_core::keys::SecretKey;
 use erkin_export::{export, JOURNAL_FILE, MANIFEST_FILE};
 use erkin_store::Publication;
+use erkin_testkit::Rng;
 
 const T0: u64 = 1_790_000_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 struct Press {
     p: Publication,
@@ -208,7 +191,7 @@ fn random_step(x: &mut Press, rng: &mut Rng, images: &[String], n: &mut usize) -
                 .then(|| images[rng.below(images.len())].clone());
             let text = match &image {
                 Some(id) => format!("Corrected {slug}.\n\n![Photo](blob:{id}.png)\n"),
-                None => format!("Corrected {slug} {}.", rng.next() % 1000),
+                None => format!("Corrected {slug} {}.", rng.next_u64() % 1000),
             };
             let body = x.p.put_blob(text.as_bytes(), 1 << 20).unwrap().to_string();
             x.act(vec![Action::Correct(Correct {
@@ -254,7 +237,7 @@ fn random_step(x: &mut Press, rng: &mut Rng, images: &[String], n: &mut usize) -
         }
         84..=93 => {
             x.act(vec![Action::Statement(Statement {
-                text: format!("Statement {}", rng.next() % 1000),
+                text: format!("Statement {}", rng.next_u64() % 1000),
             })]);
             "statement".into()
         }

@@ -1242,24 +1242,10 @@ impl Publication {
             return self.catch_up();
         }
         if from < size {
-            let path = self.store.path().display().to_string();
-            let state = &mut self.state;
-            let mut failure = None;
-            self.store.for_each_entry(from, |index, e| {
-                if failure.is_none() {
-                    if let Err(rejection) = state.apply(e) {
-                        failure = Some(PublicationError::Invalid {
-                            path: path.clone(),
-                            index,
-                            rejection,
-                        });
-                    }
-                }
-                Ok(())
-            })?;
-            if let Some(f) = failure {
+            // A state folded part way is rebuilt before the next use.
+            if let Err(e) = fold_tail(&self.store, &mut self.state) {
                 self.stale = true;
-                return Err(f);
+                return Err(e);
             }
         }
         Ok(())
@@ -1409,13 +1395,7 @@ fn load_head(store: &Store) -> Result<Option<Head>, PublicationError> {
             Ok(_) => {}
             // Still unknown (never, once fetched): read as `open` does.
             Err(Rejection::ArticlesUnread) => needs_rows = true,
-            Err(rejection) => {
-                failure = Some(PublicationError::Invalid {
-                    path: store.path().display().to_string(),
-                    index,
-                    rejection,
-                })
-            }
+            Err(rejection) => failure = Some(invalid_entry(store, index, rejection)),
         }
         Ok(())
     })?;
@@ -1514,17 +1494,23 @@ fn usable_snapshot(store: &Store) -> Result<Result<Loaded, Refold>, PublicationE
         .map_err(Refold::Refused))
 }
 
+/// The store holds entry `index`, which the fold refuses: something the
+/// sequencer should never have admitted.
+fn invalid_entry(store: &Store, index: u64, rejection: Rejection) -> PublicationError {
+    PublicationError::Invalid {
+        path: store.path().display().to_string(),
+        index,
+        rejection,
+    }
+}
+
 /// Folds the store's entries after `state`'s size into it.
 fn fold_tail(store: &Store, state: &mut State) -> Result<(), PublicationError> {
     let mut failure = None;
     store.for_each_entry(state.size(), |index, e| {
         if failure.is_none() {
             if let Err(rejection) = state.apply(e) {
-                failure = Some(PublicationError::Invalid {
-                    path: store.path().display().to_string(),
-                    index,
-                    rejection,
-                });
+                failure = Some(invalid_entry(store, index, rejection));
             }
         }
         Ok(())
@@ -1576,11 +1562,7 @@ pub fn fold_store_until(
     until: u64,
     mut on_applied: impl FnMut(&Applied),
 ) -> Result<State, PublicationError> {
-    let invalid = |index, rejection| PublicationError::Invalid {
-        path: store.path().display().to_string(),
-        index,
-        rejection,
-    };
+    let invalid = |index, rejection| invalid_entry(store, index, rejection);
     let first = store.entries(0, 1)?;
     let Some(genesis) = first.first() else {
         return Err(StoreError::Corrupt {

@@ -1,7 +1,8 @@
 //! What the test suites share, in one place: a plain HTTP/1.1 client over
 //! `std::net` that shows exactly what a server sent (status, headers, raw
 //! body) and lets a test send what no well-behaved client would; free
-//! loopback ports; polling with a deadline.
+//! loopback ports; polling with a deadline; a seeded generator for
+//! randomised runs ([`Rng`]).
 //!
 //! A dev-dependency of the suites only; nothing here is in the binary.
 //! With the feature `ballots`: real secret ballots ([`ballots`]).
@@ -222,5 +223,27 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Du
             return None;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A small seeded generator (splitmix64) for randomised test runs, so a
+/// failure names its seed and runs again the same. Not for anything secret.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number below `n` (which must not be 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
     }
 }

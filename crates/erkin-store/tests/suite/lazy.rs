@@ -10,6 +10,7 @@ use erkin_store::publication::SNAPSHOT_EVERY;
 use erkin_store::{check_snapshot, Opened, Publication, PublicationError, SnapshotCheck};
 
 use crate::snapshot::{article_rows, articles, founded, statements, store_snapshot, Fixture, T0};
+use erkin_testkit::Rng;
 
 /// `action` signed by the fixture's member, dated by the log's size.
 fn signed(f: &Fixture, p: &Publication, action: Action) -> Vec<u8> {
@@ -365,22 +366,6 @@ fn articles_fetched_on_request_are_known_and_no_others() {
     p.fetch_articles(&["one"]).unwrap();
     assert!(p.state().articles_read());
     assert_eq!(p.state().article("one").unwrap().revisions.len(), 2);
-}
-
-/// A small seeded generator (splitmix64), so a failure names its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// Copies a data directory's files (no process has it open).

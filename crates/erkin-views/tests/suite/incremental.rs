@@ -14,26 +14,8 @@ use erkin_core::action::{
     Vote,
 };
 use erkin_core::blob::BlobId;
+use erkin_testkit::Rng;
 use erkin_views::{render_into, render_site_cached, BodyCache, Changes, SiteConfig};
-
-/// A seeded generator (SplitMix64): the same seed, the same sequence.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 fn png(w: u32, h: u32, shade: u8) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
@@ -195,7 +177,7 @@ fn random_step(f: &mut Fixture, rng: &mut Rng, images: &[String], n: &mut usize)
             let image = image_now(rng, 40);
             let text = match &image {
                 Some(id) => format!("Corrected {slug}.\n\n![Photo](blob:{id}.png)\n"),
-                None => format!("Corrected {slug} {}.", rng.next() % 1000),
+                None => format!("Corrected {slug} {}.", rng.next_u64() % 1000),
             };
             let body = f.blob(text.as_bytes());
             f.act(Action::Correct(Correct {
@@ -256,7 +238,7 @@ fn random_step(f: &mut Fixture, rng: &mut Rng, images: &[String], n: &mut usize)
         }
         83..=90 => {
             f.act(Action::Statement(Statement {
-                text: format!("Statement {}", rng.next() % 1000),
+                text: format!("Statement {}", rng.next_u64() % 1000),
             }));
             "statement".into()
         }
@@ -274,7 +256,7 @@ fn random_step(f: &mut Fixture, rng: &mut Rng, images: &[String], n: &mut usize)
             f.act(Action::SetMirrors(SetMirrors {
                 mirrors: (0..count)
                     .map(|k| MirrorEntry {
-                        url: format!("https://m{k}.example/{}/", rng.next() % 5),
+                        url: format!("https://m{k}.example/{}/", rng.next_u64() % 5),
                         pins: vec![],
                     })
                     .collect(),
