@@ -420,26 +420,8 @@ impl Publication {
         let Some((size, digest)) = self.unread else {
             return Ok(true);
         };
-        let unknown: Vec<String> = self
-            .state
-            .redacted()
-            .iter()
-            .filter(|t| !self.state.knows_article(t))
-            .cloned()
-            .collect();
-        if unknown.is_empty() {
-            return Ok(true);
-        }
-        let state = &mut self.state;
-        match self
-            .store
-            .for_each_row_by_slug(size, &digest, &unknown, |slug, row| {
-                snapshot::fetch_article(state, slug, row)
-            }) {
-            Ok(Some(Ok(()))) => Ok(true),
-            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        let targets: Vec<String> = self.state.redacted().iter().cloned().collect();
+        fetch_rows(&self.store, &mut self.state, size, &digest, targets)
     }
 
     /// [`PublicationError::ArticlesUnread`] unless the state knows which
@@ -467,26 +449,11 @@ impl Publication {
         let Some((size, digest)) = self.unread else {
             return Ok(());
         };
-        let unknown: Vec<String> = slugs
-            .iter()
-            .filter(|s| !self.state.knows_article(s))
-            .map(|s| s.to_string())
-            .collect();
-        if unknown.is_empty() {
-            return Ok(());
+        let slugs = slugs.iter().map(|s| s.to_string());
+        if !fetch_rows(&self.store, &mut self.state, size, &digest, slugs)? {
+            self.read_rows_or_reload()?;
         }
-        let state = &mut self.state;
-        match self
-            .store
-            .for_each_row_by_slug(size, &digest, &unknown, |slug, row| {
-                snapshot::fetch_article(state, slug, row)
-            }) {
-            Ok(Some(Ok(()))) => Ok(()),
-            Ok(None | Some(Err(_))) | Err(StoreError::Corrupt { .. }) => {
-                self.read_rows_or_reload().map(drop)
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(())
     }
 
     /// Makes a publication opened with [`Publication::open_lazily`] what
@@ -499,11 +466,10 @@ impl Publication {
         self.read_rows_or_reload()
     }
 
-    /// Makes sure the state holds every article: its rows read in place,
-    /// or, if they cannot be, the publication read again from the store
-    /// (as [`Publication::open`] does). Only while the state holds nothing
-    /// the store does not.
-    /// Whether the rows were read in place (false: read again).
+    /// Makes sure the state holds every article: its rows read in place
+    /// (true), or, if they cannot be, the publication read again from the
+    /// store as [`Publication::open`] does (false). Only while the state
+    /// holds nothing the store does not.
     fn read_rows_or_reload(&mut self) -> Result<bool, PublicationError> {
         if self.read_rows()? {
             return Ok(true);
@@ -1416,12 +1382,10 @@ fn load_head(store: &Store) -> Result<Option<Head>, PublicationError> {
 
 /// Into a state read from the head of the snapshot of `size` entries
 /// recorded with `digest`, its rows not read: the stored rows of the
-/// articles `entry` reads that it does not know yet (see
-/// `State::article_slugs_for`), read in one transaction that finds that
-/// snapshot still stored. False if they cannot be: the entry reads every
-/// article, another snapshot is stored now, or a row is refused (the
-/// caller reads every row, or the publication again). An entry that does
-/// not parse reads nothing (the fold refuses it).
+/// articles `entry` reads (see `State::article_slugs_for`), as
+/// [`fetch_rows`] fetches them. False if they cannot be, or if the entry
+/// reads every article. An entry that does not parse reads nothing (the
+/// fold refuses it).
 fn fetch_articles_for(
     store: &Store,
     state: &mut State,
@@ -1432,9 +1396,24 @@ fn fetch_articles_for(
     let Ok(parsed) = erkin_core::entry::ParsedEntry::parse(entry, state.origin()) else {
         return Ok(true);
     };
-    let Some(slugs) = state.article_slugs_for(&parsed.body.action) else {
-        return Ok(false);
-    };
+    match state.article_slugs_for(&parsed.body.action) {
+        Some(slugs) => fetch_rows(store, state, size, digest, slugs),
+        None => Ok(false),
+    }
+}
+
+/// Into a state read from the head of the snapshot of `size` entries
+/// recorded with `digest`: the stored rows of those of `slugs` it does not
+/// know yet, in one transaction that finds that snapshot still stored.
+/// False if they cannot be: another snapshot is stored now, or a row is
+/// refused (the caller reads every row, or the publication again).
+fn fetch_rows(
+    store: &Store,
+    state: &mut State,
+    size: u64,
+    digest: &[u8; 32],
+    slugs: impl IntoIterator<Item = String>,
+) -> Result<bool, PublicationError> {
     let unknown: Vec<String> = slugs
         .into_iter()
         .filter(|s| !state.knows_article(s))
