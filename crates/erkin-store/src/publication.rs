@@ -1326,20 +1326,9 @@ struct Head {
 /// `None` if that cannot be: no usable snapshot head, or an entry after it
 /// that reads articles (the caller opens as [`Publication::open`] does).
 fn load_head(store: &Store) -> Result<Option<Head>, PublicationError> {
-    let snap = match store.snapshot() {
-        Ok(Some(s)) => s,
-        Ok(None) | Err(StoreError::Corrupt { .. }) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    if snap.size == 0 || snap.size > store.size() || store.root_at(snap.size)? != snap.root {
-        return Ok(None);
-    }
-    let Ok(decoder) = snapshot::Decoder::new(&snap.bytes, store.log_key(), snap.size, &snap.digest)
-    else {
+    let Ok((decoder, size, weight, digest)) = usable_head(store)? else {
         return Ok(None);
     };
-    let (size, weight, digest) = (snap.size, snap.weight, snap.digest);
-    drop(snap);
     let mut state = decoder.finish_unread();
     let mut needs_rows = false;
     let mut failure = None;
@@ -1438,6 +1427,29 @@ type Loaded = (State, u64, [u8; 32]);
 /// can be trusted, or why not. The head is read whole, the article rows one
 /// at a time.
 fn usable_snapshot(store: &Store) -> Result<Result<Loaded, Refold>, PublicationError> {
+    let (mut decoder, _, weight, digest) = match usable_head(store)? {
+        Ok(head) => head,
+        Err(why) => return Ok(Err(why)),
+    };
+    match store.for_each_snapshot_article(|slug, bytes| decoder.article(slug, bytes)) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Ok(Err(Refold::Refused(e))),
+        Err(StoreError::Corrupt { .. }) => return Ok(Err(Refold::Unreadable)),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(decoder
+        .finish()
+        .map(|state| (state, weight, digest))
+        .map_err(Refold::Refused))
+}
+
+/// The stored snapshot's head, read and checked (within the log, of its
+/// tree, of this format, log, size and recorded digest), ready for its
+/// rows, with the snapshot's size, weight and recorded digest; or why it
+/// cannot be used.
+fn usable_head(
+    store: &Store,
+) -> Result<Result<(snapshot::Decoder, u64, u64, [u8; 32]), Refold>, PublicationError> {
     let snap = match store.snapshot() {
         Ok(Some(s)) => s,
         Ok(None) => return Ok(Err(Refold::Missing)),
@@ -1453,24 +1465,11 @@ fn usable_snapshot(store: &Store) -> Result<Result<Loaded, Refold>, PublicationE
     if store.root_at(snap.size)? != snap.root {
         return Ok(Err(Refold::OtherTree { size: snap.size }));
     }
-    let weight = snap.weight;
-    let digest = snap.digest;
-    let mut decoder =
-        match snapshot::Decoder::new(&snap.bytes, store.log_key(), snap.size, &snap.digest) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(Refold::Refused(e))),
-        };
-    drop(snap);
-    match store.for_each_snapshot_article(|slug, bytes| decoder.article(slug, bytes)) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Ok(Err(Refold::Refused(e))),
-        Err(StoreError::Corrupt { .. }) => return Ok(Err(Refold::Unreadable)),
-        Err(e) => return Err(e.into()),
-    }
-    Ok(decoder
-        .finish()
-        .map(|state| (state, weight, digest))
-        .map_err(Refold::Refused))
+    Ok(
+        snapshot::Decoder::new(&snap.bytes, store.log_key(), snap.size, &snap.digest)
+            .map(|d| (d, snap.size, snap.weight, snap.digest))
+            .map_err(Refold::Refused),
+    )
 }
 
 /// The store holds entry `index`, which the fold refuses: something the
