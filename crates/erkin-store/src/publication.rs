@@ -1443,13 +1443,15 @@ fn usable_snapshot(store: &Store) -> Result<Result<Loaded, Refold>, PublicationE
         .map_err(Refold::Refused))
 }
 
+/// A checked snapshot head's decoder, and the snapshot's size, weight and
+/// recorded digest.
+type UsableHead = (snapshot::Decoder, u64, u64, [u8; 32]);
+
 /// The stored snapshot's head, read and checked (within the log, of its
 /// tree, of this format, log, size and recorded digest), ready for its
 /// rows, with the snapshot's size, weight and recorded digest; or why it
 /// cannot be used.
-fn usable_head(
-    store: &Store,
-) -> Result<Result<(snapshot::Decoder, u64, u64, [u8; 32]), Refold>, PublicationError> {
+fn usable_head(store: &Store) -> Result<Result<UsableHead, Refold>, PublicationError> {
     let snap = match store.snapshot() {
         Ok(Some(s)) => s,
         Ok(None) => return Ok(Err(Refold::Missing)),
