@@ -502,21 +502,45 @@ async fn blob(
 /// How much of a blob is read from the store at a time.
 const BLOB_PIECE: usize = 128 * 1024;
 
-/// Serves a blob: from memory when kept ([`crate::blob_cache`]), otherwise
-/// streamed from the store in pieces, so a reader, however slow, holds at
-/// most one piece of the server's memory, never the whole blob. The store
-/// is asked on every request whether the blob may be served: uploads no
-/// entry names yet, and redacted blobs, are not. The blob's ID is its ETag.
-async fn send_blob(
-    shared: &Arc<Shared>,
+/// What [`send_blob`] found: the blob's record, and its bytes when kept.
+type FoundBlob = Option<(erkin_store::store::BlobHandle, Option<bytes::Bytes>)>;
+
+/// The store's answer for a blob a reader asked for, without leaving the
+/// connection's thread, when that is quick: the store free this moment, and
+/// nothing to read but whether the blob may be served (a HEAD, a
+/// revalidation, or a blob kept in memory). `None`: ask [`find_blob`].
+///
+/// A kept blob at 64 readers spent about a fifth of the server's time
+/// waking threads and switching between them, two hops per request for a
+/// lookup of some microseconds (`docs/BENCHMARKS.md`, "On a quiet machine").
+fn served_here(
+    shared: &Shared,
+    id: &BlobId,
+    no_body: bool,
+) -> Option<Result<FoundBlob, erkin_store::StoreError>> {
+    let store = shared.store.try_lock().ok()?;
+    let kept = if no_body {
+        None
+    } else {
+        Some(shared.blobs.get(id)?)
+    };
+    Some(
+        store
+            .served_blob(id)
+            .map(|blob| blob.map(|blob| (blob, kept))),
+    )
+}
+
+/// The store's answer for a blob a reader asked for, on a blocking thread:
+/// whether it may be served, and its bytes, read and kept when there is
+/// room.
+async fn find_blob(
+    s: Arc<Shared>,
     id: BlobId,
-    req_headers: &HeaderMap,
     head: bool,
-) -> Response<Body> {
-    let etag = format!("\"{id}\"");
-    let modified = !not_modified(req_headers, &etag);
-    let s = shared.clone();
-    let found = tokio::task::spawn_blocking(move || {
+    modified: bool,
+) -> Result<Result<FoundBlob, erkin_store::StoreError>, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
         let store = lock(&s.store);
         let Some(blob) = store.served_blob(&id)? else {
             return Ok(None);
@@ -537,7 +561,26 @@ async fn send_blob(
             .and_then(|bytes| s.blobs.keep(id, bytes));
         Ok::<_, erkin_store::StoreError>(Some((blob, kept)))
     })
-    .await;
+    .await
+}
+
+/// Serves a blob: from memory when kept ([`crate::blob_cache`]), otherwise
+/// streamed from the store in pieces, so a reader, however slow, holds at
+/// most one piece of the server's memory, never the whole blob. The store
+/// is asked on every request whether the blob may be served: uploads no
+/// entry names yet, and redacted blobs, are not. The blob's ID is its ETag.
+async fn send_blob(
+    shared: &Arc<Shared>,
+    id: BlobId,
+    req_headers: &HeaderMap,
+    head: bool,
+) -> Response<Body> {
+    let etag = format!("\"{id}\"");
+    let modified = !not_modified(req_headers, &etag);
+    let found = match served_here(shared, &id, head || !modified) {
+        Some(found) => Ok(found),
+        None => find_blob(shared.clone(), id, head, modified).await,
+    };
     let (blob, kept) = match found {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => return not_found_at("/blob/"),
