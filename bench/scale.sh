@@ -4,6 +4,7 @@
 #
 #   bench/scale.sh [--erkin BIN] [--sizes "1000 10000 100000"] [--work DIR]
 #                  [--hugo-up-to N] [--hugo-timeout S] [--deadline EPOCH]
+#                  [--fresh-fs]
 #
 # For each size N of the generated corpus (../shared/bench/gen_corpus.py
 # --hugo; generated once into WORK/corpus-N and kept), under GNU time
@@ -43,6 +44,11 @@
 # WORK/results.tsv (metric, N, wall s, peak MiB, CPU s, extra), written as
 # they are measured, so an interrupted run keeps what it finished.
 # --deadline (Unix seconds) shortens Hugo's timeout so the run ends by then.
+# --fresh-fs (root only): the full export's folder (kept mounted for the
+# size's later steps) and Hugo's are each a new ext4 filesystem (a file of
+# WORK, a loop device with direct I/O), so neither build pays for inodes
+# other processes deleted shortly before (see `discard` below and
+# bench/export-vs-hugo.sh).
 set -euo pipefail
 
 ERKIN=${ERKIN:-target/release/erkin}
@@ -51,6 +57,7 @@ WORK=${TMPDIR:-/tmp}/erkin-scale
 HUGO_UP_TO=10000
 HUGO_TIMEOUT=600
 DEADLINE=0
+FRESH_FS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --erkin) ERKIN=$2; shift 2 ;;
@@ -59,10 +66,15 @@ while [ $# -gt 0 ]; do
     --hugo-up-to) HUGO_UP_TO=$2; shift 2 ;;
     --hugo-timeout) HUGO_TIMEOUT=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
+    --fresh-fs) FRESH_FS=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 ERKIN=$(realpath "$ERKIN")
+if [ -n "$FRESH_FS" ] && { [ "$(id -u)" -ne 0 ] || ! command -v losetup > /dev/null; }; then
+  echo "--fresh-fs needs root and losetup" >&2
+  exit 2
+fi
 GEN=$(realpath "$(dirname "$0")/../../shared/bench/gen_corpus.py")
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
 command -v curl > /dev/null || { echo "needs curl" >&2; exit 2; }
@@ -72,7 +84,7 @@ export ERKIN_PASSPHRASE=bench-passphrase ERKIN_SCRYPT_WORK_FACTOR=10
 unset ERKIN_DIR ERKIN_SERVER
 mkdir -p "$WORK"
 WORK=$(realpath "$WORK")
-echo "bench/scale.sh: sizes $SIZES; erkin $ERKIN; checkout $(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?');" \
+echo "bench/scale.sh: sizes $SIZES; erkin $ERKIN;${FRESH_FS:+ export and Hugo each into a new ext4 filesystem;} checkout $(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?');" \
   "started $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
@@ -80,7 +92,30 @@ SERVE_PID=
 
 cleanup() {
   [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2> /dev/null || true
+  for m in "${MOUNTED[@]}"; do unmount_fresh "$m"; done
   rm -rf "$WORK/.discarded"
+}
+
+# mount_fresh DIR: a new ext4 filesystem at DIR, large enough for a build of
+# the current size ($n), on a loop device with direct I/O (writes reach the
+# disk, not only the host's page cache). unmount_fresh DIR undoes it.
+MOUNTED=()
+mount_fresh() {
+  local img="$WORK/.images/$(basename "$(dirname "$1")")-$(basename "$1").img" loop
+  mkdir -p "$WORK/.images" "$1"
+  rm -f "$img"
+  truncate -s "$((n / 16 + 1024))M" "$img"
+  mkfs.ext4 -q -F "$img"
+  loop=$(losetup --direct-io=on --find --show "$img")
+  mount "$loop" "$1"
+  MOUNTED+=("$1")
+}
+unmount_fresh() {
+  local loop
+  loop=$(findmnt -n -o SOURCE "$1" 2> /dev/null) || return 0
+  umount "$1" || { echo "could not unmount $1" >&2; return 0; }
+  losetup -d "$loop" 2> /dev/null || true
+  rm -rf "$1" "$WORK/.images/$(basename "$(dirname "$1")")-$(basename "$1").img"
 }
 
 # discard PATH: moves PATH aside (a rename), deleted when the run ends. On
@@ -142,6 +177,7 @@ for n in $SIZES; do
   measure import "$n" "$ERKIN" --dir "$d/data" import --key "$d/editor.key" "$corpus/content" || continue
 
   # Full export, after a sync so it does not pay for earlier dirty pages.
+  [ -z "$FRESH_FS" ] || mount_fresh "$d/site"
   sync
   EXTRA= measure export "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
     sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
@@ -226,13 +262,15 @@ for n in $SIZES; do
       [ "$left" -lt "$limit" ] && limit=$left
     fi
     if [ "$n" -le "$HUGO_UP_TO" ] || [ "$limit" -gt 30 ]; then
+      [ -z "$FRESH_FS" ] || mount_fresh "$d/hugo-out"
       sync
       EXTRA="timeout ${limit}s" measure hugo "$n" timeout "$limit" "$HUGO" --quiet --buildFuture -s "$corpus" -d "$d/hugo-out" || true
-      discard "$d/hugo-out"
+      if [ -n "$FRESH_FS" ]; then unmount_fresh "$d/hugo-out"; else discard "$d/hugo-out"; fi
     else
       record hugo "$n" SKIPPED "" "" "no time left before the deadline"
     fi
   fi
+  [ -z "$FRESH_FS" ] || unmount_fresh "$d/site"
 done
 
 # ---------------------------------------------------------------------------
