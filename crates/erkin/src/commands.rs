@@ -435,18 +435,20 @@ pub fn run(cli: Cli) -> Result<u8> {
                         args.out.display()
                     )
                 }
-                None if current.is_some() => current.unwrap_or_default(),
-                None => {
-                    let bar = progress(None, "files exported");
-                    let export = if args.full {
-                        erkin_export::export_whole
-                    } else {
-                        erkin_export::export_with_progress
-                    };
-                    let stats = export(&publication, &args.out, &mut |_| bar.inc(1));
-                    bar.finish_and_clear();
-                    stats?
-                }
+                None => match current {
+                    Some(stats) => stats,
+                    None => {
+                        let bar = progress(None, "files exported");
+                        let export = if args.full {
+                            erkin_export::export_whole
+                        } else {
+                            erkin_export::export_with_progress
+                        };
+                        let stats = export(&publication, &args.out, &mut |_| bar.inc(1));
+                        bar.finish_and_clear();
+                        stats?
+                    }
+                },
             };
             let entries = publication.store().size();
             if args.json {
