@@ -268,8 +268,8 @@ impl AsyncWrite for Stalling {
     /// with them, rather than alone at once (the connection has
     /// `TCP_NODELAY`). Sent alone, 64 readers of a 4 MiB blob closed their
     /// receive windows about 3,000 times in 5 s against nginx's 500–800,
-    /// at 0.87–0.91× its requests/s; with it, about 400 times, at nginx's
-    /// rate (`docs/BENCHMARKS.md`, "On a quiet machine: the pages, and the
+    /// at 0.87–0.91× its requests/s; with it, about 400 times, at 0.96–1.02×
+    /// (`docs/BENCHMARKS.md`, "On a quiet machine: the pages, and the
     /// 4 MiB blob's head sent with `MSG_MORE`").
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
