@@ -28,6 +28,7 @@ pub mod entry;
 pub mod evidence;
 pub mod governance;
 pub mod keys;
+pub mod lists;
 pub mod media;
 pub mod members;
 pub mod mirrors;

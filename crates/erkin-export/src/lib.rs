@@ -47,7 +47,7 @@ mod write;
 pub use dir::{atomic_write, dir_syncs, filesystem_syncs, read_bounded, sync_dir, DirCopy};
 pub use manifest::JOURNAL_FILE;
 pub use write::{
-    default_writers, export, export_source, export_whole, export_whole_with, export_with_progress,
-    for_each_file, for_each_file_changed, up_to_date, Descriptor, ExportError, ExportStats, Part,
-    Selection, Source, DESCRIPTOR_FILE, MANIFEST_FILE,
+    default_writers, export, export_lazily, export_source, export_whole, export_whole_with,
+    export_with_progress, for_each_file, for_each_file_changed, up_to_date, Descriptor,
+    ExportError, ExportStats, Part, Selection, Source, DESCRIPTOR_FILE, MANIFEST_FILE,
 };

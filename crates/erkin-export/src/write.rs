@@ -35,6 +35,10 @@ pub struct ExportStats {
     pub unchanged: usize,
     /// Files of an earlier export that the site no longer has.
     pub deleted: usize,
+    /// Whether the pages were made from the store's lists (new articles:
+    /// only the articles the pages due show were read), not from every
+    /// article.
+    pub from_lists: bool,
 }
 
 /// What part of a copy a file is, which decides how carefully it is written.
@@ -158,13 +162,26 @@ fn files<E: From<StoreError>>(
         // Rendered once: nothing kept between batches.
         let cache = erkin_views::BodyCache::unkept();
         let mut failed = None;
-        covered = erkin_views::render_into(state, &blobs, &config, &cache, changes, &mut |file| {
+        let mut sink = |file: erkin_views::File| {
             if failed.is_none() {
                 if let Err(e) = visit(file.path, Part::Site, Some(file.bytes)) {
                     failed = Some(e);
                 }
             }
-        });
+        };
+        covered = match (publication.lists, changes) {
+            (Some(lists), Some(changes)) => {
+                match erkin_views::render_from_lists(
+                    state, &blobs, &config, &cache, changes, lists, &mut sink,
+                ) {
+                    Some(covered) => covered,
+                    // Nothing rendered: the caller renders from every
+                    // article.
+                    None => return Err(StoreError::ListsShort.into()),
+                }
+            }
+            _ => erkin_views::render_into(state, &blobs, &config, &cache, changes, &mut sink),
+        };
         if let Some(e) = failed {
             return Err(e);
         }
@@ -218,13 +235,20 @@ fn blobs_named_since(publication: Source<'_>, since: u64) -> Result<Vec<BlobId>,
 pub struct Source<'a> {
     store: &'a Store,
     state: &'a State,
+    /// The store's lists, answered for this render (see
+    /// [`erkin_views::render_from_lists`]).
+    lists: Option<&'a erkin_core::lists::Lists>,
 }
 
 impl<'a> Source<'a> {
     /// `state` must be the fold of exactly `store`'s entries.
     pub fn new(store: &'a Store, state: &'a State) -> Self {
         debug_assert_eq!(store.size(), state.size());
-        Source { store, state }
+        Source {
+            store,
+            state,
+            lists: None,
+        }
     }
 
     fn store(self) -> &'a Store {
@@ -241,13 +265,14 @@ impl<'a> From<&'a Publication> for Source<'a> {
         Source {
             store: p.store(),
             state: p.state(),
+            lists: None,
         }
     }
 }
 
 /// Writes the static copy of `publication` into `out`, incrementally.
 pub fn export(publication: &Publication, out: &Path) -> Result<ExportStats, ExportError> {
-    export_from(publication.into(), out, &mut |_| {})
+    export_with_progress(publication, out, &mut |_| {})
 }
 
 /// What [`export`] comes to for a copy it has nothing to add to, found
@@ -299,7 +324,29 @@ pub fn export_with_progress(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
-    export_from(publication.into(), out, progress)
+    let source = Source::from(publication);
+    prepare_folder(source, out)?;
+    let manifest = Manifest::open(out);
+    let size = publication.store().size();
+    if let Some(since) = manifest
+        .size()
+        .filter(|s| *s <= size && size - s <= MAX_BEHIND)
+    {
+        let changes = changes_since(source, since)?;
+        if erkin_views::lists_suit(&changes) {
+            if let Some(lists) = lists_for(Held::Ref(publication), &changes)? {
+                let source = Source {
+                    lists: Some(&lists),
+                    ..source
+                };
+                match export_changes(source, out, &manifest, since, &changes, progress) {
+                    Err(ExportError::Store(StoreError::ListsShort)) => {}
+                    done => return done,
+                }
+            }
+        }
+    }
+    export_from(source, out, progress)
 }
 
 /// [`export_with_progress`] of a [`Source`].
@@ -321,6 +368,107 @@ fn export_from(
         }
     }
     whole(publication, out, progress, default_writers())
+}
+
+/// [`export_with_progress`] of a publication that may have been opened
+/// without its articles (`Publication::open_lazily`, as `erkin export`
+/// opens it): a copy a few new articles behind gets them from the store's
+/// lists (`erkin_store::lists`), only the articles its pages due show
+/// fetched; any other copy, or a change the lists cannot make, reads every
+/// article first, then is exported as [`export_with_progress`] does.
+pub fn export_lazily(
+    publication: &mut Publication,
+    out: &Path,
+    progress: &mut dyn FnMut(Part),
+) -> Result<ExportStats, ExportError> {
+    prepare_folder(Source::from(&*publication), out)?;
+    let manifest = Manifest::open(out);
+    let size = publication.store().size();
+    if let Some(since) = manifest
+        .size()
+        .filter(|s| *s <= size && size - s <= MAX_BEHIND)
+    {
+        let changes = changes_since(Source::from(&*publication), since)?;
+        if erkin_views::lists_suit(&changes) {
+            if let Some(lists) = lists_for(Held::Mut(publication), &changes)? {
+                let source = Source {
+                    lists: Some(&lists),
+                    ..Source::from(&*publication)
+                };
+                match export_changes(source, out, &manifest, since, &changes, progress) {
+                    Err(ExportError::Store(StoreError::ListsShort)) => {}
+                    done => return done,
+                }
+            }
+        }
+    }
+    publication.read_articles()?;
+    export_from(Source::from(&*publication), out, progress)
+}
+
+/// The most rounds of questions a render from the lists asks.
+const MOST_ROUNDS: usize = 16;
+
+/// The store's lists answered for a render of `changes` of `publication`'s
+/// state, the articles they name fetched into it; `None` if they cannot
+/// make it (render from every article).
+fn lists_for(
+    mut publication: Held<'_>,
+    changes: &erkin_views::Changes,
+) -> Result<Option<erkin_core::lists::Lists>, ExportError> {
+    use erkin_core::lists::{Lists, Wanted};
+    let Some(overlay) = publication.get().lists_overlay()? else {
+        return Ok(None);
+    };
+    let mut lists = Lists::default();
+    for _ in 0..MOST_ROUNDS {
+        match erkin_views::lists_wanted(publication.get().state(), changes, &lists) {
+            Wanted::Render => return Ok(Some(lists)),
+            Wanted::Whole => return Ok(None),
+            Wanted::More(queries, mut fetch) => {
+                if !publication
+                    .get()
+                    .answer_lists(&overlay, &queries, &mut lists)?
+                {
+                    return Ok(None);
+                }
+                let state = publication.get().state();
+                fetch.extend(
+                    lists
+                        .slugs()
+                        .filter(|s| !state.knows_article(s))
+                        .map(str::to_string),
+                );
+                fetch.sort_unstable();
+                fetch.dedup();
+                if !fetch.is_empty() {
+                    let slugs: Vec<&str> = fetch.iter().map(String::as_str).collect();
+                    match &mut publication {
+                        Held::Mut(p) => p.fetch_articles(&slugs)?,
+                        // Every article it holds is known.
+                        Held::Ref(_) => return Ok(None),
+                    }
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A publication a render from the lists may fetch articles into, or one
+/// it only reads (which holds every article: nothing to fetch).
+enum Held<'p> {
+    Mut(&'p mut Publication),
+    Ref(&'p Publication),
+}
+
+impl Held<'_> {
+    fn get(&self) -> &Publication {
+        match self {
+            Held::Mut(p) => p,
+            Held::Ref(p) => p,
+        }
+    }
 }
 
 /// Refuses a folder holding another publication's copy or a newer one,
@@ -526,6 +674,7 @@ fn export_changes(
             Ok(())
         },
     )?;
+    w.stats.from_lists = publication.lists.is_some();
     let mut stale = BTreeSet::new();
     for prefix in &covered {
         for rel in manifest.listed_under(prefix) {

@@ -18,6 +18,7 @@ pub mod ballots;
 pub mod drafts;
 mod held;
 pub mod keyfile;
+pub mod lists;
 pub mod publication;
 mod publication_error;
 pub mod store;

@@ -36,6 +36,11 @@ pub const FORMAT_VERSION: i32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A render from the stored lists ([`crate::lists`]) found them short
+    /// of what it needs, before rendering anything: render from every
+    /// article instead (read them all first).
+    #[error("the stored lists cannot make this render; every article is to be read")]
+    ListsShort,
     #[error("{path}: no erkin data here")]
     NotFound { path: PathBuf },
     #[error("{0}: a publication already exists here")]
@@ -186,6 +191,7 @@ impl Store {
         configure(&store.conn)
             .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
             .and_then(|()| store.conn.execute_batch(SNAPSHOT_TABLE))
+            .and_then(|()| store.conn.execute_batch(crate::lists::LISTS_TABLES))
             .and_then(|()| store.conn.execute_batch(HELD_TABLES))
             .and_then(|()| add_snapshot_weight(&store.conn))
             .map_err(|source| sql_err(&store.path, source))?;
@@ -816,6 +822,7 @@ impl Store {
     pub fn drop_snapshot(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")
+            .and_then(|()| self.conn.execute_batch(crate::lists::CLEAR_LISTS))
             .map_err(|e| sql_err(&self.path, e))
     }
 
@@ -1351,11 +1358,13 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
          CREATE TABLE blobs (id BLOB PRIMARY KEY, data BLOB NOT NULL) STRICT;
          {PENDING_TABLE}
          {SNAPSHOT_TABLE}
+         {lists}
          {held}
          ALTER TABLE state_snapshot ADD COLUMN weight INTEGER NOT NULL DEFAULT 0;
          PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {FORMAT_VERSION};",
         held = HELD_TABLES,
+        lists = crate::lists::LISTS_TABLES,
     ))
     .map_err(sql)?;
     conn.execute(
@@ -1419,6 +1428,7 @@ fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
 /// written: returns whether it was.
 fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<bool> {
     if snap.complete {
+        crate::lists::write(tx, snap, None)?;
         tx.execute("DELETE FROM state_articles", [])?;
     } else {
         // The head's first line only ("erkin-state N\n"), not the head.
@@ -1432,8 +1442,10 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
             .unwrap_or((0, Vec::new()));
         if stored < snap.since || snapshot::format_of(&first) != Some(snapshot::FORMAT) {
             tx.execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")?;
+            tx.execute_batch(crate::lists::CLEAR_LISTS)?;
             return Ok(false);
         }
+        crate::lists::write(tx, snap, Some(stored))?;
     }
     {
         let mut ins = tx

@@ -8,7 +8,7 @@ use crate::dates::rfc3339;
 use crate::pick::Pick;
 use crate::{File, SiteConfig};
 
-const FEED_ENTRIES: usize = 50;
+pub(crate) const FEED_ENTRIES: usize = 50;
 
 /// Escapes text for XML content and attribute values.
 fn x(s: &str) -> String {
@@ -37,8 +37,9 @@ pub const SITEMAP_SHARD: usize = 1000;
 /// What the feeds and the sitemap are made of, gathered with the site's
 /// lists (see `pages::Gathered`): nothing here walks the archive again.
 pub(crate) struct Lists<'x, 'l, 'a> {
-    /// Every article, newest first.
+    /// Every article, newest first: its newest `len` of them.
     pub(crate) newest: &'x [&'l Listing<'a>],
+    pub(crate) len: usize,
     /// Their last change (the feed's `updated`).
     pub(crate) updated: u64,
     /// Each charter language's articles, newest first, and their last
@@ -70,7 +71,7 @@ pub(crate) fn render(
             bytes: feed(state, config, list, *updated, Some(lang)).into_bytes(),
         });
     }
-    let len = newest.len();
+    let len = lists.len;
     let shards = len.div_ceil(SITEMAP_SHARD);
     let mut due = std::collections::BTreeSet::new();
     if pick.all {

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod dates;
 pub mod diff;
+mod fast;
 mod feeds;
 pub mod i18n;
 pub mod images;
@@ -30,6 +31,7 @@ pub use pages::{decimal, handle_path, strip_bidi, PER_PAGE};
 use erkin_core::blob::BlobId;
 pub use erkin_core::changes::Changes;
 use erkin_core::descriptor::{Descriptor, DESCRIPTOR_FILE};
+use erkin_core::lists::{Lists, Wanted};
 use erkin_core::state::State;
 
 /// One rendered file.
@@ -166,7 +168,59 @@ pub fn render_into(
     changes: Option<&Changes>,
     sink: &mut dyn FnMut(File),
 ) -> Vec<String> {
-    let covered = pages::render(state, blobs, config, cache, changes, sink);
+    // Without lists given, every article is read: always made.
+    let covered = pages::render(state, blobs, config, cache, changes, None, sink);
+    finish(state, changes, covered.unwrap_or_default(), sink)
+}
+
+/// Whether a render of `changes` may be made from the stored lists
+/// ([`render_from_lists`]): new articles (and the clock) only.
+pub fn lists_suit(changes: &Changes) -> bool {
+    fast::suits(changes)
+}
+
+/// What to ask of the stored lists next for a render of `changes` from
+/// them ([`render_from_lists`]): see [`erkin_core::lists::Wanted`].
+pub fn lists_wanted(state: &State, changes: &Changes, have: &Lists) -> Wanted {
+    fast::wanted(state, changes, have)
+}
+
+/// [`render_into`] of the new articles of `changes`, from the stored
+/// lists `lists` (every question [`lists_wanted`] asked answered, for this
+/// state, and every article they name known to it): only the articles
+/// the pages due show are read. `None`, and nothing handed to `sink`, if
+/// the lists cannot make it (render from every article instead).
+pub fn render_from_lists(
+    state: &State,
+    blobs: &BlobReader,
+    config: &SiteConfig,
+    cache: &BodyCache,
+    changes: &Changes,
+    lists: &Lists,
+    sink: &mut dyn FnMut(File),
+) -> Option<Vec<String>> {
+    if !fast::suits(changes) {
+        return None;
+    }
+    let covered = pages::render(
+        state,
+        blobs,
+        config,
+        cache,
+        Some(changes),
+        Some(lists),
+        sink,
+    )?;
+    Some(finish(state, Some(changes), covered, sink))
+}
+
+/// The files every render ends with.
+fn finish(
+    state: &State,
+    changes: Option<&Changes>,
+    covered: Vec<String>,
+    sink: &mut dyn FnMut(File),
+) -> Vec<String> {
     if covered.first().is_some_and(String::is_empty) {
         sink(File {
             path: "style.css".into(),

@@ -39,14 +39,14 @@ pub const PER_PAGE: usize = 30;
 /// `PER_PAGE`). A new item rewrites the index and the newest numbered page
 /// (and the one before it when a chunk fills), never the older pages, and
 /// no page names the total.
-struct Paging {
+pub(crate) struct Paging {
     len: usize,
     /// Numbered pages: none while the index shows everything.
     numbered: usize,
 }
 
 impl Paging {
-    fn new(len: usize) -> Self {
+    pub(crate) fn new(len: usize) -> Self {
         let numbered = if len > PER_PAGE {
             len.div_ceil(PER_PAGE)
         } else {
@@ -56,7 +56,7 @@ impl Paging {
     }
 
     /// Positions in the newest-first list shown on page `n`.
-    fn range(&self, n: usize) -> std::ops::Range<usize> {
+    pub(crate) fn range(&self, n: usize) -> std::ops::Range<usize> {
         if n == 0 {
             return 0..self.len.min(PER_PAGE);
         }
@@ -77,11 +77,29 @@ impl Paging {
         (Some(newer), (n > 1).then(|| n - 1))
     }
 }
+/// A list's newest items — every one, or (a render from the stored
+/// lists) as many as its pages due show — and its length.
+#[derive(Clone, Default)]
+pub(crate) struct Run<'l, 'a> {
+    pub(crate) items: Vec<&'l Listing<'a>>,
+    pub(crate) len: usize,
+}
+
+impl<'l, 'a> Run<'l, 'a> {
+    /// Every item of a list.
+    pub(crate) fn whole(items: Vec<&'l Listing<'a>>) -> Self {
+        Run {
+            len: items.len(),
+            items,
+        }
+    }
+}
+
 /// Newest articles after the lead story on a front page.
 const FRONT_LATEST: usize = 10;
 /// Tag sections on a front page, and articles in each.
-const FRONT_SECTIONS: usize = 4;
-const FRONT_SECTION_ITEMS: usize = 3;
+pub(crate) const FRONT_SECTIONS: usize = 4;
+pub(crate) const FRONT_SECTION_ITEMS: usize = 3;
 /// An editor-given publication date further than this from the log time
 /// is shown flagged, beside the log time.
 const EDITOR_DATE_SLACK: u64 = 24 * 3600;
@@ -199,16 +217,25 @@ pub fn render(
     config: &SiteConfig,
     cache: &crate::BodyCache,
     changes: Option<&Changes>,
+    lists: Option<&erkin_core::lists::Lists>,
     sink: &mut dyn FnMut(File),
-) -> Vec<String> {
+) -> Option<Vec<String>> {
     use rayon::prelude::*;
     let pick = Pick::new(changes);
     let mut covered = Vec::new();
     if pick.all {
         covered.push(String::new());
     } else if changes.is_none_or(Changes::is_empty) {
-        return covered;
+        return Some(covered);
     }
+    // From the stored lists, what the pages due need of the archive
+    // (`fast`): only the articles they show are read.
+    let fast = match (lists, changes) {
+        (Some(have), Some(c)) if !pick.all && crate::fast::suits(c) => {
+            Some(crate::fast::gather(state, &pick, have).ok()?)
+        }
+        _ => None,
+    };
     let mut used = std::collections::HashSet::new();
     // The lists are made of the articles' listings (in slug order), so
     // only the articles whose pages or list entries are rendered are
@@ -216,29 +243,77 @@ pub fn render(
     // Each listing's share of the sections' lists is taken as it is read,
     // while its row is at hand (see `Gathering`).
     let mut gathering = Gathering::new(state, &pick);
-    let mut listings: Vec<Listing> = Vec::with_capacity(state.article_count());
-    listings.extend(state.listings().inspect(|l| gathering.visit(l)));
-    let (to_render, translation_groups) = if pick.all {
-        (Vec::new(), translation_groups(None, &listings))
-    } else {
-        pages_showing(state, &pick.listed, &listings)
+    let mut listings: Vec<Listing> = Vec::new();
+    // Read from the lists: each listing's place in `listings`, by slug.
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    match &fast {
+        None => {
+            listings.reserve(state.article_count());
+            listings.extend(state.listings().inspect(|l| gathering.visit(l)));
+        }
+        Some(g) => {
+            for slug in g.slugs() {
+                if at.contains_key(slug) {
+                    continue;
+                }
+                at.insert(slug, listings.len());
+                listings.push(state.listing(slug)?);
+            }
+        }
+    }
+    let listings = listings;
+    let of = |slugs: &[&str]| -> Vec<&Listing> {
+        slugs
+            .iter()
+            .filter_map(|s| at.get(s).map(|&i| &listings[i]))
+            .collect()
+    };
+    let (to_render, translation_groups) = match &fast {
+        _ if pick.all => (Vec::new(), translation_groups(None, &listings)),
+        None => pages_showing(state, &pick.listed, &listings),
+        Some(g) => (
+            g.to_render.clone(),
+            g.groups.iter().map(|(k, v)| (*k, of(v))).collect(),
+        ),
     };
     // Newest first: ties are broken by the place in slug order, an
     // integer, not by comparing slugs.
-    let mut order: Vec<(u64, usize)> = listings
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.published_at, i))
-        .collect();
-    // On every core (a total order, so the same result).
-    order.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    // Places in `listings` (slug order), newest first.
-    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
-    let newest: Vec<&Listing> = order.iter().map(|&i| &listings[i]).collect();
+    let (newest, order): (Run, Vec<usize>) = match &fast {
+        None => {
+            let mut order: Vec<(u64, usize)> = listings
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.published_at, i))
+                .collect();
+            // On every core (a total order, so the same result).
+            order.par_sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            // Places in `listings` (slug order), newest first.
+            let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+            (
+                Run::whole(order.iter().map(|&i| &listings[i]).collect()),
+                order,
+            )
+        }
+        Some(g) => {
+            let part = g.columns[0].list.as_ref()?;
+            (
+                Run {
+                    items: of(&part.items),
+                    len: part.len,
+                },
+                Vec::new(),
+            )
+        }
+    };
     let to_render: Vec<&str> = if pick.all {
-        newest.iter().map(|l| l.slug).collect()
+        newest.items.iter().map(|l| l.slug).collect()
     } else {
         to_render
+    };
+    // Each section's articles, tag counts and changed lists.
+    let gathered = match &fast {
+        None => gathering.finish(&listings, &order, &newest.items),
+        Some(g) => shares_from_lists(state, g, &newest, &of),
     };
     let default_lang = state
         .charter()
@@ -410,7 +485,11 @@ pub fn render(
                     && !state.retracted().contains(a.slug)
                     && !state.redacted().contains(a.slug)
             };
-            if let Some(a) = newest.iter().find(standing) {
+            let list = match gathered.column(s.only) {
+                0 => &newest.items,
+                c => &gathered.by_lang[c - 1].items,
+            };
+            if let Some(a) = list.iter().find(standing) {
                 if leads.contains_key(a.slug) {
                     continue;
                 }
@@ -479,8 +558,19 @@ pub fn render(
             }
             let mut paths = std::collections::BTreeSet::new();
             let mut lead = None;
-            // Each article decoded for this pass alone (none kept).
-            for u in state.articles_uncached() {
+            // Each article decoded for this pass alone (none kept): every
+            // one, or those the lists name as showing it.
+            let users: Box<dyn Iterator<Item = std::borrow::Cow<Article>>> = match &fast {
+                None => Box::new(state.articles_uncached()),
+                Some(g) => Box::new(
+                    g.media_users
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| state.article_uncached(s)),
+                ),
+            };
+            for u in users {
                 if !u.current().media.contains(&id) {
                     continue;
                 }
@@ -523,18 +613,17 @@ pub fn render(
         sink(f);
     }
     let site = &site;
-    // Each section's articles, tag counts and changed lists, in one pass.
-    let gathered = gathering.finish(&listings, &order, &newest);
     for s in &sections {
         let column = gathered.column(s.only);
         let list = match column {
-            0 => newest.as_slice(),
-            c => gathered.by_lang[c - 1].as_slice(),
+            0 => &newest,
+            c => &gathered.by_lang[c - 1],
         };
         site.section(s, list, &gathered.shares[column], &pick, sink, &mut covered);
     }
     let feeds = crate::feeds::Lists {
-        newest: &newest,
+        newest: &newest.items,
+        len: newest.len,
         updated: gathered.shares[0].updated,
         languages: state
             .charter()
@@ -544,7 +633,7 @@ pub fn render(
                 let c = gathered.column(Some(l));
                 let list = c.checked_sub(1).and_then(|j| gathered.by_lang.get(j));
                 (
-                    list.map_or(&[][..], Vec::as_slice),
+                    list.map_or(&[][..], |r| r.items.as_slice()),
                     gathered.shares[c].updated,
                 )
             })
@@ -573,7 +662,7 @@ pub fn render(
             });
         }
     }
-    covered
+    Some(covered)
 }
 
 /// Every section's share of the articles, gathered as the listings are
@@ -620,7 +709,7 @@ const NONE: u32 = u32::MAX;
 /// Every section's share of the articles (see [`Gathering`]).
 struct Gathered<'l, 'a> {
     /// Each charter language's articles, newest first, by its place.
-    by_lang: Vec<Vec<&'l Listing<'a>>>,
+    by_lang: Vec<Run<'l, 'a>>,
     /// Per column.
     shares: Vec<Share<'l, 'a>>,
     /// Where in the newest-first list the articles `pick` names are, in
@@ -637,15 +726,20 @@ struct Share<'l, 'a> {
     /// Its most used tags with their counts, most used first (then by
     /// name), for its front page: where the front page is due.
     top_tags: Vec<(&'a str, usize)>,
+    /// Their newest articles, where given (else found in the section's
+    /// list).
+    front_items: BTreeMap<&'a str, Vec<&'l Listing<'a>>>,
     /// The lists due of its tags and authors, newest first: every one for
     /// a whole render; else those of its changed articles (and every
     /// member's, in a language section, where governance changed).
-    by_tag: BTreeMap<&'a str, Vec<&'l Listing<'a>>>,
-    by_author: BTreeMap<&'a str, Vec<&'l Listing<'a>>>,
+    by_tag: BTreeMap<&'a str, Run<'l, 'a>>,
+    by_author: BTreeMap<&'a str, Run<'l, 'a>>,
     /// The authors whose lists (and member pages) are due.
     want_author: Few<'a>,
     /// Its articles' last change (its feed's `updated`).
     updated: u64,
+    /// Every month's count, where given (else counted from its list).
+    months: Option<BTreeMap<String, usize>>,
 }
 
 /// Names (tags, authors) by their bytes, numbered as first met.
@@ -785,11 +879,7 @@ impl<'l, 'a> Lists<'l, 'a> {
     }
 
     /// The lists of `column`, by name.
-    fn take(
-        &mut self,
-        names: &Names<'a>,
-        column: usize,
-    ) -> BTreeMap<&'a str, Vec<&'l Listing<'a>>> {
+    fn take(&mut self, names: &Names<'a>, column: usize) -> BTreeMap<&'a str, Run<'l, 'a>> {
         let mut out = BTreeMap::new();
         for (id, name) in names.names.iter().enumerate() {
             let k = id * self.columns + column;
@@ -797,7 +887,7 @@ impl<'l, 'a> Lists<'l, 'a> {
                 continue;
             }
             if let Ok(name) = std::str::from_utf8(name) {
-                out.insert(name, std::mem::take(&mut self.lists[k]));
+                out.insert(name, Run::whole(std::mem::take(&mut self.lists[k])));
             }
         }
         out
@@ -983,18 +1073,78 @@ impl<'a> Gathering<'a> {
                 } else {
                     Vec::new()
                 },
+                front_items: BTreeMap::new(),
                 by_tag: tag_lists.take(&self.tags, c),
                 by_author: author_lists.take(&self.authors, c),
                 want_author,
                 updated: self.updated[c],
+                months: None,
             });
         }
         Gathered {
-            by_lang,
+            by_lang: by_lang.into_iter().map(Run::whole).collect(),
             shares,
             touched_at,
             languages: self.languages,
         }
+    }
+}
+
+/// The sections' shares as the stored lists give them (see `fast`).
+fn shares_from_lists<'l, 'a>(
+    state: &'a State,
+    g: &'a crate::fast::Gathered<'a>,
+    newest: &Run<'l, 'a>,
+    of: &dyn Fn(&[&str]) -> Vec<&'l Listing<'a>>,
+) -> Gathered<'l, 'a> {
+    let languages = state.charter().languages.as_slice();
+    let mut by_lang = Vec::with_capacity(languages.len());
+    let mut shares = Vec::with_capacity(g.columns.len());
+    for (c, col) in g.columns.iter().enumerate() {
+        let run = |p: &crate::fast::Part<'a>| Run {
+            items: of(&p.items),
+            len: p.len,
+        };
+        let list = col.list.as_ref().map(run).unwrap_or_default();
+        let mut touched: Vec<Listing<'a>> = list
+            .items
+            .iter()
+            .filter(|l| g.published.contains(&l.slug))
+            .map(|l| **l)
+            .collect();
+        touched.sort_by_key(|a| std::cmp::Reverse(a.published_at));
+        // Ties in slug order, as `Gathering` has them.
+        touched.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(a.slug.cmp(b.slug)));
+        let want_author: Few = touched.iter().flat_map(|a| a.authors()).collect();
+        shares.push(Share {
+            touched,
+            top_tags: col.top_tags.iter().map(|(t, n, _)| (*t, *n)).collect(),
+            front_items: col
+                .top_tags
+                .iter()
+                .map(|(t, _, items)| (*t, of(items)))
+                .collect(),
+            by_tag: col.tags.iter().map(|(t, p)| (*t, run(p))).collect(),
+            by_author: col.authors.iter().map(|(h, p)| (*h, run(p))).collect(),
+            want_author,
+            updated: col.updated,
+            months: Some(col.months.clone()),
+        });
+        if c > 0 {
+            by_lang.push(list);
+        }
+    }
+    let touched_at = shares
+        .first()
+        .into_iter()
+        .flat_map(|s| s.touched.iter())
+        .filter_map(|l| place(&newest.items, l))
+        .collect();
+    Gathered {
+        by_lang,
+        shares,
+        touched_at,
+        languages,
     }
 }
 
@@ -1276,7 +1426,7 @@ impl<'a> Site<'a> {
     fn section(
         &self,
         s: &Section,
-        list: &[&Listing],
+        list: &Run,
         share: &Share,
         pick: &Pick,
         sink: &mut dyn FnMut(File),
@@ -1284,6 +1434,7 @@ impl<'a> Site<'a> {
     ) {
         use rayon::prelude::*;
         let touched = &share.touched;
+        let months_given = share.months.as_ref();
         let articles_changed = pick.all || !touched.is_empty();
         let governance = s.only.is_some() && pick.governance;
         let base = s.base.as_str();
@@ -1294,9 +1445,28 @@ impl<'a> Site<'a> {
             return;
         }
         if articles_changed {
+            // Each front tag section's newest articles: given, or found in
+            // the section's list.
+            let tags: Vec<(&str, usize, Vec<&Listing>)> = share
+                .top_tags
+                .iter()
+                .map(|(tag, n)| {
+                    let items = match share.front_items.get(tag) {
+                        Some(items) => items.clone(),
+                        None => list
+                            .items
+                            .iter()
+                            .copied()
+                            .filter(|a| a.tags().any(|t| t == *tag))
+                            .take(FRONT_SECTION_ITEMS)
+                            .collect(),
+                    };
+                    (*tag, *n, items)
+                })
+                .collect();
             sink(page(
                 &format!("{base}index.html"),
-                self.front(s, list, &share.top_tags),
+                self.front(s, list, &tags),
             ));
         }
         // The lists that show a changed article (every list, for a whole
@@ -1311,19 +1481,34 @@ impl<'a> Site<'a> {
         // The list is newest first, so each month is one run of it, found
         // by a binary search: its key is worked out once per month, and
         // nothing is done per article.
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut months: BTreeMap<String, &[&Listing]> = BTreeMap::new();
+        // Given (from the stored lists), every month's count is, and the
+        // months due are the runs of the section's newest items.
+        let mut counts: BTreeMap<String, usize> = months_given.cloned().unwrap_or_default();
+        let mut months: BTreeMap<String, Run> = BTreeMap::new();
         if articles_changed {
+            let items = &list.items;
             let mut i = 0;
-            while i < list.len() {
-                let (key, start, _) = self.clock.month_span(list[i].published_at);
-                let run = list[i..]
+            while i < items.len() {
+                let (key, start, _) = self.clock.month_span(items[i].published_at);
+                let run = items[i..]
                     .partition_point(|a| a.published_at >= start)
                     .max(1);
-                let items = &list[i..i + run];
-                *counts.entry(key.clone()).or_default() += run;
+                let run_items = items[i..i + run].to_vec();
+                let len = match months_given {
+                    Some(given) => given.get(&key).copied().unwrap_or(run),
+                    None => {
+                        *counts.entry(key.clone()).or_default() += run;
+                        run
+                    }
+                };
                 if pick.all || want_month.contains(&key) {
-                    months.insert(key, items);
+                    months.insert(
+                        key,
+                        Run {
+                            items: run_items,
+                            len,
+                        },
+                    );
                 }
                 i += run;
             }
@@ -1337,7 +1522,7 @@ impl<'a> Site<'a> {
             ));
         }
         // Every list: (folder, title, articles), months, tags, authors.
-        let mut lists: Vec<(String, String, &[&Listing])> = Vec::new();
+        let mut lists: Vec<(String, String, &Run)> = Vec::new();
         for (m, items) in &months {
             lists.push((format!("archive/{m}/"), month_title(s.lang, m), items));
         }
@@ -1349,7 +1534,7 @@ impl<'a> Site<'a> {
             ));
         }
         for (handle, items) in by_author {
-            if !pick.all && !touched.iter().any(|t| place(items, t).is_some()) {
+            if !pick.all && !touched.iter().any(|t| place(&items.items, t).is_some()) {
                 continue;
             }
             lists.push((
@@ -1363,7 +1548,7 @@ impl<'a> Site<'a> {
         let mut jobs: Vec<(usize, usize)> = Vec::new();
         for (l, (_, _, items)) in lists.iter().enumerate() {
             jobs.extend(
-                pick.pages(items, PER_PAGE, touched)
+                pick.pages(&items.items, items.len, PER_PAGE, touched)
                     .into_iter()
                     .map(|n| (l, n)),
             );
@@ -1432,7 +1617,8 @@ impl<'a> Site<'a> {
 
     /// A section's front page; `tags`: its most used tags and their
     /// counts, most used first (see `Gathered`).
-    fn front(&self, s: &Section, list: &[&Listing], tags: &[(&str, usize)]) -> Markup {
+    fn front(&self, s: &Section, run: &Run, tags: &[(&str, usize, Vec<&Listing>)]) -> Markup {
+        let list = run.items.as_slice();
         let w = words(s.lang);
         let sw = site_words(s.lang);
         let base = s.base.as_str();
@@ -1472,15 +1658,15 @@ impl<'a> Site<'a> {
                     section.latest {
                         h2 { (w.latest) }
                         ul.list { @for a in &latest { (self.article_item(a, root, base, s.lang, false)) } }
-                        p.more { a href={ (root) (base) "archive/index.html" } { (sw.archive) " → " } (sw.articles_count(list.len())) }
+                        p.more { a href={ (root) (base) "archive/index.html" } { (sw.archive) " → " } (sw.articles_count(run.len)) }
                     }
                     @if !tags.is_empty() {
                         section.sections aria-label=(sw.sections) {
-                            @for (tag, n) in tags {
+                            @for (tag, n, items) in tags {
                                 section.tag {
                                     h2 { a href={ (root) (base) "tag/" (tag) "/index.html" } { "#" (strip_bidi(tag)) } }
                                     ul.list.compact {
-                                        @for a in list.iter().filter(|a| a.tags().any(|t| t == *tag)).take(FRONT_SECTION_ITEMS) {
+                                        @for a in items {
                                             (self.article_item(a, root, base, s.lang, false))
                                         }
                                     }
@@ -1526,10 +1712,11 @@ impl<'a> Site<'a> {
     /// A list of articles at `{base}{dir}`, newest first, paged as
     /// [`Paging`] says: its newest `PER_PAGE` at `index.html`, the rest in
     /// stable numbered pages at `n/index.html`, with links between them.
-    fn paginated(&self, s: &Section, dir: &str, title: &str, items: &[&Listing], n: usize) -> File {
+    fn paginated(&self, s: &Section, dir: &str, title: &str, run: &Run, n: usize) -> File {
+        let items = run.items.as_slice();
         let sw = site_words(s.lang);
         let base = s.base.as_str();
-        let paging = Paging::new(items.len());
+        let paging = Paging::new(run.len);
         let at = |n: usize| {
             if n == 0 {
                 format!("{base}{dir}index.html")
@@ -1947,7 +2134,7 @@ impl<'a> Site<'a> {
     fn governance(
         &self,
         s: &Section,
-        by_author: &BTreeMap<&str, Vec<&Listing>>,
+        by_author: &BTreeMap<&str, Run>,
         only_members: Option<&[&str]>,
         sink: &mut dyn FnMut(File),
     ) {
@@ -1979,7 +2166,7 @@ impl<'a> Site<'a> {
                 self.member(
                     s,
                     h,
-                    by_author.get(h).map_or(&[], Vec::as_slice),
+                    by_author.get(h).unwrap_or(&Run::default()),
                     statements.get(h).map_or(&[], Vec::as_slice),
                 ),
             ));
@@ -2172,7 +2359,7 @@ impl<'a> Site<'a> {
         &self,
         s: &Section,
         handle: &str,
-        articles: &[&Listing],
+        run: &Run,
         statements: &[&StatementRecord],
     ) -> Markup {
         let w = words(s.lang);
@@ -2186,7 +2373,8 @@ impl<'a> Site<'a> {
         let head = self.gov_head(s, &rel, format!("{} {name}", sw.member), root);
         let seat = st.board().iter().find(|x| x.handle == handle);
         let since = st.member(handle).map_or(0, |m| m.since);
-        let total = articles.len();
+        let total = run.len;
+        let articles = run.items.as_slice();
         self.shell(head, html! {
             p.meta { a href={ (root) (base) "coop/index.html" } { (w.coop) } " › " (sw.member) }
             h1 { bdi { (name) } }

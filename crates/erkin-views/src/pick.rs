@@ -90,14 +90,15 @@ impl<'a> Pick<'a> {
     /// page to the newest numbered page (items after it moved up), and the
     /// one before the newest (its link to a newer page). `touched`: the
     /// changed articles of the list's section (those of them in `items`
-    /// are found by their dates, not by a scan of the list).
+    /// are found by their dates, not by a scan of the list). `items`: the
+    /// list's newest items, of `len` in all.
     pub(crate) fn pages(
         &self,
         items: &[&Listing],
+        len: usize,
         chunk: usize,
         touched: &[Listing],
     ) -> Vec<usize> {
-        let len = items.len();
         let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
         if self.all {
             return (0..=numbered).collect();

@@ -418,7 +418,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 true => None,
                 false => erkin_export::up_to_date(&publication, &args.out)?,
             };
-            if current.is_none() {
+            // A bucket's export, or a whole one, reads every article; a
+            // folder's reads those its new pages show where it can
+            // (`export_lazily`).
+            if current.is_none() && (args.full || to_bucket) {
                 publication.read_articles()?;
             }
             let mut manifest = None;
@@ -439,12 +442,13 @@ pub fn run(cli: Cli) -> Result<u8> {
                     Some(stats) => stats,
                     None => {
                         let bar = progress(None, "files exported");
-                        let export = if args.full {
-                            erkin_export::export_whole
+                        let stats = if args.full {
+                            erkin_export::export_whole(&publication, &args.out, &mut |_| bar.inc(1))
                         } else {
-                            erkin_export::export_with_progress
+                            erkin_export::export_lazily(&mut publication, &args.out, &mut |_| {
+                                bar.inc(1)
+                            })
                         };
-                        let stats = export(&publication, &args.out, &mut |_| bar.inc(1));
                         bar.finish_and_clear();
                         stats?
                     }

@@ -6,5 +6,6 @@
 mod ballots;
 mod durability;
 mod lazy;
+mod lists;
 mod snapshot;
 mod store;
