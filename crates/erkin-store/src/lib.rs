@@ -18,6 +18,7 @@ pub mod ballots;
 pub mod drafts;
 mod held;
 pub mod keyfile;
+mod list_rows;
 pub mod lists;
 pub mod publication;
 mod publication_error;

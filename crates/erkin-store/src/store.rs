@@ -191,7 +191,7 @@ impl Store {
         configure(&store.conn)
             .and_then(|()| store.conn.execute_batch(PENDING_TABLE))
             .and_then(|()| store.conn.execute_batch(SNAPSHOT_TABLE))
-            .and_then(|()| store.conn.execute_batch(crate::lists::LISTS_TABLES))
+            .and_then(|()| store.conn.execute_batch(crate::list_rows::LISTS_TABLES))
             .and_then(|()| store.conn.execute_batch(HELD_TABLES))
             .and_then(|()| add_snapshot_weight(&store.conn))
             .map_err(|source| sql_err(&store.path, source))?;
@@ -822,7 +822,7 @@ impl Store {
     pub fn drop_snapshot(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")
-            .and_then(|()| self.conn.execute_batch(crate::lists::CLEAR_LISTS))
+            .and_then(|()| self.conn.execute_batch(crate::list_rows::CLEAR_LISTS))
             .map_err(|e| sql_err(&self.path, e))
     }
 
@@ -1364,7 +1364,7 @@ fn build_empty(path: &Path, log_key: &VerifierKey) -> Result<(), StoreError> {
          PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {FORMAT_VERSION};",
         held = HELD_TABLES,
-        lists = crate::lists::LISTS_TABLES,
+        lists = crate::list_rows::LISTS_TABLES,
     ))
     .map_err(sql)?;
     conn.execute(
@@ -1428,7 +1428,7 @@ fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
 /// written: returns whether it was.
 fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<bool> {
     if snap.complete {
-        crate::lists::write(tx, snap, None)?;
+        crate::list_rows::write(tx, snap, None)?;
         tx.execute("DELETE FROM state_articles", [])?;
     } else {
         // The head's first line only ("erkin-state N\n"), not the head.
@@ -1442,10 +1442,10 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
             .unwrap_or((0, Vec::new()));
         if stored < snap.since || snapshot::format_of(&first) != Some(snapshot::FORMAT) {
             tx.execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")?;
-            tx.execute_batch(crate::lists::CLEAR_LISTS)?;
+            tx.execute_batch(crate::list_rows::CLEAR_LISTS)?;
             return Ok(false);
         }
-        crate::lists::write(tx, snap, Some(stored))?;
+        crate::list_rows::write(tx, snap, Some(stored))?;
     }
     {
         let mut ins = tx

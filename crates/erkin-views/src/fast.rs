@@ -21,8 +21,7 @@ use erkin_core::lists::{ListKey, ListKind, Lists, Query, Wanted, Window};
 use erkin_core::state::State;
 
 use crate::dates::Clock;
-use crate::pages::{Paging, FRONT_SECTIONS, FRONT_SECTION_ITEMS, PER_PAGE};
-use crate::pick::Pick;
+use crate::pick::{Paging, Pick, FRONT_SECTIONS, FRONT_SECTION_ITEMS, PER_PAGE};
 
 /// The most items of one list a render from the lists reads.
 const MOST_ITEMS: usize = 8192;

@@ -24,59 +24,12 @@ use num_traits::ToPrimitive;
 use crate::dates::{month_title, rfc3339, Clock};
 use crate::diff::{self, Piece};
 use crate::i18n::{words, Words};
-use crate::pick::{place, Few, Pick};
+pub use crate::pick::PER_PAGE;
+use crate::pick::{place, Few, Paging, Pick, FRONT_SECTIONS, FRONT_SECTION_ITEMS};
 use crate::site_words::site_words;
 use crate::{BlobReader, File, SiteConfig};
 use erkin_core::blob::BlobId;
 
-/// Items on one page of any list.
-pub const PER_PAGE: usize = 30;
-
-/// How a newest-first list of `len` items is paged so that a new item costs
-/// a constant number of pages, whatever the archive's size: `index.html`
-/// (page 0 here) shows the newest `PER_PAGE`; beyond that, numbered pages
-/// hold fixed chunks counted from the oldest (page 1 = the oldest
-/// `PER_PAGE`). A new item rewrites the index and the newest numbered page
-/// (and the one before it when a chunk fills), never the older pages, and
-/// no page names the total.
-pub(crate) struct Paging {
-    len: usize,
-    /// Numbered pages: none while the index shows everything.
-    numbered: usize,
-}
-
-impl Paging {
-    pub(crate) fn new(len: usize) -> Self {
-        let numbered = if len > PER_PAGE {
-            len.div_ceil(PER_PAGE)
-        } else {
-            0
-        };
-        Paging { len, numbered }
-    }
-
-    /// Positions in the newest-first list shown on page `n`.
-    pub(crate) fn range(&self, n: usize) -> std::ops::Range<usize> {
-        if n == 0 {
-            return 0..self.len.min(PER_PAGE);
-        }
-        // Oldest-first chunk [(n-1)·P, n·P), mirrored into newest-first.
-        let end = (n * PER_PAGE).min(self.len);
-        (self.len - end)..(self.len - (n - 1) * PER_PAGE)
-    }
-
-    /// The newer and the older neighbour of page `n` (0 is the index).
-    fn links(&self, n: usize) -> (Option<usize>, Option<usize>) {
-        if n == 0 {
-            // Older: the numbered page holding the first item the index
-            // doesn't show.
-            let older = (self.len > PER_PAGE).then(|| (self.len - 1 - PER_PAGE) / PER_PAGE + 1);
-            return (None, older);
-        }
-        let newer = if n < self.numbered { n + 1 } else { 0 };
-        (Some(newer), (n > 1).then(|| n - 1))
-    }
-}
 /// A list's newest items — every one, or (a render from the stored
 /// lists) as many as its pages due show — and its length.
 #[derive(Clone, Default)]
@@ -97,9 +50,6 @@ impl<'l, 'a> Run<'l, 'a> {
 
 /// Newest articles after the lead story on a front page.
 const FRONT_LATEST: usize = 10;
-/// Tag sections on a front page, and articles in each.
-pub(crate) const FRONT_SECTIONS: usize = 4;
-pub(crate) const FRONT_SECTION_ITEMS: usize = 3;
 /// An editor-given publication date further than this from the log time
 /// is shown flagged, beside the log time.
 const EDITOR_DATE_SLACK: u64 = 24 * 3600;

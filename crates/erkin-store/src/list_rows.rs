@@ -1,0 +1,165 @@
+//! The lists' rows ([`crate::lists`]) as a stored snapshot writes them, in
+//! its transaction: the tables, and each article's places put in or taken
+//! out. Nothing here reads for a render.
+
+use std::collections::BTreeMap;
+
+use erkin_core::lists::{lists_of_row, ListKey};
+use erkin_core::snapshot::Encoded;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+/// `state_lists`: one row per place, ordered as a list reads (newest
+/// first: the time kept negated, then the slug, then the occurrence);
+/// `state_list_lens`: each list's length; `state_lists_of`: the snapshot
+/// size they are of.
+pub(crate) const LISTS_TABLES: &str = "CREATE TABLE IF NOT EXISTS state_lists (kind INTEGER NOT NULL, lang TEXT NOT NULL, name TEXT NOT NULL, minus_at INTEGER NOT NULL, slug TEXT NOT NULL, k INTEGER NOT NULL, PRIMARY KEY (kind, lang, name, minus_at, slug, k)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_list_lens (kind INTEGER NOT NULL, lang TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, lang, name)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_lists_of (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL) STRICT;";
+
+/// Empties the lists (a snapshot removed, or about to be written whole).
+pub(crate) const CLEAR_LISTS: &str =
+    "DELETE FROM state_lists; DELETE FROM state_list_lens; DELETE FROM state_lists_of;";
+
+/// A time as kept: negated, so the index reads newest first.
+pub(crate) fn minus(at: u64) -> i64 {
+    i64::try_from(at).map_or(i64::MIN, |a| -a)
+}
+
+pub(crate) fn unminus(m: i64) -> u64 {
+    m.checked_neg()
+        .and_then(|a| u64::try_from(a).ok())
+        .unwrap_or(0)
+}
+
+/// A row that does not read, as SQLite's error (inside a transaction that
+/// is then rolled back).
+fn bad_row(slug: &str, why: &'static str) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(format!("snapshot row of {slug}: {why}").into())
+}
+
+/// The lists' part of storing snapshot `snap` (of `snap.size` entries),
+/// inside its transaction, before its rows replace the stored ones (an
+/// article's old places are read from its old row). `stored`: the size of
+/// the snapshot being completed, `None` when `snap` is written whole.
+pub(crate) fn write(
+    tx: &Transaction<'_>,
+    snap: &Encoded,
+    stored: Option<u64>,
+) -> rusqlite::Result<()> {
+    let of: Option<u64> = tx
+        .query_row("SELECT size FROM state_lists_of WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let mut lens: BTreeMap<ListKey, i64> = BTreeMap::new();
+    match stored {
+        Some(size) if of == Some(size) => {
+            let mut old = tx.prepare_cached("SELECT data FROM state_articles WHERE slug = ?1")?;
+            let mut del = tx.prepare_cached(
+                "DELETE FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3 AND minus_at = ?4 AND slug = ?5 AND k = ?6",
+            )?;
+            for (slug, _) in &snap.articles {
+                let row: Option<Vec<u8>> = old.query_row([slug], |r| r.get(0)).optional()?;
+                let Some(row) = row else { continue };
+                for p in lists_of_row(&row).map_err(|why| bad_row(slug, why))? {
+                    del.execute(params![
+                        p.key.kind.code(),
+                        p.key.lang,
+                        p.key.name,
+                        minus(p.at),
+                        slug,
+                        p.occurrence
+                    ])?;
+                    *lens.entry(p.key).or_default() -= 1;
+                }
+            }
+            insert(
+                tx,
+                snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
+                &mut lens,
+            )?;
+        }
+        Some(_) => {
+            // Not of the snapshot being completed (made by an erkin that
+            // kept none, or left behind): made again from every row, the
+            // stored ones and these.
+            tx.execute_batch(CLEAR_LISTS)?;
+            let written: std::collections::BTreeSet<&str> =
+                snap.articles.iter().map(|(s, _)| s.as_str()).collect();
+            let mut all = tx.prepare("SELECT slug, data FROM state_articles")?;
+            let mut rows = all.query([])?;
+            let mut stored_rows: Vec<(String, Vec<u8>)> = Vec::new();
+            while let Some(r) = rows.next()? {
+                let slug: String = r.get(0)?;
+                if !written.contains(slug.as_str()) {
+                    stored_rows.push((slug, r.get(1)?));
+                    if stored_rows.len() >= 4096 {
+                        insert(
+                            tx,
+                            stored_rows.iter().map(|(s, b)| (s.as_str(), b)),
+                            &mut lens,
+                        )?;
+                        stored_rows.clear();
+                    }
+                }
+            }
+            insert(
+                tx,
+                stored_rows.iter().map(|(s, b)| (s.as_str(), b)),
+                &mut lens,
+            )?;
+            insert(
+                tx,
+                snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
+                &mut lens,
+            )?;
+        }
+        None => {
+            tx.execute_batch(CLEAR_LISTS)?;
+            insert(
+                tx,
+                snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
+                &mut lens,
+            )?;
+        }
+    }
+    let mut add = tx.prepare_cached(
+        "INSERT INTO state_list_lens (kind, lang, name, n) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, lang, name) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (key, delta) in lens.into_iter().filter(|(_, d)| *d != 0) {
+        add.execute(params![key.kind.code(), key.lang, key.name, delta])?;
+    }
+    tx.execute("DELETE FROM state_list_lens WHERE n <= 0", [])?;
+    tx.execute(
+        "INSERT OR REPLACE INTO state_lists_of (id, size) VALUES (1, ?1)",
+        [snap.size],
+    )?;
+    Ok(())
+}
+
+/// Inserts the places of the articles `rows` (slug, row), counting them
+/// into `lens`.
+fn insert<'r, B: AsRef<[u8]> + 'r>(
+    tx: &Transaction<'_>,
+    rows: impl Iterator<Item = (&'r str, &'r B)>,
+    lens: &mut BTreeMap<ListKey, i64>,
+) -> rusqlite::Result<()> {
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO state_lists (kind, lang, name, minus_at, slug, k) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (slug, row) in rows {
+        for p in lists_of_row(row.as_ref()).map_err(|why| bad_row(slug, why))? {
+            ins.execute(params![
+                p.key.kind.code(),
+                p.key.lang,
+                p.key.name,
+                minus(p.at),
+                slug,
+                p.occurrence
+            ])?;
+            *lens.entry(p.key).or_default() += 1;
+        }
+    }
+    Ok(())
+}
