@@ -5,7 +5,8 @@
 //!
 //! Every article is on lists ([`lists_of`]): all articles, its tags' and
 //! its authors' lists, each twice (among every language's, `lang` empty,
-//! and among its own language's); the articles by their last change; the
+//! and among its own language's); its month's (in the charter's time
+//! zone: [`month_key`]), twice too; the articles by their last change; the
 //! translations of its original; the articles showing each of its media.
 //! A list is ordered newest first, ties in slug order — the renderer's
 //! order. A name given twice to one article (a tag, an author) puts it on
@@ -16,6 +17,9 @@
 //! rendered. Pure data: no I/O.
 
 use std::collections::BTreeMap;
+
+pub use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 use crate::article::Article;
 
@@ -39,6 +43,9 @@ pub enum ListKind {
     /// The articles whose current revision shows a medium (name: the
     /// blob's id; `lang` empty), by publication date.
     Medium,
+    /// The articles of a month (name: its [`month_key`]), by publication
+    /// date: the archive's counts.
+    Month,
 }
 
 impl ListKind {
@@ -51,6 +58,7 @@ impl ListKind {
             ListKind::Changed => 3,
             ListKind::Translations => 4,
             ListKind::Medium => 5,
+            ListKind::Month => 6,
         }
     }
 
@@ -63,6 +71,7 @@ impl ListKind {
             3 => ListKind::Changed,
             4 => ListKind::Translations,
             5 => ListKind::Medium,
+            6 => ListKind::Month,
             _ => return None,
         })
     }
@@ -96,11 +105,27 @@ pub struct Place {
     pub occurrence: u32,
 }
 
-/// Every place of article `a` on the lists (see the module's doc), in no
-/// particular order, none twice.
-pub fn lists_of(a: &Article) -> Vec<Place> {
+/// The time zone of IANA name `name` from the database bundled into the
+/// binary; UTC if it lacks it (a charter's zone is checked when the
+/// charter is, so only an older database could).
+pub fn zone(name: &str) -> TimeZone {
+    jiff::tz::db().get(name).unwrap_or(TimeZone::UTC)
+}
+
+/// The month time `t` falls in, in zone `tz`, as the archive names it
+/// (`2026-10`).
+pub fn month_key(tz: &TimeZone, t: u64) -> String {
+    let ts = Timestamp::from_second(i64::try_from(t).unwrap_or(i64::MAX)).unwrap_or(Timestamp::MAX);
+    let z = ts.to_zoned_datetime(tz.clone());
+    format!("{:04}-{:02}", z.year(), z.month())
+}
+
+/// Every place of article `a` on the lists (see the module's doc), its
+/// month in zone `tz`, in no particular order, none twice.
+pub fn lists_of(a: &Article, tz: &TimeZone) -> Vec<Place> {
     let mut out = Vec::new();
     let published = a.published_at();
+    let month = month_key(tz, published);
     let changed = a.updated_at().unwrap_or(published);
     let langs: &[&str] = if a.lang.is_empty() {
         &[""]
@@ -117,6 +142,7 @@ pub fn lists_of(a: &Article) -> Vec<Place> {
     for lang in langs {
         put(ListKind::Articles, lang, "", published, 0);
         put(ListKind::Changed, lang, "", changed, 0);
+        put(ListKind::Month, lang, &month, published, 0);
         for (kind, names) in [(ListKind::Tag, &a.tags), (ListKind::Author, &a.authors)] {
             let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
             for name in names {
@@ -140,8 +166,33 @@ pub fn lists_of(a: &Article) -> Vec<Place> {
 
 /// [`lists_of`] the article a snapshot's row holds
 /// ([`crate::snapshot::article_bytes`]), or why the row does not read.
-pub fn lists_of_row(row: &[u8]) -> Result<Vec<Place>, &'static str> {
-    crate::articles::read_article(row).map(|a| lists_of(&a))
+pub fn lists_of_row(row: &[u8], tz: &TimeZone) -> Result<Vec<Place>, &'static str> {
+    crate::articles::read_article(row).map(|a| lists_of(&a, tz))
+}
+
+/// A place's hash, for comparing two sets of places without holding
+/// either ([`places_sum`]): SHA-256 of its fields, each length-prefixed,
+/// cut to 128 bits.
+pub fn place_hash(slug: &str, kind: i64, lang: &str, name: &str, at: u64, occurrence: u32) -> u128 {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for text in [slug, lang, name] {
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    h.update(kind.to_le_bytes());
+    h.update(at.to_le_bytes());
+    h.update(occurrence.to_le_bytes());
+    let d = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&d[..16]);
+    u128::from_le_bytes(first)
+}
+
+/// A set of places as one number: the sum of their [`place_hash`]es
+/// (order does not matter; no place is in a set twice).
+pub fn places_sum(sum: u128, hash: u128) -> u128 {
+    sum.wrapping_add(hash)
 }
 
 /// A question a render asks of the lists of the state it renders.
@@ -153,8 +204,6 @@ pub enum Query {
     Newest { key: ListKey, n: usize },
     /// Every list of a kind and language, with its length.
     Names { kind: ListKind, lang: String },
-    /// How many places of a list are at a time in `from..until`.
-    Between { key: ListKey, from: u64, until: u64 },
 }
 
 /// The newest places of a list (see [`Query::Newest`]).
@@ -187,7 +236,6 @@ pub enum Wanted {
 pub struct Lists {
     pub windows: BTreeMap<ListKey, Window>,
     pub names: BTreeMap<(ListKind, String), Vec<(String, usize)>>,
-    pub between: BTreeMap<(ListKey, u64, u64), usize>,
 }
 
 impl Lists {
@@ -199,9 +247,6 @@ impl Lists {
                 .get(key)
                 .is_some_and(|w| w.items.len() >= (*n).min(w.len)),
             Query::Names { kind, lang } => self.names.contains_key(&(*kind, lang.clone())),
-            Query::Between { key, from, until } => {
-                self.between.contains_key(&(key.clone(), *from, *until))
-            }
         }
     }
 
@@ -245,7 +290,7 @@ mod tests {
 
     #[test]
     fn an_article_is_on_each_list_twice_and_a_repeated_name_twice_more() {
-        let places = lists_of(&article(&["x", "x", "y"], &["ana"]));
+        let places = lists_of(&article(&["x", "x", "y"], &["ana"]), &TimeZone::UTC);
         let on = |kind, lang: &str, name: &str| {
             places
                 .iter()
@@ -260,6 +305,8 @@ mod tests {
         assert_eq!(on(ListKind::Translations, "", "o"), 1);
         assert_eq!(on(ListKind::Translations, "kk", "o"), 0);
         assert_eq!(on(ListKind::Medium, "", &BlobId([2; 32]).to_string()), 1);
+        assert_eq!(on(ListKind::Month, "kk", "1970-01"), 1);
+        assert_eq!(on(ListKind::Month, "", "1970-01"), 1);
         let mut sorted = places.clone();
         sorted.sort();
         sorted.dedup();
@@ -275,9 +322,18 @@ mod tests {
             ListKind::Changed,
             ListKind::Translations,
             ListKind::Medium,
+            ListKind::Month,
         ] {
             assert_eq!(ListKind::from_code(kind.code()), Some(kind));
         }
-        assert_eq!(ListKind::from_code(6), None);
+        assert_eq!(ListKind::from_code(7), None);
+    }
+
+    #[test]
+    fn a_month_is_the_zones_not_utcs() {
+        // 2026-10-31 20:00 UTC is November in Almaty (UTC+5).
+        let t = 1_793_476_800;
+        assert_eq!(month_key(&TimeZone::UTC, t), "2026-10");
+        assert_eq!(month_key(&zone("Asia/Almaty"), t), "2026-11");
     }
 }

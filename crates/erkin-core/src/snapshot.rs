@@ -125,6 +125,9 @@ pub struct Encoded<'a> {
     /// stored ([`Encoded::for_each_row`]), so the rows (some 70 MB at
     /// 100,000 articles) are never all in memory.
     pub rows_of: Option<&'a State>,
+    /// The charter's time zone, which the lists kept beside the rows file
+    /// months in (`crate::lists`).
+    pub zone: String,
 }
 
 impl Encoded<'_> {
@@ -341,6 +344,7 @@ fn encode_rows(state: &State, whole_rows: bool) -> Encoded<'static> {
         since,
         weight,
         rows_of: None,
+        zone: state.charter().time_zone().to_string(),
     }
 }
 

@@ -11,10 +11,10 @@ use rusqlite::{params, OptionalExtension, Transaction};
 /// `state_lists`: one row per place, ordered as a list reads (newest
 /// first: the time kept negated, then the slug, then the occurrence);
 /// `state_list_lens`: each list's length; `state_lists_of`: the snapshot
-/// size they are of.
+/// size they are of, and the time zone their months are of.
 pub(crate) const LISTS_TABLES: &str = "CREATE TABLE IF NOT EXISTS state_lists (kind INTEGER NOT NULL, lang TEXT NOT NULL, name TEXT NOT NULL, minus_at INTEGER NOT NULL, slug TEXT NOT NULL, k INTEGER NOT NULL, PRIMARY KEY (kind, lang, name, minus_at, slug, k)) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_list_lens (kind INTEGER NOT NULL, lang TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, lang, name)) STRICT, WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS state_lists_of (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL) STRICT;";
+CREATE TABLE IF NOT EXISTS state_lists_of (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, zone TEXT NOT NULL) STRICT;";
 
 /// Empties the lists (a snapshot removed, or about to be written whole).
 pub(crate) const CLEAR_LISTS: &str =
@@ -46,14 +46,17 @@ pub(crate) fn write(
     snap: &Encoded,
     stored: Option<u64>,
 ) -> rusqlite::Result<()> {
-    let of: Option<u64> = tx
-        .query_row("SELECT size FROM state_lists_of WHERE id = 1", [], |r| {
-            r.get(0)
-        })
+    let of: Option<(u64, String)> = tx
+        .query_row(
+            "SELECT size, zone FROM state_lists_of WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
+    let tz = erkin_core::lists::zone(&snap.zone);
     let mut lens: BTreeMap<ListKey, i64> = BTreeMap::new();
     match stored {
-        Some(size) if of == Some(size) => {
+        Some(size) if of.as_ref() == Some(&(size, snap.zone.clone())) => {
             let mut old = tx.prepare_cached("SELECT data FROM state_articles WHERE slug = ?1")?;
             let mut del = tx.prepare_cached(
                 "DELETE FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3 AND minus_at = ?4 AND slug = ?5 AND k = ?6",
@@ -61,7 +64,7 @@ pub(crate) fn write(
             for (slug, _) in &snap.articles {
                 let row: Option<Vec<u8>> = old.query_row([slug], |r| r.get(0)).optional()?;
                 let Some(row) = row else { continue };
-                for p in lists_of_row(&row).map_err(|why| bad_row(slug, why))? {
+                for p in lists_of_row(&row, &tz).map_err(|why| bad_row(slug, why))? {
                     del.execute(params![
                         p.key.kind.code(),
                         p.key.lang,
@@ -75,14 +78,15 @@ pub(crate) fn write(
             }
             insert(
                 tx,
+                &tz,
                 snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
                 &mut lens,
             )?;
         }
         Some(_) => {
             // Not of the snapshot being completed (made by an erkin that
-            // kept none, or left behind): made again from every row, the
-            // stored ones and these.
+            // kept none, or left behind), or of another time zone: made
+            // again from every row, the stored ones and these.
             tx.execute_batch(CLEAR_LISTS)?;
             let written: std::collections::BTreeSet<&str> =
                 snap.articles.iter().map(|(s, _)| s.as_str()).collect();
@@ -96,6 +100,7 @@ pub(crate) fn write(
                     if stored_rows.len() >= 4096 {
                         insert(
                             tx,
+                            &tz,
                             stored_rows.iter().map(|(s, b)| (s.as_str(), b)),
                             &mut lens,
                         )?;
@@ -105,11 +110,13 @@ pub(crate) fn write(
             }
             insert(
                 tx,
+                &tz,
                 stored_rows.iter().map(|(s, b)| (s.as_str(), b)),
                 &mut lens,
             )?;
             insert(
                 tx,
+                &tz,
                 snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
                 &mut lens,
             )?;
@@ -118,6 +125,7 @@ pub(crate) fn write(
             tx.execute_batch(CLEAR_LISTS)?;
             insert(
                 tx,
+                &tz,
                 snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
                 &mut lens,
             )?;
@@ -132,8 +140,8 @@ pub(crate) fn write(
     }
     tx.execute("DELETE FROM state_list_lens WHERE n <= 0", [])?;
     tx.execute(
-        "INSERT OR REPLACE INTO state_lists_of (id, size) VALUES (1, ?1)",
-        [snap.size],
+        "INSERT OR REPLACE INTO state_lists_of (id, size, zone) VALUES (1, ?1, ?2)",
+        params![snap.size, snap.zone],
     )?;
     Ok(())
 }
@@ -142,6 +150,7 @@ pub(crate) fn write(
 /// into `lens`.
 fn insert<'r, B: AsRef<[u8]> + 'r>(
     tx: &Transaction<'_>,
+    tz: &erkin_core::lists::TimeZone,
     rows: impl Iterator<Item = (&'r str, &'r B)>,
     lens: &mut BTreeMap<ListKey, i64>,
 ) -> rusqlite::Result<()> {
@@ -149,7 +158,7 @@ fn insert<'r, B: AsRef<[u8]> + 'r>(
         "INSERT OR REPLACE INTO state_lists (kind, lang, name, minus_at, slug, k) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (slug, row) in rows {
-        for p in lists_of_row(row.as_ref()).map_err(|why| bad_row(slug, why))? {
+        for p in lists_of_row(row.as_ref(), tz).map_err(|why| bad_row(slug, why))? {
             ins.execute(params![
                 p.key.kind.code(),
                 p.key.lang,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use erkin_core::lists::{lists_of_row, ListKey, ListKind, Place, Window};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::list_rows::{minus, unminus};
+use crate::list_rows::unminus;
 use crate::store::{sql_err, Store, StoreError};
 
 /// The stored lists of one snapshot, read in one transaction
@@ -24,6 +24,8 @@ use crate::store::{sql_err, Store, StoreError};
 pub struct StoredLists<'s> {
     tx: Transaction<'s>,
     store: &'s Store,
+    /// The zone their months are of.
+    zone: erkin_core::lists::TimeZone,
 }
 
 impl StoredLists<'_> {
@@ -115,30 +117,6 @@ impl StoredLists<'_> {
         .map_err(|e| self.sql(e))
     }
 
-    /// How many places of list `key` are at a time in `from..until`.
-    pub fn between(&self, key: &ListKey, from: u64, until: u64) -> Result<usize, StoreError> {
-        let n: i64 = self
-            .tx
-            .prepare_cached(
-                "SELECT COUNT(*) FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3
-                 AND minus_at > ?4 AND minus_at <= ?5",
-            )
-            .and_then(|mut s| {
-                s.query_row(
-                    params![
-                        key.kind.code(),
-                        key.lang,
-                        key.name,
-                        minus(until),
-                        minus(from)
-                    ],
-                    |r| r.get(0),
-                )
-            })
-            .map_err(|e| self.sql(e))?;
-        Ok(usize::try_from(n).unwrap_or(0))
-    }
-
     /// The places the snapshot's row of article `slug` has on the lists
     /// (none if it has no row).
     pub fn places_of(&self, slug: &str) -> Result<Vec<Place>, StoreError> {
@@ -149,7 +127,7 @@ impl StoredLists<'_> {
             .map_err(|e| self.sql(e))?;
         match row {
             None => Ok(Vec::new()),
-            Some(row) => lists_of_row(&row).map_err(|why| StoreError::Corrupt {
+            Some(row) => lists_of_row(&row, &self.zone).map_err(|why| StoreError::Corrupt {
                 path: self.store.path().to_path_buf(),
                 reason: format!("the snapshot row of article {slug}: {why}"),
             }),
@@ -159,22 +137,24 @@ impl StoredLists<'_> {
 
 impl Store {
     /// Runs `f` with the stored lists, in one read transaction, if they
-    /// are of the stored snapshot and that is of `size` entries; `Ok(None)`
-    /// if not (none stored, another snapshot stored meanwhile, or lists of
-    /// another: render from the articles instead).
+    /// are of the stored snapshot, that is of `size` entries, and their
+    /// months are of time zone `zone`; `Ok(None)` if not (none stored,
+    /// another snapshot stored meanwhile, lists of another snapshot or
+    /// zone: render from the articles instead).
     pub fn read_lists<T>(
         &self,
         size: u64,
+        zone: &str,
         f: impl FnOnce(&StoredLists<'_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
         let sql = |e| sql_err(self.path(), e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
-        let sizes: Option<(u64, u64)> = match tx
+        let sizes: Option<(u64, u64, String)> = match tx
             .query_row(
-                "SELECT s.size, l.size FROM state_snapshot s, state_lists_of l WHERE s.id = 1 AND l.id = 1",
+                "SELECT s.size, l.size, l.zone FROM state_snapshot s, state_lists_of l WHERE s.id = 1 AND l.id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
         {
@@ -182,10 +162,14 @@ impl Store {
             Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
             Err(e) => return Err(sql(e)),
         };
-        if sizes != Some((size, size)) {
+        if sizes != Some((size, size, zone.to_string())) {
             return Ok(None);
         }
-        let lists = StoredLists { tx, store: self };
+        let lists = StoredLists {
+            tx,
+            store: self,
+            zone: erkin_core::lists::zone(zone),
+        };
         let out = f(&lists)?;
         lists.tx.commit().map_err(sql)?;
         Ok(Some(out))
@@ -197,6 +181,7 @@ impl Store {
 /// now. Laid over the stored lists, they give the lists of its state.
 pub struct Overlay {
     size: u64,
+    zone: String,
     touched: std::collections::BTreeSet<String>,
     old: BTreeMap<ListKey, Vec<(u64, String)>>,
     new: BTreeMap<ListKey, Vec<(u64, String)>>,
@@ -219,7 +204,9 @@ impl crate::Publication {
             return Ok(None);
         }
         let touched = state.touched_articles().clone();
-        self.store().read_lists(size, |lists| {
+        let zone = state.charter().time_zone();
+        let tz = erkin_core::lists::zone(zone);
+        self.store().read_lists(size, zone, |lists| {
             let mut old: BTreeMap<ListKey, Vec<(u64, String)>> = BTreeMap::new();
             let mut new: BTreeMap<ListKey, Vec<(u64, String)>> = BTreeMap::new();
             for slug in &touched {
@@ -230,7 +217,7 @@ impl crate::Publication {
                 }
                 let mut places = state
                     .article(slug)
-                    .map(erkin_core::lists::lists_of)
+                    .map(|a| erkin_core::lists::lists_of(a, &tz))
                     .unwrap_or_default();
                 places.sort_by_key(|p| p.occurrence);
                 for p in places {
@@ -239,6 +226,7 @@ impl crate::Publication {
             }
             Ok(Overlay {
                 size,
+                zone: zone.to_string(),
                 touched,
                 old,
                 new,
@@ -258,83 +246,71 @@ impl crate::Publication {
     ) -> Result<bool, StoreError> {
         use erkin_core::lists::Query;
         let none = Vec::new();
-        let answered = self.store().read_lists(overlay.size, |lists| {
-            for q in queries {
-                match q {
-                    Query::Newest { key, n } => {
-                        let old = overlay.old.get(key).unwrap_or(&none);
-                        let new = overlay.new.get(key).unwrap_or(&none);
-                        let stored = lists.newest(key, n.saturating_add(old.len()))?;
-                        let mut items: Vec<(u64, String)> = stored
-                            .items
-                            .into_iter()
-                            .filter(|(_, s)| !overlay.touched.contains(s))
-                            .collect();
-                        items.extend(new.iter().cloned());
-                        sort_newest(&mut items);
-                        items.truncate(*n);
-                        let mut oldest = match old.is_empty() {
-                            true => stored.oldest,
-                            false => lists
-                                .oldest(key, old.len() + 1)?
+        let answered = self
+            .store()
+            .read_lists(overlay.size, &overlay.zone, |lists| {
+                for q in queries {
+                    match q {
+                        Query::Newest { key, n } => {
+                            let old = overlay.old.get(key).unwrap_or(&none);
+                            let new = overlay.new.get(key).unwrap_or(&none);
+                            let stored = lists.newest(key, n.saturating_add(old.len()))?;
+                            let mut items: Vec<(u64, String)> = stored
+                                .items
                                 .into_iter()
-                                .find(|(_, s)| !overlay.touched.contains(s))
-                                .map(|(at, _)| at),
-                        };
-                        if let Some(at) = new.iter().map(|(at, _)| *at).min() {
-                            oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                                .filter(|(_, s)| !overlay.touched.contains(s))
+                                .collect();
+                            items.extend(new.iter().cloned());
+                            sort_newest(&mut items);
+                            items.truncate(*n);
+                            let mut oldest = match old.is_empty() {
+                                true => stored.oldest,
+                                false => lists
+                                    .oldest(key, old.len() + 1)?
+                                    .into_iter()
+                                    .find(|(_, s)| !overlay.touched.contains(s))
+                                    .map(|(at, _)| at),
+                            };
+                            if let Some(at) = new.iter().map(|(at, _)| *at).min() {
+                                oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                            }
+                            into.windows.insert(
+                                key.clone(),
+                                Window {
+                                    items,
+                                    len: (stored.len + new.len()).saturating_sub(old.len()),
+                                    oldest,
+                                },
+                            );
                         }
-                        into.windows.insert(
-                            key.clone(),
-                            Window {
-                                items,
-                                len: (stored.len + new.len()).saturating_sub(old.len()),
-                                oldest,
-                            },
-                        );
-                    }
-                    Query::Names { kind, lang } => {
-                        let mut names: BTreeMap<String, i64> = lists
-                            .names(*kind, lang)?
-                            .into_iter()
-                            .map(|(n, c)| (n, i64::try_from(c).unwrap_or(i64::MAX)))
-                            .collect();
-                        for (places, sign) in [(&overlay.old, -1), (&overlay.new, 1)] {
-                            for (key, items) in places {
-                                if key.kind == *kind && key.lang == *lang {
-                                    let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
-                                    *names.entry(key.name.clone()).or_default() += sign * len;
+                        Query::Names { kind, lang } => {
+                            let mut names: BTreeMap<String, i64> = lists
+                                .names(*kind, lang)?
+                                .into_iter()
+                                .map(|(n, c)| (n, i64::try_from(c).unwrap_or(i64::MAX)))
+                                .collect();
+                            for (places, sign) in [(&overlay.old, -1), (&overlay.new, 1)] {
+                                for (key, items) in places {
+                                    if key.kind == *kind && key.lang == *lang {
+                                        let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                                        *names.entry(key.name.clone()).or_default() += sign * len;
+                                    }
                                 }
                             }
+                            into.names.insert(
+                                (*kind, lang.clone()),
+                                names
+                                    .into_iter()
+                                    .filter(|(_, c)| *c > 0)
+                                    .map(|(n, c)| (n, usize::try_from(c).unwrap_or(0)))
+                                    .collect(),
+                            );
                         }
-                        into.names.insert(
-                            (*kind, lang.clone()),
-                            names
-                                .into_iter()
-                                .filter(|(_, c)| *c > 0)
-                                .map(|(n, c)| (n, usize::try_from(c).unwrap_or(0)))
-                                .collect(),
-                        );
+                        _ => return Ok(false),
                     }
-                    Query::Between { key, from, until } => {
-                        let inside = |items: Option<&Vec<(u64, String)>>| {
-                            items
-                                .into_iter()
-                                .flatten()
-                                .filter(|(at, _)| (*from..*until).contains(at))
-                                .count()
-                        };
-                        let n = lists.between(key, *from, *until)? + inside(overlay.new.get(key));
-                        into.between.insert(
-                            (key.clone(), *from, *until),
-                            n.saturating_sub(inside(overlay.old.get(key))),
-                        );
-                    }
-                    _ => return Ok(false),
                 }
-            }
-            Ok(true)
-        })?;
+                Ok(true)
+            })?;
         Ok(answered == Some(true))
     }
 }
@@ -345,9 +321,9 @@ impl Store {
     /// `erkin verify --deep` and the tests ask; reads every row.
     pub fn lists_match_rows(&self) -> Result<Option<bool>, StoreError> {
         let sql = |e| sql_err(self.path(), e);
-        let of: Option<u64> = match self
+        let of: Option<String> = match self
             .conn
-            .query_row("SELECT size FROM state_lists_of WHERE id = 1", [], |r| {
+            .query_row("SELECT zone FROM state_lists_of WHERE id = 1", [], |r| {
                 r.get(0)
             })
             .optional()
@@ -356,27 +332,25 @@ impl Store {
             Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
             Err(e) => return Err(sql(e)),
         };
-        if of.is_none() {
+        let Some(zone) = of else {
             return Ok(None);
-        }
-        type Row = (i64, String, String, i64, String, i64);
-        let mut want: Vec<Row> = Vec::new();
+        };
+        let tz = erkin_core::lists::zone(&zone);
+        use erkin_core::lists::{place_hash, places_sum};
+        // Both sides as a count and a sum of hashes, one row in memory at
+        // a time, and each list's length.
+        let (mut want, mut want_n) = (0u128, 0u64);
         let mut lens: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
         let mut bad = false;
         self.for_each_snapshot_article(|slug, row| {
-            match lists_of_row(row) {
+            match lists_of_row(row, &tz) {
                 Ok(places) => {
                     for p in places {
                         let k = (p.key.kind.code(), p.key.lang, p.key.name);
-                        *lens.entry(k.clone()).or_default() += 1;
-                        want.push((
-                            k.0,
-                            k.1,
-                            k.2,
-                            minus(p.at),
-                            slug.to_string(),
-                            i64::from(p.occurrence),
-                        ));
+                        want =
+                            places_sum(want, place_hash(slug, k.0, &k.1, &k.2, p.at, p.occurrence));
+                        want_n += 1;
+                        *lens.entry(k).or_default() += 1;
                     }
                 }
                 Err(_) => bad = true,
@@ -384,24 +358,27 @@ impl Store {
             Ok::<(), ()>(())
         })?
         .ok();
-        want.sort();
+        let (mut have, mut have_n) = (0u128, 0u64);
         let mut stmt = self
             .conn
-            .prepare("SELECT kind, lang, name, minus_at, slug, k FROM state_lists ORDER BY kind, lang, name, minus_at, slug, k")
+            .prepare("SELECT kind, lang, name, minus_at, slug, k FROM state_lists")
             .map_err(sql)?;
-        let have: Vec<Row> = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let (kind, lang, name): (i64, String, String) = (
+                r.get(0).map_err(sql)?,
+                r.get(1).map_err(sql)?,
+                r.get(2).map_err(sql)?,
+            );
+            let (at, slug, k): (i64, String, u32) = (
+                r.get(3).map_err(sql)?,
+                r.get(4).map_err(sql)?,
+                r.get(5).map_err(sql)?,
+            );
+            have = places_sum(have, place_hash(&slug, kind, &lang, &name, unminus(at), k));
+            have_n += 1;
+        }
+        drop(rows);
         let mut stmt = self
             .conn
             .prepare("SELECT kind, lang, name, n FROM state_list_lens")
@@ -410,6 +387,8 @@ impl Store {
             .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
             .and_then(|rows| rows.collect())
             .map_err(sql)?;
-        Ok(Some(!bad && want == have && lens == have_lens))
+        Ok(Some(
+            !bad && (want, want_n) == (have, have_n) && lens == have_lens,
+        ))
     }
 }

@@ -87,7 +87,7 @@ impl Clock {
     /// database could).
     pub fn new(name: &str) -> Self {
         Self {
-            tz: jiff::tz::db().get(name).unwrap_or(TimeZone::UTC),
+            tz: erkin_core::lists::zone(name),
         }
     }
 
@@ -171,9 +171,10 @@ impl Clock {
     }
 
     /// The month `t` falls in, as a path part (`2026-10`).
+    /// The same key as the store's lists file the month under
+    /// (`erkin_core::lists::month_key`).
     pub fn month_key(&self, t: u64) -> String {
-        let l = self.local(t);
-        format!("{:04}-{:02}", l.year, l.month)
+        erkin_core::lists::month_key(&self.tz, t)
     }
 }
 

@@ -20,13 +20,10 @@ use erkin_core::blob::BlobId;
 use erkin_core::lists::{ListKey, ListKind, Lists, Query, Wanted, Window};
 use erkin_core::state::State;
 
-use crate::dates::Clock;
 use crate::pick::{Paging, Pick, FRONT_SECTIONS, FRONT_SECTION_ITEMS, PER_PAGE};
 
 /// The most items of one list a render from the lists reads.
 const MOST_ITEMS: usize = 8192;
-/// The most months an archive page counts from the lists.
-const MOST_MONTHS: usize = 12 * 500;
 /// Items of a section's list read beyond its pages': its feed (the root's
 /// newest sitemap shard is asked for once its length is known).
 const LANG_EXTRA: usize = crate::feeds::FEED_ENTRIES;
@@ -122,20 +119,6 @@ impl<'a, 'h> Ask<'a, 'h> {
                 self.queries.push(Query::Names {
                     kind,
                     lang: lang.to_string(),
-                });
-                None
-            }
-        }
-    }
-
-    fn between(&mut self, key: &ListKey, from: u64, until: u64) -> Option<usize> {
-        match self.have.between.get(&(key.clone(), from, until)) {
-            Some(n) => Some(*n),
-            None => {
-                self.queries.push(Query::Between {
-                    key: key.clone(),
-                    from,
-                    until,
                 });
                 None
             }
@@ -303,7 +286,6 @@ fn gather_with<'x>(state: &'x State, pick: &Pick, ask: &mut Ask<'x, 'x>) -> Opti
     // Each column's lists.
     let languages = &state.charter().languages;
     let mut columns: Vec<Column<'x>> = Vec::with_capacity(1 + languages.len());
-    let clock = Clock::new(state.charter().time_zone());
     for c in 0..=languages.len() {
         let lang = if c == 0 {
             ""
@@ -321,7 +303,7 @@ fn gather_with<'x>(state: &'x State, pick: &Pick, ask: &mut Ask<'x, 'x>) -> Opti
             .filter(|l| c == 0 || l.lang == lang)
             .collect();
         touched.sort_by_key(|a| std::cmp::Reverse(a.published_at));
-        match column(ask, pick, &clock, lang, c == 0, &touched) {
+        match column(ask, pick, lang, c == 0, &touched) {
             Some(col) => columns.push(col),
             None => complete = false,
         }
@@ -397,7 +379,6 @@ fn needed(ask: &mut Ask, pick: &Pick, part: &Part, touched: &[Listing]) -> Optio
 fn column<'x>(
     ask: &mut Ask<'x, 'x>,
     pick: &Pick,
-    clock: &Clock,
     lang: &str,
     root: bool,
     touched: &[Listing<'x>],
@@ -447,27 +428,9 @@ fn column<'x>(
             complete = false;
         }
     }
-    // Every month's count, from the oldest article's.
-    match ask.newest(all.clone(), 1) {
-        Some(w) => {
-            if let (Some(oldest), Some((newest, _))) = (w.oldest, w.items.first()) {
-                let mut t = oldest;
-                let mut months = 0;
-                while t <= *newest {
-                    let (key, start, end) = clock.month_span(t);
-                    match ask.between(&all, start, end) {
-                        Some(0) => {}
-                        Some(n) => *col.months.entry(key).or_default() += n,
-                        None => complete = false,
-                    }
-                    t = end.max(t + 1);
-                    months += 1;
-                    if months > MOST_MONTHS {
-                        return None;
-                    }
-                }
-            }
-        }
+    // Every month's count.
+    match ask.names(ListKind::Month, lang) {
+        Some(months) => col.months = months.iter().cloned().collect(),
         None => complete = false,
     }
     // The front page's tag sections.

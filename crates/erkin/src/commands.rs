@@ -802,10 +802,22 @@ fn verify(source: &Path, key: &VerifierKey, deep: bool, as_json: bool) -> Result
     let mut snapshot_line = None;
     if deep && is_store && report.is_ok() {
         use erkin_store::{check_snapshot, SnapshotCheck};
-        match check_snapshot(&Store::open_unverified(source)?)? {
+        let store = Store::open_unverified(source)?;
+        match check_snapshot(&store)? {
             SnapshotCheck::Agrees { size } => {
+                // The lists kept beside it must be those its rows make.
+                let lists = match store.lists_match_rows()? {
+                    Some(true) => ", and so do the lists kept beside it",
+                    Some(false) => {
+                        snapshot_findings.push(format!(
+                            "the lists kept beside the state snapshot at {size} entries are not those its articles make (remove the snapshot to have it rebuilt: erkin verify --deep finds it again until then)"
+                        ));
+                        ""
+                    }
+                    None => " (no lists kept beside it: the next snapshot stores them)",
+                };
                 snapshot_line = Some(format!(
-                    "  snapshot    the state at {size} entries agrees with a refold"
+                    "  snapshot    the state at {size} entries agrees with a refold{lists}"
                 ))
             }
             SnapshotCheck::Missing => {

@@ -114,3 +114,34 @@ fn lists_altered_by_hand_are_found() {
     drop(conn);
     assert_eq!(matches(&f), Some(false));
 }
+
+#[test]
+fn lists_are_read_only_for_their_snapshot_and_time_zone() {
+    let f = founded();
+    publish(&f, &["a0", "a1"]);
+    store_snapshot(&f);
+    let p = Publication::open(f.dir.path()).unwrap();
+    let size = p.store().snapshot_size().unwrap().unwrap();
+    let zone = p.state().charter().time_zone().to_string();
+    let read = |size: u64, zone: &str| {
+        p.store()
+            .read_lists(size, zone, |l| {
+                l.newest(
+                    &erkin_core::lists::ListKey::new(erkin_core::lists::ListKind::Articles, "", ""),
+                    10,
+                )
+            })
+            .unwrap()
+    };
+    let w = read(size, &zone).expect("the lists of this snapshot and zone");
+    assert_eq!(w.len, 2);
+    assert_eq!(
+        w.items.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>(),
+        ["a1", "a0"],
+        "newest first"
+    );
+    // Months filed in another zone, or lists of another snapshot: not read.
+    let other = if zone == "UTC" { "Asia/Almaty" } else { "UTC" };
+    assert_eq!(read(size, other), None);
+    assert_eq!(read(size - 1, &zone), None);
+}

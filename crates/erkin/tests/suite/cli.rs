@@ -813,6 +813,29 @@ fn verify_deep_checks_the_state_snapshot_against_a_refold() {
     assert_eq!(good.code, 0, "{good:#?}");
     assert!(good.stdout.contains("agrees with a refold"), "{good:#?}");
     assert!(good.stdout.contains("state       digest "), "{good:#?}");
+    assert!(
+        good.stdout.contains("so do the lists kept beside it"),
+        "{good:#?}"
+    );
+    // A place no article has, put into the lists kept beside the
+    // snapshot: named.
+    {
+        let db = rusqlite::Connection::open(f.data.join(erkin_store::store::DB_FILE)).unwrap();
+        let put = db
+            .execute(
+                "INSERT INTO state_lists (kind, lang, name, minus_at, slug, k) VALUES (1, '', 'made-up', -1, 'nobody', 0)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(put, 1);
+    }
+    deep(&f.data).fails_with(
+        3,
+        &[
+            "lists kept beside the state snapshot",
+            "not those its articles make",
+        ],
+    );
     // The snapshot refiled under a digest that is not the one its head
     // records: opening would refold; --deep says so.
     {
