@@ -586,3 +586,122 @@ fn a_tile_written_as_a_level_zero_tile_fills_stays_after_the_next_entries() {
     let diff = differences(&tree(&out), &tree(&fresh));
     assert!(diff.is_empty(), "{diff:?}");
 }
+
+/// New articles in an archive whose lists are longer than the pages show
+/// (numbered pages, a second sitemap shard, months of hundreds, a tag given
+/// twice): made from the store's lists — only the newest items each list's
+/// pages due show, the rest counted — every copy equals a fresh export,
+/// when the new articles are the newest and when one is dated back (a
+/// page deep in its lists), a translation of an old article, or shows an
+/// old article's image; several at once, ties in the same second, and
+/// across a page's and a sitemap shard's boundary.
+#[test]
+fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_makes_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    let mut x = Press::found(&dir);
+    let image = x.p.put_blob(&png(0), 1 << 22).unwrap().to_string();
+    let mut n = 0;
+    let story = |x: &mut Press, i: usize, back: Option<u64>, original: Option<String>| {
+        let text = if i % 97 == 0 {
+            format!("Story {i}.\n\n![Photo](blob:{image}.png)\n")
+        } else {
+            format!("Story {i}.")
+        };
+        let body = x.p.put_blob(text.as_bytes(), 1 << 20).unwrap();
+        let tags = match i % 4 {
+            0 => vec!["news".to_string(), "news".to_string()],
+            1 => vec!["news".to_string(), format!("t{}", i % 7)],
+            2 => vec![format!("t{}", i % 7)],
+            _ => vec![],
+        };
+        Action::Publish(Publish {
+            slug: format!("s-{i:05}"),
+            lang: if original.is_some() {
+                "ru"
+            } else {
+                LANGS[i % 2]
+            }
+            .into(),
+            title: format!("Story {i}"),
+            summary: String::new(),
+            authors: vec!["saule".into()],
+            bylines: vec![],
+            tags,
+            body: body.to_string(),
+            media: if i % 97 == 0 {
+                vec![image.parse().unwrap()]
+            } else {
+                vec![]
+            },
+            translation_of: original,
+            // `None`: dated when it is published.
+            first_published: back,
+        })
+    };
+    // 990 articles: the lists run to numbered pages, one sitemap shard.
+    while n < 990 {
+        let batch: Vec<Action> = (n..(n + 330).min(990))
+            // Spread over some forty months, oldest first.
+            .map(|i| story(&mut x, i, Some(T0 - 3600 * 24 * (1200 - i as u64)), None))
+            .collect();
+        n += batch.len();
+        x.act(batch);
+    }
+    let out = tmp.path().join("out");
+    export(&x.p, &out).unwrap();
+    let mut from_lists = 0;
+    let mut steps = 0;
+    let mut check = |x: &mut Press, what: &str, lazily: bool| {
+        let stats = if lazily {
+            let mut p = Publication::open_lazily(&dir).unwrap();
+            erkin_export::export_lazily(&mut p, &out, &mut |_| {}).unwrap()
+        } else {
+            export(&x.p, &out).unwrap()
+        };
+        from_lists += usize::from(stats.from_lists);
+        steps += 1;
+        let fresh = tmp.path().join("fresh");
+        export(&x.p, &fresh).unwrap();
+        let diff = differences(&tree(&out), &tree(&fresh));
+        assert!(
+            diff.is_empty(),
+            "{what}: the copy differs from a fresh export: {diff:?}"
+        );
+        std::fs::remove_dir_all(&fresh).unwrap();
+        stats.from_lists
+    };
+    // One new article, the newest: from the lists.
+    let a = story(&mut x, n, None, None);
+    n += 1;
+    x.act(vec![a]);
+    assert!(check(&mut x, "one newest article", true));
+    // Three at once, in the same second (ties in slug order).
+    let batch: Vec<Action> = (n..n + 3).map(|i| story(&mut x, i, None, None)).collect();
+    n += 3;
+    x.act(batch);
+    assert!(check(&mut x, "three in one second", false));
+    // A translation of an old article, and one showing an old image.
+    let t = story(&mut x, n, None, Some("s-00004".into()));
+    n += 1;
+    let i = story(&mut x, 97 * 11, None, None);
+    x.act(vec![t, i]);
+    assert!(check(&mut x, "a translation and an old image", true));
+    // Dated back two years: its pages are deep in its lists.
+    let b = story(&mut x, n, Some(T0 - 3600 * 24 * 700), None);
+    n += 1;
+    x.act(vec![b]);
+    check(&mut x, "dated back", true);
+    // Across a page boundary and the first sitemap shard's end, one at a
+    // time.
+    while n < 1003 {
+        let a = story(&mut x, n, None, None);
+        n += 1;
+        x.act(vec![a]);
+        assert!(check(&mut x, &format!("article {n}"), n % 2 == 0));
+    }
+    assert!(
+        from_lists >= steps - 1,
+        "{from_lists} of {steps} from the lists"
+    );
+}
