@@ -9,6 +9,7 @@ use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::state::State;
 use erkin_core::tiles::{entry_bundles, hash_tiles};
+use erkin_store::lists::Overlay;
 use erkin_store::{Publication, Store, StoreError};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -324,29 +325,7 @@ pub fn export_with_progress(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
-    let source = Source::from(publication);
-    prepare_folder(source, out)?;
-    let manifest = Manifest::open(out);
-    let size = publication.store().size();
-    if let Some(since) = manifest
-        .size()
-        .filter(|s| *s <= size && size - s <= MAX_BEHIND)
-    {
-        let changes = changes_since(source, since)?;
-        if erkin_views::lists_suit(&changes) {
-            if let Some(lists) = lists_for(Held::Ref(publication), &changes)? {
-                let source = Source {
-                    lists: Some(&lists),
-                    ..source
-                };
-                match export_changes(source, out, &manifest, since, &changes, progress) {
-                    Err(ExportError::Store(StoreError::ListsShort)) => {}
-                    done => return done,
-                }
-            }
-        }
-    }
-    export_from(source, out, progress)
+    export_from(publication.into(), out, progress)
 }
 
 /// [`export_with_progress`] of a [`Source`].
@@ -363,6 +342,20 @@ fn export_from(
         .filter(|s| *s <= size && size - s <= MAX_BEHIND)
     {
         let changes = changes_since(publication, since)?;
+        // New articles: from the store's lists, where they can make them
+        // (the state holds every article: nothing to fetch).
+        if erkin_views::lists_suit(&changes) {
+            if let Some(lists) = lists_for(Held::Source(publication), &changes)? {
+                let source = Source {
+                    lists: Some(&lists),
+                    ..publication
+                };
+                match export_changes(source, out, &manifest, since, &changes, progress) {
+                    Err(ExportError::Store(StoreError::ListsShort)) => {}
+                    done => return done,
+                }
+            }
+        }
         if !changes.everything {
             return export_changes(publication, out, &manifest, since, &changes, progress);
         }
@@ -417,22 +410,19 @@ fn lists_for(
     changes: &erkin_views::Changes,
 ) -> Result<Option<erkin_core::lists::Lists>, ExportError> {
     use erkin_core::lists::{Lists, Wanted};
-    let Some(overlay) = publication.get().lists_overlay()? else {
+    let Some(overlay) = Overlay::of(publication.store(), publication.state())? else {
         return Ok(None);
     };
     let mut lists = Lists::default();
     for _ in 0..MOST_ROUNDS {
-        match erkin_views::lists_wanted(publication.get().state(), changes, &lists) {
+        match erkin_views::lists_wanted(publication.state(), changes, &lists) {
             Wanted::Render => return Ok(Some(lists)),
             Wanted::Whole => return Ok(None),
             Wanted::More(queries, mut fetch) => {
-                if !publication
-                    .get()
-                    .answer_lists(&overlay, &queries, &mut lists)?
-                {
+                if !overlay.answer(publication.store(), &queries, &mut lists)? {
                     return Ok(None);
                 }
-                let state = publication.get().state();
+                let state = publication.state();
                 fetch.extend(
                     lists
                         .slugs()
@@ -446,7 +436,7 @@ fn lists_for(
                     match &mut publication {
                         Held::Mut(p) => p.fetch_articles(&slugs)?,
                         // Every article it holds is known.
-                        Held::Ref(_) => return Ok(None),
+                        Held::Source(_) => return Ok(None),
                     }
                 }
             }
@@ -455,18 +445,26 @@ fn lists_for(
     Ok(None)
 }
 
-/// A publication a render from the lists may fetch articles into, or one
-/// it only reads (which holds every article: nothing to fetch).
+/// A publication a render from the lists may fetch articles into, or a
+/// store and state it only reads (which holds every article: nothing to
+/// fetch).
 enum Held<'p> {
     Mut(&'p mut Publication),
-    Ref(&'p Publication),
+    Source(Source<'p>),
 }
 
 impl Held<'_> {
-    fn get(&self) -> &Publication {
+    fn store(&self) -> &Store {
         match self {
-            Held::Mut(p) => p,
-            Held::Ref(p) => p,
+            Held::Mut(p) => p.store(),
+            Held::Source(s) => s.store,
+        }
+    }
+
+    fn state(&self) -> &State {
+        match self {
+            Held::Mut(p) => p.state(),
+            Held::Source(s) => s.state,
         }
     }
 }

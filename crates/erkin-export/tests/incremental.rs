@@ -603,7 +603,7 @@ fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_make
     let image = x.p.put_blob(&png(0), 1 << 22).unwrap().to_string();
     let mut n = 0;
     let story = |x: &mut Press, i: usize, back: Option<u64>, original: Option<String>| {
-        let text = if i % 97 == 0 {
+        let text = if i.is_multiple_of(97) {
             format!("Story {i}.\n\n![Photo](blob:{image}.png)\n")
         } else {
             format!("Story {i}.")
@@ -629,7 +629,7 @@ fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_make
             bylines: vec![],
             tags,
             body: body.to_string(),
-            media: if i % 97 == 0 {
+            media: if i.is_multiple_of(97) {
                 vec![image.parse().unwrap()]
             } else {
                 vec![]
@@ -698,7 +698,7 @@ fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_make
         let a = story(&mut x, n, None, None);
         n += 1;
         x.act(vec![a]);
-        assert!(check(&mut x, &format!("article {n}"), n % 2 == 0));
+        assert!(check(&mut x, &format!("article {n}"), n.is_multiple_of(2)));
     }
     assert!(
         from_lists >= steps - 1,

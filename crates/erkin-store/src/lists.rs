@@ -9,11 +9,12 @@
 //! snapshot (`state_lists_of` names the snapshot size they were made at).
 //! A reader asks them only of the snapshot it holds ([`Store::read_lists`]);
 //! what was folded since is the reader's to lay over them
-//! (`Publication::answer_lists`).
+//! (`Overlay`).
 
 use std::collections::BTreeMap;
 
 use erkin_core::lists::{lists_of_row, ListKey, ListKind, Place, Window};
+use erkin_core::state::State;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::list_rows::unminus;
@@ -193,20 +194,21 @@ fn sort_newest(items: &mut [(u64, String)]) {
     items.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
 }
 
-impl crate::Publication {
-    /// The articles changed since the stored snapshot, on the lists
-    /// ([`Overlay`]); `None` if the stored lists are not of this
-    /// publication's snapshot (render from every article).
-    pub fn lists_overlay(&self) -> Result<Option<Overlay>, StoreError> {
-        let state = self.state();
-        let size = self.snapshot_size();
-        if state.touched_since() != size {
+impl Overlay {
+    /// The articles `state` changed since the snapshot it counts them from
+    /// ([`State::touched_since`]), on the lists; `None` if `store`'s lists
+    /// are not of that snapshot (render from every article). `state` is
+    /// the fold of `store`'s entries: a publication's, or one a server
+    /// holds apart from its store.
+    pub fn of(store: &Store, state: &State) -> Result<Option<Overlay>, StoreError> {
+        let size = state.touched_since();
+        if size == 0 {
             return Ok(None);
         }
         let touched = state.touched_articles().clone();
         let zone = state.charter().time_zone();
         let tz = erkin_core::lists::zone(zone);
-        self.store().read_lists(size, zone, |lists| {
+        store.read_lists(size, zone, |lists| {
             let mut old: BTreeMap<ListKey, Vec<(u64, String)>> = BTreeMap::new();
             let mut new: BTreeMap<ListKey, Vec<(u64, String)>> = BTreeMap::new();
             for slug in &touched {
@@ -234,83 +236,82 @@ impl crate::Publication {
         })
     }
 
-    /// Answers `queries` into `lists`, for this publication's state: the
-    /// stored lists with `overlay` laid over them. False if the stored
-    /// lists are no longer of its snapshot (another process stored one
-    /// meanwhile): render from every article.
-    pub fn answer_lists(
+    /// Answers `queries` into `lists`, for the state this overlay is of:
+    /// `store`'s lists with this laid over them. False if they are no
+    /// longer of its snapshot (another process stored one meanwhile):
+    /// render from every article.
+    pub fn answer(
         &self,
-        overlay: &Overlay,
+        store: &Store,
         queries: &[erkin_core::lists::Query],
         into: &mut erkin_core::lists::Lists,
     ) -> Result<bool, StoreError> {
         use erkin_core::lists::Query;
+        let overlay = self;
         let none = Vec::new();
-        let answered = self
-            .store()
-            .read_lists(overlay.size, &overlay.zone, |lists| {
-                for q in queries {
-                    match q {
-                        Query::Newest { key, n } => {
-                            let old = overlay.old.get(key).unwrap_or(&none);
-                            let new = overlay.new.get(key).unwrap_or(&none);
-                            let stored = lists.newest(key, n.saturating_add(old.len()))?;
-                            let mut items: Vec<(u64, String)> = stored
-                                .items
+        let answered = store.read_lists(overlay.size, &overlay.zone, |lists| {
+            for q in queries {
+                match q {
+                    Query::Newest { key, n } => {
+                        let old = overlay.old.get(key).unwrap_or(&none);
+                        let new = overlay.new.get(key).unwrap_or(&none);
+                        let stored = lists.newest(key, n.saturating_add(old.len()))?;
+                        let mut items: Vec<(u64, String)> = stored
+                            .items
+                            .into_iter()
+                            .filter(|(_, s)| !overlay.touched.contains(s))
+                            .collect();
+                        items.extend(new.iter().cloned());
+                        sort_newest(&mut items);
+                        items.truncate(*n);
+                        let mut oldest = match old.is_empty() {
+                            true => stored.oldest,
+                            false => lists
+                                .oldest(key, old.len() + 1)?
                                 .into_iter()
-                                .filter(|(_, s)| !overlay.touched.contains(s))
-                                .collect();
-                            items.extend(new.iter().cloned());
-                            sort_newest(&mut items);
-                            items.truncate(*n);
-                            let mut oldest = match old.is_empty() {
-                                true => stored.oldest,
-                                false => lists
-                                    .oldest(key, old.len() + 1)?
-                                    .into_iter()
-                                    .find(|(_, s)| !overlay.touched.contains(s))
-                                    .map(|(at, _)| at),
-                            };
-                            if let Some(at) = new.iter().map(|(at, _)| *at).min() {
-                                oldest = Some(oldest.map_or(at, |o| o.min(at)));
-                            }
-                            into.windows.insert(
-                                key.clone(),
-                                Window {
-                                    items,
-                                    len: (stored.len + new.len()).saturating_sub(old.len()),
-                                    oldest,
-                                },
-                            );
+                                .find(|(_, s)| !overlay.touched.contains(s))
+                                .map(|(at, _)| at),
+                        };
+                        if let Some(at) = new.iter().map(|(at, _)| *at).min() {
+                            oldest = Some(oldest.map_or(at, |o| o.min(at)));
                         }
-                        Query::Names { kind, lang } => {
-                            let mut names: BTreeMap<String, i64> = lists
-                                .names(*kind, lang)?
-                                .into_iter()
-                                .map(|(n, c)| (n, i64::try_from(c).unwrap_or(i64::MAX)))
-                                .collect();
-                            for (places, sign) in [(&overlay.old, -1), (&overlay.new, 1)] {
-                                for (key, items) in places {
-                                    if key.kind == *kind && key.lang == *lang {
-                                        let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
-                                        *names.entry(key.name.clone()).or_default() += sign * len;
-                                    }
+                        into.windows.insert(
+                            key.clone(),
+                            Window {
+                                items,
+                                len: (stored.len + new.len()).saturating_sub(old.len()),
+                                oldest,
+                            },
+                        );
+                    }
+                    Query::Names { kind, lang } => {
+                        let mut names: BTreeMap<String, i64> = lists
+                            .names(*kind, lang)?
+                            .into_iter()
+                            .map(|(n, c)| (n, i64::try_from(c).unwrap_or(i64::MAX)))
+                            .collect();
+                        for (places, sign) in [(&overlay.old, -1), (&overlay.new, 1)] {
+                            for (key, items) in places {
+                                if key.kind == *kind && key.lang == *lang {
+                                    let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                                    *names.entry(key.name.clone()).or_default() += sign * len;
                                 }
                             }
-                            into.names.insert(
-                                (*kind, lang.clone()),
-                                names
-                                    .into_iter()
-                                    .filter(|(_, c)| *c > 0)
-                                    .map(|(n, c)| (n, usize::try_from(c).unwrap_or(0)))
-                                    .collect(),
-                            );
                         }
-                        _ => return Ok(false),
+                        into.names.insert(
+                            (*kind, lang.clone()),
+                            names
+                                .into_iter()
+                                .filter(|(_, c)| *c > 0)
+                                .map(|(n, c)| (n, usize::try_from(c).unwrap_or(0)))
+                                .collect(),
+                        );
                     }
+                    _ => return Ok(false),
                 }
-                Ok(true)
-            })?;
+            }
+            Ok(true)
+        })?;
         Ok(answered == Some(true))
     }
 }

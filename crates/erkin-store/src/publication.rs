@@ -510,12 +510,6 @@ impl Publication {
         }
     }
 
-    /// The log size of the stored snapshot this publication's state was
-    /// read from or last stored (0: none).
-    pub(crate) fn snapshot_size(&self) -> u64 {
-        self.snapshot_size
-    }
-
     /// How the state was obtained when this publication was opened.
     pub fn opened(&self) -> &Opened {
         &self.opened
