@@ -18,8 +18,11 @@
 #                   (default 600 s; with --deadline, ending a minute before
 #                   it; above --hugo-up-to, default 10000, skipped when that
 #                   leaves less than 30 s)
-#   export +1       `erkin publish` of one new article (not timed), then
+#   export +1       `erkin publish` of one new article, dated when it is
+#                   published (a newsroom's everyday case; not timed), then
 #                   `erkin export` into the same folder (files written)
+#   export +1 back  the same with an article dated two years back (its
+#                   pages are deep in its lists)
 #   export +0       `erkin export` again with nothing new
 #   statement       one local `erkin statement` (two key derivations, at the
 #                   work factor 10 every key here is made with: about 1 MiB
@@ -182,13 +185,22 @@ for n in $SIZES; do
   EXTRA= measure export "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
     sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
 
-  # One new article, then the export into the same folder.
+  # One new article, dated when published, then the export into the same
+  # folder; then one dated years back.
   new="$d/new-article.md"
   sed -e "s/^slug: .*/slug: scale-new-$n/" -e 's/^title: .*/title: "One new article"/' \
-    "$(find "$corpus/content" -name '*.md' | head -1)" > "$new"
+    -e '/^date: /d' "$(find "$corpus/content" -name '*.md' | head -1)" > "$new"
   "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$new" > /dev/null 2>&1
   sync
   measure "export +1" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
+    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+  back="$d/back-article.md"
+  sed -e "s/^slug: .*/slug: scale-back-$n/" -e 's/^title: .*/title: "One article dated back"/' \
+    -e "s/^date: .*/date: $(date -u -d '2 years ago' +%Y-%m-%dT%H:%M:%SZ)/" \
+    "$(find "$corpus/content" -name '*.md' | head -1)" > "$back"
+  "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$back" > /dev/null 2>&1
+  sync
+  measure "export +1 back" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
     sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
   measure "export +0" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
     sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
@@ -301,16 +313,16 @@ table() { # table TITLE FIELD UNIT METRIC...
   done
 }
 
-metrics=(import export hugo "export +1" "export +0" statement "serve first" "serve RSS" "mirror first" "mirror +1" "verify data" "verify export" "verify --deep")
+metrics=(import export hugo "export +1" "export +1 back" "export +0" statement "serve first" "serve RSS" "mirror first" "mirror +1" "verify data" "verify export" "verify --deep")
 echo
 echo "erkin: $ERKIN ($("$ERKIN" --version)); ended $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 table "wall time" 3 s "${metrics[@]}"
 table "peak memory (max RSS; serve first: VmHWM, serve RSS: VmRSS after its first answer)" 4 MiB "${metrics[@]}"
-table "CPU (user + system)" 5 s import export hugo "export +1" "export +0" statement "mirror first" "mirror +1" "verify data" "verify export" "verify --deep"
+table "CPU (user + system)" 5 s import export hugo "export +1" "export +1 back" "export +0" statement "mirror first" "mirror +1" "verify data" "verify export" "verify --deep"
 echo
 echo "| what | $(printf '%s | ' "${sizes[@]}")"
 echo "|---|$(printf -- '---|%.0s' "${sizes[@]}")"
-for m in export hugo "export +1" "export +0" statement "serve first" "serve RSS" "mirror +1"; do
+for m in export hugo "export +1" "export +1 back" "export +0" statement "serve first" "serve RSS" "mirror +1"; do
   row="| $m: details |"
   for n in "${sizes[@]}"; do row="$row $(get "$m" "$n" 6) |"; done
   echo "$row"
