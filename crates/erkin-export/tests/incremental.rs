@@ -639,15 +639,21 @@ fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_make
             first_published: back,
         })
     };
-    // 990 articles: the lists run to numbered pages, one sitemap shard.
-    while n < 990 {
-        let batch: Vec<Action> = (n..(n + 330).min(990))
+    // 990 articles: the lists run to numbered pages, one sitemap shard;
+    // the last 150 in the month the new ones join.
+    while n < 840 {
+        let batch: Vec<Action> = (n..(n + 330).min(840))
             // Spread over some forty months, oldest first.
             .map(|i| story(&mut x, i, Some(T0 - 3600 * 24 * (1200 - i as u64)), None))
             .collect();
         n += batch.len();
         x.act(batch);
     }
+    let busy: Vec<Action> = (n..n + 150)
+        .map(|i| story(&mut x, i, Some(T0 - 7200 * (990 - i as u64)), None))
+        .collect();
+    n += 150;
+    x.act(busy);
     let out = tmp.path().join("out");
     export(&x.p, &out).unwrap();
     let mut from_lists = 0;
@@ -687,6 +693,18 @@ fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_make
     let i = story(&mut x, 97 * 11, None, None);
     x.act(vec![t, i]);
     assert!(check(&mut x, "a translation and an old image", true));
+    // Dated back a few days, into the middle of its month's run: more of
+    // its lists' items are read, still from the lists.
+    for hours in [290, 281, 270, 262, 250, 241, 230, 150, 100, 52] {
+        let b = story(&mut x, n, Some(T0 - 3600 * hours), None);
+        n += 1;
+        x.act(vec![b]);
+        assert!(check(
+            &mut x,
+            &format!("dated back {hours} hours"),
+            n.is_multiple_of(2)
+        ));
+    }
     // Dated back two years: its pages are deep in its lists.
     let b = story(&mut x, n, Some(T0 - 3600 * 24 * 700), None);
     n += 1;
@@ -694,7 +712,7 @@ fn new_articles_in_a_long_archive_are_made_from_the_lists_as_a_fresh_export_make
     check(&mut x, "dated back", true);
     // Across a page boundary and the first sitemap shard's end, one at a
     // time.
-    while n < 1003 {
+    while n < 1004 {
         let a = story(&mut x, n, None, None);
         n += 1;
         x.act(vec![a]);

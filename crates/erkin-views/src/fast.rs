@@ -31,7 +31,19 @@ const LANG_EXTRA: usize = crate::feeds::FEED_ENTRIES;
 /// One list as the render uses it: its newest items (slugs) and length.
 pub(crate) struct Part<'x> {
     pub(crate) items: Vec<&'x str>,
+    /// Each item's time.
+    pub(crate) times: Vec<u64>,
     pub(crate) len: usize,
+}
+
+impl<'x> Part<'x> {
+    fn of(w: &'x Window) -> Self {
+        Part {
+            items: w.items.iter().map(|(_, s)| s.as_str()).collect(),
+            times: w.items.iter().map(|(at, _)| *at).collect(),
+            len: w.len,
+        }
+    }
 }
 
 /// One column's share (the root's, or a language's).
@@ -286,6 +298,7 @@ fn gather_with<'x>(state: &'x State, pick: &Pick, ask: &mut Ask<'x, 'x>) -> Opti
     // Each column's lists.
     let languages = &state.charter().languages;
     let mut columns: Vec<Column<'x>> = Vec::with_capacity(1 + languages.len());
+    let zone = erkin_core::lists::zone(state.charter().time_zone());
     for c in 0..=languages.len() {
         let lang = if c == 0 {
             ""
@@ -303,7 +316,7 @@ fn gather_with<'x>(state: &'x State, pick: &Pick, ask: &mut Ask<'x, 'x>) -> Opti
             .filter(|l| c == 0 || l.lang == lang)
             .collect();
         touched.sort_by_key(|a| std::cmp::Reverse(a.published_at));
-        match column(ask, pick, lang, c == 0, &touched) {
+        match column(ask, pick, &zone, lang, c == 0, &touched) {
             Some(col) => columns.push(col),
             None => complete = false,
         }
@@ -331,11 +344,8 @@ fn window<'x>(
 ) -> Option<Part<'x>> {
     let first = (2 * PER_PAGE).max(extra) + 2 * touched.len();
     let w = ask.newest(key.clone(), first)?;
-    let part = Part {
-        items: w.items.iter().map(|(_, s)| s.as_str()).collect(),
-        len: w.len,
-    };
-    let need = needed(ask, pick, &part, touched)?.max(extra.min(part.len));
+    let part = Part::of(w);
+    let need = needed(pick, &part, touched).max(extra.min(part.len));
     if need <= part.items.len() || part.items.len() >= part.len {
         return Some(part);
     }
@@ -347,31 +357,28 @@ fn window<'x>(
 }
 
 /// How many of a list's newest items its pages due show (see
-/// [`window`]); `None` if an item's listing is still to be fetched.
-fn needed(ask: &mut Ask, pick: &Pick, part: &Part, touched: &[Listing]) -> Option<usize> {
-    let mut listings: Vec<Listing> = Vec::with_capacity(part.items.len());
-    for s in &part.items {
-        listings.push(ask.listing(s)?);
-    }
-    let refs: Vec<&Listing> = listings.iter().collect();
-    let mine: Vec<Listing> = touched
+/// [`window`]).
+fn needed(pick: &Pick, part: &Part, touched: &[Listing]) -> usize {
+    // Each new article's place (its first, for a name given twice): found
+    // among the items' slugs, nothing read of them.
+    let at: Vec<(usize, bool)> = touched
         .iter()
-        .copied()
-        .filter(|t| part.items.contains(&t.slug))
+        .filter_map(|t| {
+            let i = part.items.iter().position(|s| *s == t.slug)?;
+            Some((i, pick.published.contains(t.slug)))
+        })
         .collect();
-    if mine.len() < touched.len() && part.items.len() < part.len {
+    if at.len() < touched.len() && part.items.len() < part.len {
         // A new article beyond the items read: all of them are needed.
-        return Some(part.len);
+        return part.len;
     }
     let paging = Paging::new(part.len);
-    let pages = pick.pages(&refs, part.len, PER_PAGE, &mine);
-    Some(
-        pages
-            .iter()
-            .map(|n| paging.range(*n).end)
-            .max()
-            .unwrap_or(0),
-    )
+    let pages = pick.pages_at(part.len, PER_PAGE, at.into_iter());
+    pages
+        .iter()
+        .map(|n| paging.range(*n).end)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The share of the column listing `lang`'s articles (every language's:
@@ -379,6 +386,7 @@ fn needed(ask: &mut Ask, pick: &Pick, part: &Part, touched: &[Listing]) -> Optio
 fn column<'x>(
     ask: &mut Ask<'x, 'x>,
     pick: &Pick,
+    zone: &erkin_core::lists::TimeZone,
     lang: &str,
     root: bool,
     touched: &[Listing<'x>],
@@ -394,12 +402,7 @@ fn column<'x>(
     if touched.is_empty() {
         // Its feed alone.
         match ask.newest(all, LANG_EXTRA) {
-            Some(w) => {
-                col.list = Some(Part {
-                    items: w.items.iter().map(|(_, s)| s.as_str()).collect(),
-                    len: w.len,
-                })
-            }
+            Some(w) => col.list = Some(Part::of(w)),
             None => complete = false,
         }
         return complete.then_some(col);
@@ -490,9 +493,66 @@ fn column<'x>(
         }
     }
     match list {
-        Some(part) => col.list = Some(part),
+        Some(part) => {
+            // The months due: each a run of the list's items, which must
+            // hold what the month's pages due show.
+            if complete {
+                let need = months_needed(pick, &part, touched, &col.months, zone);
+                if need > part.items.len() && part.items.len() < part.len {
+                    if need > MOST_ITEMS {
+                        return None;
+                    }
+                    ask.newest(all, need);
+                    return None;
+                }
+            }
+            col.list = Some(part)
+        }
         None if ask.queries.is_empty() && ask.fetch.is_empty() => return None,
         None => complete = false,
     }
     complete.then_some(col)
+}
+
+/// How many of a section's newest items (`part`) the pages due of its
+/// months show: each month of a new article (`touched`) is a run of the
+/// items, as the render finds it (`pages::Site::section`).
+fn months_needed(
+    pick: &Pick,
+    part: &Part,
+    touched: &[Listing],
+    counts: &BTreeMap<String, usize>,
+    zone: &erkin_core::lists::TimeZone,
+) -> usize {
+    let key = |t: u64| erkin_core::lists::month_key(zone, t);
+    let months: BTreeSet<String> = touched.iter().map(|t| key(t.published_at)).collect();
+    let mut need = 0;
+    for m in months {
+        let Some(start) = part.times.iter().position(|t| key(*t) == m) else {
+            // Not among the items read: all of them are needed.
+            return part.len;
+        };
+        let run = part.times[start..]
+            .iter()
+            .take_while(|t| key(**t) == m)
+            .count();
+        if start + run < part.items.len() {
+            // The month ends among the items read: its run is whole.
+            continue;
+        }
+        let len = counts.get(&m).copied().unwrap_or(run);
+        let at = touched.iter().filter_map(|t| {
+            let i = part.items[start..].iter().position(|s| *s == t.slug)?;
+            Some((i, pick.published.contains(t.slug)))
+        });
+        let paging = Paging::new(len);
+        let pages = pick.pages_at(len, PER_PAGE, at);
+        let end = pages
+            .iter()
+            .map(|n| paging.range(*n).end)
+            .max()
+            .unwrap_or(0);
+        need = need.max(start + end);
+    }
+    need
 }

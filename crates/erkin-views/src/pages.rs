@@ -1677,7 +1677,10 @@ impl<'a> Site<'a> {
         {
             let path = at(n);
             let root = root_of(&path);
-            let chunk = &items[paging.range(n)];
+            // A render from the lists reads every item this shows (see
+            // `fast`); clipped all the same, never a panic.
+            let range = paging.range(n);
+            let chunk = &items[range.start.min(items.len())..range.end.min(items.len())];
             let (newer, older) = paging.links(n);
             let head = Head {
                 title: if n > 0 {

@@ -150,19 +150,30 @@ impl<'a> Pick<'a> {
         chunk: usize,
         touched: &[Listing],
     ) -> Vec<usize> {
+        let at = touched
+            .iter()
+            .filter_map(|a| place(items, a).map(|i| (i, self.published.contains(a.slug))));
+        self.pages_at(len, chunk, at)
+    }
+
+    /// [`Pick::pages`] of the changed items at places `at` of the list
+    /// (each with whether it is new to it).
+    pub(crate) fn pages_at(
+        &self,
+        len: usize,
+        chunk: usize,
+        at: impl Iterator<Item = (usize, bool)>,
+    ) -> Vec<usize> {
         let numbered = if len > chunk { len.div_ceil(chunk) } else { 0 };
         if self.all {
             return (0..=numbered).collect();
         }
         let mut set = std::collections::BTreeSet::from([0]);
         if numbered > 0 {
-            for a in touched {
-                let Some(i) = place(items, a) else {
-                    continue;
-                };
+            for (i, published) in at {
                 let n = (len - 1 - i) / chunk + 1;
                 set.insert(n);
-                if self.published.contains(a.slug) {
+                if published {
                     set.extend(n..=numbered);
                     set.insert(numbered - 1);
                 }
