@@ -556,3 +556,70 @@ fn months_needed(
     }
     need
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use erkin_core::article::{Article, EntryHash, Revision};
+    use erkin_core::changes::Changes;
+
+    fn article(slug: &str, at: u64) -> Article {
+        Article {
+            slug: slug.into(),
+            lang: "kk".into(),
+            authors: vec!["a".into()],
+            bylines: vec![],
+            tags: vec![],
+            translation_of: None,
+            first_published: None,
+            revisions: vec![Revision {
+                index: 1,
+                entry_hash: EntryHash([0; 32]),
+                time: at,
+                log_time: at,
+                editor: "a".into(),
+                title: slug.into(),
+                summary: String::new(),
+                body: erkin_core::blob::BlobId([0; 32]),
+                media: vec![],
+                correction: None,
+            }],
+        }
+    }
+
+    /// A month of 100 articles, all but its oldest 38 among the 62 items
+    /// read; a new article dated back into its middle (place 50): the
+    /// month's pages due (its chunk's and every newer one's) show up to
+    /// its 70th item, beyond the items read. Where the month ends among
+    /// the items read, nothing more is needed.
+    #[test]
+    fn a_month_running_past_the_items_read_asks_for_its_pages_items() {
+        let zone = erkin_core::lists::zone("UTC");
+        // 2026-09-30 12:00 UTC, then a minute apart, back into September.
+        let t0 = 1_790_769_600;
+        let slugs: Vec<String> = (0..62).map(|i| format!("s{i:02}")).collect();
+        let part = Part {
+            items: slugs.iter().map(String::as_str).collect(),
+            times: (0..62).map(|i| t0 - 60 * i).collect(),
+            len: 500,
+        };
+        let new = article("s50", t0 - 60 * 50);
+        let touched = [Listing::of(&new)];
+        let changes = Changes {
+            published: ["s50".to_string()].into(),
+            ..Changes::default()
+        };
+        let pick = Pick::new(Some(&changes));
+        let counts = BTreeMap::from([("2026-09".to_string(), 100)]);
+        assert_eq!(months_needed(&pick, &part, &touched, &counts, &zone), 70);
+        // The same month ending among the items read: its run is whole.
+        let mut ends = Part {
+            items: part.items.clone(),
+            times: part.times.clone(),
+            len: 500,
+        };
+        ends.times[61] = t0 - 3600 * 24 * 40;
+        let counts = BTreeMap::from([("2026-09".to_string(), 61)]);
+        assert_eq!(months_needed(&pick, &ends, &touched, &counts, &zone), 0);
+    }
+}
