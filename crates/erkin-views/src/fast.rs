@@ -109,6 +109,9 @@ struct Ask<'a, 'h> {
     have: &'h Lists,
     queries: Vec<Query>,
     fetch: Vec<String>,
+    /// A list's pages due show more than [`MOST_ITEMS`] of it: nothing
+    /// more is asked (or fetched), the render is made from every article.
+    too_long: bool,
 }
 
 impl<'a, 'h> Ask<'a, 'h> {
@@ -183,8 +186,12 @@ pub(crate) fn gather<'x>(
         have,
         queries: Vec::new(),
         fetch: Vec::new(),
+        too_long: false,
     };
     let out = gather_with(state, pick, &mut ask);
+    if ask.too_long {
+        return Err((Short::Whole, (Vec::new(), Vec::new())));
+    }
     match out {
         Some(g) if ask.queries.is_empty() && ask.fetch.is_empty() => Ok(g),
         Some(_) | None if !ask.queries.is_empty() || !ask.fetch.is_empty() => {
@@ -350,6 +357,7 @@ fn window<'x>(
         return Some(part);
     }
     if need > MOST_ITEMS {
+        ask.too_long = true;
         return None;
     }
     ask.newest(key, need);
@@ -425,6 +433,7 @@ fn column<'x>(
         }
         if need > part.items.len() && part.items.len() < len {
             if need > MOST_ITEMS {
+                ask.too_long = true;
                 return None;
             }
             ask.newest(all.clone(), need);
@@ -456,6 +465,8 @@ fn column<'x>(
                     }
                 }
                 if items.len() < FRONT_SECTION_ITEMS && w.items.len() < w.len {
+                    // A tag given many times over to its newest articles.
+                    ask.too_long = true;
                     return None;
                 }
                 col.top_tags.push((tag, n, items));
@@ -500,6 +511,7 @@ fn column<'x>(
                 let need = months_needed(pick, &part, touched, &col.months, zone);
                 if need > part.items.len() && part.items.len() < part.len {
                     if need > MOST_ITEMS {
+                        ask.too_long = true;
                         return None;
                     }
                     ask.newest(all, need);
