@@ -57,25 +57,22 @@ pub(crate) fn write(
     let mut lens: BTreeMap<ListKey, i64> = BTreeMap::new();
     match stored {
         Some(size) if of.as_ref() == Some(&(size, snap.zone.clone())) => {
+            // The old rows' places out, the new ones' in.
             let mut old = tx.prepare_cached("SELECT data FROM state_articles WHERE slug = ?1")?;
-            let mut del = tx.prepare_cached(
-                "DELETE FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3 AND minus_at = ?4 AND slug = ?5 AND k = ?6",
-            )?;
+            let mut rows: Vec<(&str, Vec<u8>)> = Vec::new();
             for (slug, _) in &snap.articles {
-                let row: Option<Vec<u8>> = old.query_row([slug], |r| r.get(0)).optional()?;
-                let Some(row) = row else { continue };
-                for p in lists_of_row(&row, &tz).map_err(|why| bad_row(slug, why))? {
-                    del.execute(params![
-                        p.key.kind.code(),
-                        p.key.lang,
-                        p.key.name,
-                        minus(p.at),
-                        slug,
-                        p.occurrence
-                    ])?;
-                    *lens.entry(p.key).or_default() -= 1;
+                if let Some(row) = old.query_row([slug], |r| r.get(0)).optional()? {
+                    rows.push((slug, row));
                 }
             }
+            places(
+                tx,
+                DELETE_PLACE,
+                &tz,
+                rows.iter().map(|(s, b)| (*s, b)),
+                &mut lens,
+                -1,
+            )?;
             insert(
                 tx,
                 &tz,
@@ -146,6 +143,9 @@ pub(crate) fn write(
     Ok(())
 }
 
+const INSERT_PLACE: &str = "INSERT OR REPLACE INTO state_lists (kind, lang, name, minus_at, slug, k) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const DELETE_PLACE: &str = "DELETE FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3 AND minus_at = ?4 AND slug = ?5 AND k = ?6";
+
 /// Inserts the places of the articles `rows` (slug, row), counting them
 /// into `lens`.
 fn insert<'r, B: AsRef<[u8]> + 'r>(
@@ -154,12 +154,23 @@ fn insert<'r, B: AsRef<[u8]> + 'r>(
     rows: impl Iterator<Item = (&'r str, &'r B)>,
     lens: &mut BTreeMap<ListKey, i64>,
 ) -> rusqlite::Result<()> {
-    let mut ins = tx.prepare_cached(
-        "INSERT OR REPLACE INTO state_lists (kind, lang, name, minus_at, slug, k) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    places(tx, INSERT_PLACE, tz, rows, lens, 1)
+}
+
+/// Runs `sql` ([`INSERT_PLACE`] or [`DELETE_PLACE`]) with each place of
+/// the articles `rows` (slug, row), counting each `by` into `lens`.
+fn places<'r, B: AsRef<[u8]> + 'r>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    tz: &erkin_core::lists::TimeZone,
+    rows: impl Iterator<Item = (&'r str, &'r B)>,
+    lens: &mut BTreeMap<ListKey, i64>,
+    by: i64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
     for (slug, row) in rows {
         for p in lists_of_row(row.as_ref(), tz).map_err(|why| bad_row(slug, why))? {
-            ins.execute(params![
+            stmt.execute(params![
                 p.key.kind.code(),
                 p.key.lang,
                 p.key.name,
@@ -167,7 +178,7 @@ fn insert<'r, B: AsRef<[u8]> + 'r>(
                 slug,
                 p.occurrence
             ])?;
-            *lens.entry(p.key).or_default() += 1;
+            *lens.entry(p.key).or_default() += by;
         }
     }
     Ok(())
