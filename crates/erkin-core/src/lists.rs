@@ -199,8 +199,8 @@ pub fn places_sum(sum: u128, hash: u128) -> u128 {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Query {
-    /// The newest `n` places of a list (every one: `usize::MAX`), its
-    /// length and its oldest time.
+    /// The newest `n` places of a list (every one: `usize::MAX`) and its
+    /// length.
     Newest { key: ListKey, n: usize },
     /// Every list of a kind and language, with its length.
     Names { kind: ListKind, lang: String },
@@ -213,8 +213,6 @@ pub struct Window {
     pub items: Vec<(u64, String)>,
     /// How many places the list has in all.
     pub len: usize,
-    /// The time of its oldest place.
-    pub oldest: Option<u64>,
 }
 
 /// What a render asks next (see [`Lists`]).

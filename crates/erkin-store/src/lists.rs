@@ -35,7 +35,7 @@ impl StoredLists<'_> {
     }
 
     /// The newest `n` places of list `key` (newest first, ties in slug
-    /// order, then by occurrence), its length, and its oldest time.
+    /// order, then by occurrence), and its length.
     pub fn newest(&self, key: &ListKey, n: usize) -> Result<Window, StoreError> {
         let k = key.kind.code();
         let mut stmt = self
@@ -63,40 +63,10 @@ impl StoredLists<'_> {
             })
             .map_err(|e| self.sql(e))?
             .unwrap_or(0);
-        let oldest: Option<i64> = self
-            .tx
-            .prepare_cached(
-                "SELECT minus_at FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3
-                 ORDER BY minus_at DESC LIMIT 1",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![k, key.lang, key.name], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(|e| self.sql(e))?;
         Ok(Window {
             items,
             len: usize::try_from(len).unwrap_or(0),
-            oldest: oldest.map(unminus),
         })
-    }
-
-    /// The places of list `key` at the oldest times, oldest first: the
-    /// last `n`.
-    pub fn oldest(&self, key: &ListKey, n: usize) -> Result<Vec<(u64, String)>, StoreError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "SELECT minus_at, slug FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3
-                 ORDER BY minus_at DESC, slug DESC, k DESC LIMIT ?4",
-            )
-            .map_err(|e| self.sql(e))?;
-        let limit = i64::try_from(n).unwrap_or(i64::MAX);
-        stmt.query_map(params![key.kind.code(), key.lang, key.name, limit], |r| {
-            Ok((unminus(r.get(0)?), r.get::<_, String>(1)?))
-        })
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(|e| self.sql(e))
     }
 
     /// Every list of `kind` among the articles of `lang` (empty: every
@@ -264,23 +234,11 @@ impl Overlay {
                         items.extend(new.iter().cloned());
                         sort_newest(&mut items);
                         items.truncate(*n);
-                        let mut oldest = match old.is_empty() {
-                            true => stored.oldest,
-                            false => lists
-                                .oldest(key, old.len() + 1)?
-                                .into_iter()
-                                .find(|(_, s)| !overlay.touched.contains(s))
-                                .map(|(at, _)| at),
-                        };
-                        if let Some(at) = new.iter().map(|(at, _)| *at).min() {
-                            oldest = Some(oldest.map_or(at, |o| o.min(at)));
-                        }
                         into.windows.insert(
                             key.clone(),
                             Window {
                                 items,
                                 len: (stored.len + new.len()).saturating_sub(old.len()),
-                                oldest,
                             },
                         );
                     }
