@@ -35,7 +35,7 @@
 //! an article is named below without `..`, so a field added to either does
 //! not compile until the snapshot carries it.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -464,10 +464,11 @@ impl Decoder {
         if raw.len() % 32 != 0 {
             return Err(malformed("replay set: not whole hashes".into()));
         }
-        let seen: HashSet<[u8; 32]> = raw
-            .chunks_exact(32)
-            .map(|c| c.try_into().expect("chunks of 32"))
-            .collect();
+        let seen = crate::state::Seen::from_hashes(
+            raw.chunks_exact(32)
+                .map(|c| c.try_into().expect("chunks of 32"))
+                .collect(),
+        );
         if seen.len() as u64 != i.size {
             return Err(malformed(format!(
                 "{} leaf hashes for {} entries",

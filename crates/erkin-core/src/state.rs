@@ -130,7 +130,7 @@ pub struct State {
     /// Leaf hashes of every accepted entry: the same signed bytes are never
     /// admitted twice (a replay). Not part of the digest: it is the log itself.
     #[serde(skip)]
-    pub(crate) seen: HashSet<[u8; 32]>,
+    pub(crate) seen: Seen,
     /// Keys members have rotated away from, by handle: an entry signed with
     /// one is refused as a retired key, not as a stranger's. Derived from
     /// the log's rotations, so not part of the digest.
@@ -288,7 +288,7 @@ impl State {
             log_time: time,
             time_leaf: entry.leaf_hash,
             last_time: 0,
-            seen: HashSet::new(),
+            seen: Seen::default(),
             retired: BTreeMap::new(),
             statements: Vec::new(),
             touched: BTreeSet::new(),
@@ -1200,4 +1200,86 @@ pub fn check_clock(entry_time: u64, now: u64) -> Result<(), Rejection> {
         });
     }
     Ok(())
+}
+
+/// The replay set ([`State`]'s `seen`): the leaf hashes a snapshot held,
+/// kept as read — sorted, looked up by binary search, so a publication
+/// opened from a snapshot of 100,000 entries hashes none of them — and
+/// those accepted since, in a hash set.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Seen {
+    /// Sorted, none twice.
+    sorted: Vec<[u8; 32]>,
+    /// Accepted since; none among `sorted`.
+    added: HashSet<[u8; 32]>,
+}
+
+impl Seen {
+    /// The set of `hashes` (sorted here if they are not).
+    pub(crate) fn from_hashes(mut hashes: Vec<[u8; 32]>) -> Self {
+        if !hashes.is_sorted() {
+            hashes.sort_unstable();
+        }
+        hashes.dedup();
+        Seen {
+            sorted: hashes,
+            added: HashSet::new(),
+        }
+    }
+
+    pub(crate) fn contains(&self, h: &[u8; 32]) -> bool {
+        self.added.contains(h) || self.sorted.binary_search(h).is_ok()
+    }
+
+    pub(crate) fn insert(&mut self, h: [u8; 32]) {
+        if self.sorted.binary_search(&h).is_err() {
+            self.added.insert(h);
+        }
+    }
+
+    /// Whether `h` was there (and is no longer).
+    pub(crate) fn remove(&mut self, h: &[u8; 32]) -> bool {
+        if self.added.remove(h) {
+            return true;
+        }
+        match self.sorted.binary_search(h) {
+            Ok(i) => {
+                self.sorted.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.sorted.len() + self.added.len()
+    }
+
+    /// Every hash, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8; 32]> {
+        self.sorted.iter().chain(self.added.iter())
+    }
+}
+
+#[cfg(test)]
+mod seen_tests {
+    use super::Seen;
+
+    #[test]
+    fn a_hash_read_or_added_is_found_once_and_removed_once() {
+        let h = |b: u8| [b; 32];
+        let mut s = Seen::from_hashes(vec![h(9), h(1), h(5), h(5)]);
+        assert_eq!(s.len(), 3, "sorted, none twice");
+        assert!(s.contains(&h(5)) && s.contains(&h(9)) && !s.contains(&h(2)));
+        s.insert(h(2));
+        s.insert(h(5));
+        assert_eq!(s.len(), 4, "one read already is not added again");
+        assert!(s.contains(&h(2)));
+        assert!(s.remove(&h(2)) && !s.contains(&h(2)));
+        assert!(s.remove(&h(9)) && !s.contains(&h(9)));
+        assert!(!s.remove(&h(9)));
+        let mut all: Vec<_> = s.iter().copied().collect();
+        all.sort();
+        assert_eq!(all, vec![h(1), h(5)]);
+    }
 }
