@@ -55,9 +55,10 @@ pub(crate) fn write(
         .optional()?;
     let tz = erkin_core::lists::zone(&snap.zone);
     let mut lens: BTreeMap<ListKey, i64> = BTreeMap::new();
+    // The places to take out first; then every written row's go in.
     match stored {
         Some(size) if of.as_ref() == Some(&(size, snap.zone.clone())) => {
-            // The old rows' places out, the new ones' in.
+            // The old rows' places out.
             let mut old = tx.prepare_cached("SELECT data FROM state_articles WHERE slug = ?1")?;
             let mut rows: Vec<(&str, Vec<u8>)> = Vec::new();
             for (slug, _) in &snap.articles {
@@ -65,69 +66,32 @@ pub(crate) fn write(
                     rows.push((slug, row));
                 }
             }
-            places(
-                tx,
-                DELETE_PLACE,
-                &tz,
-                rows.iter().map(|(s, b)| (*s, b)),
-                &mut lens,
-                -1,
-            )?;
-            insert(
-                tx,
-                &tz,
-                snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
-                &mut lens,
-            )?;
+            let rows = rows.iter().map(|(s, b)| (*s, b));
+            places(tx, DELETE_PLACE, &tz, rows, &mut lens, -1)?;
         }
         Some(_) => {
             // Not of the snapshot being completed (made by an erkin that
             // kept none, or left behind), or of another time zone: made
-            // again from every row, the stored ones and these.
+            // again from every row, the stored ones (one at a time) and
+            // these.
             tx.execute_batch(CLEAR_LISTS)?;
             let written: std::collections::BTreeSet<&str> =
                 snap.articles.iter().map(|(s, _)| s.as_str()).collect();
             let mut all = tx.prepare("SELECT slug, data FROM state_articles")?;
             let mut rows = all.query([])?;
-            let mut stored_rows: Vec<(String, Vec<u8>)> = Vec::new();
             while let Some(r) = rows.next()? {
                 let slug: String = r.get(0)?;
                 if !written.contains(slug.as_str()) {
-                    stored_rows.push((slug, r.get(1)?));
-                    if stored_rows.len() >= 4096 {
-                        insert(
-                            tx,
-                            &tz,
-                            stored_rows.iter().map(|(s, b)| (s.as_str(), b)),
-                            &mut lens,
-                        )?;
-                        stored_rows.clear();
-                    }
+                    let row: Vec<u8> = r.get(1)?;
+                    let one = std::iter::once((slug.as_str(), &row));
+                    places(tx, INSERT_PLACE, &tz, one, &mut lens, 1)?;
                 }
             }
-            insert(
-                tx,
-                &tz,
-                stored_rows.iter().map(|(s, b)| (s.as_str(), b)),
-                &mut lens,
-            )?;
-            insert(
-                tx,
-                &tz,
-                snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
-                &mut lens,
-            )?;
         }
-        None => {
-            tx.execute_batch(CLEAR_LISTS)?;
-            insert(
-                tx,
-                &tz,
-                snap.articles.iter().map(|(s, b)| (s.as_str(), b)),
-                &mut lens,
-            )?;
-        }
+        None => tx.execute_batch(CLEAR_LISTS)?,
     }
+    let written = snap.articles.iter().map(|(s, b)| (s.as_str(), b));
+    places(tx, INSERT_PLACE, &tz, written, &mut lens, 1)?;
     let mut add = tx.prepare_cached(
         "INSERT INTO state_list_lens (kind, lang, name, n) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (kind, lang, name) DO UPDATE SET n = n + excluded.n",
@@ -145,17 +109,6 @@ pub(crate) fn write(
 
 const INSERT_PLACE: &str = "INSERT OR REPLACE INTO state_lists (kind, lang, name, minus_at, slug, k) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const DELETE_PLACE: &str = "DELETE FROM state_lists WHERE kind = ?1 AND lang = ?2 AND name = ?3 AND minus_at = ?4 AND slug = ?5 AND k = ?6";
-
-/// Inserts the places of the articles `rows` (slug, row), counting them
-/// into `lens`.
-fn insert<'r, B: AsRef<[u8]> + 'r>(
-    tx: &Transaction<'_>,
-    tz: &erkin_core::lists::TimeZone,
-    rows: impl Iterator<Item = (&'r str, &'r B)>,
-    lens: &mut BTreeMap<ListKey, i64>,
-) -> rusqlite::Result<()> {
-    places(tx, INSERT_PLACE, tz, rows, lens, 1)
-}
 
 /// Runs `sql` ([`INSERT_PLACE`] or [`DELETE_PLACE`]) with each place of
 /// the articles `rows` (slug, row), counting each `by` into `lens`.
