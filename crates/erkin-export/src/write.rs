@@ -334,33 +334,7 @@ fn export_from(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
-    prepare_folder(publication, out)?;
-    let manifest = Manifest::open(out);
-    let size = publication.store().size();
-    if let Some(since) = manifest
-        .size()
-        .filter(|s| *s <= size && size - s <= MAX_BEHIND)
-    {
-        let changes = changes_since(publication, since)?;
-        // New articles: from the store's lists, where they can make them
-        // (the state holds every article: nothing to fetch).
-        if erkin_views::lists_suit(&changes) {
-            if let Some(lists) = lists_for(Held::Source(publication), &changes)? {
-                let source = Source {
-                    lists: Some(&lists),
-                    ..publication
-                };
-                match export_changes(source, out, &manifest, since, &changes, progress) {
-                    Err(ExportError::Store(StoreError::ListsShort)) => {}
-                    done => return done,
-                }
-            }
-        }
-        if !changes.everything {
-            return export_changes(publication, out, &manifest, since, &changes, progress);
-        }
-    }
-    whole(publication, out, progress, default_writers())
+    export_held(Held::Source(publication), out, progress)
 }
 
 /// [`export_with_progress`] of a publication that may have been opened
@@ -374,29 +348,55 @@ pub fn export_lazily(
     out: &Path,
     progress: &mut dyn FnMut(Part),
 ) -> Result<ExportStats, ExportError> {
-    prepare_folder(Source::from(&*publication), out)?;
+    export_held(Held::Mut(publication), out, progress)
+}
+
+/// The export of [`export_from`] and [`export_lazily`]: a copy a few
+/// entries behind gets what they changed — new articles from the store's
+/// lists where they can make them, anything else from every article (a
+/// publication opened without them reads them all first) — any other copy
+/// the whole site.
+fn export_held(
+    mut held: Held<'_>,
+    out: &Path,
+    progress: &mut dyn FnMut(Part),
+) -> Result<ExportStats, ExportError> {
+    prepare_folder(held.source(), out)?;
     let manifest = Manifest::open(out);
-    let size = publication.store().size();
-    if let Some(since) = manifest
+    let size = held.store().size();
+    let since = manifest
         .size()
-        .filter(|s| *s <= size && size - s <= MAX_BEHIND)
-    {
-        let changes = changes_since(Source::from(&*publication), since)?;
-        if erkin_views::lists_suit(&changes) {
-            if let Some(lists) = lists_for(Held::Mut(publication), &changes)? {
+        .filter(|s| *s <= size && size - s <= MAX_BEHIND);
+    let mut changes = None;
+    if let Some(since) = since {
+        let found = changes_since(held.source(), since)?;
+        if erkin_views::lists_suit(&found) {
+            if let Some(lists) = lists_for(&mut held, &found)? {
                 let source = Source {
                     lists: Some(&lists),
-                    ..Source::from(&*publication)
+                    ..held.source()
                 };
-                match export_changes(source, out, &manifest, since, &changes, progress) {
+                match export_changes(source, out, &manifest, since, &found, progress) {
                     Err(ExportError::Store(StoreError::ListsShort)) => {}
                     done => return done,
                 }
             }
         }
+        changes = Some(found);
     }
-    publication.read_articles()?;
-    export_from(Source::from(&*publication), out, progress)
+    if let Held::Mut(p) = &mut held {
+        p.read_articles()?;
+        // Classified again against every article (a redacted blob's
+        // articles are found among them all).
+        changes = since.map(|s| changes_since(held.source(), s)).transpose()?;
+    }
+    let publication = held.source();
+    match (since, changes) {
+        (Some(since), Some(c)) if !c.everything => {
+            export_changes(publication, out, &manifest, since, &c, progress)
+        }
+        _ => whole(publication, out, progress, default_writers()),
+    }
 }
 
 /// The most rounds of questions a render from the lists asks.
@@ -406,7 +406,7 @@ const MOST_ROUNDS: usize = 16;
 /// state, the articles they name fetched into it; `None` if they cannot
 /// make it (render from every article).
 fn lists_for(
-    mut publication: Held<'_>,
+    publication: &mut Held<'_>,
     changes: &erkin_views::Changes,
 ) -> Result<Option<erkin_core::lists::Lists>, ExportError> {
     use erkin_core::lists::{Lists, Wanted};
@@ -433,7 +433,7 @@ fn lists_for(
                 fetch.dedup();
                 if !fetch.is_empty() {
                     let slugs: Vec<&str> = fetch.iter().map(String::as_str).collect();
-                    match &mut publication {
+                    match publication {
                         Held::Mut(p) => p.fetch_articles(&slugs)?,
                         // Every article it holds is known.
                         Held::Source(_) => return Ok(None),
@@ -454,6 +454,13 @@ enum Held<'p> {
 }
 
 impl Held<'_> {
+    fn source(&self) -> Source<'_> {
+        match self {
+            Held::Mut(p) => Source::from(&**p),
+            Held::Source(s) => *s,
+        }
+    }
+
     fn store(&self) -> &Store {
         match self {
             Held::Mut(p) => p.store(),
