@@ -20,7 +20,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use tlog_tiles::Hash;
@@ -482,6 +481,16 @@ impl Articles {
         self.unread = None;
         Ok(())
     }
+    /// While unread: every article is stored now (a snapshot of this map
+    /// was stored), so the unread rows are as many as the articles, the
+    /// changed ones among them (each still standing for its row, which
+    /// holds the same). Nothing to do once read.
+    pub fn stored_whole(&mut self) {
+        if self.unread.is_some() {
+            self.unread = Some(self.len());
+            self.added = 0;
+        }
+    }
     /// How many articles.
     pub fn len(&self) -> usize {
         self.unread
@@ -667,16 +676,148 @@ impl PartialEq for Articles {
 
 impl Eq for Articles {}
 
-impl Serialize for Articles {
-    /// As the map of slugs to articles it stands for.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.len()))?;
-        // Uncached: the digest serializes every article, and leaves none
-        // decoded behind it.
-        for (slug, article) in self.iter_uncached() {
-            map.serialize_entry(slug, &*article)?;
+/// An article's leaf in the articles' root ([`RootHasher`]): the SHA-256
+/// of its row ([`article_bytes`]). What a store keeps beside each row, so a
+/// snapshot's digest is made from 32 bytes per article, not from the
+/// articles.
+pub fn row_leaf(row: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(row).into()
+}
+
+/// The articles' root, which [`crate::state::State::digest`] hashes in
+/// place of the articles: SHA-256 over, for each article in slug order,
+/// its slug's length (8 bytes, big-endian), its slug and its leaf
+/// ([`row_leaf`]), after a line naming the construction. An article
+/// changed changes its leaf, so the root; the same articles give the same
+/// root however they are held (rows or decoded), since a row is
+/// [`article_bytes`] of its article.
+pub struct RootHasher {
+    hash: sha2::Sha256,
+    /// The last slug pushed, to refuse one out of order.
+    last: Option<String>,
+    count: u64,
+}
+
+impl Default for RootHasher {
+    fn default() -> Self {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"erkin articles root 1\n");
+        Self {
+            hash,
+            last: None,
+            count: 0,
         }
-        map.end()
+    }
+}
+
+impl RootHasher {
+    /// Adds the article `slug`, whose leaf is `leaf`. False (and nothing
+    /// added) unless `slug` comes after every slug pushed before.
+    pub fn push(&mut self, slug: &str, leaf: &[u8; 32]) -> bool {
+        use sha2::Digest as _;
+        if self.last.as_deref().is_some_and(|last| last >= slug) {
+            return false;
+        }
+        self.hash.update((slug.len() as u64).to_be_bytes());
+        self.hash.update(slug.as_bytes());
+        self.hash.update(leaf);
+        self.count += 1;
+        match &mut self.last {
+            Some(last) => {
+                last.clear();
+                last.push_str(slug);
+            }
+            None => self.last = Some(slug.to_string()),
+        }
+        true
+    }
+    /// How many articles were pushed.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+    pub fn finish(self) -> [u8; 32] {
+        use sha2::Digest as _;
+        self.hash.finalize().into()
+    }
+}
+
+/// Why [`Articles::root_with`] could not make the root from the leaves it
+/// was handed: they are not the unread rows'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LeavesError {
+    /// A slug not after the one before it.
+    #[error("the stored leaves are not in slug order")]
+    Order,
+    /// Not as many leaves as the unread rows.
+    #[error("{found} stored leaves for {expected} rows")]
+    Count { expected: usize, found: usize },
+    /// The articles are read: their root is [`Articles::root`].
+    #[error("the articles are read already")]
+    Read,
+}
+
+impl Articles {
+    /// The articles' root ([`RootHasher`]), from every row and changed
+    /// article; `None` while the rows are unread (see
+    /// [`Articles::root_with`]).
+    pub fn root(&self) -> Option<[u8; 32]> {
+        if self.unread.is_some() {
+            return None;
+        }
+        let mut root = RootHasher::default();
+        for held in self.merged() {
+            let (slug, leaf) = match held {
+                Held::Row(i) => {
+                    let (a, b) = self.stored.slots[i].row;
+                    (self.stored.slug(i), row_leaf(&self.stored.bytes[a..b]))
+                }
+                Held::Changed(slug, a) => (slug, row_leaf(&article_bytes(a))),
+            };
+            root.push(slug, &leaf);
+        }
+        Some(root.finish())
+    }
+
+    /// While the rows are unread: the articles' root from the stored rows'
+    /// leaves, `(slug, leaf)` in slug order (a store keeps them beside the
+    /// rows), the articles changed since standing for theirs. Refused if
+    /// the leaves are not in order or not as many as the unread rows.
+    pub fn root_with<E>(
+        &self,
+        leaves: impl IntoIterator<Item = Result<(String, [u8; 32]), E>>,
+    ) -> Result<Result<[u8; 32], LeavesError>, E> {
+        let Some(expected) = self.unread else {
+            return Ok(Err(LeavesError::Read));
+        };
+        let mut root = RootHasher::default();
+        let mut changed = self.changed.iter().peekable();
+        let mut found = 0usize;
+        let mut last: Option<String> = None;
+        for leaf in leaves {
+            let (slug, leaf) = leaf?;
+            if last.as_ref().is_some_and(|l| *l >= slug) {
+                return Ok(Err(LeavesError::Order));
+            }
+            found += 1;
+            while let Some((s, a)) = changed.next_if(|(s, _)| s.as_str() < slug.as_str()) {
+                root.push(s, &row_leaf(&article_bytes(a)));
+            }
+            match changed.next_if(|(s, _)| s.as_str() == slug.as_str()) {
+                Some((s, a)) => root.push(s, &row_leaf(&article_bytes(a))),
+                None => root.push(&slug, &leaf),
+            };
+            last = Some(slug);
+        }
+        for (s, a) in changed {
+            root.push(s, &row_leaf(&article_bytes(a)));
+        }
+        if found != expected {
+            return Ok(Err(LeavesError::Count { expected, found }));
+        }
+        Ok(Ok(root.finish()))
     }
 }
 
@@ -1494,10 +1635,6 @@ mod tests {
                 model.iter().map(|(s, a)| (s.as_str(), &**a)).collect();
             prop_assert_eq!(pairs, expected);
             prop_assert_eq!(format!("{lazy:?}"), format!("{model:?}"));
-            prop_assert_eq!(
-                serde_json::to_string(&lazy).unwrap(),
-                serde_json::to_string(&model).unwrap()
-            );
             for l in lazy.listings() {
                 prop_assert!(l.tag_bytes().eq(l.tags().map(str::as_bytes)));
                 prop_assert!(l.author_bytes().eq(l.authors().map(str::as_bytes)));
@@ -1507,6 +1644,29 @@ mod tests {
             prop_assert_eq!(listed, of_model);
             let plain: Articles = model.clone().into_iter().collect();
             prop_assert_eq!(&plain, &lazy);
+            // One root, however the articles are held: rows, changed ones
+            // over them, or unread rows' leaves.
+            prop_assert_eq!(lazy.root(), plain.root());
+            let leaves: Vec<Result<(String, [u8; 32]), ()>> = model
+                .iter()
+                .map(|(s, a)| Ok((s.clone(), row_leaf(&article_bytes(a)))))
+                .collect();
+            let unread = Articles::unread(model.len());
+            prop_assert_eq!(unread.root(), None);
+            prop_assert_eq!(unread.root_with(leaves.clone()), Ok(Ok(plain.root().unwrap())));
+            let mut fewer = leaves.clone();
+            if fewer.pop().is_some() {
+                prop_assert_eq!(
+                    unread.root_with(fewer),
+                    Ok(Err(LeavesError::Count { expected: model.len(), found: model.len() - 1 }))
+                );
+            }
+            if leaves.len() >= 2 {
+                let mut swapped = leaves.clone();
+                swapped.swap(0, 1);
+                prop_assert_eq!(unread.root_with(swapped), Ok(Err(LeavesError::Order)));
+            }
+            prop_assert_eq!(plain.root_with(leaves), Ok(Err(LeavesError::Read)));
             prop_assert_eq!(lazy.is_empty(), model.is_empty());
         }
     }

@@ -59,8 +59,10 @@ use crate::tip_readers::TipReaders;
 /// format 4 is a small head plus one row per article; format 5 adds secret
 /// proposals (their tree, ballots and secret tallies); format 6 adds the
 /// ballot box (the sequencer's age recipient for secret ballots); format 7
-/// writes the article rows in binary ([`article_bytes`]) instead of JSON.
-pub const FORMAT: u32 = 7;
+/// writes the article rows in binary ([`article_bytes`]) instead of JSON;
+/// format 8 records the digest that hashes the articles' root
+/// ([`crate::articles::RootHasher`]) rather than every article.
+pub const FORMAT: u32 = 8;
 
 /// The most article rows, and row bytes, [`Decoder`] makes room for
 /// before they are read (more are read as they come): a damaged head's
@@ -117,8 +119,8 @@ pub struct Encoded<'a> {
     /// ([`State::touched_since`]): these rows complete a stored snapshot
     /// only if it is of at least this size.
     pub since: u64,
-    /// How many bytes [`State::digest`] hashes: what storing a snapshot of
-    /// this state costs (the store weighs how often to store one by it).
+    /// What storing a snapshot of this state costs ([`weight_of`]): the
+    /// store weighs how often to store one by it.
     pub weight: u64,
     /// Set by [`encode_streamed`] for a complete snapshot: `articles` is
     /// then empty and every article's row is made from this state as it is
@@ -128,6 +130,11 @@ pub struct Encoded<'a> {
     /// The charter's time zone, which the lists kept beside the rows file
     /// months in (`crate::lists`).
     pub zone: String,
+    /// Whether the store is to write every stored row's leaf again, not
+    /// only those of `articles`: its leaves were refused
+    /// ([`crate::articles::LeavesError`]), so this snapshot was made from
+    /// its rows. Its holder sets it.
+    pub remake_leaves: bool,
 }
 
 impl Encoded<'_> {
@@ -296,28 +303,41 @@ pub fn to_bytes(state: &State) -> Vec<u8> {
 /// for a state folded from genesis (`complete`) — so a store that holds the
 /// snapshot the state was loaded from (or last stored) writes only those.
 pub fn encode(state: &State) -> Encoded<'static> {
-    encode_rows(state, true)
+    encode_rows(state, None, true)
 }
 
 /// [`encode`], but a complete snapshot's rows are made as they are stored
 /// ([`Encoded::rows_of`]) rather than all at once: what a store writes.
 pub fn encode_streamed(state: &State) -> Encoded<'_> {
-    let mut encoded = encode_rows(state, false);
+    let mut encoded = encode_rows(state, None, false);
     if encoded.complete {
         encoded.rows_of = Some(state);
     }
     encoded
 }
 
+/// [`encode`] of a state whose rows are unread (a publication opened
+/// lazily), its articles' root being `root`: what the store makes from the
+/// leaves kept beside the rows ([`State::root_with`]). Only the articles
+/// changed since the snapshot it was read from are written, so such a
+/// state is never `complete`.
+pub fn encode_with_root(state: &State, root: &[u8; 32]) -> Encoded<'static> {
+    encode_rows(state, Some(root), false)
+}
+
 /// [`encode`]; a complete snapshot's rows only if `whole_rows`.
-fn encode_rows(state: &State, whole_rows: bool) -> Encoded<'static> {
-    // A state read from a head alone would digest as if it had no article:
-    // its holder reads the rows first (`Decoder::finish_unread`).
+fn encode_rows(state: &State, root: Option<&[u8; 32]>, whole_rows: bool) -> Encoded<'static> {
+    // A state read from a head alone has no root of its own: its holder
+    // gives one ([`encode_with_root`]).
     debug_assert!(
-        state.articles_read(),
-        "a snapshot of a state without its rows"
+        root.is_some() || state.articles_read(),
+        "a snapshot of a state without its rows or their root"
     );
-    let (digest, weight) = state.digest_and_weight();
+    let root = match root {
+        Some(r) => *r,
+        None => state.articles_root(),
+    };
+    let (digest, _) = state.digest_and_weight(&root);
     let since = state.touched_since();
     let complete = since == 0;
     let articles = if complete && !whole_rows {
@@ -335,17 +355,27 @@ fn encode_rows(state: &State, whole_rows: bool) -> Encoded<'static> {
             .map(|a| (a.slug.clone(), article_bytes(a)))
             .collect()
     };
+    let bytes = head(state, &digest);
+    let weight = weight_of(bytes.len(), state.article_count());
     Encoded {
         size: state.size(),
         digest,
-        bytes: head(state, &digest),
+        bytes,
         articles,
         complete,
         since,
         weight,
         rows_of: None,
         zone: state.charter().time_zone().to_string(),
+        remake_leaves: false,
     }
+}
+
+/// What storing a snapshot costs, in bytes: its head, rewritten whole,
+/// and one leaf (32 bytes) per article, read back to make the articles'
+/// root.
+pub fn weight_of(head: usize, articles: usize) -> u64 {
+    (head as u64).saturating_add((articles as u64).saturating_mul(32))
 }
 
 /// [`State::digest`] (hashed as the JSON is written, never held whole).

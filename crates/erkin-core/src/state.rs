@@ -95,6 +95,9 @@ pub struct State {
     /// Proposals by ID (the log index of the `propose` entry).
     pub(crate) proposals: BTreeMap<u64, Proposal>,
     /// Articles by slug, with every revision (boxed: [`article::Articles`]).
+    /// The digest hashes their root ([`crate::articles::RootHasher`]) in their
+    /// place ([`State::digest`]).
+    #[serde(skip)]
     pub(crate) articles: article::Articles,
     /// Articles retracted and articles or blobs redacted by passed votes.
     pub(crate) retracted: BTreeSet<String>,
@@ -974,9 +977,12 @@ impl State {
     }
     /// Marks the state as stored at its size: changed articles count from
     /// here ([`State::touched_articles`]).
+    /// A state whose rows are unread then counts the stored snapshot's
+    /// rows as every article it has (the changed ones among them).
     pub fn clear_touched(&mut self) {
         self.touched.clear();
         self.touched_since = self.size;
+        self.articles.stored_whole();
     }
     fn touch(&mut self, slug: &str) {
         if self.touched_since > 0 && !self.touched.contains(slug) {
@@ -1115,15 +1121,49 @@ impl State {
     /// the log itself). Two copies that folded the same log agree on it.
     /// It hashes [`State::digest_input`]: typed data only (the entries'
     /// own strings, numbers, hashes and serde's snake_case tags), never a
-    /// sentence, so rewording a message or a page cannot change it.
+    /// sentence, so rewording a message or a page cannot change it. The
+    /// articles are in it as their root ([`crate::articles::RootHasher`]): 32
+    /// bytes per article to hash, which a store keeps beside each row, so
+    /// storing a snapshot costs the articles changed and their leaves, not
+    /// the archive. A state whose rows are unread has no root of its own:
+    /// its holder gives one ([`State::digest_with_root`]), else this
+    /// digests it as if it had no article but those changed.
     pub fn digest(&self) -> [u8; 32] {
-        self.digest_and_weight().0
+        self.digest_with_root(&self.articles_root())
     }
 
-    /// [`State::digest`], and how many bytes it hashed: the compact JSON
-    /// hashed as it is written, never whole in memory (some 60 MB at
-    /// 100,000 articles); the same bytes as [`State::digest_input`].
-    pub(crate) fn digest_and_weight(&self) -> ([u8; 32], u64) {
+    /// The articles' root ([`crate::articles::RootHasher`]); while the rows are
+    /// unread, of the articles changed since alone (see
+    /// [`State::root_with`]).
+    pub fn articles_root(&self) -> [u8; 32] {
+        match self.articles.root() {
+            Some(root) => root,
+            None => self
+                .articles
+                .root_with(std::iter::empty::<Result<_, std::convert::Infallible>>())
+                .map(|r| r.unwrap_or_default())
+                .unwrap_or_else(|e| match e {}),
+        }
+    }
+
+    /// While the rows are unread: the articles' root from the stored
+    /// rows' leaves, in slug order ([`crate::articles::Articles::root_with`]).
+    pub fn root_with<E>(
+        &self,
+        leaves: impl IntoIterator<Item = Result<(String, [u8; 32]), E>>,
+    ) -> Result<Result<[u8; 32], crate::articles::LeavesError>, E> {
+        self.articles.root_with(leaves)
+    }
+
+    /// [`State::digest`], its articles' root being `root`.
+    pub fn digest_with_root(&self, root: &[u8; 32]) -> [u8; 32] {
+        self.digest_and_weight(root).0
+    }
+
+    /// [`State::digest_with_root`], and how many bytes it hashed: the
+    /// compact JSON hashed as it is written, never whole in memory; the
+    /// same bytes as [`State::digest_input`].
+    pub(crate) fn digest_and_weight(&self, root: &[u8; 32]) -> ([u8; 32], u64) {
         struct Hashing(Sha256, u64);
         impl std::io::Write for Hashing {
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -1136,22 +1176,45 @@ impl State {
             }
         }
         let mut h = Hashing(Sha256::new(), 0);
-        match serde_json::to_writer(&mut h, self) {
+        match serde_json::to_writer(&mut h, &DigestInput::of(self, root)) {
             Ok(()) => (h.0.finalize().into(), h.1),
             // Serializing plain structs cannot fail (see digest_input);
             // were it to, the whole input is hashed instead of a panic.
             Err(_) => {
-                let input = self.digest_input();
+                let input = self.digest_input_with(root);
                 (Sha256::digest(&input).into(), input.len() as u64)
             }
         }
     }
 
-    /// The bytes [`State::digest`] hashes: the state as compact JSON.
+    /// The bytes [`State::digest`] hashes: the state as compact JSON, the
+    /// articles as their root.
     pub fn digest_input(&self) -> Vec<u8> {
+        self.digest_input_with(&self.articles_root())
+    }
+
+    fn digest_input_with(&self, root: &[u8; 32]) -> Vec<u8> {
         // Serializing plain structs, string-keyed and integer-keyed maps
         // into memory cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
+        serde_json::to_vec(&DigestInput::of(self, root)).unwrap_or_default()
+    }
+}
+
+/// What [`State::digest`] hashes: the state's fields, then its articles'
+/// root in hex.
+#[derive(Serialize)]
+struct DigestInput<'a> {
+    #[serde(flatten)]
+    state: &'a State,
+    articles: String,
+}
+
+impl<'a> DigestInput<'a> {
+    fn of(state: &'a State, root: &[u8; 32]) -> Self {
+        Self {
+            state,
+            articles: hex::encode(root),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use erkin_core::blob::BlobId;
 use erkin_core::checkpoint::Checkpoint;
 use erkin_core::entry::{sign_entry, EntryBody, EntryError};
 use erkin_core::keys::{SecretKey, VerifierKey};
-use erkin_core::snapshot::{self, SnapshotError};
+use erkin_core::snapshot::{self, Encoded, SnapshotError};
 use erkin_core::state::{check_clock, Applied, Rejection, State};
 
 use crate::ballots::BallotRefusal;
@@ -33,22 +33,25 @@ use crate::store::{Store, StoreError};
 
 /// How far the log runs past the stored snapshot before the next batch
 /// stores a new one (in its transaction), at least: see [`snapshot_due`].
-pub const SNAPSHOT_EVERY: u64 = 1024;
-/// Snapshot bytes per entry folded since it that make rewriting it worth
-/// its cost ([`snapshot_due`]).
-pub const SNAPSHOT_BYTES_PER_ENTRY: u64 = 8192;
+pub const SNAPSHOT_EVERY: u64 = 128;
+/// Snapshot weight ([`snapshot::weight_of`]) per entry folded since it
+/// that makes storing one worth its cost ([`snapshot_due`]).
+pub const SNAPSHOT_BYTES_PER_ENTRY: u64 = 65536;
 
 /// Whether the batch that takes the log to `size` entries stores a new
 /// snapshot, the stored one being of `at` entries and weighing `len` bytes
-/// (the bytes its state's digest hashes, [`Store::snapshot_extent`]): once
-/// the log has run [`SNAPSHOT_EVERY`] entries past it, or, for a large
-/// state, one entry per [`SNAPSHOT_BYTES_PER_ENTRY`] of its weight — about
-/// the point where folding the entries since it costs as much as storing
-/// one again (about 40 µs per entry folded; storing computes the state's
-/// digest, a few ns per byte, and writes the head and the changed articles'
-/// rows). Opening then folds at most that many entries after the snapshot,
-/// and a bulk import spends O(log size) per entry on snapshots rather than
-/// O(archive).
+/// ([`snapshot::weight_of`]: its head, rewritten whole, and one 32-byte
+/// leaf per article, read back to make the articles' root): once the log
+/// has run [`SNAPSHOT_EVERY`] entries past it, or, for a large state, one
+/// entry per [`SNAPSHOT_BYTES_PER_ENTRY`] of its weight. Every open folds
+/// the entries since the stored snapshot (about 50 µs each, most of it
+/// checking their signatures), and a publication opened for one action
+/// lays the articles they changed over the lists kept beside it: with a
+/// snapshot every 128 entries, at most some 6 ms. A snapshot costs the
+/// articles changed since, its head (some 4 MB at 100,000 entries, most
+/// of it the replay set) and reading the leaves (3 MB there), about
+/// 40 ms there (`docs/BENCHMARKS.md`), so at 100,000 articles one is
+/// stored about every 128 entries, and at a million every 1,100 or so.
 pub fn snapshot_due(size: u64, at: u64, len: u64) -> bool {
     size >= at + SNAPSHOT_EVERY.max(len / SNAPSHOT_BYTES_PER_ENTRY)
 }
@@ -259,24 +262,68 @@ impl Publication {
     /// stored one, whatever [`snapshot_due`] says: a command that appended
     /// many entries (an import) calls it last, so every later open folds
     /// nothing rather than up to one entry per
-    /// [`SNAPSHOT_BYTES_PER_ENTRY`] of the state's weight (2,724 entries,
-    /// about 0.1 s, after an import of 100,000 articles). Whether one was
+    /// [`SNAPSHOT_BYTES_PER_ENTRY`] of the state's weight (some 115 entries,
+    /// about 6 ms, after an import of 100,000 articles). Whether one was
     /// stored (not if another process stored a later one meanwhile).
     pub fn store_snapshot(&mut self) -> Result<bool, PublicationError> {
         if self.state.size() == self.snapshot_size {
             return Ok(false);
         }
-        if !self.read_rows()? {
+        let Some(snap) = self.encode_snapshot()? else {
             return Ok(false);
-        }
-        let snap = snapshot::encode(&self.state);
+        };
         let stored = self.store.put_snapshot(&snap, false)?;
         if stored {
-            self.state.clear_touched();
-            self.snapshot_size = snap.size;
-            self.snapshot_len = snap.weight;
+            self.stored_snapshot(&snap);
         }
         Ok(stored)
+    }
+
+    /// The state in snapshot form, to store. A state without its rows
+    /// ([`Publication::open_lazily`]) has its articles' root made from the
+    /// leaves stored beside them, so its snapshot costs the articles it
+    /// changed and 32 bytes per article, not the rows; if the leaves cannot
+    /// be had (another snapshot is stored now, or they are refused), the
+    /// rows are read instead. `None`: neither can be had now (a later batch
+    /// or open stores one).
+    fn encode_snapshot(&mut self) -> Result<Option<Encoded<'static>>, PublicationError> {
+        if let Some((size, digest)) = self.unread {
+            let state = &self.state;
+            let root = self
+                .store
+                .with_leaves_of_snapshot(size, &digest, |leaves| state.root_with(leaves));
+            // Leaves refused (not as many as the rows, out of order, not
+            // 32 bytes): the snapshot made from the rows writes them all
+            // again. Another snapshot stored meanwhile: the rows are not
+            // this state's either, and none is stored.
+            let refused = match root {
+                Ok(Some(Ok(Ok(root)))) => {
+                    return Ok(Some(snapshot::encode_with_root(state, &root)));
+                }
+                Ok(Some(Ok(Err(_)))) | Ok(Some(Err(StoreError::Corrupt { .. }))) => true,
+                Ok(None) | Err(StoreError::Corrupt { .. }) => false,
+                Ok(Some(Err(e))) | Err(e) => return Err(e.into()),
+            };
+            if !self.read_rows()? {
+                return Ok(None);
+            }
+            let mut snap = snapshot::encode(&self.state);
+            snap.remake_leaves = refused;
+            return Ok(Some(snap));
+        }
+        Ok(Some(snapshot::encode(&self.state)))
+    }
+
+    /// After `snap`, encoded from this state, was stored: changes count
+    /// from it, and a state without its rows reads them (when it must)
+    /// from it.
+    fn stored_snapshot(&mut self, snap: &Encoded) {
+        self.state.clear_touched();
+        self.snapshot_size = snap.size;
+        self.snapshot_len = snap.weight;
+        if self.unread.is_some() {
+            self.unread = Some((snap.size, snap.digest));
+        }
     }
 
     /// Opens a publication: reads the stored state snapshot and folds the
@@ -363,7 +410,6 @@ impl Publication {
             publication.snapshot_size,
             publication.snapshot_len,
         ) {
-            publication.read_rows_or_reload()?;
             publication.store_snapshot()?;
         }
         // A crash between a redaction's commit and the deletion of its blobs
@@ -684,7 +730,10 @@ impl Publication {
             // into it now (this process holds the writer lock: nobody else
             // stores one meanwhile); if not, a later batch or open does.
             let due = snapshot_due(self.state.size(), self.snapshot_size, self.snapshot_len);
-            let snap = (due && self.read_rows()?).then(|| snapshot::encode(&self.state));
+            let snap = match due {
+                true => self.encode_snapshot()?,
+                false => None,
+            };
             match self.store.append_naming_snapshot(
                 &admitted,
                 &named,
@@ -694,9 +743,7 @@ impl Publication {
             ) {
                 Ok(checkpoint) => {
                     if let Some(s) = &snap {
-                        self.snapshot_size = s.size;
-                        self.snapshot_len = s.weight;
-                        self.state.clear_touched();
+                        self.stored_snapshot(s);
                     }
                     self.purge_redacted()?;
                     self.drop_closed_ballots(&closed_secret)?;

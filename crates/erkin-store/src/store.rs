@@ -693,6 +693,102 @@ impl Store {
         Ok(Some(rows))
     }
 
+    /// Whether every stored article row has its leaf kept beside it
+    /// ([`erkin_core::articles::row_leaf`] of its bytes) and no other leaf
+    /// is kept: `None` if no snapshot is stored. What `erkin verify
+    /// --deep` asks; reads every row, one at a time.
+    pub fn leaves_match_rows(&self) -> Result<Option<bool>, StoreError> {
+        let sql = |e| sql_err(&self.path, e);
+        if self.snapshot_size()?.is_none() {
+            return Ok(None);
+        }
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
+        let leaves: u64 = tx
+            .query_row("SELECT COUNT(*) FROM state_article_leaves", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql)?;
+        let mut stmt = tx
+            .prepare(
+                "SELECT a.data, l.leaf FROM state_articles a
+                 LEFT JOIN state_article_leaves l ON l.slug = a.slug",
+            )
+            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
+        let mut count = 0u64;
+        let mut agree = true;
+        while let Some(row) = rows.next().map_err(sql)? {
+            count += 1;
+            let data = row.get_ref(0).map_err(sql)?.as_blob().unwrap_or_default();
+            let leaf = row
+                .get_ref(1)
+                .map_err(sql)?
+                .as_blob_or_null()
+                .ok()
+                .flatten();
+            if leaf != Some(&erkin_core::articles::row_leaf(data)[..]) {
+                agree = false;
+                break;
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        tx.commit().map_err(sql)?;
+        Ok(Some(agree && count == leaves))
+    }
+
+    /// Calls `f` with the leaves of the stored snapshot's article rows
+    /// ([`erkin_core::articles::row_leaf`]), `(slug, leaf)` in slug order,
+    /// if the stored snapshot is still the one of `size` entries recorded
+    /// with `digest` (checked in the same transaction, as
+    /// [`Store::for_each_row_of_snapshot`] does). `Ok(None)`: another
+    /// snapshot, or none, is stored now. A leaf not of 32 bytes comes as
+    /// [`StoreError::Corrupt`]. Some 50 bytes per article are read, not the
+    /// rows: what a snapshot of a state whose rows are unread is made from.
+    pub fn with_leaves_of_snapshot<T>(
+        &self,
+        size: u64,
+        digest: &[u8; 32],
+        f: impl FnOnce(&mut dyn Iterator<Item = Result<(String, [u8; 32]), StoreError>>) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        let sql = |e| sql_err(&self.path, e);
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
+        let stored: Option<(u64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT size, digest FROM state_snapshot WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sql)?;
+        if stored.is_none_or(|(s, d)| s != size || d.as_slice() != digest.as_slice()) {
+            return Ok(None);
+        }
+        let mut stmt = tx
+            .prepare("SELECT slug, leaf FROM state_article_leaves ORDER BY slug")
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(sql)?;
+        let mut leaves = rows.map(|row| {
+            let (slug, leaf) = row.map_err(sql)?;
+            let leaf: [u8; 32] = leaf.try_into().map_err(|_| StoreError::Corrupt {
+                path: self.path.clone(),
+                reason: format!("the stored leaf of article {slug} is not 32 bytes"),
+            })?;
+            Ok((slug, leaf))
+        });
+        let out = f(&mut leaves);
+        drop(leaves);
+        drop(stmt);
+        tx.commit().map_err(sql)?;
+        Ok(Some(out))
+    }
+
     /// Calls `f` with each of `slugs` and its article row in the stored
     /// snapshot (`None`: it has none), if the stored snapshot is still the
     /// one of `size` entries recorded with `digest` — checked in the same
@@ -821,7 +917,7 @@ impl Store {
     /// Removes the stored snapshot (tests; a snapshot is rebuilt on open).
     pub fn drop_snapshot(&self) -> Result<(), StoreError> {
         self.conn
-            .execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")
+            .execute_batch(CLEAR_SNAPSHOT)
             .and_then(|()| self.conn.execute_batch(crate::list_rows::CLEAR_LISTS))
             .map_err(|e| sql_err(&self.path, e))
     }
@@ -1396,10 +1492,19 @@ const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS pending_blobs (id BLOB P
 /// tied to a log size, the tree root at that size and the state's digest;
 /// `weight`, added by [`add_snapshot_weight`], is the bytes the digest
 /// hashes), `state_articles` one row per article, rewritten only when the
-/// article changed. Added in place to older stores when they are opened for
-/// writing; older erkins ignore them.
+/// article changed, and `state_article_leaves` each row's leaf
+/// ([`erkin_core::articles::row_leaf`]), written with it: a snapshot of a
+/// publication whose rows were never read makes the articles' root from
+/// these 32 bytes per article ([`Store::for_each_leaf_of_snapshot`]).
+/// Added in place to older stores when they are opened for writing; older
+/// erkins ignore them.
 const SNAPSHOT_TABLE: &str = "CREATE TABLE IF NOT EXISTS state_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS state_articles (slug TEXT PRIMARY KEY, data BLOB NOT NULL) STRICT;";
+CREATE TABLE IF NOT EXISTS state_articles (slug TEXT PRIMARY KEY, data BLOB NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS state_article_leaves (slug TEXT PRIMARY KEY, leaf BLOB NOT NULL) STRICT, WITHOUT ROWID;";
+
+/// Removes the stored snapshot: its head, rows and leaves.
+pub(crate) const CLEAR_SNAPSHOT: &str =
+    "DELETE FROM state_snapshot; DELETE FROM state_articles; DELETE FROM state_article_leaves;";
 
 /// Adds the head's `weight` column to a snapshot table made before it.
 fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
@@ -1429,7 +1534,7 @@ fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
 fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite::Result<bool> {
     if snap.complete {
         crate::list_rows::write(tx, snap, None)?;
-        tx.execute("DELETE FROM state_articles", [])?;
+        tx.execute_batch("DELETE FROM state_articles; DELETE FROM state_article_leaves;")?;
     } else {
         // The head's first line only ("erkin-state N\n"), not the head.
         let (stored, first): (u64, Vec<u8>) = tx
@@ -1441,7 +1546,7 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
             .optional()?
             .unwrap_or((0, Vec::new()));
         if stored < snap.since || snapshot::format_of(&first) != Some(snapshot::FORMAT) {
-            tx.execute_batch("DELETE FROM state_snapshot; DELETE FROM state_articles;")?;
+            tx.execute_batch(CLEAR_SNAPSHOT)?;
             tx.execute_batch(crate::list_rows::CLEAR_LISTS)?;
             return Ok(false);
         }
@@ -1450,8 +1555,23 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
     {
         let mut ins = tx
             .prepare_cached("INSERT OR REPLACE INTO state_articles (slug, data) VALUES (?1, ?2)")?;
+        let mut leaf = tx.prepare_cached(
+            "INSERT OR REPLACE INTO state_article_leaves (slug, leaf) VALUES (?1, ?2)",
+        )?;
         for (slug, bytes) in &snap.articles {
             ins.execute(params![slug, bytes])?;
+            leaf.execute(params![slug, &erkin_core::articles::row_leaf(bytes)[..]])?;
+        }
+        if snap.remake_leaves && !snap.complete {
+            // Every row's leaf again, one row at a time.
+            tx.execute("DELETE FROM state_article_leaves", [])?;
+            let mut all = tx.prepare("SELECT slug, data FROM state_articles")?;
+            let mut rows = all.query([])?;
+            while let Some(r) = rows.next()? {
+                let slug: String = r.get(0)?;
+                let data = r.get_ref(1)?.as_blob().unwrap_or_default();
+                leaf.execute(params![slug, &erkin_core::articles::row_leaf(data)[..]])?;
+            }
         }
     }
     tx.execute(

@@ -816,6 +816,12 @@ fn verify(source: &Path, key: &VerifierKey, deep: bool, as_json: bool) -> Result
                     }
                     None => " (no lists kept beside it: the next snapshot stores them)",
                 };
+                // And the leaves its next snapshot's digest is made from.
+                if store.leaves_match_rows()? == Some(false) {
+                    snapshot_findings.push(format!(
+                        "the leaves kept beside the state snapshot at {size} entries are not those of its articles' rows (remove the snapshot to have it rebuilt: erkin verify --deep finds it again until then)"
+                    ));
+                }
                 snapshot_line = Some(format!(
                     "  snapshot    the state at {size} entries agrees with a refold{lists}"
                 ))

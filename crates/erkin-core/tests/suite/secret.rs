@@ -396,7 +396,7 @@ fn a_secret_yes_no_vote_counts_the_last_ballot_per_nullifier() {
     let back = crate::common::through_snapshot(&p.state);
     assert_eq!(back.proposal(id), p.state.proposal(id));
     assert_eq!(back.digest(), p.state.digest());
-    assert_eq!(erkin_core::snapshot::FORMAT, 7);
+    assert_eq!(erkin_core::snapshot::FORMAT, 8);
 
     // The same count with aigerim's re-vote left out: her "no" counts.
     let (mut q, ids) = secret_pub();
@@ -1274,7 +1274,7 @@ fn a_log_with_secret_votes_folds_to_a_fixed_digest() {
     assert_eq!(o.elected.len(), 3);
     assert_eq!(
         hex::encode(p.state.digest()),
-        "685b5a1c6719f1d7f7c8f099a99845f806e6176c93802035abf5e28f46659e6f"
+        "82f71e99e1161968378e44a0dfb8149877db6465393837f260d308e811470020"
     );
 }
 

@@ -86,6 +86,7 @@ fn agrees_with_a_refold(f: &Fixture) {
             check_snapshot(p.store()).unwrap(),
             SnapshotCheck::Agrees { size: stored }
         );
+        assert_eq!(p.store().leaves_match_rows().unwrap(), Some(true));
     }
     drop(p.store_snapshot());
 }
@@ -317,9 +318,28 @@ fn a_redacted_articles_blobs_stay_refused_without_the_rows() {
     assert!(!p.state().articles_read());
 }
 
-#[test]
-fn a_snapshot_due_in_a_lazy_batch_is_stored_with_every_row() {
-    let f = two_articles();
+/// Statements through `p`, 64 to a batch, until the stored snapshot is no
+/// longer of `first` entries: its size then.
+fn until_a_snapshot(f: &Fixture, p: &mut Publication, first: u64, tag: &str) -> u64 {
+    let mut stored = first;
+    let mut rounds = 0;
+    while stored == first {
+        rounds += 1;
+        assert!(rounds <= SNAPSHOT_EVERY / 64 + 4, "no snapshot was stored");
+        let entries: Vec<Vec<u8>> = (0..64)
+            .map(|i| signed(f, p, statement(&format!("{tag}{rounds}.{i}"))))
+            .collect();
+        let now = T0 + p.state().size();
+        let out = p.submit(&entries, now, &f.log_key).unwrap();
+        assert!(out.results.iter().all(|r| r.is_ok()), "{:?}", out.results);
+        stored = p.store().snapshot_size().unwrap().unwrap();
+    }
+    stored
+}
+
+/// A publication of two articles, opened lazily, into which a new article
+/// and a correction of a stored one went: the rows a snapshot must change.
+fn lazy_with_changes(f: &Fixture) -> (Publication, u64) {
     let first = Publication::open(f.dir.path())
         .unwrap()
         .store()
@@ -327,25 +347,114 @@ fn a_snapshot_due_in_a_lazy_batch_is_stored_with_every_row() {
         .unwrap()
         .unwrap();
     let mut p = Publication::open_lazily(f.dir.path()).unwrap();
-    let mut stored = first;
-    let mut rounds = 0;
-    while stored == first {
-        rounds += 1;
-        assert!(rounds <= SNAPSHOT_EVERY / 64 + 4, "no snapshot was stored");
-        let entries: Vec<Vec<u8>> = (0..64)
-            .map(|i| signed(&f, &p, statement(&format!("s{rounds}.{i}"))))
-            .collect();
-        let now = T0 + p.state().size();
-        let out = p.submit(&entries, now, &f.log_key).unwrap();
-        assert!(out.results.iter().all(|r| r.is_ok()), "{:?}", out.results);
-        stored = p.store().snapshot_size().unwrap().unwrap();
-    }
-    // Storing it read the rows in: the snapshot's digest is of every article.
-    assert!(p.state().articles_read());
+    let body = p.put_blob(b"three", 1 << 20).unwrap();
+    let e = signed(f, &p, publish("three", body.to_string()));
+    submit_one(f, &mut p, e).unwrap();
+    let body = p.put_blob(b"one, corrected", 1 << 20).unwrap();
+    let e = signed(f, &p, correct("one", body.to_string()));
+    submit_one(f, &mut p, e).unwrap();
+    assert!(!p.state().articles_read());
+    (p, first)
+}
+
+#[test]
+fn a_snapshot_due_in_a_lazy_batch_is_stored_from_the_leaves_without_the_rows() {
+    let f = two_articles();
+    let (mut p, first) = lazy_with_changes(&f);
+    let stored = until_a_snapshot(&f, &mut p, first, "s");
+    // Its articles' root was made from the leaves kept beside the rows:
+    // no row was read.
+    assert!(!p.state().articles_read());
     assert_eq!(stored, p.state().size());
+    assert_eq!(p.store().leaves_match_rows().unwrap(), Some(true));
+    // The state counts the new snapshot's rows as its own: an article
+    // published since, then every row read in place (not the publication
+    // read again).
+    let body = p.put_blob(b"four", 1 << 20).unwrap();
+    let e = signed(&f, &p, publish("four", body.to_string()));
+    submit_one(&f, &mut p, e).unwrap();
+    assert!(
+        p.read_articles().unwrap(),
+        "the rows were not read in place"
+    );
+    assert_eq!(p.state().article_count(), 4);
+    assert_eq!(
+        p.state().article("one").unwrap().revisions.len(),
+        2,
+        "the correction"
+    );
     drop(p);
-    assert_eq!(article_rows(f.dir.path()).len(), 2);
+    assert_eq!(article_rows(f.dir.path()).len(), 3);
     agrees_with_a_refold(&f);
+    // A second one, lazily again, over the first.
+    let mut p = Publication::open_lazily(f.dir.path()).unwrap();
+    let first = p.store().snapshot_size().unwrap().unwrap();
+    let body = p.put_blob(b"two, corrected", 1 << 20).unwrap();
+    let e = signed(&f, &p, correct("two", body.to_string()));
+    submit_one(&f, &mut p, e).unwrap();
+    until_a_snapshot(&f, &mut p, first, "t");
+    assert!(!p.state().articles_read());
+    drop(p);
+    agrees_with_a_refold(&f);
+}
+
+/// Sets the stored leaf of `slug` to `leaf` (or removes it).
+fn set_leaf(f: &Fixture, slug: &str, leaf: Option<&[u8]>) {
+    let conn = crate::snapshot::db(f.dir.path());
+    match leaf {
+        Some(l) => conn.execute(
+            "UPDATE state_article_leaves SET leaf = ?2 WHERE slug = ?1",
+            rusqlite::params![slug, l],
+        ),
+        None => conn.execute(
+            "DELETE FROM state_article_leaves WHERE slug = ?1",
+            rusqlite::params![slug],
+        ),
+    }
+    .unwrap();
+}
+
+#[test]
+fn leaves_that_cannot_be_the_rows_are_not_used_and_the_rows_are_read() {
+    // A leaf of another length, then a leaf missing: the snapshot is made
+    // from the rows, read in, agrees with a refold, and writes every leaf
+    // again.
+    for leaf in [Some(&[7u8; 31][..]), None] {
+        let f = two_articles();
+        set_leaf(&f, "two", leaf);
+        assert_eq!(
+            Publication::open(f.dir.path())
+                .unwrap()
+                .store()
+                .leaves_match_rows()
+                .unwrap(),
+            Some(false)
+        );
+        let (mut p, first) = lazy_with_changes(&f);
+        until_a_snapshot(&f, &mut p, first, "s");
+        assert!(
+            p.state().articles_read(),
+            "{leaf:?}: the rows were not read"
+        );
+        drop(p);
+        agrees_with_a_refold(&f);
+    }
+}
+
+#[test]
+fn a_wrong_leaf_makes_a_digest_verify_deep_finds() {
+    let f = two_articles();
+    set_leaf(&f, "two", Some(&[7u8; 32]));
+    let (mut p, first) = lazy_with_changes(&f);
+    let stored = until_a_snapshot(&f, &mut p, first, "s");
+    assert!(!p.state().articles_read());
+    drop(p);
+    let p = Publication::open(f.dir.path()).unwrap();
+    assert_eq!(p.store().leaves_match_rows().unwrap(), Some(false));
+    assert_eq!(
+        check_snapshot(p.store()).unwrap(),
+        SnapshotCheck::Differs { size: stored }
+    );
 }
 
 #[test]

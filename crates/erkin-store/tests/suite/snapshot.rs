@@ -142,7 +142,7 @@ pub(crate) fn article_rows(dir: &Path) -> Vec<(String, i64, Vec<u8>)> {
     rows.map(Result::unwrap).collect()
 }
 
-fn db(dir: &Path) -> Connection {
+pub(crate) fn db(dir: &Path) -> Connection {
     Connection::open(dir.join(erkin_store::store::DB_FILE)).unwrap()
 }
 

@@ -836,6 +836,33 @@ fn verify_deep_checks_the_state_snapshot_against_a_refold() {
             "not those its articles make",
         ],
     );
+    // A leaf kept beside the snapshot that is not its row's: named too
+    // (a snapshot of the articles stored first: the fixture's is older).
+    {
+        let story = f.path("leaf.md");
+        article(&story, "with-a-leaf", "With a leaf");
+        run_in(&f.data, &["publish", "--key", s(&f.key_a), s(&story)]).ok_line();
+        let mut p = erkin_store::Publication::open(&f.data).unwrap();
+        assert!(p.store_snapshot().unwrap());
+        assert!(p.state().article_count() > 0);
+        drop(p);
+        let db = rusqlite::Connection::open(f.data.join(erkin_store::store::DB_FILE)).unwrap();
+        let changed = db
+            .execute(
+                "UPDATE state_article_leaves SET leaf = zeroblob(32) WHERE slug = (SELECT MIN(slug) FROM state_article_leaves)",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    deep(&f.data).fails_with(
+        3,
+        &[
+            "lists kept beside the state snapshot",
+            "leaves kept beside the state snapshot",
+            "not those of its articles' rows",
+        ],
+    );
     // The snapshot refiled under a digest that is not the one its head
     // records: opening would refold; --deep says so.
     {
