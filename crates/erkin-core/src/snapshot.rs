@@ -135,9 +135,23 @@ pub struct Encoded<'a> {
     /// ([`crate::articles::LeavesError`]), so this snapshot was made from
     /// its rows. Its holder sets it.
     pub remake_leaves: bool,
+    /// The replay set's base (`state::Seen`), every leaf hash sorted and
+    /// concatenated, when this snapshot writes it again (now and then: see
+    /// `Seen::base_due`); the store keeps it apart from the head, whose run
+    /// holds the hashes since. `None`: the stored base, written at
+    /// `seen_base_at`, stands.
+    pub seen_base: Option<Vec<u8>>,
+    /// The log size of the base the head refers to.
+    pub seen_base_at: u64,
 }
 
 impl Encoded<'_> {
+    /// The replay set's base this snapshot writes, as
+    /// [`Decoder::new`] reads it: its log size and hashes.
+    pub fn base(&self) -> Option<(u64, &[u8])> {
+        self.seen_base.as_deref().map(|b| (self.seen_base_at, b))
+    }
+
     /// Hands on every article row to store, slug and bytes: `articles`,
     /// then, made one at a time, every article of `rows_of`.
     pub fn for_each_row<E>(
@@ -183,8 +197,12 @@ struct Out<'a> {
     log_time: u64,
     time_leaf: String,
     last_time: u64,
-    /// Base64 of the replay set's leaf hashes, sorted, concatenated.
+    /// Base64 of the replay set's run: the leaf hashes not in its base,
+    /// sorted, concatenated.
     seen: String,
+    /// The log size the replay set's base was written at, which the store
+    /// keeps apart (`Encoded::seen_base`).
+    seen_base: u64,
     retired: BTreeMap<&'a str, Vec<&'a str>>,
     statements: Vec<(u64, &'a str, u64, &'a str)>,
 }
@@ -214,6 +232,7 @@ struct In {
     time_leaf: String,
     last_time: u64,
     seen: String,
+    seen_base: u64,
     retired: BTreeMap<String, Vec<String>>,
     statements: Vec<(u64, String, u64, String)>,
 }
@@ -248,10 +267,9 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         sealed: _,
         ballot_verifier: _,
     } = state;
-    let mut leaves: Vec<&[u8; 32]> = seen.iter().collect();
-    leaves.sort_unstable();
+    let seen_base = seen.base_at(*size);
     let seen = base64::engine::general_purpose::STANDARD.encode(
-        leaves
+        seen.head_run()
             .iter()
             .flat_map(|h| h.iter().copied())
             .collect::<Vec<u8>>(),
@@ -277,6 +295,7 @@ fn head(state: &State, digest: &[u8; 32]) -> Vec<u8> {
         time_leaf: hex::encode(time_leaf.0),
         last_time: *last_time,
         seen,
+        seen_base,
         retired: retired
             .iter()
             .map(|(h, keys)| (h.as_str(), keys.iter().map(VerifierKey::as_str).collect()))
@@ -368,6 +387,8 @@ fn encode_rows(state: &State, root: Option<&[u8; 32]>, whole_rows: bool) -> Enco
         rows_of: None,
         zone: state.charter().time_zone().to_string(),
         remake_leaves: false,
+        seen_base: state.seen_base_bytes(),
+        seen_base_at: state.seen_base_at(),
     }
 }
 
@@ -376,6 +397,14 @@ fn encode_rows(state: &State, root: Option<&[u8; 32]>, whole_rows: bool) -> Enco
 /// root.
 pub fn weight_of(head: usize, articles: usize) -> u64 {
     (head as u64).saturating_add((articles as u64).saturating_mul(32))
+}
+
+/// The replay set's base `state` holds as read or as last stored (what a
+/// store keeps apart from the head, [`Encoded::seen_base`]): its log size
+/// and hashes, `None` if it has none. For reading a head back without a
+/// store (tests), when the snapshot does not write the base again.
+pub fn held_base(state: &State) -> Option<(u64, Vec<u8>)> {
+    state.seen_base_held()
 }
 
 /// [`State::digest`] (hashed as the JSON is written, never held whole).
@@ -458,13 +487,17 @@ impl RowReader {
 
 impl Decoder {
     /// Reads a snapshot head filed at log size `size` with digest `digest`,
-    /// for the log whose key is `log_key`. The format version, the log key,
-    /// the size and the recorded digest must all match.
+    /// for the log whose key is `log_key`, with the replay set's base the
+    /// store keeps apart (`seen_base`: the log size it was written at, and
+    /// its hashes; [`Encoded::seen_base`]). The format version, the log
+    /// key, the size and the recorded digest must all match, and the base
+    /// must be the one the head refers to.
     pub fn new(
         bytes: &[u8],
         log_key: &VerifierKey,
         size: u64,
         digest: &[u8; 32],
+        seen_base: Option<(u64, &[u8])>,
     ) -> Result<Self, SnapshotError> {
         let malformed = |reason: String| SnapshotError::Malformed { reason };
         let found = format_of(bytes).ok_or_else(|| malformed("no snapshot header".into()))?;
@@ -491,14 +524,27 @@ impl Decoder {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(&i.seen)
             .map_err(|e| malformed(format!("replay set: {e}")))?;
-        if raw.len() % 32 != 0 {
-            return Err(malformed("replay set: not whole hashes".into()));
-        }
-        let seen = crate::state::Seen::from_hashes(
-            raw.chunks_exact(32)
+        let hashes = |raw: &[u8], what: &str| {
+            if !raw.len().is_multiple_of(32) {
+                return Err(malformed(format!("{what}: not whole hashes")));
+            }
+            Ok(raw
+                .chunks_exact(32)
                 .map(|c| c.try_into().expect("chunks of 32"))
-                .collect(),
-        );
+                .collect::<Vec<[u8; 32]>>())
+        };
+        let run = hashes(&raw, "replay set")?;
+        let base = match (i.seen_base, seen_base) {
+            (0, _) => Vec::new(),
+            (at, Some((stored, base))) if stored == at => hashes(base, "replay set base")?,
+            (at, stored) => {
+                return Err(malformed(format!(
+                    "the replay set's base of {at} entries is not stored (found: {:?})",
+                    stored.map(|(s, _)| s)
+                )))
+            }
+        };
+        let seen = crate::state::Seen::from_parts(base, i.seen_base, run);
         if seen.len() as u64 != i.size {
             return Err(malformed(format!(
                 "{} leaf hashes for {} entries",
@@ -650,8 +696,9 @@ pub fn decode<'a>(
     log_key: &VerifierKey,
     size: u64,
     digest: &[u8; 32],
+    seen_base: Option<(u64, &[u8])>,
 ) -> Result<State, SnapshotError> {
-    let mut d = Decoder::new(head, log_key, size, digest)?;
+    let mut d = Decoder::new(head, log_key, size, digest, seen_base)?;
     for (slug, bytes) in articles {
         d.article(slug, bytes)?;
     }

@@ -979,10 +979,12 @@ impl State {
     /// here ([`State::touched_articles`]).
     /// A state whose rows are unread then counts the stored snapshot's
     /// rows as every article it has (the changed ones among them).
+    /// Its replay set then holds as read what the snapshot wrote of it.
     pub fn clear_touched(&mut self) {
         self.touched.clear();
         self.touched_since = self.size;
         self.articles.stored_whole();
+        self.seen.stored(self.size);
     }
     fn touch(&mut self, slug: &str) {
         if self.touched_since > 0 && !self.touched.contains(slug) {
@@ -1092,6 +1094,21 @@ impl State {
     /// (see [`crate::articles::Articles::iter_uncached`]).
     pub fn articles_uncached(&self) -> impl Iterator<Item = std::borrow::Cow<'_, Article>> {
         self.articles.iter_uncached().map(|(_, a)| a)
+    }
+
+    /// The replay set's base to store with the next snapshot, if it writes
+    /// one (`snapshot::Encoded::seen_base`).
+    pub(crate) fn seen_base_bytes(&self) -> Option<Vec<u8>> {
+        self.seen.base_bytes()
+    }
+    /// The replay set's base as read or last stored (`snapshot::held_base`).
+    pub(crate) fn seen_base_held(&self) -> Option<(u64, Vec<u8>)> {
+        self.seen.held_base()
+    }
+    /// The log size of the replay set's base the next snapshot's head
+    /// refers to.
+    pub(crate) fn seen_base_at(&self) -> u64 {
+        self.seen.base_at(self.size)
     }
 
     /// The leaf hashes of every entry folded so far, in no order.
@@ -1265,37 +1282,70 @@ pub fn check_clock(entry_time: u64, now: u64) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The replay set ([`State`]'s `seen`): the leaf hashes a snapshot held,
-/// kept as read — sorted, looked up by binary search, so a publication
-/// opened from a snapshot of 100,000 entries hashes none of them — and
-/// those accepted since, in a hash set.
+/// The replay set ([`State`]'s `seen`): the leaf hashes of every entry
+/// folded, in three parts. The **base**: those a store keeps apart from the
+/// snapshot head (`state_seen_base`), written again only now and then
+/// ([`Seen::base_due`]), so a snapshot's head does not carry (and rewrite)
+/// 32 bytes per entry of the whole log each time; the **run**: those the
+/// stored head carries, accepted since the base; both kept as read, sorted,
+/// looked up by binary search, so an open hashes none of them; and those
+/// **added** since the last stored snapshot, in a hash set.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Seen {
-    /// Sorted, none twice.
-    sorted: Vec<[u8; 32]>,
-    /// Accepted since; none among `sorted`.
+    /// Sorted, none twice: the base's hashes.
+    base: Vec<[u8; 32]>,
+    /// The log size the base was written at (0: none; the head then
+    /// carries every hash as its run).
+    base_at: u64,
+    /// Sorted, none twice, none in `base`.
+    run: Vec<[u8; 32]>,
+    /// Accepted since; in neither.
     added: HashSet<[u8; 32]>,
 }
 
+/// The run a head carries at most before the base is written again, and
+/// the base's share: see [`Seen::base_due`].
+const SEEN_RUN: usize = 1024;
+const SEEN_RUN_SHARE: usize = 16;
+
+/// Sorted and without repeats.
+fn sorted(mut hashes: Vec<[u8; 32]>) -> Vec<[u8; 32]> {
+    if !hashes.is_sorted() {
+        hashes.sort_unstable();
+    }
+    hashes.dedup();
+    hashes
+}
+
 impl Seen {
-    /// The set of `hashes` (sorted here if they are not).
-    pub(crate) fn from_hashes(mut hashes: Vec<[u8; 32]>) -> Self {
-        if !hashes.is_sorted() {
-            hashes.sort_unstable();
-        }
-        hashes.dedup();
+    /// The set of `hashes` (sorted here if they are not), all as a run.
+    #[cfg(test)]
+    pub(crate) fn from_hashes(hashes: Vec<[u8; 32]>) -> Self {
+        Self::from_parts(Vec::new(), 0, hashes)
+    }
+
+    /// The set a snapshot holds: the base written at `base_at` (none if
+    /// 0) and the head's run.
+    pub(crate) fn from_parts(base: Vec<[u8; 32]>, base_at: u64, run: Vec<[u8; 32]>) -> Self {
+        let base = sorted(base);
+        let mut run = sorted(run);
+        run.retain(|h| base.binary_search(h).is_err());
         Seen {
-            sorted: hashes,
+            base,
+            base_at,
+            run,
             added: HashSet::new(),
         }
     }
 
     pub(crate) fn contains(&self, h: &[u8; 32]) -> bool {
-        self.added.contains(h) || self.sorted.binary_search(h).is_ok()
+        self.added.contains(h)
+            || self.run.binary_search(h).is_ok()
+            || self.base.binary_search(h).is_ok()
     }
 
     pub(crate) fn insert(&mut self, h: [u8; 32]) {
-        if self.sorted.binary_search(&h).is_err() {
+        if self.run.binary_search(&h).is_err() && self.base.binary_search(&h).is_err() {
             self.added.insert(h);
         }
     }
@@ -1305,22 +1355,95 @@ impl Seen {
         if self.added.remove(h) {
             return true;
         }
-        match self.sorted.binary_search(h) {
-            Ok(i) => {
-                self.sorted.remove(i);
-                true
+        for part in [&mut self.run, &mut self.base] {
+            if let Ok(i) = part.binary_search(h) {
+                part.remove(i);
+                return true;
             }
-            Err(_) => false,
         }
+        false
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.sorted.len() + self.added.len()
+        self.base.len() + self.run.len() + self.added.len()
     }
 
     /// Every hash, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8; 32]> {
-        self.sorted.iter().chain(self.added.iter())
+        self.base
+            .iter()
+            .chain(self.run.iter())
+            .chain(self.added.iter())
+    }
+
+    /// Whether the next stored snapshot writes the base again (every hash)
+    /// rather than a head carrying the run: when there is none, or the run
+    /// with the hashes added since has grown past [`SEEN_RUN`] and a
+    /// sixteenth of the base. A head then carries at most that many hashes,
+    /// and the base (32 bytes per entry of the log) is written about once
+    /// per that many entries.
+    pub(crate) fn base_due(&self) -> bool {
+        self.base_at == 0
+            || self.run.len() + self.added.len() > SEEN_RUN.max(self.base.len() / SEEN_RUN_SHARE)
+    }
+
+    /// The log size of the base a head refers to: `size` if the next
+    /// snapshot (of a state of `size` entries) writes it, else the stored
+    /// one's.
+    pub(crate) fn base_at(&self, size: u64) -> u64 {
+        match self.base_due() {
+            true => size,
+            false => self.base_at,
+        }
+    }
+
+    /// The hashes of the run a head carries, sorted: empty if the base is
+    /// due (it holds them all).
+    pub(crate) fn head_run(&self) -> Vec<[u8; 32]> {
+        if self.base_due() {
+            return Vec::new();
+        }
+        let mut run: Vec<[u8; 32]> = self.run.iter().chain(self.added.iter()).copied().collect();
+        run.sort_unstable();
+        run
+    }
+
+    /// The base as read or last stored: its log size and hashes.
+    pub(crate) fn held_base(&self) -> Option<(u64, Vec<u8>)> {
+        (self.base_at > 0).then(|| {
+            (
+                self.base_at,
+                self.base.iter().flat_map(|h| h.iter().copied()).collect(),
+            )
+        })
+    }
+
+    /// The base to write, every hash sorted and concatenated, if due.
+    pub(crate) fn base_bytes(&self) -> Option<Vec<u8>> {
+        if !self.base_due() {
+            return None;
+        }
+        let mut all: Vec<&[u8; 32]> = self.iter().collect();
+        all.sort_unstable();
+        Some(all.iter().flat_map(|h| h.iter().copied()).collect())
+    }
+
+    /// After a snapshot of a state of `size` entries was stored: what it
+    /// wrote is what this holds as read ([`Seen::base_due`] decides the
+    /// same as when it was encoded, nothing having changed since).
+    pub(crate) fn stored(&mut self, size: u64) {
+        let due = self.base_due();
+        let added = std::mem::take(&mut self.added);
+        if due {
+            let mut all = std::mem::take(&mut self.base);
+            all.append(&mut self.run);
+            all.extend(added);
+            self.base = sorted(all);
+            self.base_at = size;
+        } else {
+            self.run.extend(added);
+            self.run.sort_unstable();
+        }
     }
 }
 
@@ -1344,5 +1467,45 @@ mod seen_tests {
         let mut all: Vec<_> = s.iter().copied().collect();
         all.sort();
         assert_eq!(all, vec![h(1), h(5)]);
+    }
+
+    /// The base is written when there is none, then the head carries the
+    /// run until it outgrows its bound, and what a stored snapshot wrote is
+    /// held as read.
+    #[test]
+    fn the_base_is_written_first_then_now_and_then() {
+        let h = |n: u32| {
+            let mut x = [0u8; 32];
+            x[..4].copy_from_slice(&n.to_be_bytes());
+            x
+        };
+        let mut s = Seen::default();
+        for n in (0..10).rev() {
+            s.insert(h(n));
+        }
+        assert!(s.base_due(), "no base yet");
+        assert_eq!(s.base_at(10), 10);
+        assert!(s.head_run().is_empty());
+        let base = s.base_bytes().unwrap();
+        assert_eq!(base.len(), 10 * 32);
+        assert_eq!(&base[..32], &h(0)[..], "sorted");
+        s.stored(10);
+        assert!(!s.base_due());
+        assert_eq!(s.base_at(11), 10, "the stored base");
+        for n in 10..10 + super::SEEN_RUN as u32 {
+            s.insert(h(n));
+        }
+        assert!(!s.base_due(), "a run of SEEN_RUN is carried by the head");
+        assert_eq!(s.head_run().len(), super::SEEN_RUN);
+        assert_eq!(s.base_bytes(), None);
+        s.stored(10 + super::SEEN_RUN as u64);
+        assert!(s.contains(&h(5)) && s.contains(&h(500)));
+        s.insert(h(99_999));
+        assert!(s.base_due(), "one past the run's bound");
+        assert_eq!(s.base_bytes().unwrap().len(), (11 + super::SEEN_RUN) * 32);
+        s.stored(11 + super::SEEN_RUN as u64);
+        assert!(!s.base_due() && s.head_run().is_empty());
+        assert_eq!(s.len(), 11 + super::SEEN_RUN);
+        assert!(s.remove(&h(3)) && !s.contains(&h(3)), "from the base");
     }
 }

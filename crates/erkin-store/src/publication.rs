@@ -48,10 +48,11 @@ pub const SNAPSHOT_BYTES_PER_ENTRY: u64 = 65536;
 /// checking their signatures), and a publication opened for one action
 /// lays the articles they changed over the lists kept beside it: with a
 /// snapshot every 128 entries, at most some 6 ms. A snapshot costs the
-/// articles changed since, its head (some 4 MB at 100,000 entries, most
-/// of it the replay set) and reading the leaves (3 MB there), about
-/// 40 ms there (`docs/BENCHMARKS.md`), so at 100,000 articles one is
-/// stored about every 128 entries, and at a million every 1,100 or so.
+/// articles changed since, its head (a few KB: the replay set's base is
+/// kept apart and written again only now and then) and reading the leaves
+/// (3 MB at 100,000 articles), about 20 ms there (`docs/BENCHMARKS.md`),
+/// so at 100,000 articles one is stored every 128 entries, and at a
+/// million about every 500.
 pub fn snapshot_due(size: u64, at: u64, len: u64) -> bool {
     size >= at + SNAPSHOT_EVERY.max(len / SNAPSHOT_BYTES_PER_ENTRY)
 }
@@ -1514,11 +1515,15 @@ fn usable_head(store: &Store) -> Result<Result<UsableHead, Refold>, PublicationE
     if store.root_at(snap.size)? != snap.root {
         return Ok(Err(Refold::OtherTree { size: snap.size }));
     }
-    Ok(
-        snapshot::Decoder::new(&snap.bytes, store.log_key(), snap.size, &snap.digest)
-            .map(|d| (d, snap.size, snap.weight, snap.digest))
-            .map_err(Refold::Refused),
+    Ok(snapshot::Decoder::new(
+        &snap.bytes,
+        store.log_key(),
+        snap.size,
+        &snap.digest,
+        snap.seen_base.as_ref().map(|(at, b)| (*at, b.as_slice())),
     )
+    .map(|d| (d, snap.size, snap.weight, snap.digest))
+    .map_err(Refold::Refused))
 }
 
 /// The store holds entry `index`, which the fold refuses: something the

@@ -103,6 +103,10 @@ pub struct StoredSnapshot {
     /// The bytes the state's digest hashes, as recorded (0 if unknown).
     pub weight: u64,
     pub bytes: Vec<u8>,
+    /// The replay set's base kept apart from the head
+    /// ([`erkin_core::snapshot::Encoded::seen_base`]): the log size it was
+    /// written at, and its hashes.
+    pub seen_base: Option<(u64, Vec<u8>)>,
 }
 
 /// A stored snapshot head or article row longer than this is not read (a
@@ -549,18 +553,30 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT size, root, digest, length(data),
-                        CASE WHEN length(data) <= ?1 THEN data END, weight
-                 FROM state_snapshot WHERE id = 1",
+                // One statement: the head and the replay set's base of
+                // one moment.
+                "SELECT s.size, s.root, s.digest, length(s.data),
+                        CASE WHEN length(s.data) <= ?1 THEN s.data END, s.weight,
+                        b.size, length(b.hashes),
+                        CASE WHEN length(b.hashes) <= ?1 THEN b.hashes END
+                 FROM state_snapshot s LEFT JOIN state_seen_base b ON b.id = 1
+                 WHERE s.id = 1",
                 params![MAX_SNAPSHOT_LEN],
                 |r| {
                     Ok((
-                        r.get::<_, u64>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                        r.get::<_, u64>(3)?,
-                        r.get::<_, Option<Vec<u8>>>(4)?,
-                        r.get::<_, u64>(5)?,
+                        (
+                            r.get::<_, u64>(0)?,
+                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                            r.get::<_, u64>(3)?,
+                            r.get::<_, Option<Vec<u8>>>(4)?,
+                            r.get::<_, u64>(5)?,
+                        ),
+                        (
+                            r.get::<_, Option<u64>>(6)?,
+                            r.get::<_, Option<u64>>(7)?,
+                            r.get::<_, Option<Vec<u8>>>(8)?,
+                        ),
                     ))
                 },
             )
@@ -576,7 +592,7 @@ impl Store {
             }
             Err(e) => return Err(sql_err(&self.path, e)),
         };
-        let Some((size, root, digest, len, data, weight)) = row else {
+        let Some(((size, root, digest, len, data, weight), base)) = row else {
             return Ok(None);
         };
         let corrupt = |reason: String| StoreError::Corrupt {
@@ -590,12 +606,23 @@ impl Store {
         let digest: [u8; 32] = digest
             .try_into()
             .map_err(|_| corrupt("the state snapshot's digest is not 32 bytes".into()))?;
+        let seen_base = match base {
+            (Some(at), _, Some(hashes)) => Some((at, hashes)),
+            (Some(_), len, None) => {
+                return Err(corrupt(format!(
+                    "the replay set's base is {} bytes",
+                    len.unwrap_or(0)
+                )))
+            }
+            (None, _, _) => None,
+        };
         Ok(Some(StoredSnapshot {
             size,
             root: Hash(root),
             digest,
             weight,
             bytes,
+            seen_base,
         }))
     }
 
@@ -1495,16 +1522,21 @@ const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS pending_blobs (id BLOB P
 /// article changed, and `state_article_leaves` each row's leaf
 /// ([`erkin_core::articles::row_leaf`]), written with it: a snapshot of a
 /// publication whose rows were never read makes the articles' root from
-/// these 32 bytes per article ([`Store::for_each_leaf_of_snapshot`]).
+/// these 32 bytes per article ([`Store::with_leaves_of_snapshot`]); and
+/// `state_seen_base` the replay set's base, every entry's leaf hash as of
+/// the log size it was written at, which the head's own run completes
+/// (written again only now and then, `erkin_core::snapshot::Encoded::seen_base`,
+/// so a head does not carry 32 bytes per entry of the log each time).
 /// Added in place to older stores when they are opened for writing; older
 /// erkins ignore them.
 const SNAPSHOT_TABLE: &str = "CREATE TABLE IF NOT EXISTS state_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, root BLOB NOT NULL, digest BLOB NOT NULL, data BLOB NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS state_articles (slug TEXT PRIMARY KEY, data BLOB NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS state_article_leaves (slug TEXT PRIMARY KEY, leaf BLOB NOT NULL) STRICT, WITHOUT ROWID;";
+CREATE TABLE IF NOT EXISTS state_article_leaves (slug TEXT PRIMARY KEY, leaf BLOB NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_seen_base (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, hashes BLOB NOT NULL) STRICT;";
 
 /// Removes the stored snapshot: its head, rows and leaves.
 pub(crate) const CLEAR_SNAPSHOT: &str =
-    "DELETE FROM state_snapshot; DELETE FROM state_articles; DELETE FROM state_article_leaves;";
+    "DELETE FROM state_snapshot; DELETE FROM state_articles; DELETE FROM state_article_leaves; DELETE FROM state_seen_base;";
 
 /// Adds the head's `weight` column to a snapshot table made before it.
 fn add_snapshot_weight(conn: &Connection) -> rusqlite::Result<()> {
@@ -1545,7 +1577,18 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
             )
             .optional()?
             .unwrap_or((0, Vec::new()));
-        if stored < snap.since || snapshot::format_of(&first) != Some(snapshot::FORMAT) {
+        // The replay set's base the head refers to must be the stored one
+        // (unless this snapshot writes it).
+        let base: Option<u64> = tx
+            .query_row("SELECT size FROM state_seen_base WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let base_stands = snap.seen_base.is_some() || base == Some(snap.seen_base_at);
+        if stored < snap.since
+            || snapshot::format_of(&first) != Some(snapshot::FORMAT)
+            || !base_stands
+        {
             tx.execute_batch(CLEAR_SNAPSHOT)?;
             tx.execute_batch(crate::list_rows::CLEAR_LISTS)?;
             return Ok(false);
@@ -1573,6 +1616,12 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
                 leaf.execute(params![slug, &erkin_core::articles::row_leaf(data)[..]])?;
             }
         }
+    }
+    if let Some(hashes) = &snap.seen_base {
+        tx.execute(
+            "INSERT OR REPLACE INTO state_seen_base (id, size, hashes) VALUES (1, ?1, ?2)",
+            params![snap.seen_base_at, hashes],
+        )?;
     }
     tx.execute(
         "INSERT OR REPLACE INTO state_snapshot (id, size, root, digest, data, weight)

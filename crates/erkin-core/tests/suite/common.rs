@@ -56,6 +56,8 @@ pub fn seeded_key(domain: &str, name: &str, n: u32) -> SecretKey {
 pub fn through_snapshot(state: &erkin_core::state::State) -> erkin_core::state::State {
     use erkin_core::snapshot;
     let snap = snapshot::encode(state);
+    // The replay set's base, if the snapshot does not write it again.
+    let held = erkin_core::snapshot::held_base(state);
     snapshot::decode(
         &snap.bytes,
         snap.articles
@@ -64,6 +66,8 @@ pub fn through_snapshot(state: &erkin_core::state::State) -> erkin_core::state::
         state.log_key(),
         snap.size,
         &snap.digest,
+        snap.base()
+            .or(held.as_ref().map(|(at, b)| (*at, b.as_slice()))),
     )
     .expect("a state's own snapshot reads back")
 }

@@ -728,7 +728,7 @@ proptest! {
             })
             .unwrap();
         prop_assert_eq!(&handed, &snap.articles);
-        let back = snapshot::decode(&snap.bytes, rows(&snap.articles), keys().log.verifier_key(), snap.size, &snap.digest);
+        let back = snapshot::decode(&snap.bytes, rows(&snap.articles), keys().log.verifier_key(), snap.size, &snap.digest, snap.base());
         prop_assert!(back.is_ok(), "{:?}", back.err());
         let mut back = back.unwrap();
         prop_assert_eq!(snapshot::fingerprint(&back), snapshot::fingerprint(&state));
@@ -760,6 +760,9 @@ proptest! {
         // What a store holds: the head and one row per article.
         let snap = snapshot::encode(&state);
         prop_assert!(snap.complete);
+        // And the replay set's base, kept apart (written with the first).
+        let mut base: Option<(u64, Vec<u8>)> = snap.base().map(|(at, b)| (at, b.to_vec()));
+        prop_assert!(base.is_some());
         let mut head = snap.bytes;
         let mut stored: std::collections::BTreeMap<String, Vec<u8>> =
             snap.articles.into_iter().collect();
@@ -785,6 +788,9 @@ proptest! {
                 prop_assert!(state.touched_articles().contains(slug));
                 prop_assert_eq!(row, &snapshot::article_bytes(state.article(slug).unwrap()));
             }
+            if let Some((at, b)) = snap.base() {
+                base = Some((at, b.to_vec()));
+            }
             head = snap.bytes;
             stored.extend(snap.articles);
             // The fingerprint hashed as it is written (what `verify --deep`
@@ -804,6 +810,7 @@ proptest! {
                 key,
                 snap.size,
                 &snap.digest,
+ base.as_ref().map(|(at, b)| (*at, b.as_slice())),
             );
             prop_assert!(back.is_ok(), "{:?}", back.err());
             let mut back = back.unwrap();
@@ -818,10 +825,27 @@ proptest! {
             key,
             state.size(),
             &state.digest(),
+ base.as_ref().map(|(at, b)| (*at, b.as_slice())),
         )
         .unwrap();
         prop_assert_eq!(snapshot::fingerprint(&back), snapshot::fingerprint(&first.state));
     }
+}
+
+/// `head` read as the head of `snap`, with its rows, size, digest and base.
+fn decode_as(
+    head: &[u8],
+    snap: &erkin_core::snapshot::Encoded,
+    key: &erkin_core::keys::VerifierKey,
+) -> Result<State, erkin_core::snapshot::SnapshotError> {
+    erkin_core::snapshot::decode(
+        head,
+        rows(&snap.articles),
+        key,
+        snap.size,
+        &snap.digest,
+        snap.base(),
+    )
 }
 
 /// A snapshot's article rows as `snapshot::decode` reads them.
@@ -861,14 +885,7 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     let snap = snapshot::encode(&state);
     assert_eq!(snap.articles.len(), 1);
     let key = keys().log.verifier_key();
-    assert!(snapshot::decode(
-        &snap.bytes,
-        rows(&snap.articles),
-        key,
-        snap.size,
-        &snap.digest
-    )
-    .is_ok());
+    assert!(decode_as(&snap.bytes, &snap, key).is_ok());
 
     // An older format (and a newer one): rebuilt, never read.
     let body = &snap.bytes[snap.bytes.iter().position(|&b| b == b'\n').unwrap()..];
@@ -876,7 +893,7 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
         let mut old = format!("erkin-state {version}").into_bytes();
         old.extend_from_slice(body);
         assert_eq!(
-            snapshot::decode(&old, rows(&snap.articles), key, snap.size, &snap.digest).unwrap_err(),
+            decode_as(&old, &snap, key).unwrap_err(),
             SnapshotError::Format { found: version }
         );
     }
@@ -884,7 +901,15 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     let mut digest = snap.digest;
     digest[0] ^= 1;
     assert_eq!(
-        snapshot::decode(&snap.bytes, rows(&snap.articles), key, snap.size, &digest).unwrap_err(),
+        snapshot::decode(
+            &snap.bytes,
+            rows(&snap.articles),
+            key,
+            snap.size,
+            &digest,
+            snap.base()
+        )
+        .unwrap_err(),
         SnapshotError::WrongDigest
     );
     // A state altered under its digest (a member's key swapped for a
@@ -896,14 +921,7 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     let other = keys().by_name[1][1].verifier_key().to_string();
     let altered = text.replace(&bolat, &other);
     assert_ne!(altered, text);
-    let back = snapshot::decode(
-        altered.as_bytes(),
-        rows(&snap.articles),
-        key,
-        snap.size,
-        &snap.digest,
-    )
-    .unwrap();
+    let back = decode_as(altered.as_bytes(), &snap, key).unwrap();
     assert_ne!(snapshot::digest(&back), snap.digest);
     assert_ne!(snapshot::fingerprint(&back), snapshot::fingerprint(&state));
     assert_ne!(
@@ -913,7 +931,15 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     // Article rows that are not the head's: one missing, one too many, one
     // filed under another slug, one damaged.
     assert_eq!(
-        snapshot::decode(&snap.bytes, rows(&[]), key, snap.size, &snap.digest).unwrap_err(),
+        snapshot::decode(
+            &snap.bytes,
+            rows(&[]),
+            key,
+            snap.size,
+            &snap.digest,
+            snap.base()
+        )
+        .unwrap_err(),
         SnapshotError::WrongArticles {
             expected: 1,
             found: 0
@@ -925,14 +951,7 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     let huge = text.replace("\"articles\":1,", &format!("\"articles\":{},", u64::MAX));
     assert_ne!(huge, text);
     assert_eq!(
-        snapshot::decode(
-            huge.as_bytes(),
-            rows(&snap.articles),
-            key,
-            snap.size,
-            &snap.digest
-        )
-        .unwrap_err(),
+        decode_as(huge.as_bytes(), &snap, key).unwrap_err(),
         SnapshotError::WrongArticles {
             expected: u64::MAX,
             found: 1
@@ -941,7 +960,15 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     let mut two = snap.articles.clone();
     two.push(("other".into(), snap.articles[0].1.clone()));
     assert_eq!(
-        snapshot::decode(&snap.bytes, rows(&two), key, snap.size, &snap.digest).unwrap_err(),
+        snapshot::decode(
+            &snap.bytes,
+            rows(&two),
+            key,
+            snap.size,
+            &snap.digest,
+            snap.base()
+        )
+        .unwrap_err(),
         SnapshotError::WrongArticles {
             expected: 1,
             found: 2
@@ -949,12 +976,26 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
     );
     let renamed = vec![("other".to_string(), snap.articles[0].1.clone())];
     assert!(matches!(
-        snapshot::decode(&snap.bytes, rows(&renamed), key, snap.size, &snap.digest),
+        snapshot::decode(
+            &snap.bytes,
+            rows(&renamed),
+            key,
+            snap.size,
+            &snap.digest,
+            snap.base()
+        ),
         Err(SnapshotError::Malformed { .. })
     ));
     let damaged = vec![("story".to_string(), b"{\"article\":".to_vec())];
     assert!(matches!(
-        snapshot::decode(&snap.bytes, rows(&damaged), key, snap.size, &snap.digest),
+        snapshot::decode(
+            &snap.bytes,
+            rows(&damaged),
+            key,
+            snap.size,
+            &snap.digest,
+            snap.base()
+        ),
         Err(SnapshotError::Malformed { .. })
     ));
     // Filed at another size.
@@ -964,7 +1005,8 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
             rows(&snap.articles),
             key,
             snap.size + 1,
-            &snap.digest
+            &snap.digest,
+            snap.base()
         )
         .unwrap_err(),
         SnapshotError::WrongSize {
@@ -980,24 +1022,19 @@ fn a_snapshot_that_is_not_this_states_is_refused() {
             rows(&snap.articles),
             stranger.verifier_key(),
             snap.size,
-            &snap.digest
+            &snap.digest,
+            snap.base()
         )
         .unwrap_err(),
         SnapshotError::OtherLog
     );
     // Damage: cut short, or not a snapshot at all.
     assert!(matches!(
-        snapshot::decode(
-            &snap.bytes[..snap.bytes.len() - 3],
-            rows(&snap.articles),
-            key,
-            snap.size,
-            &snap.digest
-        ),
+        decode_as(&snap.bytes[..snap.bytes.len() - 3], &snap, key),
         Err(SnapshotError::Malformed { .. })
     ));
     assert!(matches!(
-        snapshot::decode(b"{}", rows(&snap.articles), key, snap.size, &snap.digest),
+        decode_as(b"{}", &snap, key),
         Err(SnapshotError::Malformed { .. })
     ));
 }
@@ -1037,15 +1074,30 @@ fn a_snapshots_rows_read_in_any_order_and_never_twice() {
     let key = keys().log.verifier_key();
     let mut reversed = snap.articles.clone();
     reversed.reverse();
-    let back =
-        snapshot::decode(&snap.bytes, rows(&reversed), key, snap.size, &snap.digest).unwrap();
+    let back = snapshot::decode(
+        &snap.bytes,
+        rows(&reversed),
+        key,
+        snap.size,
+        &snap.digest,
+        snap.base(),
+    )
+    .unwrap();
     assert_eq!(snapshot::fingerprint(&back), snapshot::fingerprint(&state));
     let slugs: Vec<&str> = back.articles().map(|a| a.slug.as_str()).collect();
     assert_eq!(slugs, ["apple", "banana", "cherry"]);
     let mut twice = snap.articles.clone();
     twice[2] = twice[0].clone();
     assert_eq!(
-        snapshot::decode(&snap.bytes, rows(&twice), key, snap.size, &snap.digest).unwrap_err(),
+        snapshot::decode(
+            &snap.bytes,
+            rows(&twice),
+            key,
+            snap.size,
+            &snap.digest,
+            snap.base()
+        )
+        .unwrap_err(),
         SnapshotError::Malformed {
             reason: "two rows of article apple".into()
         }

@@ -480,16 +480,17 @@ fn verify_deep_finds_a_snapshot_that_is_not_the_refold() {
     let f = founded();
     statements(&f, 3, 3);
     let conn = db(f.dir.path());
-    let data: Vec<u8> = conn
-        .query_row("SELECT data FROM state_snapshot", [], |r| r.get(0))
+    // The snapshot of genesis wrote the replay set's base (its one hash)
+    // apart from the head: a bit of it flipped changes that hash, nothing
+    // else.
+    let (at, mut hashes): (u64, Vec<u8>) = conn
+        .query_row("SELECT size, hashes FROM state_seen_base", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
-    let text = String::from_utf8(data).unwrap();
-    // The replay set is base64 of whole hashes: changing its first
-    // character changes one hash, nothing else.
-    let at = text.find("\"seen\":\"").unwrap() + 8;
-    let mut altered = text.clone().into_bytes();
-    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
-    conn.execute("UPDATE state_snapshot SET data = ?1", params![altered])
+    assert_eq!((at, hashes.len()), (1, 32));
+    hashes[0] ^= 1;
+    conn.execute("UPDATE state_seen_base SET hashes = ?1", params![hashes])
         .unwrap();
     let store = erkin_store::Store::open_unverified(f.dir.path()).unwrap();
     assert_eq!(
@@ -647,4 +648,55 @@ fn a_read_at_once_does_not_see_what_is_committed_meanwhile() {
     assert!(before.is_some());
     assert_eq!(before, after);
     assert_eq!(p.store().snapshot_size().unwrap(), before.map(|s| s + 1));
+}
+
+/// The replay set's base is kept apart from the head, which names the log
+/// size it was written at: a base missing, of another size or not whole
+/// hashes is refused (the log is folded again and a new snapshot, base and
+/// all, stored), and an incremental snapshot is not written over a base
+/// that is not the one its head names.
+#[test]
+fn a_replay_set_base_that_is_not_the_heads_is_refused_and_rebuilt() {
+    let cases: [(&str, &str); 3] = [
+        ("DELETE FROM state_seen_base", "is not stored (found: None)"),
+        (
+            "UPDATE state_seen_base SET size = size + 1",
+            "is not stored (found: Some(",
+        ),
+        (
+            "UPDATE state_seen_base SET hashes = substr(hashes, 2)",
+            "replay set base: not whole hashes",
+        ),
+    ];
+    for (damage, reason) in cases {
+        let f = founded();
+        store_snapshot(&f);
+        db(f.dir.path()).execute_batch(damage).unwrap();
+        match opened(f.dir.path()) {
+            Opened::Refolded {
+                why: Refold::Refused(SnapshotError::Malformed { reason: r }),
+            } => assert!(r.contains(reason), "{damage}: {r}"),
+            other => panic!("{damage}: {other:?}"),
+        }
+        // Rebuilt on that open: the next one reads it.
+        let p = Publication::open(f.dir.path()).unwrap();
+        assert!(matches!(p.opened(), Opened::Snapshot { .. }), "{damage}");
+        let size = p.store().snapshot_size().unwrap().unwrap();
+        assert_eq!(
+            check_snapshot(p.store()).unwrap(),
+            SnapshotCheck::Agrees { size }
+        );
+    }
+    // An incremental snapshot whose head names another base than the
+    // stored one: not written, and the stored snapshot is dropped (the next
+    // open rebuilds it), as when two processes race.
+    let f = founded();
+    statements(&f, 3, 3);
+    let p = Publication::open(f.dir.path()).unwrap();
+    assert!(p.state().touched_since() > 0);
+    let mut snap = erkin_core::snapshot::encode(p.state());
+    assert!(!snap.complete && snap.seen_base.is_none());
+    snap.seen_base_at += 1;
+    assert!(!p.store().put_snapshot(&snap, false).unwrap());
+    assert_eq!(p.store().snapshot_size().unwrap(), None);
 }

@@ -277,6 +277,8 @@ fn random_step(f: &mut Fixture, rng: &mut Rng, images: &[String], n: &mut usize)
 /// kept as the rows read back, each decoded only when read.
 fn through_snapshot(state: &erkin_core::state::State) -> erkin_core::state::State {
     let snap = erkin_core::snapshot::encode(state);
+    // The replay set's base, if the snapshot does not write it again.
+    let held = erkin_core::snapshot::held_base(state);
     // Every article's row (a state read from a snapshot encodes only the
     // rows changed since).
     let rows: Vec<(String, Vec<u8>)> = state
@@ -289,6 +291,8 @@ fn through_snapshot(state: &erkin_core::state::State) -> erkin_core::state::Stat
         state.log_key(),
         snap.size,
         &snap.digest,
+        snap.base()
+            .or(held.as_ref().map(|(at, b)| (*at, b.as_slice()))),
     )
     .expect("a snapshot reads back")
 }
