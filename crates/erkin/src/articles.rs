@@ -471,6 +471,7 @@ pub fn import(place: &Place, args: &ImportArgs) -> Result<u8> {
     let mut p = Desk::open(place)?;
     let editor = secret::open_key(&args.key, "your member key")?;
     p.set_uploader(&editor);
+    p.set_bulk();
     let files = import_order(&args.root)?;
     let indexes = import_files(&mut p, &editor, &files)?;
     // Every later open reads the imported state whole, folding nothing.

@@ -211,6 +211,15 @@ impl Desk {
         }
     }
 
+    /// A local publication appends many entries from here on, and stores
+    /// its snapshot when they are in (`Publication::set_bulk`); a remote
+    /// desk's server keeps its own.
+    pub fn set_bulk(&mut self) {
+        if let Desk::Local { publication, .. } = self {
+            publication.set_bulk(true);
+        }
+    }
+
     /// A local publication stores its state's snapshot now (after an
     /// import: see `Publication::store_snapshot`); a remote desk's server
     /// keeps its own.

@@ -700,3 +700,45 @@ fn a_replay_set_base_that_is_not_the_heads_is_refused_and_rebuilt() {
     assert!(!p.store().put_snapshot(&snap, false).unwrap());
     assert_eq!(p.store().snapshot_size().unwrap(), None);
 }
+
+/// A bulk command's batches (`erkin import`) store a snapshot only every
+/// `SNAPSHOT_EVERY_IN_BULK` entries, and the command stores one when it
+/// ends; the same batches from an ordinary publication store them every
+/// `SNAPSHOT_EVERY`.
+#[test]
+fn a_bulk_command_stores_its_snapshot_when_it_ends() {
+    use erkin_store::publication::SNAPSHOT_EVERY_IN_BULK;
+    let n = 3 * SNAPSHOT_EVERY;
+    assert!(n < SNAPSHOT_EVERY_IN_BULK);
+    for bulk in [false, true] {
+        let f = founded();
+        let mut p = Publication::open(f.dir.path()).unwrap();
+        p.set_bulk(bulk);
+        for round in 0..n / 64 {
+            let start = p.state().size();
+            let entries: Vec<Vec<u8>> = (0..64)
+                .map(|i| {
+                    let body = EntryBody {
+                        time: T0 + start + i,
+                        action: Action::Statement(Statement {
+                            text: format!("bulk {round}.{i}"),
+                        }),
+                    };
+                    p.sign(&body, &f.member).unwrap()
+                })
+                .collect();
+            let out = p.submit(&entries, T0 + start, &f.log_key).unwrap();
+            assert!(out.results.iter().all(|r| r.is_ok()));
+        }
+        let at = p.store().snapshot_size().unwrap().unwrap();
+        match bulk {
+            false => assert!(at > 2 * SNAPSHOT_EVERY, "snapshot at {at}"),
+            true => assert_eq!(at, 1, "a bulk command stored one as it went"),
+        }
+        assert!(p.store_snapshot().unwrap() || !bulk);
+        assert_eq!(
+            p.store().snapshot_size().unwrap().unwrap(),
+            p.state().size()
+        );
+    }
+}
