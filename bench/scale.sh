@@ -191,23 +191,24 @@ for n in $SIZES; do
   EXTRA= measure export "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
     sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
 
+  # export_one METRIC NAME TITLE DATE: one article (the corpus's first,
+  # its slug scale-NAME-N, its title TITLE, dated DATE or, if empty, when
+  # published; not timed), then the export into the same folder, measured.
+  export_one() {
+    local article="$d/$2-article.md" date=()
+    if [ -n "$4" ]; then date=(-e "s/^date: .*/date: $4/"); else date=(-e '/^date: /d'); fi
+    sed -e "s/^slug: .*/slug: scale-$2-$n/" -e "s/^title: .*/title: \"$3\"/" "${date[@]}" \
+      "$(find "$corpus/content" -name '*.md' | head -1)" > "$article"
+    "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$article" > /dev/null 2>&1
+    sync
+    measure "$1" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
+      sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+  }
+
   # One new article, dated when published, then the export into the same
   # folder; then one dated years back.
-  new="$d/new-article.md"
-  sed -e "s/^slug: .*/slug: scale-new-$n/" -e 's/^title: .*/title: "One new article"/' \
-    -e '/^date: /d' "$(find "$corpus/content" -name '*.md' | head -1)" > "$new"
-  "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$new" > /dev/null 2>&1
-  sync
-  measure "export +1" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
-    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
-  back="$d/back-article.md"
-  sed -e "s/^slug: .*/slug: scale-back-$n/" -e 's/^title: .*/title: "One article dated back"/' \
-    -e "s/^date: .*/date: $(date -u -d '2 years ago' +%Y-%m-%dT%H:%M:%SZ)/" \
-    "$(find "$corpus/content" -name '*.md' | head -1)" > "$back"
-  "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$back" > /dev/null 2>&1
-  sync
-  measure "export +1 back" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
-    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+  export_one "export +1" new "One new article" ""
+  export_one "export +1 back" back "One article dated back" "$(date -u -d '2 years ago' +%Y-%m-%dT%H:%M:%SZ)"
   measure "export +0" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
     sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
 
@@ -223,13 +224,7 @@ for n in $SIZES; do
   for i in $(seq 1 1000); do echo "statement \"later $i\""; done > "$batch"
   measure "batch 1000" "$n" "$ERKIN" --dir "$d/data" batch --key "$d/editor.key" "$batch" || true
   "$ERKIN" --dir "$d/data" export "$d/site" > /dev/null 2>&1
-  later="$d/later-article.md"
-  sed -e "s/^slug: .*/slug: scale-later-$n/" -e 's/^title: .*/title: "One article later"/' \
-    -e '/^date: /d' "$(find "$corpus/content" -name '*.md' | head -1)" > "$later"
-  "$ERKIN" --dir "$d/data" publish --key "$d/editor.key" "$later" > /dev/null 2>&1
-  sync
-  measure "export +1 later" "$n" "$ERKIN" --dir "$d/data" export --json "$d/site" &&
-    sed -i "\$s/\$/files $(json_field written)/" "$RESULTS"
+  export_one "export +1 later" later "One article later" ""
   EXTRA="2 derivations at 2^10" measure "statement later" "$n" "$ERKIN" --dir "$d/data" statement --key "$d/editor.key" "one more, later" || true
 
   # The server, twice: first on a data directory it has never served (it

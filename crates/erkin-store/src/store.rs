@@ -700,20 +700,13 @@ impl Store {
         let sql = |e| sql_err(&self.path, e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
-        let stored: Option<(u64, Vec<u8>)> = match tx
-            .query_row(
-                "SELECT size, digest FROM state_snapshot WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-        {
-            Ok(s) => s,
-            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
+        match stored_is(&tx, size, digest) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => {
+                return Ok(None)
+            }
             Err(e) => return Err(sql(e)),
-        };
-        if stored.is_none_or(|(s, d)| s != size || d.as_slice() != digest.as_slice()) {
-            return Ok(None);
         }
         let rows = self.for_each_snapshot_article(f)?;
         tx.commit().map_err(sql)?;
@@ -782,15 +775,7 @@ impl Store {
         let sql = |e| sql_err(&self.path, e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
-        let stored: Option<(u64, Vec<u8>)> = tx
-            .query_row(
-                "SELECT size, digest FROM state_snapshot WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(sql)?;
-        if stored.is_none_or(|(s, d)| s != size || d.as_slice() != digest.as_slice()) {
+        if !stored_is(&tx, size, digest).map_err(sql)? {
             return Ok(None);
         }
         let mut stmt = tx
@@ -832,15 +817,7 @@ impl Store {
         let sql = |e| sql_err(&self.path, e);
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(sql)?;
-        let stored: Option<(u64, Vec<u8>)> = tx
-            .query_row(
-                "SELECT size, digest FROM state_snapshot WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(sql)?;
-        if stored.is_none_or(|(s, d)| s != size || d.as_slice() != digest.as_slice()) {
+        if !stored_is(&tx, size, digest).map_err(sql)? {
             return Ok(None);
         }
         let mut stmt = tx
@@ -1635,6 +1612,20 @@ fn write_snapshot(tx: &Transaction<'_>, snap: &Encoded, root: &Hash) -> rusqlite
         ],
     )?;
     Ok(true)
+}
+
+/// Whether the stored snapshot is the one of `size` entries recorded with
+/// `digest` (read in the caller's transaction, so what it reads next is of
+/// that snapshot).
+fn stored_is(tx: &Transaction<'_>, size: u64, digest: &[u8; 32]) -> rusqlite::Result<bool> {
+    let stored: Option<(u64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT size, digest FROM state_snapshot WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(stored.is_some_and(|(s, d)| s == size && d.as_slice() == digest.as_slice()))
 }
 
 /// Whether `path` is what an erkin killed while creating a store left
