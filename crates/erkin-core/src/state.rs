@@ -1144,14 +1144,17 @@ impl State {
     /// storing a snapshot costs the articles changed and their leaves, not
     /// the archive. A state whose rows are unread has no root of its own:
     /// its holder gives one ([`State::digest_with_root`]), else this
-    /// digests it as if it had no article but those changed.
+    /// digests it with the root [`State::articles_root`] gives it (32 zero
+    /// bytes, unless it has no stored row), which no state read whole has.
     pub fn digest(&self) -> [u8; 32] {
         self.digest_with_root(&self.articles_root())
     }
 
-    /// The articles' root ([`crate::articles::RootHasher`]); while the rows are
-    /// unread, of the articles changed since alone (see
-    /// [`State::root_with`]).
+    /// The articles' root ([`crate::articles::RootHasher`]); while the rows
+    /// are unread it cannot be made without their leaves
+    /// ([`State::root_with`]): 32 zero bytes then, unless the snapshot it
+    /// was read from had no row (then the root of the articles changed
+    /// since, which are all of them).
     pub fn articles_root(&self) -> [u8; 32] {
         match self.articles.root() {
             Some(root) => root,
