@@ -217,12 +217,12 @@ pub(crate) fn replace_whole_with(
 thread_local! {
     /// Directory fsyncs done by this thread (tests check the path is taken).
     static DIR_SYNCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    /// Whole-filesystem syncs done by this thread ([`sync_filesystem`]).
+    /// Whole-filesystem syncs done by this thread ([`Filesystem::sync`]).
     static FS_SYNCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// How many times this thread made a whole export durable
-/// ([`sync_filesystem`]).
+/// ([`Filesystem::sync`]).
 pub fn filesystem_syncs() -> u64 {
     FS_SYNCS.with(|n| n.get())
 }
@@ -255,22 +255,75 @@ pub fn sync_files(files: &[PathBuf]) -> std::io::Result<()> {
         .try_for_each(|f| fs::File::open(f).and_then(|f| f.sync_all()))
 }
 
-/// Makes everything written to the filesystem holding `dir` durable: on
-/// Linux one `syncfs(2)` (a whole export's pages, blobs and folders, before
-/// the record that says they are there); elsewhere each of `files`.
-pub fn sync_filesystem(dir: &Path, files: &[PathBuf]) -> std::io::Result<()> {
-    FS_SYNCS.with(|n| n.set(n.get() + 1));
+/// The filesystem a whole export writes to, opened before its first write.
+/// On Linux its [`sync`](Filesystem::sync) is one `syncfs(2)` of this
+/// descriptor: `syncfs` reports a writeback error only to descriptors
+/// opened before it happened, so a descriptor opened at the end could miss
+/// a page the kernel failed to write back during the export.
+pub struct Filesystem {
+    #[cfg(target_os = "linux")]
+    root: fs::File,
+}
+
+impl Filesystem {
+    /// Opens the filesystem holding folder `dir` (which must exist).
+    pub fn open(dir: &Path) -> std::io::Result<Filesystem> {
+        #[cfg(target_os = "linux")]
+        {
+            Ok(Filesystem {
+                root: fs::File::open(dir)?,
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dir;
+            Ok(Filesystem {})
+        }
+    }
+
+    /// Makes everything written to the filesystem since it was opened
+    /// durable: on Linux one `syncfs(2)` (a whole export's tiles, pages,
+    /// blobs and folders, before the checkpoint and the record that say
+    /// they are there); elsewhere each of `files`.
+    pub fn sync(&self, files: &[PathBuf]) -> std::io::Result<()> {
+        FS_SYNCS.with(|n| n.set(n.get() + 1));
+        #[cfg(target_os = "linux")]
+        {
+            let _ = files;
+            rustix::fs::syncfs(&self.root).map_err(std::io::Error::from)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            sync_files(files)
+        }
+    }
+}
+
+/// Writes back to the disk what has been written to the filesystem holding
+/// the open folder `dir` so far, so that the sync that makes an export
+/// durable finds less to do, on a thread of its own while the export goes
+/// on. Promises nothing: an error is left for [`Filesystem::sync`] (from
+/// another descriptor) to report. A no-op but on Linux.
+pub fn write_back(dir: &fs::File) {
     #[cfg(target_os = "linux")]
     {
-        let _ = files;
-        let d = fs::File::open(dir)?;
-        rustix::fs::syncfs(&d).map_err(std::io::Error::from)
+        let _ = rustix::fs::syncfs(dir);
+        WRITE_BACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     #[cfg(not(target_os = "linux"))]
     {
         let _ = dir;
-        sync_files(files)
     }
+}
+
+/// Early write-backs done by this process, on any thread ([`write_back`]).
+static WRITE_BACKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many early write-backs this process has done ([`write_back`]; tests
+/// check the path is taken).
+#[cfg(test)]
+pub(crate) fn write_backs() -> u64 {
+    WRITE_BACKS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// How many directory fsyncs this thread has done ([`sync_dir`]).

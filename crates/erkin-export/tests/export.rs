@@ -275,10 +275,12 @@ fn an_export_cut_short_is_made_whole_by_the_next() {
     assert_eq!(tree(&out), files);
 }
 
-/// The log's files and the checkpoint are renamed into place and their
-/// folders fsynced (and each folder made for them has its own parent
-/// fsynced), so a power loss cannot leave a checkpoint whose tiles are
-/// missing; the site's thousands of files are not.
+/// An incremental export renames the log's new files and the checkpoint
+/// into place and fsyncs their folders (and each folder made for them has
+/// its own parent fsynced), so a power loss cannot leave a checkpoint whose
+/// tiles are missing; the site's files are not. A whole export on Linux
+/// instead syncs the filesystem once, just before the checkpoint, so the
+/// only folder it fsyncs is the checkpoint's.
 #[test]
 fn an_export_syncs_the_folders_of_the_log_and_the_checkpoint_only() {
     let tmp = tempfile::tempdir().unwrap();
@@ -289,15 +291,58 @@ fn an_export_syncs_the_folders_of_the_log_and_the_checkpoint_only() {
     export(&p, &out).unwrap();
     let synced = erkin_export::dir_syncs() - before;
     // 301 entries: tile/0/000, tile/0/001.p/45, tile/1/000.p/1,
-    // tile/entries/000, tile/entries/001.p/45 and the checkpoint, each
-    // renamed (6), and the folders tile, tile/0, tile/0/001.p, tile/1,
-    // tile/1/000.p, tile/entries, tile/entries/001.p made (7).
+    // tile/entries/000, tile/entries/001.p/45 and the checkpoint.
     let log_files = tree(&out)
         .iter()
         .filter(|(rel, _)| rel.starts_with("tile/") || rel == "checkpoint")
         .count();
     assert_eq!(log_files, 6);
-    assert_eq!(synced, 6 + 7);
+    if cfg!(target_os = "linux") {
+        // The checkpoint's folder, after its rename.
+        assert_eq!(synced, 1);
+    } else {
+        // Each renamed (6), and the folders tile, tile/0, tile/0/001.p,
+        // tile/1, tile/1/000.p, tile/entries, tile/entries/001.p made (7).
+        assert_eq!(synced, 6 + 7);
+    }
+    // 601 entries, incrementally: tile/0/001 (full), tile/0/002.p/89,
+    // tile/1/000.p/2, tile/entries/001, tile/entries/002.p/89 and the
+    // checkpoint, each renamed (6), and the folders tile/0/002.p and
+    // tile/entries/002.p made (2).
+    add(&mut p, &log, &member, 300);
+    let before = erkin_export::dir_syncs();
+    let stats = export(&p, &out).unwrap();
+    assert!(stats.unchanged > 0, "{stats:?}");
+    assert_eq!(erkin_export::dir_syncs() - before, 6 + 2);
+}
+
+/// A whole export syncs the filesystem before it writes the checkpoint
+/// (Linux): when the checkpoint cannot be written (a folder, not empty,
+/// is in its place), the sync has already happened and no tile was
+/// fsynced one by one.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_whole_export_syncs_before_its_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut p, log, member) = publication(&tmp.path().join("d"), "export.example/a");
+    add(&mut p, &log, &member, 300);
+    for writers in [1, 4] {
+        let out = tmp.path().join(format!("out-{writers}"));
+        std::fs::create_dir_all(out.join("checkpoint/in-the-way")).unwrap();
+        let (syncs, dirs) = (erkin_export::filesystem_syncs(), erkin_export::dir_syncs());
+        let err = erkin_export::export_whole_with(&p, &out, &mut |_| {}, writers).unwrap_err();
+        match err {
+            ExportError::Io { path, .. } => assert_eq!(path, out.join("checkpoint")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            erkin_export::filesystem_syncs() - syncs,
+            1,
+            "{writers} writers"
+        );
+        assert_eq!(erkin_export::dir_syncs() - dirs, 0, "{writers} writers");
+        assert!(out.join("tile/0/000").is_file());
+    }
 }
 
 /// A whole export makes what it wrote durable (one syncfs on Linux) before

@@ -839,7 +839,7 @@ fn election_count(p: &erkin_core::api::ProposalDocument, lang: &str) -> Option<D
     let name = |i: usize| -> String {
         match e.candidates.get(i).map(String::as_str) {
             Some(REOPEN_NOMINATIONS) => ron.to_string(),
-            Some(h) => erkin_views::strip_bidi(h),
+            Some(h) => erkin_views::strip_bidi(h).into_owned(),
             None => String::new(),
         }
     };

@@ -1117,10 +1117,16 @@ fn page(path: &str, markup: Markup) -> File {
 /// U+2066–U+2069) removed: in a title, a name, a tag or a summary they could
 /// reorder the text around them ("Spoof \u{202E}gpj.exe" shown as
 /// "Spoof exe.jpg"). What remains is isolated by `dir="auto"`/`<bdi>`.
-pub fn strip_bidi(s: &str) -> String {
-    s.chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        .collect()
+///
+/// Text without them (nearly all) is returned as it is, not copied: every
+/// one of them is encoded in UTF-8 starting with the byte 0xE2, which most
+/// text lacks.
+pub fn strip_bidi(s: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !s.as_bytes().contains(&0xE2) || !s.contains(control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.chars().filter(|&c| !control(c)).collect())
 }
 
 /// A handle as a path part: kept if plain ASCII (letters, digits, `-`, `_`,
@@ -1489,7 +1495,7 @@ impl<'a> Site<'a> {
             }
             lists.push((
                 format!("author/{}/", handle_path(handle)),
-                strip_bidi(handle),
+                strip_bidi(handle).into_owned(),
                 items,
             ));
         }
@@ -1880,7 +1886,7 @@ impl<'a> Site<'a> {
             .authors
             .iter()
             .chain(&a.bylines)
-            .map(|n| strip_bidi(n))
+            .map(|n| strip_bidi(n).into_owned())
             .collect();
         // A correction counts as major if the editor said so or if it
         // replaced most of the words.
@@ -2554,5 +2560,32 @@ mod gathering_tests {
         assert_eq!(ids, (0..texts.len()).collect::<Vec<_>>());
         assert_eq!(names.len(), texts.len());
         assert_eq!(names.get(b"not a tag"), None);
+    }
+}
+
+#[cfg(test)]
+mod bidi_tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    /// Every override and isolate control goes, wherever it is; text
+    /// without one (even with other characters that start with 0xE2, as
+    /// dashes and quotes do) comes back as it is, not copied.
+    #[test]
+    fn every_control_goes_and_other_text_is_not_copied() {
+        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+            let s = format!("{c}a — «b»{c}\u{2014}c{c}");
+            assert_eq!(strip_bidi(&s), "a — «b»\u{2014}c", "U+{:04X}", c as u32);
+        }
+        for plain in [
+            "",
+            "Сәуле — «жаңалық» … 2026",
+            "plain ascii",
+            "\u{2029}\u{2065}\u{206A}",
+        ] {
+            assert!(matches!(strip_bidi(plain), Cow::Borrowed(_)), "{plain:?}");
+        }
+        // Right-to-left marks are not controls that reorder: kept.
+        assert_eq!(strip_bidi("\u{200F}x\u{200E}"), "\u{200F}x\u{200E}");
     }
 }
