@@ -110,7 +110,22 @@ pub fn for_each_file_changed<E: From<StoreError>>(
 }
 
 /// [`for_each_file_changed`] of a [`Source`].
+///
+/// Everything is read from the store in one read transaction
+/// ([`Store::reading`]).
 fn files<E: From<StoreError>>(
+    publication: Source<'_>,
+    selection: &Selection,
+    changes: Option<&erkin_views::Changes>,
+    visit: &mut VisitOwned<'_, E>,
+) -> Result<Vec<String>, E> {
+    publication
+        .store()
+        .reading(|| files_read(publication, selection, changes, visit))?
+}
+
+/// [`files`], its reads in a transaction already.
+fn files_read<E: From<StoreError>>(
     publication: Source<'_>,
     selection: &Selection,
     changes: Option<&erkin_views::Changes>,
@@ -139,11 +154,15 @@ fn files<E: From<StoreError>>(
     }
     // Only blobs the log names: a blob uploaded and never used (or stored by
     // anyone with access to the store) is not the publication's to publish.
+    // (One the store lacks is not published: `has_blob` for one the caller
+    // has, `blob` finding none for the rest.)
     let blob_ids = blobs_named_since(publication, since)?;
     for id in blob_ids {
         let rel = format!("blob/{id}");
         if (selection.skip)(&rel, Part::Blob) {
-            visit(rel, Part::Blob, None)?;
+            if store.has_blob(&id)? {
+                visit(rel, Part::Blob, None)?;
+            }
             continue;
         }
         if let Some(bytes) = store.blob(&id, erkin_core::blob::DEFAULT_MAX_BLOB_LEN)? {
@@ -201,8 +220,8 @@ fn files<E: From<StoreError>>(
     Ok(covered)
 }
 
-/// Blobs that entries from `since` on name and the store holds.
-fn blobs_named_since(publication: Source<'_>, since: u64) -> Result<Vec<BlobId>, StoreError> {
+/// Blobs that entries from `since` on name (the store may lack some).
+fn blobs_named_since(publication: Source<'_>, since: u64) -> Result<BTreeSet<BlobId>, StoreError> {
     let store = publication.store();
     let ids = if since == 0 {
         // The whole log: the fold has collected them already.
@@ -219,13 +238,7 @@ fn blobs_named_since(publication: Source<'_>, since: u64) -> Result<Vec<BlobId>,
         })?;
         ids
     };
-    let mut held = Vec::new();
-    for id in ids {
-        if store.has_blob(&id)? {
-            held.push(id);
-        }
-    }
-    Ok(held)
+    Ok(ids)
 }
 
 /// What a copy is made from: a store and the state folded from exactly its

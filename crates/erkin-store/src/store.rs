@@ -1325,6 +1325,23 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `f` with every read of this store inside one read transaction:
+    /// one view of the database for all of them, and one lock taken for all
+    /// (an export reads tens of thousands of blobs, each otherwise a
+    /// transaction of its own). `f` must not write to the store through
+    /// this connection. Within a transaction already, `f` just runs.
+    pub fn reading<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+        if !self.conn.is_autocommit() {
+            return Ok(f());
+        }
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(|e| sql_err(&self.path, e))?;
+        let out = f();
+        // Nothing written: the end of the transaction only lets go of it.
+        tx.rollback().map_err(|e| sql_err(&self.path, e))?;
+        Ok(out)
+    }
+
     pub fn has_blob(&self, id: &BlobId) -> Result<bool, StoreError> {
         self.conn
             .query_row(

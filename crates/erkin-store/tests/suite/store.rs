@@ -185,6 +185,29 @@ fn blobs_are_content_addressed_and_limited() {
     drop(f);
 }
 
+/// Reads inside `Store::reading` see one view of the database: a blob
+/// another connection stores meanwhile is not there until it ends. Within a
+/// transaction already, the closure just runs.
+#[test]
+fn reads_in_one_transaction_see_one_view() {
+    let (f, p) = found();
+    let other = Store::open(f.dir.path()).unwrap();
+    let id = BlobId::of(b"stored meanwhile");
+    let seen = p
+        .store()
+        .reading(|| {
+            let before = p.store().has_blob(&id).unwrap();
+            other.put_blob(b"stored meanwhile", 1024).unwrap();
+            let after = p.store().blob(&id, 1024).unwrap();
+            let nested = p.store().reading(|| p.store().has_blob(&id).unwrap());
+            (before, after, nested.unwrap())
+        })
+        .unwrap();
+    assert_eq!(seen, (false, None, false));
+    assert!(p.store().has_blob(&id).unwrap());
+    drop(f);
+}
+
 fn open_err(dir: &Path) -> StoreError {
     match Store::open(dir) {
         Ok(_) => panic!("store opened but should not"),
