@@ -958,7 +958,7 @@ fn write_files(
                     gate.leave(job.level, job.bytes.len());
                     let before = written.fetch_add(len, Ordering::Relaxed);
                     if (before + len) / every != before / every {
-                        // (Gone: the export is not written back early.)
+                        // (An error: no write-back thread, nothing to do.)
                         let _ = write_back.send(());
                     }
                 }
