@@ -1329,7 +1329,10 @@ impl Store {
     /// one view of the database for all of them, and one lock taken for all
     /// (an export reads tens of thousands of blobs, each otherwise a
     /// transaction of its own). `f` must not write to the store through
-    /// this connection. Within a transaction already, `f` just runs.
+    /// this connection. While it runs, the write-ahead log cannot be
+    /// checkpointed past what it reads (it grows by whatever is appended
+    /// meanwhile): for a read of bounded length, as an export is. Within a
+    /// transaction already, `f` just runs.
     pub fn reading<T>(&self, f: impl FnOnce() -> T) -> Result<T, StoreError> {
         if !self.conn.is_autocommit() {
             return Ok(f());
