@@ -316,6 +316,16 @@ fn an_export_syncs_the_folders_of_the_log_and_the_checkpoint_only() {
     assert_eq!(erkin_export::dir_syncs() - before, 6 + 2);
 }
 
+/// Puts a folder, not empty, where `rel` goes in `out`, and checks that a
+/// whole export by `writers` threads stops with the error of writing `rel`.
+fn whole_export_fails_at(p: &Publication, out: &std::path::Path, writers: usize, rel: &str) {
+    std::fs::create_dir_all(out.join(rel).join("in-the-way")).unwrap();
+    match erkin_export::export_whole_with(p, out, &mut |_| {}, writers) {
+        Err(ExportError::Io { path, .. }) => assert_eq!(path, out.join(rel), "{writers} writers"),
+        other => panic!("{writers} writers: {other:?}"),
+    }
+}
+
 /// A whole export syncs the filesystem before it writes the checkpoint
 /// (Linux): when the checkpoint cannot be written (a folder, not empty,
 /// is in its place), the sync has already happened and no tile was
@@ -328,13 +338,8 @@ fn a_whole_export_syncs_before_its_checkpoint() {
     add(&mut p, &log, &member, 300);
     for writers in [1, 4] {
         let out = tmp.path().join(format!("out-{writers}"));
-        std::fs::create_dir_all(out.join("checkpoint/in-the-way")).unwrap();
         let (syncs, dirs) = (erkin_export::filesystem_syncs(), erkin_export::dir_syncs());
-        let err = erkin_export::export_whole_with(&p, &out, &mut |_| {}, writers).unwrap_err();
-        match err {
-            ExportError::Io { path, .. } => assert_eq!(path, out.join("checkpoint")),
-            other => panic!("{other:?}"),
-        }
+        whole_export_fails_at(&p, &out, writers, "checkpoint");
         assert_eq!(
             erkin_export::filesystem_syncs() - syncs,
             1,
@@ -372,15 +377,7 @@ fn a_page_that_cannot_be_written_stops_the_export_before_its_checkpoint() {
     add(&mut p, &log, &member, 40);
     for writers in [1, 4] {
         let out = tmp.path().join(format!("out-{writers}"));
-        // A folder, not empty, where the front page goes.
-        std::fs::create_dir_all(out.join("index.html/x")).unwrap();
-        let e = erkin_export::export_whole_with(&p, &out, &mut |_| {}, writers).unwrap_err();
-        match e {
-            ExportError::Io { path, .. } => {
-                assert_eq!(path, out.join("index.html"), "{writers} writers")
-            }
-            other => panic!("{writers} writers: {other:?}"),
-        }
+        whole_export_fails_at(&p, &out, writers, "index.html");
         assert!(!out.join("checkpoint").exists(), "{writers} writers");
         assert!(!out.join(erkin_export::MANIFEST_FILE).exists());
         // Out of the way, the next export completes the copy.
